@@ -1,0 +1,3 @@
+module github.com/ticketero/ticketero/cloud
+
+go 1.26.0

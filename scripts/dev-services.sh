@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# dev-services.sh: make sure what Ticketero needs locally is installed and running,
+# idempotently. Works where PostgreSQL (127.0.0.1:5432) and Mosquitto (1883) already
+# run, and on a fresh Debian machine (installs with apt-get, through sudo when not
+# root).
+#
+#  - PostgreSQL: installed, running, trust auth on 127.0.0.1 for user postgres,
+#    databases "ticketero" (dev) and "ticketero_test" (tests).
+#  - A dev PKI under $TICKETERO_DEV_DIR/pki (default .dev/pki): CA, broker, cloud,
+#    and a client certificate per demo branch (CN = branch ID).
+#  - A Mosquitto instance of our own listening with mTLS on 127.0.0.1:8883
+#    (use_identity_as_username, per-branch ACL), beside the system one on 1883.
+#  - Debian's chromium for the browser tests.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DEV_DIR=${TICKETERO_DEV_DIR:-$ROOT/.dev}
+PKI=$DEV_DIR/pki
+BROKER_DIR=$DEV_DIR/mosquitto
+MQTT_PORT=${TICKETERO_DEV_MQTT_PORT:-8883}
+BRANCHES=${TICKETERO_DEMO_BRANCHES:-"SCL-001 VAL-001 CON-001"}
+
+log() { printf 'dev-services: %s\n' "$*" >&2; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+apt_install() {
+	log "installing $*"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq || true
+	$SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+	for _ in $(seq 1 50); do
+		port_open "$1" && return 0
+		sleep 0.2
+	done
+	log "port $1 did not open"
+	return 1
+}
+
+# --- packages ---------------------------------------------------------------
+need=()
+command -v psql >/dev/null || need+=(postgresql postgresql-client)
+command -v mosquitto >/dev/null || need+=(mosquitto)
+command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
+command -v openssl >/dev/null || need+=(openssl)
+if [ "${TICKETERO_SKIP_CHROMIUM:-}" = "" ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+
+# --- PostgreSQL ---------------------------------------------------------------
+PSQL=(psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtAX)
+if ! port_open 5432; then
+	log "starting PostgreSQL"
+	ver=$(ls /etc/postgresql | sort -n | tail -1)
+	$SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main start || $SUDO pg_ctlcluster "$ver" main start
+	wait_port 5432
+fi
+if ! "${PSQL[@]}" -d postgres -c 'select 1' >/dev/null 2>&1; then
+	# A fresh Debian cluster wants a password on TCP: trust loopback for this dev box.
+	log "allowing trust auth on 127.0.0.1 for local development"
+	ver=$(ls /etc/postgresql | sort -n | tail -1)
+	hba=/etc/postgresql/$ver/main/pg_hba.conf
+	$SUDO sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+	$SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main reload || $SUDO pg_ctlcluster "$ver" main reload
+	sleep 1
+fi
+for db in ticketero ticketero_test; do
+	if [ "$("${PSQL[@]}" -d postgres -c "select 1 from pg_database where datname='$db'")" != "1" ]; then
+		log "creating database $db"
+		"${PSQL[@]}" -d postgres -c "create database $db" || true
+	fi
+done
+
+# --- system Mosquitto on 1883 (the machine's own; we only make sure it runs) ---
+if ! port_open 1883; then
+	log "starting the system Mosquitto on 1883"
+	$SUDO mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
+fi
+
+# --- dev PKI --------------------------------------------------------------------
+mkdir -p "$PKI"
+cert() { # name cn [san]
+	local name=$1 cn=$2 san=${3:-}
+	[ -f "$PKI/$name.pem" ] && return 0
+	openssl ecparam -name prime256v1 -genkey -noout -out "$PKI/$name-key.pem" 2>/dev/null
+	openssl req -new -key "$PKI/$name-key.pem" -subj "/O=Ticketero Dev/CN=$cn" -out "$PKI/$name.csr" 2>/dev/null
+	local ext="$PKI/$name.ext"
+	if [ -n "$san" ]; then
+		printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$san" >"$ext"
+	else
+		printf 'extendedKeyUsage=clientAuth\n' >"$ext"
+	fi
+	openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca-key.pem" -CAcreateserial \
+		-days 825 -sha256 -extfile "$ext" -out "$PKI/$name.pem" 2>/dev/null
+	rm -f "$PKI/$name.csr" "$ext"
+	chmod 0644 "$PKI/$name.pem"
+	chmod 0640 "$PKI/$name-key.pem"
+}
+if [ ! -f "$PKI/ca.pem" ]; then
+	log "generating the dev PKI in $PKI"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$PKI/ca-key.pem" 2>/dev/null
+	openssl req -x509 -new -key "$PKI/ca-key.pem" -subj "/O=Ticketero Dev/CN=Ticketero Dev CA" \
+		-days 3650 -sha256 -out "$PKI/ca.pem" 2>/dev/null
+	chmod 0600 "$PKI/ca-key.pem"
+fi
+cert broker localhost "DNS:localhost,IP:127.0.0.1"
+cert cloud ticketero-cloud
+for b in $BRANCHES; do cert "$b" "$b"; done
+
+# --- our Mosquitto with mTLS on 8883 ------------------------------------------
+mkdir -p "$BROKER_DIR"
+cat >"$BROKER_DIR/acl" <<ACL
+# The cloud may use every branch topic (shared subscription included).
+user ticketero-cloud
+topic readwrite ticketero/#
+
+# A branch touches only its own topics: CN = username = branch ID.
+pattern readwrite ticketero/v1/branches/%u/#
+ACL
+cat >"$BROKER_DIR/mosquitto.conf" <<CONF
+# Generated by scripts/dev-services.sh: the dev broker with mTLS and per-branch ACL.
+user root
+pid_file $BROKER_DIR/mosquitto.pid
+persistence true
+persistence_location $BROKER_DIR/
+log_dest file $BROKER_DIR/mosquitto.log
+per_listener_settings false
+listener $MQTT_PORT 127.0.0.1
+cafile $PKI/ca.pem
+certfile $PKI/broker.pem
+keyfile $PKI/broker-key.pem
+tls_version tlsv1.2
+require_certificate true
+use_identity_as_username true
+allow_anonymous false
+acl_file $BROKER_DIR/acl
+CONF
+if ! port_open "$MQTT_PORT"; then
+	log "starting Mosquitto with mTLS on 127.0.0.1:$MQTT_PORT"
+	mosquitto -d -c "$BROKER_DIR/mosquitto.conf"
+	wait_port "$MQTT_PORT"
+fi
+log "ready: PostgreSQL 127.0.0.1:5432 (ticketero, ticketero_test), MQTT mTLS 127.0.0.1:$MQTT_PORT, PKI $PKI"

@@ -1,0 +1,142 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Reject reasons: why a message was refused. They label metrics and logs.
+const (
+	RejectTooLarge       = "too_large"
+	RejectMalformed      = "malformed"
+	RejectVersion        = "version"
+	RejectTopic          = "topic"
+	RejectBranchMismatch = "branch_mismatch"
+	RejectSeq            = "seq"
+	RejectEvent          = "event"
+)
+
+// DecodeError is a refused message with a stable Reason (Reject*) and a detail.
+type DecodeError struct {
+	Reason string
+	Detail string
+}
+
+func (e *DecodeError) Error() string { return "event: rejected (" + e.Reason + "): " + e.Detail }
+
+func reject(reason, format string, args ...any) error {
+	return &DecodeError{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// EncodeBatch marshals a batch of one branch's events. It fails when the result
+// exceeds MaxMessageBytes: split with SplitBatch first.
+func EncodeBatch(branch string, events []Event) ([]byte, error) {
+	b, err := json.Marshal(Batch{V: Version, Branch: branch, Events: events})
+	if err != nil {
+		return nil, fmt.Errorf("event: encode batch: %w", err)
+	}
+	if len(b) > MaxMessageBytes {
+		return nil, reject(RejectTooLarge, "batch of %d events is %d bytes", len(events), len(b))
+	}
+	return b, nil
+}
+
+// envelopeOverhead bounds the bytes of a batch beyond its events' own JSON.
+const envelopeOverhead = 128
+
+// SplitBatch splits events (in seq order) into consecutive runs whose encoded
+// batch fits in maxBytes (≤ MaxMessageBytes), and returns the encoded messages
+// with the last seq of each. An event too large on its own is an error.
+func SplitBatch(branch string, events []Event, maxBytes int) (msgs [][]byte, lastSeqs []uint64, err error) {
+	if maxBytes <= 0 || maxBytes > MaxMessageBytes {
+		maxBytes = MaxMessageBytes
+	}
+	start, size := 0, envelopeOverhead+len(branch)
+	flush := func(end int) error {
+		b, err := EncodeBatch(branch, events[start:end])
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, b)
+		lastSeqs = append(lastSeqs, events[end-1].Seq)
+		start, size = end, envelopeOverhead+len(branch)
+		return nil
+	}
+	for i, e := range events {
+		one, err := json.Marshal(e)
+		if err != nil {
+			return nil, nil, fmt.Errorf("event: encode event %d: %w", e.Seq, err)
+		}
+		n := len(one) + 1
+		if envelopeOverhead+len(branch)+n > maxBytes {
+			return nil, nil, reject(RejectTooLarge, "event %d alone is %d bytes", e.Seq, n)
+		}
+		if size+n > maxBytes && i > start {
+			if err := flush(i); err != nil {
+				return nil, nil, err
+			}
+		}
+		size += n
+	}
+	if start < len(events) {
+		if err := flush(len(events)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return msgs, lastSeqs, nil
+}
+
+// DecodeBatch parses and validates a message received on topic. It accepts only
+// a batch on an events topic, at most MaxMessageBytes, version 1, whose branch
+// matches the topic, with at least one event, seqs > 0 and strictly increasing,
+// a type and an ID on every event. Unknown fields are ignored; unknown types are
+// kept (Type.Known reports them). Errors are *DecodeError.
+func DecodeBatch(topic string, payload []byte) (Batch, error) {
+	if len(payload) > MaxMessageBytes {
+		return Batch{}, reject(RejectTooLarge, "%d bytes", len(payload))
+	}
+	branch, kind, ok := ParseTopic(topic)
+	if !ok || kind != KindEvents {
+		return Batch{}, reject(RejectTopic, "not an events topic: %q", topic)
+	}
+	var b Batch
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if err := dec.Decode(&b); err != nil {
+		return Batch{}, reject(RejectMalformed, "%v", err)
+	}
+	if dec.More() {
+		return Batch{}, reject(RejectMalformed, "trailing data after the batch")
+	}
+	if b.V != Version {
+		return Batch{}, reject(RejectVersion, "version %d", b.V)
+	}
+	if b.Branch != branch {
+		return Batch{}, reject(RejectBranchMismatch, "batch branch %q on topic of %q", b.Branch, branch)
+	}
+	if len(b.Events) == 0 {
+		return Batch{}, reject(RejectEvent, "no events")
+	}
+	var prev uint64
+	for i, e := range b.Events {
+		if e.Seq == 0 || e.Seq <= prev {
+			return Batch{}, reject(RejectSeq, "event %d has seq %d after %d", i, e.Seq, prev)
+		}
+		prev = e.Seq
+		if e.Type == "" || e.ID == "" || len(e.ID) > 64 {
+			return Batch{}, reject(RejectEvent, "event seq %d lacks a type or a valid id", e.Seq)
+		}
+		if e.At.IsZero() {
+			return Batch{}, reject(RejectEvent, "event seq %d lacks its time", e.Seq)
+		}
+		if len(e.Data) == 0 || e.Data[0] != '{' {
+			return Batch{}, reject(RejectEvent, "event seq %d data is not an object", e.Seq)
+		}
+		if e.Type.Known() {
+			if _, err := e.Payload(); err != nil {
+				return Batch{}, reject(RejectEvent, "event seq %d data: %v", e.Seq, err)
+			}
+		}
+	}
+	return b, nil
+}

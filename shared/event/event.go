@@ -1,0 +1,114 @@
+// Package event is the sync protocol v1 between branch agents and the cloud: the
+// batch envelope, the event types and their payloads, the MQTT topics, and strict
+// encode/decode. Type strings, topics and field names cross the wire: add new
+// ones, never rename shipped ones (golden JSON in testdata pins them).
+package event
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Version is the protocol version carried in every message as "v".
+const Version = 1
+
+// MaxMessageBytes is the largest MQTT payload accepted: AWS IoT Core's limit.
+const MaxMessageBytes = 128 * 1024
+
+// Type names an event. The strings are permanent.
+type Type string
+
+// Ticket transitions.
+const (
+	TicketIssued      Type = "ticket.issued"
+	TicketCalled      Type = "ticket.called"
+	TicketRecalled    Type = "ticket.recalled"
+	TicketStarted     Type = "ticket.started"
+	TicketCompleted   Type = "ticket.completed"
+	TicketNoShow      Type = "ticket.no_show"
+	TicketRequeued    Type = "ticket.requeued"
+	TicketTransferred Type = "ticket.transferred"
+	TicketCancelled   Type = "ticket.cancelled"
+	TicketAbandoned   Type = "ticket.abandoned"
+)
+
+// Executive session changes.
+const (
+	ExecutiveLoggedIn  Type = "executive.logged_in"
+	ExecutivePaused    Type = "executive.paused"
+	ExecutiveResumed   Type = "executive.resumed"
+	ExecutiveLoggedOut Type = "executive.logged_out"
+)
+
+// Branch-level events.
+const (
+	// DayClosed marks the end of a business day at a branch, after its open
+	// tickets were abandoned.
+	DayClosed Type = "day.closed"
+	// ConfigApplied records that the agent now runs a config version.
+	ConfigApplied Type = "config.applied"
+)
+
+// Types lists every known type with a zero payload of its data, for decoding and
+// for the golden tests.
+var Types = map[Type]func() any{
+	TicketIssued:       func() any { return new(Issued) },
+	TicketCalled:       func() any { return new(Called) },
+	TicketRecalled:     func() any { return new(Called) },
+	TicketStarted:      func() any { return new(TicketRef) },
+	TicketCompleted:    func() any { return new(Completed) },
+	TicketNoShow:       func() any { return new(TicketRef) },
+	TicketRequeued:     func() any { return new(TicketRef) },
+	TicketTransferred:  func() any { return new(Transferred) },
+	TicketCancelled:    func() any { return new(Cancelled) },
+	TicketAbandoned:    func() any { return new(TicketRef) },
+	ExecutiveLoggedIn:  func() any { return new(Session) },
+	ExecutivePaused:    func() any { return new(Session) },
+	ExecutiveResumed:   func() any { return new(Session) },
+	ExecutiveLoggedOut: func() any { return new(Session) },
+	DayClosed:          func() any { return new(Day) },
+	ConfigApplied:      func() any { return new(ConfigRef) },
+}
+
+// Known reports whether t is a type this version understands.
+func (t Type) Known() bool { _, ok := Types[t]; return ok }
+
+// Event is one change at a branch. Seq is the branch's gap-free sequence number
+// (from 1); ID is a globally unique ID of the event; At is the branch's clock.
+type Event struct {
+	Seq  uint64          `json:"seq"`
+	ID   string          `json:"id"`
+	Type Type            `json:"type"`
+	At   time.Time       `json:"at"`
+	Data json.RawMessage `json:"data"`
+}
+
+// Batch is the message on the events topic: consecutive events of one branch.
+type Batch struct {
+	V      int     `json:"v"`
+	Branch string  `json:"branch"`
+	Events []Event `json:"events"`
+}
+
+// New builds an event with data marshalled to JSON.
+func New(seq uint64, id string, t Type, at time.Time, data any) (Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{Seq: seq, ID: id, Type: t, At: at.UTC(), Data: raw}, nil
+}
+
+// Payload decodes the event's data into the struct of its type. An unknown type
+// returns (nil, nil): unknown types are stored and skipped, never an error.
+func (e Event) Payload() (any, error) {
+	mk, ok := Types[e.Type]
+	if !ok {
+		return nil, nil
+	}
+	v := mk()
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}

@@ -1,0 +1,156 @@
+package event
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Ack is the cloud's receipt on the ack topic: every event of Branch up to and
+// including Seq is stored. Only this releases the agent's outbox.
+type Ack struct {
+	V      int    `json:"v"`
+	Branch string `json:"branch"`
+	Seq    uint64 `json:"seq"`
+	// Gap, when set, is the first missing seq the cloud waits for: the agent
+	// resends from Seq+1.
+	Gap uint64 `json:"gap,omitempty"`
+}
+
+// Status is the agent's retained status (and, with Online false, its last will).
+type Status struct {
+	V             int       `json:"v"`
+	Branch        string    `json:"branch"`
+	Online        bool      `json:"online"`
+	Backlog       int64     `json:"backlog"`
+	LastSeq       uint64    `json:"last_seq"`
+	LastAck       uint64    `json:"last_ack"`
+	ConfigVersion int64     `json:"config_version"`
+	AgentVersion  string    `json:"agent_version"`
+	At            time.Time `json:"at"`
+}
+
+// Rules are a branch's calling rules.
+type Rules struct {
+	// PreferentialRatio is how many preferential (or premium) tickets are called
+	// before a waiting normal one must be called: 2 means 2:1. Zero means strict
+	// priority.
+	PreferentialRatio int `json:"preferential_ratio"`
+	// RecallLimit is how many times a ticket may be recalled.
+	RecallLimit int `json:"recall_limit"`
+	// PreNoticeAhead is how many ahead trigger the come-back Telegram notice.
+	PreNoticeAhead int `json:"pre_notice_ahead"`
+}
+
+// DefaultRules are the rules a branch runs before HQ sends any.
+func DefaultRules() Rules {
+	return Rules{PreferentialRatio: 2, RecallLimit: 3, PreNoticeAhead: 3}
+}
+
+// ConfigExecutive is an executive in a config snapshot, with his PIN's hash
+// (bcrypt), never the PIN.
+type ConfigExecutive struct {
+	queue.Executive
+	PINHash string `json:"pin_hash"`
+}
+
+// Config is the retained snapshot on the config topic. A branch applies only a
+// Version greater than the one it runs.
+type Config struct {
+	V          int               `json:"v"`
+	Branch     string            `json:"branch"`
+	Version    int64             `json:"version"`
+	TimeZone   string            `json:"time_zone"`
+	Services   []queue.Service   `json:"services"`
+	Counters   []queue.Counter   `json:"counters"`
+	Executives []ConfigExecutive `json:"executives"`
+	Rules      Rules             `json:"rules"`
+	// RUTKey is the key of RUT hashes, shared by agent and cloud (base64), so
+	// the cloud can link a customer's later tickets without ever seeing his RUT.
+	RUTKey      string    `json:"rut_key,omitempty"`
+	PublishedAt time.Time `json:"published_at"`
+}
+
+// Validate checks a snapshot before it is applied.
+func (c Config) Validate() error {
+	if c.V != Version {
+		return reject(RejectVersion, "config version %d", c.V)
+	}
+	if c.Version <= 0 {
+		return reject(RejectEvent, "config version number %d", c.Version)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		return reject(RejectEvent, "time zone %q", c.TimeZone)
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Services {
+		if err := s.Validate(); err != nil {
+			return reject(RejectEvent, "service: %v", err)
+		}
+		if seen[s.Code] {
+			return reject(RejectEvent, "service %s twice", s.Code)
+		}
+		seen[s.Code] = true
+	}
+	for _, e := range c.Executives {
+		for _, s := range e.Services {
+			if !seen[s] {
+				return reject(RejectEvent, "executive %s serves unknown service %s", e.ID, s)
+			}
+		}
+	}
+	return nil
+}
+
+// Command kinds the cloud sends to a branch.
+const (
+	// CommandCancelTicket asks the branch to cancel a ticket (the customer's
+	// /cancelar on Telegram). Applied once per command ID.
+	CommandCancelTicket = "ticket.cancel"
+)
+
+// KindCommands is the topic kind of cloud → agent commands (QoS 1, not retained).
+const KindCommands = "commands"
+
+// CommandsTopic is where the cloud sends commands to a branch.
+func CommandsTopic(branch string) string { return topicPrefix + branch + "/" + KindCommands }
+
+// Command is a request from the cloud that the branch applies exactly once (by
+// ID) and answers with the resulting event.
+type Command struct {
+	V      int       `json:"v"`
+	Branch string    `json:"branch"`
+	ID     string    `json:"id"`
+	Type   string    `json:"type"`
+	Ticket string    `json:"ticket"`
+	At     time.Time `json:"at"`
+}
+
+// DecodeMessage parses a non-batch message (Ack, Status, Config, Command) from
+// topic into v and checks its version and that its branch matches the topic.
+func DecodeMessage(topic string, payload []byte, v interface{ branchAndVersion() (string, int) }) error {
+	if len(payload) > MaxMessageBytes {
+		return reject(RejectTooLarge, "%d bytes", len(payload))
+	}
+	branch, _, ok := ParseTopic(topic)
+	if !ok {
+		return reject(RejectTopic, "unknown topic %q", topic)
+	}
+	if err := json.Unmarshal(payload, v); err != nil {
+		return reject(RejectMalformed, "%v", err)
+	}
+	b, ver := v.branchAndVersion()
+	if ver != Version {
+		return reject(RejectVersion, "version %d", ver)
+	}
+	if b != branch {
+		return reject(RejectBranchMismatch, "branch %q on topic of %q", b, branch)
+	}
+	return nil
+}
+
+func (a *Ack) branchAndVersion() (string, int)     { return a.Branch, a.V }
+func (s *Status) branchAndVersion() (string, int)  { return s.Branch, s.V }
+func (c *Config) branchAndVersion() (string, int)  { return c.Branch, c.V }
+func (c *Command) branchAndVersion() (string, int) { return c.Branch, c.V }

@@ -1,0 +1,130 @@
+package queue
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ticketero/ticketero/shared/i18n"
+)
+
+// Status is a ticket's state.
+type Status string
+
+// Ticket states. Done, no-show, cancelled and abandoned are final.
+const (
+	StatusWaiting   Status = "waiting"
+	StatusCalled    Status = "called"
+	StatusServing   Status = "serving"
+	StatusDone      Status = "done"
+	StatusNoShow    Status = "no_show"
+	StatusCancelled Status = "cancelled"
+	StatusAbandoned Status = "abandoned"
+)
+
+// ParseStatus parses a status name. Errors: invalid status.invalid.
+func ParseStatus(s string) (Status, error) {
+	switch st := Status(s); st {
+	case StatusWaiting, StatusCalled, StatusServing, StatusDone, StatusNoShow, StatusCancelled, StatusAbandoned:
+		return st, nil
+	}
+	return "", Errorf(CodeInvalid, "status.invalid", s)
+}
+
+// Final reports whether no action can leave s.
+func (s Status) Final() bool {
+	switch s {
+	case StatusDone, StatusNoShow, StatusCancelled, StatusAbandoned:
+		return true
+	}
+	return false
+}
+
+// Open reports whether the ticket still needs attention (waiting, called or serving).
+func (s Status) Open() bool { return !s.Final() }
+
+// Action is something that happens to a ticket.
+type Action string
+
+// Ticket actions.
+const (
+	ActionCall     Action = "call"
+	ActionRecall   Action = "recall"
+	ActionStart    Action = "start"
+	ActionComplete Action = "complete"
+	ActionNoShow   Action = "no_show"
+	ActionRequeue  Action = "requeue"
+	ActionTransfer Action = "transfer"
+	ActionCancel   Action = "cancel"
+	ActionAbandon  Action = "abandon"
+)
+
+// transitions is the whole status machine: from state, action → to state.
+// Transfer moves the ticket into another service's queue, where it waits again.
+var transitions = map[Status]map[Action]Status{
+	StatusWaiting: {
+		ActionCall:     StatusCalled,
+		ActionTransfer: StatusWaiting,
+		ActionCancel:   StatusCancelled,
+		ActionAbandon:  StatusAbandoned,
+	},
+	StatusCalled: {
+		ActionRecall:   StatusCalled,
+		ActionStart:    StatusServing,
+		ActionNoShow:   StatusNoShow,
+		ActionRequeue:  StatusWaiting,
+		ActionTransfer: StatusWaiting,
+		ActionAbandon:  StatusAbandoned,
+	},
+	StatusServing: {
+		ActionComplete: StatusDone,
+		ActionTransfer: StatusWaiting,
+		ActionAbandon:  StatusAbandoned,
+	},
+}
+
+// Transition returns the state a ticket in from reaches by action a, or an
+// invalid ticket.illegal_transition error when the move is not allowed.
+func Transition(from Status, a Action) (Status, error) {
+	if to, ok := transitions[from][a]; ok {
+		return to, nil
+	}
+	return "", &Error{Code: CodeConflict, Reason: "ticket.illegal_transition", Args: []any{actionName{a}, statusName{from}}}
+}
+
+// actionName and statusName render through the catalogue in the error's language.
+type actionName struct{ a Action }
+type statusName struct{ s Status }
+
+func (n actionName) Localize(l i18n.Lang) string { return i18n.T(l, "action."+string(n.a)) }
+func (n statusName) Localize(l i18n.Lang) string { return i18n.T(l, "status."+string(n.s)) }
+
+// Ticket is a customer's place in a service queue on one business day.
+type Ticket struct {
+	ID        string        `json:"id"`
+	Branch    BranchID      `json:"branch"`
+	Service   string        `json:"service"`
+	Number    int           `json:"number"`
+	Day       string        `json:"day"` // business day, YYYY-MM-DD in the branch's zone
+	Priority  PriorityClass `json:"priority"`
+	Status    Status        `json:"status"`
+	Counter   int           `json:"counter,omitempty"`
+	Executive string        `json:"executive,omitempty"`
+	Recalls   int           `json:"recalls,omitempty"`
+	Outcome   string        `json:"outcome,omitempty"`
+	// QueuedAt orders the ticket in its queue: its arrival time, kept on transfer
+	// unless the transfer says otherwise.
+	QueuedAt  time.Time  `json:"queued_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	CalledAt  *time.Time `json:"called_at,omitempty"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+}
+
+// Display returns the number shown and spoken: "C-023".
+func (t Ticket) Display() string { return DisplayNumber(t.Service, t.Number) }
+
+// DisplayNumber formats a service letter and a number as shown on screens and
+// tickets: three digits at least, "C-023", "C-1000".
+func DisplayNumber(service string, n int) string {
+	return fmt.Sprintf("%s-%03d", service, n)
+}
