@@ -1,3 +1,13 @@
 module github.com/ticketero/ticketero/agent
 
 go 1.26.0
+
+require (
+	github.com/ticketero/ticketero/migrations v0.0.0
+	github.com/ticketero/ticketero/shared v0.0.0
+)
+
+replace (
+	github.com/ticketero/ticketero/migrations => ../migrations
+	github.com/ticketero/ticketero/shared => ../shared
+)
