@@ -1,0 +1,362 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Service mix and mean service times of the bank's four launch services.
+var services = []struct {
+	code  string
+	share float64
+	mean  time.Duration
+}{
+	{"C", 0.55, 5 * time.Minute},
+	{"P", 0.25, 15 * time.Minute},
+	{"E", 0.12, 20 * time.Minute},
+	{"G", 0.08, 30 * time.Minute},
+}
+
+var outcomes = []string{"deposito", "giro", "consulta", "apertura", "credito"}
+
+// stats counts what the simulation did, for the periodic summary.
+type stats struct {
+	issued, called, served, noShows, transfers, pauses, errors atomic.Int64
+}
+
+// clock maps real time to simulated time at a speed factor.
+type clock struct {
+	start time.Time
+	speed float64
+}
+
+func (c clock) elapsed() time.Duration {
+	return time.Duration(float64(time.Since(c.start)) * c.speed)
+}
+
+// sleep waits d of simulated time (at least 1 ms of real time).
+func (c clock) sleep(ctx context.Context, d time.Duration) error {
+	real := time.Duration(float64(d) / c.speed)
+	if real < time.Millisecond {
+		real = time.Millisecond
+	}
+	t := time.NewTimer(real)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Run simulates until one day ends (or, with Loop, until ctx ends), or for
+// cfg.Duration of real time when set.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 7))
+	var st stats
+	var wg sync.WaitGroup
+
+	proxies := map[string]*Proxy{}
+	for i := range cfg.Proxies {
+		p := &cfg.Proxies[i]
+		proxies[p.Branch] = p
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Serve(ctx, logger); err != nil {
+				logger.Error("proxy stopped", "branch", p.Branch, "err", err)
+			}
+		}()
+	}
+
+	for day := 1; ; day++ {
+		clk := clock{start: time.Now(), speed: cfg.Speed}
+		dayCtx, endDay := context.WithCancel(ctx)
+		var dayWG sync.WaitGroup
+		for _, o := range cfg.WAN {
+			p := proxies[o.Branch]
+			if p == nil {
+				endDay()
+				return fmt.Errorf("--wan-outage for %s needs a --proxy for it", o.Branch)
+			}
+			dayWG.Add(1)
+			go func() {
+				defer dayWG.Done()
+				if clk.sleep(dayCtx, o.At) != nil {
+					return
+				}
+				logger.Info("WAN down", "branch", o.Branch, "for", o.For)
+				p.SetDown(true)
+				_ = clk.sleep(dayCtx, o.For)
+				p.SetDown(false)
+				logger.Info("WAN back", "branch", o.Branch)
+			}()
+		}
+		for _, b := range cfg.Order {
+			c := newClient(cfg.Agents[b])
+			seed := rng.Uint64()
+			dayWG.Add(1)
+			go func() {
+				defer dayWG.Done()
+				arrivals(dayCtx, clk, cfg, c, rand.New(rand.NewPCG(seed, 1)), &st, logger.With("branch", b))
+			}()
+			for i, cred := range cfg.Executives {
+				seed := rng.Uint64()
+				dayWG.Add(1)
+				go func() {
+					defer dayWG.Done()
+					executive(dayCtx, clk, cfg, c, cred, i+1, rand.New(rand.NewPCG(seed, 2)), &st,
+						logger.With("branch", b, "executive", cred.ID))
+				}()
+			}
+		}
+		// Summary every 10 s of real time until the day ends.
+		tick := time.NewTicker(10 * time.Second)
+		dayDone := make(chan struct{})
+		go func() {
+			defer close(dayDone)
+			_ = clk.sleep(dayCtx, cfg.DayLength+30*time.Minute) // closing: executives finish the queue
+			endDay()
+		}()
+	loop:
+		for {
+			select {
+			case <-tick.C:
+				logSummary(logger, day, clk, cfg, &st)
+			case <-dayDone:
+				break loop
+			}
+		}
+		tick.Stop()
+		dayWG.Wait()
+		logSummary(logger, day, clk, cfg, &st)
+		if !cfg.Loop || ctx.Err() != nil {
+			break
+		}
+	}
+	wg.Wait()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return nil
+	}
+	return ctx.Err()
+}
+
+func logSummary(logger *slog.Logger, day int, clk clock, cfg Config, st *stats) {
+	t := cfg.DayStart + clk.elapsed()
+	logger.Info("simulation", "day", day, "sim_time", fmt.Sprintf("%02d:%02d", int(t.Hours())%24, int(t.Minutes())%60),
+		"issued", st.issued.Load(), "called", st.called.Load(), "served", st.served.Load(),
+		"no_shows", st.noShows.Load(), "transfers", st.transfers.Load(), "pauses", st.pauses.Load(),
+		"errors", st.errors.Load())
+}
+
+// intensity is the relative arrival rate h hours after opening: a base with a
+// morning peak (~10:30) and a bigger lunch peak (~13:30).
+func intensity(h float64) float64 {
+	g := func(mu, sigma, amp float64) float64 {
+		return amp * math.Exp(-(h-mu)*(h-mu)/(2*sigma*sigma))
+	}
+	return 1 + g(1.5, 0.7, 1.2) + g(4.5, 0.6, 1.6)
+}
+
+// arrivals issues tickets as a non-homogeneous Poisson process (thinning)
+// averaging cfg.Tickets over the day.
+func arrivals(ctx context.Context, clk clock, cfg Config, c *client, rng *rand.Rand, st *stats, logger *slog.Logger) {
+	hours := cfg.DayLength.Hours()
+	// Mean intensity over the day, to scale to cfg.Tickets.
+	var sum float64
+	const steps = 200
+	for i := 0; i < steps; i++ {
+		sum += intensity(hours * (float64(i) + 0.5) / steps)
+	}
+	mean := sum / steps
+	maxI := 0.0
+	for i := 0; i <= steps; i++ {
+		maxI = math.Max(maxI, intensity(hours*float64(i)/steps))
+	}
+	perHourAtMax := float64(cfg.Tickets) / hours * maxI / mean
+	next := time.Duration(0)
+	for {
+		gap := time.Duration(rng.ExpFloat64() / perHourAtMax * float64(time.Hour))
+		next += gap
+		if next > cfg.DayLength {
+			return
+		}
+		if err := clk.sleep(ctx, next-clk.elapsed()); err != nil {
+			return
+		}
+		if rng.Float64() > intensity(next.Hours())/maxI {
+			continue
+		}
+		svc := pickService(rng)
+		prio := ""
+		switch r := rng.Float64(); {
+		case r < 0.12:
+			prio = "preferential"
+		case r < 0.17:
+			prio = "premium"
+		}
+		rut := ""
+		if rng.Float64() < 0.6 {
+			rut = randomRUT(rng)
+		}
+		if _, err := c.issue(ctx, svc, rut, prio); err != nil {
+			if ctx.Err() == nil {
+				st.errors.Add(1)
+				logger.Warn("issue failed", "err", err)
+			}
+			continue
+		}
+		st.issued.Add(1)
+	}
+}
+
+func pickService(rng *rand.Rand) string {
+	r := rng.Float64()
+	for _, s := range services {
+		if r < s.share {
+			return s.code
+		}
+		r -= s.share
+	}
+	return services[0].code
+}
+
+func meanOf(code string) time.Duration {
+	for _, s := range services {
+		if s.code == code {
+			return s.mean
+		}
+	}
+	return 5 * time.Minute
+}
+
+// randomRUT returns a valid RUT (mod-11 check digit) for a person.
+func randomRUT(rng *rand.Rand) string {
+	body := 5_000_000 + rng.IntN(20_000_000)
+	sum, mul := 0, 2
+	for n := body; n > 0; n /= 10 {
+		sum += (n % 10) * mul
+		if mul++; mul > 7 {
+			mul = 2
+		}
+	}
+	dv := "0"
+	switch r := 11 - sum%11; r {
+	case 11:
+	case 10:
+		dv = "K"
+	default:
+		dv = fmt.Sprint(r)
+	}
+	return fmt.Sprintf("%d-%s", body, dv)
+}
+
+// executive signs in at a counter and serves until the day ends.
+func executive(ctx context.Context, clk clock, cfg Config, c *client, cred Credential, counter int, rng *rand.Rand, st *stats, logger *slog.Logger) {
+	var sess struct {
+		Token string `json:"token"`
+	}
+	for {
+		_, err := c.do(ctx, http.MethodPost, "/api/v1/sessions", "", map[string]any{
+			"executive": cred.ID, "pin": cred.PIN, "counter": counter}, &sess, nil)
+		if err == nil {
+			break
+		}
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Code == "session.executive_busy" {
+			// Left signed in by an earlier run: the session is gone with our token;
+			// wait for an admin. The demo starts with fresh data.
+			logger.Warn("executive already signed in elsewhere", "err", err)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		logger.Warn("sign-in failed, retrying", "err", err)
+		if clk.sleep(ctx, 5*time.Minute) != nil {
+			return
+		}
+	}
+	tok := sess.Token
+	defer func() {
+		_, _ = c.do(context.Background(), http.MethodDelete, "/api/v1/sessions/current", tok, nil, nil, nil)
+	}()
+	act := func(id, verb string, body any) error {
+		_, err := c.do(ctx, http.MethodPost, "/api/v1/tickets/"+id+"/"+verb, tok, body, nil, nil)
+		if err != nil && ctx.Err() == nil {
+			st.errors.Add(1)
+			logger.Warn("action failed", "action", verb, "err", err)
+		}
+		return err
+	}
+	lunchAt := 3*time.Hour + time.Duration(counter-1)*40*time.Minute
+	lunched := false
+	for ctx.Err() == nil {
+		if !lunched && clk.elapsed() >= lunchAt && clk.elapsed() < cfg.DayLength {
+			lunched = true
+			if _, err := c.do(ctx, http.MethodPost, "/api/v1/sessions/current/pause", tok,
+				map[string]string{"reason": "colación"}, nil, nil); err == nil {
+				st.pauses.Add(1)
+				_ = clk.sleep(ctx, 30*time.Minute)
+				_, _ = c.do(ctx, http.MethodPost, "/api/v1/sessions/current/resume", tok, nil, nil, nil)
+			}
+			continue
+		}
+		var t ticket
+		code, err := c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/counters/%d/call-next", counter), tok, nil, &t, nil)
+		if err != nil || code == http.StatusNoContent {
+			if err != nil && ctx.Err() == nil {
+				st.errors.Add(1)
+				logger.Warn("call-next failed", "err", err)
+			}
+			if clk.sleep(ctx, 30*time.Second) != nil {
+				return
+			}
+			continue
+		}
+		st.called.Add(1)
+		if rng.Float64() < 0.04 { // the customer left
+			_ = clk.sleep(ctx, 90*time.Second)
+			_ = act(t.ID, "recall", nil)
+			_ = clk.sleep(ctx, 90*time.Second)
+			if act(t.ID, "no-show", nil) == nil {
+				st.noShows.Add(1)
+			}
+			continue
+		}
+		_ = clk.sleep(ctx, time.Duration(20+rng.IntN(40))*time.Second) // walk to the counter
+		if act(t.ID, "start", nil) != nil {
+			continue
+		}
+		mean := meanOf(t.Service)
+		d := time.Duration(rng.ExpFloat64() * float64(mean))
+		d = min(max(d, mean/5), 3*mean)
+		if clk.sleep(ctx, d) != nil {
+			return
+		}
+		if rng.Float64() < 0.03 && t.Service != "G" {
+			to := map[string]string{"C": "P", "P": "E", "E": "G"}[t.Service]
+			if act(t.ID, "transfer", map[string]any{"service": to, "keep_arrival": true}) == nil {
+				st.transfers.Add(1)
+			}
+			continue
+		}
+		if act(t.ID, "complete", map[string]string{"outcome": outcomes[rng.IntN(len(outcomes))]}) == nil {
+			st.served.Add(1)
+		}
+	}
+}
