@@ -1,0 +1,175 @@
+package hq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Alert kinds. They are stored: never rename one.
+const (
+	AlertQueueLong = "queue_long"      // more than QueueOver waiting
+	AlertWaitOver  = "wait_over"       // someone waits beyond target
+	AlertOffline   = "agent_offline"   // agent offline for OfflineAfter
+	AlertBacklogUp = "backlog_growing" // backlog larger than a sample at least BacklogWindow old
+)
+
+// AlertRules are the thresholds of the alerts.
+type AlertRules struct {
+	QueueOver     int
+	OfflineAfter  time.Duration
+	BacklogWindow time.Duration
+}
+
+// DefaultAlertRules are the issue's thresholds: 15 waiting, 5 minutes offline,
+// a backlog growing over a minute.
+func DefaultAlertRules() AlertRules {
+	return AlertRules{QueueOver: 15, OfflineAfter: 5 * time.Minute, BacklogWindow: time.Minute}
+}
+
+// Alert is an open (or recently cleared) alert.
+type Alert struct {
+	ID       int64
+	Branch   string
+	Kind     string
+	Value    int64
+	RaisedAt time.Time
+	AckedAt  *time.Time
+	AckedBy  string
+}
+
+// EvaluateAlerts raises and clears the alerts of the given tiles' branches and
+// reports whether any alert was raised or cleared. Replicas may run it
+// concurrently: the partial unique index keeps one open alert per branch and kind.
+func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) (bool, error) {
+	if len(tiles) == 0 {
+		return false, nil
+	}
+	now := s.now()
+	branches := make([]string, 0, len(tiles))
+	backlogs := make([]int64, 0, len(tiles))
+	for _, t := range tiles {
+		branches = append(branches, t.Branch)
+		backlogs = append(backlogs, t.Backlog)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, wrap("alerts", err)
+	}
+	defer tx.Rollback(ctx)
+	// Backlog samples older than the window: compare, then roll forward.
+	prev := map[string]int64{}
+	rows, err := tx.Query(ctx, `SELECT branch, backlog FROM hq_backlog_samples WHERE branch = ANY($1) AND at <= $2`, branches, now.Add(-r.BacklogWindow))
+	if err != nil {
+		return false, wrap("backlog samples", err)
+	}
+	for rows.Next() {
+		var b string
+		var n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			rows.Close()
+			return false, wrap("backlog samples", err)
+		}
+		prev[b] = n
+	}
+	rows.Close()
+	if _, err := tx.Exec(ctx, `INSERT INTO hq_backlog_samples (branch, backlog, at)
+		SELECT b, n, $3 FROM unnest($1::text[], $2::bigint[]) AS u(b, n)
+		ON CONFLICT (branch) DO UPDATE SET backlog = EXCLUDED.backlog, at = EXCLUDED.at
+		WHERE hq_backlog_samples.at <= $4`, branches, backlogs, now, now.Add(-r.BacklogWindow)); err != nil {
+		return false, wrap("backlog samples", err)
+	}
+	var kb, kk []string
+	var kv []int64
+	raise := func(b, k string, v int64) { kb, kk, kv = append(kb, b), append(kk, k), append(kv, v) }
+	var keep []string
+	for _, t := range tiles {
+		if t.Waiting > r.QueueOver {
+			raise(t.Branch, AlertQueueLong, int64(t.Waiting))
+		}
+		if t.Waiting > 0 && t.OverTargetS > 0 {
+			raise(t.Branch, AlertWaitOver, int64(t.LongestWaitS))
+		}
+		if t.Known && !t.Online {
+			since := t.StatusAt
+			if since == nil {
+				since = t.LastIngestAt
+			}
+			if since == nil || now.Sub(*since) >= r.OfflineAfter {
+				v := int64(0)
+				if since != nil {
+					v = int64(now.Sub(*since).Seconds())
+				}
+				raise(t.Branch, AlertOffline, v)
+			}
+		}
+		if p, ok := prev[t.Branch]; ok && t.Backlog > p && t.Backlog > 0 {
+			raise(t.Branch, AlertBacklogUp, t.Backlog)
+		}
+	}
+	for i := range kb {
+		keep = append(keep, kb[i]+"/"+kk[i])
+	}
+	changed := false
+	if len(kb) > 0 {
+		rows, err := tx.Query(ctx, `INSERT INTO hq_alerts (branch, kind, value, raised_at, seen_at)
+			SELECT b, k, v, $4, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(b, k, v)
+			ON CONFLICT (branch, kind) WHERE cleared_at IS NULL DO UPDATE SET value = EXCLUDED.value, seen_at = EXCLUDED.seen_at
+			RETURNING (xmax = 0)`, kb, kk, kv, now)
+		if err != nil {
+			return false, wrap("raise alerts", err)
+		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+		if err != nil {
+			return false, wrap("raise alerts", err)
+		}
+		for _, ins := range inserted {
+			changed = changed || ins
+		}
+	}
+	tag, err := tx.Exec(ctx, `UPDATE hq_alerts SET cleared_at = $3
+		WHERE cleared_at IS NULL AND branch = ANY($1) AND NOT (branch || '/' || kind = ANY($2::text[]))`, branches, nonNil(keep), now)
+	if err != nil {
+		return false, wrap("clear alerts", err)
+	}
+	changed = changed || tag.RowsAffected() > 0
+	return changed, wrap("alerts commit", tx.Commit(ctx))
+}
+
+// OpenAlerts lists the open alerts of branches within scope, newest first.
+func (s *Store) OpenAlerts(ctx context.Context, scope Scope) ([]Alert, error) {
+	all, bs, rs := scope.sqlArgs()
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.branch, a.kind, a.value, a.raised_at, a.acked_at, a.acked_by
+		FROM hq_alerts a LEFT JOIN branches b ON b.id = a.branch
+		WHERE a.cleared_at IS NULL AND ($1::bool OR a.branch = ANY($2::text[]) OR b.region = ANY($3::text[]))
+		ORDER BY a.acked_at IS NOT NULL, a.raised_at DESC, a.id DESC LIMIT 500`, all, bs, rs)
+	if err != nil {
+		return nil, wrap("open alerts", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alert, error) {
+		var a Alert
+		err := r.Scan(&a.ID, &a.Branch, &a.Kind, &a.Value, &a.RaisedAt, &a.AckedAt, &a.AckedBy)
+		return a, err
+	})
+	return out, wrap("open alerts", err)
+}
+
+// AckAlert acknowledges an open alert of a branch within scope and returns its
+// branch. Errors: not_found hq.alert.not_found (also outside scope).
+func (s *Store) AckAlert(ctx context.Context, scope Scope, id int64, by string) (string, error) {
+	all, bs, rs := scope.sqlArgs()
+	var branch string
+	err := s.pool.QueryRow(ctx, `UPDATE hq_alerts a SET acked_at = $5, acked_by = $6
+		FROM (SELECT a2.id FROM hq_alerts a2 LEFT JOIN branches b ON b.id = a2.branch
+		      WHERE a2.id = $4 AND a2.cleared_at IS NULL AND ($1::bool OR a2.branch = ANY($2::text[]) OR b.region = ANY($3::text[]))) x
+		WHERE a.id = x.id RETURNING a.branch`, all, bs, rs, id, s.now(), by).Scan(&branch)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", queue.Errorf(queue.CodeNotFound, "hq.alert.not_found", fmt.Sprint(id))
+	}
+	return branch, wrap("ack alert", err)
+}

@@ -1,0 +1,190 @@
+package hq
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// BranchInfo is a branch's identity.
+type BranchInfo struct {
+	ID       string
+	Name     string
+	Region   string
+	TimeZone string
+}
+
+// QueueRow is a service queue at a branch today.
+type QueueRow struct {
+	Service      string
+	Name         string
+	Waiting      int
+	LongestWaitS int
+	TargetWaitS  int
+}
+
+// ExecutiveRow is an executive's live state with his current ticket.
+type ExecutiveRow struct {
+	ID      string
+	Name    string
+	Counter int
+	State   string
+	Reason  string
+	Since   time.Time
+	Ticket  string // display number of the ticket he has called or serves
+	Status  string
+}
+
+// TimelineItem is one event in a ticket's life.
+type TimelineItem struct {
+	Seq  int64
+	Type string
+	At   time.Time
+}
+
+// TicketRow is one of the day's tickets with its timeline.
+type TicketRow struct {
+	ID        string
+	Display   string
+	Service   string
+	Priority  string
+	Status    string
+	Counter   *int
+	Executive string
+	Channel   string
+	QueuedAt  time.Time
+	CalledAt  *time.Time
+	StartedAt *time.Time
+	EndedAt   *time.Time
+	Timeline  []TimelineItem
+}
+
+// BranchDetail is the branch view.
+type BranchDetail struct {
+	BranchInfo
+	Day        string
+	Queues     []QueueRow
+	Executives []ExecutiveRow
+	Tickets    []TicketRow
+}
+
+// Branch returns a branch within scope. Errors: not_found hq.branch.not_found,
+// forbidden hq.branch.forbidden (exists but outside scope).
+func (s *Store) Branch(ctx context.Context, scope Scope, id string) (BranchInfo, error) {
+	var b BranchInfo
+	err := s.pool.QueryRow(ctx, `SELECT id, name, region, time_zone FROM (`+branchListSQL+`) x(id, name, region, time_zone) WHERE id = $1`, id).
+		Scan(&b.ID, &b.Name, &b.Region, &b.TimeZone)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return BranchInfo{}, queue.Errorf(queue.CodeNotFound, "hq.branch.not_found", id)
+	}
+	if err != nil {
+		return BranchInfo{}, wrap("branch", err)
+	}
+	if !scope.Allows(b.ID, b.Region) {
+		return BranchInfo{}, queue.Errorf(queue.CodeForbidden, "hq.branch.forbidden", id)
+	}
+	return b, nil
+}
+
+// BranchView returns queues, executives and the day's tickets (with their
+// timelines) of a branch within scope. day is "YYYY-MM-DD" in the branch's time
+// zone; empty means today. Errors: see Branch; invalid hq.day.invalid.
+func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (BranchDetail, error) {
+	b, err := s.Branch(ctx, scope, id)
+	if err != nil {
+		return BranchDetail{}, err
+	}
+	loc, err := time.LoadLocation(b.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	now := s.now()
+	if day == "" {
+		day = now.In(loc).Format(time.DateOnly)
+	}
+	d, err := time.ParseInLocation(time.DateOnly, day, loc)
+	if err != nil {
+		return BranchDetail{}, queue.Errorf(queue.CodeInvalid, "hq.day.invalid", day)
+	}
+	out := BranchDetail{BranchInfo: b, Day: day}
+
+	rows, err := s.pool.Query(ctx, `SELECT t.service, coalesce(sv.name, ''), count(*),
+			coalesce(max(extract(epoch FROM $3::timestamptz - t.queued_at)), 0)::int, coalesce(sv.target_wait_s, $4)
+		FROM tickets t LEFT JOIN hq_services sv ON sv.branch = t.branch AND sv.code = t.service
+		WHERE t.branch = $1 AND t.day = $2 AND t.status = 'waiting'
+		GROUP BY t.service, sv.name, sv.target_wait_s ORDER BY t.service`, id, d, now, s.DefaultTargetWaitS)
+	if err != nil {
+		return out, wrap("branch queues", err)
+	}
+	out.Queues, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueRow, error) {
+		var q QueueRow
+		return q, r.Scan(&q.Service, &q.Name, &q.Waiting, &q.LongestWaitS, &q.TargetWaitS)
+	})
+	if err != nil {
+		return out, wrap("branch queues", err)
+	}
+
+	rows, err = s.pool.Query(ctx, `SELECT es.executive, es.name, es.counter, es.state, es.reason, es.since,
+			coalesce(t.service || '-' || lpad(t.number::text, 3, '0'), ''), coalesce(t.status, '')
+		FROM executive_sessions es
+		LEFT JOIN LATERAL (SELECT service, number, status FROM tickets
+			WHERE branch = es.branch AND executive = es.executive AND status IN ('called', 'serving')
+			ORDER BY called_at DESC NULLS LAST LIMIT 1) t ON true
+		WHERE es.branch = $1 AND es.state <> 'logged_out' ORDER BY es.counter, es.executive`, id)
+	if err != nil {
+		return out, wrap("branch executives", err)
+	}
+	out.Executives, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExecutiveRow, error) {
+		var e ExecutiveRow
+		return e, r.Scan(&e.ID, &e.Name, &e.Counter, &e.State, &e.Reason, &e.Since, &e.Ticket, &e.Status)
+	})
+	if err != nil {
+		return out, wrap("branch executives", err)
+	}
+
+	rows, err = s.pool.Query(ctx, `SELECT id, service, number, priority, status, counter, coalesce(executive, ''), channel,
+			queued_at, called_at, started_at, ended_at
+		FROM tickets WHERE branch = $1 AND day = $2 ORDER BY created_at, id LIMIT 5000`, id, d)
+	if err != nil {
+		return out, wrap("branch tickets", err)
+	}
+	index := map[string]int{}
+	out.Tickets, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TicketRow, error) {
+		var t TicketRow
+		var n int
+		err := r.Scan(&t.ID, &t.Service, &n, &t.Priority, &t.Status, &t.Counter, &t.Executive, &t.Channel,
+			&t.QueuedAt, &t.CalledAt, &t.StartedAt, &t.EndedAt)
+		t.Display = queue.DisplayNumber(t.Service, n)
+		return t, err
+	})
+	if err != nil {
+		return out, wrap("branch tickets", err)
+	}
+	for i, t := range out.Tickets {
+		index[t.ID] = i
+	}
+	// Timelines from the append-only events of the day (with a margin for
+	// clocks) that name a ticket.
+	rows, err = s.pool.Query(ctx, `SELECT data->>'ticket', seq, type, at FROM events
+		WHERE branch = $1 AND at >= $2 AND at < $3 AND data ? 'ticket' ORDER BY seq`,
+		id, d.Add(-12*time.Hour), d.Add(36*time.Hour))
+	if err != nil {
+		return out, wrap("branch timelines", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tid string
+		var it TimelineItem
+		if err := rows.Scan(&tid, &it.Seq, &it.Type, &it.At); err != nil {
+			return out, wrap("branch timelines", err)
+		}
+		if i, ok := index[tid]; ok {
+			out.Tickets[i].Timeline = append(out.Tickets[i].Timeline, it)
+		}
+	}
+	return out, wrap("branch timelines", rows.Err())
+}

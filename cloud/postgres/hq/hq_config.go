@@ -1,0 +1,351 @@
+package hq
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+var (
+	hoursRE = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d(,([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)*$`)
+	execRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+	pinRE   = regexp.MustCompile(`^\d{4,8}$`)
+)
+
+// BranchInput creates or updates a branch.
+type BranchInput struct {
+	ID           string
+	Name         string
+	Region       string
+	TimeZone     string
+	OpeningHours string // "09:00-14:00" or several ranges separated by commas
+}
+
+// ConfigExecutive is an executive as HQ edits him (HasPIN instead of the hash).
+type ConfigExecutive struct {
+	queue.Executive
+	HasPIN bool
+}
+
+// ConfigVersion is one published snapshot.
+type ConfigVersion struct {
+	Version     int64
+	PublishedAt time.Time
+	PublishedBy string
+}
+
+// BranchConfig is the draft HQ edits for a branch, its published versions and
+// the version the branch reports running.
+type BranchConfig struct {
+	BranchInfo
+	OpeningHours string
+	Rules        event.Rules
+	Services     []queue.Service
+	Counters     []queue.Counter
+	Executives   []ConfigExecutive
+	Versions     []ConfigVersion
+	Running      int64
+}
+
+// PutBranch creates or updates a branch. Errors: invalid branch.invalid,
+// hq.branch.name, hq.branch.time_zone, hq.branch.hours.
+func (s *Store) PutBranch(ctx context.Context, in BranchInput) error {
+	if _, err := queue.ParseBranchID(in.ID); err != nil {
+		return err
+	}
+	in.Name, in.Region = strings.TrimSpace(in.Name), strings.TrimSpace(in.Region)
+	if in.Name == "" || len(in.Name) > 80 || len(in.Region) > 40 {
+		return queue.Errorf(queue.CodeInvalid, "hq.branch.name")
+	}
+	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "" || in.TimeZone == "Local" {
+		return queue.Errorf(queue.CodeInvalid, "hq.branch.time_zone", in.TimeZone)
+	}
+	if in.OpeningHours == "" {
+		in.OpeningHours = "09:00-14:00"
+	}
+	if !hoursRE.MatchString(in.OpeningHours) {
+		return queue.Errorf(queue.CodeInvalid, "hq.branch.hours", in.OpeningHours)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return wrap("put branch", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO branches (id, name, region, time_zone) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region, time_zone = EXCLUDED.time_zone`,
+		in.ID, in.Name, in.Region, in.TimeZone); err != nil {
+		return wrap("put branch", err)
+	}
+	if in.Region != "" {
+		if _, err := tx.Exec(ctx, `INSERT INTO hq_regions (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, in.Region); err != nil {
+			return wrap("put region", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO hq_branch_settings (branch, opening_hours, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (branch) DO UPDATE SET opening_hours = EXCLUDED.opening_hours, updated_at = EXCLUDED.updated_at`,
+		in.ID, in.OpeningHours, s.now()); err != nil {
+		return wrap("put branch settings", err)
+	}
+	return wrap("put branch", tx.Commit(ctx))
+}
+
+// BranchConfig returns the draft configuration of a branch (HQ only: no
+// scope). Errors: not_found hq.branch.not_found.
+func (s *Store) BranchConfig(ctx context.Context, id string) (BranchConfig, error) {
+	b, err := s.Branch(ctx, AllBranches, id)
+	if err != nil {
+		return BranchConfig{}, err
+	}
+	c := BranchConfig{BranchInfo: b, OpeningHours: "09:00-14:00", Rules: event.DefaultRules()}
+	err = s.pool.QueryRow(ctx, `SELECT opening_hours, preferential_ratio, recall_limit, pre_notice_ahead FROM hq_branch_settings WHERE branch = $1`, id).
+		Scan(&c.OpeningHours, &c.Rules.PreferentialRatio, &c.Rules.RecallLimit, &c.Rules.PreNoticeAhead)
+	if err != nil && err != pgx.ErrNoRows {
+		return c, wrap("branch settings", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT code, name, target_wait_s, mean_service_s, priority FROM hq_services WHERE branch = $1 ORDER BY code`, id)
+	if err != nil {
+		return c, wrap("services", err)
+	}
+	if c.Services, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (queue.Service, error) {
+		var v queue.Service
+		return v, r.Scan(&v.Code, &v.Name, &v.TargetWaitS, &v.MeanServiceS, &v.Priority)
+	}); err != nil {
+		return c, wrap("services", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT number, name FROM hq_counters WHERE branch = $1 ORDER BY number`, id)
+	if err != nil {
+		return c, wrap("counters", err)
+	}
+	if c.Counters, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (queue.Counter, error) {
+		var v queue.Counter
+		return v, r.Scan(&v.Number, &v.Name)
+	}); err != nil {
+		return c, wrap("counters", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT id, name, services, pin_hash <> '' FROM hq_executives WHERE branch = $1 ORDER BY id`, id)
+	if err != nil {
+		return c, wrap("executives", err)
+	}
+	if c.Executives, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ConfigExecutive, error) {
+		var v ConfigExecutive
+		return v, r.Scan(&v.ID, &v.Name, &v.Services, &v.HasPIN)
+	}); err != nil {
+		return c, wrap("executives", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT version, published_at, published_by FROM hq_branch_configs WHERE branch = $1 ORDER BY version DESC LIMIT 20`, id)
+	if err != nil {
+		return c, wrap("versions", err)
+	}
+	if c.Versions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ConfigVersion, error) {
+		var v ConfigVersion
+		return v, r.Scan(&v.Version, &v.PublishedAt, &v.PublishedBy)
+	}); err != nil {
+		return c, wrap("versions", err)
+	}
+	err = s.pool.QueryRow(ctx, `SELECT config_version FROM branch_sync WHERE branch = $1`, id).Scan(&c.Running)
+	if err != nil && err != pgx.ErrNoRows {
+		return c, wrap("running version", err)
+	}
+	return c, nil
+}
+
+// PutService creates or updates a service of a branch. Errors: invalid
+// service.invalid_code, service.invalid; not_found hq.branch.not_found.
+func (s *Store) PutService(ctx context.Context, branch string, v queue.Service) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s, priority) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (branch, code) DO UPDATE SET name = EXCLUDED.name, target_wait_s = EXCLUDED.target_wait_s,
+			mean_service_s = EXCLUDED.mean_service_s, priority = EXCLUDED.priority`,
+		branch, v.Code, v.Name, v.TargetWaitS, v.MeanServiceS, v.Priority)
+	return wrap("put service", err)
+}
+
+// DeleteService removes a service (and it from executives' lists).
+func (s *Store) DeleteService(ctx context.Context, branch, code string) error {
+	_, err := s.pool.Exec(ctx, `WITH d AS (DELETE FROM hq_services WHERE branch = $1 AND code = $2)
+		UPDATE hq_executives SET services = array_remove(services, $2) WHERE branch = $1`, branch, code)
+	return wrap("delete service", err)
+}
+
+// PutCounter creates or renames a counter. Errors: invalid hq.counter.invalid.
+func (s *Store) PutCounter(ctx context.Context, branch string, c queue.Counter) error {
+	if c.Number <= 0 || c.Number > 999 || len(c.Name) > 40 {
+		return queue.Errorf(queue.CodeInvalid, "hq.counter.invalid", c.Number)
+	}
+	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO hq_counters (branch, number, name) VALUES ($1, $2, $3)
+		ON CONFLICT (branch, number) DO UPDATE SET name = EXCLUDED.name`, branch, c.Number, c.Name)
+	return wrap("put counter", err)
+}
+
+// DeleteCounter removes a counter.
+func (s *Store) DeleteCounter(ctx context.Context, branch string, number int) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM hq_counters WHERE branch = $1 AND number = $2`, branch, number)
+	return wrap("delete counter", err)
+}
+
+// PutExecutive creates or updates an executive; a non-empty pin sets his PIN
+// (stored as bcrypt). Errors: invalid hq.executive.invalid, hq.executive.pin,
+// service.unknown.
+func (s *Store) PutExecutive(ctx context.Context, branch string, e queue.Executive, pin string) error {
+	e.Name = strings.TrimSpace(e.Name)
+	if !execRE.MatchString(e.ID) || e.Name == "" || len(e.Name) > 80 {
+		return queue.Errorf(queue.CodeInvalid, "hq.executive.invalid", e.ID)
+	}
+	c, err := s.BranchConfig(ctx, branch)
+	if err != nil {
+		return err
+	}
+	for _, code := range e.Services {
+		found := false
+		for _, sv := range c.Services {
+			found = found || sv.Code == code
+		}
+		if !found {
+			return queue.Errorf(queue.CodeInvalid, "service.unknown", code)
+		}
+	}
+	hash := ""
+	if pin != "" {
+		if hash, err = s.hashPIN(pin); err != nil {
+			return err
+		}
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO hq_executives (branch, id, name, services, pin_hash) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (branch, id) DO UPDATE SET name = EXCLUDED.name, services = EXCLUDED.services,
+			pin_hash = CASE WHEN EXCLUDED.pin_hash = '' THEN hq_executives.pin_hash ELSE EXCLUDED.pin_hash END`,
+		branch, e.ID, e.Name, nonNil(e.Services), hash)
+	return wrap("put executive", err)
+}
+
+// SetPIN sets or resets an executive's PIN. Errors: invalid hq.executive.pin;
+// not_found hq.executive.not_found.
+func (s *Store) SetPIN(ctx context.Context, branch, id, pin string) error {
+	hash, err := s.hashPIN(pin)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE hq_executives SET pin_hash = $3 WHERE branch = $1 AND id = $2`, branch, id, hash)
+	if err != nil {
+		return wrap("set pin", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return queue.Errorf(queue.CodeNotFound, "hq.executive.not_found", id)
+	}
+	return nil
+}
+
+// DeleteExecutive removes an executive.
+func (s *Store) DeleteExecutive(ctx context.Context, branch, id string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM hq_executives WHERE branch = $1 AND id = $2`, branch, id)
+	return wrap("delete executive", err)
+}
+
+func (s *Store) hashPIN(pin string) (string, error) {
+	if !pinRE.MatchString(pin) {
+		return "", queue.Errorf(queue.CodeInvalid, "hq.executive.pin")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pin), min(s.BcryptCost, bcrypt.DefaultCost))
+	if err != nil {
+		return "", wrap("hash pin", err)
+	}
+	return string(h), nil
+}
+
+// PutRules sets a branch's calling rules. Errors: invalid hq.rules.invalid.
+func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) error {
+	if r.PreferentialRatio < 0 || r.PreferentialRatio > 20 || r.RecallLimit < 0 || r.RecallLimit > 10 || r.PreNoticeAhead < 0 || r.PreNoticeAhead > 50 {
+		return queue.Errorf(queue.CodeInvalid, "hq.rules.invalid")
+	}
+	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO hq_branch_settings (branch, preferential_ratio, recall_limit, pre_notice_ahead, updated_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (branch) DO UPDATE SET preferential_ratio = EXCLUDED.preferential_ratio,
+		recall_limit = EXCLUDED.recall_limit, pre_notice_ahead = EXCLUDED.pre_notice_ahead, updated_at = EXCLUDED.updated_at`,
+		branch, r.PreferentialRatio, r.RecallLimit, r.PreNoticeAhead, s.now())
+	return wrap("put rules", err)
+}
+
+// Publish snapshots a branch's draft as the next config version, stores it and
+// returns it for the caller to send on the branch's config topic. rutKey is the
+// shared RUT hash key (base64). Errors: invalid hq.config.invalid; not_found
+// hq.branch.not_found.
+func (s *Store) Publish(ctx context.Context, branch, by, rutKey string) (event.Config, error) {
+	c, err := s.BranchConfig(ctx, branch)
+	if err != nil {
+		return event.Config{}, err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return event.Config{}, wrap("publish", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('hq_publish:' || $1))`, branch); err != nil {
+		return event.Config{}, wrap("publish lock", err)
+	}
+	cfg := event.Config{V: event.Version, Branch: branch, TimeZone: c.TimeZone, Services: c.Services,
+		Counters: c.Counters, Rules: c.Rules, RUTKey: rutKey, PublishedAt: s.now().UTC()}
+	if cfg.Services == nil {
+		cfg.Services = []queue.Service{}
+	}
+	if cfg.Counters == nil {
+		cfg.Counters = []queue.Counter{}
+	}
+	rows, err := tx.Query(ctx, `SELECT id, name, services, pin_hash FROM hq_executives WHERE branch = $1 ORDER BY id`, branch)
+	if err != nil {
+		return event.Config{}, wrap("publish executives", err)
+	}
+	cfg.Executives, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (event.ConfigExecutive, error) {
+		var e event.ConfigExecutive
+		return e, r.Scan(&e.ID, &e.Name, &e.Services, &e.PINHash)
+	})
+	if err != nil {
+		return event.Config{}, wrap("publish executives", err)
+	}
+	if cfg.Executives == nil {
+		cfg.Executives = []event.ConfigExecutive{}
+	}
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) + 1 FROM hq_branch_configs WHERE branch = $1`, branch).Scan(&cfg.Version); err != nil {
+		return event.Config{}, wrap("publish version", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return event.Config{}, queue.Errorf(queue.CodeInvalid, "hq.config.invalid", err.Error())
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return event.Config{}, wrap("publish marshal", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO hq_branch_configs (branch, version, snapshot, published_at, published_by) VALUES ($1, $2, $3, $4, $5)`,
+		branch, cfg.Version, raw, cfg.PublishedAt, by); err != nil {
+		return event.Config{}, wrap("publish insert", err)
+	}
+	return cfg, wrap("publish commit", tx.Commit(ctx))
+}
+
+// LatestConfig returns the newest published snapshot of a branch. Errors:
+// not_found hq.config.none.
+func (s *Store) LatestConfig(ctx context.Context, branch string) (event.Config, error) {
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT snapshot FROM hq_branch_configs WHERE branch = $1 ORDER BY version DESC LIMIT 1`, branch).Scan(&raw)
+	if err != nil {
+		return event.Config{}, notFound(wrap("latest config", err), "hq.config.none", branch)
+	}
+	var c event.Config
+	return c, wrap("latest config", json.Unmarshal(raw, &c))
+}

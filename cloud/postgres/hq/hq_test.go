@@ -1,0 +1,328 @@
+package hq_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+var dsn string
+
+func TestMain(m *testing.M) {
+	os.Exit(hqtest.Main(m, "ticketero_hq", func(u string) { dsn = u }))
+}
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func newStore(t *testing.T) (*hq.Store, hqtest.Fixture, *clock) {
+	t.Helper()
+	pool := hqtest.MustPool(t, dsn)
+	c := &clock{t: time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)} // 11:00 in Santiago
+	s := hq.New(pool, c.Now)
+	s.BcryptCost = bcrypt.MinCost
+	return s, hqtest.Fixture{TB: t, Pool: pool}, c
+}
+
+func code(err error) queue.Code { return queue.ErrorCode(err) }
+
+func TestUsers(t *testing.T) {
+	s, _, c := newStore(t)
+	ctx := context.Background()
+
+	t.Run("validation", func(t *testing.T) {
+		for _, u := range []hq.NewUser{
+			{Email: "not-an-email", Password: "longenough1", Role: hq.RoleViewer},
+			{Email: "a@b.cl", Password: "short", Role: hq.RoleViewer},
+			{Email: "a@b.cl", Password: "longenough1", Role: "root"},
+			{Email: "a@b.cl", Password: "longenough1", Role: hq.RoleSupervisor},
+			{Email: "a@b.cl", Password: "longenough1", Role: hq.RoleSupervisor, Branches: []string{"bad id"}},
+		} {
+			_, err := s.CreateUser(ctx, u)
+			assert.Equal(t, queue.CodeInvalid, code(err), "%+v", u)
+		}
+	})
+
+	t.Run("bootstrap once", func(t *testing.T) {
+		email, pw, created, err := s.Bootstrap(ctx)
+		require.NoError(t, err)
+		require.True(t, created)
+		assert.Equal(t, hq.BootstrapEmail, email)
+		assert.GreaterOrEqual(t, len(pw), 20)
+		_, _, created, err = s.Bootstrap(ctx)
+		require.NoError(t, err)
+		assert.False(t, created)
+		p, err := s.Authenticate(ctx, email, pw)
+		require.NoError(t, err)
+		assert.Equal(t, hq.RoleAdmin, p.Role)
+		assert.True(t, p.Scope().All)
+	})
+
+	t.Run("duplicate", func(t *testing.T) {
+		_, err := s.CreateUser(ctx, hq.NewUser{Email: "Dup@Bank.cl", Password: "longenough1", Role: hq.RoleViewer})
+		require.NoError(t, err)
+		_, err = s.CreateUser(ctx, hq.NewUser{Email: "dup@bank.cl", Password: "longenough1", Role: hq.RoleViewer})
+		assert.Equal(t, queue.CodeConflict, code(err))
+	})
+
+	t.Run("lockout", func(t *testing.T) {
+		_, err := s.CreateUser(ctx, hq.NewUser{Email: "sup@bank.cl", Password: "correct-horse", Role: hq.RoleSupervisor, Regions: []string{"RM"}})
+		require.NoError(t, err)
+		for range 4 {
+			_, err := s.Authenticate(ctx, "sup@bank.cl", "wrong-password")
+			assert.Equal(t, queue.CodeUnauthorized, code(err))
+		}
+		p, err := s.Authenticate(ctx, "sup@bank.cl", "correct-horse")
+		require.NoError(t, err, "four failures do not lock, success resets")
+		assert.Equal(t, hq.Scope{Regions: []string{"RM"}, Branches: []string{}}, p.Scope())
+		for range 5 {
+			_, _ = s.Authenticate(ctx, "sup@bank.cl", "wrong-password")
+		}
+		_, err = s.Authenticate(ctx, "sup@bank.cl", "correct-horse")
+		assert.Equal(t, queue.CodeForbidden, code(err), "locked even with the right password")
+		c.t = c.t.Add(16 * time.Minute)
+		_, err = s.Authenticate(ctx, "sup@bank.cl", "correct-horse")
+		assert.NoError(t, err, "lock expires")
+		_, err = s.Authenticate(ctx, "nobody@bank.cl", "whatever-pass")
+		assert.Equal(t, queue.CodeUnauthorized, code(err))
+	})
+
+	t.Run("sessions", func(t *testing.T) {
+		p, err := s.Authenticate(ctx, "sup@bank.cl", "correct-horse")
+		require.NoError(t, err)
+		tok, csrf, err := s.CreateSession(ctx, p.UserID, "10.0.0.1")
+		require.NoError(t, err)
+		got, gotCSRF, err := s.Session(ctx, tok)
+		require.NoError(t, err)
+		assert.Equal(t, "sup@bank.cl", got.Email)
+		assert.Equal(t, csrf, gotCSRF)
+		_, _, err = s.Session(ctx, tok+"x")
+		assert.Equal(t, queue.CodeUnauthorized, code(err))
+		c.t = c.t.Add(13 * time.Hour)
+		_, _, err = s.Session(ctx, tok)
+		assert.Equal(t, queue.CodeUnauthorized, code(err), "expired")
+		require.NoError(t, s.DeleteSession(ctx, tok))
+	})
+
+	t.Run("tokens", func(t *testing.T) {
+		tok, err := s.CreateToken(ctx, "bi", hq.RoleViewer, nil, nil)
+		require.NoError(t, err)
+		_, err = s.CreateToken(ctx, "bi", hq.RoleViewer, nil, nil)
+		assert.Equal(t, queue.CodeConflict, code(err))
+		p, err := s.TokenPrincipal(ctx, tok)
+		require.NoError(t, err)
+		assert.Equal(t, "token:bi", p.Actor())
+		_, err = s.TokenPrincipal(ctx, hq.TokenPrefix+"forged")
+		assert.Equal(t, queue.CodeUnauthorized, code(err))
+		var stored string
+		require.NoError(t, s.Pool().QueryRow(ctx, `SELECT token_hash FROM hq_api_tokens WHERE name = 'bi'`).Scan(&stored))
+		assert.NotContains(t, stored, tok[len(hq.TokenPrefix):], "stored hashed")
+	})
+
+	t.Run("audit", func(t *testing.T) {
+		require.NoError(t, s.Audit(ctx, hq.AuditEntry{Actor: "sup@bank.cl", Action: hq.AuditExport, Target: "report", IP: "10.0.0.1"}))
+		got, err := s.AuditLog(ctx, hq.AuditFilter{Action: hq.AuditExport})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "10.0.0.1", got[0].IP)
+	})
+}
+
+func TestScopeOverviewAlertsReport(t *testing.T) {
+	s, f, c := newStore(t)
+	ctx := context.Background()
+	now := c.t
+	f.Branch("SC-001", "Centro", "RM", true)
+	f.Branch("VA-001", "Valparaíso", "V", true)
+	at := func(m int) *time.Time { x := now.Add(time.Duration(m) * time.Minute); return &x }
+	// SC-001: 16 waiting (one since 30 min), 2 served within target, 1 late.
+	for i := 1; i <= 16; i++ {
+		f.Ticket(hqtest.Ticket{Branch: "SC-001", ID: "w" + string(rune('a'+i)), Service: "C", Number: i, QueuedAt: *at(-30 + i)})
+	}
+	f.Ticket(hqtest.Ticket{Branch: "SC-001", ID: "d1", Service: "C", Number: 20, Status: "done", Executive: "E1", Counter: 1,
+		QueuedAt: *at(-60), CalledAt: at(-55), StartedAt: at(-54), EndedAt: at(-50), QuotedTypicalS: 300, QuotedUpperS: 600})
+	f.Ticket(hqtest.Ticket{Branch: "SC-001", ID: "d2", Service: "C", Number: 21, Status: "done", Priority: "preferential", Executive: "E1", Counter: 1,
+		QueuedAt: *at(-50), CalledAt: at(-48), StartedAt: at(-47), EndedAt: at(-40)})
+	f.Ticket(hqtest.Ticket{Branch: "SC-001", ID: "n1", Service: "C", Number: 22, Status: "no_show", QueuedAt: *at(-45), CalledAt: at(-20)})
+	f.Ticket(hqtest.Ticket{Branch: "VA-001", ID: "v1", Service: "P", Number: 1, QueuedAt: *at(-2)})
+	f.Executive("SC-001", "E1", "Ana Pérez", 1, "serving", now.Add(-time.Hour))
+	f.Executive("SC-001", "E2", "Luis Soto", 2, "paused", now.Add(-time.Minute))
+
+	rm := hq.Scope{Regions: []string{"RM"}}
+	t.Run("overview scope", func(t *testing.T) {
+		all, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Sort: "waiting"})
+		require.NoError(t, err)
+		require.Len(t, all, 2)
+		sc := all[0]
+		assert.Equal(t, "SC-001", sc.Branch)
+		assert.Equal(t, 16, sc.Waiting)
+		assert.Equal(t, 29*60, sc.LongestWaitS)
+		assert.Equal(t, 19*60, sc.OverTargetS, "10 min default target")
+		assert.Equal(t, 3, sc.Called)
+		assert.Equal(t, 66, sc.SLA(), "2 of 3 within target")
+		assert.Equal(t, 1, sc.Serving)
+		assert.Equal(t, 1, sc.Paused)
+		mine, err := s.Overview(ctx, rm, hq.OverviewFilter{})
+		require.NoError(t, err)
+		require.Len(t, mine, 1)
+		assert.Equal(t, "SC-001", mine[0].Branch)
+		byBranch, err := s.Overview(ctx, hq.Scope{Branches: []string{"VA-001"}}, hq.OverviewFilter{})
+		require.NoError(t, err)
+		require.Len(t, byBranch, 1)
+		assert.Equal(t, "VA-001", byBranch[0].Branch)
+	})
+
+	t.Run("branch view scope", func(t *testing.T) {
+		_, err := s.BranchView(ctx, rm, "VA-001", "")
+		assert.Equal(t, queue.CodeForbidden, code(err))
+		_, err = s.BranchView(ctx, rm, "XX-404", "")
+		assert.Equal(t, queue.CodeNotFound, code(err))
+		v, err := s.BranchView(ctx, rm, "SC-001", "")
+		require.NoError(t, err)
+		assert.Equal(t, "2026-11-27", v.Day)
+		require.Len(t, v.Queues, 1)
+		assert.Equal(t, 16, v.Queues[0].Waiting)
+		require.Len(t, v.Executives, 2)
+		assert.Len(t, v.Tickets, 19)
+		for _, tk := range v.Tickets {
+			if tk.ID == "d1" {
+				require.Len(t, tk.Timeline, 4)
+				assert.Equal(t, "ticket.completed", tk.Timeline[3].Type)
+			}
+		}
+	})
+
+	t.Run("alerts", func(t *testing.T) {
+		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		require.NoError(t, err)
+		changed, err := s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		require.NoError(t, err)
+		assert.True(t, changed)
+		changed, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		require.NoError(t, err)
+		assert.False(t, changed, "same state, nothing new")
+		open, err := s.OpenAlerts(ctx, hq.AllBranches)
+		require.NoError(t, err)
+		kinds := map[string]bool{}
+		for _, a := range open {
+			kinds[a.Branch+"/"+a.Kind] = true
+		}
+		assert.Equal(t, map[string]bool{"SC-001/queue_long": true, "SC-001/wait_over": true}, kinds)
+		va, err := s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
+		require.NoError(t, err)
+		assert.Empty(t, va)
+		_, err = s.AckAlert(ctx, hq.Scope{Regions: []string{"V"}}, open[0].ID, "x@bank.cl")
+		assert.Equal(t, queue.CodeNotFound, code(err), "outside scope")
+		b, err := s.AckAlert(ctx, rm, open[0].ID, "sup@bank.cl")
+		require.NoError(t, err)
+		assert.Equal(t, "SC-001", b)
+
+		// Agent goes offline for 6 minutes; its backlog grows over a minute.
+		f.Sync("VA-001", false, 10, now.Add(-6*time.Minute))
+		tiles, _ = s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		require.NoError(t, err)
+		c.t = c.t.Add(61 * time.Second)
+		f.Sync("VA-001", false, 25, now.Add(-6*time.Minute))
+		tiles, _ = s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		require.NoError(t, err)
+		va, err = s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
+		require.NoError(t, err)
+		kinds = map[string]bool{}
+		for _, a := range va {
+			kinds[a.Kind] = true
+		}
+		assert.Equal(t, map[string]bool{"agent_offline": true, "backlog_growing": true}, kinds)
+		// Back online, backlog drained: cleared.
+		f.Sync("VA-001", true, 0, c.t)
+		tiles, _ = s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		changed, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		require.NoError(t, err)
+		assert.True(t, changed)
+		va, _ = s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
+		assert.Empty(t, va)
+	})
+
+	t.Run("report", func(t *testing.T) {
+		r, err := s.Report(ctx, hq.AllBranches, hq.ReportQuery{From: "2026-11-27", GroupBy: "branch"})
+		require.NoError(t, err)
+		require.Len(t, r.Rows, 2)
+		sc := r.Rows[0]
+		assert.Equal(t, "SC-001", sc.Key)
+		assert.Equal(t, 19, sc.Issued)
+		assert.Equal(t, 2, sc.Served)
+		assert.InDelta(t, 100.0/19, sc.NoShowPct, 0.01)
+		assert.InDelta(t, (5*60+2*60+25*60)/3.0, sc.MeanWaitS, 0.01)
+		assert.InDelta(t, (4*60+7*60)/2.0, sc.MeanServiceS, 0.01)
+		assert.InDelta(t, 60, sc.MeanWalkS, 0.01)
+		assert.InDelta(t, 200.0/3, sc.SLAPct, 0.01)
+		assert.Equal(t, 1, sc.PrefServed)
+		assert.InDelta(t, 120, sc.PrefMeanWaitS, 0.01)
+		assert.InDelta(t, 300, sc.MeanQuotedS, 0.01)
+		assert.InDelta(t, 100, sc.WithinQuotedPct, 0.01)
+		friday := 0
+		for _, n := range r.Heatmap[4] {
+			friday += n
+		}
+		assert.Equal(t, 20, friday, "Friday arrivals")
+		assert.Equal(t, 0, r.Heatmap[4][14], "hours are Santiago time, not UTC")
+		scoped, err := s.Report(ctx, hq.Scope{Regions: []string{"V"}}, hq.ReportQuery{From: "2026-11-27"})
+		require.NoError(t, err)
+		require.Len(t, scoped.Rows, 1)
+		assert.Equal(t, "VA-001", scoped.Rows[0].Key)
+		_, err = s.Report(ctx, hq.AllBranches, hq.ReportQuery{From: "2026-11-28", To: "2026-11-01"})
+		assert.Equal(t, queue.CodeInvalid, code(err))
+		_, err = s.Report(ctx, hq.AllBranches, hq.ReportQuery{GroupBy: "drop table"})
+		assert.Equal(t, queue.CodeInvalid, code(err))
+	})
+}
+
+func TestConfigPublish(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	err := s.PutBranch(ctx, hq.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "Mars/Olympus"})
+	assert.Equal(t, queue.CodeInvalid, code(err))
+	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "America/Santiago", OpeningHours: "09:00-14:00"}))
+	assert.Equal(t, queue.CodeInvalid, code(s.PutService(ctx, "AN-001", queue.Service{Code: "c", Name: "Caja", TargetWaitS: 1, MeanServiceS: 1})))
+	require.NoError(t, s.PutService(ctx, "AN-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 300, Priority: 1}))
+	require.NoError(t, s.PutCounter(ctx, "AN-001", queue.Counter{Number: 1, Name: "Módulo 1"}))
+	assert.Equal(t, queue.CodeInvalid, code(s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana", Services: []string{"Z"}}, "")))
+	assert.Equal(t, queue.CodeInvalid, code(s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana", Services: []string{"C"}}, "12")))
+	require.NoError(t, s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana Pérez", Services: []string{"C"}}, "1234"))
+	require.NoError(t, s.PutRules(ctx, "AN-001", hqRules()))
+
+	c1, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "a2V5")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), c1.Version)
+	require.Len(t, c1.Executives, 1)
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c1.Executives[0].PINHash), []byte("1234")))
+	require.NoError(t, s.SetPIN(ctx, "AN-001", "E1", "9876"))
+	assert.Equal(t, queue.CodeNotFound, code(s.SetPIN(ctx, "AN-001", "NOPE", "9876")))
+	c2, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "a2V5")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), c2.Version)
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c2.Executives[0].PINHash), []byte("9876")))
+	latest, err := s.LatestConfig(ctx, "AN-001")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), latest.Version)
+	assert.Equal(t, 3, latest.Rules.PreferentialRatio)
+	cfg, err := s.BranchConfig(ctx, "AN-001")
+	require.NoError(t, err)
+	assert.Len(t, cfg.Versions, 2)
+	assert.True(t, cfg.Executives[0].HasPIN)
+}
+
+func hqRules() event.Rules { return event.Rules{PreferentialRatio: 3, RecallLimit: 2, PreNoticeAhead: 4} }

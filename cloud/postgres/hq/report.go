@@ -1,0 +1,171 @@
+package hq
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Report dimensions.
+var reportKeys = map[string]string{
+	"branch":    "t.branch",
+	"region":    "t.region",
+	"service":   "t.service",
+	"executive": "coalesce(t.executive, '')",
+	"day":       "t.day::text",
+}
+
+// MaxReportDays bounds a report's date range.
+const MaxReportDays = 366
+
+// ReportQuery selects and groups tickets for a report. From and To are
+// business days (inclusive, YYYY-MM-DD); empty filters match everything.
+type ReportQuery struct {
+	From, To  string
+	Branch    string
+	Region    string
+	Service   string
+	Executive string
+	GroupBy   string // branch (default), region, service, executive, day
+}
+
+// Normalize checks and completes the query at now. Errors: invalid
+// hq.report.range, hq.report.group.
+func (q *ReportQuery) Normalize(now time.Time) error {
+	today := now.Format(time.DateOnly)
+	if q.From == "" {
+		q.From = today
+	}
+	if q.To == "" {
+		q.To = q.From
+	}
+	from, err1 := time.Parse(time.DateOnly, q.From)
+	to, err2 := time.Parse(time.DateOnly, q.To)
+	if err1 != nil || err2 != nil || to.Before(from) || to.Sub(from) > MaxReportDays*24*time.Hour {
+		return queue.Errorf(queue.CodeInvalid, "hq.report.range", q.From, q.To)
+	}
+	if q.GroupBy == "" {
+		q.GroupBy = "branch"
+	}
+	if _, ok := reportKeys[q.GroupBy]; !ok {
+		return queue.Errorf(queue.CodeInvalid, "hq.report.group", q.GroupBy)
+	}
+	return nil
+}
+
+// ReportRow is one group of a report. Times are seconds; percentages 0-100.
+type ReportRow struct {
+	Key             string
+	Issued          int
+	Served          int
+	NoShow          int
+	Abandoned       int
+	Called          int
+	NoShowPct       float64
+	AbandonedPct    float64
+	MeanWaitS       float64
+	P90WaitS        float64
+	MeanServiceS    float64
+	SLAPct          float64
+	MeanWalkS       float64
+	MeanQuotedS     float64 // mean wait quoted at issue (typical)
+	MeanActualS     float64 // mean actual wait of the same tickets
+	WithinQuotedPct float64 // called within the quoted upper bound
+	PrefServed      int
+	PrefMeanWaitS   float64
+	PrefP90WaitS    float64
+}
+
+// Report is a report's tables: the grouped summary and the hourly arrival
+// heatmap (ISO weekday 1-7 × hour 0-23, branch local time).
+type Report struct {
+	Query   ReportQuery
+	Rows    []ReportRow
+	Heatmap [7][24]int
+	Max     int // largest heatmap cell
+}
+
+// Report computes a report over branches within scope. Errors: see Normalize.
+func (s *Store) Report(ctx context.Context, scope Scope, q ReportQuery) (Report, error) {
+	if err := q.Normalize(s.now()); err != nil {
+		return Report{}, err
+	}
+	all, bs, rs := scope.sqlArgs()
+	args := []any{all, bs, rs, q.Branch, q.Region, q.From, q.To, q.Service, q.Executive, s.DefaultTargetWaitS}
+	base := `WITH bl AS (
+	SELECT * FROM (` + branchListSQL + `) x(id, name, region, time_zone)
+	WHERE ($1::bool OR x.id = ANY($2::text[]) OR x.region = ANY($3::text[]))
+	  AND ($4 = '' OR x.id = $4) AND ($5 = '' OR x.region = $5)
+), t AS (
+	SELECT t.*, bl.region, bl.time_zone, coalesce(sv.target_wait_s, $10) AS target,
+		extract(epoch FROM t.called_at - t.queued_at)::float8 AS wait,
+		extract(epoch FROM t.ended_at - t.started_at)::float8 AS svc,
+		extract(epoch FROM t.started_at - t.called_at)::float8 AS walk
+	FROM tickets t JOIN bl ON bl.id = t.branch
+	LEFT JOIN hq_services sv ON sv.branch = t.branch AND sv.code = t.service
+	WHERE t.day BETWEEN $6::date AND $7::date AND ($8 = '' OR t.service = $8) AND ($9 = '' OR t.executive = $9)
+)`
+	rows, err := s.pool.Query(ctx, base+`
+SELECT `+reportKeys[q.GroupBy]+` AS k,
+	count(*), count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'no_show'),
+	count(*) FILTER (WHERE status = 'abandoned'), count(wait),
+	coalesce(avg(wait), 0), coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY wait), 0),
+	coalesce(avg(svc) FILTER (WHERE status = 'done'), 0),
+	count(*) FILTER (WHERE wait <= target),
+	coalesce(avg(walk), 0),
+	coalesce(avg(quoted_typical_s) FILTER (WHERE wait IS NOT NULL AND quoted_typical_s > 0), 0)::float8,
+	coalesce(avg(wait) FILTER (WHERE quoted_typical_s > 0), 0),
+	count(*) FILTER (WHERE quoted_upper_s > 0 AND wait <= quoted_upper_s),
+	count(*) FILTER (WHERE quoted_upper_s > 0 AND wait IS NOT NULL),
+	count(*) FILTER (WHERE priority = 'preferential' AND status = 'done'),
+	coalesce(avg(wait) FILTER (WHERE priority = 'preferential'), 0),
+	coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) FILTER (WHERE priority = 'preferential'), 0)
+FROM t GROUP BY k ORDER BY k`, args...)
+	if err != nil {
+		return Report{}, wrap("report", err)
+	}
+	out := Report{Query: q}
+	out.Rows, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReportRow, error) {
+		var x ReportRow
+		var within, withinQuoted, quoted int
+		err := r.Scan(&x.Key, &x.Issued, &x.Served, &x.NoShow, &x.Abandoned, &x.Called,
+			&x.MeanWaitS, &x.P90WaitS, &x.MeanServiceS, &within, &x.MeanWalkS, &x.MeanQuotedS, &x.MeanActualS,
+			&withinQuoted, &quoted, &x.PrefServed, &x.PrefMeanWaitS, &x.PrefP90WaitS)
+		x.NoShowPct = pct(x.NoShow, x.Issued)
+		x.AbandonedPct = pct(x.Abandoned, x.Issued)
+		x.SLAPct = pct(within, x.Called)
+		x.WithinQuotedPct = pct(withinQuoted, quoted)
+		return x, err
+	})
+	if err != nil {
+		return Report{}, wrap("report", err)
+	}
+	rows, err = s.pool.Query(ctx, base+`
+SELECT extract(isodow FROM queued_at AT TIME ZONE time_zone)::int, extract(hour FROM queued_at AT TIME ZONE time_zone)::int, count(*)
+FROM t GROUP BY 1, 2`, args...)
+	if err != nil {
+		return Report{}, wrap("report heatmap", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d, h, n int
+		if err := rows.Scan(&d, &h, &n); err != nil {
+			return Report{}, wrap("report heatmap", err)
+		}
+		if d >= 1 && d <= 7 && h >= 0 && h < 24 {
+			out.Heatmap[d-1][h] = n
+			out.Max = max(out.Max, n)
+		}
+	}
+	return out, wrap("report heatmap", rows.Err())
+}
+
+func pct(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) * 100 / float64(of)
+}
