@@ -325,4 +325,6 @@ func TestConfigPublish(t *testing.T) {
 	assert.True(t, cfg.Executives[0].HasPIN)
 }
 
-func hqRules() event.Rules { return event.Rules{PreferentialRatio: 3, RecallLimit: 2, PreNoticeAhead: 4} }
+func hqRules() event.Rules {
+	return event.Rules{PreferentialRatio: 3, RecallLimit: 2, PreNoticeAhead: 4}
+}

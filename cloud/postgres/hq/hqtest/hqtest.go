@@ -89,11 +89,11 @@ func MustPool(tb testing.TB, dsn string) *pgxpool.Pool {
 // Ticket is a fixture ticket row.
 type Ticket struct {
 	Branch, ID, Service, Priority, Status, Executive string
-	Number, Counter                                 int
-	Day                                             string
-	QueuedAt                                        time.Time
-	CalledAt, StartedAt, EndedAt                    *time.Time
-	QuotedTypicalS, QuotedUpperS                    int
+	Number, Counter                                  int
+	Day                                              string
+	QueuedAt                                         time.Time
+	CalledAt, StartedAt, EndedAt                     *time.Time
+	QuotedTypicalS, QuotedUpperS                     int
 }
 
 // Fixture writes projection rows as the ingest would.
