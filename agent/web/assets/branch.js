@@ -1,0 +1,80 @@
+// branch.js: the manager's page. Everything is refetched from the LAN API on
+// stream events (coalesced), on reconnection and every 10 s.
+(function () {
+  'use strict';
+  const { t, api, el, waitRange } = window.TK;
+  const $ = (id) => document.getElementById(id);
+  const min = (s) => (s === undefined || s === null ? t('ui.none') : TK.clock(s));
+  const set = (id, v) => { $(id).textContent = v === undefined || v === null ? t('ui.none') : String(v); };
+
+  async function refresh() {
+    const results = await Promise.allSettled([
+      api('GET', '/queues'), api('GET', '/executives'), api('GET', '/stats/today'), api('GET', '/sync'),
+    ]);
+    const failed = results.find((r) => r.status === 'rejected');
+    TK.showError($('branch-error'), failed ? failed.reason.message : '');
+    const [queues, execs, stats, sync] = results.map((r) => (r.status === 'fulfilled' ? r.value : null));
+    if (queues) renderQueues(queues);
+    if (execs) renderExecutives(execs.executives || []);
+    if (stats) renderStats(stats);
+    if (sync) renderSync(sync);
+    $('updated').textContent = t('ui.branch.updated', { time: new Date().toLocaleTimeString(TK.lang === 'en' ? 'en-US' : 'es-CL') });
+  }
+
+  function renderQueues(data) {
+    if (data.day) $('day').textContent = t('ui.branch.day', { day: data.day });
+    const body = $('queues');
+    body.textContent = '';
+    (data.queues || []).forEach((q) => {
+      const late = q.target_wait_s && q.longest_wait_s > q.target_wait_s;
+      body.appendChild(el('tr', { 'data-service': q.service, class: late ? 'late' : '' }, [
+        el('th', { scope: 'row', text: q.service + ' · ' + q.name }),
+        el('td', { class: 'num', text: String(q.waiting || 0) }),
+        el('td', { class: 'num', text: min(q.longest_wait_s) }),
+        el('td', { class: 'num', text: min(q.target_wait_s) }),
+        el('td', { class: 'num', text: String(q.executives_serving || 0) }),
+        el('td', { text: waitRange(q.estimated_wait) }),
+      ]));
+    });
+  }
+
+  function renderExecutives(list) {
+    const body = $('executives');
+    body.textContent = '';
+    list.forEach((x) => {
+      const stateKey = 'ui.branch.state_' + x.state;
+      body.appendChild(el('tr', { 'data-executive': x.id }, [
+        el('th', { scope: 'row', text: x.name + ' (' + x.id + ')' }),
+        el('td', { text: (x.services || []).join(', ') }),
+        el('td', { class: 'num', text: x.counter ? String(x.counter) : t('ui.none') }),
+        el('td', {}, [el('span', { class: 'state state-' + x.state, text: t(stateKey) === stateKey ? x.state : t(stateKey) })]),
+      ]));
+    });
+  }
+
+  function renderStats(s) {
+    set('f-issued', s.issued);
+    set('f-served', s.served);
+    set('f-waiting', s.waiting);
+    set('f-no_show', s.no_show);
+    set('f-cancelled', s.cancelled);
+    set('f-mean_wait', min(s.mean_wait_s));
+    set('f-p90_wait', min(s.p90_wait_s));
+    set('f-sla', s.sla_pct === undefined || s.sla_pct === null ? null : Number(s.sla_pct).toFixed(1) + ' %');
+  }
+
+  function renderSync(s) {
+    set('s-mode', s.mode === 'mqtt' ? t('ui.branch.mode_mqtt') : t('ui.branch.mode_standalone'));
+    const c = $('s-connected');
+    c.textContent = s.connected ? t('ui.branch.connected_yes') : t('ui.branch.connected_no');
+    c.dataset.state = s.connected ? 'online' : 'offline';
+    set('s-backlog', s.backlog);
+    set('s-last_ack', s.last_ack_at ? new Date(s.last_ack_at).toLocaleString(TK.lang === 'en' ? 'en-US' : 'es-CL') : t('ui.branch.last_ack_never'));
+    set('s-lag', s.lag_s === undefined || s.lag_s === null ? null : TK.clock(s.lag_s));
+  }
+
+  const later = TK.debounce(refresh, 500);
+  TK.loadBranchName();
+  TK.live({ onConnect: refresh, onEvent: later, onTick: refresh, tickMs: 10000 });
+  refresh();
+})();

@@ -1,0 +1,178 @@
+// display.js: the waiting-room board. Refetches /calls and /queues on every
+// stream event, on every reconnection and every 15 s, so it never needs a touch
+// or a reload, even across an agent restart. New calls get a chime and a spoken
+// call through the browser's speech synthesis.
+(function () {
+  'use strict';
+  const { t, api, el } = window.TK;
+  const $ = (id) => document.getElementById(id);
+  const HISTORY = 8;
+
+  const known = new Set(); // calls already shown: ticket|recall|called_at
+  let primed = false; // the first load is shown, not announced
+  let announced = 0;
+  const queue = [];
+  let speaking = false;
+  let audio = null;
+
+  const callKey = (c) => c.ticket + '|' + (c.recall || 0) + '|' + c.called_at;
+
+  function splitNumber(number) {
+    const m = /^([A-Z]+)-?0*(\d+)$/.exec(String(number || ''));
+    return m ? { letter: m[1], n: m[2] } : { letter: '', n: String(number || '') };
+  }
+
+  async function refreshCalls() {
+    let data;
+    try { data = await api('GET', '/calls?limit=' + HISTORY); } catch (e) { return; }
+    const calls = (data && data.calls) || [];
+    const fresh = calls.filter((c) => !known.has(callKey(c)));
+    calls.forEach((c) => known.add(callKey(c)));
+    render(calls, fresh.length > 0 && primed);
+    if (primed) fresh.slice(0, 3).reverse().forEach(announce);
+    primed = true;
+  }
+
+  function render(calls, flash) {
+    const newest = calls[0];
+    $('newest-empty').hidden = !!newest;
+    $('newest-number').textContent = newest ? newest.number : '';
+    $('newest-counter').textContent = newest ? t('ui.display.go_to', { counter: newest.counter }) : '';
+    document.body.dataset.newest = newest ? newest.number : '';
+    document.body.dataset.newestCounter = newest ? String(newest.counter) : '';
+    if (flash) {
+      const box = $('newest');
+      box.classList.remove('flash');
+      void box.offsetWidth; // restart the animation
+      box.classList.add('flash');
+    }
+    const list = $('history');
+    list.textContent = '';
+    calls.slice(1, HISTORY).forEach((c) => {
+      list.appendChild(el('li', { 'data-number': c.number }, [
+        el('span', { class: 'h-number', text: c.number }),
+        el('span', { class: 'h-counter', text: t('ui.counter', { n: c.counter }) }),
+      ]));
+    });
+  }
+
+  async function refreshWaiting() {
+    let data;
+    try { data = await api('GET', '/queues'); } catch (e) { return; }
+    const list = $('waiting');
+    list.textContent = '';
+    ((data && data.queues) || []).forEach((q) => {
+      list.appendChild(el('li', { 'data-service': q.service }, [
+        el('span', { class: 'w-name', text: q.name }),
+        el('span', { class: 'w-count', text: String(q.waiting || 0) }),
+      ]));
+    });
+  }
+
+  // Sound: a two-tone chime from an oscillator (no audio file), then speech.
+  function audioContext() {
+    if (!audio) {
+      const AC = window.AudioContext || window.webkitAudioContext;
+      if (!AC) return null;
+      audio = new AC();
+    }
+    return audio;
+  }
+
+  function chime() {
+    const ctx = audioContext();
+    if (!ctx || ctx.state !== 'running') return 0;
+    const now = ctx.currentTime;
+    [[880, 0], [660, 0.45]].forEach(([freq, at]) => {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = 'sine';
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, now + at);
+      gain.gain.exponentialRampToValueAtTime(0.4, now + at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + at + 0.6);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(now + at);
+      osc.stop(now + at + 0.65);
+    });
+    return 1100;
+  }
+
+  function speak(text) {
+    return new Promise((resolve) => {
+      if (!('speechSynthesis' in window)) { resolve(); return; }
+      const u = new SpeechSynthesisUtterance(text);
+      const lang = t('ui.display.speech_lang');
+      u.lang = lang;
+      const voices = window.speechSynthesis.getVoices();
+      const voice = voices.find((v) => v.lang === lang) || voices.find((v) => v.lang && v.lang.slice(0, 2) === lang.slice(0, 2));
+      if (voice) u.voice = voice;
+      u.rate = 0.9;
+      const done = () => resolve();
+      u.onend = done;
+      u.onerror = done;
+      setTimeout(done, 6000); // never let a silent engine block the queue
+      window.speechSynthesis.speak(u);
+    });
+  }
+
+  function announce(call) {
+    const parts = splitNumber(call.number);
+    const text = t('ui.display.speech', { letter: parts.letter, n: parts.n, counter: call.counter });
+    announced++;
+    document.body.dataset.announced = String(announced);
+    document.body.dataset.lastSpeech = text;
+    queue.push(text);
+    drain();
+  }
+
+  async function drain() {
+    if (speaking) return;
+    speaking = true;
+    while (queue.length) {
+      const text = queue.shift();
+      const ms = chime();
+      await TK.sleep(ms);
+      await speak(text);
+    }
+    speaking = false;
+  }
+
+  // Browsers may refuse sound until a first gesture; the board works without it
+  // (a kiosk-mode browser is started with --autoplay-policy=no-user-gesture-required).
+  function checkSound() {
+    const ctx = audioContext();
+    if (!ctx) return;
+    if (ctx.state === 'suspended') ctx.resume().catch(() => {});
+    setTimeout(() => { $('sound').hidden = ctx.state === 'running'; }, 500);
+  }
+  $('sound').addEventListener('click', () => {
+    const ctx = audioContext();
+    if (ctx) ctx.resume().then(() => { $('sound').hidden = true; }).catch(() => {});
+  });
+
+  function tickClock() {
+    const c = $('clock');
+    const now = new Date();
+    c.textContent = TK.timeOfDay();
+    c.setAttribute('datetime', now.toISOString());
+  }
+  tickClock();
+  setInterval(tickClock, 1000);
+
+  const refreshAll = () => { refreshCalls(); refreshWaiting(); };
+  const onCall = TK.debounce(refreshCalls, 100);
+  const onWaiting = TK.debounce(refreshWaiting, 300);
+  TK.loadBranchName();
+  TK.live({
+    onConnect: () => { refreshAll(); TK.loadBranchName(); },
+    onEvent: (type) => {
+      if (type === 'ticket.called' || type === 'ticket.recalled') onCall();
+      onWaiting();
+    },
+    onTick: refreshAll,
+    tickMs: 15000,
+  });
+  refreshAll();
+  checkSound();
+})();

@@ -1,0 +1,221 @@
+// kiosk.js: service → optional RUT → attention type → ticket, with a printable
+// 80 mm layout, then back to the start.
+(function () {
+  'use strict';
+  const { t, api, el, waitRange } = window.TK;
+  const $ = (id) => document.getElementById(id);
+  const RESULT_SECONDS = 20; // the result screen returns to the start after this
+  const IDLE_SECONDS = 60; // an abandoned half-way choice returns to the start
+  const RETRY_FOR_MS = 120000; // keep retrying an issue this long (agent restart)
+
+  const state = { service: null, rut: '', priority: 'normal', busy: false, branch: null };
+  let countdown = null;
+  let idleTimer = null;
+
+  function show(screen) {
+    document.querySelectorAll('.screen').forEach((s) => { s.hidden = s.id !== 'screen-' + screen; });
+    state.screen = screen;
+    armIdle();
+    const h = document.querySelector('#screen-' + screen + ' h2');
+    if (h) { h.tabIndex = -1; h.focus({ preventScroll: true }); }
+  }
+
+  function armIdle() {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = null;
+    if (state.screen === 'rut' || state.screen === 'priority') {
+      idleTimer = setTimeout(reset, IDLE_SECONDS * 1000);
+    }
+  }
+
+  function reset() {
+    if (countdown) clearInterval(countdown);
+    countdown = null;
+    state.service = null;
+    state.rut = '';
+    state.priority = 'normal';
+    state.busy = false;
+    TK.showError($('kiosk-error'), '');
+    show('services');
+    refreshServices();
+  }
+
+  async function refreshServices() {
+    let data;
+    try {
+      data = await api('GET', '/services');
+    } catch (e) {
+      if (!$('services').querySelector('button')) TK.showError($('kiosk-error'), e.message);
+      return;
+    }
+    if (state.screen === 'services') TK.showError($('kiosk-error'), '');
+    renderServices((data && data.services) || []);
+  }
+
+  function renderServices(services) {
+    const box = $('services');
+    box.textContent = '';
+    if (services.length === 0) {
+      box.appendChild(el('p', { class: 'lead', text: t('ui.kiosk.no_services') }));
+      return;
+    }
+    services.forEach((s) => {
+      const range = waitRange(s.estimated_wait);
+      const waiting = t('ui.waiting_count', { n: s.waiting || 0 });
+      box.appendChild(el('button', {
+        type: 'button', class: 'service-btn', 'data-service': s.code,
+        'aria-label': t('ui.kiosk.service_aria', { name: s.name, waiting: waiting, range: range }),
+        onclick: () => chooseService(s),
+      }, [
+        el('span', { class: 'service-letter', 'aria-hidden': 'true', text: s.code }),
+        el('span', { class: 'service-name', text: s.name }),
+        el('span', { class: 'service-wait', text: t('ui.kiosk.service_wait', { range: range }) }),
+        el('span', { class: 'service-count', text: waiting }),
+      ]));
+    });
+  }
+
+  function chooseService(s) {
+    state.service = s;
+    state.rut = '';
+    renderRut();
+    show('rut');
+  }
+
+  // RUT keypad with live validation.
+  function renderRut() {
+    const input = $('rut-input');
+    input.value = TK.rutFormat(state.rut);
+    const st = TK.rutState(state.rut);
+    const status = $('rut-status');
+    status.dataset.state = st;
+    status.textContent = st === 'valid' ? t('ui.kiosk.rut_valid')
+      : st === 'invalid' ? t('ui.kiosk.rut_invalid')
+      : st === 'incomplete' ? t('ui.kiosk.rut_incomplete') : '';
+    input.setAttribute('aria-invalid', st === 'invalid' ? 'true' : 'false');
+    $('rut-continue').disabled = st !== 'valid';
+  }
+
+  function rutKey(k) {
+    armIdle();
+    if (k === 'del') state.rut = state.rut.slice(0, -1);
+    else if (state.rut.length < 9) state.rut += k;
+    renderRut();
+  }
+
+  document.querySelectorAll('.keypad .key').forEach((b) => {
+    b.addEventListener('click', () => rutKey(b.dataset.key));
+  });
+  $('rut-input').addEventListener('input', (e) => {
+    state.rut = e.target.value.toUpperCase().replace(/[^0-9K]/g, '').slice(0, 9);
+    renderRut();
+  });
+  $('rut-clear').addEventListener('click', () => { state.rut = ''; renderRut(); });
+  $('rut-back').addEventListener('click', reset);
+  $('rut-skip').addEventListener('click', () => { state.rut = ''; show('priority'); });
+  $('rut-continue').addEventListener('click', () => {
+    if (TK.rutState(state.rut) === 'valid') show('priority');
+  });
+  $('priority-back').addEventListener('click', () => { renderRut(); show('rut'); });
+  document.querySelectorAll('[data-priority]').forEach((b) => {
+    b.addEventListener('click', () => { state.priority = b.dataset.priority; issue(); });
+  });
+
+  // issue asks for the ticket. One Idempotency-Key per attempt, kept across
+  // every retry, so a request that reached the agent before it restarted is
+  // answered with the same ticket and never doubled.
+  async function issue() {
+    if (state.busy || !state.service) return;
+    state.busy = true;
+    show('issuing');
+    $('issuing-status').textContent = '';
+    const key = TK.uuid();
+    const body = { service: state.service.code, priority: state.priority };
+    if (state.rut) body.rut = TK.rutFormat(state.rut);
+    const started = Date.now();
+    let attempt = 0;
+    let wait = 500;
+    for (;;) {
+      attempt++;
+      try {
+        const ticket = await api('POST', '/tickets', body, { idempotencyKey: key, timeoutMs: 8000 });
+        state.busy = false;
+        showResult(ticket);
+        return;
+      } catch (e) {
+        if ((e.network || e.status >= 500) && Date.now() - started < RETRY_FOR_MS) {
+          $('issuing-status').textContent = t('ui.kiosk.retrying', { n: attempt });
+          await TK.sleep(wait);
+          wait = Math.min(wait * 2, 4000);
+          continue;
+        }
+        state.busy = false;
+        if (String(e.code).startsWith('rut.')) {
+          show('rut');
+          renderRut();
+          $('rut-status').textContent = e.message;
+          $('rut-status').dataset.state = 'invalid';
+          return;
+        }
+        reset();
+        TK.showError($('kiosk-error'), e.message);
+        return;
+      }
+    }
+  }
+
+  function showResult(ticket) {
+    const position = t('ui.kiosk.position', { n: Math.max(0, (ticket.position || 1) - 1) });
+    const estimate = t('ui.kiosk.estimate', { range: waitRange(ticket.estimated_wait) });
+    const service = ticket.service_name || (state.service && state.service.name) || ticket.service;
+    const pref = ticket.priority && ticket.priority !== 'normal';
+    $('result-number').textContent = ticket.number;
+    $('result-service').textContent = service;
+    $('result-priority').hidden = !pref;
+    $('result-position').textContent = position;
+    $('result-estimate').textContent = estimate;
+    const qr = ticket.token ? '/assets/qr/' + encodeURIComponent(ticket.token) + '.svg' : '';
+    ['result-qr', 'pt-qr'].forEach((id) => {
+      const img = $(id);
+      img.hidden = !qr;
+      if (qr) img.src = qr; else img.removeAttribute('src');
+      img.alt = t('ui.kiosk.qr_alt', { number: ticket.number });
+    });
+    // The printed ticket.
+    $('pt-branch').textContent = state.branch ? t('ui.kiosk.ticket_branch', { name: state.branch.name || state.branch.branch }) : '';
+    $('pt-service').textContent = service;
+    $('pt-number').textContent = ticket.number;
+    $('pt-priority').hidden = !pref;
+    $('pt-position').textContent = position;
+    $('pt-estimate').textContent = estimate;
+    const issued = ticket.created_at ? new Date(ticket.created_at) : new Date();
+    $('pt-issued').textContent = t('ui.kiosk.ticket_issued_at', {
+      time: issued.toLocaleString(TK.lang === 'en' ? 'en-US' : 'es-CL', { dateStyle: 'short', timeStyle: 'short' }),
+    });
+    document.body.dataset.ticket = ticket.id || '';
+    show('result');
+    let left = RESULT_SECONDS;
+    const tick = () => { $('result-countdown').textContent = t('ui.kiosk.returning', { n: left }); };
+    tick();
+    if (countdown) clearInterval(countdown);
+    countdown = setInterval(() => {
+      left--;
+      if (left <= 0) { reset(); return; }
+      tick();
+    }, 1000);
+  }
+
+  $('result-done').addEventListener('click', reset);
+  $('result-print').addEventListener('click', () => window.print());
+  document.addEventListener('pointerdown', armIdle, { passive: true });
+
+  const refresh = TK.debounce(refreshServices, 300);
+  TK.loadBranchName().then((b) => { state.branch = b; });
+  TK.live({
+    onConnect: () => { refresh(); TK.loadBranchName().then((b) => { if (b) state.branch = b; }); },
+    onEvent: (type) => { if (type.startsWith('ticket.') || type.startsWith('executive.') || type === 'config.applied') refresh(); },
+    onTick: () => { if (state.screen === 'services') refreshServices(); },
+    tickMs: 30000,
+  });
+  reset();
+})();
