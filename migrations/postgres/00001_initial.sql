@@ -34,7 +34,10 @@ CREATE TABLE branch_sync (
     backlog        BIGINT NOT NULL DEFAULT 0,
     config_version BIGINT NOT NULL DEFAULT 0,
     agent_version  TEXT NOT NULL DEFAULT '',
-    status_at      TIMESTAMPTZ
+    status_at      TIMESTAMPTZ,
+    -- Agent's own counters from its status: last seq written and last ack seen.
+    agent_last_seq BIGINT NOT NULL DEFAULT 0,
+    agent_last_ack BIGINT NOT NULL DEFAULT 0
 );
 
 -- Projection: each ticket's current state.
@@ -75,7 +78,7 @@ CREATE TABLE executive_sessions (
     executive  TEXT NOT NULL,
     name       TEXT NOT NULL DEFAULT '',
     counter    INTEGER NOT NULL,
-    state      TEXT NOT NULL,   -- serving-ready, paused, logged_out
+    state      TEXT NOT NULL,   -- available, paused, logged_out
     reason     TEXT NOT NULL DEFAULT '',
     since      TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (branch, executive)

@@ -1,0 +1,125 @@
+// Package cloud is the HQ side of Ticketero: the interfaces between the event
+// sources (mqtt, sqs), the system of record (postgres), the broker publisher
+// (mqtt) and the HTTP server. Each subpackage adapts one dependency and talks to
+// its siblings only through these types.
+package cloud
+
+import (
+	"context"
+	"time"
+
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// Message is one message received from a source: the MQTT topic it was
+// published on and its payload (an event batch).
+type Message struct {
+	Topic   string
+	Payload []byte
+}
+
+// Handler processes one message. A nil error means the message is settled
+// (stored, or refused for good) and the source may drop it; an error means it
+// could not be processed now (database down) and should be redelivered if the
+// source can (SQS); MQTT relies on the agent's resend instead.
+type Handler func(ctx context.Context, m Message) error
+
+// Source delivers event batches to a Handler until ctx ends.
+type Source interface {
+	Run(ctx context.Context, h Handler) error
+}
+
+// IngestResult is what storing a batch achieved.
+type IngestResult struct {
+	Branch string
+	// Stored is how many events of the batch were new.
+	Stored int
+	// Applied is the contiguous high-water mark after the commit: every event up
+	// to it is stored and projected. It is what the cloud acks.
+	Applied uint64
+	// Gap, when non-zero, is the first missing seq (events beyond it wait).
+	Gap uint64
+	// MaxSeq is the highest seq stored for the branch.
+	MaxSeq uint64
+}
+
+// Ingester stores a decoded batch idempotently and projects it in seq order, in
+// one transaction. Errors are internal (database) errors: the batch is not
+// stored and must not be acked.
+type Ingester interface {
+	Ingest(ctx context.Context, b event.Batch) (IngestResult, error)
+}
+
+// Reject is a message refused at ingest, kept for diagnosis.
+type Reject struct {
+	Branch string
+	Topic  string
+	Reason string // event.Reject*
+	Detail string
+}
+
+// RejectRecorder records refused messages.
+type RejectRecorder interface {
+	RecordReject(ctx context.Context, r Reject) error
+}
+
+// StatusRecorder records a branch agent's retained status (online, backlog).
+type StatusRecorder interface {
+	RecordStatus(ctx context.Context, s event.Status) error
+}
+
+// Acker sends the cloud's ack to a branch over the broker.
+type Acker interface {
+	Ack(ctx context.Context, a event.Ack) error
+}
+
+// ConfigPublisher publishes a branch's config snapshot (retained, QoS 1). The
+// dashboard's HQ configuration uses it.
+type ConfigPublisher interface {
+	PublishConfig(ctx context.Context, c event.Config) error
+}
+
+// CommandPublisher sends a command to a branch (QoS 1). Telegram's cancel uses it.
+type CommandPublisher interface {
+	PublishCommand(ctx context.Context, c event.Command) error
+}
+
+// BranchSync is the sync state of one branch as the cloud sees it.
+type BranchSync struct {
+	Branch string `json:"branch"`
+	// LastSeq is the contiguous high-water mark stored (and acked).
+	LastSeq uint64 `json:"last_seq"`
+	// MaxSeq is the highest seq stored; beyond LastSeq means a gap.
+	MaxSeq uint64 `json:"max_seq"`
+	// Gaps lists the missing seq ranges between LastSeq and MaxSeq.
+	Gaps []SeqRange `json:"gaps"`
+	// LastEventAt is the branch clock of the newest applied event.
+	LastEventAt *time.Time `json:"last_event_at"`
+	// LastIngestAt is when the cloud last committed events of the branch.
+	LastIngestAt *time.Time `json:"last_ingest_at"`
+	// LagSeconds is LastIngestAt - LastEventAt of the newest applied event
+	// (how far behind the cloud's copy is), or 0.
+	LagSeconds float64 `json:"lag_s"`
+	// Online and the rest come from the agent's retained status.
+	Online        bool       `json:"online"`
+	Backlog       int64      `json:"backlog"`
+	ConfigVersion int64      `json:"config_version"`
+	AgentVersion  string     `json:"agent_version"`
+	StatusAt      *time.Time `json:"status_at"`
+}
+
+// SeqRange is an inclusive range of seqs.
+type SeqRange struct {
+	From uint64 `json:"from"`
+	To   uint64 `json:"to"`
+}
+
+// SyncReader reads a branch's sync state. Errors: not_found for a branch never
+// seen.
+type SyncReader interface {
+	BranchSync(ctx context.Context, branch string) (BranchSync, error)
+}
+
+// ChangesChannel is the PostgreSQL NOTIFY channel the ingest signals once per
+// committed batch, with the branch ID as payload.
+const ChangesChannel = "ticketero_changes"

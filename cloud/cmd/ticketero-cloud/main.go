@@ -1,0 +1,311 @@
+// Command ticketero-cloud is the HQ service: it ingests branch events (MQTT
+// shared subscription or SQS) into PostgreSQL exactly once in effect, acks them,
+// and serves the HTTP API (and the HQ dashboard).
+//
+//	ticketero-cloud serve --db URL --mqtt URL --cert F --key F --ca F --http ADDR [--no-migrate] [--sqs-queue-url URL]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	nethttp "net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ticketero/ticketero/cloud"
+	cloudhttp "github.com/ticketero/ticketero/cloud/http"
+	"github.com/ticketero/ticketero/cloud/ingest"
+	"github.com/ticketero/ticketero/cloud/mqtt"
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/sqs"
+)
+
+// Version is set at build time (-ldflags "-X main.Version=...").
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ticketero-cloud:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: ticketero-cloud serve [flags]")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := ParseServe(args[1:], os.Getenv)
+		if err != nil {
+			return err
+		}
+		m := NewMain(cfg, NewLogger(stderr, os.Getenv("TICKETERO_LOG_FORMAT"), os.Getenv("TICKETERO_LOG_LEVEL")))
+		if err := m.Run(ctx); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return m.Close()
+	// ---- subcommands: the dashboard engineer adds `user create` and
+	// `token create` here (see user.go / token.go in this package). ----
+	default:
+		if sub, ok := subcommands[args[0]]; ok {
+			return sub(ctx, args[1:], stdout, stderr)
+		}
+		return fmt.Errorf("unknown command %q (want serve)", args[0])
+	}
+}
+
+// subcommands are extra commands registered by other files of this package
+// (init), so adding one never edits this file's switch.
+var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{}
+
+// NewLogger builds the process's slog handler once: JSON unless format is
+// "text", level from level (debug, info, warn, error).
+func NewLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Config is the serve command's configuration.
+type Config struct {
+	DB        string // --db, TICKETERO_DB (or TICKETERO_DB_FILE)
+	MQTT      string // --mqtt, TICKETERO_MQTT
+	Cert      string // --cert, TICKETERO_MQTT_CERT
+	Key       string // --key, TICKETERO_MQTT_KEY
+	CA        string // --ca, TICKETERO_MQTT_CA
+	ClientID  string // --client-id, TICKETERO_MQTT_CLIENT_ID
+	HTTP      string // --http, TICKETERO_HTTP
+	NoMigrate bool   // --no-migrate, TICKETERO_NO_MIGRATE
+	// SQSQueueURL switches the event source to SQS (acks still go over MQTT).
+	SQSQueueURL string // --sqs-queue-url, TICKETERO_SQS_QUEUE_URL
+	// SQSEndpoint overrides the SQS endpoint (a local SQS-compatible server).
+	SQSEndpoint string // --sqs-endpoint, TICKETERO_SQS_ENDPOINT
+	Workers     int    // --workers, TICKETERO_WORKERS
+}
+
+// DefaultConfig is the configuration before flags and env.
+func DefaultConfig() Config { return Config{HTTP: "127.0.0.1:8090", Workers: 8} }
+
+// ParseServe reads flags over TICKETERO_* env over defaults, then validates.
+func ParseServe(args []string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	env := func(name, def string) string {
+		if v := getenv("TICKETERO_" + name); v != "" {
+			return v
+		}
+		if f := getenv("TICKETERO_" + name + "_FILE"); f != "" {
+			if b, err := os.ReadFile(f); err == nil {
+				return strings.TrimSpace(string(b))
+			}
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.DB, "db", env("DB", c.DB), "PostgreSQL URL")
+	fs.StringVar(&c.MQTT, "mqtt", env("MQTT", c.MQTT), "broker URL (mqtts://host:8883)")
+	fs.StringVar(&c.Cert, "cert", env("MQTT_CERT", c.Cert), "client certificate (PEM)")
+	fs.StringVar(&c.Key, "key", env("MQTT_KEY", c.Key), "client key (PEM)")
+	fs.StringVar(&c.CA, "ca", env("MQTT_CA", c.CA), "broker CA (PEM)")
+	fs.StringVar(&c.ClientID, "client-id", env("MQTT_CLIENT_ID", c.ClientID), "MQTT client ID (unique per replica)")
+	fs.StringVar(&c.HTTP, "http", env("HTTP", c.HTTP), "HTTP listen address")
+	noMigrate, _ := strconv.ParseBool(env("NO_MIGRATE", "false"))
+	fs.BoolVar(&c.NoMigrate, "no-migrate", noMigrate, "do not migrate the database at start")
+	fs.StringVar(&c.SQSQueueURL, "sqs-queue-url", env("SQS_QUEUE_URL", c.SQSQueueURL), "consume events from this SQS queue")
+	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", env("SQS_ENDPOINT", c.SQSEndpoint), "SQS endpoint override")
+	workers, _ := strconv.Atoi(env("WORKERS", strconv.Itoa(c.Workers)))
+	fs.IntVar(&c.Workers, "workers", workers, "concurrent ingest workers")
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("serve: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the configuration, naming the field and the bad value.
+func (c Config) Validate() error {
+	if c.DB == "" {
+		return errors.New("config: db (--db, TICKETERO_DB) is required")
+	}
+	if u, err := url.Parse(c.DB); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return errors.New("config: db must be a postgres:// URL")
+	}
+	if c.MQTT == "" {
+		return errors.New("config: mqtt (--mqtt, TICKETERO_MQTT) is required: acks and config go over it")
+	}
+	u, err := url.Parse(c.MQTT)
+	if err != nil {
+		return fmt.Errorf("config: mqtt %q: %w", c.MQTT, err)
+	}
+	switch u.Scheme {
+	case "mqtts", "ssl", "tls":
+		if c.Cert == "" || c.Key == "" || c.CA == "" {
+			return errors.New("config: mqtt over TLS needs cert, key and ca")
+		}
+	default:
+		return fmt.Errorf("config: mqtt scheme %q: want mqtts:// or ssl://", u.Scheme)
+	}
+	if c.Workers < 1 || c.Workers > 256 {
+		return fmt.Errorf("config: workers %d: want 1..256", c.Workers)
+	}
+	if c.SQSQueueURL != "" {
+		if _, err := url.Parse(c.SQSQueueURL); err != nil {
+			return fmt.Errorf("config: sqs-queue-url %q: %w", c.SQSQueueURL, err)
+		}
+	}
+	return nil
+}
+
+// Main is the running program, testable with ":0" addresses.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	// UI, when set before Run, is mounted at "/" of the HTTP server: the
+	// dashboard engineer sets it from cloud/web here.
+	UI nethttp.Handler
+
+	Registry *prometheus.Registry
+	Pool     *pgxpool.Pool
+	Store    *postgres.EventStore
+	MQTT     *mqtt.Client
+	HTTP     *cloudhttp.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewMain prepares a program.
+func NewMain(cfg Config, log *slog.Logger) *Main {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Main{Config: cfg, Log: log}
+}
+
+// Run opens the database (migrating it unless told not to), connects to the
+// broker, starts the event source and the HTTP server, and returns.
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = m.Close()
+		}
+	}()
+	m.Registry = prometheus.NewRegistry()
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	m.Pool, err = postgres.Open(octx, m.Config.DB)
+	if err != nil {
+		return err
+	}
+	if !m.Config.NoMigrate {
+		if err := postgres.Migrate(octx, m.Pool); err != nil {
+			return err
+		}
+	}
+	m.Store = postgres.NewEventStore(m.Pool, m.Log)
+
+	m.MQTT, err = mqtt.New(mqtt.Config{URL: m.Config.MQTT, CertFile: m.Config.Cert, KeyFile: m.Config.Key,
+		CAFile: m.Config.CA, ClientID: m.Config.ClientID, Workers: m.Config.Workers}, m.Store, m.Log)
+	if err != nil {
+		return err
+	}
+	m.MQTT.Connect()
+
+	proc := ingest.New(m.Store, m.Store, m.MQTT, m.Registry, m.Log)
+	var src cloud.Source = m.MQTT
+	if m.Config.SQSQueueURL != "" {
+		awsCfg, err := awsconfig.LoadDefaultConfig(octx)
+		if err != nil {
+			return fmt.Errorf("aws config: %w", err)
+		}
+		if m.Config.SQSEndpoint != "" {
+			awsCfg.Credentials = aws.AnonymousCredentials{}
+			if awsCfg.Region == "" {
+				awsCfg.Region = "us-east-1"
+			}
+		}
+		src = &sqs.Source{API: sqs.NewClient(awsCfg, m.Config.SQSEndpoint), QueueURL: m.Config.SQSQueueURL, Log: m.Log}
+	}
+
+	m.HTTP = &cloudhttp.Server{
+		Sync: m.Store, Gatherer: m.Registry, UI: m.UI, Log: m.Log,
+		Ready: map[string]cloudhttp.Check{
+			"database": func(ctx context.Context) error { return m.Pool.Ping(ctx) },
+			"broker": func(context.Context) error {
+				if !m.MQTT.Ready() {
+					return errors.New("not connected")
+				}
+				return nil
+			},
+		},
+	}
+	if err := m.HTTP.Listen(m.Config.HTTP); err != nil {
+		return fmt.Errorf("http listen %s: %w", m.Config.HTTP, err)
+	}
+	rctx, rcancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = rcancel
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := src.Run(rctx, proc.Handle); err != nil {
+			m.Log.Error("event source stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		if err := m.HTTP.Serve(); err != nil {
+			m.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	m.Log.Info("ticketero-cloud serving", "http", m.HTTP.Addr(), "version", Version,
+		"source", map[bool]string{true: "sqs", false: "mqtt"}[m.Config.SQSQueueURL != ""])
+	return nil
+}
+
+// HTTPAddr is the bound HTTP address.
+func (m *Main) HTTPAddr() string { return m.HTTP.Addr() }
+
+// Close stops everything.
+func (m *Main) Close() error {
+	if m.HTTP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = m.HTTP.Shutdown(ctx)
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.MQTT != nil {
+		m.MQTT.Close()
+	}
+	if m.Pool != nil {
+		m.Pool.Close()
+	}
+	return nil
+}

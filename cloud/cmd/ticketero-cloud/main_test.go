@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/testkit/eventgen"
+	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
+	"github.com/ticketero/ticketero/shared/testkit/pgtest"
+)
+
+func TestConfigValidate(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	_, err := ParseServe(nil, env(nil))
+	assert.ErrorContains(t, err, "db")
+	_, err = ParseServe([]string{"--db", "postgres://x/y", "--mqtt", "tcp://h:1883"}, env(nil))
+	assert.ErrorContains(t, err, "scheme")
+	_, err = ParseServe([]string{"--db", "postgres://x/y", "--mqtt", "mqtts://h:8883"}, env(nil))
+	assert.ErrorContains(t, err, "cert")
+	c, err := ParseServe([]string{"--http", ":0"}, env(map[string]string{"TICKETERO_DB": "postgres://x/y",
+		"TICKETERO_MQTT": "ssl://h:443", "TICKETERO_MQTT_CERT": "c", "TICKETERO_MQTT_KEY": "k", "TICKETERO_MQTT_CA": "a"}))
+	require.NoError(t, err)
+	assert.Equal(t, ":0", c.HTTP)
+	assert.Equal(t, "ssl://h:443", c.MQTT)
+}
+
+func branchClient(t *testing.T, b *mqtttest.Broker, branch string) paho.Client {
+	t.Helper()
+	cfg, err := b.PKI.TLSConfig(b.MustBranchCert(t, branch))
+	require.NoError(t, err)
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID(branch).SetTLSConfig(cfg))
+	tok := c.Connect()
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	require.NoError(t, tok.Error())
+	t.Cleanup(func() { c.Disconnect(100) })
+	return c
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if v != nil {
+		_ = json.Unmarshal(body, v)
+	}
+	return resp.StatusCode
+}
+
+// The real program: consumes batches from the shared subscription, acks after
+// commit, refuses bad messages without stopping, and serves the sync API.
+func TestServe(t *testing.T) {
+	broker := mqtttest.Start(t)
+	db := pgtest.New(t)
+	m := NewMain(Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
+		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 4}, nil)
+	require.NoError(t, m.Run(context.Background()))
+	t.Cleanup(func() { _ = m.Close() })
+	base := "http://" + m.HTTPAddr()
+	require.Eventually(t, func() bool { return getJSON(t, base+"/readyz", nil) == 200 }, 10*time.Second, 50*time.Millisecond)
+
+	c := branchClient(t, broker, "SRV-001")
+	acks := make(chan event.Ack, 64)
+	require.True(t, c.Subscribe(event.AckTopic("SRV-001"), 1, func(_ paho.Client, msg paho.Message) {
+		var a event.Ack
+		if event.DecodeMessage(msg.Topic(), msg.Payload(), &a) == nil {
+			acks <- a
+		}
+	}).WaitTimeout(5*time.Second))
+
+	evs := eventgen.New("SRV-001", 1).Take(30)
+	publish := func(topic string, payload []byte) {
+		require.True(t, c.Publish(topic, 1, false, payload).WaitTimeout(5*time.Second))
+	}
+	enc := func(branch string, evs []event.Event) []byte {
+		b, err := event.EncodeBatch(branch, evs)
+		require.NoError(t, err)
+		return b
+	}
+	waitAck := func(seq uint64) event.Ack {
+		t.Helper()
+		for {
+			select {
+			case a := <-acks:
+				if a.Seq == seq {
+					return a
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no ack %d", seq)
+			}
+		}
+	}
+
+	// Bad messages first: refused, counted, nothing acked, the consumer goes on.
+	publish(event.EventsTopic("SRV-001"), []byte(`{"v":1,`))
+	publish(event.EventsTopic("SRV-001"), []byte(strings.Replace(string(enc("SRV-001", evs[:1])), `"v":1`, `"v":9`, 1)))
+	publish(event.EventsTopic("SRV-001"), enc("SRV-999", evs[:1])) // branch differs from topic
+	publish(event.EventsTopic("SRV-001"), make([]byte, event.MaxMessageBytes+10))
+
+	publish(event.EventsTopic("SRV-001"), enc("SRV-001", evs[:10]))
+	waitAck(10)
+	publish(event.EventsTopic("SRV-001"), enc("SRV-001", evs[20:30])) // a gap
+	a := waitAck(10)
+	assert.Equal(t, uint64(11), a.Gap)
+	publish(event.EventsTopic("SRV-001"), enc("SRV-001", evs[10:20]))
+	waitAck(30)
+	publish(event.EventsTopic("SRV-001"), enc("SRV-001", evs[5:15])) // duplicate: acked again
+	waitAck(30)
+
+	var st cloud.BranchSync
+	require.Equal(t, 200, getJSON(t, base+"/api/v1/branches/SRV-001/sync", &st))
+	assert.Equal(t, uint64(30), st.LastSeq)
+	assert.Empty(t, st.Gaps)
+
+	var rows int
+	require.NoError(t, m.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE branch='SRV-001'`).Scan(&rows))
+	assert.Equal(t, 30, rows)
+
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`ticketero_cloud_batches_rejected_total{reason="malformed"} 1`,
+		`ticketero_cloud_batches_rejected_total{reason="version"} 1`,
+		`ticketero_cloud_batches_rejected_total{reason="branch_mismatch"} 1`,
+		`ticketero_cloud_batches_rejected_total{reason="too_large"} 1`,
+		`ticketero_cloud_events_ingested_total 30`,
+		`ticketero_cloud_gaps_total 1`,
+	} {
+		assert.Contains(t, string(metrics), want)
+	}
+
+	var p map[string]any
+	assert.Equal(t, 404, getJSON(t, base+"/api/v1/branches/NOPE/sync", &p))
+	assert.Equal(t, "sync.branch_unknown", p["code"])
+	assert.Equal(t, 400, getJSON(t, base+"/api/v1/branches/bad%20id/sync", &p))
+	assert.Equal(t, "sync.branch_invalid", p["code"])
+	assert.Equal(t, 200, getJSON(t, base+"/api/v1/openapi.json", &p))
+
+	// Config published by HQ reaches the branch, retained.
+	require.NoError(t, m.MQTT.PublishConfig(context.Background(), event.Config{Branch: "SRV-001", Version: 2,
+		TimeZone: "America/Santiago", Rules: event.DefaultRules()}))
+	cfgs := make(chan event.Config, 1)
+	c.Subscribe(event.ConfigTopic("SRV-001"), 1, func(_ paho.Client, msg paho.Message) {
+		var cf event.Config
+		if event.DecodeMessage(msg.Topic(), msg.Payload(), &cf) == nil {
+			cfgs <- cf
+		}
+	})
+	select {
+	case cf := <-cfgs:
+		assert.Equal(t, int64(2), cf.Version)
+	case <-time.After(5 * time.Second):
+		t.Fatal("retained config not received")
+	}
+}

@@ -1,0 +1,269 @@
+// Package mqtt is the cloud's broker adapter (eclipse/paho.mqtt.golang): the
+// event source on the shared subscription, the ack publisher, the status
+// subscriber, and the config and command publishers for HQ.
+package mqtt
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// Config is how the cloud reaches the broker.
+type Config struct {
+	// URL is mqtts://host:8883 (or ssl://, tls://; port 443 uses ALPN
+	// x-amzn-mqtt-ca for AWS IoT Core).
+	URL string
+	// CertFile, KeyFile: the cloud's client certificate; CAFile: the broker's CA.
+	CertFile, KeyFile, CAFile string
+	// TLS, when set, replaces the config built from the files (tests).
+	TLS *tls.Config
+	// ClientID defaults to ticketero-cloud-<random>; replicas must differ.
+	ClientID string
+	// Workers process batches concurrently, one branch always on the same
+	// worker so its batches stay in order (default 8).
+	Workers int
+}
+
+// TLSConfig builds the client TLS configuration for rawURL from PEM files. On
+// port 443 it asks for ALPN x-amzn-mqtt-ca, as AWS IoT Core requires there.
+func TLSConfig(rawURL, certFile, keyFile, caFile string) (*tls.Config, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt: url %q: %w", rawURL, err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt: ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt: ca %s: no certificate", caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if certFile != "" || keyFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt: client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	if u.Port() == "443" {
+		cfg.NextProtos = []string{"x-amzn-mqtt-ca"}
+	}
+	return cfg, nil
+}
+
+// Client is one connection of a cloud replica to the broker.
+type Client struct {
+	cfg     Config
+	log     *slog.Logger
+	client  paho.Client
+	status  cloud.StatusRecorder
+	handler atomic.Pointer[cloud.Handler]
+	queues  []chan cloud.Message
+	done    <-chan struct{}
+	ready   atomic.Bool
+}
+
+var (
+	_ cloud.Acker            = (*Client)(nil)
+	_ cloud.ConfigPublisher  = (*Client)(nil)
+	_ cloud.CommandPublisher = (*Client)(nil)
+	_ cloud.Source           = (*Client)(nil)
+)
+
+// New prepares a client; Connect opens it.
+func New(cfg Config, status cloud.StatusRecorder, log *slog.Logger) (*Client, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = fmt.Sprintf("ticketero-cloud-%d", time.Now().UnixNano()%1e9)
+	}
+	if cfg.TLS == nil {
+		t, err := TLSConfig(cfg.URL, cfg.CertFile, cfg.KeyFile, cfg.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLS = t
+	}
+	c := &Client{cfg: cfg, log: log.With("component", "mqtt"), status: status}
+	opts := paho.NewClientOptions().AddBroker(cfg.URL).SetClientID(cfg.ClientID).SetTLSConfig(cfg.TLS).
+		SetCleanSession(true).SetKeepAlive(30 * time.Second).SetAutoReconnect(true).
+		SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(10 * time.Second).
+		SetOrderMatters(false).SetConnectTimeout(10 * time.Second).
+		SetOnConnectHandler(c.onConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			c.ready.Store(false)
+			c.log.Warn("broker connection lost", "err", err)
+		})
+	c.client = paho.NewClient(opts)
+	return c, nil
+}
+
+// Connect starts connecting (and reconnecting) in the background; it returns
+// once the first attempt is under way. Ready reports the connection.
+func (c *Client) Connect() {
+	c.client.Connect()
+}
+
+// Ready reports whether the broker connection is up.
+func (c *Client) Ready() bool { return c.ready.Load() && c.client.IsConnectionOpen() }
+
+// Close disconnects.
+func (c *Client) Close() { c.client.Disconnect(250) }
+
+func (c *Client) onConnect(cl paho.Client) {
+	c.log.Info("broker connected", "client", c.cfg.ClientID)
+	if c.handler.Load() != nil {
+		tok := cl.Subscribe(event.SharedEventsFilter, 1, c.onEvents)
+		if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
+			c.log.Error("subscribe events", "err", tok.Error())
+		}
+	}
+	if c.status != nil {
+		tok := cl.Subscribe(event.StatusFilter, 1, c.onStatus)
+		if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
+			c.log.Error("subscribe status", "err", tok.Error())
+		}
+	}
+	c.ready.Store(true)
+}
+
+// Run consumes event batches from the shared subscription until ctx ends. A
+// branch's batches are handled in arrival order on one worker; branches spread
+// over Workers. Errors from h are logged: the agent resends what was not acked.
+func (c *Client) Run(ctx context.Context, h cloud.Handler) error {
+	queues := make([]chan cloud.Message, c.cfg.Workers)
+	c.queues = queues
+	c.done = ctx.Done()
+	var wg sync.WaitGroup
+	for i := range c.queues {
+		q := make(chan cloud.Message, 256)
+		c.queues[i] = q
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case m := <-q:
+					if err := h(ctx, m); err != nil && ctx.Err() == nil {
+						c.log.Debug("message left for resend", "topic", m.Topic, "err", err)
+					}
+				}
+			}
+		}()
+	}
+	c.handler.Store(&h)
+	if c.client.IsConnected() {
+		// Connected before Run: subscribe now (onConnect saw no handler).
+		tok := c.client.Subscribe(event.SharedEventsFilter, 1, c.onEvents)
+		if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
+			c.log.Error("subscribe events", "err", tok.Error())
+		}
+	}
+	<-ctx.Done()
+	c.client.Unsubscribe(event.SharedEventsFilter).WaitTimeout(time.Second)
+	wg.Wait()
+	return nil
+}
+
+func (c *Client) onEvents(_ paho.Client, msg paho.Message) {
+	branch, _, _ := event.ParseTopic(msg.Topic())
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(branch))
+	q := c.queues[int(h.Sum32()%uint32(len(c.queues)))]
+	// Blocking here applies back-pressure to the broker connection, which is
+	// what we want when PostgreSQL is slower than the fleet.
+	select {
+	case q <- cloud.Message{Topic: msg.Topic(), Payload: msg.Payload()}:
+	case <-c.done:
+	}
+}
+
+func (c *Client) onStatus(_ paho.Client, msg paho.Message) {
+	if len(msg.Payload()) == 0 {
+		return // a cleared retained message
+	}
+	var st event.Status
+	if err := event.DecodeMessage(msg.Topic(), msg.Payload(), &st); err != nil {
+		c.log.Warn("status rejected", "topic", msg.Topic(), "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.status.RecordStatus(ctx, st); err != nil {
+		c.log.Warn("status not recorded", "branch", st.Branch, "err", err)
+	}
+}
+
+func (c *Client) publish(ctx context.Context, topic string, retained bool, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("mqtt: encode: %w", err)
+	}
+	tok := c.client.Publish(topic, 1, retained, b)
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("mqtt: publish %s: %w", topic, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("mqtt: publish %s: %w", topic, ctx.Err())
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("mqtt: publish %s: %w", topic, errors.New("timeout"))
+	}
+}
+
+// Ack publishes the cloud's ack to a branch (QoS 1).
+func (c *Client) Ack(ctx context.Context, a event.Ack) error {
+	return c.publish(ctx, event.AckTopic(a.Branch), false, a)
+}
+
+// PublishConfig publishes a branch's config snapshot, retained so the agent
+// gets it when it next connects (QoS 1).
+func (c *Client) PublishConfig(ctx context.Context, cfg event.Config) error {
+	cfg.V = event.Version
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(cfg.Branch) == "" {
+		return fmt.Errorf("mqtt: config without branch")
+	}
+	return c.publish(ctx, event.ConfigTopic(cfg.Branch), true, cfg)
+}
+
+// PublishCommand sends a command to a branch (QoS 1, not retained).
+func (c *Client) PublishCommand(ctx context.Context, cmd event.Command) error {
+	cmd.V = event.Version
+	if cmd.Branch == "" || cmd.ID == "" || cmd.Type == "" {
+		return fmt.Errorf("mqtt: command needs branch, id and type")
+	}
+	return c.publish(ctx, event.CommandsTopic(cmd.Branch), false, cmd)
+}

@@ -1,0 +1,347 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// EventStore ingests branch events and keeps their sync state.
+type EventStore struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+	// Now is the cloud's clock (injected for tests).
+	Now func() time.Time
+}
+
+var (
+	_ cloud.Ingester       = (*EventStore)(nil)
+	_ cloud.RejectRecorder = (*EventStore)(nil)
+	_ cloud.StatusRecorder = (*EventStore)(nil)
+	_ cloud.SyncReader     = (*EventStore)(nil)
+)
+
+// NewEventStore wraps pool.
+func NewEventStore(pool *pgxpool.Pool, log *slog.Logger) *EventStore {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &EventStore{pool: pool, log: log.With("component", "ingest"), Now: time.Now}
+}
+
+// projectChunk bounds how many stored-ahead events are read back at once when a
+// gap fills.
+const projectChunk = 2000
+
+// Ingest stores b in one transaction: new events ON CONFLICT (branch, seq) DO
+// NOTHING, then projects, in seq order, every stored event that extends the
+// contiguous high-water mark (events beyond a gap wait in the events table until
+// it fills), updates branch_sync and NOTIFYs ticketero_changes once. Two
+// replicas never project the same branch at once: the branch_sync row is locked
+// for the transaction. The result's Applied is safe to ack once this returns.
+func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestResult, error) {
+	res := cloud.IngestResult{Branch: b.Branch}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return res, fmt.Errorf("postgres: ingest %s: begin: %w", b.Branch, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+
+	if _, err := tx.Exec(ctx, `WITH ins AS (
+		INSERT INTO branch_sync (branch) VALUES ($1) ON CONFLICT DO NOTHING RETURNING branch)
+		INSERT INTO branches (id) SELECT branch FROM ins ON CONFLICT DO NOTHING`, b.Branch); err != nil {
+		return res, fmt.Errorf("postgres: ingest %s: sync row: %w", b.Branch, err)
+	}
+	var applied, maxSeq int64
+	if err := tx.QueryRow(ctx, `SELECT applied_seq, max_seq FROM branch_sync WHERE branch = $1 FOR UPDATE`,
+		b.Branch).Scan(&applied, &maxSeq); err != nil {
+		return res, fmt.Errorf("postgres: ingest %s: lock: %w", b.Branch, err)
+	}
+
+	// Events at or below the high-water mark are duplicates: skip them here.
+	fresh := b.Events
+	for len(fresh) > 0 && fresh[0].Seq <= uint64(applied) {
+		fresh = fresh[1:]
+	}
+	if len(fresh) == 0 {
+		res.Applied, res.MaxSeq = uint64(applied), uint64(maxSeq)
+		if maxSeq > applied {
+			res.Gap = uint64(applied) + 1
+		}
+		return res, nil // nothing to write; commit not needed
+	}
+
+	n := len(fresh)
+	seqs := make([]int64, n)
+	ids := make([]string, n)
+	types := make([]string, n)
+	ats := make([]time.Time, n)
+	datas := make([]string, n)
+	for i, e := range fresh {
+		seqs[i], ids[i], types[i], ats[i], datas[i] = int64(e.Seq), e.ID, string(e.Type), e.At, string(e.Data)
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO events (branch, seq, id, type, at, data)
+		SELECT $1, u.seq, u.id, u.type, u.at, u.data::jsonb
+		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)
+		ON CONFLICT (branch, seq) DO NOTHING`, b.Branch, seqs, ids, types, ats, datas)
+	if err != nil {
+		return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
+	}
+	res.Stored = int(tag.RowsAffected())
+	newMax := max(maxSeq, seqs[n-1])
+
+	// Project in seq order from applied+1. In the common case (no stored-ahead
+	// events, batch starts right after the mark) the batch itself is the input;
+	// otherwise read the stored events back.
+	next := uint64(applied) + 1
+	var lastAt time.Time
+	pb := &pgx.Batch{}
+	if maxSeq <= applied && fresh[0].Seq == next {
+		for _, e := range fresh {
+			if e.Seq != next {
+				break
+			}
+			s.project(pb, b.Branch, e)
+			lastAt = e.At
+			next++
+		}
+	} else {
+		for {
+			rows, err := tx.Query(ctx, `SELECT seq, id, type, at, data::text FROM events
+				WHERE branch = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, b.Branch, int64(next), projectChunk)
+			if err != nil {
+				return res, fmt.Errorf("postgres: ingest %s: read ahead: %w", b.Branch, err)
+			}
+			got, contiguous := 0, true
+			for rows.Next() {
+				var e event.Event
+				var seq int64
+				var typ, data string
+				if err := rows.Scan(&seq, &e.ID, &typ, &e.At, &data); err != nil {
+					rows.Close()
+					return res, fmt.Errorf("postgres: ingest %s: scan: %w", b.Branch, err)
+				}
+				e.Seq, e.Type, e.Data = uint64(seq), event.Type(typ), json.RawMessage(data)
+				if e.Seq != next {
+					contiguous = false
+					break
+				}
+				s.project(pb, b.Branch, e)
+				lastAt = e.At
+				next++
+				got++
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return res, fmt.Errorf("postgres: ingest %s: read ahead: %w", b.Branch, err)
+			}
+			if !contiguous || got < projectChunk {
+				break
+			}
+		}
+	}
+	newApplied := int64(next - 1)
+	if newApplied > applied {
+		pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
+			WHERE branch = $1`, b.Branch, newApplied, newMax, lastAt, s.Now())
+	} else {
+		pb.Queue(`UPDATE branch_sync SET max_seq = $2, last_ingest_at = $3 WHERE branch = $1`, b.Branch, newMax, s.Now())
+	}
+	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, b.Branch)
+	if err := tx.SendBatch(ctx, pb).Close(); err != nil {
+		return res, fmt.Errorf("postgres: ingest %s: project: %w", b.Branch, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return res, fmt.Errorf("postgres: ingest %s: commit: %w", b.Branch, err)
+	}
+	res.Applied, res.MaxSeq = uint64(newApplied), uint64(newMax)
+	if newMax > newApplied {
+		res.Gap = uint64(newApplied) + 1
+	}
+	return res, nil
+}
+
+// project queues the projection of one event, applied exactly once in seq order.
+// Unknown types are stored and skipped; a payload that does not fit the
+// projection (a day that is not a date) is logged and skipped, so one bad event
+// never blocks a branch's stream.
+func (s *EventStore) project(pb *pgx.Batch, branch string, e event.Event) {
+	p, err := e.Payload()
+	if err != nil || p == nil {
+		if err != nil {
+			s.log.Warn("event payload not projected", "branch", branch, "seq", e.Seq, "type", e.Type, "err", err)
+		}
+		return
+	}
+	seq := int64(e.Seq)
+	switch d := p.(type) {
+	case *event.Issued:
+		if _, err := time.Parse(time.DateOnly, d.Day); err != nil {
+			s.log.Warn("ticket day is not a date; not projected", "branch", branch, "seq", e.Seq)
+			return
+		}
+		queuedAt := d.QueuedAt
+		if queuedAt.IsZero() {
+			queuedAt = e.At
+		}
+		priority := d.Priority
+		if priority == "" {
+			priority = string(queue.Normal)
+		}
+		pb.Queue(`INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status,
+			token, rut_hash, channel, position, quoted_typical_s, quoted_upper_s, queued_at, created_at, last_seq)
+			VALUES ($1, $2, $3::date, $4, $5, $4, $6, 'waiting', NULLIF($7, ''), NULLIF($8, ''), $9, $10, $11, $12, $13, $14, $15)
+			ON CONFLICT DO NOTHING`,
+			branch, d.Ticket, d.Day, d.Service, d.Number, priority, d.Token, d.RUTHash, d.Channel,
+			d.Position, d.QuotedTypical, d.QuotedUpper, queuedAt, e.At, seq)
+	case *event.Called:
+		if e.Type == event.TicketRecalled {
+			pb.Queue(`UPDATE tickets SET status = 'called', counter = COALESCE(NULLIF($3, 0), counter),
+				executive = COALESCE(NULLIF($4, ''), executive), called_at = $5, recalls = GREATEST(recalls + 1, $6::int),
+				last_seq = $7 WHERE branch = $1 AND id = $2`,
+				branch, d.Ticket, d.Counter, d.Executive, e.At, d.Recall, seq)
+			return
+		}
+		pb.Queue(`UPDATE tickets SET status = 'called', counter = NULLIF($3, 0), executive = NULLIF($4, ''),
+			called_at = $5, last_seq = $6 WHERE branch = $1 AND id = $2`,
+			branch, d.Ticket, d.Counter, d.Executive, e.At, seq)
+	case *event.Completed:
+		pb.Queue(`UPDATE tickets SET status = 'done', outcome = $3, ended_at = $4, last_seq = $5
+			WHERE branch = $1 AND id = $2`, branch, d.Ticket, d.Outcome, e.At, seq)
+	case *event.Transferred:
+		pb.Queue(`UPDATE tickets SET status = 'waiting', service = $3, queued_at = COALESCE($4, queued_at),
+			counter = NULL, executive = NULL, last_seq = $5 WHERE branch = $1 AND id = $2`,
+			branch, d.Ticket, d.To, nullTime(d.QueuedAt), seq)
+	case *event.Cancelled:
+		pb.Queue(`UPDATE tickets SET status = 'cancelled', ended_at = $3, last_seq = $4
+			WHERE branch = $1 AND id = $2`, branch, d.Ticket, e.At, seq)
+	case *event.TicketRef:
+		switch e.Type {
+		case event.TicketStarted:
+			pb.Queue(`UPDATE tickets SET status = 'serving', started_at = $3,
+				counter = COALESCE(NULLIF($4, 0), counter), executive = COALESCE(NULLIF($5, ''), executive), last_seq = $6
+				WHERE branch = $1 AND id = $2`, branch, d.Ticket, e.At, d.Counter, d.Executive, seq)
+		case event.TicketNoShow, event.TicketAbandoned:
+			st := queue.StatusNoShow
+			if e.Type == event.TicketAbandoned {
+				st = queue.StatusAbandoned
+			}
+			pb.Queue(`UPDATE tickets SET status = $3, ended_at = $4, last_seq = $5 WHERE branch = $1 AND id = $2`,
+				branch, d.Ticket, string(st), e.At, seq)
+		case event.TicketRequeued:
+			pb.Queue(`UPDATE tickets SET status = 'waiting', counter = NULL, executive = NULL, last_seq = $3
+				WHERE branch = $1 AND id = $2`, branch, d.Ticket, seq)
+		}
+	case *event.Session:
+		state, reason := "available", ""
+		switch e.Type {
+		case event.ExecutivePaused:
+			state, reason = "paused", d.Reason
+		case event.ExecutiveLoggedOut:
+			state = "logged_out"
+		}
+		pb.Queue(`INSERT INTO executive_sessions (branch, executive, name, counter, state, reason, since)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (branch, executive) DO UPDATE SET
+				name = COALESCE(NULLIF(EXCLUDED.name, ''), executive_sessions.name),
+				counter = EXCLUDED.counter, state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since`,
+			branch, d.Executive, d.Name, d.Counter, state, reason, e.At)
+	case *event.ConfigRef:
+		pb.Queue(`UPDATE branch_sync SET config_version = GREATEST(config_version, $2) WHERE branch = $1`,
+			branch, d.Version)
+	case *event.Day:
+		// day.closed: the abandoned tickets carry their own events.
+	}
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// RecordReject stores a refused message for diagnosis.
+func (s *EventStore) RecordReject(ctx context.Context, r cloud.Reject) error {
+	detail := r.Detail
+	if len(detail) > 500 {
+		detail = detail[:500]
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO ingest_rejects (branch, topic, reason, detail) VALUES ($1, $2, $3, $4)`,
+		r.Branch, r.Topic, r.Reason, detail)
+	if err != nil {
+		return fmt.Errorf("postgres: record reject: %w", err)
+	}
+	return nil
+}
+
+// RecordStatus stores an agent's status unless a newer one is already stored.
+func (s *EventStore) RecordStatus(ctx context.Context, st event.Status) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO branch_sync (branch, online, backlog, config_version, agent_version,
+			status_at, agent_last_seq, agent_last_ack)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (branch) DO UPDATE SET online = EXCLUDED.online, backlog = EXCLUDED.backlog,
+			config_version = GREATEST(branch_sync.config_version, EXCLUDED.config_version),
+			agent_version = EXCLUDED.agent_version, status_at = EXCLUDED.status_at,
+			agent_last_seq = EXCLUDED.agent_last_seq, agent_last_ack = EXCLUDED.agent_last_ack
+		WHERE branch_sync.status_at IS NULL OR branch_sync.status_at <= EXCLUDED.status_at`,
+		st.Branch, st.Online, st.Backlog, st.ConfigVersion, st.AgentVersion, st.At, int64(st.LastSeq), int64(st.LastAck))
+	if err != nil {
+		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO branches (id) VALUES ($1) ON CONFLICT DO NOTHING; `, st.Branch); err != nil {
+		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
+	}
+	_, _ = s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, cloud.ChangesChannel, st.Branch)
+	return nil
+}
+
+// BranchSync reads a branch's sync state with its gaps (up to 100 ranges).
+// Errors: not_found sync.branch_unknown.
+func (s *EventStore) BranchSync(ctx context.Context, branch string) (cloud.BranchSync, error) {
+	out := cloud.BranchSync{Branch: branch, Gaps: []cloud.SeqRange{}}
+	var applied, maxSeq int64
+	err := s.pool.QueryRow(ctx, `SELECT applied_seq, max_seq, last_event_at, last_ingest_at, online, backlog,
+		config_version, agent_version, status_at FROM branch_sync WHERE branch = $1`, branch).Scan(
+		&applied, &maxSeq, &out.LastEventAt, &out.LastIngestAt, &out.Online, &out.Backlog,
+		&out.ConfigVersion, &out.AgentVersion, &out.StatusAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return out, queue.Errorf(queue.CodeNotFound, "sync.branch_unknown", branch)
+	}
+	if err != nil {
+		return out, fmt.Errorf("postgres: branch sync %s: %w", branch, err)
+	}
+	out.LastSeq, out.MaxSeq = uint64(applied), uint64(maxSeq)
+	if out.LastEventAt != nil && out.LastIngestAt != nil {
+		out.LagSeconds = max(0, out.LastIngestAt.Sub(*out.LastEventAt).Seconds())
+	}
+	if maxSeq > applied {
+		rows, err := s.pool.Query(ctx, `SELECT seq FROM events WHERE branch = $1 AND seq > $2 ORDER BY seq LIMIT 10000`,
+			branch, applied)
+		if err != nil {
+			return out, fmt.Errorf("postgres: branch sync %s gaps: %w", branch, err)
+		}
+		seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return out, fmt.Errorf("postgres: branch sync %s gaps: %w", branch, err)
+		}
+		prev := applied
+		for _, q := range seqs {
+			if q > prev+1 && len(out.Gaps) < 100 {
+				out.Gaps = append(out.Gaps, cloud.SeqRange{From: uint64(prev + 1), To: uint64(q - 1)})
+			}
+			prev = q
+		}
+	}
+	return out, nil
+}
