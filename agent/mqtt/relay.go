@@ -1,0 +1,502 @@
+// Package mqtt is the branch agent's link to the cloud (eclipse/paho.mqtt.golang):
+// the outbox relay that publishes event batches and releases them only on the
+// cloud's ack, the retained status with its last will, and the subscribers of
+// the branch's config snapshots and cloud commands.
+package mqtt
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// Config is the relay's configuration. Zero values take the defaults noted.
+type Config struct {
+	Branch string
+	// URL is mqtts://host:8883 or ssl://host:443 (AWS IoT Core with ALPN
+	// x-amzn-mqtt-ca).
+	URL                       string
+	CertFile, KeyFile, CAFile string
+	// TLS, when set, replaces the config built from the files (tests).
+	TLS          *tls.Config
+	AgentVersion string
+
+	// MaxInFlight bounds the batches published and not yet acked (50; IoT
+	// allows 100 unacknowledged QoS 1 messages per client).
+	MaxInFlight int
+	// PublishRate bounds publishes per second (50: IoT allows 100/s per
+	// connection counting inbound messages too, and each batch brings an ack).
+	PublishRate float64
+	// AckTimeout is how long the oldest batch in flight may wait for its ack
+	// before the relay resends from the last ack + 1 (10 s).
+	AckTimeout time.Duration
+	// GapGrace is how old the oldest batch in flight must be before an ack
+	// reporting a gap triggers a resend (500 ms): younger batches may still
+	// be on their way through another cloud replica.
+	GapGrace time.Duration
+	// BatchEvents is how many events are read from the outbox at once (1000).
+	BatchEvents int
+	// BatchBytes bounds one message (event.MaxMessageBytes).
+	BatchBytes int
+	// StatusInterval is how often the retained status is refreshed (30 s).
+	StatusInterval time.Duration
+	// MinBackoff and MaxBackoff bound the reconnect delay (1 s, 60 s); jitter
+	// adds up to half of it. IoT allows one CONNECT per second per client ID.
+	MinBackoff, MaxBackoff time.Duration
+	KeepAlive              time.Duration // 30 s (IoT: 30–1200 s)
+	Now                    func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 50
+	}
+	if c.PublishRate <= 0 {
+		c.PublishRate = 50
+	}
+	if c.AckTimeout <= 0 {
+		c.AckTimeout = 10 * time.Second
+	}
+	if c.GapGrace <= 0 {
+		c.GapGrace = 500 * time.Millisecond
+	}
+	if c.BatchEvents <= 0 {
+		c.BatchEvents = 1000
+	}
+	if c.BatchBytes <= 0 || c.BatchBytes > event.MaxMessageBytes {
+		c.BatchBytes = event.MaxMessageBytes
+	}
+	if c.StatusInterval <= 0 {
+		c.StatusInterval = 30 * time.Second
+	}
+	if c.MinBackoff < time.Second {
+		c.MinBackoff = time.Second
+	}
+	if c.MaxBackoff < c.MinBackoff {
+		c.MaxBackoff = 60 * time.Second
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = 30 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Validate checks the configuration, naming the field and the bad value.
+func (c Config) Validate() error {
+	if c.Branch == "" {
+		return errors.New("mqtt: branch is required (it is the client ID and the certificate's CN)")
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return fmt.Errorf("mqtt: url %q: %w", c.URL, err)
+	}
+	switch u.Scheme {
+	case "mqtts", "ssl", "tls":
+	default:
+		return fmt.Errorf("mqtt: url %q: scheme must be mqtts:// or ssl://", c.URL)
+	}
+	if c.TLS == nil && (c.CertFile == "" || c.KeyFile == "" || c.CAFile == "") {
+		return errors.New("mqtt: cert, key and ca are required for mTLS")
+	}
+	return nil
+}
+
+// TLSConfig builds the client TLS configuration for rawURL from PEM files. On
+// port 443 it asks for ALPN x-amzn-mqtt-ca, as AWS IoT Core requires there.
+func TLSConfig(rawURL, certFile, keyFile, caFile string) (*tls.Config, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt: url %q: %w", rawURL, err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt: ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("mqtt: ca %s: no certificate", caFile)
+	}
+	cfg.RootCAs = pool
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt: client certificate: %w", err)
+	}
+	cfg.Certificates = []tls.Certificate{pair}
+	if u.Port() == "443" {
+		cfg.NextProtos = []string{"x-amzn-mqtt-ca"}
+	}
+	return cfg, nil
+}
+
+// Relay drains the outbox to the cloud and applies what the cloud sends.
+type Relay struct {
+	cfg      Config
+	outbox   agent.Outbox
+	configs  agent.ConfigStore  // optional
+	commands agent.CommandStore // optional
+	log      *slog.Logger
+
+	acks    chan event.Ack
+	inbound chan paho.Message // config and commands, applied off paho's goroutine
+
+	mu        sync.Mutex
+	connected bool
+	lastAckAt time.Time
+	client    paho.Client
+}
+
+var _ agent.Link = (*Relay)(nil)
+
+// New builds a relay. configs and commands may be nil (their topics are then
+// not subscribed).
+func New(cfg Config, outbox agent.Outbox, configs agent.ConfigStore, commands agent.CommandStore, log *slog.Logger) (*Relay, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	if cfg.TLS == nil {
+		t, err := TLSConfig(cfg.URL, cfg.CertFile, cfg.KeyFile, cfg.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLS = t
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Relay{cfg: cfg, outbox: outbox, configs: configs, commands: commands,
+		log:  log.With("component", "relay", "branch", cfg.Branch),
+		acks: make(chan event.Ack, 1024), inbound: make(chan paho.Message, 64)}, nil
+}
+
+// State reports the link for GET /api/v1/sync.
+func (r *Relay) State() agent.LinkState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return agent.LinkState{Mode: "mqtt", Connected: r.connected, LastAckAt: r.lastAckAt}
+}
+
+// Run keeps the link up until ctx ends: connect, relay, and on any loss
+// reconnect after a backoff (≥ 1 s, doubling, with jitter). On return the
+// retained status says offline.
+func (r *Relay) Run(ctx context.Context) error {
+	go r.applyInbound(ctx)
+	backoff := r.cfg.MinBackoff
+	for ctx.Err() == nil {
+		client, lost, err := r.connect(ctx)
+		if err != nil {
+			r.log.Warn("broker connect failed", "err", err, "retry_in", backoff)
+		} else {
+			backoff = r.cfg.MinBackoff
+			err = r.session(ctx, client, lost)
+			r.setConnected(nil)
+			if ctx.Err() != nil {
+				r.goOffline(client)
+				return nil
+			}
+			client.Disconnect(0)
+			r.log.Warn("broker link lost", "err", err)
+		}
+		wait := backoff + time.Duration(rand.Int64N(int64(backoff)/2+1))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, r.cfg.MaxBackoff)
+	}
+	return nil
+}
+
+func (r *Relay) setConnected(c paho.Client) {
+	r.mu.Lock()
+	r.connected = c != nil
+	r.client = c
+	r.mu.Unlock()
+}
+
+func (r *Relay) status(ctx context.Context, online bool) event.Status {
+	st := event.Status{V: event.Version, Branch: r.cfg.Branch, Online: online, AgentVersion: r.cfg.AgentVersion,
+		At: r.cfg.Now().UTC()}
+	if s, err := r.outbox.SyncState(ctx); err == nil {
+		st.LastSeq, st.LastAck, st.Backlog = s.LastSeq, s.LastAck, int64(s.Backlog())
+	}
+	if r.configs != nil {
+		if v, err := r.configs.ConfigVersion(ctx); err == nil {
+			st.ConfigVersion = v
+		}
+	}
+	return st
+}
+
+func (r *Relay) connect(ctx context.Context) (paho.Client, <-chan error, error) {
+	will, _ := json.Marshal(r.status(ctx, false))
+	lost := make(chan error, 1)
+	opts := paho.NewClientOptions().AddBroker(r.cfg.URL).SetClientID(r.cfg.Branch).SetTLSConfig(r.cfg.TLS).
+		SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).
+		SetKeepAlive(r.cfg.KeepAlive).SetConnectTimeout(10*time.Second).SetWriteTimeout(10*time.Second).
+		SetBinaryWill(event.StatusTopic(r.cfg.Branch), will, 1, true).
+		SetMaxResumePubInFlight(r.cfg.MaxInFlight).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			select {
+			case lost <- err:
+			default:
+			}
+		})
+	c := paho.NewClient(opts)
+	tok := c.Connect()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		c.Disconnect(0)
+		return nil, nil, ctx.Err()
+	}
+	if err := tok.Error(); err != nil {
+		return nil, nil, err
+	}
+	subs := map[string]byte{event.AckTopic(r.cfg.Branch): 1}
+	if r.configs != nil {
+		subs[event.ConfigTopic(r.cfg.Branch)] = 1
+	}
+	if r.commands != nil {
+		subs[event.CommandsTopic(r.cfg.Branch)] = 1
+	}
+	st := c.SubscribeMultiple(subs, r.onMessage)
+	if !st.WaitTimeout(10*time.Second) || st.Error() != nil {
+		c.Disconnect(0)
+		return nil, nil, fmt.Errorf("subscribe: %v", st.Error())
+	}
+	r.setConnected(c)
+	r.log.Info("broker connected", "url", r.cfg.URL)
+	return c, lost, nil
+}
+
+func (r *Relay) onMessage(_ paho.Client, m paho.Message) {
+	_, kind, ok := event.ParseTopic(m.Topic())
+	if !ok {
+		return
+	}
+	if kind == event.KindAck {
+		var a event.Ack
+		if err := event.DecodeMessage(m.Topic(), m.Payload(), &a); err != nil {
+			r.log.Warn("ack rejected", "err", err)
+			return
+		}
+		select {
+		case r.acks <- a:
+		default: // acks are cumulative: a later one covers a dropped one
+		}
+		return
+	}
+	select {
+	case r.inbound <- m:
+	default:
+		r.log.Warn("inbound message dropped: queue full", "topic", m.Topic())
+	}
+}
+
+// applyInbound applies config snapshots and commands one at a time, off paho's
+// goroutine (the store applies them between operations, in a transaction).
+func (r *Relay) applyInbound(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-r.inbound:
+			_, kind, _ := event.ParseTopic(m.Topic())
+			switch kind {
+			case event.KindConfig:
+				if len(m.Payload()) == 0 {
+					continue // cleared retained message
+				}
+				var c event.Config
+				if err := event.DecodeMessage(m.Topic(), m.Payload(), &c); err != nil {
+					r.log.Warn("config rejected", "err", err)
+					continue
+				}
+				if err := c.Validate(); err != nil {
+					r.log.Warn("config rejected", "version", c.Version, "err", err)
+					continue
+				}
+				if err := r.configs.ApplyConfig(ctx, c); err != nil {
+					r.log.Warn("config not applied", "version", c.Version, "err", err)
+					continue
+				}
+				r.log.Info("config received", "version", c.Version)
+				r.publishStatus(ctx)
+			case event.KindCommands:
+				var c event.Command
+				if err := event.DecodeMessage(m.Topic(), m.Payload(), &c); err != nil {
+					r.log.Warn("command rejected", "err", err)
+					continue
+				}
+				if err := r.commands.ApplyCommand(ctx, c); err != nil {
+					r.log.Warn("command not applied", "command", c.ID, "type", c.Type, "err", err)
+				}
+			}
+		}
+	}
+}
+
+func (r *Relay) publishStatus(ctx context.Context) {
+	r.mu.Lock()
+	c := r.client
+	r.mu.Unlock()
+	if c == nil {
+		return
+	}
+	b, _ := json.Marshal(r.status(ctx, true))
+	c.Publish(event.StatusTopic(r.cfg.Branch), 1, true, b)
+}
+
+func (r *Relay) goOffline(c paho.Client) {
+	b, _ := json.Marshal(r.status(context.Background(), false))
+	c.Publish(event.StatusTopic(r.cfg.Branch), 1, true, b).WaitTimeout(2 * time.Second)
+	c.Disconnect(250)
+}
+
+type flight struct {
+	last uint64
+	at   time.Time
+}
+
+// session relays until the connection is lost or ctx ends. It is stateless
+// towards the broker: it starts from the outbox's last ack, and a timeout
+// without ack resends from there (the cloud drops duplicates).
+func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) error {
+	s, err := r.outbox.SyncState(ctx)
+	if err != nil {
+		return fmt.Errorf("outbox state: %w", err)
+	}
+	lastAck, sent := s.LastAck, s.LastAck
+	var inflight []flight
+	b, _ := json.Marshal(r.status(ctx, true))
+	c.Publish(event.StatusTopic(r.cfg.Branch), 1, true, b)
+
+	bucket := newBucket(r.cfg.PublishRate, r.cfg.Now)
+	tick := time.NewTicker(min(r.cfg.AckTimeout/4, 250*time.Millisecond))
+	defer tick.Stop()
+	statusAt := r.cfg.Now()
+	topic := event.EventsTopic(r.cfg.Branch)
+	more := true
+	for {
+		// Publish what is pending while the window allows.
+		for more && len(inflight) < r.cfg.MaxInFlight {
+			evs, err := r.outbox.Pending(ctx, sent, r.cfg.BatchEvents)
+			if err != nil {
+				return fmt.Errorf("outbox pending: %w", err)
+			}
+			if len(evs) == 0 {
+				more = false
+				break
+			}
+			msgs, lasts, err := event.SplitBatch(r.cfg.Branch, evs, r.cfg.BatchBytes)
+			if err != nil {
+				// An event too large on its own can never be sent: say so loudly
+				// and stop relaying rather than skip it (seq must stay gap-free).
+				r.log.Error("outbox event cannot be encoded", "seq", evs[0].Seq, "err", err)
+				return err
+			}
+			for i, m := range msgs {
+				if len(inflight) >= r.cfg.MaxInFlight {
+					break
+				}
+				if err := bucket.wait(ctx); err != nil {
+					return err
+				}
+				c.Publish(topic, 1, false, m) // the token is no receipt: only the ack counts
+				sent = lasts[i]
+				inflight = append(inflight, flight{last: lasts[i], at: r.cfg.Now()})
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-lost:
+			return err
+		case <-r.outbox.Written():
+			more = true
+		case a := <-r.acks:
+			more = true
+			if a.Seq > lastAck {
+				if err := r.outbox.Ack(ctx, a.Seq); err != nil {
+					r.log.Error("ack not recorded", "seq", a.Seq, "err", err)
+					continue
+				}
+				lastAck = a.Seq
+				sent = max(sent, lastAck)
+				r.mu.Lock()
+				r.lastAckAt = r.cfg.Now()
+				r.mu.Unlock()
+				i := 0
+				for i < len(inflight) && inflight[i].last <= lastAck {
+					i++
+				}
+				inflight = inflight[i:]
+			}
+			if a.Gap != 0 && a.Seq == lastAck && len(inflight) > 0 &&
+				r.cfg.Now().Sub(inflight[0].at) > r.cfg.GapGrace {
+				r.log.Info("cloud reports a gap; resending", "seq", lastAck, "gap", a.Gap)
+				sent, inflight = lastAck, nil
+			}
+		case <-tick.C:
+			now := r.cfg.Now()
+			if len(inflight) > 0 && now.Sub(inflight[0].at) > r.cfg.AckTimeout {
+				r.log.Info("no ack in time; resending from the last ack", "seq", lastAck, "in_flight", len(inflight))
+				sent, inflight, more = lastAck, nil, true
+			}
+			if now.Sub(statusAt) >= r.cfg.StatusInterval {
+				statusAt = now
+				b, _ := json.Marshal(r.status(ctx, true))
+				c.Publish(event.StatusTopic(r.cfg.Branch), 1, true, b)
+			}
+		}
+	}
+}
+
+// bucket is a token bucket limiting publishes per second (burst of 10).
+type bucket struct {
+	rate   float64
+	tokens float64
+	last   time.Time
+	now    func() time.Time
+}
+
+func newBucket(rate float64, now func() time.Time) *bucket {
+	return &bucket{rate: rate, tokens: min(10, rate), last: now(), now: now}
+}
+
+func (b *bucket) wait(ctx context.Context) error {
+	for {
+		now := b.now()
+		b.tokens = min(min(10, b.rate), b.tokens+now.Sub(b.last).Seconds()*b.rate)
+		b.last = now
+		if b.tokens >= 1 {
+			b.tokens--
+			return nil
+		}
+		d := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
