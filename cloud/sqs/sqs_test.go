@@ -132,7 +132,7 @@ func TestSQSSource(t *testing.T) {
 	bodies := []string{
 		ruleBody(t, topic, "SQS-001", evs[20:40]), // out of order: held behind a gap
 		ruleBody(t, topic, "SQS-001", evs[0:20]),
-		ruleBody(t, topic, "SQS-001", evs[0:20]), // duplicate
+		ruleBody(t, topic, "SQS-001", evs[0:20]),                         // duplicate
 		ruleBody(t, event.EventsTopic("SQS-002"), "SQS-001", evs[40:60]), // topic of another branch
 		`{"v":1,"broken`,
 		ruleBody(t, topic, "SQS-001", evs[40:60]),
