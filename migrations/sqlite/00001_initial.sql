@@ -70,7 +70,8 @@ CREATE TABLE tickets (
     queued_at      TEXT NOT NULL,
     first_in_line  INTEGER NOT NULL DEFAULT 0,
     created_at     TEXT NOT NULL,
-    called_at      TEXT,
+    called_at      TEXT,                     -- the last call (a requeued ticket is called again)
+    recalled_at    TEXT,                     -- the last recall of that call
     started_at     TEXT,
     ended_at       TEXT,
     quoted_typical_s INTEGER NOT NULL DEFAULT 0,
@@ -79,11 +80,13 @@ CREATE TABLE tickets (
 ) STRICT;
 CREATE INDEX tickets_waiting ON tickets (service, status, first_in_line DESC, queued_at) WHERE status = 'waiting';
 CREATE INDEX tickets_day ON tickets (day, status);
+CREATE INDEX tickets_called ON tickets (day, called_at) WHERE called_at IS NOT NULL;
 
 -- A kiosk retry with the same Idempotency-Key returns the first ticket.
 CREATE TABLE idempotency (
     key        TEXT PRIMARY KEY,
     ticket     TEXT NOT NULL REFERENCES tickets (id),
+    request    TEXT NOT NULL,                -- sha256 of the request, to refuse a reused key
     created_at TEXT NOT NULL
 ) STRICT;
 

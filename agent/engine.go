@@ -1,0 +1,407 @@
+package agent
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Engine is the branch's queue: pure Go, no I/O, time and IDs injected. It
+// holds today's open tickets, the sessions and the configuration in memory;
+// each operation validates first, then changes the state and returns the
+// Change the store must write. The caller serialises operations (one writer)
+// and, if writing fails, rebuilds the engine from the store.
+type Engine struct {
+	branch   string
+	loc      *time.Location
+	newID    func() string
+	newToken func() string
+
+	rules      event.Rules
+	day        string
+	services   map[string]*serviceState
+	codes      []string // service codes in configuration order
+	counters   []queue.Counter
+	executives map[string]*Executive
+	sessions   map[string]*Session // by executive ID
+	tokens     map[string]*Session // by token hash
+	atCounter  map[int]*Session
+	open       map[string]*Ticket // today's waiting, called and serving tickets
+
+	version uint64
+	cache   positionCache
+}
+
+type serviceState struct {
+	queue.Service
+	last   int     // last number given today
+	streak int     // priority-class calls made past a waiting normal ticket
+	mean   float64 // rolling mean service time, seconds
+}
+
+type positionCache struct {
+	version uint64
+	at      int64
+	pos     map[string]int
+}
+
+// EngineConfig is what an engine is built from.
+type EngineConfig struct {
+	Branch     string
+	Location   *time.Location
+	Services   []queue.Service
+	Counters   []queue.Counter
+	Executives []Executive
+	Rules      event.Rules
+	// NewID returns a unique ID (tickets); NewToken an opaque link token.
+	NewID    func() string
+	NewToken func() string
+}
+
+// EngineState is the persisted state an engine resumes from.
+type EngineState struct {
+	Day       string // business day of the open tickets; "" starts today
+	Tickets   []Ticket
+	Sessions  []Session
+	Numbering map[string]int     // service → last number on Day
+	Streaks   map[string]int     // service → streak
+	Means     map[string]float64 // service → rolling mean seconds
+}
+
+// Rolling mean weight of a new observation, and the bounds an observation is
+// clamped to so one forgotten ticket does not wreck the estimate.
+const (
+	meanAlpha  = 0.2
+	minService = 10 * time.Second
+	maxService = 4 * time.Hour
+)
+
+// Lockout after repeated wrong PINs.
+const (
+	MaxPINFailures = 5
+	LockoutPeriod  = 5 * time.Minute
+)
+
+// NewEngine builds an engine from its configuration and persisted state.
+func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
+	if cfg.Location == nil {
+		return nil, fmt.Errorf("engine: nil location")
+	}
+	if cfg.NewID == nil || cfg.NewToken == nil {
+		return nil, fmt.Errorf("engine: NewID and NewToken are required")
+	}
+	e := &Engine{
+		branch: cfg.Branch, loc: cfg.Location, newID: cfg.NewID, newToken: cfg.NewToken,
+		rules: cfg.Rules, day: st.Day,
+		services: map[string]*serviceState{}, executives: map[string]*Executive{},
+		sessions: map[string]*Session{}, tokens: map[string]*Session{}, atCounter: map[int]*Session{},
+		open: map[string]*Ticket{},
+	}
+	for _, s := range cfg.Services {
+		ss := &serviceState{Service: s, mean: float64(s.MeanServiceS)}
+		if m, ok := st.Means[s.Code]; ok && m > 0 {
+			ss.mean = m
+		}
+		ss.last = st.Numbering[s.Code]
+		ss.streak = st.Streaks[s.Code]
+		e.services[s.Code] = ss
+		e.codes = append(e.codes, s.Code)
+	}
+	e.counters = slices.Clone(cfg.Counters)
+	for _, x := range cfg.Executives {
+		x := x
+		x.Services = slices.Clone(x.Services)
+		e.executives[x.ID] = &x
+	}
+	for _, s := range st.Sessions {
+		s := s
+		e.addSession(&s)
+	}
+	for _, t := range st.Tickets {
+		if t.Status.Final() {
+			continue
+		}
+		t := t
+		e.open[t.ID] = &t
+	}
+	return e, nil
+}
+
+// Day is the business day the engine is in (YYYY-MM-DD, branch time zone).
+func (e *Engine) Day() string { return e.day }
+
+// Location is the branch's time zone.
+func (e *Engine) Location() *time.Location { return e.loc }
+
+// Rules are the calling rules in force.
+func (e *Engine) Rules() event.Rules { return e.rules }
+
+// Branch is the branch ID.
+func (e *Engine) Branch() string { return e.branch }
+
+// BusinessDay is the day of t in the branch's time zone.
+func (e *Engine) BusinessDay(t time.Time) string { return t.In(e.loc).Format(time.DateOnly) }
+
+func (e *Engine) addSession(s *Session) {
+	e.sessions[s.Executive] = s
+	e.tokens[s.TokenHash] = s
+	e.atCounter[s.Counter] = s
+}
+
+func (e *Engine) dropSession(s *Session) {
+	delete(e.sessions, s.Executive)
+	delete(e.tokens, s.TokenHash)
+	delete(e.atCounter, s.Counter)
+}
+
+func (e *Engine) touch() { e.version++ }
+
+// Services returns the services in configuration order.
+func (e *Engine) Services() []queue.Service {
+	out := make([]queue.Service, 0, len(e.codes))
+	for _, c := range e.codes {
+		out = append(out, e.services[c].Service)
+	}
+	return out
+}
+
+// Service returns the service with code.
+func (e *Engine) Service(code string) (queue.Service, bool) {
+	s, ok := e.services[code]
+	if !ok {
+		return queue.Service{}, false
+	}
+	return s.Service, true
+}
+
+// MeanService is the rolling mean service time of a service.
+func (e *Engine) MeanService(code string) time.Duration {
+	s, ok := e.services[code]
+	if !ok {
+		return 0
+	}
+	return time.Duration(s.mean * float64(time.Second))
+}
+
+// Counters returns the counters.
+func (e *Engine) Counters() []queue.Counter { return slices.Clone(e.counters) }
+
+// HasCounter reports whether n is a configured counter.
+func (e *Engine) HasCounter(n int) bool {
+	for _, c := range e.counters {
+		if c.Number == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Executive returns an executive known to the engine.
+func (e *Engine) Executive(id string) (Executive, bool) {
+	x, ok := e.executives[id]
+	if !ok {
+		return Executive{}, false
+	}
+	return *x, true
+}
+
+// PutExecutive adds or replaces an executive (the store refreshes one from
+// its table before a login, since the admin command may have changed it).
+func (e *Engine) PutExecutive(x Executive) {
+	x.Services = slices.Clone(x.Services)
+	e.executives[x.ID] = &x
+	e.touch()
+}
+
+// SessionByToken returns the session of a token hash.
+func (e *Engine) SessionByToken(hash string) (Session, bool) {
+	s, ok := e.tokens[hash]
+	if !ok {
+		return Session{}, false
+	}
+	return *s, true
+}
+
+// SessionOf returns an executive's session.
+func (e *Engine) SessionOf(exec string) (Session, bool) {
+	s, ok := e.sessions[exec]
+	if !ok {
+		return Session{}, false
+	}
+	return *s, true
+}
+
+// SessionAt returns the session at a counter.
+func (e *Engine) SessionAt(counter int) (Session, bool) {
+	s, ok := e.atCounter[counter]
+	if !ok {
+		return Session{}, false
+	}
+	return *s, true
+}
+
+// Ticket returns an open ticket of today.
+func (e *Engine) Ticket(id string) (Ticket, bool) {
+	t, ok := e.open[id]
+	if !ok {
+		return Ticket{}, false
+	}
+	return *t, true
+}
+
+// Current returns the ticket an executive has called or is serving.
+func (e *Engine) Current(exec string) (Ticket, bool) {
+	for _, t := range e.open {
+		if t.Executive == exec && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing) {
+			return *t, true
+		}
+	}
+	return Ticket{}, false
+}
+
+// ExecutiveState reports an executive's state: offline, paused, called,
+// serving or available.
+func (e *Engine) ExecutiveState(id string) ExecutiveState {
+	s, ok := e.sessions[id]
+	if !ok {
+		return ExecutiveState{ID: id, State: StateOffline}
+	}
+	st := ExecutiveState{ID: id, Counter: s.Counter, State: StateAvailable}
+	if cur, ok := e.Current(id); ok {
+		st.State = StateCalled
+		if cur.Status == queue.StatusServing {
+			st.State = StateServing
+		}
+	} else if s.Paused {
+		st.State = StatePaused
+	}
+	return st
+}
+
+func (e *Engine) execState(id string) *ExecutiveState {
+	st := e.ExecutiveState(id)
+	return &st
+}
+
+// Waiting returns the waiting tickets of a service in the order they would be
+// called now.
+func (e *Engine) Waiting(code string, now time.Time) []Ticket {
+	s, ok := e.services[code]
+	if !ok {
+		return nil
+	}
+	l := e.lanes(code, now)
+	streak := s.streak
+	var out []Ticket
+	for {
+		t := l.pick(&streak, e.rules.PreferentialRatio)
+		if t == nil {
+			return out
+		}
+		out = append(out, *t)
+	}
+}
+
+// Position is a waiting ticket's place (1 = next) in its service's calling
+// order; 0 if it is not waiting.
+func (e *Engine) Position(id string, now time.Time) int {
+	if e.cache.pos == nil || e.cache.version != e.version || e.cache.at != now.Unix() {
+		pos := make(map[string]int, len(e.open))
+		for _, c := range e.codes {
+			for i, t := range e.Waiting(c, now) {
+				pos[t.ID] = i + 1
+			}
+		}
+		e.cache = positionCache{version: e.version, at: now.Unix(), pos: pos}
+	}
+	return e.cache.pos[id]
+}
+
+// WaitingCount is the number of waiting tickets in a service.
+func (e *Engine) WaitingCount(code string) int {
+	n := 0
+	for _, t := range e.open {
+		if t.Service == code && t.Status == queue.StatusWaiting {
+			n++
+		}
+	}
+	return n
+}
+
+// Serving is the number of signed-in, unpaused executives who serve a service.
+func (e *Engine) Serving(code string) int {
+	n := 0
+	for id, s := range e.sessions {
+		if x, ok := e.executives[id]; ok && !s.Paused && x.Serves(code) {
+			n++
+		}
+	}
+	return n
+}
+
+// Estimate is the wait quoted for the ticket at position in a service: the
+// tickets up to it shared among the executives serving the service, at the
+// rolling mean service time; upper adds the larger of a mean service and half
+// the typical wait. With nobody serving, one executive is assumed.
+func (e *Engine) Estimate(code string, position int) Estimate {
+	s, ok := e.services[code]
+	if !ok || position <= 0 {
+		return Estimate{}
+	}
+	k := e.Serving(code)
+	if k == 0 {
+		k = 1
+	}
+	typical := int(math.Ceil(float64(position) * s.mean / float64(k)))
+	upper := typical + max(int(math.Ceil(s.mean)), typical/2)
+	return Estimate{TypicalS: typical, UpperS: upper}
+}
+
+// Open returns copies of today's open tickets.
+func (e *Engine) Open() []Ticket {
+	out := make([]Ticket, 0, len(e.open))
+	for _, t := range e.open {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return less(&out[i], &out[j]) })
+	return out
+}
+
+// less orders tickets by arrival: queued_at, then issue time, then number.
+func less(a, b *Ticket) bool {
+	if !a.QueuedAt.Equal(b.QueuedAt) {
+		return a.QueuedAt.Before(b.QueuedAt)
+	}
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	if a.OriginService != b.OriginService {
+		return a.OriginService < b.OriginService
+	}
+	return a.Number < b.Number
+}
+
+func classRank(p queue.PriorityClass) int {
+	switch p {
+	case queue.Premium:
+		return 0
+	case queue.Preferential:
+		return 1
+	}
+	return 2
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
+
+// Meta keys the engine writes.
+func metaStreak(code string) string { return "streak." + code }
+func metaMean(code string) string   { return "mean." + code }
+
+// MetaDay is the meta key of the current business day.
+const MetaDay = "day"

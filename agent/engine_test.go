@@ -1,0 +1,468 @@
+package agent_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// t0 is 10:00 in Santiago (UTC-3 in November).
+var t0 = time.Date(2026, 11, 28, 13, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	e   *agent.Engine
+	now time.Time
+	ids int
+}
+
+func newFixture(t *testing.T, rules event.Rules, execs ...agent.Executive) *fixture {
+	t.Helper()
+	loc, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	f := &fixture{now: t0}
+	var counters []queue.Counter
+	for i := 1; i <= 6; i++ {
+		counters = append(counters, queue.Counter{Number: i, Name: fmt.Sprintf("Módulo %d", i)})
+	}
+	for i := range execs {
+		execs[i].Active = true
+	}
+	e, err := agent.NewEngine(agent.EngineConfig{
+		Branch: "SCL-001", Location: loc, Services: queue.DefaultServices(), Counters: counters,
+		Executives: execs, Rules: rules,
+		NewID:    func() string { f.ids++; return fmt.Sprintf("T%04d", f.ids) },
+		NewToken: func() string { return fmt.Sprintf("tok%d", f.ids) },
+	}, agent.EngineState{})
+	require.NoError(t, err)
+	f.e = e
+	f.e.Roll(f.now)
+	return f
+}
+
+func exec(id string, services ...string) agent.Executive {
+	return agent.Executive{Executive: queue.Executive{ID: id, Name: "Ejecutivo " + id, Services: services}}
+}
+
+func (f *fixture) tick(d time.Duration) { f.now = f.now.Add(d) }
+
+func (f *fixture) issue(t *testing.T, svc string, p queue.PriorityClass) agent.Ticket {
+	t.Helper()
+	tk, ch, err := f.e.Issue(f.now, agent.IssueRequest{Service: svc, Priority: p})
+	require.NoError(t, err)
+	require.Len(t, ch.Events, 1)
+	f.tick(time.Second)
+	return tk
+}
+
+func (f *fixture) login(t *testing.T, id string, counter int) {
+	t.Helper()
+	_, _, err := f.e.Login(f.now, id, counter, "h-"+id, true)
+	require.NoError(t, err)
+}
+
+// call calls next for id and completes the ticket at once, returning its number.
+func (f *fixture) callDone(t *testing.T, id string, counter int) string {
+	t.Helper()
+	tk, _, err := f.e.CallNext(f.now, id, counter)
+	require.NoError(t, err)
+	if tk == nil {
+		return ""
+	}
+	_, _, err = f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: queue.ActionStart, Executive: id})
+	require.NoError(t, err)
+	_, _, err = f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: queue.ActionComplete, Executive: id})
+	require.NoError(t, err)
+	return tk.Display()
+}
+
+func TestIssueNumbersPerService(t *testing.T) {
+	f := newFixture(t, event.DefaultRules())
+	assert.Equal(t, "C-001", f.issue(t, "C", queue.Normal).Display())
+	assert.Equal(t, "C-002", f.issue(t, "C", queue.Normal).Display())
+	assert.Equal(t, "P-001", f.issue(t, "P", queue.Normal).Display())
+	tk := f.issue(t, "C", queue.Preferential)
+	assert.Equal(t, "C-003", tk.Display())
+	assert.Equal(t, queue.StatusWaiting, tk.Status)
+	assert.Equal(t, "2026-11-28", tk.Day)
+
+	_, ch, err := f.e.Issue(f.now, agent.IssueRequest{Service: "X"})
+	assert.Equal(t, "service.unknown", queue.ErrorReason(err))
+	assert.True(t, ch.Empty())
+	_, _, err = f.e.Issue(f.now, agent.IssueRequest{Service: "C", Priority: "vip"})
+	assert.Equal(t, "priority.invalid", queue.ErrorReason(err))
+	assert.Equal(t, "C-004", f.issue(t, "C", queue.Normal).Display(), "a refused issue takes no number")
+}
+
+func TestCallOrder(t *testing.T) {
+	N, P, M := queue.Normal, queue.Preferential, queue.Premium
+	tests := []struct {
+		name  string
+		ratio int
+		// issued in order, each one second after the other
+		tickets []queue.PriorityClass
+		want    []string
+	}{
+		{"fifo within a class", 2, []queue.PriorityClass{N, N, N}, []string{"C-001", "C-002", "C-003"}},
+		{"preferential first", 2, []queue.PriorityClass{N, P}, []string{"C-002", "C-001"}},
+		{"premium before preferential", 2, []queue.PriorityClass{P, M, N}, []string{"C-002", "C-001", "C-003"}},
+		{"ratio 2:1 prevents starvation", 2, []queue.PriorityClass{N, N, P, P, P, P, P},
+			[]string{"C-003", "C-004", "C-001", "C-005", "C-006", "C-002", "C-007"}},
+		{"ratio 1:1", 1, []queue.PriorityClass{N, N, P, P}, []string{"C-003", "C-001", "C-004", "C-002"}},
+		{"ratio 0 is strict priority", 0, []queue.PriorityClass{N, P, P, P}, []string{"C-002", "C-003", "C-004", "C-001"}},
+		{"no streak without a normal waiting", 2, []queue.PriorityClass{P, P, P}, []string{"C-001", "C-002", "C-003"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rules := event.DefaultRules()
+			rules.PreferentialRatio = tc.ratio
+			f := newFixture(t, rules, exec("E01", "C"))
+			for _, p := range tc.tickets {
+				f.issue(t, "C", p)
+			}
+			// The predicted order (positions) matches the calls made.
+			var predicted []string
+			for _, tk := range f.e.Waiting("C", f.now) {
+				predicted = append(predicted, tk.Display())
+			}
+			assert.Equal(t, tc.want, predicted, "predicted order")
+			f.login(t, "E01", 1)
+			var got []string
+			for range tc.tickets {
+				got = append(got, f.callDone(t, "E01", 1))
+			}
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, "", f.callDone(t, "E01", 1), "nobody left")
+		})
+	}
+}
+
+func TestOverdueGoesFirst(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "G", "C"))
+	old := f.issue(t, "C", queue.Normal) // Caja's target is 10 min
+	f.tick(9 * time.Minute)
+	f.issue(t, "G", queue.Normal) // Gerencia has the highest priority
+	f.login(t, "E01", 1)
+	f.tick(30 * time.Second)
+	// C-001 waited 9.5 min: not overdue yet, Gerencia goes first.
+	g, _, err := f.e.CallNext(f.now, "E01", 1)
+	require.NoError(t, err)
+	assert.Equal(t, "G-001", g.Display())
+	_, _, err = f.e.Apply(f.now, agent.Act{Ticket: g.ID, Action: queue.ActionRequeue, Executive: "E01"})
+	require.NoError(t, err)
+	f.tick(time.Minute) // now C-001 waited 10.5 min
+	tk, _, err := f.e.CallNext(f.now, "E01", 1)
+	require.NoError(t, err)
+	assert.Equal(t, old.ID, tk.ID, "the overdue Caja ticket beats the Gerencia one")
+
+	// Within a service an overdue normal ticket beats fresh preferential ones.
+	f2 := newFixture(t, event.DefaultRules(), exec("E02", "C"))
+	f2.issue(t, "C", queue.Normal)
+	f2.tick(11 * time.Minute)
+	f2.issue(t, "C", queue.Preferential)
+	f2.login(t, "E02", 2)
+	assert.Equal(t, "C-001", f2.callDone(t, "E02", 2))
+}
+
+func TestServicePriorityAndOrder(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C", "P", "E"), exec("E02", "E", "P"))
+	f.issue(t, "C", queue.Normal)
+	f.issue(t, "P", queue.Normal)
+	f.issue(t, "E", queue.Normal)
+	f.issue(t, "P", queue.Normal)
+	f.login(t, "E01", 1)
+	f.login(t, "E02", 2)
+	// P and E share priority 2 (above C's 1): E01 prefers P, E02 prefers E.
+	assert.Equal(t, "P-001", f.callDone(t, "E01", 1))
+	assert.Equal(t, "E-001", f.callDone(t, "E02", 2))
+	assert.Equal(t, "P-002", f.callDone(t, "E02", 2))
+	assert.Equal(t, "C-001", f.callDone(t, "E01", 1))
+	assert.Equal(t, "", f.callDone(t, "E02", 2), "E02 does not serve Caja")
+}
+
+func TestCallNextRefusals(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"), exec("E02", "C"))
+	f.issue(t, "C", queue.Normal)
+	f.issue(t, "C", queue.Normal)
+	_, _, err := f.e.CallNext(f.now, "E01", 1)
+	assert.Equal(t, "session.required", queue.ErrorReason(err))
+	f.login(t, "E01", 1)
+	f.login(t, "E02", 2)
+	_, _, err = f.e.CallNext(f.now, "E01", 2)
+	assert.Equal(t, "session.wrong_counter", queue.ErrorReason(err))
+	assert.Equal(t, queue.CodeForbidden, queue.ErrorCode(err))
+	tk, _, err := f.e.CallNext(f.now, "E01", 1)
+	require.NoError(t, err)
+	_, _, err = f.e.CallNext(f.now, "E01", 1)
+	assert.Equal(t, "session.busy", queue.ErrorReason(err))
+	// Another executive can't act on his ticket, and gets the other one.
+	_, _, err = f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: queue.ActionStart, Executive: "E02"})
+	assert.Equal(t, "ticket.not_yours", queue.ErrorReason(err))
+	tk2, _, err := f.e.CallNext(f.now, "E02", 2)
+	require.NoError(t, err)
+	assert.NotEqual(t, tk.ID, tk2.ID)
+	_, _, err = f.e.Pause(f.now, "h-E02", "colación")
+	assert.Equal(t, "session.busy", queue.ErrorReason(err))
+	_, _, err = f.e.Apply(f.now, agent.Act{Ticket: tk2.ID, Action: queue.ActionNoShow, Executive: "E02"})
+	require.NoError(t, err)
+	_, _, err = f.e.Pause(f.now, "h-E02", "colación")
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaused, f.e.ExecutiveState("E02").State)
+	_, _, err = f.e.CallNext(f.now, "E02", 2)
+	assert.Equal(t, "session.paused", queue.ErrorReason(err))
+	_, _, err = f.e.Resume(f.now, "h-E02")
+	require.NoError(t, err)
+	_, _, err = f.e.Resume(f.now, "h-E02")
+	assert.Equal(t, "session.not_paused", queue.ErrorReason(err))
+	assert.Equal(t, agent.StateAvailable, f.e.ExecutiveState("E02").State)
+	assert.Equal(t, agent.StateCalled, f.e.ExecutiveState("E01").State)
+}
+
+func TestTicketActions(t *testing.T) {
+	rules := event.DefaultRules()
+	rules.RecallLimit = 2
+	f := newFixture(t, rules, exec("E01", "C", "P"))
+	f.login(t, "E01", 1)
+	a := f.issue(t, "C", queue.Normal)
+	b := f.issue(t, "C", queue.Normal)
+	act := func(id string, action queue.Action) (agent.Ticket, agent.Change, error) {
+		return f.e.Apply(f.now, agent.Act{Ticket: id, Action: action, Executive: "E01"})
+	}
+
+	t.Run("illegal transitions", func(t *testing.T) {
+		for _, action := range []queue.Action{queue.ActionRecall, queue.ActionStart, queue.ActionComplete, queue.ActionNoShow, queue.ActionRequeue} {
+			_, ch, err := act(a.ID, action)
+			assert.Equal(t, "ticket.illegal_transition", queue.ErrorReason(err), action)
+			assert.True(t, ch.Empty())
+		}
+	})
+	t.Run("recall limit", func(t *testing.T) {
+		tk, _, err := f.e.CallNext(f.now, "E01", 1)
+		require.NoError(t, err)
+		require.Equal(t, a.ID, tk.ID)
+		for i := 1; i <= 2; i++ {
+			r, ch, err := act(a.ID, queue.ActionRecall)
+			require.NoError(t, err)
+			assert.Equal(t, i, r.Recalls)
+			assert.Equal(t, event.TicketRecalled, ch.Events[0].Type)
+			assert.Equal(t, i, ch.Events[0].Data.(event.Called).Recall)
+		}
+		_, _, err = act(a.ID, queue.ActionRecall)
+		assert.Equal(t, "ticket.recall_limit", queue.ErrorReason(err))
+	})
+	t.Run("requeue keeps arrival", func(t *testing.T) {
+		r, ch, err := act(a.ID, queue.ActionRequeue)
+		require.NoError(t, err)
+		assert.Equal(t, queue.StatusWaiting, r.Status)
+		assert.Zero(t, r.Counter)
+		assert.Equal(t, a.QueuedAt, r.QueuedAt)
+		assert.Equal(t, event.TicketRequeued, ch.Events[0].Type)
+		assert.Equal(t, 1, f.e.Position(a.ID, f.now))
+		assert.Equal(t, 2, f.e.Position(b.ID, f.now))
+	})
+	t.Run("transfer keeps arrival", func(t *testing.T) {
+		p1 := f.issue(t, "P", queue.Normal)
+		r, ch, err := f.e.Apply(f.now, agent.Act{Ticket: a.ID, Action: queue.ActionTransfer, Executive: "E01", To: "P", KeepArrival: true})
+		require.NoError(t, err)
+		assert.Equal(t, "P", r.Service)
+		assert.Equal(t, "C-001", r.Display(), "keeps its number")
+		tr := ch.Events[0].Data.(event.Transferred)
+		assert.Equal(t, "C", tr.Service)
+		assert.Equal(t, "P", tr.To)
+		assert.Equal(t, 1, f.e.Position(a.ID, f.now), "arrived before P-001")
+		assert.Equal(t, 2, f.e.Position(p1.ID, f.now))
+		_, _, err = f.e.Apply(f.now, agent.Act{Ticket: a.ID, Action: queue.ActionTransfer, Executive: "E01", To: "P"})
+		assert.Equal(t, "transfer.same_service", queue.ErrorReason(err))
+		_, _, err = f.e.Apply(f.now, agent.Act{Ticket: a.ID, Action: queue.ActionTransfer, Executive: "E01", To: "Z"})
+		assert.Equal(t, "service.unknown", queue.ErrorReason(err))
+	})
+	t.Run("transfer as arriving now, or first in line", func(t *testing.T) {
+		c := f.issue(t, "C", queue.Normal)
+		r, _, err := f.e.Apply(f.now, agent.Act{Ticket: b.ID, Action: queue.ActionTransfer, Executive: "E01", To: "P"})
+		require.NoError(t, err)
+		assert.Equal(t, f.now.UTC(), r.QueuedAt)
+		assert.Equal(t, 3, f.e.Position(b.ID, f.now), "behind the others in P")
+		_, _, err = f.e.Apply(f.now, agent.Act{Ticket: c.ID, Action: queue.ActionTransfer, Executive: "E01", To: "P", First: true})
+		require.NoError(t, err)
+		assert.Equal(t, 1, f.e.Position(c.ID, f.now), "first in line")
+	})
+	t.Run("start complete with outcome feeds the mean", func(t *testing.T) {
+		tk, _, err := f.e.CallNext(f.now, "E01", 1)
+		require.NoError(t, err)
+		before := f.e.MeanService("P")
+		_, ch, err := act(tk.ID, queue.ActionStart)
+		require.NoError(t, err)
+		assert.Equal(t, event.TicketStarted, ch.Events[0].Type)
+		f.tick(5 * time.Minute)
+		_, _, err = f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: queue.ActionComplete, Executive: "E01", Outcome: "Bad Outcome!"})
+		assert.Equal(t, "ticket.outcome_invalid", queue.ErrorReason(err))
+		r, ch, err := f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: queue.ActionComplete, Executive: "E01", Outcome: "deposito"})
+		require.NoError(t, err)
+		assert.Equal(t, queue.StatusDone, r.Status)
+		assert.Equal(t, "deposito", ch.Events[0].Data.(event.Completed).Outcome)
+		// 0.8 × 900 s + 0.2 × 300 s = 780 s
+		assert.Equal(t, 780*time.Second, f.e.MeanService("P"))
+		assert.Less(t, f.e.MeanService("P"), before)
+		_, ok := f.e.Ticket(tk.ID)
+		assert.False(t, ok, "closed tickets leave the engine")
+	})
+	t.Run("cancel a waiting ticket", func(t *testing.T) {
+		w := f.e.Waiting("P", f.now)
+		require.NotEmpty(t, w)
+		r, ch, err := f.e.Apply(f.now, agent.Act{Ticket: w[0].ID, Action: queue.ActionCancel, Executive: "E01"})
+		require.NoError(t, err)
+		assert.Equal(t, queue.StatusCancelled, r.Status)
+		assert.Equal(t, "executive", ch.Events[0].Data.(event.Cancelled).By)
+	})
+}
+
+func TestCancelByCommand(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"))
+	f.login(t, "E01", 1)
+	a := f.issue(t, "C", queue.Normal)
+	b := f.issue(t, "C", queue.Normal)
+	_, ch, err := f.e.CancelByCommand(f.now, b.ID, "cmd-1")
+	require.NoError(t, err)
+	require.Len(t, ch.Events, 1)
+	c := ch.Events[0].Data.(event.Cancelled)
+	assert.Equal(t, "telegram", c.By)
+	assert.Equal(t, "cmd-1", c.Request)
+	tk, _, err := f.e.CallNext(f.now, "E01", 1)
+	require.NoError(t, err)
+	require.Equal(t, a.ID, tk.ID)
+	_, ch, err = f.e.CancelByCommand(f.now, a.ID, "cmd-2")
+	require.NoError(t, err)
+	require.Len(t, ch.Events, 2, "a called ticket is put back, then cancelled")
+	assert.Equal(t, event.TicketRequeued, ch.Events[0].Type)
+	assert.Equal(t, event.TicketCancelled, ch.Events[1].Type)
+	assert.Equal(t, agent.StateAvailable, f.e.ExecutiveState("E01").State)
+}
+
+func TestSessions(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"), exec("E02", "C"))
+	_, _, err := f.e.Login(f.now, "E01", 9, "h1", true)
+	assert.Equal(t, "counter.unknown", queue.ErrorReason(err))
+	_, _, err = f.e.Login(f.now, "NOPE", 1, "h1", true)
+	assert.Equal(t, "session.bad_pin", queue.ErrorReason(err))
+	_, ch, err := f.e.Login(f.now, "E01", 1, "h1", true)
+	require.NoError(t, err)
+	assert.Equal(t, event.ExecutiveLoggedIn, ch.Events[0].Type)
+	_, _, err = f.e.Login(f.now, "E02", 1, "h2", true)
+	assert.Equal(t, "session.counter_taken", queue.ErrorReason(err))
+	_, _, err = f.e.Login(f.now, "E01", 2, "h3", true)
+	assert.Equal(t, "session.executive_busy", queue.ErrorReason(err))
+	// Signing in again at the same counter replaces the token.
+	_, ch, err = f.e.Login(f.now, "E01", 1, "h4", true)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"h1"}, ch.EndedSessions)
+	_, ok := f.e.SessionByToken("h1")
+	assert.False(t, ok)
+	ch, err = f.e.Logout(f.now, "h4")
+	require.NoError(t, err)
+	assert.Equal(t, event.ExecutiveLoggedOut, ch.Events[0].Type)
+	assert.Equal(t, agent.StateOffline, f.e.ExecutiveState("E01").State)
+	_, err = f.e.Logout(f.now, "h4")
+	assert.Equal(t, "session.required", queue.ErrorReason(err))
+	_, _, err = f.e.Pause(f.now, "h4", "x")
+	assert.Equal(t, "session.required", queue.ErrorReason(err))
+}
+
+func TestPINLockout(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"))
+	for i := 1; i < agent.MaxPINFailures; i++ {
+		_, ch, err := f.e.Login(f.now, "E01", 1, "h", false)
+		assert.Equal(t, "session.bad_pin", queue.ErrorReason(err))
+		require.Len(t, ch.Executives, 1, "the failure is written")
+		assert.Equal(t, i, ch.Executives[0].FailedPINs)
+	}
+	_, ch, err := f.e.Login(f.now, "E01", 1, "h", false)
+	assert.Equal(t, "session.locked", queue.ErrorReason(err))
+	assert.Equal(t, f.now.Add(agent.LockoutPeriod).UTC(), ch.Executives[0].LockedUntil)
+	// Even the right PIN is refused while locked.
+	_, _, err = f.e.Login(f.now.Add(4*time.Minute), "E01", 1, "h", true)
+	assert.Equal(t, "session.locked", queue.ErrorReason(err))
+	_, ch, err = f.e.Login(f.now.Add(5*time.Minute), "E01", 1, "h", true)
+	require.NoError(t, err)
+	assert.Zero(t, ch.Executives[0].FailedPINs)
+}
+
+func TestPositionAndEstimate(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"), exec("E02", "C", "P"))
+	var tks []agent.Ticket
+	for range 4 {
+		tks = append(tks, f.issue(t, "C", queue.Normal))
+	}
+	// Nobody serving: one executive assumed, 5 min each.
+	assert.Equal(t, agent.Estimate{TypicalS: 1200, UpperS: 1800}, f.e.Estimate("C", 4))
+	f.login(t, "E01", 1)
+	f.login(t, "E02", 2)
+	assert.Equal(t, 2, f.e.Serving("C"))
+	assert.Equal(t, 4, f.e.Position(tks[3].ID, f.now))
+	assert.Equal(t, agent.Estimate{TypicalS: 600, UpperS: 900}, f.e.Estimate("C", 4))
+	assert.Equal(t, agent.Estimate{TypicalS: 150, UpperS: 450}, f.e.Estimate("C", 1))
+	_, _, err := f.e.Pause(f.now, "h-E02", "reunión")
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.e.Serving("C"), "a paused executive does not count")
+	pref := f.issue(t, "C", queue.Preferential)
+	assert.Equal(t, 1, f.e.Position(pref.ID, f.now))
+	assert.Equal(t, 5, f.e.Position(tks[3].ID, f.now))
+}
+
+func TestDayBoundary(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"))
+	// 23:50 in Santiago on the 28th is 02:50 UTC on the 29th.
+	f.now = time.Date(2026, 11, 29, 2, 50, 0, 0, time.UTC)
+	assert.True(t, f.e.Roll(f.now).Empty(), "still the 28th in Santiago")
+	a := f.issue(t, "C", queue.Normal)
+	f.issue(t, "C", queue.Normal)
+	f.login(t, "E01", 1)
+	called, _, err := f.e.CallNext(f.now, "E01", 1)
+	require.NoError(t, err)
+	assert.Equal(t, a.ID, called.ID)
+	assert.Equal(t, "2026-11-28", a.Day)
+
+	f.now = time.Date(2026, 11, 29, 3, 0, 1, 0, time.UTC) // 00:00:01 on the 29th
+	ch := f.e.Roll(f.now)
+	require.Len(t, ch.Events, 3)
+	assert.Equal(t, event.TicketAbandoned, ch.Events[0].Type)
+	assert.Equal(t, event.TicketAbandoned, ch.Events[1].Type)
+	assert.Equal(t, event.DayClosed, ch.Events[2].Type)
+	assert.Equal(t, event.Day{Day: "2026-11-28", Abandoned: 2}, ch.Events[2].Data)
+	for _, tk := range ch.Tickets {
+		assert.Equal(t, queue.StatusAbandoned, tk.Status)
+	}
+	assert.Equal(t, "2026-11-29", ch.Meta[agent.MetaDay])
+	assert.Empty(t, f.e.Open())
+	assert.Equal(t, agent.StateAvailable, f.e.ExecutiveState("E01").State, "the session survives, its ticket does not")
+	tk := f.issue(t, "C", queue.Normal)
+	assert.Equal(t, "C-001", tk.Display(), "numbers restart")
+	assert.Equal(t, "2026-11-29", tk.Day)
+	assert.True(t, f.e.Roll(f.now).Empty())
+}
+
+func TestEngineResumesFromState(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"))
+	f.issue(t, "C", queue.Normal)
+	f.issue(t, "C", queue.Preferential)
+	f.login(t, "E01", 1)
+	loc, _ := time.LoadLocation("America/Santiago")
+	s, _ := f.e.SessionOf("E01")
+	e2, err := agent.NewEngine(agent.EngineConfig{Branch: "SCL-001", Location: loc, Services: queue.DefaultServices(),
+		Counters: []queue.Counter{{Number: 1}}, Executives: []agent.Executive{{Executive: queue.Executive{ID: "E01", Services: []string{"C"}}, Active: true}},
+		Rules: event.DefaultRules(), NewID: func() string { return "X1" }, NewToken: func() string { return "k" }},
+		agent.EngineState{Day: f.e.Day(), Tickets: f.e.Open(), Sessions: []agent.Session{s}, Numbering: map[string]int{"C": 2}})
+	require.NoError(t, err)
+	tk, _, err := e2.Issue(f.now, agent.IssueRequest{Service: "C"})
+	require.NoError(t, err)
+	assert.Equal(t, "C-003", tk.Display())
+	assert.Equal(t, 3, tk.QuotedTypical/300, "third in line, one executive")
+	called, _, err := e2.CallNext(f.now, "E01", 1)
+	require.NoError(t, err)
+	assert.Equal(t, "C-002", called.Display())
+}

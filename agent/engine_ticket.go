@@ -1,0 +1,280 @@
+package agent
+
+import (
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// IssueRequest asks for a ticket. RUTHash and RUTEnc are computed by the store
+// (keyed hash, AES-GCM); the engine never sees a plain RUT.
+type IssueRequest struct {
+	Service  string
+	Priority queue.PriorityClass
+	RUTHash  string
+	RUTEnc   []byte
+	Channel  string
+}
+
+// Issue gives a ticket the next number of its service today and queues it.
+//
+// Errors: invalid service.unknown, priority.invalid.
+func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
+	var ch Change
+	s, ok := e.services[r.Service]
+	if !ok {
+		return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "service.unknown", r.Service)
+	}
+	if r.Priority == "" {
+		r.Priority = queue.Normal
+	}
+	if _, err := queue.ParsePriorityClass(string(r.Priority)); err != nil {
+		return Ticket{}, ch, err
+	}
+	if r.Channel == "" {
+		r.Channel = "kiosk"
+	}
+	s.last++
+	now = now.UTC()
+	t := &Ticket{
+		ID: e.newID(), Day: e.day, OriginService: s.Code, Number: s.last, Service: s.Code,
+		Priority: r.Priority, Status: queue.StatusWaiting, RUTHash: r.RUTHash, RUTEnc: r.RUTEnc,
+		Token: e.newToken(), Channel: r.Channel, QueuedAt: now, CreatedAt: now,
+	}
+	e.open[t.ID] = t
+	e.touch()
+	pos := e.Position(t.ID, now)
+	est := e.Estimate(s.Code, pos)
+	t.QuotedTypical, t.QuotedUpper = est.TypicalS, est.UpperS
+	snap := *t
+	ch.Numbering = append(ch.Numbering, Numbering{Day: e.day, Service: s.Code, Last: s.last})
+	ch.Tickets = append(ch.Tickets, snap)
+	ch.emit(event.TicketIssued, now, event.Issued{
+		TicketRef: snap.ref(), Priority: string(snap.Priority), QueuedAt: now, Position: pos,
+		QuotedTypical: est.TypicalS, QuotedUpper: est.UpperS, Token: snap.Token, RUTHash: snap.RUTHash,
+		Channel: snap.Channel,
+	}, &snap, nil)
+	return snap, ch, nil
+}
+
+// Act is an executive's action on a ticket.
+type Act struct {
+	Ticket string
+	Action queue.Action
+	// Executive is who acts; "" for the branch itself (commands).
+	Executive string
+	// Outcome is the optional outcome code of complete.
+	Outcome string
+	// To, KeepArrival and First are transfer's target service, whether the
+	// ticket keeps its arrival time (else it queues as arriving now), and whether
+	// it goes ahead of everyone.
+	To          string
+	KeepArrival bool
+	First       bool
+	// By and Request say who cancelled (customer, executive, telegram) and the
+	// cloud command's ID.
+	By      string
+	Request string
+}
+
+var outcomeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// Apply applies an action to an open ticket. Only the executive holding a
+// called or serving ticket may act on it; a waiting ticket may be cancelled or
+// transferred by any signed-in executive.
+//
+// Errors: not_found ticket.not_found; conflict ticket.illegal_transition,
+// ticket.recall_limit, transfer.same_service; forbidden ticket.not_yours;
+// invalid service.unknown, ticket.outcome_invalid.
+func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
+	var ch Change
+	now = now.UTC()
+	t, ok := e.open[a.Ticket]
+	if !ok {
+		return Ticket{}, ch, queue.Errorf(queue.CodeNotFound, "ticket.not_found", a.Ticket)
+	}
+	to, err := queue.Transition(t.Status, a.Action)
+	if err != nil {
+		return Ticket{}, ch, err
+	}
+	if a.Executive != "" && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing) && t.Executive != a.Executive {
+		return Ticket{}, ch, queue.Errorf(queue.CodeForbidden, "ticket.not_yours", t.Display())
+	}
+	switch a.Action {
+	case queue.ActionRecall:
+		if t.Recalls >= e.rules.RecallLimit {
+			return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "ticket.recall_limit", t.Display(), e.rules.RecallLimit)
+		}
+	case queue.ActionComplete:
+		if a.Outcome != "" && !outcomeRe.MatchString(a.Outcome) {
+			return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "ticket.outcome_invalid", a.Outcome)
+		}
+	case queue.ActionTransfer:
+		if _, ok := e.services[a.To]; !ok {
+			return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "service.unknown", a.To)
+		}
+		if a.To == t.Service {
+			return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "transfer.same_service", a.To)
+		}
+	case queue.ActionCall, queue.ActionAbandon:
+		// Calls go through CallNext and abandons through the day close.
+		return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "ticket.illegal_transition", a.Action, t.Status)
+	}
+	holder := t.Executive
+	ref := t.ref() // where it was, before the change
+	t.Status = to
+	var typ event.Type
+	var data any
+	switch a.Action {
+	case queue.ActionRecall:
+		t.Recalls++
+		t.RecalledAt = now
+		typ, data = event.TicketRecalled, event.Called{TicketRef: t.ref(), ExecutiveName: e.execName(t.Executive), Recall: t.Recalls}
+	case queue.ActionStart:
+		t.StartedAt = now
+		typ, data = event.TicketStarted, t.ref()
+	case queue.ActionComplete:
+		t.Outcome = a.Outcome
+		t.EndedAt = now
+		e.observe(t, now, &ch)
+		typ, data = event.TicketCompleted, event.Completed{TicketRef: t.ref(), Outcome: a.Outcome}
+	case queue.ActionNoShow:
+		t.EndedAt = now
+		typ, data = event.TicketNoShow, t.ref()
+	case queue.ActionRequeue:
+		t.Counter, t.Executive = 0, ""
+		typ, data = event.TicketRequeued, ref
+	case queue.ActionTransfer:
+		from := t.Service
+		t.Service = a.To
+		t.Counter, t.Executive = 0, ""
+		if !a.KeepArrival {
+			t.QueuedAt = now
+		}
+		t.FirstInLine = a.First
+		t.Recalls = 0
+		ref.Service = from
+		typ, data = event.TicketTransferred, event.Transferred{TicketRef: ref, To: a.To, QueuedAt: t.QueuedAt, First: a.First}
+	case queue.ActionCancel:
+		t.EndedAt = now
+		by := a.By
+		if by == "" {
+			by = "executive"
+		}
+		typ, data = event.TicketCancelled, event.Cancelled{TicketRef: ref, By: by, Request: a.Request}
+	}
+	if t.Status.Final() {
+		delete(e.open, t.ID)
+	}
+	e.touch()
+	snap := *t
+	ch.Tickets = append(ch.Tickets, snap)
+	var ex *ExecutiveState
+	if holder != "" {
+		ex = e.execState(holder)
+	}
+	ch.emit(typ, now, data, &snap, ex)
+	return snap, ch, nil
+}
+
+func (e *Engine) execName(id string) string {
+	if x, ok := e.executives[id]; ok {
+		return x.Name
+	}
+	return ""
+}
+
+// observe feeds a completed visit into its service's rolling mean.
+func (e *Engine) observe(t *Ticket, now time.Time, ch *Change) {
+	s, ok := e.services[t.Service]
+	if !ok {
+		return
+	}
+	begin := t.StartedAt
+	if begin.IsZero() {
+		begin = t.CalledAt
+	}
+	if begin.IsZero() {
+		return
+	}
+	d := min(max(now.Sub(begin), minService), maxService)
+	s.mean = (1-meanAlpha)*s.mean + meanAlpha*d.Seconds()
+	ch.meta(metaMean(s.Code), fmtFloat(s.mean))
+}
+
+// CancelByCommand applies the cloud's cancel command (a customer's Telegram
+// cancel) to an open ticket: a waiting ticket is cancelled; a called one is put
+// back and cancelled (the status machine has no called → cancelled).
+//
+// Errors: as Apply.
+func (e *Engine) CancelByCommand(now time.Time, ticket, request string) (Ticket, Change, error) {
+	var ch Change
+	t, ok := e.open[ticket]
+	if !ok {
+		return Ticket{}, ch, queue.Errorf(queue.CodeNotFound, "ticket.not_found", ticket)
+	}
+	if t.Status == queue.StatusCalled {
+		_, c, err := e.Apply(now, Act{Ticket: ticket, Action: queue.ActionRequeue})
+		if err != nil {
+			return Ticket{}, ch, err
+		}
+		ch.Merge(c)
+	}
+	snap, c, err := e.Apply(now, Act{Ticket: ticket, Action: queue.ActionCancel, By: "telegram", Request: request})
+	if err != nil {
+		return Ticket{}, ch, err
+	}
+	ch.Merge(c)
+	return snap, ch, nil
+}
+
+// Roll closes the business day when the clock has passed it: every open
+// ticket of the old day is abandoned (an event each), day.closed is emitted,
+// and numbering and streaks restart. It returns an empty change on the same
+// day.
+func (e *Engine) Roll(now time.Time) Change {
+	var ch Change
+	today := e.BusinessDay(now)
+	if e.day == "" {
+		e.day = today
+		ch.meta(MetaDay, today)
+		return ch
+	}
+	if today == e.day {
+		return ch
+	}
+	now = now.UTC()
+	abandoned := 0
+	for _, t := range e.Open() {
+		tk := e.open[t.ID]
+		holder := tk.Executive
+		tk.Status = queue.StatusAbandoned
+		tk.EndedAt = now
+		delete(e.open, tk.ID)
+		snap := *tk
+		ch.Tickets = append(ch.Tickets, snap)
+		var ex *ExecutiveState
+		if holder != "" {
+			ex = e.execState(holder)
+		}
+		ch.emit(event.TicketAbandoned, now, snap.ref(), &snap, ex)
+		abandoned++
+	}
+	ch.emit(event.DayClosed, now, event.Day{Day: e.day, Abandoned: abandoned}, nil, nil)
+	for _, s := range e.services {
+		s.last = 0
+		if s.streak != 0 {
+			s.streak = 0
+			ch.meta(metaStreak(s.Code), "0")
+		}
+	}
+	e.day = today
+	ch.meta(MetaDay, today)
+	e.touch()
+	return ch
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,16 @@
+package agent
+
+import "time"
+
+// Link is the branch's connection to the cloud as the LAN API reports it
+// (GET /api/v1/sync). The sync relay implements it; nil means standalone.
+type Link interface {
+	State() LinkState
+}
+
+// LinkState is a snapshot of the link: Mode is "standalone" or "mqtt".
+type LinkState struct {
+	Mode      string
+	Connected bool
+	LastAckAt time.Time
+}

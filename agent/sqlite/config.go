@@ -1,0 +1,189 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// ConfigVersion is the HQ configuration version running (0 before any).
+func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
+	v, _, err := getMeta(ctx, s.r, metaConfigVersion)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n, nil
+}
+
+// ApplyConfig replaces services, counters, executives, rules, time zone and
+// RUT key with an HQ snapshot newer than the running one, in one transaction
+// between operations, and emits config.applied. Sessions of executives or at
+// counters no longer configured end.
+//
+// Errors: invalid event.invalid for a snapshot that does not validate or is
+// for another branch.
+func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
+	if err := c.Validate(); err != nil {
+		return queue.Errorf(queue.CodeInvalid, "event.invalid", err.Error())
+	}
+	if c.Branch != s.cfg.Branch {
+		return queue.Errorf(queue.CodeInvalid, "event.invalid", "config for branch "+c.Branch)
+	}
+	var rutKey []byte
+	if c.RUTKey != "" {
+		k, err := base64.StdEncoding.DecodeString(c.RUTKey)
+		if err != nil || len(k) < 16 {
+			return queue.Errorf(queue.CodeInvalid, "event.invalid", "rut_key must be base64 of at least 16 bytes")
+		}
+		rutKey = k
+	}
+	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+		cur, _, err := getMeta(ctx, tx, metaConfigVersion)
+		if err != nil {
+			return nil, agent.Change{}, &writeError{err}
+		}
+		if n, _ := strconv.ParseInt(cur, 10, 64); c.Version <= n {
+			return nil, agent.Change{}, nil
+		}
+		if err := s.replaceConfig(ctx, tx, c, rutKey); err != nil {
+			return nil, agent.Change{}, &writeError{err}
+		}
+		if err := s.load(tx); err != nil {
+			return nil, agent.Change{}, &writeError{err}
+		}
+		var ch agent.Change
+		ch.Events = append(ch.Events, agent.Emitted{Type: event.ConfigApplied, At: now.UTC(), Data: event.ConfigRef{Version: c.Version}})
+		s.log.Info("config applied", "version", c.Version, "services", len(c.Services), "executives", len(c.Executives))
+		return nil, ch, nil
+	})
+	return err
+}
+
+func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config, rutKey []byte) error {
+	exec := func(q string, args ...any) error {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("sqlite: apply config: %w", err)
+		}
+		return nil
+	}
+	if err := exec("UPDATE services SET active = 0"); err != nil {
+		return err
+	}
+	for _, sv := range c.Services {
+		if err := exec(`INSERT INTO services (code, name, target_wait_s, mean_service_s, priority, active) VALUES (?, ?, ?, ?, ?, 1)
+			ON CONFLICT (code) DO UPDATE SET name = excluded.name, target_wait_s = excluded.target_wait_s,
+			mean_service_s = excluded.mean_service_s, priority = excluded.priority, active = 1`,
+			sv.Code, sv.Name, sv.TargetWaitS, sv.MeanServiceS, sv.Priority); err != nil {
+			return err
+		}
+	}
+	keepExec := make([]any, 0, len(c.Executives))
+	for _, x := range c.Executives {
+		keepExec = append(keepExec, x.ID)
+		if err := exec(`INSERT INTO executives (id, name, services, pin_hash, active) VALUES (?, ?, ?, ?, 1)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, services = excluded.services, pin_hash = excluded.pin_hash, active = 1`,
+			x.ID, x.Name, strings.Join(x.Services, ","), x.PINHash); err != nil {
+			return err
+		}
+	}
+	if len(c.Counters) > 0 {
+		keep := make([]any, 0, len(c.Counters))
+		for _, k := range c.Counters {
+			keep = append(keep, k.Number)
+			name := k.Name
+			if name == "" {
+				name = "Módulo " + strconv.Itoa(k.Number)
+			}
+			if err := exec("INSERT INTO counters (number, name) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET name = excluded.name", k.Number, name); err != nil {
+				return err
+			}
+		}
+		in := placeholders(len(keep))
+		if err := exec("DELETE FROM sessions WHERE counter NOT IN ("+in+")", keep...); err != nil {
+			return err
+		}
+		if err := exec("DELETE FROM counters WHERE number NOT IN ("+in+")", keep...); err != nil {
+			return err
+		}
+	}
+	if len(keepExec) > 0 {
+		in := placeholders(len(keepExec))
+		if err := exec("UPDATE executives SET active = 0 WHERE id NOT IN ("+in+")", keepExec...); err != nil {
+			return err
+		}
+		if err := exec("DELETE FROM sessions WHERE executive NOT IN ("+in+")", keepExec...); err != nil {
+			return err
+		}
+	}
+	rules, _ := json.Marshal(c.Rules)
+	for k, v := range map[string]string{metaRules: string(rules), metaTimeZone: c.TimeZone,
+		metaConfigVersion: strconv.FormatInt(c.Version, 10)} {
+		if err := setMeta(ctx, tx, k, v); err != nil {
+			return err
+		}
+	}
+	if rutKey != nil {
+		if err := setMeta(ctx, tx, metaRUTKey, base64.StdEncoding.EncodeToString(rutKey)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// ApplyCommand applies a cloud command once by its ID. A cancel of a waiting or
+// called ticket writes ticket.cancelled (By "telegram", Request = command ID);
+// a command that cannot apply is recorded with its result and returns nil.
+func (s *Store) ApplyCommand(ctx context.Context, cmd event.Command) error {
+	if cmd.ID == "" || len(cmd.ID) > 128 {
+		return queue.Errorf(queue.CodeInvalid, "event.invalid", "command id")
+	}
+	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+		var prev string
+		err := tx.QueryRow("SELECT result FROM commands WHERE id = ?", cmd.ID).Scan(&prev)
+		if err == nil {
+			return nil, agent.Change{}, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, agent.Change{}, &writeError{fmt.Errorf("sqlite: command: %w", err)}
+		}
+		result := "applied"
+		var ch agent.Change
+		switch cmd.Type {
+		case event.CommandCancelTicket:
+			var aerr error
+			_, ch, aerr = s.eng.CancelByCommand(now, cmd.Ticket, cmd.ID)
+			if aerr != nil {
+				result = queue.ErrorReason(aerr)
+				if result == "ticket.not_found" {
+					if old, qerr := queryTickets(ctx, tx, "WHERE id = ?", cmd.Ticket); qerr == nil && len(old) == 1 {
+						result = "ticket.illegal_transition: " + string(old[0].Status)
+					}
+				}
+			}
+		default:
+			result = "unknown command type " + cmd.Type
+		}
+		if _, err := tx.Exec("INSERT INTO commands (id, type, applied_at, result) VALUES (?, ?, ?, ?)",
+			cmd.ID, cmd.Type, ts(now), result); err != nil {
+			return nil, ch, &writeError{fmt.Errorf("sqlite: command: %w", err)}
+		}
+		s.log.Info("command applied", "command", cmd.ID, "type", cmd.Type, "ticket", cmd.Ticket, "result", result)
+		return nil, ch, nil
+	})
+	return err
+}

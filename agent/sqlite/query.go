@@ -1,0 +1,228 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// BranchInfo is the branch's identity and business day.
+type BranchInfo struct {
+	Branch   string
+	TimeZone string
+	Day      string
+}
+
+// Branch returns the branch's identity and current day.
+func (s *Store) BranchInfo(ctx context.Context) BranchInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(s.cfg.Now())}
+}
+
+// Services returns the services with their queue now and the estimate a new
+// ticket would be quoted.
+func (s *Store) Services(ctx context.Context) []agent.ServiceInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []agent.ServiceInfo
+	for _, sv := range s.eng.Services() {
+		n := s.eng.WaitingCount(sv.Code)
+		out = append(out, agent.ServiceInfo{Service: sv, Waiting: n, Estimate: s.eng.Estimate(sv.Code, n+1)})
+	}
+	return out
+}
+
+// Counters returns the counters and who is at each.
+func (s *Store) Counters(ctx context.Context) []agent.CounterInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []agent.CounterInfo
+	for _, c := range s.eng.Counters() {
+		ci := agent.CounterInfo{Counter: c}
+		if sess, ok := s.eng.SessionAt(c.Number); ok {
+			ci.Executive = sess.Executive
+		}
+		out = append(out, ci)
+	}
+	return out
+}
+
+// Executives returns the active executives with their counter and state.
+func (s *Store) Executives(ctx context.Context) ([]agent.ExecutiveInfo, error) {
+	xs, err := loadExecutives(ctx, s.r, "")
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []agent.ExecutiveInfo{}
+	for _, x := range xs {
+		if !x.Active {
+			continue
+		}
+		st := s.eng.ExecutiveState(x.ID)
+		out = append(out, agent.ExecutiveInfo{Executive: x.Executive, Counter: st.Counter, State: st.State})
+	}
+	return out, nil
+}
+
+// Queues returns every service's queue now, tickets in calling order.
+func (s *Store) Queues(ctx context.Context) (string, []agent.QueueInfo) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	now := s.cfg.Now()
+	var out []agent.QueueInfo
+	for _, sv := range s.eng.Services() {
+		q := agent.QueueInfo{Service: sv.Code, Name: sv.Name, TargetWait: sv.TargetWait(),
+			ExecutivesServing: s.eng.Serving(sv.Code), Tickets: []agent.QueueTicket{}}
+		for i, t := range s.eng.Waiting(sv.Code, now) {
+			w := now.Sub(t.QueuedAt)
+			if w > q.LongestWait {
+				q.LongestWait = w
+			}
+			q.Tickets = append(q.Tickets, agent.QueueTicket{ID: t.ID, Number: t.Display(), Priority: t.Priority, Position: i + 1, Waited: w})
+		}
+		q.Waiting = len(q.Tickets)
+		q.Estimate = s.eng.Estimate(sv.Code, q.Waiting+1)
+		out = append(out, q)
+	}
+	return s.eng.BusinessDay(now), out
+}
+
+// Calls returns today's latest calls and recalls, newest first.
+func (s *Store) Calls(ctx context.Context, limit int) ([]agent.Call, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 10
+	}
+	day := s.BranchInfo(ctx).Day
+	rows, err := s.r.QueryContext(ctx, `SELECT id, origin_service, number, service, counter, called_at, recalled_at, recalls
+		FROM tickets WHERE day = ? AND called_at IS NOT NULL AND counter IS NOT NULL
+		ORDER BY COALESCE(recalled_at, called_at) DESC LIMIT ?`, day, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: calls: %w", err)
+	}
+	defer rows.Close()
+	out := []agent.Call{}
+	for rows.Next() {
+		var c agent.Call
+		var origin string
+		var number int
+		var called, recalled sql.NullString
+		if err := rows.Scan(&c.Ticket, &origin, &number, &c.Service, &c.Counter, &called, &recalled, &c.Recall); err != nil {
+			return nil, fmt.Errorf("sqlite: calls: %w", err)
+		}
+		c.Number = queue.DisplayNumber(origin, number)
+		c.CalledAt = parseTime(called)
+		if r := parseTime(recalled); !r.IsZero() {
+			c.CalledAt = r
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// StatsToday computes today's figures: counts by status, waits (issue to
+// call) and the share called within the service's target wait.
+func (s *Store) StatsToday(ctx context.Context) (agent.Stats, error) {
+	day := s.BranchInfo(ctx).Day
+	targets := map[string]time.Duration{}
+	var order []string
+	for _, sv := range s.Services(ctx) {
+		targets[sv.Code] = sv.TargetWait()
+		order = append(order, sv.Code)
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT service, status, created_at, called_at FROM tickets WHERE day = ?", day)
+	if err != nil {
+		return agent.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
+	}
+	defer rows.Close()
+	st := agent.Stats{Day: day}
+	type acc struct {
+		issued, served, inSLA int
+		waits                 []time.Duration
+	}
+	by := map[string]*acc{}
+	var all []time.Duration
+	inSLA := 0
+	for rows.Next() {
+		var svc, status string
+		var created, called sql.NullString
+		if err := rows.Scan(&svc, &status, &created, &called); err != nil {
+			return agent.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
+		}
+		a := by[svc]
+		if a == nil {
+			a = &acc{}
+			by[svc] = a
+		}
+		a.issued++
+		st.Issued++
+		switch queue.Status(status) {
+		case queue.StatusDone:
+			st.Served++
+			a.served++
+		case queue.StatusNoShow:
+			st.NoShow++
+		case queue.StatusCancelled:
+			st.Cancelled++
+		case queue.StatusWaiting:
+			st.Waiting++
+		}
+		if c := parseTime(called); !c.IsZero() {
+			w := max(c.Sub(parseTime(created)), 0)
+			all = append(all, w)
+			a.waits = append(a.waits, w)
+			if t, ok := targets[svc]; ok && w <= t {
+				inSLA++
+				a.inSLA++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return agent.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
+	}
+	st.MeanWait, st.P90Wait = mean(all), p90(all)
+	if len(all) > 0 {
+		st.SLAPct = pct(inSLA, len(all))
+	}
+	for _, code := range order {
+		a := by[code]
+		if a == nil {
+			a = &acc{}
+		}
+		ss := agent.ServiceStats{Service: code, Issued: a.issued, Served: a.served, MeanWait: mean(a.waits)}
+		if len(a.waits) > 0 {
+			ss.SLAPct = pct(a.inSLA, len(a.waits))
+		}
+		st.ByService = append(st.ByService, ss)
+	}
+	return st, nil
+}
+
+func mean(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(len(ds))
+}
+
+func p90(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	c := append([]time.Duration(nil), ds...)
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+	return c[(len(c)*9+9)/10-1]
+}
+
+func pct(n, d int) float64 { return float64(int(float64(n)*1000/float64(d)+0.5)) / 10 }

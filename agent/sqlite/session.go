@@ -1,0 +1,142 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+func tokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// refreshExecutive reloads one executive from the table into the engine: the
+// admin command may have added or changed him while the agent runs.
+func (s *Store) refreshExecutive(tx *sql.Tx, id string) error {
+	xs, err := loadExecutives(context.Background(), tx, id)
+	if err != nil {
+		return err
+	}
+	if len(xs) == 1 {
+		s.eng.PutExecutive(xs[0])
+	}
+	return nil
+}
+
+// Login signs an executive in at a counter with his PIN and returns the
+// session's bearer token. The PIN is checked with bcrypt outside the writer.
+//
+// Errors: as agent.Engine.Login.
+func (s *Store) Login(ctx context.Context, exec, pin string, counter int) (string, agent.SessionInfo, error) {
+	if len(exec) > 64 {
+		return "", agent.SessionInfo{}, queue.Errorf(queue.CodeUnauthorized, "session.bad_pin")
+	}
+	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+		if err := s.refreshExecutive(tx, exec); err != nil {
+			return nil, agent.Change{}, &writeError{err}
+		}
+		x, err := s.eng.CheckLogin(now, exec, counter)
+		return x, agent.Change{}, err
+	})
+	if err != nil {
+		return "", agent.SessionInfo{}, err
+	}
+	x := res.(agent.Executive)
+	ok := len(pin) <= 72 && bcrypt.CompareHashAndPassword([]byte(x.PINHash), []byte(pin)) == nil
+	token := s.cfg.NewToken()
+	res, err = s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+		cur, found := s.eng.Executive(exec)
+		pinOK := ok && found && cur.PINHash == x.PINHash
+		sess, ch, err := s.eng.Login(now, exec, counter, tokenHash(token), pinOK)
+		if err != nil {
+			return nil, ch, err
+		}
+		return s.sessionInfo(sess, now), ch, nil
+	})
+	if err != nil {
+		if queue.ErrorReason(err) == "session.bad_pin" || queue.ErrorReason(err) == "session.locked" {
+			s.log.Warn("sign-in refused", "executive", exec, "counter", counter, "reason", queue.ErrorReason(err))
+		}
+		return "", agent.SessionInfo{}, err
+	}
+	return token, res.(agent.SessionInfo), nil
+}
+
+func (s *Store) sessionInfo(sess agent.Session, now time.Time) agent.SessionInfo {
+	x, _ := s.eng.Executive(sess.Executive)
+	si := agent.SessionInfo{Session: sess, Executive: x.Executive}
+	if cur, ok := s.eng.Current(sess.Executive); ok {
+		info := s.info(cur, now)
+		si.Current = &info
+	}
+	return si
+}
+
+// Session returns the session of a bearer token.
+//
+// Errors: unauthorized session.required.
+func (s *Store) Session(ctx context.Context, token string) (agent.SessionInfo, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.eng.SessionByToken(tokenHash(token))
+	if !ok {
+		return agent.SessionInfo{}, queue.Errorf(queue.CodeUnauthorized, "session.required")
+	}
+	return s.sessionInfo(sess, s.cfg.Now()), nil
+}
+
+// Logout ends the session of token.
+//
+// Errors: as agent.Engine.Logout.
+func (s *Store) Logout(ctx context.Context, token string) error {
+	h := tokenHash(token)
+	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+		ch, err := s.eng.Logout(now, h)
+		return nil, ch, err
+	})
+	return err
+}
+
+// Pause pauses the session of token with a reason.
+//
+// Errors: as agent.Engine.Pause.
+func (s *Store) Pause(ctx context.Context, token, reason string) (agent.SessionInfo, error) {
+	h := tokenHash(token)
+	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+		sess, ch, err := s.eng.Pause(now, h, reason)
+		if err != nil {
+			return nil, ch, err
+		}
+		return s.sessionInfo(sess, now), ch, nil
+	})
+	if err != nil {
+		return agent.SessionInfo{}, err
+	}
+	return res.(agent.SessionInfo), nil
+}
+
+// Resume ends the pause of the session of token.
+//
+// Errors: as agent.Engine.Resume.
+func (s *Store) Resume(ctx context.Context, token string) (agent.SessionInfo, error) {
+	h := tokenHash(token)
+	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+		sess, ch, err := s.eng.Resume(now, h)
+		if err != nil {
+			return nil, ch, err
+		}
+		return s.sessionInfo(sess, now), ch, nil
+	})
+	if err != nil {
+		return agent.SessionInfo{}, err
+	}
+	return res.(agent.SessionInfo), nil
+}

@@ -1,0 +1,503 @@
+// Package sqlite is the branch agent's store on SQLite (mattn/go-sqlite3): WAL,
+// synchronous=FULL, one writer connection that takes BEGIN IMMEDIATE and a
+// separate read pool. The queue itself is the pure agent.Engine kept in memory;
+// every operation runs in the single writer goroutine, which group-commits the
+// operations waiting at that moment in one transaction and answers each only
+// after the commit. Each transaction writes the changed rows and their events
+// to the outbox with a gap-free seq.
+package sqlite
+
+import (
+	"context"
+	"crypto/cipher"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/migrations"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+var (
+	_ agent.Outbox       = (*Store)(nil)
+	_ agent.ConfigStore  = (*Store)(nil)
+	_ agent.CommandStore = (*Store)(nil)
+)
+
+// Config is what a store is opened with.
+type Config struct {
+	// Path is the database file.
+	Path string
+	// Branch is this branch's ID.
+	Branch string
+	// TimeZone is the branch's zone until HQ configuration sets one.
+	TimeZone string
+	// Counters is how many counters ("Módulo N") the branch has until HQ
+	// configuration sets them.
+	Counters int
+	// DataKey is the 32-byte AES-256 key of personal data at rest.
+	DataKey []byte
+	// Now and NewID are the clock and the ID source (defaults: time.Now,
+	// agent.NewID); NewToken makes link and session tokens (agent.NewToken).
+	Now      func() time.Time
+	NewID    func() string
+	NewToken func() string
+	Logger   *slog.Logger
+	// MaxBatch is the most operations committed in one transaction (default 256).
+	MaxBatch int
+	// ReadConns is the size of the read pool (default 4).
+	ReadConns int
+}
+
+// Store is the agent's SQLite store. It implements agent.Outbox,
+// agent.ConfigStore and agent.CommandStore and the operations of the LAN API.
+type Store struct {
+	cfg    Config
+	log    *slog.Logger
+	w      *sql.DB
+	r      *sql.DB
+	broker *agent.Broker
+
+	mu     sync.RWMutex // guards eng, rutKey, lastSeq; held by the writer for a whole batch
+	eng    *agent.Engine
+	rutKey []byte
+	aead   cipher.AEAD
+
+	lastSeq   uint64        // assigned (writer only)
+	committed atomic.Uint64 // last seq committed
+	acked     atomic.Uint64 // last seq acked
+
+	ops     chan *op
+	written chan struct{}
+	quit    chan struct{}
+	stopped chan struct{}
+	closed  atomic.Bool
+}
+
+// op is one operation for the writer. run applies it to the engine and writes
+// its change in tx; a change is written even when run also returns an error
+// (a wrong PIN counts). A writeErr aborts the whole batch.
+type op struct {
+	run  func(tx *sql.Tx, now time.Time) (any, agent.Change, error)
+	res  any
+	err  error
+	done chan struct{}
+}
+
+// Open opens (creating if needed) and migrates the database, seeds the
+// defaults on first start, loads the engine, closes a business day left open,
+// and starts the writer.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = agent.NewID
+	}
+	if cfg.NewToken == nil {
+		cfg.NewToken = agent.NewToken
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	if cfg.ReadConns <= 0 {
+		cfg.ReadConns = 4
+	}
+	if cfg.TimeZone == "" {
+		cfg.TimeZone = "America/Santiago"
+	}
+	if cfg.Counters <= 0 {
+		cfg.Counters = 6
+	}
+	if _, err := queue.ParseBranchID(cfg.Branch); err != nil {
+		return nil, fmt.Errorf("sqlite: branch: %w", err)
+	}
+	if _, err := time.LoadLocation(cfg.TimeZone); err != nil {
+		return nil, fmt.Errorf("sqlite: time zone %q: %w", cfg.TimeZone, err)
+	}
+	aead, err := newAEAD(cfg.DataKey)
+	if err != nil {
+		return nil, err
+	}
+	w, r, err := openDBs(ctx, cfg.Path, cfg.ReadConns)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "store"), w: w, r: r, aead: aead,
+		broker: agent.NewBroker(), ops: make(chan *op, 1024), written: make(chan struct{}, 1),
+		quit: make(chan struct{}), stopped: make(chan struct{})}
+	if err := s.init(ctx); err != nil {
+		_ = w.Close()
+		_ = r.Close()
+		return nil, err
+	}
+	go s.loop()
+	return s, nil
+}
+
+// openDBs opens the writer (one connection, BEGIN IMMEDIATE) and the read
+// pool (query-only), and migrates.
+func openDBs(ctx context.Context, path string, readConns int) (*sql.DB, *sql.DB, error) {
+	base := "file:" + url.PathEscape(path)
+	common := "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=1"
+	w, err := sql.Open("sqlite3", base+"?"+common+"&_synchronous=FULL&_txlock=immediate")
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrations.UpSQLite(ctx, w); err != nil {
+		_ = w.Close()
+		return nil, nil, err
+	}
+	r, err := sql.Open("sqlite3", base+"?"+common+"&_query_only=1")
+	if err != nil {
+		_ = w.Close()
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(readConns)
+	r.SetMaxIdleConns(readConns)
+	return w, r, nil
+}
+
+// Close stops the writer (answering the operations already queued) and closes
+// the database.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	close(s.quit)
+	<-s.stopped
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Broker is the live stream of committed changes.
+func (s *Store) Broker() *agent.Broker { return s.broker }
+
+// Branch is the branch ID.
+func (s *Store) Branch() string { return s.cfg.Branch }
+
+// Ready checks that the database answers.
+func (s *Store) Ready(ctx context.Context) error {
+	var n int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&n); err != nil {
+		return queue.Errorf(queue.CodeUnavailable, "unavailable")
+	}
+	return nil
+}
+
+// DB returns the read pool (for tests and diagnostics; query-only).
+func (s *Store) DB() *sql.DB { return s.r }
+
+// errClosed is returned for operations submitted after Close.
+var errClosed = queue.Errorf(queue.CodeUnavailable, "unavailable")
+
+// do submits an operation to the writer and waits for its commit.
+func (s *Store) do(ctx context.Context, run func(tx *sql.Tx, now time.Time) (any, agent.Change, error)) (any, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	o := &op{run: run, done: make(chan struct{})}
+	select {
+	case s.ops <- o:
+	case <-s.quit:
+		return nil, errClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, the operation commits or fails regardless of ctx: the
+	// caller waits for the outcome so a 201 is never sent for a rolled-back
+	// ticket and a committed one is never reported as failed.
+	<-o.done
+	return o.res, o.err
+}
+
+// loop is the single writer: it takes the operations waiting, applies them
+// in one transaction and answers them after the commit. A tick every few
+// seconds closes the business day at midnight without traffic.
+func (s *Store) loop() {
+	defer close(s.stopped)
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	batch := make([]*op, 0, s.cfg.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case o := <-s.ops:
+			batch = append(batch, o)
+		case <-tick.C:
+		case <-s.quit:
+			s.drain()
+			return
+		}
+	fill:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.process(batch)
+	}
+}
+
+// drain answers the operations queued at Close.
+func (s *Store) drain() {
+	for {
+		select {
+		case o := <-s.ops:
+			s.process([]*op{o})
+		default:
+			return
+		}
+	}
+}
+
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+func (s *Store) process(batch []*op) {
+	var notices []agent.Notice
+	wrote := false
+	s.mu.Lock()
+	err := func() (err error) {
+		tx, err := s.w.Begin()
+		if err != nil {
+			return fmt.Errorf("sqlite: begin: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				_ = tx.Rollback()
+			}
+		}()
+		roll := s.eng.Roll(s.cfg.Now())
+		if err := s.write(tx, roll, &notices); err != nil {
+			return err
+		}
+		for _, o := range batch {
+			res, ch, opErr := o.run(tx, s.cfg.Now())
+			var we *writeError
+			if errors.As(opErr, &we) {
+				return we.err
+			}
+			if err := s.write(tx, ch, &notices); err != nil {
+				return err
+			}
+			o.res, o.err = res, opErr
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: commit: %w", err)
+		}
+		wrote = len(notices) > 0
+		return nil
+	}()
+	if err != nil {
+		s.log.Error("write failed, batch rolled back", "err", err, "ops", len(batch))
+		if lerr := s.reload(); lerr != nil {
+			s.log.Error("reload after failed write", "err", lerr)
+		}
+		for _, o := range batch {
+			o.res, o.err = nil, queue.Errorf(queue.CodeUnavailable, "unavailable")
+		}
+		notices = nil
+		wrote = false
+	} else if len(notices) > 0 {
+		s.committed.Store(notices[len(notices)-1].Seq)
+	}
+	s.mu.Unlock()
+	if wrote {
+		select {
+		case s.written <- struct{}{}:
+		default:
+		}
+		s.broker.Publish(notices)
+	}
+	for _, o := range batch {
+		close(o.done)
+	}
+}
+
+// reload rebuilds the engine and seq from the database after a failed write.
+func (s *Store) reload() error {
+	return s.load(s.w)
+}
+
+// querier is what loading and writing need from *sql.DB and *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+// write writes a change and its events (outbox, next seqs) in tx.
+func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) error {
+	if ch.Empty() {
+		return nil
+	}
+	ctx := context.Background()
+	for _, t := range ch.Tickets {
+		if err := upsertTicket(ctx, tx, t); err != nil {
+			return err
+		}
+	}
+	for _, h := range ch.EndedSessions {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", h); err != nil {
+			return fmt.Errorf("sqlite: end session: %w", err)
+		}
+	}
+	for _, ss := range ch.Sessions {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, executive, counter, paused, pause_reason, started_at, changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (token_hash) DO UPDATE SET paused = excluded.paused, pause_reason = excluded.pause_reason, changed_at = excluded.changed_at`,
+			ss.TokenHash, ss.Executive, ss.Counter, b2i(ss.Paused), ss.PauseReason, ts(ss.StartedAt), ts(ss.ChangedAt)); err != nil {
+			return fmt.Errorf("sqlite: session: %w", err)
+		}
+	}
+	for _, x := range ch.Executives {
+		if _, err := tx.ExecContext(ctx, "UPDATE executives SET failed_pins = ?, locked_until = ? WHERE id = ?",
+			x.FailedPINs, nullTime(x.LockedUntil), x.ID); err != nil {
+			return fmt.Errorf("sqlite: executive: %w", err)
+		}
+	}
+	for _, n := range ch.Numbering {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO numbering (day, service, last) VALUES (?, ?, ?)
+			ON CONFLICT (day, service) DO UPDATE SET last = excluded.last`, n.Day, n.Service, n.Last); err != nil {
+			return fmt.Errorf("sqlite: numbering: %w", err)
+		}
+	}
+	for k, v := range ch.Meta {
+		if err := setMeta(ctx, tx, k, v); err != nil {
+			return err
+		}
+	}
+	for _, e := range ch.Events {
+		data, err := json.Marshal(e.Data)
+		if err != nil {
+			return fmt.Errorf("sqlite: event %s: %w", e.Type, err)
+		}
+		seq := s.lastSeq + 1
+		if _, err := tx.ExecContext(ctx, "INSERT INTO outbox (seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)",
+			int64(seq), s.cfg.NewID(), string(e.Type), ts(e.At), string(data)); err != nil {
+			return fmt.Errorf("sqlite: outbox: %w", err)
+		}
+		s.lastSeq = seq
+		*notices = append(*notices, agent.Notice{Seq: seq, Type: e.Type, Ticket: e.Ticket, Executive: e.Executive})
+	}
+	return nil
+}
+
+func upsertTicket(ctx context.Context, q querier, t agent.Ticket) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO tickets (id, day, origin_service, number, service, priority, status,
+		counter, executive, recalls, outcome, rut_enc, rut_hash, token, channel, queued_at, first_in_line,
+		created_at, called_at, recalled_at, started_at, ended_at, quoted_typical_s, quoted_upper_s)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET service = excluded.service, status = excluded.status,
+		counter = excluded.counter, executive = excluded.executive, recalls = excluded.recalls,
+		outcome = excluded.outcome, queued_at = excluded.queued_at, first_in_line = excluded.first_in_line,
+		called_at = excluded.called_at, recalled_at = excluded.recalled_at, started_at = excluded.started_at,
+		ended_at = excluded.ended_at`,
+		t.ID, t.Day, t.OriginService, t.Number, t.Service, string(t.Priority), string(t.Status),
+		nullInt(t.Counter), nullStr(t.Executive), t.Recalls, t.Outcome, t.RUTEnc, t.RUTHash, t.Token, t.Channel,
+		ts(t.QueuedAt), b2i(t.FirstInLine), ts(t.CreatedAt), nullTime(t.CalledAt), nullTime(t.RecalledAt),
+		nullTime(t.StartedAt), nullTime(t.EndedAt), t.QuotedTypical, t.QuotedUpper)
+	if err != nil {
+		if isConstraint(err) {
+			return queue.Errorf(queue.CodeConflict, "internal")
+		}
+		return fmt.Errorf("sqlite: ticket %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+func setMeta(ctx context.Context, q querier, k, v string) error {
+	if _, err := q.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", k, v); err != nil {
+		return fmt.Errorf("sqlite: meta %s: %w", k, err)
+	}
+	return nil
+}
+
+func getMeta(ctx context.Context, q querier, k string) (string, bool, error) {
+	var v string
+	err := q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", k).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("sqlite: meta %s: %w", k, err)
+	}
+	return v, true, nil
+}
+
+func isConstraint(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
+}
+
+// Time columns are RFC 3339 UTC text with nanoseconds; NULL for zero.
+const timeLayout = time.RFC3339Nano
+
+func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return ts(t)
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func parseTime(s sql.NullString) time.Time {
+	if !s.Valid || s.String == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(timeLayout, s.String)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }

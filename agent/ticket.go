@@ -1,0 +1,161 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Ticket is a ticket as the branch agent keeps it. OriginService and Number
+// make its display number (C-023) for its whole life; Service is the queue it is
+// in now (it changes on transfer).
+type Ticket struct {
+	ID            string
+	Day           string
+	OriginService string
+	Number        int
+	Service       string
+	Priority      queue.PriorityClass
+	Status        queue.Status
+	Counter       int
+	Executive     string
+	Recalls       int
+	Outcome       string
+	RUTHash       string
+	RUTEnc        []byte
+	Token         string
+	Channel       string
+	QueuedAt      time.Time
+	FirstInLine   bool
+	CreatedAt     time.Time
+	CalledAt      time.Time // zero until called; the last call
+	RecalledAt    time.Time // the last recall of the last call
+	StartedAt     time.Time // zero until started
+	EndedAt       time.Time // zero while open
+	QuotedTypical int
+	QuotedUpper   int
+}
+
+// Display is the number people read: the letter of the service it was issued
+// in and its number that day (C-023).
+func (t Ticket) Display() string { return queue.DisplayNumber(t.OriginService, t.Number) }
+
+// ref is the event payload part naming the ticket.
+func (t Ticket) ref() event.TicketRef {
+	return event.TicketRef{Ticket: t.ID, Service: t.Service, Number: t.Number, Day: t.Day,
+		Counter: t.Counter, Executive: t.Executive}
+}
+
+// Estimate is a wait estimate as a range: typical and upper, in seconds.
+type Estimate struct {
+	TypicalS int `json:"typical_s"`
+	UpperS   int `json:"upper_s"`
+}
+
+// Executive is an executive known at the branch, with his PIN's bcrypt hash and
+// his lockout state.
+type Executive struct {
+	queue.Executive
+	PINHash     string
+	FailedPINs  int
+	LockedUntil time.Time
+	Active      bool
+}
+
+// Serves reports whether e serves service code.
+func (e Executive) Serves(code string) bool {
+	for _, s := range e.Services {
+		if s == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Session is an executive signed in at a counter. TokenHash is the SHA-256 of
+// the bearer token (hex); the token itself is never stored.
+type Session struct {
+	TokenHash   string
+	Executive   string
+	Counter     int
+	Paused      bool
+	PauseReason string
+	StartedAt   time.Time
+	ChangedAt   time.Time
+}
+
+// Executive states as the LAN API reports them.
+const (
+	StateOffline   = "offline"
+	StateAvailable = "available"
+	StatePaused    = "paused"
+	StateCalled    = "called"
+	StateServing   = "serving"
+)
+
+// ExecutiveState is an executive's state for live pushes.
+type ExecutiveState struct {
+	ID      string `json:"id"`
+	Counter int    `json:"counter"`
+	State   string `json:"state"`
+}
+
+// Emitted is an event an engine operation produced, with the snapshots the
+// live stream needs (no personal data).
+type Emitted struct {
+	Type      event.Type
+	At        time.Time
+	Data      any
+	Ticket    *Ticket
+	Executive *ExecutiveState
+}
+
+// Numbering is the last number given in a service on a day.
+type Numbering struct {
+	Day     string
+	Service string
+	Last    int
+}
+
+// Change is what an engine operation changed, for the store to write in one
+// transaction: rows to upsert, sessions to end, meta keys, and the events.
+type Change struct {
+	Tickets       []Ticket
+	Sessions      []Session
+	EndedSessions []string
+	Executives    []Executive
+	Numbering     []Numbering
+	Meta          map[string]string
+	Events        []Emitted
+}
+
+// Empty reports whether c writes nothing.
+func (c Change) Empty() bool {
+	return len(c.Tickets) == 0 && len(c.Sessions) == 0 && len(c.EndedSessions) == 0 &&
+		len(c.Executives) == 0 && len(c.Numbering) == 0 && len(c.Meta) == 0 && len(c.Events) == 0
+}
+
+func (c *Change) meta(k, v string) {
+	if c.Meta == nil {
+		c.Meta = map[string]string{}
+	}
+	c.Meta[k] = v
+}
+
+func (c *Change) emit(t event.Type, at time.Time, data any, tk *Ticket, ex *ExecutiveState) {
+	c.Events = append(c.Events, Emitted{Type: t, At: at.UTC(), Data: data, Ticket: tk, Executive: ex})
+}
+
+// Merge appends o to c.
+func (c *Change) Merge(o Change) {
+	c.Tickets = append(c.Tickets, o.Tickets...)
+	c.Sessions = append(c.Sessions, o.Sessions...)
+	c.EndedSessions = append(c.EndedSessions, o.EndedSessions...)
+	c.Executives = append(c.Executives, o.Executives...)
+	c.Numbering = append(c.Numbering, o.Numbering...)
+	for k, v := range o.Meta {
+		c.meta(k, v)
+	}
+	c.Events = append(c.Events, o.Events...)
+}

@@ -1,0 +1,98 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// TicketInfo is a ticket with what the LAN API shows around it: its service's
+// name and, while waiting, its position and estimated wait.
+type TicketInfo struct {
+	Ticket
+	ServiceName string
+	Position    int
+	Estimate    Estimate
+}
+
+// ServiceInfo is a service with its queue now and the estimate a ticket
+// issued now would be quoted.
+type ServiceInfo struct {
+	queue.Service
+	Waiting  int
+	Estimate Estimate
+}
+
+// CounterInfo is a counter and who is signed in at it ("" nobody).
+type CounterInfo struct {
+	queue.Counter
+	Executive string
+}
+
+// ExecutiveInfo is an executive with his counter (0 none) and state.
+type ExecutiveInfo struct {
+	queue.Executive
+	Counter int
+	State   string
+}
+
+// QueueInfo is one service's queue now.
+type QueueInfo struct {
+	Service           string
+	Name              string
+	Waiting           int
+	LongestWait       time.Duration
+	TargetWait        time.Duration
+	ExecutivesServing int
+	Estimate          Estimate
+	Tickets           []QueueTicket
+}
+
+// QueueTicket is a waiting ticket in a queue listing (no personal data).
+type QueueTicket struct {
+	ID       string
+	Number   string
+	Priority queue.PriorityClass
+	Position int
+	Waited   time.Duration
+}
+
+// Call is a call of today for the display board.
+type Call struct {
+	Ticket   string
+	Number   string
+	Service  string
+	Counter  int
+	CalledAt time.Time
+	Recall   int
+}
+
+// Stats are today's figures at the branch.
+type Stats struct {
+	Day       string
+	Issued    int
+	Served    int
+	NoShow    int
+	Cancelled int
+	Waiting   int
+	MeanWait  time.Duration
+	P90Wait   time.Duration
+	SLAPct    float64
+	ByService []ServiceStats
+}
+
+// ServiceStats are today's figures of one service.
+type ServiceStats struct {
+	Service  string
+	Issued   int
+	Served   int
+	MeanWait time.Duration
+	SLAPct   float64
+}
+
+// SessionInfo is a signed-in executive's session with his current ticket.
+type SessionInfo struct {
+	Session
+	Executive queue.Executive
+	Current   *TicketInfo
+}
