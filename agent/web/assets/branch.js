@@ -18,7 +18,7 @@
     if (execs) renderExecutives(execs.executives || []);
     if (stats) renderStats(stats);
     if (sync) renderSync(sync);
-    $('updated').textContent = t('ui.branch.updated', { time: new Date().toLocaleTimeString(TK.lang === 'en' ? 'en-US' : 'es-CL') });
+    $('updated').textContent = t('ui.branch.updated', { time: TK.timeOfDay(null, true) });
   }
 
   function renderQueues(data) {
@@ -66,8 +66,13 @@
   function renderSync(s) {
     set('s-mode', s.mode === 'mqtt' ? t('ui.branch.mode_mqtt') : t('ui.branch.mode_standalone'));
     const c = $('s-connected');
-    c.textContent = s.connected ? t('ui.branch.connected_yes') : t('ui.branch.connected_no');
-    c.dataset.state = s.connected ? 'online' : 'offline';
+    if (s.mode === 'mqtt') {
+      c.textContent = s.connected ? t('ui.branch.connected_yes') : t('ui.branch.connected_no');
+      c.dataset.state = s.connected ? 'online' : 'offline';
+    } else {
+      c.textContent = t('ui.none'); // standalone: no link to be up or down
+      delete c.dataset.state;
+    }
     set('s-backlog', s.backlog);
     set('s-last_ack', s.last_ack_at ? new Date(s.last_ack_at).toLocaleString(TK.lang === 'en' ? 'en-US' : 'es-CL') : t('ui.branch.last_ack_never'));
     set('s-lag', s.lag_s === undefined || s.lag_s === null ? null : TK.clock(s.lag_s));

@@ -164,9 +164,12 @@
     return h > 0 ? h + ':' + String(m).padStart(2, '0') + ':' + sec : m + ':' + sec;
   }
 
-  function timeOfDay(iso) {
+  // timeOfDay formats a time (now without iso) as 14:05 (24 h, as in Chile).
+  function timeOfDay(iso, seconds) {
     const d = iso ? new Date(iso) : new Date();
-    return d.toLocaleTimeString(lang === 'en' ? 'en-US' : 'es-CL', { hour: '2-digit', minute: '2-digit' });
+    const o = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    if (seconds) o.second = '2-digit';
+    return d.toLocaleTimeString(lang === 'en' ? 'en-GB' : 'es-CL', o);
   }
 
   // RUT: the mod-11 check of shared/queue.ParseRUT, for live validation. The
