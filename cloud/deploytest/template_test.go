@@ -497,25 +497,45 @@ func TestTemplateArchitecture(t *testing.T) {
 		tagged(t, svc, "!Ref", "TargetGroup", "Properties", "LoadBalancers", "0", "TargetGroupArn")
 		scalar(t, svc, "100", "Properties", "DeploymentConfiguration", "MinimumHealthyPercent")
 
-		c := at(res["TaskDefinition"], "Properties", "ContainerDefinitions", "0")
+		containers := map[string]*yaml.Node{}
+		for _, c := range at(res["TaskDefinition"], "Properties", "ContainerDefinitions").Content {
+			containers[at(c, "Name").Value] = c
+		}
+		c := containers["cloud"]
+		require.NotNil(t, c, "container cloud")
 		tagged(t, c, "!Ref", "ContainerImage", "Image")
 		scalar(t, c, "8080", "PortMappings", "0", "ContainerPort")
 		scalar(t, c, "true", "ReadonlyRootFilesystem")
 		tagged(t, c, "!Ref", "CloudLogGroup", "LogConfiguration", "Options", "awslogs-group")
 		secrets := map[string]string{}
 		for _, s := range at(c, "Secrets").Content {
-			if s.Tag == "!If" {
-				s = s.Content[1]
-			}
 			secrets[at(s, "Name").Value] = at(s, "ValueFrom").Value
 		}
 		assert.Equal(t, "DatabaseUrlSecret", secrets["TICKETERO_DB"])
 		assert.Equal(t, "TelegramTokenSecret", secrets["TICKETERO_TELEGRAM_TOKEN"])
 		assert.Equal(t, "DataKeySecret", secrets["TICKETERO_DATA_KEY"])
+		env := map[string]string{}
 		for _, e := range at(c, "Environment").Content {
-			name := at(e, "Name").Value
-			assert.NotRegexp(t, `(?i)TOKEN|PASSWORD|SECRET|KEY|CERT|DB$`, name, "secrets come from Secrets Manager, not plain environment")
+			name, value := at(e, "Name").Value, at(e, "Value")
+			env[name] = value.Value
+			if regexp.MustCompile(`(?i)TOKEN|PASSWORD|SECRET|KEY|CERT|DB$`).MatchString(name) {
+				assert.True(t, value.Tag == "!!str" && strings.HasPrefix(value.Value, "/"),
+					"%s: secrets come from Secrets Manager; the environment may only name a file", name)
+			}
 		}
+		// The MQTT certificate the cloud reads is what tls-init writes from the secret.
+		init := containers["tls-init"]
+		require.NotNil(t, init, "container tls-init")
+		script := at(init, "Command", "2").Value
+		assert.Contains(t, script, "> "+env["TICKETERO_MQTT_CERT"])
+		assert.Contains(t, script, "> "+env["TICKETERO_MQTT_KEY"])
+		assert.Contains(t, script, "chown 65532:65532")
+		scalar(t, c, "tls-init", "DependsOn", "0", "ContainerName")
+		scalar(t, c, "SUCCESS", "DependsOn", "0", "Condition")
+		scalar(t, c, "true", "MountPoints", "0", "ReadOnly")
+		assert.Equal(t, "/run/tls", at(c, "MountPoints", "0", "ContainerPath").Value)
+		assert.True(t, strings.HasPrefix(env["TICKETERO_MQTT_CERT"], "/run/tls/"))
+		assert.Equal(t, ":8080", env["TICKETERO_HTTP"])
 	})
 
 	t.Run("autoscaling", func(t *testing.T) {
