@@ -106,12 +106,13 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 	next := uint64(applied) + 1
 	var lastAt time.Time
 	pb := &pgx.Batch{}
+	var run []event.Event
 	if maxSeq <= applied && fresh[0].Seq == next {
 		for _, e := range fresh {
 			if e.Seq != next {
 				break
 			}
-			s.project(pb, b.Branch, e)
+			run = append(run, e)
 			lastAt = e.At
 			next++
 		}
@@ -136,7 +137,7 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 					contiguous = false
 					break
 				}
-				s.project(pb, b.Branch, e)
+				run = append(run, e)
 				lastAt = e.At
 				next++
 				got++
@@ -150,6 +151,7 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 			}
 		}
 	}
+	s.project(pb, b.Branch, run)
 	newApplied := int64(next - 1)
 	if newApplied > applied {
 		pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
@@ -171,105 +173,7 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 	return res, nil
 }
 
-// project queues the projection of one event, applied exactly once in seq order.
-// Unknown types are stored and skipped; a payload that does not fit the
-// projection (a day that is not a date) is logged and skipped, so one bad event
-// never blocks a branch's stream.
-func (s *EventStore) project(pb *pgx.Batch, branch string, e event.Event) {
-	p, err := e.Payload()
-	if err != nil || p == nil {
-		if err != nil {
-			s.log.Warn("event payload not projected", "branch", branch, "seq", e.Seq, "type", e.Type, "err", err)
-		}
-		return
-	}
-	seq := int64(e.Seq)
-	switch d := p.(type) {
-	case *event.Issued:
-		if _, err := time.Parse(time.DateOnly, d.Day); err != nil {
-			s.log.Warn("ticket day is not a date; not projected", "branch", branch, "seq", e.Seq)
-			return
-		}
-		queuedAt := d.QueuedAt
-		if queuedAt.IsZero() {
-			queuedAt = e.At
-		}
-		priority := d.Priority
-		if priority == "" {
-			priority = string(queue.Normal)
-		}
-		pb.Queue(`INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status,
-			token, rut_hash, channel, position, quoted_typical_s, quoted_upper_s, queued_at, created_at, last_seq)
-			VALUES ($1, $2, $3::date, $4, $5, $4, $6, 'waiting', NULLIF($7, ''), NULLIF($8, ''), $9, $10, $11, $12, $13, $14, $15)
-			ON CONFLICT DO NOTHING`,
-			branch, d.Ticket, d.Day, d.Service, d.Number, priority, d.Token, d.RUTHash, d.Channel,
-			d.Position, d.QuotedTypical, d.QuotedUpper, queuedAt, e.At, seq)
-	case *event.Called:
-		if e.Type == event.TicketRecalled {
-			pb.Queue(`UPDATE tickets SET status = 'called', counter = COALESCE(NULLIF($3, 0), counter),
-				executive = COALESCE(NULLIF($4, ''), executive), called_at = $5, recalls = GREATEST(recalls + 1, $6::int),
-				last_seq = $7 WHERE branch = $1 AND id = $2`,
-				branch, d.Ticket, d.Counter, d.Executive, e.At, d.Recall, seq)
-			return
-		}
-		pb.Queue(`UPDATE tickets SET status = 'called', counter = NULLIF($3, 0), executive = NULLIF($4, ''),
-			called_at = $5, last_seq = $6 WHERE branch = $1 AND id = $2`,
-			branch, d.Ticket, d.Counter, d.Executive, e.At, seq)
-	case *event.Completed:
-		pb.Queue(`UPDATE tickets SET status = 'done', outcome = $3, ended_at = $4, last_seq = $5
-			WHERE branch = $1 AND id = $2`, branch, d.Ticket, d.Outcome, e.At, seq)
-	case *event.Transferred:
-		pb.Queue(`UPDATE tickets SET status = 'waiting', service = $3, queued_at = COALESCE($4, queued_at),
-			counter = NULL, executive = NULL, last_seq = $5 WHERE branch = $1 AND id = $2`,
-			branch, d.Ticket, d.To, nullTime(d.QueuedAt), seq)
-	case *event.Cancelled:
-		pb.Queue(`UPDATE tickets SET status = 'cancelled', ended_at = $3, last_seq = $4
-			WHERE branch = $1 AND id = $2`, branch, d.Ticket, e.At, seq)
-	case *event.TicketRef:
-		switch e.Type {
-		case event.TicketStarted:
-			pb.Queue(`UPDATE tickets SET status = 'serving', started_at = $3,
-				counter = COALESCE(NULLIF($4, 0), counter), executive = COALESCE(NULLIF($5, ''), executive), last_seq = $6
-				WHERE branch = $1 AND id = $2`, branch, d.Ticket, e.At, d.Counter, d.Executive, seq)
-		case event.TicketNoShow, event.TicketAbandoned:
-			st := queue.StatusNoShow
-			if e.Type == event.TicketAbandoned {
-				st = queue.StatusAbandoned
-			}
-			pb.Queue(`UPDATE tickets SET status = $3, ended_at = $4, last_seq = $5 WHERE branch = $1 AND id = $2`,
-				branch, d.Ticket, string(st), e.At, seq)
-		case event.TicketRequeued:
-			pb.Queue(`UPDATE tickets SET status = 'waiting', counter = NULL, executive = NULL, last_seq = $3
-				WHERE branch = $1 AND id = $2`, branch, d.Ticket, seq)
-		}
-	case *event.Session:
-		state, reason := "available", ""
-		switch e.Type {
-		case event.ExecutivePaused:
-			state, reason = "paused", d.Reason
-		case event.ExecutiveLoggedOut:
-			state = "logged_out"
-		}
-		pb.Queue(`INSERT INTO executive_sessions (branch, executive, name, counter, state, reason, since)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (branch, executive) DO UPDATE SET
-				name = COALESCE(NULLIF(EXCLUDED.name, ''), executive_sessions.name),
-				counter = EXCLUDED.counter, state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since`,
-			branch, d.Executive, d.Name, d.Counter, state, reason, e.At)
-	case *event.ConfigRef:
-		pb.Queue(`UPDATE branch_sync SET config_version = GREATEST(config_version, $2) WHERE branch = $1`,
-			branch, d.Version)
-	case *event.Day:
-		// day.closed: the abandoned tickets carry their own events.
-	}
-}
-
-func nullTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
+// Projections are in projection.go.
 
 // RecordReject stores a refused message for diagnosis.
 func (s *EventStore) RecordReject(ctx context.Context, r cloud.Reject) error {

@@ -1,0 +1,308 @@
+package postgres
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// ticketPatch is the net effect of a run of events on one ticket, folded in seq
+// order in memory so a batch costs a few set-based statements instead of one
+// statement per event (the projection is what limits ingest throughput).
+type ticketPatch struct {
+	issued   *event.Issued
+	issuedAt time.Time
+	status   string
+	service  *string
+	// counterSet/executiveSet say the run assigned them (possibly to NULL).
+	counterSet, executiveSet bool
+	counter                  *int32
+	executive                *string
+	calledAt, startedAt      *time.Time
+	endedAt, queuedAt        *time.Time
+	outcome                  *string
+	// Recalls end as GREATEST(recalls + recallAdd, recallFloor): the
+	// composition of each ticket.recalled's GREATEST(recalls + 1, recall).
+	recallAdd, recallFloor int32
+	lastSeq                int64
+}
+
+type sessionPatch struct {
+	name    string
+	counter int32
+	state   string
+	reason  string
+	since   time.Time
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// project queues the projection of a contiguous run of events (in seq order,
+// each applied exactly once because only events extending the high-water mark
+// reach here). Unknown types are stored and skipped; a payload that does not
+// fit the projection (a day that is not a date) is logged and skipped, so one
+// bad event never blocks a branch's stream.
+func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
+	tickets := map[string]*ticketPatch{}
+	var order []string
+	sessions := map[string]*sessionPatch{}
+	var sessionOrder []string
+	var configVersion int64
+	get := func(id string) *ticketPatch {
+		p, ok := tickets[id]
+		if !ok {
+			p = &ticketPatch{}
+			tickets[id] = p
+			order = append(order, id)
+		}
+		return p
+	}
+	setCounter := func(p *ticketPatch, c int, exec string, force bool) {
+		if c != 0 || force {
+			p.counterSet, p.counter = true, nil
+			if c != 0 {
+				p.counter = ptr(int32(c))
+			}
+		}
+		if exec != "" || force {
+			p.executiveSet, p.executive = true, nil
+			if exec != "" {
+				p.executive = ptr(exec)
+			}
+		}
+	}
+	for _, e := range run {
+		pl, err := e.Payload()
+		if err != nil || pl == nil {
+			if err != nil {
+				s.log.Warn("event payload not projected", "branch", branch, "seq", e.Seq, "type", e.Type, "err", err)
+			}
+			continue
+		}
+		at := e.At
+		switch d := pl.(type) {
+		case *event.Issued:
+			if _, err := time.Parse(time.DateOnly, d.Day); err != nil || d.Ticket == "" {
+				s.log.Warn("ticket.issued without a valid day or id; not projected", "branch", branch, "seq", e.Seq)
+				continue
+			}
+			p := get(d.Ticket)
+			if p.issued == nil && p.status == "" {
+				p.issued, p.issuedAt, p.status = d, at, string(queue.StatusWaiting)
+			}
+		case *event.Called:
+			p := get(d.Ticket)
+			p.status, p.calledAt = string(queue.StatusCalled), ptr(at)
+			if e.Type == event.TicketRecalled {
+				setCounter(p, d.Counter, d.Executive, false)
+				p.recallAdd++
+				p.recallFloor = max(p.recallFloor+1, int32(d.Recall))
+			} else {
+				setCounter(p, d.Counter, d.Executive, true)
+			}
+		case *event.Completed:
+			p := get(d.Ticket)
+			p.status, p.outcome, p.endedAt = string(queue.StatusDone), ptr(d.Outcome), ptr(at)
+		case *event.Transferred:
+			p := get(d.Ticket)
+			p.status, p.service = string(queue.StatusWaiting), ptr(d.To)
+			if !d.QueuedAt.IsZero() {
+				p.queuedAt = ptr(d.QueuedAt)
+			}
+			setCounter(p, 0, "", true)
+		case *event.Cancelled:
+			p := get(d.Ticket)
+			p.status, p.endedAt = string(queue.StatusCancelled), ptr(at)
+		case *event.TicketRef:
+			p := get(d.Ticket)
+			switch e.Type {
+			case event.TicketStarted:
+				p.status, p.startedAt = string(queue.StatusServing), ptr(at)
+				setCounter(p, d.Counter, d.Executive, false)
+			case event.TicketNoShow:
+				p.status, p.endedAt = string(queue.StatusNoShow), ptr(at)
+			case event.TicketAbandoned:
+				p.status, p.endedAt = string(queue.StatusAbandoned), ptr(at)
+			case event.TicketRequeued:
+				p.status = string(queue.StatusWaiting)
+				setCounter(p, 0, "", true)
+			default:
+				continue
+			}
+		case *event.Session:
+			sp, ok := sessions[d.Executive]
+			if !ok {
+				sp = &sessionPatch{}
+				sessions[d.Executive] = sp
+				sessionOrder = append(sessionOrder, d.Executive)
+			}
+			state, reason := "available", ""
+			switch e.Type {
+			case event.ExecutivePaused:
+				state, reason = "paused", d.Reason
+			case event.ExecutiveLoggedOut:
+				state = "logged_out"
+			}
+			if d.Name != "" {
+				sp.name = d.Name
+			}
+			sp.counter, sp.state, sp.reason, sp.since = int32(d.Counter), state, reason, at
+			continue
+		case *event.ConfigRef:
+			configVersion = max(configVersion, d.Version)
+			continue
+		default:
+			continue
+		}
+		if p := tickets[ticketOf(pl)]; p != nil {
+			p.lastSeq = int64(e.Seq)
+		}
+	}
+
+	s.queueTickets(pb, branch, tickets, order)
+	if len(sessionOrder) > 0 {
+		n := len(sessionOrder)
+		execs, names, states, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		counters, since := make([]int32, n), make([]time.Time, n)
+		for i, id := range sessionOrder {
+			sp := sessions[id]
+			execs[i], names[i], counters[i], states[i], reasons[i], since[i] = id, sp.name, sp.counter, sp.state, sp.reason, sp.since
+		}
+		pb.Queue(`INSERT INTO executive_sessions (branch, executive, name, counter, state, reason, since)
+			SELECT $1, u.executive, u.name, u.counter, u.state, u.reason, u.since
+			FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[])
+				AS u(executive, name, counter, state, reason, since)
+			ON CONFLICT (branch, executive) DO UPDATE SET
+				name = COALESCE(NULLIF(EXCLUDED.name, ''), executive_sessions.name),
+				counter = EXCLUDED.counter, state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since`,
+			branch, execs, names, counters, states, reasons, since)
+	}
+	if configVersion > 0 {
+		pb.Queue(`UPDATE branch_sync SET config_version = GREATEST(config_version, $2) WHERE branch = $1`,
+			branch, configVersion)
+	}
+}
+
+func ticketOf(pl any) string {
+	switch d := pl.(type) {
+	case *event.Issued:
+		return d.Ticket
+	case *event.Called:
+		return d.Ticket
+	case *event.Completed:
+		return d.Ticket
+	case *event.Transferred:
+		return d.Ticket
+	case *event.Cancelled:
+		return d.Ticket
+	case *event.TicketRef:
+		return d.Ticket
+	}
+	return ""
+}
+
+// queueTickets inserts the tickets issued in the run with their folded state
+// and updates the others, one statement each.
+func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[string]*ticketPatch, order []string) {
+	var (
+		nIDs, nDays, nOrigin, nService, nPriority, nStatus, nToken, nRUT, nChannel []string
+		nNumber, nPosition, nQT, nQU, nRecalls                                   []int32
+		nCounter                                                                 []*int32
+		nExec, nOutcome                                                          []*string
+		nQueued, nCreated                                                        []time.Time
+		nCalled, nStarted, nEnded                                                []*time.Time
+		nSeq                                                                     []int64
+
+		uIDs, uStatus                   []string
+		uService, uExec, uOutcome       []*string
+		uCounterSet, uExecSet           []bool
+		uCounter                        []*int32
+		uCalled, uStarted, uEnded, uQAt []*time.Time
+		uAdd, uFloor                    []int32
+		uSeq                            []int64
+	)
+	for _, id := range order {
+		p := tickets[id]
+		if p.status == "" {
+			continue
+		}
+		if d := p.issued; d != nil {
+			queued := d.QueuedAt
+			if queued.IsZero() {
+				queued = p.issuedAt
+			}
+			if p.queuedAt != nil {
+				queued = *p.queuedAt
+			}
+			service := d.Service
+			if p.service != nil {
+				service = *p.service
+			}
+			priority := d.Priority
+			if priority == "" {
+				priority = string(queue.Normal)
+			}
+			outcome := p.outcome
+			if outcome == nil {
+				outcome = ptr("")
+			}
+			nIDs, nDays, nOrigin, nService = append(nIDs, id), append(nDays, d.Day), append(nOrigin, d.Service), append(nService, service)
+			nPriority, nStatus, nToken = append(nPriority, priority), append(nStatus, p.status), append(nToken, d.Token)
+			nRUT, nChannel = append(nRUT, d.RUTHash), append(nChannel, d.Channel)
+			nNumber, nPosition = append(nNumber, int32(d.Number)), append(nPosition, int32(d.Position))
+			nQT, nQU = append(nQT, int32(d.QuotedTypical)), append(nQU, int32(d.QuotedUpper))
+			nRecalls = append(nRecalls, max(p.recallAdd, p.recallFloor))
+			nCounter, nExec, nOutcome = append(nCounter, p.counter), append(nExec, p.executive), append(nOutcome, outcome)
+			nQueued, nCreated = append(nQueued, queued), append(nCreated, p.issuedAt)
+			nCalled, nStarted, nEnded = append(nCalled, p.calledAt), append(nStarted, p.startedAt), append(nEnded, p.endedAt)
+			nSeq = append(nSeq, p.lastSeq)
+			continue
+		}
+		uIDs, uStatus, uService = append(uIDs, id), append(uStatus, p.status), append(uService, p.service)
+		uCounterSet, uCounter = append(uCounterSet, p.counterSet), append(uCounter, p.counter)
+		uExecSet, uExec = append(uExecSet, p.executiveSet), append(uExec, p.executive)
+		uCalled, uStarted, uEnded, uQAt = append(uCalled, p.calledAt), append(uStarted, p.startedAt), append(uEnded, p.endedAt), append(uQAt, p.queuedAt)
+		uOutcome, uAdd, uFloor, uSeq = append(uOutcome, p.outcome), append(uAdd, p.recallAdd), append(uFloor, p.recallFloor), append(uSeq, p.lastSeq)
+	}
+	if len(nIDs) > 0 {
+		pb.Queue(`INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status,
+				token, rut_hash, channel, position, quoted_typical_s, quoted_upper_s, queued_at, created_at,
+				counter, executive, recalls, outcome, called_at, started_at, ended_at, last_seq)
+			SELECT $1, u.id, u.day::date, u.origin, u.number, u.service, u.priority, u.status,
+				NULLIF(u.token, ''), NULLIF(u.rut, ''), u.channel, u.position, u.qt, u.qu, u.queued, u.created,
+				u.counter, u.exec, u.recalls, u.outcome, u.called, u.started, u.ended, u.seq
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+				$9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[], $15::timestamptz[],
+				$16::timestamptz[], $17::int[], $18::text[], $19::int[], $20::text[], $21::timestamptz[],
+				$22::timestamptz[], $23::timestamptz[], $24::bigint[])
+				AS u(id, day, origin, number, service, priority, status, token, rut, channel, position, qt, qu,
+					queued, created, counter, exec, recalls, outcome, called, started, ended, seq)
+			ON CONFLICT DO NOTHING`,
+			branch, nIDs, nDays, nOrigin, nNumber, nService, nPriority, nStatus, nToken, nRUT, nChannel,
+			nPosition, nQT, nQU, nQueued, nCreated, nCounter, nExec, nRecalls, nOutcome, nCalled, nStarted, nEnded, nSeq)
+	}
+	if len(uIDs) > 0 {
+		pb.Queue(`UPDATE tickets t SET status = u.status,
+				service = COALESCE(u.service, t.service),
+				counter = CASE WHEN u.counter_set THEN u.counter ELSE t.counter END,
+				executive = CASE WHEN u.exec_set THEN u.exec ELSE t.executive END,
+				called_at = COALESCE(u.called, t.called_at),
+				started_at = COALESCE(u.started, t.started_at),
+				ended_at = COALESCE(u.ended, t.ended_at),
+				queued_at = COALESCE(u.queued, t.queued_at),
+				outcome = COALESCE(u.outcome, t.outcome),
+				recalls = GREATEST(t.recalls + u.add, u.floor),
+				last_seq = u.seq
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::bool[], $6::int[], $7::bool[], $8::text[],
+				$9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[],
+				$14::int[], $15::int[], $16::bigint[])
+				AS u(id, status, service, counter_set, counter, exec_set, exec, called, started, ended, queued,
+					outcome, add, floor, seq)
+			WHERE t.branch = $1 AND t.id = u.id`,
+			branch, uIDs, uStatus, uService, uCounterSet, uCounter, uExecSet, uExec, uCalled, uStarted, uEnded,
+			uQAt, uOutcome, uAdd, uFloor, uSeq)
+	}
+}
