@@ -209,12 +209,12 @@ func ticketOf(pl any) string {
 func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[string]*ticketPatch, order []string) {
 	var (
 		nIDs, nDays, nOrigin, nService, nPriority, nStatus, nToken, nRUT, nChannel []string
-		nNumber, nPosition, nQT, nQU, nRecalls                                   []int32
-		nCounter                                                                 []*int32
-		nExec, nOutcome                                                          []*string
-		nQueued, nCreated                                                        []time.Time
-		nCalled, nStarted, nEnded                                                []*time.Time
-		nSeq                                                                     []int64
+		nNumber, nPosition, nQT, nQU, nRecalls                                     []int32
+		nCounter                                                                   []*int32
+		nExec, nOutcome                                                            []*string
+		nQueued, nCreated                                                          []time.Time
+		nCalled, nStarted, nEnded                                                  []*time.Time
+		nSeq                                                                       []int64
 
 		uIDs, uStatus                   []string
 		uService, uExec, uOutcome       []*string
