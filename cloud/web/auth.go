@@ -1,0 +1,302 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "ticketero_session"
+	loginCSRF     = "ticketero_login_csrf"
+	langCookie    = "ticketero_lang"
+)
+
+// req is what a handler knows about its request.
+type req struct {
+	P    hq.Principal
+	CSRF string
+	Lang i18n.Lang
+	IP   string
+	API  bool // authenticated by Bearer token (no cookies, no CSRF)
+	Path string
+}
+
+func (q *req) view(nav string, data any) *view {
+	return &view{Lang: q.Lang, P: q.P, CSRF: q.CSRF, Nav: nav, Data: data, Path: q.Path}
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, q *req)
+
+// access is what a route requires beyond a signed-in principal.
+type access int
+
+const (
+	anyone access = iota
+	canAck
+	adminOnly
+)
+
+func (h *Handler) lang(r *http.Request) i18n.Lang {
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "es" || c.Value == "en") {
+		return i18n.Lang(c.Value)
+	}
+	return i18n.Parse(r.Header.Get("Accept-Language"))
+}
+
+// clientIP is the peer address, or the last X-Forwarded-For hop when the
+// handler sits behind a trusted load balancer (a client can forge the others).
+func (h *Handler) clientIP(r *http.Request) string {
+	if h.cfg.TrustForwardedFor {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// auth wraps a handler: it resolves the principal (Bearer token or session
+// cookie), checks the route's access and, for cookie-authenticated unsafe
+// methods, the CSRF token.
+func (h *Handler) auth(need access, fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := &req{Lang: h.lang(r), IP: h.clientIP(r), Path: r.URL.RequestURI()}
+		ctx := r.Context()
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			p, err := h.store.TokenPrincipal(ctx, strings.TrimSpace(bearer))
+			if err != nil {
+				q.API = true
+				h.fail(w, r, q, err)
+				return
+			}
+			q.P, q.API = p, true
+		} else {
+			c, err := r.Cookie(sessionCookie)
+			if err != nil || c.Value == "" {
+				h.toLogin(w, r, q)
+				return
+			}
+			p, csrf, err := h.store.Session(ctx, c.Value)
+			if queue.ErrorCode(err) == queue.CodeUnauthorized {
+				h.toLogin(w, r, q)
+				return
+			}
+			if err != nil {
+				h.fail(w, r, q, err)
+				return
+			}
+			q.P, q.CSRF = p, csrf
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(csrf)) != 1 {
+					h.fail(w, r, q, queue.Errorf(queue.CodeForbidden, "hq.csrf"))
+					return
+				}
+			}
+		}
+		switch {
+		case need == adminOnly && !q.P.IsAdmin(), need == canAck && !q.P.CanAck():
+			h.deny(r, q, r.URL.Path)
+			h.fail(w, r, q, queue.Errorf(queue.CodeForbidden, "hq.forbidden"))
+			return
+		}
+		fn(w, r, q)
+	})
+}
+
+// deny audits a refused access.
+func (h *Handler) deny(r *http.Request, q *req, target string) {
+	h.audit(r, q, hq.AuditDenied, target, "")
+}
+
+func (h *Handler) audit(r *http.Request, q *req, action, target, detail string) {
+	if err := h.store.Audit(r.Context(), hq.AuditEntry{Actor: q.P.Actor(), Action: action, Target: target, Detail: detail, IP: q.IP}); err != nil {
+		h.log.Error("audit", "action", action, "err", err)
+	}
+}
+
+func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request, q *req) {
+	if isAPI(r) || r.Header.Get("Accept") == "text/event-stream" {
+		q.API = true
+		h.fail(w, r, q, queue.Errorf(queue.CodeUnauthorized, "hq.session.invalid"))
+		return
+	}
+	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/hq/v1/") }
+
+// fail answers an error: problem+json for API calls, an error page otherwise.
+// Non-application errors are logged here, once, and shown generically.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, q *req, err error) {
+	status := httpStatus(err)
+	if status >= 500 {
+		h.log.Error("request failed", "path", r.URL.Path, "err", err)
+	}
+	msg := queue.ErrorMessage(q.Lang, err)
+	if q.API || isAPI(r) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"type": "about:blank", "title": http.StatusText(status), "status": status,
+			"code": queue.ErrorReason(err), "detail": msg,
+		})
+		return
+	}
+	v := q.view("", nil)
+	v.Error = msg
+	h.render(w, status, "error", v)
+}
+
+func newToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (h *Handler) setCookie(w http.ResponseWriter, name, value string, maxAge int, site http.SameSite) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: h.cfg.SecureCookies, SameSite: site})
+}
+
+type loginData struct {
+	Email string
+	Next  string
+}
+
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/"
+	}
+	return next
+}
+
+func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
+	q := &req{Lang: h.lang(r), IP: h.clientIP(r)}
+	h.showLogin(w, q, http.StatusOK, loginData{Next: safeNext(r.URL.Query().Get("next"))}, "")
+}
+
+func (h *Handler) showLogin(w http.ResponseWriter, q *req, status int, d loginData, errMsg string) {
+	tok := newToken()
+	h.setCookie(w, loginCSRF, tok, 1800, http.SameSiteStrictMode)
+	v := q.view("login", d)
+	v.CSRF, v.Error = tok, errMsg
+	h.render(w, status, "login", v)
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	q := &req{Lang: h.lang(r), IP: h.clientIP(r)}
+	d := loginData{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
+	c, err := r.Cookie(loginCSRF)
+	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		h.showLogin(w, q, http.StatusForbidden, d, i18n.T(q.Lang, "hq.csrf"))
+		return
+	}
+	if !h.limit.allow(q.IP) {
+		q.P.Email = strings.ToLower(strings.TrimSpace(d.Email))
+		h.audit(r, q, hq.AuditLoginFailed, "", "rate limited")
+		h.showLogin(w, q, http.StatusTooManyRequests, d, i18n.T(q.Lang, "hq.login.rate"))
+		return
+	}
+	p, err := h.store.Authenticate(r.Context(), d.Email, r.PostFormValue("password"))
+	if err != nil {
+		status := httpStatus(err)
+		if status >= 500 {
+			h.fail(w, r, q, err)
+			return
+		}
+		q.P.Email = strings.ToLower(strings.TrimSpace(d.Email))
+		h.audit(r, q, hq.AuditLoginFailed, "", queue.ErrorReason(err))
+		h.showLogin(w, q, status, d, queue.ErrorMessage(q.Lang, err))
+		return
+	}
+	tok, _, err := h.store.CreateSession(r.Context(), p.UserID, q.IP)
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	q.P = p
+	h.audit(r, q, hq.AuditLogin, "", "")
+	h.setCookie(w, loginCSRF, "", -1, http.SameSiteStrictMode)
+	h.setCookie(w, sessionCookie, tok, int(h.store.SessionTTL/time.Second), http.SameSiteLaxMode)
+	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, q *req) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := h.store.DeleteSession(r.Context(), c.Value); err != nil {
+			h.fail(w, r, q, err)
+			return
+		}
+	}
+	h.audit(r, q, hq.AuditLogout, "", "")
+	h.setCookie(w, sessionCookie, "", -1, http.SameSiteLaxMode)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// setLang is the language toggle.
+func (h *Handler) setLang(w http.ResponseWriter, r *http.Request) {
+	l := r.URL.Query().Get("lang")
+	if l != "es" && l != "en" {
+		l = "es"
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+		Secure: h.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// limiter is a fixed-window counter per client address (one per process: a
+// replica behind a load balancer sees a share of the attempts, and the
+// per-account lockout in PostgreSQL holds across replicas).
+type limiter struct {
+	mu     sync.Mutex
+	n      int
+	window time.Duration
+	now    func() time.Time
+	seen   map[string]*bucket
+}
+
+type bucket struct {
+	start time.Time
+	count int
+}
+
+func newLimiter(n int, window time.Duration, now func() time.Time) *limiter {
+	return &limiter{n: n, window: window, now: now, seen: map[string]*bucket{}}
+}
+
+func (l *limiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.seen) > 100000 {
+		for k, b := range l.seen {
+			if now.Sub(b.start) > l.window {
+				delete(l.seen, k)
+			}
+		}
+	}
+	b := l.seen[key]
+	if b == nil || now.Sub(b.start) > l.window {
+		b = &bucket{start: now}
+		l.seen[key] = b
+	}
+	b.count++
+	return b.count <= l.n
+}

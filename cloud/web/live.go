@@ -1,0 +1,289 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/i18n"
+)
+
+// Hub fans change notifications out to this process's browsers. One
+// dedicated PostgreSQL connection LISTENs on hq.Channel; notifications are
+// coalesced for FlushEvery, the changed branches' tiles are read once, rendered
+// once per language and pushed to every client whose scope allows the branch.
+// After a (re)connect every tile is re-read, since notifications sent while
+// disconnected are lost. Any replica serves any browser.
+type Hub struct {
+	h       *Handler
+	mu      sync.Mutex
+	clients map[*client]struct{}
+	dirty   map[string]struct{}
+	all     bool
+	kick    chan struct{}
+	// Connected is set while the LISTEN connection is up.
+	connected atomic.Bool
+	// Pushed counts tile messages delivered to client queues.
+	Pushed atomic.Int64
+}
+
+type client struct {
+	scope hq.Scope
+	lang  i18n.Lang
+	ch    chan []byte
+	gone  chan struct{}
+	once  sync.Once
+}
+
+func (c *client) drop() { c.once.Do(func() { close(c.gone) }) }
+
+func newHub(h *Handler) *Hub {
+	return &Hub{h: h, clients: map[*client]struct{}{}, dirty: map[string]struct{}{}, kick: make(chan struct{}, 1)}
+}
+
+// Clients is the number of connected browsers.
+func (b *Hub) Clients() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.clients)
+}
+
+// Connected reports whether the LISTEN connection is up.
+func (b *Hub) Connected() bool { return b.connected.Load() }
+
+func (b *Hub) mark(branch string) {
+	b.mu.Lock()
+	if branch == "" {
+		b.all = true
+	} else {
+		b.dirty[branch] = struct{}{}
+	}
+	b.mu.Unlock()
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run listens and pushes until ctx ends.
+func (b *Hub) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); b.listen(ctx) }()
+	go func() { defer wg.Done(); b.flushLoop(ctx) }()
+	wg.Wait()
+	return nil
+}
+
+func (b *Hub) listen(ctx context.Context) {
+	log := b.h.log.With("component", "listen")
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		cfg := b.h.store.Pool().Config().ConnConfig.Copy()
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err == nil {
+			_, err = conn.Exec(ctx, "LISTEN "+hq.Channel)
+		}
+		if err != nil {
+			if conn != nil {
+				_ = conn.Close(context.Background())
+			}
+			if ctx.Err() == nil {
+				log.Warn("listen connection failed", "err", err, "retry_in", backoff)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		b.connected.Store(true)
+		b.mark("") // re-read everything: notifications were lost while down
+		for {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("listen connection lost", "err", err)
+				}
+				break
+			}
+			b.mark(n.Payload)
+		}
+		b.connected.Store(false)
+		_ = conn.Close(context.Background())
+	}
+}
+
+func (b *Hub) flushLoop(ctx context.Context) {
+	refresh := time.NewTicker(b.h.cfg.RefreshEvery)
+	defer refresh.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			b.mu.Lock()
+			for c := range b.clients {
+				c.drop()
+			}
+			b.mu.Unlock()
+			return
+		case <-refresh.C:
+			b.mark("")
+		case <-b.kick:
+		}
+		select { // coalesce a burst of notifications
+		case <-ctx.Done():
+			continue
+		case <-time.After(b.h.cfg.FlushEvery):
+		}
+		b.mu.Lock()
+		all, dirty := b.all, b.dirty
+		b.all, b.dirty = false, map[string]struct{}{}
+		b.mu.Unlock()
+		f := hq.OverviewFilter{}
+		if !all {
+			for id := range dirty {
+				f.Branches = append(f.Branches, id)
+			}
+		}
+		if err := b.push(ctx, f); err != nil && ctx.Err() == nil {
+			b.h.log.Error("live push", "err", err)
+		}
+	}
+}
+
+// push re-reads tiles, evaluates their alerts and sends them.
+func (b *Hub) push(ctx context.Context, f hq.OverviewFilter) error {
+	tiles, err := b.h.store.Overview(ctx, hq.AllBranches, f)
+	if err != nil {
+		return err
+	}
+	changed, err := b.h.store.EvaluateAlerts(ctx, tiles, b.h.cfg.AlertRules)
+	if err != nil {
+		return err
+	}
+	for _, t := range tiles {
+		msgs := map[i18n.Lang][]byte{}
+		for _, l := range []i18n.Lang{i18n.ES, i18n.EN} {
+			m, err := b.h.tileEvent(t, l)
+			if err != nil {
+				return err
+			}
+			msgs[l] = m
+		}
+		b.broadcast(func(c *client) []byte {
+			if !c.scope.Allows(t.Branch, t.Region) {
+				return nil
+			}
+			return msgs[c.lang]
+		})
+	}
+	if changed {
+		m := []byte("event: alerts\ndata: {}\n\n")
+		b.broadcast(func(*client) []byte { return m })
+	}
+	return nil
+}
+
+func (b *Hub) broadcast(msg func(*client) []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.clients {
+		m := msg(c)
+		if m == nil {
+			continue
+		}
+		select {
+		case c.ch <- m:
+			b.Pushed.Add(1)
+		default: // too slow: drop it; the browser reconnects and gets a snapshot
+			c.drop()
+			delete(b.clients, c)
+		}
+	}
+}
+
+// tileEvent renders a tile as an SSE "tile" event.
+func (h *Handler) tileEvent(t hq.Tile, l i18n.Lang) ([]byte, error) {
+	var html bytes.Buffer
+	if err := h.tile.ExecuteTemplate(&html, "tile", tileView{Tile: t, Lang: l}); err != nil {
+		return nil, fmt.Errorf("web: render tile: %w", err)
+	}
+	data, err := json.Marshal(map[string]string{"id": t.Branch, "html": html.String()})
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]byte("event: tile\ndata: "), data...), '\n', '\n'), nil
+}
+
+// live is the SSE stream of a browser: a snapshot of its tiles (read with its
+// scope), then every change.
+func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	c := &client{scope: q.P.Scope(), lang: q.Lang, ch: make(chan []byte, 256), gone: make(chan struct{})}
+	h.hub.mu.Lock()
+	h.hub.clients[c] = struct{}{}
+	h.hub.mu.Unlock()
+	defer func() {
+		h.hub.mu.Lock()
+		delete(h.hub.clients, c)
+		h.hub.mu.Unlock()
+	}()
+	tiles, err := h.store.Overview(r.Context(), c.scope, hq.OverviewFilter{Region: r.URL.Query().Get("region")})
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("retry: 2000\n\n"))
+	for _, t := range tiles {
+		m, err := h.tileEvent(t, c.lang)
+		if err != nil {
+			h.log.Error("live snapshot", "err", err)
+			return
+		}
+		_, _ = w.Write(m)
+	}
+	fl.Flush()
+	ping := time.NewTicker(20 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-c.gone:
+			return
+		case m := <-c.ch:
+			if _, err := w.Write(m); err != nil {
+				return
+			}
+			for n := len(c.ch); n > 0; n-- { // batch what is queued
+				if _, err := w.Write(<-c.ch); err != nil {
+					return
+				}
+			}
+			fl.Flush()
+		case <-ping.C:
+			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+var errNotFound = queue.Errorf(queue.CodeNotFound, "hq.not_found")
+
+type overviewData struct {
+	Tiles   []hq.Tile
+	Regions []string
+	Region  string
+	Sort    string
+	Alerts  []hq.Alert
+}
+
+func (h *Handler) overview(w http.ResponseWriter, r *http.Request, q *req) {
+	ctx := r.Context()
+	f := hq.OverviewFilter{Region: r.URL.Query().Get("region"), Sort: r.URL.Query().Get("sort")}
+	tiles, err := h.store.Overview(ctx, q.P.Scope(), f)
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	regions, err := h.store.Regions(ctx, q.P.Scope())
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	alerts, err := h.store.OpenAlerts(ctx, q.P.Scope())
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	h.render(w, http.StatusOK, "overview", q.view("overview", overviewData{Tiles: tiles, Regions: regions, Region: f.Region, Sort: f.Sort, Alerts: alerts}))
+}
+
+// alertsFragment is the alert list, re-fetched by the page on an "alerts" event.
+func (h *Handler) alertsFragment(w http.ResponseWriter, r *http.Request, q *req) {
+	alerts, err := h.store.OpenAlerts(r.Context(), q.P.Scope())
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	v := q.view("overview", overviewData{Alerts: alerts})
+	if err := h.pages["overview"].ExecuteTemplate(w, "alerts", v); err != nil {
+		h.log.Error("render alerts", "err", err)
+	}
+}
+
+func (h *Handler) ackAlert(w http.ResponseWriter, r *http.Request, q *req) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		h.fail(w, r, q, queue.Errorf(queue.CodeNotFound, "hq.alert.not_found", r.PathValue("id")))
+		return
+	}
+	branch, err := h.store.AckAlert(r.Context(), q.P.Scope(), id, q.P.Actor())
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	h.audit(r, q, hq.AuditAlertAck, branch, r.PathValue("id"))
+	h.hub.mark(branch)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (h *Handler) apiOverview(w http.ResponseWriter, r *http.Request, q *req) {
+	tiles, err := h.store.Overview(r.Context(), q.P.Scope(), hq.OverviewFilter{Region: r.URL.Query().Get("region"), Sort: r.URL.Query().Get("sort")})
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	type tileJSON struct {
+		hq.Tile
+		SLA int `json:"SLA"`
+	}
+	out := make([]tileJSON, len(tiles))
+	for i, t := range tiles {
+		out[i] = tileJSON{t, t.SLA()}
+	}
+	writeJSON(w, map[string]any{"branches": out})
+}
+
+func (h *Handler) apiAlerts(w http.ResponseWriter, r *http.Request, q *req) {
+	alerts, err := h.store.OpenAlerts(r.Context(), q.P.Scope())
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	writeJSON(w, map[string]any{"alerts": alerts})
+}

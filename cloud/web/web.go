@@ -1,0 +1,310 @@
+// Package web is the cloud's HQ web: a server-rendered (html/template) live
+// national overview pushed over SSE, the branch view, reports with CSV export
+// and server-side SVG charts, HQ configuration publishing, users and audit.
+// Spanish (es-CL) first, English by Accept-Language or the toggle; every
+// string comes from shared/i18n; no CDN, assets are embedded and served under
+// content-hashed URLs.
+//
+// Data access and scope enforcement live in cloud/postgres/hq; this package
+// adds sign-in, CSRF, roles and rendering.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets/*
+var assetFS embed.FS
+
+// ConfigPublisher sends a branch's config snapshot on its config topic
+// (retained, QoS 1); cloud/mqtt implements it.
+type ConfigPublisher interface {
+	PublishConfig(ctx context.Context, c event.Config) error
+}
+
+// Config holds the handler's dependencies and settings.
+type Config struct {
+	Store *hq.Store
+	// Publisher sends published configs to branches; nil stores versions only.
+	Publisher ConfigPublisher
+	Log       *slog.Logger
+	// RUTKey is the shared RUT hash key (base64) sent in every config.
+	RUTKey string
+	// SecureCookies sets the Secure attribute (true in production; local
+	// plain-HTTP tests may turn it off).
+	SecureCookies bool
+	// TrustForwardedFor takes the client address from the last
+	// X-Forwarded-For hop (behind a load balancer); otherwise RemoteAddr.
+	TrustForwardedFor bool
+	// LoginsPerMinute per client address before refusing sign-ins (default 10).
+	LoginsPerMinute int
+	AlertRules      hq.AlertRules
+	// FlushEvery coalesces change notifications before pushing (default 50 ms).
+	FlushEvery time.Duration
+	// RefreshEvery re-reads every tile and re-evaluates alerts (waits grow and
+	// agents go offline without events; default 30 s).
+	RefreshEvery time.Duration
+}
+
+// Handler is the HQ web's http.Handler. Run must be running for live push.
+type Handler struct {
+	cfg    Config
+	store  *hq.Store
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	tile   *template.Template
+	assets map[string]asset // by hashed name
+	hashed map[string]string
+	mux    *http.ServeMux
+	limit  *limiter
+	hub    *Hub
+}
+
+type asset struct {
+	body []byte
+	ctype string
+}
+
+// New parses templates and assets (failing fast) and builds the routes.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("web: Store is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.LoginsPerMinute <= 0 {
+		cfg.LoginsPerMinute = 10
+	}
+	if cfg.AlertRules == (hq.AlertRules{}) {
+		cfg.AlertRules = hq.DefaultAlertRules()
+	}
+	if cfg.FlushEvery <= 0 {
+		cfg.FlushEvery = 50 * time.Millisecond
+	}
+	if cfg.RefreshEvery <= 0 {
+		cfg.RefreshEvery = 30 * time.Second
+	}
+	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Log.With("component", "web"),
+		assets: map[string]asset{}, hashed: map[string]string{}, pages: map[string]*template.Template{}}
+	h.limit = newLimiter(cfg.LoginsPerMinute, time.Minute, cfg.Store.Now)
+	if err := h.loadAssets(); err != nil {
+		return nil, err
+	}
+	if err := h.parseTemplates(); err != nil {
+		return nil, err
+	}
+	h.hub = newHub(h)
+	h.routes()
+	return h, nil
+}
+
+// Hub returns the live push hub (for tests and metrics).
+func (h *Handler) Hub() *Hub { return h.hub }
+
+// Run listens for change notifications and pushes tiles until ctx ends.
+func (h *Handler) Run(ctx context.Context) error { return h.hub.Run(ctx) }
+
+func (h *Handler) loadAssets() error {
+	entries, err := fs.ReadDir(assetFS, "assets")
+	if err != nil {
+		return fmt.Errorf("web: assets: %w", err)
+	}
+	for _, e := range entries {
+		b, err := assetFS.ReadFile("assets/" + e.Name())
+		if err != nil {
+			return fmt.Errorf("web: asset %s: %w", e.Name(), err)
+		}
+		sum := sha256.Sum256(b)
+		ext := path.Ext(e.Name())
+		name := strings.TrimSuffix(e.Name(), ext) + "." + hex.EncodeToString(sum[:])[:12] + ext
+		h.assets[name] = asset{body: b, ctype: mime.TypeByExtension(ext)}
+		h.hashed[e.Name()] = "/assets/" + name
+	}
+	return nil
+}
+
+func (h *Handler) funcs() template.FuncMap {
+	return template.FuncMap{
+		"asset": func(name string) (string, error) {
+			u, ok := h.hashed[name]
+			if !ok {
+				return "", fmt.Errorf("web: unknown asset %q", name)
+			}
+			return u, nil
+		},
+		"dur":      fmtDuration,
+		"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+		"num":      func(f float64) string { return fmt.Sprintf("%.0f", f) },
+		"hhmm":     func(t time.Time) string { return t.In(santiago).Format("15:04:05") },
+		"datetime": func(t time.Time) string { return t.In(santiago).Format("2006-01-02 15:04:05") },
+		"unix":     func(t *time.Time) int64 { return t.Unix() },
+		"join":     strings.Join,
+		"split":    strings.Fields,
+		"deref":    func(p *int) int { return *p },
+	}
+}
+
+var santiago = func() *time.Location {
+	l, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
+
+// Page templates: each is parsed with the layout and the shared partials.
+var pageNames = []string{"login", "overview", "branch", "reports", "config", "config_branch", "users", "audit", "error"}
+
+func (h *Handler) parseTemplates() error {
+	shared := []string{"templates/layout.html", "templates/partials.html"}
+	for _, p := range pageNames {
+		t, err := template.New(p).Funcs(h.funcs()).ParseFS(templateFS, append(shared, "templates/"+p+".html")...)
+		if err != nil {
+			return fmt.Errorf("web: template %s: %w", p, err)
+		}
+		h.pages[p] = t
+	}
+	t, err := template.New("tile").Funcs(h.funcs()).ParseFS(templateFS, "templates/partials.html")
+	if err != nil {
+		return fmt.Errorf("web: tile template: %w", err)
+	}
+	h.tile = t
+	return nil
+}
+
+// fmtDuration renders seconds as m:ss or h:mm:ss.
+func fmtDuration(s any) string {
+	var n int64
+	switch v := s.(type) {
+	case int:
+		n = int64(v)
+	case int64:
+		n = v
+	case float64:
+		n = int64(v + 0.5)
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	out := fmt.Sprintf("%d:%02d", n/60, n%60)
+	if n >= 3600 {
+		out = fmt.Sprintf("%d:%02d:%02d", n/3600, n/60%60, n%60)
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// view is the data of every page.
+type view struct {
+	Lang  i18n.Lang
+	P     hq.Principal
+	CSRF  string
+	Nav   string
+	Path  string
+	Flash string
+	Error string
+	Data  any
+}
+
+// T translates key in the page's language.
+func (v *view) T(key string, args ...any) string { return i18n.T(v.Lang, key, args...) }
+
+// Other is the language the toggle switches to.
+func (v *view) Other() string {
+	if v.Lang == i18n.EN {
+		return "es"
+	}
+	return "en"
+}
+
+// Tile wraps a tile for the partial in the page's language.
+func (v *view) Tile(t hq.Tile) tileView { return tileView{Tile: t, Lang: v.Lang} }
+
+// tileView is the data of the "tile" partial.
+type tileView struct {
+	hq.Tile
+	Lang i18n.Lang
+}
+
+// T translates key in the tile's language.
+func (t tileView) T(key string, args ...any) string { return i18n.T(t.Lang, key, args...) }
+
+func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view) {
+	t, ok := h.pages[name]
+	if !ok {
+		panic("web: no page " + name)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		h.log.Error("render", "page", name, "err", err)
+		http.Error(w, i18n.T(v.Lang, "internal"), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// statusOf maps application error codes to HTTP statuses (one table).
+var statusOf = map[queue.Code]int{
+	queue.CodeInvalid:      http.StatusBadRequest,
+	queue.CodeNotFound:     http.StatusNotFound,
+	queue.CodeConflict:     http.StatusConflict,
+	queue.CodeUnauthorized: http.StatusUnauthorized,
+	queue.CodeForbidden:    http.StatusForbidden,
+	queue.CodeUnavailable:  http.StatusServiceUnavailable,
+	queue.CodeInternal:     http.StatusInternalServerError,
+}
+
+func httpStatus(err error) int {
+	if s, ok := statusOf[queue.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+func (h *Handler) assetsHandler(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.assets[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", a.ctype)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	_, _ = w.Write(a.body)
+}
+
+// ServeHTTP adds security headers and routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	h.mux.ServeHTTP(w, r)
+}

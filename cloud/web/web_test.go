@@ -1,0 +1,518 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
+	"github.com/ticketero/ticketero/cloud/web"
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+var dsn string
+
+func TestMain(m *testing.M) {
+	os.Exit(hqtest.Main(m, "ticketero_web", func(u string) { dsn = u }))
+}
+
+// recorder is the config publisher of these tests: it records what the MQTT
+// adapter would send, and can be told to fail like a broker that is down.
+type recorder struct {
+	mu   sync.Mutex
+	got  []event.Config
+	fail bool
+}
+
+func (r *recorder) PublishConfig(_ context.Context, c event.Config) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail {
+		return fmt.Errorf("broker down")
+	}
+	r.got = append(r.got, c)
+	return nil
+}
+
+type env struct {
+	t     *testing.T
+	store *hq.Store
+	h     *web.Handler
+	srv   *httptest.Server
+	f     hqtest.Fixture
+	pub   *recorder
+}
+
+func newEnv(t *testing.T, mutate ...func(*web.Config)) *env {
+	t.Helper()
+	pool := hqtest.MustPool(t, dsn)
+	store := hq.New(pool, time.Now)
+	store.BcryptCost = bcrypt.MinCost
+	pub := &recorder{}
+	cfg := web.Config{Store: store, Publisher: pub, RUTKey: "cnV0LWtleQ", FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	h, err := web.New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = h.Run(ctx); close(done) }()
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close(); cancel(); <-done })
+	return &env{t: t, store: store, h: h, srv: srv, f: hqtest.Fixture{TB: t, Pool: pool}, pub: pub}
+}
+
+func (e *env) user(email, role string, regions, branches []string) {
+	e.t.Helper()
+	_, err := e.store.CreateUser(context.Background(), hq.NewUser{Email: email, Password: "password-" + email, Role: hq.Role(role), Regions: regions, Branches: branches})
+	require.NoError(e.t, err)
+}
+
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(tb testing.TB, body string) string {
+	tb.Helper()
+	m := csrfRE.FindStringSubmatch(body)
+	require.NotNil(tb, m, "no csrf field in page")
+	return m[1]
+}
+
+func (e *env) get(c *http.Client, path string, hdr ...string) (*http.Response, string) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	require.NoError(e.t, err)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := c.Do(req)
+	require.NoError(e.t, err)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func (e *env) post(c *http.Client, path string, form url.Values) (*http.Response, string) {
+	e.t.Helper()
+	res, err := c.PostForm(e.srv.URL+path, form)
+	require.NoError(e.t, err)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// login signs in and returns a client holding the session and the page's CSRF token.
+func (e *env) login(email string) (*http.Client, string) {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirect}
+	_, body := e.get(c, "/login")
+	res, _ := e.post(c, "/login", url.Values{"email": {email}, "password": {"password-" + email}, "csrf": {csrfOf(e.t, body)}})
+	require.Equal(e.t, http.StatusSeeOther, res.StatusCode)
+	_, body = e.get(c, "/")
+	return c, csrfOf(e.t, body)
+}
+
+func (e *env) audited(action, actor string) []hq.AuditEntry {
+	e.t.Helper()
+	got, err := e.store.AuditLog(context.Background(), hq.AuditFilter{Action: action, Actor: actor})
+	require.NoError(e.t, err)
+	return got
+}
+
+func TestLogin(t *testing.T) {
+	e := newEnv(t, func(c *web.Config) { c.SecureCookies = true; c.LoginsPerMinute = 8 })
+	e.user("ana@bank.cl", "supervisor", []string{"RM"}, nil)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirect}
+
+	res, _ := e.get(c, "/")
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "anonymous goes to sign-in")
+	assert.Equal(t, "/login?next=%2F", res.Header.Get("Location"))
+
+	res, body := e.get(c, "/login")
+	assert.Contains(t, body, "Ingreso a casa matriz", "Spanish by default")
+	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "default-src 'self'")
+	_, en := e.get(c, "/login", "Accept-Language", "en-US,en;q=0.9")
+	assert.Contains(t, en, "HQ sign-in")
+	// Secure cookies are not sent back over plain HTTP by the jar: read the form token by hand.
+	var loginCookie string
+	for _, ck := range res.Cookies() {
+		if ck.Name == "ticketero_login_csrf" {
+			loginCookie = ck.Value
+		}
+	}
+	post := func(form url.Values, cookie string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "ticketero_login_csrf", Value: cookie})
+		}
+		r, err := http.DefaultTransport.RoundTrip(req)
+		require.NoError(t, err)
+		r.Body.Close()
+		return r
+	}
+	tok := csrfOf(t, body)
+	assert.Equal(t, loginCookie, tok)
+
+	t.Run("csrf", func(t *testing.T) {
+		r := post(url.Values{"email": {"ana@bank.cl"}, "password": {"password-ana@bank.cl"}, "csrf": {tok}}, "")
+		assert.Equal(t, http.StatusForbidden, r.StatusCode)
+	})
+	t.Run("wrong password audited", func(t *testing.T) {
+		r := post(url.Values{"email": {"ana@bank.cl"}, "password": {"nope-nope-nope"}, "csrf": {tok}}, tok)
+		assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
+		got := e.audited(hq.AuditLoginFailed, "ana@bank.cl")
+		require.NotEmpty(t, got)
+		assert.Equal(t, "127.0.0.1", got[0].IP)
+	})
+	t.Run("success sets a secure session cookie", func(t *testing.T) {
+		r := post(url.Values{"email": {"ana@bank.cl"}, "password": {"password-ana@bank.cl"}, "csrf": {tok}, "next": {"/reports"}}, tok)
+		assert.Equal(t, http.StatusSeeOther, r.StatusCode)
+		assert.Equal(t, "/reports", r.Header.Get("Location"))
+		var sc *http.Cookie
+		for _, ck := range r.Cookies() {
+			if ck.Name == "ticketero_session" {
+				sc = ck
+			}
+		}
+		require.NotNil(t, sc)
+		assert.True(t, sc.Secure)
+		assert.True(t, sc.HttpOnly)
+		assert.Equal(t, http.SameSiteLaxMode, sc.SameSite)
+		assert.NotEmpty(t, e.audited(hq.AuditLogin, "ana@bank.cl"))
+	})
+	t.Run("open redirect refused", func(t *testing.T) {
+		r := post(url.Values{"email": {"ana@bank.cl"}, "password": {"password-ana@bank.cl"}, "csrf": {tok}, "next": {"//evil.example"}}, tok)
+		assert.Equal(t, "/", r.Header.Get("Location"))
+	})
+	t.Run("rate limit", func(t *testing.T) {
+		var last int
+		for range 10 {
+			last = post(url.Values{"email": {"ana@bank.cl"}, "password": {"x"}, "csrf": {tok}}, tok).StatusCode
+		}
+		assert.Equal(t, http.StatusTooManyRequests, last)
+	})
+}
+
+func TestScopeAndRoles(t *testing.T) {
+	e := newEnv(t)
+	e.f.Branch("RS-001", "Centro", "RMS", true)
+	e.f.Branch("VS-001", "Viña", "VS", true)
+	e.user("sup@scope.cl", "supervisor", []string{"RMS"}, nil)
+	c, csrf := e.login("sup@scope.cl")
+
+	res, body := e.get(c, "/")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, `id="tile-RS-001"`)
+	assert.NotContains(t, body, `tile-VS-001`, "tile outside scope not rendered")
+
+	res, body = e.get(c, "/branches/VS-001")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	assert.Contains(t, body, "No tiene acceso a la sucursal VS-001")
+	assert.NotEmpty(t, e.audited(hq.AuditDenied, "sup@scope.cl"))
+	res, _ = e.get(c, "/branches/RS-001")
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.NotEmpty(t, e.audited(hq.AuditPersonalView, "sup@scope.cl"))
+
+	res, _ = e.get(c, "/config")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "configuration is for admins")
+	res, _ = e.get(c, "/admin/audit")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+
+	res, _ = e.post(c, "/alerts/1/ack", url.Values{})
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "no CSRF token")
+	res, _ = e.post(c, "/alerts/999999/ack", url.Values{"csrf": {csrf}})
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+
+	res, body = e.get(c, "/reports.csv?from=2026-01-01&to=2026-12-31&group=branch")
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.NotContains(t, body, "VS-001")
+
+	t.Run("api token", func(t *testing.T) {
+		tok, err := e.store.CreateToken(context.Background(), "bi-scope", hq.RoleSupervisor, []string{"VS"}, nil)
+		require.NoError(t, err)
+		plain := &http.Client{}
+		res, body := e.get(plain, "/hq/v1/overview", "Authorization", "Bearer "+tok)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		var out struct{ Branches []hq.Tile }
+		require.NoError(t, json.Unmarshal([]byte(body), &out))
+		require.Len(t, out.Branches, 1)
+		assert.Equal(t, "VS-001", out.Branches[0].Branch)
+		res, body = e.get(plain, "/hq/v1/branches/RS-001", "Authorization", "Bearer "+tok)
+		assert.Equal(t, http.StatusForbidden, res.StatusCode)
+		assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
+		assert.Contains(t, body, `"code":"hq.branch.forbidden"`)
+		res, _ = e.get(plain, "/hq/v1/overview", "Authorization", "Bearer tkt_forged")
+		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+		res, _ = e.get(plain, "/hq/v1/overview")
+		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	})
+}
+
+func TestReportsAndCSV(t *testing.T) {
+	e := newEnv(t)
+	e.f.Branch("RP-001", "Reportes", "RP", true)
+	now := time.Now()
+	called := now.Add(-5 * time.Minute)
+	e.f.Ticket(hqtest.Ticket{Branch: "RP-001", ID: "rp1", Service: "C", Number: 1, Status: "serving", Executive: "E1", Counter: 1,
+		QueuedAt: now.Add(-15 * time.Minute), CalledAt: &called, StartedAt: &now})
+	e.user("admin@rp.cl", "admin", nil, nil)
+	c, _ := e.login("admin@rp.cl")
+	day := now.In(mustLoc(t)).Format(time.DateOnly)
+	res, body := e.get(c, "/reports?branch=RP-001&from="+day)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, "<svg class=\"chart\"")
+	assert.Contains(t, body, "<td>RP-001</td><td>1</td>")
+	res, body = e.get(c, "/reports.csv?table=summary&branch=RP-001&from="+day)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "text/csv; charset=utf-8", res.Header.Get("Content-Type"))
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	require.Len(t, lines, 2)
+	assert.True(t, strings.HasPrefix(lines[0], "Sucursal,Emitidos,Atendidos"))
+	assert.True(t, strings.HasPrefix(lines[1], "RP-001,1,0,"))
+	assert.Contains(t, lines[1], ",600.0,", "mean wait 10 min")
+	res, body = e.get(c, "/reports.csv?table=heatmap&branch=RP-001&from="+day)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Len(t, strings.Split(strings.TrimSpace(body), "\n"), 8)
+	assert.Len(t, e.audited(hq.AuditExport, "admin@rp.cl"), 2)
+	res, body = e.get(c, "/reports.csv?table=secrets")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Contains(t, body, "no existe en el reporte")
+	res, _ = e.get(c, "/reports?from=2026-13-40")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+}
+
+func mustLoc(t *testing.T) *time.Location {
+	l, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	return l
+}
+
+func TestConfigPublishing(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@cfg.cl", "admin", nil, nil)
+	c, csrf := e.login("admin@cfg.cl")
+	post := func(path string, kv ...string) (*http.Response, string) {
+		f := url.Values{"csrf": {csrf}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return e.post(c, path, f)
+	}
+	res, body := post("/config/branches", "id", "CF-001", "name", "Config", "region", "CF", "time_zone", "Nowhere/City")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Contains(t, body, "zona horaria")
+	res, _ = post("/config/branches", "id", "CF-001", "name", "Config", "region", "CF", "time_zone", "America/Santiago", "opening_hours", "09:00-14:00")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = post("/config/branches/CF-001/services", "code", "C", "name", "Caja", "target_min", "10", "mean_min", "5", "priority", "1")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, body = post("/config/branches/CF-001/services", "code", "C", "name", "Caja", "target_min", "diez", "mean_min", "5", "priority", "1")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Contains(t, body, "debe ser un número")
+	res, _ = post("/config/branches/CF-001/counters", "number", "1", "name", "Módulo 1")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = post("/config/branches/CF-001/executives", "id", "E1", "name", "Ana Pérez", "services", "C", "pin", "1234")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = post("/config/branches/CF-001/executives/E1/pin", "pin", "12")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	res, _ = post("/config/branches/CF-001/executives/E1/pin", "pin", "5678")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = post("/config/branches/CF-001/rules", "preferential_ratio", "3", "recall_limit", "2", "pre_notice_ahead", "3")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = post("/config/branches/CF-001/publish")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Len(t, e.pub.got, 1)
+	cfg := e.pub.got[0]
+	assert.Equal(t, int64(1), cfg.Version)
+	assert.Equal(t, "CF-001", cfg.Branch)
+	assert.Equal(t, "cnV0LWtleQ", cfg.RUTKey)
+	require.Len(t, cfg.Executives, 1)
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(cfg.Executives[0].PINHash), []byte("5678")))
+	assert.Equal(t, 3, cfg.Rules.PreferentialRatio)
+
+	// The branch reports running version 1 through its status.
+	e.f.Branch("CF-001", "Config", "CF", true)
+	_, err := e.store.Pool().Exec(context.Background(), `UPDATE branch_sync SET config_version = 1 WHERE branch = 'CF-001'`)
+	require.NoError(t, err)
+	e.pub.mu.Lock()
+	e.pub.fail = true
+	e.pub.mu.Unlock()
+	res, body = post("/config/branches/CF-001/publish")
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.Contains(t, body, "Versión 2 guardada")
+	assert.Contains(t, body, `<strong id="running">v1</strong>`)
+	assert.Contains(t, body, `<strong id="latest">v2</strong>`)
+	assert.Len(t, e.audited(hq.AuditConfigPublish, "admin@cfg.cl"), 2)
+	assert.GreaterOrEqual(t, len(e.audited(hq.AuditConfigChange, "admin@cfg.cl")), 5)
+
+	t.Run("users", func(t *testing.T) {
+		res, body := e.post(c, "/admin/users", url.Values{"csrf": {csrf}, "email": {"new@cfg.cl"}, "password": {"short"}, "role": {"viewer"}})
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+		assert.Contains(t, body, "al menos 10 caracteres")
+		res, _ = e.post(c, "/admin/users", url.Values{"csrf": {csrf}, "email": {"new@cfg.cl"}, "password": {"long-enough-1"}, "role": {"supervisor"}, "branches": {"CF-001"}})
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+		res, body = e.get(c, "/admin/audit.csv?action=user.create")
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		assert.Contains(t, body, "user:new@cfg.cl")
+	})
+}
+
+// sse reads one browser's event stream.
+type sse struct {
+	events chan [2]string
+}
+
+func (e *env) stream(c *http.Client) *sse {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/live", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := c.Do(req)
+	require.NoError(e.t, err)
+	require.Equal(e.t, http.StatusOK, res.StatusCode)
+	s := &sse{events: make(chan [2]string, 1024)}
+	e.t.Cleanup(func() { cancel(); res.Body.Close() })
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var typ string
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				typ = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				s.events <- [2]string{typ, line[6:]}
+			}
+		}
+		close(s.events)
+	}()
+	return s
+}
+
+// waitTile waits for a tile event of branch whose HTML contains want.
+func (s *sse) waitTile(t *testing.T, branch, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev, ok := <-s.events:
+			require.True(t, ok, "stream ended")
+			if ev[0] != "tile" {
+				continue
+			}
+			var d struct{ ID, HTML string }
+			require.NoError(t, json.Unmarshal([]byte(ev[1]), &d))
+			if d.ID == branch && strings.Contains(d.HTML, want) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no tile %s with %q within %v", branch, want, within)
+		}
+	}
+}
+
+func (s *sse) never(t *testing.T, branch string, within time.Duration) {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev := <-s.events:
+			if ev[0] == "tile" {
+				assert.NotContains(t, ev[1], `"id":"`+branch+`"`, "tile outside scope pushed")
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// TestLiveTwoReplicas runs two web handlers on two pools (two LISTEN
+// connections, as two cloud processes would): a change committed and
+// notified through replica A reaches a browser connected to replica B.
+func TestLiveTwoReplicas(t *testing.T) {
+	a := newEnv(t)
+	b := newEnv(t)
+	a.f.Branch("LV-001", "Live", "LV", true)
+	a.f.Branch("LX-001", "Other", "LX", true)
+	a.user("sup@live.cl", "supervisor", []string{"LV"}, nil)
+	require.Eventually(t, func() bool { return a.h.Hub().Connected() && b.h.Hub().Connected() }, 5*time.Second, 10*time.Millisecond)
+	c, _ := b.login("sup@live.cl")
+	s := b.stream(c)
+	s.waitTile(t, "LV-001", `data-waiting="0"`, 2*time.Second) // snapshot
+
+	start := time.Now()
+	a.f.Ticket(hqtest.Ticket{Branch: "LV-001", ID: "lv1", Service: "C", Number: 1, QueuedAt: time.Now()})
+	a.f.Notify("LV-001")
+	s.waitTile(t, "LV-001", `data-waiting="1"`, time.Second)
+	t.Logf("change to browser on the other replica: %v", time.Since(start))
+
+	a.f.Ticket(hqtest.Ticket{Branch: "LX-001", ID: "lx1", Service: "C", Number: 1, QueuedAt: time.Now()})
+	a.f.Notify("LX-001")
+	s.never(t, "LX-001", 300*time.Millisecond)
+
+	t.Run("reconnect re-reads state", func(t *testing.T) {
+		_, err := a.store.Pool().Exec(context.Background(),
+			`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN ticketero_changes' AND datname = current_database()`)
+		require.NoError(t, err)
+		// A change whose NOTIFY is lost while the listeners are down.
+		a.f.Ticket(hqtest.Ticket{Branch: "LV-001", ID: "lv2", Service: "C", Number: 2, QueuedAt: time.Now()})
+		s.waitTile(t, "LV-001", `data-waiting="2"`, 5*time.Second)
+	})
+}
+
+func TestAlertsPushedAndAcked(t *testing.T) {
+	e := newEnv(t)
+	e.f.Branch("AL-001", "Alertas", "AL", true)
+	e.user("sup@alert.cl", "supervisor", nil, []string{"AL-001"})
+	e.user("view@alert.cl", "viewer", nil, nil)
+	require.Eventually(t, e.h.Hub().Connected, 5*time.Second, 10*time.Millisecond)
+	c, csrf := e.login("sup@alert.cl")
+	s := e.stream(c)
+	for i := 1; i <= 16; i++ {
+		e.f.Ticket(hqtest.Ticket{Branch: "AL-001", ID: fmt.Sprintf("al%d", i), Service: "C", Number: i, QueuedAt: time.Now().Add(-time.Minute)})
+	}
+	e.f.Notify("AL-001")
+	deadline := time.After(3 * time.Second)
+	for got := false; !got; {
+		select {
+		case ev := <-s.events:
+			got = ev[0] == "alerts"
+		case <-deadline:
+			t.Fatal("no alerts event")
+		}
+	}
+	_, body := e.get(c, "/alerts")
+	assert.Contains(t, body, "16 personas en espera")
+	m := regexp.MustCompile(`/alerts/(\d+)/ack`).FindStringSubmatch(body)
+	require.NotNil(t, m)
+	vc, vcsrf := e.login("view@alert.cl")
+	res, _ := e.post(vc, "/alerts/"+m[1]+"/ack", url.Values{"csrf": {vcsrf}})
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "viewers do not acknowledge")
+	res, _ = e.post(c, "/alerts/"+m[1]+"/ack", url.Values{"csrf": {csrf}})
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, body = e.get(c, "/alerts")
+	assert.Contains(t, body, "reconocida por sup@alert.cl")
+	assert.NotEmpty(t, e.audited(hq.AuditAlertAck, "sup@alert.cl"))
+}
