@@ -82,7 +82,7 @@ type Handler struct {
 }
 
 type asset struct {
-	body []byte
+	body  []byte
 	ctype string
 }
 
