@@ -5,11 +5,13 @@ go 1.26.0
 require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
+	github.com/aws/aws-sdk-go-v2/service/iot v1.75.0
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
 	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/stretchr/testify v1.12.1
+	github.com/ticketero/ticketero/agent v0.0.0
 	github.com/ticketero/ticketero/migrations v0.0.0
 	github.com/ticketero/ticketero/shared v0.0.0
 	go.yaml.in/yaml/v3 v3.0.6
@@ -51,6 +53,7 @@ require (
 )
 
 replace (
+	github.com/ticketero/ticketero/agent => ../agent
 	github.com/ticketero/ticketero/migrations => ../migrations
 	github.com/ticketero/ticketero/shared => ../shared
 )

@@ -1,0 +1,443 @@
+// Package enroll is the branch box's side of enrolment: it makes the box's
+// private key locally (the key never leaves the box), sends a certificate
+// signing request with the one-time code a technician got from HQ, and writes
+// the certificate, the CA and the enrolment facts into the data directory with
+// mode 0600. It also renews the certificate before it expires (proof of
+// possession of the current key, no visit needed) and fetches the cloud's
+// resume state for a replacement box.
+//
+// The wire format is cloud/enroll's API (POST /api/v1/enroll, /enroll/renew,
+// /enroll/resume); the proof message is ProofMessage, byte for byte the same.
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Paths are the enrolment files inside a data directory.
+type Paths struct{ Dir string }
+
+// TLSDir holds the key and certificates (0700).
+func (p Paths) TLSDir() string { return filepath.Join(p.Dir, "tls") }
+
+// Key is the box's private key (PKCS#8 PEM, 0600).
+func (p Paths) Key() string { return filepath.Join(p.TLSDir(), "branch.key") }
+
+// Cert is the box's client certificate (PEM, 0600).
+func (p Paths) Cert() string { return filepath.Join(p.TLSDir(), "branch.crt") }
+
+// CA is the bundle trusted for the broker (PEM, 0600).
+func (p Paths) CA() string { return filepath.Join(p.TLSDir(), "ca.crt") }
+
+// State is enroll.json: the enrolment facts (0600).
+func (p Paths) State() string { return filepath.Join(p.Dir, "enroll.json") }
+
+// ConfigFile is the configuration snapshot received at enrolment (0600).
+func (p Paths) ConfigFile() string { return filepath.Join(p.Dir, "config.json") }
+
+// State is what enroll.json records.
+type State struct {
+	Branch     string    `json:"branch"`
+	Cloud      string    `json:"cloud"`
+	Broker     string    `json:"broker"`
+	NotAfter   time.Time `json:"not_after"`
+	EnrolledAt time.Time `json:"enrolled_at"`
+	RenewedAt  time.Time `json:"renewed_at,omitzero"`
+}
+
+// LoadState reads enroll.json from dir. Errors: not_found enroll.not_enrolled.
+func LoadState(dir string) (State, error) {
+	var s State
+	b, err := os.ReadFile(Paths{dir}.State())
+	if errors.Is(err, os.ErrNotExist) {
+		return s, queue.Errorf(queue.CodeNotFound, "enroll.not_enrolled", Paths{dir}.State())
+	}
+	if err != nil {
+		return s, fmt.Errorf("enroll: read state: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("enroll: parse %s: %w", Paths{dir}.State(), err)
+	}
+	return s, nil
+}
+
+// Resume is the cloud's state of the branch (cloud/enroll.ResumeState).
+type Resume struct {
+	Branch     string         `json:"branch"`
+	Day        string         `json:"day"`
+	TimeZone   string         `json:"time_zone"`
+	AppliedSeq uint64         `json:"applied_seq"`
+	MaxSeq     uint64         `json:"max_seq"`
+	Numbers    map[string]int `json:"numbers"`
+	Open       []OpenTicket   `json:"open"`
+	At         time.Time      `json:"at"`
+}
+
+// OpenTicket is a ticket open in the cloud's projection.
+type OpenTicket struct {
+	ID            string    `json:"id"`
+	OriginService string    `json:"origin_service"`
+	Number        int       `json:"number"`
+	Service       string    `json:"service"`
+	Priority      string    `json:"priority"`
+	Status        string    `json:"status"`
+	Counter       int       `json:"counter,omitempty"`
+	Executive     string    `json:"executive,omitempty"`
+	Token         string    `json:"token,omitempty"`
+	Channel       string    `json:"channel,omitempty"`
+	QueuedAt      time.Time `json:"queued_at"`
+	CreatedAt     time.Time `json:"created_at"`
+	CalledAt      time.Time `json:"called_at,omitzero"`
+}
+
+// Result is what an enrolment or renewal brought.
+type Result struct {
+	State  State
+	Config json.RawMessage
+	Resume *Resume
+}
+
+type response struct {
+	Branch      string          `json:"branch"`
+	Certificate string          `json:"certificate"`
+	CA          string          `json:"ca"`
+	Broker      string          `json:"broker"`
+	NotAfter    time.Time       `json:"not_after"`
+	Config      json.RawMessage `json:"config"`
+	Resume      *Resume         `json:"resume,omitempty"`
+}
+
+type proof struct {
+	Branch      string    `json:"branch"`
+	Certificate string    `json:"certificate"`
+	At          time.Time `json:"at"`
+	CSR         string    `json:"csr,omitempty"`
+	Signature   string    `json:"signature"`
+}
+
+// ProofMessage is the byte string a proof of possession signs (the same as
+// cloud/enroll.ProofMessage).
+func ProofMessage(purpose, branch string, at time.Time, csr string) []byte {
+	sum := sha256.Sum256([]byte(csr))
+	return []byte("ticketero-enroll-proof/v1\n" + purpose + "\n" + branch + "\n" + at.UTC().Format(time.RFC3339) + "\n" + hex.EncodeToString(sum[:]))
+}
+
+// Client talks to the cloud's enrolment API.
+type Client struct {
+	// Cloud is the HQ base URL, e.g. https://hq.ticketero.cl.
+	Cloud string
+	// HTTP is the client (a 30 s timeout client when nil).
+	HTTP *http.Client
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Client) http() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// Enroll makes a new key, sends its CSR with code and writes the files into
+// dir. branch, when set, goes into the CSR's CN (the cloud enforces it
+// anyway). Nothing is written when the cloud refuses.
+func (c *Client) Enroll(ctx context.Context, dir, code, branch string) (Result, error) {
+	key, csrPEM, err := newKeyAndCSR(branch)
+	if err != nil {
+		return Result{}, err
+	}
+	var resp response
+	if err := c.post(ctx, "/api/v1/enroll", map[string]string{"code": code, "csr": csrPEM}, &resp); err != nil {
+		return Result{}, err
+	}
+	cert, err := checkIssued(resp, key)
+	if err != nil {
+		return Result{}, err
+	}
+	st := State{Branch: resp.Branch, Cloud: c.Cloud, Broker: resp.Broker, NotAfter: cert.NotAfter.UTC(), EnrolledAt: c.now().UTC()}
+	if err := writeFiles(dir, key, resp, st); err != nil {
+		return Result{}, err
+	}
+	return Result{State: st, Config: resp.Config, Resume: resp.Resume}, nil
+}
+
+// Renew replaces the certificate (and key) in dir when it expires within
+// before; it returns false when renewal is not due yet. The request is signed
+// with the current key, so no code is needed.
+func (c *Client) Renew(ctx context.Context, dir string, before time.Duration) (bool, State, error) {
+	st, err := LoadState(dir)
+	if err != nil {
+		return false, st, err
+	}
+	oldKey, oldCert, certPEM, err := loadPair(dir)
+	if err != nil {
+		return false, st, err
+	}
+	if oldCert.NotAfter.Sub(c.now()) > before {
+		st.NotAfter = oldCert.NotAfter.UTC()
+		return false, st, nil
+	}
+	key, csrPEM, err := newKeyAndCSR(st.Branch)
+	if err != nil {
+		return false, st, err
+	}
+	p, err := c.sign(oldKey, "renew", st.Branch, certPEM, csrPEM)
+	if err != nil {
+		return false, st, err
+	}
+	var resp response
+	if err := c.post(ctx, "/api/v1/enroll/renew", p, &resp); err != nil {
+		return false, st, err
+	}
+	cert, err := checkIssued(resp, key)
+	if err != nil {
+		return false, st, err
+	}
+	st.Broker = resp.Broker
+	st.NotAfter = cert.NotAfter.UTC()
+	st.RenewedAt = c.now().UTC()
+	if err := writeFiles(dir, key, resp, st); err != nil {
+		return false, st, err
+	}
+	return true, st, nil
+}
+
+// Resume fetches the cloud's state of this box's branch (for a box restored
+// from a backup). The request is signed with the box's key.
+func (c *Client) Resume(ctx context.Context, dir string) (Resume, error) {
+	st, err := LoadState(dir)
+	if err != nil {
+		return Resume{}, err
+	}
+	key, _, certPEM, err := loadPair(dir)
+	if err != nil {
+		return Resume{}, err
+	}
+	p, err := c.sign(key, "resume", st.Branch, certPEM, "")
+	if err != nil {
+		return Resume{}, err
+	}
+	var r Resume
+	if err := c.post(ctx, "/api/v1/enroll/resume", p, &r); err != nil {
+		return Resume{}, err
+	}
+	return r, nil
+}
+
+func (c *Client) sign(key crypto.Signer, purpose, branch, certPEM, csrPEM string) (proof, error) {
+	at := c.now().UTC().Truncate(time.Second)
+	digest := sha256.Sum256(ProofMessage(purpose, branch, at, csrPEM))
+	sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		return proof{}, fmt.Errorf("enroll: sign proof: %w", err)
+	}
+	return proof{Branch: branch, Certificate: certPEM, At: at, CSR: csrPEM, Signature: base64.StdEncoding.EncodeToString(sig)}, nil
+}
+
+// CloudError is a refusal from the cloud: its HTTP status and problem code.
+type CloudError struct {
+	Status int
+	Code   string
+	Title  string
+}
+
+func (e *CloudError) Error() string {
+	return fmt.Sprintf("enroll: cloud answered %d %s: %s", e.Status, e.Code, e.Title)
+}
+
+func (c *Client) post(ctx context.Context, path string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.Cloud, "/")+path, bytes.NewReader(b))
+	if err != nil {
+		return queue.Errorf(queue.CodeInvalid, "ops.flag_invalid", "--cloud", c.Cloud)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Language", "es-CL")
+	res, err := c.http().Do(req)
+	if err != nil {
+		return queue.Errorf(queue.CodeUnavailable, "enroll.unreachable", c.Cloud, err.Error())
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return queue.Errorf(queue.CodeUnavailable, "enroll.unreachable", c.Cloud, err.Error())
+	}
+	if res.StatusCode/100 != 2 {
+		var p struct {
+			Code  string `json:"code"`
+			Title string `json:"title"`
+		}
+		_ = json.Unmarshal(data, &p)
+		if p.Title == "" {
+			p.Title = strings.TrimSpace(string(data))
+		}
+		return &CloudError{Status: res.StatusCode, Code: p.Code, Title: p.Title}
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("enroll: decode %s response: %w", path, err)
+	}
+	return nil
+}
+
+func newKeyAndCSR(branch string) (*ecdsa.PrivateKey, string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", fmt.Errorf("enroll: key: %w", err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: branch}}, key)
+	if err != nil {
+		return nil, "", fmt.Errorf("enroll: csr: %w", err)
+	}
+	return key, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})), nil
+}
+
+// checkIssued verifies the certificate the cloud returned carries our public
+// key and names the branch. (Its chain is not checked here: AWS IoT device
+// certificates are signed by an AWS CA other than the broker's root.)
+func checkIssued(resp response, key *ecdsa.PrivateKey) (*x509.Certificate, error) {
+	if _, err := queue.ParseBranchID(resp.Branch); err != nil {
+		return nil, fmt.Errorf("enroll: cloud returned branch %q", resp.Branch)
+	}
+	block, _ := pem.Decode([]byte(resp.Certificate))
+	if block == nil {
+		return nil, errors.New("enroll: cloud returned no certificate")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: certificate: %w", err)
+	}
+	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+	if !ok || !pub.Equal(&key.PublicKey) {
+		return nil, errors.New("enroll: the certificate is not for this box's key")
+	}
+	if cn := cert.Subject.CommonName; cn != "" && cn != resp.Branch {
+		return nil, fmt.Errorf("enroll: certificate CN %q is not branch %q", cn, resp.Branch)
+	}
+	return cert, nil
+}
+
+func writeFiles(dir string, key *ecdsa.PrivateKey, resp response, st State) error {
+	p := Paths{dir}
+	if err := os.MkdirAll(p.TLSDir(), 0o700); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	if err := os.Chmod(p.TLSDir(), 0o700); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("enroll: key: %w", err)
+	}
+	state, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	files := []struct {
+		path string
+		data []byte
+	}{
+		{p.Key(), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})},
+		{p.Cert(), []byte(resp.Certificate)},
+		{p.CA(), []byte(resp.CA)},
+	}
+	if len(resp.Config) > 0 && string(resp.Config) != "null" {
+		files = append(files, struct {
+			path string
+			data []byte
+		}{p.ConfigFile(), resp.Config})
+	}
+	files = append(files, struct {
+		path string
+		data []byte
+	}{p.State(), state})
+	for _, f := range files {
+		if err := WriteFile0600(f.path, f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteFile0600 writes data to path atomically (temp file, fsync, rename) with
+// mode 0600.
+func WriteFile0600(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("enroll: write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("enroll: write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("enroll: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("enroll: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("enroll: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("enroll: write %s: %w", path, err)
+	}
+	return nil
+}
+
+func loadPair(dir string) (crypto.Signer, *x509.Certificate, string, error) {
+	p := Paths{dir}
+	pair, err := tls.LoadX509KeyPair(p.Cert(), p.Key())
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("enroll: load certificate and key: %w", err)
+	}
+	signer, ok := pair.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, nil, "", errors.New("enroll: key cannot sign")
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("enroll: certificate: %w", err)
+	}
+	certPEM, err := os.ReadFile(p.Cert())
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return signer, cert, string(certPEM), nil
+}

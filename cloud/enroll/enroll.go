@@ -1,0 +1,114 @@
+// Package enroll is the cloud side of a branch box's enrolment: one-time
+// enrolment codes an HQ admin creates (they expire, are used once and every use
+// is audited), provisioners that turn the box's certificate signing request into
+// a client certificate (a local CA for on-premises and development, AWS IoT Core
+// in production), certificate renewal by proof of possession of the current
+// key, and the resume state a replacement box seeds its numbering from.
+//
+// The private key never leaves the box: the box sends only a CSR.
+package enroll
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"time"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Credentials is what a provisioner returns for a CSR: the signed client
+// certificate (PEM), the CA bundle the box must trust for the broker (PEM) and
+// the broker's endpoint (mqtts://host:8883).
+type Credentials struct {
+	CertificatePEM string
+	CAPEM          string
+	Broker         string
+	// ExternalID is the provisioner's own ID of the certificate (AWS IoT's
+	// certificate ID), empty for the local CA.
+	ExternalID string
+}
+
+// Provisioner signs a branch's CSR. The certificate's identity (CN for the
+// local CA, thing name for AWS IoT) is the branch, whatever the CSR says.
+type Provisioner interface {
+	// Name identifies the provisioner in the certificate registry ("local-ca", "aws-iot").
+	Name() string
+	// Provision returns credentials for branch from csr (DER, signature already
+	// checked). Errors: invalid enroll.csr_invalid, unavailable enroll.provisioner.
+	Provision(ctx context.Context, branch queue.BranchID, csr *x509.CertificateRequest) (Credentials, error)
+}
+
+// ParseCSR decodes a PEM certificate request and checks its signature, its key
+// (ECDSA P-256/P-384 or RSA ≥ 2048) and that its CN, when set, is the branch.
+// Errors: invalid enroll.csr_invalid.
+func ParseCSR(csrPEM string, branch queue.BranchID) (*x509.CertificateRequest, error) {
+	csr, err := parseCSR(csrPEM)
+	if err != nil {
+		return nil, err
+	}
+	if cn := csr.Subject.CommonName; cn != "" && cn != string(branch) {
+		return nil, queue.Errorf(queue.CodeInvalid, "enroll.csr_invalid", "CN "+cn)
+	}
+	return csr, nil
+}
+
+func parseCSR(csrPEM string) (*x509.CertificateRequest, error) {
+	block, _ := pem.Decode([]byte(csrPEM))
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		return nil, queue.Errorf(queue.CodeInvalid, "enroll.csr_invalid", "PEM")
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		return nil, queue.Errorf(queue.CodeInvalid, "enroll.csr_invalid", "DER")
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, queue.Errorf(queue.CodeInvalid, "enroll.csr_invalid", "signature")
+	}
+	if err := checkKey(csr.PublicKey); err != nil {
+		return nil, err
+	}
+	return csr, nil
+}
+
+// Fingerprint is the hex SHA-256 of a certificate's DER (AWS IoT's certificate
+// ID is the same value).
+func Fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+// ResumeState is what the cloud knows of a branch's day, for a replacement box:
+// the seq the cloud has stored (a new box must continue after MaxSeq, never
+// reuse one), today's highest number per service (numbering resumes after it)
+// and the tickets still open (re-created on the box without new events).
+type ResumeState struct {
+	Branch     string         `json:"branch"`
+	Day        string         `json:"day"`
+	TimeZone   string         `json:"time_zone"`
+	AppliedSeq uint64         `json:"applied_seq"`
+	MaxSeq     uint64         `json:"max_seq"`
+	Numbers    map[string]int `json:"numbers"`
+	Open       []OpenTicket   `json:"open"`
+	At         time.Time      `json:"at"`
+}
+
+// OpenTicket is a ticket still waiting, called or being served at the cloud's
+// last applied event. No personal data: the RUT never reaches the cloud.
+type OpenTicket struct {
+	ID            string    `json:"id"`
+	OriginService string    `json:"origin_service"`
+	Number        int       `json:"number"`
+	Service       string    `json:"service"`
+	Priority      string    `json:"priority"`
+	Status        string    `json:"status"`
+	Counter       int       `json:"counter,omitempty"`
+	Executive     string    `json:"executive,omitempty"`
+	Token         string    `json:"token,omitempty"`
+	Channel       string    `json:"channel,omitempty"`
+	QueuedAt      time.Time `json:"queued_at"`
+	CreatedAt     time.Time `json:"created_at"`
+	CalledAt      time.Time `json:"called_at,omitzero"`
+}
