@@ -29,7 +29,7 @@ type sqliteOutbox struct {
 	written chan struct{}
 }
 
-func newOutbox(t *testing.T) *sqliteOutbox {
+func newOutbox(t testing.TB) *sqliteOutbox {
 	t.Helper()
 	db, err := sql.Open("sqlite3", filepath.Join(t.TempDir(), "outbox.db")+"?_journal_mode=WAL&_busy_timeout=5000")
 	require.NoError(t, err)
@@ -41,7 +41,7 @@ func newOutbox(t *testing.T) *sqliteOutbox {
 	return &sqliteOutbox{db: db, written: make(chan struct{}, 1)}
 }
 
-func (o *sqliteOutbox) Append(t *testing.T, evs []event.Event) {
+func (o *sqliteOutbox) Append(t testing.TB, evs []event.Event) {
 	t.Helper()
 	tx, err := o.db.Begin()
 	require.NoError(t, err)

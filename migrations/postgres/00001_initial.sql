@@ -17,7 +17,8 @@ CREATE TABLE events (
     type        TEXT NOT NULL,
     at          TIMESTAMPTZ NOT NULL,
     data        JSONB NOT NULL,
-    received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- clock_timestamp(), not now(): the sync lag benchmark reads it.
+    received_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (branch, seq)
 );
 
