@@ -1,0 +1,117 @@
+// Package notify is the PostgreSQL storage of Telegram notifications: chats
+// (chat IDs sealed, found by keyed hash), their links to tickets, notification
+// jobs written in the ingest's own transaction, the updates already handled,
+// alert digest cursors and the commands sent to branches (/cancelar).
+//
+// It lives apart from package postgres (the ingest) so the two never collide;
+// the ingest calls Store.EnqueueEvents inside its transaction.
+package notify
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ticketero/ticketero/shared/i18n"
+)
+
+// Job kinds. They are stored: never rename one.
+const (
+	KindConfirm     = "confirm"
+	KindPreNotice   = "prenotice"
+	KindCalled      = "called"
+	KindRecalled    = "recalled"
+	KindTransferred = "transferred"
+	KindNoShow      = "no_show"
+	KindCancelled   = "cancelled"
+	KindDayClosed   = "day_closed"
+	KindReply       = "reply"
+	KindDigest      = "digest"
+)
+
+// Job statuses.
+const (
+	StatusPending = "pending"
+	StatusSending = "sending"
+	StatusSent    = "sent"
+	StatusDead    = "dead"
+	StatusDropped = "dropped"
+)
+
+// Hasher computes keyed hashes for lookups of personal data (the chat ID, the
+// customer's rut_hash), so the database never holds them in the clear.
+type Hasher interface {
+	Lookup(kind, value string) string
+}
+
+// Arg is one argument of a message: a literal S, or a catalogue Key rendered
+// with its own Args in the chat's language.
+type Arg struct {
+	S    string   `json:"s,omitempty"`
+	Key  string   `json:"k,omitempty"`
+	Args []string `json:"a,omitempty"`
+}
+
+// Msg is what a job says: a catalogue key and its arguments, rendered at send
+// time in the chat's language.
+type Msg struct {
+	Key  string `json:"key"`
+	Args []Arg  `json:"args,omitempty"`
+}
+
+// Render formats m in lang.
+func (m Msg) Render(lang i18n.Lang) string {
+	args := make([]any, len(m.Args))
+	for i, a := range m.Args {
+		if a.Key != "" {
+			sub := make([]any, len(a.Args))
+			for j, s := range a.Args {
+				sub[j] = s
+			}
+			args[i] = i18n.T(lang, a.Key, sub...)
+		} else {
+			args[i] = a.S
+		}
+	}
+	return i18n.T(lang, m.Key, args...)
+}
+
+// S is a literal argument.
+func S(s string) Arg { return Arg{S: s} }
+
+// Store is the notification storage over a pool.
+type Store struct {
+	pool *pgxpool.Pool
+	hash Hasher
+	// PreNoticeAhead is the default number of tickets ahead that triggers the
+	// come-back notice (telegram_service_settings overrides it per service).
+	PreNoticeAhead int
+	// Now is the clock (injected in tests).
+	Now func() time.Time
+}
+
+// New wraps pool; hash keys the lookups of personal data.
+func New(pool *pgxpool.Pool, hash Hasher) *Store {
+	return &Store{pool: pool, hash: hash, PreNoticeAhead: 3, Now: time.Now}
+}
+
+// Pool returns the store's pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("notify: %s: begin: %w", op, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("notify: %s: commit: %w", op, err)
+	}
+	return nil
+}

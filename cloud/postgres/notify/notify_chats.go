@@ -1,0 +1,247 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Querier is what both a pool and a transaction offer.
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// TicketInfo is a linked ticket as a chat sees it now.
+type TicketInfo struct {
+	Branch   string
+	ID       string
+	Display  string
+	Status   queue.Status
+	Ahead    int
+	Position int // at issue, 1-based
+	TypicalS int // quoted at issue
+	UpperS   int
+	RUTHash  string
+}
+
+// Open reports whether the ticket is still in play.
+func (t TicketInfo) Open() bool { return t.Status.Open() }
+
+// EstimateNow scales the estimate quoted at issue to the people ahead now.
+func (t TicketInfo) EstimateNow() (typicalS, upperS int) {
+	if t.Position <= 1 {
+		if t.Ahead == 0 {
+			return 0, 0
+		}
+		return t.TypicalS, t.UpperS
+	}
+	return t.TypicalS * t.Ahead / (t.Position - 1), t.UpperS * t.Ahead / (t.Position - 1)
+}
+
+const ticketCols = `t.branch, t.id, t.origin_service, t.number, t.status, t.position, t.quoted_typical_s,
+	t.quoted_upper_s, COALESCE(t.rut_hash, ''),
+	(SELECT count(*) FROM tickets o WHERE o.branch = t.branch AND o.service = t.service AND o.day = t.day
+		AND o.status = 'waiting' AND o.id <> t.id
+		AND (CASE o.priority WHEN 'normal' THEN 1 ELSE 0 END, o.queued_at, o.number) <
+		    (CASE t.priority WHEN 'normal' THEN 1 ELSE 0 END, t.queued_at, t.number))`
+
+func scanTicket(row pgx.Row) (TicketInfo, error) {
+	var t TicketInfo
+	var svc, st string
+	var num int
+	err := row.Scan(&t.Branch, &t.ID, &svc, &num, &st, &t.Position, &t.TypicalS, &t.UpperS, &t.RUTHash, &t.Ahead)
+	t.Display, t.Status = queue.DisplayNumber(svc, num), queue.Status(st)
+	return t, err
+}
+
+// ErrNoTicket is returned when a chat has no linked ticket.
+var ErrNoTicket = queue.Errorf(queue.CodeNotFound, "telegram.no_ticket")
+
+// ChatTicket returns the chat's current ticket: its newest open linked ticket,
+// or else its newest linked one. Errors: not_found telegram.no_ticket.
+func (s *Store) ChatTicket(ctx context.Context, q Querier, chatID int64) (TicketInfo, error) {
+	t, err := scanTicket(q.QueryRow(ctx, `SELECT `+ticketCols+` FROM telegram_ticket_chats c
+		JOIN tickets t ON t.branch = c.branch AND t.id = c.ticket
+		WHERE c.chat_id = $1
+		ORDER BY (t.status IN ('waiting', 'called', 'serving')) DESC, t.created_at DESC LIMIT 1`, chatID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, ErrNoTicket
+	}
+	if err != nil {
+		return t, fmt.Errorf("notify: chat ticket: %w", err)
+	}
+	return t, nil
+}
+
+// UpsertChat stores a chat (sealed ID, keyed hash) and returns its row ID.
+func (s *Store) UpsertChat(ctx context.Context, tx pgx.Tx, hash string, sealed []byte, kind, lang string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO telegram_chats (chat_hash, chat_enc, kind, lang) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (chat_hash) DO UPDATE SET lang = EXCLUDED.lang RETURNING id`, hash, sealed, kind, lang).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("notify: upsert chat: %w", err)
+	}
+	return id, nil
+}
+
+// LinkToken links chat to the ticket carrying token. If the ticket is already
+// known, the chat is linked to it, a confirmation job is written and the ticket
+// returned; otherwise the link stays pending (ErrNoTicket) and the ingest
+// resolves it when the ticket.issued event arrives.
+func (s *Store) LinkToken(ctx context.Context, tx pgx.Tx, chatID int64, token string) (TicketInfo, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO telegram_token_links (token, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		token, chatID); err != nil {
+		return TicketInfo{}, fmt.Errorf("notify: link token: %w", err)
+	}
+	t, err := scanTicket(tx.QueryRow(ctx, `SELECT `+ticketCols+` FROM tickets t WHERE t.token = $1`, token))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, ErrNoTicket
+	}
+	if err != nil {
+		return t, fmt.Errorf("notify: link token: %w", err)
+	}
+	return t, s.linkTicket(ctx, tx, chatID, t)
+}
+
+func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t TicketInfo) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO telegram_ticket_chats (branch, ticket, chat_id) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, t.Branch, t.ID, chatID)
+	if err != nil {
+		return fmt.Errorf("notify: link ticket: %w", err)
+	}
+	if tag.RowsAffected() == 0 || t.Status != queue.StatusWaiting {
+		return nil
+	}
+	typ, up := t.EstimateNow()
+	var jb jobBatch
+	jb.add(t.Branch, t.ID, KindConfirm, 0, chatID, ConfirmMsg(t.Display, t.Ahead, typ, up))
+	return jb.insert(ctx, tx)
+}
+
+// ResolvePending links chats whose /start came before their ticket's event but
+// whose ingest transaction ran concurrently with it (neither saw the other).
+// The unique keys make it idempotent; it returns how many links it made.
+func (s *Store) ResolvePending(ctx context.Context, since time.Duration) (int, error) {
+	n := 0
+	err := s.inTx(ctx, "resolve links", func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT l.chat_id, `+ticketCols+` FROM telegram_token_links l
+			JOIN tickets t ON t.token = l.token
+			WHERE l.created_at >= $1 AND NOT EXISTS (SELECT 1 FROM telegram_ticket_chats c
+				WHERE c.branch = t.branch AND c.ticket = t.id AND c.chat_id = l.chat_id)
+			LIMIT 500`, s.Now().Add(-since))
+		if err != nil {
+			return fmt.Errorf("notify: resolve links: %w", err)
+		}
+		type pair struct {
+			chat int64
+			t    TicketInfo
+		}
+		var todo []pair
+		for rows.Next() {
+			var p pair
+			var svc, st string
+			var num int
+			if err := rows.Scan(&p.chat, &p.t.Branch, &p.t.ID, &svc, &num, &st, &p.t.Position, &p.t.TypicalS,
+				&p.t.UpperS, &p.t.RUTHash, &p.t.Ahead); err != nil {
+				rows.Close()
+				return fmt.Errorf("notify: resolve links: %w", err)
+			}
+			p.t.Display, p.t.Status = queue.DisplayNumber(svc, num), queue.Status(st)
+			todo = append(todo, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("notify: resolve links: %w", err)
+		}
+		for _, p := range todo {
+			if err := s.linkTicket(ctx, tx, p.chat, p.t); err != nil {
+				return err
+			}
+		}
+		n = len(todo)
+		return nil
+	})
+	return n, err
+}
+
+// Remember links the chat to the RUT of its current ticket (the customer's
+// consent): his later tickets with the same rut_hash notify this chat. It
+// returns false when the ticket carries no RUT.
+func (s *Store) Remember(ctx context.Context, tx pgx.Tx, chatID int64) (bool, error) {
+	t, err := s.ChatTicket(ctx, tx, chatID)
+	if err != nil {
+		return false, err
+	}
+	if t.RUTHash == "" {
+		return false, nil
+	}
+	lookup := s.hash.Lookup("rut", t.RUTHash)
+	if _, err := tx.Exec(ctx, `UPDATE telegram_chats SET rut_lookup = NULL WHERE rut_lookup = $1 AND id <> $2`,
+		lookup, chatID); err != nil {
+		return false, fmt.Errorf("notify: remember: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE telegram_chats SET rut_lookup = $1 WHERE id = $2`, lookup, chatID); err != nil {
+		return false, fmt.Errorf("notify: remember: %w", err)
+	}
+	return true, nil
+}
+
+// Unlink forgets every link of the chat (/stop) and drops its pending jobs.
+func (s *Store) Unlink(ctx context.Context, tx pgx.Tx, chatID int64) error {
+	for _, q := range []string{
+		`DELETE FROM telegram_token_links WHERE chat_id = $1`,
+		`DELETE FROM telegram_ticket_chats WHERE chat_id = $1`,
+		`UPDATE telegram_chats SET rut_lookup = NULL WHERE id = $1`,
+		`UPDATE telegram_jobs SET status = 'dropped' WHERE chat_id = $1 AND status = 'pending'`,
+	} {
+		if _, err := tx.Exec(ctx, q, chatID); err != nil {
+			return fmt.Errorf("notify: unlink: %w", err)
+		}
+	}
+	return nil
+}
+
+// Reply writes a job answering a command. Its key is the update ID, so a
+// redelivered update never answers twice.
+func (s *Store) Reply(ctx context.Context, tx pgx.Tx, chatID, updateID int64, m Msg) error {
+	raw, _ := json.Marshal(m)
+	_, err := tx.Exec(ctx, `INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
+		VALUES ('', '', 'reply', $1, $2, $3::jsonb) ON CONFLICT DO NOTHING`, updateID, chatID, string(raw))
+	if err != nil {
+		return fmt.Errorf("notify: reply: %w", err)
+	}
+	return nil
+}
+
+// HandleUpdate runs fn in a transaction unless update_id was handled before
+// (webhook and getUpdates may redeliver). It reports whether fn ran.
+func (s *Store) HandleUpdate(ctx context.Context, updateID int64, fn func(tx pgx.Tx) error) (bool, error) {
+	ran := false
+	err := s.inTx(ctx, "update", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO telegram_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING`, updateID)
+		if err != nil {
+			return fmt.Errorf("notify: update %d: %w", updateID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		ran = true
+		return fn(tx)
+	})
+	return ran, err
+}
+
+// MaxUpdateID is the highest update handled (getUpdates resumes after it).
+func (s *Store) MaxUpdateID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(max(update_id), 0) FROM telegram_updates`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("notify: max update: %w", err)
+	}
+	return id, nil
+}

@@ -1,0 +1,89 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// RequestCancel records a ticket.cancel command for the chat's waiting ticket
+// (at most one pending per ticket: a second /cancelar reuses the first). It
+// returns the ticket and the command to publish. Errors: not_found
+// telegram.no_ticket; a ticket no longer waiting returns ok false.
+func (s *Store) RequestCancel(ctx context.Context, tx pgx.Tx, chatID int64, newID string) (TicketInfo, event.Command, bool, error) {
+	t, err := s.ChatTicket(ctx, tx, chatID)
+	if err != nil {
+		return t, event.Command{}, false, err
+	}
+	if !t.Open() || t.Status != "waiting" {
+		return t, event.Command{}, false, nil
+	}
+	now := s.Now()
+	cmd := event.Command{V: event.Version, Branch: t.Branch, Type: event.CommandCancelTicket, Ticket: t.ID}
+	err = tx.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO branch_commands (id, branch, type, ticket, created_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT DO NOTHING RETURNING id, created_at)
+		SELECT id, created_at FROM ins
+		UNION ALL
+		SELECT id, created_at FROM branch_commands WHERE branch = $2 AND ticket = $4 AND type = $3 AND status = 'pending'
+		LIMIT 1`, newID, t.Branch, event.CommandCancelTicket, t.ID, now).Scan(&cmd.ID, &cmd.At)
+	if err != nil {
+		return t, cmd, false, fmt.Errorf("notify: request cancel: %w", err)
+	}
+	return t, cmd, true, nil
+}
+
+// PendingCommands lists commands not yet applied whose last publish is older
+// than every (or never published), oldest first.
+func (s *Store) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, branch, type, ticket, created_at FROM branch_commands
+		WHERE status = 'pending' AND (published_at IS NULL OR published_at <= $1) ORDER BY created_at LIMIT $2`,
+		s.Now().Add(-every), limit)
+	if err != nil {
+		return nil, fmt.Errorf("notify: pending commands: %w", err)
+	}
+	defer rows.Close()
+	var out []event.Command
+	for rows.Next() {
+		c := event.Command{V: event.Version}
+		if err := rows.Scan(&c.ID, &c.Branch, &c.Type, &c.Ticket, &c.At); err != nil {
+			return nil, fmt.Errorf("notify: pending commands: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// MarkPublished records a publish of a command.
+func (s *Store) MarkPublished(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE branch_commands SET published_at = $2, publishes = publishes + 1 WHERE id = $1`,
+		id, s.Now())
+	if err != nil {
+		return fmt.Errorf("notify: command published: %w", err)
+	}
+	return nil
+}
+
+// CommandStatus returns a command's status (pending, applied, expired).
+func (s *Store) CommandStatus(ctx context.Context, id string) (string, error) {
+	var st string
+	if err := s.pool.QueryRow(ctx, `SELECT status FROM branch_commands WHERE id = $1`, id).Scan(&st); err != nil {
+		return "", fmt.Errorf("notify: command %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// ExpireCommands gives up on commands older than age (the day is over: the
+// branch abandons its open tickets anyway).
+func (s *Store) ExpireCommands(ctx context.Context, age time.Duration) error {
+	_, err := s.pool.Exec(ctx, `UPDATE branch_commands SET status = 'expired' WHERE status = 'pending' AND created_at < $1`,
+		s.Now().Add(-age))
+	if err != nil {
+		return fmt.Errorf("notify: expire commands: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package telegram
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ticketero/ticketero/cloud/postgres/notify"
+)
+
+// Keys seal personal data at rest (AES-256-GCM) and compute the keyed hashes
+// used to find it (HMAC-SHA256), both derived from one 32-byte data key.
+type Keys struct {
+	aead cipher.AEAD
+	mac  []byte
+}
+
+var _ notify.Hasher = (*Keys)(nil)
+
+// NewKeys derives the sealing and hashing keys from a 32-byte data key.
+func NewKeys(dataKey []byte) (*Keys, error) {
+	if len(dataKey) != 32 {
+		return nil, fmt.Errorf("telegram: data key must be 32 bytes, got %d", len(dataKey))
+	}
+	block, err := aes.NewCipher(derive(dataKey, "ticketero seal v1"))
+	if err != nil {
+		return nil, fmt.Errorf("telegram: data key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: data key: %w", err)
+	}
+	return &Keys{aead: aead, mac: derive(dataKey, "ticketero lookup v1")}, nil
+}
+
+func derive(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+// Lookup is the keyed hash of value in a namespace (kind), hex-encoded.
+func (k *Keys) Lookup(kind, value string) string {
+	m := hmac.New(sha256.New, k.mac)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// ChatHash is the lookup key of a Telegram chat ID.
+func (k *Keys) ChatHash(chatID int64) string { return k.Lookup("chat", strconv.FormatInt(chatID, 10)) }
+
+// SealChat encrypts a chat ID: nonce || ciphertext.
+func (k *Keys) SealChat(chatID int64) ([]byte, error) {
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("telegram: seal: %w", err)
+	}
+	var plain [8]byte
+	binary.BigEndian.PutUint64(plain[:], uint64(chatID))
+	return k.aead.Seal(nonce, nonce, plain[:], []byte("telegram-chat")), nil
+}
+
+// OpenChat decrypts a sealed chat ID.
+func (k *Keys) OpenChat(sealed []byte) (int64, error) {
+	n := k.aead.NonceSize()
+	if len(sealed) < n {
+		return 0, errors.New("telegram: sealed chat too short")
+	}
+	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], []byte("telegram-chat"))
+	if err != nil || len(plain) != 8 {
+		return 0, fmt.Errorf("telegram: open sealed chat: %w", errors.Join(err, errors.New("bad key or data")))
+	}
+	return int64(binary.BigEndian.Uint64(plain)), nil
+}
+
+// MaskChat shows a chat ID in logs: its last two digits only.
+func MaskChat(chatID int64) string {
+	s := strconv.FormatInt(chatID, 10)
+	if len(s) <= 2 {
+		return "***"
+	}
+	return strings.Repeat("*", len(s)-2) + s[len(s)-2:]
+}
+
+// ParseDataKey reads a 32-byte key written as base64 (std or URL) or hex.
+func ParseDataKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, dec := range []func(string) ([]byte, error){
+		base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString, hex.DecodeString,
+	} {
+		if b, err := dec(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("TICKETERO_DATA_KEY must be 32 bytes in base64 or hex")
+}
+
+// secretFromEnv reads NAME or the file named by NAME_FILE.
+func secretFromEnv(getenv func(string) string, name string) (string, error) {
+	if v := getenv(name); v != "" {
+		return v, nil
+	}
+	if f := getenv(name + "_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", nil
+}

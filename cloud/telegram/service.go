@@ -1,0 +1,313 @@
+// Package telegram notifies customers on Telegram (confirmation, pre-notice,
+// your turn, recall, transfer, no-show, day closed), answers their commands
+// (/start <token>, /estado, /cancelar, /recordar, /ayuda, /stop) and sends
+// supervisors' alert digests to a group. Jobs are written by the ingest in
+// the same transaction as the events (notify.Store.EnqueueEvents) and sent by
+// workers on any replica, rate limited per bot and per chat.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/i18n"
+)
+
+// Update modes.
+const (
+	ModePolling = "polling" // getUpdates long polling: a single instance
+	ModeWebhook = "webhook" // production: Telegram posts to WebhookURL
+)
+
+// Config is the Telegram part of the cloud's configuration.
+type Config struct {
+	// Token is the bot token (TICKETERO_TELEGRAM_TOKEN or _FILE). Empty
+	// disables Telegram. Never logged.
+	Token string
+	// BotName is the bot's username, for t.me links (TICKETERO_TELEGRAM_BOT).
+	BotName string
+	// Mode is polling or webhook (TICKETERO_TELEGRAM_MODE, default polling).
+	Mode string
+	// WebhookURL is the public URL of the webhook handler; when set in webhook
+	// mode the service registers it with setWebhook (TICKETERO_TELEGRAM_WEBHOOK_URL).
+	WebhookURL string
+	// WebhookSecret is the secret_token checked on every webhook call
+	// (TICKETERO_TELEGRAM_WEBHOOK_SECRET or _FILE).
+	WebhookSecret string
+	// APIBase is the Bot API's base URL; tests point it at a fake
+	// (TICKETERO_TELEGRAM_API, default https://api.telegram.org).
+	APIBase string
+	// GroupChatID is the supervisors' group for alert digests, 0 for none
+	// (TICKETERO_TELEGRAM_GROUP).
+	GroupChatID int64
+	// GroupLang is the digests' language (es).
+	GroupLang i18n.Lang
+	// DataKey seals chat IDs at rest: 32 bytes (TICKETERO_DATA_KEY or _FILE,
+	// base64 or hex).
+	DataKey []byte
+	// BotRate is this process's share of the bot's ~30 messages/s (29). With
+	// several replicas, give each 29/replicas (TICKETERO_TELEGRAM_RATE).
+	BotRate float64
+	// PreNoticeAhead is the default number of tickets ahead that triggers the
+	// come-back notice (3); telegram_service_settings overrides it per service.
+	PreNoticeAhead int
+	// Retries are the delays of the 3 retries (30 s, 60 s, 120 s).
+	Retries []time.Duration
+	// Pacing per chat; zero means DefaultPacing.
+	Pacing notify.Pacing
+	// Poll is how often an idle worker looks for jobs (100 ms).
+	Poll time.Duration
+	// Concurrency is how many sends may be in flight (8).
+	Concurrency int
+	// CommandResend is how often pending branch commands are re-published (10 s).
+	CommandResend time.Duration
+	// DigestEvery is the alert digest period (≥ 3 s; default 30 s).
+	DigestEvery time.Duration
+}
+
+// ConfigFromEnv reads the TICKETERO_TELEGRAM_* and TICKETERO_DATA_KEY variables.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Mode: ModePolling, GroupLang: i18n.ES}
+	var err error
+	if c.Token, err = secretFromEnv(getenv, "TICKETERO_TELEGRAM_TOKEN"); err != nil {
+		return c, err
+	}
+	if c.WebhookSecret, err = secretFromEnv(getenv, "TICKETERO_TELEGRAM_WEBHOOK_SECRET"); err != nil {
+		return c, err
+	}
+	c.BotName = getenv("TICKETERO_TELEGRAM_BOT")
+	if m := getenv("TICKETERO_TELEGRAM_MODE"); m != "" {
+		c.Mode = m
+	}
+	c.WebhookURL = getenv("TICKETERO_TELEGRAM_WEBHOOK_URL")
+	c.APIBase = getenv("TICKETERO_TELEGRAM_API")
+	if g := getenv("TICKETERO_TELEGRAM_GROUP"); g != "" {
+		if c.GroupChatID, err = strconv.ParseInt(g, 10, 64); err != nil {
+			return c, fmt.Errorf("TICKETERO_TELEGRAM_GROUP %q: not a chat ID", g)
+		}
+	}
+	if r := getenv("TICKETERO_TELEGRAM_RATE"); r != "" {
+		if c.BotRate, err = strconv.ParseFloat(r, 64); err != nil {
+			return c, fmt.Errorf("TICKETERO_TELEGRAM_RATE %q: not a number", r)
+		}
+	}
+	key, err := secretFromEnv(getenv, "TICKETERO_DATA_KEY")
+	if err != nil {
+		return c, err
+	}
+	if key != "" {
+		if c.DataKey, err = ParseDataKey(key); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// Enabled reports whether a bot token is configured.
+func (c Config) Enabled() bool { return c.Token != "" }
+
+// Validate checks an enabled config; it names the bad field.
+func (c Config) Validate() error {
+	if !c.Enabled() {
+		return nil
+	}
+	if strings.ContainsAny(c.Token, "/ \n") {
+		return errors.New("TICKETERO_TELEGRAM_TOKEN: malformed bot token")
+	}
+	if len(c.DataKey) != 32 {
+		return errors.New("TICKETERO_DATA_KEY: required with Telegram (32 bytes, base64 or hex) to seal chat IDs")
+	}
+	switch c.Mode {
+	case ModePolling:
+	case ModeWebhook:
+		if len(c.WebhookSecret) < 16 {
+			return errors.New("TICKETERO_TELEGRAM_WEBHOOK_SECRET: required in webhook mode (at least 16 characters)")
+		}
+		if c.WebhookURL != "" {
+			if u, err := url.Parse(c.WebhookURL); err != nil || u.Scheme != "https" {
+				return fmt.Errorf("TICKETERO_TELEGRAM_WEBHOOK_URL %q: must be an https URL", c.WebhookURL)
+			}
+		}
+	default:
+		return fmt.Errorf("TICKETERO_TELEGRAM_MODE %q: must be polling or webhook", c.Mode)
+	}
+	if c.BotRate < 0 || c.BotRate > 30 {
+		return fmt.Errorf("TICKETERO_TELEGRAM_RATE %v: must be between 0 and 30", c.BotRate)
+	}
+	if c.APIBase != "" {
+		if u, err := url.Parse(c.APIBase); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+			return fmt.Errorf("TICKETERO_TELEGRAM_API %q: not an http(s) URL", c.APIBase)
+		}
+	}
+	return nil
+}
+
+// StartURL is the link a ticket's QR code carries: t.me/<bot>?start=<token>.
+func StartURL(botName, token string) string {
+	return "https://t.me/" + url.PathEscape(botName) + "?start=" + url.QueryEscape(token)
+}
+
+// Service wires the store, the worker, the update receiver, the pending-link
+// resolver, the command re-publisher and the alert digester.
+type Service struct {
+	cfg      Config
+	Store    *notify.Store
+	Keys     *Keys
+	Client   *Client
+	Bot      *Bot
+	Worker   *Worker
+	Commands CommandPublisher
+	Alerts   AlertSource
+	log      *slog.Logger
+}
+
+// NewService builds the service. pub (commands to branches) and alerts may be nil.
+func NewService(cfg Config, pool *pgxpool.Pool, pub CommandPublisher, alerts AlertSource, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	keys, err := NewKeys(cfg.DataKey)
+	if err != nil {
+		return nil, err
+	}
+	store := notify.New(pool, keys)
+	if cfg.PreNoticeAhead > 0 {
+		store.PreNoticeAhead = cfg.PreNoticeAhead
+	}
+	client := NewClient(cfg.APIBase, cfg.Token, nil)
+	rate := cfg.BotRate
+	if rate == 0 {
+		rate = 29
+	}
+	s := &Service{cfg: cfg, Store: store, Keys: keys, Client: client, Commands: pub, Alerts: alerts,
+		log: log.With("component", "telegram")}
+	s.Bot = &Bot{Store: store, Keys: keys, Commands: pub, Log: s.log}
+	s.Worker = &Worker{Store: store, Bot: client, Keys: keys, Limiter: NewLimiter(rate), Retries: cfg.Retries,
+		Pacing: cfg.Pacing, Poll: cfg.Poll, Concurrency: cfg.Concurrency, Log: s.log}
+	return s, nil
+}
+
+// EnqueueEvents is the ingest's hook: call it inside the ingest transaction
+// after the events are projected.
+func (s *Service) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error {
+	return s.Store.EnqueueEvents(ctx, tx, branch, events)
+}
+
+// Webhook returns the handler to mount (e.g. at /telegram/webhook) in webhook mode.
+func (s *Service) Webhook() http.Handler {
+	return &Webhook{Bot: s.Bot, Secret: s.cfg.WebhookSecret, Log: s.log}
+}
+
+// Run runs every loop until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	run := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("telegram loop stopped", "loop", name, "err", err)
+			}
+		}()
+	}
+	run("worker", s.Worker.Run)
+	switch s.cfg.Mode {
+	case ModeWebhook:
+		if s.cfg.WebhookURL != "" {
+			if err := s.Client.SetWebhook(ctx, s.cfg.WebhookURL, s.cfg.WebhookSecret); err != nil {
+				s.log.Error("setWebhook failed; updates will not arrive", "err", err)
+			}
+		}
+	default:
+		run("poller", (&Poller{API: s.Client, Bot: s.Bot, Log: s.log}).Run)
+	}
+	run("links", func(ctx context.Context) error {
+		return s.every(ctx, 2*time.Second, func() error { _, err := s.Store.ResolvePending(ctx, 24*time.Hour); return err })
+	})
+	resend := s.cfg.CommandResend
+	if resend <= 0 {
+		resend = 10 * time.Second
+	}
+	run("commands", func(ctx context.Context) error {
+		return s.every(ctx, resend, func() error { return s.RepublishCommands(ctx, resend) })
+	})
+	if s.cfg.GroupChatID != 0 && s.Alerts != nil {
+		sealed, err := s.Keys.SealChat(s.cfg.GroupChatID)
+		if err != nil {
+			return err
+		}
+		lang := s.cfg.GroupLang
+		if lang == "" {
+			lang = i18n.ES
+		}
+		row, err := s.Store.EnsureChat(ctx, s.Keys.ChatHash(s.cfg.GroupChatID), sealed, "group", string(lang))
+		if err != nil {
+			return err
+		}
+		de := s.cfg.DigestEvery
+		if de <= 0 {
+			de = 30 * time.Second
+		}
+		run("digest", (&Digester{Store: s.Store, Source: s.Alerts, ChatRow: row, Lang: lang, Every: de, Log: s.log}).Run)
+	}
+	wg.Wait()
+	return nil
+}
+
+// RepublishCommands publishes every pending command not published within
+// resend: the branch may have been offline; it applies each command ID once,
+// and the command is marked applied when its ticket.cancelled event arrives.
+func (s *Service) RepublishCommands(ctx context.Context, resend time.Duration) error {
+	if s.Commands == nil {
+		return nil
+	}
+	if err := s.Store.ExpireCommands(ctx, 24*time.Hour); err != nil {
+		return err
+	}
+	cmds, err := s.Store.PendingCommands(ctx, resend, 200)
+	if err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		if err := s.Commands.PublishCommand(ctx, c); err != nil {
+			return fmt.Errorf("telegram: publish command %s: %w", c.ID, err)
+		}
+		if err := s.Store.MarkPublished(ctx, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// every runs fn every d until ctx ends; a failure is logged and retried at
+// the next tick (the database may be restarting).
+func (s *Service) every(ctx context.Context, d time.Duration, fn func() error) error {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		if err := fn(); err != nil && ctx.Err() == nil {
+			s.log.Warn("telegram background task failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

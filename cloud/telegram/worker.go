@@ -1,0 +1,172 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/shared/i18n"
+)
+
+// Sender is the part of the Bot API the worker needs.
+type Sender interface {
+	SendMessage(ctx context.Context, chatID int64, text string) (int64, error)
+}
+
+// Worker delivers notification jobs. Any number of workers may run on any
+// replicas against one database: claims use SKIP LOCKED and per-chat pacing is
+// kept in the chat rows.
+//
+// Delivery is at most once per job except for one window: a process that dies
+// after Telegram accepted a message but before MarkSent commits has the job
+// re-sent when its lease expires (the Bot API has no idempotency key). The
+// window is kept small: MarkSent runs right after the response, on a context
+// that a shutdown does not cancel, and a stopping worker finishes its
+// in-flight sends before returning.
+type Worker struct {
+	Store   *notify.Store
+	Bot     Sender
+	Keys    *Keys
+	Limiter *Limiter
+	// Retries are the delays before each retry of a failed send (30 s, 60 s,
+	// 120 s); after the last the job is dead-lettered.
+	Retries []time.Duration
+	Pacing  notify.Pacing
+	// Concurrency is how many sends may be in flight.
+	Concurrency int
+	// Poll is how often the worker looks for due jobs when idle.
+	Poll time.Duration
+	Log  *slog.Logger
+	Now  func() time.Time
+	// OnSent, if set, is called after a job is marked sent (metrics, tests).
+	OnSent func(j notify.Job, at time.Time)
+}
+
+// DefaultRetries are the retry delays.
+var DefaultRetries = []time.Duration{30 * time.Second, 60 * time.Second, 120 * time.Second}
+
+// DefaultPacing keeps a margin under Telegram's 1 message/s per chat and 20
+// per minute per group, and leases a claimed job for a minute.
+var DefaultPacing = notify.Pacing{Private: 1100 * time.Millisecond, Group: 3100 * time.Millisecond, Lease: time.Minute}
+
+func (w *Worker) defaults() {
+	if w.Retries == nil {
+		w.Retries = DefaultRetries
+	}
+	if w.Pacing == (notify.Pacing{}) {
+		w.Pacing = DefaultPacing
+	}
+	if w.Concurrency <= 0 {
+		w.Concurrency = 8
+	}
+	if w.Poll <= 0 {
+		w.Poll = 100 * time.Millisecond
+	}
+	if w.Log == nil {
+		w.Log = slog.New(slog.DiscardHandler)
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	if w.Limiter == nil {
+		w.Limiter = NewLimiter(29)
+	}
+}
+
+// Run delivers jobs until ctx ends, then waits for in-flight sends.
+func (w *Worker) Run(ctx context.Context) error {
+	w.defaults()
+	log := w.Log.With("component", "telegram.worker")
+	sem := make(chan struct{}, w.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	lastRelease := time.Time{}
+	for ctx.Err() == nil {
+		if w.Now().Sub(lastRelease) > w.Pacing.Lease/4 {
+			lastRelease = w.Now()
+			if n, err := w.Store.ReleaseExpired(ctx); err != nil {
+				log.Warn("release expired jobs", "err", err)
+			} else if n > 0 {
+				log.Warn("jobs re-queued after an expired lease", "jobs", n)
+			}
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		// Take the bot's rate slot before claiming, so the chat's pacing (set at
+		// claim) and the actual send stay a few milliseconds apart.
+		if err := w.Limiter.Wait(ctx); err != nil {
+			<-sem
+			return nil
+		}
+		jobs, err := w.Store.Claim(ctx, 1, w.Pacing)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("claim jobs", "err", err)
+		}
+		if len(jobs) == 0 {
+			<-sem
+			select {
+			case <-ctx.Done():
+			case <-time.After(w.Poll):
+			}
+			continue
+		}
+		wg.Add(1)
+		go func(j notify.Job) {
+			defer func() { <-sem; wg.Done() }()
+			w.deliver(ctx, log, j)
+		}(jobs[0])
+	}
+	return nil
+}
+
+// deliver sends one claimed job and records the outcome. The outcome is
+// recorded on a context a shutdown does not cancel.
+func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j notify.Job) {
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	chatID, err := w.Keys.OpenChat(j.ChatEnc)
+	if err != nil {
+		log.Error("job chat cannot be opened (wrong data key?)", "job", j.ID, "err", err)
+		_ = w.Store.Bury(bg, j.ID, "sealed chat cannot be opened")
+		return
+	}
+	text := j.Msg.Render(i18n.Lang(j.Lang))
+	msgID, err := w.Bot.SendMessage(bg, chatID, text)
+	now := w.Now()
+	if err == nil {
+		if err := w.Store.MarkSent(bg, j.ID, msgID); err != nil {
+			log.Error("sent but not marked: may be re-sent after the lease", "job", j.ID, "err", err)
+			return
+		}
+		if w.OnSent != nil {
+			w.OnSent(j, now)
+		}
+		return
+	}
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
+		until := now.Add(ae.RetryAfter)
+		w.Limiter.PauseUntil(until)
+		_ = w.Store.PauseChat(bg, j.ChatID, until)
+		_ = w.Store.Retry(bg, j.ID, until, false, err.Error())
+		log.Warn("rate limited by Telegram", "job", j.ID, "retry_after", ae.RetryAfter)
+	case errors.As(err, &ae) && !ae.Temporary():
+		_ = w.Store.Bury(bg, j.ID, err.Error())
+		log.Warn("notification refused; dead-lettered", "job", j.ID, "kind", j.Kind, "status", ae.Status)
+	default: // 5xx, network
+		if j.Attempts > len(w.Retries) {
+			_ = w.Store.Bury(bg, j.ID, err.Error())
+			log.Warn("notification failed too often; dead-lettered", "job", j.ID, "kind", j.Kind, "attempts", j.Attempts)
+			return
+		}
+		_ = w.Store.Retry(bg, j.ID, now.Add(w.Retries[j.Attempts-1]), true, err.Error())
+	}
+}
