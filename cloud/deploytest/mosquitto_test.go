@@ -1,0 +1,388 @@
+package deploytest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+const mosquittoPath = "/usr/sbin/mosquitto"
+
+// testCA is a certificate authority that can also revoke (write a CRL).
+type testCA struct {
+	cert   *x509.Certificate
+	key    *ecdsa.PrivateKey
+	pool   *x509.CertPool
+	serial int64
+}
+
+func newTestCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &testCA{cert: cert, key: key, pool: pool, serial: 1}
+}
+
+func pemBytes(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+// issue signs a certificate for cn; server adds 127.0.0.1 and serverAuth.
+func (ca *testCA) issue(t *testing.T, cn string, server bool) (tls.Certificate, *big.Int, []byte, []byte) {
+	t.Helper()
+	ca.serial++
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(ca.serial), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if server {
+		tpl.ExtKeyUsage = append(tpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
+		tpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+		tpl.DNSNames = []string{"localhost"}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &key.PublicKey, ca.key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	certPEM, keyPEM := pemBytes("CERTIFICATE", der), pemBytes("EC PRIVATE KEY", kder)
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	return pair, tpl.SerialNumber, certPEM, keyPEM
+}
+
+func (ca *testCA) crl(t *testing.T, revoked ...*big.Int) []byte {
+	t.Helper()
+	var entries []x509.RevocationListEntry
+	for _, s := range revoked {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(24 * time.Hour),
+		RevokedCertificateEntries: entries,
+	}, ca.cert, ca.key)
+	require.NoError(t, err)
+	return pemBytes("X509 CRL", der)
+}
+
+// prodBroker runs Mosquitto with deploy/mosquitto/mosquitto.conf and acl,
+// changed only where a test must: paths into a temp dir, a free loopback
+// port, log to stderr, and `user root` (Mosquitto started as root would
+// otherwise drop to the mosquitto user, who cannot read the temp dir).
+type prodBroker struct {
+	addr    string
+	ca      *testCA
+	clients map[string]tls.Certificate
+	log     *bytes.Buffer
+}
+
+func startProdBroker(t *testing.T, ca *testCA, crl []byte, server tls.Certificate, serverCert, serverKey []byte) *prodBroker {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "data"), 0o700))
+	files := map[string][]byte{
+		"ca.pem": pemBytes("CERTIFICATE", ca.cert.Raw), "broker.pem": serverCert, "broker-key.pem": serverKey, "crl.pem": crl,
+	}
+	acl, err := os.ReadFile(deployDir + "/mosquitto/acl")
+	require.NoError(t, err)
+	files["acl"] = acl
+	for name, b := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	raw, err := os.ReadFile(deployDir + "/mosquitto/mosquitto.conf")
+	require.NoError(t, err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	conf := string(raw)
+	for old, repl := range map[string]string{
+		"/etc/mosquitto/ticketero/": dir + "/",
+		"/var/lib/mosquitto/":       dir + "/data/",
+		"listener 8883\n":           fmt.Sprintf("listener %d 127.0.0.1\n", port),
+		"log_dest syslog\n":         "log_dest stderr\n",
+	} {
+		require.Contains(t, conf, old, "deploy/mosquitto/mosquitto.conf changed: update this test")
+		conf = strings.ReplaceAll(conf, old, repl)
+	}
+	confPath := filepath.Join(dir, "mosquitto.conf")
+	require.NoError(t, os.WriteFile(confPath, []byte("user root\n"+conf), 0o600))
+
+	b := &prodBroker{addr: fmt.Sprintf("127.0.0.1:%d", port), ca: ca, log: &bytes.Buffer{}}
+	var mu sync.Mutex
+	cmd := exec.Command(mosquittoPath, "-c", confPath)
+	cmd.Stderr = writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return b.log.Write(p) })
+	cmd.Stdout = cmd.Stderr
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("mosquitto log:\n%s", b.log.String())
+			mu.Unlock()
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case <-done:
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("mosquitto exited with the production config: %s", b.log.String())
+		default:
+		}
+		c, err := net.DialTimeout("tcp", b.addr, 200*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+			return b
+		}
+		require.True(t, time.Now().Before(deadline), "mosquitto did not listen on %s", b.addr)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// connect opens an MQTT 3.1.1 session over TLS; cert may be nil (none sent).
+func (b *prodBroker) connect(t *testing.T, clientID string, cert *tls.Certificate, roots *x509.CertPool) (mqtt.Client, error) {
+	t.Helper()
+	cfg := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	opts := mqtt.NewClientOptions().AddBroker("ssl://" + b.addr).SetClientID(clientID).SetTLSConfig(cfg).
+		SetProtocolVersion(4).SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).
+		SetConnectTimeout(5 * time.Second).SetKeepAlive(30 * time.Second)
+	c := mqtt.NewClient(opts)
+	tok := c.Connect()
+	if !tok.WaitTimeout(10 * time.Second) {
+		return nil, fmt.Errorf("connect %s: timeout", clientID)
+	}
+	if err := tok.Error(); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	return c, nil
+}
+
+func (b *prodBroker) mustConnect(t *testing.T, clientID string, cert tls.Certificate) mqtt.Client {
+	t.Helper()
+	c, err := b.connect(t, clientID, &cert, b.ca.pool)
+	require.NoError(t, err, "connect %s", clientID)
+	return c
+}
+
+type received struct{ topic, payload string }
+
+// subscribe asks for filters at QoS 1 and returns what SUBACK granted per
+// filter (1 granted, 0x80 refused) and a channel of the messages.
+func subscribe(t *testing.T, c mqtt.Client, filters ...string) (map[string]byte, chan received) {
+	t.Helper()
+	ch := make(chan received, 64)
+	want := map[string]byte{}
+	for _, f := range filters {
+		want[f] = 1
+	}
+	tok := c.SubscribeMultiple(want, func(_ mqtt.Client, m mqtt.Message) {
+		ch <- received{m.Topic(), string(m.Payload())}
+	})
+	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.NoError(t, tok.Error())
+	return tok.(*mqtt.SubscribeToken).Result(), ch
+}
+
+func publish(t *testing.T, c mqtt.Client, topic, payload string, retained bool) {
+	t.Helper()
+	tok := c.Publish(topic, 1, retained, payload)
+	require.True(t, tok.WaitTimeout(5*time.Second))
+	require.NoError(t, tok.Error())
+}
+
+func next(t *testing.T, ch chan received) received {
+	t.Helper()
+	select {
+	case m := <-ch:
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message within 5 s")
+		return received{}
+	}
+}
+
+// TestMosquittoProductionConfig runs the on-premises broker configuration
+// for real. A refused publish is silent under MQTT 3.1.1, so each refusal is
+// proven with a sentinel: the refused message is PUBACKed (Mosquitto has
+// routed or dropped it) before an allowed one is sent, and Mosquitto routes in
+// arrival order, so the observer's first message must be the allowed one.
+func TestMosquittoProductionConfig(t *testing.T) {
+	if _, err := os.Stat(mosquittoPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mosquitto is required in CI: %v", err)
+		}
+		t.Skip("mosquitto not installed (apt-get install mosquitto)")
+	}
+	ca := newTestCA(t, "Ticketero Test CA")
+	server, _, serverCert, serverKey := ca.issue(t, "localhost", true)
+	cloudCert, _, _, _ := ca.issue(t, "ticketero-cloud", false)
+	scl1, _, _, _ := ca.issue(t, "SCL-001", false)
+	scl2, _, _, _ := ca.issue(t, "SCL-002", false)
+	revoked, revokedSerial, _, _ := ca.issue(t, "SCL-003", false)
+	plus, _, _, _ := ca.issue(t, "+", false)
+	b := startProdBroker(t, ca, ca.crl(t, revokedSerial), server, serverCert, serverKey)
+
+	cloud := b.mustConnect(t, "ticketero-cloud-1", cloudCert)
+	granted, cloudIn := subscribe(t, cloud, event.SharedEventsFilter, event.StatusFilter)
+	assert.Equal(t, map[string]byte{event.SharedEventsFilter: 1, event.StatusFilter: 1}, granted)
+
+	branch := b.mustConnect(t, "SCL-001", scl1)
+	own := []string{event.AckTopic("SCL-001"), event.ConfigTopic("SCL-001"), event.CommandsTopic("SCL-001")}
+	granted, branchIn := subscribe(t, branch, own...)
+	assert.Equal(t, map[string]byte{own[0]: 1, own[1]: 1, own[2]: 1}, granted)
+
+	t.Run("branch publishes its events and status", func(t *testing.T) {
+		publish(t, branch, event.EventsTopic("SCL-001"), "e1", false)
+		assert.Equal(t, received{event.EventsTopic("SCL-001"), "e1"}, next(t, cloudIn))
+		publish(t, branch, event.StatusTopic("SCL-001"), "online", true)
+		assert.Equal(t, received{event.StatusTopic("SCL-001"), "online"}, next(t, cloudIn))
+	})
+
+	t.Run("branch cannot publish as another branch", func(t *testing.T) {
+		publish(t, branch, event.EventsTopic("SCL-002"), "forged", false)
+		publish(t, branch, event.StatusTopic("SCL-002"), "forged", false)
+		publish(t, branch, event.EventsTopic("SCL-001"), "sentinel", false)
+		assert.Equal(t, received{event.EventsTopic("SCL-001"), "sentinel"}, next(t, cloudIn))
+	})
+
+	t.Run("cloud acks, configures and commands a branch", func(t *testing.T) {
+		publish(t, cloud, event.AckTopic("SCL-001"), "ack", false)
+		assert.Equal(t, received{event.AckTopic("SCL-001"), "ack"}, next(t, branchIn))
+		publish(t, cloud, event.ConfigTopic("SCL-001"), "config v2", true)
+		assert.Equal(t, received{event.ConfigTopic("SCL-001"), "config v2"}, next(t, branchIn))
+		publish(t, cloud, event.CommandsTopic("SCL-001"), "cancel", false)
+		assert.Equal(t, received{event.CommandsTopic("SCL-001"), "cancel"}, next(t, branchIn))
+		// A fresh session gets the retained config.
+		again := b.mustConnect(t, "SCL-001-probe", scl1)
+		_, in := subscribe(t, again, event.ConfigTopic("SCL-001"))
+		assert.Equal(t, received{event.ConfigTopic("SCL-001"), "config v2"}, next(t, in))
+	})
+
+	t.Run("branch cannot forge its own acks, config or commands", func(t *testing.T) {
+		for _, topic := range own {
+			publish(t, branch, topic, "forged", false)
+		}
+		publish(t, cloud, event.AckTopic("SCL-001"), "real ack", false)
+		assert.Equal(t, received{event.AckTopic("SCL-001"), "real ack"}, next(t, branchIn))
+	})
+
+	t.Run("cloud cannot forge branch events", func(t *testing.T) {
+		publish(t, cloud, event.EventsTopic("SCL-001"), "forged by cloud", false)
+		publish(t, branch, event.EventsTopic("SCL-001"), "sentinel 2", false)
+		assert.Equal(t, received{event.EventsTopic("SCL-001"), "sentinel 2"}, next(t, cloudIn))
+	})
+
+	// Mosquitto 2.0 grants every SUBSCRIBE and applies the read ACL when it
+	// delivers (IoT Core refuses the SUBSCRIBE itself), so what counts is
+	// which messages arrive.
+	t.Run("branch cannot read other topics", func(t *testing.T) {
+		other := b.mustConnect(t, "SCL-002", scl2)
+		_, in := subscribe(t, other, "#", "ticketero/#", "ticketero/v1/branches/+/ack", event.AckTopic("SCL-001"),
+			event.ConfigTopic("SCL-001"), event.CommandsTopic("SCL-001"), event.EventsTopic("SCL-002"), event.StatusFilter)
+		publish(t, branch, event.EventsTopic("SCL-001"), "not for SCL-002", false)
+		publish(t, branch, event.StatusTopic("SCL-001"), "not for SCL-002", true)
+		publish(t, cloud, event.AckTopic("SCL-001"), "not for SCL-002", false)
+		publish(t, cloud, event.ConfigTopic("SCL-001"), "not for SCL-002", true)
+		publish(t, cloud, event.CommandsTopic("SCL-001"), "not for SCL-002", false)
+		publish(t, cloud, event.AckTopic("SCL-002"), "sentinel", false)
+		want := received{event.AckTopic("SCL-002"), "sentinel"}
+		assert.Equal(t, want, next(t, in))
+		// Overlapping subscriptions may bring the sentinel more than once, nothing else.
+		for len(in) > 0 {
+			assert.Equal(t, want, <-in)
+		}
+		// The cloud did get SCL-001's events and status.
+		assert.Equal(t, received{event.EventsTopic("SCL-001"), "not for SCL-002"}, next(t, cloudIn))
+		assert.Equal(t, received{event.StatusTopic("SCL-001"), "not for SCL-002"}, next(t, cloudIn))
+		for _, topic := range own { // SCL-001 itself got its ack, config and command
+			assert.Equal(t, received{topic, "not for SCL-002"}, next(t, branchIn))
+		}
+	})
+
+	// Pattern ACLs substitute the CN; Mosquitto refuses a CN with + or #
+	// there (CVE-2017-7650), so a certificate named "+" reads nothing. The CA
+	// must still never sign such a name (enrolment checks the branch ID).
+	t.Run("a wildcard CN does not widen the pattern", func(t *testing.T) {
+		c := b.mustConnect(t, "plus", plus)
+		_, in := subscribe(t, c, "ticketero/v1/branches/+/ack", "ticketero/v1/branches/+/commands")
+		publish(t, cloud, event.AckTopic("SCL-001"), "ack", false)
+		publish(t, cloud, event.CommandsTopic("SCL-001"), "command", false)
+		// Its own QoS 1 publish is acknowledged after anything routed to it
+		// before; the short wait only covers paho's hand-off to the handler.
+		publish(t, c, event.EventsTopic("SCL-001"), "forged", false)
+		select {
+		case m := <-in:
+			t.Fatalf("CN + received %v", m)
+		case <-time.After(300 * time.Millisecond):
+		}
+		publish(t, branch, event.EventsTopic("SCL-001"), "sentinel 3", false)
+		assert.Equal(t, received{event.EventsTopic("SCL-001"), "sentinel 3"}, next(t, cloudIn))
+		// SCL-001 itself got the ack and the command.
+		assert.Equal(t, received{event.AckTopic("SCL-001"), "ack"}, next(t, branchIn))
+		assert.Equal(t, received{event.CommandsTopic("SCL-001"), "command"}, next(t, branchIn))
+	})
+
+	t.Run("refused connections", func(t *testing.T) {
+		foreign := newTestCA(t, "Someone Else's CA")
+		impostor, _, _, _ := foreign.issue(t, "SCL-001", false)
+		for name, tc := range map[string]struct {
+			id   string
+			cert *tls.Certificate
+		}{
+			"no certificate":      {"SCL-001", nil},
+			"unknown CA":          {"SCL-001", &impostor},
+			"revoked certificate": {"SCL-003", &revoked},
+		} {
+			_, err := b.connect(t, tc.id+"-"+strings.ReplaceAll(name, " ", "-"), tc.cert, ca.pool)
+			assert.Error(t, err, name)
+		}
+	})
+}
