@@ -51,6 +51,9 @@ func newEnv(tb testing.TB, opt telegramtest.Options) *env {
 	require.NoError(tb, err)
 	tb.Cleanup(pool.Close)
 	require.NoError(tb, postgres.Migrate(ctx, pool))
+	if opt.ChatGap == 0 {
+		opt.ChatGap = 100 * time.Millisecond // functional tests: fast per-chat pacing
+	}
 	keys, err := telegram.NewKeys(testKey)
 	require.NoError(tb, err)
 	e := &env{t: tb, pool: pool, ingest: postgres.NewEventStore(pool, nil), store: notify.New(pool, keys), keys: keys,
@@ -119,7 +122,8 @@ func (e *env) say(chat int64, lang, text string) int64 {
 func (e *env) worker(rate float64) *telegram.Worker {
 	return &telegram.Worker{Store: e.store, Bot: telegram.NewClient(e.fake.URL, testToken, nil), Keys: e.keys,
 		Limiter: telegram.NewLimiter(rate), Retries: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond,
-			80 * time.Millisecond}, Poll: 10 * time.Millisecond}
+			80 * time.Millisecond}, Poll: 10 * time.Millisecond,
+		Pacing: notify.Pacing{Private: 150 * time.Millisecond, Group: telegram.DefaultPacing.Group, Lease: time.Minute}}
 }
 
 // run starts w until the test ends (or stop is called).
