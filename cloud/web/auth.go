@@ -189,11 +189,17 @@ func safeNext(next string) string {
 
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	q := &req{Lang: h.lang(r), IP: h.clientIP(r)}
-	h.showLogin(w, q, http.StatusOK, loginData{Next: safeNext(r.URL.Query().Get("next"))}, "")
+	h.showLogin(w, r, q, http.StatusOK, loginData{Next: safeNext(r.URL.Query().Get("next"))}, "")
 }
 
-func (h *Handler) showLogin(w http.ResponseWriter, q *req, status int, d loginData, errMsg string) {
+// showLogin renders the sign-in form with a double-submit CSRF token. An
+// existing token cookie is kept, so a second tab (or a favicon request that
+// lands here) does not invalidate the form already shown.
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, q *req, status int, d loginData, errMsg string) {
 	tok := newToken()
+	if c, err := r.Cookie(loginCSRF); err == nil && len(c.Value) == len(tok) {
+		tok = c.Value
+	}
 	h.setCookie(w, loginCSRF, tok, 1800, http.SameSiteStrictMode)
 	v := q.view("login", d)
 	v.CSRF, v.Error = tok, errMsg
@@ -205,13 +211,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	d := loginData{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
 	c, err := r.Cookie(loginCSRF)
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		h.showLogin(w, q, http.StatusForbidden, d, i18n.T(q.Lang, "hq.csrf"))
+		h.showLogin(w, r, q, http.StatusForbidden, d, i18n.T(q.Lang, "hq.csrf"))
 		return
 	}
 	if !h.limit.allow(q.IP) {
 		q.P.Email = strings.ToLower(strings.TrimSpace(d.Email))
 		h.audit(r, q, hq.AuditLoginFailed, "", "rate limited")
-		h.showLogin(w, q, http.StatusTooManyRequests, d, i18n.T(q.Lang, "hq.login.rate"))
+		h.showLogin(w, r, q, http.StatusTooManyRequests, d, i18n.T(q.Lang, "hq.login.rate"))
 		return
 	}
 	p, err := h.store.Authenticate(r.Context(), d.Email, r.PostFormValue("password"))
@@ -223,7 +229,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		}
 		q.P.Email = strings.ToLower(strings.TrimSpace(d.Email))
 		h.audit(r, q, hq.AuditLoginFailed, "", queue.ErrorReason(err))
-		h.showLogin(w, q, status, d, queue.ErrorMessage(q.Lang, err))
+		h.showLogin(w, r, q, status, d, queue.ErrorMessage(q.Lang, err))
 		return
 	}
 	tok, _, err := h.store.CreateSession(r.Context(), p.UserID, q.IP)

@@ -5,6 +5,7 @@ import "net/http"
 func (h *Handler) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /assets/{name}", h.assetsHandler)
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	m.HandleFunc("GET /login", h.loginForm)
 	m.HandleFunc("POST /login", h.login)
 	m.HandleFunc("GET /lang", h.setLang)

@@ -252,6 +252,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		src = &sqs.Source{API: sqs.NewClient(awsCfg, m.Config.SQSEndpoint), QueueURL: m.Config.SQSQueueURL, Log: m.Log}
 	}
 
+	// ---- HQ web (cloud/web, wired in web.go): mounted at "/" unless set. ----
+	var uiRun func(context.Context)
+	if m.UI == nil {
+		if m.UI, uiRun, err = newUI(m); err != nil {
+			return err
+		}
+	}
 	m.HTTP = &cloudhttp.Server{
 		Sync: m.Store, Gatherer: m.Registry, UI: m.UI, Log: m.Log,
 		Ready: map[string]cloudhttp.Check{
@@ -276,6 +283,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Log.Error("event source stopped", "err", err)
 		}
 	}()
+	if uiRun != nil {
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); uiRun(rctx) }()
+	}
 	go func() {
 		defer m.wg.Done()
 		if err := m.HTTP.Serve(); err != nil {

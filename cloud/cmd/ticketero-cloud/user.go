@@ -1,0 +1,151 @@
+package main
+
+// The `user create` and `token create` subcommands.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+func init() {
+	subcommands["user"] = userCommand
+	subcommands["token"] = tokenCommand
+}
+
+// adminFlags are the flags shared by the admin subcommands.
+type adminFlags struct {
+	DB        string
+	NoMigrate bool
+	Role      string
+	Regions   string
+	Branches  string
+}
+
+func (a *adminFlags) register(fs *flag.FlagSet) {
+	db := os.Getenv("TICKETERO_DB")
+	if f := os.Getenv("TICKETERO_DB_FILE"); db == "" && f != "" {
+		if b, err := os.ReadFile(f); err == nil {
+			db = strings.TrimSpace(string(b))
+		}
+	}
+	fs.StringVar(&a.DB, "db", db, "PostgreSQL URL (TICKETERO_DB)")
+	fs.BoolVar(&a.NoMigrate, "no-migrate", false, "do not migrate the database first")
+	fs.StringVar(&a.Role, "role", "", "admin, supervisor or viewer")
+	fs.StringVar(&a.Regions, "regions", "", "comma-separated regions (supervisor scope)")
+	fs.StringVar(&a.Branches, "branches", "", "comma-separated branch IDs (supervisor scope)")
+}
+
+func (a *adminFlags) open(ctx context.Context) (*hq.Store, func(), error) {
+	if a.DB == "" {
+		return nil, nil, errors.New("config: db (--db, TICKETERO_DB) is required")
+	}
+	pool, err := postgres.Open(ctx, a.DB)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !a.NoMigrate {
+		if err := postgres.Migrate(ctx, pool); err != nil {
+			pool.Close()
+			return nil, nil, err
+		}
+	}
+	return hq.New(pool, time.Now), pool.Close, nil
+}
+
+// appError prints an application error's Spanish message with its reason.
+func appError(err error) error {
+	var e *queue.Error
+	if errors.As(err, &e) {
+		return fmt.Errorf("%s (%s)", e.Message("es"), e.Reason)
+	}
+	return err
+}
+
+// userCommand: ticketero-cloud user create --email E --role R [--name N]
+// [--regions A,B] [--branches X,Y] [--password P]; without --password one is
+// generated and printed once.
+func userCommand(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: ticketero-cloud user create --email E --role admin|supervisor|viewer [--regions R] [--branches B]")
+	}
+	var a adminFlags
+	var email, name, password string
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	a.register(fs)
+	fs.StringVar(&email, "email", "", "the user's e-mail (sign-in name)")
+	fs.StringVar(&name, "name", "", "display name")
+	fs.StringVar(&password, "password", os.Getenv("TICKETERO_USER_PASSWORD"), "password (generated when empty)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("user create: %w", err)
+	}
+	generated := password == ""
+	if generated {
+		password = newPassword()
+	}
+	store, closeFn, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	u, err := store.CreateUser(ctx, hq.NewUser{Email: email, Name: name, Password: password, Role: hq.Role(a.Role),
+		Regions: hq.SplitList(a.Regions), Branches: hq.SplitList(a.Branches)})
+	if err != nil {
+		return appError(err)
+	}
+	_ = store.Audit(ctx, hq.AuditEntry{Actor: "cli", Action: hq.AuditUserCreate, Target: "user:" + u.Email, Detail: "role=" + string(u.Role)})
+	fmt.Fprintf(stdout, "created %s user %s\n", u.Role, u.Email)
+	if generated {
+		fmt.Fprintf(stdout, "password: %s\n", password)
+	}
+	return nil
+}
+
+// tokenCommand: ticketero-cloud token create --name N --role R [--regions]
+// [--branches]; prints the token once.
+func tokenCommand(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: ticketero-cloud token create --name N --role admin|supervisor|viewer [--regions R] [--branches B]")
+	}
+	var a adminFlags
+	var name string
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	a.register(fs)
+	fs.StringVar(&name, "name", "", "the integration's name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("token create: %w", err)
+	}
+	store, closeFn, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	tok, err := store.CreateToken(ctx, name, hq.Role(a.Role), hq.SplitList(a.Regions), hq.SplitList(a.Branches))
+	if err != nil {
+		return appError(err)
+	}
+	_ = store.Audit(ctx, hq.AuditEntry{Actor: "cli", Action: hq.AuditTokenCreate, Target: "token:" + name, Detail: "role=" + a.Role})
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+func newPassword() string {
+	b := make([]byte, 15)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
