@@ -96,3 +96,20 @@ type SessionInfo struct {
 	Executive queue.Executive
 	Current   *TicketInfo
 }
+
+// BranchInfo is the branch's identity and business day.
+type BranchInfo struct {
+	Branch   string
+	TimeZone string
+	Day      string
+}
+
+// TicketRequest is a kiosk's request for a ticket. RUT and Priority are
+// optional; IdempotencyKey makes a retry return the first ticket.
+type TicketRequest struct {
+	Service        string
+	RUT            string
+	Priority       string
+	Channel        string
+	IdempotencyKey string
+}

@@ -11,18 +11,11 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// BranchInfo is the branch's identity and business day.
-type BranchInfo struct {
-	Branch   string
-	TimeZone string
-	Day      string
-}
-
-// Branch returns the branch's identity and current day.
-func (s *Store) BranchInfo(ctx context.Context) BranchInfo {
+// BranchInfo returns the branch's identity and current day.
+func (s *Store) BranchInfo(ctx context.Context) agent.BranchInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(s.cfg.Now())}
+	return agent.BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(s.cfg.Now())}
 }
 
 // Services returns the services with their queue now and the estimate a new

@@ -129,7 +129,7 @@ func TestOpenSeedsDefaults(t *testing.T) {
 func TestIssueWritesTicketAndOutbox(t *testing.T) {
 	e := MustStore(t, 6)
 	ctx := context.Background()
-	tk, replay, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: "C", RUT: "12.345.678-5", Priority: "preferential"})
+	tk, replay, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C", RUT: "12.345.678-5", Priority: "preferential"})
 	require.NoError(t, err)
 	assert.False(t, replay)
 	assert.Equal(t, "C-001", tk.Display())
@@ -159,7 +159,7 @@ func TestIssueWritesTicketAndOutbox(t *testing.T) {
 	assert.NotContains(t, string(evs[0].Data), "12345678")
 
 	// Bad input writes nothing.
-	for _, r := range []sqlite.IssueRequest{{Service: "X"}, {Service: "C", RUT: "12.345.678-6"}, {Service: "C", Priority: "vip"}} {
+	for _, r := range []agent.TicketRequest{{Service: "X"}, {Service: "C", RUT: "12.345.678-6"}, {Service: "C", Priority: "vip"}} {
 		_, _, err := e.st.Issue(ctx, r)
 		require.Error(t, err)
 		assert.Equal(t, queue.CodeInvalid, queue.ErrorCode(err))
@@ -173,7 +173,7 @@ func TestIssueWritesTicketAndOutbox(t *testing.T) {
 func TestIdempotency(t *testing.T) {
 	e := MustStore(t, 6)
 	ctx := context.Background()
-	r := sqlite.IssueRequest{Service: "P", IdempotencyKey: "kiosk-1-0001"}
+	r := agent.TicketRequest{Service: "P", IdempotencyKey: "kiosk-1-0001"}
 	a, replay, err := e.st.Issue(ctx, r)
 	require.NoError(t, err)
 	assert.False(t, replay)
@@ -181,9 +181,9 @@ func TestIdempotency(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, replay)
 	assert.Equal(t, a.ID, b.ID)
-	_, _, err = e.st.Issue(ctx, sqlite.IssueRequest{Service: "C", IdempotencyKey: "kiosk-1-0001"})
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C", IdempotencyKey: "kiosk-1-0001"})
 	assert.Equal(t, "idempotency.mismatch", queue.ErrorReason(err))
-	_, _, err = e.st.Issue(ctx, sqlite.IssueRequest{Service: "C", IdempotencyKey: string(make([]byte, 129))})
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C", IdempotencyKey: string(make([]byte, 129))})
 	assert.Equal(t, "idempotency.key_invalid", queue.ErrorReason(err))
 	assert.Equal(t, []uint64{1}, outboxSeqs(t, e.st))
 	// Concurrent retries of one key: one ticket.
@@ -191,7 +191,7 @@ func TestIdempotency(t *testing.T) {
 	ids := make([]string, 8)
 	for i := range ids {
 		wg.Go(func() {
-			tk, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: "E", IdempotencyKey: "same"})
+			tk, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "E", IdempotencyKey: "same"})
 			assert.NoError(t, err)
 			ids[i] = tk.ID
 		})
@@ -215,7 +215,7 @@ func TestConcurrentKiosksNumbersGapFree(t *testing.T) {
 		wg.Go(func() {
 			for i := range per {
 				svc := codes[(k+i)%len(codes)]
-				tk, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: svc, IdempotencyKey: fmt.Sprintf("k%d-%d", k, i)})
+				tk, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: svc, IdempotencyKey: fmt.Sprintf("k%d-%d", k, i)})
 				if !assert.NoError(t, err) {
 					return
 				}
@@ -247,7 +247,7 @@ func TestConcurrentKiosksNumbersGapFree(t *testing.T) {
 	var n int
 	require.NoError(t, e.st.DB().QueryRow("SELECT COUNT(DISTINCT origin_service || number) FROM tickets").Scan(&n))
 	assert.Equal(t, kiosks*per, n)
-	tk, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: "C"})
+	tk, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
 	require.NoError(t, err)
 	assert.Equal(t, len(numbers["C"])+1, tk.Number)
 }
@@ -265,7 +265,7 @@ func TestConcurrentCallNextServesEachOnce(t *testing.T) {
 		if i%5 == 0 {
 			prio = "preferential"
 		}
-		_, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: codes[i%4], Priority: prio})
+		_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: codes[i%4], Priority: prio})
 		require.NoError(t, err)
 	}
 	tokens := make([]string, execs)
@@ -322,7 +322,7 @@ func TestSessionsPersistAndLockout(t *testing.T) {
 	assert.Equal(t, "session.locked", queue.ErrorReason(err), "the lockout survives a restart")
 	e.clock.Add(agent.LockoutPeriod)
 	tok := e.login(t, "E01", 1)
-	_, _, err = e.st.Issue(ctx, sqlite.IssueRequest{Service: "C"})
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
 	require.NoError(t, err)
 	tk, err := e.st.CallNext(ctx, tok, 1)
 	require.NoError(t, err)
@@ -346,9 +346,9 @@ func TestSessionsPersistAndLockout(t *testing.T) {
 func TestDayCloseAtRestartAndTick(t *testing.T) {
 	e := MustStore(t, 6)
 	ctx := context.Background()
-	_, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: "C"})
+	_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
 	require.NoError(t, err)
-	_, _, err = e.st.Issue(ctx, sqlite.IssueRequest{Service: "C"})
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
 	require.NoError(t, err)
 	e.clock.Add(24 * time.Hour)
 	e.reopen(t, 6)
@@ -359,7 +359,7 @@ func TestDayCloseAtRestartAndTick(t *testing.T) {
 		types = append(types, ev.Type)
 	}
 	assert.Equal(t, []event.Type{event.TicketIssued, event.TicketIssued, event.TicketAbandoned, event.TicketAbandoned, event.DayClosed}, types)
-	tk, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: "C"})
+	tk, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
 	require.NoError(t, err)
 	assert.Equal(t, "C-001", tk.Display())
 	assert.Equal(t, "2026-11-29", tk.Day)
@@ -375,7 +375,7 @@ func TestOutboxAckAndWritten(t *testing.T) {
 	default:
 	}
 	for range 5 {
-		_, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: "G"})
+		_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "G"})
 		require.NoError(t, err)
 	}
 	select {
@@ -392,7 +392,7 @@ func TestOutboxAckAndWritten(t *testing.T) {
 	assert.Equal(t, []uint64{4, 5}, outboxSeqs(t, e.st))
 	require.NoError(t, e.st.Ack(ctx, 5))
 	e.reopen(t, 6)
-	_, _, err = e.st.Issue(ctx, sqlite.IssueRequest{Service: "G"})
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "G"})
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{6}, outboxSeqs(t, e.st), "seq continues after every row was acked")
 	st, _ = e.st.SyncState(ctx)
@@ -426,14 +426,14 @@ func TestApplyConfigAndCommand(t *testing.T) {
 	older.Counters = cfg.Counters[:1]
 	require.NoError(t, e.st.ApplyConfig(ctx, older))
 	assert.Len(t, e.st.Counters(ctx), 2, "an older version is ignored")
-	_, _, err = e.st.Issue(ctx, sqlite.IssueRequest{Service: "P"})
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "P"})
 	assert.Equal(t, "service.unknown", queue.ErrorReason(err))
 	tok, _, err := e.st.Login(ctx, "H01", "4321", 2)
 	require.NoError(t, err)
 
-	a, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: "V"})
+	a, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "V"})
 	require.NoError(t, err)
-	b, _, err := e.st.Issue(ctx, sqlite.IssueRequest{Service: "V"})
+	b, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "V"})
 	require.NoError(t, err)
 	called, err := e.st.CallNext(ctx, tok, 2)
 	require.NoError(t, err)
@@ -473,7 +473,7 @@ func TestBrokerGetsCommittedNotices(t *testing.T) {
 	ch, seq, cancel := e.st.Broker().Subscribe(16)
 	defer cancel()
 	assert.Zero(t, seq)
-	tk, _, err := e.st.Issue(context.Background(), sqlite.IssueRequest{Service: "C", RUT: "12.345.678-5"})
+	tk, _, err := e.st.Issue(context.Background(), agent.TicketRequest{Service: "C", RUT: "12.345.678-5"})
 	require.NoError(t, err)
 	select {
 	case n := <-ch:

@@ -14,16 +14,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// IssueRequest is a kiosk's request for a ticket. RUT and Priority are
-// optional; IdempotencyKey makes a retry return the first ticket.
-type IssueRequest struct {
-	Service        string
-	RUT            string
-	Priority       string
-	Channel        string
-	IdempotencyKey string
-}
-
 // MaxIdempotencyKey is the longest Idempotency-Key accepted.
 const MaxIdempotencyKey = 128
 
@@ -32,7 +22,7 @@ const MaxIdempotencyKey = 128
 //
 // Errors: invalid service.unknown, priority.invalid, rut.*,
 // idempotency.key_invalid; conflict idempotency.mismatch.
-func (s *Store) Issue(ctx context.Context, r IssueRequest) (agent.TicketInfo, bool, error) {
+func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketInfo, bool, error) {
 	prio, err := queue.ParsePriorityClass(r.Priority)
 	if err != nil {
 		return agent.TicketInfo{}, false, err

@@ -4,7 +4,7 @@ package i18n
 // they cross the wire as problem+json "code" values.
 func init() {
 	Register(map[string]Message{
-		"request.malformed":        {"La solicitud no es un JSON válido: %s.", "The request is not valid JSON: %s."},
+		"request.malformed":        {"La solicitud no es un JSON válido o tiene campos de un tipo incorrecto.", "The request is not valid JSON or has fields of the wrong type."},
 		"request.too_large":        {"La solicitud es demasiado grande (máximo %d bytes).", "The request is too large (at most %d bytes)."},
 		"request.invalid_param":    {"El parámetro %s no es válido: %q.", "Parameter %s is not valid: %q."},
 		"route.not_found":          {"La dirección solicitada no existe.", "The requested address does not exist."},

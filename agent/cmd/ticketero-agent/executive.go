@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+var randRead = rand.Read
+
+// executiveCmd is "ticketero-agent executive add|list|remove|set-pin": the
+// branch-local admin of executives until HQ configuration arrives. It works
+// on the database file, also while the agent runs (it re-reads an executive
+// at each sign-in).
+func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("executive "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", envOr(getenv, "TICKETERO_DATA", "data"), "data directory (TICKETERO_DATA)")
+	id := fs.String("id", "", "executive ID, e.g. E01")
+	name := fs.String("name", "", "full name")
+	pin := fs.String("pin", getenv("TICKETERO_PIN"), "PIN, 4 to 8 digits (TICKETERO_PIN)")
+	services := fs.String("services", "", "service codes he serves, in preference order: C,P")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		fmt.Fprintln(stderr, "ticketero-agent: data:", err)
+		return 1
+	}
+	a, err := sqlite.OpenAdmin(ctx, filepath.Join(*data, "agent.db"))
+	if err != nil {
+		fmt.Fprintln(stderr, "ticketero-agent:", err)
+		return 1
+	}
+	defer a.Close()
+	switch sub {
+	case "add":
+		var codes []string
+		for _, c := range strings.Split(*services, ",") {
+			if c = strings.ToUpper(strings.TrimSpace(c)); c != "" {
+				codes = append(codes, c)
+			}
+		}
+		err = a.AddExecutive(ctx, queue.Executive{ID: *id, Name: *name, Services: codes}, *pin)
+		if err == nil {
+			fmt.Fprintf(stdout, "executive %s added\n", *id)
+		}
+	case "list":
+		xs, lerr := a.Executives(ctx)
+		if err = lerr; err == nil {
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tSERVICES")
+			for _, x := range xs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", x.ID, x.Name, strings.Join(x.Services, ","))
+			}
+			_ = tw.Flush()
+		}
+	case "remove":
+		if err = a.RemoveExecutive(ctx, *id); err == nil {
+			fmt.Fprintf(stdout, "executive %s removed\n", *id)
+		}
+	case "set-pin":
+		if err = a.SetPIN(ctx, *id, *pin); err == nil {
+			fmt.Fprintf(stdout, "PIN of %s changed\n", *id)
+		}
+	default:
+		usage(stderr)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ticketero-agent:", message(err, getenv))
+		return 1
+	}
+	return 0
+}
+
+func envOr(getenv func(string) string, k, def string) string {
+	if v := getenv(k); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,330 @@
+// Command ticketero-agent is the branch agent: the branch's queue on SQLite
+// and its LAN API, kept serving with the WAN, the broker or the cloud down.
+//
+//	ticketero-agent serve --branch SCL-001 --data DIR --http 127.0.0.1:8080
+//	ticketero-agent executive add --data DIR --id E01 --name "Ana Pérez" --pin 1234 --services C,P
+//	ticketero-agent executive list|remove|set-pin --data DIR ...
+//	ticketero-agent version
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ticketero/ticketero/agent"
+	agenthttp "github.com/ticketero/ticketero/agent/http"
+	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  ticketero-agent serve [--branch SCL-001] [--data DIR] [--http 127.0.0.1:8080] [--tz America/Santiago]
+                        [--counters 6] [--data-key-file FILE] [--log-level info] [--log-format text|json]
+  ticketero-agent executive add --data DIR --id E01 --name "Ana Pérez" --pin 1234 --services C,P
+  ticketero-agent executive list --data DIR
+  ticketero-agent executive remove --data DIR --id E01
+  ticketero-agent executive set-pin --data DIR --id E01 --pin 5678
+  ticketero-agent version
+Every flag may also be given as TICKETERO_<FLAG> (e.g. TICKETERO_BRANCH, TICKETERO_DATA_KEY_FILE).
+`)
+}
+
+// run is the program; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		m := NewMain()
+		m.Stdout = stderr
+		if err := m.Config.Parse(args[1:], getenv, stderr); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(stderr, "ticketero-agent:", err)
+			return 2
+		}
+		if err := m.Run(ctx); err != nil {
+			fmt.Fprintln(stderr, "ticketero-agent:", err)
+			return 1
+		}
+		<-ctx.Done()
+		if err := m.Close(); err != nil {
+			fmt.Fprintln(stderr, "ticketero-agent: close:", err)
+			return 1
+		}
+		return 0
+	case "executive":
+		return executiveCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "version":
+		fmt.Fprintln(stdout, version)
+		return 0
+	case "-h", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	usage(stderr)
+	return 2
+}
+
+// Config is the agent's configuration, from flags and TICKETERO_* env.
+type Config struct {
+	Branch      string
+	Data        string
+	HTTP        string
+	TimeZone    string
+	Counters    int
+	DataKeyFile string
+	LogLevel    string
+	LogFormat   string
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Branch: "SCL-001", Data: "data", HTTP: "127.0.0.1:8080", TimeZone: "America/Santiago",
+		Counters: 6, LogLevel: "info", LogFormat: "text"}
+}
+
+func envName(flag string) string {
+	return "TICKETERO_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// Parse reads flags, with TICKETERO_* env as defaults, and validates.
+func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	str := func(p *string, name, help string) {
+		if v := getenv(envName(name)); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, help+" ("+envName(name)+")")
+	}
+	str(&c.Branch, "branch", "branch ID")
+	str(&c.Data, "data", "data directory (database, data key, http.addr)")
+	str(&c.HTTP, "http", "LAN API listen address")
+	str(&c.TimeZone, "tz", "branch time zone until HQ configuration sets one")
+	str(&c.DataKeyFile, "data-key-file", "file with the base64 AES-256 key of personal data (default <data>/data.key, generated)")
+	str(&c.LogLevel, "log-level", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "text or json")
+	counters := strconv.Itoa(c.Counters)
+	str(&counters, "counters", "number of counters until HQ configuration sets them")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	n, err := strconv.Atoi(counters)
+	if err != nil {
+		return fmt.Errorf("counters: %q is not a number", counters)
+	}
+	c.Counters = n
+	return c.Validate()
+}
+
+// Validate checks the configuration, naming the field and the bad value.
+func (c Config) Validate() error {
+	if _, err := queue.ParseBranchID(c.Branch); err != nil {
+		return fmt.Errorf("branch: %q is not a valid branch ID (A-Z, 0-9 and -, up to 32)", c.Branch)
+	}
+	if c.Data == "" {
+		return errors.New("data: a data directory is required")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
+		return fmt.Errorf("http: %q is not host:port", c.HTTP)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		return fmt.Errorf("tz: %q is not a known time zone", c.TimeZone)
+	}
+	if c.Counters < 1 || c.Counters > 999 {
+		return fmt.Errorf("counters: %d must be 1 to 999", c.Counters)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log-format: %q must be text or json", c.LogFormat)
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log-level: %q must be debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// Main is the running agent: its store, its LAN API and their HTTP server.
+// Run starts them and returns; Close stops them.
+type Main struct {
+	Config Config
+	// Stdout receives the log (stderr in main).
+	Stdout io.Writer
+	// Now is the clock (time.Now).
+	Now func() time.Time
+
+	Logger     *slog.Logger
+	Store      *sqlite.Store
+	API        *agenthttp.Server
+	HTTPServer *http.Server
+	// Link is the cloud link (the MQTT relay) when one is configured; nil
+	// runs standalone. Set it before Run.
+	Link agent.Link
+	// UI is the embedded web UI (agent/web), mounted when set before Run.
+	UI http.Handler
+
+	// Addr is the address the LAN API listens on (resolved, after Run).
+	Addr string
+	ln   net.Listener
+	done chan struct{}
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Stdout: os.Stderr, Now: time.Now}
+}
+
+// Run opens the store (migrating and seeding it), starts the LAN API and
+// returns once it listens; the bound address is logged ("listening", addr)
+// and written to <data>/http.addr.
+func (m *Main) Run(ctx context.Context) error {
+	start := time.Now()
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	level, _ := parseLevel(m.Config.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(m.Stdout, opts)
+	if m.Config.LogFormat == "json" {
+		h = slog.NewJSONHandler(m.Stdout, opts)
+	}
+	m.Logger = slog.New(h).With("branch", m.Config.Branch)
+	if err := os.MkdirAll(m.Config.Data, 0o700); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	key, err := loadDataKey(m.Config.DataKeyFile, m.Config.Data)
+	if err != nil {
+		return err
+	}
+	m.Store, err = sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(m.Config.Data, "agent.db"), Branch: m.Config.Branch,
+		TimeZone: m.Config.TimeZone, Counters: m.Config.Counters, DataKey: key, Now: m.Now, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	// The cloud link (agent/mqtt.Relay) and the web UI (agent/web.Handler) are
+	// wired here by whoever builds them: set m.Link and m.UI before Run.
+	m.API, err = agenthttp.New(agenthttp.Config{Store: m.Store, Link: m.Link, UI: m.UI, Logger: m.Logger,
+		Version: version, Now: m.Now})
+	if err != nil {
+		_ = m.Store.Close()
+		return err
+	}
+	m.ln, err = net.Listen("tcp", m.Config.HTTP)
+	if err != nil {
+		_ = m.Store.Close()
+		return fmt.Errorf("http: listen %s: %w", m.Config.HTTP, err)
+	}
+	m.Addr = m.ln.Addr().String()
+	m.HTTPServer = &http.Server{Handler: m.API.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.done = make(chan struct{})
+	go func() {
+		defer close(m.done)
+		if err := m.HTTPServer.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	if err := os.WriteFile(filepath.Join(m.Config.Data, "http.addr"), []byte(m.Addr+"\n"), 0o600); err != nil {
+		m.Logger.Warn("cannot write http.addr", "err", err)
+	}
+	m.Logger.Info("listening", "addr", m.Addr, "version", version, "startup_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// Close stops the LAN API (ending live streams), then the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.HTTPServer != nil {
+		m.API.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := m.HTTPServer.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		<-m.done
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// loadDataKey reads the data key from file, or from <data>/data.key,
+// generating that once (0600) when absent.
+func loadDataKey(file, data string) ([]byte, error) {
+	if file == "" {
+		file = filepath.Join(data, "data.key")
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			k := make([]byte, sqlite.KeySize)
+			if _, err := randRead(k); err != nil {
+				return nil, err
+			}
+			f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("data key: %w", err)
+			}
+			_, werr := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
+			if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+				return nil, fmt.Errorf("data key: %w", err)
+			}
+		}
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("data-key-file: %w", err)
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != sqlite.KeySize {
+		return nil, fmt.Errorf("data-key-file: %s must hold the base64 of %d bytes", file, sqlite.KeySize)
+	}
+	return k, nil
+}
+
+// message renders an error for a person (Spanish unless LANG says English).
+func message(err error, getenv func(string) string) string {
+	var qe *queue.Error
+	if errors.As(err, &qe) {
+		return qe.Message(i18n.Parse(getenv("LANG")))
+	}
+	return err.Error()
+}

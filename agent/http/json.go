@@ -1,0 +1,91 @@
+package http
+
+import (
+	"io"
+	"time"
+
+	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+var errEOF = io.EOF
+
+// ticketJSON is the Ticket of the API contract. position and estimated_wait
+// appear while waiting; counter and called_at are null until called. No
+// personal data.
+type ticketJSON struct {
+	ID            string          `json:"id"`
+	Number        string          `json:"number"`
+	Service       string          `json:"service"`
+	ServiceName   string          `json:"service_name"`
+	Status        queue.Status    `json:"status"`
+	Priority      string          `json:"priority"`
+	Position      int             `json:"position,omitempty"`
+	EstimatedWait *agent.Estimate `json:"estimated_wait,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	Token         string          `json:"token"`
+	Counter       *int            `json:"counter"`
+	CalledAt      *time.Time      `json:"called_at"`
+	Recall        int             `json:"recall"`
+}
+
+func ticketView(t agent.TicketInfo) ticketJSON {
+	v := ticketJSON{ID: t.ID, Number: t.Display(), Service: t.Service, ServiceName: t.ServiceName,
+		Status: t.Status, Priority: string(t.Priority), CreatedAt: t.CreatedAt.UTC(), Token: t.Token, Recall: t.Recalls}
+	if t.Status == queue.StatusWaiting {
+		v.Position = t.Position
+		est := t.Estimate
+		v.EstimatedWait = &est
+	}
+	if t.Counter != 0 && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing) {
+		c := t.Counter
+		v.Counter = &c
+	}
+	if !t.CalledAt.IsZero() {
+		c := t.CalledAt.UTC()
+		v.CalledAt = &c
+	}
+	return v
+}
+
+type executiveJSON struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Services []string `json:"services"`
+}
+
+func executiveView(x queue.Executive) executiveJSON {
+	svcs := x.Services
+	if svcs == nil {
+		svcs = []string{}
+	}
+	return executiveJSON{ID: x.ID, Name: x.Name, Services: svcs}
+}
+
+type sessionJSON struct {
+	Executive   executiveJSON `json:"executive"`
+	Counter     int           `json:"counter"`
+	Paused      bool          `json:"paused"`
+	PauseReason string        `json:"pause_reason"`
+	State       string        `json:"state"`
+	Current     *ticketJSON   `json:"current"`
+}
+
+func sessionView(si agent.SessionInfo) sessionJSON {
+	v := sessionJSON{Executive: executiveView(si.Executive), Counter: si.Counter, Paused: si.Paused,
+		PauseReason: si.PauseReason, State: agent.StateAvailable}
+	if si.Paused {
+		v.State = agent.StatePaused
+	}
+	if si.Current != nil {
+		t := ticketView(*si.Current)
+		v.Current = &t
+		v.State = agent.StateCalled
+		if si.Current.Status == queue.StatusServing {
+			v.State = agent.StateServing
+		}
+	}
+	return v
+}
+
+func seconds(d time.Duration) int { return int(d / time.Second) }

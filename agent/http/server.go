@@ -1,0 +1,350 @@
+// Package http is the branch agent's LAN API: JSON under /api/v1 (chi), the
+// live stream (Server-Sent Events), health, readiness and Prometheus metrics,
+// and the mount point of the embedded web UI. Errors are RFC 9457
+// problem+json with a stable code, in Spanish unless the client asks for
+// English.
+package http
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Store is what the API needs from the branch's store (agent/sqlite.Store).
+// Methods return *queue.Error values whose reasons become problem codes.
+type Store interface {
+	BranchInfo(ctx context.Context) agent.BranchInfo
+	Services(ctx context.Context) []agent.ServiceInfo
+	Counters(ctx context.Context) []agent.CounterInfo
+	Executives(ctx context.Context) ([]agent.ExecutiveInfo, error)
+	Queues(ctx context.Context) (string, []agent.QueueInfo)
+	Calls(ctx context.Context, limit int) ([]agent.Call, error)
+	StatsToday(ctx context.Context) (agent.Stats, error)
+	Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketInfo, bool, error)
+	Ticket(ctx context.Context, id string) (agent.TicketInfo, error)
+	Login(ctx context.Context, exec, pin string, counter int) (string, agent.SessionInfo, error)
+	Session(ctx context.Context, token string) (agent.SessionInfo, error)
+	Logout(ctx context.Context, token string) error
+	Pause(ctx context.Context, token, reason string) (agent.SessionInfo, error)
+	Resume(ctx context.Context, token string) (agent.SessionInfo, error)
+	CallNext(ctx context.Context, token string, counter int) (*agent.TicketInfo, error)
+	Act(ctx context.Context, token string, a agent.Act) (agent.TicketInfo, error)
+	SyncState(ctx context.Context) (agent.SyncState, error)
+	Broker() *agent.Broker
+	Ready(ctx context.Context) error
+}
+
+// Config is what a server is built from.
+type Config struct {
+	Store Store
+	// Link reports the cloud link for GET /api/v1/sync; nil means standalone.
+	Link agent.Link
+	// UI, when set, serves "/", "/kiosk", "/terminal", "/display", "/branch"
+	// and "/assets/*" (agent/web).
+	UI      http.Handler
+	Logger  *slog.Logger
+	Version string
+	Now     func() time.Time
+	// MaxBody is the largest request body accepted (default 64 KiB).
+	MaxBody int64
+	// Ping is the interval of the stream's keep-alive comment (default 15 s).
+	Ping time.Duration
+	// Registry receives the metrics; nil makes a new one with the Go and
+	// process collectors.
+	Registry *prometheus.Registry
+}
+
+// Server is the LAN API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	router  chi.Router
+	reg     *prometheus.Registry
+	issued  *prometheus.CounterVec
+	called  *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+	stop    chan struct{}
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+// New builds the server and its routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("http: nil store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 64 << 10
+	}
+	if cfg.Ping <= 0 {
+		cfg.Ping = 15 * time.Second
+	}
+	if !json.Valid(openAPI) {
+		return nil, errors.New("http: embedded openapi.json is not valid JSON")
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "http"), reg: cfg.Registry, stop: make(chan struct{})}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if err := s.metrics(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Close ends the live streams so an http.Server can shut down.
+func (s *Server) Close() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+}
+
+func (s *Server) routes() {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, s.measure)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, r, queue.Errorf(queue.CodeNotFound, "route.not_found"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, r, queue.Errorf(queue.CodeInvalid, "method.not_allowed"))
+	})
+	r.Get("/healthz", s.health)
+	r.Get("/readyz", s.ready)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/openapi.json", s.openapi)
+		r.Get("/branch", s.branch)
+		r.Get("/services", s.services)
+		r.Get("/counters", s.counters)
+		r.Get("/executives", s.executives)
+		r.Get("/queues", s.queues)
+		r.Get("/calls", s.calls)
+		r.Get("/stats/today", s.statsToday)
+		r.Get("/sync", s.sync)
+		r.Get("/stream", s.stream)
+		r.Post("/tickets", s.ticketIssue)
+		r.Get("/tickets/{id}", s.ticketGet)
+		r.Post("/tickets/{id}/recall", s.ticketAct(queue.ActionRecall))
+		r.Post("/tickets/{id}/start", s.ticketAct(queue.ActionStart))
+		r.Post("/tickets/{id}/complete", s.ticketAct(queue.ActionComplete))
+		r.Post("/tickets/{id}/no-show", s.ticketAct(queue.ActionNoShow))
+		r.Post("/tickets/{id}/requeue", s.ticketAct(queue.ActionRequeue))
+		r.Post("/tickets/{id}/transfer", s.ticketAct(queue.ActionTransfer))
+		r.Post("/tickets/{id}/cancel", s.ticketAct(queue.ActionCancel))
+		r.Post("/sessions", s.sessionCreate)
+		r.Get("/sessions/current", s.sessionGet)
+		r.Delete("/sessions/current", s.sessionDelete)
+		r.Post("/sessions/current/pause", s.sessionPause)
+		r.Post("/sessions/current/resume", s.sessionResume)
+		r.Post("/counters/{counter}/call-next", s.ticketCallNext)
+	})
+	if s.cfg.UI != nil {
+		for _, p := range []string{"/", "/kiosk", "/terminal", "/display", "/branch"} {
+			r.Method(http.MethodGet, p, s.cfg.UI)
+			r.Method(http.MethodHead, p, s.cfg.UI)
+		}
+		r.Method(http.MethodGet, "/assets/*", s.cfg.UI)
+		r.Method(http.MethodHead, "/assets/*", s.cfg.UI)
+	}
+	s.router = r
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.Ready(r.Context()); err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openAPI)
+}
+
+// OpenAPI returns the embedded OpenAPI document.
+func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
+
+// Routes lists the router's routes as "METHOD /path" (for the OpenAPI test).
+func (s *Server) Routes() []string {
+	var out []string
+	_ = chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		out = append(out, method+" "+route)
+		return nil
+	})
+	return out
+}
+
+// statusOf maps error codes to HTTP statuses; a few reasons have their own.
+var statusOf = map[queue.Code]int{
+	queue.CodeInvalid:      http.StatusBadRequest,
+	queue.CodeNotFound:     http.StatusNotFound,
+	queue.CodeConflict:     http.StatusConflict,
+	queue.CodeUnauthorized: http.StatusUnauthorized,
+	queue.CodeForbidden:    http.StatusForbidden,
+	queue.CodeUnavailable:  http.StatusServiceUnavailable,
+	queue.CodeInternal:     http.StatusInternalServerError,
+}
+
+var statusOfReason = map[string]int{
+	"session.locked":     http.StatusLocked,
+	"request.too_large":  http.StatusRequestEntityTooLarge,
+	"method.not_allowed": http.StatusMethodNotAllowed,
+}
+
+// problem writes err as RFC 9457 problem+json. Errors that are not
+// *queue.Error are logged and shown as a generic internal error.
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the client went away
+	}
+	lang := i18n.Parse(r.Header.Get("Accept-Language"))
+	code := queue.ErrorCode(err)
+	reason := queue.ErrorReason(err)
+	status, ok := statusOfReason[reason]
+	if !ok {
+		status = statusOf[code]
+	}
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	if code == queue.CodeInternal {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	msg := queue.ErrorMessage(lang, err)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Language", string(lang))
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type": "https://ticketero.cl/problems/" + reason, "title": msg, "status": status,
+		"code": reason, "detail": msg,
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body into v. An empty body leaves v as it is when
+// optional; more than MaxBody is too large; anything else that does not
+// decode is malformed.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	dec := json.NewDecoder(body)
+	err := dec.Decode(v)
+	if errors.Is(err, errEOF) && optional {
+		return nil
+	}
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, errEOF) {
+			err = errors.New("trailing data")
+		}
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return queue.Errorf(queue.CodeInvalid, "request.too_large", s.cfg.MaxBody)
+		}
+		return queue.Errorf(queue.CodeInvalid, "request.malformed")
+	}
+	return nil
+}
+
+// bearer returns the session token of the request.
+func bearer(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	tok = strings.TrimSpace(tok)
+	if !ok || tok == "" || len(tok) > 256 {
+		return "", queue.Errorf(queue.CodeUnauthorized, "session.required")
+	}
+	return tok, nil
+}
+
+// recoverer turns a panic into a logged internal error, never a crash.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.problem(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status for metrics; it passes Flush through for
+// the stream.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) measure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		if route == "/api/v1/stream" {
+			return
+		}
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.latency.WithLabelValues(r.Method, route, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
+	})
+}

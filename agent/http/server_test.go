@@ -1,0 +1,107 @@
+package http_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	agenthttp "github.com/ticketero/ticketero/agent/http"
+	"github.com/ticketero/ticketero/agent/sqlite"
+)
+
+func MustServer(tb testing.TB, ui http.Handler) (*agenthttp.Server, *sqlite.Store) {
+	tb.Helper()
+	key := make([]byte, sqlite.KeySize)
+	_, _ = rand.Read(key)
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(tb.TempDir(), "a.db"), Branch: "SCL-001", DataKey: key})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = st.Close() })
+	srv, err := agenthttp.New(agenthttp.Config{Store: st, UI: ui, Version: "test"})
+	require.NoError(tb, err)
+	tb.Cleanup(srv.Close)
+	return srv, st
+}
+
+// TestOpenAPICoversEveryRoute: each route of the router is documented with
+// its method, so kiosks from other vendors see the whole API.
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	srv, _ := MustServer(t, http.NotFoundHandler())
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(agenthttp.OpenAPI(), &doc))
+	assert.Equal(t, "3.1.0", doc.OpenAPI)
+	routes := srv.Routes()
+	require.Greater(t, len(routes), 25)
+	documented := 0
+	for _, rt := range routes {
+		method, path, _ := strings.Cut(rt, " ")
+		path = strings.Replace(path, "/*", "/{path}", 1)
+		ops, ok := doc.Paths[path]
+		if assert.True(t, ok, "route %s not in openapi.json", rt) {
+			_, ok = ops[strings.ToLower(method)]
+			assert.True(t, ok, "method of %s not in openapi.json", rt)
+			documented++
+		}
+	}
+	// And nothing documented that the router lacks.
+	seen := map[string]bool{}
+	for _, rt := range routes {
+		_, path, _ := strings.Cut(rt, " ")
+		seen[strings.Replace(path, "/*", "/{path}", 1)] = true
+	}
+	for p := range doc.Paths {
+		assert.True(t, seen[p], "openapi.json documents %s, which has no route", p)
+	}
+
+	// The document is served.
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
+	assert.Equal(t, 200, rec.Code)
+	assert.JSONEq(t, string(agenthttp.OpenAPI()), rec.Body.String())
+}
+
+func TestUIMountedOnlyWhenGiven(t *testing.T) {
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ui " + r.URL.Path)) })
+	srv, _ := MustServer(t, ui)
+	for _, p := range []string{"/", "/kiosk", "/terminal", "/display", "/branch", "/assets/app.1234.js"} {
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", p, nil))
+		assert.Equal(t, "ui "+p, rec.Body.String())
+	}
+	bare, _ := MustServer(t, nil)
+	rec := httptest.NewRecorder()
+	bare.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/kiosk", nil))
+	assert.Equal(t, 404, rec.Code)
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+	assert.Contains(t, rec.Body.String(), `"code":"route.not_found"`)
+}
+
+func TestMetrics(t *testing.T) {
+	srv, _ := MustServer(t, nil)
+	h := srv.Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/tickets", strings.NewReader(`{"service":"C"}`)))
+	require.Equal(t, 201, rec.Code)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, re := range []string{
+		`ticketero_agent_tickets_issued_total\{service="C"\} 1`,
+		`ticketero_agent_waiting\{service="C"\} 1`,
+		`ticketero_agent_outbox_backlog 1`,
+		`ticketero_agent_http_request_duration_seconds_count\{method="POST",route="/api/v1/tickets",status="201"\} 1`,
+	} {
+		assert.Regexp(t, regexp.MustCompile(re), body)
+	}
+}
