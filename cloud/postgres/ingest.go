@@ -22,6 +22,11 @@ type EventStore struct {
 	log  *slog.Logger
 	// Now is the cloud's clock (injected for tests).
 	Now func() time.Time
+	// OnApply, when set, runs inside each ingest transaction after the
+	// projections, with the events newly applied (in seq order, each exactly
+	// once): notification jobs are written here (notify.Store.EnqueueEvents)
+	// so none is lost or sent twice. An error rolls the batch back.
+	OnApply func(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error
 }
 
 var (
@@ -162,6 +167,11 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, b.Branch)
 	if err := tx.SendBatch(ctx, pb).Close(); err != nil {
 		return res, fmt.Errorf("postgres: ingest %s: project: %w", b.Branch, err)
+	}
+	if s.OnApply != nil && len(run) > 0 {
+		if err := s.OnApply(ctx, tx, b.Branch, run); err != nil {
+			return res, fmt.Errorf("postgres: ingest %s: on apply: %w", b.Branch, err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("postgres: ingest %s: commit: %w", b.Branch, err)

@@ -249,3 +249,38 @@ func TestRecordReject(t *testing.T) {
 		Reason: event.RejectMalformed, Detail: fmt.Sprint("x")}))
 	assert.Equal(t, 1, count(t, `SELECT count(*) FROM ingest_rejects WHERE branch = 'REJ-001'`))
 }
+
+func TestIngestOnApplyExactlyOnceInTx(t *testing.T) {
+	s := store(t)
+	ctx := context.Background()
+	var got []uint64
+	fail := true
+	s.OnApply = func(ctx context.Context, tx pgx.Tx, branch string, evs []event.Event) error {
+		var n int
+		// Inside the transaction: the projection of these events is visible.
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM events WHERE branch = $1`, branch).Scan(&n); err != nil {
+			return err
+		}
+		if fail {
+			fail = false
+			return fmt.Errorf("hook fails once")
+		}
+		for _, e := range evs {
+			got = append(got, e.Seq)
+		}
+		return nil
+	}
+	evs := eventgen.New("HOOK-001", 5).Take(30)
+	_, err := s.Ingest(ctx, batch("HOOK-001", evs[:10]))
+	require.Error(t, err, "a failing hook rolls the batch back")
+	assert.Zero(t, count(t, `SELECT count(*) FROM events WHERE branch = 'HOOK-001'`))
+	for _, r := range [][2]int{{20, 30}, {0, 10}, {0, 10}, {10, 20}, {15, 30}} {
+		_, err := s.Ingest(ctx, batch("HOOK-001", evs[r[0]:r[1]]))
+		require.NoError(t, err)
+	}
+	want := make([]uint64, 30)
+	for i := range want {
+		want[i] = uint64(i + 1)
+	}
+	assert.Equal(t, want, got, "every event handed to the hook once, in seq order")
+}
