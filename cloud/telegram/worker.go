@@ -155,6 +155,7 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j notify.Job) {
 	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
 		until := now.Add(ae.RetryAfter)
 		w.Limiter.PauseUntil(until)
+		_ = w.Store.PauseBot(bg, until)
 		_ = w.Store.PauseChat(bg, j.ChatID, until)
 		_ = w.Store.Retry(bg, j.ID, until, false, err.Error())
 		log.Warn("rate limited by Telegram", "job", j.ID, "retry_after", ae.RetryAfter)

@@ -75,6 +75,13 @@ CREATE INDEX telegram_jobs_chat ON telegram_jobs (chat_id, id) WHERE status = 'p
 CREATE INDEX telegram_jobs_sending ON telegram_jobs (lease_until) WHERE status = 'sending';
 CREATE INDEX telegram_jobs_dead ON telegram_jobs (created_at) WHERE status = 'dead';
 
+-- The bot's shared state: a 429's retry_after pauses every replica's sends.
+CREATE TABLE telegram_bot_state (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    paused_until TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+);
+INSERT INTO telegram_bot_state (id) VALUES (1);
+
 -- Updates already handled (webhook and getUpdates may both redeliver).
 CREATE TABLE telegram_updates (
     update_id   BIGINT PRIMARY KEY,
@@ -109,6 +116,7 @@ CREATE INDEX branch_commands_pending ON branch_commands (created_at) WHERE statu
 DROP TABLE branch_commands;
 DROP TABLE telegram_alert_cursor;
 DROP TABLE telegram_updates;
+DROP TABLE telegram_bot_state;
 DROP TABLE telegram_jobs;
 DROP TABLE telegram_service_settings;
 DROP TABLE telegram_ticket_chats;

@@ -29,7 +29,7 @@ type Pacing struct {
 	Lease   time.Duration // how long a claimed job may stay "sending"
 }
 
-// Claim takes up to limit due jobs, at most one per chat and only for chats
+// Claim takes up to limit due jobs (none while the bot is paused by a 429), at most one per chat and only for chats
 // whose pacing allows a message now, marks them sending (attempts + 1) and
 // pushes each chat's next_send_at. Replicas claim concurrently: chat rows are
 // locked with SKIP LOCKED, so no job is claimed twice.
@@ -39,6 +39,7 @@ func (s *Store) Claim(ctx context.Context, limit int, p Pacing) ([]Job, error) {
 			SELECT c.id FROM telegram_chats c
 			WHERE c.id IN (SELECT chat_id FROM telegram_jobs WHERE status = 'pending' AND run_at <= $1)
 				AND c.next_send_at <= $1
+				AND (SELECT paused_until FROM telegram_bot_state WHERE id = 1) <= $1
 			ORDER BY c.next_send_at LIMIT $2
 			FOR UPDATE SKIP LOCKED
 		), pick AS (
@@ -114,6 +115,16 @@ func (s *Store) PauseChat(ctx context.Context, chatID int64, until time.Time) er
 		chatID, until)
 	if err != nil {
 		return fmt.Errorf("notify: pause chat: %w", err)
+	}
+	return nil
+}
+
+// PauseBot stops every replica's claims until until (a 429's retry_after
+// applies to the bot, whichever replica was told).
+func (s *Store) PauseBot(ctx context.Context, until time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE telegram_bot_state SET paused_until = GREATEST(paused_until, $1) WHERE id = 1`, until)
+	if err != nil {
+		return fmt.Errorf("notify: pause bot: %w", err)
 	}
 	return nil
 }
