@@ -579,6 +579,13 @@ func TestTemplateArchitecture(t *testing.T) {
 		tagged(t, q, "!GetAtt", "IngestDeadLetterQueue.Arn", "Properties", "RedrivePolicy", "deadLetterTargetArn")
 		scalar(t, q, "5", "Properties", "RedrivePolicy", "maxReceiveCount")
 		assert.Nil(t, at(q, "Properties", "FifoQueue"), "standard queue")
+		// The cloud's certificate gets its policy before the service must pass /readyz (broker included).
+		tagged(t, res["CloudPolicyAttachment"], "!Ref", "CloudPolicy", "Properties", "PolicyName")
+		var deps []string
+		for _, d := range at(res["Service"], "DependsOn").Content {
+			deps = append(deps, d.Value)
+		}
+		assert.Contains(t, deps, "CloudPolicyAttachment")
 	})
 
 	t.Run("s3", func(t *testing.T) {
