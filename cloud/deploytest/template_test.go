@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ticketero/ticketero/shared/event"
 )
 
 // deployDir is where the tests find deploy/, relative to this package.
@@ -536,6 +538,16 @@ func TestTemplateArchitecture(t *testing.T) {
 		assert.Equal(t, "/run/tls", at(c, "MountPoints", "0", "ContainerPath").Value)
 		assert.True(t, strings.HasPrefix(env["TICKETERO_MQTT_CERT"], "/run/tls/"))
 		assert.Equal(t, ":8080", env["TICKETERO_HTTP"])
+
+		// Files the task names must be where the image puts them.
+		dockerfile, err := os.ReadFile(dockerfilePath)
+		require.NoError(t, err)
+		dsn := at(res["DatabaseUrlSecret"], "Properties", "SecretString").Value
+		m := regexp.MustCompile(`sslrootcert=(\S+)$`).FindStringSubmatch(dsn)
+		require.NotNil(t, m, dsn)
+		assert.Contains(t, dsn, "sslmode=verify-full")
+		assert.Regexp(t, `(?m)^COPY --from=build \S+ `+regexp.QuoteMeta(m[1])+`$`, string(dockerfile))
+		assert.Equal(t, "/etc/ssl/certs/ca-certificates.crt", env["TICKETERO_MQTT_CA"], "the distroless bundle, which has Amazon Root CA 1")
 	})
 
 	t.Run("autoscaling", func(t *testing.T) {
@@ -573,6 +585,7 @@ func TestTemplateArchitecture(t *testing.T) {
 		assert.NotNil(t, res["BranchThingType"])
 		rule := at(res["IngestTopicRule"], "Properties", "TopicRulePayload")
 		scalar(t, rule, "SELECT *, topic() AS topic FROM 'ticketero/v1/branches/+/events'", "Sql")
+		assert.Contains(t, at(rule, "Sql").Value, "'"+event.EventsFilter+"'", "the rule follows the protocol's events filter")
 		tagged(t, rule, "!Ref", "IngestQueue", "Actions", "0", "Sqs", "QueueUrl")
 		assert.NotNil(t, at(rule, "ErrorAction"))
 		q := res["IngestQueue"]
