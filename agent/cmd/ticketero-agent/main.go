@@ -28,6 +28,7 @@ import (
 	"github.com/ticketero/ticketero/agent"
 	agenthttp "github.com/ticketero/ticketero/agent/http"
 	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/agent/web"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -45,6 +46,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   ticketero-agent serve [--branch SCL-001] [--data DIR] [--http 127.0.0.1:8080] [--tz America/Santiago]
                         [--counters 6] [--data-key-file FILE] [--log-level info] [--log-format text|json]
+                        [--mqtt mqtts://host:8883 --cert FILE --key FILE --ca FILE] [--mqtt-ack-timeout 10s]
   ticketero-agent executive add --data DIR --id E01 --name "Ana Pérez" --pin 1234 --services C,P
   ticketero-agent executive list --data DIR
   ticketero-agent executive remove --data DIR --id E01
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return 0
+	case "enroll", "install", "doctor", "backup", "restore", "renew", "resume": // field operations: ops.go
+		return opsCmd(ctx, args[0], args[1:], stdout, stderr, getenv)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return 0
@@ -96,6 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 // Config is the agent's configuration, from flags and TICKETERO_* env.
 type Config struct {
+	// Sync is the cloud link (sync.go); no MQTT URL runs standalone.
+	Sync SyncConfig
+
 	Branch      string
 	Data        string
 	HTTP        string
@@ -104,6 +111,8 @@ type Config struct {
 	DataKeyFile string
 	LogLevel    string
 	LogFormat   string
+	// TelegramBot is the bot the kiosk ticket's QR links to ("" = web.DefaultBotName).
+	TelegramBot string
 }
 
 // DefaultConfig returns the defaults.
@@ -133,6 +142,8 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	str(&c.DataKeyFile, "data-key-file", "file with the base64 AES-256 key of personal data (default <data>/data.key, generated)")
 	str(&c.LogLevel, "log-level", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "text or json")
+	str(&c.TelegramBot, "telegram-bot", "Telegram bot user name for the kiosk ticket's QR (default "+web.DefaultBotName+")")
+	c.Sync.flags(fs, getenv)
 	counters := strconv.Itoa(c.Counters)
 	str(&counters, "counters", "number of counters until HQ configuration sets them")
 	if err := fs.Parse(args); err != nil {
@@ -172,6 +183,9 @@ func (c Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log-format: %q must be text or json", c.LogFormat)
 	}
+	if err := c.Sync.Validate(c.Branch); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -201,6 +215,8 @@ type Main struct {
 	Link agent.Link
 	// UI is the embedded web UI (agent/web), mounted when set before Run.
 	UI http.Handler
+
+	link *linkRun // the running MQTT relay (sync.go)
 
 	// Addr is the address the LAN API listens on (resolved, after Run).
 	Addr string
@@ -242,6 +258,16 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	// The cloud link (agent/mqtt.Relay) and the web UI (agent/web.Handler) are
 	// wired here by whoever builds them: set m.Link and m.UI before Run.
+	if m.UI == nil {
+		if m.UI, err = web.Handler(web.Options{BotName: m.Config.TelegramBot, Logger: m.Logger}); err != nil {
+			_ = m.Store.Close()
+			return fmt.Errorf("telegram-bot: %w", err)
+		}
+	}
+	if err := m.startLink(); err != nil {
+		_ = m.Store.Close()
+		return err
+	}
 	m.API, err = agenthttp.New(agenthttp.Config{Store: m.Store, Link: m.Link, UI: m.UI, Logger: m.Logger,
 		Version: version, Now: m.Now})
 	if err != nil {
@@ -283,6 +309,7 @@ func (m *Main) Close() error {
 		}
 		<-m.done
 	}
+	m.stopLink()
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}

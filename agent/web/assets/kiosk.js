@@ -190,7 +190,7 @@
     $('pt-estimate').textContent = estimate;
     const issued = ticket.created_at ? new Date(ticket.created_at) : new Date();
     $('pt-issued').textContent = t('ui.kiosk.ticket_issued_at', {
-      time: issued.toLocaleString(TK.lang === 'en' ? 'en-US' : 'es-CL', { dateStyle: 'short', timeStyle: 'short' }),
+      time: issued.toLocaleDateString(TK.lang === 'en' ? 'en-GB' : 'es-CL') + ' ' + TK.timeOfDay(ticket.created_at),
     });
     document.body.dataset.ticket = ticket.id || '';
     show('result');

@@ -1,0 +1,48 @@
+package browsertest
+
+import (
+	"context"
+	"testing"
+
+	cd "github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+)
+
+// contrastFailures lists visible text whose colour against its effective
+// background is below WCAG AA: 4.5:1, or 3:1 for large text (24 px, or 18.66 px
+// bold). Disabled controls are exempt, as WCAG allows.
+const contrastFailures = `(() => {
+  const parse = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const p = m[1].split(',').map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el || el.closest('[disabled]') || el.closest('[aria-hidden="true"]')) continue;
+    const r = el.getBoundingClientRect();
+    const st = getComputedStyle(el);
+    if (r.width === 0 || r.height === 0 || st.visibility === 'hidden') continue;
+    const fg = parse(st.color), bg = bgOf(el);
+    const l1 = lum(fg), l2 = lum(bg);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push(n.textContent.trim().slice(0, 40) + ' (' + ratio.toFixed(2) + ')');
+  }
+  return out;
+})()`
+
+// unlabelled lists buttons, inputs and selects that a screen reader could not name.
+const unlabelled = `(() => Array.from(document.querySelectorAll('button, input, select')).filter((e) => {
+  if (e.closest('[hidden]') || e.type === 'hidden') return false;
+  const name = (e.getAttribute('aria-label') || '') + (e.labels && e.labels.length ? e.labels[0].textContent : '') + (e.tagName === 'BUTTON' ? e.textContent : '');
+  return !name.trim();
+}).map((e) => e.id || e.outerHTML.slice(0, 60)))()`
+
+// checkA11y asserts contrast and labels on what the tab shows now.
+func checkA11y(t *testing.T, tab context.Context, page string) {
+	t.Helper()
+	assert.Empty(t, get(t, tab, cd.Evaluate[[]string](contrastFailures)), "%s: text below WCAG AA contrast", page)
+	assert.Empty(t, get(t, tab, cd.Evaluate[[]string](unlabelled)), "%s: controls without an accessible name", page)
+}

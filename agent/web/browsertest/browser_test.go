@@ -1,0 +1,376 @@
+package browsertest
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	cd "github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// chromiumPath is Debian's chromium, or $TICKETERO_CHROMIUM.
+var chromiumPath = "/usr/bin/chromium"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if p := os.Getenv("TICKETERO_CHROMIUM"); p != "" {
+		chromiumPath = p
+	}
+	if err := ensureChromium(); err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintln(os.Stderr, "browsertest:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "browsertest: skipping the browser tests:", err)
+		return 0
+	}
+	dir, err := os.MkdirTemp("", "ticketero-browsertest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if agentBin, err = buildAgent(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "browsertest:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// ensureChromium installs Debian's chromium when it is missing and the test
+// runs as root with apt-get (the CI container); elsewhere it reports why not.
+func ensureChromium() error {
+	if _, err := os.Stat(chromiumPath); err == nil {
+		return nil
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil || os.Geteuid() != 0 {
+		return fmt.Errorf("%s not found; install Debian's chromium (apt-get install chromium)", chromiumPath)
+	}
+	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "chromium"}} {
+		cmd := exec.Command("apt-get", args...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("apt-get %v: %w", args, err)
+		}
+	}
+	_, err := os.Stat(chromiumPath)
+	return err
+}
+
+// artifacts is where the screenshots go: $TICKETERO_ARTIFACTS or
+// agent/web/testdata/artifacts (ignored by git).
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("TICKETERO_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "testdata", "artifacts")
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// newBrowser starts chromium with a fresh profile and returns the context of
+// its first tab; more tabs come from newTab.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(slices.Clone(cd.DefaultExecAllocatorOptions[:]),
+		cd.ExecPath(chromiumPath),
+		cd.NoSandbox,
+		cd.DisableGPU,
+		cd.Flag("disable-component-update", true),
+		cd.Flag("autoplay-policy", "no-user-gesture-required"), // a TV board plays its chime unattended
+		cd.Flag("lang", "es-CL"),
+		cd.Flag("accept-lang", "es-CL,es"),
+		cd.UserDataDir(t.TempDir()),
+		cd.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := cd.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := cd.NewContext(actx)
+	t.Cleanup(cancel)
+	require.NoError(t, cd.Do(ctx)) // start the browser now
+	return ctx
+}
+
+// newTab opens another tab in the browser of ctx.
+func newTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := cd.NewContext(browser)
+	t.Cleanup(cancel)
+	require.NoError(t, cd.Do(ctx))
+	return ctx
+}
+
+// do runs steps in a tab with a deadline, failing the test on error.
+func do(t *testing.T, tab context.Context, what string, steps ...cd.Action[cd.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	require.NoError(t, cd.Do(ctx, steps...), what)
+}
+
+// get runs one valued action in a tab.
+func get[T any](t *testing.T, tab context.Context, a cd.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	v, err := cd.Run(ctx, a)
+	require.NoError(t, err)
+	return v
+}
+
+// until waits for a JS condition in the page.
+func until(expr string, timeout time.Duration) cd.Action[cd.Void] {
+	return cd.Func(func(ctx context.Context, tg *cd.Target) error {
+		_, err := cd.Poll[cd.Void](expr, cd.WithPollingTimeout(timeout), cd.WithPollingInterval(50*time.Millisecond))(ctx, tg)
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", expr, err)
+		}
+		return nil
+	})
+}
+
+// shot writes a PNG of the whole page to the artifacts.
+func shot(t *testing.T, name string) cd.Action[cd.Void] {
+	dir := artifacts(t)
+	return cd.Func(func(ctx context.Context, tg *cd.Target) error {
+		buf, err := cd.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	})
+}
+
+func key(k string) cd.Action[cd.Void] { return cd.Click(cd.CSS(`.key[data-key="` + k + `"]`)) }
+
+func keys(s string) cd.Action[cd.Void] {
+	steps := make([]cd.Action[cd.Void], 0, len(s))
+	for _, c := range s {
+		steps = append(steps, key(string(c)))
+	}
+	return cd.Steps(steps...)
+}
+
+// recordIssueKeys wraps fetch in the page so the test sees the Idempotency-Key
+// of every ticket request the kiosk sends.
+const recordIssueKeys = `(() => {
+  if (window.__keys) return;
+  window.__keys = [];
+  const f = window.fetch;
+  window.fetch = function (url, opts) {
+    if (opts && opts.method === 'POST' && String(url).endsWith('/api/v1/tickets')) window.__keys.push(opts.headers['Idempotency-Key']);
+    return f.apply(this, arguments);
+  };
+})()`
+
+// TestBranchDay is the issue's scenario in a real browser against the real
+// agent: issue at the kiosk → the ticket appears on the terminal → call → the
+// display shows and announces it; then the agent is killed and restarted on the
+// same port and the display, never reloaded, shows the next call.
+func TestBranchDay(t *testing.T) {
+	data := t.TempDir()
+	agentCLI(t, "executive", "add", "--data", data, "--id", "E01", "--name", "Ana Pérez", "--pin", "1234", "--services", "C,P")
+	agentCLI(t, "executive", "add", "--data", data, "--id", "E02", "--name", "Juan Soto", "--pin", "4321", "--services", "C")
+	ag := startAgent(t, data, "127.0.0.1:0")
+	base := ag.URL()
+
+	browser := newBrowser(t)
+	display := browser
+	kiosk := newTab(t, browser)
+	terminal := newTab(t, browser)
+
+	// The board is up before anything happens and stays up, never reloaded.
+	do(t, display, "open display",
+		cd.EmulateViewport(1920, 1080),
+		cd.Navigate(base+"/display"),
+		until(`document.getElementById('conn').dataset.state === 'online'`, 10*time.Second),
+		cd.WaitVisible(cd.ID("newest-empty")),
+		cd.Evaluate[cd.Void](`window.__marker = 42`),
+	)
+
+	// Kiosk: services with their wait, the RUT keypad with live validation.
+	do(t, kiosk, "kiosk services",
+		cd.Navigate(base+"/kiosk"),
+		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
+		shot(t, "kiosk-services"),
+	)
+	checkA11y(t, kiosk, "kiosk services")
+	t.Run("rut check digit matches Go", func(t *testing.T) {
+		type pair struct {
+			Body int    `json:"body"`
+			DV   string `json:"dv"`
+		}
+		got := get(t, kiosk, cd.Evaluate[[]pair](`(() => {
+			const out = [];
+			for (let b = 1000000; b <= 99999999; b += 197713) out.push({body: b, dv: TK.rutCheckDigit(String(b))});
+			return out;
+		})()`))
+		require.Greater(t, len(got), 400)
+		for _, p := range got {
+			require.Equal(t, string(queue.CheckDigit(p.Body)), p.DV, "body %d", p.Body)
+		}
+		states := get(t, kiosk, cd.Evaluate[[]string](`['', '1234', '123456785', '123456784', '12345678K', '1000005K', '111111111K'].map(TK.rutState)`))
+		assert.Equal(t, []string{"empty", "incomplete", "valid", "invalid", "invalid", "valid", "invalid"}, states)
+	})
+	do(t, kiosk, "kiosk rut",
+		cd.Click(cd.CSS(`button[data-service="C"]`)),
+		cd.WaitVisible(cd.ID("rut-input")),
+		keys("1234"),
+		until(`document.getElementById('rut-status').dataset.state === 'incomplete'`, 5*time.Second),
+		keys("56784"),
+		until(`document.getElementById('rut-status').dataset.state === 'invalid' && document.getElementById('rut-continue').disabled`, 5*time.Second),
+		key("del"), key("5"),
+		until(`document.getElementById('rut-status').dataset.state === 'valid' && !document.getElementById('rut-continue').disabled`, 5*time.Second),
+		until(`document.getElementById('rut-input').value === '12.345.678-5'`, time.Second),
+		shot(t, "kiosk-rut"),
+	)
+	checkA11y(t, kiosk, "kiosk rut")
+	do(t, kiosk, "kiosk issue",
+		cd.Click(cd.ID("rut-continue")),
+		cd.WaitVisible(cd.ID("priority-preferential")),
+		cd.Evaluate[cd.Void](recordIssueKeys),
+		cd.Click(cd.ID("priority-preferential")),
+		cd.WaitVisible(cd.ID("result-number")),
+		until(`(() => { const i = document.getElementById('result-qr'); return i.complete && i.naturalWidth > 0; })()`, 5*time.Second),
+		shot(t, "kiosk-result"),
+	)
+	first := get(t, kiosk, cd.Text(cd.ID("result-number")))
+	checkA11y(t, kiosk, "kiosk result")
+	require.Regexp(t, `^C-\d+$`, first)
+	assert.Equal(t, 1, get(t, kiosk, cd.Evaluate[int](`window.__keys.length`)))
+	assert.Contains(t, get(t, kiosk, cd.Text(cd.ID("result-priority"))), "preferencial")
+	// The 80 mm ticket is what a print shows, and only it.
+	_, err := cd.Call(kiosk, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+	require.NoError(t, err)
+	do(t, kiosk, "print layout",
+		until(`getComputedStyle(document.getElementById('print-ticket')).display === 'block' && getComputedStyle(document.getElementById('kiosk')).display === 'none'`, 5*time.Second),
+		shot(t, "kiosk-print"),
+	)
+	assert.Equal(t, first, get(t, kiosk, cd.Text(cd.ID("pt-number"))))
+	_, err = cd.Call(kiosk, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+	require.NoError(t, err)
+
+	// Terminal: sign in, see the ticket in his queue, call it with the shortcut.
+	do(t, terminal, "terminal sign-in",
+		cd.Navigate(base+"/terminal"),
+		cd.WaitReady(cd.CSS(`#si-executive option[value="E01"]`)),
+		cd.WaitReady(cd.CSS(`#si-counter option[value="5"]`)),
+		cd.SetValue(cd.ID("si-executive"), "E01"),
+		cd.SendKeys(cd.ID("si-pin"), "1234"),
+		cd.SetValue(cd.ID("si-counter"), "5"),
+		cd.Click(cd.ID("si-submit")),
+		until(`document.body.dataset.signedIn === 'true'`, 10*time.Second),
+		cd.WaitReady(cd.CSS(`#my-queues li[data-number="`+first+`"]`)),
+		shot(t, "terminal-queue"),
+		cd.KeyEvent("n"),
+		until(`document.body.dataset.current === '`+first+`' && document.body.dataset.currentStatus === 'called'`, 10*time.Second),
+		shot(t, "terminal-called"),
+	)
+
+	// Display: the call shows, highlighted, and is announced in Spanish.
+	do(t, display, "display shows the call",
+		until(`document.body.dataset.newest === '`+first+`' && document.body.dataset.newestCounter === '5'`, 10*time.Second),
+		until(`document.body.dataset.announced === '1'`, 5*time.Second),
+		shot(t, "display"),
+	)
+	checkA11y(t, display, "display")
+	checkA11y(t, terminal, "terminal")
+	n, _ := strconv.Atoi(first[2:])
+	assert.Equal(t, fmt.Sprintf("Número C %d, módulo 5", n), get(t, display, cd.Evaluate[string](`document.body.dataset.lastSpeech`)))
+	assert.Equal(t, "Diríjase al módulo 5", get(t, display, cd.Text(cd.ID("newest-counter"))))
+
+	// Terminal: start and finish with an outcome.
+	do(t, terminal, "serve and finish",
+		cd.KeyEvent("s"),
+		until(`document.body.dataset.currentStatus === 'serving'`, 10*time.Second),
+		cd.KeyEvent("f"),
+		cd.WaitVisible(cd.ID("dlg-complete")),
+		cd.SetValue(cd.ID("outcome"), "deposito"),
+		cd.Click(cd.ID("complete-confirm")),
+		until(`document.body.dataset.current === undefined && !document.getElementById('act-call').disabled`, 10*time.Second),
+	)
+
+	// Branch page: the day's figures and the executive at his counter.
+	branch := newTab(t, browser)
+	do(t, branch, "branch page",
+		cd.Navigate(base+"/branch"),
+		cd.WaitReady(cd.CSS(`#executives tr[data-executive="E01"]`)),
+		cd.WaitReady(cd.CSS(`#queues tr[data-service="C"]`)),
+		until(`document.getElementById('f-issued').textContent === '1' && document.getElementById('f-served').textContent === '1'`, 10*time.Second),
+		shot(t, "branch"),
+	)
+	checkA11y(t, branch, "branch")
+
+	// The agent dies. The display notices; the kiosk keeps retrying one
+	// request with one Idempotency-Key until the agent is back.
+	ag.kill()
+	do(t, display, "display sees the agent gone",
+		until(`document.getElementById('conn').dataset.state === 'offline'`, 10*time.Second),
+	)
+	do(t, kiosk, "issue while the agent is down",
+		cd.Click(cd.ID("result-done")),
+		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
+		cd.Click(cd.CSS(`button[data-service="C"]`)),
+		cd.Click(cd.ID("rut-skip")),
+		cd.Click(cd.ID("priority-normal")),
+		until(`window.__keys.length >= 3`, 15*time.Second),
+		cd.WaitVisible(cd.ID("issuing-status")),
+	)
+	ag = startAgent(t, data, ag.addr)
+	do(t, kiosk, "the retried request gets its ticket",
+		cd.WaitVisible(cd.ID("result-number"), cd.RetryInterval(100*time.Millisecond)),
+	)
+	second := get(t, kiosk, cd.Text(cd.ID("result-number")))
+	require.Regexp(t, `^C-\d+$`, second)
+	require.NotEqual(t, first, second)
+	ks := get(t, kiosk, cd.Evaluate[[]string](`window.__keys.slice(1)`))
+	require.GreaterOrEqual(t, len(ks), 3)
+	for _, k := range ks {
+		assert.Equal(t, ks[0], k, "every retry carries the attempt's Idempotency-Key")
+	}
+	var stats struct {
+		Issued int `json:"issued"`
+	}
+	call(t, ag, "GET", "/stats/today", "", nil, &stats)
+	assert.Equal(t, 2, stats.Issued, "retries issued one ticket, not several")
+
+	// Another executive calls it through the API; the board, never reloaded,
+	// reconnected by itself and shows the new call.
+	var sess struct {
+		Token string `json:"token"`
+	}
+	call(t, ag, "POST", "/sessions", "", map[string]any{"executive": "E02", "pin": "4321", "counter": 6}, &sess)
+	var called struct {
+		Number  string `json:"number"`
+		Counter int    `json:"counter"`
+	}
+	call(t, ag, "POST", "/counters/6/call-next", sess.Token, nil, &called)
+	require.Equal(t, second, called.Number)
+	do(t, display, "display after the restart",
+		until(`document.body.dataset.newest === '`+second+`' && document.body.dataset.newestCounter === '6'`, 20*time.Second),
+		until(`document.getElementById('conn').dataset.state === 'online'`, 10*time.Second),
+		until(`window.__marker === 42`, time.Second),
+		until(`document.querySelector('#history li[data-number="`+first+`"]') !== null`, 5*time.Second),
+		shot(t, "display-after-restart"),
+	)
+	do(t, terminal, "terminal reconnects",
+		until(`document.getElementById('conn').dataset.state === 'online'`, 20*time.Second),
+		shot(t, "terminal-after-restart"),
+	)
+}
