@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -58,22 +57,20 @@ func newEnv(tb testing.TB, opt telegramtest.Options) *env {
 	require.NoError(tb, err)
 	e := &env{t: tb, pool: pool, ingest: postgres.NewEventStore(pool, nil), store: notify.New(pool, keys), keys: keys,
 		fake: telegramtest.New(testToken, opt), pub: &recorder{}, seq: map[string]uint64{}, updateID: 500}
+	// Jobs are written inside the ingest's transaction, as in the cloud.
+	e.ingest.OnApply = e.store.EnqueueEvents
 	tb.Cleanup(e.fake.Close)
 	e.bot = &telegram.Bot{Store: e.store, Keys: keys, Commands: e.pub}
 	return e
 }
 
-// feed ingests events of a branch as the cloud would, with the notification
-// hook in the ingest's transaction.
+// feed ingests events of a branch as the cloud does (the real ingest, with the
+// notification hook in its transaction).
 func (e *env) feed(branch string, evs ...event.Event) {
 	e.t.Helper()
-	ctx := context.Background()
-	_, err := e.ingest.Ingest(ctx, event.Batch{V: event.Version, Branch: branch, Events: evs})
+	res, err := e.ingest.Ingest(context.Background(), event.Batch{V: event.Version, Branch: branch, Events: evs})
 	require.NoError(e.t, err)
-	tx, err := e.pool.Begin(ctx)
-	require.NoError(e.t, err)
-	require.NoError(e.t, e.store.EnqueueEvents(ctx, tx, branch, evs))
-	require.NoError(e.t, tx.Commit(ctx))
+	require.Equal(e.t, evs[len(evs)-1].Seq, res.Applied)
 }
 
 func (e *env) ev(branch string, typ event.Type, data any) event.Event {
@@ -198,5 +195,3 @@ func contains(texts []string, sub string) bool {
 	}
 	return false
 }
-
-var _ = pgx.ErrNoRows

@@ -259,6 +259,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	// ---- Telegram (cloud/telegram, wired in telegram.go): off without a token. ----
+	tgRun, err := newTelegram(m)
+	if err != nil {
+		return err
+	}
 	m.HTTP = &cloudhttp.Server{
 		Sync: m.Store, Gatherer: m.Registry, UI: m.UI, Log: m.Log,
 		Ready: map[string]cloudhttp.Check{
@@ -286,6 +291,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if uiRun != nil {
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); uiRun(rctx) }()
+	}
+	if tgRun != nil {
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); tgRun(rctx) }()
 	}
 	go func() {
 		defer m.wg.Done()
