@@ -75,11 +75,11 @@ func (s *Store) Overview(ctx context.Context, scope Scope, f OverviewFilter) ([]
 	order := "bl.id"
 	switch f.Sort {
 	case "waiting":
-		order = "coalesce(t.waiting, 0) DESC, bl.id"
+		order = "t.waiting DESC, bl.id"
 	case "wait":
-		order = "coalesce(t.longest, 0) DESC, bl.id"
+		order = "t.oldest NULLS LAST, bl.id"
 	case "sla":
-		order = "CASE WHEN coalesce(t.called, 0) = 0 THEN 2 ELSE t.within::float8 / t.called END, bl.id"
+		order = "CASE WHEN t.called = 0 THEN 2 ELSE t.within::float8 / t.called END, bl.id"
 	}
 	rows, err := s.pool.Query(ctx, `
 WITH bl AS (
@@ -87,20 +87,6 @@ WITH bl AS (
 	WHERE ($2::bool OR x.id = ANY($3::text[]) OR x.region = ANY($4::text[]))
 	  AND ($5 = '' OR x.region = $5)
 	  AND (cardinality($6::text[]) = 0 OR x.id = ANY($6::text[]))
-), t AS (
-	SELECT t.branch,
-		count(*) AS issued,
-		count(*) FILTER (WHERE t.status = 'waiting') AS waiting,
-		min(t.queued_at) FILTER (WHERE t.status = 'waiting') AS oldest,
-		coalesce(max(extract(epoch FROM $1::timestamptz - t.queued_at)) FILTER (WHERE t.status = 'waiting'), 0)::float8 AS longest,
-		coalesce(max(extract(epoch FROM $1::timestamptz - t.queued_at) - coalesce(sv.target_wait_s, $7)) FILTER (WHERE t.status = 'waiting'), 0)::float8 AS over,
-		count(*) FILTER (WHERE t.called_at IS NOT NULL) AS called,
-		count(*) FILTER (WHERE t.called_at IS NOT NULL AND extract(epoch FROM t.called_at - t.queued_at) <= coalesce(sv.target_wait_s, $7)) AS within
-	FROM tickets t
-	JOIN bl ON bl.id = t.branch
-	LEFT JOIN hq_services sv ON sv.branch = t.branch AND sv.code = t.service
-	WHERE t.day = ($1::timestamptz AT TIME ZONE bl.time_zone)::date
-	GROUP BY t.branch
 ), e AS (
 	SELECT es.branch,
 		count(*) FILTER (WHERE es.state NOT IN ('paused', 'logged_out')) AS serving,
@@ -111,13 +97,28 @@ WITH bl AS (
 	SELECT branch, max(version) AS v FROM hq_branch_configs GROUP BY branch
 )
 SELECT bl.id, bl.name, bl.region,
-	coalesce(t.issued, 0), coalesce(t.waiting, 0), t.oldest, coalesce(t.longest, 0)::int, coalesce(t.over, 0)::int,
-	coalesce(t.called, 0), coalesce(t.within, 0),
+	t.issued, t.waiting, t.oldest,
+	coalesce(extract(epoch FROM $1::timestamptz - t.oldest), 0)::int,
+	coalesce(extract(epoch FROM $1::timestamptz - t.due), 0)::int,
+	t.called, t.within,
 	coalesce(e.serving, 0), coalesce(e.paused, 0),
 	sy.branch IS NOT NULL, coalesce(sy.online, false), coalesce(sy.applied_seq, 0), coalesce(sy.max_seq, 0), coalesce(sy.backlog, 0),
 	sy.last_event_at, sy.last_ingest_at, sy.status_at, coalesce(sy.config_version, 0), coalesce(c.v, 0)
 FROM bl
-LEFT JOIN t ON t.branch = bl.id
+-- Per branch, today's tickets through the (branch, day, status) index; "due"
+-- is the earliest moment a waiting ticket passes its service's target.
+CROSS JOIN LATERAL (
+	SELECT count(*) AS issued,
+		count(*) FILTER (WHERE tk.status = 'waiting') AS waiting,
+		min(tk.queued_at) FILTER (WHERE tk.status = 'waiting') AS oldest,
+		min(tk.queued_at + tg.iv) FILTER (WHERE tk.status = 'waiting') AS due,
+		count(tk.called_at) AS called,
+		count(*) FILTER (WHERE tk.called_at <= tk.queued_at + tg.iv) AS within
+	FROM tickets tk
+	LEFT JOIN hq_services sv ON sv.branch = tk.branch AND sv.code = tk.service
+	CROSS JOIN LATERAL (SELECT coalesce(sv.target_wait_s, $7) * interval '1 second' AS iv) tg
+	WHERE tk.branch = bl.id AND tk.day = ($1::timestamptz AT TIME ZONE bl.time_zone)::date
+) t
 LEFT JOIN e ON e.branch = bl.id
 LEFT JOIN branch_sync sy ON sy.branch = bl.id
 LEFT JOIN c ON c.branch = bl.id
