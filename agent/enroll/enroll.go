@@ -44,13 +44,13 @@ type Paths struct{ Dir string }
 func (p Paths) TLSDir() string { return filepath.Join(p.Dir, "tls") }
 
 // Key is the box's private key (PKCS#8 PEM, 0600).
-func (p Paths) Key() string { return filepath.Join(p.TLSDir(), "branch.key") }
+func (p Paths) Key() string { return filepath.Join(p.TLSDir(), "client-key.pem") }
 
 // Cert is the box's client certificate (PEM, 0600).
-func (p Paths) Cert() string { return filepath.Join(p.TLSDir(), "branch.crt") }
+func (p Paths) Cert() string { return filepath.Join(p.TLSDir(), "client.pem") }
 
 // CA is the bundle trusted for the broker (PEM, 0600).
-func (p Paths) CA() string { return filepath.Join(p.TLSDir(), "ca.crt") }
+func (p Paths) CA() string { return filepath.Join(p.TLSDir(), "ca.pem") }
 
 // State is enroll.json: the enrolment facts (0600).
 func (p Paths) State() string { return filepath.Join(p.Dir, "enroll.json") }
