@@ -7,11 +7,12 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -57,15 +58,16 @@ type handler struct {
 	opts      Options
 	log       *slog.Logger
 	assets    *assets
-	templates map[string]*template.Template
+	rendered  map[variant]rendered
 	catalogue map[i18n.Lang]string // "ui.", "status." and "priority." keys as JSON, per language
 	events    string               // event types as JSON, for the stream client
 }
 
 // Handler returns the UI handler for "/", "/kiosk", "/terminal", "/display",
 // "/branch" and "/assets/". Templates and assets are parsed and every page is
-// rendered once in each language here, so a broken template or a missing
-// catalogue key fails at start-up rather than in front of a customer.
+// rendered in each language here, once: a broken template or a missing
+// catalogue key fails at start-up rather than in front of a customer, and a
+// request costs no rendering.
 func Handler(opts Options) (http.Handler, error) {
 	if opts.BotName == "" {
 		opts.BotName = DefaultBotName
@@ -89,7 +91,7 @@ func Handler(opts Options) (http.Handler, error) {
 		opts:      opts,
 		log:       log.With("component", "web"),
 		assets:    as,
-		templates: map[string]*template.Template{},
+		rendered:  map[variant]rendered{},
 		catalogue: map[i18n.Lang]string{},
 	}
 	for _, lang := range []i18n.Lang{i18n.ES, i18n.EN} {
@@ -119,10 +121,16 @@ func Handler(opts Options) (http.Handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", p.name, err)
 		}
-		h.templates[p.name] = t
+		// Nothing in a page varies per request but its language and whether
+		// that was chosen explicitly: render every variant once, now.
 		for _, lang := range []i18n.Lang{i18n.ES, i18n.EN} {
-			if err := t.Execute(io.Discard, h.data(p.name, p.title, lang, false)); err != nil {
-				return nil, fmt.Errorf("web: render %s (%s): %w", p.name, lang, err)
+			for _, explicit := range []bool{false, true} {
+				var buf bytes.Buffer
+				if err := t.Execute(&buf, h.data(p.name, p.title, lang, explicit)); err != nil {
+					return nil, fmt.Errorf("web: render %s (%s): %w", p.name, lang, err)
+				}
+				sum := sha256.Sum256(buf.Bytes())
+				h.rendered[variant{p.name, lang, explicit}] = rendered{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 			}
 		}
 	}
@@ -133,7 +141,7 @@ func Handler(opts Options) (http.Handler, error) {
 		if p.name == "index" {
 			path = "/{$}"
 		}
-		mux.HandleFunc("GET "+path, h.page(p.name, p.title))
+		mux.HandleFunc("GET "+path, h.page(p.name))
 	}
 	mux.HandleFunc("GET /assets/qr/{file}", h.serveQR)
 	mux.Handle("GET /assets/{file}", as)
@@ -213,16 +221,23 @@ func language(r *http.Request) (lang i18n.Lang, explicit bool) {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; media-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-func (h *handler) page(name, title string) http.HandlerFunc {
-	t := h.templates[name]
+// variant is one rendering of a page.
+type variant struct {
+	page     string
+	lang     i18n.Lang
+	explicit bool
+}
+
+// rendered is a page rendered at start-up.
+type rendered struct {
+	body []byte
+	etag string
+}
+
+func (h *handler) page(name string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		lang, explicit := language(r)
-		var buf bytes.Buffer
-		if err := t.Execute(&buf, h.data(name, title, lang, explicit)); err != nil {
-			h.log.Error("render page", "page", name, "err", err)
-			h.problem(w, r, http.StatusInternalServerError, "internal")
-			return
-		}
+		page := h.rendered[variant{name, lang, explicit}]
 		hd := w.Header()
 		hd.Set("Content-Type", "text/html; charset=utf-8")
 		hd.Set("Content-Language", string(lang))
@@ -231,7 +246,14 @@ func (h *handler) page(name, title string) http.HandlerFunc {
 		hd.Set("Content-Security-Policy", contentSecurityPolicy)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
-		_, _ = w.Write(buf.Bytes())
+		hd.Set("ETag", page.etag)
+		if r.Header.Get("If-None-Match") == page.etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(page.body)
+		}
 	}
 }
 

@@ -79,6 +79,15 @@ func TestPages(t *testing.T) {
 			for _, r := range refs {
 				assert.Regexp(t, `^/assets/[a-z]+\.[0-9a-f]{12}\.(js|css)$`, r[1])
 			}
+			// Pages are rendered at start-up; a revalidation costs no body.
+			etag := res.Header.Get("ETag")
+			require.NotEmpty(t, etag)
+			res, again := get(t, srv.URL+path, map[string]string{"If-None-Match": etag})
+			assert.Equal(t, http.StatusNotModified, res.StatusCode)
+			assert.Empty(t, again)
+			res, en := get(t, srv.URL+path+"?lang=en", map[string]string{"If-None-Match": etag})
+			assert.Equal(t, http.StatusOK, res.StatusCode, "another language is another page")
+			assert.NotEmpty(t, en)
 		})
 	}
 }

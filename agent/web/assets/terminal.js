@@ -171,7 +171,7 @@
       box.appendChild(el('div', { class: 'queue', 'data-service': q.service }, [
         el('h3', {}, [q.name + ' · ', el('span', { class: 'q-count', text: t('ui.waiting_count', { n: q.waiting || 0 }) })]),
         el('p', { class: 'muted', text: t('ui.kiosk.service_wait', { range: waitRange(q.estimated_wait) }) }),
-        list,
+        list.childElementCount ? list : null,
       ]));
     });
     if (waiting === 0) box.appendChild(el('p', { class: 'muted', text: t('ui.terminal.nobody_waiting') }));

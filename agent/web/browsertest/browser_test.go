@@ -371,6 +371,35 @@ func TestBranchDay(t *testing.T) {
 	)
 	do(t, terminal, "terminal reconnects",
 		until(`document.getElementById('conn').dataset.state === 'online'`, 20*time.Second),
+		until(`document.body.dataset.signedIn === 'true'`, 5*time.Second),
 		shot(t, "terminal-after-restart"),
+	)
+
+	// The terminal's other actions, against the restarted agent: call a
+	// Personal Banker ticket, transfer it to Caja first in line, pause, resume.
+	var pb struct {
+		Number string `json:"number"`
+	}
+	call(t, ag, "POST", "/tickets", "", map[string]any{"service": "P"}, &pb)
+	do(t, terminal, "transfer, pause and resume",
+		cd.WaitReady(cd.CSS(`#my-queues li[data-number="`+pb.Number+`"]`)),
+		cd.KeyEvent("n"),
+		until(`document.body.dataset.current === '`+pb.Number+`'`, 10*time.Second),
+		cd.KeyEvent("t"),
+		cd.WaitVisible(cd.ID("dlg-transfer")),
+		cd.SetValue(cd.ID("transfer-service"), "C"),
+		cd.Click(cd.ID("transfer-first")),
+		cd.Click(cd.ID("transfer-confirm")),
+		until(`document.body.dataset.current === undefined`, 10*time.Second),
+		cd.WaitReady(cd.CSS(`#my-queues .queue[data-service="C"] li[data-number="`+pb.Number+`"]`)),
+		cd.KeyEvent("p"),
+		cd.WaitVisible(cd.ID("dlg-pause")),
+		cd.Click(cd.ID("pause-confirm")),
+		cd.WaitVisible(cd.ID("paused")),
+		until(`document.getElementById('act-call').disabled && !document.getElementById('act-resume').hidden`, 5*time.Second),
+		shot(t, "terminal-paused"),
+		cd.KeyEvent("p"),
+		cd.WaitNotVisible(cd.ID("paused")),
+		until(`!document.getElementById('act-call').disabled`, 5*time.Second),
 	)
 }
