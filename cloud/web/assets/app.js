@@ -11,10 +11,16 @@
     src.addEventListener("tile", function (e) {
       var d = JSON.parse(e.data);
       var el = document.getElementById("tile-" + d.id);
-      if (!el) { return; } // filtered out of this page
       var t = document.createElement("template");
       t.innerHTML = d.html.trim();
-      el.replaceWith(t.content.firstElementChild);
+      var tile = t.content.firstElementChild;
+      if (el) {
+        el.replaceWith(tile);
+      } else if (!region || tile.getAttribute("data-region") === region) {
+        var empty = grid.querySelector("p");
+        if (empty) { empty.remove(); }
+        grid.appendChild(tile); // a branch first seen after the page loaded
+      }
       tick();
     });
     src.addEventListener("alerts", function () {
