@@ -1,0 +1,166 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
+)
+
+const tgToken = "777000:e2e-fake-token"
+
+// telegramEnv starts the real agent and cloud with Telegram on in polling mode
+// against a fake Bot API in this process.
+func telegramEnv(t testing.TB, e *env) *telegramtest.Server {
+	fake := telegramtest.New(tgToken, telegramtest.Options{})
+	t.Cleanup(fake.Close)
+	for k, v := range map[string]string{
+		"TICKETERO_TELEGRAM_TOKEN": tgToken,
+		"TICKETERO_TELEGRAM_MODE":  "polling",
+		"TICKETERO_TELEGRAM_API":   fake.URL,
+		"TICKETERO_DATA_KEY":       base64.StdEncoding.EncodeToString([]byte("e2e-data-key-0123456789abcdef-32")),
+	} {
+		t.Setenv(k, v)
+	}
+	e.startCloud()
+	e.startAgent()
+	return fake
+}
+
+type issuedTicket struct {
+	ID     string `json:"id"`
+	Token  string `json:"token"`
+	Number string `json:"number"` // display number, "C-001"
+}
+
+func (e *env) issueOne(service string) issuedTicket {
+	e.t.Helper()
+	var tk issuedTicket
+	code, err := e.do("POST", "/api/v1/tickets", "", map[string]string{"service": service}, &tk)
+	require.NoError(e.t, err)
+	require.Equal(e.t, 201, code)
+	require.NotEmpty(e.t, tk.Token, "the ticket carries a Telegram token")
+	return tk
+}
+
+func (e *env) login() {
+	e.t.Helper()
+	var s struct {
+		Token string `json:"token"`
+	}
+	code, err := e.do("POST", "/api/v1/sessions", "", map[string]any{"executive": "E01", "pin": "1234", "counter": 1}, &s)
+	require.NoError(e.t, err)
+	require.Contains(e.t, []int{200, 201}, code)
+	e.token = s.Token
+}
+
+func waitTexts(t testing.TB, fake *telegramtest.Server, chat int64, n int) []string {
+	t.Helper()
+	var got []string
+	require.Eventually(t, func() bool { got = fake.SentTo(chat); return len(got) >= n }, 30*time.Second,
+		10*time.Millisecond, "chat %d: want %d messages, got %v", chat, n, got)
+	return got
+}
+
+// Full stack: a customer links his chat by /start <token> (getUpdates), a call
+// at the agent reaches the fake Bot API as the your-turn sendMessage through
+// the relay, the broker and the cloud, and /cancelar travels back to the agent
+// as an MQTT command, applied once, confirmed by its ticket.cancelled.
+func TestTelegramFullStack(t *testing.T) {
+	e := newEnv(t, "E2E-TG")
+	fake := telegramEnv(t, e)
+
+	first := e.issueOne("C")
+	second := e.issueOne("C")
+	fake.AddUpdate(telegramtest.TextUpdate(9001, "es", "/start "+first.Token))
+	fake.AddUpdate(telegramtest.TextUpdate(9002, "en", "/start "+second.Token))
+	got := waitTexts(t, fake, 9001, 2)
+	assert.True(t, strings.Contains(strings.Join(got, "\n"), first.Number), got)
+	waitTexts(t, fake, 9002, 2)
+
+	// /cancelar from the second chat: the agent cancels the ticket once.
+	fake.AddUpdate(telegramtest.TextUpdate(9002, "en", "/cancelar"))
+	got = waitTexts(t, fake, 9002, 4)
+	assert.True(t, strings.Contains(strings.Join(got, "\n"), "Your number "+second.Number+" was cancelled."), got)
+	var st string
+	require.NoError(t, e.db.QueryRow(t.Context(), `SELECT status FROM tickets WHERE id = $1`, second.ID).Scan(&st))
+	assert.Equal(t, "cancelled", st)
+	var applied, cancelled int
+	require.NoError(t, e.db.QueryRow(t.Context(), `SELECT count(*) FROM branch_commands WHERE status = 'applied'`).Scan(&applied))
+	require.NoError(t, e.db.QueryRow(t.Context(), `SELECT count(*) FROM events WHERE type = 'ticket.cancelled'`).Scan(&cancelled))
+	assert.Equal(t, 1, applied)
+	assert.Equal(t, 1, cancelled)
+
+	// The call: your turn, with the counter and the executive's first name.
+	e.login()
+	var called issuedTicket
+	code, err := e.do("POST", "/api/v1/counters/1/call-next", e.token, nil, &called)
+	require.NoError(t, err)
+	require.Equal(t, 200, code)
+	require.Equal(t, first.ID, called.ID)
+	want := "¡Es tu turno! Número " + first.Number + ": dirígete al módulo 1, te atiende Ana."
+	require.Eventually(t, func() bool { return slices.Contains(fake.SentTo(9001), want) }, 30*time.Second,
+		10*time.Millisecond, "your turn: %v", fake.SentTo(9001))
+	// The cancelled ticket ahead left the first with nobody ahead: pre-notice.
+	assert.True(t, slices.Contains(fake.SentTo(9001),
+		"Tu número "+first.Number+" se acerca: quedan 0 personas antes que tú. Vuelve a la sucursal."))
+	assert.Zero(t, fake.Stats().TooMany)
+}
+
+// TestTelegramCallLatency measures branch call-next → your-turn sendMessage at
+// the fake Bot API through agent, relay, broker, cloud ingest and worker, for
+// 60 calls. It is a measurement, not a timed assertion: run it with
+// TICKETERO_BENCH=1 (see docs/performance.md, "Telegram").
+func TestTelegramCallLatency(t *testing.T) {
+	if os.Getenv("TICKETERO_BENCH") == "" {
+		t.Skip("measurement: set TICKETERO_BENCH=1")
+	}
+	const n = 60
+	e := newEnv(t, "E2E-TGL")
+	fake := telegramEnv(t, e)
+	var tickets []issuedTicket
+	for i := 0; i < n; i++ {
+		tk := e.issueOne("C")
+		tickets = append(tickets, tk)
+		fake.AddUpdate(telegramtest.TextUpdate(int64(9100+i), "es", "/start "+tk.Token))
+	}
+	for i := 0; i < n; i++ {
+		waitTexts(t, fake, int64(9100+i), 2) // linked + confirmation (pre-notices may follow)
+	}
+	e.login()
+	lat := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		chat := int64(9100 + i)
+		t0 := time.Now()
+		var called issuedTicket
+		code, err := e.do("POST", "/api/v1/counters/1/call-next", e.token, nil, &called)
+		require.NoError(t, err)
+		require.Equal(t, 200, code)
+		require.Equal(t, tickets[i].ID, called.ID)
+		var at time.Time
+		require.Eventually(t, func() bool {
+			for _, s := range fake.Sent() {
+				if s.ChatID == chat && strings.HasPrefix(s.Text, "¡Es tu turno!") {
+					at = s.At
+					return true
+				}
+			}
+			return false
+		}, 30*time.Second, time.Millisecond)
+		lat = append(lat, at.Sub(t0))
+		e.do("POST", "/api/v1/tickets/"+called.ID+"/start", e.token, nil, nil)
+		e.do("POST", "/api/v1/tickets/"+called.ID+"/complete", e.token, map[string]string{"outcome": "ok"}, nil)
+	}
+	slices.Sort(lat)
+	st := fake.Stats()
+	t.Logf("call-next → your-turn sendMessage over %d calls: p50 %v, p99 %v, max %v; fake: %d sent, %d 429s, %d unhonoured",
+		n, lat[n/2], lat[n*99/100], lat[n-1], len(fake.Sent()), st.TooMany, st.Unhonoured)
+	assert.Zero(t, st.Unhonoured)
+}
