@@ -516,3 +516,31 @@ func TestAlertsPushedAndAcked(t *testing.T) {
 	assert.Contains(t, body, "reconocida por sup@alert.cl")
 	assert.NotEmpty(t, e.audited(hq.AuditAlertAck, "sup@alert.cl"))
 }
+
+// TestEveryPageTranslated renders every page in both languages and fails on a
+// catalogue key left untranslated (i18n.T returns the key itself).
+func TestEveryPageTranslated(t *testing.T) {
+	e := newEnv(t)
+	e.f.Branch("TR-001", "Traducción", "TR", false)
+	now := time.Now()
+	called := now.Add(-time.Minute)
+	e.f.Ticket(hqtest.Ticket{Branch: "TR-001", ID: "tr1", Service: "C", Number: 1, Status: "called", Executive: "E1", Counter: 1, QueuedAt: now.Add(-20 * time.Minute), CalledAt: &called})
+	e.f.Ticket(hqtest.Ticket{Branch: "TR-001", ID: "tr2", Service: "C", Number: 2, QueuedAt: now.Add(-15 * time.Minute)})
+	e.f.Executive("TR-001", "E1", "Ana", 1, "available", now)
+	e.f.Executive("TR-001", "E2", "Luis", 2, "paused", now)
+	require.NoError(t, e.store.PutBranch(context.Background(), hq.BranchInput{ID: "TR-001", Name: "Traducción", Region: "TR", TimeZone: "America/Santiago"}))
+	e.user("admin@tr.cl", "admin", nil, nil)
+	c, _ := e.login("admin@tr.cl")
+	// Raise alerts so the alert list renders.
+	tiles, err := e.store.Overview(context.Background(), hq.Scope{Branches: []string{"TR-001"}}, hq.OverviewFilter{})
+	require.NoError(t, err)
+	_, err = e.store.EvaluateAlerts(context.Background(), tiles, hq.AlertRules{QueueOver: 0, OfflineAfter: 0, BacklogWindow: time.Minute})
+	require.NoError(t, err)
+	key := regexp.MustCompile(`\b(hq|status|priority|action)\.[a-z_]+(\.[a-z_]+)*\b`)
+	for _, lang := range []string{"es-CL", "en"} {
+		for _, path := range []string{"/", "/alerts", "/branches/TR-001", "/reports?group=service", "/reports?group=executive", "/config", "/config/branches/TR-001", "/admin/users", "/admin/audit", "/nope"} {
+			_, body := e.get(c, path, "Accept-Language", lang)
+			assert.Empty(t, key.FindAllString(body, -1), "%s %s", lang, path)
+		}
+	}
+}

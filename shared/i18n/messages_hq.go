@@ -157,6 +157,7 @@ func init() {
 		"hq.target_min":               {"Meta de espera (min)", "Target wait (min)"},
 		"hq.ticket":                   {"Número", "Ticket"},
 		"hq.tile.agent":               {"Agente", "Agent"},
+		"hq.tile.lag":                 {"retraso", "lag"},
 		"hq.tile.backlog":             {"pendientes", "backlog"},
 		"hq.tile.config":              {"Configuración", "Configuration"},
 		"hq.tile.executives":          {"Ejecutivos", "Executives"},

@@ -50,6 +50,15 @@ func (t Tile) SLA() int {
 	return t.WithinTarget * 100 / t.Called
 }
 
+// LagS is how far the cloud's copy trails the branch: the seconds between the
+// newest applied event's branch time and its ingest (0 when unknown).
+func (t Tile) LagS() int {
+	if t.LastEventAt == nil || t.LastIngestAt == nil || t.LastIngestAt.Before(*t.LastEventAt) {
+		return 0
+	}
+	return int(t.LastIngestAt.Sub(*t.LastEventAt).Seconds())
+}
+
 // Gap is how many events the cloud has seen beyond a missing one.
 func (t Tile) Gap() int64 { return t.MaxSeq - t.AppliedSeq }
 
