@@ -1,6 +1,7 @@
 package telegram_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -91,7 +92,21 @@ func BenchmarkCallToSend(b *testing.B) {
 	w := &telegram.Worker{Store: e.store, Bot: telegram.NewClient(e.fake.URL, testToken, nil), Keys: e.keys,
 		Limiter: telegram.NewLimiter(29), Pacing: notify.Pacing{Private: 1100 * time.Millisecond,
 			Group: 3100 * time.Millisecond, Lease: time.Minute}}
+	// As in the Service: LISTEN wakes the idle worker at commit.
+	wake := make(chan struct{}, 1)
+	w.Wake = wake
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_ = e.store.Listen(ctx, func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
+	}()
 	run(b, w)
+	time.Sleep(100 * time.Millisecond) // the listener is up
 	lat := make([]time.Duration, 0, n)
 	b.ResetTimer()
 	for i := 0; i < n; i++ {

@@ -52,6 +52,16 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
+// Undo gives back the last slot taken (the caller had nothing to send), so an
+// idle poll does not delay the next real send.
+func (l *Limiter) Undo() {
+	l.mu.Lock()
+	if l.next.Sub(l.paused) >= l.every {
+		l.next = l.next.Add(-l.every)
+	}
+	l.mu.Unlock()
+}
+
 // PauseUntil lets no call through before t.
 func (l *Limiter) PauseUntil(t time.Time) {
 	l.mu.Lock()

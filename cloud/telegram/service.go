@@ -226,6 +226,16 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	wake := make(chan struct{}, 1)
+	s.Worker.Wake = wake
+	run("listen", func(ctx context.Context) error {
+		return s.Store.Listen(ctx, func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
+	})
 	run("worker", s.Worker.Run)
 	switch s.cfg.Mode {
 	case ModeWebhook:

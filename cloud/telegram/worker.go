@@ -40,6 +40,8 @@ type Worker struct {
 	Concurrency int
 	// Poll is how often the worker looks for due jobs when idle.
 	Poll time.Duration
+	// Wake, if set, interrupts the idle wait (jobs were just committed).
+	Wake <-chan struct{}
 	Log  *slog.Logger
 	Now  func() time.Time
 	// OnSent, if set, is called after a job is marked sent (metrics, tests).
@@ -110,9 +112,11 @@ func (w *Worker) Run(ctx context.Context) error {
 			log.Warn("claim jobs", "err", err)
 		}
 		if len(jobs) == 0 {
+			w.Limiter.Undo()
 			<-sem
 			select {
 			case <-ctx.Done():
+			case <-w.Wake:
 			case <-time.After(w.Poll):
 			}
 			continue

@@ -211,8 +211,9 @@ func (s *Store) Unlink(ctx context.Context, tx pgx.Tx, chatID int64) error {
 // redelivered update never answers twice.
 func (s *Store) Reply(ctx context.Context, tx pgx.Tx, chatID, updateID int64, m Msg) error {
 	raw, _ := json.Marshal(m)
-	_, err := tx.Exec(ctx, `INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
-		VALUES ('', '', 'reply', $1, $2, $3::jsonb) ON CONFLICT DO NOTHING`, updateID, chatID, string(raw))
+	_, err := tx.Exec(ctx, `WITH ins AS (INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
+		VALUES ('', '', 'reply', $1, $2, $3::jsonb) ON CONFLICT DO NOTHING RETURNING 1)
+		`+wakeWorkers, updateID, chatID, string(raw))
 	if err != nil {
 		return fmt.Errorf("notify: reply: %w", err)
 	}

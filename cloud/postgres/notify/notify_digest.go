@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -34,8 +35,9 @@ func (s *Store) Digest(ctx context.Context, chatID int64, fn func(afterID int64)
 			return err
 		}
 		raw, _ := json.Marshal(m)
-		if _, err := tx.Exec(ctx, `INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
-			VALUES ('', '', 'digest', $1, $2, $3::jsonb) ON CONFLICT DO NOTHING`, n+1, chatID, string(raw)); err != nil {
+		if _, err := tx.Exec(ctx, `WITH ins AS (INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
+			VALUES ('', '', 'digest', $1, $2, $3::jsonb) ON CONFLICT DO NOTHING RETURNING 1)
+			`+wakeWorkers, n+1, chatID, string(raw)); err != nil {
 			return fmt.Errorf("notify: digest job: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE telegram_alert_cursor SET alert_id = $2, digests = digests + 1 WHERE chat_id = $1`,
@@ -44,6 +46,43 @@ func (s *Store) Digest(ctx context.Context, chatID int64, fn func(afterID int64)
 		}
 		return nil
 	})
+}
+
+// Listen calls wake each time jobs are committed (NOTIFY on JobsChannel), on
+// one dedicated connection, until ctx ends; it reconnects after a failure
+// (notifications lost meanwhile only delay jobs until the workers' poll).
+func (s *Store) Listen(ctx context.Context, wake func()) error {
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return nil
+		}
+		_ = err
+		wake() // jobs may have been written while disconnected
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
+}
+
+func (s *Store) listenOnce(ctx context.Context, wake func()) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+JobsChannel); err != nil {
+		return err
+	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+JobsChannel) }()
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
 }
 
 // EnsureChat stores a chat outside an update (the supervisors' group from

@@ -186,7 +186,7 @@ func (s *Store) enqueuePreNotices(ctx context.Context, tx pgx.Tx, branch, servic
 			WHERE EXISTS (SELECT 1 FROM linked) AND t.branch = $1 AND t.service = $2 AND t.status = 'waiting'
 				AND t.day = $3::date
 		)
-		INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
+		, ins AS (INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
 		SELECT $1, w.id, 'prenotice', 0, c.chat_id, jsonb_build_object('key', 'telegram.prenotice', 'args',
 			jsonb_build_array(
 				jsonb_build_object('s', w.origin_service || '-' ||
@@ -195,7 +195,8 @@ func (s *Store) enqueuePreNotices(ctx context.Context, tx pgx.Tx, branch, servic
 		FROM w JOIN telegram_ticket_chats c ON c.branch = $1 AND c.ticket = w.id
 		WHERE w.ahead <= COALESCE((SELECT pre_notice_ahead FROM telegram_service_settings
 			WHERE branch = $1 AND service = $2), $4)
-		ON CONFLICT DO NOTHING`, branch, service, day, s.PreNoticeAhead)
+		ON CONFLICT DO NOTHING RETURNING 1)
+		`+wakeWorkers, branch, service, day, s.PreNoticeAhead)
 	if err != nil {
 		return fmt.Errorf("notify: pre-notices %s/%s: %w", branch, service, err)
 	}
@@ -229,6 +230,14 @@ func WaitArg(typicalS, upperS int) Arg {
 	return Arg{Key: "telegram.wait_range", Args: []string{strconv.Itoa(lo), strconv.Itoa(hi)}}
 }
 
+// JobsChannel is the NOTIFY channel that wakes idle workers when jobs are
+// written (delivered at commit; duplicates in one transaction fold into one).
+const JobsChannel = "telegram_jobs"
+
+// wakeWorkers ends a statement whose CTE "ins" inserted jobs: it notifies
+// JobsChannel once if any row was inserted.
+const wakeWorkers = `SELECT pg_notify('` + JobsChannel + `', '') FROM (SELECT 1 FROM ins LIMIT 1) AS x`
+
 type jobBatch struct {
 	branch, ticket, kind []string
 	callNo, chat         []int64
@@ -249,9 +258,10 @@ func (b *jobBatch) insert(ctx context.Context, tx pgx.Tx) error {
 	if len(b.branch) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
+	_, err := tx.Exec(ctx, `WITH ins AS (INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
 		SELECT u.b, u.t, u.k, u.n, u.c, u.p::jsonb
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS u(b, t, k, n, c, p)
-		ON CONFLICT DO NOTHING`, b.branch, b.ticket, b.kind, b.callNo, b.chat, b.params)
+		ON CONFLICT DO NOTHING RETURNING 1)
+		`+wakeWorkers, b.branch, b.ticket, b.kind, b.callNo, b.chat, b.params)
 	return err
 }
