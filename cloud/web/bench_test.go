@@ -221,7 +221,9 @@ func BenchmarkLive1000(b *testing.B) {
 	var waiting int
 	require.NoError(b, pool.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE branch = $1 AND status = 'waiting'`, branch).Scan(&waiting))
 	var lat []time.Duration
-	num := 10000
+	var num int
+	require.NoError(b, pool.QueryRow(ctx, `SELECT coalesce(max(number), 0) FROM tickets WHERE branch = $1`, branch).Scan(&num))
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	day := time.Now().In(mustLocTB(b)).Format(time.DateOnly)
 	for b.Loop() {
 		num++
@@ -229,7 +231,7 @@ func BenchmarkLive1000(b *testing.B) {
 		start := time.Now()
 		_, err := pool.Exec(ctx, `WITH t AS (INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status, queued_at, created_at, last_seq)
 			VALUES ($1, $2, $3, 'C', $4, 'C', 'normal', 'waiting', now(), now(), 0)) SELECT pg_notify('ticketero_changes', $1)`,
-			branch, "live"+strconv.Itoa(num), day, num)
+			branch, "live-"+run+"-"+strconv.Itoa(num), day, num)
 		require.NoError(b, err)
 		got := 0
 		timeout := time.After(10 * time.Second)

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -214,11 +212,7 @@ func (b *Hub) broadcast(msg func(*client) []byte) {
 
 // tileEvent renders a tile as an SSE "tile" event.
 func (h *Handler) tileEvent(t hq.Tile, l i18n.Lang) ([]byte, error) {
-	var html bytes.Buffer
-	if err := h.tile.ExecuteTemplate(&html, "tile", tileView{Tile: t, Lang: l}); err != nil {
-		return nil, fmt.Errorf("web: render tile: %w", err)
-	}
-	data, err := json.Marshal(map[string]string{"id": t.Branch, "html": html.String()})
+	data, err := json.Marshal(map[string]string{"id": t.Branch, "html": string(tileHTML(t, l))})
 	if err != nil {
 		return nil, err
 	}

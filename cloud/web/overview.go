@@ -2,8 +2,10 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -22,22 +24,22 @@ type overviewData struct {
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request, q *req) {
 	ctx := r.Context()
 	f := hq.OverviewFilter{Region: r.URL.Query().Get("region"), Sort: r.URL.Query().Get("sort")}
-	tiles, err := h.store.Overview(ctx, q.P.Scope(), f)
-	if err != nil {
+	// The three reads are independent: run them on three pool connections.
+	var (
+		d          = overviewData{Region: f.Region, Sort: f.Sort}
+		wg         sync.WaitGroup
+		e1, e2, e3 error
+	)
+	wg.Add(3)
+	go func() { defer wg.Done(); d.Tiles, e1 = h.store.Overview(ctx, q.P.Scope(), f) }()
+	go func() { defer wg.Done(); d.Regions, e2 = h.store.Regions(ctx, q.P.Scope()) }()
+	go func() { defer wg.Done(); d.Alerts, e3 = h.store.OpenAlerts(ctx, q.P.Scope()) }()
+	wg.Wait()
+	if err := errors.Join(e1, e2, e3); err != nil {
 		h.fail(w, r, q, err)
 		return
 	}
-	regions, err := h.store.Regions(ctx, q.P.Scope())
-	if err != nil {
-		h.fail(w, r, q, err)
-		return
-	}
-	alerts, err := h.store.OpenAlerts(ctx, q.P.Scope())
-	if err != nil {
-		h.fail(w, r, q, err)
-		return
-	}
-	h.render(w, http.StatusOK, "overview", q.view("overview", overviewData{Tiles: tiles, Regions: regions, Region: f.Region, Sort: f.Sort, Alerts: alerts}))
+	h.render(w, http.StatusOK, "overview", q.view("overview", d))
 }
 
 // alertsFragment is the alert list, re-fetched by the page on an "alerts" event.

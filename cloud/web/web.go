@@ -73,7 +73,6 @@ type Handler struct {
 	store  *hq.Store
 	log    *slog.Logger
 	pages  map[string]*template.Template
-	tile   *template.Template
 	assets map[string]asset // by hashed name
 	hashed map[string]string
 	mux    *http.ServeMux
@@ -162,6 +161,7 @@ func (h *Handler) funcs() template.FuncMap {
 		"unix":     func(t *time.Time) int64 { return t.Unix() },
 		"join":     strings.Join,
 		"split":    strings.Fields,
+		"tile":     tileHTML,
 		"deref":    func(p *int) int { return *p },
 	}
 }
@@ -186,11 +186,6 @@ func (h *Handler) parseTemplates() error {
 		}
 		h.pages[p] = t
 	}
-	t, err := template.New("tile").Funcs(h.funcs()).ParseFS(templateFS, "templates/partials.html")
-	if err != nil {
-		return fmt.Errorf("web: tile template: %w", err)
-	}
-	h.tile = t
 	return nil
 }
 
