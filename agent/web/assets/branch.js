@@ -79,7 +79,8 @@
   }
 
   const later = TK.debounce(refresh, 500);
+  TK.watchVersion();
   TK.loadBranchName();
-  TK.live({ onConnect: refresh, onEvent: later, onTick: refresh, tickMs: 10000 });
+  TK.live({ onConnect: () => { refresh(); TK.loadBranchName(); }, onEvent: later, onTick: refresh, tickMs: 10000 });
   refresh();
 })();

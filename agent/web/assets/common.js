@@ -226,19 +226,38 @@
     elem.hidden = !msg;
   }
 
+  // loadBranchName shows the branch's name and notes the agent's version.
+  let agentVersion = null;
+  let versionCheck = null;
   async function loadBranchName() {
     try {
       const b = await api('GET', '/branch');
       const name = b && (b.name || b.branch);
       document.querySelectorAll('#branch-name').forEach((e) => { e.textContent = name || ''; });
+      const v = b && b.agent_version;
+      if (v && agentVersion && v !== agentVersion && versionCheck) versionCheck();
+      if (v) agentVersion = v;
       return b;
     } catch (e) {
       return null;
     }
   }
 
+  // watchVersion reloads the page once the agent answers with another version
+  // (an upgrade brings new pages and assets), when canReload() allows it, so a
+  // screen nobody touches still ends up on the new UI.
+  function watchVersion(canReload) {
+    versionCheck = () => {
+      const tryReload = () => {
+        if (!canReload || canReload()) location.reload();
+        else setTimeout(tryReload, 5000);
+      };
+      tryReload();
+    };
+  }
+
   window.TK = {
     lang, t, api, APIError, live, debounce, el, waitRange, minutes, clock, timeOfDay,
-    rutCheckDigit, rutState, rutFormat, uuid, sleep, showError, loadBranchName,
+    rutCheckDigit, rutState, rutFormat, uuid, sleep, showError, loadBranchName, watchVersion,
   };
 })();

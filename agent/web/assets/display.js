@@ -160,6 +160,7 @@
   tickClock();
   setInterval(tickClock, 1000);
 
+  TK.watchVersion(() => !speaking);
   const refreshAll = () => { refreshCalls(); refreshWaiting(); };
   const onCall = TK.debounce(refreshCalls, 100);
   const onWaiting = TK.debounce(refreshWaiting, 300);
@@ -170,7 +171,7 @@
       if (type === 'ticket.called' || type === 'ticket.recalled') onCall();
       onWaiting();
     },
-    onTick: refreshAll,
+    onTick: () => { refreshAll(); TK.loadBranchName(); },
     tickMs: 15000,
   });
   refreshAll();

@@ -4,7 +4,12 @@
   'use strict';
   const { t, api, el, waitRange } = window.TK;
   const $ = (id) => document.getElementById(id);
-  const RESULT_SECONDS = 20; // the result screen returns to the start after this
+  // The result screen returns to the start after RESULT_SECONDS; a kiosk may
+  // set its own with ?return=N in its start URL (5 to 300 s).
+  const RESULT_SECONDS = (() => {
+    const n = Number(new URLSearchParams(location.search).get('return'));
+    return Number.isInteger(n) && n >= 2 && n <= 300 ? n : 20;
+  })();
   const IDLE_SECONDS = 60; // an abandoned half-way choice returns to the start
   const RETRY_FOR_MS = 120000; // keep retrying an issue this long (agent restart)
 
@@ -208,6 +213,9 @@
   $('result-done').addEventListener('click', reset);
   $('result-print').addEventListener('click', () => window.print());
   document.addEventListener('pointerdown', armIdle, { passive: true });
+
+  // After an agent upgrade, take the new page while nobody is using the kiosk.
+  TK.watchVersion(() => state.screen === 'services');
 
   const refresh = TK.debounce(refreshServices, 300);
   TK.loadBranchName().then((b) => { state.branch = b; });

@@ -247,9 +247,10 @@
   const later = TK.debounce(refresh, 200);
   const start = saved();
   if (start && start.token) save(start.token, start.counter);
+  TK.watchVersion(() => !state.busy && !document.querySelector('dialog[open]'));
   TK.loadBranchName();
   TK.live({
-    onConnect: () => { if (state.token) refresh(); else showSignIn(); },
+    onConnect: () => { TK.loadBranchName(); if (state.token) refresh(); else showSignIn(); },
     onEvent: () => { if (state.token) later(); },
     onState: (on) => { if (!on) error(t('ui.offline')); },
     onTick: () => { if (state.token) refresh(); },

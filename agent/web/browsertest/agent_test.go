@@ -19,13 +19,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// agentBin is the ticketero-agent binary TestMain builds.
-var agentBin string
+// agentBin is the ticketero-agent binary TestMain builds; agentBinNext is the
+// same program reporting another version, an upgrade.
+var agentBin, agentBinNext string
 
-// buildAgent compiles the real agent command into dir.
-func buildAgent(dir string) (string, error) {
-	bin := filepath.Join(dir, "ticketero-agent")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/ticketero/ticketero/agent/cmd/ticketero-agent")
+// buildAgent compiles the real agent command into dir under name, with extra
+// go build flags.
+func buildAgent(dir, name string, flags ...string) (string, error) {
+	bin := filepath.Join(dir, name)
+	args := append(append([]string{"build", "-o", bin}, flags...), "github.com/ticketero/ticketero/agent/cmd/ticketero-agent")
+	cmd := exec.Command("go", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build ticketero-agent: %w", err)
@@ -69,9 +72,15 @@ var listenAddr = regexp.MustCompile(`(127\.0\.0\.1:[0-9]+)`)
 // with its data in dir, and waits until it answers /readyz.
 func startAgent(t *testing.T, dir, addr string) *agent {
 	t.Helper()
+	return startAgentBin(t, agentBin, dir, addr)
+}
+
+// startAgentBin is startAgent with another binary.
+func startAgentBin(t *testing.T, bin, dir, addr string) *agent {
+	t.Helper()
 	a := &agent{out: &lockedBuffer{}, data: dir, done: make(chan struct{})}
 	_ = os.Remove(filepath.Join(dir, "http.addr"))
-	a.cmd = exec.Command(agentBin, "serve", "--branch", "SCL-001", "--data", dir, "--http", addr, "--log-format", "text")
+	a.cmd = exec.Command(bin, "serve", "--branch", "SCL-001", "--data", dir, "--http", addr, "--log-format", "text")
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	a.cmd.Env = append(os.Environ(), "TICKETERO_TELEGRAM_BOT=SucursalTestBot")
 	require.NoError(t, a.cmd.Start())

@@ -46,7 +46,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if agentBin, err = buildAgent(dir); err != nil {
+	if agentBin, err = buildAgent(dir, "ticketero-agent"); err != nil {
+		fmt.Fprintln(os.Stderr, "browsertest:", err)
+		return 1
+	}
+	if agentBinNext, err = buildAgent(dir, "ticketero-agent-next", "-ldflags", "-X main.version=browsertest-next"); err != nil {
 		fmt.Fprintln(os.Stderr, "browsertest:", err)
 		return 1
 	}
@@ -134,14 +138,26 @@ func get[T any](t *testing.T, tab context.Context, a cd.Action[T]) T {
 	return v
 }
 
-// until waits for a JS condition in the page.
+// until waits for a JS condition in the page. It evaluates the condition
+// every 50 ms, so a page that reloads meanwhile (the upgrade case) is simply
+// asked again once it is back.
 func until(expr string, timeout time.Duration) cd.Action[cd.Void] {
 	return cd.Func(func(ctx context.Context, tg *cd.Target) error {
-		_, err := cd.Poll[cd.Void](expr, cd.WithPollingTimeout(timeout), cd.WithPollingInterval(50*time.Millisecond))(ctx, tg)
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", expr, err)
+		deadline := time.Now().Add(timeout)
+		var last error
+		for {
+			ok, err := cd.Evaluate[bool]("!!("+expr+")")(ctx, tg)
+			if err == nil && ok {
+				return nil
+			}
+			if err != nil {
+				last = err
+			}
+			if ctx.Err() != nil || time.Now().After(deadline) {
+				return fmt.Errorf("waiting for %s (last error %v): %w", expr, last, context.DeadlineExceeded)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		return nil
 	})
 }
 
@@ -401,5 +417,29 @@ func TestBranchDay(t *testing.T) {
 		cd.KeyEvent("p"),
 		cd.WaitNotVisible(cd.ID("paused")),
 		until(`!document.getElementById('act-call').disabled`, 5*time.Second),
+	)
+
+	// A kiosk set up with ?return=2 goes back to the start on its own.
+	do(t, kiosk, "kiosk returns to the start",
+		cd.Navigate(base+"/kiosk?return=3"),
+		cd.WaitVisible(cd.CSS(`button[data-service="E"]`)),
+		cd.Click(cd.CSS(`button[data-service="E"]`)),
+		cd.Click(cd.ID("rut-skip")),
+		cd.Click(cd.ID("priority-normal")),
+		until(`!document.getElementById('screen-result').hidden && document.getElementById('result-number').textContent.startsWith('E-')`, 5*time.Second),
+		until(`document.getElementById('screen-result').hidden && !document.getElementById('screen-services').hidden`, 8*time.Second),
+	)
+
+	// An upgrade (another agent version) brings new pages: the board reloads
+	// itself onto them, still untouched.
+	ag.kill()
+	ag = startAgentBin(t, agentBinNext, data, ag.addr)
+	var info struct {
+		Version string `json:"agent_version"`
+	}
+	call(t, ag, "GET", "/branch", "", nil, &info)
+	require.Equal(t, "browsertest-next", info.Version)
+	do(t, display, "display reloads after an upgrade",
+		until(`window.__marker === undefined && document.getElementById('conn').dataset.state === 'online' && !!document.body.dataset.newest`, 30*time.Second),
 	)
 }
