@@ -18,11 +18,13 @@ type Message struct {
 	Payload []byte
 }
 
-// Handler processes one message. A nil error means the message is settled
-// (stored, or refused for good) and the source may drop it; an error means it
-// could not be processed now (database down) and should be redelivered if the
-// source can (SQS); MQTT relies on the agent's resend instead.
-type Handler func(ctx context.Context, m Message) error
+// Handler processes messages. A nil error means they are settled (stored, or
+// refused for good) and the source may drop them; an error means they could
+// not be processed now (database down) and should be redelivered if the source
+// can (SQS); MQTT relies on the agent's resend instead. A source may pass
+// several messages at once (those queued for the same worker): a branch's
+// batches among them are stored in one transaction.
+type Handler func(ctx context.Context, msgs ...Message) error
 
 // Source delivers event batches to a Handler until ctx ends.
 type Source interface {

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +25,8 @@ import (
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
+
+var httpAddr = regexp.MustCompile(`"http":"([^"]+)"`)
 
 // realCloud builds and starts the real ticketero-cloud against the broker and
 // a fresh database; it returns the database URL.
@@ -39,17 +44,40 @@ func realCloud(tb testing.TB, b *mqtttest.Broker) string {
 	require.NoError(tb, err, "%s", out)
 	cmd := exec.Command(bin, "serve", "--db", dbURL, "--mqtt", b.URL(), "--cert", b.Cloud.CertFile,
 		"--key", b.Cloud.KeyFile, "--ca", b.PKI.CAFile, "--http", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=error")
+	cmd.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info")
 	stderr, _ := cmd.StderrPipe()
 	require.NoError(tb, cmd.Start())
+	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			tb.Log(sc.Text())
+			if m := httpAddr.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+			if strings.Contains(sc.Text(), `"level":"ERROR"`) {
+				tb.Log(sc.Text())
+			}
 		}
 	}()
 	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	time.Sleep(500 * time.Millisecond) // subscribe before the relay starts publishing
+	var a string
+	select {
+	case a = <-addr:
+	case <-time.After(60 * time.Second):
+		tb.Fatal("cloud did not start")
+	}
+	// Ready means connected with the shared subscription in place.
+	require.Eventually(tb, func() bool {
+		resp, err := http.Get("http://" + a + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, 60*time.Second, 20*time.Millisecond)
 	return dbURL
 }
 

@@ -397,13 +397,19 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 	topic := event.EventsTopic(r.cfg.Branch)
 	more := true
 	for {
-		// Publish what is pending while the window allows.
+		// Publish what is pending while the window allows, one message per
+		// token: the token is taken before reading the outbox so a message
+		// carries everything committed while the relay waited for it.
 		for more && len(inflight) < r.cfg.MaxInFlight {
+			if err := bucket.wait(ctx); err != nil {
+				return err
+			}
 			evs, err := r.outbox.Pending(ctx, sent, r.cfg.BatchEvents)
 			if err != nil {
 				return fmt.Errorf("outbox pending: %w", err)
 			}
 			if len(evs) == 0 {
+				bucket.refund()
 				more = false
 				break
 			}
@@ -414,17 +420,10 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 				r.log.Error("outbox event cannot be encoded", "seq", evs[0].Seq, "err", err)
 				return err
 			}
-			for i, m := range msgs {
-				if len(inflight) >= r.cfg.MaxInFlight {
-					break
-				}
-				if err := bucket.wait(ctx); err != nil {
-					return err
-				}
-				c.Publish(topic, 1, false, m) // the token is no receipt: only the ack counts
-				sent = lasts[i]
-				inflight = append(inflight, flight{last: lasts[i], at: r.cfg.Now()})
-			}
+			c.Publish(topic, 1, false, msgs[0]) // the token is no receipt: only the ack counts
+			r.log.Debug("batch published", "from", sent+1, "seq", lasts[0], "in_flight", len(inflight)+1)
+			sent = lasts[0]
+			inflight = append(inflight, flight{last: lasts[0], at: r.cfg.Now()})
 		}
 		select {
 		case <-ctx.Done():
@@ -482,6 +481,9 @@ type bucket struct {
 func newBucket(rate float64, now func() time.Time) *bucket {
 	return &bucket{rate: rate, tokens: min(10, rate), last: now(), now: now}
 }
+
+// refund returns a token taken for nothing.
+func (b *bucket) refund() { b.tokens = min(min(10, b.rate), b.tokens+1) }
 
 func (b *bucket) wait(ctx context.Context) error {
 	for {

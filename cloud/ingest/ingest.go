@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,27 +78,62 @@ func New(store cloud.Ingester, rejects cloud.RejectRecorder, acker cloud.Acker, 
 
 var _ cloud.Handler = (*Processor)(nil).Handle
 
-// Handle processes one message. A refused message returns nil (settled: it will
-// never become valid); a storage failure returns the error (the source may
-// redeliver; the agent resends anyway because nothing was acked).
-func (p *Processor) Handle(ctx context.Context, m cloud.Message) error {
-	b, err := event.DecodeBatch(m.Topic, m.Payload)
-	if err != nil {
-		var de *event.DecodeError
-		if !errors.As(err, &de) {
-			de = &event.DecodeError{Reason: event.RejectMalformed, Detail: err.Error()}
+// Handle processes messages: each is decoded and validated on its own (a
+// refused one is logged, counted and recorded, never acked); the valid batches
+// of one branch are merged and stored in one transaction, then acked once. A
+// storage failure returns the error (nothing of that branch was stored).
+func (p *Processor) Handle(ctx context.Context, msgs ...cloud.Message) error {
+	var order []string
+	byBranch := map[string][]event.Event{}
+	for _, m := range msgs {
+		b, ok := p.decode(ctx, m)
+		if !ok {
+			continue
 		}
-		branch, _, _ := event.ParseTopic(m.Topic)
-		p.Metrics.Rejected.WithLabelValues(de.Reason).Inc()
-		p.Log.Warn("batch rejected", "branch", branch, "topic", m.Topic, "reason", de.Reason, "detail", de.Detail,
-			"bytes", len(m.Payload))
-		if p.Rejects != nil {
-			if err := p.Rejects.RecordReject(ctx, cloud.Reject{Branch: branch, Topic: m.Topic, Reason: de.Reason, Detail: de.Detail}); err != nil {
-				p.Log.Error("record reject", "err", err)
+		if _, seen := byBranch[b.Branch]; !seen {
+			order = append(order, b.Branch)
+		}
+		byBranch[b.Branch] = append(byBranch[b.Branch], b.Events...)
+	}
+	var errs []error
+	for _, branch := range order {
+		evs := byBranch[branch]
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Seq < evs[j].Seq })
+		uniq := evs[:0]
+		for _, e := range evs {
+			if len(uniq) == 0 || uniq[len(uniq)-1].Seq != e.Seq {
+				uniq = append(uniq, e)
 			}
 		}
-		return nil
+		if err := p.store(ctx, event.Batch{V: event.Version, Branch: branch, Events: uniq}); err != nil {
+			errs = append(errs, err)
+		}
 	}
+	return errors.Join(errs...)
+}
+
+func (p *Processor) decode(ctx context.Context, m cloud.Message) (event.Batch, bool) {
+	b, err := event.DecodeBatch(m.Topic, m.Payload)
+	if err == nil {
+		return b, true
+	}
+	var de *event.DecodeError
+	if !errors.As(err, &de) {
+		de = &event.DecodeError{Reason: event.RejectMalformed, Detail: err.Error()}
+	}
+	branch, _, _ := event.ParseTopic(m.Topic)
+	p.Metrics.Rejected.WithLabelValues(de.Reason).Inc()
+	p.Log.Warn("batch rejected", "branch", branch, "topic", m.Topic, "reason", de.Reason, "detail", de.Detail,
+		"bytes", len(m.Payload))
+	if p.Rejects != nil {
+		if err := p.Rejects.RecordReject(ctx, cloud.Reject{Branch: branch, Topic: m.Topic, Reason: de.Reason, Detail: de.Detail}); err != nil {
+			p.Log.Error("record reject", "err", err)
+		}
+	}
+	return event.Batch{}, false
+}
+
+func (p *Processor) store(ctx context.Context, b event.Batch) error {
 	start := p.Now()
 	res, err := p.Store.Ingest(ctx, b)
 	if err != nil {

@@ -83,6 +83,8 @@ type Client struct {
 	queues  []chan cloud.Message
 	done    <-chan struct{}
 	ready   atomic.Bool
+	// consuming is set by Run; subscribed once the shared subscription holds.
+	consuming, subscribed atomic.Bool
 }
 
 var (
@@ -118,6 +120,7 @@ func New(cfg Config, status cloud.StatusRecorder, log *slog.Logger) (*Client, er
 		SetOnConnectHandler(c.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			c.ready.Store(false)
+			c.subscribed.Store(false)
 			c.log.Warn("broker connection lost", "err", err)
 		})
 	c.client = paho.NewClient(opts)
@@ -131,7 +134,23 @@ func (c *Client) Connect() {
 }
 
 // Ready reports whether the broker connection is up.
-func (c *Client) Ready() bool { return c.ready.Load() && c.client.IsConnectionOpen() }
+// A consuming client is ready once its shared subscription is in place.
+func (c *Client) Ready() bool {
+	return c.ready.Load() && c.client.IsConnectionOpen() && (!c.consuming.Load() || c.subscribed.Load())
+}
+
+func (c *Client) subscribeEvents(cl paho.Client) {
+	tok := cl.Subscribe(event.SharedEventsFilter, 1, c.onEvents)
+	if !tok.WaitTimeout(10 * time.Second) {
+		c.log.Error("subscribe events: timeout")
+		return
+	}
+	if err := tok.Error(); err != nil {
+		c.log.Error("subscribe events", "err", err)
+		return
+	}
+	c.subscribed.Store(true)
+}
 
 // Close disconnects.
 func (c *Client) Close() { c.client.Disconnect(250) }
@@ -139,10 +158,7 @@ func (c *Client) Close() { c.client.Disconnect(250) }
 func (c *Client) onConnect(cl paho.Client) {
 	c.log.Info("broker connected", "client", c.cfg.ClientID)
 	if c.handler.Load() != nil {
-		tok := cl.Subscribe(event.SharedEventsFilter, 1, c.onEvents)
-		if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
-			c.log.Error("subscribe events", "err", tok.Error())
-		}
+		c.subscribeEvents(cl)
 	}
 	if c.status != nil {
 		tok := cl.Subscribe(event.StatusFilter, 1, c.onStatus)
@@ -172,20 +188,30 @@ func (c *Client) Run(ctx context.Context, h cloud.Handler) error {
 				case <-ctx.Done():
 					return
 				case m := <-q:
-					if err := h(ctx, m); err != nil && ctx.Err() == nil {
-						c.log.Debug("message left for resend", "topic", m.Topic, "err", err)
+					// Take what else is queued (up to 64): a branch's batches
+					// that piled up are stored in one transaction.
+					msgs := []cloud.Message{m}
+				more:
+					for len(msgs) < 64 {
+						select {
+						case m2 := <-q:
+							msgs = append(msgs, m2)
+						default:
+							break more
+						}
+					}
+					if err := h(ctx, msgs...); err != nil && ctx.Err() == nil {
+						c.log.Debug("messages left for resend", "messages", len(msgs), "err", err)
 					}
 				}
 			}
 		}()
 	}
+	c.consuming.Store(true)
 	c.handler.Store(&h)
 	if c.client.IsConnected() {
-		// Connected before Run: subscribe now (onConnect saw no handler).
-		tok := c.client.Subscribe(event.SharedEventsFilter, 1, c.onEvents)
-		if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
-			c.log.Error("subscribe events", "err", tok.Error())
-		}
+		// Connected before Run: subscribe now (onConnect may have seen no handler).
+		c.subscribeEvents(c.client)
 	}
 	<-ctx.Done()
 	c.client.Unsubscribe(event.SharedEventsFilter).WaitTimeout(time.Second)
