@@ -32,6 +32,13 @@ func openStore(t *testing.T, path, branch string, key []byte, now func() time.Ti
 	return st
 }
 
+func openStoreTB(tb testing.TB, path string) *sqlite.Store {
+	tb.Helper()
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Branch: "SCL-001", DataKey: newKey()})
+	require.NoError(tb, err)
+	return st
+}
+
 func newKey() []byte {
 	k := make([]byte, sqlite.KeySize)
 	_, _ = rand.Read(k)
