@@ -10,6 +10,9 @@
     const n = Number(new URLSearchParams(location.search).get('return'));
     return Number.isInteger(n) && n >= 2 && n <= 300 ? n : 20;
   })();
+  // ?print=auto prints every ticket on issue (a kiosk browser started with
+  // --kiosk-printing sends it to the thermal printer without a dialog).
+  const AUTO_PRINT = new URLSearchParams(location.search).get('print') === 'auto';
   const IDLE_SECONDS = 60; // an abandoned half-way choice returns to the start
   const RETRY_FOR_MS = 120000; // keep retrying an issue this long (agent restart)
 
@@ -199,6 +202,7 @@
     });
     document.body.dataset.ticket = ticket.id || '';
     show('result');
+    if (AUTO_PRINT) printWhenReady();
     let left = RESULT_SECONDS;
     const tick = () => { $('result-countdown').textContent = t('ui.kiosk.returning', { n: left }); };
     tick();
@@ -208,6 +212,17 @@
       if (left <= 0) { reset(); return; }
       tick();
     }, 1000);
+  }
+
+  // printWhenReady prints once the ticket's QR has loaded (or after 2 s).
+  function printWhenReady() {
+    const img = $('pt-qr');
+    let printed = false;
+    const go = () => { if (!printed) { printed = true; window.print(); } };
+    if (img.hidden || (img.complete && img.naturalWidth > 0)) { go(); return; }
+    img.addEventListener('load', go, { once: true });
+    img.addEventListener('error', go, { once: true });
+    setTimeout(go, 2000);
   }
 
   $('result-done').addEventListener('click', reset);

@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/runtime"
 	cd "github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,6 +186,57 @@ func keys(s string) cd.Action[cd.Void] {
 	return cd.Steps(steps...)
 }
 
+// jsErrors collects uncaught exceptions and console.error calls of tabs.
+type jsErrors struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (j *jsErrors) add(s string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.list = append(j.list, s)
+}
+
+func (j *jsErrors) all() []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.list)
+}
+
+// watch subscribes to a tab's exceptions and console errors until it closes.
+func (j *jsErrors) watch(tab context.Context, name string) {
+	exceptions := cd.Events(tab, runtime.ExceptionThrown)
+	console := cd.Events(tab, runtime.ConsoleAPICalled)
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			j.add(fmt.Sprintf("%s: %s (%s:%d)", name, msg, d.URL, d.LineNumber+1))
+		}
+	}()
+	go func() {
+		for ev, err := range console {
+			if err != nil {
+				return
+			}
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				j.add(name + ": console.error " + strings.Join(parts, " "))
+			}
+		}
+	}()
+}
+
 // recordIssueKeys wraps fetch in the page so the test sees the Idempotency-Key
 // of every ticket request the kiosk sends.
 const recordIssueKeys = `(() => {
@@ -210,6 +264,11 @@ func TestBranchDay(t *testing.T) {
 	display := browser
 	kiosk := newTab(t, browser)
 	terminal := newTab(t, browser)
+	var jsErr jsErrors
+	jsErr.watch(display, "display")
+	jsErr.watch(kiosk, "kiosk")
+	jsErr.watch(terminal, "terminal")
+	defer func() { assert.Empty(t, jsErr.all(), "JavaScript errors in the pages") }()
 
 	// The board is up before anything happens and stays up, never reloaded.
 	do(t, display, "open display",
@@ -324,6 +383,7 @@ func TestBranchDay(t *testing.T) {
 
 	// Branch page: the day's figures and the executive at his counter.
 	branch := newTab(t, browser)
+	jsErr.watch(branch, "branch")
 	do(t, branch, "branch page",
 		cd.Navigate(base+"/branch"),
 		cd.WaitReady(cd.CSS(`#executives tr[data-executive="E01"]`)),
@@ -421,12 +481,14 @@ func TestBranchDay(t *testing.T) {
 
 	// A kiosk set up with ?return=2 goes back to the start on its own.
 	do(t, kiosk, "kiosk returns to the start",
-		cd.Navigate(base+"/kiosk?return=3"),
+		cd.Navigate(base+"/kiosk?return=3&print=auto"),
 		cd.WaitVisible(cd.CSS(`button[data-service="E"]`)),
+		cd.Evaluate[cd.Void](`window.print = () => { window.__printed = (window.__printed || 0) + 1; }`),
 		cd.Click(cd.CSS(`button[data-service="E"]`)),
 		cd.Click(cd.ID("rut-skip")),
 		cd.Click(cd.ID("priority-normal")),
 		until(`!document.getElementById('screen-result').hidden && document.getElementById('result-number').textContent.startsWith('E-')`, 5*time.Second),
+		until(`window.__printed === 1`, 3*time.Second),
 		until(`document.getElementById('screen-result').hidden && !document.getElementById('screen-services').hidden`, 8*time.Second),
 	)
 
