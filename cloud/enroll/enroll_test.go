@@ -313,6 +313,16 @@ func TestAgentClient(t *testing.T) {
 		assert.NotEqual(t, firstKey, k, "the key rotates")
 		assert.Equal(t, 2, auditCount(t, "enroll.certificate_issued", "CLI-001"))
 	})
+	t.Run("renewer", func(t *testing.T) {
+		e.clk.Add(70 * 24 * time.Hour) // 20 days left
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		var got agentenroll.State
+		r := &agentenroll.Renewer{Client: cl, Dir: dir, Interval: time.Hour, OnRenew: func(s agentenroll.State) { got = s; cancel() }}
+		require.NoError(t, r.Run(ctx))
+		assert.True(t, got.NotAfter.After(e.clk.Now().Add(89*24*time.Hour)), "renewed at start")
+		assert.Equal(t, 3, auditCount(t, "enroll.certificate_issued", "CLI-001"))
+	})
 	t.Run("resume", func(t *testing.T) {
 		day := e.clk.Now().In(mustLoc(t)).Format(time.DateOnly)
 		_, err := db(t).Exec(ctx, `INSERT INTO branch_sync (branch, applied_seq, max_seq) VALUES ('CLI-001', 41, 41)`)
