@@ -1,8 +1,3 @@
-// Package web is the agent's branch UIs: the kiosk, the executive terminal, the
-// waiting-room display and the branch status page. Pages are html/template shells
-// embedded in the binary and parsed at start-up; plain JS talks to the LAN API
-// (/api/v1) and its live stream. Nothing is loaded from the internet, so every
-// page works with the WAN down.
 package web
 
 import (
