@@ -62,14 +62,15 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
-	if _, err := tx.Exec(ctx, `WITH ins AS (
-		INSERT INTO branch_sync (branch) VALUES ($1) ON CONFLICT DO NOTHING RETURNING branch)
-		INSERT INTO branches (id) SELECT branch FROM ins ON CONFLICT DO NOTHING`, b.Branch); err != nil {
-		return res, fmt.Errorf("postgres: ingest %s: sync row: %w", b.Branch, err)
-	}
+	// One round trip: create the branch's sync row on first sight (and its
+	// branches row), and lock it for the transaction either way.
 	var applied, maxSeq int64
-	if err := tx.QueryRow(ctx, `SELECT applied_seq, max_seq FROM branch_sync WHERE branch = $1 FOR UPDATE`,
-		b.Branch).Scan(&applied, &maxSeq); err != nil {
+	if err := tx.QueryRow(ctx, `WITH s AS (
+			INSERT INTO branch_sync (branch) VALUES ($1)
+			ON CONFLICT (branch) DO UPDATE SET branch = EXCLUDED.branch
+			RETURNING applied_seq, max_seq, (xmax = 0) AS created),
+		b AS (INSERT INTO branches (id) SELECT $1 FROM s WHERE s.created ON CONFLICT DO NOTHING)
+		SELECT applied_seq, max_seq FROM s`, b.Branch).Scan(&applied, &maxSeq); err != nil {
 		return res, fmt.Errorf("postgres: ingest %s: lock: %w", b.Branch, err)
 	}
 
@@ -95,24 +96,32 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 	for i, e := range fresh {
 		seqs[i], ids[i], types[i], ats[i], datas[i] = int64(e.Seq), e.ID, string(e.Type), e.At, string(e.Data)
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO events (branch, seq, id, type, at, data)
+	const insertEvents = `INSERT INTO events (branch, seq, id, type, at, data)
 		SELECT $1, u.seq, u.id, u.type, u.at, u.data::jsonb
 		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)
-		ON CONFLICT (branch, seq) DO NOTHING`, b.Branch, seqs, ids, types, ats, datas)
-	if err != nil {
-		return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
-	}
-	res.Stored = int(tag.RowsAffected())
+		ON CONFLICT (branch, seq) DO NOTHING`
 	newMax := max(maxSeq, seqs[n-1])
+	pb := &pgx.Batch{}
+	// Common case (nothing stored ahead, the batch starts right after the
+	// mark): the insert rides in the same pipeline as the projections.
+	common := maxSeq <= applied && fresh[0].Seq == uint64(applied)+1
+	if common {
+		pb.Queue(insertEvents, b.Branch, seqs, ids, types, ats, datas)
+	} else {
+		tag, err := tx.Exec(ctx, insertEvents, b.Branch, seqs, ids, types, ats, datas)
+		if err != nil {
+			return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
+		}
+		res.Stored = int(tag.RowsAffected())
+	}
 
 	// Project in seq order from applied+1. In the common case (no stored-ahead
 	// events, batch starts right after the mark) the batch itself is the input;
 	// otherwise read the stored events back.
 	next := uint64(applied) + 1
 	var lastAt time.Time
-	pb := &pgx.Batch{}
 	var run []event.Event
-	if maxSeq <= applied && fresh[0].Seq == next {
+	if common {
 		for _, e := range fresh {
 			if e.Seq != next {
 				break
@@ -165,7 +174,16 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 		pb.Queue(`UPDATE branch_sync SET max_seq = $2, last_ingest_at = $3 WHERE branch = $1`, b.Branch, newMax, s.Now())
 	}
 	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, b.Branch)
-	if err := tx.SendBatch(ctx, pb).Close(); err != nil {
+	br := tx.SendBatch(ctx, pb)
+	if common {
+		tag, err := br.Exec()
+		if err != nil {
+			_ = br.Close()
+			return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
+		}
+		res.Stored = int(tag.RowsAffected())
+	}
+	if err := br.Close(); err != nil {
 		return res, fmt.Errorf("postgres: ingest %s: project: %w", b.Branch, err)
 	}
 	if s.OnApply != nil && len(run) > 0 {
