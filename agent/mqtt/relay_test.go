@@ -408,3 +408,23 @@ func TestRelayGracefulStopAndWillSayOffline(t *testing.T) {
 	assert.False(t, st.Online, "a graceful stop publishes offline (retained)")
 	assert.False(t, r.State().Connected)
 }
+
+func TestConfigValidateAndALPN(t *testing.T) {
+	b := mqtttest.Start(t)
+	c := b.MustBranchCert(t, "ALP-001")
+	for _, bad := range []mqtt.Config{
+		{URL: b.URL(), CertFile: c.CertFile, KeyFile: c.KeyFile, CAFile: b.PKI.CAFile},
+		{Branch: "ALP-001", URL: "tcp://127.0.0.1:1883", CertFile: c.CertFile, KeyFile: c.KeyFile, CAFile: b.PKI.CAFile},
+		{Branch: "ALP-001", URL: b.URL()},
+	} {
+		assert.Error(t, bad.Validate())
+	}
+	cfg, err := mqtt.TLSConfig("ssl://example-ats.iot.us-east-1.amazonaws.com:443", c.CertFile, c.KeyFile, b.PKI.CAFile)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"x-amzn-mqtt-ca"}, cfg.NextProtos, "AWS IoT Core on 443 needs ALPN")
+	assert.Equal(t, "example-ats.iot.us-east-1.amazonaws.com", cfg.ServerName)
+	cfg, err = mqtt.TLSConfig(b.URL(), c.CertFile, c.KeyFile, b.PKI.CAFile)
+	require.NoError(t, err)
+	assert.Empty(t, cfg.NextProtos)
+	require.Len(t, cfg.Certificates, 1)
+}
