@@ -14,14 +14,18 @@
     const failed = results.find((r) => r.status === 'rejected');
     TK.showError($('branch-error'), failed ? failed.reason.message : '');
     const [queues, execs, stats, sync] = results.map((r) => (r.status === 'fulfilled' ? r.value : null));
-    if (queues) renderQueues(queues);
+    const byService = {};
+    ((stats && stats.by_service) || []).forEach((x) => { byService[x.service] = x; });
+    if (queues) renderQueues(queues, byService);
     if (execs) renderExecutives(execs.executives || []);
     if (stats) renderStats(stats);
     if (sync) renderSync(sync);
     $('updated').textContent = t('ui.branch.updated', { time: TK.timeOfDay(null, true) });
   }
 
-  function renderQueues(data) {
+  const pct = (v) => (v === undefined || v === null ? t('ui.none') : Number(v).toFixed(1) + ' %');
+
+  function renderQueues(data, byService) {
     if (data.day) $('day').textContent = t('ui.branch.day', { day: data.day });
     const body = $('queues');
     body.textContent = '';
@@ -34,6 +38,8 @@
         el('td', { class: 'num', text: min(q.target_wait_s) }),
         el('td', { class: 'num', text: String(q.executives_serving || 0) }),
         el('td', { text: waitRange(q.estimated_wait) }),
+        el('td', { class: 'num', text: String((byService[q.service] || {}).served || 0) }),
+        el('td', { class: 'num', text: byService[q.service] ? pct(byService[q.service].sla_pct) : t('ui.none') }),
       ]));
     });
   }
@@ -60,7 +66,7 @@
     set('f-cancelled', s.cancelled);
     set('f-mean_wait', min(s.mean_wait_s));
     set('f-p90_wait', min(s.p90_wait_s));
-    set('f-sla', s.sla_pct === undefined || s.sla_pct === null ? null : Number(s.sla_pct).toFixed(1) + ' %');
+    set('f-sla', pct(s.sla_pct));
   }
 
   function renderSync(s) {
