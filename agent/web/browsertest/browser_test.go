@@ -32,6 +32,10 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	if testing.Short() {
+		fmt.Fprintln(os.Stderr, "browsertest: skipped in -short mode")
+		return 0
+	}
 	if p := os.Getenv("TICKETERO_CHROMIUM"); p != "" {
 		chromiumPath = p
 	}
@@ -393,6 +397,15 @@ func TestBranchDay(t *testing.T) {
 		shot(t, "branch"),
 	)
 	checkA11y(t, branch, "branch")
+	do(t, branch, "english",
+		cd.Navigate(base+"/kiosk?lang=en"),
+		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
+		until(`document.getElementById('h-services').textContent === 'What do you need today?'`, time.Second),
+		until(`document.querySelector('button[data-service="C"]').getAttribute('aria-label').includes('Estimated wait')`, time.Second),
+		cd.Navigate(base+"/display?lang=en"),
+		until(`document.getElementById('newest-counter').textContent === 'Please go to counter 5'`, 10*time.Second),
+		shot(t, "display-en"),
+	)
 
 	// The agent dies. The display notices; the kiosk keeps retrying one
 	// request with one Idempotency-Key until the agent is back.
