@@ -11,8 +11,11 @@ import (
 )
 
 type usersData struct {
-	Users []hq.User
-	Form  hq.NewUser
+	Users  []hq.User
+	Tokens []hq.APIToken
+	Form   hq.NewUser
+	// NewToken is a token just created, shown once.
+	NewToken string
 }
 
 func (h *Handler) users(w http.ResponseWriter, r *http.Request, q *req) {
@@ -25,11 +28,19 @@ func (h *Handler) showUsers(w http.ResponseWriter, r *http.Request, q *req, stat
 		h.fail(w, r, q, err)
 		return
 	}
+	tokens, err := h.store.Tokens(r.Context())
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
 	form.Password = ""
-	v := q.view("users", usersData{Users: users, Form: form})
+	v := q.view("users", usersData{Users: users, Tokens: tokens, Form: form})
 	v.Error = errMsg
 	if created != "" {
 		v.Flash = v.T("hq.user.created", created)
+	}
+	if q.newToken != "" {
+		v.Data.(usersData).setToken(v, q.newToken)
 	}
 	h.render(w, status, "users", v)
 }
@@ -114,4 +125,80 @@ func (h *Handler) auditCSV(w http.ResponseWriter, r *http.Request, q *req) {
 		_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), e.Actor, e.Action, e.Target, e.Detail, e.IP})
 	}
 	cw.Flush()
+}
+
+func (d usersData) setToken(v *view, tok string) {
+	d.NewToken = tok
+	v.Data = d
+	v.Flash = v.T("hq.token.created")
+}
+
+// userAction unlocks, disables, re-enables a user or sets his password.
+func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, q *req) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		h.fail(w, r, q, queue.Errorf(queue.CodeNotFound, "hq.user.not_found", r.PathValue("id")))
+		return
+	}
+	var email string
+	op := r.PathValue("op")
+	switch op {
+	case "unlock":
+		email, err = h.store.Unlock(r.Context(), id)
+	case "disable", "enable":
+		if op == "disable" && id == q.P.UserID {
+			h.fail(w, r, q, queue.Errorf(queue.CodeInvalid, "hq.user.self"))
+			return
+		}
+		email, err = h.store.SetDisabled(r.Context(), id, op == "disable")
+	case "password":
+		email, err = h.store.SetPassword(r.Context(), id, r.PostFormValue("password"))
+	default:
+		h.fail(w, r, q, errNotFound)
+		return
+	}
+	if err != nil {
+		if httpStatus(err) >= 500 || httpStatus(err) == http.StatusNotFound {
+			h.fail(w, r, q, err)
+			return
+		}
+		h.showUsers(w, r, q, httpStatus(err), hq.NewUser{Role: hq.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
+		return
+	}
+	h.audit(r, q, hq.AuditUserChange, "user:"+email, op)
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+// createToken makes an API token and shows it once.
+func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, q *req) {
+	name := r.PostFormValue("name")
+	tok, err := h.store.CreateToken(r.Context(), name, hq.Role(r.PostFormValue("role")),
+		hq.SplitList(r.PostFormValue("regions")), hq.SplitList(r.PostFormValue("branches")))
+	if err != nil {
+		if httpStatus(err) >= 500 {
+			h.fail(w, r, q, err)
+			return
+		}
+		h.showUsers(w, r, q, httpStatus(err), hq.NewUser{Role: hq.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
+		return
+	}
+	h.audit(r, q, hq.AuditTokenCreate, "token:"+name, "role="+r.PostFormValue("role"))
+	w.Header().Set("Cache-Control", "no-store")
+	q.newToken = tok
+	h.showUsers(w, r, q, http.StatusOK, hq.NewUser{Role: hq.RoleSupervisor}, "", "")
+}
+
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, q *req) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		h.fail(w, r, q, queue.Errorf(queue.CodeNotFound, "hq.token.not_found", r.PathValue("id")))
+		return
+	}
+	name, err := h.store.RevokeToken(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	h.audit(r, q, hq.AuditTokenRevoke, "token:"+name, "")
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }

@@ -32,6 +32,8 @@ type req struct {
 	IP   string
 	API  bool // authenticated by Bearer token (no cookies, no CSRF)
 	Path string
+	// newToken is an API token created by this request, shown once.
+	newToken string
 }
 
 func (q *req) view(nav string, data any) *view {

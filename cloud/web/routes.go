@@ -27,6 +27,9 @@ func (h *Handler) routes() {
 
 	m.Handle("GET /admin/users", h.auth(adminOnly, h.users))
 	m.Handle("POST /admin/users", h.auth(adminOnly, h.createUser))
+	m.Handle("POST /admin/users/{id}/{op}", h.auth(adminOnly, h.userAction))
+	m.Handle("POST /admin/tokens", h.auth(adminOnly, h.createToken))
+	m.Handle("POST /admin/tokens/{id}/revoke", h.auth(adminOnly, h.revokeToken))
 	m.Handle("GET /admin/audit", h.auth(adminOnly, h.auditPage))
 	m.Handle("GET /admin/audit.csv", h.auth(adminOnly, h.auditCSV))
 

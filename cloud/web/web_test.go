@@ -544,3 +544,57 @@ func TestEveryPageTranslated(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminUsersAndTokens(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@adm.cl", "admin", nil, nil)
+	e.user("locked@adm.cl", "viewer", nil, nil)
+	ctx := context.Background()
+	for range 5 {
+		_, _ = e.store.Authenticate(ctx, "locked@adm.cl", "wrong-password")
+	}
+	_, err := e.store.Authenticate(ctx, "locked@adm.cl", "password-locked@adm.cl")
+	require.Error(t, err, "locked")
+	c, csrf := e.login("admin@adm.cl")
+	users, err := e.store.Users(ctx)
+	require.NoError(t, err)
+	ids := map[string]int64{}
+	for _, u := range users {
+		ids[u.Email] = u.ID
+	}
+	path := func(email, op string) string { return fmt.Sprintf("/admin/users/%d/%s", ids[email], op) }
+
+	res, _ := e.post(c, path("locked@adm.cl", "unlock"), url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	vc, _ := e.login("locked@adm.cl") // unlocked
+	res, _ = e.post(c, path("locked@adm.cl", "disable"), url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = e.get(vc, "/")
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "disabled: session gone")
+	res, _ = e.post(c, path("locked@adm.cl", "enable"), url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, body := e.post(c, path("locked@adm.cl", "password"), url.Values{"csrf": {csrf}, "password": {"short"}})
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Contains(t, body, "al menos 10")
+	res, _ = e.post(c, path("admin@adm.cl", "disable"), url.Values{"csrf": {csrf}})
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode, "an admin cannot lock himself out")
+	res, _ = e.post(c, "/admin/users/999999/unlock", url.Values{"csrf": {csrf}})
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	assert.Len(t, e.audited(hq.AuditUserChange, "admin@adm.cl"), 3)
+
+	res, body = e.post(c, "/admin/tokens", url.Values{"csrf": {csrf}, "name": {"bi-adm"}, "role": {"viewer"}})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	m := regexp.MustCompile(`<code id="new-token">(tkt_[A-Za-z0-9_-]+)</code>`).FindStringSubmatch(body)
+	require.NotNil(t, m, "token shown once")
+	plain := &http.Client{}
+	res, _ = e.get(plain, "/hq/v1/overview", "Authorization", "Bearer "+m[1])
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	_, body = e.get(c, "/admin/users")
+	assert.NotContains(t, body, m[1], "never shown again")
+	rm := regexp.MustCompile(`/admin/tokens/(\d+)/revoke`).FindStringSubmatch(body)
+	require.NotNil(t, rm)
+	res, _ = e.post(c, "/admin/tokens/"+rm[1]+"/revoke", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = e.get(plain, "/hq/v1/overview", "Authorization", "Bearer "+m[1])
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "revoked")
+}

@@ -18,6 +18,8 @@ const (
 	AuditExport        = "export"
 	AuditUserCreate    = "user.create"
 	AuditTokenCreate   = "token.create"
+	AuditTokenRevoke   = "token.revoke"
+	AuditUserChange    = "user.change"
 	AuditAlertAck      = "alert.ack"
 	AuditDenied        = "access.denied"
 )

@@ -28,6 +28,7 @@ type User struct {
 	Regions     []string
 	Branches    []string
 	LockedUntil *time.Time
+	Disabled    bool
 	CreatedAt   time.Time
 }
 
@@ -168,13 +169,13 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (Princ
 
 // Users lists every account by e-mail.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, email, name, role, regions, branches, locked_until, created_at FROM hq_users ORDER BY email`)
+	rows, err := s.pool.Query(ctx, `SELECT id, email, name, role, regions, branches, locked_until, disabled, created_at FROM hq_users ORDER BY email`)
 	if err != nil {
 		return nil, wrap("users", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) {
 		var u User
-		err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Regions, &u.Branches, &u.LockedUntil, &u.CreatedAt)
+		err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Regions, &u.Branches, &u.LockedUntil, &u.Disabled, &u.CreatedAt)
 		return u, err
 	})
 	return out, wrap("users", err)
@@ -196,4 +197,37 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// Unlock clears a user's lockout and failed sign-in count. Errors: not_found
+// hq.user.not_found.
+func (s *Store) Unlock(ctx context.Context, id int64) (string, error) {
+	var email string
+	err := s.pool.QueryRow(ctx, `UPDATE hq_users SET failed_logins = 0, locked_until = NULL WHERE id = $1 RETURNING email`, id).Scan(&email)
+	return email, notFound(wrap("unlock", err), "hq.user.not_found", id)
+}
+
+// SetPassword replaces a user's password and signs out his sessions. Errors:
+// invalid hq.user.password; not_found hq.user.not_found.
+func (s *Store) SetPassword(ctx context.Context, id int64, password string) (string, error) {
+	if len(password) < MinPasswordLen {
+		return "", queue.Errorf(queue.CodeInvalid, "hq.user.password", MinPasswordLen)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.BcryptCost)
+	if err != nil {
+		return "", wrap("hash password", err)
+	}
+	var email string
+	err = s.pool.QueryRow(ctx, `WITH d AS (DELETE FROM hq_sessions WHERE user_id = $1)
+		UPDATE hq_users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1 RETURNING email`, id, string(hash)).Scan(&email)
+	return email, notFound(wrap("set password", err), "hq.user.not_found", id)
+}
+
+// SetDisabled disables (signing out his sessions) or re-enables a user.
+// Errors: not_found hq.user.not_found.
+func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool) (string, error) {
+	var email string
+	err := s.pool.QueryRow(ctx, `WITH d AS (DELETE FROM hq_sessions WHERE user_id = $1 AND $2)
+		UPDATE hq_users SET disabled = $2 WHERE id = $1 RETURNING email`, id, disabled).Scan(&email)
+	return email, notFound(wrap("disable user", err), "hq.user.not_found", id)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -52,4 +53,36 @@ func (s *Store) TokenPrincipal(ctx context.Context, token string) (Principal, er
 		return Principal{}, queue.Errorf(queue.CodeUnauthorized, "hq.token.invalid")
 	}
 	return p, wrap("token principal", err)
+}
+
+// APIToken is an integration's token (never its secret).
+type APIToken struct {
+	ID         int64
+	Name       string
+	Role       Role
+	Regions    []string
+	Branches   []string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Tokens lists the API tokens by name.
+func (s *Store) Tokens(ctx context.Context) ([]APIToken, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, name, role, regions, branches, created_at, last_used_at, revoked_at FROM hq_api_tokens ORDER BY name`)
+	if err != nil {
+		return nil, wrap("tokens", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIToken, error) {
+		var t APIToken
+		return t, r.Scan(&t.ID, &t.Name, &t.Role, &t.Regions, &t.Branches, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+	})
+	return out, wrap("tokens", err)
+}
+
+// RevokeToken revokes a token for good. Errors: not_found hq.token.not_found.
+func (s *Store) RevokeToken(ctx context.Context, id int64) (string, error) {
+	var name string
+	err := s.pool.QueryRow(ctx, `UPDATE hq_api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING name`, id, s.now()).Scan(&name)
+	return name, notFound(wrap("revoke token", err), "hq.token.not_found", id)
 }

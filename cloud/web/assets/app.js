@@ -24,7 +24,7 @@
       tick();
     });
     src.addEventListener("alerts", function () {
-      fetch("/alerts", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; }).then(function (h) {
+      fetch("/alerts", { credentials: "same-origin" }).then(function (r) { return r.ok && !r.redirected ? r.text() : null; }).then(function (h) {
         if (h !== null) { document.getElementById("alerts").innerHTML = h; }
       });
     });
