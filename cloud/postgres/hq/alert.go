@@ -34,13 +34,13 @@ func DefaultAlertRules() AlertRules {
 
 // Alert is an open (or recently cleared) alert.
 type Alert struct {
-	ID       int64
-	Branch   string
-	Kind     string
-	Value    int64
-	RaisedAt time.Time
-	AckedAt  *time.Time
-	AckedBy  string
+	ID       int64      `json:"id"`
+	Branch   string     `json:"branch"`
+	Kind     string     `json:"kind"`
+	Value    int64      `json:"value"`
+	RaisedAt time.Time  `json:"raised_at"`
+	AckedAt  *time.Time `json:"acked_at"`
+	AckedBy  string     `json:"acked_by"`
 }
 
 // EvaluateAlerts raises and clears the alerts of the given tiles' branches and

@@ -12,64 +12,64 @@ import (
 
 // BranchInfo is a branch's identity.
 type BranchInfo struct {
-	ID       string
-	Name     string
-	Region   string
-	TimeZone string
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Region   string `json:"region"`
+	TimeZone string `json:"time_zone"`
 }
 
 // QueueRow is a service queue at a branch today.
 type QueueRow struct {
-	Service      string
-	Name         string
-	Waiting      int
-	LongestWaitS int
-	TargetWaitS  int
+	Service      string `json:"service"`
+	Name         string `json:"name"`
+	Waiting      int    `json:"waiting"`
+	LongestWaitS int    `json:"longest_wait_s"`
+	TargetWaitS  int    `json:"target_wait_s"`
 }
 
 // ExecutiveRow is an executive's live state with his current ticket.
 type ExecutiveRow struct {
-	ID      string
-	Name    string
-	Counter int
-	State   string
-	Reason  string
-	Since   time.Time
-	Ticket  string // display number of the ticket he has called or serves
-	Status  string
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Counter int       `json:"counter"`
+	State   string    `json:"state"`
+	Reason  string    `json:"reason"`
+	Since   time.Time `json:"since"`
+	Ticket  string    `json:"ticket"` // display number of the ticket he has called or serves
+	Status  string    `json:"status"`
 }
 
 // TimelineItem is one event in a ticket's life.
 type TimelineItem struct {
-	Seq  int64
-	Type string
-	At   time.Time
+	Seq  int64     `json:"seq"`
+	Type string    `json:"type"`
+	At   time.Time `json:"at"`
 }
 
 // TicketRow is one of the day's tickets with its timeline.
 type TicketRow struct {
-	ID        string
-	Display   string
-	Service   string
-	Priority  string
-	Status    string
-	Counter   *int
-	Executive string
-	Channel   string
-	QueuedAt  time.Time
-	CalledAt  *time.Time
-	StartedAt *time.Time
-	EndedAt   *time.Time
-	Timeline  []TimelineItem
+	ID        string         `json:"id"`
+	Display   string         `json:"display"`
+	Service   string         `json:"service"`
+	Priority  string         `json:"priority"`
+	Status    string         `json:"status"`
+	Counter   *int           `json:"counter"`
+	Executive string         `json:"executive"`
+	Channel   string         `json:"channel"`
+	QueuedAt  time.Time      `json:"queued_at"`
+	CalledAt  *time.Time     `json:"called_at"`
+	StartedAt *time.Time     `json:"started_at"`
+	EndedAt   *time.Time     `json:"ended_at"`
+	Timeline  []TimelineItem `json:"timeline"`
 }
 
 // BranchDetail is the branch view.
 type BranchDetail struct {
 	BranchInfo
-	Day        string
-	Queues     []QueueRow
-	Executives []ExecutiveRow
-	Tickets    []TicketRow
+	Day        string         `json:"day"`
+	Queues     []QueueRow     `json:"queues"`
+	Executives []ExecutiveRow `json:"executives"`
+	Tickets    []TicketRow    `json:"tickets"`
 }
 
 // Branch returns a branch within scope. Errors: not_found hq.branch.not_found,

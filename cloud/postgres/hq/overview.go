@@ -9,36 +9,36 @@ import (
 
 // Tile is one branch in the live national overview.
 type Tile struct {
-	Branch string
-	Name   string
-	Region string
+	Branch string `json:"branch"`
+	Name   string `json:"name"`
+	Region string `json:"region"`
 	// Waiting counts today's waiting tickets; LongestWaitS is the oldest
 	// one's wait and OldestQueuedAt its arrival (nil when nobody waits).
-	Waiting        int
-	LongestWaitS   int
-	OldestQueuedAt *time.Time
+	Waiting        int        `json:"waiting"`
+	LongestWaitS   int        `json:"longest_wait_s"`
+	OldestQueuedAt *time.Time `json:"oldest_queued_at"`
 	// OverTargetS is the worst (wait - target) among waiting tickets; > 0
 	// means someone waits beyond his service's target.
-	OverTargetS int
+	OverTargetS int `json:"over_target_s"`
 	// Called and WithinTarget count today's called tickets and those called
 	// within target: SLA % = WithinTarget / Called.
-	Called       int
-	WithinTarget int
-	Issued       int
-	Serving      int
-	Paused       int
+	Called       int `json:"called"`
+	WithinTarget int `json:"within_target"`
+	Issued       int `json:"issued"`
+	Serving      int `json:"serving"`
+	Paused       int `json:"paused"`
 	// Sync state from the ingest.
-	Known         bool // the branch has a branch_sync row
-	Online        bool
-	AppliedSeq    int64
-	MaxSeq        int64
-	Backlog       int64
-	LastEventAt   *time.Time
-	LastIngestAt  *time.Time
-	StatusAt      *time.Time
-	ConfigVersion int64
+	Known         bool       `json:"known"` // the branch has a branch_sync row
+	Online        bool       `json:"online"`
+	AppliedSeq    int64      `json:"applied_seq"`
+	MaxSeq        int64      `json:"max_seq"`
+	Backlog       int64      `json:"backlog"`
+	LastEventAt   *time.Time `json:"last_event_at"`
+	LastIngestAt  *time.Time `json:"last_ingest_at"`
+	StatusAt      *time.Time `json:"status_at"`
+	ConfigVersion int64      `json:"config_version"`
 	// PublishedVersion is the newest config HQ published for the branch.
-	PublishedVersion int64
+	PublishedVersion int64 `json:"published_version"`
 }
 
 // SLA returns the percentage of today's called tickets called within target,

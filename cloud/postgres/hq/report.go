@@ -24,12 +24,13 @@ const MaxReportDays = 366
 // ReportQuery selects and groups tickets for a report. From and To are
 // business days (inclusive, YYYY-MM-DD); empty filters match everything.
 type ReportQuery struct {
-	From, To  string
-	Branch    string
-	Region    string
-	Service   string
-	Executive string
-	GroupBy   string // branch (default), region, service, executive, day
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Branch    string `json:"branch"`
+	Region    string `json:"region"`
+	Service   string `json:"service"`
+	Executive string `json:"executive"`
+	GroupBy   string `json:"group_by"` // branch (default), region, service, executive, day
 }
 
 // Normalize checks and completes the query at now. Errors: invalid
@@ -58,34 +59,34 @@ func (q *ReportQuery) Normalize(now time.Time) error {
 
 // ReportRow is one group of a report. Times are seconds; percentages 0-100.
 type ReportRow struct {
-	Key             string
-	Issued          int
-	Served          int
-	NoShow          int
-	Abandoned       int
-	Called          int
-	NoShowPct       float64
-	AbandonedPct    float64
-	MeanWaitS       float64
-	P90WaitS        float64
-	MeanServiceS    float64
-	SLAPct          float64
-	MeanWalkS       float64
-	MeanQuotedS     float64 // mean wait quoted at issue (typical)
-	MeanActualS     float64 // mean actual wait of the same tickets
-	WithinQuotedPct float64 // called within the quoted upper bound
-	PrefServed      int
-	PrefMeanWaitS   float64
-	PrefP90WaitS    float64
+	Key             string  `json:"key"`
+	Issued          int     `json:"issued"`
+	Served          int     `json:"served"`
+	NoShow          int     `json:"no_show"`
+	Abandoned       int     `json:"abandoned"`
+	Called          int     `json:"called"`
+	NoShowPct       float64 `json:"no_show_pct"`
+	AbandonedPct    float64 `json:"abandoned_pct"`
+	MeanWaitS       float64 `json:"mean_wait_s"`
+	P90WaitS        float64 `json:"p90_wait_s"`
+	MeanServiceS    float64 `json:"mean_service_s"`
+	SLAPct          float64 `json:"sla_pct"`
+	MeanWalkS       float64 `json:"mean_walk_s"`
+	MeanQuotedS     float64 `json:"mean_quoted_s"`     // mean wait quoted at issue (typical)
+	MeanActualS     float64 `json:"mean_actual_s"`     // mean actual wait of the same tickets
+	WithinQuotedPct float64 `json:"within_quoted_pct"` // called within the quoted upper bound
+	PrefServed      int     `json:"pref_served"`
+	PrefMeanWaitS   float64 `json:"pref_mean_wait_s"`
+	PrefP90WaitS    float64 `json:"pref_p90_wait_s"`
 }
 
 // Report is a report's tables: the grouped summary and the hourly arrival
 // heatmap (ISO weekday 1-7 × hour 0-23, branch local time).
 type Report struct {
-	Query   ReportQuery
-	Rows    []ReportRow
-	Heatmap [7][24]int
-	Max     int // largest heatmap cell
+	Query   ReportQuery `json:"query"`
+	Rows    []ReportRow `json:"rows"`
+	Heatmap [7][24]int  `json:"heatmap"`
+	Max     int         `json:"max"` // largest heatmap cell
 }
 
 // Report computes a report over branches within scope. Errors: see Normalize.
