@@ -22,6 +22,7 @@
     return api(method, path, payload, { token: state.token });
   }
   function error(msg) { TK.showError($('term-error'), msg); }
+  function info(msg) { TK.showError($('term-info'), msg); }
 
   // Sign-in.
   async function showSignIn(msg) {
@@ -182,6 +183,7 @@
     if (state.busy) return;
     state.busy = true;
     error('');
+    info('');
     try {
       await fn();
     } catch (e) {
@@ -197,7 +199,7 @@
 
   $('act-call').addEventListener('click', () => act(async () => {
     const tk = await authed('POST', '/counters/' + state.counter + '/call-next');
-    if (!tk) error(t('ui.terminal.nobody_waiting'));
+    if (!tk) info(t('ui.terminal.nobody_waiting'));
   }));
   $('act-recall').addEventListener('click', () => ticketAction('recall'));
   $('act-start').addEventListener('click', () => ticketAction('start'));

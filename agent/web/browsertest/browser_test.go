@@ -383,6 +383,10 @@ func TestBranchDay(t *testing.T) {
 		cd.SetValue(cd.ID("outcome"), "deposito"),
 		cd.Click(cd.ID("complete-confirm")),
 		until(`document.body.dataset.current === undefined && !document.getElementById('act-call').disabled`, 10*time.Second),
+		// Nobody waits now: calling says so, as information, not as an error.
+		cd.KeyEvent("n"),
+		cd.WaitVisible(cd.ID("term-info")),
+		until(`document.getElementById('term-error').hidden && document.body.dataset.current === undefined`, time.Second),
 	)
 
 	// Branch page: the day's figures and the executive at his counter.
