@@ -31,6 +31,9 @@ type Hub struct {
 	connected atomic.Bool
 	// Pushed counts tile messages delivered to client queues.
 	Pushed atomic.Int64
+	// servers seen by the live handler, each told to end the streams on
+	// shutdown.
+	servers sync.Map
 }
 
 type client struct {
@@ -56,6 +59,16 @@ func (b *Hub) Clients() int {
 
 // Connected reports whether the LISTEN connection is up.
 func (b *Hub) Connected() bool { return b.connected.Load() }
+
+// dropAll ends every live stream (browsers reconnect, to another replica if
+// this one is going away).
+func (b *Hub) dropAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.clients {
+		c.drop()
+	}
+}
 
 func (b *Hub) mark(branch string) {
 	b.mu.Lock()
@@ -128,11 +141,7 @@ func (b *Hub) flushLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			b.mu.Lock()
-			for c := range b.clients {
-				c.drop()
-			}
-			b.mu.Unlock()
+			b.dropAll()
 			return
 		case <-refresh.C:
 			b.mark("")
@@ -226,6 +235,13 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
+	}
+	// A server shutting down waits for its active requests: end the streams
+	// then, or every connected browser would hold the shutdown to its timeout.
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok {
+		if _, seen := h.hub.servers.LoadOrStore(srv, true); !seen {
+			srv.RegisterOnShutdown(h.hub.dropAll)
+		}
 	}
 	c := &client{scope: q.P.Scope(), lang: q.Lang, ch: make(chan []byte, 256), gone: make(chan struct{})}
 	h.hub.mu.Lock()

@@ -598,3 +598,19 @@ func TestAdminUsersAndTokens(t *testing.T) {
 	res, _ = e.get(plain, "/hq/v1/overview", "Authorization", "Bearer "+m[1])
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "revoked")
 }
+
+// A graceful shutdown ends the live streams instead of waiting for them.
+func TestShutdownEndsStreams(t *testing.T) {
+	e := newEnv(t)
+	e.user("sup@shut.cl", "viewer", nil, nil)
+	c, _ := e.login("sup@shut.cl")
+	s := e.stream(c)
+	require.Eventually(t, func() bool { return e.h.Hub().Clients() == 1 }, 5*time.Second, 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	require.NoError(t, e.srv.Config.Shutdown(ctx))
+	assert.Less(t, time.Since(start), 2*time.Second)
+	for range s.events { // drained: the stream ended
+	}
+}
