@@ -32,9 +32,6 @@ func TestFaultRunDeliversOnce(t *testing.T) {
 		w.Pacing = pacing
 		return w
 	}
-	stopA := run(t, mk())
-	run(t, mk())
-
 	for i := 0; i < n; i++ {
 		e.say(int64(10000+i), "es", fmt.Sprintf("/start tok%04d", i))
 	}
@@ -50,6 +47,8 @@ func TestFaultRunDeliversOnce(t *testing.T) {
 	crashed, err := e.store.Claim(context.Background(), 1, notify.Pacing{Private: pacing.Private, Group: pacing.Group,
 		Lease: 200 * time.Millisecond})
 	require.NoError(t, err)
+	stopA := run(t, mk())
+	run(t, mk())
 
 	restarted := false
 	for i := 0; i < n; i++ {

@@ -19,13 +19,14 @@ import (
 // only if its event is stored. Every insert is ON CONFLICT DO NOTHING on
 // (branch, ticket, kind, call_no, chat): re-projection never sends twice.
 //
-// With no chat linked to the batch's tickets this costs one or two queries per
-// batch, so ingest throughput is unaffected when nobody uses Telegram.
+// The lookups, links and pre-notices go in one round trip (pgx batch); a
+// second one inserts the jobs, only when there are any.
 func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error {
 	type svcDay struct{ service, day string }
 	var (
 		issued   []*event.Issued
 		tickets  []string
+		requests []string
 		advanced = map[svcDay]bool{}
 		payloads = make([]any, len(events))
 	)
@@ -50,10 +51,7 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 			tickets = append(tickets, d.Ticket)
 			advanced[svcDay{d.Service, d.Day}] = true
 			if d.Request != "" {
-				if _, err := tx.Exec(ctx, `UPDATE branch_commands SET status = 'applied', applied_at = $3
-					WHERE id = $1 AND branch = $2 AND status = 'pending'`, d.Request, branch, s.Now()); err != nil {
-					return fmt.Errorf("notify: command %s applied: %w", d.Request, err)
-				}
+				requests = append(requests, d.Request)
 			}
 		case *event.TicketRef:
 			tickets = append(tickets, d.Ticket)
@@ -62,54 +60,86 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 			}
 		}
 	}
-	if len(tickets) == 0 {
+	if len(tickets) == 0 && len(requests) == 0 {
 		return nil
 	}
-	// Link new tickets to chats: by the scanned token (a /start that came before
-	// the event) and by the customer's consented RUT.
-	if len(issued) > 0 {
-		var ids, tokens, ruts []string
-		for _, d := range issued {
-			if d.Token != "" || d.RUTHash != "" {
-				ids = append(ids, d.Ticket)
-				tokens = append(tokens, d.Token)
-				rl := ""
-				if d.RUTHash != "" {
-					rl = s.hash.Lookup("rut", d.RUTHash)
-				}
-				ruts = append(ruts, rl)
+	// One round trip: mark commands applied; link new tickets to chats (by the
+	// scanned token of a /start that came first, and by a consented RUT) and
+	// read the chats of every ticket of the batch; write pre-notices.
+	pb := &pgx.Batch{}
+	for _, id := range requests {
+		pb.Queue(`UPDATE branch_commands SET status = 'applied', applied_at = $3
+			WHERE id = $1 AND branch = $2 AND status = 'pending'`, id, branch, s.Now())
+	}
+	var ids, tokens, ruts []string
+	for _, d := range issued {
+		if d.Token != "" || d.RUTHash != "" {
+			ids = append(ids, d.Ticket)
+			tokens = append(tokens, d.Token)
+			rl := ""
+			if d.RUTHash != "" {
+				rl = s.hash.Lookup("rut", d.RUTHash)
 			}
-		}
-		if len(ids) > 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
-				SELECT $1, u.id, l.chat_id FROM unnest($2::text[], $3::text[]) AS u(id, token)
-				JOIN telegram_token_links l ON l.token = u.token
-				UNION
-				SELECT $1, u.id, c.id FROM unnest($2::text[], $4::text[]) AS u(id, rut)
-				JOIN telegram_chats c ON c.rut_lookup = u.rut
-				ON CONFLICT DO NOTHING`, branch, ids, tokens, ruts); err != nil {
-				return fmt.Errorf("notify: link tickets of %s: %w", branch, err)
-			}
+			ruts = append(ruts, rl)
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT ticket, chat_id FROM telegram_ticket_chats WHERE branch = $1 AND ticket = ANY($2)`,
-		branch, tickets)
-	if err != nil {
-		return fmt.Errorf("notify: chats of %s: %w", branch, err)
+	pb.Queue(`WITH new AS (
+			INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
+			SELECT $1, u.id, l.chat_id FROM unnest($2::text[], $3::text[]) AS u(id, token)
+			JOIN telegram_token_links l ON l.token = u.token
+			UNION
+			SELECT $1, u.id, c.id FROM unnest($2::text[], $4::text[]) AS u(id, rut)
+			JOIN telegram_chats c ON c.rut_lookup = u.rut
+			ON CONFLICT DO NOTHING RETURNING ticket, chat_id)
+		SELECT ticket, chat_id FROM new
+		UNION
+		SELECT ticket, chat_id FROM telegram_ticket_chats WHERE branch = $1 AND ticket = ANY($5)`,
+		branch, ids, tokens, ruts, tickets)
+	var svcs, days []string
+	for sd := range advanced {
+		if _, err := time.Parse(time.DateOnly, sd.day); err == nil && sd.service != "" {
+			svcs, days = append(svcs, sd.service), append(days, sd.day)
+		}
+	}
+	if len(svcs) > 0 {
+		pb.Queue(preNoticeSQL, branch, svcs, days, s.PreNoticeAhead)
+	}
+	br := tx.SendBatch(ctx, pb)
+	for range requests {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("notify: commands applied at %s: %w", branch, err)
+		}
 	}
 	chats := map[string][]int64{}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return fmt.Errorf("notify: chats of %s: %w", branch, err)
+	}
 	for rows.Next() {
 		var t string
 		var c int64
 		if err := rows.Scan(&t, &c); err != nil {
 			rows.Close()
+			_ = br.Close()
 			return fmt.Errorf("notify: chats of %s: %w", branch, err)
 		}
 		chats[t] = append(chats[t], c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		_ = br.Close()
 		return fmt.Errorf("notify: chats of %s: %w", branch, err)
+	}
+	if len(svcs) > 0 {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("notify: pre-notices at %s: %w", branch, err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("notify: enqueue at %s: %w", branch, err)
 	}
 
 	var jb jobBatch
@@ -159,49 +189,44 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 	if err := jb.insert(ctx, tx); err != nil {
 		return fmt.Errorf("notify: jobs of %s: %w", branch, err)
 	}
-	for sd := range advanced {
-		if err := s.enqueuePreNotices(ctx, tx, branch, sd.service, sd.day); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
-// enqueuePreNotices writes the come-back notice for every linked waiting ticket
-// of a service whose tickets ahead are now at most the threshold. Ahead counts
-// waiting tickets of the service before it, preferential and premium first, then
-// by arrival: an approximation of the branch's calling rule (which may
-// interleave classes by ratio), good enough for "come back now".
-func (s *Store) enqueuePreNotices(ctx context.Context, tx pgx.Tx, branch, service, day string) error {
-	if _, err := time.Parse(time.DateOnly, day); err != nil || service == "" {
-		return nil // not projected by the ingest either
-	}
-	_, err := tx.Exec(ctx, `WITH linked AS (
-			SELECT 1 FROM telegram_ticket_chats c JOIN tickets t ON t.branch = c.branch AND t.id = c.ticket
-			WHERE c.branch = $1 AND t.service = $2 AND t.status = 'waiting' LIMIT 1
-		), w AS (
-			SELECT t.id, t.origin_service, t.number,
-				row_number() OVER (ORDER BY CASE t.priority WHEN 'normal' THEN 1 ELSE 0 END, t.queued_at, t.number) - 1 AS ahead
-			FROM tickets t
-			WHERE EXISTS (SELECT 1 FROM linked) AND t.branch = $1 AND t.service = $2 AND t.status = 'waiting'
-				AND t.day = $3::date
-		)
-		, ins AS (INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
-		SELECT $1, w.id, 'prenotice', 0, c.chat_id, jsonb_build_object('key', 'telegram.prenotice', 'args',
+// preNoticeSQL writes the come-back notice for every linked waiting ticket of
+// the given (service, day) queues whose tickets ahead are now at most the
+// threshold ($4, or telegram_service_settings for the service). Ahead counts
+// the waiting tickets of the queue before it, preferential and premium first,
+// then by arrival: an approximation of the branch's calling rule (which may
+// interleave classes by ratio), good enough for "come back now". The plan
+// does not depend on fresh statistics: links of the branch, then primary-key
+// probes, then one window over the waiting tickets of the linked queues only.
+const preNoticeSQL = `WITH p AS (
+		SELECT DISTINCT u.s, u.d::date AS d FROM unnest($2::text[], $3::text[]) AS u(s, d)
+	), lw AS MATERIALIZED (
+		-- linked waiting tickets of those queues: the branch's links (kept for
+		-- two days by Purge), each probed by primary key.
+		SELECT t.id, t.service, t.day, c.chat_id FROM telegram_ticket_chats c
+		JOIN tickets t ON t.branch = c.branch AND t.id = c.ticket
+		JOIN p ON p.s = t.service AND p.d = t.day
+		WHERE c.branch = $1 AND t.status = 'waiting'
+	), w AS MATERIALIZED (
+		SELECT t.id, t.service, t.origin_service, t.number,
+			row_number() OVER (PARTITION BY t.service, t.day
+				ORDER BY CASE t.priority WHEN 'normal' THEN 1 ELSE 0 END, t.queued_at, t.number) - 1 AS ahead
+		FROM (SELECT DISTINCT service, day FROM lw) q
+		JOIN tickets t ON t.branch = $1 AND t.day = q.day AND t.service = q.service AND t.status = 'waiting'
+	), ins AS (
+		INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
+		SELECT $1, w.id, 'prenotice', 0, lw.chat_id, jsonb_build_object('key', 'telegram.prenotice', 'args',
 			jsonb_build_array(
 				jsonb_build_object('s', w.origin_service || '-' ||
 					CASE WHEN w.number < 1000 THEN lpad(w.number::text, 3, '0') ELSE w.number::text END),
 				jsonb_build_object('s', w.ahead::text)))
-		FROM w JOIN telegram_ticket_chats c ON c.branch = $1 AND c.ticket = w.id
+		FROM w JOIN lw ON lw.id = w.id
 		WHERE w.ahead <= COALESCE((SELECT pre_notice_ahead FROM telegram_service_settings
-			WHERE branch = $1 AND service = $2), $4)
+			WHERE branch = $1 AND service = w.service), $4)
 		ON CONFLICT DO NOTHING RETURNING 1)
-		`+wakeWorkers, branch, service, day, s.PreNoticeAhead)
-	if err != nil {
-		return fmt.Errorf("notify: pre-notices %s/%s: %w", branch, service, err)
-	}
-	return nil
-}
+	` + wakeWorkers
 
 // ConfirmMsg is the confirmation at issue (or at linking): number, people
 // ahead and the estimated wait range.

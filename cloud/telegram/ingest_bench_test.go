@@ -1,0 +1,56 @@
+package telegram_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/testkit/eventgen"
+)
+
+// BenchmarkIngestHook measures what writing notification jobs inside the
+// ingest transaction costs: 20,000 generated events (issue, call, start,
+// complete, transfer, ...) in batches of 100, without the hook, with the hook
+// and no chat linked, and with one ticket in five linked to a chat.
+func BenchmarkIngestHook(b *testing.B) {
+	const events, batch = 20000, 100
+	for _, mode := range []string{"off", "no-links", "20pct-linked"} {
+		b.Run(mode, func(b *testing.B) {
+			for it := 0; it < b.N; it++ {
+				b.StopTimer()
+				e := newEnv(b, telegramtest.Options{})
+				if mode == "off" {
+					e.ingest.OnApply = nil
+				}
+				const branch = "ING-001"
+				evs := eventgen.New(branch, 7).Take(events)
+				if mode == "20pct-linked" {
+					ctx := context.Background()
+					for i := 1; i <= events; i += 5 {
+						sealed, err := e.keys.SealChat(int64(50000 + i))
+						require.NoError(b, err)
+						_, err = e.pool.Exec(ctx, `WITH c AS (INSERT INTO telegram_chats (chat_hash, chat_enc) VALUES ($1, $2) RETURNING id)
+							INSERT INTO telegram_token_links (token, chat_id) SELECT $3, id FROM c`,
+							e.keys.ChatHash(int64(50000+i)), sealed, fmt.Sprintf("tk_%s_%d", branch, i))
+						require.NoError(b, err)
+					}
+				}
+				b.StartTimer()
+				start := time.Now()
+				for i := 0; i < events; i += batch {
+					_, err := e.ingest.Ingest(context.Background(), event.Batch{V: event.Version, Branch: branch,
+						Events: evs[i:min(i+batch, events)]})
+					require.NoError(b, err)
+				}
+				b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+				b.StopTimer()
+				b.ReportMetric(float64(e.count(`SELECT count(*) FROM telegram_jobs`)), "jobs")
+			}
+		})
+	}
+}
