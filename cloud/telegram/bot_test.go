@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/telegram"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/event"
@@ -230,4 +231,33 @@ func TestAlertDigest(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, at[1].Sub(at[0]), 3*time.Second)
+}
+
+func TestPurgeKeepsOnlyWhatRetentionAllows(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	ctx := context.Background()
+	const b = "SCL-PUR"
+	e.feed(b, e.issued(b, "o1", "C", 1, 1, "tok-old", "rut-old"), e.issued(b, "n1", "C", 2, 2, "tok-new", ""))
+	e.say(8001, "es", "/start tok-old")
+	e.say(8001, "es", "/recordar") // consent: kept
+	e.say(8002, "es", "/start tok-new")
+	e.say(8003, "es", "/ayuda")
+	e.exec(`UPDATE telegram_jobs SET status = 'sent'`)
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	e.exec(`UPDATE telegram_chats SET created_at = $1`, old)
+	e.exec(`UPDATE telegram_jobs SET created_at = $1`, old)
+	e.exec(`UPDATE telegram_updates SET received_at = $1`, old)
+	e.exec(`UPDATE telegram_token_links SET created_at = $1 WHERE token = 'tok-old'`, old)
+	e.exec(`UPDATE telegram_ticket_chats SET created_at = $1 WHERE ticket = 'o1'`, old)
+
+	n, err := e.store.Purge(ctx, notify.DefaultRetention)
+	require.NoError(t, err)
+	assert.Positive(t, n)
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_chats WHERE chat_hash = $1`, e.keys.ChatHash(8001)), "consented")
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_chats WHERE chat_hash = $1`, e.keys.ChatHash(8002)), "still linked")
+	assert.Zero(t, e.count(`SELECT count(*) FROM telegram_chats WHERE chat_hash = $1`, e.keys.ChatHash(8003)))
+	assert.Zero(t, e.count(`SELECT count(*) FROM telegram_ticket_chats WHERE ticket = 'o1'`))
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_ticket_chats WHERE ticket = 'n1'`))
+	assert.Zero(t, e.count(`SELECT count(*) FROM telegram_jobs`))
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_updates`), "the newest update ID stays for getUpdates")
 }

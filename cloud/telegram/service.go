@@ -250,6 +250,15 @@ func (s *Service) Run(ctx context.Context) error {
 	run("links", func(ctx context.Context) error {
 		return s.every(ctx, 2*time.Second, func() error { _, err := s.Store.ResolvePending(ctx, 24*time.Hour); return err })
 	})
+	run("purge", func(ctx context.Context) error {
+		return s.every(ctx, time.Hour, func() error {
+			n, err := s.Store.Purge(ctx, notify.DefaultRetention)
+			if n > 0 {
+				s.log.Info("telegram data past retention deleted", "rows", n)
+			}
+			return err
+		})
+	})
 	resend := s.cfg.CommandResend
 	if resend <= 0 {
 		resend = 10 * time.Second
