@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +36,9 @@ type req struct {
 	Path string
 	// newToken is an API token created by this request, shown once.
 	newToken string
+	// cred is the session cookie or Bearer token that authenticated the
+	// request (long-lived streams re-check it).
+	cred string
 }
 
 func (q *req) view(nav string, data any) *view {
@@ -88,7 +93,7 @@ func (h *Handler) auth(need access, fn handlerFunc) http.Handler {
 				h.fail(w, r, q, err)
 				return
 			}
-			q.P, q.API = p, true
+			q.P, q.API, q.cred = p, true, strings.TrimSpace(bearer)
 		} else {
 			c, err := r.Cookie(sessionCookie)
 			if err != nil || c.Value == "" {
@@ -104,7 +109,7 @@ func (h *Handler) auth(need access, fn handlerFunc) http.Handler {
 				h.fail(w, r, q, err)
 				return
 			}
-			q.P, q.CSRF = p, csrf
+			q.P, q.CSRF, q.cred = p, csrf, c.Value
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(csrf)) != 1 {
 					h.fail(w, r, q, queue.Errorf(queue.CodeForbidden, "hq.csrf"))
@@ -307,4 +312,22 @@ func (l *limiter) allow(key string) bool {
 	}
 	b.count++
 	return b.count <= l.n
+}
+
+// stillAllowed re-checks a long-lived request's credential: false once the
+// session ended, the user was disabled, the token revoked or the scope changed.
+func (h *Handler) stillAllowed(ctx context.Context, q *req) bool {
+	var (
+		p   hq.Principal
+		err error
+	)
+	if q.API {
+		p, err = h.store.TokenPrincipal(ctx, q.cred)
+	} else {
+		p, _, err = h.store.Session(ctx, q.cred)
+	}
+	if err != nil {
+		return queue.ErrorCode(err) != queue.CodeUnauthorized // keep streaming through a database hiccup
+	}
+	return reflect.DeepEqual(p.Scope(), q.P.Scope()) && p.Role == q.P.Role
 }

@@ -271,7 +271,7 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 		_, _ = w.Write(m)
 	}
 	fl.Flush()
-	ping := time.NewTicker(20 * time.Second)
+	ping := time.NewTicker(h.cfg.RecheckEvery)
 	defer ping.Stop()
 	for {
 		select {
@@ -290,6 +290,9 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 			}
 			fl.Flush()
 		case <-ping.C:
+			if !h.stillAllowed(r.Context(), q) {
+				return // the browser reconnects with its current rights, or to the sign-in
+			}
 			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
 				return
 			}

@@ -65,6 +65,10 @@ type Config struct {
 	// RefreshEvery re-reads every tile and re-evaluates alerts (waits grow and
 	// agents go offline without events; default 30 s).
 	RefreshEvery time.Duration
+	// RecheckEvery re-validates a live stream's session or token (and sends a
+	// keep-alive; default 20 s): a disabled user or a narrowed scope stops
+	// receiving within it.
+	RecheckEvery time.Duration
 }
 
 // Handler is the HQ web's http.Handler. Run must be running for live push.
@@ -101,6 +105,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 50 * time.Millisecond
+	}
+	if cfg.RecheckEvery <= 0 {
+		cfg.RecheckEvery = 20 * time.Second
 	}
 	if cfg.RefreshEvery <= 0 {
 		cfg.RefreshEvery = 30 * time.Second

@@ -614,3 +614,19 @@ func TestShutdownEndsStreams(t *testing.T) {
 	for range s.events { // drained: the stream ended
 	}
 }
+
+// A live stream ends once its user is disabled (or his scope changes).
+func TestStreamEndsWhenAccessRevoked(t *testing.T) {
+	e := newEnv(t, func(c *web.Config) { c.RecheckEvery = 100 * time.Millisecond })
+	e.user("gone@rev.cl", "supervisor", []string{"REV"}, nil)
+	c, _ := e.login("gone@rev.cl")
+	s := e.stream(c)
+	require.Eventually(t, func() bool { return e.h.Hub().Clients() == 1 }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, 1, e.h.Hub().Clients(), "still allowed: still streaming")
+	_, err := e.store.Pool().Exec(context.Background(), `UPDATE hq_users SET regions = '{OTHER}' WHERE email = 'gone@rev.cl'`)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return e.h.Hub().Clients() == 0 }, 5*time.Second, 20*time.Millisecond)
+	for range s.events {
+	}
+}
