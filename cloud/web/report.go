@@ -16,7 +16,7 @@ import (
 type reportData struct {
 	R        hq.Report
 	Regions  []string
-	Branches []hq.Tile
+	Branches []hq.BranchInfo
 	Query    string // encoded query for the CSV links
 	WaitSVG  template.HTML
 	HeatSVG  template.HTML
@@ -53,7 +53,7 @@ func (h *Handler) reports(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	branches, err := h.store.Overview(ctx, q.P.Scope(), hq.OverviewFilter{})
+	branches, err := h.store.Branches(ctx, q.P.Scope())
 	if err != nil {
 		h.fail(w, r, q, err)
 		return

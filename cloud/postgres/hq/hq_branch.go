@@ -188,3 +188,18 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 	}
 	return out, wrap("branch timelines", rows.Err())
 }
+
+// Branches lists the branches within scope by ID (a light list for pickers).
+func (s *Store) Branches(ctx context.Context, scope Scope) ([]BranchInfo, error) {
+	all, bs, rs := scope.sqlArgs()
+	rows, err := s.pool.Query(ctx, `SELECT id, name, region, time_zone FROM (`+branchListSQL+`) x(id, name, region, time_zone)
+		WHERE ($1::bool OR x.id = ANY($2::text[]) OR x.region = ANY($3::text[])) ORDER BY id`, all, bs, rs)
+	if err != nil {
+		return nil, wrap("branches", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (BranchInfo, error) {
+		var b BranchInfo
+		return b, r.Scan(&b.ID, &b.Name, &b.Region, &b.TimeZone)
+	})
+	return out, wrap("branches", err)
+}
