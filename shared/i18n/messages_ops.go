@@ -33,6 +33,7 @@ func init() {
 		"backup.agent_running": {"El agente está en ejecución (%s responde). Deténgalo antes de restaurar: systemctl stop ticketero-agent", "The agent is running (%s answers). Stop it before restoring: systemctl stop ticketero-agent"},
 		"backup.corrupt":       {"El respaldo %s no pasó la verificación de integridad: %s", "Backup %s failed the integrity check: %s"},
 		"backup.none":          {"No hay respaldos en %s.", "There are no backups in %s."},
+		"resume.agent_running": {"El agente está en ejecución (%s responde): no se retomó el estado de la nube. Detenga el agente y ejecute: ticketero-agent resume", "The agent is running (%s answers): the cloud's state was not resumed. Stop the agent and run: ticketero-agent resume"},
 		"resume.seeded":        {"Estado retomado: la secuencia continúa en %d; números de hoy: %s; %d tickets abiertos recreados.", "State resumed: seq continues at %d; today's numbers: %s; %d open tickets re-created."},
 
 		// Doctor: one line per check, with the fix to try when it fails.

@@ -183,6 +183,12 @@ func opsEnroll(ctx context.Context, env opsEnv, data, cloud, code, branch string
 	// A replacement box: the cloud already has events of this branch, so the
 	// box starts after them (no duplicate number, no reused seq).
 	if r := res.Resume; r != nil && (r.MaxSeq > 0 || len(r.Numbers) > 0) {
+		if lan := runningAt(data, ""); lan != "" {
+			// Re-enrolling a live box: its own state is ahead of the cloud's;
+			// seeding under the running agent would fork its numbering.
+			env.say("resume.agent_running", lan)
+			return 0
+		}
 		if code := seed(ctx, env, data, *r); code != 0 {
 			return code
 		}
@@ -346,22 +352,31 @@ func opsBackup(ctx context.Context, env opsEnv, data, branch string, keep int, o
 // refuseIfRunning returns non-zero when the agent answers on its LAN port:
 // a restore or a seed must never run under a live agent.
 func refuseIfRunning(env opsEnv, data, lan string) int {
+	if lan = runningAt(data, lan); lan == "" {
+		return 0
+	}
+	fmt.Fprintln(env.stderr, "ticketero-agent:", i18n.T(env.lang, "backup.agent_running", lan))
+	return 1
+}
+
+// runningAt returns the LAN address where the agent answers /healthz (lan,
+// else the one in <data>/http.addr), or "" when no agent answers.
+func runningAt(data, lan string) string {
 	if lan == "" {
 		if b, err := os.ReadFile(filepath.Join(data, "http.addr")); err == nil {
 			lan = strings.TrimSpace(string(b))
 		}
 	}
 	if lan == "" {
-		return 0
+		return ""
 	}
 	c := &http.Client{Timeout: time.Second}
 	res, err := c.Get("http://" + lan + "/healthz")
 	if err != nil {
-		return 0
+		return ""
 	}
 	res.Body.Close()
-	fmt.Fprintln(env.stderr, "ticketero-agent:", i18n.T(env.lang, "backup.agent_running", lan))
-	return 1
+	return lan
 }
 
 func opsRestore(ctx context.Context, env opsEnv, data, branch, from string, latest, resume bool, lan string, o s3Opts) int {
