@@ -157,6 +157,7 @@ type Relay struct {
 	inbound chan paho.Message // config and commands, applied off paho's goroutine
 
 	mu        sync.Mutex
+	since     time.Time // when the current broker session began
 	connected bool
 	lastAckAt time.Time
 	client    paho.Client
@@ -233,8 +234,11 @@ func (r *Relay) setConnected(c paho.Client) {
 }
 
 func (r *Relay) status(ctx context.Context, online bool) event.Status {
+	r.mu.Lock()
+	since := r.since
+	r.mu.Unlock()
 	st := event.Status{V: event.Version, Branch: r.cfg.Branch, Online: online, AgentVersion: r.cfg.AgentVersion,
-		At: r.cfg.Now().UTC()}
+		At: r.cfg.Now().UTC(), Since: since}
 	if s, err := r.outbox.SyncState(ctx); err == nil {
 		st.LastSeq, st.LastAck, st.Backlog = s.LastSeq, s.LastAck, int64(s.Backlog())
 	}
@@ -247,6 +251,9 @@ func (r *Relay) status(ctx context.Context, online bool) event.Status {
 }
 
 func (r *Relay) connect(ctx context.Context) (paho.Client, <-chan error, error) {
+	r.mu.Lock()
+	r.since = r.cfg.Now().UTC()
+	r.mu.Unlock()
 	will, _ := json.Marshal(r.status(ctx, false))
 	lost := make(chan error, 1)
 	opts := paho.NewClientOptions().AddBroker(r.cfg.URL).SetClientID(r.cfg.Branch).SetTLSConfig(r.cfg.TLS).

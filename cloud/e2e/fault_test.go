@@ -116,6 +116,11 @@ func TestFaultAgentKilledBetweenPublishAndAck(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	e.agent.kill() // mid-stream: some published, some acked, some neither
 	wg.Wait()
+	require.Eventually(t, func() bool {
+		var online bool
+		err := e.db.QueryRow(context.Background(), `SELECT online FROM branch_sync WHERE branch = $1`, e.branch).Scan(&online)
+		return err == nil && !online
+	}, 10*time.Second, 50*time.Millisecond, "the last will marks the killed agent offline")
 	e.startAgent()
 	e.day(1)
 	e.checkInvariant()

@@ -209,7 +209,7 @@ func (c *Client) Run(ctx context.Context, h cloud.Handler) error {
 	}
 	c.consuming.Store(true)
 	c.handler.Store(&h)
-	if c.client.IsConnected() {
+	if c.client.IsConnectionOpen() {
 		// Connected before Run: subscribe now (onConnect may have seen no handler).
 		c.subscribeEvents(c.client)
 	}

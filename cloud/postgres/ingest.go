@@ -219,15 +219,24 @@ func (s *EventStore) RecordReject(ctx context.Context, r cloud.Reject) error {
 
 // RecordStatus stores an agent's status unless a newer one is already stored.
 func (s *EventStore) RecordStatus(ctx context.Context, st event.Status) error {
+	// Order: a later session wins; within a session the offline status (the
+	// last will, whose time is fixed when the session began) comes after every
+	// online one; then the status time. Replicas may write out of order.
+	since := st.Since
+	if since.IsZero() {
+		since = st.At
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO branch_sync (branch, online, backlog, config_version, agent_version,
-			status_at, agent_last_seq, agent_last_ack)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			status_at, status_since, agent_last_seq, agent_last_ack)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (branch) DO UPDATE SET online = EXCLUDED.online, backlog = EXCLUDED.backlog,
 			config_version = GREATEST(branch_sync.config_version, EXCLUDED.config_version),
-			agent_version = EXCLUDED.agent_version, status_at = EXCLUDED.status_at,
+			agent_version = EXCLUDED.agent_version, status_at = EXCLUDED.status_at, status_since = EXCLUDED.status_since,
 			agent_last_seq = EXCLUDED.agent_last_seq, agent_last_ack = EXCLUDED.agent_last_ack
-		WHERE branch_sync.status_at IS NULL OR branch_sync.status_at <= EXCLUDED.status_at`,
-		st.Branch, st.Online, st.Backlog, st.ConfigVersion, st.AgentVersion, st.At, int64(st.LastSeq), int64(st.LastAck))
+		WHERE branch_sync.status_at IS NULL
+			OR (EXCLUDED.status_since, NOT EXCLUDED.online, EXCLUDED.status_at)
+				>= (COALESCE(branch_sync.status_since, branch_sync.status_at), NOT branch_sync.online, branch_sync.status_at)`,
+		st.Branch, st.Online, st.Backlog, st.ConfigVersion, st.AgentVersion, st.At, since, int64(st.LastSeq), int64(st.LastAck))
 	if err != nil {
 		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
 	}

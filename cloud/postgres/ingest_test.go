@@ -238,6 +238,23 @@ func TestStatusAndSync(t *testing.T) {
 	st, err := s.BranchSync(ctx, "STA-001")
 	require.NoError(t, err)
 	assert.True(t, st.Online)
+
+	// Sessions: the last will (time fixed at connect) beats the session's
+	// online statuses; a newer session beats the will; a late old will loses.
+	s1 := at.Add(time.Hour)
+	online := event.Status{V: 1, Branch: "STA-002", Online: true, At: s1.Add(time.Minute), Since: s1}
+	will := event.Status{V: 1, Branch: "STA-002", Online: false, At: s1, Since: s1}
+	require.NoError(t, s.RecordStatus(ctx, online))
+	require.NoError(t, s.RecordStatus(ctx, will))
+	st2, err := s.BranchSync(ctx, "STA-002")
+	require.NoError(t, err)
+	assert.False(t, st2.Online, "the will marks the branch offline")
+	s2 := s1.Add(10 * time.Minute)
+	require.NoError(t, s.RecordStatus(ctx, event.Status{V: 1, Branch: "STA-002", Online: true, At: s2, Since: s2}))
+	require.NoError(t, s.RecordStatus(ctx, will)) // delivered late by another replica
+	st2, err = s.BranchSync(ctx, "STA-002")
+	require.NoError(t, err)
+	assert.True(t, st2.Online, "a newer session wins over an old will")
 	assert.Equal(t, int64(7), st.Backlog)
 	assert.Equal(t, int64(3), st.ConfigVersion)
 	assert.Equal(t, "1.2.3", st.AgentVersion)

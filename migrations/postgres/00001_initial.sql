@@ -36,6 +36,8 @@ CREATE TABLE branch_sync (
     config_version BIGINT NOT NULL DEFAULT 0,
     agent_version  TEXT NOT NULL DEFAULT '',
     status_at      TIMESTAMPTZ,
+    -- Start of the agent's broker session the status belongs to (see RecordStatus).
+    status_since   TIMESTAMPTZ,
     -- Agent's own counters from its status: last seq written and last ack seen.
     agent_last_seq BIGINT NOT NULL DEFAULT 0,
     agent_last_ack BIGINT NOT NULL DEFAULT 0

@@ -29,6 +29,9 @@ type Status struct {
 	ConfigVersion int64     `json:"config_version"`
 	AgentVersion  string    `json:"agent_version"`
 	At            time.Time `json:"at"`
+	// Since is when the agent's broker session began. The last will is fixed
+	// at connect time, so statuses order by (Since, offline after online, At).
+	Since time.Time `json:"since,omitempty"`
 }
 
 // Rules are a branch's calling rules.
