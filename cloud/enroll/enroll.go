@@ -41,6 +41,12 @@ type Provisioner interface {
 	Provision(ctx context.Context, branch queue.BranchID, csr *x509.CertificateRequest) (Credentials, error)
 }
 
+// Deactivator is a provisioner that can also switch off a certificate it
+// issued (AWS IoT: UpdateCertificate INACTIVE), so the broker refuses it.
+type Deactivator interface {
+	Deactivate(ctx context.Context, externalID string) error
+}
+
 // ParseCSR decodes a PEM certificate request and checks its signature, its key
 // (ECDSA P-256/P-384 or RSA ≥ 2048) and that its CN, when set, is the branch.
 // Errors: invalid enroll.csr_invalid.

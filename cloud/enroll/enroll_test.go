@@ -304,6 +304,10 @@ func TestAgentClient(t *testing.T) {
 	})
 	t.Run("renew before expiry", func(t *testing.T) {
 		e.clk.Add(61 * 24 * time.Hour) // 29 days left of 90
+		oldPEM, err := os.ReadFile(p.Cert())
+		require.NoError(t, err)
+		oldBlock, _ := pem.Decode(oldPEM)
+		require.NoError(t, e.store.CertificateActive(ctx, "CLI-001", oldBlock.Bytes))
 		renewed, st, err := cl.Renew(ctx, dir, 30*24*time.Hour)
 		require.NoError(t, err)
 		require.True(t, renewed)
@@ -311,6 +315,8 @@ func TestAgentClient(t *testing.T) {
 		k, err := os.ReadFile(p.Key())
 		require.NoError(t, err)
 		assert.NotEqual(t, firstKey, k, "the key rotates")
+		assert.Equal(t, "enroll.proof_invalid", reason(e.store.CertificateActive(ctx, "CLI-001", oldBlock.Bytes)), "the old certificate is revoked")
+		assert.Equal(t, 1, auditCount(t, "enroll.certificates_revoked", "CLI-001"))
 		assert.Equal(t, 2, auditCount(t, "enroll.certificate_issued", "CLI-001"))
 	})
 	t.Run("renewer", func(t *testing.T) {

@@ -167,6 +167,24 @@ func (h *Handler) issue(ctx context.Context, branch queue.BranchID, csr *x509.Ce
 	if err := h.Store.RecordCertificate(ctx, branch, h.Provisioner.Name(), cert.Raw, cred.ExternalID, cert.SerialNumber.Text(16), cert.NotAfter, actor, from); err != nil {
 		return EnrollResponse{}, err
 	}
+	// One active certificate per branch: the previous box's (or the renewed
+	// key's) certificate is revoked, and deactivated where the provisioner can.
+	revoked, err := h.Store.Revoke(ctx, branch, Fingerprint(cert.Raw), actor)
+	if err != nil {
+		return EnrollResponse{}, err
+	}
+	if d, ok := h.Provisioner.(Deactivator); ok {
+		for _, r := range revoked {
+			if r.Provisioner != h.Provisioner.Name() {
+				continue
+			}
+			if err := d.Deactivate(ctx, r.ExternalID); err != nil {
+				// The new certificate is issued; the old one stays revoked in
+				// the registry and an operator can deactivate it by hand.
+				h.log().Error("old certificate not deactivated", "branch", string(branch), "certificate", r.ExternalID, "err", err)
+			}
+		}
+	}
 	return EnrollResponse{
 		Branch: string(branch), Certificate: cred.CertificatePEM, CA: cred.CAPEM, Broker: cred.Broker,
 		NotAfter: cert.NotAfter.UTC(), Config: json.RawMessage("null"),

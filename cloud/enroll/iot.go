@@ -22,6 +22,7 @@ type IoTAPI interface {
 	AttachPolicy(ctx context.Context, in *iot.AttachPolicyInput, opts ...func(*iot.Options)) (*iot.AttachPolicyOutput, error)
 	AttachThingPrincipal(ctx context.Context, in *iot.AttachThingPrincipalInput, opts ...func(*iot.Options)) (*iot.AttachThingPrincipalOutput, error)
 	DescribeEndpoint(ctx context.Context, in *iot.DescribeEndpointInput, opts ...func(*iot.Options)) (*iot.DescribeEndpointOutput, error)
+	UpdateCertificate(ctx context.Context, in *iot.UpdateCertificateInput, opts ...func(*iot.Options)) (*iot.UpdateCertificateOutput, error)
 }
 
 var _ IoTAPI = (*iot.Client)(nil)
@@ -43,7 +44,24 @@ type IoT struct {
 	Port int
 }
 
-var _ Provisioner = (*IoT)(nil)
+var (
+	_ Provisioner = (*IoT)(nil)
+	_ Deactivator = (*IoT)(nil)
+)
+
+// Deactivate implements Deactivator: the certificate becomes INACTIVE, so AWS
+// IoT refuses its connections (a replaced or renewed box's old certificate).
+func (p *IoT) Deactivate(ctx context.Context, certificateID string) error {
+	if certificateID == "" {
+		return nil
+	}
+	_, err := p.API.UpdateCertificate(ctx, &iot.UpdateCertificateInput{CertificateId: aws.String(certificateID),
+		NewStatus: types.CertificateStatusInactive})
+	if err != nil {
+		return unavailable("UpdateCertificate", err)
+	}
+	return nil
+}
 
 // Name implements Provisioner.
 func (p *IoT) Name() string { return "aws-iot" }

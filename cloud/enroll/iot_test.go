@@ -72,7 +72,8 @@ func (f *fakeIoT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		require.NotNil(f.t, block)
 		csr, err := x509.ParseCertificateRequest(block.Bytes)
 		require.NoError(f.t, err)
-		tpl := &x509.Certificate{SerialNumber: big.NewInt(99), Subject: csr.Subject,
+		serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+		tpl := &x509.Certificate{SerialNumber: serial, Subject: csr.Subject,
 			NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(365 * 24 * time.Hour),
 			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 		der, err := x509.CreateCertificate(rand.Reader, tpl, f.caCert, csr.PublicKey, f.caKey)
@@ -93,6 +94,10 @@ func (f *fakeIoT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPut && r.URL.Path == "/things/SCL-001/principals":
 		f.calls = append(f.calls, "AttachThingPrincipal")
 		assert.True(f.t, strings.HasPrefix(r.Header.Get("X-Amzn-Principal"), "arn:aws:iot:us-east-1:123:cert/"))
+		w.WriteHeader(http.StatusOK)
+	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/certificates/"):
+		assert.Equal(f.t, "INACTIVE", r.URL.Query().Get("newStatus"))
+		f.calls = append(f.calls, "UpdateCertificate:"+strings.TrimPrefix(r.URL.Path, "/certificates/"))
 		w.WriteHeader(http.StatusOK)
 	case r.Method == http.MethodGet && r.URL.Path == "/endpoint":
 		f.calls = append(f.calls, "DescribeEndpoint")
@@ -153,6 +158,26 @@ func TestIoTProvisioner(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"CreateThing", "CreateCertificateFromCsr", "AttachPolicy", "AttachThingPrincipal"}, f.calls)
 		assert.Equal(t, "mqtts://abc123-ats.iot.us-east-1.amazonaws.com:443", cred.Broker)
+	})
+	t.Run("a new box deactivates the old certificate", func(t *testing.T) {
+		f := &fakeIoT{thingExists: true}
+		p := newIoT(t, f)
+		p.Endpoint = "abc123-ats.iot.us-east-1.amazonaws.com"
+		addBranch(t, "SCL-001")
+		store := &enroll.Store{Pool: db(t)}
+		srv := httptest.NewServer(&enroll.Handler{Store: store, Provisioner: p})
+		defer srv.Close()
+		var ids []string
+		for i := 0; i < 2; i++ {
+			c, err := store.CreateCode(ctx, "SCL-001", "admin@hq", time.Hour)
+			require.NoError(t, err)
+			st, body := postJSON(t, srv.URL+"/api/v1/enroll", `{"code":"`+c.Code+`","csr":`+jsonString(csrPEM(t, "SCL-001"))+`}`)
+			require.Equal(t, http.StatusCreated, st, body)
+			block, _ := pem.Decode([]byte(body["certificate"].(string)))
+			ids = append(ids, enroll.Fingerprint(block.Bytes))
+		}
+		assert.Contains(t, f.calls, "UpdateCertificate:"+ids[0], "the first box's certificate is switched off")
+		assert.NotContains(t, f.calls, "UpdateCertificate:"+ids[1])
 	})
 	t.Run("denied", func(t *testing.T) {
 		f := &fakeIoT{denyPolicy: true}

@@ -174,22 +174,42 @@ func (s *Store) CertificateActive(ctx context.Context, branch queue.BranchID, de
 	return nil
 }
 
-// Revoke marks every certificate of branch issued before the one with
-// fingerprint keep as revoked (a replaced box's certificate stops working for
-// renewal and resume). keep may be empty to revoke all.
-func (s *Store) Revoke(ctx context.Context, branch queue.BranchID, keep, actor string) (int64, error) {
+// Revoked is a certificate just revoked in the registry.
+type Revoked struct {
+	Fingerprint, Provisioner, ExternalID string
+}
+
+// Revoke marks every active certificate of branch but the one with
+// fingerprint keep as revoked (keep may be empty to revoke all): a replaced
+// box's certificate can no longer renew or fetch the resume state. It
+// returns what it revoked, so the provisioner can deactivate it too.
+func (s *Store) Revoke(ctx context.Context, branch queue.BranchID, keep, actor string) ([]Revoked, error) {
 	now := s.now()
-	var n int64
+	var out []Revoked
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE enroll_certificates SET revoked_at = $3
-			WHERE branch = $1 AND fingerprint <> $2 AND revoked_at IS NULL`, string(branch), keep, now)
+		out = out[:0]
+		rows, err := tx.Query(ctx, `UPDATE enroll_certificates SET revoked_at = $3
+			WHERE branch = $1 AND fingerprint <> $2 AND revoked_at IS NULL
+			RETURNING fingerprint, provisioner, external_id`, string(branch), keep, now)
 		if err != nil {
 			return err
 		}
-		n = tag.RowsAffected()
-		return audit(ctx, tx, now, actor, "enroll.certificates_revoked", string(branch), fmt.Sprintf("%d", n), "")
+		for rows.Next() {
+			var r Revoked
+			if err := rows.Scan(&r.Fingerprint, &r.Provisioner, &r.ExternalID); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return audit(ctx, tx, now, actor, "enroll.certificates_revoked", string(branch), fmt.Sprintf("%d", len(out)), "")
 	})
-	return n, wrap("revoke", err)
+	return out, wrap("revoke", err)
 }
 
 // Config returns the newest configuration snapshot HQ published for branch
