@@ -174,7 +174,8 @@ type Service struct {
 	log      *slog.Logger
 }
 
-// NewService builds the service. pub (commands to branches) and alerts may be nil.
+// NewService builds the service. pub (commands to branches) and alerts may be
+// nil. Set Worker.Metrics (NewMetrics) before Run to export metrics.
 func NewService(cfg Config, pool *pgxpool.Pool, pub CommandPublisher, alerts AlertSource, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

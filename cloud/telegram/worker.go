@@ -44,8 +44,8 @@ type Worker struct {
 	Wake <-chan struct{}
 	Log  *slog.Logger
 	Now  func() time.Time
-	// OnSent, if set, is called after a job is marked sent (metrics, tests).
-	OnSent func(j notify.Job, at time.Time)
+	// Metrics, if set, count deliveries, failures and dead letters.
+	Metrics *Metrics
 }
 
 // DefaultRetries are the retry delays.
@@ -149,8 +149,9 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j notify.Job) {
 			log.Error("sent but not marked: may be re-sent after the lease", "job", j.ID, "err", err)
 			return
 		}
-		if w.OnSent != nil {
-			w.OnSent(j, now)
+		if w.Metrics != nil {
+			w.Metrics.Sent.WithLabelValues(j.Kind).Inc()
+			w.Metrics.Latency.Observe(max(0, now.Sub(j.CreatedAt).Seconds()))
 		}
 		return
 	}
@@ -163,15 +164,29 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j notify.Job) {
 		_ = w.Store.PauseChat(bg, j.ChatID, until)
 		_ = w.Store.Retry(bg, j.ID, until, false, err.Error())
 		log.Warn("rate limited by Telegram", "job", j.ID, "retry_after", ae.RetryAfter)
+		w.count("rate_limited", false)
 	case errors.As(err, &ae) && !ae.Temporary():
 		_ = w.Store.Bury(bg, j.ID, err.Error())
 		log.Warn("notification refused; dead-lettered", "job", j.ID, "kind", j.Kind, "status", ae.Status)
+		w.count("refused", true)
 	default: // 5xx, network
 		if j.Attempts > len(w.Retries) {
 			_ = w.Store.Bury(bg, j.ID, err.Error())
 			log.Warn("notification failed too often; dead-lettered", "job", j.ID, "kind", j.Kind, "attempts", j.Attempts)
+			w.count("server", true)
 			return
 		}
+		w.count("server", false)
 		_ = w.Store.Retry(bg, j.ID, now.Add(w.Retries[j.Attempts-1]), true, err.Error())
+	}
+}
+
+func (w *Worker) count(reason string, dead bool) {
+	if w.Metrics == nil {
+		return
+	}
+	w.Metrics.Failed.WithLabelValues(reason).Inc()
+	if dead {
+		w.Metrics.DeadLetters.Inc()
 	}
 }

@@ -33,6 +33,7 @@ func newTelegram(m *Main) (func(context.Context), error) {
 	if err != nil {
 		return nil, err
 	}
+	svc.Worker.Metrics = telegram.NewMetrics(m.Registry)
 	m.Store.OnApply = svc.EnqueueEvents
 	if cfg.Mode == telegram.ModeWebhook {
 		mux := nethttp.NewServeMux()

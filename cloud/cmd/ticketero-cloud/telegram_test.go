@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -118,4 +119,12 @@ func TestServeTelegram(t *testing.T) {
 	publish(event.TicketCalled, event.Called{TicketRef: r, ExecutiveName: "Camila Rojas"})
 	got = texts(43, 3)
 	assert.Equal(t, "¡Es tu turno! Número C-008: dirígete al módulo 3, te atiende Camila.", got[2])
+
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(metrics), `ticketero_telegram_sent_total{kind="called"} 1`)
+	assert.Contains(t, string(metrics), `ticketero_telegram_delivery_seconds_count`)
+	assert.NotContains(t, string(metrics), token)
 }

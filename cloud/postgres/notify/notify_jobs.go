@@ -19,6 +19,8 @@ type Job struct {
 	ChatEnc  []byte
 	ChatKind string
 	Lang     string
+	// CreatedAt is when the job was written (its event's commit).
+	CreatedAt time.Time
 }
 
 // Pacing is the minimum gap between two messages to one chat, enforced in the
@@ -51,7 +53,8 @@ func (s *Store) Claim(ctx context.Context, limit int, p Pacing) ([]Job, error) {
 		)
 		UPDATE telegram_jobs j SET status = 'sending', attempts = j.attempts + 1, lease_until = $1 + $5::interval
 		FROM pick, chat WHERE j.id = pick.id AND chat.id = j.chat_id
-		RETURNING j.id, j.branch, j.ticket, j.kind, j.params::text, j.attempts, chat.id, chat.chat_enc, chat.kind, chat.lang`,
+		RETURNING j.id, j.branch, j.ticket, j.kind, j.params::text, j.attempts, chat.id, chat.chat_enc, chat.kind, chat.lang,
+			j.created_at`,
 		now, limit, p.Group, p.Private, p.Lease)
 	if err != nil {
 		return nil, fmt.Errorf("notify: claim: %w", err)
@@ -62,7 +65,7 @@ func (s *Store) Claim(ctx context.Context, limit int, p Pacing) ([]Job, error) {
 		var j Job
 		var params string
 		if err := rows.Scan(&j.ID, &j.Branch, &j.Ticket, &j.Kind, &params, &j.Attempts, &j.ChatID, &j.ChatEnc,
-			&j.ChatKind, &j.Lang); err != nil {
+			&j.ChatKind, &j.Lang, &j.CreatedAt); err != nil {
 			return nil, fmt.Errorf("notify: claim: %w", err)
 		}
 		if err := json.Unmarshal([]byte(params), &j.Msg); err != nil {
