@@ -132,7 +132,7 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, err)
 		return
 	}
-	resp, err := h.issue(ctx, branch, csr, "branch:"+string(branch), clientIP(r))
+	resp, err := h.issue(ctx, branch, csr, "branch:"+string(branch), clientIP(r), true)
 	if err != nil {
 		h.problem(w, r, err)
 		return
@@ -151,7 +151,11 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-func (h *Handler) issue(ctx context.Context, branch queue.BranchID, csr *x509.CertificateRequest, actor, from string) (EnrollResponse, error) {
+// issue provisions a certificate and records it. With replace (an enrolment)
+// every other certificate of the branch is revoked: a branch has one box. A
+// renewal leaves the previous certificate valid until it expires, so a box
+// that lost the answer (power cut while writing) can still renew with it.
+func (h *Handler) issue(ctx context.Context, branch queue.BranchID, csr *x509.CertificateRequest, actor, from string, replace bool) (EnrollResponse, error) {
 	cred, err := h.Provisioner.Provision(ctx, branch, csr)
 	if err != nil {
 		return EnrollResponse{}, err
@@ -167,8 +171,14 @@ func (h *Handler) issue(ctx context.Context, branch queue.BranchID, csr *x509.Ce
 	if err := h.Store.RecordCertificate(ctx, branch, h.Provisioner.Name(), cert.Raw, cred.ExternalID, cert.SerialNumber.Text(16), cert.NotAfter, actor, from); err != nil {
 		return EnrollResponse{}, err
 	}
-	// One active certificate per branch: the previous box's (or the renewed
-	// key's) certificate is revoked, and deactivated where the provisioner can.
+	if !replace {
+		return EnrollResponse{
+			Branch: string(branch), Certificate: cred.CertificatePEM, CA: cred.CAPEM, Broker: cred.Broker,
+			NotAfter: cert.NotAfter.UTC(), Config: json.RawMessage("null"),
+		}, nil
+	}
+	// A new box: the previous box's certificate is revoked, and deactivated
+	// where the provisioner can.
 	revoked, err := h.Store.Revoke(ctx, branch, Fingerprint(cert.Raw), actor)
 	if err != nil {
 		return EnrollResponse{}, err
@@ -249,7 +259,7 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, err)
 		return
 	}
-	resp, err := h.issue(ctx, branch, csr, "branch:"+string(branch), clientIP(r))
+	resp, err := h.issue(ctx, branch, csr, "branch:"+string(branch), clientIP(r), false)
 	if err != nil {
 		h.problem(w, r, err)
 		return
