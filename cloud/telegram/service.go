@@ -246,6 +246,10 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}
 	default:
+		// getUpdates answers 409 while a webhook is set: clear any left over.
+		if err := s.Client.DeleteWebhook(ctx); err != nil {
+			s.log.Warn("deleteWebhook failed", "err", err)
+		}
 		run("poller", (&Poller{API: s.Client, Bot: s.Bot, Log: s.log}).Run)
 	}
 	run("links", func(ctx context.Context) error {
