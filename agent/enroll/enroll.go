@@ -366,29 +366,62 @@ func writeFiles(dir string, key *ecdsa.PrivateKey, resp response, st State) erro
 	if err != nil {
 		return err
 	}
-	files := []struct {
-		path string
-		data []byte
-	}{
-		{p.Key(), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})},
-		{p.Cert(), []byte(resp.Certificate)},
-		{p.CA(), []byte(resp.CA)},
+	// The key and certificate change as a pair: both are written as .new
+	// files first, then renamed key first, certificate second. Recover
+	// finishes the pair after a power cut between the two renames.
+	if err := WriteFile0600(p.Key()+".new", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})); err != nil {
+		return err
 	}
+	if err := WriteFile0600(p.Cert()+".new", []byte(resp.Certificate)); err != nil {
+		return err
+	}
+	if err := WriteFile0600(p.CA(), []byte(resp.CA)); err != nil {
+		return err
+	}
+	if err := os.Rename(p.Key()+".new", p.Key()); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	if err := os.Rename(p.Cert()+".new", p.Cert()); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	syncDir(p.TLSDir())
 	if len(resp.Config) > 0 && string(resp.Config) != "null" {
-		files = append(files, struct {
-			path string
-			data []byte
-		}{p.ConfigFile(), resp.Config})
-	}
-	files = append(files, struct {
-		path string
-		data []byte
-	}{p.State(), state})
-	for _, f := range files {
-		if err := WriteFile0600(f.path, f.data); err != nil {
+		if err := WriteFile0600(p.ConfigFile(), resp.Config); err != nil {
 			return err
 		}
 	}
+	return WriteFile0600(p.State(), state)
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// Recover completes a key and certificate change interrupted between its two
+// renames (the key is new, the certificate still old and client.pem.new
+// waiting): it is called before the pair is loaded.
+func Recover(dir string) error {
+	p := Paths{dir}
+	newCert := p.Cert() + ".new"
+	if _, err := os.Stat(newCert); err != nil {
+		return nil
+	}
+	if _, err := tls.LoadX509KeyPair(p.Cert(), p.Key()); err == nil {
+		// The pair on disk matches: the change never started its renames.
+		_ = os.Remove(newCert)
+		_ = os.Remove(p.Key() + ".new")
+		return nil
+	}
+	if _, err := tls.LoadX509KeyPair(newCert, p.Key()); err != nil {
+		return fmt.Errorf("enroll: recover %s: %w", p.TLSDir(), err)
+	}
+	if err := os.Rename(newCert, p.Cert()); err != nil {
+		return fmt.Errorf("enroll: recover: %w", err)
+	}
+	syncDir(p.TLSDir())
 	return nil
 }
 
@@ -423,6 +456,9 @@ func WriteFile0600(path string, data []byte) error {
 
 func loadPair(dir string) (crypto.Signer, *x509.Certificate, string, error) {
 	p := Paths{dir}
+	if err := Recover(dir); err != nil {
+		return nil, nil, "", err
+	}
 	pair, err := tls.LoadX509KeyPair(p.Cert(), p.Key())
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("enroll: load certificate and key: %w", err)
