@@ -53,7 +53,7 @@ func newBrowser(t *testing.T) context.Context {
 // report, exports its CSV and is refused a branch outside the supervisor's
 // scope.
 func TestBrowser(t *testing.T) {
-	e := newEnv(t, func(c *web.Config) { c.SecureCookies = false })
+	e := newEnv(t, func(c *web.Config) { c.SecureCookies = true }) // chromium keeps Secure cookies on http://127.0.0.1
 	e.f.Branch("BR-001", "Browser", "BRA", true)
 	e.f.Branch("BX-001", "Fuera", "BRX", true)
 	e.user("sup@browser.cl", "supervisor", []string{"BRA"}, nil)

@@ -41,7 +41,6 @@ func TestBrowserLiveFromRunningAgent(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	agentBin := filepath.Join(bin, "ticketero-agent")
 
-	t.Setenv("TICKETERO_INSECURE_COOKIES", "true") // plain HTTP on loopback
 	broker := mqtttest.Start(t)
 	db := pgtest.New(t)
 	m := NewMain(Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
