@@ -32,7 +32,9 @@ type Engine struct {
 	sessions   map[string]*Session // by executive ID
 	tokens     map[string]*Session // by token hash
 	atCounter  map[int]*Session
-	open       map[string]*Ticket // today's waiting, called and serving tickets
+	open       map[string]*Ticket   // today's waiting, called and serving tickets
+	wait       map[string][]*Ticket // waiting tickets by service (unordered)
+	active     map[string]*Ticket   // called and serving tickets by ID
 
 	version uint64
 	cache   positionCache
@@ -101,7 +103,7 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 		rules: cfg.Rules, day: st.Day,
 		services: map[string]*serviceState{}, executives: map[string]*Executive{},
 		sessions: map[string]*Session{}, tokens: map[string]*Session{}, atCounter: map[int]*Session{},
-		open: map[string]*Ticket{},
+		open: map[string]*Ticket{}, wait: map[string][]*Ticket{}, active: map[string]*Ticket{},
 	}
 	for _, s := range cfg.Services {
 		ss := &serviceState{Service: s, mean: float64(s.MeanServiceS)}
@@ -129,6 +131,7 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 		}
 		t := t
 		e.open[t.ID] = &t
+		e.reindex(&t, "", "")
 	}
 	return e, nil
 }
@@ -257,8 +260,8 @@ func (e *Engine) Ticket(id string) (Ticket, bool) {
 
 // Current returns the ticket an executive has called or is serving.
 func (e *Engine) Current(exec string) (Ticket, bool) {
-	for _, t := range e.open {
-		if t.Executive == exec && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing) {
+	for _, t := range e.active {
+		if t.Executive == exec {
 			return *t, true
 		}
 	}
@@ -296,15 +299,25 @@ func (e *Engine) Waiting(code string, now time.Time) []Ticket {
 	if !ok {
 		return nil
 	}
-	l := e.lanes(code, now)
+	order := e.order(s, now)
+	out := make([]Ticket, len(order))
+	for i, t := range order {
+		out[i] = *t
+	}
+	return out
+}
+
+// order is the calling order of a service's waiting tickets now.
+func (e *Engine) order(s *serviceState, now time.Time) []*Ticket {
+	l := e.lanes(s.Code, now)
 	streak := s.streak
-	var out []Ticket
+	out := make([]*Ticket, 0, len(l.first)+len(l.overdue)+len(l.prio)+len(l.norm))
 	for {
 		t := l.pick(&streak, e.rules.PreferentialRatio)
 		if t == nil {
 			return out
 		}
-		out = append(out, *t)
+		out = append(out, t)
 	}
 }
 
@@ -314,7 +327,7 @@ func (e *Engine) Position(id string, now time.Time) int {
 	if e.cache.pos == nil || e.cache.version != e.version || e.cache.at != now.Unix() {
 		pos := make(map[string]int, len(e.open))
 		for _, c := range e.codes {
-			for i, t := range e.Waiting(c, now) {
+			for i, t := range e.order(e.services[c], now) {
 				pos[t.ID] = i + 1
 			}
 		}
@@ -325,13 +338,32 @@ func (e *Engine) Position(id string, now time.Time) int {
 
 // WaitingCount is the number of waiting tickets in a service.
 func (e *Engine) WaitingCount(code string) int {
-	n := 0
-	for _, t := range e.open {
-		if t.Service == code && t.Status == queue.StatusWaiting {
-			n++
+	return len(e.wait[code])
+}
+
+// reindex files t under its status after a change from oldStatus in
+// oldService ("" for a new ticket).
+func (e *Engine) reindex(t *Ticket, oldStatus queue.Status, oldService string) {
+	switch oldStatus {
+	case queue.StatusWaiting:
+		w := e.wait[oldService]
+		for i, x := range w {
+			if x == t {
+				w[i] = w[len(w)-1]
+				w[len(w)-1] = nil
+				e.wait[oldService] = w[:len(w)-1]
+				break
+			}
 		}
+	case queue.StatusCalled, queue.StatusServing:
+		delete(e.active, t.ID)
 	}
-	return n
+	switch t.Status {
+	case queue.StatusWaiting:
+		e.wait[t.Service] = append(e.wait[t.Service], t)
+	case queue.StatusCalled, queue.StatusServing:
+		e.active[t.ID] = t
+	}
 }
 
 // Serving is the number of signed-in, unpaused executives who serve a service.

@@ -21,10 +21,7 @@ func (e *Engine) lanes(code string, now time.Time) lanes {
 	var l lanes
 	s := e.services[code]
 	deadline := now.Add(-s.TargetWait())
-	for _, t := range e.open {
-		if t.Service != code || t.Status != queue.StatusWaiting {
-			continue
-		}
+	for _, t := range e.wait[code] {
 		switch {
 		case t.FirstInLine:
 			l.first = append(l.first, t)
@@ -152,6 +149,7 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 		ch.meta(metaStreak(best.code), strconv.Itoa(svc.streak))
 	}
 	t.Status = queue.StatusCalled
+	e.reindex(t, queue.StatusWaiting, t.Service)
 	t.Counter = counter
 	t.Executive = exec
 	t.Recalls = 0

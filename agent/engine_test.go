@@ -466,3 +466,46 @@ func TestEngineResumesFromState(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "C-002", called.Display())
 }
+
+// TestIssuePositionMatchesCallingOrder: the position quoted at issue (one
+// pass) equals the position in the simulated calling order, for random
+// mixes of classes, ratios, calls and overdue tickets.
+func TestIssuePositionMatchesCallingOrder(t *testing.T) {
+	classes := []queue.PriorityClass{queue.Normal, queue.Normal, queue.Normal, queue.Preferential, queue.Premium}
+	for seed := range 200 {
+		rules := event.DefaultRules()
+		rules.PreferentialRatio = seed % 4
+		f := newFixture(t, rules, exec("E01", "C"))
+		f.login(t, "E01", 1)
+		r := uint32(seed*7919 + 1)
+		rnd := func(n int) int { r = r*1103515245 + 12345; return int(r>>16) % n }
+		for i := range 60 {
+			tk, ch, err := f.e.Issue(f.now, agent.IssueRequest{Service: "C", Priority: classes[rnd(len(classes))]})
+			require.NoError(t, err)
+			quoted := ch.Events[0].Data.(event.Issued).Position
+			if f.e.Position(tk.ID, f.now) != quoted {
+				for _, w := range f.e.Waiting("C", f.now) {
+					t.Logf("%s %s q=%s first=%v", w.Display(), w.Priority, w.QueuedAt.Sub(t0), w.FirstInLine)
+				}
+				t.Logf("now=%s", f.now.Sub(t0))
+			}
+			require.Equal(t, f.e.Position(tk.ID, f.now), quoted, "seed %d ticket %d", seed, i)
+			f.tick(time.Duration(rnd(90)) * time.Second)
+			if rnd(3) == 0 {
+				f.callDone(t, "E01", 1)
+			}
+		}
+	}
+}
+
+func TestDayCloseFreesExecutives(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"))
+	f.issue(t, "C", queue.Normal)
+	f.login(t, "E01", 1)
+	_, _, err := f.e.CallNext(f.now, "E01", 1)
+	require.NoError(t, err)
+	ch := f.e.Roll(f.now.Add(24 * time.Hour))
+	require.Equal(t, event.TicketAbandoned, ch.Events[0].Type)
+	assert.Equal(t, agent.StateAvailable, ch.Events[0].Executive.State)
+	assert.Zero(t, f.e.WaitingCount("C"))
+}

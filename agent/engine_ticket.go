@@ -2,6 +2,7 @@ package agent
 
 import (
 	"regexp"
+	"sort"
 	"strconv"
 	"time"
 
@@ -44,9 +45,10 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 		Priority: r.Priority, Status: queue.StatusWaiting, RUTHash: r.RUTHash, RUTEnc: r.RUTEnc,
 		Token: e.newToken(), Channel: r.Channel, QueuedAt: now, CreatedAt: now,
 	}
+	pos := e.positionOfNew(t, now)
 	e.open[t.ID] = t
+	e.reindex(t, "", "")
 	e.touch()
-	pos := e.Position(t.ID, now)
 	est := e.Estimate(s.Code, pos)
 	t.QuotedTypical, t.QuotedUpper = est.TypicalS, est.UpperS
 	snap := *t
@@ -125,6 +127,7 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 	}
 	holder := t.Executive
 	ref := t.ref() // where it was, before the change
+	oldStatus, oldService := t.Status, t.Service
 	t.Status = to
 	var typ event.Type
 	var data any
@@ -166,6 +169,7 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 		}
 		typ, data = event.TicketCancelled, event.Cancelled{TicketRef: ref, By: by, Request: a.Request}
 	}
+	e.reindex(t, oldStatus, oldService)
 	if t.Status.Final() {
 		delete(e.open, t.ID)
 	}
@@ -254,6 +258,7 @@ func (e *Engine) Roll(now time.Time) Change {
 		tk.Status = queue.StatusAbandoned
 		tk.EndedAt = now
 		delete(e.open, tk.ID)
+		delete(e.active, tk.ID)
 		snap := *tk
 		ch.Tickets = append(ch.Tickets, snap)
 		var ex *ExecutiveState
@@ -263,6 +268,7 @@ func (e *Engine) Roll(now time.Time) Change {
 		ch.emit(event.TicketAbandoned, now, snap.ref(), &snap, ex)
 		abandoned++
 	}
+	e.wait, e.active = map[string][]*Ticket{}, map[string]*Ticket{}
 	ch.emit(event.DayClosed, now, event.Day{Day: e.day, Abandoned: abandoned}, nil, nil)
 	for _, s := range e.services {
 		s.last = 0
@@ -278,3 +284,63 @@ func (e *Engine) Roll(now time.Time) Change {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// positionOfNew is the position a ticket being issued now gets, in one pass
+// over the open tickets without simulating the whole calling order (issue is
+// the hot path): everyone waiting in its service arrived before it, so a
+// normal ticket is last, and a priority one comes after the first-in-line,
+// the overdue, the priority tickets of its class or higher, and the normal
+// ones the anti-starvation ratio calls before its turn.
+func (e *Engine) positionOfNew(t *Ticket, now time.Time) int {
+	s := e.services[t.Service]
+	deadline := now.Add(-s.TargetWait())
+	rank := classRank(t.Priority)
+	var prio, prioAhead, norm int
+	var first, overdue []*Ticket
+	for _, x := range e.wait[t.Service] {
+		switch {
+		case x.FirstInLine:
+			first = append(first, x)
+		case !x.QueuedAt.After(deadline):
+			overdue = append(overdue, x)
+		case x.Priority != queue.Normal:
+			prio++
+			if classRank(x.Priority) <= rank {
+				prioAhead++
+			}
+		default:
+			norm++
+		}
+	}
+	ahead := len(first) + len(overdue)
+	// The first-in-line and overdue picks move the streak as pick does.
+	normWaiting := norm > 0 || t.Priority == queue.Normal
+	streak := s.streak
+	byArrival := func(ts []*Ticket) { sort.Slice(ts, func(i, j int) bool { return less(ts[i], ts[j]) }) }
+	byArrival(first)
+	byArrival(overdue)
+	for _, x := range append(first, overdue...) {
+		if x.Priority == queue.Normal {
+			streak = 0
+		} else if normWaiting {
+			streak++
+		}
+	}
+	r := e.rules.PreferentialRatio
+	free := max(r-streak, 0) // priority picks before a normal one must go
+	if t.Priority == queue.Normal {
+		// It is the (norm+1)-th normal pick: before it go the older normal
+		// ones and the priority picks the ratio allows in between.
+		prioBefore := prio
+		if r > 0 {
+			prioBefore = min(prio, free+norm*r)
+		}
+		return ahead + norm + prioBefore + 1
+	}
+	k := prioAhead + 1 // its turn among the priority picks
+	normBefore := 0
+	if r > 0 && norm > 0 && k > free {
+		normBefore = min(norm, (k-free+r-1)/r)
+	}
+	return ahead + prioAhead + normBefore + 1
+}

@@ -77,6 +77,8 @@ type Store struct {
 	committed atomic.Uint64 // last seq committed
 	acked     atomic.Uint64 // last seq acked
 
+	stmts stmts
+
 	ops     chan *op
 	written chan struct{}
 	quit    chan struct{}
@@ -139,6 +141,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "store"), w: w, r: r, aead: aead,
 		broker: agent.NewBroker(), ops: make(chan *op, 1024), written: make(chan struct{}, 1),
 		quit: make(chan struct{}), stopped: make(chan struct{})}
+	if err := s.prepare(ctx); err != nil {
+		_ = w.Close()
+		_ = r.Close()
+		return nil, err
+	}
 	if err := s.init(ctx); err != nil {
 		_ = w.Close()
 		_ = r.Close()
@@ -359,8 +366,8 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 	}
 	ctx := context.Background()
 	for _, t := range ch.Tickets {
-		if err := upsertTicket(ctx, tx, t); err != nil {
-			return err
+		if _, err := tx.Stmt(s.stmts.ticket).Exec(ticketArgs(t)...); err != nil {
+			return ticketErr(t, err)
 		}
 	}
 	for _, h := range ch.EndedSessions {
@@ -383,14 +390,13 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 		}
 	}
 	for _, n := range ch.Numbering {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO numbering (day, service, last) VALUES (?, ?, ?)
-			ON CONFLICT (day, service) DO UPDATE SET last = excluded.last`, n.Day, n.Service, n.Last); err != nil {
+		if _, err := tx.Stmt(s.stmts.numbering).Exec(n.Day, n.Service, n.Last); err != nil {
 			return fmt.Errorf("sqlite: numbering: %w", err)
 		}
 	}
 	for k, v := range ch.Meta {
-		if err := setMeta(ctx, tx, k, v); err != nil {
-			return err
+		if _, err := tx.Stmt(s.stmts.meta).Exec(k, v); err != nil {
+			return fmt.Errorf("sqlite: meta %s: %w", k, err)
 		}
 	}
 	for _, e := range ch.Events {
@@ -399,8 +405,7 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 			return fmt.Errorf("sqlite: event %s: %w", e.Type, err)
 		}
 		seq := s.lastSeq + 1
-		if _, err := tx.ExecContext(ctx, "INSERT INTO outbox (seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)",
-			int64(seq), s.cfg.NewID(), string(e.Type), ts(e.At), string(data)); err != nil {
+		if _, err := tx.Stmt(s.stmts.outbox).Exec(int64(seq), s.cfg.NewID(), string(e.Type), ts(e.At), string(data)); err != nil {
 			return fmt.Errorf("sqlite: outbox: %w", err)
 		}
 		s.lastSeq = seq
@@ -409,8 +414,9 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 	return nil
 }
 
-func upsertTicket(ctx context.Context, q querier, t agent.Ticket) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO tickets (id, day, origin_service, number, service, priority, status,
+// upsertTicketSQL writes a ticket's row; a second write of the same ticket
+// updates what changes.
+const upsertTicketSQL = `INSERT INTO tickets (id, day, origin_service, number, service, priority, status,
 		counter, executive, recalls, outcome, rut_enc, rut_hash, token, channel, queued_at, first_in_line,
 		created_at, called_at, recalled_at, started_at, ended_at, quoted_typical_s, quoted_upper_s)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -418,16 +424,52 @@ func upsertTicket(ctx context.Context, q querier, t agent.Ticket) error {
 		counter = excluded.counter, executive = excluded.executive, recalls = excluded.recalls,
 		outcome = excluded.outcome, queued_at = excluded.queued_at, first_in_line = excluded.first_in_line,
 		called_at = excluded.called_at, recalled_at = excluded.recalled_at, started_at = excluded.started_at,
-		ended_at = excluded.ended_at`,
-		t.ID, t.Day, t.OriginService, t.Number, t.Service, string(t.Priority), string(t.Status),
+		ended_at = excluded.ended_at`
+
+func ticketArgs(t agent.Ticket) []any {
+	return []any{t.ID, t.Day, t.OriginService, t.Number, t.Service, string(t.Priority), string(t.Status),
 		nullInt(t.Counter), nullStr(t.Executive), t.Recalls, t.Outcome, t.RUTEnc, t.RUTHash, t.Token, t.Channel,
 		ts(t.QueuedAt), b2i(t.FirstInLine), ts(t.CreatedAt), nullTime(t.CalledAt), nullTime(t.RecalledAt),
-		nullTime(t.StartedAt), nullTime(t.EndedAt), t.QuotedTypical, t.QuotedUpper)
+		nullTime(t.StartedAt), nullTime(t.EndedAt), t.QuotedTypical, t.QuotedUpper}
+}
+
+func upsertTicket(ctx context.Context, q querier, t agent.Ticket) error {
+	_, err := q.ExecContext(ctx, upsertTicketSQL, ticketArgs(t)...)
+	return ticketErr(t, err)
+}
+
+func ticketErr(t agent.Ticket, err error) error {
 	if err != nil {
 		if isConstraint(err) {
 			return queue.Errorf(queue.CodeConflict, "internal")
 		}
 		return fmt.Errorf("sqlite: ticket %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// stmts are the writer's hot statements, prepared once on its connection.
+type stmts struct {
+	ticket, numbering, meta, outbox, idemGet, idemPut *sql.Stmt
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&s.stmts.ticket, upsertTicketSQL},
+		{&s.stmts.numbering, "INSERT INTO numbering (day, service, last) VALUES (?, ?, ?) ON CONFLICT (day, service) DO UPDATE SET last = excluded.last"},
+		{&s.stmts.meta, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+		{&s.stmts.outbox, "INSERT INTO outbox (seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)"},
+		{&s.stmts.idemGet, "SELECT ticket, request FROM idempotency WHERE key = ?"},
+		{&s.stmts.idemPut, "INSERT INTO idempotency (key, ticket, request, created_at) VALUES (?, ?, ?, ?)"},
+	} {
+		st, err := s.w.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*p.dst = st
 	}
 	return nil
 }

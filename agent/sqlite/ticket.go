@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -50,7 +51,7 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
 		if r.IdempotencyKey != "" {
 			var id, h string
-			err := tx.QueryRow("SELECT ticket, request FROM idempotency WHERE key = ?", r.IdempotencyKey).Scan(&id, &h)
+			err := tx.Stmt(s.stmts.idemGet).QueryRow(r.IdempotencyKey).Scan(&id, &h)
 			switch {
 			case err == nil:
 				if h != reqHash {
@@ -75,15 +76,23 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 		if r.IdempotencyKey != "" {
 			// The ticket row must exist first (foreign key): write it now; the
 			// upsert in the change is then a no-op update.
-			if err := upsertTicket(context.Background(), tx, t); err != nil {
-				return nil, ch, &writeError{err}
+			if _, err := tx.Stmt(s.stmts.ticket).Exec(ticketArgs(t)...); err != nil {
+				return nil, ch, &writeError{ticketErr(t, err)}
 			}
-			if _, err := tx.Exec("INSERT INTO idempotency (key, ticket, request, created_at) VALUES (?, ?, ?, ?)",
-				r.IdempotencyKey, t.ID, reqHash, ts(now)); err != nil {
+			if _, err := tx.Stmt(s.stmts.idemPut).Exec(r.IdempotencyKey, t.ID, reqHash, ts(now)); err != nil {
 				return nil, ch, &writeError{fmt.Errorf("sqlite: idempotency: %w", err)}
 			}
 		}
-		return result{s.info(t, now), false}, ch, nil
+		// The position quoted at issue, without recomputing the whole order.
+		info := agent.TicketInfo{Ticket: t, Estimate: agent.Estimate{TypicalS: t.QuotedTypical, UpperS: t.QuotedUpper}}
+		info.RUTEnc = nil
+		if sv, ok := s.eng.Service(t.Service); ok {
+			info.ServiceName = sv.Name
+		}
+		if iss, ok := ch.Events[0].Data.(event.Issued); ok {
+			info.Position = iss.Position
+		}
+		return result{info, false}, ch, nil
 	})
 	if err != nil {
 		return agent.TicketInfo{}, false, err

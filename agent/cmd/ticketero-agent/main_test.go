@@ -524,3 +524,5 @@ func TestConcurrentKiosksOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+func jsonDecode(res *http.Response, v any) error { return json.NewDecoder(res.Body).Decode(v) }
