@@ -379,6 +379,11 @@ func (r *Relay) goOffline(c paho.Client) {
 	c.Disconnect(250)
 }
 
+type message struct {
+	first, last uint64
+	payload     []byte
+}
+
 type flight struct {
 	last uint64
 	at   time.Time
@@ -403,6 +408,8 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 	statusAt := r.cfg.Now()
 	topic := event.EventsTopic(r.cfg.Branch)
 	more := true
+	var queued []message // encoded messages not yet published, from sent+1
+	gap := false         // the cloud's latest ack reported a gap after lastAck
 	for {
 		// Publish what is pending while the window allows, one message per
 		// token: the token is taken before reading the outbox so a message
@@ -411,26 +418,38 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 			if err := bucket.wait(ctx); err != nil {
 				return err
 			}
-			evs, err := r.outbox.Pending(ctx, sent, r.cfg.BatchEvents)
-			if err != nil {
-				return fmt.Errorf("outbox pending: %w", err)
+			// Full messages split from the last read are reused; the last
+			// (maybe partial) one is rebuilt from a fresh read.
+			if len(queued) < 2 || queued[0].first != sent+1 {
+				evs, err := r.outbox.Pending(ctx, sent, r.cfg.BatchEvents)
+				if err != nil {
+					return fmt.Errorf("outbox pending: %w", err)
+				}
+				if len(evs) == 0 {
+					bucket.refund()
+					queued, more = nil, false
+					break
+				}
+				msgs, lasts, err := event.SplitBatch(r.cfg.Branch, evs, r.cfg.BatchBytes)
+				if err != nil {
+					// An event too large on its own can never be sent: say so loudly
+					// and stop relaying rather than skip it (seq must stay gap-free).
+					r.log.Error("outbox event cannot be encoded", "seq", evs[0].Seq, "err", err)
+					return err
+				}
+				queued = queued[:0]
+				first := evs[0].Seq
+				for i := range msgs {
+					queued = append(queued, message{first: first, last: lasts[i], payload: msgs[i]})
+					first = lasts[i] + 1
+				}
 			}
-			if len(evs) == 0 {
-				bucket.refund()
-				more = false
-				break
-			}
-			msgs, lasts, err := event.SplitBatch(r.cfg.Branch, evs, r.cfg.BatchBytes)
-			if err != nil {
-				// An event too large on its own can never be sent: say so loudly
-				// and stop relaying rather than skip it (seq must stay gap-free).
-				r.log.Error("outbox event cannot be encoded", "seq", evs[0].Seq, "err", err)
-				return err
-			}
-			c.Publish(topic, 1, false, msgs[0]) // the token is no receipt: only the ack counts
-			r.log.Debug("batch published", "from", sent+1, "seq", lasts[0], "in_flight", len(inflight)+1)
-			sent = lasts[0]
-			inflight = append(inflight, flight{last: lasts[0], at: r.cfg.Now()})
+			m := queued[0]
+			queued = queued[1:]
+			c.Publish(topic, 1, false, m.payload) // the token is no receipt: only the ack counts
+			r.log.Debug("batch published", "from", m.first, "seq", m.last, "in_flight", len(inflight)+1)
+			sent = m.last
+			inflight = append(inflight, flight{last: m.last, at: r.cfg.Now()})
 		}
 		select {
 		case <-ctx.Done():
@@ -457,16 +476,23 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 				}
 				inflight = inflight[i:]
 			}
-			if a.Gap != 0 && a.Seq == lastAck && len(inflight) > 0 &&
-				r.cfg.Now().Sub(inflight[0].at) > r.cfg.GapGrace {
+			if a.Seq >= lastAck {
+				gap = a.Gap != 0 // the newest word on the mark: a gap holds it, or not
+			}
+			if gap && len(inflight) > 0 && r.cfg.Now().Sub(inflight[0].at) > r.cfg.GapGrace {
 				r.log.Info("cloud reports a gap; resending", "seq", lastAck, "gap", a.Gap)
-				sent, inflight = lastAck, nil
+				sent, inflight, gap, queued = lastAck, nil, false, nil
 			}
 		case <-tick.C:
 			now := r.cfg.Now()
-			if len(inflight) > 0 && now.Sub(inflight[0].at) > r.cfg.AckTimeout {
+			switch {
+			case len(inflight) > 0 && now.Sub(inflight[0].at) > r.cfg.AckTimeout:
 				r.log.Info("no ack in time; resending from the last ack", "seq", lastAck, "in_flight", len(inflight))
-				sent, inflight, more = lastAck, nil, true
+				sent, inflight, more, gap, queued = lastAck, nil, true, false, nil
+			case gap && len(inflight) > 0 && now.Sub(inflight[0].at) > r.cfg.GapGrace:
+				// A gap reported while the batches were young: they are old now.
+				r.log.Info("cloud still reports a gap; resending", "seq", lastAck)
+				sent, inflight, more, gap, queued = lastAck, nil, true, false, nil
 			}
 			if now.Sub(statusAt) >= r.cfg.StatusInterval {
 				statusAt = now

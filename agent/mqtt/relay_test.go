@@ -142,6 +142,7 @@ type fakeCloud struct {
 	applied uint64
 	noAck   bool
 	dropAck int // acks to drop
+	lose    int // batches to lose entirely (never stored)
 }
 
 func startCloud(t *testing.T, b *mqtttest.Broker, branch string) *fakeCloud {
@@ -171,6 +172,11 @@ func (fc *fakeCloud) onBatch(c paho.Client, m paho.Message) {
 	}
 	fc.mu.Lock()
 	fc.batches++
+	if fc.lose > 0 {
+		fc.lose--
+		fc.mu.Unlock()
+		return
+	}
 	for _, e := range b.Events {
 		fc.seen[e.Seq]++
 	}
@@ -286,6 +292,25 @@ func TestRelayResendsAfterLostAck(t *testing.T) {
 	waitAcked(t, ob, 100, 10*time.Second)
 	_, _, dups := fc.stats()
 	assert.Positive(t, dups, "the unacked batch was resent (the cloud deduplicates)")
+}
+
+// A lost batch followed by later ones: the cloud's ack reports the gap and the
+// relay resends from the last ack without waiting for its (here endless) ack
+// timeout.
+func TestRelayResendsOnGap(t *testing.T) {
+	b := mqtttest.Start(t)
+	fc := startCloud(t, b, "RLY-007")
+	fc.lose = 1
+	ob := newOutbox(t)
+	ob.Append(t, eventgen.New("RLY-007", 7).Take(100))
+	startRelay(t, b, "RLY-007", ob, nil, func(c *mqtt.Config) {
+		c.BatchBytes = 4000
+		c.AckTimeout = time.Hour
+		c.GapGrace = 100 * time.Millisecond
+	})
+	waitAcked(t, ob, 100, 10*time.Second)
+	_, applied, _ := fc.stats()
+	assert.Equal(t, uint64(100), applied)
 }
 
 func TestRelayBrokerRestart(t *testing.T) {
