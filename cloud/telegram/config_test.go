@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,6 +36,12 @@ func TestConfigFromEnv(t *testing.T) {
 	assert.Equal(t, telegram.ModePolling, c.Mode)
 	require.NoError(t, c.Validate())
 
+	c, err = telegram.ConfigFromEnv(env(map[string]string{"TICKETERO_TELEGRAM_RETRIES": "1s, 2s,4s",
+		"TICKETERO_TELEGRAM_LEASE": "5s"}))
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, c.Retries)
+	assert.Equal(t, 5*time.Second, c.Pacing.Lease)
+
 	for name, tc := range map[string]struct {
 		env  map[string]string
 		want string
@@ -46,6 +53,8 @@ func TestConfigFromEnv(t *testing.T) {
 		"http webhook": {map[string]string{"TICKETERO_TELEGRAM_TOKEN": testToken, "TICKETERO_DATA_KEY": key, "TICKETERO_TELEGRAM_MODE": "webhook", "TICKETERO_TELEGRAM_WEBHOOK_SECRET": "0123456789abcdef", "TICKETERO_TELEGRAM_WEBHOOK_URL": "http://x/hook"}, "https"},
 		"bad group":    {map[string]string{"TICKETERO_TELEGRAM_GROUP": "grupo"}, "TICKETERO_TELEGRAM_GROUP"},
 		"rate":         {map[string]string{"TICKETERO_TELEGRAM_TOKEN": testToken, "TICKETERO_DATA_KEY": key, "TICKETERO_TELEGRAM_RATE": "90"}, "TICKETERO_TELEGRAM_RATE"},
+		"retries":      {map[string]string{"TICKETERO_TELEGRAM_RETRIES": "30s,soon"}, "TICKETERO_TELEGRAM_RETRIES"},
+		"lease":        {map[string]string{"TICKETERO_TELEGRAM_LEASE": "10ms"}, "TICKETERO_TELEGRAM_LEASE"},
 		"token file":   {map[string]string{"TICKETERO_TELEGRAM_TOKEN_FILE": filepath.Join(dir, "missing")}, "TICKETERO_TELEGRAM_TOKEN_FILE"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -64,9 +64,12 @@ type Config struct {
 	// PreNoticeAhead is the default number of tickets ahead that triggers the
 	// come-back notice (3); telegram_service_settings overrides it per service.
 	PreNoticeAhead int
-	// Retries are the delays of the 3 retries (30 s, 60 s, 120 s).
+	// Retries are the delays of the retries (30 s, 60 s, 120 s;
+	// TICKETERO_TELEGRAM_RETRIES, e.g. "30s,60s,120s").
 	Retries []time.Duration
-	// Pacing per chat; zero means DefaultPacing.
+	// Pacing per chat and the sending lease; zero means DefaultPacing
+	// (TICKETERO_TELEGRAM_LEASE sets the lease: how long a job claimed by a
+	// replica that died waits before another sends it).
 	Pacing notify.Pacing
 	// Poll is how often an idle worker looks for jobs (100 ms).
 	Poll time.Duration
@@ -103,6 +106,23 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if c.BotRate, err = strconv.ParseFloat(r, 64); err != nil {
 			return c, fmt.Errorf("TICKETERO_TELEGRAM_RATE %q: not a number", r)
 		}
+	}
+	if r := getenv("TICKETERO_TELEGRAM_RETRIES"); r != "" {
+		for _, part := range strings.Split(r, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(part))
+			if err != nil || d <= 0 {
+				return c, fmt.Errorf("TICKETERO_TELEGRAM_RETRIES %q: want durations such as 30s,60s,120s", r)
+			}
+			c.Retries = append(c.Retries, d)
+		}
+	}
+	if l := getenv("TICKETERO_TELEGRAM_LEASE"); l != "" {
+		d, err := time.ParseDuration(l)
+		if err != nil || d < time.Second {
+			return c, fmt.Errorf("TICKETERO_TELEGRAM_LEASE %q: want a duration of at least 1s", l)
+		}
+		c.Pacing = DefaultPacing
+		c.Pacing.Lease = d
 	}
 	key, err := secretFromEnv(getenv, "TICKETERO_DATA_KEY")
 	if err != nil {
