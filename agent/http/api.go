@@ -213,7 +213,9 @@ func (s *Server) ticketIssue(w http.ResponseWriter, r *http.Request) {
 		s.issued.WithLabelValues(t.OriginService).Inc()
 	}
 	w.Header().Set("Location", "/api/v1/tickets/"+t.ID)
-	writeJSON(w, status, ticketView(t))
+	v := ticketView(t)
+	v.Token = t.Token
+	writeJSON(w, status, v)
 }
 
 func (s *Server) ticketGet(w http.ResponseWriter, r *http.Request) {

@@ -12,7 +12,10 @@ var errEOF = io.EOF
 
 // ticketJSON is the Ticket of the API contract. position and estimated_wait
 // appear while waiting; counter and called_at are null until called. No
-// personal data.
+// personal data. token (the Telegram link) is only in the issue response: the
+// kiosk that printed the ticket needs it, and ticket IDs are listed openly in
+// /queues, so returning it elsewhere would let anyone on the LAN link (and
+// cancel through Telegram) someone else's ticket.
 type ticketJSON struct {
 	ID            string          `json:"id"`
 	Number        string          `json:"number"`
@@ -23,7 +26,7 @@ type ticketJSON struct {
 	Position      int             `json:"position,omitempty"`
 	EstimatedWait *agent.Estimate `json:"estimated_wait,omitempty"`
 	CreatedAt     time.Time       `json:"created_at"`
-	Token         string          `json:"token"`
+	Token         string          `json:"token,omitempty"`
 	Counter       *int            `json:"counter"`
 	CalledAt      *time.Time      `json:"called_at"`
 	Recall        int             `json:"recall"`
@@ -31,7 +34,7 @@ type ticketJSON struct {
 
 func ticketView(t agent.TicketInfo) ticketJSON {
 	v := ticketJSON{ID: t.ID, Number: t.Display(), Service: t.Service, ServiceName: t.ServiceName,
-		Status: t.Status, Priority: string(t.Priority), CreatedAt: t.CreatedAt.UTC(), Token: t.Token, Recall: t.Recalls}
+		Status: t.Status, Priority: string(t.Priority), CreatedAt: t.CreatedAt.UTC(), Recall: t.Recalls}
 	if t.Status == queue.StatusWaiting {
 		v.Position = t.Position
 		est := t.Estimate

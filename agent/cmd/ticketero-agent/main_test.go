@@ -129,6 +129,7 @@ func TestAPIFlow(t *testing.T) {
 	r = kiosk.do("POST", "/api/v1/tickets", `{"service":"C","rut":"12.345.678-5","priority":"preferential"}`, "Idempotency-Key", "k-1")
 	require.Equal(t, 200, r.status)
 	assert.Equal(t, id, r.json(t)["id"])
+	assert.Equal(t, tk["token"], r.json(t)["token"], "a retry gets the same link")
 	r = kiosk.do("POST", "/api/v1/tickets", `{"service":"P"}`, "Idempotency-Key", "k-1")
 	assert.Equal(t, 409, r.status)
 	assert.Equal(t, "idempotency.mismatch", r.json(t)["code"])
@@ -137,6 +138,11 @@ func TestAPIFlow(t *testing.T) {
 	require.Equal(t, 201, r.status)
 	id2 := r.json(t)["id"].(string)
 	assert.EqualValues(t, 2, r.json(t)["position"])
+
+	r = kiosk.do("GET", "/api/v1/tickets/"+id, "")
+	require.Equal(t, 200, r.status)
+	assert.Equal(t, "C-001", r.json(t)["number"])
+	assert.Nil(t, r.json(t)["token"], "the link token only goes to the kiosk that issued")
 
 	r = kiosk.do("GET", "/api/v1/services", "")
 	svcs := r.json(t)["services"].([]any)
