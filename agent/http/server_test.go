@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -103,5 +105,32 @@ func TestMetrics(t *testing.T) {
 		`ticketero_agent_http_request_duration_seconds_count\{method="POST",route="/api/v1/tickets",status="201"\} 1`,
 	} {
 		assert.Regexp(t, regexp.MustCompile(re), body)
+	}
+}
+
+func TestStreamPings(t *testing.T) {
+	key := make([]byte, sqlite.KeySize)
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "a.db"), Branch: "SCL-001", DataKey: key})
+	require.NoError(t, err)
+	defer st.Close()
+	srv, err := agenthttp.New(agenthttp.Config{Store: st, Ping: 20 * time.Millisecond})
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	res, err := http.Get(ts.URL + "/api/v1/stream")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	var lines []string
+	for sc.Scan() && len(lines) < 8 {
+		lines = append(lines, sc.Text())
+		if sc.Text() == ": ping" {
+			break
+		}
+	}
+	assert.Contains(t, lines, "event: hello")
+	assert.Contains(t, lines, ": ping")
+	srv.Close() // ends the stream so the server can shut down
+	for sc.Scan() {
 	}
 }
