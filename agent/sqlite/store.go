@@ -300,9 +300,16 @@ func (s *Store) process(batch []*op) {
 				_ = tx.Rollback()
 			}
 		}()
-		roll := s.eng.Roll(s.cfg.Now())
+		now := s.cfg.Now()
+		roll := s.eng.Roll(now)
 		if err := s.write(tx, roll, &notices); err != nil {
 			return err
+		}
+		if len(roll.Events) > 0 {
+			// A new day: idempotency keys of two days ago can no longer be retried.
+			if _, err := tx.Exec("DELETE FROM idempotency WHERE created_at < ?", ts(now.Add(-48*time.Hour))); err != nil {
+				return fmt.Errorf("sqlite: prune idempotency: %w", err)
+			}
 		}
 		for _, o := range batch {
 			res, ch, opErr := o.run(tx, s.cfg.Now())

@@ -346,7 +346,7 @@ func TestSessionsPersistAndLockout(t *testing.T) {
 func TestDayCloseAtRestartAndTick(t *testing.T) {
 	e := MustStore(t, 6)
 	ctx := context.Background()
-	_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
+	_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C", IdempotencyKey: "day1"})
 	require.NoError(t, err)
 	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
 	require.NoError(t, err)
@@ -359,10 +359,18 @@ func TestDayCloseAtRestartAndTick(t *testing.T) {
 		types = append(types, ev.Type)
 	}
 	assert.Equal(t, []event.Type{event.TicketIssued, event.TicketIssued, event.TicketAbandoned, event.TicketAbandoned, event.DayClosed}, types)
-	tk, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
+	tk, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C", IdempotencyKey: "day2"})
 	require.NoError(t, err)
 	assert.Equal(t, "C-001", tk.Display())
 	assert.Equal(t, "2026-11-29", tk.Day)
+
+	// Two days on, the old day's keys are pruned at the day change.
+	e.clock.Add(48 * time.Hour)
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
+	require.NoError(t, err)
+	var keys string
+	require.NoError(t, e.st.DB().QueryRow("SELECT group_concat(key) FROM idempotency").Scan(&keys))
+	assert.Equal(t, "day2", keys, "day1's key is pruned, day2's (48 h old) kept")
 	_, qs := e.st.Queues(ctx)
 	assert.Equal(t, 1, qs[0].Waiting)
 }
