@@ -42,6 +42,9 @@ wait_http() { # url
 }
 
 # --- cloud -------------------------------------------------------------------
+# The key of RUT hashes, shared with the branches through the published config.
+[ -f "$DEMO/rut.key" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$DEMO/rut.key")
+export TICKETERO_RUT_KEY_FILE=$DEMO/rut.key
 ADMIN_FILE=$DEMO/admin.txt
 "$BIN/ticketero-cloud" serve --db "$DB" --mqtt "$MQTT" --cert "$PKI/cloud.pem" --key "$PKI/cloud-key.pem" \
 	--ca "$PKI/ca.pem" --http "$CLOUD_HTTP" >"$DEMO/cloud.log" 2>&1 &
@@ -59,9 +62,9 @@ for i in "${!BRANCHES[@]}"; do
 	b=${BRANCHES[$i]} port=${PORTS[$i]} data=$DEMO/$b
 	mkdir -p "$data"
 	if [ ! -f "$data/.executives" ]; then
-		"$BIN/ticketero-agent" executive add --data "$data" --branch "$b" --id E01 --name "Ana Pérez" --pin 1111 --services C,P >/dev/null
-		"$BIN/ticketero-agent" executive add --data "$data" --branch "$b" --id E02 --name "Bruno Soto" --pin 2222 --services C,E >/dev/null
-		"$BIN/ticketero-agent" executive add --data "$data" --branch "$b" --id E03 --name "Carla Muñoz" --pin 3333 --services P,E,G >/dev/null
+		"$BIN/ticketero-agent" executive add --data "$data" --id E01 --name "Ana Pérez" --pin 1111 --services C,P >/dev/null
+		"$BIN/ticketero-agent" executive add --data "$data" --id E02 --name "Bruno Soto" --pin 2222 --services C,E >/dev/null
+		"$BIN/ticketero-agent" executive add --data "$data" --id E03 --name "Carla Muñoz" --pin 3333 --services P,E,G >/dev/null
 		touch "$data/.executives"
 	fi
 	broker=$MQTT
@@ -88,7 +91,7 @@ INFO
 for i in "${!BRANCHES[@]}"; do
 	p=${PORTS[$i]}
 	printf '  %-8s %-16s kiosk http://127.0.0.1:%s/kiosk  terminal /terminal  display /display  branch /branch\n' \
-		"${BRANCHES[$i]}" "${NAMES[$i]}" "$p" "$p"
+		"${BRANCHES[$i]}" "${NAMES[$i]}" "$p"
 done
 cat <<INFO
 
