@@ -196,7 +196,7 @@ func (e *env) startCloud() *proc {
 		}
 		resp.Body.Close()
 		return resp.StatusCode == 200
-	}, 30*time.Second, 50*time.Millisecond, "cloud not ready: %s", p.output())
+	}, 90*time.Second, 50*time.Millisecond, "cloud not ready: %s", p.output())
 	e.cloudAddr = addr
 	return p
 }
@@ -222,7 +222,7 @@ func (e *env) startAgent() {
 		}
 		e.api = "http://" + strings.TrimSpace(string(b))
 		return true
-	}, 30*time.Second, 20*time.Millisecond, "agent did not start: %s", e.agent.output())
+	}, 60*time.Second, 20*time.Millisecond, "agent did not start: %s", e.agent.output())
 	e.token = ""
 }
 
@@ -338,7 +338,7 @@ func (e *env) converge(within time.Duration) syncState {
 // seq: the outbox is gap-free), no duplicate rows, tickets equal.
 func (e *env) checkInvariant() {
 	e.t.Helper()
-	s := e.converge(60 * time.Second)
+	s := e.converge(120 * time.Second)
 	ctx := context.Background()
 	var n, distinct, minSeq, maxSeq int64
 	require.NoError(e.t, e.db.QueryRow(ctx, `SELECT count(*), count(DISTINCT seq), coalesce(min(seq), 0), coalesce(max(seq), 0)
