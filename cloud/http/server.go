@@ -37,8 +37,12 @@ type Server struct {
 	Ready map[string]Check
 	// UI, when set, serves everything outside /api, /healthz, /readyz and
 	// /metrics: the dashboard engineer's cloud/web handler is mounted here.
-	UI  http.Handler
-	Log *slog.Logger
+	UI http.Handler
+	// Enroll, when set, serves the field enrolment API (cloud/enroll):
+	// POST /api/v1/enroll, /api/v1/enroll/renew, /api/v1/enroll/resume and
+	// /api/v1/branches/{id}/enroll-codes.
+	Enroll http.Handler
+	Log    *slog.Logger
 
 	srv *http.Server
 	ln  net.Listener
@@ -64,6 +68,12 @@ func (s *Server) Handler() http.Handler {
 		_, _ = w.Write(openAPI)
 	})
 	mux.HandleFunc("GET /api/v1/branches/{id}/sync", s.branchSync)
+	if s.Enroll != nil {
+		for _, p := range []string{"POST /api/v1/enroll", "POST /api/v1/enroll/renew", "POST /api/v1/enroll/resume",
+			"POST /api/v1/branches/{id}/enroll-codes"} {
+			mux.Handle(p, s.Enroll)
+		}
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, s.log(), queue.Errorf(queue.CodeNotFound, "sync.not_found"))
 	})

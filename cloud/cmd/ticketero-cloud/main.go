@@ -264,8 +264,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// ---- field enrolment (cloud/enroll, wired in enroll.go): off unless configured. ----
+	enrollH, err := newEnroll(octx, m)
+	if err != nil {
+		return err
+	}
 	m.HTTP = &cloudhttp.Server{
-		Sync: m.Store, Gatherer: m.Registry, UI: m.UI, Log: m.Log,
+		Sync: m.Store, Gatherer: m.Registry, UI: m.UI, Enroll: enrollH, Log: m.Log,
 		Ready: map[string]cloudhttp.Check{
 			"database": func(ctx context.Context) error { return m.Pool.Ping(ctx) },
 			"broker": func(context.Context) error {

@@ -1,0 +1,86 @@
+package main
+
+// Field enrolment: the API boxes call (`ticketero-agent enroll`) and the
+// `enroll-code create` subcommand HQ admins use to hand a technician a code.
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	nethttp "net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud/enroll"
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+func init() { subcommands["enroll-code"] = enrollCodeCommand }
+
+// newEnroll builds the enrolment handler from TICKETERO_ENROLL_* / TICKETERO_IOT_*
+// env; nil when no provisioner is configured. Creating codes over the API takes
+// an HQ admin's API token (Authorization: Bearer).
+func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
+	cfg, err := enroll.ParseEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	store := hq.New(m.Pool, time.Now)
+	authorize := func(r *nethttp.Request) (string, error) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || tok == "" {
+			return "", queue.Errorf(queue.CodeUnauthorized, "enroll.admin_required")
+		}
+		p, err := store.TokenPrincipal(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			return "", queue.Errorf(queue.CodeUnauthorized, "enroll.admin_required")
+		}
+		if p.Role != hq.RoleAdmin {
+			return "", queue.Errorf(queue.CodeForbidden, "enroll.admin_required")
+		}
+		return p.Actor(), nil
+	}
+	h, err := enroll.New(ctx, cfg, m.Pool, m.Log, authorize)
+	if err != nil || h == nil {
+		return nil, err
+	}
+	m.Log.Info("field enrolment enabled", "provisioner", cfg.Provisioner)
+	return h, nil
+}
+
+// enrollCodeCommand: ticketero-cloud enroll-code create --branch SCL-001 [--ttl 24h].
+// It prints the one-time code for the technician; its use is audited.
+func enrollCodeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: ticketero-cloud enroll-code create --branch ID [--ttl 24h] [--db URL]")
+	}
+	fs := flag.NewFlagSet("enroll-code create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", os.Getenv("TICKETERO_DB"), "PostgreSQL URL (TICKETERO_DB)")
+	branch := fs.String("branch", "", "branch ID the box will serve, e.g. SCL-001")
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the code stays valid (at most 7 days)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *db == "" {
+		return fmt.Errorf("config: db (--db, TICKETERO_DB) is required")
+	}
+	pool, err := postgres.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := postgres.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	code, err := (&enroll.Store{Pool: pool}).CreateCode(ctx, queue.BranchID(*branch), "cli:"+os.Getenv("USER"), *ttl)
+	if err != nil {
+		return appError(err)
+	}
+	fmt.Fprintf(stdout, "%s\n(sucursal %s, válido hasta %s)\n", code.Code, code.Branch, code.ExpiresAt.Local().Format(time.RFC3339))
+	return nil
+}
