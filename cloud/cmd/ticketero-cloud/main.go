@@ -50,7 +50,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: ticketero-cloud serve [flags]")
+		return errors.New("usage: ticketero-cloud serve|user|token|enroll-code ... (serve --help lists the flags)")
 	}
 	switch args[0] {
 	case "serve":
@@ -140,6 +140,11 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	workers, _ := strconv.Atoi(env("WORKERS", strconv.Itoa(c.Workers)))
 	fs.IntVar(&c.Workers, "workers", workers, "concurrent ingest workers")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stderr)
+			fmt.Fprintln(os.Stderr, "usage: ticketero-cloud serve [flags] (each flag also as TICKETERO_* env)")
+			fs.PrintDefaults()
+		}
 		return c, fmt.Errorf("serve: %w", err)
 	}
 	return c, c.Validate()
