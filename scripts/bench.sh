@@ -32,6 +32,37 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 		for (i=3; i<NF; i+=2) { v=$i; u=$(i+1);
 			if (u=="ns/op") ns=v; else if (u!="B/op" && u!="allocs/op") extra=extra v " " u "; " }
 		printf "| %s | %s | %s |\n", name, ns, extra }' "$RAW"
+	echo
+	echo "### Against the floors measured in this run"
+	echo
+	python3 - "$RAW" <<'PY'
+import re, sys
+m = {}
+for line in open(sys.argv[1]):
+    if not line.startswith("Benchmark"):
+        continue
+    f = line.split()
+    name = re.sub(r"-\d+$", "", f[0])
+    vals = {f[i + 1]: float(f[i]) for i in range(2, len(f) - 1, 2) if re.match(r"^[0-9.e+-]+$", f[i])}
+    m[name] = vals
+def get(b, unit):
+    return m.get(b, {}).get(unit)
+rows = [
+    ("durable ticket issue over HTTP (tickets/s)", get("BenchmarkIssueHTTP", "tickets/s"),
+     "SQLite WAL synchronous=FULL commits/s", get("BenchmarkFloorSQLiteCommit", "commits/s"), "≥ 1,500/s"),
+    ("cloud ingest, 50 branches (events/s)", get("BenchmarkIngest50Branches", "events/s"),
+     "PostgreSQL COPY rows/s", get("BenchmarkIngest50Branches", "copy_rows/s"), "≥ 20,000/s"),
+    ("sync lag agent commit → cloud commit, p99 (ms)", get("BenchmarkSteadyStateLag", "p99_ms"),
+     "Mosquitto QoS 1 round trip p99 (ms)", get("BenchmarkMosquittoQoS1RoundTrip", "p99_ms"), "< 100 ms"),
+]
+print("| figure | value | floor | floor value | ratio | target |")
+print("|---|---:|---|---:|---:|---|")
+for name, v, fname, fv, target in rows:
+    if v is None or fv is None or fv == 0:
+        print(f"| {name} | {v if v is not None else 'n/a'} | {fname} | {fv if fv is not None else 'n/a'} | n/a | {target} |")
+        continue
+    print(f"| {name} | {v:,.1f} | {fname} | {fv:,.2f} | {v / fv:.2f} | {target} |")
+PY
 	echo "<!-- bench:end -->"
 } >"$RAW.md"
 

@@ -49,6 +49,8 @@ command -v psql >/dev/null || need+=(postgresql postgresql-client)
 command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
 command -v openssl >/dev/null || need+=(openssl)
+command -v python3 >/dev/null || need+=(python3)
+command -v curl >/dev/null || need+=(curl)
 if [ "${TICKETERO_SKIP_CHROMIUM:-}" = "" ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
