@@ -22,7 +22,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -34,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -84,34 +84,11 @@ func LoadState(dir string) (State, error) {
 	return s, nil
 }
 
-// Resume is the cloud's state of the branch (cloud/enroll.ResumeState).
-type Resume struct {
-	Branch     string         `json:"branch"`
-	Day        string         `json:"day"`
-	TimeZone   string         `json:"time_zone"`
-	AppliedSeq uint64         `json:"applied_seq"`
-	MaxSeq     uint64         `json:"max_seq"`
-	Numbers    map[string]int `json:"numbers"`
-	Open       []OpenTicket   `json:"open"`
-	At         time.Time      `json:"at"`
-}
+// Resume is the cloud's state of the branch (shared/enrollapi).
+type Resume = enrollapi.ResumeState
 
 // OpenTicket is a ticket open in the cloud's projection.
-type OpenTicket struct {
-	ID            string    `json:"id"`
-	OriginService string    `json:"origin_service"`
-	Number        int       `json:"number"`
-	Service       string    `json:"service"`
-	Priority      string    `json:"priority"`
-	Status        string    `json:"status"`
-	Counter       int       `json:"counter,omitempty"`
-	Executive     string    `json:"executive,omitempty"`
-	Token         string    `json:"token,omitempty"`
-	Channel       string    `json:"channel,omitempty"`
-	QueuedAt      time.Time `json:"queued_at"`
-	CreatedAt     time.Time `json:"created_at"`
-	CalledAt      time.Time `json:"called_at,omitzero"`
-}
+type OpenTicket = enrollapi.OpenTicket
 
 // Result is what an enrolment or renewal brought.
 type Result struct {
@@ -120,29 +97,14 @@ type Result struct {
 	Resume *Resume
 }
 
-type response struct {
-	Branch      string          `json:"branch"`
-	Certificate string          `json:"certificate"`
-	CA          string          `json:"ca"`
-	Broker      string          `json:"broker"`
-	NotAfter    time.Time       `json:"not_after"`
-	Config      json.RawMessage `json:"config"`
-	Resume      *Resume         `json:"resume,omitempty"`
-}
+type (
+	response = enrollapi.Response
+	proof    = enrollapi.Proof
+)
 
-type proof struct {
-	Branch      string    `json:"branch"`
-	Certificate string    `json:"certificate"`
-	At          time.Time `json:"at"`
-	CSR         string    `json:"csr,omitempty"`
-	Signature   string    `json:"signature"`
-}
-
-// ProofMessage is the byte string a proof of possession signs (the same as
-// cloud/enroll.ProofMessage).
+// ProofMessage is the byte string a proof of possession signs (shared with the cloud).
 func ProofMessage(purpose, branch string, at time.Time, csr string) []byte {
-	sum := sha256.Sum256([]byte(csr))
-	return []byte("ticketero-enroll-proof/v1\n" + purpose + "\n" + branch + "\n" + at.UTC().Format(time.RFC3339) + "\n" + hex.EncodeToString(sum[:]))
+	return enrollapi.ProofMessage(purpose, branch, at, csr)
 }
 
 // Client talks to the cloud's enrolment API.

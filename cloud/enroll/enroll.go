@@ -14,8 +14,8 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
-	"time"
 
+	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -86,35 +86,8 @@ func Fingerprint(der []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ResumeState is what the cloud knows of a branch's day, for a replacement box:
-// the seq the cloud has stored (a new box must continue after MaxSeq, never
-// reuse one), today's highest number per service (numbering resumes after it)
-// and the tickets still open (re-created on the box without new events).
-type ResumeState struct {
-	Branch     string         `json:"branch"`
-	Day        string         `json:"day"`
-	TimeZone   string         `json:"time_zone"`
-	AppliedSeq uint64         `json:"applied_seq"`
-	MaxSeq     uint64         `json:"max_seq"`
-	Numbers    map[string]int `json:"numbers"`
-	Open       []OpenTicket   `json:"open"`
-	At         time.Time      `json:"at"`
-}
+// ResumeState is the branch's state for a replacement box (shared contract).
+type ResumeState = enrollapi.ResumeState
 
-// OpenTicket is a ticket still waiting, called or being served at the cloud's
-// last applied event. No personal data: the RUT never reaches the cloud.
-type OpenTicket struct {
-	ID            string    `json:"id"`
-	OriginService string    `json:"origin_service"`
-	Number        int       `json:"number"`
-	Service       string    `json:"service"`
-	Priority      string    `json:"priority"`
-	Status        string    `json:"status"`
-	Counter       int       `json:"counter,omitempty"`
-	Executive     string    `json:"executive,omitempty"`
-	Token         string    `json:"token,omitempty"`
-	Channel       string    `json:"channel,omitempty"`
-	QueuedAt      time.Time `json:"queued_at"`
-	CreatedAt     time.Time `json:"created_at"`
-	CalledAt      time.Time `json:"called_at,omitzero"`
-}
+// OpenTicket is a ticket open in the cloud's projection (shared contract).
+type OpenTicket = enrollapi.OpenTicket

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -17,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -44,40 +43,17 @@ type Handler struct {
 	Now       func() time.Time
 }
 
-// EnrollRequest is the body of POST /api/v1/enroll.
-type EnrollRequest struct {
-	Code string `json:"code"`
-	CSR  string `json:"csr"`
-}
-
-// EnrollResponse is what a box receives: its certificate and CA (PEM), the
-// broker endpoint, the current configuration snapshot (event.Config JSON or
-// null) and the branch's resume state (for a replacement box).
-type EnrollResponse struct {
-	Branch      string          `json:"branch"`
-	Certificate string          `json:"certificate"`
-	CA          string          `json:"ca"`
-	Broker      string          `json:"broker"`
-	NotAfter    time.Time       `json:"not_after"`
-	Config      json.RawMessage `json:"config"`
-	Resume      *ResumeState    `json:"resume,omitempty"`
-}
-
-// Proof shows possession of the key of an active certificate of Branch:
-// Signature (base64) is the certificate key's signature (ECDSA or RSA
-// PKCS#1 v1.5, SHA-256) over ProofMessage(purpose, branch, at, csr).
-type Proof struct {
-	Branch      string    `json:"branch"`
-	Certificate string    `json:"certificate"`
-	At          time.Time `json:"at"`
-	CSR         string    `json:"csr,omitempty"`
-	Signature   string    `json:"signature"`
-}
+// EnrollRequest, EnrollResponse and Proof are the shared HTTP contract
+// (shared/enrollapi), so the box and the cloud cannot drift apart.
+type (
+	EnrollRequest  = enrollapi.Request
+	EnrollResponse = enrollapi.Response
+	Proof          = enrollapi.Proof
+)
 
 // ProofMessage is the byte string a Proof signs.
 func ProofMessage(purpose, branch string, at time.Time, csr string) []byte {
-	sum := sha256.Sum256([]byte(csr))
-	return []byte("ticketero-enroll-proof/v1\n" + purpose + "\n" + branch + "\n" + at.UTC().Format(time.RFC3339) + "\n" + hex.EncodeToString(sum[:]))
+	return enrollapi.ProofMessage(purpose, branch, at, csr)
 }
 
 // ServeHTTP routes the enrolment API.
