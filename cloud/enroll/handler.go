@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/shared/enrollapi"
-	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -314,35 +314,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-var statusOf = map[queue.Code]int{
-	queue.CodeInvalid:      http.StatusBadRequest,
-	queue.CodeNotFound:     http.StatusNotFound,
-	queue.CodeConflict:     http.StatusConflict,
-	queue.CodeUnauthorized: http.StatusUnauthorized,
-	queue.CodeForbidden:    http.StatusForbidden,
-	queue.CodeUnavailable:  http.StatusServiceUnavailable,
-	queue.CodeInternal:     http.StatusInternalServerError,
-}
-
 // problem answers with RFC 9457 problem+json; an internal error is logged here
 // (once) and shown with the generic message.
 func (h *Handler) problem(w http.ResponseWriter, r *http.Request, err error) {
-	code := queue.ErrorCode(err)
-	status := statusOf[code]
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	reason := queue.ErrorReason(err)
-	if code == queue.CodeInternal || code == queue.CodeUnavailable {
+	if code := queue.ErrorCode(err); code == queue.CodeInternal || code == queue.CodeUnavailable {
 		h.log().Error("enroll request failed", "path", r.URL.Path, "err", err)
 	}
-	lang := i18n.Parse(r.Header.Get("Accept-Language"))
-	msg := queue.ErrorMessage(lang, err)
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type": "https://ticketero.cl/problems/" + reason, "title": msg, "status": status, "code": reason, "detail": msg,
-	})
+	problem.Write(w, r, err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -12,14 +12,13 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/shared/i18n"
+	sharedproblem "github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -126,39 +125,15 @@ func (s *Server) branchSync(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(st)
 }
 
-var statusOf = map[queue.Code]int{
-	queue.CodeInvalid:      http.StatusBadRequest,
-	queue.CodeNotFound:     http.StatusNotFound,
-	queue.CodeConflict:     http.StatusConflict,
-	queue.CodeUnauthorized: http.StatusUnauthorized,
-	queue.CodeForbidden:    http.StatusForbidden,
-	queue.CodeUnavailable:  http.StatusServiceUnavailable,
-	queue.CodeInternal:     http.StatusInternalServerError,
-}
-
-// problem answers with RFC 9457 problem+json; anything that is not a
-// *queue.Error is internal, logged once here and shown generically.
+// problem answers with RFC 9457 problem+json (shared/problem); anything that
+// is not a *queue.Error is logged once here and shown as unavailable.
 func problem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var qe *queue.Error
 	if !errors.As(err, &qe) {
 		log.Error("request failed", "path", r.URL.Path, "err", err)
-		qe = queue.Errorf(queue.CodeUnavailable, "sync.unavailable")
+		err = queue.Errorf(queue.CodeUnavailable, "sync.unavailable")
 	}
-	lang := i18n.ES
-	if al := r.Header.Get("Accept-Language"); strings.HasPrefix(strings.ToLower(strings.TrimSpace(al)), "en") {
-		lang = i18n.EN
-	}
-	status := statusOf[qe.Code]
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	msg := qe.Message(lang)
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type": "https://ticketero.cl/problems/" + qe.Reason, "title": msg, "status": status,
-		"code": qe.Reason, "detail": msg,
-	})
+	sharedproblem.Write(w, r, err)
 }
 
 // Listen binds addr (":0" for a free port).
