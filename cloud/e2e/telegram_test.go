@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -179,6 +180,24 @@ func TestTelegramCloudRestart(t *testing.T) {
 	e := newEnv(t, "E2E-TGR")
 	fake := telegramEnv(t, e, "TICKETERO_TELEGRAM_RETRIES", "100ms,200ms,400ms", "TICKETERO_TELEGRAM_LEASE", "2s")
 	fake.SetFailRate(0.05)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		ctx := context.Background() // t.Context() is done by now
+		var applied, maxSeq int64
+		_ = e.db.QueryRow(ctx, `SELECT applied_seq, max_seq FROM branch_sync WHERE branch = $1`, e.branch).
+			Scan(&applied, &maxSeq)
+		rows, _ := e.db.Query(ctx, `SELECT status || '/' || kind || '/' || attempts || '/' || run_at::text
+			|| '/' || last_error FROM telegram_jobs WHERE status <> 'sent' ORDER BY id`)
+		var open []string
+		for rows != nil && rows.Next() {
+			var s string
+			_ = rows.Scan(&s)
+			open = append(open, s)
+		}
+		t.Logf("diagnosis: applied %d, max %d; jobs not sent %v; fake %+v", applied, maxSeq, open, fake.Stats())
+	})
 	var tickets []issuedTicket
 	for i := 0; i < n; i++ {
 		tk := e.issueOne("C")

@@ -94,7 +94,14 @@ func (s *Store) UpsertChat(ctx context.Context, tx pgx.Tx, hash string, sealed [
 // known, the chat is linked to it, a confirmation job is written and the ticket
 // returned; otherwise the link stays pending (ErrNoTicket) and the ingest
 // resolves it when the ticket.issued event arrives.
+//
+// The token's advisory lock (also taken by EnqueueEvents for the tokens it
+// ingests) closes the race where this and the ticket's ingest commit at once
+// and neither sees the other: one waits, then sees the other's row.
 func (s *Store) LinkToken(ctx context.Context, tx pgx.Tx, chatID int64, token string) (TicketInfo, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, tokenLockClass, token); err != nil {
+		return TicketInfo{}, fmt.Errorf("notify: link token: lock: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO telegram_token_links (token, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
 		token, chatID); err != nil {
 		return TicketInfo{}, fmt.Errorf("notify: link token: %w", err)

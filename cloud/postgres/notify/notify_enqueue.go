@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,13 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 			ruts = append(ruts, rl)
 		}
 	}
+	// The token's lock serializes this with a concurrent /start of the same
+	// token (LinkToken): one of the two always sees the other's link.
+	lockTokens := slices.ContainsFunc(tokens, func(t string) bool { return t != "" })
+	if lockTokens {
+		pb.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(t)) FROM unnest($2::text[]) AS t WHERE t <> ''`,
+			tokenLockClass, tokens)
+	}
 	pb.Queue(`WITH new AS (
 			INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
 			SELECT $1, u.id, l.chat_id FROM unnest($2::text[], $3::text[]) AS u(id, token)
@@ -109,6 +117,12 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			return fmt.Errorf("notify: commands applied at %s: %w", branch, err)
+		}
+	}
+	if lockTokens {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("notify: token locks at %s: %w", branch, err)
 		}
 	}
 	chats := map[string][]int64{}
@@ -254,6 +268,10 @@ func WaitArg(typicalS, upperS int) Arg {
 	}
 	return Arg{Key: "telegram.wait_range", Args: []string{strconv.Itoa(lo), strconv.Itoa(hi)}}
 }
+
+// tokenLockClass namespaces the transaction advisory locks taken on ticket
+// tokens (first key of pg_advisory_xact_lock(int, int)).
+const tokenLockClass = 0x7467 // "tg"
 
 // JobsChannel is the NOTIFY channel that wakes idle workers when jobs are
 // written (delivered at commit; duplicates in one transaction fold into one).
