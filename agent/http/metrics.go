@@ -16,7 +16,9 @@ func (s *Server) metrics() error {
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ticketero_agent_http_request_duration_seconds",
 		Help:    "LAN API request latency.",
 		Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"method", "route", "status"})
-	for _, c := range []prometheus.Collector{s.issued, s.called, s.latency, &stateCollector{s: s}} {
+	s.limited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ticketero_agent_http_rate_limited_total",
+		Help: "LAN API requests refused with 429 by the per-address rate limit, by route class."}, []string{"class"})
+	for _, c := range []prometheus.Collector{s.issued, s.called, s.latency, s.limited, &stateCollector{s: s}} {
 		if err := s.reg.Register(c); err != nil {
 			return err
 		}

@@ -69,6 +69,9 @@ type Config struct {
 	// Registry receives the metrics; nil makes a new one with the Go and
 	// process collectors.
 	Registry *prometheus.Registry
+	// RateLimits are the per-address budgets (ratelimit.go); nil does not
+	// limit (embedders and tests), ticketero-agent serve passes its config.
+	RateLimits *Limits
 }
 
 // Server is the LAN API.
@@ -80,6 +83,8 @@ type Server struct {
 	issued  *prometheus.CounterVec
 	called  *prometheus.CounterVec
 	latency *prometheus.HistogramVec
+	limited *prometheus.CounterVec
+	limiter *limiter
 	stop    chan struct{}
 }
 
@@ -111,6 +116,9 @@ func New(cfg Config) (*Server, error) {
 		s.reg = prometheus.NewRegistry()
 		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	if cfg.RateLimits != nil {
+		s.limiter = newLimiter(*cfg.RateLimits, cfg.Now)
+	}
 	if err := s.metrics(); err != nil {
 		return nil, err
 	}
@@ -132,7 +140,7 @@ func (s *Server) Close() {
 
 func (s *Server) routes() {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.measure)
+	r.Use(s.recoverer, s.measure, s.rateLimit)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, queue.Errorf(queue.CodeNotFound, "route.not_found"))
 	})
@@ -225,6 +233,7 @@ var statusOfReason = map[string]int{
 	"session.locked":     http.StatusLocked,
 	"request.too_large":  http.StatusRequestEntityTooLarge,
 	"method.not_allowed": http.StatusMethodNotAllowed,
+	"rate.limited":       http.StatusTooManyRequests,
 }
 
 // problem writes err as RFC 9457 problem+json. Errors that are not

@@ -114,12 +114,14 @@ type Config struct {
 	LogFormat   string
 	// TelegramBot is the bot the kiosk ticket's QR links to ("" = web.DefaultBotName).
 	TelegramBot string
+	// Rate is the LAN API's per-address rate limits (limits.go).
+	Rate RateConfig
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Branch: "SCL-001", Data: "data", HTTP: "127.0.0.1:8080", TimeZone: "America/Santiago",
-		Counters: 6, LogLevel: "info", LogFormat: "text"}
+		Counters: 6, LogLevel: "info", LogFormat: "text", Rate: DefaultRateConfig()}
 }
 
 func envName(flag string) string {
@@ -145,6 +147,7 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	str(&c.LogFormat, "log-format", "text or json")
 	str(&c.TelegramBot, "telegram-bot", "Telegram bot user name for the kiosk ticket's QR (default "+web.DefaultBotName+")")
 	c.Sync.flags(fs, getenv)
+	c.Rate.flags(fs, getenv)
 	counters := strconv.Itoa(c.Counters)
 	str(&counters, "counters", "number of counters until HQ configuration sets them")
 	if err := fs.Parse(args); err != nil {
@@ -185,6 +188,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("log-format: %q must be text or json", c.LogFormat)
 	}
 	if err := c.Sync.Validate(c.Branch); err != nil {
+		return err
+	}
+	if _, err := c.Rate.Limits(); err != nil {
 		return err
 	}
 	return nil
@@ -269,8 +275,9 @@ func (m *Main) Run(ctx context.Context) error {
 		_ = m.Store.Close()
 		return err
 	}
+	limits, _ := m.Config.Rate.Limits() // validated above
 	m.API, err = agenthttp.New(agenthttp.Config{Store: m.Store, Link: m.Link, UI: m.UI, Logger: m.Logger,
-		Version: version, Now: m.Now})
+		Version: version, Now: m.Now, RateLimits: &limits})
 	if err != nil {
 		_ = m.Store.Close()
 		return err
