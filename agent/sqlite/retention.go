@@ -1,0 +1,56 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/ticketero/ticketero/agent"
+)
+
+// retentionBatch is the most tickets anonymised in one writer operation, so
+// a big backlog (a first run after months) never holds the writer long.
+const retentionBatch = 2000
+
+// Anonymise clears the personal data of tickets whose business day is more
+// than days days before today (in the branch's time zone): the encrypted
+// RUT and its keyed hash. The ticket itself stays (numbers, times, outcome)
+// for the day's statistics. It runs through the single writer in batches
+// and writes no event: the outbox carries no RUT, only rut_hash, and rows
+// not yet acknowledged are left to the cloud's own retention. It returns
+// the number of tickets anonymised; a second run finds none.
+func (s *Store) Anonymise(ctx context.Context, days int) (int, error) {
+	if days < 1 {
+		return 0, fmt.Errorf("sqlite: retention of %d days: must be at least 1", days)
+	}
+	total := 0
+	for {
+		res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+			today, err := time.Parse(time.DateOnly, s.eng.BusinessDay(now))
+			if err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: business day: %w", err)}
+			}
+			cutoff := today.AddDate(0, 0, -days).Format(time.DateOnly)
+			r, err := tx.Exec(`UPDATE tickets SET rut_enc = NULL, rut_hash = ''
+				WHERE rowid IN (SELECT rowid FROM tickets
+					WHERE day < ? AND (rut_enc IS NOT NULL OR rut_hash <> '') LIMIT ?)`, cutoff, retentionBatch)
+			if err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: %w", err)}
+			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: %w", err)}
+			}
+			return int(n), agent.Change{}, nil
+		})
+		if err != nil {
+			return total, err
+		}
+		n := res.(int)
+		total += n
+		if n < retentionBatch {
+			return total, nil
+		}
+	}
+}
