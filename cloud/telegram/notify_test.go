@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +133,23 @@ func TestRateLimitedSendWaitsRetryAfter(t *testing.T) {
 	assert.Positive(t, st.TooMany)
 	assert.Zero(t, st.Unhonoured)
 	assert.Len(t, e.fake.Sent(), 15)
+}
+
+// A /start and the ingest of its ticket committing at the same moment: the
+// token's lock makes one see the other, so every chat is linked at once
+// (without waiting for the pending-link sweep).
+func TestStartRacesIngest(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	const n = 40
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		branch := fmt.Sprintf("RACE-%02d", i)
+		ev := e.issued(branch, "r1", "C", 1, 1, fmt.Sprintf("race-%02d", i), "")
+		wg.Add(2)
+		go func() { defer wg.Done(); e.say(int64(7700+i), "es", fmt.Sprintf("/start race-%02d", i)) }()
+		go func() { defer wg.Done(); e.feed(branch, ev) }()
+	}
+	wg.Wait()
+	assert.Equal(t, n, e.count(`SELECT count(*) FROM telegram_ticket_chats`))
+	assert.Equal(t, n, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'confirm'`))
 }
