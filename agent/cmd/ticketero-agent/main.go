@@ -116,12 +116,15 @@ type Config struct {
 	TelegramBot string
 	// Rate is the LAN API's per-address rate limits (limits.go).
 	Rate RateConfig
+	// Retention is how long personal data is kept (retention.go).
+	Retention RetentionConfig
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Branch: "SCL-001", Data: "data", HTTP: "127.0.0.1:8080", TimeZone: "America/Santiago",
-		Counters: 6, LogLevel: "info", LogFormat: "text", Rate: DefaultRateConfig()}
+		Counters: 6, LogLevel: "info", LogFormat: "text", Rate: DefaultRateConfig(),
+		Retention: DefaultRetentionConfig()}
 }
 
 func envName(flag string) string {
@@ -148,6 +151,8 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	str(&c.TelegramBot, "telegram-bot", "Telegram bot user name for the kiosk ticket's QR (default "+web.DefaultBotName+")")
 	c.Sync.flags(fs, getenv)
 	c.Rate.flags(fs, getenv)
+	var envErrs []error
+	c.Retention.flags(fs, getenv, &envErrs)
 	counters := strconv.Itoa(c.Counters)
 	str(&counters, "counters", "number of counters until HQ configuration sets them")
 	if err := fs.Parse(args); err != nil {
@@ -155,6 +160,9 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if len(envErrs) > 0 {
+		return envErrs[0]
 	}
 	n, err := strconv.Atoi(counters)
 	if err != nil {
@@ -193,6 +201,9 @@ func (c Config) Validate() error {
 	if _, err := c.Rate.Limits(); err != nil {
 		return err
 	}
+	if err := c.Retention.Validate(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -223,7 +234,8 @@ type Main struct {
 	// UI is the embedded web UI (agent/web), mounted when set before Run.
 	UI http.Handler
 
-	link *linkRun // the running MQTT relay (sync.go)
+	link      *linkRun // the running MQTT relay (sync.go)
+	retention *linkRun // the running retention job (retention.go)
 
 	// Addr is the address the LAN API listens on (resolved, after Run).
 	Addr string
@@ -301,6 +313,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(m.Config.Data, "http.addr"), []byte(m.Addr+"\n"), 0o600); err != nil {
 		m.Logger.Warn("cannot write http.addr", "err", err)
 	}
+	m.startRetention()
 	m.Logger.Info("listening", "addr", m.Addr, "version", version, "startup_ms", time.Since(start).Milliseconds())
 	return nil
 }
@@ -318,6 +331,7 @@ func (m *Main) Close() error {
 		<-m.done
 	}
 	m.stopLink()
+	m.stopRetention()
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
