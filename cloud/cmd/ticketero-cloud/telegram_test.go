@@ -120,11 +120,18 @@ func TestServeTelegram(t *testing.T) {
 	got = texts(43, 3)
 	assert.Equal(t, "¡Es tu turno! Número C-008: dirígete al módulo 3, te atiende Camila.", got[2])
 
-	resp, err := http.Get(base + "/metrics")
-	require.NoError(t, err)
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Contains(t, string(metrics), `ticketero_telegram_sent_total{kind="called"} 1`)
+	// The worker counts a message once its "sent" is committed, just after
+	// Telegram answered.
+	var metrics []byte
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			return false
+		}
+		metrics, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(metrics), `ticketero_telegram_sent_total{kind="called"} 1`)
+	}, 10*time.Second, 20*time.Millisecond)
 	assert.Contains(t, string(metrics), `ticketero_telegram_delivery_seconds_count`)
 	assert.NotContains(t, string(metrics), token)
 }
