@@ -269,6 +269,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// ---- personal-data retention (cloud/retention, wired in retention.go). ----
+	retRun, err := newRetention(m)
+	if err != nil {
+		return err
+	}
 	// ---- field enrolment (cloud/enroll, wired in enroll.go): off unless configured. ----
 	enrollH, err := newEnroll(octx, m)
 	if err != nil {
@@ -306,6 +311,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); tgRun(rctx) }()
 	}
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); retRun(rctx) }()
 	go func() {
 		defer m.wg.Done()
 		if err := m.HTTP.Serve(); err != nil {

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/retention"
+)
+
+// ParseRetentionEnv reads the personal-data retention: TICKETERO_RETENTION_DAYS
+// (default 30) for RUT hashes on tickets and events and for Telegram RUT
+// consents unused that long.
+func ParseRetentionEnv(getenv func(string) string) (retention.Config, error) {
+	c := retention.Config{Days: 30, Batch: 5000, Every: time.Hour}
+	if v := getenv("TICKETERO_RETENTION_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("config: TICKETERO_RETENTION_DAYS %q is not a number", v)
+		}
+		c.Days = n
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("config: TICKETERO_RETENTION_DAYS: %w", err)
+	}
+	return c, nil
+}
+
+// newRetention builds the retention job; serve runs it at start and hourly,
+// one replica at a time, each run audited in hq_audit.
+func newRetention(m *Main) (func(context.Context), error) {
+	cfg, err := ParseRetentionEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger = m.Log
+	job, err := retention.New(m.Pool, hq.New(m.Pool, time.Now), cfg)
+	if err != nil {
+		return nil, err
+	}
+	return job.Run, nil
+}
