@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +28,18 @@ type EventStore struct {
 	// once): notification jobs are written here (notify.Store.EnqueueEvents)
 	// so none is lost or sent twice. An error rolls the batch back.
 	OnApply func(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error
+
+	// marks remembers, per branch, the sync state this store last committed or
+	// read under the lock. It is only a prediction that lets the common batch
+	// (the next seqs, nothing stored ahead) lock the sync row in the same
+	// pipeline as its writes; the row read under the lock decides, and a
+	// prediction proven stale (another replica ingested the branch) rolls the
+	// transaction back and takes the locked path.
+	marksMu sync.Mutex
+	marks   map[string]syncMark
 }
+
+type syncMark struct{ applied, max int64 }
 
 var (
 	_ cloud.Ingester       = (*EventStore)(nil)
@@ -41,7 +53,27 @@ func NewEventStore(pool *pgxpool.Pool, log *slog.Logger) *EventStore {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &EventStore{pool: pool, log: log.With("component", "ingest"), Now: time.Now}
+	return &EventStore{pool: pool, log: log.With("component", "ingest"), Now: time.Now, marks: map[string]syncMark{}}
+}
+
+func (s *EventStore) mark(branch string) (syncMark, bool) {
+	s.marksMu.Lock()
+	defer s.marksMu.Unlock()
+	m, ok := s.marks[branch]
+	return m, ok
+}
+
+func (s *EventStore) setMark(branch string, m syncMark, ok bool) {
+	s.marksMu.Lock()
+	defer s.marksMu.Unlock()
+	if s.marks == nil {
+		s.marks = map[string]syncMark{}
+	}
+	if ok {
+		s.marks[branch] = m
+	} else {
+		delete(s.marks, branch)
+	}
 }
 
 // projectChunk bounds how many stored-ahead events are read back at once when a
@@ -55,6 +87,115 @@ const projectChunk = 2000
 // replicas never project the same branch at once: the branch_sync row is locked
 // for the transaction. The result's Applied is safe to ack once this returns.
 func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestResult, error) {
+	if m, ok := s.mark(b.Branch); ok && m.max <= m.applied {
+		fresh := b.Events
+		for len(fresh) > 0 && fresh[0].Seq <= uint64(m.applied) {
+			fresh = fresh[1:]
+		}
+		if contiguousFrom(fresh, uint64(m.applied)+1) {
+			res, done, err := s.ingestNext(ctx, b.Branch, fresh, m)
+			if done || err != nil {
+				return res, err
+			}
+		}
+	}
+	return s.ingestLocked(ctx, b)
+}
+
+// contiguousFrom says evs is non-empty and exactly the seqs first, first+1, ...
+func contiguousFrom(evs []event.Event, first uint64) bool {
+	for i, e := range evs {
+		if e.Seq != first+uint64(i) {
+			return false
+		}
+	}
+	return len(evs) > 0
+}
+
+// lockSync locks the branch's sync row when it is known to exist.
+const lockSync = `SELECT applied_seq, max_seq FROM branch_sync WHERE branch = $1 FOR UPDATE`
+
+// insertEvents stores a batch's events; a seq already stored is skipped.
+const insertEvents = `INSERT INTO events (branch, seq, id, type, at, data)
+	SELECT $1, u.seq, u.id, u.type, u.at, u.data::jsonb
+	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)
+	ON CONFLICT (branch, seq) DO NOTHING`
+
+func eventColumns(evs []event.Event) (seqs []int64, ids, types []string, ats []time.Time, datas []string) {
+	n := len(evs)
+	seqs, ids, types, ats, datas = make([]int64, n), make([]string, n), make([]string, n), make([]time.Time, n), make([]string, n)
+	for i, e := range evs {
+		seqs[i], ids[i], types[i], ats[i], datas[i] = int64(e.Seq), e.ID, string(e.Type), e.At, string(e.Data)
+	}
+	return seqs, ids, types, ats, datas
+}
+
+// ingestNext is Ingest's common case on a predicted sync state m: fresh
+// continues the branch right after m.applied and nothing is stored ahead. The
+// lock of the sync row, the insert, the projections, the sync update and the
+// NOTIFY go in one pipeline (BEGIN, pipeline, COMMIT: three round trips). The
+// row read under the lock must equal m, or nothing is kept (rollback) and done
+// is false: the caller takes the locked path.
+func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []event.Event, m syncMark) (res cloud.IngestResult, done bool, err error) {
+	res.Branch = branch
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return res, false, fmt.Errorf("postgres: ingest %s: begin: %w", branch, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+
+	seqs, ids, types, ats, datas := eventColumns(fresh)
+	newMax := max(m.max, seqs[len(seqs)-1])
+	pb := &pgx.Batch{}
+	pb.Queue(lockSync, branch)
+	pb.Queue(insertEvents, branch, seqs, ids, types, ats, datas)
+	s.project(pb, branch, fresh)
+	newApplied := int64(fresh[len(fresh)-1].Seq)
+	pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
+		WHERE branch = $1`, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now())
+	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, branch)
+	br := tx.SendBatch(ctx, pb)
+	var got syncMark
+	if err := br.QueryRow().Scan(&got.applied, &got.max); err != nil {
+		_ = br.Close()
+		if errors.Is(err, pgx.ErrNoRows) {
+			s.setMark(branch, syncMark{}, false)
+			return res, false, nil
+		}
+		return res, false, fmt.Errorf("postgres: ingest %s: lock: %w", branch, err)
+	}
+	if got != m {
+		// Stale prediction: what ran after the lock assumed m; drop it all.
+		_ = br.Close()
+		s.setMark(branch, syncMark{}, false)
+		return res, false, nil
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		_ = br.Close()
+		return res, false, fmt.Errorf("postgres: ingest %s: insert events: %w", branch, err)
+	}
+	res.Stored = int(tag.RowsAffected())
+	if err := br.Close(); err != nil {
+		return res, false, fmt.Errorf("postgres: ingest %s: project: %w", branch, err)
+	}
+	if s.OnApply != nil {
+		if err := s.OnApply(ctx, tx, branch, fresh); err != nil {
+			return res, false, fmt.Errorf("postgres: ingest %s: on apply: %w", branch, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		s.setMark(branch, syncMark{}, false)
+		return res, false, fmt.Errorf("postgres: ingest %s: commit: %w", branch, err)
+	}
+	s.setMark(branch, syncMark{applied: newApplied, max: newMax}, true)
+	res.Applied, res.MaxSeq = uint64(newApplied), uint64(newMax)
+	return res, true, nil
+}
+
+// ingestLocked is Ingest in the general case: the sync row is created or
+// locked first, then what to write is decided from it.
+func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.IngestResult, error) {
 	res := cloud.IngestResult{Branch: b.Branch}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
@@ -79,6 +220,7 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 	for len(fresh) > 0 && fresh[0].Seq <= uint64(applied) {
 		fresh = fresh[1:]
 	}
+	s.setMark(b.Branch, syncMark{applied: applied, max: maxSeq}, true)
 	if len(fresh) == 0 {
 		res.Applied, res.MaxSeq = uint64(applied), uint64(maxSeq)
 		if maxSeq > applied {
@@ -88,18 +230,7 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 	}
 
 	n := len(fresh)
-	seqs := make([]int64, n)
-	ids := make([]string, n)
-	types := make([]string, n)
-	ats := make([]time.Time, n)
-	datas := make([]string, n)
-	for i, e := range fresh {
-		seqs[i], ids[i], types[i], ats[i], datas[i] = int64(e.Seq), e.ID, string(e.Type), e.At, string(e.Data)
-	}
-	const insertEvents = `INSERT INTO events (branch, seq, id, type, at, data)
-		SELECT $1, u.seq, u.id, u.type, u.at, u.data::jsonb
-		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)
-		ON CONFLICT (branch, seq) DO NOTHING`
+	seqs, ids, types, ats, datas := eventColumns(fresh)
 	newMax := max(maxSeq, seqs[n-1])
 	pb := &pgx.Batch{}
 	// Common case (nothing stored ahead, the batch starts right after the
@@ -192,8 +323,10 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
+		s.setMark(b.Branch, syncMark{}, false)
 		return res, fmt.Errorf("postgres: ingest %s: commit: %w", b.Branch, err)
 	}
+	s.setMark(b.Branch, syncMark{applied: newApplied, max: newMax}, true)
 	res.Applied, res.MaxSeq = uint64(newApplied), uint64(newMax)
 	if newMax > newApplied {
 		res.Gap = uint64(newApplied) + 1

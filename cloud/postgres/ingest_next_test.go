@@ -1,0 +1,123 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/testkit/eventgen"
+)
+
+// Two replicas take turns on one branch, so each one's remembered sync state
+// is stale on every other batch: the stale prediction must be rolled back and
+// the batch applied once on the locked path, the hook seeing each event once.
+func TestIngestReplicasTakingTurns(t *testing.T) {
+	a := store(t)
+	b := postgres.NewEventStore(testDB, nil)
+	ctx := context.Background()
+	var got []uint64
+	hook := func(_ context.Context, _ pgx.Tx, _ string, evs []event.Event) error {
+		for _, e := range evs {
+			got = append(got, e.Seq)
+		}
+		return nil
+	}
+	a.OnApply, b.OnApply = hook, hook
+	evs := eventgen.New("TURN-001", 11).Take(200)
+	for i := 0; i < len(evs); i += 20 {
+		st := a
+		if (i/20)%2 == 1 {
+			st = b
+		}
+		res, err := st.Ingest(ctx, batch("TURN-001", evs[i:i+20]))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(i+20), res.Applied)
+		assert.Equal(t, 20, res.Stored)
+		assert.Zero(t, res.Gap)
+		// The other replica gets the same batch again (redelivery): it last
+		// saw the branch right before it, so its prediction says "next" and
+		// the lock proves it stale.
+		other := b
+		if st == b {
+			other = a
+		}
+		if i > 0 {
+			res, err = other.Ingest(ctx, batch("TURN-001", evs[i:i+20]))
+			require.NoError(t, err)
+			assert.Equal(t, uint64(i+20), res.Applied)
+			assert.Zero(t, res.Stored)
+		}
+	}
+	// Both replicas resend an old batch: nothing written, nothing hooked.
+	for _, st := range []*postgres.EventStore{a, b} {
+		res, err := st.Ingest(ctx, batch("TURN-001", evs[100:140]))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(200), res.Applied)
+		assert.Zero(t, res.Stored)
+	}
+	want := make([]uint64, len(evs))
+	for i := range want {
+		want[i] = uint64(i + 1)
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, eventgen.Statuses(evs), ticketStatuses(t, "TURN-001"))
+	assert.Equal(t, 200, count(t, `SELECT applied_seq FROM branch_sync WHERE branch = 'TURN-001'`))
+}
+
+// On the pipelined path: a merged batch with a hole projects only up to the
+// hole, and a failing hook keeps nothing of the batch and leaves the next try
+// to apply it once.
+func TestIngestNextHoleAndFailingHook(t *testing.T) {
+	s := store(t)
+	ctx := context.Background()
+	var got []uint64
+	fail := false
+	s.OnApply = func(_ context.Context, _ pgx.Tx, _ string, evs []event.Event) error {
+		if fail {
+			fail = false
+			return errors.New("hook fails once")
+		}
+		for _, e := range evs {
+			got = append(got, e.Seq)
+		}
+		return nil
+	}
+	evs := eventgen.New("NEXT-001", 12).Take(60)
+	_, err := s.Ingest(ctx, batch("NEXT-001", evs[:10]))
+	require.NoError(t, err)
+
+	fail = true
+	_, err = s.Ingest(ctx, batch("NEXT-001", evs[10:20]))
+	require.Error(t, err)
+	assert.Equal(t, 10, count(t, `SELECT count(*) FROM events WHERE branch = 'NEXT-001'`))
+	assert.Equal(t, 10, count(t, `SELECT applied_seq FROM branch_sync WHERE branch = 'NEXT-001'`))
+
+	holed := append(append([]event.Event{}, evs[10:20]...), evs[30:40]...)
+	res, err := s.Ingest(ctx, batch("NEXT-001", holed))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(20), res.Applied)
+	assert.Equal(t, uint64(21), res.Gap)
+	assert.Equal(t, uint64(40), res.MaxSeq)
+	assert.Equal(t, eventgen.Statuses(evs[:20]), ticketStatuses(t, "NEXT-001"))
+
+	res, err = s.Ingest(ctx, batch("NEXT-001", evs[20:30]))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(40), res.Applied)
+	res, err = s.Ingest(ctx, batch("NEXT-001", evs[40:60]))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(60), res.Applied)
+	assert.Zero(t, res.Gap)
+
+	want := make([]uint64, 60)
+	for i := range want {
+		want[i] = uint64(i + 1)
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, eventgen.Statuses(evs), ticketStatuses(t, "NEXT-001"))
+}
