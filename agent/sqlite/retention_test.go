@@ -164,3 +164,39 @@ func TestAnonymiseBacklog(t *testing.T) {
 	assert.Zero(t, left)
 	assert.Equal(t, 20, kept)
 }
+
+// BenchmarkAnonymise: one run over 10,000 old tickets with a RUT (batches of
+// 2,000 through the writer); the backlog is restored, untimed, before each.
+func BenchmarkAnonymise(b *testing.B) {
+	e := MustStore(b, 6)
+	ctx := context.Background()
+	_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C", RUT: rutFor(12345678)})
+	require.NoError(b, err)
+	require.NoError(b, e.st.Close())
+	raw, err := sql.Open("sqlite3", e.path+"?_busy_timeout=5000")
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = raw.Close() })
+	_, err = raw.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+		INSERT INTO tickets (id, day, origin_service, number, service, priority, status, outcome, rut_enc, rut_hash,
+			token, channel, queued_at, created_at)
+		SELECT 'old-' || i, t.day, t.origin_service, 1000 + i, t.service, t.priority, 'completed', t.outcome, t.rut_enc,
+			t.rut_hash, 'tok-' || i, t.channel, t.queued_at, t.created_at FROM n, (SELECT * FROM tickets LIMIT 1) t`)
+	require.NoError(b, err)
+	var enc []byte
+	var hash string
+	require.NoError(b, raw.QueryRow("SELECT rut_enc, rut_hash FROM tickets LIMIT 1").Scan(&enc, &hash))
+	e.clock.Add(45 * 24 * time.Hour)
+	e.open(b, 6)
+	total := 0
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		_, err := raw.Exec("UPDATE tickets SET rut_enc = ?, rut_hash = ?", enc, hash)
+		require.NoError(b, err)
+		b.StartTimer()
+		n, err := e.st.Anonymise(ctx, 30)
+		require.NoError(b, err)
+		total += n
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "tickets/s")
+}
