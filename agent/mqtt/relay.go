@@ -410,6 +410,7 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 	more := true
 	var queued []message // encoded messages not yet published, from sent+1
 	gap := false         // the cloud's latest ack reported a gap after lastAck
+	idleCheckAt := r.cfg.Now()
 	for {
 		// Publish what is pending while the window allows, one message per
 		// token: the token is taken before reading the outbox so a message
@@ -485,6 +486,17 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 			}
 		case <-tick.C:
 			now := r.cfg.Now()
+			if len(inflight) == 0 && !more && now.Sub(idleCheckAt) >= r.cfg.AckTimeout {
+				// Safety net: nothing in flight and nothing to read, yet the
+				// outbox may hold events past the last ack (a missed Written
+				// signal, or a gap the cloud holds with nothing of ours in
+				// flight). Look, and send from the last ack if so.
+				idleCheckAt = now
+				if st, err := r.outbox.SyncState(ctx); err == nil && st.LastSeq > lastAck {
+					r.log.Info("unacknowledged events with nothing in flight; sending from the last ack", "seq", lastAck, "last_seq", st.LastSeq)
+					sent, more, gap, queued = lastAck, true, false, nil
+				}
+			}
 			switch {
 			case len(inflight) > 0 && now.Sub(inflight[0].at) > r.cfg.AckTimeout:
 				r.log.Info("no ack in time; resending from the last ack", "seq", lastAck, "in_flight", len(inflight))

@@ -453,3 +453,21 @@ func TestConfigValidateAndALPN(t *testing.T) {
 	assert.Empty(t, cfg.NextProtos)
 	require.Len(t, cfg.Certificates, 1)
 }
+
+// silentOutbox never signals Written: the relay must still send what is
+// committed (its idle safety net), never leaving events unsent forever.
+type silentOutbox struct{ *sqliteOutbox }
+
+func (silentOutbox) Written() <-chan struct{} { return nil }
+
+func TestRelaySendsWithoutWrittenSignal(t *testing.T) {
+	b := mqtttest.Start(t)
+	startCloud(t, b, "RLY-009")
+	ob := newOutbox(t)
+	g := eventgen.New("RLY-009", 9)
+	ob.Append(t, g.Take(10))
+	startRelay(t, b, "RLY-009", silentOutbox{ob}, nil, func(c *mqtt.Config) { c.AckTimeout = 300 * time.Millisecond })
+	waitAcked(t, ob, 10, 10*time.Second)
+	ob.Append(t, g.Take(5)) // committed with no signal reaching the relay
+	waitAcked(t, ob, 15, 10*time.Second)
+}
