@@ -138,12 +138,8 @@ func eventColumns(evs []event.Event) (seqs []int64, ids, types []string, ats []t
 // is false: the caller takes the locked path.
 func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []event.Event, m syncMark) (res cloud.IngestResult, done bool, err error) {
 	res.Branch = branch
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
-	if err != nil {
-		return res, false, fmt.Errorf("postgres: ingest %s: begin: %w", branch, err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-
+	// The pipeline is built (payloads decoded, projections folded) before the
+	// transaction begins: no connection is held during that work.
 	seqs, ids, types, ats, datas := eventColumns(fresh)
 	newMax := max(m.max, seqs[len(seqs)-1])
 	pb := &pgx.Batch{}
@@ -154,6 +150,12 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 	pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
 		WHERE branch = $1`, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now())
 	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, branch)
+
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return res, false, fmt.Errorf("postgres: ingest %s: begin: %w", branch, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	br := tx.SendBatch(ctx, pb)
 	var got syncMark
 	if err := br.QueryRow().Scan(&got.applied, &got.max); err != nil {
