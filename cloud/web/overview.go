@@ -19,6 +19,7 @@ type overviewData struct {
 	Region  string
 	Sort    string
 	Alerts  []hq.Alert
+	Dead    []DeadLetter
 }
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request, q *req) {
@@ -38,6 +39,17 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, q *req) {
 	if err := errors.Join(e1, e2, e3); err != nil {
 		h.fail(w, r, q, err)
 		return
+	}
+	if h.cfg.DeadLetters != nil && len(d.Tiles) > 0 {
+		ids := make([]string, len(d.Tiles))
+		for i, t := range d.Tiles {
+			ids[i] = t.Branch
+		}
+		dead, err := h.cfg.DeadLetters(ctx, ids, 20)
+		if err != nil {
+			h.log.Error("dead letters", "err", err) // the overview stays useful without them
+		}
+		d.Dead = dead
 	}
 	h.render(w, http.StatusOK, "overview", q.view("overview", d))
 }

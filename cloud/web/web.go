@@ -69,6 +69,21 @@ type Config struct {
 	// keep-alive; default 20 s): a disabled user or a narrowed scope stops
 	// receiving within it.
 	RecheckEvery time.Duration
+	// DeadLetters lists the newest customer messages given up after their
+	// retries, for the given branches (never nil branches: that means all);
+	// nil hides the panel (Telegram off).
+	DeadLetters func(ctx context.Context, branches []string, limit int) ([]DeadLetter, error)
+}
+
+// DeadLetter is a Telegram message to a customer that was dead-lettered after
+// its retries: shown on the overview so a supervisor can phone the customer.
+type DeadLetter struct {
+	Branch    string
+	Ticket    string
+	Kind      string
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
 }
 
 // Handler is the HQ web's http.Handler. Run must be running for live push.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/web"
 )
 
@@ -80,6 +81,18 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 		TrustForwardedFor: wc.TrustProxy, AlertRules: rules}
 	if m.MQTT != nil {
 		cfg.Publisher = m.MQTT
+	}
+	// Dead-lettered Telegram messages on the overview (read-only: the lookup
+	// hasher is not needed to list them).
+	dead := notify.New(m.Pool, nil)
+	cfg.DeadLetters = func(ctx context.Context, branches []string, limit int) ([]web.DeadLetter, error) {
+		jobs, err := dead.DeadJobs(ctx, branches, limit)
+		out := make([]web.DeadLetter, len(jobs))
+		for i, j := range jobs {
+			out[i] = web.DeadLetter{Branch: j.Branch, Ticket: j.Ticket, Kind: j.Kind, Attempts: j.Attempts,
+				LastError: j.LastError, CreatedAt: j.CreatedAt}
+		}
+		return out, err
 	}
 	h, err := web.New(cfg)
 	if err != nil {
