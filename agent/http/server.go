@@ -23,7 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ticketero/ticketero/agent"
-	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -218,51 +218,17 @@ func (s *Server) Routes() []string {
 	return out
 }
 
-// statusOf maps error codes to HTTP statuses; a few reasons have their own.
-var statusOf = map[queue.Code]int{
-	queue.CodeInvalid:      http.StatusBadRequest,
-	queue.CodeNotFound:     http.StatusNotFound,
-	queue.CodeConflict:     http.StatusConflict,
-	queue.CodeUnauthorized: http.StatusUnauthorized,
-	queue.CodeForbidden:    http.StatusForbidden,
-	queue.CodeUnavailable:  http.StatusServiceUnavailable,
-	queue.CodeInternal:     http.StatusInternalServerError,
-}
-
-var statusOfReason = map[string]int{
-	"session.locked":     http.StatusLocked,
-	"request.too_large":  http.StatusRequestEntityTooLarge,
-	"method.not_allowed": http.StatusMethodNotAllowed,
-	"rate.limited":       http.StatusTooManyRequests,
-}
-
-// problem writes err as RFC 9457 problem+json. Errors that are not
-// *queue.Error are logged and shown as a generic internal error.
+// problem writes err as RFC 9457 problem+json (shared/problem: one table of
+// statuses for every API). Errors that are not *queue.Error are logged and
+// shown as a generic internal error.
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the client went away
 	}
-	lang := i18n.Parse(r.Header.Get("Accept-Language"))
-	code := queue.ErrorCode(err)
-	reason := queue.ErrorReason(err)
-	status, ok := statusOfReason[reason]
-	if !ok {
-		status = statusOf[code]
-	}
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	if code == queue.CodeInternal {
+	if queue.ErrorCode(err) == queue.CodeInternal {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	msg := queue.ErrorMessage(lang, err)
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Content-Language", string(lang))
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type": "https://ticketero.cl/problems/" + reason, "title": msg, "status": status,
-		"code": reason, "detail": msg,
-	})
+	problem.Write(w, r, err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

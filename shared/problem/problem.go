@@ -35,6 +35,14 @@ var statusOf = map[queue.Code]int{
 	queue.CodeInternal:     http.StatusInternalServerError,
 }
 
+// statusOfReason lists the few reasons that have a status of their own.
+var statusOfReason = map[string]int{
+	"session.locked":     http.StatusLocked,
+	"request.too_large":  http.StatusRequestEntityTooLarge,
+	"method.not_allowed": http.StatusMethodNotAllowed,
+	"rate.limited":       http.StatusTooManyRequests,
+}
+
 // Status returns the HTTP status of an error code (500 for an unknown one).
 func Status(code queue.Code) int {
 	if s, ok := statusOf[code]; ok {
@@ -43,12 +51,20 @@ func Status(code queue.Code) int {
 	return http.StatusInternalServerError
 }
 
+// StatusOf returns the HTTP status of err: its reason's own, else its code's.
+func StatusOf(err error) int {
+	if s, ok := statusOfReason[queue.ErrorReason(err)]; ok {
+		return s
+	}
+	return Status(queue.ErrorCode(err))
+}
+
 // New builds the problem of err in lang with the given status (0: from the
 // error's code). A non-application error becomes the generic internal problem,
 // so internals never reach a client; the caller logs it.
 func New(lang i18n.Lang, err error, status int) Problem {
 	if status == 0 {
-		status = Status(queue.ErrorCode(err))
+		status = StatusOf(err)
 	}
 	reason := queue.ErrorReason(err)
 	msg := queue.ErrorMessage(lang, err)
@@ -64,8 +80,10 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 // WriteStatus is Write with an explicit status (0: from the error's code), for
 // the few reasons that have their own (429, 413, 423).
 func WriteStatus(w http.ResponseWriter, r *http.Request, err error, status int) {
-	p := New(i18n.Parse(r.Header.Get("Accept-Language")), err, status)
+	lang := i18n.Parse(r.Header.Get("Accept-Language"))
+	p := New(lang, err, status)
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Language", string(lang))
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

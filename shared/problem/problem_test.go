@@ -51,4 +51,6 @@ func TestWrite(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, w.Code)
 	assert.Equal(t, 503, problem.Status(queue.CodeUnavailable))
 	assert.Equal(t, 500, problem.Status("weird"))
+	assert.Equal(t, http.StatusLocked, problem.StatusOf(queue.Errorf(queue.CodeConflict, "session.locked")))
+	assert.Equal(t, http.StatusConflict, problem.StatusOf(queue.Errorf(queue.CodeConflict, "session.busy")))
 }
