@@ -28,6 +28,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -287,23 +288,8 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// statusOf maps application error codes to HTTP statuses (one table).
-var statusOf = map[queue.Code]int{
-	queue.CodeInvalid:      http.StatusBadRequest,
-	queue.CodeNotFound:     http.StatusNotFound,
-	queue.CodeConflict:     http.StatusConflict,
-	queue.CodeUnauthorized: http.StatusUnauthorized,
-	queue.CodeForbidden:    http.StatusForbidden,
-	queue.CodeUnavailable:  http.StatusServiceUnavailable,
-	queue.CodeInternal:     http.StatusInternalServerError,
-}
-
-func httpStatus(err error) int {
-	if s, ok := statusOf[queue.ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
+// httpStatus is the status of err from the project's one table (shared/problem).
+func httpStatus(err error) int { return problem.StatusOf(err) }
 
 func (h *Handler) assetsHandler(w http.ResponseWriter, r *http.Request) {
 	a, ok := h.assets[r.PathValue("name")]
