@@ -29,7 +29,6 @@ import (
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
-	"github.com/ticketero/ticketero/shared/queue"
 )
 
 //go:embed templates/*.html
