@@ -19,6 +19,13 @@ BRANCHES=(SCL-001 VAL-001 CON-001)
 NAMES=("Santiago Centro" "Valparaíso" "Concepción")
 PORTS=(8081 8082 8083)
 PROXY_PORT=18883 # VAL-001 reaches the broker through the simulator's WAN proxy
+# A new demo starts from an empty cloud database: its agents start their event
+# seq at 1, and the cloud must not hold another run's events for those seqs.
+DB_NAME=$(basename "${DB%%\?*}")
+if [ ! -d "$DEMO" ] && [ -z "${TICKETERO_DEMO_DATABASE_URL:-}" ]; then
+	psql -h 127.0.0.1 -U postgres -qtAX -v ON_ERROR_STOP=1 -d postgres \
+		-c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME" >/dev/null
+fi
 mkdir -p "$DEMO"
 
 pids=()
