@@ -136,6 +136,20 @@ func (p *Processor) decode(ctx context.Context, m cloud.Message) (event.Batch, b
 func (p *Processor) store(ctx context.Context, b event.Batch) error {
 	start := p.Now()
 	res, err := p.Store.Ingest(ctx, b)
+	var de *event.DecodeError
+	if errors.As(err, &de) {
+		// Refused by the store (a seq conflict): counted, recorded, never acked,
+		// never retried here (the agent's resend brings it back).
+		p.Metrics.Rejected.WithLabelValues(de.Reason).Inc()
+		p.Log.Error("batch refused", "branch", b.Branch, "reason", de.Reason, "detail", de.Detail)
+		if p.Rejects != nil {
+			if rerr := p.Rejects.RecordReject(ctx, cloud.Reject{Branch: b.Branch, Topic: event.EventsTopic(b.Branch),
+				Reason: de.Reason, Detail: de.Detail}); rerr != nil {
+				p.Log.Error("record reject", "err", rerr)
+			}
+		}
+		return nil
+	}
 	if err != nil {
 		p.Metrics.Errors.Inc()
 		p.Log.Error("batch not stored", "branch", b.Branch, "seq", b.Events[0].Seq, "events", len(b.Events), "err", err)

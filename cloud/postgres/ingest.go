@@ -92,7 +92,8 @@ func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 		for len(fresh) > 0 && fresh[0].Seq <= uint64(m.applied) {
 			fresh = fresh[1:]
 		}
-		if contiguousFrom(fresh, uint64(m.applied)+1) {
+		// A batch with duplicates takes the locked path, which checks them.
+		if len(fresh) == len(b.Events) && contiguousFrom(fresh, uint64(m.applied)+1) {
 			res, done, err := s.ingestNext(ctx, b.Branch, fresh, m)
 			if done || err != nil {
 				return res, err
@@ -217,10 +218,27 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 		return res, fmt.Errorf("postgres: ingest %s: lock: %w", b.Branch, err)
 	}
 
-	// Events at or below the high-water mark are duplicates: skip them here.
+	// Events at or below the high-water mark are duplicates: skip them here,
+	// once sure they are the same events (same IDs). Another ID at a stored seq
+	// is a box that restarted its sequence: refuse the batch, never drop it.
 	fresh := b.Events
 	for len(fresh) > 0 && fresh[0].Seq <= uint64(applied) {
 		fresh = fresh[1:]
+	}
+	if dups := b.Events[:len(b.Events)-len(fresh)]; len(dups) > 0 {
+		dseqs, dids, _, _, _ := eventColumns(dups)
+		var first int64
+		err := tx.QueryRow(ctx, `SELECT coalesce(min(e.seq), 0) FROM events e
+			JOIN unnest($2::bigint[], $3::text[]) AS u(seq, id) ON e.branch = $1 AND e.seq = u.seq
+			WHERE e.id <> u.id`, b.Branch, dseqs, dids).Scan(&first)
+		if err != nil {
+			return res, fmt.Errorf("postgres: ingest %s: check duplicates: %w", b.Branch, err)
+		}
+		if first != 0 {
+			return res, &event.DecodeError{Reason: event.RejectSeqConflict, Detail: fmt.Sprintf(
+				"seq %d is stored with another event ID: the box restarted its sequence (replaced or wiped "+
+					"without `ticketero-agent restore --resume`); cloud applied_seq %d", first, applied)}
+		}
 	}
 	s.setMark(b.Branch, syncMark{applied: applied, max: maxSeq}, true)
 	if len(fresh) == 0 {

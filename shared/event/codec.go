@@ -15,6 +15,10 @@ const (
 	RejectBranchMismatch = "branch_mismatch"
 	RejectSeq            = "seq"
 	RejectEvent          = "event"
+	// RejectSeqConflict: a seq the cloud already stores arrives with another
+	// event ID — the box restarted its sequence (replaced or wiped without
+	// resuming), so its batch is held, never taken for a duplicate.
+	RejectSeqConflict = "seq_conflict"
 )
 
 // DecodeError is a refused message with a stable Reason (Reject*) and a detail.

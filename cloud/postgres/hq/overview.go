@@ -114,7 +114,7 @@ SELECT bl.id, bl.name, bl.region,
 	sy.branch IS NOT NULL, coalesce(sy.online, false), coalesce(sy.applied_seq, 0), coalesce(sy.max_seq, 0), coalesce(sy.backlog, 0),
 	sy.last_event_at, sy.last_ingest_at, sy.status_at, coalesce(sy.config_version, 0), coalesce(c.v, 0)
 FROM bl
--- Per branch, today's tickets through the (branch, day, status) index; "due"
+-- Per branch, today's tickets through the (branch, day, ...) prefix of the tickets unique key; "due"
 -- is the earliest moment a waiting ticket passes its service's target.
 CROSS JOIN LATERAL (
 	SELECT count(*) AS issued,
