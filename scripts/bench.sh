@@ -23,7 +23,7 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 	echo "## Latest \`make bench\` run"
 	echo
 	echo "$(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores of $cpu, $mem RAM, $(go version | cut -d' ' -f3), kernel $(uname -r)."
-	echo "Figures are medians of one run on a shared machine: expect ±15 % noise."
+	echo "Figures are from one run on a shared machine: expect ±15 % noise; docs sections above give ranges over several runs."
 	echo
 	echo "| benchmark | ns/op | custom metrics |"
 	echo "|---|---:|---|"
