@@ -7,14 +7,12 @@ package mqtt
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"sync"
 	"time"
 
@@ -117,32 +115,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// TLSConfig builds the client TLS configuration for rawURL from PEM files. On
-// port 443 it asks for ALPN x-amzn-mqtt-ca, as AWS IoT Core requires there.
+// TLSConfig builds the client TLS configuration for rawURL from PEM files
+// (shared by every Ticketero MQTT client: event.BrokerTLS; ALPN on 443).
 func TLSConfig(rawURL, certFile, keyFile, caFile string) (*tls.Config, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("mqtt: url %q: %w", rawURL, err)
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("mqtt: ca: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("mqtt: ca %s: no certificate", caFile)
-	}
-	cfg.RootCAs = pool
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("mqtt: client certificate: %w", err)
-	}
-	cfg.Certificates = []tls.Certificate{pair}
-	if u.Port() == "443" {
-		cfg.NextProtos = []string{"x-amzn-mqtt-ca"}
-	}
-	return cfg, nil
+	return event.BrokerTLS(rawURL, certFile, keyFile, caFile)
 }
 
 // Relay drains the outbox to the cloud and applies what the cloud sends.

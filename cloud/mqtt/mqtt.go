@@ -6,14 +6,11 @@ package mqtt
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,36 +38,10 @@ type Config struct {
 	Workers int
 }
 
-// TLSConfig builds the client TLS configuration for rawURL from PEM files. On
-// port 443 it asks for ALPN x-amzn-mqtt-ca, as AWS IoT Core requires there.
+// TLSConfig builds the client TLS configuration for rawURL from PEM files
+// (shared by every Ticketero MQTT client: event.BrokerTLS; ALPN on 443).
 func TLSConfig(rawURL, certFile, keyFile, caFile string) (*tls.Config, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("mqtt: url %q: %w", rawURL, err)
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt: ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mqtt: ca %s: no certificate", caFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if certFile != "" || keyFile != "" {
-		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt: client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	if u.Port() == "443" {
-		cfg.NextProtos = []string{"x-amzn-mqtt-ca"}
-	}
-	return cfg, nil
+	return event.BrokerTLS(rawURL, certFile, keyFile, caFile)
 }
 
 // Client is one connection of a cloud replica to the broker.
