@@ -200,6 +200,7 @@ func init() {
 		"hq.alert.wait_over":          {"espera sobre la meta (%d s)", "wait over target (%d s)"},
 		"hq.alert.agent_offline":      {"agente sin conexión (%d s)", "agent offline (%d s)"},
 		"hq.alert.backlog_growing":    {"pendientes de sincronizar en aumento (%d)", "sync backlog growing (%d)"},
+		"hq.alert.seq_conflict":       {"%d lotes rechazados: la caja reinició su numeración de eventos; restaure con «ticketero-agent restore --resume»", "%d batches refused: the box restarted its event sequence; restore it with `ticketero-agent restore --resume`"},
 		"hq.exec.available":           {"disponible", "available"},
 		"hq.exec.paused":              {"en pausa", "paused"},
 		"hq.exec.logged_out":          {"desconectado", "logged out"},

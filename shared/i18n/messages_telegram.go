@@ -72,6 +72,7 @@ func init() {
 		"telegram.alert.wait_over":       {"%s: espera sobre la meta (%s)", "%s: wait over target (%s)"},
 		"telegram.alert.agent_offline":   {"%s: agente sin conexión (%s)", "%s: agent offline (%s)"},
 		"telegram.alert.backlog_growing": {"%s: eventos pendientes en aumento (%s)", "%s: backlog growing (%s)"},
+		"telegram.alert.seq_conflict":    {"%s: la caja reinició su numeración; sus eventos esperan (%s)", "%s: the box restarted its sequence; its events wait (%s)"},
 		"telegram.alert.other":           {"%s: alerta %s", "%s: alert %s"},
 		"telegram.config_invalid":        {"Configuración de Telegram inválida: %s", "Invalid Telegram configuration: %s"},
 	})

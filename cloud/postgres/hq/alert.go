@@ -17,6 +17,10 @@ const (
 	AlertWaitOver  = "wait_over"       // someone waits beyond target
 	AlertOffline   = "agent_offline"   // agent offline for OfflineAfter
 	AlertBacklogUp = "backlog_growing" // backlog larger than a sample at least BacklogWindow old
+	// AlertSeqConflict: the ingest refused the branch's batches in the last
+	// ten minutes because its seqs collide with stored events (a box wiped or
+	// replaced without `ticketero-agent restore --resume`): its events wait.
+	AlertSeqConflict = "seq_conflict"
 )
 
 // AlertRules are the thresholds of the alerts.
@@ -84,9 +88,28 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 		WHERE hq_backlog_samples.at <= $4`, branches, backlogs, now, now.Add(-r.BacklogWindow)); err != nil {
 		return false, wrap("backlog samples", err)
 	}
+	conflicts := map[string]int64{}
+	rows, err = tx.Query(ctx, `SELECT branch, count(*) FROM ingest_rejects
+		WHERE branch = ANY($1) AND reason = 'seq_conflict' AND received_at > $2 GROUP BY branch`, branches, now.Add(-10*time.Minute))
+	if err != nil {
+		return false, wrap("seq conflicts", err)
+	}
+	for rows.Next() {
+		var b string
+		var n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			rows.Close()
+			return false, wrap("seq conflicts", err)
+		}
+		conflicts[b] = n
+	}
+	rows.Close()
 	var kb, kk []string
 	var kv []int64
 	raise := func(b, k string, v int64) { kb, kk, kv = append(kb, b), append(kk, k), append(kv, v) }
+	for b, n := range conflicts {
+		raise(b, AlertSeqConflict, n)
+	}
 	var keep []string
 	for _, t := range tiles {
 		if t.Waiting > r.QueueOver {

@@ -256,6 +256,32 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		assert.Empty(t, va)
 	})
 
+	t.Run("seq conflict alert", func(t *testing.T) {
+		open := func() bool {
+			tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+			require.NoError(t, err)
+			_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+			require.NoError(t, err)
+			va, err := s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
+			require.NoError(t, err)
+			for _, a := range va {
+				if a.Kind == hq.AlertSeqConflict {
+					assert.Equal(t, int64(2), a.Value)
+					return true
+				}
+			}
+			return false
+		}
+		assert.False(t, open())
+		for range 2 {
+			_, err := f.Pool.Exec(ctx, `INSERT INTO ingest_rejects (branch, topic, reason, detail, received_at) VALUES ('VA-001', 't', 'seq_conflict', 'd', $1)`, c.t)
+			require.NoError(t, err)
+		}
+		assert.True(t, open(), "a box that restarted its sequence is an alert")
+		c.t = c.t.Add(11 * time.Minute)
+		assert.False(t, open(), "cleared once the refusals stop")
+	})
+
 	t.Run("report", func(t *testing.T) {
 		r, err := s.Report(ctx, hq.AllBranches, hq.ReportQuery{From: "2026-11-27", GroupBy: "branch"})
 		require.NoError(t, err)
