@@ -4,7 +4,7 @@ MODULES := shared migrations agent cloud
 # Modules that hold Go packages (go test ./x/... fails on an empty module).
 PKGS := $(foreach m,$(MODULES),$(if $(shell find $(m) -name '*.go' -print -quit 2>/dev/null),./$(m)/...))
 export TICKETERO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ticketero_test?sslmode=disable
-GOTEST_FLAGS ?= -race -timeout 20m
+GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: all build test vet lint bench demo demo-clean dev-services fuzz clean
 
