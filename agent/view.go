@@ -102,6 +102,8 @@ type BranchInfo struct {
 	Branch   string
 	TimeZone string
 	Day      string
+	// OpeningHours are HQ's opening hours ("09:00-14:00", "" until configured).
+	OpeningHours string
 }
 
 // TicketRequest is a kiosk's request for a ticket. RUT and Priority are

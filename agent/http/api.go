@@ -14,7 +14,7 @@ import (
 func (s *Server) branch(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Store.BranchInfo(r.Context())
 	writeJSON(w, http.StatusOK, map[string]any{"branch": b.Branch, "name": b.Branch, "time_zone": b.TimeZone,
-		"day": b.Day, "agent_version": s.cfg.Version})
+		"day": b.Day, "opening_hours": b.OpeningHours, "agent_version": s.cfg.Version})
 }
 
 func (s *Server) services(w http.ResponseWriter, r *http.Request) {

@@ -128,7 +128,7 @@ func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config, r
 	}
 	rules, _ := json.Marshal(c.Rules)
 	for k, v := range map[string]string{metaRules: string(rules), metaTimeZone: c.TimeZone,
-		metaConfigVersion: strconv.FormatInt(c.Version, 10)} {
+		metaConfigVersion: strconv.FormatInt(c.Version, 10), metaOpeningHours: c.OpeningHours} {
 		if err := setMeta(ctx, tx, k, v); err != nil {
 			return err
 		}

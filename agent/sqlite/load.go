@@ -24,6 +24,7 @@ const (
 	metaConfigVersion = "config_version"
 	metaLastAck       = "last_ack"
 	metaBranch        = "branch"
+	metaOpeningHours  = "opening_hours"
 )
 
 // init seeds a new database, checks the branch, loads the engine and closes a
@@ -195,7 +196,7 @@ func (s *Store) load(q querier) error {
 			rutKey = k
 		}
 	}
-	s.eng, s.lastSeq, s.rutKey = eng, last, rutKey
+	s.eng, s.lastSeq, s.rutKey, s.openingHours = eng, last, rutKey, meta[metaOpeningHours]
 	s.committed.Store(last)
 	s.acked.Store(ack)
 	s.broker.SetSeq(last)

@@ -15,7 +15,8 @@ import (
 func (s *Store) BranchInfo(ctx context.Context) agent.BranchInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return agent.BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(s.cfg.Now())}
+	return agent.BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(s.cfg.Now()),
+		OpeningHours: s.openingHours}
 }
 
 // Services returns the services with their queue now and the estimate a new

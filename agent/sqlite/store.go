@@ -71,7 +71,9 @@ type Store struct {
 	mu     sync.RWMutex // guards eng, rutKey, lastSeq; held by the writer for a whole batch
 	eng    *agent.Engine
 	rutKey []byte
-	aead   cipher.AEAD
+	// openingHours are HQ's opening hours for the branch ("" until configured).
+	openingHours string
+	aead         cipher.AEAD
 
 	lastSeq   uint64        // assigned (writer only)
 	committed atomic.Uint64 // last seq committed

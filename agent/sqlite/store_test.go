@@ -416,10 +416,16 @@ func TestApplyConfigAndCommand(t *testing.T) {
 			{Code: "V", Name: "Ventas", TargetWaitS: 900, MeanServiceS: 600, Priority: 2}},
 		Counters:   []queue.Counter{{Number: 1, Name: "Caja 1"}, {Number: 2}},
 		Executives: []event.ConfigExecutive{{Executive: queue.Executive{ID: "H01", Name: "Hugo", Services: []string{"V", "C"}}, PINHash: string(h)}},
-		Rules:      event.Rules{PreferentialRatio: 3, RecallLimit: 1}}
+		Rules:      event.Rules{PreferentialRatio: 3, RecallLimit: 1}, OpeningHours: "09:00-13:30,15:00-17:00"}
 	bad := cfg
 	bad.Branch = "SCL-002"
 	assert.Equal(t, queue.CodeInvalid, queue.ErrorCode(e.st.ApplyConfig(ctx, bad)))
+	for _, hours := range []string{"14:00-09:00", "9-14", "09:00-14:00,", "25:00-26:00"} {
+		badHours := cfg
+		badHours.OpeningHours = hours
+		assert.Equal(t, queue.CodeInvalid, queue.ErrorCode(e.st.ApplyConfig(ctx, badHours)), hours)
+	}
+	assert.Empty(t, e.st.BranchInfo(ctx).OpeningHours, "nothing applied from refused snapshots")
 	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
 	v, err := e.st.ConfigVersion(ctx)
 	require.NoError(t, err)
@@ -429,6 +435,7 @@ func TestApplyConfigAndCommand(t *testing.T) {
 	assert.Equal(t, "V", svcs[1].Code)
 	assert.Len(t, e.st.Counters(ctx), 2)
 	assert.Equal(t, "America/Punta_Arenas", e.st.BranchInfo(ctx).TimeZone)
+	assert.Equal(t, "09:00-13:30,15:00-17:00", e.st.BranchInfo(ctx).OpeningHours)
 	older := cfg
 	older.Version = 6
 	older.Counters = cfg.Counters[:1]

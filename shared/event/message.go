@@ -2,6 +2,8 @@ package event
 
 import (
 	"encoding/json"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/shared/queue"
@@ -69,6 +71,9 @@ type Config struct {
 	Counters   []queue.Counter   `json:"counters"`
 	Executives []ConfigExecutive `json:"executives"`
 	Rules      Rules             `json:"rules"`
+	// OpeningHours are the branch's opening hours in its time zone, one or
+	// more ranges "09:00-14:00,15:00-17:30" (empty: not configured).
+	OpeningHours string `json:"opening_hours,omitempty"`
 	// RUTKey is the key of RUT hashes, shared by agent and cloud (base64), so
 	// the cloud can link a customer's later tickets without ever seeing his RUT.
 	RUTKey      string    `json:"rut_key,omitempty"`
@@ -85,6 +90,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		return reject(RejectEvent, "time zone %q", c.TimeZone)
+	}
+	if c.OpeningHours != "" && !ValidOpeningHours(c.OpeningHours) {
+		return reject(RejectEvent, "opening hours %q", c.OpeningHours)
 	}
 	seen := map[string]bool{}
 	for _, s := range c.Services {
@@ -104,6 +112,23 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+var hoursRE = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d(,([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)*$`)
+
+// ValidOpeningHours reports whether s is one or more "HH:MM-HH:MM" ranges
+// separated by commas, each opening before it closes.
+func ValidOpeningHours(s string) bool {
+	if !hoursRE.MatchString(s) {
+		return false
+	}
+	for _, r := range strings.Split(s, ",") {
+		from, to, _ := strings.Cut(r, "-")
+		if from >= to {
+			return false
+		}
+	}
+	return true
 }
 
 // Command kinds the cloud sends to a branch.

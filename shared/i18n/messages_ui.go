@@ -132,6 +132,7 @@ func init() {
 		"ui.display.enable_sound": {"Toque para activar el sonido", "Touch to enable sound"},
 
 		// Branch page.
+		"ui.hours":                  {"Horario de atención: {hours}", "Opening hours: {hours}"},
 		"ui.branch.title":           {"Estado de la sucursal", "Branch status"},
 		"ui.branch.queues":          {"Filas de hoy", "Today's queues"},
 		"ui.branch.waiting":         {"En espera", "Waiting"},

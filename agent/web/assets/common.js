@@ -234,6 +234,11 @@
       const b = await api('GET', '/branch');
       const name = b && (b.name || b.branch);
       document.querySelectorAll('#branch-name').forEach((e) => { e.textContent = name || ''; });
+      const hours = b && b.opening_hours;
+      document.querySelectorAll('#opening-hours').forEach((e) => {
+        e.textContent = hours ? t('ui.hours', { hours: hours.split(',').join(' · ') }) : '';
+        e.hidden = !hours;
+      });
       const v = b && b.agent_version;
       if (v && agentVersion && v !== agentVersion && versionCheck) versionCheck();
       if (v) agentVersion = v;

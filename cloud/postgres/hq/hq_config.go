@@ -15,9 +15,8 @@ import (
 )
 
 var (
-	hoursRE = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d(,([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)*$`)
-	execRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
-	pinRE   = regexp.MustCompile(`^\d{4,8}$`)
+	execRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+	pinRE  = regexp.MustCompile(`^\d{4,8}$`)
 )
 
 // BranchInput creates or updates a branch.
@@ -71,7 +70,7 @@ func (s *Store) PutBranch(ctx context.Context, in BranchInput) error {
 	if in.OpeningHours == "" {
 		in.OpeningHours = "09:00-14:00"
 	}
-	if !hoursRE.MatchString(in.OpeningHours) {
+	if !event.ValidOpeningHours(in.OpeningHours) {
 		return queue.Errorf(queue.CodeInvalid, "hq.branch.hours", in.OpeningHours)
 	}
 	tx, err := s.pool.Begin(ctx)
@@ -300,7 +299,7 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutKey string) (event.C
 		return event.Config{}, wrap("publish lock", err)
 	}
 	cfg := event.Config{V: event.Version, Branch: branch, TimeZone: c.TimeZone, Services: c.Services,
-		Counters: c.Counters, Rules: c.Rules, RUTKey: rutKey, PublishedAt: s.now().UTC()}
+		Counters: c.Counters, Rules: c.Rules, OpeningHours: c.OpeningHours, RUTKey: rutKey, PublishedAt: s.now().UTC()}
 	if cfg.Services == nil {
 		cfg.Services = []queue.Service{}
 	}

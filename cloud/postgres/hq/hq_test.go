@@ -322,6 +322,7 @@ func TestConfigPublish(t *testing.T) {
 	err := s.PutBranch(ctx, hq.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "Mars/Olympus"})
 	assert.Equal(t, queue.CodeInvalid, code(err))
 	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "America/Santiago", OpeningHours: "09:00-14:00"}))
+	assert.Equal(t, "hq.branch.hours", queue.ErrorReason(s.PutBranch(ctx, hq.BranchInput{ID: "AN-002", Name: "X", Region: "II", TimeZone: "America/Santiago", OpeningHours: "14:00-09:00"})))
 	assert.Equal(t, queue.CodeInvalid, code(s.PutService(ctx, "AN-001", queue.Service{Code: "c", Name: "Caja", TargetWaitS: 1, MeanServiceS: 1})))
 	require.NoError(t, s.PutService(ctx, "AN-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 300, Priority: 1}))
 	require.NoError(t, s.PutCounter(ctx, "AN-001", queue.Counter{Number: 1, Name: "Módulo 1"}))
@@ -332,6 +333,8 @@ func TestConfigPublish(t *testing.T) {
 
 	c1, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "a2V5")
 	require.NoError(t, err)
+	assert.Equal(t, "09:00-14:00", c1.OpeningHours, "opening hours reach the branch with the config")
+	assert.NoError(t, c1.Validate())
 	assert.Equal(t, int64(1), c1.Version)
 	require.Len(t, c1.Executives, 1)
 	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c1.Executives[0].PINHash), []byte("1234")))
