@@ -28,6 +28,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
 
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -153,7 +154,7 @@ func (d *doctor) config() {
 		os.Remove(f.Name())
 	}
 	if d.cfg.Broker != "" {
-		if _, _, err := brokerAddr(d.cfg.Broker); err != nil {
+		if _, err := brokerAddr(d.cfg.Broker); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
@@ -198,21 +199,21 @@ func (d *doctor) cert() {
 }
 
 // brokerAddr returns host:port and the server name of an MQTT URL.
-func brokerAddr(raw string) (string, string, error) {
+func brokerAddr(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "", "", fmt.Errorf("broker URL %q", raw)
+		return "", fmt.Errorf("broker URL %q", raw)
 	}
 	switch u.Scheme {
 	case "mqtts", "ssl", "tls":
 	default:
-		return "", "", fmt.Errorf("broker URL %q: use mqtts://", raw)
+		return "", fmt.Errorf("broker URL %q: use mqtts://", raw)
 	}
 	port := u.Port()
 	if port == "" {
 		port = "8883"
 	}
-	return net.JoinHostPort(u.Hostname(), port), u.Hostname(), nil
+	return net.JoinHostPort(u.Hostname(), port), nil
 }
 
 // broker opens a TLS connection with the box's certificate. With TLS 1.3 a
@@ -226,12 +227,12 @@ func (d *doctor) broker(ctx context.Context) {
 		d.add("broker", Skip, d.t("doctor.broker.skip"))
 		return
 	}
-	addr, host, err := brokerAddr(d.cfg.Broker)
+	addr, err := brokerAddr(d.cfg.Broker)
 	if err != nil {
 		d.add("broker", Fail, d.t("doctor.broker.fail", d.cfg.Broker, err.Error()))
 		return
 	}
-	tc, err := d.tlsConfig(host, addr)
+	tc, err := d.tlsConfig(addr)
 	if err != nil {
 		d.add("broker", Fail, d.t("doctor.broker.fail", addr, err.Error()))
 		return
@@ -261,27 +262,13 @@ func (d *doctor) broker(ctx context.Context) {
 	d.add("broker", Pass, d.t("doctor.broker.ok", addr, ms))
 }
 
-func (d *doctor) tlsConfig(host, addr string) (*tls.Config, error) {
-	pair, err := tls.LoadX509KeyPair(d.cfg.Cert, d.cfg.Key)
-	if err != nil {
-		return nil, err
+// tlsConfig is the relay's own TLS setup (event.BrokerTLS), so the doctor
+// tests exactly what the agent will present.
+func (d *doctor) tlsConfig(addr string) (*tls.Config, error) {
+	if d.cfg.Cert == "" || d.cfg.Key == "" {
+		return nil, errors.New("no client certificate configured")
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{pair}, ServerName: host, MinVersion: tls.VersionTLS12}
-	if d.cfg.CA != "" {
-		pem, err := os.ReadFile(d.cfg.CA)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("no certificate in %s", d.cfg.CA)
-		}
-		tc.RootCAs = pool
-	}
-	if strings.HasSuffix(addr, ":443") {
-		tc.NextProtos = []string{"x-amzn-mqtt-ca"}
-	}
-	return tc, nil
+	return event.BrokerTLS("mqtts://"+addr, d.cfg.Cert, d.cfg.Key, d.cfg.CA)
 }
 
 func (d *doctor) cloud(ctx context.Context) {
