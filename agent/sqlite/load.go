@@ -13,6 +13,7 @@ import (
 	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 // Meta keys of the store.
@@ -190,7 +191,7 @@ func (s *Store) load(q querier) error {
 	}
 	ack := uint64(atoi(meta[metaLastAck]))
 	last := max(uint64(maxSeq.Int64), ack)
-	rutKey := deriveKey(s.cfg.DataKey, "rut-hash")
+	rutKey := seal.Derive(s.cfg.DataKey, "rut-hash")
 	if v := meta[metaRUTKey]; v != "" {
 		if k, err := base64.StdEncoding.DecodeString(v); err == nil && len(k) > 0 {
 			rutKey = k

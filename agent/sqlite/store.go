@@ -9,7 +9,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/cipher"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -26,6 +25,7 @@ import (
 	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/migrations"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 var (
@@ -73,7 +73,7 @@ type Store struct {
 	rutKey []byte
 	// openingHours are HQ's opening hours for the branch ("" until configured).
 	openingHours string
-	aead         cipher.AEAD
+	box          *seal.Box // seals RUTs at rest
 
 	lastSeq   uint64        // assigned (writer only)
 	committed atomic.Uint64 // last seq committed
@@ -132,15 +132,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if _, err := time.LoadLocation(cfg.TimeZone); err != nil {
 		return nil, fmt.Errorf("sqlite: time zone %q: %w", cfg.TimeZone, err)
 	}
-	aead, err := newAEAD(cfg.DataKey)
+	box, err := seal.New(cfg.DataKey)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sqlite: data key: %w", err)
 	}
 	w, r, err := openDBs(ctx, cfg.Path, cfg.ReadConns)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "store"), w: w, r: r, aead: aead,
+	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "store"), w: w, r: r, box: box,
 		broker: agent.NewBroker(), ops: make(chan *op, 1024), written: make(chan struct{}, 1),
 		quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.prepare(ctx); err != nil {

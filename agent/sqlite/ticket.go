@@ -42,7 +42,9 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 	reqHash := hex.EncodeToString(fp[:])
 	req := agent.IssueRequest{Service: r.Service, Priority: prio, Channel: r.Channel}
 	if rut != "" {
-		req.RUTEnc = s.sealRUT(rut)
+		if req.RUTEnc, err = s.sealRUT(rut); err != nil {
+			return agent.TicketInfo{}, false, err
+		}
 	}
 	type result struct {
 		info   agent.TicketInfo

@@ -1,10 +1,7 @@
 package telegram
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -16,37 +13,29 @@ import (
 	"strings"
 
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
-// Keys seal personal data at rest (AES-256-GCM) and compute the keyed hashes
-// used to find it (HMAC-SHA256), both derived from one 32-byte data key.
+// Keys seal personal data at rest (AES-256-GCM, shared/seal) and compute the
+// keyed hashes used to find it (HMAC-SHA256), both derived from one 32-byte
+// data key.
 type Keys struct {
-	aead cipher.AEAD
-	mac  []byte
+	box *seal.Box
+	mac []byte
 }
 
 var _ notify.Hasher = (*Keys)(nil)
 
 // NewKeys derives the sealing and hashing keys from a 32-byte data key.
 func NewKeys(dataKey []byte) (*Keys, error) {
-	if len(dataKey) != 32 {
+	if len(dataKey) != seal.KeySize {
 		return nil, fmt.Errorf("telegram: data key must be 32 bytes, got %d", len(dataKey))
 	}
-	block, err := aes.NewCipher(derive(dataKey, "ticketero seal v1"))
+	box, err := seal.New(seal.Derive(dataKey, "ticketero seal v1"))
 	if err != nil {
 		return nil, fmt.Errorf("telegram: data key: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("telegram: data key: %w", err)
-	}
-	return &Keys{aead: aead, mac: derive(dataKey, "ticketero lookup v1")}, nil
-}
-
-func derive(key []byte, label string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(label))
-	return m.Sum(nil)
+	return &Keys{box: box, mac: seal.Derive(dataKey, "ticketero lookup v1")}, nil
 }
 
 // Lookup is the keyed hash of value in a namespace (kind), hex-encoded.
@@ -63,22 +52,18 @@ func (k *Keys) ChatHash(chatID int64) string { return k.Lookup("chat", strconv.F
 
 // SealChat encrypts a chat ID: nonce || ciphertext.
 func (k *Keys) SealChat(chatID int64) ([]byte, error) {
-	nonce := make([]byte, k.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("telegram: seal: %w", err)
-	}
 	var plain [8]byte
 	binary.BigEndian.PutUint64(plain[:], uint64(chatID))
-	return k.aead.Seal(nonce, nonce, plain[:], []byte("telegram-chat")), nil
+	sealed, err := k.box.Seal(plain[:], "telegram-chat")
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	return sealed, nil
 }
 
 // OpenChat decrypts a sealed chat ID.
 func (k *Keys) OpenChat(sealed []byte) (int64, error) {
-	n := k.aead.NonceSize()
-	if len(sealed) < n {
-		return 0, errors.New("telegram: sealed chat too short")
-	}
-	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], []byte("telegram-chat"))
+	plain, err := k.box.Open(sealed, "telegram-chat")
 	if err != nil || len(plain) != 8 {
 		return 0, fmt.Errorf("telegram: open sealed chat: %w", errors.Join(err, errors.New("bad key or data")))
 	}
