@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -19,7 +20,7 @@ type overviewData struct {
 	Region  string
 	Sort    string
 	Alerts  []hq.Alert
-	Dead    []DeadLetter
+	Dead    []notify.DeadJob
 }
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request, q *req) {

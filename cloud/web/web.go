@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
@@ -71,19 +72,8 @@ type Config struct {
 	RecheckEvery time.Duration
 	// DeadLetters lists the newest customer messages given up after their
 	// retries, for the given branches (never nil branches: that means all);
-	// nil hides the panel (Telegram off).
-	DeadLetters func(ctx context.Context, branches []string, limit int) ([]DeadLetter, error)
-}
-
-// DeadLetter is a Telegram message to a customer that was dead-lettered after
-// its retries: shown on the overview so a supervisor can phone the customer.
-type DeadLetter struct {
-	Branch    string
-	Ticket    string
-	Kind      string
-	Attempts  int
-	LastError string
-	CreatedAt time.Time
+	// nil hides the panel. notify.Store.DeadJobs fits.
+	DeadLetters func(ctx context.Context, branches []string, limit int) ([]notify.DeadJob, error)
 }
 
 // Handler is the HQ web's http.Handler. Run must be running for live push.

@@ -82,18 +82,9 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	if m.MQTT != nil {
 		cfg.Publisher = m.MQTT
 	}
-	// Dead-lettered Telegram messages on the overview (read-only: the lookup
-	// hasher is not needed to list them).
-	dead := notify.New(m.Pool, nil)
-	cfg.DeadLetters = func(ctx context.Context, branches []string, limit int) ([]web.DeadLetter, error) {
-		jobs, err := dead.DeadJobs(ctx, branches, limit)
-		out := make([]web.DeadLetter, len(jobs))
-		for i, j := range jobs {
-			out[i] = web.DeadLetter{Branch: j.Branch, Ticket: j.Ticket, Kind: j.Kind, Attempts: j.Attempts,
-				LastError: j.LastError, CreatedAt: j.CreatedAt}
-		}
-		return out, err
-	}
+	// Dead-lettered Telegram messages on the overview (listing them needs no
+	// lookup hasher).
+	cfg.DeadLetters = notify.New(m.Pool, nil).DeadJobs
 	h, err := web.New(cfg)
 	if err != nil {
 		return nil, nil, err
