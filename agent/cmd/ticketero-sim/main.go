@@ -31,7 +31,7 @@ func main() {
 		os.Exit(2)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := Run(ctx, cfg, logger); err != nil && !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, cfg, logger); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("simulation failed", "err", err)
 		os.Exit(1)
 	}
@@ -64,7 +64,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.Var(&agents, "agent", "BRANCH=URL of an agent's LAN API (repeat)")
 	fs.StringVar(&execs, "executives", "E01:1111,E02:2222,E03:3333", "ID:PIN of executives to sign in at every branch")
 	fs.Float64Var(&cfg.Speed, "speed", 60, "simulated seconds per real second")
-	fs.IntVar(&cfg.Tickets, "tickets", 800, "mean tickets per branch per day")
+	fs.IntVar(&cfg.Tickets, "tickets", 0, "mean tickets per branch per day (0: what the executives can serve, busy but draining)")
 	fs.DurationVar(&cfg.DayStart, "day-start", 9*time.Hour, "simulated opening time")
 	fs.DurationVar(&cfg.DayLength, "day-length", 8*time.Hour, "simulated day length")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "stop after this real time (0: one simulated day)")
@@ -117,8 +117,11 @@ func parseFlags(args []string) (Config, error) {
 	if cfg.Speed <= 0 {
 		return cfg, fmt.Errorf("--speed %v must be positive", cfg.Speed)
 	}
-	if cfg.Tickets <= 0 {
-		return cfg, fmt.Errorf("--tickets %d must be positive", cfg.Tickets)
+	if cfg.Tickets < 0 {
+		return cfg, fmt.Errorf("--tickets %d must not be negative", cfg.Tickets)
+	}
+	if cfg.Tickets == 0 {
+		cfg.Tickets = fitTickets(len(cfg.Executives), cfg.DayLength)
 	}
 	return cfg, nil
 }

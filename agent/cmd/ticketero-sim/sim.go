@@ -30,6 +30,21 @@ var outcomes = []string{"deposito", "giro", "consulta", "apertura", "credito"}
 // stats counts what the simulation did, for the periodic summary.
 type stats struct {
 	issued, called, served, noShows, transfers, pauses, errors atomic.Int64
+	serverErrors                                               atomic.Int64 // answers 5xx: the agent failed, not the request
+	stuck                                                      atomic.Int64 // executives the simulation could not sign out
+}
+
+// Summary is what a run did, for its caller (and the bounded-day test).
+type Summary struct {
+	Days                                               int
+	Issued, Called, Served, NoShows, Transfers, Pauses int64
+	Errors, ServerErrors, Stuck                        int64
+}
+
+func (st *stats) summary(days int) Summary {
+	return Summary{Days: days, Issued: st.issued.Load(), Called: st.called.Load(), Served: st.served.Load(),
+		NoShows: st.noShows.Load(), Transfers: st.transfers.Load(), Pauses: st.pauses.Load(),
+		Errors: st.errors.Load(), ServerErrors: st.serverErrors.Load(), Stuck: st.stuck.Load()}
 }
 
 // clock maps real time to simulated time at a speed factor.
@@ -59,8 +74,8 @@ func (c clock) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Run simulates until one day ends (or, with Loop, until ctx ends), or for
-// cfg.Duration of real time when set.
-func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+// cfg.Duration of real time when set, and says what it did.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) (Summary, error) {
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
@@ -83,7 +98,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		}()
 	}
 
-	for day := 1; ; day++ {
+	day := 1
+	for ; ; day++ {
 		clk := clock{start: time.Now(), speed: cfg.Speed}
 		dayCtx, endDay := context.WithCancel(ctx)
 		var dayWG sync.WaitGroup
@@ -91,7 +107,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 			p := proxies[o.Branch]
 			if p == nil {
 				endDay()
-				return fmt.Errorf("--wan-outage for %s needs a --proxy for it", o.Branch)
+				return st.summary(day), fmt.Errorf("--wan-outage for %s needs a --proxy for it", o.Branch)
 			}
 			dayWG.Add(1)
 			go func() {
@@ -150,9 +166,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	wg.Wait()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil
+		return st.summary(day), nil
 	}
-	return ctx.Err()
+	return st.summary(day), ctx.Err()
 }
 
 func logSummary(logger *slog.Logger, day int, clk clock, cfg Config, st *stats) {
@@ -160,7 +176,7 @@ func logSummary(logger *slog.Logger, day int, clk clock, cfg Config, st *stats) 
 	logger.Info("simulation", "day", day, "sim_time", fmt.Sprintf("%02d:%02d", int(t.Hours())%24, int(t.Minutes())%60),
 		"issued", st.issued.Load(), "called", st.called.Load(), "served", st.served.Load(),
 		"no_shows", st.noShows.Load(), "transfers", st.transfers.Load(), "pauses", st.pauses.Load(),
-		"errors", st.errors.Load())
+		"errors", st.errors.Load(), "errors_5xx", st.serverErrors.Load(), "stuck", st.stuck.Load())
 }
 
 // intensity is the relative arrival rate h hours after opening: a base with a
@@ -216,6 +232,9 @@ func arrivals(ctx context.Context, clk clock, cfg Config, c *client, rng *rand.R
 		if _, err := c.issue(ctx, svc, rut, prio); err != nil {
 			if ctx.Err() == nil {
 				st.errors.Add(1)
+				if ae, ok := err.(*apiError); ok && ae.Status >= 500 {
+					st.serverErrors.Add(1)
+				}
 				logger.Warn("issue failed", "err", err)
 			}
 			continue
@@ -265,64 +284,160 @@ func randomRUT(rng *rand.Rand) string {
 	return fmt.Sprintf("%d-%s", body, dv)
 }
 
-// executive signs in at a counter and serves until the day ends.
-func executive(ctx context.Context, clk clock, cfg Config, c *client, cred Credential, counter int, rng *rand.Rand, st *stats, logger *slog.Logger) {
+// desk is one executive at one counter of one branch: his session token and
+// what he is doing, so a day that ends mid-visit, a pause cut short, an agent
+// restart or the agent's own day close never leave him stuck.
+type desk struct {
+	c       *client
+	cred    Credential
+	counter int
+	tok     string
+	st      *stats
+	logger  *slog.Logger
+}
+
+// signIn signs the executive in at his counter, retrying every 5 simulated
+// minutes; signing in again at the same counter replaces an old token.
+func (d *desk) signIn(ctx context.Context, clk clock) error {
 	var sess struct {
 		Token string `json:"token"`
 	}
 	for {
-		_, err := c.do(ctx, http.MethodPost, "/api/v1/sessions", "", map[string]any{
-			"executive": cred.ID, "pin": cred.PIN, "counter": counter}, &sess, nil)
+		_, err := d.c.do(ctx, http.MethodPost, "/api/v1/sessions", "", map[string]any{
+			"executive": d.cred.ID, "pin": d.cred.PIN, "counter": d.counter}, &sess, nil)
 		if err == nil {
-			break
-		}
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Code == "session.executive_busy" {
-			// Left signed in by an earlier run: the session is gone with our token;
-			// wait for an admin. The demo starts with fresh data.
-			logger.Warn("executive already signed in elsewhere", "err", err)
-			return
+			d.tok = sess.Token
+			return d.settle(ctx)
 		}
 		if ctx.Err() != nil {
-			return
+			return ctx.Err()
 		}
-		logger.Warn("sign-in failed, retrying", "err", err)
-		if clk.sleep(ctx, 5*time.Minute) != nil {
-			return
+		d.fail("sign-in", err)
+		if err := clk.sleep(ctx, 5*time.Minute); err != nil {
+			return err
 		}
 	}
-	tok := sess.Token
-	defer func() {
-		_, _ = c.do(context.Background(), http.MethodDelete, "/api/v1/sessions/current", tok, nil, nil, nil)
-	}()
-	act := func(id, verb string, body any) error {
-		_, err := c.do(ctx, http.MethodPost, "/api/v1/tickets/"+id+"/"+verb, tok, body, nil, nil)
-		if err != nil && ctx.Err() == nil {
-			st.errors.Add(1)
-			logger.Warn("action failed", "action", verb, "err", err)
-		}
+}
+
+// settle brings the session to "available": it resumes a pause and finishes a
+// visit left open (by an earlier day, run or a cancelled wait).
+func (d *desk) settle(ctx context.Context) error {
+	var cur struct {
+		Paused  bool    `json:"paused"`
+		Current *ticket `json:"current"`
+	}
+	if _, err := d.c.do(ctx, http.MethodGet, "/api/v1/sessions/current", d.tok, nil, &cur, nil); err != nil {
 		return err
+	}
+	if cur.Paused {
+		if _, err := d.c.do(ctx, http.MethodPost, "/api/v1/sessions/current/resume", d.tok, nil, nil, nil); err != nil {
+			return err
+		}
+	}
+	if t := cur.Current; t != nil {
+		if t.Status == "called" {
+			if err := d.act(ctx, t.ID, "start", nil); err != nil {
+				return err
+			}
+		}
+		return d.act(ctx, t.ID, "complete", map[string]string{"outcome": outcomes[0]})
+	}
+	return nil
+}
+
+// signOut finishes what is open and signs out, with its own deadline: it runs
+// when the day's context has ended.
+func (d *desk) signOut() {
+	if d.tok == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := d.settle(ctx)
+	if err == nil {
+		_, err = d.c.do(ctx, http.MethodDelete, "/api/v1/sessions/current", d.tok, nil, nil, nil)
+	}
+	var ae *apiError
+	if err != nil && !(errors.As(err, &ae) && ae.Code == "session.required") {
+		d.st.stuck.Add(1)
+		d.logger.Error("executive left signed in", "err", err)
+	}
+	d.tok = ""
+}
+
+func (d *desk) act(ctx context.Context, id, verb string, body any) error {
+	_, err := d.c.do(ctx, http.MethodPost, "/api/v1/tickets/"+id+"/"+verb, d.tok, body, nil, nil)
+	if err != nil && ctx.Err() == nil {
+		d.fail(verb, err)
+	}
+	return err
+}
+
+// fail counts an error of the agent (5xx apart) and logs it.
+func (d *desk) fail(what string, err error) {
+	d.st.errors.Add(1)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status >= 500 {
+		d.st.serverErrors.Add(1)
+	}
+	d.logger.Warn("action failed", "action", what, "err", err)
+}
+
+// recover reacts to an error the agent gave the executive: a session the agent
+// ended (day close, restart) is signed in again; a visit or pause left open is
+// settled. It reports whether the executive can go on.
+func (d *desk) recover(ctx context.Context, clk clock, err error) bool {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return clk.sleep(ctx, 30*time.Second) == nil
+	}
+	switch ae.Code {
+	case "session.required":
+		return d.signIn(ctx, clk) == nil
+	case "session.busy", "session.paused":
+		if d.settle(ctx) == nil {
+			return true
+		}
+	}
+	return clk.sleep(ctx, 30*time.Second) == nil
+}
+
+// executive signs in at a counter and serves until the day (ctx) ends; the
+// visit in hand when it ends is finished and the executive signs out.
+func executive(ctx context.Context, clk clock, cfg Config, c *client, cred Credential, counter int, rng *rand.Rand, st *stats, logger *slog.Logger) {
+	d := &desk{c: c, cred: cred, counter: counter, st: st, logger: logger}
+	defer d.signOut()
+	if d.signIn(ctx, clk) != nil {
+		return
 	}
 	lunchAt := 3*time.Hour + time.Duration(counter-1)*40*time.Minute
 	lunched := false
 	for ctx.Err() == nil {
 		if !lunched && clk.elapsed() >= lunchAt && clk.elapsed() < cfg.DayLength {
 			lunched = true
-			if _, err := c.do(ctx, http.MethodPost, "/api/v1/sessions/current/pause", tok,
+			if _, err := c.do(ctx, http.MethodPost, "/api/v1/sessions/current/pause", d.tok,
 				map[string]string{"reason": "colación"}, nil, nil); err == nil {
 				st.pauses.Add(1)
 				_ = clk.sleep(ctx, 30*time.Minute)
-				_, _ = c.do(ctx, http.MethodPost, "/api/v1/sessions/current/resume", tok, nil, nil, nil)
+				if _, err := c.do(ctx, http.MethodPost, "/api/v1/sessions/current/resume", d.tok, nil, nil, nil); err != nil && ctx.Err() == nil {
+					d.fail("resume", err)
+				}
 			}
 			continue
 		}
 		var t ticket
-		code, err := c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/counters/%d/call-next", counter), tok, nil, &t, nil)
-		if err != nil || code == http.StatusNoContent {
-			if err != nil && ctx.Err() == nil {
-				st.errors.Add(1)
-				logger.Warn("call-next failed", "err", err)
+		code, err := c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/counters/%d/call-next", counter), d.tok, nil, &t, nil)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
 			}
+			d.fail("call-next", err)
+			if !d.recover(ctx, clk, err) {
+				return
+			}
+			continue
+		}
+		if code == http.StatusNoContent {
 			if clk.sleep(ctx, 30*time.Second) != nil {
 				return
 			}
@@ -331,32 +446,53 @@ func executive(ctx context.Context, clk clock, cfg Config, c *client, cred Crede
 		st.called.Add(1)
 		if rng.Float64() < 0.04 { // the customer left
 			_ = clk.sleep(ctx, 90*time.Second)
-			_ = act(t.ID, "recall", nil)
+			_ = d.act(ctx, t.ID, "recall", nil)
 			_ = clk.sleep(ctx, 90*time.Second)
-			if act(t.ID, "no-show", nil) == nil {
+			if d.act(ctx, t.ID, "no-show", nil) == nil {
 				st.noShows.Add(1)
 			}
 			continue
 		}
-		_ = clk.sleep(ctx, time.Duration(20+rng.IntN(40))*time.Second) // walk to the counter
-		if act(t.ID, "start", nil) != nil {
+		_ = clk.sleep(ctx, walk(rng)) // walk to the counter
+		if d.act(ctx, t.ID, "start", nil) != nil {
 			continue
 		}
 		mean := meanOf(t.Service)
-		d := time.Duration(rng.ExpFloat64() * float64(mean))
-		d = min(max(d, mean/5), 3*mean)
-		if clk.sleep(ctx, d) != nil {
-			return
+		dur := time.Duration(rng.ExpFloat64() * float64(mean))
+		dur = min(max(dur, mean/5), 3*mean)
+		if clk.sleep(ctx, dur) != nil {
+			return // signOut completes the visit
 		}
 		if rng.Float64() < 0.03 && t.Service != "G" {
 			to := map[string]string{"C": "P", "P": "E", "E": "G"}[t.Service]
-			if act(t.ID, "transfer", map[string]any{"service": to, "keep_arrival": true}) == nil {
+			if d.act(ctx, t.ID, "transfer", map[string]any{"service": to, "keep_arrival": true}) == nil {
 				st.transfers.Add(1)
 			}
 			continue
 		}
-		if act(t.ID, "complete", map[string]string{"outcome": outcomes[rng.IntN(len(outcomes))]}) == nil {
+		if d.act(ctx, t.ID, "complete", map[string]string{"outcome": outcomes[rng.IntN(len(outcomes))]}) == nil {
 			st.served.Add(1)
 		}
 	}
+}
+
+// walk is the time a called customer takes to reach the counter.
+func walk(rng *rand.Rand) time.Duration { return time.Duration(20+rng.IntN(40)) * time.Second }
+
+// meanVisit is the mean time an executive spends per ticket over the service
+// mix: service, walk, and the occasional no-show's recall.
+func meanVisit() time.Duration {
+	var m float64
+	for _, s := range services {
+		m += s.share * float64(s.mean)
+	}
+	return time.Duration(m) + 40*time.Second + time.Duration(0.04*float64(3*time.Minute))
+}
+
+// fitTickets is the number of tickets a day that executives can serve with
+// room to spare (busy but draining, as a real branch): utilisation 80 % of the
+// day minus each one's 30-minute lunch.
+func fitTickets(executives int, day time.Duration) int {
+	staffed := time.Duration(executives) * (day - 30*time.Minute)
+	return max(1, int(0.8*float64(staffed)/float64(meanVisit())))
 }
