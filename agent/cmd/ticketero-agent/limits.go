@@ -25,7 +25,7 @@ func DefaultRateConfig() RateConfig {
 		Read: d.Read.String(), ExemptLoopback: d.ExemptLoopback}
 }
 
-func (c *RateConfig) flags(fs *flag.FlagSet, getenv func(string) string) {
+func (c *RateConfig) flags(fs *flag.FlagSet, getenv func(string) string, errs *[]error) {
 	str := func(p *string, name, help string) {
 		if v := getenv(envName(name)); v != "" {
 			*p = v
@@ -37,9 +37,11 @@ func (c *RateConfig) flags(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.Action, "rate-action", "other writes per client address")
 	str(&c.Read, "rate-read", "reads, stream and UI per client address")
 	if v := getenv(envName("rate-exempt-loopback")); v != "" {
-		if b, err := strconv.ParseBool(v); err == nil {
-			c.ExemptLoopback = b
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("rate-exempt-loopback: %q is not true or false (%s)", v, envName("rate-exempt-loopback")))
 		}
+		c.ExemptLoopback = b
 	}
 	fs.BoolVar(&c.ExemptLoopback, "rate-exempt-loopback", c.ExemptLoopback,
 		"do not limit 127.0.0.1/::1 (set false behind a reverse proxy on the box) ("+envName("rate-exempt-loopback")+")")

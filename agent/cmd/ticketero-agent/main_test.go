@@ -498,6 +498,20 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 		require.Error(t, err, bad)
 		assert.Contains(t, err.Error(), strings.TrimPrefix(bad[0], "--"), "names the field")
 	}
+	// A bad value in the environment is an error naming the variable, never dropped.
+	for name, v := range map[string]string{"TICKETERO_MQTT_ACK_TIMEOUT": "ten", "TICKETERO_RATE_EXEMPT_LOOPBACK": "maybe",
+		"TICKETERO_RETENTION_DAYS": "x"} {
+		c := DefaultConfig()
+		err := c.Parse(nil, func(k string) string {
+			if k == name {
+				return v
+			}
+			return ""
+		}, io.Discard)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
+		assert.Contains(t, err.Error(), v)
+	}
 }
 
 // TestConcurrentKiosksOverHTTP: 10 kiosks issuing 1,000 tickets against the

@@ -19,7 +19,7 @@ type SyncConfig struct {
 	AckTimeout time.Duration // --mqtt-ack-timeout resend after this long without the cloud's ack
 }
 
-func (c *SyncConfig) flags(fs *flag.FlagSet, getenv func(string) string) {
+func (c *SyncConfig) flags(fs *flag.FlagSet, getenv func(string) string, errs *[]error) {
 	str := func(p *string, name, help string) {
 		if v := getenv(envName(name)); v != "" {
 			*p = v
@@ -31,9 +31,11 @@ func (c *SyncConfig) flags(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.Key, "key", "branch client key (PEM)")
 	str(&c.CA, "ca", "broker CA (PEM)")
 	if v := getenv(envName("mqtt-ack-timeout")); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			c.AckTimeout = d
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("mqtt-ack-timeout: %q is not a duration such as 10s (%s)", v, envName("mqtt-ack-timeout")))
 		}
+		c.AckTimeout = d
 	}
 	fs.DurationVar(&c.AckTimeout, "mqtt-ack-timeout", c.AckTimeout, "resend unacknowledged events after this long ("+envName("mqtt-ack-timeout")+")")
 }
