@@ -113,16 +113,16 @@ func DefaultConfig() Config { return Config{HTTP: "127.0.0.1:8090", Workers: 8} 
 // ParseServe reads flags over TICKETERO_* env over defaults, then validates.
 func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
+	var envErrs []error
 	env := func(name, def string) string {
-		if v := getenv("TICKETERO_" + name); v != "" {
-			return v
+		v, err := envOrFile(getenv, "TICKETERO_"+name)
+		if err != nil {
+			envErrs = append(envErrs, err)
 		}
-		if f := getenv("TICKETERO_" + name + "_FILE"); f != "" {
-			if b, err := os.ReadFile(f); err == nil {
-				return strings.TrimSpace(string(b))
-			}
+		if v == "" {
+			return def
 		}
-		return def
+		return v
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -133,11 +133,17 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.CA, "ca", env("MQTT_CA", c.CA), "broker CA (PEM)")
 	fs.StringVar(&c.ClientID, "client-id", env("MQTT_CLIENT_ID", c.ClientID), "MQTT client ID (unique per replica)")
 	fs.StringVar(&c.HTTP, "http", env("HTTP", c.HTTP), "HTTP listen address")
-	noMigrate, _ := strconv.ParseBool(env("NO_MIGRATE", "false"))
+	noMigrate, err := strconv.ParseBool(env("NO_MIGRATE", "false"))
+	if err != nil {
+		envErrs = append(envErrs, fmt.Errorf("config: TICKETERO_NO_MIGRATE %q is not true or false", getenv("TICKETERO_NO_MIGRATE")))
+	}
 	fs.BoolVar(&c.NoMigrate, "no-migrate", noMigrate, "do not migrate the database at start")
 	fs.StringVar(&c.SQSQueueURL, "sqs-queue-url", env("SQS_QUEUE_URL", c.SQSQueueURL), "consume events from this SQS queue")
 	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", env("SQS_ENDPOINT", c.SQSEndpoint), "SQS endpoint override")
-	workers, _ := strconv.Atoi(env("WORKERS", strconv.Itoa(c.Workers)))
+	workers, err := strconv.Atoi(env("WORKERS", strconv.Itoa(c.Workers)))
+	if err != nil {
+		envErrs = append(envErrs, fmt.Errorf("config: TICKETERO_WORKERS %q is not a number", getenv("TICKETERO_WORKERS")))
+	}
 	fs.IntVar(&c.Workers, "workers", workers, "concurrent ingest workers")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -147,7 +153,27 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 		}
 		return c, fmt.Errorf("serve: %w", err)
 	}
+	if err := errors.Join(envErrs...); err != nil {
+		return c, err
+	}
 	return c, c.Validate()
+}
+
+// envOrFile reads NAME, or the file named by NAME_FILE (trimmed); a file that
+// cannot be read is an error naming the variable, never an empty value.
+func envOrFile(getenv func(string) string, name string) (string, error) {
+	if v := getenv(name); v != "" {
+		return v, nil
+	}
+	f := getenv(name + "_FILE")
+	if f == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("config: %s_FILE %q: %w", name, f, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // Validate checks the configuration, naming the field and the bad value.

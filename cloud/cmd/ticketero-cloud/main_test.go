@@ -33,6 +33,22 @@ func TestConfigValidate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ":0", c.HTTP)
 	assert.Equal(t, "ssl://h:443", c.MQTT)
+
+	// A _FILE that cannot be read, or a bad number, is an error naming the variable.
+	good := map[string]string{"TICKETERO_MQTT": "ssl://h:443", "TICKETERO_MQTT_CERT": "c", "TICKETERO_MQTT_KEY": "k", "TICKETERO_MQTT_CA": "a"}
+	for name, v := range map[string]string{"TICKETERO_DB_FILE": "/nonexistent/db-url", "TICKETERO_WORKERS": "many", "TICKETERO_NO_MIGRATE": "perhaps"} {
+		m := map[string]string{"TICKETERO_DB": "postgres://x/y"}
+		if name == "TICKETERO_DB_FILE" {
+			delete(m, "TICKETERO_DB")
+		}
+		for k, x := range good {
+			m[k] = x
+		}
+		m[name] = v
+		_, err := ParseServe(nil, env(m))
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
+	}
 }
 
 func branchClient(t *testing.T, b *mqtttest.Broker, branch string) paho.Client {

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres"
@@ -31,15 +30,12 @@ type adminFlags struct {
 	Role      string
 	Regions   string
 	Branches  string
+	envErr    error // TICKETERO_DB_FILE that could not be read
 }
 
 func (a *adminFlags) register(fs *flag.FlagSet) {
-	db := os.Getenv("TICKETERO_DB")
-	if f := os.Getenv("TICKETERO_DB_FILE"); db == "" && f != "" {
-		if b, err := os.ReadFile(f); err == nil {
-			db = strings.TrimSpace(string(b))
-		}
-	}
+	db, err := envOrFile(os.Getenv, "TICKETERO_DB")
+	a.envErr = err
 	fs.StringVar(&a.DB, "db", db, "PostgreSQL URL (TICKETERO_DB)")
 	fs.BoolVar(&a.NoMigrate, "no-migrate", false, "do not migrate the database first")
 	fs.StringVar(&a.Role, "role", "", "admin, supervisor or viewer")
@@ -48,6 +44,9 @@ func (a *adminFlags) register(fs *flag.FlagSet) {
 }
 
 func (a *adminFlags) open(ctx context.Context) (*hq.Store, func(), error) {
+	if a.envErr != nil {
+		return nil, nil, a.envErr
+	}
 	if a.DB == "" {
 		return nil, nil, errors.New("config: db (--db, TICKETERO_DB) is required")
 	}
