@@ -81,21 +81,18 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	name := Prefix + cfg.now().Format(stamp) + Suffix
 	final := filepath.Join(cfg.Dir, name)
 	tmp := final + ".part"
-	_ = os.Remove(tmp)
+	removeWithSidecars(tmp)
+	defer removeWithSidecars(tmp) // nothing is left behind, whatever happens
 	if err := Copy(ctx, cfg.DB, tmp); err != nil {
-		_ = os.Remove(tmp)
 		return Result{}, err
 	}
 	if err := Check(ctx, tmp); err != nil {
-		_ = os.Remove(tmp)
 		return Result{}, err
 	}
 	if err := syncFile(tmp); err != nil {
-		_ = os.Remove(tmp)
 		return Result{}, err
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		_ = os.Remove(tmp)
 		return Result{}, fmt.Errorf("backup: %w", err)
 	}
 	fi, err := os.Stat(final)
@@ -146,7 +143,7 @@ func Copy(ctx context.Context, src, dst string) error {
 		return fmt.Errorf("backup: %s: %w", dst, err)
 	}
 	defer dc.Close()
-	return dc.Raw(func(d any) error {
+	if err := dc.Raw(func(d any) error {
 		return sc.Raw(func(s any) error {
 			dconn, ok1 := d.(*sqlite3.SQLiteConn)
 			sconn, ok2 := s.(*sqlite3.SQLiteConn)
@@ -172,7 +169,23 @@ func Copy(ctx context.Context, src, dst string) error {
 			}
 			return nil
 		})
-	})
+	}); err != nil {
+		return err
+	}
+	// The copy inherits the source's WAL mode, and every later open would leave
+	// dst-wal and dst-shm beside it: a backup is one self-contained file.
+	if _, err := dc.ExecContext(ctx, "PRAGMA journal_mode=DELETE"); err != nil {
+		return fmt.Errorf("backup: %s: journal mode: %w", dst, err)
+	}
+	return nil
+}
+
+// removeWithSidecars removes path and the -wal, -shm and -journal files SQLite
+// may have left beside it.
+func removeWithSidecars(path string) {
+	for _, s := range []string{"", "-wal", "-shm", "-journal"} {
+		_ = os.Remove(path + s)
+	}
 }
 
 // Check runs PRAGMA integrity_check on the database at path.

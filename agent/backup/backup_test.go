@@ -127,6 +127,9 @@ func TestOnlineBackupWhileIssuing(t *testing.T) {
 	list, err := backup.List(filepath.Join(dir, "backups"))
 	require.NoError(t, err)
 	require.Len(t, list, 3, "retention keeps 3")
+	entries, err := os.ReadDir(filepath.Join(dir, "backups"))
+	require.NoError(t, err)
+	assert.Len(t, entries, 3, "nothing but the backups: no .part, -wal or -shm left behind")
 	assert.Equal(t, results[4].Path, list[0], "newest first")
 	assert.Len(t, results[3].Removed, 1)
 	prev := 0
