@@ -33,7 +33,7 @@ func opsUsage(w io.Writer) {
 	fmt.Fprint(w, `field operations:
   ticketero-agent enroll  --cloud https://HQ --code XXXX-XXXX-XXXX [--data DIR] [--branch SCL-001]
   ticketero-agent install [--data DIR] [--http :8080] [--unit-dir /etc/systemd/system] [--env-file /etc/ticketero/agent.env] [--no-enable]
-  ticketero-agent doctor  [--data DIR] [--json] [--lang es|en] [--mqtt URL --cert F --key F --ca F] [--cloud URL] [--http ADDR]
+  ticketero-agent doctor  [--data DIR] [--branch ID] [--json] [--lang es|en] [--mqtt URL --cert F --key F --ca F] [--cloud URL] [--http ADDR]
   ticketero-agent backup  [--data DIR] [--keep 7] [--s3-bucket B [--s3-prefix backups/] [--s3-endpoint URL] [--s3-region R]]
   ticketero-agent restore [--data DIR] (--from FILE | --latest | --s3-bucket B) [--resume]
   ticketero-agent renew   [--data DIR] [--before 720h] [--force]
@@ -157,6 +157,21 @@ func opsCmd(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 
 func dbPath(data string) string { return filepath.Join(data, "agent.db") }
 
+// branchOfData reads the branch an agent recorded in its database, or "" when
+// there is none (no database yet, never started): doctor then says so.
+func branchOfData(ctx context.Context, data string) string {
+	if _, err := os.Stat(dbPath(data)); err != nil {
+		return ""
+	}
+	a, err := sqlite.OpenAdmin(ctx, dbPath(data))
+	if err != nil {
+		return ""
+	}
+	defer a.Close()
+	b, _ := a.Branch(ctx)
+	return b
+}
+
 func opsEnroll(ctx context.Context, env opsEnv, data, cloud, code, branch string) int {
 	if cloud == "" {
 		fmt.Fprintln(env.stderr, "ticketero-agent:", i18n.T(env.lang, "ops.flag_required", "--cloud"))
@@ -264,6 +279,9 @@ func opsDoctor(ctx context.Context, env opsEnv, cfg doctor.Config, asJSON bool) 
 	}
 	def(&cfg.Branch, st.Branch)
 	def(&cfg.Branch, env.getenv("TICKETERO_BRANCH"))
+	if cfg.Branch == "" {
+		cfg.Branch = branchOfData(ctx, cfg.Data)
+	}
 	def(&cfg.Broker, st.Broker)
 	def(&cfg.Cloud, st.Cloud)
 	if cfg.Broker != "" || st.Branch != "" {

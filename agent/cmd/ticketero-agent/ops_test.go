@@ -131,6 +131,18 @@ func TestDoctorCommand(t *testing.T) {
 	assert.Equal(t, map[string]string{"config": "pass", "cert": "skip", "broker": "skip", "cloud": "skip",
 		"disk": "pass", "sqlite": "pass", "outbox": "pass", "lan": "pass"}, got)
 
+	// Without --branch or TICKETERO_BRANCH on an agent that was never enrolled,
+	// doctor reads the branch the agent recorded in its database.
+	code, out, errOut = runOps(t, nil, "doctor", "--data", m.Config.Data, "--json")
+	require.Equal(t, 0, code, out+errOut)
+	var r2 struct {
+		OK     bool
+		Branch string
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &r2))
+	assert.True(t, r2.OK, out)
+	assert.Equal(t, m.Config.Branch, r2.Branch)
+
 	require.NoError(t, m.Close())
 	m.HTTPServer, m.Store = nil, nil
 	code, out, _ = runOps(t, map[string]string{"TICKETERO_BRANCH": "SCL-001"}, "doctor", "--data", m.Config.Data, "--lang", "en")
