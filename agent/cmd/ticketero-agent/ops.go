@@ -448,6 +448,12 @@ func opsRestore(ctx context.Context, env opsEnv, data, branch, from string, late
 // backup and the certificate renewal) and the environment file, then enables
 // them unless --no-enable.
 func opsInstall(ctx context.Context, env opsEnv, data, httpAddr, unitDir, envFile string, noEnable bool) int {
+	if abs, err := filepath.Abs(data); err == nil {
+		data = abs
+	}
+	if !safeUnitPath.MatchString(data) {
+		return env.fail(queue.Errorf(queue.CodeInvalid, "ops.flag_invalid", "--data", data))
+	}
 	st, err := enroll.LoadState(data)
 	if err != nil {
 		return env.fail(err)
@@ -464,7 +470,7 @@ func opsInstall(ctx context.Context, env opsEnv, data, httpAddr, unitDir, envFil
 		"TICKETERO_CLOUD=" + st.Cloud,
 		"TICKETERO_LOG_FORMAT=json",
 	}
-	if data != "/var/lib/ticketero" {
+	if data != defaultData {
 		lines = append(lines, "TICKETERO_DATA="+data)
 	}
 	if err := os.MkdirAll(filepath.Dir(envFile), 0o750); err != nil {
@@ -476,7 +482,7 @@ func opsInstall(ctx context.Context, env opsEnv, data, httpAddr, unitDir, envFil
 	if err := os.MkdirAll(unitDir, 0o755); err != nil {
 		return env.fail(err)
 	}
-	for name, body := range units(envFile) {
+	for name, body := range units(envFile, data) {
 		if err := os.WriteFile(filepath.Join(unitDir, name), []byte(body), 0o644); err != nil {
 			return env.fail(err)
 		}
