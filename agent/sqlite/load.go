@@ -162,6 +162,11 @@ func (s *Store) load(q querier) error {
 		st.Numbering[c] = n
 	}
 	rows.Close()
+	// An error mid-read would leave a service's number short: the next ticket
+	// would re-issue a number already given today.
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: load numbering: %w", err)
+	}
 	if rows, err = q.QueryContext(ctx, "SELECT token_hash, executive, counter, paused, pause_reason, started_at, changed_at FROM sessions"); err != nil {
 		return fmt.Errorf("sqlite: load sessions: %w", err)
 	}
@@ -177,6 +182,9 @@ func (s *Store) load(q querier) error {
 		st.Sessions = append(st.Sessions, ss)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: load sessions: %w", err)
+	}
 	if st.Tickets, err = queryTickets(ctx, q, "WHERE status IN ('waiting', 'called', 'serving')"); err != nil {
 		return err
 	}

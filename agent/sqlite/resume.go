@@ -201,6 +201,9 @@ func SeedResume(ctx context.Context, path, branch string, r ResumeSeed) (ResumeR
 		rep.Numbers[s] = n
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return ResumeReport{}, fmt.Errorf("sqlite: resume: numbering: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return ResumeReport{}, fmt.Errorf("sqlite: resume: %w", err)
 	}
