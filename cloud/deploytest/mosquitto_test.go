@@ -100,41 +100,51 @@ func (ca *testCA) crl(t *testing.T, revoked ...*big.Int) []byte {
 	return pemBytes("X509 CRL", der)
 }
 
-// prodBroker runs Mosquitto with deploy/mosquitto/mosquitto.conf and acl,
-// changed only where a test must: paths into a temp dir, a free loopback
-// port, log to stderr, and `user root` (Mosquitto started as root would
-// otherwise drop to the mosquitto user, who cannot read the temp dir).
+// prodBroker runs Mosquitto with deploy/mosquitto/mosquitto.conf, acl and
+// cloud-acl, changed only where a test must: paths into a temp dir, free
+// loopback ports, log to stderr, and `user root` (Mosquitto started as root
+// would otherwise drop to the mosquitto user, who cannot read the temp dir).
+// addr is the branch listener (8883), cloudAddr the cloud's (8884).
 type prodBroker struct {
-	addr    string
-	ca      *testCA
-	clients map[string]tls.Certificate
-	log     *bytes.Buffer
+	addr, cloudAddr string
+	ca              *testCA
+	log             *bytes.Buffer
 }
 
-func startProdBroker(t *testing.T, ca *testCA, crl []byte, server tls.Certificate, serverCert, serverKey []byte) *prodBroker {
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
+}
+
+func startProdBroker(t *testing.T, ca, cloudCA *testCA, crl []byte, serverCert, serverKey []byte) *prodBroker {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "data"), 0o700))
 	files := map[string][]byte{
-		"ca.pem": pemBytes("CERTIFICATE", ca.cert.Raw), "broker.pem": serverCert, "broker-key.pem": serverKey, "crl.pem": crl,
+		"ca.pem": pemBytes("CERTIFICATE", ca.cert.Raw), "cloud-ca.pem": pemBytes("CERTIFICATE", cloudCA.cert.Raw),
+		"broker.pem": serverCert, "broker-key.pem": serverKey, "crl.pem": crl,
 	}
-	acl, err := os.ReadFile(deployDir + "/mosquitto/acl")
-	require.NoError(t, err)
-	files["acl"] = acl
+	for _, name := range []string{"acl", "cloud-acl"} {
+		acl, err := os.ReadFile(deployDir + "/mosquitto/" + name)
+		require.NoError(t, err)
+		files[name] = acl
+	}
 	for name, b := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
 	}
 	raw, err := os.ReadFile(deployDir + "/mosquitto/mosquitto.conf")
 	require.NoError(t, err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
+	port, cloudPort := freePort(t), freePort(t)
 	conf := string(raw)
 	for old, repl := range map[string]string{
 		"/etc/mosquitto/ticketero/": dir + "/",
 		"/var/lib/mosquitto/":       dir + "/data/",
 		"listener 8883\n":           fmt.Sprintf("listener %d 127.0.0.1\n", port),
+		"listener 8884\n":           fmt.Sprintf("listener %d 127.0.0.1\n", cloudPort),
 		"log_dest syslog\n":         "log_dest stderr\n",
 	} {
 		require.Contains(t, conf, old, "deploy/mosquitto/mosquitto.conf changed: update this test")
@@ -143,7 +153,8 @@ func startProdBroker(t *testing.T, ca *testCA, crl []byte, server tls.Certificat
 	confPath := filepath.Join(dir, "mosquitto.conf")
 	require.NoError(t, os.WriteFile(confPath, []byte("user root\n"+conf), 0o600))
 
-	b := &prodBroker{addr: fmt.Sprintf("127.0.0.1:%d", port), ca: ca, log: &bytes.Buffer{}}
+	b := &prodBroker{addr: fmt.Sprintf("127.0.0.1:%d", port), cloudAddr: fmt.Sprintf("127.0.0.1:%d", cloudPort),
+		ca: ca, log: &bytes.Buffer{}}
 	var mu sync.Mutex
 	cmd := exec.Command(mosquittoPath, "-c", confPath)
 	cmd.Stderr = writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return b.log.Write(p) })
@@ -172,7 +183,10 @@ func startProdBroker(t *testing.T, ca *testCA, crl []byte, server tls.Certificat
 		c, err := net.DialTimeout("tcp", b.addr, 200*time.Millisecond)
 		if err == nil {
 			_ = c.Close()
-			return b
+			if c, err = net.DialTimeout("tcp", b.cloudAddr, 200*time.Millisecond); err == nil {
+				_ = c.Close()
+				return b
+			}
 		}
 		require.True(t, time.Now().Before(deadline), "mosquitto did not listen on %s", b.addr)
 		time.Sleep(20 * time.Millisecond)
@@ -183,16 +197,27 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// connect opens an MQTT 3.1.1 session over TLS; cert may be nil (none sent).
+// connect opens an MQTT 3.1.1 session over TLS to the branch listener (or
+// the cloud's, see connectAt); cert may be nil (none sent).
 func (b *prodBroker) connect(t *testing.T, clientID string, cert *tls.Certificate, roots *x509.CertPool) (mqtt.Client, error) {
+	t.Helper()
+	return b.connectAt(t, b.addr, clientID, cert, roots, nil)
+}
+
+// connectAt connects to addr; lost, if not nil, receives the error when the
+// broker drops the session.
+func (b *prodBroker) connectAt(t *testing.T, addr, clientID string, cert *tls.Certificate, roots *x509.CertPool, lost chan<- error) (mqtt.Client, error) {
 	t.Helper()
 	cfg := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
-	opts := mqtt.NewClientOptions().AddBroker("ssl://" + b.addr).SetClientID(clientID).SetTLSConfig(cfg).
+	opts := mqtt.NewClientOptions().AddBroker("ssl://" + addr).SetClientID(clientID).SetTLSConfig(cfg).
 		SetProtocolVersion(4).SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).
 		SetConnectTimeout(5 * time.Second).SetKeepAlive(30 * time.Second)
+	if lost != nil {
+		opts.SetConnectionLostHandler(func(_ mqtt.Client, err error) { lost <- err })
+	}
 	c := mqtt.NewClient(opts)
 	tok := c.Connect()
 	if !tok.WaitTimeout(10 * time.Second) {
@@ -262,15 +287,19 @@ func TestMosquittoProductionConfig(t *testing.T) {
 		t.Skip("mosquitto not installed (apt-get install mosquitto)")
 	}
 	ca := newTestCA(t, "Ticketero Test CA")
-	server, _, serverCert, serverKey := ca.issue(t, "localhost", true)
-	cloudCert, _, _, _ := ca.issue(t, "ticketero-cloud", false)
+	cloudCA := newTestCA(t, "Ticketero Test Cloud Client CA")
+	_, _, serverCert, serverKey := ca.issue(t, "localhost", true)
+	cloudCert, _, _, _ := cloudCA.issue(t, "ticketero-cloud", false)
 	scl1, _, _, _ := ca.issue(t, "SCL-001", false)
 	scl2, _, _, _ := ca.issue(t, "SCL-002", false)
 	revoked, revokedSerial, _, _ := ca.issue(t, "SCL-003", false)
+	scl4, _, _, _ := ca.issue(t, "SCL-004", false)
 	plus, _, _, _ := ca.issue(t, "+", false)
-	b := startProdBroker(t, ca, ca.crl(t, revokedSerial), server, serverCert, serverKey)
+	b := startProdBroker(t, ca, cloudCA, ca.crl(t, revokedSerial), serverCert, serverKey)
 
-	cloud := b.mustConnect(t, "ticketero-cloud-1", cloudCert)
+	cloudLost := make(chan error, 1)
+	cloud, err := b.connectAt(t, b.cloudAddr, "ticketero-cloud-1", &cloudCert, ca.pool, cloudLost)
+	require.NoError(t, err)
 	granted, cloudIn := subscribe(t, cloud, event.SharedEventsFilter, event.StatusFilter)
 	assert.Equal(t, map[string]byte{event.SharedEventsFilter: 1, event.StatusFilter: 1}, granted)
 
@@ -300,10 +329,11 @@ func TestMosquittoProductionConfig(t *testing.T) {
 		assert.Equal(t, received{event.ConfigTopic("SCL-001"), "config v2"}, next(t, branchIn))
 		publish(t, cloud, event.CommandsTopic("SCL-001"), "cancel", false)
 		assert.Equal(t, received{event.CommandsTopic("SCL-001"), "cancel"}, next(t, branchIn))
-		// A fresh session gets the retained config.
-		again := b.mustConnect(t, "SCL-001-probe", scl1)
-		_, in := subscribe(t, again, event.ConfigTopic("SCL-001"))
-		assert.Equal(t, received{event.ConfigTopic("SCL-001"), "config v2"}, next(t, in))
+		// A box that connects later gets its retained config.
+		publish(t, cloud, event.ConfigTopic("SCL-004"), "config v1", true)
+		later := b.mustConnect(t, "SCL-004", scl4)
+		_, in := subscribe(t, later, event.ConfigTopic("SCL-004"))
+		assert.Equal(t, received{event.ConfigTopic("SCL-004"), "config v1"}, next(t, in))
 	})
 
 	t.Run("branch cannot forge its own acks, config or commands", func(t *testing.T) {
@@ -370,6 +400,47 @@ func TestMosquittoProductionConfig(t *testing.T) {
 		assert.Equal(t, received{event.CommandsTopic("SCL-001"), "command"}, next(t, branchIn))
 	})
 
+	// A box's client ID is its certificate's CN, whatever ID it sends, and
+	// the cloud replicas sit on a listener branch certificates cannot reach:
+	// a branch can take over neither another branch's session nor a cloud
+	// replica's, however often it tries (before, each try kicked the victim).
+	t.Run("no client ID takeover", func(t *testing.T) {
+		victimLost := make(chan error, 1)
+		victim, err := b.connectAt(t, b.addr, "SCL-002", &scl2, ca.pool, victimLost)
+		require.NoError(t, err)
+		_, victimIn := subscribe(t, victim, event.AckTopic("SCL-002"))
+		attacker, _, _, _ := ca.issue(t, "SCL-009", false)
+		for i := 0; i < 3; i++ {
+			for _, id := range []string{"SCL-002", "ticketero-cloud-1"} {
+				c, err := b.connect(t, id, &attacker, ca.pool)
+				require.NoError(t, err, "a valid branch certificate connects, as its own branch")
+				subscribe(t, c, event.AckTopic("SCL-009")) // a round trip: the broker has handled the CONNECT
+				c.Disconnect(0)
+			}
+		}
+		publish(t, cloud, event.AckTopic("SCL-002"), "still connected", false)
+		assert.Equal(t, received{event.AckTopic("SCL-002"), "still connected"}, next(t, victimIn))
+		select {
+		case err := <-victimLost:
+			t.Fatalf("SCL-002 was kicked off: %v", err)
+		case err := <-cloudLost:
+			t.Fatalf("the cloud replica was kicked off: %v", err)
+		default:
+		}
+		assert.True(t, victim.IsConnectionOpen())
+		assert.True(t, cloud.IsConnectionOpen())
+		// The same branch's certificate does replace its own session: one
+		// certificate, one session (a box that reconnects takes its place).
+		c, err := b.connect(t, "anything", &scl2, ca.pool)
+		require.NoError(t, err)
+		select {
+		case <-victimLost:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a second session with SCL-002's certificate did not take SCL-002's client ID")
+		}
+		c.Disconnect(0)
+	})
+
 	t.Run("refused connections", func(t *testing.T) {
 		foreign := newTestCA(t, "Someone Else's CA")
 		impostor, _, _, _ := foreign.issue(t, "SCL-001", false)
@@ -384,5 +455,10 @@ func TestMosquittoProductionConfig(t *testing.T) {
 			_, err := b.connect(t, tc.id+"-"+strings.ReplaceAll(name, " ", "-"), tc.cert, ca.pool)
 			assert.Error(t, err, name)
 		}
+		// Each listener trusts only its own CA.
+		_, err := b.connectAt(t, b.cloudAddr, "ticketero-cloud-2", &scl1, ca.pool, nil)
+		assert.Error(t, err, "a branch certificate on the cloud listener")
+		_, err = b.connect(t, "ticketero-cloud-2", &cloudCert, ca.pool)
+		assert.Error(t, err, "a cloud certificate on the branch listener")
 	})
 }
