@@ -24,7 +24,9 @@ type Engine struct {
 	newToken func() string
 
 	rules      event.Rules
+	sched      *Schedule // nil: open all day
 	day        string
+	closed     bool // the day ended at closing time + grace, before midnight
 	services   map[string]*serviceState
 	codes      []string // service codes in configuration order
 	counters   []queue.Counter
@@ -61,6 +63,8 @@ type EngineConfig struct {
 	Counters   []queue.Counter
 	Executives []Executive
 	Rules      event.Rules
+	// Schedule is the opening schedule (nil: open all day, day ends at midnight).
+	Schedule *Schedule
 	// NewID returns a unique ID (tickets); NewToken an opaque link token.
 	NewID    func() string
 	NewToken func() string
@@ -69,6 +73,7 @@ type EngineConfig struct {
 // EngineState is the persisted state an engine resumes from.
 type EngineState struct {
 	Day       string // business day of the open tickets; "" starts today
+	Closed    bool   // Day already ended at its closing time + grace
 	Tickets   []Ticket
 	Sessions  []Session
 	Numbering map[string]int     // service → last number on Day
@@ -100,7 +105,7 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 	}
 	e := &Engine{
 		branch: cfg.Branch, loc: cfg.Location, newID: cfg.NewID, newToken: cfg.NewToken,
-		rules: cfg.Rules, day: st.Day,
+		rules: cfg.Rules, sched: cfg.Schedule, day: st.Day, closed: st.Closed,
 		services: map[string]*serviceState{}, executives: map[string]*Executive{},
 		sessions: map[string]*Session{}, tokens: map[string]*Session{}, atCounter: map[int]*Session{},
 		open: map[string]*Ticket{}, wait: map[string][]*Ticket{}, active: map[string]*Ticket{},
@@ -144,6 +149,9 @@ func (e *Engine) Location() *time.Location { return e.loc }
 
 // Rules are the calling rules in force.
 func (e *Engine) Rules() event.Rules { return e.rules }
+
+// Schedule is the opening schedule in force (nil: open all day).
+func (e *Engine) Schedule() *Schedule { return e.sched }
 
 // Branch is the branch ID.
 func (e *Engine) Branch() string { return e.branch }
@@ -437,3 +445,7 @@ func metaMean(code string) string   { return "mean." + code }
 
 // MetaDay is the meta key of the current business day.
 const MetaDay = "day"
+
+// MetaDayClosed is the meta key of the last business day that ended at its
+// closing time + grace (before midnight).
+const MetaDayClosed = "day_closed"

@@ -22,12 +22,18 @@ type IssueRequest struct {
 
 // Issue gives a ticket the next number of its service today and queues it.
 //
-// Errors: invalid service.unknown, priority.invalid.
+// Outside opening hours (see Schedule) it refuses and changes nothing.
+//
+// Errors: invalid service.unknown, priority.invalid; conflict branch.closed,
+// branch.holiday, service.closed_for_today.
 func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 	var ch Change
 	s, ok := e.services[r.Service]
 	if !ok {
 		return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "service.unknown", r.Service)
+	}
+	if err := e.sched.CheckIssue(s.Service, now.In(e.loc)); err != nil {
+		return Ticket{}, ch, err
 	}
 	if r.Priority == "" {
 		r.Priority = queue.Normal
@@ -235,10 +241,12 @@ func (e *Engine) CancelByCommand(now time.Time, ticket, request string) (Ticket,
 	return snap, ch, nil
 }
 
-// Roll closes the business day when the clock has passed it: every open
-// ticket of the old day is abandoned (an event each), day.closed is emitted,
-// and numbering and streaks restart. It returns an empty change on the same
-// day.
+// Roll closes the business day when it is over: at its closing time plus
+// the grace when the branch has hours that day, else at midnight. Every open
+// ticket is abandoned (an event each) and day.closed is emitted; at midnight
+// numbering and streaks restart. A day closed early is not closed again at
+// midnight (unless tickets were issued after it closed, when HQ extended the
+// hours). It returns an empty change when nothing is due.
 func (e *Engine) Roll(now time.Time) Change {
 	var ch Change
 	today := e.BusinessDay(now)
@@ -248,8 +256,36 @@ func (e *Engine) Roll(now time.Time) Change {
 		return ch
 	}
 	if today == e.day {
+		if e.closed || e.sched == nil {
+			return ch
+		}
+		if end, ok := e.sched.DayEnd(e.day, e.loc); !ok || now.Before(end) {
+			return ch
+		}
+		e.closeDay(now, &ch)
+		e.closed = true
+		ch.meta(MetaDayClosed, e.day)
+		e.touch()
 		return ch
 	}
+	if !e.closed || len(e.open) > 0 {
+		e.closeDay(now, &ch)
+	}
+	for _, s := range e.services {
+		s.last = 0
+		if s.streak != 0 {
+			s.streak = 0
+			ch.meta(metaStreak(s.Code), "0")
+		}
+	}
+	e.day, e.closed = today, false
+	ch.meta(MetaDay, today)
+	e.touch()
+	return ch
+}
+
+// closeDay abandons every open ticket and emits day.closed for e.day.
+func (e *Engine) closeDay(now time.Time, ch *Change) {
 	now = now.UTC()
 	abandoned := 0
 	for _, t := range e.Open() {
@@ -270,17 +306,6 @@ func (e *Engine) Roll(now time.Time) Change {
 	}
 	e.wait, e.active = map[string][]*Ticket{}, map[string]*Ticket{}
 	ch.emit(event.DayClosed, now, event.Day{Day: e.day, Abandoned: abandoned}, nil, nil)
-	for _, s := range e.services {
-		s.last = 0
-		if s.streak != 0 {
-			s.streak = 0
-			ch.meta(metaStreak(s.Code), "0")
-		}
-	}
-	e.day = today
-	ch.meta(MetaDay, today)
-	e.touch()
-	return ch
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -26,6 +26,7 @@ const (
 	metaLastAck       = "last_ack"
 	metaBranch        = "branch"
 	metaOpeningHours  = "opening_hours"
+	metaHours         = "hours" // event.Hours as JSON (weekly hours, holidays, grace, cut-offs)
 )
 
 // init seeds a new database, checks the branch, loads the engine and closes a
@@ -127,7 +128,18 @@ func (s *Store) load(q querier) error {
 			return fmt.Errorf("sqlite: rules: %w", err)
 		}
 	}
+	var hours event.Hours
+	if v := meta[metaHours]; v != "" {
+		if err := json.Unmarshal([]byte(v), &hours); err != nil {
+			return fmt.Errorf("sqlite: hours: %w", err)
+		}
+	}
+	sched, err := agent.NewSchedule(meta[metaOpeningHours], hours)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
 	st := agent.EngineState{Day: meta[agent.MetaDay], Numbering: map[string]int{}, Streaks: map[string]int{}, Means: map[string]float64{}}
+	st.Closed = st.Day != "" && meta[agent.MetaDayClosed] == st.Day
 	for k, v := range meta {
 		switch {
 		case strings.HasPrefix(k, "streak."):
@@ -189,7 +201,7 @@ func (s *Store) load(q querier) error {
 		return err
 	}
 	eng, err := agent.NewEngine(agent.EngineConfig{Branch: s.cfg.Branch, Location: loc, Services: svcs,
-		Counters: counters, Executives: execs, Rules: rules, NewID: s.cfg.NewID, NewToken: s.cfg.NewToken}, st)
+		Counters: counters, Executives: execs, Rules: rules, Schedule: sched, NewID: s.cfg.NewID, NewToken: s.cfg.NewToken}, st)
 	if err != nil {
 		return err
 	}

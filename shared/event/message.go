@@ -74,6 +74,10 @@ type Config struct {
 	// OpeningHours are the branch's opening hours in its time zone, one or
 	// more ranges "09:00-14:00,15:00-17:30" (empty: not configured).
 	OpeningHours string `json:"opening_hours,omitempty"`
+	// Hours adds hours per weekday, holidays, the close grace and per-service
+	// last-ticket cut-offs (flattened: weekly_hours, holidays, close_grace_min,
+	// last_ticket).
+	Hours
 	// RUTKey is the key of RUT hashes, shared by agent and cloud (base64), so
 	// the cloud can link a customer's later tickets without ever seeing his RUT.
 	RUTKey      string    `json:"rut_key,omitempty"`
@@ -103,6 +107,9 @@ func (c Config) Validate() error {
 			return reject(RejectEvent, "service %s twice", s.Code)
 		}
 		seen[s.Code] = true
+	}
+	if err := c.Hours.Validate(seen); err != nil {
+		return reject(RejectEvent, "%v", err)
 	}
 	for _, e := range c.Executives {
 		for _, s := range e.Services {
