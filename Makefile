@@ -38,6 +38,7 @@ demo: dev-services build
 
 demo-clean:
 	-pkill -f 'bin/ticketero-(agent|cloud|sim)' || true
+	-pkill -f 'mosquitto -c .*/.dev/demo/' || true
 	rm -rf .dev/demo
 
 clean:

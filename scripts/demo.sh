@@ -2,8 +2,10 @@
 # demo.sh: the whole system on one machine. PostgreSQL and Mosquitto (mTLS on 8883)
 # come from dev-services.sh (make demo runs it first), then: the cloud, three branch
 # agents, and the simulator driving realistic days (VAL-001 loses its WAN for a
-# while through the simulator's proxy). Ctrl-C stops everything; data lives in
-# .dev/demo (make demo-clean removes it).
+# while through the simulator's proxy). The demo has its own database
+# (ticketero_demo) and its own Mosquitto (same mTLS config and ACL as the dev
+# broker, on 127.0.0.1:18884), both its alone: Ctrl-C stops everything it started;
+# data lives in .dev/demo (make demo-clean removes it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -11,14 +13,26 @@ DEV=${TICKETERO_DEV_DIR:-$ROOT/.dev}
 DEMO=$DEV/demo
 PKI=$DEV/pki
 BIN=$ROOT/bin
-MQTT=mqtts://127.0.0.1:${TICKETERO_DEV_MQTT_PORT:-8883}
-DB=${TICKETERO_DEMO_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ticketero?sslmode=disable}
+MQTT_PORT=${TICKETERO_DEMO_MQTT_PORT:-18884}
+MQTT=mqtts://127.0.0.1:$MQTT_PORT
+DB=${TICKETERO_DEMO_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ticketero_demo?sslmode=disable}
 CLOUD_HTTP=127.0.0.1:${TICKETERO_DEMO_CLOUD_PORT:-8090}
 SPEED=${TICKETERO_DEMO_SPEED:-30}
 BRANCHES=(SCL-001 VAL-001 CON-001)
 NAMES=("Santiago Centro" "Valparaíso" "Concepción")
 PORTS=(8081 8082 8083)
 PROXY_PORT=18883 # VAL-001 reaches the broker through the simulator's WAN proxy
+# Every port the demo listens on must be free: never talk to somebody else's
+# broker or server by accident.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$MQTT_PORT" "${CLOUD_HTTP##*:}" "${PORTS[@]}" "$PROXY_PORT"; do
+	if port_open "$port"; then
+		echo "demo: 127.0.0.1:$port is already in use (another demo, or another program)." >&2
+		echo "      Stop it (make demo-clean stops an old demo) or choose other ports with" >&2
+		echo "      TICKETERO_DEMO_MQTT_PORT / TICKETERO_DEMO_CLOUD_PORT." >&2
+		exit 1
+	fi
+done
 # A new demo starts from an empty cloud database: its agents start their event
 # seq at 1, and the cloud must not hold another run's events for those seqs.
 DB_NAME=$(basename "${DB%%\?*}")
@@ -29,15 +43,25 @@ fi
 mkdir -p "$DEMO"
 
 pids=()
-cleanup() {
+stopping=""
+cleanup() { # exit code
+	local rc=$1
 	trap - INT TERM EXIT
+	stopping=1
 	echo
 	echo "Stopping the demo..."
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	# The programs run in sessions of their own (setsid), so Ctrl-C reaches only
+	# this script, which stops them in order. Newest first: the simulator signs its executives out while the agents run,
+	# the agents send what they hold while the broker and the cloud run.
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill "${pids[$i]}" 2>/dev/null || true
+		wait "${pids[$i]}" 2>/dev/null || true
+	done
 	echo "Stopped. Data kept in $DEMO (make demo-clean removes it)."
+	exit "$rc"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup 0' INT TERM # Ctrl-C is how the demo is meant to end
+trap 'cleanup $?' EXIT
 
 wait_http() { # url
 	for _ in $(seq 1 100); do
@@ -48,21 +72,37 @@ wait_http() { # url
 	return 1
 }
 
+# --- the demo's own broker ---------------------------------------------------
+# The dev broker's config (dev-services.sh), on the demo's port, with its own
+# pid, persistence and log, run in the foreground so Ctrl-C stops it.
+mkdir -p "$DEMO/mosquitto"
+sed -e "s#^listener .*#listener $MQTT_PORT 127.0.0.1#" \
+	-e "s#^pid_file .*#pid_file $DEMO/mosquitto/mosquitto.pid#" \
+	-e "s#^persistence_location .*#persistence_location $DEMO/mosquitto/#" \
+	-e "s#^log_dest .*#log_dest file $DEMO/mosquitto/mosquitto.log#" \
+	-e "s#^acl_file .*#acl_file $DEV/mosquitto/acl#" \
+	"$DEV/mosquitto/mosquitto.conf" >"$DEMO/mosquitto/mosquitto.conf"
+setsid mosquitto -c "$DEMO/mosquitto/mosquitto.conf" >"$DEMO/mosquitto/stdout.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do port_open "$MQTT_PORT" && break; sleep 0.1; done
+port_open "$MQTT_PORT" || { echo "demo: Mosquitto did not start; see $DEMO/mosquitto" >&2; exit 1; }
+
 # --- cloud -------------------------------------------------------------------
 # The key of RUT hashes, shared with the branches through the published config.
 [ -f "$DEMO/rut.key" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$DEMO/rut.key")
 export TICKETERO_RUT_KEY_FILE=$DEMO/rut.key
 ADMIN_FILE=$DEMO/admin.txt
-"$BIN/ticketero-cloud" serve --db "$DB" --mqtt "$MQTT" --cert "$PKI/cloud.pem" --key "$PKI/cloud-key.pem" \
+# The demo's admin is made before the cloud starts (the command migrates the
+# database), so the cloud never makes a first admin of its own.
+if [ ! -f "$ADMIN_FILE" ]; then
+	pass=$(head -c 12 /dev/urandom | base64 | tr -d '/+=' | head -c 14)
+	"$BIN/ticketero-cloud" user create --db "$DB" --email admin@demo.cl --role admin --password "$pass" >/dev/null
+	(umask 077 && printf 'admin@demo.cl %s\n' "$pass" >"$ADMIN_FILE")
+fi
+setsid "$BIN/ticketero-cloud" serve --db "$DB" --mqtt "$MQTT" --cert "$PKI/cloud.pem" --key "$PKI/cloud-key.pem" \
 	--ca "$PKI/ca.pem" --http "$CLOUD_HTTP" >"$DEMO/cloud.log" 2>&1 &
 pids+=($!)
 wait_http "http://$CLOUD_HTTP/healthz"
-if [ ! -f "$ADMIN_FILE" ]; then
-	pass=$(head -c 12 /dev/urandom | base64 | tr -d '/+=' | head -c 14)
-	if "$BIN/ticketero-cloud" user create --db "$DB" --email admin@demo.cl --role admin --password "$pass" >/dev/null 2>&1; then
-		printf 'admin@demo.cl %s\n' "$pass" >"$ADMIN_FILE"
-	fi
-fi
 
 # --- agents ----------------------------------------------------------------
 for i in "${!BRANCHES[@]}"; do
@@ -76,7 +116,7 @@ for i in "${!BRANCHES[@]}"; do
 	fi
 	broker=$MQTT
 	[ "$b" = VAL-001 ] && broker=mqtts://127.0.0.1:$PROXY_PORT
-	"$BIN/ticketero-agent" serve --branch "$b" --data "$data" --http "127.0.0.1:$port" \
+	setsid "$BIN/ticketero-agent" serve --branch "$b" --data "$data" --http "127.0.0.1:$port" \
 		--mqtt "$broker" --cert "$PKI/$b.pem" --key "$PKI/$b-key.pem" --ca "$PKI/ca.pem" >"$DEMO/agent-$b.log" 2>&1 &
 	pids+=($!)
 done
@@ -84,9 +124,9 @@ for port in "${PORTS[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done
 
 # --- simulator ----------------------------------------------------------------
 sim_args=(--speed "$SPEED" --loop --executives E01:1111,E02:2222,E03:3333
-	--proxy "VAL-001=127.0.0.1:$PROXY_PORT>127.0.0.1:${TICKETERO_DEV_MQTT_PORT:-8883}" --wan-outage "VAL-001@1h+10m")
+	--proxy "VAL-001=127.0.0.1:$PROXY_PORT>127.0.0.1:$MQTT_PORT" --wan-outage "VAL-001@1h+10m")
 for i in "${!BRANCHES[@]}"; do sim_args+=(--agent "${BRANCHES[$i]}=http://127.0.0.1:${PORTS[$i]}"); done
-"$BIN/ticketero-sim" "${sim_args[@]}" >"$DEMO/sim.log" 2>&1 &
+setsid "$BIN/ticketero-sim" "${sim_args[@]}" >"$DEMO/sim.log" 2>&1 &
 pids+=($!)
 
 cat <<INFO
@@ -108,4 +148,7 @@ cat <<INFO
 
 INFO
 wait -n "${pids[@]}" || true
-echo "demo: a process exited; see the logs in $DEMO" >&2
+if [ -z "$stopping" ]; then
+	echo "demo: a program of the demo stopped on its own; see the logs in $DEMO" >&2
+	exit 1
+fi
