@@ -160,6 +160,7 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 	snap := *t
 	ch.Tickets = append(ch.Tickets, snap)
 	ch.emit(event.TicketCalled, now, event.Called{TicketRef: snap.ref(), ExecutiveName: x.Name}, &snap, e.execState(exec))
+	ch.By(e.executiveActor(exec), 0)
 	return &snap, ch, nil
 }
 

@@ -73,6 +73,7 @@ func (e *Engine) Login(now time.Time, exec string, counter int, tokenHash string
 	e.touch()
 	ch.Sessions = append(ch.Sessions, *s)
 	ch.emit(event.ExecutiveLoggedIn, now, event.Session{Executive: exec, Name: x.Name, Counter: counter}, nil, e.execState(exec))
+	ch.By(e.executiveActor(exec), 0)
 	return *s, ch, nil
 }
 
@@ -102,6 +103,7 @@ func (e *Engine) Pause(now time.Time, tokenHash, reason string) (Session, Change
 	e.touch()
 	ch.Sessions = append(ch.Sessions, *s)
 	ch.emit(event.ExecutivePaused, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive), Counter: s.Counter, Reason: reason}, nil, e.execState(s.Executive))
+	ch.By(e.executiveActor(s.Executive), 0)
 	return *s, ch, nil
 }
 
@@ -121,6 +123,7 @@ func (e *Engine) Resume(now time.Time, tokenHash string) (Session, Change, error
 	e.touch()
 	ch.Sessions = append(ch.Sessions, *s)
 	ch.emit(event.ExecutiveResumed, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive), Counter: s.Counter}, nil, e.execState(s.Executive))
+	ch.By(e.executiveActor(s.Executive), 0)
 	return *s, ch, nil
 }
 
@@ -137,9 +140,11 @@ func (e *Engine) Logout(now time.Time, tokenHash string) (Change, error) {
 	if cur, ok := e.Current(s.Executive); ok {
 		return ch, queue.Errorf(queue.CodeConflict, "session.busy", cur.Display())
 	}
+	actor := e.executiveActor(s.Executive)
 	e.dropSession(s)
 	e.touch()
 	ch.EndedSessions = append(ch.EndedSessions, s.TokenHash)
 	ch.emit(event.ExecutiveLoggedOut, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive), Counter: s.Counter}, nil, e.execState(s.Executive))
+	ch.By(actor, 0)
 	return ch, nil
 }

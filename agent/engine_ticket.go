@@ -65,6 +65,11 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 		QuotedTypical: est.TypicalS, QuotedUpper: est.UpperS, Token: snap.Token, RUTHash: snap.RUTHash,
 		Channel: snap.Channel,
 	}, &snap, nil)
+	actor := &event.Actor{Kind: event.ActorKiosk}
+	if snap.Channel == event.ActorTelegram {
+		actor.Kind = event.ActorTelegram
+	}
+	ch.By(actor, 0)
 	return snap, ch, nil
 }
 
@@ -86,17 +91,21 @@ type Act struct {
 	// cloud command's ID.
 	By      string
 	Request string
+	// Actor names who acts in the events; nil derives it: the executive at
+	// his counter, else the system.
+	Actor *event.Actor
 }
 
 var outcomeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 
 // Apply applies an action to an open ticket. Only the executive holding a
 // called or serving ticket may act on it; a waiting ticket may be cancelled or
-// transferred by any signed-in executive.
+// transferred only by an executive who serves its service (the branch itself
+// may always).
 //
 // Errors: not_found ticket.not_found; conflict ticket.illegal_transition,
-// ticket.recall_limit, transfer.same_service; forbidden ticket.not_yours;
-// invalid service.unknown, ticket.outcome_invalid.
+// ticket.recall_limit, transfer.same_service; forbidden ticket.not_yours,
+// ticket.not_your_service; invalid service.unknown, ticket.outcome_invalid.
 func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 	var ch Change
 	now = now.UTC()
@@ -110,6 +119,9 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 	}
 	if a.Executive != "" && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing) && t.Executive != a.Executive {
 		return Ticket{}, ch, queue.Errorf(queue.CodeForbidden, "ticket.not_yours", t.Display())
+	}
+	if a.Executive != "" && t.Status == queue.StatusWaiting && !e.serves(a.Executive, t.Service) {
+		return Ticket{}, ch, queue.Errorf(queue.CodeForbidden, "ticket.not_your_service", t.Display(), t.Service)
 	}
 	switch a.Action {
 	case queue.ActionRecall:
@@ -187,7 +199,21 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 		ex = e.execState(holder)
 	}
 	ch.emit(typ, now, data, &snap, ex)
+	actor := a.Actor
+	if actor == nil && a.Executive != "" {
+		actor = e.executiveActor(a.Executive)
+	}
+	if actor == nil {
+		actor = SystemActor()
+	}
+	ch.By(actor, 0)
 	return snap, ch, nil
+}
+
+// serves reports whether executive id serves service code.
+func (e *Engine) serves(id, code string) bool {
+	x, ok := e.executives[id]
+	return ok && x.Serves(code)
 }
 
 func (e *Engine) execName(id string) string {
@@ -226,14 +252,15 @@ func (e *Engine) CancelByCommand(now time.Time, ticket, request string) (Ticket,
 	if !ok {
 		return Ticket{}, ch, queue.Errorf(queue.CodeNotFound, "ticket.not_found", ticket)
 	}
+	actor := &event.Actor{Kind: event.ActorTelegram, Request: request}
 	if t.Status == queue.StatusCalled {
-		_, c, err := e.Apply(now, Act{Ticket: ticket, Action: queue.ActionRequeue})
+		_, c, err := e.Apply(now, Act{Ticket: ticket, Action: queue.ActionRequeue, Actor: actor})
 		if err != nil {
 			return Ticket{}, ch, err
 		}
 		ch.Merge(c)
 	}
-	snap, c, err := e.Apply(now, Act{Ticket: ticket, Action: queue.ActionCancel, By: "telegram", Request: request})
+	snap, c, err := e.Apply(now, Act{Ticket: ticket, Action: queue.ActionCancel, By: "telegram", Request: request, Actor: actor})
 	if err != nil {
 		return Ticket{}, ch, err
 	}

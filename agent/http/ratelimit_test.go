@@ -2,12 +2,10 @@ package http_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -36,22 +34,24 @@ func (c *clock) Add(d time.Duration) {
 // MustLimitedServer is a server with the default limits and a fake clock.
 func MustLimitedServer(tb testing.TB, lim agenthttp.Limits) (http.Handler, *sqlite.Store, *clock) {
 	tb.Helper()
-	key := make([]byte, sqlite.KeySize)
-	_, _ = rand.Read(key)
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(tb.TempDir(), "a.db"), Branch: "SCL-001", DataKey: key})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = st.Close() })
 	clk := &clock{t: time.Date(2026, 3, 2, 13, 0, 0, 0, time.UTC)}
-	srv, err := agenthttp.New(agenthttp.Config{Store: st, Version: "test", Now: clk.Now, RateLimits: &lim})
-	require.NoError(tb, err)
-	tb.Cleanup(srv.Close)
+	srv, st := MustServerWith(tb, agenthttp.Config{Now: clk.Now, RateLimits: &lim})
 	return srv.Handler(), st, clk
 }
 
+// do serves one request from address from; hdr are header name/value pairs
+// ("Host" sets the request's Host).
 func do(h http.Handler, method, path, from, body string, hdr ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.RemoteAddr = from
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	rec := httptest.NewRecorder()

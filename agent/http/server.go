@@ -72,6 +72,9 @@ type Config struct {
 	// RateLimits are the per-address budgets (ratelimit.go); nil does not
 	// limit (embedders and tests), ticketero-agent serve passes its config.
 	RateLimits *Limits
+	// AllowedHosts are the names the box answers to besides localhost and IP
+	// literals (guard.go); nil checks no Host (embedders and tests).
+	AllowedHosts []string
 }
 
 // Server is the LAN API.
@@ -140,7 +143,7 @@ func (s *Server) Close() {
 
 func (s *Server) routes() {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.measure, s.rateLimit)
+	r.Use(s.recoverer, s.measure, s.guard, s.rateLimit)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, queue.Errorf(queue.CodeNotFound, "route.not_found"))
 	})

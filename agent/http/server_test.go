@@ -22,12 +22,19 @@ import (
 
 func MustServer(tb testing.TB, ui http.Handler) (*agenthttp.Server, *sqlite.Store) {
 	tb.Helper()
+	return MustServerWith(tb, agenthttp.Config{UI: ui})
+}
+
+// MustServerWith is a server of cfg (Version "test") on a fresh store.
+func MustServerWith(tb testing.TB, cfg agenthttp.Config) (*agenthttp.Server, *sqlite.Store) {
+	tb.Helper()
 	key := make([]byte, sqlite.KeySize)
 	_, _ = rand.Read(key)
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(tb.TempDir(), "a.db"), Branch: "SCL-001", DataKey: key})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = st.Close() })
-	srv, err := agenthttp.New(agenthttp.Config{Store: st, UI: ui, Version: "test"})
+	cfg.Store, cfg.Version = st, "test"
+	srv, err := agenthttp.New(cfg)
 	require.NoError(tb, err)
 	tb.Cleanup(srv.Close)
 	return srv, st
@@ -93,7 +100,9 @@ func TestMetrics(t *testing.T) {
 	srv, _ := MustServer(t, nil)
 	h := srv.Handler()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/tickets", strings.NewReader(`{"service":"C"}`)))
+	req := httptest.NewRequest("POST", "/api/v1/tickets", strings.NewReader(`{"service":"C"}`))
+	req.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(rec, req)
 	require.Equal(t, 201, rec.Code)
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))

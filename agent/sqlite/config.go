@@ -63,7 +63,8 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 			return nil, agent.Change{}, &writeError{err}
 		}
 		var ch agent.Change
-		ch.Events = append(ch.Events, agent.Emitted{Type: event.ConfigApplied, At: now.UTC(), Data: event.ConfigRef{Version: c.Version}})
+		ch.Events = append(ch.Events, agent.Emitted{Type: event.ConfigApplied, At: now.UTC(), Data: event.ConfigRef{Version: c.Version,
+			Actor: &event.Actor{Kind: event.ActorHQ}}})
 		s.log.Info("config applied", "version", c.Version, "services", len(c.Services), "executives", len(c.Executives))
 		return nil, ch, nil
 	})

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -160,6 +161,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // openDBs opens the writer (one connection, BEGIN IMMEDIATE) and the read
 // pool (query-only), and migrates.
 func openDBs(ctx context.Context, path string, readConns int) (*sql.DB, *sql.DB, error) {
+	if err := privateFile(path); err != nil {
+		return nil, nil, err
+	}
 	base := "file:" + url.PathEscape(path)
 	common := "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=1"
 	w, err := sql.Open("sqlite3", base+"?"+common+"&_synchronous=FULL&_txlock=immediate")
@@ -186,6 +190,38 @@ func openDBs(ctx context.Context, path string, readConns int) (*sql.DB, *sql.DB,
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	return w, r, nil
+}
+
+// privateFile creates the database file owner-only (0600) before SQLite
+// opens it, whatever the umask and even when its directory already exists,
+// and takes group and other access away from one an older version created.
+// SQLite gives the -wal and -shm files the database file's mode.
+func privateFile(path string) error {
+	if path == ":memory:" || path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("sqlite: stat %s: %w", path, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(fi.Mode().Perm() &^ 0o077); err != nil {
+			return fmt.Errorf("sqlite: chmod %s: %w", path, err)
+		}
+	}
+	for _, side := range []string{path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(side); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(side, fi.Mode().Perm()&^0o077); err != nil {
+				return fmt.Errorf("sqlite: chmod %s: %w", side, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Close stops the writer (answering the operations already queued) and closes
@@ -304,6 +340,7 @@ func (s *Store) process(batch []*op) {
 		}()
 		now := s.cfg.Now()
 		roll := s.eng.Roll(now)
+		roll.By(agent.SystemActor(), 0)
 		if err := s.write(tx, roll, &notices); err != nil {
 			return err
 		}

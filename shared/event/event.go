@@ -68,6 +68,10 @@ var Types = map[Type]func() any{
 	ExecutiveLoggedOut: func() any { return new(Session) },
 	DayClosed:          func() any { return new(Day) },
 	ConfigApplied:      func() any { return new(ConfigRef) },
+
+	ExecutiveLoginFailed: func() any { return new(SignIn) },
+	ExecutiveLocked:      func() any { return new(SignIn) },
+	ExecutiveAdmin:       func() any { return new(Admin) },
 }
 
 // Known reports whether t is a type this version understands.

@@ -44,6 +44,13 @@ var samples = map[event.Type]any{
 	event.ExecutiveLoggedOut: event.Session{Executive: "E01", Counter: 5},
 	event.DayClosed:          event.Day{Day: "2026-11-28", Abandoned: 3},
 	event.ConfigApplied:      event.ConfigRef{Version: 7},
+
+	event.ExecutiveLoginFailed: event.SignIn{Executive: "E01", Counter: 5, Address: "192.168.1.23", Failures: 2,
+		Actor: &event.Actor{Kind: event.ActorExecutive, Executive: "E01", Counter: 5, Address: "192.168.1.23"}},
+	event.ExecutiveLocked: event.SignIn{Executive: "E01", Counter: 5, Address: "192.168.1.23", Failures: 5, RetryS: 60,
+		Actor: &event.Actor{Kind: event.ActorExecutive, Executive: "E01", Counter: 5, Address: "192.168.1.23"}},
+	event.ExecutiveAdmin: event.Admin{Action: event.AdminAdded, Executive: "E07", Name: "Rosa Díaz", Services: []string{"C", "P"},
+		Actor: &event.Actor{Kind: event.ActorAdmin, User: "root"}},
 }
 
 func ref() event.TicketRef {
@@ -54,31 +61,38 @@ func TestGolden(t *testing.T) {
 	require.Len(t, samples, len(event.Types), "every type needs a sample")
 	for typ := range event.Types {
 		t.Run(string(typ), func(t *testing.T) {
-			e, err := event.New(42, "01JDZ8EVT0001", typ, at, samples[typ])
-			require.NoError(t, err)
-			got, err := event.EncodeBatch("SCL-001", []event.Event{e})
-			require.NoError(t, err)
-			var pretty any
-			require.NoError(t, json.Unmarshal(got, &pretty))
-			got, _ = json.MarshalIndent(pretty, "", "  ")
-			path := filepath.Join("testdata", strings.ReplaceAll(string(typ), ".", "_")+".json")
-			if *update {
-				require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test -update to create %s", path)
-			assert.JSONEq(t, string(want), string(got))
-
-			// The golden file decodes back into the same payload.
-			b, err := event.DecodeBatch(event.EventsTopic("SCL-001"), want)
-			require.NoError(t, err)
-			p, err := b.Events[0].Payload()
-			require.NoError(t, err)
-			wantJSON, _ := json.Marshal(samples[typ])
-			gotJSON, _ := json.Marshal(p)
-			assert.JSONEq(t, string(wantJSON), string(gotJSON))
+			checkGolden(t, strings.ReplaceAll(string(typ), ".", "_"), typ, samples[typ])
 		})
 	}
+}
+
+// checkGolden encodes sample as an event of typ in a batch, compares it with
+// testdata/name.json (rewritten with -update) and decodes the file back.
+func checkGolden(t *testing.T, name string, typ event.Type, sample any) {
+	t.Helper()
+	e, err := event.New(42, "01JDZ8EVT0001", typ, at, sample)
+	require.NoError(t, err)
+	got, err := event.EncodeBatch("SCL-001", []event.Event{e})
+	require.NoError(t, err)
+	var pretty any
+	require.NoError(t, json.Unmarshal(got, &pretty))
+	got, _ = json.MarshalIndent(pretty, "", "  ")
+	path := filepath.Join("testdata", name+".json")
+	if *update {
+		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.JSONEq(t, string(want), string(got))
+
+	// The golden file decodes back into the same payload.
+	b, err := event.DecodeBatch(event.EventsTopic("SCL-001"), want)
+	require.NoError(t, err)
+	p, err := b.Events[0].Payload()
+	require.NoError(t, err)
+	wantJSON, _ := json.Marshal(sample)
+	gotJSON, _ := json.Marshal(p)
+	assert.JSONEq(t, string(wantJSON), string(gotJSON))
 }
 
 func batchJSON(branch string, seqs ...uint64) string {

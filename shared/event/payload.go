@@ -11,6 +11,8 @@ type TicketRef struct {
 	Day       string `json:"day"`
 	Counter   int    `json:"counter,omitempty"`
 	Executive string `json:"executive,omitempty"`
+	// Actor is who made the change (additive; absent in older events).
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // Issued is ticket.issued: a customer took a ticket.
@@ -74,15 +76,20 @@ type Session struct {
 	Name      string `json:"name,omitempty"`
 	Counter   int    `json:"counter"`
 	Reason    string `json:"reason,omitempty"`
+	// Actor is who made the change: the executive himself, or the system
+	// (a session timed out or closed with the day).
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // Day is day.closed.
 type Day struct {
 	Day       string `json:"day"`
 	Abandoned int    `json:"abandoned"`
+	Actor     *Actor `json:"actor,omitempty"`
 }
 
 // ConfigRef is config.applied.
 type ConfigRef struct {
-	Version int64 `json:"version"`
+	Version int64  `json:"version"`
+	Actor   *Actor `json:"actor,omitempty"`
 }

@@ -92,6 +92,7 @@ func TestCrashKeepsAcknowledgedTickets(t *testing.T) {
 				svc := []string{"C", "P", "E", "G"}[(k+i)%4]
 				body := fmt.Sprintf(`{"service":%q,"rut":"12.345.678-5"}`, svc)
 				req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/tickets", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Idempotency-Key", fmt.Sprintf("crash-%d-%d", k, i))
 				res, err := c.Do(req)
 				if err != nil {

@@ -118,6 +118,8 @@ type Config struct {
 	Rate RateConfig
 	// Retention is how long personal data is kept (retention.go).
 	Retention RetentionConfig
+	// LAN is how the agent meets the branch LAN (lan.go).
+	LAN LANConfig
 }
 
 // DefaultConfig returns the defaults.
@@ -153,6 +155,7 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	c.Sync.flags(fs, getenv, &envErrs)
 	c.Rate.flags(fs, getenv, &envErrs)
 	c.Retention.flags(fs, getenv, &envErrs)
+	c.LAN.flags(fs, getenv)
 	counters := strconv.Itoa(c.Counters)
 	str(&counters, "counters", "number of counters until HQ configuration sets them")
 	if err := fs.Parse(args); err != nil {
@@ -196,6 +199,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("log-format: %q must be text or json", c.LogFormat)
 	}
 	if err := c.Sync.Validate(c.Branch); err != nil {
+		return err
+	}
+	if err := c.LAN.Validate(); err != nil {
 		return err
 	}
 	if _, err := c.Rate.Limits(); err != nil {
@@ -289,7 +295,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	limits, _ := m.Config.Rate.Limits() // validated above
 	m.API, err = agenthttp.New(agenthttp.Config{Store: m.Store, Link: m.Link, UI: m.UI, Logger: m.Logger,
-		Version: version, Now: m.Now, RateLimits: &limits})
+		Version: version, Now: m.Now, RateLimits: &limits, AllowedHosts: m.Config.LAN.Hosts()})
 	if err != nil {
 		_ = m.Store.Close()
 		return err

@@ -222,12 +222,17 @@ func TestAPIFlow(t *testing.T) {
 	r = ana.do("POST", "/api/v1/sessions/current/resume", "")
 	require.Equal(t, 200, r.status)
 
-	// Cancel a waiting ticket by any signed-in executive.
+	// A waiting ticket is cancelled only by an executive of its service.
 	r = kiosk.do("POST", "/api/v1/tickets", `{"service":"G"}`)
 	id3 := r.json(t)["id"].(string)
 	r = ana.do("POST", "/api/v1/tickets/"+id3+"/cancel", "")
+	require.Equal(t, 403, r.status)
+	assert.Equal(t, "ticket.not_your_service", r.json(t)["code"])
+	carla := kiosk.login("E03", 3)
+	r = carla.do("POST", "/api/v1/tickets/"+id3+"/cancel", "")
 	require.Equal(t, 200, r.status)
 	assert.Equal(t, "cancelled", r.json(t)["status"])
+	require.Equal(t, 204, carla.do("DELETE", "/api/v1/sessions/current", "").status)
 
 	r = kiosk.do("GET", "/api/v1/queues", "")
 	q := r.json(t)
