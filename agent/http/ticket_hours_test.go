@@ -56,6 +56,7 @@ func TestIssueOutsideHoursIsAProblem(t *testing.T) {
 	issue := func(svc, lang, idem string) (int, map[string]any) {
 		req := httptest.NewRequest("POST", "/api/v1/tickets", strings.NewReader(`{"service":"`+svc+`"}`))
 		req.Header.Set("Accept-Language", lang)
+		req.Header.Set("Content-Type", "application/json")
 		if idem != "" {
 			req.Header.Set("Idempotency-Key", idem)
 		}
