@@ -52,7 +52,7 @@ func TestHoursAppliedAndDayClosedAtGrace(t *testing.T) {
 	assert.Equal(t, event.DayClosed, last.Type)
 	p, err := last.Payload()
 	require.NoError(t, err)
-	assert.Equal(t, &event.Day{Day: "2026-11-30", Abandoned: 1}, p)
+	assert.Equal(t, &event.Day{Day: "2026-11-30", Abandoned: 1, Actor: &event.Actor{Kind: event.ActorSystem}}, p)
 
 	e.reopen(t, 2)
 	set("2026-12-01", "09:00")
