@@ -52,6 +52,10 @@ func qrSVG(content string) ([]byte, error) {
 // serveQR serves /assets/qr/{token}.svg: the QR of the ticket's Telegram link.
 // The image depends only on the token and the bot, so it is cacheable.
 func (h *handler) serveQR(w http.ResponseWriter, r *http.Request) {
+	if h.opts.BotName == "" {
+		h.problem(w, r, http.StatusNotFound, "ui.not_found")
+		return
+	}
 	token, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
 	if !ok || !tokenPattern.MatchString(token) {
 		h.problem(w, r, http.StatusBadRequest, "ui.qr.invalid_token")

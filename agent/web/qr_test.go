@@ -68,3 +68,17 @@ func TestQREndpoint(t *testing.T) {
 		assert.Equal(t, "El código del número no es válido.", p["title"])
 	}
 }
+
+// TestNoBotNoQR: without a bot the bank configured, the kiosk neither shows nor
+// prints a QR and the QR endpoint has nothing to serve (no default bot).
+func TestNoBotNoQR(t *testing.T) {
+	srv := MustServer(t, Options{})
+	_, page := get(t, srv.URL+"/kiosk", nil)
+	assert.Contains(t, page, `id="result-qr-figure" hidden`)
+	res, _ := get(t, srv.URL+"/assets/qr/abcd.svg", nil)
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+
+	srv = MustServer(t, Options{BotName: "SucursalBot"})
+	_, page = get(t, srv.URL+"/kiosk", nil)
+	assert.Contains(t, page, `id="result-qr-figure">`)
+}

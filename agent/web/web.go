@@ -24,13 +24,12 @@ var templateFS embed.FS
 //go:embed assets
 var assetFS embed.FS
 
-// DefaultBotName is the Telegram bot the kiosk QR links to when none is set.
-const DefaultBotName = "TicketeroBot"
-
 // Options configures the UI handler.
 type Options struct {
 	// BotName is the Telegram bot's user name (TICKETERO_TELEGRAM_BOT) for the
-	// ticket's QR link t.me/<bot>?start=<token>. Empty means DefaultBotName.
+	// ticket's QR link t.me/<bot>?start=<token>. Empty: the bank has no bot
+	// configured, and the kiosk shows and prints no QR (never a bot the bank
+	// does not control).
 	BotName string
 	// Logger receives errors; nil discards them.
 	Logger *slog.Logger
@@ -64,10 +63,7 @@ type handler struct {
 // catalogue key fails at start-up rather than in front of a customer, and a
 // request costs no rendering.
 func Handler(opts Options) (http.Handler, error) {
-	if opts.BotName == "" {
-		opts.BotName = DefaultBotName
-	}
-	if !validBotName(opts.BotName) {
+	if opts.BotName != "" && !validBotName(opts.BotName) {
 		return nil, fmt.Errorf("web: telegram bot name %q is not valid (5 to 32 letters, digits or _)", opts.BotName)
 	}
 	log := opts.Logger
@@ -168,6 +164,7 @@ type pageData struct {
 	Events     string // JSON list of event types the stream may send
 	LangQuery  string // "?lang=en" when the language was chosen explicitly
 	SwitchHref string // the same page in the other language
+	Telegram   bool   // a Telegram bot is configured: the kiosk shows the ticket's QR
 }
 
 // T returns the catalogue entry for key in the page's language. An unknown key
@@ -183,7 +180,8 @@ func (d pageData) T(key string) (string, error) {
 func (d pageData) Href(path string) string { return path + d.LangQuery }
 
 func (h *handler) data(name, title string, lang i18n.Lang, explicit bool) pageData {
-	d := pageData{Page: name, Lang: lang, TitleKey: title, Catalogue: h.catalogue[lang], Events: h.events}
+	d := pageData{Page: name, Lang: lang, TitleKey: title, Catalogue: h.catalogue[lang], Events: h.events,
+		Telegram: h.opts.BotName != ""}
 	if explicit {
 		d.LangQuery = "?lang=" + string(lang)
 	}

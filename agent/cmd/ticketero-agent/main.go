@@ -112,7 +112,7 @@ type Config struct {
 	DataKeyFile string
 	LogLevel    string
 	LogFormat   string
-	// TelegramBot is the bot the kiosk ticket's QR links to ("" = web.DefaultBotName).
+	// TelegramBot is the bot the kiosk ticket's QR links to ("" = no QR).
 	TelegramBot string
 	// Rate is the LAN API's per-address rate limits (limits.go).
 	Rate RateConfig
@@ -150,7 +150,7 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	str(&c.DataKeyFile, "data-key-file", "file with the base64 AES-256 key of personal data (default <data>/data.key, generated)")
 	str(&c.LogLevel, "log-level", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "text or json")
-	str(&c.TelegramBot, "telegram-bot", "Telegram bot user name for the kiosk ticket's QR (default "+web.DefaultBotName+")")
+	str(&c.TelegramBot, "telegram-bot", "the bank's Telegram bot user name, for the kiosk ticket's QR (empty: no QR)")
 	var envErrs []error
 	c.Sync.flags(fs, getenv, &envErrs)
 	c.Rate.flags(fs, getenv, &envErrs)

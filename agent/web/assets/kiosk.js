@@ -182,7 +182,9 @@
     $('result-priority').hidden = !pref;
     $('result-position').textContent = position;
     $('result-estimate').textContent = estimate;
-    const qr = ticket.token ? '/assets/qr/' + encodeURIComponent(ticket.token) + '.svg' : '';
+    // A QR only when the bank has a Telegram bot (the figure is rendered hidden otherwise).
+    const bot = !$('result-qr-figure').hidden;
+    const qr = bot && ticket.token ? '/assets/qr/' + encodeURIComponent(ticket.token) + '.svg' : '';
     ['result-qr', 'pt-qr'].forEach((id) => {
       const img = $(id);
       img.hidden = !qr;

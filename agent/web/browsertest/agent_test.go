@@ -80,7 +80,8 @@ func startAgentBin(t *testing.T, bin, dir, addr string) *agent {
 	t.Helper()
 	a := &agent{out: &lockedBuffer{}, data: dir, done: make(chan struct{})}
 	_ = os.Remove(filepath.Join(dir, "http.addr"))
-	a.cmd = exec.Command(bin, "serve", "--branch", "SCL-001", "--data", dir, "--http", addr, "--log-format", "text")
+	a.cmd = exec.Command(bin, "serve", "--branch", "SCL-001", "--data", dir, "--http", addr, "--log-format", "text",
+		"--telegram-bot", "SucursalBot")
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	a.cmd.Env = append(os.Environ(), "TICKETERO_TELEGRAM_BOT=SucursalTestBot")
 	require.NoError(t, a.cmd.Start())
