@@ -78,7 +78,11 @@ type Stats struct {
 	MeanWait  time.Duration
 	P90Wait   time.Duration
 	SLAPct    float64
-	ByService []ServiceStats
+	// Decided counts the tickets in SLAPct (queue.Judge); WaitingOver those
+	// still waiting past their target.
+	Decided     int
+	WaitingOver int
+	ByService   []ServiceStats
 }
 
 // ServiceStats are today's figures of one service.
@@ -88,6 +92,7 @@ type ServiceStats struct {
 	Served   int
 	MeanWait time.Duration
 	SLAPct   float64
+	Decided  int
 }
 
 // SessionInfo is a signed-in executive's session with his current ticket.

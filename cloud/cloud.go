@@ -66,8 +66,10 @@ type RejectRecorder interface {
 }
 
 // StatusRecorder records a branch agent's retained status (online, backlog).
+// retained says the broker delivered it as a retained message (on subscribe),
+// so it may be old and must not date the branch by the cloud's clock.
 type StatusRecorder interface {
-	RecordStatus(ctx context.Context, s event.Status) error
+	RecordStatusAt(ctx context.Context, s event.Status, retained bool) error
 }
 
 // Acker sends the cloud's ack to a branch over the broker.

@@ -223,7 +223,16 @@ func (r *Relay) status(ctx context.Context, online bool) event.Status {
 			st.ConfigVersion = v
 		}
 	}
+	if t, ok := r.configs.(targetLister); ok {
+		st.Targets = t.ServiceTargets(ctx)
+	}
 	return st
+}
+
+// targetLister is the config store's optional list of the running services'
+// target waits, carried in the status so HQ uses the branch's targets.
+type targetLister interface {
+	ServiceTargets(ctx context.Context) map[string]int
 }
 
 func (r *Relay) connect(ctx context.Context) (paho.Client, <-chan error, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/ticketero/ticketero/agent"
@@ -28,6 +27,18 @@ func (s *Store) Services(ctx context.Context) []agent.ServiceInfo {
 	for _, sv := range s.eng.Services() {
 		n := s.eng.WaitingCount(sv.Code)
 		out = append(out, agent.ServiceInfo{Service: sv, Waiting: n, Estimate: s.eng.Estimate(sv.Code, n+1)})
+	}
+	return out
+}
+
+// ServiceTargets returns the target wait (seconds) of each running service by
+// code: the agent's status carries it so HQ measures against the same targets.
+func (s *Store) ServiceTargets(context.Context) map[string]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]int{}
+	for _, sv := range s.eng.Services() {
+		out[sv.Code] = sv.TargetWaitS
 	}
 	return out
 }
@@ -121,33 +132,35 @@ func (s *Store) Calls(ctx context.Context, limit int) ([]agent.Call, error) {
 	return out, rows.Err()
 }
 
-// StatsToday computes today's figures: counts by status, waits (issue to
-// call) and the share called within the service's target wait.
+// StatsToday computes today's figures: counts by status, and waits and the
+// service level by the one rule of branch and HQ (queue.Judge): a ticket
+// waiting past its service's target counts as out of target now, and the mean
+// wait includes the current waits of waiting tickets.
 func (s *Store) StatsToday(ctx context.Context) (agent.Stats, error) {
 	day := s.BranchInfo(ctx).Day
+	now := s.cfg.Now()
 	targets := map[string]time.Duration{}
 	var order []string
 	for _, sv := range s.Services(ctx) {
 		targets[sv.Code] = sv.TargetWait()
 		order = append(order, sv.Code)
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT service, status, created_at, called_at FROM tickets WHERE day = ?", day)
+	rows, err := s.r.QueryContext(ctx, "SELECT service, status, queued_at, called_at, ended_at FROM tickets WHERE day = ?", day)
 	if err != nil {
 		return agent.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
 	}
 	defer rows.Close()
 	st := agent.Stats{Day: day}
 	type acc struct {
-		issued, served, inSLA int
-		waits                 []time.Duration
+		issued, served int
+		fig            queue.WaitFigures
 	}
 	by := map[string]*acc{}
-	var all []time.Duration
-	inSLA := 0
+	var all queue.WaitFigures
 	for rows.Next() {
 		var svc, status string
-		var created, called sql.NullString
-		if err := rows.Scan(&svc, &status, &created, &called); err != nil {
+		var queued, called, ended sql.NullString
+		if err := rows.Scan(&svc, &status, &queued, &called, &ended); err != nil {
 			return agent.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
 		}
 		a := by[svc]
@@ -168,55 +181,28 @@ func (s *Store) StatsToday(ctx context.Context) (agent.Stats, error) {
 		case queue.StatusWaiting:
 			st.Waiting++
 		}
-		if c := parseTime(called); !c.IsZero() {
-			w := max(c.Sub(parseTime(created)), 0)
-			all = append(all, w)
-			a.waits = append(a.waits, w)
-			if t, ok := targets[svc]; ok && w <= t {
-				inSLA++
-				a.inSLA++
-			}
+		target, ok := targets[svc]
+		if !ok {
+			continue // a service no longer run: no target to judge against
 		}
+		r := queue.Judge(parseTime(queued), parseTime(called), parseTime(ended), now, target)
+		if queue.Status(status) == queue.StatusWaiting && r.Decided && !r.Called {
+			st.WaitingOver++
+		}
+		all.Add(r)
+		a.fig.Add(r)
 	}
 	if err := rows.Err(); err != nil {
 		return agent.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
 	}
-	st.MeanWait, st.P90Wait = mean(all), p90(all)
-	if len(all) > 0 {
-		st.SLAPct = pct(inSLA, len(all))
-	}
+	st.MeanWait, st.P90Wait, st.SLAPct, st.Decided = all.MeanWait(), all.P90Wait(), all.SLAPct(), all.Decided
 	for _, code := range order {
 		a := by[code]
 		if a == nil {
 			a = &acc{}
 		}
-		ss := agent.ServiceStats{Service: code, Issued: a.issued, Served: a.served, MeanWait: mean(a.waits)}
-		if len(a.waits) > 0 {
-			ss.SLAPct = pct(a.inSLA, len(a.waits))
-		}
-		st.ByService = append(st.ByService, ss)
+		st.ByService = append(st.ByService, agent.ServiceStats{Service: code, Issued: a.issued, Served: a.served,
+			MeanWait: a.fig.MeanWait(), SLAPct: a.fig.SLAPct(), Decided: a.fig.Decided})
 	}
 	return st, nil
 }
-
-func mean(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	var sum time.Duration
-	for _, d := range ds {
-		sum += d
-	}
-	return sum / time.Duration(len(ds))
-}
-
-func p90(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	c := append([]time.Duration(nil), ds...)
-	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
-	return c[(len(c)*9+9)/10-1]
-}
-
-func pct(n, d int) float64 { return float64(int(float64(n)*1000/float64(d)+0.5)) / 10 }

@@ -499,3 +499,40 @@ func TestBrokerGetsCommittedNotices(t *testing.T) {
 		t.Fatal("no notice")
 	}
 }
+
+// TestStatsCountWaitingPastTarget: a ticket waiting past its service's target
+// counts as out of target now, and the mean wait includes current waits.
+func TestStatsCountWaitingPastTarget(t *testing.T) {
+	e := MustStore(t, 2)
+	ctx := context.Background()
+	MustExecutive(t, e.path, "E01", "C")
+	tok := e.login(t, "E01", 1)
+	for range 4 {
+		_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C"}) // Caja: 10 min target
+		require.NoError(t, err)
+	}
+	call := func() {
+		tk, err := e.st.CallNext(ctx, tok, 1)
+		require.NoError(t, err)
+		require.NotNil(t, tk)
+		_, err = e.st.Act(ctx, tok, agent.Act{Ticket: tk.ID, Action: queue.ActionStart})
+		require.NoError(t, err)
+		_, err = e.st.Act(ctx, tok, agent.Act{Ticket: tk.ID, Action: queue.ActionComplete})
+		require.NoError(t, err)
+	}
+	e.clock.Add(2 * time.Minute)
+	call() // waited 2 min: within
+	e.clock.Add(10 * time.Minute)
+	call() // waited 12 min: out
+	e.clock.Add(3 * time.Minute)
+	st, err := e.st.StatsToday(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.Waiting)
+	assert.Equal(t, 2, st.WaitingOver, "both waiting 15 min against 10")
+	assert.Equal(t, 4, st.Decided)
+	assert.Equal(t, 25.0, st.SLAPct, "1 within of 4 decided, not 1 of 2 called")
+	assert.Equal(t, 11*time.Minute, st.MeanWait, "(2+12+15+15)/4 min")
+	require.NotEmpty(t, st.ByService)
+	assert.Equal(t, "C", st.ByService[0].Service)
+	assert.Equal(t, 25.0, st.ByService[0].SLAPct)
+}

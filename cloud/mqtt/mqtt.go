@@ -214,7 +214,7 @@ func (c *Client) onStatus(_ paho.Client, msg paho.Message) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.status.RecordStatus(ctx, st); err != nil {
+	if err := c.status.RecordStatusAt(ctx, st, msg.Retained()); err != nil {
 		c.log.Warn("status not recorded", "branch", st.Branch, "err", err)
 	}
 }

@@ -370,8 +370,18 @@ func (s *EventStore) RecordReject(ctx context.Context, r cloud.Reject) error {
 	return nil
 }
 
-// RecordStatus stores an agent's status unless a newer one is already stored.
+// RecordStatus stores an agent's status received live (see RecordStatusAt).
 func (s *EventStore) RecordStatus(ctx context.Context, st event.Status) error {
+	return s.RecordStatusAt(ctx, st, false)
+}
+
+// RecordStatusAt stores an agent's status unless a newer one is already
+// stored. retained says the broker delivered it as a retained message (on the
+// cloud's subscribe), so it may be old: it then dates nothing by the cloud's
+// clock. A live status dates the branch: an online one is its last sign of
+// life and measures its clock skew; an offline one (the last will, whose own
+// time is the session's start) is when it went offline.
+func (s *EventStore) RecordStatusAt(ctx context.Context, st event.Status, retained bool) error {
 	// Order: a later session wins; within a session the offline status (the
 	// last will, whose time is fixed when the session began) comes after every
 	// online one; then the status time. Replicas may write out of order.
@@ -379,17 +389,44 @@ func (s *EventStore) RecordStatus(ctx context.Context, st event.Status) error {
 	if since.IsZero() {
 		since = st.At
 	}
+	recv := s.Now().UTC()
+	var received *time.Time
+	var skew *int64
+	if !retained {
+		received = &recv
+		if st.Online && !st.At.IsZero() {
+			ms := st.At.Sub(recv).Milliseconds()
+			skew = &ms
+		}
+	}
+	targets := st.Targets
+	if targets == nil {
+		targets = map[string]int{}
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO branch_sync (branch, online, backlog, config_version, agent_version,
-			status_at, status_since, agent_last_seq, agent_last_ack)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			status_at, status_since, agent_last_seq, agent_last_ack, status_received_at, offline_at, clock_skew_ms, service_targets)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $2 THEN $10::timestamptz END,
+			CASE WHEN NOT $2 THEN coalesce($10, $11) END, $12, $13)
 		ON CONFLICT (branch) DO UPDATE SET online = EXCLUDED.online, backlog = EXCLUDED.backlog,
 			config_version = GREATEST(branch_sync.config_version, EXCLUDED.config_version),
 			agent_version = EXCLUDED.agent_version, status_at = EXCLUDED.status_at, status_since = EXCLUDED.status_since,
-			agent_last_seq = EXCLUDED.agent_last_seq, agent_last_ack = EXCLUDED.agent_last_ack
+			agent_last_seq = EXCLUDED.agent_last_seq, agent_last_ack = EXCLUDED.agent_last_ack,
+			status_received_at = CASE WHEN EXCLUDED.online THEN coalesce($10, branch_sync.status_received_at)
+				ELSE branch_sync.status_received_at END,
+			-- Offline since: kept while the branch stays offline (a retained will
+			-- delivered again says nothing new); else the live message's arrival,
+			-- or the last sign of life the cloud had.
+			offline_at = CASE WHEN EXCLUDED.online THEN NULL
+				WHEN NOT branch_sync.online AND branch_sync.offline_at IS NOT NULL THEN branch_sync.offline_at
+				ELSE coalesce($10, GREATEST(branch_sync.status_received_at, branch_sync.last_ingest_at), $11) END,
+			clock_skew_ms = coalesce(EXCLUDED.clock_skew_ms, branch_sync.clock_skew_ms),
+			service_targets = CASE WHEN EXCLUDED.service_targets = '{}'::jsonb THEN branch_sync.service_targets
+				ELSE EXCLUDED.service_targets END
 		WHERE branch_sync.status_at IS NULL
 			OR (EXCLUDED.status_since, NOT EXCLUDED.online, EXCLUDED.status_at)
 				>= (COALESCE(branch_sync.status_since, branch_sync.status_at), NOT branch_sync.online, branch_sync.status_at)`,
-		st.Branch, st.Online, st.Backlog, st.ConfigVersion, st.AgentVersion, st.At, since, int64(st.LastSeq), int64(st.LastAck))
+		st.Branch, st.Online, st.Backlog, st.ConfigVersion, st.AgentVersion, st.At, since, int64(st.LastSeq), int64(st.LastAck),
+		received, recv, skew, targets)
 	if err != nil {
 		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
 	}

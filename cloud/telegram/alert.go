@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
@@ -18,7 +19,7 @@ import (
 type Alert struct {
 	ID       int64
 	Branch   string
-	Kind     string // queue_long, wait_over, agent_offline, backlog_growing
+	Kind     string // an hq.Alert* kind
 	Value    int64
 	RaisedAt time.Time
 }
@@ -109,7 +110,7 @@ func (d *Digester) Once(ctx context.Context) error {
 				lines = append(lines, "• "+i18n.T(d.Lang, "telegram.alert.other", a.Branch, a.Kind))
 				continue
 			}
-			lines = append(lines, "• "+i18n.T(d.Lang, key, a.Branch, strconv.FormatInt(a.Value, 10)))
+			lines = append(lines, "• "+i18n.T(d.Lang, key, a.Branch, hq.FormatAlertValue(a.Kind, a.Value)))
 		}
 		m := notify.Msg{Key: "telegram.alert.digest", Args: []notify.Arg{
 			notify.S(now().Format("15:04")), notify.S(strings.Join(lines, "\n"))}}

@@ -208,7 +208,7 @@ func TestAlertDigest(t *testing.T) {
 	require.NoError(t, d.Once(ctx))
 	require.NoError(t, d.Once(ctx), "nothing new: no second digest")
 	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'digest'`))
-	alerts = append(alerts, telegram.Alert{ID: 41, Branch: "SCL-777", Kind: "agent_offline", Value: 7})
+	alerts = append(alerts, telegram.Alert{ID: 41, Branch: "SCL-777", Kind: "agent_offline", Value: 979})
 	require.NoError(t, d.Once(ctx))
 	assert.Equal(t, 2, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'digest'`))
 
@@ -222,7 +222,7 @@ func TestAlertDigest(t *testing.T) {
 	time.Sleep(time.Second)
 	assert.Len(t, e.fake.SentTo(-100123), 1)
 	texts = e.waitTexts(-100123, 2)
-	assert.Contains(t, texts[1], "SCL-777: agente sin conexión (7)")
+	assert.Contains(t, texts[1], "SCL-777: agente sin conexión (16:19)", "durations as m:ss, not seconds")
 	sent := e.fake.Sent()
 	var at []time.Time
 	for _, s := range sent {

@@ -98,7 +98,7 @@ func (h *Handler) apiOverview(w http.ResponseWriter, r *http.Request, q *req) {
 	}
 	type tileJSON struct {
 		hq.Tile
-		SLA int `json:"sla_pct"`
+		SLA float64 `json:"sla_pct"`
 	}
 	out := make([]tileJSON, len(tiles))
 	for i, t := range tiles {

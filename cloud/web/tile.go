@@ -49,7 +49,7 @@ func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
 	b.WriteString("</dd></div>\n")
 	sla := "—"
 	if t.SLA() >= 0 {
-		sla = itoa(t.SLA()) + "%"
+		sla = strconv.FormatFloat(t.SLA(), 'f', 1, 64) + "%"
 	}
 	b.WriteString(`<div><dt>` + T("hq.tile.sla") + `</dt><dd class="sla">` + sla + "</dd></div>\n")
 	b.WriteString(`<div><dt>` + T("hq.tile.executives") + `</dt><dd>` + itoa(t.Serving) + ` ` + T("hq.tile.serving") + ` · ` + itoa(t.Paused) + ` ` + T("hq.tile.paused") + "</dd></div>\n")
@@ -59,8 +59,15 @@ func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
 		agent = T("hq.tile.online")
 	case t.Known:
 		agent = T("hq.tile.offline")
+		if t.OfflineAt != nil { // ticks in the browser from the cloud's offline time
+			agent += ` <span class="since" data-since="` + strconv.FormatInt(t.OfflineAt.Unix(), 10) + `"></span>`
+		}
 	}
-	b.WriteString(`<div><dt>` + T("hq.tile.agent") + `</dt><dd class="agent">` + agent + "</dd></div>\n")
+	clock := T("hq.tile.clock_unknown")
+	if t.ClockSkewMS != nil {
+		clock = T("hq.tile.clock") + ` ` + fmtSkew(*t.ClockSkewMS)
+	}
+	b.WriteString(`<div><dt>` + T("hq.tile.agent") + `</dt><dd class="agent">` + agent + ` · <span class="skew">` + clock + "</span></dd></div>\n")
 	b.WriteString(`<div><dt>` + T("hq.tile.sync") + `</dt><dd class="sync">` + T("hq.tile.lag") + ` ` + fmtDuration(t.LagS()) + ` · ` + T("hq.tile.backlog") + ` ` + strconv.FormatInt(t.Backlog, 10))
 	if t.Gap() > 0 {
 		b.WriteString(` · ` + T("hq.tile.gap") + ` ` + strconv.FormatInt(t.Gap(), 10))
@@ -75,4 +82,14 @@ func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
 	}
 	b.WriteString("</dd></div>\n</dl>\n</article>")
 	return template.HTML(b.String()) // built from escaped parts above
+}
+
+// fmtSkew renders a clock skew in milliseconds as a signed m:ss, with
+// tenths under a minute ("+0:03", "-1:12").
+func fmtSkew(ms int64) string {
+	sign := "+"
+	if ms < 0 {
+		sign, ms = "-", -ms
+	}
+	return sign + hq.FormatDuration((ms+500)/1000)
 }

@@ -201,7 +201,7 @@ func (h *Handler) parseTemplates() error {
 	return nil
 }
 
-// fmtDuration renders seconds as m:ss or h:mm:ss.
+// fmtDuration renders seconds as m:ss or h:mm:ss (hq.FormatDuration).
 func fmtDuration(s any) string {
 	var n int64
 	switch v := s.(type) {
@@ -212,18 +212,7 @@ func fmtDuration(s any) string {
 	case float64:
 		n = int64(v + 0.5)
 	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	out := fmt.Sprintf("%d:%02d", n/60, n%60)
-	if n >= 3600 {
-		out = fmt.Sprintf("%d:%02d:%02d", n/3600, n/60%60, n%60)
-	}
-	if neg {
-		out = "-" + out
-	}
-	return out
+	return hq.FormatDuration(n)
 }
 
 // view is the data of every page.

@@ -34,6 +34,10 @@ type Status struct {
 	// Since is when the agent's broker session began. The last will is fixed
 	// at connect time, so statuses order by (Since, offline after online, At).
 	Since time.Time `json:"since,omitempty"`
+	// Targets are the target waits (seconds) of the services the branch runs,
+	// by service code, so HQ measures its service level against the same
+	// targets as the branch (absent from agents before it was added).
+	Targets map[string]int `json:"targets,omitempty"`
 }
 
 // Rules are a branch's calling rules.

@@ -39,7 +39,7 @@
         el('td', { class: 'num', text: String(q.executives_serving || 0) }),
         el('td', { text: waitRange(q.estimated_wait) }),
         el('td', { class: 'num', text: String((byService[q.service] || {}).served || 0) }),
-        el('td', { class: 'num', text: byService[q.service] ? pct(byService[q.service].sla_pct) : t('ui.none') }),
+        el('td', { class: 'num', text: byService[q.service] && byService[q.service].decided ? pct(byService[q.service].sla_pct) : t('ui.none') }),
       ]));
     });
   }
@@ -61,12 +61,12 @@
   function renderStats(s) {
     set('f-issued', s.issued);
     set('f-served', s.served);
-    set('f-waiting', s.waiting);
+    set('f-waiting', s.waiting_over ? s.waiting + ' (' + t('ui.branch.waiting_over', { n: s.waiting_over }) + ')' : s.waiting);
     set('f-no_show', s.no_show);
     set('f-cancelled', s.cancelled);
     set('f-mean_wait', min(s.mean_wait_s));
     set('f-p90_wait', min(s.p90_wait_s));
-    set('f-sla', pct(s.sla_pct));
+    set('f-sla', s.decided ? pct(s.sla_pct) : t('ui.none'));
   }
 
   function renderSync(s) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,7 +12,10 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// Alert kinds. They are stored: never rename one.
+// Alert kinds. They are stored: never rename one. Each kind has a message
+// hq.alert.<kind> (and telegram.alert.<kind>) whose value argument is a
+// string, FormatAlertValue's; a kind whose value is a duration in seconds
+// is listed in durationKinds.
 const (
 	AlertQueueLong = "queue_long"      // more than QueueOver waiting
 	AlertWaitOver  = "wait_over"       // someone waits beyond target
@@ -21,19 +25,55 @@ const (
 	// ten minutes because its seqs collide with stored events (a box wiped or
 	// replaced without `ticketero-agent restore --resume`): its events wait.
 	AlertSeqConflict = "seq_conflict"
+	// AlertStalled: people wait and nobody was called at the branch for
+	// StalledAfter while the branch is online (HQ knows its calls).
+	AlertStalled = "branch_stalled"
 )
+
+// durationKinds are the kinds whose value is a duration in seconds.
+var durationKinds = map[string]bool{AlertWaitOver: true, AlertOffline: true, AlertStalled: true}
+
+// FormatAlertValue renders an alert's value for people: a duration as m:ss or
+// h:mm:ss, a count as a number.
+func FormatAlertValue(kind string, v int64) string {
+	if durationKinds[kind] {
+		return FormatDuration(v)
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// FormatDuration renders seconds as m:ss, or h:mm:ss from an hour.
+func FormatDuration(n int64) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	if n >= 3600 {
+		return fmt.Sprintf("%s%d:%02d:%02d", sign, n/3600, n/60%60, n%60)
+	}
+	return fmt.Sprintf("%s%d:%02d", sign, n/60, n%60)
+}
 
 // AlertRules are the thresholds of the alerts.
 type AlertRules struct {
 	QueueOver     int
 	OfflineAfter  time.Duration
 	BacklogWindow time.Duration
+	// SilentAfter: an agent that says it is online but gave no sign of life
+	// (live status, events) for this long counts as offline since its last
+	// one (its last will was lost). Zero disables it.
+	SilentAfter time.Duration
+	// StalledAfter: people waiting and nobody called for this long. Zero
+	// disables the alert.
+	StalledAfter time.Duration
 }
 
 // DefaultAlertRules are the issue's thresholds: 15 waiting, 5 minutes offline,
-// a backlog growing over a minute.
+// a backlog growing over a minute, nobody called for 5 minutes, and silence
+// for 3 agent status intervals (30 s each) counts as offline.
 func DefaultAlertRules() AlertRules {
-	return AlertRules{QueueOver: 15, OfflineAfter: 5 * time.Minute, BacklogWindow: time.Minute}
+	return AlertRules{QueueOver: 15, OfflineAfter: 5 * time.Minute, BacklogWindow: time.Minute,
+		SilentAfter: 90 * time.Second, StalledAfter: 5 * time.Minute}
 }
 
 // Alert is an open (or recently cleared) alert.
@@ -46,6 +86,9 @@ type Alert struct {
 	AckedAt  *time.Time `json:"acked_at"`
 	AckedBy  string     `json:"acked_by"`
 }
+
+// Shown is the alert's value for people (FormatAlertValue).
+func (a Alert) Shown() string { return FormatAlertValue(a.Kind, a.Value) }
 
 // EvaluateAlerts raises and clears the alerts of the given tiles' branches and
 // reports whether any alert was raised or cleared. Replicas may run it
@@ -118,18 +161,12 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 		if t.Waiting > 0 && t.OverTargetS > 0 {
 			raise(t.Branch, AlertWaitOver, int64(t.LongestWaitS))
 		}
-		if t.Known && !t.Online {
-			since := t.StatusAt
-			if since == nil {
-				since = t.LastIngestAt
-			}
-			if since == nil || now.Sub(*since) >= r.OfflineAfter {
-				v := int64(0)
-				if since != nil {
-					v = int64(now.Sub(*since).Seconds())
-				}
-				raise(t.Branch, AlertOffline, v)
-			}
+		off := t.OfflineSince(now, r.SilentAfter)
+		if off != nil && now.Sub(*off) >= r.OfflineAfter {
+			raise(t.Branch, AlertOffline, int64(now.Sub(*off).Seconds()))
+		}
+		if d := t.StalledFor(now); off == nil && r.StalledAfter > 0 && d >= r.StalledAfter {
+			raise(t.Branch, AlertStalled, int64(d.Seconds()))
 		}
 		if p, ok := prev[t.Branch]; ok && t.Backlog > p && t.Backlog > 0 {
 			raise(t.Branch, AlertBacklogUp, t.Backlog)

@@ -171,7 +171,9 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		assert.Equal(t, 29*60, sc.LongestWaitS)
 		assert.Equal(t, 19*60, sc.OverTargetS, "10 min default target")
 		assert.Equal(t, 3, sc.Called)
-		assert.Equal(t, 66, sc.SLA(), "2 of 3 within target")
+		assert.Equal(t, 16, sc.WaitingOver, "all 16 wait past the 10 min default target")
+		assert.Equal(t, 19, sc.Decided)
+		assert.Equal(t, 10.5, sc.SLA(), "2 called within target of 19 decided: those waiting past target count now")
 		assert.Equal(t, 1, sc.Serving)
 		assert.Equal(t, 1, sc.Paused)
 		mine, err := s.Overview(ctx, rm, hq.OverviewFilter{})
@@ -219,7 +221,8 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		for _, a := range open {
 			kinds[a.Branch+"/"+a.Kind] = true
 		}
-		assert.Equal(t, map[string]bool{"SC-001/queue_long": true, "SC-001/wait_over": true}, kinds)
+		assert.Equal(t, map[string]bool{"SC-001/queue_long": true, "SC-001/wait_over": true, "SC-001/branch_stalled": true}, kinds,
+			"SC-001's last call was 20 min ago with 16 waiting; VA-001's one ticket waits 2 min")
 		va, err := s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
 		require.NoError(t, err)
 		assert.Empty(t, va)
@@ -291,10 +294,15 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		assert.Equal(t, 19, sc.Issued)
 		assert.Equal(t, 2, sc.Served)
 		assert.InDelta(t, 100.0/19, sc.NoShowPct, 0.01)
-		assert.InDelta(t, (5*60+2*60+25*60)/3.0, sc.MeanWaitS, 0.01)
+		// The 16 still waiting count with their waits up to now (the clock
+		// moved 12:01 since they were set up: 14..29 min then).
+		late := c.t.Sub(now).Seconds()
+		assert.Equal(t, 16, sc.Waiting)
+		assert.Equal(t, 16, sc.WaitingOver)
+		assert.InDelta(t, ((5+2+25+(14+29)*8)*60+16*late)/19, sc.MeanWaitS, 0.01)
 		assert.InDelta(t, (4*60+7*60)/2.0, sc.MeanServiceS, 0.01)
 		assert.InDelta(t, 60, sc.MeanWalkS, 0.01)
-		assert.InDelta(t, 200.0/3, sc.SLAPct, 0.01)
+		assert.InDelta(t, 200.0/19, sc.SLAPct, 0.01, "2 within target of 3 called + 16 waiting past target")
 		assert.Equal(t, 1, sc.PrefServed)
 		assert.InDelta(t, 120, sc.PrefMeanWaitS, 0.01)
 		assert.InDelta(t, 300, sc.MeanQuotedS, 0.01)

@@ -59,12 +59,16 @@ func (q *ReportQuery) Normalize(now time.Time) error {
 
 // ReportRow is one group of a report. Times are seconds; percentages 0-100.
 type ReportRow struct {
-	Key             string  `json:"key"`
-	Issued          int     `json:"issued"`
-	Served          int     `json:"served"`
-	NoShow          int     `json:"no_show"`
-	Abandoned       int     `json:"abandoned"`
-	Called          int     `json:"called"`
+	Key       string `json:"key"`
+	Issued    int    `json:"issued"`
+	Served    int    `json:"served"`
+	NoShow    int    `json:"no_show"`
+	Abandoned int    `json:"abandoned"`
+	Called    int    `json:"called"`
+	// Waiting counts tickets still waiting (their waits, up to now, are in
+	// the mean, p90 and SLA: queue.Judge); WaitingOver those past target.
+	Waiting         int     `json:"waiting"`
+	WaitingOver     int     `json:"waiting_over"`
 	NoShowPct       float64 `json:"no_show_pct"`
 	AbandonedPct    float64 `json:"abandoned_pct"`
 	MeanWaitS       float64 `json:"mean_wait_s"`
@@ -95,32 +99,38 @@ func (s *Store) Report(ctx context.Context, scope Scope, q ReportQuery) (Report,
 		return Report{}, err
 	}
 	all, bs, rs := scope.sqlArgs()
-	args := []any{all, bs, rs, q.Branch, q.Region, q.From, q.To, q.Service, q.Executive, s.DefaultTargetWaitS}
+	args := []any{all, bs, rs, q.Branch, q.Region, q.From, q.To, q.Service, q.Executive, s.DefaultTargetWaitS, s.now()}
 	base := `WITH bl AS (
 	SELECT * FROM (` + branchListSQL + `) x(id, name, region, time_zone)
 	WHERE ($1::bool OR x.id = ANY($2::text[]) OR x.region = ANY($3::text[]))
 	  AND ($4 = '' OR x.id = $4) AND ($5 = '' OR x.region = $5)
 ), t AS (
-	SELECT t.*, bl.region, bl.time_zone, coalesce(sv.target_wait_s, $10) AS target,
-		extract(epoch FROM t.called_at - t.queued_at)::float8 AS wait,
-		extract(epoch FROM t.ended_at - t.started_at)::float8 AS svc,
-		extract(epoch FROM t.started_at - t.called_at)::float8 AS walk
-	FROM tickets t JOIN bl ON bl.id = t.branch
-	LEFT JOIN hq_services sv ON sv.branch = t.branch AND sv.code = t.service
-	WHERE t.day BETWEEN $6::date AND $7::date AND ($8 = '' OR t.service = $8) AND ($9 = '' OR t.executive = $9)
+	-- wait is the rule's (waitRuleSQL): until the call, the uncalled end, or
+	-- now for tickets still waiting; cwait only for called tickets (quotes).
+	SELECT tk.*, bl.region, bl.time_zone, w.target, w.called, w.wait,
+		CASE WHEN w.called THEN w.wait END AS cwait,
+		extract(epoch FROM tk.ended_at - tk.started_at)::float8 AS svc,
+		extract(epoch FROM tk.started_at - tk.called_at)::float8 AS walk
+	FROM tickets tk JOIN bl ON bl.id = tk.branch
+	LEFT JOIN branch_sync sy ON sy.branch = tk.branch
+	LEFT JOIN hq_services sv ON sv.branch = tk.branch AND sv.code = tk.service
+	CROSS JOIN LATERAL (SELECT $11::timestamptz + coalesce(sy.clock_skew_ms, 0) * interval '1 millisecond' AS now) bn
+	CROSS JOIN LATERAL (` + waitRuleSQL("$10") + `) w
+	WHERE tk.day BETWEEN $6::date AND $7::date AND ($8 = '' OR tk.service = $8) AND ($9 = '' OR tk.executive = $9)
 )`
 	rows, err := s.pool.Query(ctx, base+`
 SELECT `+reportKeys[q.GroupBy]+` AS k,
 	count(*), count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'no_show'),
-	count(*) FILTER (WHERE status = 'abandoned'), count(wait),
+	count(*) FILTER (WHERE status = 'abandoned'), count(*) FILTER (WHERE called),
+	count(*) FILTER (WHERE status = 'waiting'), count(*) FILTER (WHERE status = 'waiting' AND wait > target),
 	coalesce(avg(wait), 0), coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY wait), 0),
 	coalesce(avg(svc) FILTER (WHERE status = 'done'), 0),
-	count(*) FILTER (WHERE wait <= target),
+	count(*) FILTER (WHERE called AND wait <= target), count(*) FILTER (WHERE called OR wait > target),
 	coalesce(avg(walk), 0),
-	coalesce(avg(quoted_typical_s) FILTER (WHERE wait IS NOT NULL AND quoted_typical_s > 0), 0)::float8,
-	coalesce(avg(wait) FILTER (WHERE quoted_typical_s > 0), 0),
-	count(*) FILTER (WHERE quoted_upper_s > 0 AND wait <= quoted_upper_s),
-	count(*) FILTER (WHERE quoted_upper_s > 0 AND wait IS NOT NULL),
+	coalesce(avg(quoted_typical_s) FILTER (WHERE called AND quoted_typical_s > 0), 0)::float8,
+	coalesce(avg(cwait) FILTER (WHERE quoted_typical_s > 0), 0),
+	count(*) FILTER (WHERE quoted_upper_s > 0 AND cwait <= quoted_upper_s),
+	count(*) FILTER (WHERE quoted_upper_s > 0 AND called),
 	count(*) FILTER (WHERE priority = 'preferential' AND status = 'done'),
 	coalesce(avg(wait) FILTER (WHERE priority = 'preferential'), 0),
 	coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) FILTER (WHERE priority = 'preferential'), 0)
@@ -131,13 +141,13 @@ FROM t GROUP BY k ORDER BY k`, args...)
 	out := Report{Query: q}
 	out.Rows, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReportRow, error) {
 		var x ReportRow
-		var within, withinQuoted, quoted int
-		err := r.Scan(&x.Key, &x.Issued, &x.Served, &x.NoShow, &x.Abandoned, &x.Called,
-			&x.MeanWaitS, &x.P90WaitS, &x.MeanServiceS, &within, &x.MeanWalkS, &x.MeanQuotedS, &x.MeanActualS,
+		var within, decided, withinQuoted, quoted int
+		err := r.Scan(&x.Key, &x.Issued, &x.Served, &x.NoShow, &x.Abandoned, &x.Called, &x.Waiting, &x.WaitingOver,
+			&x.MeanWaitS, &x.P90WaitS, &x.MeanServiceS, &within, &decided, &x.MeanWalkS, &x.MeanQuotedS, &x.MeanActualS,
 			&withinQuoted, &quoted, &x.PrefServed, &x.PrefMeanWaitS, &x.PrefP90WaitS)
 		x.NoShowPct = pct(x.NoShow, x.Issued)
 		x.AbandonedPct = pct(x.Abandoned, x.Issued)
-		x.SLAPct = pct(within, x.Called)
+		x.SLAPct = pct(within, decided)
 		x.WithinQuotedPct = pct(withinQuoted, quoted)
 		return x, err
 	})

@@ -118,10 +118,13 @@ func (f Fixture) Branch(id, name, region string, online bool) {
 		ON CONFLICT (branch) DO UPDATE SET online = EXCLUDED.online, status_at = EXCLUDED.status_at`, id, online)
 }
 
-// Sync sets a branch's sync state.
+// Sync sets a branch's sync state as a status received live at statusAt
+// would: online, it is the last sign of life; offline, when it went offline.
 func (f Fixture) Sync(branch string, online bool, backlog int64, statusAt time.Time) {
 	f.TB.Helper()
-	f.exec(`UPDATE branch_sync SET online = $2, backlog = $3, status_at = $4 WHERE branch = $1`, branch, online, backlog, statusAt)
+	f.exec(`UPDATE branch_sync SET online = $2, backlog = $3, status_at = $4,
+		status_received_at = CASE WHEN $2 THEN $4 ELSE status_received_at END,
+		offline_at = CASE WHEN $2 THEN NULL ELSE $4 END WHERE branch = $1`, branch, online, backlog, statusAt)
 }
 
 // Ticket upserts a ticket and appends its events (issued, and called/started/
