@@ -24,6 +24,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /config/branches/{id}", h.auth(adminOnly, h.configBranch))
 	m.Handle("POST /config/branches/{id}/{what}", h.auth(adminOnly, h.configPost))
 	m.Handle("POST /config/branches/{id}/{what}/{key}/{op}", h.auth(adminOnly, h.configPost))
+	h.hoursRoutes(m)
 
 	m.Handle("GET /admin/users", h.auth(adminOnly, h.users))
 	m.Handle("POST /admin/users", h.auth(adminOnly, h.createUser))

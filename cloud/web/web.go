@@ -187,7 +187,8 @@ var santiago = func() *time.Location {
 }()
 
 // Page templates: each is parsed with the layout and the shared partials.
-var pageNames = []string{"login", "overview", "branch", "reports", "config", "config_branch", "users", "audit", "error"}
+var pageNames = []string{"login", "overview", "branch", "reports", "config", "config_branch", "users", "audit", "error",
+	"holidays", "config_hours"}
 
 func (h *Handler) parseTemplates() error {
 	shared := []string{"templates/layout.html", "templates/partials.html"}

@@ -41,3 +41,35 @@ func init() {
 		"hours.month.12":       {"diciembre", "December"},
 	})
 }
+
+// HQ's holiday page and a branch's schedule page.
+func init() {
+	Register(map[string]Message{
+		"hq.holiday.invalid":   {"Feriado no válido: %q (fecha AAAA-MM-DD y nombre de hasta 80 caracteres).", "Invalid holiday: %q (date YYYY-MM-DD and a name of up to 80 characters)."},
+		"hq.holiday.not_found": {"No hay feriado el %s.", "There is no holiday on %s."},
+		"hq.hours.invalid":     {"Horario no válido: %s.", "Invalid schedule: %s."},
+		"hq.holidays.title":    {"Feriados %d", "Public holidays %d"},
+		"hq.holidays.help": {"Los feriados valen para todas las sucursales: ese día el kiosco no entrega números. Llegan a cada sucursal con su próxima versión publicada.",
+			"Holidays apply to every branch: the kiosk issues no tickets that day. They reach each branch with its next published version."},
+		"hq.holidays.date":     {"Fecha", "Date"},
+		"hq.holidays.none":     {"No hay feriados registrados para este año.", "No holidays recorded for this year."},
+		"hq.holidays.add":      {"Agregar feriado", "Add a holiday"},
+		"hq.holidays.saved":    {"Feriados guardados. Publique cada sucursal para enviarlos.", "Holidays saved. Publish each branch to send them."},
+		"hq.holidays.link":     {"Feriados", "Public holidays"},
+		"hq.hours.title":       {"Horario de atención", "Opening hours"},
+		"hq.hours.edit":        {"Horario por día, cierre y último número por servicio", "Hours per day, closing and last ticket per service"},
+		"hq.hours.closed_word": {"cerrado", "closed"},
+		"hq.hours.help": {"Vacío: el horario general (%s). Escriba «cerrado» para un día sin atención. Fuera de horario el kiosco no entrega números; los clientes en espera se atienden hasta el cierre del día (hora de cierre + gracia).",
+			"Empty: the general hours (%s). Type «closed» for a day without service. Outside hours the kiosk issues no tickets; customers already waiting are served until the day closes (closing time + grace)."},
+		"hq.hours.grace":       {"Minutos de gracia tras el cierre", "Grace minutes after closing"},
+		"hq.hours.last_ticket": {"Último número de %s (minutos antes del cierre o HH:MM)", "Last %s ticket (minutes before closing or HH:MM)"},
+		"hq.hours.holidays":    {"Feriados registrados este año y el próximo: %d.", "Holidays recorded this year and next: %d."},
+		"hq.hours.day.mon":     {"Lunes", "Monday"},
+		"hq.hours.day.tue":     {"Martes", "Tuesday"},
+		"hq.hours.day.wed":     {"Miércoles", "Wednesday"},
+		"hq.hours.day.thu":     {"Jueves", "Thursday"},
+		"hq.hours.day.fri":     {"Viernes", "Friday"},
+		"hq.hours.day.sat":     {"Sábado", "Saturday"},
+		"hq.hours.day.sun":     {"Domingo", "Sunday"},
+	})
+}

@@ -320,6 +320,9 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutKey string) (event.C
 	if cfg.Executives == nil {
 		cfg.Executives = []event.ConfigExecutive{}
 	}
+	if cfg.Hours, err = s.publishedHours(ctx, tx, branch, cfg.Services); err != nil {
+		return event.Config{}, err
+	}
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) + 1 FROM hq_branch_configs WHERE branch = $1`, branch).Scan(&cfg.Version); err != nil {
 		return event.Config{}, wrap("publish version", err)
 	}
