@@ -26,6 +26,7 @@ type Hub struct {
 	clients map[*client]struct{}
 	dirty   map[string]struct{}
 	all     bool
+	alerts  bool // alerts changed (hq.AlertsChanged) since the last push
 	kick    chan struct{}
 	// Connected is set while the LISTEN connection is up.
 	connected atomic.Bool
@@ -72,9 +73,12 @@ func (b *Hub) dropAll() {
 
 func (b *Hub) mark(branch string) {
 	b.mu.Lock()
-	if branch == "" {
+	switch branch {
+	case "":
 		b.all = true
-	} else {
+	case hq.AlertsChanged:
+		b.alerts = true
+	default:
 		b.dirty[branch] = struct{}{}
 	}
 	b.mu.Unlock()
@@ -153,28 +157,31 @@ func (b *Hub) flushLoop(ctx context.Context) {
 		case <-time.After(b.h.cfg.FlushEvery):
 		}
 		b.mu.Lock()
-		all, dirty := b.all, b.dirty
-		b.all, b.dirty = false, map[string]struct{}{}
+		all, dirty, alerts := b.all, b.dirty, b.alerts
+		b.all, b.dirty, b.alerts = false, map[string]struct{}{}, false
 		b.mu.Unlock()
-		f := hq.OverviewFilter{}
-		if !all {
-			for id := range dirty {
-				f.Branches = append(f.Branches, id)
+		if all || len(dirty) > 0 {
+			f := hq.OverviewFilter{}
+			if !all {
+				for id := range dirty {
+					f.Branches = append(f.Branches, id)
+				}
+			}
+			if err := b.push(ctx, f); err != nil && ctx.Err() == nil {
+				b.h.log.Error("live push", "err", err)
 			}
 		}
-		if err := b.push(ctx, f); err != nil && ctx.Err() == nil {
-			b.h.log.Error("live push", "err", err)
+		if alerts {
+			m := []byte("event: alerts\ndata: {}\n\n")
+			b.broadcast(func(*client) []byte { return m })
 		}
 	}
 }
 
-// push re-reads tiles, evaluates their alerts and sends them.
+// push re-reads tiles and sends them. Alerts are evaluated apart (the
+// cloud's alert loop), which announces changes with hq.AlertsChanged.
 func (b *Hub) push(ctx context.Context, f hq.OverviewFilter) error {
 	tiles, err := b.h.store.Overview(ctx, hq.AllBranches, f)
-	if err != nil {
-		return err
-	}
-	changed, err := b.h.store.EvaluateAlerts(ctx, tiles, b.h.cfg.AlertRules)
 	if err != nil {
 		return err
 	}
@@ -193,10 +200,6 @@ func (b *Hub) push(ctx context.Context, f hq.OverviewFilter) error {
 			}
 			return msgs[c.lang]
 		})
-	}
-	if changed {
-		m := []byte("event: alerts\ndata: {}\n\n")
-		b.broadcast(func(*client) []byte { return m })
 	}
 	return nil
 }

@@ -111,11 +111,11 @@ func (h *Handler) reportCSV(w http.ResponseWriter, r *http.Request, q *req) {
 			T("hq.report.noshow_pct"), T("hq.report.abandoned_pct"), T("hq.report.mean_wait_s"), T("hq.report.p90_wait_s"),
 			T("hq.report.mean_service_s"), T("hq.report.sla_pct"), T("hq.report.walk_s"), T("hq.report.quoted_s"),
 			T("hq.report.actual_s"), T("hq.report.within_quoted_pct"), T("hq.report.pref_served"), T("hq.report.pref_wait_s"),
-			T("hq.report.pref_p90_s")})
+			T("hq.report.pref_p90_s"), T("hq.report.still_waiting")})
 		for _, x := range rep.Rows {
 			_ = cw.Write([]string{x.Key, strconv.Itoa(x.Issued), strconv.Itoa(x.Served), f(x.NoShowPct), f(x.AbandonedPct),
 				f(x.MeanWaitS), f(x.P90WaitS), f(x.MeanServiceS), f(x.SLAPct), f(x.MeanWalkS), f(x.MeanQuotedS),
-				f(x.MeanActualS), f(x.WithinQuotedPct), strconv.Itoa(x.PrefServed), f(x.PrefMeanWaitS), f(x.PrefP90WaitS)})
+				f(x.MeanActualS), f(x.WithinQuotedPct), strconv.Itoa(x.PrefServed), f(x.PrefMeanWaitS), f(x.PrefP90WaitS), strconv.Itoa(x.Waiting)})
 		}
 	}
 	cw.Flush()

@@ -60,10 +60,9 @@ type Config struct {
 	TrustForwardedFor bool
 	// LoginsPerMinute per client address before refusing sign-ins (default 10).
 	LoginsPerMinute int
-	AlertRules      hq.AlertRules
 	// FlushEvery coalesces change notifications before pushing (default 50 ms).
 	FlushEvery time.Duration
-	// RefreshEvery re-reads every tile and re-evaluates alerts (waits grow and
+	// RefreshEvery re-reads every tile (waits grow and
 	// agents go offline without events; default 30 s).
 	RefreshEvery time.Duration
 	// RecheckEvery re-validates a live stream's session or token (and sends a
@@ -104,9 +103,6 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.LoginsPerMinute <= 0 {
 		cfg.LoginsPerMinute = 10
-	}
-	if cfg.AlertRules == (hq.AlertRules{}) {
-		cfg.AlertRules = hq.DefaultAlertRules()
 	}
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 50 * time.Millisecond

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -277,21 +278,27 @@ func TestReportsAndCSV(t *testing.T) {
 	called := now.Add(-5 * time.Minute)
 	e.f.Ticket(hqtest.Ticket{Branch: "RP-001", ID: "rp1", Service: "C", Number: 1, Status: "serving", Executive: "E1", Counter: 1,
 		QueuedAt: now.Add(-15 * time.Minute), CalledAt: &called, StartedAt: &now})
+	// Still waiting 30 min against the 10 min default target: counts now.
+	e.f.Ticket(hqtest.Ticket{Branch: "RP-001", ID: "rp2", Service: "C", Number: 2, QueuedAt: now.Add(-30 * time.Minute)})
 	e.user("admin@rp.cl", "admin", nil, nil)
 	c, _ := e.login("admin@rp.cl")
 	day := now.In(mustLoc(t)).Format(time.DateOnly)
 	res, body := e.get(c, "/reports?branch=RP-001&from="+day)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, body, "<svg class=\"chart\"")
-	assert.Contains(t, body, "<td>RP-001</td><td>1</td>")
+	assert.Contains(t, body, `<td>RP-001</td><td>2</td><td>0</td><td class="still-waiting">1</td>`)
+	assert.Contains(t, body, "incluyen a quienes siguen esperando")
 	res, body = e.get(c, "/reports.csv?table=summary&branch=RP-001&from="+day)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, "text/csv; charset=utf-8", res.Header.Get("Content-Type"))
 	lines := strings.Split(strings.TrimSpace(body), "\n")
 	require.Len(t, lines, 2)
 	assert.True(t, strings.HasPrefix(lines[0], "Sucursal,Emitidos,Atendidos"))
-	assert.True(t, strings.HasPrefix(lines[1], "RP-001,1,0,"))
-	assert.Contains(t, lines[1], ",600.0,", "mean wait 10 min")
+	assert.True(t, strings.HasPrefix(lines[1], "RP-001,2,0,"))
+	f := strings.Split(lines[1], ",")
+	assert.InDelta(t, (600+1800)/2.0, mustFloat(t, f[5]), 2, "mean wait: 10 min called, 30 min still waiting")
+	assert.Equal(t, "50.0", f[8], "SLA: 1 within of 2 decided")
+	assert.Equal(t, "1", f[len(f)-1], "still waiting")
 	res, body = e.get(c, "/reports.csv?table=heatmap&branch=RP-001&from="+day)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Len(t, strings.Split(strings.TrimSpace(body), "\n"), 8)
@@ -493,7 +500,13 @@ func TestAlertsPushedAndAcked(t *testing.T) {
 	for i := 1; i <= 16; i++ {
 		e.f.Ticket(hqtest.Ticket{Branch: "AL-001", ID: fmt.Sprintf("al%d", i), Service: "C", Number: i, QueuedAt: time.Now().Add(-time.Minute)})
 	}
-	e.f.Notify("AL-001")
+	// The cloud's alert loop evaluates (not the hub); its NOTIFY reaches
+	// every replica's browsers as an "alerts" event.
+	tiles, err := e.store.Overview(context.Background(), hq.AllBranches, hq.OverviewFilter{Branches: []string{"AL-001"}})
+	require.NoError(t, err)
+	changed, err := e.store.EvaluateAlerts(context.Background(), tiles, hq.DefaultAlertRules())
+	require.NoError(t, err)
+	require.True(t, changed)
 	deadline := time.After(3 * time.Second)
 	for got := false; !got; {
 		select {
@@ -629,4 +642,11 @@ func TestStreamEndsWhenAccessRevoked(t *testing.T) {
 	require.Eventually(t, func() bool { return e.h.Hub().Clients() == 0 }, 5*time.Second, 20*time.Millisecond)
 	for range s.events {
 	}
+}
+
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	x, err := strconv.ParseFloat(s, 64)
+	require.NoError(t, err)
+	return x
 }

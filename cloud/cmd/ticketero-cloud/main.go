@@ -295,6 +295,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// ---- HQ alerts (wired in alerts.go): evaluated in their own loop. ----
+	alertRun, err := newAlerts(m)
+	if err != nil {
+		return err
+	}
 	// ---- personal-data retention (cloud/retention, wired in retention.go). ----
 	retRun, err := newRetention(m)
 	if err != nil {
@@ -337,8 +342,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); tgRun(rctx) }()
 	}
-	m.wg.Add(1)
+	m.wg.Add(2)
 	go func() { defer m.wg.Done(); retRun(rctx) }()
+	go func() { defer m.wg.Done(); alertRun(rctx) }()
 	go func() {
 		defer m.wg.Done()
 		if err := m.HTTP.Serve(); err != nil {

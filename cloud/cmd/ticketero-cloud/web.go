@@ -21,17 +21,16 @@ import (
 
 // WebConfig is the HQ web's configuration (env only, so serve's flags stay the
 // sync engineer's): TICKETERO_RUT_KEY(_FILE), TICKETERO_INSECURE_COOKIES,
-// TICKETERO_TRUST_PROXY, TICKETERO_ALERT_OFFLINE_MINUTES.
+// TICKETERO_TRUST_PROXY. Alerts: see AlertConfig.
 type WebConfig struct {
 	RUTKey          string
 	InsecureCookies bool
 	TrustProxy      bool
-	OfflineMinutes  int
 }
 
 // ParseWebEnv reads the web configuration and validates it.
 func ParseWebEnv(getenv func(string) string) (WebConfig, error) {
-	c := WebConfig{RUTKey: getenv("TICKETERO_RUT_KEY"), OfflineMinutes: 5}
+	c := WebConfig{RUTKey: getenv("TICKETERO_RUT_KEY")}
 	if f := getenv("TICKETERO_RUT_KEY_FILE"); c.RUTKey == "" && f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -47,13 +46,6 @@ func ParseWebEnv(getenv func(string) string) (WebConfig, error) {
 			}
 			*dst = b
 		}
-	}
-	if v := getenv("TICKETERO_ALERT_OFFLINE_MINUTES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1440 {
-			return c, fmt.Errorf("config: TICKETERO_ALERT_OFFLINE_MINUTES %q: want 1..1440", v)
-		}
-		c.OfflineMinutes = n
 	}
 	return c, nil
 }
@@ -75,10 +67,8 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	if wc.RUTKey == "" {
 		m.Log.Warn("TICKETERO_RUT_KEY is not set: published configs carry no RUT hash key")
 	}
-	rules := hq.DefaultAlertRules()
-	rules.OfflineAfter = time.Duration(wc.OfflineMinutes) * time.Minute
 	cfg := web.Config{Store: store, Log: m.Log, RUTKey: wc.RUTKey, SecureCookies: !wc.InsecureCookies,
-		TrustForwardedFor: wc.TrustProxy, AlertRules: rules}
+		TrustForwardedFor: wc.TrustProxy}
 	if m.MQTT != nil {
 		cfg.Publisher = m.MQTT
 	}

@@ -42,11 +42,25 @@ func TestParseWebEnv(t *testing.T) {
 	c, err := ParseWebEnv(env(nil))
 	require.NoError(t, err)
 	assert.False(t, c.InsecureCookies)
-	assert.Equal(t, 5, c.OfflineMinutes)
 	_, err = ParseWebEnv(env(map[string]string{"TICKETERO_INSECURE_COOKIES": "maybe"}))
 	assert.ErrorContains(t, err, "TICKETERO_INSECURE_COOKIES")
-	_, err = ParseWebEnv(env(map[string]string{"TICKETERO_ALERT_OFFLINE_MINUTES": "0"}))
+}
+
+func TestParseAlertEnv(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := ParseAlertEnv(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, c.Rules.OfflineAfter)
+	assert.Equal(t, 5*time.Minute, c.Rules.StalledAfter)
+	assert.Equal(t, 5*time.Second, c.Every)
+	c, err = ParseAlertEnv(env(map[string]string{"TICKETERO_ALERT_OFFLINE_MINUTES": "2", "TICKETERO_ALERT_STALLED_AFTER": "7m30s"}))
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Minute, c.Rules.OfflineAfter)
+	assert.Equal(t, 7*time.Minute+30*time.Second, c.Rules.StalledAfter)
+	_, err = ParseAlertEnv(env(map[string]string{"TICKETERO_ALERT_OFFLINE_MINUTES": "0"}))
 	assert.ErrorContains(t, err, "TICKETERO_ALERT_OFFLINE_MINUTES")
+	_, err = ParseAlertEnv(env(map[string]string{"TICKETERO_ALERT_EVERY": "soon"}))
+	assert.ErrorContains(t, err, "TICKETERO_ALERT_EVERY")
 }
 
 // The real program serves the HQ web at "/" beside the sync API, with the

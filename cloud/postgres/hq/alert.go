@@ -90,6 +90,10 @@ type Alert struct {
 // Shown is the alert's value for people (FormatAlertValue).
 func (a Alert) Shown() string { return FormatAlertValue(a.Kind, a.Value) }
 
+// AlertsChanged is the payload on Channel (never a branch ID) when alerts
+// were raised or cleared: live pages re-read their alert list.
+const AlertsChanged = "!alerts"
+
 // EvaluateAlerts raises and clears the alerts of the given tiles' branches and
 // reports whether any alert was raised or cleared. Replicas may run it
 // concurrently: the partial unique index keeps one open alert per branch and kind.
@@ -198,6 +202,11 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 		return false, wrap("clear alerts", err)
 	}
 	changed = changed || tag.RowsAffected() > 0
+	if changed {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, AlertsChanged); err != nil {
+			return false, wrap("alerts notify", err)
+		}
+	}
 	return changed, wrap("alerts commit", tx.Commit(ctx))
 }
 

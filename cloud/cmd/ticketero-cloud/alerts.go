@@ -1,0 +1,90 @@
+package main
+
+// HQ's alert evaluation: its own loop in serve (every replica runs it; the
+// store keeps one open alert per branch and kind), apart from the web's live
+// push, so alerts are raised on time whether or not a browser is watching.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+)
+
+// AlertConfig is the alert evaluation's configuration, from env:
+// TICKETERO_ALERT_OFFLINE_AFTER (Go duration, default 5m; the older
+// TICKETERO_ALERT_OFFLINE_MINUTES is still read), TICKETERO_ALERT_STALLED_AFTER
+// (5m; 0 turns the alert off), TICKETERO_ALERT_EVERY (5s).
+type AlertConfig struct {
+	Rules hq.AlertRules
+	Every time.Duration
+}
+
+// ParseAlertEnv reads and validates the alert configuration.
+func ParseAlertEnv(getenv func(string) string) (AlertConfig, error) {
+	c := AlertConfig{Rules: hq.DefaultAlertRules(), Every: 5 * time.Second}
+	if v := getenv("TICKETERO_ALERT_OFFLINE_MINUTES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1440 {
+			return c, fmt.Errorf("config: TICKETERO_ALERT_OFFLINE_MINUTES %q: want 1..1440", v)
+		}
+		c.Rules.OfflineAfter = time.Duration(n) * time.Minute
+	}
+	for _, d := range []struct {
+		name     string
+		dst      *time.Duration
+		min, max time.Duration
+	}{
+		{"TICKETERO_ALERT_OFFLINE_AFTER", &c.Rules.OfflineAfter, time.Second, 24 * time.Hour},
+		{"TICKETERO_ALERT_STALLED_AFTER", &c.Rules.StalledAfter, 0, 24 * time.Hour},
+		{"TICKETERO_ALERT_EVERY", &c.Every, 100 * time.Millisecond, 10 * time.Minute},
+	} {
+		v := getenv(d.name)
+		if v == "" {
+			continue
+		}
+		x, err := time.ParseDuration(v)
+		if err != nil || x < d.min || x > d.max {
+			return c, fmt.Errorf("config: %s %q: want a duration from %s to %s (e.g. 5m)", d.name, v, d.min, d.max)
+		}
+		*d.dst = x
+	}
+	return c, nil
+}
+
+// newAlerts builds the alert loop.
+func newAlerts(m *Main) (func(context.Context), error) {
+	c, err := ParseAlertEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	store := hq.New(m.Pool, time.Now)
+	log := m.Log.With("component", "alerts")
+	return func(ctx context.Context) { runAlerts(ctx, store, c, log) }, nil
+}
+
+// runAlerts evaluates every branch's alerts each c.Every until ctx ends. A
+// change is announced on hq.Channel (hq.AlertsChanged) for every replica's
+// live browsers.
+func runAlerts(ctx context.Context, store *hq.Store, c AlertConfig, log *slog.Logger) {
+	t := time.NewTicker(c.Every)
+	defer t.Stop()
+	for {
+		tiles, err := store.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		if err == nil {
+			_, err = store.EvaluateAlerts(ctx, tiles, c.Rules)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("alert evaluation", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
