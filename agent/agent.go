@@ -1,6 +1,37 @@
 // Package agent is the branch side of Ticketero: the interfaces between the queue
 // store (sqlite), the sync relay (mqtt) and the LAN API (http). Each subpackage
 // adapts one dependency and talks to its siblings only through these types.
+//
+// # The calling rule
+//
+// The agent is the only place that orders a queue: positions, estimates and the
+// pre-notice come from the same code that calls (Engine.CallNext uses pick;
+// Engine.Position and the figures on the wire simulate pick). Within a service
+// the waiting tickets go in this order:
+//
+//  1. Ratio: after PreferentialRatio priority-class calls (preferential or
+//     premium) made while a normal ticket waited, the oldest normal ticket goes
+//     (first-in-line, then overdue, then by arrival). This is the only way a
+//     normal ticket goes before a waiting preferential one. Ratio 0 is strict
+//     priority (normal tickets may then wait indefinitely).
+//  2. Preferential (elderly, disabled, pregnant: a legal duty in Chile), first
+//     the ones transferred "first in line", then by arrival. A normal or premium
+//     ticket never overtakes them for being overdue.
+//  3. The others transferred "first in line" (premium and normal, by arrival).
+//  4. Overdue (waited past the service's target): premium and normal, by arrival.
+//  5. Premium (a commercial segment, below the legal duty), by arrival.
+//  6. Normal, by arrival.
+//
+// Arrival is queued_at (kept on a transfer unless it resets it). Across the
+// services of an executive, each service offers its next ticket: a ratio-due
+// normal ticket first (longest waiting), then preferential, then the rest; in a
+// group first-in-line, then overdue (longest waiting), then service priority and
+// the executive's order of services. A priority-class call counts toward the
+// ratio of every service of the caller where a normal ticket waits, so no normal
+// ticket starves behind another service's priority tickets either.
+//
+// A ticket's position is its place in its service's order now (1 = next); it
+// changes as others arrive, are transferred, are called or become overdue.
 package agent
 
 import (

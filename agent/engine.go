@@ -319,7 +319,7 @@ func (e *Engine) Waiting(code string, now time.Time) []Ticket {
 func (e *Engine) order(s *serviceState, now time.Time) []*Ticket {
 	l := e.lanes(s.Code, now)
 	streak := s.streak
-	out := make([]*Ticket, 0, len(l.first)+len(l.overdue)+len(l.prio)+len(l.norm))
+	out := make([]*Ticket, 0, len(e.wait[s.Code]))
 	for {
 		t := l.pick(&streak, e.rules.PreferentialRatio)
 		if t == nil {
@@ -425,16 +425,6 @@ func less(a, b *Ticket) bool {
 		return a.OriginService < b.OriginService
 	}
 	return a.Number < b.Number
-}
-
-func classRank(p queue.PriorityClass) int {
-	switch p {
-	case queue.Premium:
-		return 0
-	case queue.Preferential:
-		return 1
-	}
-	return 2
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }

@@ -9,12 +9,15 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// lanes splits a service's waiting tickets into the lanes of the calling rule:
-// first-in-line (transferred with "first"), overdue (waited past the service's
-// target), priority classes (premium, then preferential) and normal, each in
-// arrival order.
+// lanes splits a service's waiting tickets into the lanes of the calling rule
+// (see the package comment): preferential (first-in-line ones first), then the
+// others first-in-line, overdue, premium and normal; the mixed lanes are kept
+// by class so the ratio can take the oldest normal ticket in O(1).
 type lanes struct {
-	first, overdue, prio, norm []*Ticket
+	pref           []*Ticket
+	firstP, firstN []*Ticket // first-in-line premium / normal
+	overP, overN   []*Ticket // overdue premium / normal
+	prem, norm     []*Ticket
 }
 
 func (e *Engine) lanes(code string, now time.Time) lanes {
@@ -22,48 +25,75 @@ func (e *Engine) lanes(code string, now time.Time) lanes {
 	s := e.services[code]
 	deadline := now.Add(-s.TargetWait())
 	for _, t := range e.wait[code] {
+		normal := t.Priority == queue.Normal
 		switch {
+		case t.Priority == queue.Preferential:
+			l.pref = append(l.pref, t)
+		case t.FirstInLine && normal:
+			l.firstN = append(l.firstN, t)
 		case t.FirstInLine:
-			l.first = append(l.first, t)
+			l.firstP = append(l.firstP, t)
+		case !t.QueuedAt.After(deadline) && normal:
+			l.overN = append(l.overN, t)
 		case !t.QueuedAt.After(deadline):
-			l.overdue = append(l.overdue, t)
-		case t.Priority != queue.Normal:
-			l.prio = append(l.prio, t)
-		default:
+			l.overP = append(l.overP, t)
+		case normal:
 			l.norm = append(l.norm, t)
+		default:
+			l.prem = append(l.prem, t)
 		}
 	}
 	byArrival := func(ts []*Ticket) { sort.Slice(ts, func(i, j int) bool { return less(ts[i], ts[j]) }) }
-	byArrival(l.first)
-	byArrival(l.overdue)
-	byArrival(l.norm)
-	sort.Slice(l.prio, func(i, j int) bool {
-		a, b := l.prio[i], l.prio[j]
-		if ra, rb := classRank(a.Priority), classRank(b.Priority); ra != rb {
-			return ra < rb
+	sort.Slice(l.pref, func(i, j int) bool {
+		a, b := l.pref[i], l.pref[j]
+		if a.FirstInLine != b.FirstInLine {
+			return a.FirstInLine
 		}
 		return less(a, b)
 	})
+	for _, ts := range [][]*Ticket{l.firstP, l.firstN, l.overP, l.overN, l.prem, l.norm} {
+		byArrival(ts)
+	}
 	return l
 }
 
+// normalWaiting reports whether a normal ticket waits in the lanes.
+func (l *lanes) normalWaiting() bool { return len(l.firstN)+len(l.overN)+len(l.norm) > 0 }
+
+// due reports whether the anti-starvation ratio calls a normal ticket next.
+func (l *lanes) due(streak, ratio int) bool { return ratio > 0 && streak >= ratio && l.normalWaiting() }
+
 // pick removes and returns the next ticket by the calling rule, updating the
-// streak: first-in-line, then overdue, then the priority classes, except that
-// after ratio priority calls made past a waiting normal ticket the oldest
-// normal one goes (ratio 0: strict priority).
+// streak (priority-class calls made while a normal ticket waited, since the
+// last normal call). Ratio 0 is strict priority.
 func (l *lanes) pick(streak *int, ratio int) *Ticket {
-	var t *Ticket
 	pop := func(ts *[]*Ticket) *Ticket { x := (*ts)[0]; *ts = (*ts)[1:]; return x }
-	normalWaiting := len(l.norm) > 0
+	older := func(a, b *[]*Ticket) *[]*Ticket { // the lane whose head arrived first
+		if len(*a) == 0 || (len(*b) > 0 && less((*b)[0], (*a)[0])) {
+			return b
+		}
+		return a
+	}
+	normalWaiting := l.normalWaiting()
+	var t *Ticket
 	switch {
-	case len(l.first) > 0:
-		t = pop(&l.first)
-	case len(l.overdue) > 0:
-		t = pop(&l.overdue)
-	case ratio > 0 && *streak >= ratio && len(l.norm) > 0:
-		t = pop(&l.norm)
-	case len(l.prio) > 0:
-		t = pop(&l.prio)
+	case l.due(*streak, ratio):
+		switch {
+		case len(l.firstN) > 0:
+			t = pop(&l.firstN)
+		case len(l.overN) > 0:
+			t = pop(&l.overN)
+		default:
+			t = pop(&l.norm)
+		}
+	case len(l.pref) > 0:
+		t = pop(&l.pref)
+	case len(l.firstP)+len(l.firstN) > 0:
+		t = pop(older(&l.firstP, &l.firstN))
+	case len(l.overP)+len(l.overN) > 0:
+		t = pop(older(&l.overP, &l.overN))
+	case len(l.prem) > 0:
+		t = pop(&l.prem)
 	case len(l.norm) > 0:
 		t = pop(&l.norm)
 	default:
@@ -79,15 +109,16 @@ func (l *lanes) pick(streak *int, ratio int) *Ticket {
 
 // peek returns the ticket pick would return, without changing anything.
 func (l lanes) peek(streak, ratio int) *Ticket {
-	c := lanes{first: l.first, overdue: l.overdue, prio: l.prio, norm: l.norm}
-	return c.pick(&streak, ratio)
+	return l.pick(&streak, ratio)
 }
 
-// CallNext calls the next ticket for the executive signed in at counter: among
-// the services he serves, an overdue ticket first (longest wait), else by
-// service priority (higher first) and then his order of services; within a
-// service by the calling rule (see pick). It returns nil and an empty change
-// when nobody waits for his services.
+// CallNext calls the next ticket for the executive signed in at counter by the
+// calling rule of the package comment: each of his services offers its next
+// ticket (pick); a normal ticket the ratio makes due goes first (longest
+// waiting), then a preferential one, then the rest; within each group a
+// first-in-line ticket, then an overdue one (longest wait), then by service
+// priority (higher first) and his order of services. It returns nil and an
+// empty change when nobody waits for his services.
 //
 // Errors: unauthorized session.required (no session), forbidden
 // session.wrong_counter, conflict session.paused, session.busy.
@@ -108,32 +139,49 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 	}
 	x := e.executives[exec]
 	type cand struct {
-		t    *Ticket
-		code string
-		rank int
+		t       *Ticket
+		code    string
+		group   int // 0 ratio-due normal, 1 preferential, 2 others
+		overdue bool
+		rank    int
 	}
 	var best *cand
 	better := func(a, b *cand) bool { // is a better than b
-		ao := !a.t.FirstInLine && e.overdue(a.t, now)
-		bo := !b.t.FirstInLine && e.overdue(b.t, now)
-		if ao != bo {
-			return ao
+		if a.group != b.group {
+			return a.group < b.group
 		}
-		if ao && bo {
+		if a.group == 0 {
+			return less(a.t, b.t) // the longest-waiting due normal ticket first
+		}
+		if a.t.FirstInLine != b.t.FirstInLine {
+			return a.t.FirstInLine
+		}
+		if a.overdue != b.overdue {
+			return a.overdue
+		}
+		if a.overdue {
 			return less(a.t, b.t)
 		}
 		return a.rank < b.rank
 	}
+	ratio := e.rules.PreferentialRatio
 	for i, code := range x.Services {
 		svc, ok := e.services[code]
 		if !ok {
 			continue
 		}
-		h := e.lanes(code, now).peek(svc.streak, e.rules.PreferentialRatio)
+		l := e.lanes(code, now)
+		h := l.peek(svc.streak, ratio)
 		if h == nil {
 			continue
 		}
-		c := &cand{t: h, code: code, rank: -svc.Priority*1000 + i}
+		c := &cand{t: h, code: code, group: 2, overdue: e.overdue(h, now), rank: -svc.Priority*1000 + i}
+		switch {
+		case l.due(svc.streak, ratio):
+			c.group = 0
+		case h.Priority == queue.Preferential:
+			c.group = 1
+		}
 		if best == nil || better(c, best) {
 			best = c
 		}
@@ -144,9 +192,22 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 	svc := e.services[best.code]
 	l := e.lanes(best.code, now)
 	old := svc.streak
-	t := l.pick(&svc.streak, e.rules.PreferentialRatio)
+	t := l.pick(&svc.streak, ratio)
 	if svc.streak != old {
 		ch.meta(metaStreak(best.code), strconv.Itoa(svc.streak))
+	}
+	// A priority-class call also passes the normal tickets waiting in the
+	// executive's other services: it counts toward their ratio too, so no
+	// normal ticket starves behind another service's priority tickets.
+	if t.Priority != queue.Normal {
+		for _, code := range x.Services {
+			o, ok := e.services[code]
+			if !ok || code == best.code || !e.normalWaits(code) {
+				continue
+			}
+			o.streak++
+			ch.meta(metaStreak(code), strconv.Itoa(o.streak))
+		}
 	}
 	t.Status = queue.StatusCalled
 	e.reindex(t, queue.StatusWaiting, t.Service)
@@ -161,7 +222,18 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 	ch.Tickets = append(ch.Tickets, snap)
 	ch.emit(event.TicketCalled, now, event.Called{TicketRef: snap.ref(), ExecutiveName: x.Name}, &snap, e.execState(exec))
 	ch.By(e.executiveActor(exec), 0)
+	e.nearing(now, &ch, x.Services...)
 	return &snap, ch, nil
+}
+
+// normalWaits reports whether a normal ticket waits in service code.
+func (e *Engine) normalWaits(code string) bool {
+	for _, t := range e.wait[code] {
+		if t.Priority == queue.Normal {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) overdue(t *Ticket, now time.Time) bool {

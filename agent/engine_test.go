@@ -111,7 +111,8 @@ func TestCallOrder(t *testing.T) {
 	}{
 		{"fifo within a class", 2, []queue.PriorityClass{N, N, N}, []string{"C-001", "C-002", "C-003"}},
 		{"preferential first", 2, []queue.PriorityClass{N, P}, []string{"C-002", "C-001"}},
-		{"premium before preferential", 2, []queue.PriorityClass{P, M, N}, []string{"C-002", "C-001", "C-003"}},
+		{"preferential before premium", 2, []queue.PriorityClass{M, P, N}, []string{"C-002", "C-001", "C-003"}},
+		{"premium counts toward the ratio", 1, []queue.PriorityClass{N, M, M}, []string{"C-002", "C-001", "C-003"}},
 		{"ratio 2:1 prevents starvation", 2, []queue.PriorityClass{N, N, P, P, P, P, P},
 			[]string{"C-003", "C-004", "C-001", "C-005", "C-006", "C-002", "C-007"}},
 		{"ratio 1:1", 1, []queue.PriorityClass{N, N, P, P}, []string{"C-003", "C-001", "C-004", "C-002"}},
@@ -161,13 +162,59 @@ func TestOverdueGoesFirst(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, old.ID, tk.ID, "the overdue Caja ticket beats the Gerencia one")
 
-	// Within a service an overdue normal ticket beats fresh preferential ones.
+	// Within a service an overdue normal ticket beats a fresh premium one, but
+	// never a preferential one (the law): only the ratio lets it go first.
 	f2 := newFixture(t, event.DefaultRules(), exec("E02", "C"))
 	f2.issue(t, "C", queue.Normal)
 	f2.tick(11 * time.Minute)
-	f2.issue(t, "C", queue.Preferential)
+	f2.issue(t, "C", queue.Premium)
+	pref := f2.issue(t, "C", queue.Preferential)
+	assert.Equal(t, 1, f2.e.Position(pref.ID, f2.now), "a preferential ticket is not placed behind overdue ones")
 	f2.login(t, "E02", 2)
-	assert.Equal(t, "C-001", f2.callDone(t, "E02", 2))
+	assert.Equal(t, "C-003", f2.callDone(t, "E02", 2))
+	assert.Equal(t, "C-001", f2.callDone(t, "E02", 2), "the overdue normal ticket before the premium one")
+	assert.Equal(t, "C-002", f2.callDone(t, "E02", 2))
+
+	// Across services too: an overdue normal ticket of a higher service does
+	// not overtake a waiting preferential one of another.
+	f3 := newFixture(t, event.DefaultRules(), exec("E03", "G", "C"))
+	f3.issue(t, "G", queue.Normal)
+	f3.tick(31 * time.Minute)
+	f3.issue(t, "C", queue.Preferential)
+	f3.login(t, "E03", 3)
+	assert.Equal(t, "C-001", f3.callDone(t, "E03", 3))
+	assert.Equal(t, "G-001", f3.callDone(t, "E03", 3))
+}
+
+// TestPreferentialNotPushedBack is the issue's case: a preferential customer
+// issued while normal tickets are past their target is next, and stays next.
+func TestPreferentialNotPushedBack(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "C"))
+	for range 3 {
+		f.issue(t, "C", queue.Normal)
+	}
+	f.tick(12 * time.Minute)
+	tk, ch, err := f.e.Issue(f.now, agent.IssueRequest{Service: "C", Priority: queue.Preferential})
+	require.NoError(t, err)
+	assert.Equal(t, 1, ch.Events[0].Data.(event.Issued).Position)
+	f.tick(5 * time.Minute)
+	assert.Equal(t, 1, f.e.Position(tk.ID, f.now), "no new arrivals: still next")
+}
+
+// TestCrossServiceRatio: an executive serving two services does not starve the
+// normal tickets of one behind the preferential stream of the other.
+func TestCrossServiceRatio(t *testing.T) {
+	f := newFixture(t, event.DefaultRules(), exec("E01", "G", "C"))
+	f.issue(t, "C", queue.Normal)
+	for range 4 {
+		f.issue(t, "G", queue.Preferential)
+	}
+	f.login(t, "E01", 1)
+	var got []string
+	for range 5 {
+		got = append(got, f.callDone(t, "E01", 1))
+	}
+	assert.Equal(t, []string{"G-001", "G-002", "C-001", "G-003", "G-004"}, got)
 }
 
 func TestServicePriorityAndOrder(t *testing.T) {
@@ -508,4 +555,83 @@ func TestDayCloseFreesExecutives(t *testing.T) {
 	require.Equal(t, event.TicketAbandoned, ch.Events[0].Type)
 	assert.Equal(t, agent.StateAvailable, ch.Events[0].Executive.State)
 	assert.Zero(t, f.e.WaitingCount("C"))
+}
+
+func nears(ch agent.Change) []event.Near {
+	var out []event.Near
+	for _, e := range ch.Events {
+		if e.Type == event.TicketNear {
+			out = append(out, e.Data.(event.Near))
+		}
+	}
+	return out
+}
+
+// TestNear: ticket.near is emitted once per ticket when its people ahead come
+// down to the branch's threshold (or the service's override), with the place
+// the calling rule gives it.
+func TestNear(t *testing.T) {
+	rules := event.DefaultRules()
+	rules.PreNoticeAhead = 2
+	rules.PreNoticeByService = map[string]int{"P": 0}
+	f := newFixture(t, rules, exec("E01", "C", "P"))
+	var tks []agent.Ticket
+	for range 6 {
+		tks = append(tks, f.issue(t, "C", queue.Normal))
+	}
+	assert.True(t, tks[2].Near, "issued within the threshold: no separate notice")
+	assert.False(t, tks[3].Near)
+	f.login(t, "E01", 1)
+	tk, ch, err := f.e.CallNext(f.now, "E01", 1)
+	require.NoError(t, err)
+	require.Equal(t, tks[0].ID, tk.ID)
+	n := nears(ch)
+	require.Len(t, n, 1)
+	assert.Equal(t, tks[3].ID, n[0].Ticket)
+	assert.Equal(t, "C-004", n[0].Printed)
+	assert.Equal(t, 3, n[0].Place.Position)
+	assert.Equal(t, 2, n[0].Threshold)
+	assert.Equal(t, f.e.Position(tks[3].ID, f.now), n[0].Place.Position, "the figure is the agent's position")
+	got, _ := f.e.Ticket(tks[3].ID)
+	assert.True(t, got.Near)
+
+	// Requeue puts C-001 back at the head: nobody new comes within 2 ahead.
+	_, ch, err = f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: queue.ActionRequeue, Executive: "E01"})
+	require.NoError(t, err)
+	assert.Empty(t, nears(ch))
+	require.Equal(t, event.TicketRequeued, ch.Events[0].Type)
+	assert.Equal(t, 1, ch.Events[0].Data.(event.TicketRef).Place.Position)
+
+	// Transfer C-006 to P (override 0): it is alone there, so near at once,
+	// and its printed number stays C-006.
+	_, ch, err = f.e.Apply(f.now, agent.Act{Ticket: tks[5].ID, Action: queue.ActionTransfer, To: "P", KeepArrival: true, Executive: "E01"})
+	require.NoError(t, err)
+	tr := ch.Events[0].Data.(event.Transferred)
+	assert.Equal(t, "C-006", tr.Printed)
+	assert.Equal(t, "C", tr.Service)
+	assert.Equal(t, "P", tr.To)
+	require.NotNil(t, tr.Place)
+	assert.Equal(t, 1, tr.Place.Position)
+	n = nears(ch)
+	require.Len(t, n, 1)
+	assert.Equal(t, "C-006", n[0].Printed)
+	assert.Equal(t, 0, n[0].Threshold)
+
+	// Once per ticket: calling everything emits no second notice for anyone.
+	seen := map[string]int{}
+	for {
+		tk, ch, err := f.e.CallNext(f.now, "E01", 1)
+		require.NoError(t, err)
+		if tk == nil {
+			break
+		}
+		for _, x := range nears(ch) {
+			seen[x.Ticket]++
+		}
+		_, _, err = f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: queue.ActionStart, Executive: "E01"})
+		require.NoError(t, err)
+		_, _, err = f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: queue.ActionComplete, Executive: "E01"})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, map[string]int{tks[4].ID: 1}, seen)
 }

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"regexp"
-	"sort"
 	"strconv"
 	"time"
 
@@ -51,10 +50,13 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 		Priority: r.Priority, Status: queue.StatusWaiting, RUTHash: r.RUTHash, RUTEnc: r.RUTEnc,
 		Token: e.newToken(), Channel: r.Channel, QueuedAt: now, CreatedAt: now,
 	}
-	pos := e.positionOfNew(t, now)
 	e.open[t.ID] = t
 	e.reindex(t, "", "")
 	e.touch()
+	pos := e.positionIn(s, t.ID, now)
+	// Already within the pre-notice threshold: the confirmation says so, no
+	// separate come-back notice.
+	t.Near = pos-1 <= e.preNotice(s.Code)
 	est := e.Estimate(s.Code, pos)
 	t.QuotedTypical, t.QuotedUpper = est.TypicalS, est.UpperS
 	snap := *t
@@ -192,6 +194,16 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 		delete(e.open, t.ID)
 	}
 	e.touch()
+	switch d := data.(type) {
+	case event.Transferred: // its place in the new queue
+		d.Place = e.place(t, now)
+		data = d
+	case event.TicketRef:
+		if typ == event.TicketRequeued {
+			d.Place = e.place(t, now)
+			data = d
+		}
+	}
 	snap := *t
 	ch.Tickets = append(ch.Tickets, snap)
 	var ex *ExecutiveState
@@ -207,6 +219,9 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 		actor = SystemActor()
 	}
 	ch.By(actor, 0)
+	if oldStatus == queue.StatusWaiting || t.Status == queue.StatusWaiting {
+		e.nearing(now, &ch, oldService, t.Service)
+	}
 	return snap, ch, nil
 }
 
@@ -337,62 +352,66 @@ func (e *Engine) closeDay(now time.Time, ch *Change) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// positionOfNew is the position a ticket being issued now gets, in one pass
-// over the open tickets without simulating the whole calling order (issue is
-// the hot path): everyone waiting in its service arrived before it, so a
-// normal ticket is last, and a priority one comes after the first-in-line,
-// the overdue, the priority tickets of its class or higher, and the normal
-// ones the anti-starvation ratio calls before its turn.
-func (e *Engine) positionOfNew(t *Ticket, now time.Time) int {
-	s := e.services[t.Service]
-	deadline := now.Add(-s.TargetWait())
-	rank := classRank(t.Priority)
-	var prio, prioAhead, norm int
-	var first, overdue []*Ticket
-	for _, x := range e.wait[t.Service] {
-		switch {
-		case x.FirstInLine:
-			first = append(first, x)
-		case !x.QueuedAt.After(deadline):
-			overdue = append(overdue, x)
-		case x.Priority != queue.Normal:
-			prio++
-			if classRank(x.Priority) <= rank {
-				prioAhead++
+// positionIn is the place (1 = next) of waiting ticket id in service s's
+// calling order now; 0 if it is not waiting there.
+func (e *Engine) positionIn(s *serviceState, id string, now time.Time) int {
+	for i, t := range e.order(s, now) {
+		if t.ID == id {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// place is where waiting ticket t stands now in its service, with the
+// estimate quoted for that position.
+func (e *Engine) place(t *Ticket, now time.Time) *event.Place {
+	s, ok := e.services[t.Service]
+	if !ok || t.Status != queue.StatusWaiting {
+		return nil
+	}
+	pos := e.positionIn(s, t.ID, now)
+	est := e.Estimate(t.Service, pos)
+	return &event.Place{Position: pos, TypicalS: est.TypicalS, UpperS: est.UpperS}
+}
+
+// preNotice is the people-ahead threshold of the come-back notice of a
+// service: HQ's per-service override, else the branch's.
+func (e *Engine) preNotice(code string) int {
+	if n, ok := e.rules.PreNoticeByService[code]; ok {
+		return n
+	}
+	return e.rules.PreNoticeAhead
+}
+
+// nearing emits ticket.near, once per ticket, for each waiting ticket of the
+// given services whose people ahead are now at most the pre-notice threshold.
+// It runs after every change of those queues; a queue that only ages (a ticket
+// becoming overdue) is looked at on its next change.
+func (e *Engine) nearing(now time.Time, ch *Change, codes ...string) {
+	seen := map[string]bool{}
+	for _, code := range codes {
+		s, ok := e.services[code]
+		if !ok || seen[code] {
+			continue
+		}
+		seen[code] = true
+		th := e.preNotice(code)
+		for i, t := range e.order(s, now) {
+			if i > th {
+				break
 			}
-		default:
-			norm++
+			if t.Near {
+				continue
+			}
+			t.Near = true
+			est := e.Estimate(code, i+1)
+			snap := *t
+			ref := snap.ref()
+			ref.Place = &event.Place{Position: i + 1, TypicalS: est.TypicalS, UpperS: est.UpperS}
+			ref.Actor = SystemActor() // the branch decided, whoever's action moved the queue
+			ch.Tickets = append(ch.Tickets, snap)
+			ch.emit(event.TicketNear, now, event.Near{TicketRef: ref, Threshold: th}, &snap, nil)
 		}
 	}
-	ahead := len(first) + len(overdue)
-	// The first-in-line and overdue picks move the streak as pick does.
-	normWaiting := norm > 0 || t.Priority == queue.Normal
-	streak := s.streak
-	byArrival := func(ts []*Ticket) { sort.Slice(ts, func(i, j int) bool { return less(ts[i], ts[j]) }) }
-	byArrival(first)
-	byArrival(overdue)
-	for _, x := range append(first, overdue...) {
-		if x.Priority == queue.Normal {
-			streak = 0
-		} else if normWaiting {
-			streak++
-		}
-	}
-	r := e.rules.PreferentialRatio
-	free := max(r-streak, 0) // priority picks before a normal one must go
-	if t.Priority == queue.Normal {
-		// It is the (norm+1)-th normal pick: before it go the older normal
-		// ones and the priority picks the ratio allows in between.
-		prioBefore := prio
-		if r > 0 {
-			prioBefore = min(prio, free+norm*r)
-		}
-		return ahead + norm + prioBefore + 1
-	}
-	k := prioAhead + 1 // its turn among the priority picks
-	normBefore := 0
-	if r > 0 && norm > 0 && k > free {
-		normBefore = min(norm, (k-free+r-1)/r)
-	}
-	return ahead + prioAhead + normBefore + 1
 }

@@ -35,6 +35,9 @@ type Ticket struct {
 	EndedAt       time.Time // zero while open
 	QuotedTypical int
 	QuotedUpper   int
+	// Near is set once the people ahead came down to the pre-notice threshold
+	// (ticket.near is emitted once per ticket).
+	Near bool
 }
 
 // Display is the number people read: the letter of the service it was issued
@@ -44,7 +47,7 @@ func (t Ticket) Display() string { return queue.DisplayNumber(t.OriginService, t
 // ref is the event payload part naming the ticket.
 func (t Ticket) ref() event.TicketRef {
 	return event.TicketRef{Ticket: t.ID, Service: t.Service, Number: t.Number, Day: t.Day,
-		Counter: t.Counter, Executive: t.Executive}
+		Counter: t.Counter, Executive: t.Executive, Printed: t.Display()}
 }
 
 // Estimate is a wait estimate as a range: typical and upper, in seconds.

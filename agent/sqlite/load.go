@@ -300,7 +300,7 @@ func splitCodes(s string) []string {
 
 const ticketColumns = `id, day, origin_service, number, service, priority, status, counter, executive, recalls,
 	outcome, rut_enc, rut_hash, token, channel, queued_at, first_in_line, created_at, called_at, recalled_at,
-	started_at, ended_at, quoted_typical_s, quoted_upper_s`
+	started_at, ended_at, quoted_typical_s, quoted_upper_s, near`
 
 func queryTickets(ctx context.Context, q querier, where string, args ...any) ([]agent.Ticket, error) {
 	rows, err := q.QueryContext(ctx, "SELECT "+ticketColumns+" FROM tickets "+where, args...)
@@ -314,15 +314,15 @@ func queryTickets(ctx context.Context, q querier, where string, args ...any) ([]
 		var prio, status string
 		var counter sql.NullInt64
 		var exec sql.NullString
-		var firstInLine int
+		var firstInLine, near int
 		var queued, created, called, recalled, started, ended sql.NullString
 		if err := rows.Scan(&t.ID, &t.Day, &t.OriginService, &t.Number, &t.Service, &prio, &status, &counter, &exec,
 			&t.Recalls, &t.Outcome, &t.RUTEnc, &t.RUTHash, &t.Token, &t.Channel, &queued, &firstInLine, &created,
-			&called, &recalled, &started, &ended, &t.QuotedTypical, &t.QuotedUpper); err != nil {
+			&called, &recalled, &started, &ended, &t.QuotedTypical, &t.QuotedUpper, &near); err != nil {
 			return nil, fmt.Errorf("sqlite: tickets: %w", err)
 		}
 		t.Priority, t.Status = queue.PriorityClass(prio), queue.Status(status)
-		t.Counter, t.Executive, t.FirstInLine = int(counter.Int64), exec.String, firstInLine == 1
+		t.Counter, t.Executive, t.FirstInLine, t.Near = int(counter.Int64), exec.String, firstInLine == 1, near == 1
 		t.QueuedAt, t.CreatedAt = parseTime(queued), parseTime(created)
 		t.CalledAt, t.RecalledAt, t.StartedAt, t.EndedAt = parseTime(called), parseTime(recalled), parseTime(started), parseTime(ended)
 		out = append(out, t)

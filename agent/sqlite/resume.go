@@ -178,7 +178,8 @@ func SeedResume(ctx context.Context, path, branch string, r ResumeSeed) (ResumeR
 		}
 		rep.Recreated++
 		if first {
-			data, _ := json.Marshal(event.TicketRef{Ticket: o.ID, Service: o.Service, Number: o.Number, Day: r.Day})
+			data, _ := json.Marshal(event.TicketRef{Ticket: o.ID, Service: o.Service, Number: o.Number, Day: r.Day,
+				Printed: queue.DisplayNumber(o.OriginService, o.Number)})
 			if _, err := tx.ExecContext(ctx, "INSERT INTO outbox (seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)",
 				int64(next), agent.NewID(), string(event.TicketRequeued), ts(time.Now()), string(data)); err != nil {
 				return ResumeReport{}, fmt.Errorf("sqlite: resume: event: %w", err)

@@ -464,19 +464,19 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 // updates what changes.
 const upsertTicketSQL = `INSERT INTO tickets (id, day, origin_service, number, service, priority, status,
 		counter, executive, recalls, outcome, rut_enc, rut_hash, token, channel, queued_at, first_in_line,
-		created_at, called_at, recalled_at, started_at, ended_at, quoted_typical_s, quoted_upper_s)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		created_at, called_at, recalled_at, started_at, ended_at, quoted_typical_s, quoted_upper_s, near)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET service = excluded.service, status = excluded.status,
 		counter = excluded.counter, executive = excluded.executive, recalls = excluded.recalls,
 		outcome = excluded.outcome, queued_at = excluded.queued_at, first_in_line = excluded.first_in_line,
 		called_at = excluded.called_at, recalled_at = excluded.recalled_at, started_at = excluded.started_at,
-		ended_at = excluded.ended_at`
+		ended_at = excluded.ended_at, near = excluded.near`
 
 func ticketArgs(t agent.Ticket) []any {
 	return []any{t.ID, t.Day, t.OriginService, t.Number, t.Service, string(t.Priority), string(t.Status),
 		nullInt(t.Counter), nullStr(t.Executive), t.Recalls, t.Outcome, t.RUTEnc, t.RUTHash, t.Token, t.Channel,
 		ts(t.QueuedAt), b2i(t.FirstInLine), ts(t.CreatedAt), nullTime(t.CalledAt), nullTime(t.RecalledAt),
-		nullTime(t.StartedAt), nullTime(t.EndedAt), t.QuotedTypical, t.QuotedUpper}
+		nullTime(t.StartedAt), nullTime(t.EndedAt), t.QuotedTypical, t.QuotedUpper, b2i(t.Near)}
 }
 
 func upsertTicket(ctx context.Context, q querier, t agent.Ticket) error {

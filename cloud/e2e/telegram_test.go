@@ -113,9 +113,13 @@ func TestTelegramFullStack(t *testing.T) {
 	want := "¡Es tu turno! Número " + first.Number + ": dirígete al módulo 1, te atiende Ana."
 	require.Eventually(t, func() bool { return slices.Contains(fake.SentTo(9001), want) }, 30*time.Second,
 		10*time.Millisecond, "your turn: %v", fake.SentTo(9001))
-	// The cancelled ticket ahead left the first with nobody ahead: pre-notice.
+	// The first was next from its issue (within the pre-notice threshold): its
+	// confirmation said so and no separate come-back notice was sent.
 	assert.True(t, slices.Contains(fake.SentTo(9001),
-		"Tu número "+first.Number+" se acerca: quedan 0 personas antes que tú. Vuelve a la sucursal."))
+		"Tu número es "+first.Number+". Personas antes que tú: 0. Espera estimada: entre 5 y 10 min. Te avisaremos cuando falte poco; puedes salir y volver a tiempo."), fake.SentTo(9001))
+	for _, m := range fake.SentTo(9001) {
+		assert.NotContains(t, m, "se acerca")
+	}
 	assert.Zero(t, fake.Stats().TooMany)
 }
 

@@ -28,6 +28,10 @@ type ticketPatch struct {
 	// composition of each ticket.recalled's GREATEST(recalls + 1, recall).
 	recallAdd, recallFloor int32
 	lastSeq                int64
+	// place is the last position and estimate the agent relayed in the run
+	// (transferred, requeued, near), at placeAt (the event's branch time).
+	place   *event.Place
+	placeAt time.Time
 }
 
 type sessionPatch struct {
@@ -109,6 +113,9 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 		case *event.Transferred:
 			p := get(d.Ticket)
 			p.status, p.service = string(queue.StatusWaiting), ptr(d.To)
+			if d.Place != nil {
+				p.place, p.placeAt = d.Place, at
+			}
 			if !d.QueuedAt.IsZero() {
 				p.queuedAt = ptr(d.QueuedAt)
 			}
@@ -129,8 +136,17 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 			case event.TicketRequeued:
 				p.status = string(queue.StatusWaiting)
 				setCounter(p, 0, "", true)
+				if d.Place != nil {
+					p.place, p.placeAt = d.Place, at
+				}
 			default:
 				continue
+			}
+		case *event.Near:
+			// The status does not change; only the relayed place.
+			p := get(d.Ticket)
+			if d.Place != nil {
+				p.place, p.placeAt = d.Place, at
 			}
 		case *event.Session:
 			sp, ok := sessions[d.Executive]
@@ -200,6 +216,8 @@ func ticketOf(pl any) string {
 		return d.Ticket
 	case *event.TicketRef:
 		return d.Ticket
+	case *event.Near:
+		return d.Ticket
 	}
 	return ""
 }
@@ -209,15 +227,20 @@ func ticketOf(pl any) string {
 func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[string]*ticketPatch, order []string) {
 	var (
 		nIDs, nDays, nOrigin, nService, nPriority, nStatus, nToken, nRUT, nChannel []string
-		nNumber, nPosition, nQT, nQU, nRecalls                                     []int32
+		nPrinted                                                                   []string
+		nNumber, nPosition, nQT, nQU, nRecalls, nPP, nPT, nPU                      []int32
+		nPAt                                                                       []time.Time
 		nCounter                                                                   []*int32
 		nExec, nOutcome                                                            []*string
 		nQueued, nCreated                                                          []time.Time
 		nCalled, nStarted, nEnded                                                  []*time.Time
 		nSeq                                                                       []int64
 
-		uIDs, uStatus                   []string
-		uService, uExec, uOutcome       []*string
+		uIDs                            []string
+		uStatus, uService, uExec        []*string
+		uOutcome                        []*string
+		uPP, uPT, uPU                   []*int32
+		uPAt                            []*time.Time
 		uCounterSet, uExecSet           []bool
 		uCounter                        []*int32
 		uCalled, uStarted, uEnded, uQAt []*time.Time
@@ -226,7 +249,7 @@ func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[stri
 	)
 	for _, id := range order {
 		p := tickets[id]
-		if p.status == "" {
+		if p.status == "" && p.place == nil {
 			continue
 		}
 		if d := p.issued; d != nil {
@@ -259,9 +282,28 @@ func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[stri
 			nQueued, nCreated = append(nQueued, queued), append(nCreated, p.issuedAt)
 			nCalled, nStarted, nEnded = append(nCalled, p.calledAt), append(nStarted, p.startedAt), append(nEnded, p.endedAt)
 			nSeq = append(nSeq, p.lastSeq)
+			// The printed number as the agent sent it; an old agent's event
+			// lacks it, and at issue the service is the origin.
+			nPrinted = append(nPrinted, d.PrintedOr(d.Service))
+			place, placeAt := event.Place{Position: d.Position, TypicalS: d.QuotedTypical, UpperS: d.QuotedUpper}, p.issuedAt
+			if p.place != nil {
+				place, placeAt = *p.place, p.placeAt
+			}
+			nPP, nPT, nPU = append(nPP, int32(place.Position)), append(nPT, int32(place.TypicalS)), append(nPU, int32(place.UpperS))
+			nPAt = append(nPAt, placeAt)
 			continue
 		}
-		uIDs, uStatus, uService = append(uIDs, id), append(uStatus, p.status), append(uService, p.service)
+		var status *string
+		if p.status != "" {
+			status = ptr(p.status)
+		}
+		uIDs, uStatus, uService = append(uIDs, id), append(uStatus, status), append(uService, p.service)
+		if p.place != nil {
+			uPP, uPT, uPU = append(uPP, ptr(int32(p.place.Position))), append(uPT, ptr(int32(p.place.TypicalS))), append(uPU, ptr(int32(p.place.UpperS)))
+			uPAt = append(uPAt, ptr(p.placeAt))
+		} else {
+			uPP, uPT, uPU, uPAt = append(uPP, nil), append(uPT, nil), append(uPU, nil), append(uPAt, nil)
+		}
 		uCounterSet, uCounter = append(uCounterSet, p.counterSet), append(uCounter, p.counter)
 		uExecSet, uExec = append(uExecSet, p.executiveSet), append(uExec, p.executive)
 		uCalled, uStarted, uEnded, uQAt = append(uCalled, p.calledAt), append(uStarted, p.startedAt), append(uEnded, p.endedAt), append(uQAt, p.queuedAt)
@@ -270,22 +312,27 @@ func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[stri
 	if len(nIDs) > 0 {
 		pb.Queue(`INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status,
 				token, rut_hash, channel, position, quoted_typical_s, quoted_upper_s, queued_at, created_at,
-				counter, executive, recalls, outcome, called_at, started_at, ended_at, last_seq)
+				counter, executive, recalls, outcome, called_at, started_at, ended_at, last_seq,
+				printed, place_position, place_typical_s, place_upper_s, place_at)
 			SELECT $1, u.id, u.day::date, u.origin, u.number, u.service, u.priority, u.status,
 				NULLIF(u.token, ''), NULLIF(u.rut, ''), u.channel, u.position, u.qt, u.qu, u.queued, u.created,
-				u.counter, u.exec, u.recalls, u.outcome, u.called, u.started, u.ended, u.seq
+				u.counter, u.exec, u.recalls, u.outcome, u.called, u.started, u.ended, u.seq,
+				u.printed, u.pp, u.pt, u.pu, u.pat
 			FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
 				$9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[], $15::timestamptz[],
 				$16::timestamptz[], $17::int[], $18::text[], $19::int[], $20::text[], $21::timestamptz[],
-				$22::timestamptz[], $23::timestamptz[], $24::bigint[])
+				$22::timestamptz[], $23::timestamptz[], $24::bigint[], $25::text[], $26::int[], $27::int[],
+				$28::int[], $29::timestamptz[])
 				AS u(id, day, origin, number, service, priority, status, token, rut, channel, position, qt, qu,
-					queued, created, counter, exec, recalls, outcome, called, started, ended, seq)
+					queued, created, counter, exec, recalls, outcome, called, started, ended, seq,
+					printed, pp, pt, pu, pat)
 			ON CONFLICT DO NOTHING`,
 			branch, nIDs, nDays, nOrigin, nNumber, nService, nPriority, nStatus, nToken, nRUT, nChannel,
-			nPosition, nQT, nQU, nQueued, nCreated, nCounter, nExec, nRecalls, nOutcome, nCalled, nStarted, nEnded, nSeq)
+			nPosition, nQT, nQU, nQueued, nCreated, nCounter, nExec, nRecalls, nOutcome, nCalled, nStarted, nEnded, nSeq,
+			nPrinted, nPP, nPT, nPU, nPAt)
 	}
 	if len(uIDs) > 0 {
-		pb.Queue(`UPDATE tickets t SET status = u.status,
+		pb.Queue(`UPDATE tickets t SET status = COALESCE(u.status, t.status),
 				service = COALESCE(u.service, t.service),
 				counter = CASE WHEN u.counter_set THEN u.counter ELSE t.counter END,
 				executive = CASE WHEN u.exec_set THEN u.exec ELSE t.executive END,
@@ -295,14 +342,18 @@ func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[stri
 				queued_at = COALESCE(u.queued, t.queued_at),
 				outcome = COALESCE(u.outcome, t.outcome),
 				recalls = GREATEST(t.recalls + u.add, u.floor),
-				last_seq = u.seq
+				last_seq = u.seq,
+				place_position = COALESCE(u.pp, t.place_position),
+				place_typical_s = COALESCE(u.pt, t.place_typical_s),
+				place_upper_s = COALESCE(u.pu, t.place_upper_s),
+				place_at = COALESCE(u.pat, t.place_at)
 			FROM unnest($2::text[], $3::text[], $4::text[], $5::bool[], $6::int[], $7::bool[], $8::text[],
 				$9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[],
-				$14::int[], $15::int[], $16::bigint[])
+				$14::int[], $15::int[], $16::bigint[], $17::int[], $18::int[], $19::int[], $20::timestamptz[])
 				AS u(id, status, service, counter_set, counter, exec_set, exec, called, started, ended, queued,
-					outcome, add, floor, seq)
+					outcome, add, floor, seq, pp, pt, pu, pat)
 			WHERE t.branch = $1 AND t.id = u.id`,
 			branch, uIDs, uStatus, uService, uCounterSet, uCounter, uExecSet, uExec, uCalled, uStarted, uEnded,
-			uQAt, uOutcome, uAdd, uFloor, uSeq)
+			uQAt, uOutcome, uAdd, uFloor, uSeq, uPP, uPT, uPU, uPAt)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -106,7 +107,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			if err != nil {
 				return err
 			}
-			return b.Store.Reply(ctx, tx, chat, u.UpdateID, StatusMsg(t))
+			return b.Store.Reply(ctx, tx, chat, u.UpdateID, StatusMsg(t, b.Store.Now()))
 		case "/cancelar", "/cancel":
 			id := newCommandID()
 			if b.NewID != nil {
@@ -169,13 +170,13 @@ func parseCommand(text string) (cmd, arg string) {
 	return cmd, strings.TrimSpace(arg)
 }
 
-// StatusMsg is the answer to /estado.
-func StatusMsg(t notify.TicketInfo) notify.Msg {
+// StatusMsg is the answer to /estado: the printed number, its status and,
+// while waiting, the branch's last relayed place (with its time when older
+// than notify.FreshFor).
+func StatusMsg(t notify.TicketInfo, now time.Time) notify.Msg {
 	status := notify.Arg{Key: "status." + string(t.Status)}
 	if t.Status != queue.StatusWaiting {
 		return notify.Msg{Key: "telegram.status_done", Args: []notify.Arg{notify.S(t.Display), status}}
 	}
-	typ, up := t.EstimateNow()
-	return notify.Msg{Key: "telegram.status", Args: []notify.Arg{notify.S(t.Display), status,
-		notify.S(itoa(t.Ahead)), notify.WaitArg(typ, up)}}
+	return t.PlaceMsg(now, "telegram.status", "telegram.status_at", status)
 }

@@ -36,7 +36,7 @@ func TestLinkConfirmAndYourTurn(t *testing.T) {
 	e.say(1002, "en-US", "/start tok2")
 	texts = e.waitTexts(1002, 2)
 	assert.True(t, contains(texts, "Done: we will notify you here about number P-001."), texts)
-	assert.True(t, contains(texts, "Your number is P-001. People ahead of you: 0. Estimated wait: under 1 min."), texts)
+	assert.True(t, contains(texts, "Your number is P-001. People ahead of you: 0. Estimated wait: between 5 and 7 min."), texts)
 
 	// Recall, then the same events again (a redelivered batch re-enqueued):
 	// nothing is sent twice.
@@ -69,7 +69,10 @@ func TestLinkConfirmAndYourTurn(t *testing.T) {
 	assert.Zero(t, e.fake.Stats().TooMany)
 }
 
-func TestPreNoticeOnceWhenThreeAhead(t *testing.T) {
+// TestPreNoticeFromTheBranch: the cloud orders nothing. Calls alone write no
+// pre-notice; the branch's ticket.near does, once, with the branch's figure
+// and the printed number (a transferred C-006 stays C-006).
+func TestPreNoticeFromTheBranch(t *testing.T) {
 	e := newEnv(t, telegramtest.Options{})
 	const b = "SCL-002"
 	var evs []event.Event
@@ -81,29 +84,65 @@ func TestPreNoticeOnceWhenThreeAhead(t *testing.T) {
 	pre := func() int {
 		return e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'prenotice' AND ticket = 'c6'`)
 	}
-	e.feed(b, e.called(b, "c1", "C", 1, 1, "Luis", 0)) // 4 ahead of c6
-	assert.Zero(t, pre())
-	e.feed(b, e.called(b, "c2", "C", 2, 1, "Luis", 0)) // 3 ahead
-	assert.Equal(t, 1, pre())
-	e.feed(b, e.ev(b, event.TicketNoShow, ref("c3", "C", 3))) // 2 ahead: still one
-	assert.Equal(t, 1, pre())
-	var params string
-	require.NoError(t, e.pool.QueryRow(context.Background(),
-		`SELECT params::text FROM telegram_jobs WHERE kind = 'prenotice'`).Scan(&params))
-	assert.Contains(t, params, `"C-006"`)
-	assert.Contains(t, params, `"3"`)
+	for i := 1; i <= 4; i++ {
+		e.feed(b, e.called(b, "c"+string(rune('0'+i)), "C", i, 1, "Luis", 0))
+	}
+	assert.Zero(t, pre(), "the cloud does not count who is ahead")
 
-	// Per service threshold: service P notices at 1 ahead only.
-	e.exec(`INSERT INTO telegram_service_settings (branch, service, pre_notice_ahead) VALUES ($1, 'P', 1)`, b)
-	e.say(2002, "es", "/start tokp3")
-	e.feed(b, e.issued(b, "p1", "P", 1, 1, "", ""), e.issued(b, "p2", "P", 2, 2, "", ""),
-		e.issued(b, "p3", "P", 3, 3, "tokp3", ""))
-	e.feed(b, e.called(b, "p1", "P", 1, 2, "Eva", 0)) // 1 ahead of p3
-	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'prenotice' AND ticket = 'p3'`))
+	// The branch transferred C-006 to P, where the calling rule puts it 4th
+	// (3 ahead, the threshold): ticket.near.
+	moved := ref("c6", "C", 6)
+	moved.Printed = "C-006"
+	moved.Place = &event.Place{Position: 2, TypicalS: 900, UpperS: 1500}
+	e.feed(b, e.ev(b, event.TicketTransferred, event.Transferred{TicketRef: moved, To: "P", QueuedAt: time.Now()}))
+	near := ref("c6", "P", 6)
+	near.Printed = "C-006"
+	near.Place = &event.Place{Position: 4, TypicalS: 2700, UpperS: 4050}
+	nearEv := e.ev(b, event.TicketNear, event.Near{TicketRef: near, Threshold: 3})
+	e.feed(b, nearEv)
+	assert.Equal(t, 1, pre())
+	// A redelivered batch writes nothing twice.
+	ctx := context.Background()
+	tx, err := e.pool.Begin(ctx)
+	require.NoError(t, err)
+	require.NoError(t, e.store.EnqueueEvents(ctx, tx, b, []event.Event{nearEv}))
+	require.NoError(t, tx.Commit(ctx))
+	assert.Equal(t, 1, pre())
+
+	// HQ shows the printed number and the branch's figure; /estado tells it.
+	var printed, service string
+	var pos int
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT printed, service, place_position FROM tickets WHERE branch = $1 AND id = 'c6'`, b).
+		Scan(&printed, &service, &pos))
+	assert.Equal(t, "C-006", printed)
+	assert.Equal(t, "P", service)
+	assert.Equal(t, 4, pos)
+	e.say(2001, "es", "/estado")
 
 	run(t, e.worker(29))
-	texts := e.waitTexts(2001, 3) // link pending, confirm, pre-notice
+	texts := e.waitTexts(2001, 5) // link pending, confirm, transferred, pre-notice, status
+	assert.True(t, contains(texts, "Tu número C-006 fue derivado a P. Personas antes que tú: 1. Espera estimada: entre 15 y 25 min."), texts)
 	assert.True(t, contains(texts, "Tu número C-006 se acerca: quedan 3 personas antes que tú. Vuelve a la sucursal."), texts)
+	assert.True(t, contains(texts, "Número C-006: en espera. Personas antes que tú: 3. Espera estimada: entre 45 y 68 min."), texts)
+}
+
+// TestStatusOldFigure: a figure older than a couple of minutes is told with
+// its time, in the branch's time zone.
+func TestStatusOldFigure(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	const b = "SCL-003"
+	ev := e.issued(b, "s1", "C", 1000, 5, "toks1", "")
+	ev.At = ev.At.Add(-10 * time.Minute) // the branch quoted it ten minutes ago
+	e.feed(b, ev)
+	e.say(2101, "es", "/start toks1")
+	e.say(2101, "es", "/estado")
+	run(t, e.worker(29))
+	texts := e.waitTexts(2101, 3)
+	loc, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	at := ev.At.In(loc).Format("15:04")
+	assert.True(t, contains(texts, "Tu número es C-1000. A las "+at+" tenías 4 personas antes que tú; espera estimada entonces: entre 25 y 35 min. Te avisaremos cuando falte poco; puedes salir y volver a tiempo."), texts)
+	assert.True(t, contains(texts, "Número C-1000: en espera. A las "+at+" había 4 personas antes que tú; espera estimada entonces: entre 25 y 35 min. Te avisaremos cuando falte poco."), texts)
 }
 
 func TestDeadLetterAfterThreeRetries(t *testing.T) {

@@ -61,9 +61,6 @@ type Config struct {
 	// BotRate is this process's share of the bot's ~30 messages/s (29). With
 	// several replicas, give each 29/replicas (TICKETERO_TELEGRAM_RATE).
 	BotRate float64
-	// PreNoticeAhead is the default number of tickets ahead that triggers the
-	// come-back notice (3); telegram_service_settings overrides it per service.
-	PreNoticeAhead int
 	// Retries are the delays of the retries (30 s, 60 s, 120 s;
 	// TICKETERO_TELEGRAM_RETRIES, e.g. "30s,60s,120s").
 	Retries []time.Duration
@@ -208,9 +205,6 @@ func NewService(cfg Config, pool *pgxpool.Pool, pub CommandPublisher, alerts Ale
 		return nil, err
 	}
 	store := notify.New(pool, keys)
-	if cfg.PreNoticeAhead > 0 {
-		store.PreNoticeAhead = cfg.PreNoticeAhead
-	}
 	client := NewClient(cfg.APIBase, cfg.Token, nil)
 	rate := cfg.BotRate
 	if rate == 0 {

@@ -30,6 +30,9 @@ const (
 	TicketTransferred Type = "ticket.transferred"
 	TicketCancelled   Type = "ticket.cancelled"
 	TicketAbandoned   Type = "ticket.abandoned"
+	// TicketNear says a waiting ticket's people ahead reached the pre-notice
+	// threshold: the customer should come back to the branch.
+	TicketNear Type = "ticket.near"
 )
 
 // Executive session changes.
@@ -62,6 +65,7 @@ var Types = map[Type]func() any{
 	TicketTransferred:  func() any { return new(Transferred) },
 	TicketCancelled:    func() any { return new(Cancelled) },
 	TicketAbandoned:    func() any { return new(TicketRef) },
+	TicketNear:         func() any { return new(Near) },
 	ExecutiveLoggedIn:  func() any { return new(Session) },
 	ExecutivePaused:    func() any { return new(Session) },
 	ExecutiveResumed:   func() any { return new(Session) },

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -23,7 +24,7 @@ var at = time.Date(2026, 11, 28, 13, 4, 5, 0, time.UTC)
 // type is added without one.
 var samples = map[event.Type]any{
 	event.TicketIssued: event.Issued{
-		TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28"},
+		TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28", Printed: "C-023"},
 		Priority:  "preferential", QueuedAt: at, Position: 4, QuotedTypical: 600, QuotedUpper: 900,
 		Token: "tk_9f8e7d6c5b4a", RUTHash: "b64hash", Channel: "kiosk",
 	},
@@ -31,11 +32,16 @@ var samples = map[event.Type]any{
 		Day: "2026-11-28", Counter: 5, Executive: "E01"}, ExecutiveName: "Ana Pérez"},
 	event.TicketRecalled: event.Called{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23,
 		Day: "2026-11-28", Counter: 5, Executive: "E01"}, ExecutiveName: "Ana Pérez", Recall: 1},
-	event.TicketStarted:      ref(),
-	event.TicketCompleted:    event.Completed{TicketRef: ref(), Outcome: "deposit"},
-	event.TicketNoShow:       ref(),
-	event.TicketRequeued:     ref(),
-	event.TicketTransferred:  event.Transferred{TicketRef: ref(), To: "P", QueuedAt: at, First: true},
+	event.TicketStarted:   ref(),
+	event.TicketCompleted: event.Completed{TicketRef: ref(), Outcome: "deposit"},
+	event.TicketNoShow:    ref(),
+	event.TicketRequeued: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 1000, Day: "2026-11-28",
+		Printed: "C-1000", Place: &event.Place{Position: 1, TypicalS: 0, UpperS: 300}},
+	event.TicketTransferred: event.Transferred{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23,
+		Day: "2026-11-28", Counter: 5, Executive: "E01", Printed: "C-023", Place: &event.Place{Position: 2, TypicalS: 900, UpperS: 1800}},
+		To: "P", QueuedAt: at, First: true},
+	event.TicketNear: event.Near{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "P", Number: 23, Day: "2026-11-28",
+		Printed: "C-023", Place: &event.Place{Position: 4, TypicalS: 600, UpperS: 900}}, Threshold: 3},
 	event.TicketCancelled:    event.Cancelled{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28"}, By: "telegram", Request: "cmd-1"},
 	event.TicketAbandoned:    event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28"},
 	event.ExecutiveLoggedIn:  event.Session{Executive: "E01", Name: "Ana Pérez", Counter: 5},
@@ -203,6 +209,13 @@ func TestDecodeMessage(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	c := event.Config{V: 1, Branch: "SCL-001", Version: 1, TimeZone: "America/Santiago", Rules: event.DefaultRules()}
 	assert.NoError(t, c.Validate())
+	c.Rules.PreNoticeByService = map[string]int{"C": 1}
+	assert.Error(t, c.Validate(), "pre-notice of an unknown service")
+	c.Services = queue.DefaultServices()
+	assert.NoError(t, c.Validate())
+	c.Rules.PreNoticeByService["C"] = -1
+	assert.Error(t, c.Validate())
+	c.Rules.PreNoticeByService = nil
 	c.TimeZone = "Mars/Olympus"
 	assert.Error(t, c.Validate())
 }
@@ -233,4 +246,39 @@ func FuzzDecode(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, len(b.Events), len(b2.Events))
 	})
+}
+
+// TestLegacy decodes events written before the printed number and the place
+// were added (protocol v1 fields are additive): they decode, with the new
+// fields empty, and the printed number falls back to the issue's service.
+func TestLegacy(t *testing.T) {
+	files, err := filepath.Glob("testdata/legacy/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			require.NoError(t, err)
+			b, err := event.DecodeBatch(event.EventsTopic("SCL-001"), raw)
+			require.NoError(t, err)
+			p, err := b.Events[0].Payload()
+			require.NoError(t, err)
+			var r event.TicketRef
+			switch d := p.(type) {
+			case *event.Issued:
+				r = d.TicketRef
+			case *event.Transferred:
+				r = d.TicketRef
+			case *event.TicketRef:
+				r = *d
+			default:
+				t.Fatalf("unexpected payload %T", p)
+			}
+			assert.Empty(t, r.Printed)
+			assert.Nil(t, r.Place)
+			assert.Equal(t, "C-023", r.PrintedOr("C"))
+		})
+	}
+	assert.Equal(t, "C-004", event.TicketRef{Number: 4, Service: "P", Printed: "C-004"}.PrintedOr("P"),
+		"a printed number is never rebuilt from the current service")
 }

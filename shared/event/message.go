@@ -50,6 +50,9 @@ type Rules struct {
 	RecallLimit int `json:"recall_limit"`
 	// PreNoticeAhead is how many ahead trigger the come-back Telegram notice.
 	PreNoticeAhead int `json:"pre_notice_ahead"`
+	// PreNoticeByService overrides PreNoticeAhead for some services (code →
+	// people ahead); absent in snapshots before it was added.
+	PreNoticeByService map[string]int `json:"pre_notice_by_service,omitempty"`
 }
 
 // DefaultRules are the rules a branch runs before HQ sends any.
@@ -114,6 +117,11 @@ func (c Config) Validate() error {
 	}
 	if err := c.Hours.Validate(seen); err != nil {
 		return reject(RejectEvent, "%v", err)
+	}
+	for code, n := range c.Rules.PreNoticeByService {
+		if !seen[code] || n < 0 {
+			return reject(RejectEvent, "pre-notice of service %s: %d", code, n)
+		}
 	}
 	for _, e := range c.Executives {
 		for _, s := range e.Services {

@@ -1,6 +1,10 @@
 package event
 
-import "time"
+import (
+	"time"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
 
 // TicketRef is the payload of transitions that only name the ticket and where it
 // happened: started, no_show, requeued, abandoned.
@@ -13,7 +17,39 @@ type TicketRef struct {
 	Executive string `json:"executive,omitempty"`
 	// Actor is who made the change (additive; absent in older events).
 	Actor *Actor `json:"actor,omitempty"`
+	// Printed is the number as printed on the ticket and called on the TV: the
+	// letter of the service it was issued in and its counter ("C-004",
+	// "C-1000"). It never changes, not even on transfer. Absent in events of
+	// agents before it was added: rebuild it from the issue's service then.
+	Printed string `json:"printed,omitempty"`
+	// Place is where the ticket stands in its queue right after the event, as
+	// the branch's calling rule orders it: on ticket.transferred,
+	// ticket.requeued and ticket.near. ticket.issued carries the same figures
+	// in its own fields.
+	Place *Place `json:"place,omitempty"`
 }
+
+// PrintedOr is the printed number, or for an event from an agent that did not
+// send it, the number rebuilt from origin, the service the ticket was issued
+// in (only ticket.issued names it: later events carry the current service).
+func (r TicketRef) PrintedOr(origin string) string {
+	if r.Printed != "" {
+		return r.Printed
+	}
+	return queue.DisplayNumber(origin, r.Number)
+}
+
+// Place is a waiting ticket's place by the branch's calling rule: its position
+// (1 = next; people ahead = position - 1) and the estimated wait as a range.
+// Only the branch computes it; the cloud relays it.
+type Place struct {
+	Position int `json:"position"`
+	TypicalS int `json:"quoted_typical_s"`
+	UpperS   int `json:"quoted_upper_s"`
+}
+
+// Ahead is the number of people before the ticket.
+func (p Place) Ahead() int { return max(0, p.Position-1) }
 
 // Issued is ticket.issued: a customer took a ticket.
 type Issued struct {
@@ -67,6 +103,14 @@ type Cancelled struct {
 	By string `json:"by,omitempty"`
 	// Request is the ID of the cloud command that asked for it, if any.
 	Request string `json:"request,omitempty"`
+}
+
+// Near is ticket.near: the people ahead of a waiting ticket have just come down
+// to the branch's pre-notice threshold (Threshold, HQ's setting per branch or
+// per service). Emitted once per ticket; its Place says where it stands.
+type Near struct {
+	TicketRef
+	Threshold int `json:"threshold"`
 }
 
 // Session is an executive session change: login, pause (with Reason), resume,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -129,9 +130,9 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 	}
 
 	rows, err = s.pool.Query(ctx, `SELECT es.executive, es.name, es.counter, es.state, es.reason, es.since,
-			coalesce(t.service || '-' || lpad(t.number::text, 3, '0'), ''), coalesce(t.status, '')
+			coalesce(t.printed, ''), coalesce(t.origin_service, ''), coalesce(t.number, 0), coalesce(t.status, '')
 		FROM executive_sessions es
-		LEFT JOIN LATERAL (SELECT service, number, status FROM tickets
+		LEFT JOIN LATERAL (SELECT printed, origin_service, number, status FROM tickets
 			WHERE branch = es.branch AND executive = es.executive AND status IN ('called', 'serving')
 			ORDER BY called_at DESC NULLS LAST LIMIT 1) t ON true
 		WHERE es.branch = $1 AND es.state <> 'logged_out' ORDER BY es.counter, es.executive`, id)
@@ -140,13 +141,19 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 	}
 	out.Executives, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExecutiveRow, error) {
 		var e ExecutiveRow
-		return e, r.Scan(&e.ID, &e.Name, &e.Counter, &e.State, &e.Reason, &e.Since, &e.Ticket, &e.Status)
+		var printed, origin string
+		var n int
+		err := r.Scan(&e.ID, &e.Name, &e.Counter, &e.State, &e.Reason, &e.Since, &printed, &origin, &n, &e.Status)
+		if origin != "" {
+			e.Ticket = printedNumber(printed, origin, n)
+		}
+		return e, err
 	})
 	if err != nil {
 		return out, wrap("branch executives", err)
 	}
 
-	rows, err = s.pool.Query(ctx, `SELECT id, service, number, priority, status, counter, coalesce(executive, ''), channel,
+	rows, err = s.pool.Query(ctx, `SELECT id, service, printed, origin_service, number, priority, status, counter, coalesce(executive, ''), channel,
 			queued_at, called_at, started_at, ended_at
 		FROM tickets WHERE branch = $1 AND day = $2 ORDER BY created_at, id LIMIT 5000`, id, d)
 	if err != nil {
@@ -156,9 +163,10 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 	out.Tickets, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TicketRow, error) {
 		var t TicketRow
 		var n int
-		err := r.Scan(&t.ID, &t.Service, &n, &t.Priority, &t.Status, &t.Counter, &t.Executive, &t.Channel,
+		var printed, origin string
+		err := r.Scan(&t.ID, &t.Service, &printed, &origin, &n, &t.Priority, &t.Status, &t.Counter, &t.Executive, &t.Channel,
 			&t.QueuedAt, &t.CalledAt, &t.StartedAt, &t.EndedAt)
-		t.Display = queue.DisplayNumber(t.Service, n)
+		t.Display = printedNumber(printed, origin, n)
 		return t, err
 	})
 	if err != nil {
@@ -202,4 +210,11 @@ func (s *Store) Branches(ctx context.Context, scope Scope) ([]BranchInfo, error)
 		return b, r.Scan(&b.ID, &b.Name, &b.Region, &b.TimeZone)
 	})
 	return out, wrap("branches", err)
+}
+
+// printedNumber is a ticket's number as the branch printed it; a ticket
+// projected before the branch relayed it is rebuilt from the service it was
+// issued in (never its current one: a transferred C-004 stays C-004).
+func printedNumber(printed, origin string, n int) string {
+	return event.TicketRef{Number: n, Printed: printed}.PrintedOr(origin)
 }

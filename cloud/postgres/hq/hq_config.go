@@ -109,7 +109,24 @@ func (s *Store) BranchConfig(ctx context.Context, id string) (BranchConfig, erro
 	if err != nil && err != pgx.ErrNoRows {
 		return c, wrap("branch settings", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT code, name, target_wait_s, mean_service_s, priority FROM hq_services WHERE branch = $1 ORDER BY code`, id)
+	// The per-service pre-notice overrides travel in the rules; the branch
+	// decides when a ticket is near.
+	rows, err := s.pool.Query(ctx, `SELECT service, pre_notice_ahead FROM telegram_service_settings WHERE branch = $1`, id)
+	if err != nil {
+		return c, wrap("pre-notice settings", err)
+	}
+	var code string
+	var ahead int
+	if _, err := pgx.ForEachRow(rows, []any{&code, &ahead}, func() error {
+		if c.Rules.PreNoticeByService == nil {
+			c.Rules.PreNoticeByService = map[string]int{}
+		}
+		c.Rules.PreNoticeByService[code] = ahead
+		return nil
+	}); err != nil {
+		return c, wrap("pre-notice settings", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT code, name, target_wait_s, mean_service_s, priority FROM hq_services WHERE branch = $1 ORDER BY code`, id)
 	if err != nil {
 		return c, wrap("services", err)
 	}

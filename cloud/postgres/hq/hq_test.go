@@ -325,7 +325,7 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 }
 
 func TestConfigPublish(t *testing.T) {
-	s, _, _ := newStore(t)
+	s, f, _ := newStore(t)
 	ctx := context.Background()
 	err := s.PutBranch(ctx, hq.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "Mars/Olympus"})
 	assert.Equal(t, queue.CodeInvalid, code(err))
@@ -347,11 +347,17 @@ func TestConfigPublish(t *testing.T) {
 	require.Len(t, c1.Executives, 1)
 	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c1.Executives[0].PINHash), []byte("1234")))
 	require.NoError(t, s.SetPIN(ctx, "AN-001", "E1", "9876"))
+	// A per-service pre-notice threshold reaches the branch in the rules.
+	_, err = f.Pool.Exec(ctx, `INSERT INTO telegram_service_settings (branch, service, pre_notice_ahead) VALUES ('AN-001', 'C', 1)`)
+	require.NoError(t, err)
 	assert.Equal(t, queue.CodeNotFound, code(s.SetPIN(ctx, "AN-001", "NOPE", "9876")))
 	c2, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "a2V5")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), c2.Version)
 	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c2.Executives[0].PINHash), []byte("9876")))
+	assert.Equal(t, 4, c2.Rules.PreNoticeAhead)
+	assert.Equal(t, map[string]int{"C": 1}, c2.Rules.PreNoticeByService)
+	assert.Nil(t, c1.Rules.PreNoticeByService)
 	latest, err := s.LatestConfig(ctx, "AN-001")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), latest.Version)

@@ -86,16 +86,13 @@ func S(s string) Arg { return Arg{S: s} }
 type Store struct {
 	pool *pgxpool.Pool
 	hash Hasher
-	// PreNoticeAhead is the default number of tickets ahead that triggers the
-	// come-back notice (telegram_service_settings overrides it per service).
-	PreNoticeAhead int
 	// Now is the clock (injected in tests).
 	Now func() time.Time
 }
 
 // New wraps pool; hash keys the lookups of personal data.
 func New(pool *pgxpool.Pool, hash Hasher) *Store {
-	return &Store{pool: pool, hash: hash, PreNoticeAhead: 3, Now: time.Now}
+	return &Store{pool: pool, hash: hash, Now: time.Now}
 }
 
 // Pool returns the store's pool.

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -17,46 +19,65 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// TicketInfo is a linked ticket as a chat sees it now.
+// TicketInfo is a linked ticket as a chat sees it now. Position and the
+// estimate are the branch's last relayed figures (at issue, transfer, requeue
+// or pre-notice), taken at PlaceAt (branch time); the cloud never re-derives
+// them.
 type TicketInfo struct {
 	Branch   string
 	ID       string
 	Display  string
 	Status   queue.Status
-	Ahead    int
-	Position int // at issue, 1-based
-	TypicalS int // quoted at issue
+	Position int // 1-based, as the branch last said
+	TypicalS int
 	UpperS   int
+	PlaceAt  time.Time
+	TimeZone string
 	RUTHash  string
 }
 
 // Open reports whether the ticket is still in play.
 func (t TicketInfo) Open() bool { return t.Status.Open() }
 
-// EstimateNow scales the estimate quoted at issue to the people ahead now.
-func (t TicketInfo) EstimateNow() (typicalS, upperS int) {
-	if t.Position <= 1 {
-		if t.Ahead == 0 {
-			return 0, 0
-		}
-		return t.TypicalS, t.UpperS
+// Ahead is the people ahead as the branch last said.
+func (t TicketInfo) Ahead() int { return max(0, t.Position-1) }
+
+// FreshFor is how long a relayed figure is told as current; an older one is
+// told with its time ("a las 16:05").
+const FreshFor = 2 * time.Minute
+
+// PlaceMsg tells the ticket's place: key for a fresh figure (args: number,
+// people ahead, wait), keyAt for an older one (args: number, time, people
+// ahead, wait), with prefix args (e.g. the status) after the number.
+func (t TicketInfo) PlaceMsg(now time.Time, key, keyAt string, prefix ...Arg) Msg {
+	args := append([]Arg{S(t.Display)}, prefix...)
+	wait := WaitArg(t.TypicalS, t.UpperS)
+	if now.Sub(t.PlaceAt) <= FreshFor {
+		return Msg{Key: key, Args: append(args, S(strconv.Itoa(t.Ahead())), wait)}
 	}
-	return t.TypicalS * t.Ahead / (t.Position - 1), t.UpperS * t.Ahead / (t.Position - 1)
+	loc, err := time.LoadLocation(t.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return Msg{Key: keyAt, Args: append(args, S(t.PlaceAt.In(loc).Format("15:04")), S(strconv.Itoa(t.Ahead())), wait)}
 }
 
-const ticketCols = `t.branch, t.id, t.origin_service, t.number, t.status, t.position, t.quoted_typical_s,
-	t.quoted_upper_s, COALESCE(t.rut_hash, ''),
-	(SELECT count(*) FROM tickets o WHERE o.branch = t.branch AND o.service = t.service AND o.day = t.day
-		AND o.status = 'waiting' AND o.id <> t.id
-		AND (CASE o.priority WHEN 'normal' THEN 1 ELSE 0 END, o.queued_at, o.number) <
-		    (CASE t.priority WHEN 'normal' THEN 1 ELSE 0 END, t.queued_at, t.number))`
+// ticketCols read a ticket with its printed number (or, projected before it
+// was relayed, the origin service and number) and the branch's last figures
+// (or, before any was relayed, the quote at issue).
+const ticketCols = `t.branch, t.id, t.origin_service, t.number, t.printed, t.status,
+	COALESCE(t.place_position, t.position), COALESCE(t.place_typical_s, t.quoted_typical_s),
+	COALESCE(t.place_upper_s, t.quoted_upper_s), COALESCE(t.place_at, t.created_at), COALESCE(t.rut_hash, ''),
+	COALESCE((SELECT b.time_zone FROM branches b WHERE b.id = t.branch), 'America/Santiago')`
 
-func scanTicket(row pgx.Row) (TicketInfo, error) {
+func scanTicket(row pgx.Row, extra ...any) (TicketInfo, error) {
 	var t TicketInfo
-	var svc, st string
+	var origin, printed, st string
 	var num int
-	err := row.Scan(&t.Branch, &t.ID, &svc, &num, &st, &t.Position, &t.TypicalS, &t.UpperS, &t.RUTHash, &t.Ahead)
-	t.Display, t.Status = queue.DisplayNumber(svc, num), queue.Status(st)
+	dest := append(extra, &t.Branch, &t.ID, &origin, &num, &printed, &st, &t.Position, &t.TypicalS, &t.UpperS,
+		&t.PlaceAt, &t.RUTHash, &t.TimeZone)
+	err := row.Scan(dest...)
+	t.Display, t.Status = event.TicketRef{Number: num, Printed: printed}.PrintedOr(origin), queue.Status(st)
 	return t, err
 }
 
@@ -125,9 +146,8 @@ func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t Ticke
 	if tag.RowsAffected() == 0 || t.Status != queue.StatusWaiting {
 		return nil
 	}
-	typ, up := t.EstimateNow()
 	var jb jobBatch
-	jb.add(t.Branch, t.ID, KindConfirm, 0, chatID, ConfirmMsg(t.Display, t.Ahead, typ, up))
+	jb.add(t.Branch, t.ID, KindConfirm, 0, chatID, t.PlaceMsg(s.Now(), "telegram.confirm", "telegram.confirm_at"))
 	return jb.insert(ctx, tx)
 }
 
@@ -152,14 +172,11 @@ func (s *Store) ResolvePending(ctx context.Context, since time.Duration) (int, e
 		var todo []pair
 		for rows.Next() {
 			var p pair
-			var svc, st string
-			var num int
-			if err := rows.Scan(&p.chat, &p.t.Branch, &p.t.ID, &svc, &num, &st, &p.t.Position, &p.t.TypicalS,
-				&p.t.UpperS, &p.t.RUTHash, &p.t.Ahead); err != nil {
+			var err error
+			if p.t, err = scanTicket(rows, &p.chat); err != nil {
 				rows.Close()
 				return fmt.Errorf("notify: resolve links: %w", err)
 			}
-			p.t.Display, p.t.Status = queue.DisplayNumber(svc, num), queue.Status(st)
 			todo = append(todo, p)
 		}
 		rows.Close()

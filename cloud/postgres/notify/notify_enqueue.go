@@ -7,12 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/shared/event"
-	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // EnqueueEvents writes the notification jobs caused by events of branch, inside
@@ -20,15 +18,17 @@ import (
 // only if its event is stored. Every insert is ON CONFLICT DO NOTHING on
 // (branch, ticket, kind, call_no, chat): re-projection never sends twice.
 //
-// The lookups, links and pre-notices go in one round trip (pgx batch); a
-// second one inserts the jobs, only when there are any.
+// The cloud keeps no ordering logic: the people ahead and the estimates it
+// tells are the branch's own figures, relayed in the events (issued,
+// transferred, ticket.near), and the number is the printed one.
+//
+// The lookups and links go in one round trip (pgx batch); a second one
+// inserts the jobs, only when there are any.
 func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error {
-	type svcDay struct{ service, day string }
 	var (
 		issued   []*event.Issued
 		tickets  []string
 		requests []string
-		advanced = map[svcDay]bool{}
 		payloads = make([]any, len(events))
 	)
 	for i, e := range events {
@@ -43,22 +43,17 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 			tickets = append(tickets, d.Ticket)
 		case *event.Called:
 			tickets = append(tickets, d.Ticket)
-			advanced[svcDay{d.Service, d.Day}] = true
 		case *event.Transferred:
 			tickets = append(tickets, d.Ticket)
-			advanced[svcDay{d.Service, d.Day}] = true
-			advanced[svcDay{d.To, d.Day}] = true
 		case *event.Cancelled:
 			tickets = append(tickets, d.Ticket)
-			advanced[svcDay{d.Service, d.Day}] = true
 			if d.Request != "" {
 				requests = append(requests, d.Request)
 			}
+		case *event.Near:
+			tickets = append(tickets, d.Ticket)
 		case *event.TicketRef:
 			tickets = append(tickets, d.Ticket)
-			if e.Type == event.TicketNoShow || e.Type == event.TicketAbandoned {
-				advanced[svcDay{d.Service, d.Day}] = true
-			}
 		}
 	}
 	if len(tickets) == 0 && len(requests) == 0 {
@@ -66,7 +61,7 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 	}
 	// One round trip: mark commands applied; link new tickets to chats (by the
 	// scanned token of a /start that came first, and by a consented RUT) and
-	// read the chats of every ticket of the batch; write pre-notices.
+	// read the chats of every ticket of the batch.
 	pb := &pgx.Batch{}
 	for _, id := range requests {
 		pb.Queue(`UPDATE branch_commands SET status = 'applied', applied_at = $3
@@ -103,15 +98,6 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 		UNION
 		SELECT ticket, chat_id FROM telegram_ticket_chats WHERE branch = $1 AND ticket = ANY($5)`,
 		branch, ids, tokens, ruts, tickets)
-	var svcs, days []string
-	for sd := range advanced {
-		if _, err := time.Parse(time.DateOnly, sd.day); err == nil && sd.service != "" {
-			svcs, days = append(svcs, sd.service), append(days, sd.day)
-		}
-	}
-	if len(svcs) > 0 {
-		pb.Queue(preNoticeSQL, branch, svcs, days, s.PreNoticeAhead)
-	}
 	br := tx.SendBatch(ctx, pb)
 	for range requests {
 		if _, err := br.Exec(); err != nil {
@@ -146,12 +132,6 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 		_ = br.Close()
 		return fmt.Errorf("notify: chats of %s: %w", branch, err)
 	}
-	if len(svcs) > 0 {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return fmt.Errorf("notify: pre-notices at %s: %w", branch, err)
-		}
-	}
 	if err := br.Close(); err != nil {
 		return fmt.Errorf("notify: enqueue at %s: %w", branch, err)
 	}
@@ -162,28 +142,40 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 		switch d := p.(type) {
 		case *event.Issued:
 			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, KindConfirm, 0, c, ConfirmMsg(queue.DisplayNumber(d.Service, d.Number),
+				jb.add(branch, d.Ticket, KindConfirm, 0, c, ConfirmMsg(d.PrintedOr(d.Service),
 					d.Position-1, d.QuotedTypical, d.QuotedUpper))
 			}
 		case *event.Called:
 			kind, callNo := KindCalled, int64(d.Recall)
-			m := CalledMsg(queue.DisplayNumber(d.Service, d.Number), d.Counter, d.ExecutiveName)
+			m := CalledMsg(printed(d.TicketRef), d.Counter, d.ExecutiveName)
 			if e.Type == event.TicketRecalled {
 				kind = KindRecalled
-				m = Msg{Key: "telegram.recalled", Args: []Arg{S(queue.DisplayNumber(d.Service, d.Number)), S(strconv.Itoa(d.Counter))}}
+				m = Msg{Key: "telegram.recalled", Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Counter))}}
 			}
 			for _, c := range chats[d.Ticket] {
 				jb.add(branch, d.Ticket, kind, callNo, c, m)
 			}
 		case *event.Transferred:
+			m := Msg{Key: "telegram.transferred", Args: []Arg{S(printed(d.TicketRef)), S(d.To)}}
+			if d.Place != nil {
+				m = Msg{Key: "telegram.transferred_place", Args: []Arg{S(printed(d.TicketRef)), S(d.To),
+					S(strconv.Itoa(d.Place.Ahead())), WaitArg(d.Place.TypicalS, d.Place.UpperS)}}
+			}
 			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, KindTransferred, int64(e.Seq), c, Msg{Key: "telegram.transferred",
-					Args: []Arg{S(queue.DisplayNumber(d.Service, d.Number)), S(d.To)}})
+				jb.add(branch, d.Ticket, KindTransferred, int64(e.Seq), c, m)
+			}
+		case *event.Near:
+			if d.Place == nil {
+				continue
+			}
+			for _, c := range chats[d.Ticket] {
+				jb.add(branch, d.Ticket, KindPreNotice, 0, c, Msg{Key: "telegram.prenotice",
+					Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Place.Ahead()))}})
 			}
 		case *event.Cancelled:
 			for _, c := range chats[d.Ticket] {
 				jb.add(branch, d.Ticket, KindCancelled, 0, c, Msg{Key: "telegram.cancelled",
-					Args: []Arg{S(queue.DisplayNumber(d.Service, d.Number))}})
+					Args: []Arg{S(printed(d.TicketRef))}})
 			}
 		case *event.TicketRef:
 			kind, key := "", ""
@@ -196,7 +188,7 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 				continue
 			}
 			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, kind, 0, c, Msg{Key: key, Args: []Arg{S(queue.DisplayNumber(d.Service, d.Number))}})
+				jb.add(branch, d.Ticket, kind, 0, c, Msg{Key: key, Args: []Arg{S(printed(*d))}})
 			}
 		}
 	}
@@ -206,41 +198,9 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 	return nil
 }
 
-// preNoticeSQL writes the come-back notice for every linked waiting ticket of
-// the given (service, day) queues whose tickets ahead are now at most the
-// threshold ($4, or telegram_service_settings for the service). Ahead counts
-// the waiting tickets of the queue before it, preferential and premium first,
-// then by arrival: an approximation of the branch's calling rule (which may
-// interleave classes by ratio), good enough for "come back now". The plan
-// does not depend on fresh statistics: links of the branch, then primary-key
-// probes, then one window over the waiting tickets of the linked queues only.
-const preNoticeSQL = `WITH p AS (
-		SELECT DISTINCT u.s, u.d::date AS d FROM unnest($2::text[], $3::text[]) AS u(s, d)
-	), lw AS MATERIALIZED (
-		-- linked waiting tickets of those queues: the branch's links (kept for
-		-- two days by Purge), each probed by primary key.
-		SELECT t.id, t.service, t.day, c.chat_id FROM telegram_ticket_chats c
-		JOIN tickets t ON t.branch = c.branch AND t.id = c.ticket
-		JOIN p ON p.s = t.service AND p.d = t.day
-		WHERE c.branch = $1 AND t.status = 'waiting'
-	), w AS MATERIALIZED (
-		SELECT t.id, t.service, t.origin_service, t.number,
-			row_number() OVER (PARTITION BY t.service, t.day
-				ORDER BY CASE t.priority WHEN 'normal' THEN 1 ELSE 0 END, t.queued_at, t.number) - 1 AS ahead
-		FROM (SELECT DISTINCT service, day FROM lw) q
-		JOIN tickets t ON t.branch = $1 AND t.day = q.day AND t.service = q.service AND t.status = 'waiting'
-	), ins AS (
-		INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
-		SELECT $1, w.id, 'prenotice', 0, lw.chat_id, jsonb_build_object('key', 'telegram.prenotice', 'args',
-			jsonb_build_array(
-				jsonb_build_object('s', w.origin_service || '-' ||
-					CASE WHEN w.number < 1000 THEN lpad(w.number::text, 3, '0') ELSE w.number::text END),
-				jsonb_build_object('s', w.ahead::text)))
-		FROM w JOIN lw ON lw.id = w.id
-		WHERE w.ahead <= COALESCE((SELECT pre_notice_ahead FROM telegram_service_settings
-			WHERE branch = $1 AND service = w.service), $4)
-		ON CONFLICT DO NOTHING RETURNING 1)
-	` + wakeWorkers
+// printed is the ticket's printed number; an old agent's event lacks it and
+// names only the current service, the best there is then.
+func printed(r event.TicketRef) string { return r.PrintedOr(r.Service) }
 
 // ConfirmMsg is the confirmation at issue (or at linking): number, people
 // ahead and the estimated wait range.
