@@ -65,6 +65,13 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 		var ch agent.Change
 		ch.Events = append(ch.Events, agent.Emitted{Type: event.ConfigApplied, At: now.UTC(), Data: event.ConfigRef{Version: c.Version,
 			Actor: &event.Actor{Kind: event.ActorHQ}}})
+		if s.cfg.ReportEvery > 0 {
+			rep, err := s.reportChange(ctx, tx, now)
+			if err != nil {
+				return nil, agent.Change{}, &writeError{err}
+			}
+			ch.Meta, ch.Events = rep.Meta, append(ch.Events, rep.Events...)
+		}
 		s.log.Info("config applied", "version", c.Version, "services", len(c.Services), "executives", len(c.Executives))
 		return nil, ch, nil
 	})
@@ -93,7 +100,8 @@ func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config, r
 	for _, x := range c.Executives {
 		keepExec = append(keepExec, x.ID)
 		if err := exec(`INSERT INTO executives (id, name, services, pin_hash, active) VALUES (?, ?, ?, ?, 1)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name, services = excluded.services, pin_hash = excluded.pin_hash, active = 1`,
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, services = excluded.services,
+			pin_hash = CASE WHEN excluded.pin_hash = '' THEN executives.pin_hash ELSE excluded.pin_hash END, active = 1`,
 			x.ID, x.Name, strings.Join(x.Services, ","), x.PINHash); err != nil {
 			return err
 		}

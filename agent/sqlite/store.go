@@ -58,6 +58,12 @@ type Config struct {
 	MaxBatch int
 	// ReadConns is the size of the read pool (default 4).
 	ReadConns int
+	// ReportEvery, when positive, makes the store send config.reported after
+	// an HQ config is applied and, when the branch's configuration differs
+	// from the last report (a new database, the admin command), within
+	// ReportEvery plus the writer's 5 s tick (see ReportConfig). Zero reports
+	// only when ReportConfig is called.
+	ReportEvery time.Duration
 }
 
 // Store is the agent's SQLite store. It implements agent.Outbox,
@@ -284,12 +290,17 @@ func (s *Store) loop() {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	batch := make([]*op, 0, s.cfg.MaxBatch)
+	reported := time.Now() // the first check is ReportEvery after start-up
 	for {
 		batch = batch[:0]
 		select {
 		case o := <-s.ops:
 			batch = append(batch, o)
 		case <-tick.C:
+			if s.cfg.ReportEvery > 0 && time.Since(reported) >= s.cfg.ReportEvery {
+				batch = append(batch, s.reportOp())
+				reported = time.Now()
+			}
 		case <-s.quit:
 			s.drain()
 			return

@@ -55,6 +55,9 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 	sessions := map[string]*sessionPatch{}
 	var sessionOrder []string
 	var configVersion int64
+	var report *event.ConfigReport
+	var reportSeq uint64
+	var reportAt time.Time
 	get := func(id string) *ticketPatch {
 		p, ok := tickets[id]
 		if !ok {
@@ -170,6 +173,9 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 		case *event.ConfigRef:
 			configVersion = max(configVersion, d.Version)
 			continue
+		case *event.ConfigReport:
+			report, reportSeq, reportAt = d, e.Seq, at // the last of the run is what the branch runs
+			continue
 		default:
 			continue
 		}
@@ -195,6 +201,9 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 				name = COALESCE(NULLIF(EXCLUDED.name, ''), executive_sessions.name),
 				counter = EXCLUDED.counter, state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since`,
 			branch, execs, names, counters, states, reasons, since)
+	}
+	if report != nil {
+		s.queueConfigReport(pb, branch, reportSeq, reportAt, report)
 	}
 	if configVersion > 0 {
 		pb.Queue(`UPDATE branch_sync SET config_version = GREATEST(config_version, $2) WHERE branch = $1`,

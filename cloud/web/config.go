@@ -140,6 +140,10 @@ func (h *Handler) configPost(w http.ResponseWriter, r *http.Request, q *req) {
 		}
 		detail = fmt.Sprintf("rules %+v", ru)
 	case what == "publish" && key == "":
+		if r.PostFormValue("confirm") != "1" {
+			h.showReview(w, r, q, id, http.StatusOK, "")
+			return
+		}
 		h.publish(w, r, q, id)
 		return
 	default:
@@ -158,6 +162,30 @@ func (h *Handler) configPost(w http.ResponseWriter, r *http.Request, q *req) {
 	http.Redirect(w, r, "/config/branches/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
 }
 
+// configReview is the confirm step before "Publicar": what the branch runs
+// (its last report, or the HQ version it runs), what the publication adds,
+// removes and changes, and the services whose waiting tickets it would
+// strand (the publication is then refused).
+func (h *Handler) configReview(w http.ResponseWriter, r *http.Request, q *req) {
+	h.showReview(w, r, q, r.PathValue("id"), http.StatusOK, "")
+}
+
+type reviewData struct {
+	hq.BranchConfig
+	Preview hq.Preview
+}
+
+func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, q *req, id string, status int, errMsg string) {
+	c, p, err := h.store.PublishPreview(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	v := q.view("config", reviewData{BranchConfig: c, Preview: p})
+	v.Error = errMsg
+	h.render(w, status, "config_publish", v)
+}
+
 // publish snapshots the draft as a new version and sends it on the branch's
 // config topic. A version that could not be sent stays stored (HQ publishes
 // again; the branch applies only newer versions).
@@ -168,7 +196,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, q *req, id str
 			h.fail(w, r, q, err)
 			return
 		}
-		h.showConfigBranch(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
+		h.showReview(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err))
 		return
 	}
 	h.audit(r, q, hq.AuditConfigPublish, "branch:"+id, fmt.Sprintf("version %d", cfg.Version))

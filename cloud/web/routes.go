@@ -22,6 +22,7 @@ func (h *Handler) routes() {
 	m.Handle("GET /config", h.auth(adminOnly, h.configList))
 	m.Handle("POST /config/branches", h.auth(adminOnly, h.configPutBranch))
 	m.Handle("GET /config/branches/{id}", h.auth(adminOnly, h.configBranch))
+	m.Handle("GET /config/branches/{id}/publish", h.auth(adminOnly, h.configReview))
 	m.Handle("POST /config/branches/{id}/{what}", h.auth(adminOnly, h.configPost))
 	m.Handle("POST /config/branches/{id}/{what}/{key}/{op}", h.auth(adminOnly, h.configPost))
 	h.hoursRoutes(m)

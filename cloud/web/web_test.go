@@ -347,7 +347,17 @@ func TestConfigPublishing(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	res, _ = post("/config/branches/CF-001/rules", "preferential_ratio", "3", "recall_limit", "2", "pre_notice_ahead", "3")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	// "Publicar" first shows what would change at the branch; nothing is sent.
+	res, body = e.get(c, "/config/branches/CF-001/publish")
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	assert.Contains(t, body, "La sucursal aún no informa su configuración")
+	assert.Contains(t, body, `<tr class="diff-added"><td>Servicios</td><td>C</td><td>se agrega</td><td></td><td>Caja · 10/5 min · 1</td></tr>`)
+	assert.Contains(t, body, `<tr class="diff-added"><td>Ejecutivos</td><td>E1</td>`)
+	assert.Contains(t, body, `name="confirm" value="1"`)
 	res, _ = post("/config/branches/CF-001/publish")
+	require.Equal(t, http.StatusOK, res.StatusCode, "a publish without confirm only shows the review")
+	require.Empty(t, e.pub.got)
+	res, _ = post("/config/branches/CF-001/publish", "confirm", "1")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	require.Len(t, e.pub.got, 1)
 	cfg := e.pub.got[0]
@@ -365,7 +375,7 @@ func TestConfigPublishing(t *testing.T) {
 	e.pub.mu.Lock()
 	e.pub.fail = true
 	e.pub.mu.Unlock()
-	res, body = post("/config/branches/CF-001/publish")
+	res, body = post("/config/branches/CF-001/publish", "confirm", "1")
 	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 	assert.Contains(t, body, "Versión 2 guardada")
 	assert.Contains(t, body, `<strong id="running">v1</strong>`)

@@ -50,6 +50,9 @@ const (
 	DayClosed Type = "day.closed"
 	// ConfigApplied records that the agent now runs a config version.
 	ConfigApplied Type = "config.applied"
+	// ConfigReported carries the configuration the branch runs, as its own
+	// tables hold it (see ConfigReport).
+	ConfigReported Type = "config.reported"
 )
 
 // Types lists every known type with a zero payload of its data, for decoding and
@@ -72,6 +75,7 @@ var Types = map[Type]func() any{
 	ExecutiveLoggedOut: func() any { return new(Session) },
 	DayClosed:          func() any { return new(Day) },
 	ConfigApplied:      func() any { return new(ConfigRef) },
+	ConfigReported:     func() any { return new(ConfigReport) },
 
 	ExecutiveLoginFailed: func() any { return new(SignIn) },
 	ExecutiveLocked:      func() any { return new(SignIn) },

@@ -50,6 +50,10 @@ var samples = map[event.Type]any{
 	event.ExecutiveLoggedOut: event.Session{Executive: "E01", Counter: 5},
 	event.DayClosed:          event.Day{Day: "2026-11-28", Abandoned: 3},
 	event.ConfigApplied:      event.ConfigRef{Version: 7},
+	event.ConfigReported: event.ConfigReport{Version: 3, TimeZone: "America/Santiago",
+		Services:   []queue.Service{{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 2}},
+		Counters:   []queue.Counter{{Number: 1, Name: "Módulo 1"}},
+		Executives: []queue.Executive{{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}}},
 
 	event.ExecutiveLoginFailed: event.SignIn{Executive: "E01", Counter: 5, Address: "192.168.1.23", Failures: 2,
 		Actor: &event.Actor{Kind: event.ActorExecutive, Executive: "E01", Counter: 5, Address: "192.168.1.23"}},

@@ -85,6 +85,10 @@ type Config struct {
 	// last-ticket cut-offs (flattened: weekly_hours, holidays, close_grace_min,
 	// last_ticket).
 	Hours
+	// BranchName and Region are how HQ names the branch, shown on the kiosk,
+	// the printed ticket and the TV (empty: the agent shows its branch ID).
+	BranchName string `json:"branch_name,omitempty"`
+	Region     string `json:"region,omitempty"`
 	// RUTKey is the key of RUT hashes, shared by agent and cloud (base64), so
 	// the cloud can link a customer's later tickets without ever seeing his RUT.
 	RUTKey      string    `json:"rut_key,omitempty"`

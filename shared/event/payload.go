@@ -137,3 +137,19 @@ type ConfigRef struct {
 	Version int64  `json:"version"`
 	Actor   *Actor `json:"actor,omitempty"`
 }
+
+// ConfigReport is config.reported: the configuration the branch runs now, read
+// from its own tables, so HQ learns what a branch set up locally (the admin
+// command, the seeded defaults) has. The agent sends it at start-up and
+// whenever it changes (an HQ config applied, a local executive added or
+// removed). Executives travel without PINs or PIN hashes. The cloud imports it
+// into HQ's draft on first contact and diffs HQ's draft against it before a
+// publication.
+type ConfigReport struct {
+	// Version is the HQ config version the branch runs (0: none yet).
+	Version    int64             `json:"version"`
+	TimeZone   string            `json:"time_zone,omitempty"`
+	Services   []queue.Service   `json:"services"`
+	Counters   []queue.Counter   `json:"counters"`
+	Executives []queue.Executive `json:"executives"`
+}

@@ -120,13 +120,16 @@ type Config struct {
 	Retention RetentionConfig
 	// LAN is how the agent meets the branch LAN (lan.go).
 	LAN LANConfig
+	// ConfigReport is how often the branch's local configuration is compared
+	// with the last one reported to HQ (config.reported).
+	ConfigReport time.Duration
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Branch: "SCL-001", Data: "data", HTTP: "127.0.0.1:8080", TimeZone: "America/Santiago",
 		Counters: 6, LogLevel: "info", LogFormat: "text", Rate: DefaultRateConfig(),
-		Retention: DefaultRetentionConfig()}
+		Retention: DefaultRetentionConfig(), ConfigReport: 30 * time.Second}
 }
 
 func envName(flag string) string {
@@ -158,6 +161,8 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	c.LAN.flags(fs, getenv)
 	counters := strconv.Itoa(c.Counters)
 	str(&counters, "counters", "number of counters until HQ configuration sets them")
+	report := c.ConfigReport.String()
+	str(&report, "config-report", "how often the local configuration is reported to HQ when it changed")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -172,6 +177,9 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 		return fmt.Errorf("counters: %q is not a number", counters)
 	}
 	c.Counters = n
+	if c.ConfigReport, err = time.ParseDuration(report); err != nil {
+		return fmt.Errorf("config-report: %q is not a duration", report)
+	}
 	return c.Validate()
 }
 
@@ -191,6 +199,9 @@ func (c Config) Validate() error {
 	}
 	if c.Counters < 1 || c.Counters > 999 {
 		return fmt.Errorf("counters: %d must be 1 to 999", c.Counters)
+	}
+	if c.ConfigReport < time.Second || c.ConfigReport > time.Hour {
+		return fmt.Errorf("config-report: %s must be 1s to 1h", c.ConfigReport)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
@@ -277,7 +288,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Store, err = sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(m.Config.Data, "agent.db"), Branch: m.Config.Branch,
-		TimeZone: m.Config.TimeZone, Counters: m.Config.Counters, DataKey: key, Now: m.Now, Logger: m.Logger})
+		TimeZone: m.Config.TimeZone, Counters: m.Config.Counters, DataKey: key, Now: m.Now, Logger: m.Logger,
+		ReportEvery: m.Config.ConfigReport})
 	if err != nil {
 		return err
 	}

@@ -300,8 +300,11 @@ func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) erro
 
 // Publish snapshots a branch's draft as the next config version, stores it and
 // returns it for the caller to send on the branch's config topic. rutKey is the
-// shared RUT hash key (base64). Errors: invalid hq.config.invalid; not_found
-// hq.branch.not_found.
+// shared RUT hash key (base64). A publication that would leave waiting tickets
+// (HQ's projection) without their service or without an executive serving it
+// is refused, naming the service: the branch would orphan them. Errors:
+// invalid hq.config.invalid; conflict hq.config.strands_service,
+// hq.config.strands_unserved; not_found hq.branch.not_found.
 func (s *Store) Publish(ctx context.Context, branch, by, rutKey string) (event.Config, error) {
 	c, err := s.BranchConfig(ctx, branch)
 	if err != nil {
@@ -316,7 +319,8 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutKey string) (event.C
 		return event.Config{}, wrap("publish lock", err)
 	}
 	cfg := event.Config{V: event.Version, Branch: branch, TimeZone: c.TimeZone, Services: c.Services,
-		Counters: c.Counters, Rules: c.Rules, OpeningHours: c.OpeningHours, RUTKey: rutKey, PublishedAt: s.now().UTC()}
+		Counters: c.Counters, Rules: c.Rules, OpeningHours: c.OpeningHours, RUTKey: rutKey, PublishedAt: s.now().UTC(),
+		BranchName: c.Name, Region: c.Region}
 	if cfg.Services == nil {
 		cfg.Services = []queue.Service{}
 	}
@@ -339,6 +343,21 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutKey string) (event.C
 	}
 	if cfg.Hours, err = s.publishedHours(ctx, tx, branch, cfg.Services); err != nil {
 		return event.Config{}, err
+	}
+	running, err := s.RunningConfig(ctx, branch)
+	if err != nil {
+		return event.Config{}, err
+	}
+	execs := make([]queue.Executive, 0, len(cfg.Executives))
+	for _, x := range cfg.Executives {
+		execs = append(execs, x.Executive)
+	}
+	st, err := s.stranded(ctx, tx, branch, cfg.TimeZone, cfg.Services, execs, runningNames(running))
+	if err != nil {
+		return event.Config{}, err
+	}
+	if len(st) > 0 {
+		return event.Config{}, strandedError(st)
 	}
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) + 1 FROM hq_branch_configs WHERE branch = $1`, branch).Scan(&cfg.Version); err != nil {
 		return event.Config{}, wrap("publish version", err)

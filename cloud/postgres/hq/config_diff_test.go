@@ -1,0 +1,224 @@
+package hq_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// branchReport is what a branch set up locally reports: the demo's services,
+// counters and executives (no PINs travel).
+func branchReport() event.ConfigReport {
+	return event.ConfigReport{TimeZone: "America/Santiago",
+		Services: []queue.Service{
+			{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 1},
+			{Code: "P", Name: "Plataforma", TargetWaitS: 900, MeanServiceS: 600, Priority: 1},
+		},
+		Counters:   []queue.Counter{{Number: 1, Name: "Módulo 1"}, {Number: 2, Name: "Módulo 2"}},
+		Executives: []queue.Executive{{ID: "E01", Name: "Ana Pérez", Services: []string{"C", "P"}}, {ID: "E02", Name: "Luis Soto", Services: []string{"P"}}},
+	}
+}
+
+// ingest sends events through the real ingest (the cloud's projection) with
+// consecutive seqs from seq.
+func ingest(t *testing.T, es *postgres.EventStore, branch string, seq uint64, at time.Time, evs ...any) uint64 {
+	t.Helper()
+	var batch []event.Event
+	for _, d := range evs {
+		var typ event.Type
+		switch d.(type) {
+		case event.ConfigReport:
+			typ = event.ConfigReported
+		case event.Issued:
+			typ = event.TicketIssued
+		default:
+			t.Fatalf("ingest: no type for %T", d)
+		}
+		e, err := event.New(seq, fmt.Sprintf("%s-%d", branch, seq), typ, at, d)
+		require.NoError(t, err)
+		batch = append(batch, e)
+		seq++
+	}
+	_, err := es.Ingest(context.Background(), event.Batch{V: event.Version, Branch: branch, Events: batch})
+	require.NoError(t, err)
+	return seq
+}
+
+func waitingTickets(branch, service, day string, from, n int, at time.Time) []any {
+	var out []any
+	for i := range n {
+		out = append(out, event.Issued{TicketRef: event.TicketRef{Ticket: fmt.Sprintf("%s-%s-%d", branch, service, from+i), Service: service,
+			Number: from + i, Day: day}, Priority: "normal", QueuedAt: at})
+	}
+	return out
+}
+
+// forget removes every row of the branches when the test ends, so the tests
+// that list all branches of the shared database do not see them.
+func forget(t *testing.T, f hqtest.Fixture, ids ...string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		rows, err := f.Pool.Query(ctx, `SELECT table_name FROM information_schema.columns WHERE column_name = 'branch' AND table_schema = current_schema()`)
+		require.NoError(t, err)
+		tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		for _, tb := range tables {
+			_, err := f.Pool.Exec(ctx, `DELETE FROM `+pgx.Identifier{tb}.Sanitize()+` WHERE branch = ANY($1)`, ids)
+			require.NoError(t, err)
+		}
+		_, err = f.Pool.Exec(ctx, `DELETE FROM branches WHERE id = ANY($1)`, ids)
+		require.NoError(t, err)
+	})
+}
+
+func TestImportOnFirstContact(t *testing.T) {
+	s, f, c := newStore(t)
+	forget(t, f, "IM-001", "IM-002")
+	ctx := context.Background()
+	es := postgres.NewEventStore(f.Pool, nil)
+	at := c.t
+
+	// A branch HQ never configured reports its local setup on first contact.
+	seq := ingest(t, es, "IM-001", 1, at, branchReport())
+	cfg, err := s.BranchConfig(ctx, "IM-001")
+	require.NoError(t, err)
+	assert.Equal(t, branchReport().Services, cfg.Services, "services imported")
+	assert.Equal(t, branchReport().Counters, cfg.Counters, "counters imported")
+	require.Len(t, cfg.Executives, 2)
+	assert.Equal(t, branchReport().Executives[0], cfg.Executives[0].Executive)
+	assert.False(t, cfg.Executives[0].HasPIN, "no PIN travels: the branch keeps its own")
+	rc, err := s.RunningConfig(ctx, "IM-001")
+	require.NoError(t, err)
+	assert.Equal(t, "reported", rc.Source)
+	assert.False(t, rc.ImportedAt.IsZero())
+
+	// The draft now equals what the branch runs: nothing to change.
+	_, p, err := s.PublishPreview(ctx, "IM-001")
+	require.NoError(t, err)
+	assert.True(t, p.Diff.Empty(), "%+v", p.Diff)
+
+	// HQ edits its draft; a later report (the branch added a service locally)
+	// does not overwrite HQ's draft: it shows in the diff instead.
+	require.NoError(t, s.PutService(ctx, "IM-001", queue.Service{Code: "C", Name: "Caja rápida", TargetWaitS: 300, MeanServiceS: 240, Priority: 1}))
+	r := branchReport()
+	r.Services = append(r.Services, queue.Service{Code: "X", Name: "Extra", TargetWaitS: 600, MeanServiceS: 300, Priority: 1})
+	ingest(t, es, "IM-001", seq, at.Add(time.Minute), r)
+	cfg, err = s.BranchConfig(ctx, "IM-001")
+	require.NoError(t, err)
+	require.Len(t, cfg.Services, 2, "second report not imported")
+	assert.Equal(t, "Caja rápida", cfg.Services[0].Name, "HQ's edit kept")
+	_, p, err = s.PublishPreview(ctx, "IM-001")
+	require.NoError(t, err)
+	assert.Equal(t, []hq.DiffItem{
+		{Kind: "changed", Key: "C", Before: "Caja · 10/4 min · 1", After: "Caja rápida · 5/4 min · 1"},
+		{Kind: "removed", Key: "X", Before: "Extra · 10/5 min · 1"},
+	}, p.Diff.Services)
+	assert.Empty(t, p.Diff.Counters)
+	assert.Empty(t, p.Diff.Executives)
+	assert.Equal(t, 1, p.Diff.Removals())
+
+	// A branch HQ already published to is not imported.
+	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "IM-002", Name: "Publicada", TimeZone: "America/Santiago"}))
+	require.NoError(t, s.PutService(ctx, "IM-002", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 1}))
+	require.NoError(t, s.PutExecutive(ctx, "IM-002", queue.Executive{ID: "E09", Name: "Eva", Services: []string{"C"}}, "1234"))
+	_, err = s.Publish(ctx, "IM-002", "admin", "")
+	require.NoError(t, err)
+	ingest(t, es, "IM-002", 1, at, branchReport())
+	cfg, err = s.BranchConfig(ctx, "IM-002")
+	require.NoError(t, err)
+	assert.Len(t, cfg.Services, 1)
+	assert.Len(t, cfg.Executives, 1)
+	assert.Empty(t, cfg.Counters)
+}
+
+func TestDiffConfig(t *testing.T) {
+	running := hq.RunningConfig{Source: "reported", Services: branchReport().Services, Counters: branchReport().Counters,
+		Executives: branchReport().Executives}
+	draft := hq.BranchConfig{
+		Services: []queue.Service{branchReport().Services[0], {Code: "E", Name: "Empresas", TargetWaitS: 1200, MeanServiceS: 900, Priority: 2}},
+		Counters: []queue.Counter{{Number: 1, Name: "Caja 1"}, {Number: 2, Name: "Módulo 2"}, {Number: 10, Name: "Módulo 10"}},
+		Executives: []hq.ConfigExecutive{{Executive: queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}},
+			{Executive: queue.Executive{ID: "E02", Name: "Luis Soto", Services: []string{"P"}}, HasPIN: true}},
+	}
+	d := hq.DiffConfig(running, draft)
+	assert.Equal(t, []hq.DiffItem{
+		{Kind: "added", Key: "E", After: "Empresas · 20/15 min · 2"},
+		{Kind: "removed", Key: "P", Before: "Plataforma · 15/10 min · 1"},
+	}, d.Services)
+	assert.Equal(t, []hq.DiffItem{
+		{Kind: "changed", Key: "001", Before: "1 Módulo 1", After: "1 Caja 1"},
+		{Kind: "added", Key: "010", After: "10 Módulo 10"},
+	}, d.Counters)
+	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "E01", Before: "Ana Pérez · C,P", After: "Ana Pérez · C"}}, d.Executives)
+	assert.Equal(t, 1, d.Removals())
+	assert.True(t, hq.DiffConfig(running, hq.BranchConfig{Services: running.Services, Counters: running.Counters,
+		Executives: []hq.ConfigExecutive{{Executive: running.Executives[0]}, {Executive: running.Executives[1]}}}).Empty())
+}
+
+// The incident: HQ's draft empties a branch with 961 people waiting. The
+// publication is refused, naming the service and how many wait.
+func TestPublishRefusesStrandingWaitingTickets(t *testing.T) {
+	s, f, c := newStore(t)
+	forget(t, f, "ST-001")
+	ctx := context.Background()
+	es := postgres.NewEventStore(f.Pool, nil)
+	day := c.t.In(mustSantiago(t)).Format(time.DateOnly)
+	evs := append([]any{branchReport()}, waitingTickets("ST-001", "C", day, 1, 961, c.t)...)
+	evs = append(evs, waitingTickets("ST-001", "P", day, 1, 3, c.t)...)
+	ingest(t, es, "ST-001", 1, c.t, evs...)
+
+	// Removing P (3 waiting) is refused, naming P.
+	require.NoError(t, s.DeleteService(ctx, "ST-001", "P"))
+	_, err := s.Publish(ctx, "ST-001", "admin", "")
+	require.Error(t, err)
+	assert.Equal(t, queue.CodeConflict, code(err))
+	assert.Equal(t, "hq.config.strands_service", queue.ErrorReason(err))
+	assert.Contains(t, queue.ErrorMessage("es", err), "quita el servicio P (Plataforma), que tiene 3 tickets en espera")
+
+	// The whole draft emptied: the largest queue is named first.
+	require.NoError(t, s.DeleteService(ctx, "ST-001", "C"))
+	require.NoError(t, s.DeleteExecutive(ctx, "ST-001", "E01"))
+	require.NoError(t, s.DeleteExecutive(ctx, "ST-001", "E02"))
+	_, p, err := s.PublishPreview(ctx, "ST-001")
+	require.NoError(t, err)
+	assert.Equal(t, []hq.Stranded{{Code: "C", Name: "Caja", Waiting: 961, Removed: true}, {Code: "P", Name: "Plataforma", Waiting: 3, Removed: true}}, p.Stranded)
+	_, err = s.Publish(ctx, "ST-001", "admin", "")
+	assert.Contains(t, queue.ErrorMessage("es", err), "quita el servicio C (Caja), que tiene 961 tickets en espera")
+
+	// Services kept but nobody serving C: refused, naming C.
+	for _, sv := range branchReport().Services {
+		require.NoError(t, s.PutService(ctx, "ST-001", sv))
+	}
+	require.NoError(t, s.PutExecutive(ctx, "ST-001", queue.Executive{ID: "E02", Name: "Luis Soto", Services: []string{"P"}}, ""))
+	_, err = s.Publish(ctx, "ST-001", "admin", "")
+	assert.Equal(t, "hq.config.strands_unserved", queue.ErrorReason(err))
+	assert.Contains(t, queue.ErrorMessage("es", err), "ningún ejecutivo atendería el servicio C (Caja), que tiene 961 tickets en espera")
+	assert.Contains(t, queue.ErrorMessage("en", err), "no executive would serve service C (Caja), which has 961 waiting tickets")
+
+	// Someone serves C again: published, with the branch's name and region.
+	require.NoError(t, s.PutExecutive(ctx, "ST-001", queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C", "P"}}, ""))
+	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "ST-001", Name: "Santiago Centro", Region: "RM", TimeZone: "America/Santiago"}))
+	cfg, err := s.Publish(ctx, "ST-001", "admin", "")
+	require.NoError(t, err)
+	assert.Equal(t, "Santiago Centro", cfg.BranchName)
+	assert.Equal(t, "RM", cfg.Region)
+	assert.Len(t, cfg.Services, 2)
+	assert.Empty(t, cfg.Executives[0].PINHash, "an imported executive carries no PIN hash: the branch keeps its own")
+}
+
+func mustSantiago(t *testing.T) *time.Location {
+	l, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	return l
+}
