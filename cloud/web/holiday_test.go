@@ -78,7 +78,7 @@ func TestHolidaysAndBranchHours(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`name="day_sun" value="cerrado"`), body)
 	assert.Contains(t, body, `name="day_sat" value="10:00-13:00"`)
 
-	res, _ = post("/config/branches/HR-001/publish")
+	res, _ = post("/config/branches/HR-001/publish", "confirm", "1")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	require.NotEmpty(t, e.pub.got)
 	cfg := e.pub.got[len(e.pub.got)-1]
