@@ -43,6 +43,9 @@ type IngestResult struct {
 	Gap uint64
 	// MaxSeq is the highest seq stored for the branch.
 	MaxSeq uint64
+	// Quarantined are the events this call put in quarantine (refused at
+	// decoding, or refused by the database as data); their seqs count as done.
+	Quarantined []event.Refused
 }
 
 // Ingester stores a decoded batch idempotently and projects it in seq order, in
@@ -50,6 +53,19 @@ type IngestResult struct {
 // stored and must not be acked.
 type Ingester interface {
 	Ingest(ctx context.Context, b event.Batch) (IngestResult, error)
+}
+
+// Quarantiner is an Ingester that also keeps refused events in quarantine
+// (raw, for inspection) so that one bad event never blocks a branch.
+type Quarantiner interface {
+	// IngestRefused is Ingest with the events of the batch refused on their
+	// own at decoding: they are quarantined, and those with a seq are counted
+	// as done so the ack moves past them. An event the database refuses as data
+	// (SQLSTATE class 22) is quarantined too; other errors are internal.
+	IngestRefused(ctx context.Context, b event.Batch, refused []event.Refused) (IngestResult, error)
+	// Quarantine keeps what no seq places in the stream (a message that could
+	// not be decoded): stored once per branch and content.
+	Quarantine(ctx context.Context, branch string, refused []event.Refused) error
 }
 
 // Reject is a message refused at ingest, kept for diagnosis.

@@ -28,6 +28,9 @@ type Metrics struct {
 	Acks     prometheus.Counter
 	Gaps     prometheus.Counter
 	Errors   prometheus.Counter
+	// Quarantined counts events (and undecodable messages) kept in
+	// quarantine, by reason; the branch's stream goes on past them.
+	Quarantined *prometheus.CounterVec
 }
 
 // NewMetrics registers the ingest series on reg.
@@ -50,9 +53,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Batches committed while a gap held the branch's ack."}),
 		Errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ticketero_cloud_ingest_errors_total",
 			Help: "Batches not stored because of a database error (left for redelivery)."}),
+		Quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ticketero_cloud_events_quarantined_total",
+			Help: "Events refused on their own and kept in quarantine (the stream goes on past them), by reason."},
+			[]string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Events, m.Batches, m.Rejected, m.Latency, m.Lag, m.Acks, m.Gaps, m.Errors)
+		reg.MustRegister(m.Events, m.Batches, m.Rejected, m.Latency, m.Lag, m.Acks, m.Gaps, m.Errors, m.Quarantined)
 	}
 	return m
 }
@@ -80,13 +86,17 @@ var _ cloud.Handler = (*Processor)(nil).Handle
 
 // Handle processes messages: each is decoded and validated on its own (a
 // refused one is logged, counted and recorded, never acked); the valid batches
-// of one branch are merged and stored in one transaction, then acked once. A
-// storage failure returns the error (nothing of that branch was stored).
+// of one branch are merged and stored in one transaction, then acked once. An
+// event refused on its own (bad text, seq, shape) is quarantined when the
+// store can (cloud.Quarantiner) and its seq counted as done, so one event
+// never blocks a branch. A storage failure returns the error (nothing of that
+// branch was stored).
 func (p *Processor) Handle(ctx context.Context, msgs ...cloud.Message) error {
 	var order []string
 	byBranch := map[string][]event.Event{}
+	refusedBy := map[string][]event.Refused{}
 	for _, m := range msgs {
-		b, ok := p.decode(ctx, m)
+		b, refused, ok := p.decode(ctx, m)
 		if !ok {
 			continue
 		}
@@ -94,28 +104,39 @@ func (p *Processor) Handle(ctx context.Context, msgs ...cloud.Message) error {
 			order = append(order, b.Branch)
 		}
 		byBranch[b.Branch] = append(byBranch[b.Branch], b.Events...)
+		refusedBy[b.Branch] = append(refusedBy[b.Branch], refused...)
 	}
 	var errs []error
 	for _, branch := range order {
 		evs := byBranch[branch]
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Seq < evs[j].Seq })
 		uniq := evs[:0]
+		seen := map[uint64]bool{}
 		for _, e := range evs {
 			if len(uniq) == 0 || uniq[len(uniq)-1].Seq != e.Seq {
 				uniq = append(uniq, e)
+				seen[e.Seq] = true
 			}
 		}
-		if err := p.store(ctx, event.Batch{V: event.Version, Branch: branch, Events: uniq}); err != nil {
+		// A seq sent valid in one message wins over a refused copy in another.
+		var refused []event.Refused
+		for _, r := range refusedBy[branch] {
+			if r.Seq == 0 || !seen[r.Seq] {
+				refused = append(refused, r)
+				seen[r.Seq] = r.Seq != 0
+			}
+		}
+		if err := p.store(ctx, event.Batch{V: event.Version, Branch: branch, Events: uniq}, refused); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (p *Processor) decode(ctx context.Context, m cloud.Message) (event.Batch, bool) {
-	b, err := event.DecodeBatch(m.Topic, m.Payload)
+func (p *Processor) decode(ctx context.Context, m cloud.Message) (event.Batch, []event.Refused, bool) {
+	b, refused, err := event.DecodeBatchEvents(m.Topic, m.Payload)
 	if err == nil {
-		return b, true
+		return b, refused, true
 	}
 	var de *event.DecodeError
 	if !errors.As(err, &de) {
@@ -130,12 +151,41 @@ func (p *Processor) decode(ctx context.Context, m cloud.Message) (event.Batch, b
 			p.Log.Error("record reject", "err", err)
 		}
 	}
-	return event.Batch{}, false
+	// Keep what can be identified of it (the branch, the bytes) in
+	// quarantine; a message from no branch's events topic is nobody's.
+	if q, ok := p.Store.(cloud.Quarantiner); ok && branch != "" && de.Reason != event.RejectTopic {
+		r := event.Refused{Raw: m.Payload, Reason: de.Reason, Detail: de.Detail}
+		if err := q.Quarantine(ctx, branch, []event.Refused{r}); err != nil {
+			p.Log.Error("quarantine message", "branch", branch, "err", err)
+		} else {
+			p.Metrics.Quarantined.WithLabelValues(de.Reason).Inc()
+		}
+	}
+	return event.Batch{}, nil, false
 }
 
-func (p *Processor) store(ctx context.Context, b event.Batch) error {
+func (p *Processor) store(ctx context.Context, b event.Batch, refused []event.Refused) error {
 	start := p.Now()
-	res, err := p.Store.Ingest(ctx, b)
+	var res cloud.IngestResult
+	var err error
+	if q, ok := p.Store.(cloud.Quarantiner); ok {
+		res, err = q.IngestRefused(ctx, b, refused)
+	} else {
+		for _, r := range refused {
+			// Without a quarantine the refused events are only reported.
+			p.Metrics.Rejected.WithLabelValues(r.Reason).Inc()
+			p.Log.Warn("event rejected", "branch", b.Branch, "seq", r.Seq, "reason", r.Reason, "detail", r.Detail)
+		}
+		if len(b.Events) == 0 {
+			return nil
+		}
+		res, err = p.Store.Ingest(ctx, b)
+	}
+	for _, r := range res.Quarantined {
+		// The detail names the fault, never the payload (personal data).
+		p.Metrics.Quarantined.WithLabelValues(r.Reason).Inc()
+		p.Log.Warn("event quarantined", "branch", b.Branch, "seq", r.Seq, "type", r.Type, "reason", r.Reason)
+	}
 	var de *event.DecodeError
 	if errors.As(err, &de) {
 		// Refused by the store (a seq conflict): counted, recorded, never acked,
@@ -152,14 +202,14 @@ func (p *Processor) store(ctx context.Context, b event.Batch) error {
 	}
 	if err != nil {
 		p.Metrics.Errors.Inc()
-		p.Log.Error("batch not stored", "branch", b.Branch, "seq", b.Events[0].Seq, "events", len(b.Events), "err", err)
+		p.Log.Error("batch not stored", "branch", b.Branch, "events", len(b.Events), "refused", len(refused), "err", err)
 		return err
 	}
 	now := p.Now()
 	p.Metrics.Latency.Observe(now.Sub(start).Seconds())
 	p.Metrics.Batches.Inc()
 	p.Metrics.Events.Add(float64(res.Stored))
-	if res.Stored > 0 {
+	if res.Stored > 0 && len(b.Events) > 0 {
 		p.Metrics.Lag.Observe(max(0, now.Sub(b.Events[len(b.Events)-1].At).Seconds()))
 	}
 	if res.Gap != 0 {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
@@ -30,6 +31,18 @@ func (a *acks) Ack(_ context.Context, ack event.Ack) error {
 	return nil
 }
 
+// newStore migrates a fresh database of the test's own and returns its pool
+// (closed at the end) and event store.
+func newStore(t *testing.T) (*pgxpool.Pool, *postgres.EventStore) {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := postgres.Open(ctx, pgtest.New(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	require.NoError(t, postgres.Migrate(ctx, pool))
+	return pool, postgres.NewEventStore(pool, nil)
+}
+
 func msg(t *testing.T, branch string, evs []event.Event) cloud.Message {
 	t.Helper()
 	b, err := event.EncodeBatch(branch, evs)
@@ -42,19 +55,14 @@ func msg(t *testing.T, branch string, evs []event.Event) cloud.Message {
 // transaction and acked once per branch.
 func TestHandleMergesPerBranch(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.New(t)
-	pool, err := postgres.Open(ctx, url)
-	require.NoError(t, err)
-	defer pool.Close()
-	require.NoError(t, postgres.Migrate(ctx, pool))
-	store := postgres.NewEventStore(pool, nil)
+	_, store := newStore(t)
 	a := &acks{}
 	reg := prometheus.NewRegistry()
 	p := ingest.New(store, store, a, reg, nil)
 
 	x := eventgen.New("MRG-001", 1).Take(30)
 	y := eventgen.New("MRG-002", 2).Take(10)
-	err = p.Handle(ctx,
+	err := p.Handle(ctx,
 		msg(t, "MRG-001", x[20:30]),
 		msg(t, "MRG-002", y),
 		cloud.Message{Topic: event.EventsTopic("MRG-001"), Payload: []byte(`{"v":1`)},

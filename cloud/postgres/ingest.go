@@ -43,6 +43,7 @@ type syncMark struct{ applied, max int64 }
 
 var (
 	_ cloud.Ingester       = (*EventStore)(nil)
+	_ cloud.Quarantiner    = (*EventStore)(nil)
 	_ cloud.RejectRecorder = (*EventStore)(nil)
 	_ cloud.StatusRecorder = (*EventStore)(nil)
 	_ cloud.SyncReader     = (*EventStore)(nil)
@@ -86,7 +87,14 @@ const projectChunk = 2000
 // it fills), updates branch_sync and NOTIFYs ticketero_changes once. Two
 // replicas never project the same branch at once: the branch_sync row is locked
 // for the transaction. The result's Applied is safe to ack once this returns.
+// An event whose data the database refuses (SQLSTATE class 22) is
+// quarantined on its own and the rest is stored: see IngestRefused.
 func (s *EventStore) Ingest(ctx context.Context, b event.Batch) (cloud.IngestResult, error) {
+	return s.IngestRefused(ctx, b, nil)
+}
+
+// ingest is Ingest without the quarantine of data errors.
+func (s *EventStore) ingest(ctx context.Context, b event.Batch) (cloud.IngestResult, error) {
 	if m, ok := s.mark(b.Branch); ok && m.max <= m.applied {
 		fresh := b.Events
 		for len(fresh) > 0 && fresh[0].Seq <= uint64(m.applied) {

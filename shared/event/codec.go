@@ -97,29 +97,15 @@ func SplitBatch(branch string, events []Event, maxBytes int) (msgs [][]byte, las
 // a type and an ID on every event. Unknown fields are ignored; unknown types are
 // kept (Type.Known reports them). Errors are *DecodeError.
 func DecodeBatch(topic string, payload []byte) (Batch, error) {
-	if len(payload) > MaxMessageBytes {
-		return Batch{}, reject(RejectTooLarge, "%d bytes", len(payload))
+	env, err := decodeEnvelope(topic, payload)
+	if err != nil {
+		return Batch{}, err
 	}
-	branch, kind, ok := ParseTopic(topic)
-	if !ok || kind != KindEvents {
-		return Batch{}, reject(RejectTopic, "not an events topic: %q", topic)
-	}
-	var b Batch
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(&b); err != nil {
-		return Batch{}, reject(RejectMalformed, "%v", err)
-	}
-	if dec.More() {
-		return Batch{}, reject(RejectMalformed, "trailing data after the batch")
-	}
-	if b.V != Version {
-		return Batch{}, reject(RejectVersion, "version %d", b.V)
-	}
-	if b.Branch != branch {
-		return Batch{}, reject(RejectBranchMismatch, "batch branch %q on topic of %q", b.Branch, branch)
-	}
-	if len(b.Events) == 0 {
-		return Batch{}, reject(RejectEvent, "no events")
+	b := Batch{V: env.V, Branch: env.Branch, Events: make([]Event, len(env.Events))}
+	for i, raw := range env.Events {
+		if err := json.Unmarshal(raw, &b.Events[i]); err != nil {
+			return Batch{}, reject(RejectMalformed, "event %d: %v", i, err)
+		}
 	}
 	var prev uint64
 	for i, e := range b.Events {
@@ -143,4 +129,41 @@ func DecodeBatch(topic string, payload []byte) (Batch, error) {
 		}
 	}
 	return b, nil
+}
+
+// envelope is a batch whose events are not decoded yet.
+type envelope struct {
+	V      int               `json:"v"`
+	Branch string            `json:"branch"`
+	Events []json.RawMessage `json:"events"`
+}
+
+// decodeEnvelope checks what a whole message must be: size, topic, JSON,
+// version, branch, at least one event.
+func decodeEnvelope(topic string, payload []byte) (envelope, error) {
+	if len(payload) > MaxMessageBytes {
+		return envelope{}, reject(RejectTooLarge, "%d bytes", len(payload))
+	}
+	branch, kind, ok := ParseTopic(topic)
+	if !ok || kind != KindEvents {
+		return envelope{}, reject(RejectTopic, "not an events topic: %q", topic)
+	}
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if err := dec.Decode(&env); err != nil {
+		return envelope{}, reject(RejectMalformed, "%v", err)
+	}
+	if dec.More() {
+		return envelope{}, reject(RejectMalformed, "trailing data after the batch")
+	}
+	if env.V != Version {
+		return envelope{}, reject(RejectVersion, "version %d", env.V)
+	}
+	if env.Branch != branch {
+		return envelope{}, reject(RejectBranchMismatch, "batch branch %q on topic of %q", env.Branch, branch)
+	}
+	if len(env.Events) == 0 {
+		return envelope{}, reject(RejectEvent, "no events")
+	}
+	return env, nil
 }

@@ -28,7 +28,14 @@ const (
 	// AlertStalled: people wait and nobody was called at the branch for
 	// StalledAfter while the branch is online (HQ knows its calls).
 	AlertStalled = "branch_stalled"
+	// AlertQuarantine: events of the branch were quarantined in the last
+	// QuarantineWindow ("eventos en cuarentena"): the ingest refused them on
+	// their own (bad text, seq or shape) and went on past them.
+	AlertQuarantine = "events_quarantined"
 )
+
+// QuarantineWindow is how long quarantined events keep their branch's alert open.
+const QuarantineWindow = 24 * time.Hour
 
 // durationKinds are the kinds whose value is a duration in seconds.
 var durationKinds = map[string]bool{AlertWaitOver: true, AlertOffline: true, AlertStalled: true}
@@ -157,6 +164,14 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 	for b, n := range conflicts {
 		raise(b, AlertSeqConflict, n)
 	}
+	quarantined, err := countByBranch(ctx, tx, `SELECT branch, count(*) FROM ingest_quarantine
+		WHERE branch = ANY($1) AND received_at > $2 GROUP BY branch`, branches, now.Add(-QuarantineWindow))
+	if err != nil {
+		return false, wrap("quarantined events", err)
+	}
+	for b, n := range quarantined {
+		raise(b, AlertQuarantine, n)
+	}
 	var keep []string
 	for _, t := range tiles {
 		if t.Waiting > r.QueueOver {
@@ -241,4 +256,24 @@ func (s *Store) AckAlert(ctx context.Context, scope Scope, id int64, by string) 
 		return "", queue.Errorf(queue.CodeNotFound, "hq.alert.not_found", fmt.Sprint(id))
 	}
 	return branch, wrap("ack alert", err)
+}
+
+// countByBranch reads (branch, count) rows.
+func countByBranch(ctx context.Context, tx pgx.Tx, q string, args ...any) (map[string]int64, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for rows.Next() {
+		var b string
+		var n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[b] = n
+	}
+	rows.Close()
+	return out, rows.Err()
 }

@@ -71,6 +71,8 @@ type BranchDetail struct {
 	Queues     []QueueRow     `json:"queues"`
 	Executives []ExecutiveRow `json:"executives"`
 	Tickets    []TicketRow    `json:"tickets"`
+	// Quarantined are the branch's latest quarantined events (quarantine.go).
+	Quarantined []QuarantinedEvent `json:"quarantined"`
 }
 
 // Branch returns a branch within scope. Errors: not_found hq.branch.not_found,
@@ -194,7 +196,11 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 			out.Tickets[i].Timeline = append(out.Tickets[i].Timeline, it)
 		}
 	}
-	return out, wrap("branch timelines", rows.Err())
+	if err := rows.Err(); err != nil {
+		return out, wrap("branch timelines", err)
+	}
+	out.Quarantined, err = s.quarantined(ctx, id)
+	return out, err
 }
 
 // Branches lists the branches within scope by ID (a light list for pickers).

@@ -1,0 +1,60 @@
+package hq_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+)
+
+// Quarantined events raise "eventos en cuarentena" for their branch while
+// they are recent, and the branch view (in scope only) lists them.
+func TestQuarantineAlertAndView(t *testing.T) {
+	s, f, c := newStore(t)
+	ctx := context.Background()
+	f.Branch("QZ-001", "Quilpué", "V", true)
+	f.Branch("QZ-002", "Temuco", "AR", true)
+	f.Sync("QZ-001", true, 0, c.t)
+	f.Sync("QZ-002", true, 0, c.t)
+	open := func() map[string]int64 {
+		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		require.NoError(t, err)
+		_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		require.NoError(t, err)
+		all, err := s.OpenAlerts(ctx, hq.AllBranches)
+		require.NoError(t, err)
+		out := map[string]int64{}
+		for _, a := range all {
+			if a.Kind == hq.AlertQuarantine {
+				out[a.Branch] = a.Value
+			}
+		}
+		return out
+	}
+	assert.Empty(t, open())
+	for i, raw := range []string{"{\"seq\":5,\"data\":{\"reason\":\"almuerzo\\u0000\"}}", "{\"seq\":9,\"name\":\"Jos\xe9\"}"} {
+		_, err := f.Pool.Exec(ctx, `INSERT INTO ingest_quarantine (branch, seq, event_id, type, raw, raw_sha256, reason, detail, received_at)
+			VALUES ('QZ-001', $1, 'e', 'executive.paused', $2, $3, 'text', 'NUL', $4)`,
+			5+4*i, []byte(raw), []byte{byte(i)}, c.t.Add(-time.Minute))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, map[string]int64{"QZ-001": 2}, open(), "raised for the branch, with the count")
+
+	d, err := s.BranchView(ctx, hq.Scope{Regions: []string{"V"}}, "QZ-001", "")
+	require.NoError(t, err)
+	require.Len(t, d.Quarantined, 2)
+	assert.Equal(t, "9", d.Quarantined[0].Seq, "newest first")
+	assert.Equal(t, `{"seq":9,"name":"Jos\xe9"}`, d.Quarantined[0].Preview, "bytes that are not UTF-8 shown escaped")
+	_, err = s.BranchView(ctx, hq.Scope{Regions: []string{"AR"}}, "QZ-001", "")
+	require.Error(t, err, "another region's quarantine is out of scope")
+	d, err = s.BranchView(ctx, hq.AllBranches, "QZ-002", "")
+	require.NoError(t, err)
+	assert.Empty(t, d.Quarantined)
+
+	c.t = c.t.Add(hq.QuarantineWindow)
+	assert.Empty(t, open(), "cleared a day later")
+}
