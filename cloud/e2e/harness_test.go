@@ -22,10 +22,12 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
@@ -380,4 +382,20 @@ func (e *env) checkInvariant() {
 	require.NoError(e.t, e.db.QueryRow(ctx, `SELECT count(*) FROM events WHERE branch = $1 AND type = 'ticket.issued'`, e.branch).Scan(&issued))
 	assert.Equal(e.t, issued, total, "one ticket row per ticket.issued event")
 	e.t.Logf("invariant holds: %d events, %d tickets", n, total)
+}
+
+// publishConfig publishes cfg as HQ does: retained on the branch's config
+// topic, with the cloud's certificate.
+func (e *env) publishConfig(cfg event.Config) {
+	e.t.Helper()
+	raw, err := json.Marshal(cfg)
+	require.NoError(e.t, err)
+	tlsCfg, err := e.broker.PKI.TLSConfig(e.broker.Cloud)
+	require.NoError(e.t, err)
+	hq := paho.NewClient(paho.NewClientOptions().AddBroker(e.broker.URL()).SetClientID(fmt.Sprintf("hq-%d", time.Now().UnixNano()%1e6)).SetTLSConfig(tlsCfg))
+	require.True(e.t, hq.Connect().WaitTimeout(10*time.Second))
+	defer hq.Disconnect(100)
+	tok := hq.Publish(event.ConfigTopic(e.branch), 1, true, raw)
+	require.True(e.t, tok.WaitTimeout(10*time.Second))
+	require.NoError(e.t, tok.Error())
 }

@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -50,16 +48,7 @@ func TestOpeningHoursEndToEnd(t *testing.T) {
 		Hours: event.Hours{CloseGraceMin: &grace, LastTicket: map[string]string{"P": "00:00"},
 			Holidays: []event.Holiday{{Date: closeAt.AddDate(0, 0, 1).Format(time.DateOnly), Name: "Feriado de prueba"}}},
 		PublishedAt: time.Now().UTC()}
-	raw, err := json.Marshal(cfg)
-	require.NoError(t, err)
-	tlsCfg, err := e.broker.PKI.TLSConfig(e.broker.Cloud)
-	require.NoError(t, err)
-	hq := paho.NewClient(paho.NewClientOptions().AddBroker(e.broker.URL()).SetClientID(fmt.Sprintf("hq-%d", time.Now().UnixNano()%1e6)).SetTLSConfig(tlsCfg))
-	require.True(t, hq.Connect().WaitTimeout(10*time.Second))
-	defer hq.Disconnect(100)
-	tok := hq.Publish(event.ConfigTopic(e.branch), 1, true, raw)
-	require.True(t, tok.WaitTimeout(10*time.Second))
-	require.NoError(t, tok.Error())
+	e.publishConfig(cfg)
 	require.Eventually(t, func() bool {
 		var b struct {
 			OpeningHours string `json:"opening_hours"`
