@@ -153,6 +153,10 @@ func TestClockSkewAndBranchTargets(t *testing.T) {
 	assert.Equal(t, 2, tl.Decided)
 	assert.Equal(t, 50.0, tl.SLA(), "the branch's 5 min target, not HQ's flat 10 min")
 	assert.Equal(t, 4*60+3, tl.LongestWaitS, "waits at the branch's clock")
+	v, err := s.BranchView(ctx, hq.AllBranches, b, "")
+	require.NoError(t, err)
+	require.Len(t, v.Queues, 1)
+	assert.Equal(t, 300, v.Queues[0].TargetWaitS, "the branch view shows the branch's target too")
 
 	// A retained status (delivered on the cloud's subscribe, maybe old)
 	// measures no skew, and a status without targets keeps the known ones.

@@ -115,11 +115,14 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 	}
 	out := BranchDetail{BranchInfo: b, Day: day}
 
+	// The target the branch runs first (its status), as the overview does.
 	rows, err := s.pool.Query(ctx, `SELECT t.service, coalesce(sv.name, ''), count(*),
-			coalesce(max(extract(epoch FROM $3::timestamptz - t.queued_at)), 0)::int, coalesce(sv.target_wait_s, $4)
+			coalesce(max(extract(epoch FROM $3::timestamptz + coalesce(sy.clock_skew_ms, 0) * interval '1 millisecond' - t.queued_at)), 0)::int,
+			coalesce((sy.service_targets->>t.service)::int, sv.target_wait_s, $4)
 		FROM tickets t LEFT JOIN hq_services sv ON sv.branch = t.branch AND sv.code = t.service
+		LEFT JOIN branch_sync sy ON sy.branch = t.branch
 		WHERE t.branch = $1 AND t.day = $2 AND t.status = 'waiting'
-		GROUP BY t.service, sv.name, sv.target_wait_s ORDER BY t.service`, id, d, now, s.DefaultTargetWaitS)
+		GROUP BY t.service, sv.name, sv.target_wait_s, sy.service_targets, sy.clock_skew_ms ORDER BY t.service`, id, d, now, s.DefaultTargetWaitS)
 	if err != nil {
 		return out, wrap("branch queues", err)
 	}
