@@ -31,7 +31,9 @@ func TestSyncDay(t *testing.T) {
 	}
 	s := e.agentSync()
 	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + e.cloudAddr + "/api/v1/branches/" + e.branch + "/sync")
+		req, _ := http.NewRequest(http.MethodGet, "http://"+e.cloudAddr+"/api/v1/branches/"+e.branch+"/sync", nil)
+		req.Header.Set("Authorization", "Bearer "+opsToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return false
 		}

@@ -42,16 +42,79 @@ type Server struct {
 	// /api/v1/branches/{id}/enroll-codes.
 	Enroll http.Handler
 	Log    *slog.Logger
+	// OpsGuard, when set, wraps the operations endpoints (/metrics and
+	// /api/v1/branches/{id}/sync) on the public listener: behind an
+	// internet-facing load balancer they must not be open to anyone.
+	OpsGuard func(http.Handler) http.Handler
+	// Timeouts bound every connection (zero fields take the defaults).
+	Timeouts Timeouts
 
-	srv *http.Server
-	ln  net.Listener
+	srv, isrv *http.Server
+	ln, iln   net.Listener
+}
+
+// Timeouts are the HTTP server's limits. A slow client (one header byte a
+// minute, a body that never ends, a reader that never reads) would otherwise
+// hold a connection and its goroutine for ever. Long-lived streams (the HQ
+// web's SSE) extend their own write deadline.
+type Timeouts struct {
+	ReadHeader time.Duration // default 10 s
+	Read       time.Duration // whole request incl. body; default 30 s
+	Write      time.Duration // from the end of the headers to the end of the response; default 60 s
+	Idle       time.Duration // keep-alive; default 120 s
+	// MaxHeaderBytes caps the request line and headers; default 64 KiB.
+	MaxHeaderBytes int
+}
+
+// DefaultTimeouts are the limits of a zero Timeouts.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second,
+		Idle: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts()
+	if t.ReadHeader <= 0 {
+		t.ReadHeader = d.ReadHeader
+	}
+	if t.Read <= 0 {
+		t.Read = d.Read
+	}
+	if t.Write <= 0 {
+		t.Write = d.Write
+	}
+	if t.Idle <= 0 {
+		t.Idle = d.Idle
+	}
+	if t.MaxHeaderBytes <= 0 {
+		t.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	return t
+}
+
+func (s *Server) newHTTPServer(h http.Handler) *http.Server {
+	t := s.Timeouts.withDefaults()
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write,
+		IdleTimeout: t.Idle, MaxHeaderBytes: t.MaxHeaderBytes}
 }
 
 var branchID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// Handler builds the router.
-func (s *Server) Handler() http.Handler {
+// Handler builds the public router: everything, with the operations
+// endpoints behind OpsGuard.
+func (s *Server) Handler() http.Handler { return s.handler(true) }
+
+// InternalHandler builds the internal listener's router: health, readiness,
+// metrics and the sync API, without OpsGuard (for a scraper or an operator
+// inside the network; never exposed through the load balancer).
+func (s *Server) InternalHandler() http.Handler { return s.handler(false) }
+
+func (s *Server) handler(public bool) http.Handler {
 	mux := http.NewServeMux()
+	guard := func(h http.Handler) http.Handler { return h }
+	if public && s.OpsGuard != nil {
+		guard = s.OpsGuard
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -61,12 +124,15 @@ func (s *Server) Handler() http.Handler {
 	if g == nil {
 		g = prometheus.NewRegistry()
 	}
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", guard(promhttp.HandlerFor(g, promhttp.HandlerOpts{})))
 	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
 	})
-	mux.HandleFunc("GET /api/v1/branches/{id}/sync", s.branchSync)
+	mux.Handle("GET /api/v1/branches/{id}/sync", guard(http.HandlerFunc(s.branchSync)))
+	if !public {
+		return mux
+	}
 	if s.Enroll != nil {
 		for _, p := range []string{"POST /api/v1/enroll", "POST /api/v1/enroll/renew", "POST /api/v1/enroll/resume",
 			"POST /api/v1/branches/{id}/enroll-codes"} {
@@ -137,22 +203,53 @@ func problem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error
 }
 
 // Listen binds addr (":0" for a free port).
-func (s *Server) Listen(addr string) error {
+func (s *Server) Listen(addr string) (err error) {
+	s.ln, s.srv, err = s.listen(addr, s.Handler())
+	return err
+}
+
+// ListenInternal binds the internal listener (InternalHandler); call it
+// after Listen and before Serve.
+func (s *Server) ListenInternal(addr string) (err error) {
+	s.iln, s.isrv, err = s.listen(addr, s.InternalHandler())
+	return err
+}
+
+func (s *Server) listen(addr string, h http.Handler) (net.Listener, *http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	s.ln = ln
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	return nil
+	return ln, s.newHTTPServer(h), nil
 }
 
 // Addr is the bound address after Listen.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Serve serves until Shutdown.
+// InternalAddr is the internal listener's address ("" without one).
+func (s *Server) InternalAddr() string {
+	if s.iln == nil {
+		return ""
+	}
+	return s.iln.Addr().String()
+}
+
+// Serve serves (both listeners) until Shutdown.
 func (s *Server) Serve() error {
-	if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+	errc := make(chan error, 1)
+	if s.isrv != nil {
+		go func() { errc <- s.isrv.Serve(s.iln) }()
+	}
+	err := s.srv.Serve(s.ln)
+	if s.isrv != nil {
+		if !errors.Is(err, http.ErrServerClosed) {
+			_ = s.isrv.Close()
+		}
+		if ierr := <-errc; !errors.Is(ierr, http.ErrServerClosed) && err == nil {
+			err = ierr
+		}
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -163,5 +260,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
-	return s.srv.Shutdown(ctx)
+	var ierr error
+	if s.isrv != nil {
+		ierr = s.isrv.Shutdown(ctx)
+	}
+	return errors.Join(s.srv.Shutdown(ctx), ierr)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"time"
@@ -119,10 +118,11 @@ func (h *Handler) auditCSV(w http.ResponseWriter, r *http.Request, q *req) {
 	h.audit(r, q, hq.AuditExport, "audit", d.Query)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="ticketero-audit.csv"`)
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "at", "actor", "action", "target", "detail", "ip"})
+	cw := newCSVWriter(w)
+	_ = cw.Write([]string{"id", "at", "actor", "action", "target", "detail", "ip", "count"})
 	for _, e := range entries {
-		_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), e.Actor, e.Action, e.Target, e.Detail, e.IP})
+		_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), e.Actor, e.Action, e.Target, e.Detail, e.IP,
+			strconv.Itoa(e.Count)})
 	}
 	cw.Flush()
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -63,13 +64,26 @@ func (h *Handler) lang(r *http.Request) i18n.Lang {
 	return i18n.Parse(r.Header.Get("Accept-Language"))
 }
 
-// clientIP is the peer address, or the last X-Forwarded-For hop when the
-// handler sits behind a trusted load balancer (a client can forge the others).
+// clientIP is the address rate limits and the audit key on: from the
+// trusted proxy's header when configured, else the address TrustedProxyHops
+// from the right of X-Forwarded-For (the entries left of it are the client's
+// to forge), else the peer. A header that does not hold an address falls back
+// to the peer.
 func (h *Handler) clientIP(r *http.Request) string {
-	if h.cfg.TrustForwardedFor {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
+	if name := h.cfg.ClientIPHeader; name != "" {
+		if ip := parseHostIP(r.Header.Get(name)); ip != "" {
+			return ip
+		}
+	}
+	if hops := h.cfg.TrustedProxyHops; hops > 0 {
+		var parts []string
+		for _, v := range r.Header.Values("X-Forwarded-For") {
+			parts = append(parts, strings.Split(v, ",")...)
+		}
+		if len(parts) >= hops {
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-hops])); ip != nil {
+				return ip.String()
+			}
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -77,6 +91,26 @@ func (h *Handler) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// parseHostIP reads "ip", "ip:port", "[ipv6]:port" or CloudFront's
+// "ipv6:port" and returns the IP, or "" when there is none.
+func parseHostIP(v string) string {
+	v = strings.TrimSpace(v)
+	if ip := net.ParseIP(v); ip != nil {
+		return ip.String()
+	}
+	if host, _, err := net.SplitHostPort(v); err == nil {
+		if ip := net.ParseIP(host); ip != nil {
+			return ip.String()
+		}
+	}
+	if i := strings.LastIndexByte(v, ':'); i > 0 {
+		if ip := net.ParseIP(v[:i]); ip != nil {
+			return ip.String()
+		}
+	}
+	return ""
 }
 
 // auth wraps a handler: it resolves the principal (Bearer token or session
@@ -116,10 +150,13 @@ func (h *Handler) auth(need access, fn handlerFunc) http.Handler {
 					return
 				}
 			}
+			if q.P.MustChangePassword && r.URL.Path != passwordPath && r.URL.Path != "/logout" {
+				h.toPassword(w, r, q)
+				return
+			}
 		}
 		switch {
 		case need == adminOnly && !q.P.IsAdmin(), need == canAck && !q.P.CanAck():
-			h.deny(r, q, r.URL.Path)
 			h.fail(w, r, q, queue.Errorf(queue.CodeForbidden, "hq.forbidden"))
 			return
 		}
@@ -127,9 +164,18 @@ func (h *Handler) auth(need access, fn handlerFunc) http.Handler {
 	})
 }
 
-// deny audits a refused access.
+// deny audits a refused access (counted: a client repeating it adds to one
+// row a minute).
 func (h *Handler) deny(r *http.Request, q *req, target string) {
-	h.audit(r, q, hq.AuditDenied, target, "")
+	h.auditCounted(r, q, hq.AuditDenied, target, "")
+}
+
+// auditCounted records an entry anyone may cause repeatedly (refused
+// sign-ins, CSRF failures, denied accesses), aggregated per minute.
+func (h *Handler) auditCounted(r *http.Request, q *req, action, target, detail string) {
+	if err := h.store.AuditCounted(r.Context(), hq.AuditEntry{Actor: q.P.Actor(), Action: action, Target: target, Detail: detail, IP: q.IP}); err != nil {
+		h.log.Error("audit", "action", action, "err", err)
+	}
 }
 
 func (h *Handler) audit(r *http.Request, q *req, action, target, detail string) {
@@ -152,7 +198,20 @@ func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/hq/v1/
 // fail answers an error: problem+json for API calls, an error page otherwise.
 // Non-application errors are logged here, once, and shown generically.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, q *req, err error) {
-	status := httpStatus(err)
+	h.failWith(w, r, q, err, httpStatus(err))
+}
+
+// failWith is fail with an explicit status.
+// A refusal of a signed-in principal (403: out of his role or scope, or a
+// CSRF failure) is audited here, once for every handler.
+func (h *Handler) failWith(w http.ResponseWriter, r *http.Request, q *req, err error, status int) {
+	if status == http.StatusForbidden && q.P.Actor() != "" {
+		action := hq.AuditDenied
+		if queue.ErrorReason(err) == "hq.csrf" {
+			action = hq.AuditCSRF
+		}
+		h.auditCounted(r, q, action, r.URL.Path, queue.ErrorReason(err))
+	}
 	if status >= 500 {
 		h.log.Error("request failed", "path", r.URL.Path, "err", err)
 	}
@@ -187,13 +246,6 @@ type loginData struct {
 	Next  string
 }
 
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/"
-	}
-	return next
-}
-
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	q := &req{Lang: h.lang(r), IP: h.clientIP(r)}
 	h.showLogin(w, r, q, http.StatusOK, loginData{Next: safeNext(r.URL.Query().Get("next"))}, "")
@@ -213,30 +265,43 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, q *req, stat
 	h.render(w, status, "login", v)
 }
 
+// login checks a sign-in. Every refusal looks the same to the client (one
+// message, one status) and is audited counted, never with more than an
+// address-sized actor: a flood from one address adds one row a minute.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	q := &req{Lang: h.lang(r), IP: h.clientIP(r)}
-	d := loginData{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
+	email, valid := loginEmail(r.PostFormValue("email"))
+	d := loginData{Email: email, Next: safeNext(r.PostFormValue("next"))}
 	c, err := r.Cookie(loginCSRF)
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		h.auditCounted(r, q, hq.AuditCSRF, "/login", "hq.csrf")
 		h.showLogin(w, r, q, http.StatusForbidden, d, i18n.T(q.Lang, "hq.csrf"))
 		return
 	}
 	if !h.limit.allow(q.IP) {
-		q.P.Email = strings.ToLower(strings.TrimSpace(d.Email))
-		h.audit(r, q, hq.AuditLoginFailed, "", "rate limited")
+		// The address is not recorded: it is the attacker's to choose.
+		h.auditCounted(r, q, hq.AuditLoginFailed, "", "rate limited")
 		h.showLogin(w, r, q, http.StatusTooManyRequests, d, i18n.T(q.Lang, "hq.login.rate"))
 		return
 	}
-	p, err := h.store.Authenticate(r.Context(), d.Email, r.PostFormValue("password"))
+	refuse := func(cause string) {
+		h.auditCounted(r, q, hq.AuditLoginFailed, "", cause)
+		h.showLogin(w, r, q, http.StatusUnauthorized, d, i18n.T(q.Lang, "hq.login.refused"))
+	}
+	if !valid {
+		d.Email = ""
+		refuse("hq.login.invalid_email")
+		return
+	}
+	p, err := h.store.Authenticate(r.Context(), email, r.PostFormValue("password"))
 	if err != nil {
-		status := httpStatus(err)
-		if status >= 500 {
+		var lr *hq.LoginRefused
+		if !errors.As(err, &lr) {
 			h.fail(w, r, q, err)
 			return
 		}
-		q.P.Email = strings.ToLower(strings.TrimSpace(d.Email))
-		h.audit(r, q, hq.AuditLoginFailed, "", queue.ErrorReason(err))
-		h.showLogin(w, r, q, status, d, queue.ErrorMessage(q.Lang, err))
+		q.P.Email = email
+		refuse(lr.Cause)
 		return
 	}
 	tok, _, err := h.store.CreateSession(r.Context(), p.UserID, q.IP)
@@ -248,6 +313,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	h.audit(r, q, hq.AuditLogin, "", "")
 	h.setCookie(w, loginCSRF, "", -1, http.SameSiteStrictMode)
 	h.setCookie(w, sessionCookie, tok, int(h.store.SessionTTL/time.Second), http.SameSiteLaxMode)
+	if p.MustChangePassword {
+		d.Next = passwordPath
+	}
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 }
 

@@ -260,6 +260,14 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
+	// The server's read and write timeouts end a request that takes too
+	// long; a stream lives on: no read deadline (the request is read), and a
+	// write deadline pushed past each next write (a client that stops
+	// reading is still cut off).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	extend := func() { _ = rc.SetWriteDeadline(time.Now().Add(h.cfg.RecheckEvery + 30*time.Second)) }
+	extend()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -283,6 +291,7 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 		case <-c.gone:
 			return
 		case m := <-c.ch:
+			extend()
 			if _, err := w.Write(m); err != nil {
 				return
 			}
@@ -296,6 +305,7 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 			if !h.stillAllowed(r.Context(), q) {
 				return // the browser reconnects with its current rights, or to the sign-in
 			}
+			extend()
 			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
 				return
 			}

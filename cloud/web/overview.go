@@ -76,6 +76,9 @@ func (h *Handler) ackAlert(w http.ResponseWriter, r *http.Request, q *req) {
 		return
 	}
 	branch, err := h.store.AckAlert(r.Context(), q.P.Scope(), id, q.P.Actor())
+	if queue.ErrorCode(err) == queue.CodeNotFound { // unknown, cleared or out of scope: audited
+		h.deny(r, q, "alert:"+r.PathValue("id"))
+	}
 	if err != nil {
 		h.fail(w, r, q, err)
 		return

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -90,7 +89,7 @@ func (h *Handler) reportCSV(w http.ResponseWriter, r *http.Request, q *req) {
 	h.audit(r, q, hq.AuditExport, "report:"+table, hqQuery(rep.Query).encode())
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ticketero-%s-%s-%s.csv"`, table, rep.Query.From, rep.Query.To))
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	T := func(k string) string { return i18n.T(q.Lang, k) }
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 	if table == "heatmap" {

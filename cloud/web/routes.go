@@ -10,6 +10,8 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /login", h.login)
 	m.HandleFunc("GET /lang", h.setLang)
 	m.Handle("POST /logout", h.auth(anyone, h.logout))
+	m.Handle("GET "+passwordPath, h.auth(anyone, h.passwordForm))
+	m.Handle("POST "+passwordPath, h.auth(anyone, h.changePassword))
 
 	m.Handle("GET /{$}", h.auth(anyone, h.overview))
 	m.Handle("GET /live", h.auth(anyone, h.live))

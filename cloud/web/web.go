@@ -55,9 +55,18 @@ type Config struct {
 	// SecureCookies sets the Secure attribute (true in production; local
 	// plain-HTTP tests may turn it off).
 	SecureCookies bool
-	// TrustForwardedFor takes the client address from the last
-	// X-Forwarded-For hop (behind a load balancer); otherwise RemoteAddr.
+	// TrustedProxyHops is how many proxies in front of the server append to
+	// X-Forwarded-For (1: an ALB; 2: CloudFront then an ALB): the client is
+	// the address that many hops from the right, which no client can forge.
+	// 0 (the default) uses the peer address (RemoteAddr).
+	TrustedProxyHops int
+	// TrustForwardedFor is TrustedProxyHops 1 (kept for old configurations).
 	TrustForwardedFor bool
+	// ClientIPHeader, when set, names a header a trusted proxy sets to the
+	// client's address ("CloudFront-Viewer-Address": ip:port); it wins over
+	// X-Forwarded-For. Only set it when nothing can reach the server without
+	// passing that proxy.
+	ClientIPHeader string
 	// LoginsPerMinute per client address before refusing sign-ins (default 10).
 	LoginsPerMinute int
 	// FlushEvery coalesces change notifications before pushing (default 50 ms).
@@ -100,6 +109,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TrustForwardedFor && cfg.TrustedProxyHops == 0 {
+		cfg.TrustedProxyHops = 1
 	}
 	if cfg.LoginsPerMinute <= 0 {
 		cfg.LoginsPerMinute = 10
@@ -184,7 +196,9 @@ var santiago = func() *time.Location {
 
 // Page templates: each is parsed with the layout and the shared partials.
 var pageNames = []string{"login", "overview", "branch", "reports", "config", "config_branch", "config_publish", "users", "audit", "error",
-	"holidays", "config_hours"}
+	"holidays", "config_hours",
+	"password",
+}
 
 func (h *Handler) parseTemplates() error {
 	shared := []string{"templates/layout.html", "templates/partials.html"}
@@ -277,12 +291,27 @@ func (h *Handler) assetsHandler(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(a.body)
 }
 
-// ServeHTTP adds security headers and routes.
+// ServeHTTP adds security headers, refuses malformed input (control
+// characters, invalid UTF-8, oversized bodies: 400 or 413 before any handler
+// or query runs) and routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin")
+	limit := int64(maxFormBody)
+	if r.URL.Path == "/login" {
+		limit = maxLoginBody
+	}
+	if err := checkInput(w, r, limit); err != nil {
+		q := &req{Lang: h.lang(r), IP: h.clientIP(r)}
+		status := http.StatusBadRequest
+		if err == errTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.failWith(w, r, q, err, status)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }

@@ -105,6 +105,13 @@ type Config struct {
 	// SQSEndpoint overrides the SQS endpoint (a local SQS-compatible server).
 	SQSEndpoint string // --sqs-endpoint, TICKETERO_SQS_ENDPOINT
 	Workers     int    // --workers, TICKETERO_WORKERS
+	// InternalHTTP, when set, is a second listener for health, readiness,
+	// metrics and the sync API without authentication (inside the network
+	// only; the load balancer never forwards to it).
+	InternalHTTP string // --internal-http, TICKETERO_INTERNAL_ADDR
+	// OpsToken lets a scraper read /metrics and the sync API on the public
+	// listener (Authorization: Bearer); without it only HQ admins may.
+	OpsToken string // TICKETERO_OPS_TOKEN (or TICKETERO_OPS_TOKEN_FILE)
 }
 
 // DefaultConfig is the configuration before flags and env.
@@ -145,6 +152,8 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 		envErrs = append(envErrs, fmt.Errorf("config: TICKETERO_WORKERS %q is not a number", getenv("TICKETERO_WORKERS")))
 	}
 	fs.IntVar(&c.Workers, "workers", workers, "concurrent ingest workers")
+	fs.StringVar(&c.InternalHTTP, "internal-http", env("INTERNAL_ADDR", c.InternalHTTP), "internal listen address for metrics and the sync API (no auth)")
+	c.OpsToken = env("OPS_TOKEN", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(os.Stderr)
@@ -322,8 +331,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			},
 		},
 	}
+	m.HTTP.OpsGuard = opsGuard(m)
 	if err := m.HTTP.Listen(m.Config.HTTP); err != nil {
 		return fmt.Errorf("http listen %s: %w", m.Config.HTTP, err)
+	}
+	if m.Config.InternalHTTP != "" {
+		if err := m.HTTP.ListenInternal(m.Config.InternalHTTP); err != nil {
+			return fmt.Errorf("internal http listen %s: %w", m.Config.InternalHTTP, err)
+		}
 	}
 	rctx, rcancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = rcancel
@@ -351,7 +366,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Log.Error("http server stopped", "err", err)
 		}
 	}()
-	m.Log.Info("ticketero-cloud serving", "http", m.HTTP.Addr(), "version", Version,
+	m.Log.Info("ticketero-cloud serving", "http", m.HTTP.Addr(), "internal_http", m.HTTP.InternalAddr(), "version", Version,
 		"source", map[bool]string{true: "sqs", false: "mqtt"}[m.Config.SQSQueueURL != ""])
 	return nil
 }

@@ -63,16 +63,37 @@ func branchClient(t *testing.T, b *mqtttest.Broker, branch string) paho.Client {
 	return c
 }
 
-func getJSON(t *testing.T, url string, v any) int {
+// testOpsToken is the ops token of the programs these tests start (metrics
+// and the sync API need it or an HQ admin).
+const testOpsToken = "test-ops-token"
+
+// opsGet GETs url with the ops token: status and body.
+func opsGet(t *testing.T, url string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testOpsToken)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// getBody GETs url with the ops token and returns the body.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	_, b := opsGet(t, url)
+	return string(b)
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	status, body := opsGet(t, url)
 	if v != nil {
 		_ = json.Unmarshal(body, v)
 	}
-	return resp.StatusCode
+	return status
 }
 
 // The real program: consumes batches from the shared subscription, acks after
@@ -81,7 +102,7 @@ func TestServe(t *testing.T) {
 	broker := mqtttest.Start(t)
 	db := pgtest.New(t)
 	m := NewMain(Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
-		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 4}, nil)
+		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 4, OpsToken: testOpsToken}, nil)
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	base := "http://" + m.HTTPAddr()
@@ -144,10 +165,7 @@ func TestServe(t *testing.T) {
 	require.NoError(t, m.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE branch='SRV-001'`).Scan(&rows))
 	assert.Equal(t, 30, rows)
 
-	resp, err := http.Get(base + "/metrics")
-	require.NoError(t, err)
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	metrics := getBody(t, base+"/metrics")
 	for _, want := range []string{
 		`ticketero_cloud_batches_rejected_total{reason="malformed"} 1`,
 		`ticketero_cloud_batches_rejected_total{reason="version"} 1`,
@@ -156,7 +174,7 @@ func TestServe(t *testing.T) {
 		`ticketero_cloud_events_ingested_total 30`,
 		`ticketero_cloud_gaps_total 1`,
 	} {
-		assert.Contains(t, string(metrics), want)
+		assert.Contains(t, metrics, want)
 	}
 
 	var p map[string]any

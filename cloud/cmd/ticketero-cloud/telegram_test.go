@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,7 +36,7 @@ func TestServeTelegram(t *testing.T) {
 
 	broker := mqtttest.Start(t)
 	m := NewMain(Config{DB: pgtest.New(t), MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
-		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 2}, nil)
+		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken}, nil)
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	base := "http://" + m.HTTPAddr()
@@ -122,16 +121,11 @@ func TestServeTelegram(t *testing.T) {
 
 	// The worker counts a message once its "sent" is committed, just after
 	// Telegram answered.
-	var metrics []byte
+	var metrics string
 	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/metrics")
-		if err != nil {
-			return false
-		}
-		metrics, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return strings.Contains(string(metrics), `ticketero_telegram_sent_total{kind="called"} 1`)
+		metrics = getBody(t, base+"/metrics")
+		return strings.Contains(metrics, `ticketero_telegram_sent_total{kind="called"} 1`)
 	}, 10*time.Second, 20*time.Millisecond)
-	assert.Contains(t, string(metrics), `ticketero_telegram_delivery_seconds_count`)
-	assert.NotContains(t, string(metrics), token)
+	assert.Contains(t, metrics, `ticketero_telegram_delivery_seconds_count`)
+	assert.NotContains(t, metrics, token)
 }

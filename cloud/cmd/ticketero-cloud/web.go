@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -17,26 +18,52 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/web"
+	"github.com/ticketero/ticketero/shared/problem"
+	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // WebConfig is the HQ web's configuration (env only, so serve's flags stay the
 // sync engineer's): TICKETERO_RUT_KEY(_FILE), TICKETERO_INSECURE_COOKIES,
-// TICKETERO_TRUST_PROXY. Alerts: see AlertConfig.
+// TICKETERO_TRUSTED_PROXY_HOPS (TICKETERO_TRUST_PROXY=true is 1),
+// TICKETERO_CLIENT_IP_HEADER, TICKETERO_ADMIN_PASSWORD(_FILE),
+// TICKETERO_ADMIN_PASSWORD_OUT. Alerts: see AlertConfig.
 type WebConfig struct {
 	RUTKey          string
 	InsecureCookies bool
 	TrustProxy      bool
+	// ProxyHops is how many trusted proxies append to X-Forwarded-For.
+	ProxyHops int
+	// ClientIPHeader is a trusted proxy's client-address header.
+	ClientIPHeader string
+	// AdminPassword is the first admin's password (generated when empty).
+	AdminPassword string
+	// AdminPasswordOut is where a generated first-admin password is written
+	// (mode 0600), never to stdout or the log; empty: a new file in the
+	// temporary directory, named on stdout.
+	AdminPasswordOut string
 }
 
 // ParseWebEnv reads the web configuration and validates it.
 func ParseWebEnv(getenv func(string) string) (WebConfig, error) {
-	c := WebConfig{RUTKey: getenv("TICKETERO_RUT_KEY")}
+	c := WebConfig{RUTKey: getenv("TICKETERO_RUT_KEY"),
+		ClientIPHeader: getenv("TICKETERO_CLIENT_IP_HEADER"), AdminPassword: getenv("TICKETERO_ADMIN_PASSWORD"),
+		AdminPasswordOut: getenv("TICKETERO_ADMIN_PASSWORD_OUT")}
 	if f := getenv("TICKETERO_RUT_KEY_FILE"); c.RUTKey == "" && f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return c, fmt.Errorf("config: rut key file %q: %w", f, err)
 		}
 		c.RUTKey = strings.TrimSpace(string(b))
+	}
+	if f := getenv("TICKETERO_ADMIN_PASSWORD_FILE"); c.AdminPassword == "" && f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return c, fmt.Errorf("config: admin password file %q: %w", f, err)
+		}
+		c.AdminPassword = strings.TrimSpace(string(b))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < hq.MinPasswordLen {
+		return c, fmt.Errorf("config: TICKETERO_ADMIN_PASSWORD: want at least %d characters", hq.MinPasswordLen)
 	}
 	for name, dst := range map[string]*bool{"TICKETERO_INSECURE_COOKIES": &c.InsecureCookies, "TICKETERO_TRUST_PROXY": &c.TrustProxy} {
 		if v := getenv(name); v != "" {
@@ -46,6 +73,19 @@ func ParseWebEnv(getenv func(string) string) (WebConfig, error) {
 			}
 			*dst = b
 		}
+	}
+	if c.TrustProxy {
+		c.ProxyHops = 1
+	}
+	if v := getenv("TICKETERO_TRUSTED_PROXY_HOPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10 {
+			return c, fmt.Errorf("config: TICKETERO_TRUSTED_PROXY_HOPS %q: want 0..10", v)
+		}
+		c.ProxyHops = n
+	}
+	if h := c.ClientIPHeader; strings.ContainsAny(h, " \t:\r\n") {
+		return c, fmt.Errorf("config: TICKETERO_CLIENT_IP_HEADER %q: not a header name", h)
 	}
 	return c, nil
 }
@@ -61,14 +101,14 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	store := hq.New(m.Pool, time.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := bootstrapAdmin(ctx, store, os.Stdout); err != nil {
+	if err := bootstrapAdmin(ctx, store, wc, os.Stdout); err != nil {
 		return nil, nil, err
 	}
 	if wc.RUTKey == "" {
 		m.Log.Warn("TICKETERO_RUT_KEY is not set: published configs carry no RUT hash key")
 	}
 	cfg := web.Config{Store: store, Log: m.Log, RUTKey: wc.RUTKey, SecureCookies: !wc.InsecureCookies,
-		TrustForwardedFor: wc.TrustProxy}
+		TrustedProxyHops: wc.ProxyHops, ClientIPHeader: wc.ClientIPHeader}
 	if m.MQTT != nil {
 		cfg.Publisher = m.MQTT
 	}
@@ -82,13 +122,75 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	return h, func(ctx context.Context) { _ = h.Run(ctx) }, nil
 }
 
-func bootstrapAdmin(ctx context.Context, store *hq.Store, stdout io.Writer) error {
-	email, pw, created, err := store.Bootstrap(ctx)
+// bootstrapAdmin creates the first admin on an empty database. Its password
+// is the configured one, or a generated one written to AdminPasswordOut (mode
+// 0600, created afresh): stdout (CloudWatch on ECS) only says where. Either
+// way the admin must change it at first sign-in.
+func bootstrapAdmin(ctx context.Context, store *hq.Store, wc WebConfig, stdout io.Writer) error {
+	out := wc.AdminPasswordOut
+	deliver := func(_, pw string) error {
+		if wc.AdminPassword != "" {
+			return nil
+		}
+		var err error
+		out, err = writeSecret(out, pw+"\n")
+		return err
+	}
+	email, _, created, err := store.BootstrapWith(ctx, wc.AdminPassword, deliver)
 	if err != nil {
 		return errors.Join(errors.New("bootstrap admin"), err)
 	}
-	if created {
-		fmt.Fprintf(stdout, "ticketero-cloud: first run: created admin %s with password %s (shown once; change it)\n", email, pw)
+	switch {
+	case !created:
+	case wc.AdminPassword != "":
+		fmt.Fprintf(stdout, "ticketero-cloud: first run: created admin %s with the password of TICKETERO_ADMIN_PASSWORD; it must be changed at first sign-in\n", email)
+	default:
+		fmt.Fprintf(stdout, "ticketero-cloud: first run: created admin %s; its password is in %s (mode 0600; delete it after use); it must be changed at first sign-in\n", email, out)
 	}
 	return nil
+}
+
+// writeSecret writes a new file only its owner may read: at path, replacing
+// any old one (never following a link planted in its place), or, when path is
+// empty, under a new name in the temporary directory. It returns the path.
+func writeSecret(path, content string) (string, error) {
+	var (
+		f   *os.File
+		err error
+	)
+	if path == "" {
+		f, err = os.CreateTemp("", "ticketero-admin-password-") // mode 0600
+	} else {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return path, err
+		}
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}
+	if err != nil {
+		return path, err
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return f.Name(), err
+	}
+	return f.Name(), f.Close()
+}
+
+// opsGuard protects /metrics and the sync API on the public listener: HQ
+// admins (when the HQ web is mounted) or the ops token may read them.
+func opsGuard(m *Main) func(nethttp.Handler) nethttp.Handler {
+	if h, ok := m.UI.(*web.Handler); ok {
+		return h.OpsGuard(m.Config.OpsToken)
+	}
+	token := m.Config.OpsToken
+	return func(next nethttp.Handler) nethttp.Handler {
+		return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+			bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || token == "" || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(bearer)), []byte(token)) != 1 {
+				problem.Write(w, r, queue.Errorf(queue.CodeUnauthorized, "hq.ops.unauthorized"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,6 +48,10 @@ type Store struct {
 	LockoutFor      time.Duration
 	// DefaultTargetWaitS is the target of a service HQ has not configured.
 	DefaultTargetWaitS int
+
+	dummyMu   sync.Mutex
+	dummy     []byte
+	dummyCost int
 }
 
 // New returns a Store. now is the clock (time.Now in production).
@@ -128,6 +133,9 @@ type Principal struct {
 	Role     Role
 	Regions  []string
 	Branches []string
+	// MustChangePassword is set for a user who must choose a new password
+	// before anything else (the first admin, whose password was generated).
+	MustChangePassword bool
 }
 
 // Actor names the principal in the audit log.

@@ -68,6 +68,7 @@ func TestUsers(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, hq.RoleAdmin, p.Role)
 		assert.True(t, p.Scope().All)
+		assert.True(t, p.MustChangePassword, "the first admin must change the generated password")
 	})
 
 	t.Run("duplicate", func(t *testing.T) {
@@ -91,7 +92,10 @@ func TestUsers(t *testing.T) {
 			_, _ = s.Authenticate(ctx, "sup@bank.cl", "wrong-password")
 		}
 		_, err = s.Authenticate(ctx, "sup@bank.cl", "correct-horse")
-		assert.Equal(t, queue.CodeForbidden, code(err), "locked even with the right password")
+		assert.Equal(t, queue.CodeUnauthorized, code(err), "locked even with the right password")
+		var lr *hq.LoginRefused
+		require.ErrorAs(t, err, &lr)
+		assert.Equal(t, "hq.login.locked", lr.Cause)
 		c.t = c.t.Add(16 * time.Minute)
 		_, err = s.Authenticate(ctx, "sup@bank.cl", "correct-horse")
 		assert.NoError(t, err, "lock expires")

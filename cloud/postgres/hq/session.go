@@ -29,10 +29,10 @@ func (s *Store) Session(ctx context.Context, token string) (Principal, string, e
 		p    Principal
 		csrf string
 	)
-	err := s.pool.QueryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.regions, u.branches, s.csrf
+	err := s.pool.QueryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.regions, u.branches, u.must_change_password, s.csrf
 		FROM hq_sessions s JOIN hq_users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`, sha256Hex(token), s.now()).
-		Scan(&p.UserID, &p.Email, &p.Name, &p.Role, &p.Regions, &p.Branches, &csrf)
+		Scan(&p.UserID, &p.Email, &p.Name, &p.Role, &p.Regions, &p.Branches, &p.MustChangePassword, &csrf)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, "", queue.Errorf(queue.CodeUnauthorized, "hq.session.invalid")
 	}

@@ -3,6 +3,7 @@ package hq
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -85,10 +86,24 @@ func (s *Store) CreateUser(ctx context.Context, u NewUser) (User, error) {
 	return out, wrap("create user", err)
 }
 
-// Bootstrap creates the first admin when there is no user at all and returns
-// its generated password (created false when users already exist). Concurrent
-// replicas are serialised by an advisory lock so only one admin is created.
+// Bootstrap creates the first admin when there is no user at all, with a
+// generated password it returns (created false when users already exist).
+// See BootstrapWith.
 func (s *Store) Bootstrap(ctx context.Context) (email, password string, created bool, err error) {
+	return s.BootstrapWith(ctx, "", nil)
+}
+
+// BootstrapWith creates the first admin when there is no user at all, with
+// password (generated when empty; invalid hq.user.password when too short),
+// and returns it. deliver, when not nil, is called before the admin is
+// committed: when it fails (the password could not be handed over) no admin
+// is created. The admin must change the password at first sign-in.
+// Concurrent replicas are serialised by an advisory lock so only one admin is
+// created.
+func (s *Store) BootstrapWith(ctx context.Context, password string, deliver func(email, password string) error) (email, pw string, created bool, err error) {
+	if password != "" && len(password) < MinPasswordLen {
+		return "", "", false, queue.Errorf(queue.CodeInvalid, "hq.user.password", MinPasswordLen)
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return "", "", false, wrap("bootstrap", err)
@@ -104,14 +119,22 @@ func (s *Store) Bootstrap(ctx context.Context) (email, password string, created 
 	if any {
 		return "", "", false, nil
 	}
-	password = randomToken(18)
+	if password == "" {
+		password = randomToken(18)
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.BcryptCost)
 	if err != nil {
 		return "", "", false, wrap("bootstrap hash", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO hq_users (email, name, password_hash, role, created_at) VALUES ($1, 'Admin', $2, 'admin', $3)`,
+	if _, err := tx.Exec(ctx, `INSERT INTO hq_users (email, name, password_hash, role, created_at, must_change_password)
+		VALUES ($1, 'Admin', $2, 'admin', $3, true)`,
 		BootstrapEmail, string(hash), s.now()); err != nil {
 		return "", "", false, wrap("bootstrap insert", err)
+	}
+	if deliver != nil {
+		if err := deliver(BootstrapEmail, password); err != nil {
+			return "", "", false, fmt.Errorf("bootstrap: hand over the password: %w", err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return "", "", false, wrap("bootstrap commit", err)
@@ -119,47 +142,87 @@ func (s *Store) Bootstrap(ctx context.Context) (email, password string, created 
 	return BootstrapEmail, password, true, nil
 }
 
-// dummyHash is compared when the e-mail is unknown, so a failed sign-in takes
-// as long whether or not the account exists.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("ticketero-dummy-password"), bcrypt.MinCost)
+// dummyPassword is compared against a hash of it when no real hash may be
+// checked (unknown e-mail, locked or disabled account), so every refused
+// sign-in costs one bcrypt comparison at the store's cost, like a real one.
+const dummyPassword = "ticketero-dummy-password"
 
-// Authenticate checks an e-mail and password. A wrong password counts towards
-// the lockout. Errors: unauthorized hq.login.failed, forbidden hq.login.locked.
+// dummyHash returns the store's dummy hash, made once at BcryptCost (the
+// cost of real hashes: a cheaper dummy would tell unknown e-mails apart by
+// timing).
+func (s *Store) dummyHash() []byte {
+	s.dummyMu.Lock()
+	defer s.dummyMu.Unlock()
+	if s.dummy == nil || s.dummyCost != s.BcryptCost {
+		h, err := bcrypt.GenerateFromPassword([]byte(dummyPassword), s.BcryptCost)
+		if err != nil { // a cost out of range: fall back to the default
+			h, _ = bcrypt.GenerateFromPassword([]byte(dummyPassword), bcrypt.DefaultCost)
+		}
+		s.dummy, s.dummyCost = h, s.BcryptCost
+	}
+	return s.dummy
+}
+
+// LoginRefused is the one answer to every refused sign-in, whatever the
+// cause, so it tells no one whether the account exists or is locked: it
+// unwraps to unauthorized hq.login.refused. Cause (hq.login.failed,
+// hq.login.locked, hq.login.disabled or hq.login.unknown) is for the audit.
+type LoginRefused struct {
+	Cause string
+	err   *queue.Error
+}
+
+func refused(cause string) error {
+	return &LoginRefused{Cause: cause, err: queue.Errorf(queue.CodeUnauthorized, "hq.login.refused")}
+}
+
+func (e *LoginRefused) Error() string { return e.err.Error() + " (" + e.Cause + ")" }
+
+// Unwrap returns the application error shown to the person signing in.
+func (e *LoginRefused) Unwrap() error { return e.err }
+
+// Authenticate checks an e-mail and password. Every attempt on an existing
+// account is counted before its password is compared, in one UPDATE (the row
+// lock serialises parallel attempts): the MaxFailedLogins-th consecutive
+// attempt locks the account for LockoutFor, and attempts beyond it are
+// refused without looking at the password, however many arrive at once. A
+// success resets the count. Errors: *LoginRefused (unauthorized
+// hq.login.refused).
 func (s *Store) Authenticate(ctx context.Context, email, password string) (Principal, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	var (
 		p       Principal
 		hash    string
-		locked  *time.Time
+		n       int
 		disable bool
 	)
-	err := s.pool.QueryRow(ctx, `SELECT id, email, name, password_hash, role, regions, branches, locked_until, disabled
-		FROM hq_users WHERE email = $1`, email).
-		Scan(&p.UserID, &p.Email, &p.Name, &hash, &p.Role, &p.Regions, &p.Branches, &locked, &disable)
+	now := s.now()
+	err := s.pool.QueryRow(ctx, `UPDATE hq_users SET
+			failed_logins = CASE WHEN locked_until <= $2 THEN 1 ELSE LEAST(failed_logins + 1, 1000000) END,
+			locked_until  = CASE
+				WHEN locked_until <= $2 THEN CASE WHEN $3 <= 1 THEN $4::timestamptz END
+				WHEN failed_logins + 1 = $3 THEN $4::timestamptz
+				ELSE locked_until END
+		WHERE email = $1
+		RETURNING id, email, name, password_hash, role, regions, branches, disabled, failed_logins, must_change_password`,
+		email, now, s.MaxFailedLogins, now.Add(s.LockoutFor)).
+		Scan(&p.UserID, &p.Email, &p.Name, &hash, &p.Role, &p.Regions, &p.Branches, &disable, &n, &p.MustChangePassword)
 	if errors.Is(err, pgx.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return Principal{}, queue.Errorf(queue.CodeUnauthorized, "hq.login.failed")
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+		return Principal{}, refused("hq.login.unknown")
 	}
 	if err != nil {
 		return Principal{}, wrap("authenticate", err)
 	}
-	now := s.now()
-	if locked != nil && locked.After(now) {
-		return Principal{}, queue.Errorf(queue.CodeForbidden, "hq.login.locked")
-	}
-	if disable {
-		return Principal{}, queue.Errorf(queue.CodeUnauthorized, "hq.login.failed")
+	if n > s.MaxFailedLogins {
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+		return Principal{}, refused("hq.login.locked")
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		var n int
-		err := s.pool.QueryRow(ctx, `UPDATE hq_users SET
-			failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
-			locked_until  = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
-			WHERE id = $1 RETURNING failed_logins`, p.UserID, s.MaxFailedLogins, now.Add(s.LockoutFor)).Scan(&n)
-		if err != nil {
-			return Principal{}, wrap("count failed login", err)
-		}
-		return Principal{}, queue.Errorf(queue.CodeUnauthorized, "hq.login.failed")
+		return Principal{}, refused("hq.login.failed")
+	}
+	if disable {
+		return Principal{}, refused("hq.login.disabled")
 	}
 	if _, err := s.pool.Exec(ctx, `UPDATE hq_users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, p.UserID); err != nil {
 		return Principal{}, wrap("reset failed logins", err)
@@ -221,6 +284,44 @@ func (s *Store) SetPassword(ctx context.Context, id int64, password string) (str
 	err = s.pool.QueryRow(ctx, `WITH d AS (DELETE FROM hq_sessions WHERE user_id = $1)
 		UPDATE hq_users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1 RETURNING email`, id, string(hash)).Scan(&email)
 	return email, notFound(wrap("set password", err), "hq.user.not_found", id)
+}
+
+// ChangePassword is a user changing his own password: the current one must
+// match, the new one differ and be long enough. It clears the must-change
+// flag and ends his other sessions (keep is the cookie token of the session
+// making the change). Errors: invalid hq.user.password, hq.password.same;
+// unauthorized hq.password.wrong; not_found hq.user.not_found.
+func (s *Store) ChangePassword(ctx context.Context, id int64, current, password, keep string) error {
+	if len(password) < MinPasswordLen {
+		return queue.Errorf(queue.CodeInvalid, "hq.user.password", MinPasswordLen)
+	}
+	if password == current {
+		return queue.Errorf(queue.CodeInvalid, "hq.password.same")
+	}
+	var hash string
+	err := s.pool.QueryRow(ctx, `SELECT password_hash FROM hq_users WHERE id = $1`, id).Scan(&hash)
+	if err != nil {
+		return notFound(wrap("change password", err), "hq.user.not_found", id)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
+		return queue.Errorf(queue.CodeUnauthorized, "hq.password.wrong")
+	}
+	nh, err := bcrypt.GenerateFromPassword([]byte(password), s.BcryptCost)
+	if err != nil {
+		return wrap("hash password", err)
+	}
+	// Only if the hash is still the one checked: two changes at once do not
+	// both win.
+	tag, err := s.pool.Exec(ctx, `WITH d AS (DELETE FROM hq_sessions WHERE user_id = $1 AND token_hash <> $4)
+		UPDATE hq_users SET password_hash = $2, must_change_password = false WHERE id = $1 AND password_hash = $3`,
+		id, string(nh), hash, sha256Hex(keep))
+	if err != nil {
+		return wrap("change password", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return queue.Errorf(queue.CodeUnauthorized, "hq.password.wrong")
+	}
+	return nil
 }
 
 // SetDisabled disables (signing out his sessions) or re-enables a user.
