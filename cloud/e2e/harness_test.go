@@ -87,7 +87,8 @@ func start(t *testing.T, name string, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_OPS_TOKEN="+opsToken)
+	p.cmd.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_OPS_TOKEN="+opsToken,
+		"TICKETERO_ADMIN_PASSWORD=e2e-admin-password")
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	require.NoError(t, p.cmd.Start())

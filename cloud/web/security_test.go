@@ -171,7 +171,7 @@ func TestCSRFAndScopeAudited(t *testing.T) {
 
 	var alert int64
 	require.NoError(t, e.store.Pool().QueryRow(context.Background(), `INSERT INTO hq_alerts (branch, kind, raised_at, seen_at)
-		VALUES ('AU-002', 'offline', now(), now()) RETURNING id`).Scan(&alert))
+		VALUES ('AU-002', $1, now(), now()) RETURNING id`, hq.AlertOffline).Scan(&alert))
 	_, body := e.get(c, "/")
 	res, _ := e.post(c, "/alerts/"+strconvI(alert)+"/ack", url.Values{"csrf": {csrfOf(t, body)}})
 	assert.Equal(t, http.StatusNotFound, res.StatusCode, "an alert out of scope does not exist for him")

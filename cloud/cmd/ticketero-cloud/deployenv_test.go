@@ -242,7 +242,7 @@ func TestDeployedTaskEnvironment(t *testing.T) {
 		assert.NotEmpty(t, p.telegram.WebhookSecret)
 		assert.NotEmpty(t, p.telegram.DataKey)
 		assert.NotEmpty(t, p.web.RUTKey)
-		assert.True(t, p.web.TrustProxy, "behind CloudFront and the ALB")
+		assert.Equal(t, 2, p.web.ProxyHops, "behind CloudFront then the ALB: the client is two X-Forwarded-For hops from the right")
 	})
 
 	t.Run("files it names are in the image", func(t *testing.T) {
