@@ -29,6 +29,7 @@ type Engine struct {
 	closed     bool // the day ended at closing time + grace, before midnight
 	services   map[string]*serviceState
 	codes      []string // service codes in configuration order
+	drainCodes []string // removed services still served (engine_drain.go)
 	counters   []queue.Counter
 	executives map[string]*Executive
 	sessions   map[string]*Session // by executive ID
@@ -47,6 +48,10 @@ type serviceState struct {
 	last   int     // last number given today
 	streak int     // priority-class calls made past a waiting normal ticket
 	mean   float64 // rolling mean service time, seconds
+	// draining, when not nil, closes the service to new tickets: it was
+	// removed from the configuration and only these executives still call
+	// its waiting tickets (engine_drain.go).
+	draining []string
 }
 
 type positionCache struct {
@@ -65,6 +70,8 @@ type EngineConfig struct {
 	Rules      event.Rules
 	// Schedule is the opening schedule (nil: open all day, day ends at midnight).
 	Schedule *Schedule
+	// Draining are removed services still served until empty (engine_drain.go).
+	Draining []Draining
 	// NewID returns a unique ID (tickets); NewToken an opaque link token.
 	NewID    func() string
 	NewToken func() string
@@ -119,6 +126,9 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 		ss.streak = st.Streaks[s.Code]
 		e.services[s.Code] = ss
 		e.codes = append(e.codes, s.Code)
+	}
+	for _, d := range cfg.Draining {
+		e.addDraining(d, st)
 	}
 	e.counters = slices.Clone(cfg.Counters)
 	for _, x := range cfg.Executives {
@@ -334,7 +344,7 @@ func (e *Engine) order(s *serviceState, now time.Time) []*Ticket {
 func (e *Engine) Position(id string, now time.Time) int {
 	if e.cache.pos == nil || e.cache.version != e.version || e.cache.at != now.Unix() {
 		pos := make(map[string]int, len(e.open))
-		for _, c := range e.codes {
+		for _, c := range append(slices.Clip(e.codes), e.drainCodes...) {
 			for i, t := range e.order(e.services[c], now) {
 				pos[t.ID] = i + 1
 			}
@@ -372,13 +382,19 @@ func (e *Engine) reindex(t *Ticket, oldStatus queue.Status, oldService string) {
 	case queue.StatusCalled, queue.StatusServing:
 		e.active[t.ID] = t
 	}
+	if oldService != "" {
+		e.dropDrained(oldService)
+	}
+	if t.Service != oldService {
+		e.dropDrained(t.Service)
+	}
 }
 
 // Serving is the number of signed-in, unpaused executives who serve a service.
 func (e *Engine) Serving(code string) int {
 	n := 0
 	for id, s := range e.sessions {
-		if x, ok := e.executives[id]; ok && !s.Paused && x.Serves(code) {
+		if x, ok := e.executives[id]; ok && !s.Paused && slices.Contains(e.servesOf(x), code) {
 			n++
 		}
 	}

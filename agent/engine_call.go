@@ -165,7 +165,7 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 		return a.rank < b.rank
 	}
 	ratio := e.rules.PreferentialRatio
-	for i, code := range x.Services {
+	for i, code := range e.servesOf(x) {
 		svc, ok := e.services[code]
 		if !ok {
 			continue
@@ -222,7 +222,7 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 	ch.Tickets = append(ch.Tickets, snap)
 	ch.emit(event.TicketCalled, now, event.Called{TicketRef: snap.ref(), ExecutiveName: x.Name}, &snap, e.execState(exec))
 	ch.By(e.executiveActor(exec), 0)
-	e.nearing(now, &ch, x.Services...)
+	e.nearing(now, &ch, e.servesOf(x)...)
 	return &snap, ch, nil
 }
 

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,6 +31,9 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 	s, ok := e.services[r.Service]
 	if !ok {
 		return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "service.unknown", r.Service)
+	}
+	if s.draining != nil {
+		return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "service.draining", r.Service, s.Name)
 	}
 	if err := e.sched.CheckIssue(s.Service, now.In(e.loc)); err != nil {
 		return Ticket{}, ch, err
@@ -135,8 +139,10 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 			return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "ticket.outcome_invalid", a.Outcome)
 		}
 	case queue.ActionTransfer:
-		if _, ok := e.services[a.To]; !ok {
+		if to, ok := e.services[a.To]; !ok {
 			return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "service.unknown", a.To)
+		} else if to.draining != nil {
+			return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "service.draining", a.To, to.Name)
 		}
 		if a.To == t.Service {
 			return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "transfer.same_service", a.To)
@@ -347,6 +353,9 @@ func (e *Engine) closeDay(now time.Time, ch *Change) {
 		abandoned++
 	}
 	e.wait, e.active = map[string][]*Ticket{}, map[string]*Ticket{}
+	for _, c := range slices.Clone(e.drainCodes) {
+		e.dropDrained(c) // nobody is left in a removed service
+	}
 	ch.emit(event.DayClosed, now, event.Day{Day: e.day, Abandoned: abandoned}, nil, nil)
 }
 

@@ -200,8 +200,13 @@ func (s *Store) load(q querier) error {
 	if st.Tickets, err = queryTickets(ctx, q, "WHERE status IN ('waiting', 'called', 'serving')"); err != nil {
 		return err
 	}
+	draining, err := loadDraining(ctx, q, meta, svcs)
+	if err != nil {
+		return err
+	}
 	eng, err := agent.NewEngine(agent.EngineConfig{Branch: s.cfg.Branch, Location: loc, Services: svcs,
-		Counters: counters, Executives: execs, Rules: rules, Schedule: sched, NewID: s.cfg.NewID, NewToken: s.cfg.NewToken}, st)
+		Counters: counters, Executives: execs, Rules: rules, Schedule: sched, Draining: draining,
+		NewID: s.cfg.NewID, NewToken: s.cfg.NewToken}, st)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,11 @@ func (s *Store) Queues(ctx context.Context) (string, []agent.QueueInfo) {
 	defer s.mu.RUnlock()
 	now := s.cfg.Now()
 	var out []agent.QueueInfo
-	for _, sv := range s.eng.Services() {
+	svcs := s.eng.Services()
+	for _, d := range s.eng.Draining() { // closed to new tickets, still called
+		svcs = append(svcs, d.Service)
+	}
+	for _, sv := range svcs {
 		q := agent.QueueInfo{Service: sv.Code, Name: sv.Name, TargetWait: sv.TargetWait(),
 			ExecutivesServing: s.eng.Serving(sv.Code), Tickets: []agent.QueueTicket{}}
 		for i, t := range s.eng.Waiting(sv.Code, now) {

@@ -9,6 +9,8 @@ func init() {
 			"Cannot publish: the new version removes service %s (%s), which has %d waiting tickets. Keep it until they are served."},
 		"hq.config.strands_unserved": {"No se puede publicar: ningún ejecutivo atendería el servicio %s (%s), que tiene %d tickets en espera. Asígnelo a un ejecutivo.",
 			"Cannot publish: no executive would serve service %s (%s), which has %d waiting tickets. Assign it to an executive."},
+		"service.draining": {"El servicio %s (%s) ya no recibe números nuevos: se atiende a quienes esperan.",
+			"Service %s (%s) takes no new tickets: those waiting are being served."},
 		"hq.config.review":           {"Revisar y publicar", "Review and publish"},
 		"hq.config.confirm":          {"Confirmar publicación", "Confirm publication"},
 		"hq.config.cancel":           {"Volver sin publicar", "Back without publishing"},
