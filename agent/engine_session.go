@@ -2,7 +2,6 @@ package agent
 
 import (
 	"time"
-	"unicode/utf8"
 
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -90,7 +89,7 @@ func (e *Engine) Pause(now time.Time, tokenHash, reason string) (Session, Change
 	if !ok {
 		return Session{}, ch, queue.Errorf(queue.CodeUnauthorized, "session.required")
 	}
-	if utf8.RuneCountInString(reason) > MaxPauseReason || !utf8.ValidString(reason) {
+	if !queue.ValidText(reason, MaxPauseReason) {
 		return Session{}, ch, queue.Errorf(queue.CodeInvalid, "session.reason_invalid", MaxPauseReason)
 	}
 	if s.Paused {

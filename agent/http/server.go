@@ -6,16 +6,19 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -243,11 +246,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decode reads a JSON body into v. An empty body leaves v as it is when
 // optional; more than MaxBody is too large; anything else that does not
-// decode is malformed.
+// decode is malformed. Every string of the request must be free text the
+// branch may store and sync (queue.CheckStrings: UTF-8, no control character,
+// bounded): else text.invalid and nothing is written.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return queue.Errorf(queue.CodeInvalid, "request.too_large", s.cfg.MaxBody)
+	}
+	if err != nil {
+		return queue.Errorf(queue.CodeInvalid, "request.malformed")
+	}
+	if !utf8.Valid(raw) {
+		// The JSON decoder would turn these bytes into U+FFFD silently.
+		return queue.CheckText("body", string(raw), queue.MaxText)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	err = dec.Decode(v)
 	if errors.Is(err, errEOF) && optional {
 		return nil
 	}
@@ -257,13 +273,9 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any, optional 
 		}
 	}
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return queue.Errorf(queue.CodeInvalid, "request.too_large", s.cfg.MaxBody)
-		}
 		return queue.Errorf(queue.CodeInvalid, "request.malformed")
 	}
-	return nil
+	return queue.CheckStrings(v)
 }
 
 // bearer returns the session token of the request.

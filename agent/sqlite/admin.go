@@ -75,8 +75,8 @@ func (a *Admin) HashPIN(pin string) (string, error) {
 // preference order.
 //
 // Errors: invalid executive.id_invalid, executive.name_invalid,
-// executive.pin_invalid, executive.services_empty, service.unknown; conflict
-// executive.exists.
+// executive.pin_invalid, executive.services_empty, service.unknown,
+// text.invalid; conflict executive.exists.
 func (a *Admin) AddExecutive(ctx context.Context, x queue.Executive, pin string) error {
 	if !validExecID(x.ID) {
 		return queue.Errorf(queue.CodeInvalid, "executive.id_invalid", x.ID)
@@ -84,6 +84,10 @@ func (a *Admin) AddExecutive(ctx context.Context, x queue.Executive, pin string)
 	x.Name = strings.TrimSpace(x.Name)
 	if x.Name == "" || len([]rune(x.Name)) > 64 {
 		return queue.Errorf(queue.CodeInvalid, "executive.name_invalid")
+	}
+	// The name goes into events the cloud stores: no control character.
+	if err := queue.CheckText("name", x.Name, 64); err != nil {
+		return err
 	}
 	if err := a.checkServices(ctx, x.Services); err != nil {
 		return err

@@ -127,7 +127,13 @@ func (c Config) Validate() error {
 			return reject(RejectEvent, "pre-notice of service %s: %d", code, n)
 		}
 	}
+	if !queue.ValidText(c.BranchName, queue.MaxText) || !queue.ValidText(c.Region, queue.MaxText) {
+		return reject(RejectEvent, "branch name or region is not valid text")
+	}
 	for _, e := range c.Executives {
+		if !queue.ValidText(e.Name, queue.MaxText) {
+			return reject(RejectEvent, "executive %s name is not valid text", e.ID)
+		}
 		for _, s := range e.Services {
 			if !seen[s] {
 				return reject(RejectEvent, "executive %s serves unknown service %s", e.ID, s)

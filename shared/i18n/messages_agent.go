@@ -26,7 +26,7 @@ func init() {
 		"session.busy":             {"Primero termine la atención del número %s.", "First finish with ticket %s."},
 		"session.already_paused":   {"La sesión ya está en pausa.", "The session is already paused."},
 		"session.not_paused":       {"La sesión no está en pausa.", "The session is not paused."},
-		"session.reason_invalid":   {"El motivo de pausa debe tener hasta %d caracteres.", "The pause reason must have at most %d characters."},
+		"session.reason_invalid":   {"El motivo de pausa debe tener hasta %d caracteres, sin caracteres de control.", "The pause reason must have at most %d characters, and no control characters."},
 		"executive.exists":         {"El ejecutivo %q ya existe.", "Executive %q already exists."},
 		"executive.not_found":      {"El ejecutivo %q no existe.", "Executive %q does not exist."},
 		"executive.id_invalid":     {"El identificador de ejecutivo %q no es válido (letras, dígitos y guiones, hasta 32).", "Executive ID %q is not valid (letters, digits and hyphens, up to 32)."},

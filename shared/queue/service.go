@@ -34,8 +34,8 @@ func (s Service) Validate() error {
 		return Errorf(CodeInvalid, "service.invalid_code", s.Code)
 	}
 	switch {
-	case s.Name == "" || len(s.Name) > 64:
-		return Errorf(CodeInvalid, "service.invalid", s.Code, "name must have 1 to 64 characters")
+	case s.Name == "" || len(s.Name) > 64 || !ValidText(s.Name, 64):
+		return Errorf(CodeInvalid, "service.invalid", s.Code, "name must have 1 to 64 characters, none a control character")
 	case s.TargetWaitS <= 0:
 		return Errorf(CodeInvalid, "service.invalid", s.Code, fmt.Sprintf("target_wait_s %d must be positive", s.TargetWaitS))
 	case s.MeanServiceS <= 0:
