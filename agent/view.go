@@ -21,6 +21,9 @@ type ServiceInfo struct {
 	queue.Service
 	Waiting  int
 	Estimate Estimate
+	// Closed is why the kiosk cannot issue a ticket of the service now
+	// (branch.closed, branch.holiday, service.closed_for_today); nil when open.
+	Closed error
 }
 
 // CounterInfo is a counter and who is signed in at it ("" nobody).
@@ -109,6 +112,9 @@ type BranchInfo struct {
 	Day      string
 	// OpeningHours are HQ's opening hours ("09:00-14:00", "" until configured).
 	OpeningHours string
+	// Closed is why the branch issues no tickets now (branch.closed,
+	// branch.holiday); nil when open or without hours.
+	Closed error
 }
 
 // TicketRequest is a kiosk's request for a ticket. RUT and Priority are

@@ -8,13 +8,31 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
 func (s *Server) branch(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Store.BranchInfo(r.Context())
 	writeJSON(w, http.StatusOK, map[string]any{"branch": b.Branch, "name": b.Branch, "time_zone": b.TimeZone,
-		"day": b.Day, "opening_hours": b.OpeningHours, "agent_version": s.cfg.Version})
+		"day": b.Day, "opening_hours": b.OpeningHours, "agent_version": s.cfg.Version,
+		"open": b.Closed == nil, "closed": closedOf(r, b.Closed)})
+}
+
+// closedView is why the kiosk issues no ticket now: the problem the issue
+// would answer with, in the reader's language.
+type closedView struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+func closedOf(r *http.Request, err error) *closedView {
+	if err == nil {
+		return nil
+	}
+	p := problem.New(i18n.Parse(r.Header.Get("Accept-Language")), err, 0)
+	return &closedView{Code: p.Code, Detail: p.Detail}
 }
 
 func (s *Server) services(w http.ResponseWriter, r *http.Request) {
@@ -26,10 +44,13 @@ func (s *Server) services(w http.ResponseWriter, r *http.Request) {
 		Priority      int            `json:"priority"`
 		Waiting       int            `json:"waiting"`
 		EstimatedWait agent.Estimate `json:"estimated_wait"`
+		Open          bool           `json:"open"`
+		Closed        *closedView    `json:"closed,omitempty"`
 	}
 	out := []svc{}
 	for _, sv := range s.cfg.Store.Services(r.Context()) {
-		out = append(out, svc{sv.Code, sv.Name, sv.TargetWaitS, sv.MeanServiceS, sv.Priority, sv.Waiting, sv.Estimate})
+		out = append(out, svc{sv.Code, sv.Name, sv.TargetWaitS, sv.MeanServiceS, sv.Priority, sv.Waiting, sv.Estimate,
+			sv.Closed == nil, closedOf(r, sv.Closed)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"services": out})
 }

@@ -84,6 +84,17 @@ func TestIssueOutsideHoursIsAProblem(t *testing.T) {
 	require.NoError(t, st.DB().QueryRow("SELECT (SELECT COUNT(*) FROM tickets) + (SELECT COUNT(*) FROM idempotency)").Scan(&n))
 	assert.Zero(t, n, "no ticket, no idempotency key")
 
+	// The kiosk's reads say it too, so it shows the branch closed before a tap.
+	svcs := readJSON(t, srv, "/api/v1/services")
+	for _, sv := range svcs["services"].([]any) {
+		m := sv.(map[string]any)
+		assert.Equal(t, false, m["open"], m["code"])
+		assert.Equal(t, map[string]any{"code": "branch.closed", "detail": "La sucursal está cerrada. Abre mañana a las 09:00."}, m["closed"])
+	}
+	b := readJSON(t, srv, "/api/v1/branch")
+	assert.Equal(t, false, b["open"])
+	assert.Equal(t, "branch.closed", b["closed"].(map[string]any)["code"])
+
 	// Next morning it issues; past P's cut-off (13:00) P is closed for today, C is not.
 	now.Store(time.Date(2026, 12, 1, 13, 5, 0, 0, loc).UnixNano())
 	code, p = issue("C", "es", "kiosk-1-0001")
@@ -92,4 +103,28 @@ func TestIssueOutsideHoursIsAProblem(t *testing.T) {
 	assert.Equal(t, 409, code)
 	assert.Equal(t, "service.closed_for_today", p["code"])
 	assert.Equal(t, "Ya no se entregan números de Personal Banker por hoy. Vuelva mañana a las 09:00.", p["detail"])
+	open := map[string]any{}
+	for _, sv := range readJSON(t, srv, "/api/v1/services")["services"].([]any) {
+		m := sv.(map[string]any)
+		open[m["code"].(string)] = m["open"]
+		if m["code"] == "P" {
+			assert.Equal(t, "service.closed_for_today", m["closed"].(map[string]any)["code"])
+		} else {
+			assert.NotContains(t, m, "closed")
+		}
+	}
+	assert.Equal(t, map[string]any{"C": true, "P": false, "E": true, "G": true}, open)
+	b = readJSON(t, srv, "/api/v1/branch")
+	assert.Equal(t, true, b["open"])
+	assert.Nil(t, b["closed"])
+}
+
+func readJSON(t *testing.T, srv *agenthttp.Server, path string) map[string]any {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out))
+	return out
 }

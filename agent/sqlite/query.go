@@ -14,8 +14,9 @@ import (
 func (s *Store) BranchInfo(ctx context.Context) agent.BranchInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return agent.BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(s.cfg.Now()),
-		OpeningHours: s.openingHours}
+	now := s.cfg.Now()
+	return agent.BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(now),
+		OpeningHours: s.openingHours, Closed: s.eng.Schedule().CheckIssue(queue.Service{}, now.In(s.eng.Location()))}
 }
 
 // Services returns the services with their queue now and the estimate a new
@@ -24,9 +25,11 @@ func (s *Store) Services(ctx context.Context) []agent.ServiceInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []agent.ServiceInfo
+	now := s.cfg.Now().In(s.eng.Location())
 	for _, sv := range s.eng.Services() {
 		n := s.eng.WaitingCount(sv.Code)
-		out = append(out, agent.ServiceInfo{Service: sv, Waiting: n, Estimate: s.eng.Estimate(sv.Code, n+1)})
+		out = append(out, agent.ServiceInfo{Service: sv, Waiting: n, Estimate: s.eng.Estimate(sv.Code, n+1),
+			Closed: s.eng.Schedule().CheckIssue(sv, now)})
 	}
 	return out
 }

@@ -73,3 +73,12 @@ func init() {
 		"hq.hours.day.sun":     {"Domingo", "Sunday"},
 	})
 }
+
+// The kiosk's closed state (UI strings: {placeholders}, no fmt verbs).
+func init() {
+	Register(map[string]Message{
+		"ui.kiosk.closed":         {"La sucursal no está entregando números en este momento.", "The branch is not issuing tickets right now."},
+		"ui.kiosk.service_closed": {"Cerrado por hoy", "Closed for today"},
+		"ui.kiosk.closed_short":   {"Cerrado", "Closed"},
+	})
+}

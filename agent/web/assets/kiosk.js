@@ -16,7 +16,9 @@
   const IDLE_SECONDS = 60; // an abandoned half-way choice returns to the start
   const RETRY_FOR_MS = 120000; // keep retrying an issue this long (agent restart)
 
-  const state = { service: null, rut: '', priority: 'normal', busy: false, branch: null };
+  // error is a refusal's message, kept on the start screen across the service
+  // refresh that follows it (the branch closed, a service's last ticket).
+  const state = { service: null, rut: '', priority: 'normal', busy: false, branch: null, error: '' };
   let countdown = null;
   let idleTimer = null;
 
@@ -43,6 +45,7 @@
     state.rut = '';
     state.priority = 'normal';
     state.busy = false;
+    state.error = '';
     TK.showError($('kiosk-error'), '');
     show('services');
     refreshServices();
@@ -56,8 +59,19 @@
       if (!$('services').querySelector('button')) TK.showError($('kiosk-error'), e.message);
       return;
     }
-    if (state.screen === 'services') TK.showError($('kiosk-error'), '');
+    if (state.screen === 'services') TK.showError($('kiosk-error'), state.error);
     renderServices((data && data.services) || []);
+  }
+
+  // showClosed says why no ticket can be issued when every service is closed
+  // (outside opening hours, a holiday): the agent's own Spanish message with
+  // when it opens.
+  function showClosed(services) {
+    const closed = services.filter((s) => s.open === false);
+    const all = services.length > 0 && closed.length === services.length;
+    const box = $('kiosk-closed');
+    box.textContent = all ? ((closed[0].closed && closed[0].closed.detail) || t('ui.kiosk.closed')) : '';
+    box.hidden = !all;
   }
 
   function renderServices(services) {
@@ -67,9 +81,22 @@
       box.appendChild(el('p', { class: 'lead', text: t('ui.kiosk.no_services') }));
       return;
     }
+    showClosed(services);
     services.forEach((s) => {
       const range = waitRange(s.estimated_wait);
       const waiting = t('ui.waiting_count', { n: s.waiting || 0 });
+      if (s.open === false) {
+        const why = (s.closed && s.closed.detail) || t('ui.kiosk.closed');
+        box.appendChild(el('button', {
+          type: 'button', class: 'service-btn closed', 'data-service': s.code, disabled: true,
+          'aria-label': s.name + '. ' + why,
+        }, [
+          el('span', { class: 'service-letter', 'aria-hidden': 'true', text: s.code }),
+          el('span', { class: 'service-name', text: s.name }),
+          el('span', { class: 'service-wait', text: t(s.closed && s.closed.code === 'service.closed_for_today' ? 'ui.kiosk.service_closed' : 'ui.kiosk.closed_short') }),
+        ]));
+        return;
+      }
       box.appendChild(el('button', {
         type: 'button', class: 'service-btn', 'data-service': s.code,
         'aria-label': t('ui.kiosk.service_aria', { name: s.name, waiting: waiting, range: range }),
@@ -166,6 +193,7 @@
           return;
         }
         reset();
+        state.error = e.message;
         TK.showError($('kiosk-error'), e.message);
         return;
       }

@@ -75,13 +75,13 @@ func startAgent(t *testing.T, dir, addr string) *agent {
 	return startAgentBin(t, agentBin, dir, addr)
 }
 
-// startAgentBin is startAgent with another binary.
-func startAgentBin(t *testing.T, bin, dir, addr string) *agent {
+// startAgentBin is startAgent with another binary and extra serve flags.
+func startAgentBin(t *testing.T, bin, dir, addr string, extra ...string) *agent {
 	t.Helper()
 	a := &agent{out: &lockedBuffer{}, data: dir, done: make(chan struct{})}
 	_ = os.Remove(filepath.Join(dir, "http.addr"))
-	a.cmd = exec.Command(bin, "serve", "--branch", "SCL-001", "--data", dir, "--http", addr, "--log-format", "text",
-		"--telegram-bot", "SucursalBot")
+	a.cmd = exec.Command(bin, append([]string{"serve", "--branch", "SCL-001", "--data", dir, "--http", addr, "--log-format", "text",
+		"--telegram-bot", "SucursalBot"}, extra...)...)
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	a.cmd.Env = append(os.Environ(), "TICKETERO_TELEGRAM_BOT=SucursalTestBot")
 	require.NoError(t, a.cmd.Start())
