@@ -419,8 +419,12 @@ func (s *EventStore) RecordStatusAt(ctx context.Context, st event.Status, retain
 			config_version = GREATEST(branch_sync.config_version, EXCLUDED.config_version),
 			agent_version = EXCLUDED.agent_version, status_at = EXCLUDED.status_at, status_since = EXCLUDED.status_since,
 			agent_last_seq = EXCLUDED.agent_last_seq, agent_last_ack = EXCLUDED.agent_last_ack,
-			status_received_at = CASE WHEN EXCLUDED.online THEN coalesce($10, branch_sync.status_received_at)
-				ELSE branch_sync.status_received_at END,
+			-- A retained online status (the cloud just subscribed) was sent at
+			-- its time on the branch's clock: corrected by the known skew, that
+			-- is when the branch last gave a sign of life (never after now).
+			status_received_at = CASE WHEN NOT EXCLUDED.online THEN branch_sync.status_received_at
+				ELSE coalesce($10, LEAST($11, GREATEST(branch_sync.status_received_at,
+					EXCLUDED.status_at - coalesce(branch_sync.clock_skew_ms, 0) * interval '1 millisecond'))) END,
 			-- Offline since: kept while the branch stays offline (a retained will
 			-- delivered again says nothing new); else the live message's arrival,
 			-- or the last sign of life the cloud had.

@@ -102,7 +102,12 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 			}
 		case *event.Called:
 			p := get(d.Ticket)
-			p.status, p.calledAt = string(queue.StatusCalled), ptr(at)
+			p.status = string(queue.StatusCalled)
+			if e.Type != event.TicketRecalled {
+				// called_at is the call, as at the agent (a recall calls the
+				// same person again: his wait ended at the call).
+				p.calledAt = ptr(at)
+			}
 			if e.Type == event.TicketRecalled {
 				setCounter(p, d.Counter, d.Executive, false)
 				p.recallAdd++

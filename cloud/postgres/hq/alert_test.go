@@ -96,20 +96,30 @@ func TestOfflineAlert(t *testing.T) {
 		assert.NotContains(t, alertsOf(t, s, rules, b), hq.AlertOffline, "cleared")
 	})
 
+	t.Run("cloud restarts", func(t *testing.T) {
+		// The cloud was down 10 minutes; the agent kept publishing its
+		// status; at the cloud's start the broker delivers the last one,
+		// retained, sent 20 s ago.
+		c.t = c.t.Add(10 * time.Minute)
+		sent := c.t.Add(-20 * time.Second)
+		require.NoError(t, es.RecordStatusAt(ctx, event.Status{V: 1, Branch: b, Online: true, At: sent, Since: c.t.Add(-time.Second - 10*time.Minute)}, true))
+		assert.NotContains(t, alertsOf(t, s, rules, b), hq.AlertOffline, "alive 20 s ago by its retained status, not silent for 10 min")
+	})
+
 	t.Run("will seen only retained", func(t *testing.T) {
 		// The cloud was down while the agent died: at its start it gets the
 		// retained will. Offline since the last sign of life it had.
-		last := c.t
+		last := c.t.Add(-19 * time.Second) // the retained status's time, corrected by the branch clock's 1 s lag
 		c.t = c.t.Add(10 * time.Minute)
-		since := c.t.Add(-11 * time.Minute)
-		require.NoError(t, es.RecordStatusAt(ctx, event.Status{V: 1, Branch: b, Online: false, At: since, Since: c.t.Add(-time.Second - 10*time.Minute)}, true))
+		since := c.t.Add(-21 * time.Minute)
+		require.NoError(t, es.RecordStatusAt(ctx, event.Status{V: 1, Branch: b, Online: false, At: since, Since: c.t.Add(-time.Second - 20*time.Minute)}, true))
 		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Branches: []string{b}})
 		require.NoError(t, err)
 		require.Len(t, tiles, 1)
 		require.NotNil(t, tiles[0].OfflineAt)
 		assert.WithinDuration(t, last, *tiles[0].OfflineAt, time.Millisecond, "its last live status")
 		a := alertsOf(t, s, rules, b)[hq.AlertOffline]
-		assert.Equal(t, int64(600), a.Value)
+		assert.Equal(t, int64(619), a.Value)
 	})
 
 	t.Run("will lost", func(t *testing.T) {
