@@ -208,6 +208,14 @@ func TestTelegramCloudRestart(t *testing.T) {
 		tickets = append(tickets, tk)
 		fake.AddUpdate(telegramtest.TextUpdate(int64(9500+i), "es", "/start "+tk.Token))
 	}
+	// Every customer has linked his chat before the calls begin: this test is
+	// about restarts losing or doubling messages, not about a link that races
+	// its own call (on a loaded machine the calls can outrun the long poll).
+	require.Eventually(t, func() bool {
+		var linked int
+		_ = e.db.QueryRow(t.Context(), `SELECT count(*) FROM telegram_ticket_chats WHERE branch = $1`, e.branch).Scan(&linked)
+		return linked == n
+	}, 60*time.Second, 20*time.Millisecond, "every chat linked")
 	e.login()
 	for i := 0; i < n; i++ {
 		switch i {
