@@ -102,18 +102,21 @@ type Result struct {
 	TicketChats int64 // chat-to-ticket links of closed days deleted
 	TokenLinks  int64 // scanned-token links of closed days deleted
 	Consents    int64 // RUT consents (rut_lookup) unused within the retention, cleared
+	// Quarantined: quarantined events (raw, possibly with personal data)
+	// older than the retention, deleted.
+	Quarantined int64
 	// Skipped is true when another replica held the run.
 	Skipped bool
 }
 
 // Total is the number of rows changed.
 func (r Result) Total() int64 {
-	return r.Tickets + r.Events + r.TicketChats + r.TokenLinks + r.Consents
+	return r.Tickets + r.Events + r.TicketChats + r.TokenLinks + r.Consents + r.Quarantined
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("tickets=%d events=%d ticket_chats=%d token_links=%d consents=%d",
-		r.Tickets, r.Events, r.TicketChats, r.TokenLinks, r.Consents)
+	return fmt.Sprintf("tickets=%d events=%d ticket_chats=%d token_links=%d consents=%d quarantined=%d",
+		r.Tickets, r.Events, r.TicketChats, r.TokenLinks, r.Consents, r.Quarantined)
 }
 
 // step is one batched statement: $1 the clock, $2 the retention in days,
@@ -165,6 +168,11 @@ var steps = []step{
 			AND $2::int > 0
 			LIMIT $3 FOR UPDATE OF l2 SKIP LOCKED) x
 		WHERE l.ctid = x.c`, func(r *Result) *int64 { return &r.TokenLinks }},
+	{"quarantine", `DELETE FROM ingest_quarantine q USING (
+			SELECT id FROM ingest_quarantine
+			WHERE received_at < $1::timestamptz - make_interval(days => $2::int)
+			LIMIT $3 FOR UPDATE SKIP LOCKED) x
+		WHERE q.id = x.id`, func(r *Result) *int64 { return &r.Quarantined }},
 }
 
 // RunOnce anonymises everything past the retention, batch by batch, and

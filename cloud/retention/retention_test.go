@@ -132,6 +132,11 @@ func TestRunOnce(t *testing.T) {
 		('tok-old1', $1, $3), ('tok-recent', $2, $4), ('tok-today', $2, $5), ('tok-in-flight', $2, $5)`,
 		plain, fresh, day("2026-10-01"), day("2026-11-20"), now)
 
+	for i, at := range []time.Time{now.AddDate(0, 0, -31), now.AddDate(0, 0, -29)} {
+		f.exec(`INSERT INTO ingest_quarantine (branch, seq, raw, raw_sha256, reason, received_at)
+			VALUES ('SCL-001', $1, '{"rut_hash":"h"}', $2, 'text', $3)`, i+1, []byte{byte(i)}, at)
+	}
+
 	tickets, events, chats := f.snapshot(ticketsRest), f.snapshot(eventsRest), f.snapshot(chatsRest)
 	store := hq.New(pool, func() time.Time { return now })
 	job, err := retention.New(pool, store, retention.Config{Days: 30, Batch: 2, Now: func() time.Time { return now }})
@@ -140,7 +145,8 @@ func TestRunOnce(t *testing.T) {
 
 	res, err := job.RunOnce(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, retention.Result{Tickets: 8, Events: 8, TicketChats: 2, TokenLinks: 2, Consents: 1}, res)
+	assert.Equal(t, retention.Result{Tickets: 8, Events: 8, TicketChats: 2, TokenLinks: 2, Consents: 1, Quarantined: 1}, res)
+	assert.Equal(t, []string{"2"}, f.snapshotStrings(`SELECT seq::text FROM ingest_quarantine`), "the quarantined event past the retention deleted")
 
 	assert.ElementsMatch(t, []string{"h-edge", "h-recent", "h-today"},
 		f.snapshotStrings(`SELECT rut_hash FROM tickets WHERE rut_hash IS NOT NULL`))
@@ -159,7 +165,7 @@ func TestRunOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, log, 1)
 	assert.Equal(t, retention.AuditActor, log[0].Actor)
-	assert.Contains(t, log[0].Detail, "tickets=8 events=8 ticket_chats=2 token_links=2 consents=1 retention_days=30")
+	assert.Contains(t, log[0].Detail, "tickets=8 events=8 ticket_chats=2 token_links=2 consents=1 quarantined=1 retention_days=30")
 
 	// Idempotent: nothing left, nothing changed, the run still audited.
 	left := f.count(personalLeft)
