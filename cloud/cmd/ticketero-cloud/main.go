@@ -235,6 +235,9 @@ type Main struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// webOps guards metrics and sync state with the HQ web's sign-in (set
+	// by newUI; the UI may be wrapped later, e.g. by the Telegram webhook).
+	webOps func(nethttp.Handler) nethttp.Handler
 }
 
 // NewMain prepares a program.

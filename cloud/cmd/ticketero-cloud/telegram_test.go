@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
@@ -128,4 +129,14 @@ func TestServeTelegram(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond)
 	assert.Contains(t, metrics, `ticketero_telegram_delivery_seconds_count`)
 	assert.NotContains(t, metrics, token)
+
+	// With the UI behind the webhook's mux, HQ admins still read the metrics.
+	adminTok, err := hq.New(m.Pool, time.Now).CreateToken(context.Background(), "ops-tg", hq.RoleAdmin, nil, nil)
+	require.NoError(t, err)
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+adminTok)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
 }

@@ -119,6 +119,7 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	m.webOps = h.OpsGuard(m.Config.OpsToken)
 	return h, func(ctx context.Context) { _ = h.Run(ctx) }, nil
 }
 
@@ -179,8 +180,8 @@ func writeSecret(path, content string) (string, error) {
 // opsGuard protects /metrics and the sync API on the public listener: HQ
 // admins (when the HQ web is mounted) or the ops token may read them.
 func opsGuard(m *Main) func(nethttp.Handler) nethttp.Handler {
-	if h, ok := m.UI.(*web.Handler); ok {
-		return h.OpsGuard(m.Config.OpsToken)
+	if m.webOps != nil {
+		return m.webOps
 	}
 	token := m.Config.OpsToken
 	return func(next nethttp.Handler) nethttp.Handler {

@@ -130,6 +130,13 @@ func TestAuditCounted(t *testing.T) {
 	}
 }
 
+func TestUserEmailLength(t *testing.T) {
+	s, _, _ := newStore(t)
+	long := strings.Repeat("a", hq.MaxEmailLen) + "@bank.cl"
+	_, err := s.CreateUser(context.Background(), hq.NewUser{Email: long, Password: "long-enough-pass", Role: hq.RoleViewer})
+	assert.Equal(t, queue.CodeInvalid, queue.ErrorCode(err))
+}
+
 // The first admin must change his password; ChangePassword checks the current
 // one, clears the flag and ends his other sessions.
 func TestChangePassword(t *testing.T) {

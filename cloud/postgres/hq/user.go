@@ -17,6 +17,9 @@ import (
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 10
 
+// MaxEmailLen is the longest e-mail address accepted (RFC 5321's path limit).
+const MaxEmailLen = 254
+
 // BootstrapEmail is the e-mail of the admin created on first run.
 const BootstrapEmail = "admin@ticketero.local"
 
@@ -47,7 +50,7 @@ type NewUser struct {
 // hq.role.invalid, hq.user.scope, branch.invalid.
 func (u *NewUser) validate() error {
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
+	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email || len(u.Email) > MaxEmailLen {
 		return queue.Errorf(queue.CodeInvalid, "hq.user.email", u.Email)
 	}
 	if len(u.Password) < MinPasswordLen {
