@@ -26,7 +26,8 @@ type Engine struct {
 	rules      event.Rules
 	sched      *Schedule // nil: open all day
 	day        string
-	closed     bool // the day ended at closing time + grace, before midnight
+	closed     bool      // the day ended at closing time + grace, before midnight
+	hoursSince time.Time // when the schedule in force arrived (zero: unknown)
 	services   map[string]*serviceState
 	codes      []string // service codes in configuration order
 	drainCodes []string // removed services still served (engine_drain.go)
@@ -79,13 +80,16 @@ type EngineConfig struct {
 
 // EngineState is the persisted state an engine resumes from.
 type EngineState struct {
-	Day       string // business day of the open tickets; "" starts today
-	Closed    bool   // Day already ended at its closing time + grace
-	Tickets   []Ticket
-	Sessions  []Session
-	Numbering map[string]int     // service → last number on Day
-	Streaks   map[string]int     // service → streak
-	Means     map[string]float64 // service → rolling mean seconds
+	Day    string // business day of the open tickets; "" starts today
+	Closed bool   // Day already ended at its closing time + grace
+	// HoursSince is when the schedule in force was applied: hours published
+	// after a day's end end that day a grace after they arrived, not at once.
+	HoursSince time.Time
+	Tickets    []Ticket
+	Sessions   []Session
+	Numbering  map[string]int     // service → last number on Day
+	Streaks    map[string]int     // service → streak
+	Means      map[string]float64 // service → rolling mean seconds
 }
 
 // Rolling mean weight of a new observation, and the bounds an observation is
@@ -112,7 +116,7 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 	}
 	e := &Engine{
 		branch: cfg.Branch, loc: cfg.Location, newID: cfg.NewID, newToken: cfg.NewToken,
-		rules: cfg.Rules, sched: cfg.Schedule, day: st.Day, closed: st.Closed,
+		rules: cfg.Rules, sched: cfg.Schedule, day: st.Day, closed: st.Closed, hoursSince: st.HoursSince,
 		services: map[string]*serviceState{}, executives: map[string]*Executive{},
 		sessions: map[string]*Session{}, tokens: map[string]*Session{}, atCounter: map[int]*Session{},
 		open: map[string]*Ticket{}, wait: map[string][]*Ticket{}, active: map[string]*Ticket{},

@@ -307,7 +307,14 @@ func (e *Engine) Roll(now time.Time) Change {
 		if e.closed || e.sched == nil {
 			return ch
 		}
-		if end, ok := e.sched.DayEnd(e.day, e.loc); !ok || now.Before(end) {
+		end, ok := e.sched.DayEnd(e.day, e.loc)
+		if !ok {
+			return ch
+		}
+		if since := e.hoursSince.Add(e.sched.grace); e.BusinessDay(e.hoursSince) == e.day && since.After(end) {
+			end = since // hours that arrived after the day's end: the waiting are served a grace more
+		}
+		if now.Before(end) {
 			return ch
 		}
 		e.closeDay(now, &ch)

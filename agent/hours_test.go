@@ -194,6 +194,24 @@ func TestDayClosedSurvivesRestart(t *testing.T) {
 	assert.Equal(t, event.DayClosed, ch.Events[0].Type)
 }
 
+func TestHoursPublishedAfterClosing(t *testing.T) {
+	// HQ publishes 09:00–14:00 at 16:08 to a branch still serving its queue:
+	// the day ends a grace after the hours arrived, not at once.
+	f := newHoursFixture(t, "09:00-14:00", event.Hours{}, "2026-11-30",
+		agent.EngineState{Day: "2026-11-30", HoursSince: at("2026-11-30", "16:08"), Tickets: []agent.Ticket{{
+			ID: "W1", Day: "2026-11-30", OriginService: "C", Number: 7, Service: "C", Priority: queue.Normal,
+			Status: queue.StatusWaiting, QueuedAt: at("2026-11-30", "15:50"), CreatedAt: at("2026-11-30", "15:50")}}})
+	assert.True(t, f.e.Roll(at("2026-11-30", "16:37")).Empty())
+	f.now = at("2026-11-30", "16:10")
+	f.refused(t, "C", "branch.closed", "La sucursal está cerrada. Abre mañana a las 09:00.")
+	ch := f.e.Roll(at("2026-11-30", "16:38"))
+	require.Len(t, ch.Events, 2)
+	assert.Equal(t, event.Day{Day: "2026-11-30", Abandoned: 1}, ch.Events[1].Data)
+	// Hours that arrived before closing change nothing: the day ends at 14:30.
+	f = newHoursFixture(t, "09:00-14:00", event.Hours{}, "2026-11-30", agent.EngineState{Day: "2026-11-30", HoursSince: at("2026-11-30", "10:00")})
+	require.Len(t, f.e.Roll(at("2026-11-30", "14:30")).Events, 1)
+}
+
 func TestNoHoursBehavesAsBefore(t *testing.T) {
 	sched, err := agent.NewSchedule("", event.Hours{Holidays: []event.Holiday{{Date: "2026-11-30"}}})
 	require.NoError(t, err)

@@ -56,8 +56,21 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 		if n, _ := strconv.ParseInt(cur, 10, 64); c.Version <= n {
 			return nil, agent.Change{}, nil
 		}
+		oldHours, _, err := getMeta(ctx, tx, metaHours)
+		if err != nil {
+			return nil, agent.Change{}, &writeError{err}
+		}
+		oldOpening, _, err := getMeta(ctx, tx, metaOpeningHours)
+		if err != nil {
+			return nil, agent.Change{}, &writeError{err}
+		}
 		if err := s.replaceConfig(ctx, tx, c, rutKey); err != nil {
 			return nil, agent.Change{}, &writeError{err}
+		}
+		if newHours, _ := json.Marshal(c.Hours); oldOpening != c.OpeningHours || oldHours != string(newHours) {
+			if err := setMeta(ctx, tx, metaHoursSince, ts(now)); err != nil {
+				return nil, agent.Change{}, &writeError{err}
+			}
 		}
 		if err := s.load(tx); err != nil {
 			return nil, agent.Change{}, &writeError{err}

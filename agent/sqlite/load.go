@@ -26,7 +26,8 @@ const (
 	metaLastAck       = "last_ack"
 	metaBranch        = "branch"
 	metaOpeningHours  = "opening_hours"
-	metaHours         = "hours" // event.Hours as JSON (weekly hours, holidays, grace, cut-offs)
+	metaHours         = "hours"       // event.Hours as JSON (weekly hours, holidays, grace, cut-offs)
+	metaHoursSince    = "hours_since" // when the hours in force were applied
 )
 
 // init seeds a new database, checks the branch, loads the engine and closes a
@@ -140,6 +141,9 @@ func (s *Store) load(q querier) error {
 	}
 	st := agent.EngineState{Day: meta[agent.MetaDay], Numbering: map[string]int{}, Streaks: map[string]int{}, Means: map[string]float64{}}
 	st.Closed = st.Day != "" && meta[agent.MetaDayClosed] == st.Day
+	if v := meta[metaHoursSince]; v != "" {
+		st.HoursSince = parseTime(sql.NullString{String: v, Valid: true})
+	}
 	for k, v := range meta {
 		switch {
 		case strings.HasPrefix(k, "streak."):
