@@ -44,6 +44,14 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, q *req)
 		v.Error = queue.ErrorMessage(q.Lang, err)
 		h.render(w, status, "password", v)
 	}
+	// Guessing the current password from a stolen session is limited like
+	// signing in.
+	if !h.limit.allow(q.IP) {
+		v := q.view("", nil)
+		v.Error = i18n.T(q.Lang, "hq.login.rate")
+		h.render(w, http.StatusTooManyRequests, "password", v)
+		return
+	}
 	cur, next := r.PostFormValue("current"), r.PostFormValue("new")
 	if next != r.PostFormValue("confirm") {
 		show(queue.Errorf(queue.CodeInvalid, "hq.password.mismatch"))

@@ -251,6 +251,13 @@ func TestFirstAdminMustChangePassword(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	res, _ = e.get(c, "/admin/users")
 	assert.Equal(t, http.StatusOK, res.StatusCode, "free to go on")
+
+	var last int
+	for range 12 { // the sign-in above and these share the per-address limit (10 a minute)
+		res, _ := e.post(c, "/account/password", url.Values{"csrf": {csrf}, "current": {"guess-guess"}, "new": {"x-new-password"}, "confirm": {"x-new-password"}})
+		last = res.StatusCode
+	}
+	assert.Equal(t, http.StatusTooManyRequests, last, "guessing the current password is rate limited")
 }
 
 // Issue 13: /metrics and the sync API were public through the load balancer.
