@@ -23,7 +23,7 @@ func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
 	T := func(k string) string { return esc(i18n.T(l, k)) }
 	itoa := strconv.Itoa
 	b.WriteString(`<article class="tile`)
-	if t.Known && !t.Online {
+	if t.OfflineFrom != nil {
 		b.WriteString(` off`)
 	}
 	if t.OverTargetS > 0 {
@@ -55,13 +55,10 @@ func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
 	b.WriteString(`<div><dt>` + T("hq.tile.executives") + `</dt><dd>` + itoa(t.Serving) + ` ` + T("hq.tile.serving") + ` · ` + itoa(t.Paused) + ` ` + T("hq.tile.paused") + "</dd></div>\n")
 	agent := "—"
 	switch {
-	case t.Known && t.Online:
-		agent = T("hq.tile.online")
+	case t.OfflineFrom != nil: // ticks in the browser from when it went offline (cloud's clock)
+		agent = T("hq.tile.offline") + ` <span class="since" data-since="` + strconv.FormatInt(t.OfflineFrom.Unix(), 10) + `"></span>`
 	case t.Known:
-		agent = T("hq.tile.offline")
-		if t.OfflineAt != nil { // ticks in the browser from the cloud's offline time
-			agent += ` <span class="since" data-since="` + strconv.FormatInt(t.OfflineAt.Unix(), 10) + `"></span>`
-		}
+		agent = T("hq.tile.online")
 	}
 	clock := T("hq.tile.clock_unknown")
 	if t.ClockSkewMS != nil {

@@ -13,7 +13,7 @@ import (
 func TestTileHTMLEscapes(t *testing.T) {
 	at := time.Unix(1_800_000_000, 0)
 	tile := hq.Tile{Branch: "SC-001", Name: `<script>alert("x")</script>`, Region: `R"M`, Waiting: 3, OldestQueuedAt: &at,
-		LongestWaitS: 700, OverTargetS: 100, Called: 4, Decided: 8, WithinTarget: 3, Known: true, Online: false, Backlog: 7, MaxSeq: 10, AppliedSeq: 8}
+		LongestWaitS: 700, OverTargetS: 100, Called: 4, Decided: 8, WithinTarget: 3, Known: true, Online: false, OfflineFrom: &at, Backlog: 7, MaxSeq: 10, AppliedSeq: 8}
 	got := string(tileHTML(tile, i18n.ES))
 	assert.NotContains(t, got, "<script>")
 	assert.Contains(t, got, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;")
@@ -23,7 +23,7 @@ func TestTileHTMLEscapes(t *testing.T) {
 	assert.Contains(t, got, `<dd class="sla">37.5%</dd>`, "3 within of 8 decided (called or waiting past target)")
 	skew := int64(-3400)
 	off := at.Add(time.Minute)
-	tile.ClockSkewMS, tile.OfflineAt = &skew, &off
+	tile.ClockSkewMS, tile.OfflineFrom = &skew, &off
 	got = string(tileHTML(tile, i18n.ES))
 	assert.Contains(t, got, `<span class="skew">reloj -0:03</span>`)
 	assert.Contains(t, got, `sin conexión <span class="since" data-since="1800000060">`, "offline since the cloud saw it go, ticking in the browser")

@@ -66,21 +66,17 @@ type AlertRules struct {
 	QueueOver     int
 	OfflineAfter  time.Duration
 	BacklogWindow time.Duration
-	// SilentAfter: an agent that says it is online but gave no sign of life
-	// (live status, events) for this long counts as offline since its last
-	// one (its last will was lost). Zero disables it.
-	SilentAfter time.Duration
 	// StalledAfter: people waiting and nobody called for this long. Zero
 	// disables the alert.
 	StalledAfter time.Duration
 }
 
-// DefaultAlertRules are the thresholds: 15 waiting, 5 minutes offline,
-// a backlog growing over a minute, nobody called for 5 minutes, and silence
-// for 3 agent status intervals (30 s each) counts as offline.
+// DefaultAlertRules are the thresholds: 15 waiting, 5 minutes offline
+// (Tile.OfflineFrom), a backlog growing over a minute, nobody called for 5
+// minutes.
 func DefaultAlertRules() AlertRules {
 	return AlertRules{QueueOver: 15, OfflineAfter: 5 * time.Minute, BacklogWindow: time.Minute,
-		SilentAfter: 90 * time.Second, StalledAfter: 5 * time.Minute}
+		StalledAfter: 5 * time.Minute}
 }
 
 // Alert is an open (or recently cleared) alert.
@@ -180,7 +176,7 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 		if t.Waiting > 0 && t.OverTargetS > 0 {
 			raise(t.Branch, AlertWaitOver, int64(t.LongestWaitS))
 		}
-		off := t.OfflineSince(now, r.SilentAfter)
+		off := t.OfflineFrom
 		if off != nil && now.Sub(*off) >= r.OfflineAfter {
 			raise(t.Branch, AlertOffline, int64(now.Sub(*off).Seconds()))
 		}

@@ -133,6 +133,10 @@ func TestOfflineAlert(t *testing.T) {
 		a, ok := alertsOf(t, s, rules, b2)[hq.AlertOffline]
 		require.True(t, ok, "silent past SilentAfter and OfflineAfter: offline since its last status")
 		assert.Equal(t, int64(100), a.Value)
+		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Branches: []string{b2}})
+		require.NoError(t, err)
+		require.NotNil(t, tiles[0].OfflineFrom, "its tile says offline too")
+		assert.True(t, at.Equal(*tiles[0].OfflineFrom), "offline from its last status")
 	})
 }
 

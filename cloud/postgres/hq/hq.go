@@ -48,6 +48,11 @@ type Store struct {
 	LockoutFor      time.Duration
 	// DefaultTargetWaitS is the target of a service HQ has not configured.
 	DefaultTargetWaitS int
+	// SilentAfter: an agent that says it is online but gave no sign of life
+	// (a live status, events) for this long is offline since its last one
+	// (its last will was lost). Three status intervals (30 s each) by
+	// default; zero turns it off.
+	SilentAfter time.Duration
 
 	dummyMu   sync.Mutex
 	dummy     []byte
@@ -66,6 +71,7 @@ func New(pool *pgxpool.Pool, now func() time.Time) *Store {
 		MaxFailedLogins:    5,
 		LockoutFor:         15 * time.Minute,
 		DefaultTargetWaitS: 600,
+		SilentAfter:        90 * time.Second,
 	}
 }
 

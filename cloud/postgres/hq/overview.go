@@ -52,8 +52,11 @@ type Tile struct {
 	OfflineAt        *time.Time `json:"offline_at"`
 	// ClockSkewMS is the agent's clock minus the cloud's, from its last live
 	// status (nil when unknown).
-	ClockSkewMS   *int64 `json:"clock_skew_ms"`
-	ConfigVersion int64  `json:"config_version"`
+	ClockSkewMS *int64 `json:"clock_skew_ms"`
+	// OfflineFrom is since when the branch is offline as HQ judges it (nil
+	// while online): OfflineSince at the store's clock and SilentAfter.
+	OfflineFrom   *time.Time `json:"offline_from"`
+	ConfigVersion int64      `json:"config_version"`
 	// PublishedVersion is the newest config HQ published for the branch.
 	PublishedVersion int64 `json:"published_version"`
 }
@@ -151,6 +154,7 @@ const branchListSQL = `
 func (s *Store) Overview(ctx context.Context, scope Scope, f OverviewFilter) ([]Tile, error) {
 	all, bs, rs := scope.sqlArgs()
 	only := nonNil(f.Branches)
+	now := s.now()
 	order := "bl.id"
 	switch f.Sort {
 	case "waiting":
@@ -208,7 +212,7 @@ CROSS JOIN LATERAL (
 ) t
 LEFT JOIN e ON e.branch = bl.id
 LEFT JOIN c ON c.branch = bl.id
-ORDER BY `+order, s.now(), all, bs, rs, f.Region, only, s.DefaultTargetWaitS)
+ORDER BY `+order, now, all, bs, rs, f.Region, only, s.DefaultTargetWaitS)
 	if err != nil {
 		return nil, wrap("overview", err)
 	}
@@ -218,6 +222,7 @@ ORDER BY `+order, s.now(), all, bs, rs, f.Region, only, s.DefaultTargetWaitS)
 			&t.Called, &t.Decided, &t.WithinTarget, &t.WaitingOver, &t.LastCalledAt, &t.Serving, &t.Paused,
 			&t.Known, &t.Online, &t.AppliedSeq, &t.MaxSeq, &t.Backlog, &t.LastEventAt, &t.LastIngestAt, &t.StatusAt,
 			&t.StatusReceivedAt, &t.OfflineAt, &t.ClockSkewMS, &t.ConfigVersion, &t.PublishedVersion)
+		t.OfflineFrom = t.OfflineSince(now, s.SilentAfter)
 		return t, err
 	})
 	return out, wrap("overview", err)
