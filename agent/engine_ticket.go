@@ -262,6 +262,28 @@ func (e *Engine) observe(t *Ticket, now time.Time, ch *Change) {
 	ch.meta(metaMean(s.Code), fmtFloat(s.mean))
 }
 
+// Locate answers the cloud's ticket.locate command (a customer linked his
+// chat to the ticket after its last relayed figure): ticket.placed with where
+// the waiting ticket stands now. Nothing else changes.
+//
+// Errors: not_found ticket.not_found; conflict ticket.not_waiting.
+func (e *Engine) Locate(now time.Time, ticket, request string) (Change, error) {
+	var ch Change
+	t, ok := e.open[ticket]
+	if !ok {
+		return ch, queue.Errorf(queue.CodeNotFound, "ticket.not_found", ticket)
+	}
+	if t.Status != queue.StatusWaiting {
+		return ch, queue.Errorf(queue.CodeConflict, "ticket.not_waiting", t.Display(), t.Status)
+	}
+	snap := *t
+	ref := snap.ref()
+	ref.Place = e.place(t, now)
+	ref.Actor = SystemActor()
+	ch.emit(event.TicketPlaced, now, event.Placed{TicketRef: ref, Request: request}, &snap, nil)
+	return ch, nil
+}
+
 // CancelByCommand applies the cloud's cancel command (a customer's Telegram
 // cancel) to an open ticket: a waiting ticket is cancelled; a called one is put
 // back and cancelled (the status machine has no called → cancelled).

@@ -173,7 +173,8 @@ func placeholders(n int) string {
 
 // ApplyCommand applies a cloud command once by its ID. A cancel of a waiting or
 // called ticket writes ticket.cancelled (By "telegram", Request = command ID);
-// a command that cannot apply is recorded with its result and returns nil.
+// a locate of a waiting ticket writes ticket.placed (its place now); a
+// command that cannot apply is recorded with its result and returns nil.
 func (s *Store) ApplyCommand(ctx context.Context, cmd event.Command) error {
 	if cmd.ID == "" || len(cmd.ID) > 128 {
 		return queue.Errorf(queue.CodeInvalid, "event.invalid", "command id")
@@ -200,6 +201,11 @@ func (s *Store) ApplyCommand(ctx context.Context, cmd event.Command) error {
 						result = "ticket.illegal_transition: " + string(old[0].Status)
 					}
 				}
+			}
+		case event.CommandLocateTicket:
+			var aerr error
+			if ch, aerr = s.eng.Locate(now, cmd.Ticket, cmd.ID); aerr != nil {
+				result = queue.ErrorReason(aerr)
 			}
 		default:
 			result = "unknown command type " + cmd.Type

@@ -156,6 +156,11 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 			if d.Place != nil {
 				p.place, p.placeAt = d.Place, at
 			}
+		case *event.Placed:
+			p := get(d.Ticket)
+			if d.Place != nil {
+				p.place, p.placeAt = d.Place, at
+			}
 		case *event.Session:
 			sp, ok := sessions[d.Executive]
 			if !ok {
@@ -231,6 +236,8 @@ func ticketOf(pl any) string {
 	case *event.TicketRef:
 		return d.Ticket
 	case *event.Near:
+		return d.Ticket
+	case *event.Placed:
 		return d.Ticket
 	}
 	return ""

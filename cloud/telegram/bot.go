@@ -47,6 +47,13 @@ func newCommandID() string {
 	return "tg-" + hex.EncodeToString(b[:])
 }
 
+func (b *Bot) commandID() string {
+	if b.NewID != nil {
+		return b.NewID()
+	}
+	return newCommandID()
+}
+
 func (b *Bot) log() *slog.Logger {
 	if b.Log == nil {
 		return slog.New(slog.DiscardHandler)
@@ -90,13 +97,14 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			if !ValidToken(arg) {
 				return reply("telegram.token_invalid")
 			}
-			t, err := b.Store.LinkToken(ctx, tx, chat, arg)
+			t, locate, err := b.Store.LinkToken(ctx, tx, chat, arg, b.commandID())
 			if errors.Is(err, notify.ErrNoTicket) {
 				return reply("telegram.link_pending")
 			}
 			if err != nil {
 				return err
 			}
+			publish = locate // the branch's figure is old: ask where the ticket stands now
 			b.log().Info("chat linked", "branch", t.Branch, "ticket", t.ID, "chat", chat)
 			return reply("telegram.linked", t.Display)
 		case "/estado", "/status":
@@ -109,11 +117,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			}
 			return b.Store.Reply(ctx, tx, chat, u.UpdateID, StatusMsg(t, b.Store.Now()))
 		case "/cancelar", "/cancel":
-			id := newCommandID()
-			if b.NewID != nil {
-				id = b.NewID()
-			}
-			t, c, ok, err := b.Store.RequestCancel(ctx, tx, chat, id)
+			t, c, ok, err := b.Store.RequestCancel(ctx, tx, chat, b.commandID())
 			if errors.Is(err, notify.ErrNoTicket) {
 				return reply("telegram.no_ticket")
 			}

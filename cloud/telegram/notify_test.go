@@ -143,6 +143,24 @@ func TestStatusOldFigure(t *testing.T) {
 	at := ev.At.In(loc).Format("15:04")
 	assert.True(t, contains(texts, "Tu número es C-1000. A las "+at+" tenías 4 personas antes que tú; espera estimada entonces: entre 25 y 35 min. Te avisaremos cuando falte poco; puedes salir y volver a tiempo."), texts)
 	assert.True(t, contains(texts, "Número C-1000: en espera. A las "+at+" había 4 personas antes que tú; espera estimada entonces: entre 25 y 35 min. Te avisaremos cuando falte poco."), texts)
+
+	// The link asked the branch where the ticket stands now (once); its
+	// answer is told as it is.
+	e.pub.mu.Lock()
+	cmds := append([]event.Command(nil), e.pub.cmds...)
+	e.pub.mu.Unlock()
+	require.Len(t, cmds, 1)
+	assert.Equal(t, event.CommandLocateTicket, cmds[0].Type)
+	assert.Equal(t, "s1", cmds[0].Ticket)
+	r := ref("s1", "C", 1000)
+	r.Printed = "C-1000"
+	r.Place = &event.Place{Position: 2, TypicalS: 300, UpperS: 600}
+	e.feed(b, e.ev(b, event.TicketPlaced, event.Placed{TicketRef: r, Request: cmds[0].ID}))
+	texts = e.waitTexts(2101, 4)
+	assert.Equal(t, "Número C-1000 ahora: personas antes que tú: 1. Espera estimada: entre 5 y 10 min.", texts[3])
+	st, err := e.store.CommandStatus(context.Background(), cmds[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, "applied", st)
 }
 
 func TestDeadLetterAfterThreeRetries(t *testing.T) {

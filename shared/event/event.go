@@ -33,6 +33,9 @@ const (
 	// TicketNear says a waiting ticket's people ahead reached the pre-notice
 	// threshold: the customer should come back to the branch.
 	TicketNear Type = "ticket.near"
+	// TicketPlaced answers the cloud's ticket.locate command: where a waiting
+	// ticket stands now.
+	TicketPlaced Type = "ticket.placed"
 )
 
 // Executive session changes.
@@ -69,6 +72,7 @@ var Types = map[Type]func() any{
 	TicketCancelled:    func() any { return new(Cancelled) },
 	TicketAbandoned:    func() any { return new(TicketRef) },
 	TicketNear:         func() any { return new(Near) },
+	TicketPlaced:       func() any { return new(Placed) },
 	ExecutiveLoggedIn:  func() any { return new(Session) },
 	ExecutivePaused:    func() any { return new(Session) },
 	ExecutiveResumed:   func() any { return new(Session) },

@@ -165,6 +165,10 @@ const (
 	// CommandCancelTicket asks the branch to cancel a ticket (the customer's
 	// /cancelar on Telegram). Applied once per command ID.
 	CommandCancelTicket = "ticket.cancel"
+	// CommandLocateTicket asks the branch where a waiting ticket stands now (a
+	// customer linked his chat after its last relayed figure); the branch
+	// answers with ticket.placed. Applied once per command ID.
+	CommandLocateTicket = "ticket.locate"
 )
 
 // KindCommands is the topic kind of cloud → agent commands (QoS 1, not retained).

@@ -113,6 +113,13 @@ type Near struct {
 	Threshold int `json:"threshold"`
 }
 
+// Placed is ticket.placed: the branch's answer to a ticket.locate command
+// (Request is its ID), with the waiting ticket's Place now.
+type Placed struct {
+	TicketRef
+	Request string `json:"request,omitempty"`
+}
+
 // Session is an executive session change: login, pause (with Reason), resume,
 // logout.
 type Session struct {

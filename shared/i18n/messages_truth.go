@@ -12,6 +12,11 @@ func init() {
 			"Número %s: %s. A las %s había %s personas antes que tú; espera estimada entonces: %s. Te avisaremos cuando falte poco.",
 			"Number %s: %s. At %s there were %s people ahead of you; estimated wait then: %s. We will let you know when your turn is near.",
 		},
+		"ticket.not_waiting": {"El número %s no está en espera (%s).", "Ticket %s is not waiting (%s)."},
+		"telegram.placed": {
+			"Número %s ahora: personas antes que tú: %s. Espera estimada: %s.",
+			"Number %s now: people ahead of you: %s. Estimated wait: %s.",
+		},
 		"telegram.transferred_place": {
 			"Tu número %s fue derivado a %s. Personas antes que tú: %s. Espera estimada: %s.",
 			"Your number %s was transferred to %s. People ahead of you: %s. Estimated wait: %s.",

@@ -21,6 +21,7 @@ import (
 // Job kinds. They are stored: never rename one.
 const (
 	KindConfirm     = "confirm"
+	KindPlaced      = "placed"
 	KindPreNotice   = "prenotice"
 	KindCalled      = "called"
 	KindRecalled    = "recalled"

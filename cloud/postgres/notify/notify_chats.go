@@ -119,36 +119,48 @@ func (s *Store) UpsertChat(ctx context.Context, tx pgx.Tx, hash string, sealed [
 // The token's advisory lock (also taken by EnqueueEvents for the tokens it
 // ingests) closes the race where this and the ticket's ingest commit at once
 // and neither sees the other: one waits, then sees the other's row.
-func (s *Store) LinkToken(ctx context.Context, tx pgx.Tx, chatID int64, token string) (TicketInfo, error) {
+//
+// When the branch's last figure for a waiting ticket is older than FreshFor,
+// the confirmation tells it with its time and a ticket.locate command (ID
+// newID) is recorded and returned, for the caller to publish: the branch's
+// ticket.placed answer then tells the place now.
+func (s *Store) LinkToken(ctx context.Context, tx pgx.Tx, chatID int64, token, newID string) (TicketInfo, *event.Command, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, tokenLockClass, token); err != nil {
-		return TicketInfo{}, fmt.Errorf("notify: link token: lock: %w", err)
+		return TicketInfo{}, nil, fmt.Errorf("notify: link token: lock: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO telegram_token_links (token, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
 		token, chatID); err != nil {
-		return TicketInfo{}, fmt.Errorf("notify: link token: %w", err)
+		return TicketInfo{}, nil, fmt.Errorf("notify: link token: %w", err)
 	}
 	t, err := scanTicket(tx.QueryRow(ctx, `SELECT `+ticketCols+` FROM tickets t WHERE t.token = $1`, token))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return t, ErrNoTicket
+		return t, nil, ErrNoTicket
 	}
 	if err != nil {
-		return t, fmt.Errorf("notify: link token: %w", err)
+		return t, nil, fmt.Errorf("notify: link token: %w", err)
 	}
-	return t, s.linkTicket(ctx, tx, chatID, t)
+	linked, err := s.linkTicket(ctx, tx, chatID, t)
+	if err != nil || !linked || t.Status != queue.StatusWaiting || s.Now().Sub(t.PlaceAt) <= FreshFor || newID == "" {
+		return t, nil, err
+	}
+	cmd, err := s.requestCommand(ctx, tx, t, event.CommandLocateTicket, newID)
+	return t, &cmd, err
 }
 
-func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t TicketInfo) error {
+// linkTicket links a chat to a ticket and, while it waits, writes its
+// confirmation with the branch's last figure. It reports whether the link is new.
+func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t TicketInfo) (bool, error) {
 	tag, err := tx.Exec(ctx, `INSERT INTO telegram_ticket_chats (branch, ticket, chat_id) VALUES ($1, $2, $3)
 		ON CONFLICT DO NOTHING`, t.Branch, t.ID, chatID)
 	if err != nil {
-		return fmt.Errorf("notify: link ticket: %w", err)
+		return false, fmt.Errorf("notify: link ticket: %w", err)
 	}
 	if tag.RowsAffected() == 0 || t.Status != queue.StatusWaiting {
-		return nil
+		return tag.RowsAffected() > 0, nil
 	}
 	var jb jobBatch
 	jb.add(t.Branch, t.ID, KindConfirm, 0, chatID, t.PlaceMsg(s.Now(), "telegram.confirm", "telegram.confirm_at"))
-	return jb.insert(ctx, tx)
+	return true, jb.insert(ctx, tx)
 }
 
 // ResolvePending links chats whose /start came before their ticket's event but
@@ -184,7 +196,7 @@ func (s *Store) ResolvePending(ctx context.Context, since time.Duration) (int, e
 			return fmt.Errorf("notify: resolve links: %w", err)
 		}
 		for _, p := range todo {
-			if err := s.linkTicket(ctx, tx, p.chat, p.t); err != nil {
+			if _, err := s.linkTicket(ctx, tx, p.chat, p.t); err != nil {
 				return err
 			}
 		}

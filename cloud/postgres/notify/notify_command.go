@@ -22,19 +22,25 @@ func (s *Store) RequestCancel(ctx context.Context, tx pgx.Tx, chatID int64, newI
 	if !t.Open() || t.Status != "waiting" {
 		return t, event.Command{}, false, nil
 	}
-	now := s.Now()
-	cmd := event.Command{V: event.Version, Branch: t.Branch, Type: event.CommandCancelTicket, Ticket: t.ID}
-	err = tx.QueryRow(ctx, `WITH ins AS (
+	cmd, err := s.requestCommand(ctx, tx, t, event.CommandCancelTicket, newID)
+	return t, cmd, err == nil, err
+}
+
+// requestCommand records a command of typ for a ticket, at most one pending
+// per ticket and type (a second request reuses the first), and returns it.
+func (s *Store) requestCommand(ctx context.Context, tx pgx.Tx, t TicketInfo, typ, newID string) (event.Command, error) {
+	cmd := event.Command{V: event.Version, Branch: t.Branch, Type: typ, Ticket: t.ID}
+	err := tx.QueryRow(ctx, `WITH ins AS (
 			INSERT INTO branch_commands (id, branch, type, ticket, created_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT DO NOTHING RETURNING id, created_at)
 		SELECT id, created_at FROM ins
 		UNION ALL
 		SELECT id, created_at FROM branch_commands WHERE branch = $2 AND ticket = $4 AND type = $3 AND status = 'pending'
-		LIMIT 1`, newID, t.Branch, event.CommandCancelTicket, t.ID, now).Scan(&cmd.ID, &cmd.At)
+		LIMIT 1`, newID, t.Branch, typ, t.ID, s.Now()).Scan(&cmd.ID, &cmd.At)
 	if err != nil {
-		return t, cmd, false, fmt.Errorf("notify: request cancel: %w", err)
+		return cmd, fmt.Errorf("notify: request %s: %w", typ, err)
 	}
-	return t, cmd, true, nil
+	return cmd, nil
 }
 
 // PendingCommands lists commands not yet applied whose last publish is older

@@ -52,6 +52,11 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 			}
 		case *event.Near:
 			tickets = append(tickets, d.Ticket)
+		case *event.Placed:
+			tickets = append(tickets, d.Ticket)
+			if d.Request != "" {
+				requests = append(requests, d.Request)
+			}
 		case *event.TicketRef:
 			tickets = append(tickets, d.Ticket)
 		}
@@ -171,6 +176,14 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 			for _, c := range chats[d.Ticket] {
 				jb.add(branch, d.Ticket, KindPreNotice, 0, c, Msg{Key: "telegram.prenotice",
 					Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Place.Ahead()))}})
+			}
+		case *event.Placed:
+			if d.Place == nil {
+				continue
+			}
+			for _, c := range chats[d.Ticket] {
+				jb.add(branch, d.Ticket, KindPlaced, int64(e.Seq), c, Msg{Key: "telegram.placed",
+					Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Place.Ahead())), WaitArg(d.Place.TypicalS, d.Place.UpperS)}})
 			}
 		case *event.Cancelled:
 			for _, c := range chats[d.Ticket] {
