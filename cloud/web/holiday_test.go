@@ -67,7 +67,7 @@ func TestHolidaysAndBranchHours(t *testing.T) {
 	assert.Contains(t, body, `name="last_C"`)
 	res, body = post("/config/branches/HR-001/hours", "day_sat", "25:00-26:00", "last_C", "30")
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-	assert.Contains(t, body, "Horario no válido")
+	assert.Contains(t, body, "El horario &#34;25:00-26:00&#34; no es válido")
 	assert.Contains(t, body, `value="25:00-26:00"`, "what was typed is kept")
 	hs, err := e.store.BranchHours(t.Context(), "HR-001")
 	require.NoError(t, err)

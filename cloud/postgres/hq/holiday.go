@@ -84,6 +84,7 @@ func (s *Store) BranchHours(ctx context.Context, branch string) (event.Hours, er
 
 // PutBranchHours stores a branch's schedule settings (h.Holidays is ignored).
 // A cut-off must name a service of the branch's draft. Errors: invalid
+// hq.branch.hours, hq.hours.grace, hq.hours.cutoff, service.unknown,
 // hq.hours.invalid; not_found hq.branch.not_found.
 func (s *Store) PutBranchHours(ctx context.Context, branch string, h event.Hours) error {
 	c, err := s.BranchConfig(ctx, branch)
@@ -94,6 +95,23 @@ func (s *Store) PutBranchHours(ctx context.Context, branch string, h event.Hours
 	services := map[string]bool{}
 	for _, sv := range c.Services {
 		services[sv.Code] = true
+	}
+	// The common mistakes get their own message; anything else the wire's rule.
+	for _, d := range event.Weekdays {
+		if r, ok := h.WeeklyHours[d]; ok && r != "" && !event.ValidOpeningHours(r) {
+			return queue.Errorf(queue.CodeInvalid, "hq.branch.hours", r)
+		}
+	}
+	if g := h.CloseGraceMin; g != nil && (*g < 0 || *g > event.MaxCloseGraceMin) {
+		return queue.Errorf(queue.CodeInvalid, "hq.hours.grace_range", event.MaxCloseGraceMin)
+	}
+	for code, c := range h.LastTicket {
+		if !services[code] {
+			return queue.Errorf(queue.CodeInvalid, "service.unknown", code)
+		}
+		if _, _, err := event.ParseCutoff(c); err != nil {
+			return queue.Errorf(queue.CodeInvalid, "hq.hours.cutoff", code, c)
+		}
 	}
 	if err := h.Validate(services); err != nil {
 		return queue.Errorf(queue.CodeInvalid, "hq.hours.invalid", err.Error())

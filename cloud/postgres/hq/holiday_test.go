@@ -58,7 +58,14 @@ func TestHolidaysStoredAndPublished(t *testing.T) {
 	none, err := s.BranchHours(ctx, "HO-001")
 	require.NoError(t, err)
 	assert.Equal(t, event.Hours{}, none)
-	assert.Equal(t, "hq.hours.invalid", queue.ErrorReason(s.PutBranchHours(ctx, "HO-001", event.Hours{LastTicket: map[string]string{"X": "30"}})))
+	for reason, bad := range map[string]event.Hours{
+		"service.unknown":      {LastTicket: map[string]string{"X": "30"}},
+		"hq.hours.cutoff":      {LastTicket: map[string]string{"C": "9:30"}},
+		"hq.branch.hours":      {WeeklyHours: map[string]string{"mon": "14:00-09:00"}},
+		"hq.hours.grace_range": {CloseGraceMin: new(int(241))},
+	} {
+		assert.Equal(t, reason, queue.ErrorReason(s.PutBranchHours(ctx, "HO-001", bad)))
+	}
 	assert.Equal(t, "hq.hours.invalid", queue.ErrorReason(s.PutBranchHours(ctx, "HO-001", event.Hours{WeeklyHours: map[string]string{"sab": ""}})))
 	assert.Equal(t, "hq.branch.not_found", queue.ErrorReason(s.PutBranchHours(ctx, "NO-001", event.Hours{})))
 	grace := 15
