@@ -130,6 +130,11 @@ func (c Config) Validate() error {
 	if !queue.ValidText(c.BranchName, queue.MaxText) || !queue.ValidText(c.Region, queue.MaxText) {
 		return reject(RejectEvent, "branch name or region is not valid text")
 	}
+	for _, k := range c.Counters {
+		if !queue.ValidText(k.Name, queue.MaxText) {
+			return reject(RejectEvent, "counter %d name is not valid text", k.Number)
+		}
+	}
 	for _, e := range c.Executives {
 		if !queue.ValidText(e.Name, queue.MaxText) {
 			return reject(RejectEvent, "executive %s name is not valid text", e.ID)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // One bad event is refused on its own; the batch keeps the others.
@@ -66,4 +67,26 @@ func TestDecodeBatchEvents(t *testing.T) {
 		require.ErrorAs(t, err, &de)
 		assert.Equal(t, event.RejectSeq, de.Reason)
 	})
+}
+
+// A config carrying names the cloud could not store in events is refused
+// before it is published or applied.
+func TestConfigRefusesPoisonText(t *testing.T) {
+	base := func() event.Config {
+		return event.Config{V: 1, Branch: "SCL-001", Version: 1, TimeZone: "America/Santiago", Rules: event.DefaultRules(),
+			Services: queue.DefaultServices(), Counters: []queue.Counter{{Number: 1, Name: "Caja 1"}},
+			Executives: []event.ConfigExecutive{{Executive: queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}}},
+			BranchName: "Ñuñoa"}
+	}
+	require.NoError(t, base().Validate())
+	for name, edit := range map[string]func(*event.Config){
+		"executive name": func(c *event.Config) { c.Executives[0].Name = "Ana\x00" },
+		"counter name":   func(c *event.Config) { c.Counters[0].Name = "Caja\n1" },
+		"service name":   func(c *event.Config) { c.Services[0].Name = "Caj\xe1" },
+		"branch name":    func(c *event.Config) { c.BranchName = "Ñuñoa\x1b" },
+	} {
+		c := base()
+		edit(&c)
+		assert.Error(t, c.Validate(), name)
+	}
 }

@@ -61,7 +61,7 @@ func (s *Store) PutBranch(ctx context.Context, in BranchInput) error {
 		return err
 	}
 	in.Name, in.Region = strings.TrimSpace(in.Name), strings.TrimSpace(in.Region)
-	if in.Name == "" || len(in.Name) > 80 || len(in.Region) > 40 {
+	if in.Name == "" || len(in.Name) > 80 || len(in.Region) > 40 || !queue.ValidText(in.Name, 80) || !queue.ValidText(in.Region, 40) {
 		return queue.Errorf(queue.CodeInvalid, "hq.branch.name")
 	}
 	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "" || in.TimeZone == "Local" {
@@ -198,7 +198,7 @@ func (s *Store) DeleteService(ctx context.Context, branch, code string) error {
 
 // PutCounter creates or renames a counter. Errors: invalid hq.counter.invalid.
 func (s *Store) PutCounter(ctx context.Context, branch string, c queue.Counter) error {
-	if c.Number <= 0 || c.Number > 999 || len(c.Name) > 40 {
+	if c.Number <= 0 || c.Number > 999 || len(c.Name) > 40 || !queue.ValidText(c.Name, 40) {
 		return queue.Errorf(queue.CodeInvalid, "hq.counter.invalid", c.Number)
 	}
 	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
@@ -220,7 +220,7 @@ func (s *Store) DeleteCounter(ctx context.Context, branch string, number int) er
 // service.unknown.
 func (s *Store) PutExecutive(ctx context.Context, branch string, e queue.Executive, pin string) error {
 	e.Name = strings.TrimSpace(e.Name)
-	if !execRE.MatchString(e.ID) || e.Name == "" || len(e.Name) > 80 {
+	if !execRE.MatchString(e.ID) || e.Name == "" || len(e.Name) > 80 || !queue.ValidText(e.Name, 80) {
 		return queue.Errorf(queue.CodeInvalid, "hq.executive.invalid", e.ID)
 	}
 	c, err := s.BranchConfig(ctx, branch)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // Quarantined events raise "eventos en cuarentena" for their branch while
@@ -57,4 +58,19 @@ func TestQuarantineAlertAndView(t *testing.T) {
 
 	c.t = c.t.Add(hq.QuarantineWindow)
 	assert.Empty(t, open(), "cleared a day later")
+}
+
+// HQ's configuration forms refuse names with control characters or bytes that
+// are not UTF-8 (the shared queue.ValidText): they would ride in the branch's
+// events and config.
+func TestConfigFormsRefusePoisonText(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "QZ-003", Name: "Ñuñoa", Region: "RM", TimeZone: "America/Santiago"}))
+	err := s.PutBranch(ctx, hq.BranchInput{ID: "QZ-003", Name: "Ñuñoa\x00", Region: "RM", TimeZone: "America/Santiago"})
+	assert.Equal(t, "hq.branch.name", queue.ErrorReason(err))
+	err = s.PutCounter(ctx, "QZ-003", queue.Counter{Number: 1, Name: "Caja\n1"})
+	assert.Equal(t, "hq.counter.invalid", queue.ErrorReason(err))
+	err = s.PutExecutive(ctx, "QZ-003", queue.Executive{ID: "E01", Name: "Jos\xe9", Services: []string{"C"}}, "")
+	assert.Equal(t, "hq.executive.invalid", queue.ErrorReason(err))
 }
