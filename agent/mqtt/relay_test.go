@@ -18,6 +18,7 @@ import (
 	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/agent/mqtt"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 )
@@ -105,6 +106,13 @@ type configs struct {
 	version  int64
 	applied  []int64
 	commands []string
+	targets  map[string]int
+}
+
+func (c *configs) ServiceTargets(context.Context) map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.targets
 }
 
 func (c *configs) ApplyConfig(_ context.Context, cfg event.Config) error {
@@ -115,6 +123,10 @@ func (c *configs) ApplyConfig(_ context.Context, cfg event.Config) error {
 	}
 	c.version = cfg.Version
 	c.applied = append(c.applied, cfg.Version)
+	c.targets = map[string]int{}
+	for _, sv := range cfg.Services {
+		c.targets[sv.Code] = sv.TargetWaitS
+	}
 	return nil
 }
 
@@ -346,7 +358,8 @@ func TestRelayStatusConfigAndCommands(t *testing.T) {
 		require.True(t, cloud.Publish(topic, 1, retained, p).WaitTimeout(5*time.Second))
 	}
 	cfg := func(v int64) event.Config {
-		return event.Config{V: 1, Branch: "RLY-005", Version: v, TimeZone: "America/Santiago", Rules: event.DefaultRules()}
+		return event.Config{V: 1, Branch: "RLY-005", Version: v, TimeZone: "America/Santiago", Rules: event.DefaultRules(),
+			Services: []queue.Service{{Code: "C", Name: "Caja", TargetWaitS: 300 + int(v), MeanServiceS: 300, Priority: 1}}}
 	}
 	pub(event.ConfigTopic("RLY-005"), true, cfg(3)) // retained before the agent connects
 
@@ -383,6 +396,7 @@ func TestRelayStatusConfigAndCommands(t *testing.T) {
 		case st := <-statuses:
 			if st.Online && st.ConfigVersion == 4 {
 				assert.Equal(t, "test", st.AgentVersion)
+				assert.Equal(t, map[string]int{"C": 304}, st.Targets, "the targets the branch runs, for HQ's service level")
 				done = true
 			}
 		case <-deadline:

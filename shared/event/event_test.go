@@ -210,6 +210,15 @@ func TestDecodeMessage(t *testing.T) {
 	assert.Equal(t, event.RejectBranchMismatch, de.Reason)
 	var cmd event.Command
 	require.NoError(t, event.DecodeMessage(event.CommandsTopic("SCL-001"), []byte(`{"v":1,"branch":"SCL-001","id":"c1","type":"ticket.cancel","ticket":"t"}`), &cmd))
+
+	// A status from an agent older than targets still decodes; a newer one
+	// carries its services' targets.
+	var old, st event.Status
+	require.NoError(t, event.DecodeMessage(event.StatusTopic("SCL-001"), []byte(`{"v":1,"branch":"SCL-001","online":true,"at":"2026-11-30T12:00:00Z"}`), &old))
+	assert.True(t, old.Online)
+	assert.Nil(t, old.Targets)
+	require.NoError(t, event.DecodeMessage(event.StatusTopic("SCL-001"), []byte(`{"v":1,"branch":"SCL-001","online":true,"at":"2026-11-30T12:00:00Z","targets":{"C":600,"P":1200}}`), &st))
+	assert.Equal(t, map[string]int{"C": 600, "P": 1200}, st.Targets)
 }
 
 func TestConfigValidate(t *testing.T) {
