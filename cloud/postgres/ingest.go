@@ -366,12 +366,9 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 
 // RecordReject stores a refused message for diagnosis.
 func (s *EventStore) RecordReject(ctx context.Context, r cloud.Reject) error {
-	detail := r.Detail
-	if len(detail) > 500 {
-		detail = detail[:500]
-	}
+	// What a box sent may not be storable text (NUL, bytes that are not UTF-8).
 	_, err := s.pool.Exec(ctx, `INSERT INTO ingest_rejects (branch, topic, reason, detail) VALUES ($1, $2, $3, $4)`,
-		r.Branch, r.Topic, r.Reason, detail)
+		cleanText(r.Branch, 200), cleanText(r.Topic, 500), cleanText(r.Reason, 64), cleanText(r.Detail, 500))
 	if err != nil {
 		return fmt.Errorf("postgres: record reject: %w", err)
 	}
@@ -437,7 +434,7 @@ func (s *EventStore) RecordStatusAt(ctx context.Context, st event.Status, retain
 		WHERE branch_sync.status_at IS NULL
 			OR (EXCLUDED.status_since, NOT EXCLUDED.online, EXCLUDED.status_at)
 				>= (COALESCE(branch_sync.status_since, branch_sync.status_at), NOT branch_sync.online, branch_sync.status_at)`,
-		st.Branch, st.Online, st.Backlog, st.ConfigVersion, st.AgentVersion, st.At, since, int64(st.LastSeq), int64(st.LastAck),
+		st.Branch, st.Online, st.Backlog, st.ConfigVersion, cleanText(st.AgentVersion, 64), st.At, since, int64(st.LastSeq), int64(st.LastAck),
 		received, recv, skew, targets)
 	if err != nil {
 		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
