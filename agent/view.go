@@ -115,6 +115,10 @@ type BranchInfo struct {
 	// Closed is why the branch issues no tickets now (branch.closed,
 	// branch.holiday); nil when open or without hours.
 	Closed error
+	// Name and Region are HQ's name and region of the branch ("" until HQ
+	// names it: screens show the branch ID).
+	Name   string
+	Region string
 }
 
 // TicketRequest is a kiosk's request for a ticket. RUT and Priority are

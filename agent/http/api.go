@@ -15,7 +15,11 @@ import (
 
 func (s *Server) branch(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Store.BranchInfo(r.Context())
-	writeJSON(w, http.StatusOK, map[string]any{"branch": b.Branch, "name": b.Branch, "time_zone": b.TimeZone,
+	name := b.Name
+	if name == "" {
+		name = b.Branch
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"branch": b.Branch, "name": name, "region": b.Region, "time_zone": b.TimeZone,
 		"day": b.Day, "opening_hours": b.OpeningHours, "agent_version": s.cfg.Version,
 		"open": b.Closed == nil, "closed": closedOf(r, b.Closed)})
 }

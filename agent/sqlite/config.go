@@ -154,7 +154,8 @@ func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config, r
 	rules, _ := json.Marshal(c.Rules)
 	hours, _ := json.Marshal(c.Hours)
 	for k, v := range map[string]string{metaRules: string(rules), metaTimeZone: c.TimeZone,
-		metaConfigVersion: strconv.FormatInt(c.Version, 10), metaOpeningHours: c.OpeningHours, metaHours: string(hours)} {
+		metaConfigVersion: strconv.FormatInt(c.Version, 10), metaOpeningHours: c.OpeningHours,
+		metaBranchName: c.BranchName, metaRegion: c.Region, metaHours: string(hours)} {
 		if err := setMeta(ctx, tx, k, v); err != nil {
 			return err
 		}

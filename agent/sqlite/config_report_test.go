@@ -64,6 +64,8 @@ func TestReportConfig(t *testing.T) {
 		Counters: r.Counters, Rules: event.DefaultRules(), BranchName: "Santiago Centro", Region: "RM",
 		Executives: []event.ConfigExecutive{{Executive: queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}}}}
 	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
+	assert.Equal(t, "Santiago Centro", e.st.BranchInfo(ctx).Name, "HQ's name reaches the branch")
+	assert.Equal(t, "RM", e.st.BranchInfo(ctx).Region)
 	tok, _, err := e.st.Login(ctx, "E01", "1234", 1)
 	require.NoError(t, err, "the branch's PIN still signs E01 in")
 	require.NoError(t, e.st.Logout(ctx, tok))

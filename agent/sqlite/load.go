@@ -26,6 +26,8 @@ const (
 	metaLastAck       = "last_ack"
 	metaBranch        = "branch"
 	metaOpeningHours  = "opening_hours"
+	metaBranchName    = "branch_name"
+	metaRegion        = "region"
 	metaHours         = "hours"       // event.Hours as JSON (weekly hours, holidays, grace, cut-offs)
 	metaHoursSince    = "hours_since" // when the hours in force were applied
 )
@@ -227,6 +229,7 @@ func (s *Store) load(q querier) error {
 		}
 	}
 	s.eng, s.lastSeq, s.rutKey, s.openingHours = eng, last, rutKey, meta[metaOpeningHours]
+	s.name, s.region = meta[metaBranchName], meta[metaRegion]
 	s.committed.Store(last)
 	s.acked.Store(ack)
 	s.broker.SetSeq(last)

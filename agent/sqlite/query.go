@@ -16,7 +16,8 @@ func (s *Store) BranchInfo(ctx context.Context) agent.BranchInfo {
 	defer s.mu.RUnlock()
 	now := s.cfg.Now()
 	return agent.BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(now),
-		OpeningHours: s.openingHours, Closed: s.eng.Schedule().CheckIssue(queue.Service{}, now.In(s.eng.Location()))}
+		OpeningHours: s.openingHours, Name: s.name, Region: s.region,
+		Closed: s.eng.Schedule().CheckIssue(queue.Service{}, now.In(s.eng.Location()))}
 }
 
 // Services returns the services with their queue now and the estimate a new

@@ -80,6 +80,8 @@ type Store struct {
 	rutKey []byte
 	// openingHours are HQ's opening hours for the branch ("" until configured).
 	openingHours string
+	// name and region are HQ's name and region of the branch ("" until set).
+	name, region string
 	box          *seal.Box // seals RUTs at rest
 
 	lastSeq   uint64        // assigned (writer only)

@@ -2,8 +2,6 @@ package event_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,21 +28,7 @@ func hoursConfig() event.Config {
 // snapshot (flat beside opening_hours) and checks an old snapshot without them
 // still decodes and validates.
 func TestConfigHoursGolden(t *testing.T) {
-	c := hoursConfig()
-	got, err := json.MarshalIndent(c, "", "  ")
-	require.NoError(t, err)
-	path := filepath.Join("testdata", "config", "config_hours.json")
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.JSONEq(t, string(want), string(got))
-	var back event.Config
-	require.NoError(t, json.Unmarshal(want, &back))
-	assert.Equal(t, c, back)
-	assert.NoError(t, back.Validate())
+	configGolden(t, hoursConfig(), "config_hours.json")
 
 	var old event.Config
 	require.NoError(t, json.Unmarshal([]byte(`{"v":1,"branch":"SCL-001","version":1,"time_zone":"America/Santiago","services":[],"counters":[],"executives":[],"rules":{},"opening_hours":"09:00-14:00","published_at":"2026-11-28T13:00:00Z"}`), &old))

@@ -226,14 +226,22 @@
     elem.hidden = !msg;
   }
 
+  // branchLabel is how screens and the printed ticket name the branch: HQ's
+  // name and region ("Santiago Centro · RM"), or its ID until HQ names it.
+  function branchLabel(b) {
+    if (!b) return '';
+    const name = b.name || b.branch || '';
+    return b.region ? name + ' · ' + b.region : name;
+  }
+
   // loadBranchName shows the branch's name and notes the agent's version.
   let agentVersion = null;
   let versionCheck = null;
   async function loadBranchName() {
     try {
       const b = await api('GET', '/branch');
-      const name = b && (b.name || b.branch);
-      document.querySelectorAll('#branch-name').forEach((e) => { e.textContent = name || ''; });
+      const name = branchLabel(b);
+      document.querySelectorAll('#branch-name').forEach((e) => { e.textContent = name; });
       const hours = b && b.opening_hours;
       document.querySelectorAll('#opening-hours').forEach((e) => {
         e.textContent = hours ? t('ui.hours', { hours: hours.split(',').join(' · ') }) : '';
@@ -263,6 +271,6 @@
 
   window.TK = {
     lang, t, api, APIError, live, debounce, el, waitRange, minutes, clock, timeOfDay,
-    rutCheckDigit, rutState, rutFormat, uuid, sleep, showError, loadBranchName, watchVersion,
+    rutCheckDigit, rutState, rutFormat, uuid, sleep, showError, branchLabel, loadBranchName, watchVersion,
   };
 })();

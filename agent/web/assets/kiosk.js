@@ -220,7 +220,7 @@
       img.alt = t('ui.kiosk.qr_alt', { number: ticket.number });
     });
     // The printed ticket.
-    $('pt-branch').textContent = state.branch ? t('ui.kiosk.ticket_branch', { name: state.branch.name || state.branch.branch }) : '';
+    $('pt-branch').textContent = state.branch ? t('ui.kiosk.ticket_branch', { name: TK.branchLabel(state.branch) }) : '';
     $('pt-service').textContent = service;
     $('pt-number').textContent = ticket.number;
     $('pt-priority').hidden = !pref;
