@@ -397,6 +397,8 @@ func TestBranchDay(t *testing.T) {
 		cd.WaitReady(cd.CSS(`#executives tr[data-executive="E01"]`)),
 		cd.WaitReady(cd.CSS(`#queues tr[data-service="C"]`)),
 		until(`document.getElementById('f-issued').textContent === '1' && document.getElementById('f-served').textContent === '1'`, 10*time.Second),
+		// One ticket called within target: decided, 100 %; none waits past target.
+		until(`document.getElementById('f-sla').textContent === '100.0 %' && document.getElementById('f-waiting').textContent === '0'`, 5*time.Second),
 		until(`document.querySelector('#queues tr[data-service="C"] td:nth-of-type(6)').textContent === '1'`, 5*time.Second),
 		shot(t, "branch"),
 	)
