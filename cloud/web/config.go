@@ -134,7 +134,9 @@ func (h *Handler) configPost(w http.ResponseWriter, r *http.Request, q *req) {
 		if ru.PreferentialRatio, err = formInt(r, "preferential_ratio"); err == nil {
 			if ru.RecallLimit, err = formInt(r, "recall_limit"); err == nil {
 				if ru.PreNoticeAhead, err = formInt(r, "pre_notice_ahead"); err == nil {
-					err = h.store.PutRules(ctx, id, ru)
+					if ru.PreNoticeByService, err = parsePreNotice(r.PostFormValue("pre_notice_by_service")); err == nil {
+						err = h.store.PutRules(ctx, id, ru)
+					}
 				}
 			}
 		}
@@ -209,4 +211,21 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, q *req, id str
 	}
 	h.hub.mark(id)
 	http.Redirect(w, r, fmt.Sprintf("/config/branches/%s?published=%d", url.PathEscape(id), cfg.Version), http.StatusSeeOther)
+}
+
+// parsePreNotice reads the per-service pre-notice overrides of the rules form:
+// "P=1 G=2" (commas or spaces between; empty: none). Errors: invalid
+// hq.rules.notice_service_invalid.
+func parsePreNotice(s string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		code, v, ok := strings.Cut(f, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		code = strings.ToUpper(strings.TrimSpace(code))
+		if !ok || err != nil || !queue.ValidServiceCode(code) {
+			return nil, queue.Errorf(queue.CodeInvalid, "hq.rules.notice_service_invalid", f)
+		}
+		out[code] = n
+	}
+	return out, nil
 }

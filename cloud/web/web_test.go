@@ -345,8 +345,16 @@ func TestConfigPublishing(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
 	res, _ = post("/config/branches/CF-001/executives/E1/pin", "pin", "5678")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
-	res, _ = post("/config/branches/CF-001/rules", "preferential_ratio", "3", "recall_limit", "2", "pre_notice_ahead", "3")
+	res, body = post("/config/branches/CF-001/rules", "preferential_ratio", "3", "recall_limit", "2", "pre_notice_ahead", "3",
+		"pre_notice_by_service", "Z=1")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode, "a service the branch does not have")
+	assert.Contains(t, body, "Aviso previo por servicio no válido: Z=1")
+	res, _ = post("/config/branches/CF-001/rules", "preferential_ratio", "3", "recall_limit", "2", "pre_notice_ahead", "3",
+		"pre_notice_by_service", "c=1")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, body = e.get(c, "/config/branches/CF-001")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, `name="pre_notice_by_service" placeholder="P=1 G=2" value="C=1 "`)
 	// "Publicar" first shows what would change at the branch; nothing is sent.
 	res, body = e.get(c, "/config/branches/CF-001/publish")
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
@@ -367,6 +375,7 @@ func TestConfigPublishing(t *testing.T) {
 	require.Len(t, cfg.Executives, 1)
 	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(cfg.Executives[0].PINHash), []byte("5678")))
 	assert.Equal(t, 3, cfg.Rules.PreferentialRatio)
+	assert.Equal(t, map[string]int{"C": 1}, cfg.Rules.PreNoticeByService, "the per-service pre-notice reaches the branch")
 
 	// The branch reports running version 1 through its status.
 	e.f.Branch("CF-001", "Config", "CF", true)

@@ -12,7 +12,9 @@ func init() {
 			"Número %s: %s. A las %s había %s personas antes que tú; espera estimada entonces: %s. Te avisaremos cuando falte poco.",
 			"Number %s: %s. At %s there were %s people ahead of you; estimated wait then: %s. We will let you know when your turn is near.",
 		},
-		"ticket.not_waiting": {"El número %s no está en espera (%s).", "Ticket %s is not waiting (%s)."},
+		"hq.rules.notice_service":         {"Aviso previo por servicio (ej. P=1 G=2)", "Advance notice per service (e.g. P=1 G=2)"},
+		"hq.rules.notice_service_invalid": {"Aviso previo por servicio no válido: %s (use CÓDIGO=números antes, de 0 a 50, de un servicio de la sucursal).", "Invalid advance notice per service: %s (use CODE=tickets ahead, 0 to 50, of a service of the branch)."},
+		"ticket.not_waiting":              {"El número %s no está en espera (%s).", "Ticket %s is not waiting (%s)."},
 		"telegram.placed": {
 			"Número %s ahora: personas antes que tú: %s. Espera estimada: %s.",
 			"Number %s now: people ahead of you: %s. Estimated wait: %s.",

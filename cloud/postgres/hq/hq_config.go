@@ -3,6 +3,7 @@ package hq
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -283,7 +284,10 @@ func (s *Store) hashPIN(pin string) (string, error) {
 	return string(h), nil
 }
 
-// PutRules sets a branch's calling rules. Errors: invalid hq.rules.invalid.
+// PutRules sets a branch's calling rules. A non-nil PreNoticeByService
+// replaces the per-service pre-notice overrides (empty: none); nil leaves them.
+// Errors: invalid hq.rules.invalid, hq.rules.notice_service_invalid (a service
+// the branch does not have, or out of 0..50).
 func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) error {
 	if r.PreferentialRatio < 0 || r.PreferentialRatio > 20 || r.RecallLimit < 0 || r.RecallLimit > 10 || r.PreNoticeAhead < 0 || r.PreNoticeAhead > 50 {
 		return queue.Errorf(queue.CodeInvalid, "hq.rules.invalid")
@@ -291,11 +295,37 @@ func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) erro
 	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO hq_branch_settings (branch, preferential_ratio, recall_limit, pre_notice_ahead, updated_at)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return wrap("put rules", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, `INSERT INTO hq_branch_settings (branch, preferential_ratio, recall_limit, pre_notice_ahead, updated_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (branch) DO UPDATE SET preferential_ratio = EXCLUDED.preferential_ratio,
 		recall_limit = EXCLUDED.recall_limit, pre_notice_ahead = EXCLUDED.pre_notice_ahead, updated_at = EXCLUDED.updated_at`,
-		branch, r.PreferentialRatio, r.RecallLimit, r.PreNoticeAhead, s.now())
-	return wrap("put rules", err)
+		branch, r.PreferentialRatio, r.RecallLimit, r.PreNoticeAhead, s.now()); err != nil {
+		return wrap("put rules", err)
+	}
+	if r.PreNoticeByService != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM telegram_service_settings WHERE branch = $1`, branch); err != nil {
+			return wrap("put rules", err)
+		}
+		for code, n := range r.PreNoticeByService {
+			var known bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM hq_services WHERE branch = $1 AND code = $2)`, branch, code).
+				Scan(&known); err != nil {
+				return wrap("put rules", err)
+			}
+			if !known || n < 0 || n > 50 {
+				return queue.Errorf(queue.CodeInvalid, "hq.rules.notice_service_invalid", fmt.Sprintf("%s=%d", code, n))
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO telegram_service_settings (branch, service, pre_notice_ahead) VALUES ($1, $2, $3)`,
+				branch, code, n); err != nil {
+				return wrap("put rules", err)
+			}
+		}
+	}
+	return wrap("put rules", tx.Commit(ctx))
 }
 
 // Publish snapshots a branch's draft as the next config version, stores it and
