@@ -64,8 +64,9 @@ type Quarantiner interface {
 	// (SQLSTATE class 22) is quarantined too; other errors are internal.
 	IngestRefused(ctx context.Context, b event.Batch, refused []event.Refused) (IngestResult, error)
 	// Quarantine keeps what no seq places in the stream (a message that could
-	// not be decoded): stored once per branch and content.
-	Quarantine(ctx context.Context, branch string, refused []event.Refused) error
+	// not be decoded): stored once per branch and content. It returns how many
+	// were new (not resends).
+	Quarantine(ctx context.Context, branch string, refused []event.Refused) (int, error)
 }
 
 // Reject is a message refused at ingest, kept for diagnosis.

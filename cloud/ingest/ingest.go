@@ -155,11 +155,11 @@ func (p *Processor) decode(ctx context.Context, m cloud.Message) (event.Batch, [
 	// quarantine; a message from no branch's events topic is nobody's.
 	if q, ok := p.Store.(cloud.Quarantiner); ok && branch != "" && de.Reason != event.RejectTopic {
 		r := event.Refused{Raw: m.Payload, Reason: de.Reason, Detail: de.Detail}
-		if err := q.Quarantine(ctx, branch, []event.Refused{r}); err != nil {
+		n, err := q.Quarantine(ctx, branch, []event.Refused{r})
+		if err != nil {
 			p.Log.Error("quarantine message", "branch", branch, "err", err)
-		} else {
-			p.Metrics.Quarantined.WithLabelValues(de.Reason).Inc()
 		}
+		p.Metrics.Quarantined.WithLabelValues(de.Reason).Add(float64(n))
 	}
 	return event.Batch{}, nil, false
 }

@@ -187,7 +187,7 @@ func TestPoisonedEventsKeepBranchSyncing(t *testing.T) {
 	var placeholder string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT type FROM events WHERE branch = $1 AND seq = 5`, branch).Scan(&placeholder))
 	assert.Equal(t, string(postgres.QuarantinedType), placeholder)
-	for _, r := range []string{event.RejectText, event.RejectUTF8, event.RejectData, event.RejectPayload, event.RejectSeqRange} {
+	for _, r := range []string{event.RejectText, event.RejectUTF8, event.RejectData, event.RejectPayload, event.RejectSeqRange, event.RejectMalformed} {
 		assert.Equal(t, 1.0, testutil.ToFloat64(p.Metrics.Quarantined.WithLabelValues(r)), r)
 	}
 	assert.Zero(t, testutil.ToFloat64(p.Metrics.Errors), "no data error was taken for a transient one")

@@ -126,10 +126,10 @@ func (s *EventStore) placeholder(r event.Refused) event.Event {
 }
 
 // Quarantine stores refused events or messages raw in ingest_quarantine, once
-// per branch and content (a resend adds nothing).
-func (s *EventStore) Quarantine(ctx context.Context, branch string, refused []event.Refused) error {
-	_, err := s.quarantine(ctx, branch, refused)
-	return err
+// per branch and content (a resend adds nothing), and returns how many were new.
+func (s *EventStore) Quarantine(ctx context.Context, branch string, refused []event.Refused) (int, error) {
+	fresh, err := s.quarantine(ctx, branch, refused)
+	return len(fresh), err
 }
 
 // quarantine is Quarantine returning the refused newly stored (not resends).
