@@ -126,6 +126,17 @@ func (s *Schedule) DayEnd(date string, loc *time.Location) (time.Time, bool) {
 	return at(d, r[len(r)-1].to).Add(s.grace), true
 }
 
+// Today is the ranges of now's date as "09:00-13:00,14:00-17:00"; "" for a
+// holiday or a weekday without hours.
+func (s *Schedule) Today(now time.Time) string {
+	r, _, _ := s.day(now)
+	out := make([]string, 0, len(r))
+	for _, sp := range r {
+		out = append(out, fmt.Sprintf("%02d:%02d-%02d:%02d", sp.from/60, sp.from%60, sp.to/60, sp.to%60))
+	}
+	return strings.Join(out, ",")
+}
+
 // NextOpening is the first opening time after now (in now's location), within
 // the next four weeks; false if there is none (every day closed).
 func (s *Schedule) NextOpening(now time.Time) (time.Time, bool) {

@@ -84,6 +84,9 @@ func TestIssueLunchBreakAndWeekend(t *testing.T) {
 	f := newHoursFixture(t, "09:00-13:00,14:00-17:00", h, "2026-11-30", agent.EngineState{})
 	f.now = at("2026-11-30", "13:30")
 	f.refused(t, "C", "branch.closed", "La sucursal está cerrada. Abre hoy a las 14:00.")
+	assert.Equal(t, "09:00-13:00,14:00-17:00", f.e.Schedule().Today(f.now))
+	assert.Equal(t, "09:00-13:00", f.e.Schedule().Today(at("2026-12-04", "08:00")), "Friday's own hours")
+	assert.Equal(t, "", f.e.Schedule().Today(at("2026-12-05", "08:00")), "closed on Saturday")
 	f.now = at("2026-11-30", "14:00")
 	f.issue(t, "C", queue.Normal)
 	// Friday closes at 13:00; Saturday and Sunday closed: next is Monday.

@@ -112,6 +112,9 @@ type BranchInfo struct {
 	Day      string
 	// OpeningHours are HQ's opening hours ("09:00-14:00", "" until configured).
 	OpeningHours string
+	// HoursToday are today's opening ranges ("" closed today); nil without
+	// hours configured.
+	HoursToday *string
 	// Closed is why the branch issues no tickets now (branch.closed,
 	// branch.holiday); nil when open or without hours.
 	Closed error

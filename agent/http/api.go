@@ -21,7 +21,7 @@ func (s *Server) branch(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"branch": b.Branch, "name": name, "region": b.Region, "time_zone": b.TimeZone,
 		"day": b.Day, "opening_hours": b.OpeningHours, "agent_version": s.cfg.Version,
-		"open": b.Closed == nil, "closed": closedOf(r, b.Closed)})
+		"hours_today": b.HoursToday, "open": b.Closed == nil, "closed": closedOf(r, b.Closed)})
 }
 
 // closedView is why the kiosk issues no ticket now: the problem the issue

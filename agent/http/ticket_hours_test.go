@@ -90,6 +90,7 @@ func TestIssueOutsideHoursIsAProblem(t *testing.T) {
 	}
 	b := readJSON(t, srv, "/api/v1/branch")
 	assert.Equal(t, false, b["open"])
+	assert.Equal(t, "09:00-14:00", b["hours_today"])
 	assert.Equal(t, "branch.closed", b["closed"].(map[string]any)["code"])
 
 	// Next morning it issues; past P's cut-off (13:00) P is closed for today, C is not.

@@ -14,10 +14,15 @@ import (
 func (s *Store) BranchInfo(ctx context.Context) agent.BranchInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	now := s.cfg.Now()
-	return agent.BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(now),
+	now := s.cfg.Now().In(s.eng.Location())
+	b := agent.BranchInfo{Branch: s.cfg.Branch, TimeZone: s.eng.Location().String(), Day: s.eng.BusinessDay(now),
 		OpeningHours: s.openingHours, Name: s.name, Region: s.region,
-		Closed: s.eng.Schedule().CheckIssue(queue.Service{}, now.In(s.eng.Location()))}
+		Closed: s.eng.Schedule().CheckIssue(queue.Service{}, now)}
+	if sched := s.eng.Schedule(); sched != nil {
+		today := sched.Today(now)
+		b.HoursToday = &today
+	}
+	return b
 }
 
 // Services returns the services with their queue now and the estimate a new

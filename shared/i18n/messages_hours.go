@@ -83,5 +83,7 @@ func init() {
 		"ui.kiosk.closed":         {"La sucursal no está entregando números en este momento.", "The branch is not issuing tickets right now."},
 		"ui.kiosk.service_closed": {"Cerrado por hoy", "Closed for today"},
 		"ui.kiosk.closed_short":   {"Cerrado", "Closed"},
+		"ui.hours_closed_today":   {"Hoy sin atención", "Closed today"},
+		"ui.closed_now":           {"cerrada ahora", "closed now"},
 	})
 }

@@ -242,10 +242,16 @@
       const b = await api('GET', '/branch');
       const name = branchLabel(b);
       document.querySelectorAll('#branch-name').forEach((e) => { e.textContent = name; });
-      const hours = b && b.opening_hours;
+      // Today's hours when the branch has a schedule ("" closed today), else
+      // HQ's general hours; "closed now" outside them.
+      const today = b && b.hours_today;
+      const hours = typeof today === 'string' ? today : b && b.opening_hours;
+      let text = hours ? t('ui.hours', { hours: hours.split(',').join(' · ') }) : '';
+      if (typeof today === 'string' && !today) text = t('ui.hours_closed_today');
+      if (text && b.open === false) text += ' · ' + t('ui.closed_now');
       document.querySelectorAll('#opening-hours').forEach((e) => {
-        e.textContent = hours ? t('ui.hours', { hours: hours.split(',').join(' · ') }) : '';
-        e.hidden = !hours;
+        e.textContent = text;
+        e.hidden = !text;
       });
       const v = b && b.agent_version;
       if (v && agentVersion && v !== agentVersion && versionCheck) versionCheck();

@@ -73,6 +73,7 @@ func TestKioskClosed(t *testing.T) {
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
 		until(`document.querySelector('button[data-service="P"]').disabled && document.querySelector('button[data-service="P"]').textContent.includes('Cerrado por hoy')`, 5*time.Second),
 		until(`!document.querySelector('button[data-service="C"]').disabled && document.getElementById('kiosk-closed').hidden`, time.Second),
+		until(`document.getElementById('opening-hours').textContent === 'Horario de atención: 00:00-23:59'`, 5*time.Second),
 		cd.Click(cd.CSS(`button[data-service="C"]`)),
 		cd.WaitVisible(cd.ID("rut-skip")),
 		cd.Click(cd.ID("rut-skip")),
