@@ -14,6 +14,10 @@ import (
 
 var reportedExecRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
+// maxReportedSeconds bounds a reported service's times: HQ's columns are
+// 32-bit, and a value out of range must not fail the branch's stream.
+const maxReportedSeconds = 7 * 24 * 3600
+
 // importCond holds while HQ owns nothing of the branch yet: it never published
 // to it and never imported its report. That is the branch's first contact.
 const importCond = `NOT EXISTS (SELECT 1 FROM hq_branch_configs WHERE branch = $1)
@@ -30,20 +34,21 @@ func (s *EventStore) queueConfigReport(pb *pgx.Batch, branch string, seq uint64,
 	svcs := make([]queue.Service, 0, len(r.Services))
 	known := map[string]bool{}
 	for _, sv := range r.Services {
-		if sv.Validate() == nil && !known[sv.Code] {
+		if sv.Validate() == nil && !known[sv.Code] && sv.TargetWaitS <= maxReportedSeconds &&
+			sv.MeanServiceS <= maxReportedSeconds && sv.Priority >= -1000 && sv.Priority <= 1000 {
 			svcs, known[sv.Code] = append(svcs, sv), true
 		}
 	}
 	counters := make([]queue.Counter, 0, len(r.Counters))
 	for _, c := range r.Counters {
-		if c.Number > 0 && c.Number <= 999 && len(c.Name) <= 40 {
+		if c.Number > 0 && c.Number <= 999 && len(c.Name) <= 40 && queue.ValidText(c.Name, 40) {
 			counters = append(counters, c)
 		}
 	}
 	execs := make([]queue.Executive, 0, len(r.Executives))
 	for _, x := range r.Executives {
 		x.Name = strings.TrimSpace(x.Name)
-		if !reportedExecRE.MatchString(x.ID) || x.Name == "" || len(x.Name) > 80 {
+		if !reportedExecRE.MatchString(x.ID) || x.Name == "" || len(x.Name) > 80 || !queue.ValidText(x.Name, 80) {
 			continue
 		}
 		codes := []string{}

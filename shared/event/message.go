@@ -106,9 +106,6 @@ func (c Config) Validate() error {
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		return reject(RejectEvent, "time zone %q", c.TimeZone)
 	}
-	if !printableText(c.BranchName, 80) || !printableText(c.Region, 40) {
-		return reject(RejectEvent, "branch name %q or region %q", c.BranchName, c.Region)
-	}
 	if c.OpeningHours != "" && !ValidOpeningHours(c.OpeningHours) {
 		return reject(RejectEvent, "opening hours %q", c.OpeningHours)
 	}

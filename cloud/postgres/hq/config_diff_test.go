@@ -222,3 +222,29 @@ func mustSantiago(t *testing.T) *time.Location {
 	require.NoError(t, err)
 	return l
 }
+
+// A report with entries HQ's tables cannot hold (a time beyond 32 bits, a
+// name with a control character) never fails the branch's stream: the rest
+// is imported, the events after it are projected.
+func TestImportSkipsWhatHQCannotHold(t *testing.T) {
+	s, f, c := newStore(t)
+	forget(t, f, "IM-003")
+	ctx := context.Background()
+	es := postgres.NewEventStore(f.Pool, nil)
+	r := branchReport()
+	r.Services = append(r.Services, queue.Service{Code: "X", Name: "Enorme", TargetWaitS: 1 << 40, MeanServiceS: 60, Priority: 1})
+	r.Counters = append(r.Counters, queue.Counter{Number: 5, Name: "Caja\x07"})
+	r.Executives = append(r.Executives, queue.Executive{ID: "E03", Name: "Eva\x1bX", Services: []string{"C"}},
+		queue.Executive{ID: "E04", Name: "Rosa", Services: []string{"X", "C"}})
+	day := c.t.In(mustSantiago(t)).Format(time.DateOnly)
+	ingest(t, es, "IM-003", 1, c.t, append([]any{r}, waitingTickets("IM-003", "C", day, 1, 1, c.t)...)...)
+	cfg, err := s.BranchConfig(ctx, "IM-003")
+	require.NoError(t, err)
+	assert.Len(t, cfg.Services, 2)
+	assert.Len(t, cfg.Counters, 2)
+	require.Len(t, cfg.Executives, 3)
+	assert.Equal(t, []string{"C"}, cfg.Executives[2].Services, "a service left out is left out of his list too")
+	var waiting int
+	require.NoError(t, f.Pool.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE branch = 'IM-003' AND status = 'waiting'`).Scan(&waiting))
+	assert.Equal(t, 1, waiting, "the events after the report were projected")
+}
