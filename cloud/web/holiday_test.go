@@ -78,6 +78,11 @@ func TestHolidaysAndBranchHours(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`name="day_sun" value="cerrado"`), body)
 	assert.Contains(t, body, `name="day_sat" value="10:00-13:00"`)
 
+	// The review before Publicar says the schedule travels too.
+	res, body = e.get(c, "/config/branches/HR-001/publish")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, `id="hours-note"`)
+	assert.Contains(t, body, `href="/config/branches/HR-001/hours"`)
 	res, _ = post("/config/branches/HR-001/publish", "confirm", "1")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	require.NotEmpty(t, e.pub.got)
@@ -91,7 +96,7 @@ func TestHolidaysAndBranchHours(t *testing.T) {
 	// Both pages are translated, and admin-only.
 	key := regexp.MustCompile(`\b(hq|status|priority|action)\.[a-z_]+(\.[a-z_]+)*\b`)
 	for _, lang := range []string{"es-CL", "en"} {
-		for _, path := range []string{"/config/holidays", "/config/branches/HR-001/hours"} {
+		for _, path := range []string{"/config/holidays", "/config/branches/HR-001/hours", "/config/branches/HR-001/publish"} {
 			_, body := e.get(c, path, "Accept-Language", lang)
 			assert.Empty(t, key.FindAllString(body, -1), "%s %s", lang, path)
 		}
