@@ -187,11 +187,13 @@ func (e *Engine) dropSession(s *Session) {
 
 func (e *Engine) touch() { e.version++ }
 
-// Services returns the services in configuration order.
+// Services returns the services that take tickets, in configuration order.
 func (e *Engine) Services() []queue.Service {
 	out := make([]queue.Service, 0, len(e.codes))
 	for _, c := range e.codes {
-		out = append(out, e.services[c].Service)
+		if s := e.services[c]; s.draining == nil { // a draining one takes no tickets (engine_drain.go)
+			out = append(out, s.Service)
+		}
 	}
 	return out
 }

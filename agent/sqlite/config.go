@@ -98,7 +98,7 @@ func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config, r
 		}
 		return nil
 	}
-	if err := markDraining(ctx, tx, c); err != nil {
+	if err := markDraining(ctx, tx, c, s.cfg.Now()); err != nil {
 		return err
 	}
 	if err := exec("UPDATE services SET active = 0"); err != nil {

@@ -6,11 +6,8 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/agent"
@@ -116,83 +113,4 @@ func (s *Store) reportOp() *op {
 		}
 		return nil, ch, nil
 	}}
-}
-
-// metaDrain prefixes the meta key of a service removed by HQ while tickets of
-// it were open; the value lists the executives who served it.
-const metaDrain = "drain."
-
-// markDraining records, before an HQ config replaces the services, which of
-// the running services it removes while tickets of theirs are still open, and
-// who served them: those executives keep calling them until nobody is left
-// (agent.Draining). A service the config keeps or brings back is no longer
-// draining.
-func markDraining(ctx context.Context, tx *sql.Tx, c event.Config) error {
-	keep := map[string]bool{}
-	for _, sv := range c.Services {
-		keep[sv.Code] = true
-		if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaDrain+sv.Code); err != nil {
-			return fmt.Errorf("sqlite: drain: %w", err)
-		}
-	}
-	svcs, err := loadServices(ctx, tx)
-	if err != nil {
-		return err
-	}
-	execs, err := loadExecutives(ctx, tx, "")
-	if err != nil {
-		return err
-	}
-	for _, sv := range svcs {
-		if keep[sv.Code] {
-			continue
-		}
-		var open int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tickets WHERE service = ? AND status IN ('waiting', 'called', 'serving')",
-			sv.Code).Scan(&open); err != nil {
-			return fmt.Errorf("sqlite: drain: %w", err)
-		}
-		if open == 0 {
-			continue
-		}
-		var ids []string
-		for _, x := range execs {
-			if x.Active && slices.Contains(x.Services, sv.Code) {
-				ids = append(ids, x.ID)
-			}
-		}
-		if err := setMeta(ctx, tx, metaDrain+sv.Code, strings.Join(ids, ",")); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// loadDraining returns the removed services that still have open tickets.
-func loadDraining(ctx context.Context, q querier, meta map[string]string, active []queue.Service) ([]agent.Draining, error) {
-	var out []agent.Draining
-	for k, v := range meta {
-		code, ok := strings.CutPrefix(k, metaDrain)
-		if !ok || slices.ContainsFunc(active, func(s queue.Service) bool { return s.Code == code }) {
-			continue
-		}
-		var d agent.Draining
-		var open int
-		err := q.QueryRowContext(ctx, `SELECT code, name, target_wait_s, mean_service_s, priority,
-			(SELECT count(*) FROM tickets WHERE service = services.code AND status IN ('waiting', 'called', 'serving'))
-			FROM services WHERE code = ?`, code).Scan(&d.Code, &d.Name, &d.TargetWaitS, &d.MeanServiceS, &d.Priority, &open)
-		if errors.Is(err, sql.ErrNoRows) || open == 0 {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: load draining: %w", err)
-		}
-		d.Executives = splitCodes(v)
-		if d.Executives == nil {
-			d.Executives = []string{}
-		}
-		out = append(out, d)
-	}
-	slices.SortFunc(out, func(a, b agent.Draining) int { return strings.Compare(a.Code, b.Code) })
-	return out, nil
 }

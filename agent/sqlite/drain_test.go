@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,4 +124,50 @@ func TestRemovedServiceServedUntilEmpty(t *testing.T) {
 	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
 	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "P"})
 	require.NoError(t, err)
+}
+
+// A config that keeps a service but leaves nobody serving it while people
+// wait: closed to new tickets, its waiting tickets called by who served it,
+// and open again (as HQ configured it) once they are served, also across a
+// restart.
+func TestUnservedServiceServedUntilEmpty(t *testing.T) {
+	e := MustStore(t, 2)
+	ctx := context.Background()
+	h, _ := bcrypt.GenerateFromPassword([]byte("1234"), bcrypt.MinCost)
+	cfg := event.Config{V: 1, Branch: "SCL-001", Version: 1, TimeZone: "America/Santiago", Rules: event.DefaultRules(),
+		Services: queue.DefaultServices()[:2], Counters: []queue.Counter{{Number: 1}, {Number: 2}},
+		Executives: []event.ConfigExecutive{
+			{Executive: queue.Executive{ID: "E01", Name: "Ana", Services: []string{"P", "C"}}, PINHash: string(h)},
+			{Executive: queue.Executive{ID: "E02", Name: "Luis", Services: []string{"C"}}, PINHash: string(h)}}}
+	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
+	waiting, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "P"})
+	require.NoError(t, err)
+
+	e.clock.Add(time.Minute)
+	cfg.Version = 2
+	cfg.Executives[0].Services = []string{"C"} // nobody serves P any more
+	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
+	e.clock.Add(time.Minute)
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "P"})
+	assert.Equal(t, "service.draining", queue.ErrorReason(err))
+	assert.False(t, offered(e, "P"))
+	e.reopen(t, 2)
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "P"})
+	assert.Equal(t, "service.draining", queue.ErrorReason(err), "still draining after a restart")
+
+	ana := e.login(t, "E01", 1)
+	tk, err := e.st.CallNext(ctx, ana, 1)
+	require.NoError(t, err)
+	require.NotNil(t, tk)
+	assert.Equal(t, waiting.ID, tk.ID, "who served P calls its waiting ticket")
+	finish(t, e, ana, tk.ID)
+
+	assert.True(t, offered(e, "P"), "served: P takes tickets again, as HQ configured it")
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "P"})
+	require.NoError(t, err)
+	tk, err = e.st.CallNext(ctx, ana, 1)
+	require.NoError(t, err)
+	assert.Nil(t, tk, "a new P ticket is not Ana's: she no longer serves P")
+	e.reopen(t, 2)
+	assert.True(t, offered(e, "P"), "not draining again after a restart")
 }

@@ -206,7 +206,7 @@ func (s *Store) load(q querier) error {
 	if st.Tickets, err = queryTickets(ctx, q, "WHERE status IN ('waiting', 'called', 'serving')"); err != nil {
 		return err
 	}
-	draining, err := loadDraining(ctx, q, meta, svcs)
+	draining, err := loadDraining(ctx, q, meta)
 	if err != nil {
 		return err
 	}

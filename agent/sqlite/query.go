@@ -49,6 +49,9 @@ func (s *Store) ServiceTargets(context.Context) map[string]int {
 	for _, sv := range s.eng.Services() {
 		out[sv.Code] = sv.TargetWaitS
 	}
+	for _, d := range s.eng.Draining() {
+		out[d.Code] = d.TargetWaitS
+	}
 	return out
 }
 
