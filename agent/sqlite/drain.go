@@ -139,4 +139,3 @@ func loadDraining(ctx context.Context, q querier, meta map[string]string) ([]age
 	slices.SortFunc(out, func(a, b agent.Draining) int { return strings.Compare(a.Code, b.Code) })
 	return out, nil
 }
-
