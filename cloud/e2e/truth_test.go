@@ -202,9 +202,11 @@ func TestOneTruth(t *testing.T) {
 	counter := map[string]int{"E01": 1, "E02": 2}
 
 	var transferred []string
-	before := e.positions()
 	for step := 0; step < 60; step++ {
 		x := []string{"E01", "E02"}[step%2]
+		// Read the order just before the call: a ticket transferred into Caja
+		// becomes overdue by itself two seconds later.
+		before := e.positions()
 		var called struct {
 			ID     string `json:"id"`
 			Number string `json:"number"`
@@ -253,8 +255,8 @@ func TestOneTruth(t *testing.T) {
 		if step%5 == 2 { // afternoon arrivals in Personal Banker
 			issue("P", []queue.PriorityClass{queue.Normal, queue.Premium, queue.Preferential}[step%3])
 		}
-		before = e.positions()
-		check(fmt.Sprintf("%s of %s", act, called.Number), settle(), before)
+		after := e.positions()
+		check(fmt.Sprintf("%s of %s", act, called.Number), settle(), after)
 	}
 	assert.Empty(t, pref, "the late preferential customer was served")
 	require.NotEmpty(t, transferred)
