@@ -114,6 +114,9 @@ type BranchSync struct {
 	MaxSeq uint64 `json:"max_seq"`
 	// Gaps lists the missing seq ranges between LastSeq and MaxSeq.
 	Gaps []SeqRange `json:"gaps"`
+	// Quarantined counts the branch's events (and undecodable messages) kept
+	// in quarantine: refused on their own, the stream went on past them.
+	Quarantined int64 `json:"quarantined"`
 	// LastEventAt is the branch clock of the newest applied event.
 	LastEventAt *time.Time `json:"last_event_at"`
 	// LastIngestAt is when the cloud last committed events of the branch.

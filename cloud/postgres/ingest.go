@@ -462,6 +462,9 @@ func (s *EventStore) BranchSync(ctx context.Context, branch string) (cloud.Branc
 		return out, fmt.Errorf("postgres: branch sync %s: %w", branch, err)
 	}
 	out.LastSeq, out.MaxSeq = uint64(applied), uint64(maxSeq)
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM ingest_quarantine WHERE branch = $1`, branch).Scan(&out.Quarantined); err != nil {
+		return out, fmt.Errorf("postgres: branch sync %s quarantine: %w", branch, err)
+	}
 	if out.LastEventAt != nil && out.LastIngestAt != nil {
 		out.LagSeconds = max(0, out.LastIngestAt.Sub(*out.LastEventAt).Seconds())
 	}

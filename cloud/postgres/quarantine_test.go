@@ -50,6 +50,11 @@ func TestIngestQuarantinesDataError(t *testing.T) {
 	assert.Contains(t, res.Quarantined[0].Detail, "22003")
 	assert.Equal(t, 2, count(t, `SELECT count(*) FROM executive_sessions WHERE branch = 'PDE-001'`), "E1 and E3 projected")
 	assert.Equal(t, 1, count(t, `SELECT count(*) FROM ingest_quarantine WHERE branch = 'PDE-001' AND seq = 2 AND reason = 'data'`))
+	sync, err := s.BranchSync(ctx, "PDE-001")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), sync.Quarantined, "the sync API shows it")
+	assert.Equal(t, uint64(3), sync.LastSeq)
+	assert.Empty(t, sync.Gaps)
 
 	// The agent's resend is a duplicate: nothing new, the same ack.
 	res, err = s.Ingest(ctx, batch("PDE-001", []event.Event{mk(2, `{"executive":"E2","counter":2,"reason":"x","extra":1e400000}`)}))
