@@ -6,7 +6,7 @@ PKGS := $(foreach m,$(MODULES),$(if $(shell find $(m) -name '*.go' -print -quit 
 export TICKETERO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ticketero_test?sslmode=disable
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build test vet lint bench demo demo-clean dev-services fuzz clean
+.PHONY: all build test vet lint audit bench demo demo-clean dev-services fuzz clean
 
 all: build
 
@@ -26,6 +26,11 @@ lint: vet
 
 test: dev-services lint
 	go test $(GOTEST_FLAGS) $(PKGS)
+
+# Supply-chain and static security checks (govulncheck against a local copy of
+# the vulnerability database, gosec); not part of test. See scripts/audit.sh.
+audit:
+	bash scripts/audit.sh
 
 fuzz:
 	cd shared/event && go test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s .

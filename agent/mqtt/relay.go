@@ -191,7 +191,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			client.Disconnect(0)
 			r.log.Warn("broker link lost", "err", err)
 		}
-		wait := backoff + time.Duration(rand.Int64N(int64(backoff)/2+1))
+		wait := backoff + time.Duration(rand.Int64N(int64(backoff)/2+1)) // #nosec G404 -- not a secret: jitter / reproducible simulation
 		select {
 		case <-ctx.Done():
 			return nil

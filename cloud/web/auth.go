@@ -237,7 +237,7 @@ func newToken() string {
 }
 
 func (h *Handler) setCookie(w http.ResponseWriter, name, value string, maxAge int, site http.SameSite) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, // #nosec G124 -- Secure follows TICKETERO_INSECURE_COOKIES (plain-HTTP development only)
 		Secure: h.cfg.SecureCookies, SameSite: site})
 }
 
@@ -337,9 +337,9 @@ func (h *Handler) setLang(w http.ResponseWriter, r *http.Request) {
 	if l != "es" && l != "en" {
 		l = "es"
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, // #nosec G124 -- Secure follows TICKETERO_INSECURE_COOKIES (plain-HTTP development only)
 		Secure: h.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther) // #nosec G710 -- safeNext keeps only local paths (input.go, tested)
 }
 
 // limiter is a fixed-window counter per client address (one per process: a

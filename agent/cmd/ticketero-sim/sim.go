@@ -81,7 +81,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (Summary, error) 
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 7))
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 7)) // #nosec G404 -- not a secret: jitter / reproducible simulation
 	var st stats
 	var wg sync.WaitGroup
 
@@ -128,14 +128,14 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (Summary, error) 
 			dayWG.Add(1)
 			go func() {
 				defer dayWG.Done()
-				arrivals(dayCtx, clk, cfg, c, rand.New(rand.NewPCG(seed, 1)), &st, logger.With("branch", b))
+				arrivals(dayCtx, clk, cfg, c, rand.New(rand.NewPCG(seed, 1)), &st, logger.With("branch", b)) // #nosec G404 -- not a secret: jitter / reproducible simulation
 			}()
 			for i, cred := range cfg.Executives {
 				seed := rng.Uint64()
 				dayWG.Add(1)
 				go func() {
 					defer dayWG.Done()
-					executive(dayCtx, clk, cfg, c, cred, i+1, rand.New(rand.NewPCG(seed, 2)), &st,
+					executive(dayCtx, clk, cfg, c, cred, i+1, rand.New(rand.NewPCG(seed, 2)), &st, // #nosec G404 -- not a secret: jitter / reproducible simulation
 						logger.With("branch", b, "executive", cred.ID))
 				}()
 			}

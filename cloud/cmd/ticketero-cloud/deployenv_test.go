@@ -191,8 +191,9 @@ func parseAll(getenv func(string) string) parsed {
 func TestDeployedTaskEnvironment(t *testing.T) {
 	env, secrets := taskEnv(t)
 	secretSample := map[string]string{
-		"TICKETERO_DB":       "postgres://ticketero@db.internal:5432/ticketero?sslmode=verify-full",
-		"TICKETERO_DATA_KEY": hex.EncodeToString(make([]byte, 32)),
+		"TICKETERO_DB":             "postgres://ticketero@db.internal:5432/ticketero?sslmode=verify-full",
+		"TICKETERO_DATA_KEY":       hex.EncodeToString(make([]byte, 32)),
+		"TICKETERO_ADMIN_PASSWORD": "a generated password of 32 characters",
 	}
 	all := map[string]string{}
 	for k, v := range env {
@@ -242,6 +243,9 @@ func TestDeployedTaskEnvironment(t *testing.T) {
 		assert.NotEmpty(t, p.telegram.WebhookSecret)
 		assert.NotEmpty(t, p.telegram.DataKey)
 		assert.NotEmpty(t, p.web.RUTKey)
+		// The root file system is read-only: the first admin's password
+		// must come in, it cannot be generated into a file.
+		assert.NotEmpty(t, p.web.AdminPassword, "TICKETERO_ADMIN_PASSWORD from Secrets Manager")
 		assert.Equal(t, 2, p.web.ProxyHops, "behind CloudFront then the ALB: the client is two X-Forwarded-For hops from the right")
 	})
 

@@ -178,7 +178,7 @@ func envOrFile(getenv func(string) string, name string) (string, error) {
 	if f == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(f)
+	b, err := os.ReadFile(f) // #nosec G304 -- path from the operator's configuration (flag, env or data directory), never from a request
 	if err != nil {
 		return "", fmt.Errorf("config: %s_FILE %q: %w", name, f, err)
 	}

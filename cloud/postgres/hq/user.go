@@ -148,7 +148,7 @@ func (s *Store) BootstrapWith(ctx context.Context, password string, deliver func
 // dummyPassword is compared against a hash of it when no real hash may be
 // checked (unknown e-mail, locked or disabled account), so every refused
 // sign-in costs one bcrypt comparison at the store's cost, like a real one.
-const dummyPassword = "ticketero-dummy-password"
+const dummyPassword = "ticketero-dummy-password" // #nosec G101 -- not a credential: the decoy compared when no real hash may be
 
 // dummyHash returns the store's dummy hash, made once at BcryptCost (the
 // cost of real hashes: a cheaper dummy would tell unknown e-mails apart by
