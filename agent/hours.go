@@ -174,20 +174,22 @@ func (s *Schedule) CheckIssue(service queue.Service, now time.Time) error {
 			break
 		}
 	}
-	if !open {
-		return queue.Errorf(queue.CodeConflict, "branch.closed", next())
-	}
-	if c, ok := s.cutoff[service.Code]; ok {
+	// Past the service's cut-off while the branch is open or in a break: the
+	// service is done for today (after the last closing, the branch is closed).
+	if c, ok := s.cutoff[service.Code]; ok && len(r) > 0 && now.Before(at(now, r[len(r)-1].to)) {
 		last := c.min
 		if !c.at {
 			last = r[len(r)-1].to - c.min
 		}
-		if !now.Before(at(now, last)) {
+		if !now.Before(at(now, last)) && (open || !now.Before(at(now, r[0].from))) {
 			// Next opening of another day: the cut-off holds for the rest of today.
 			tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, now.Location())
 			o, ok := s.NextOpening(tomorrow.Add(-time.Nanosecond))
 			return queue.Errorf(queue.CodeConflict, "service.closed_for_today", service.Name, Opening{At: o, Now: now, Known: ok})
 		}
+	}
+	if !open {
+		return queue.Errorf(queue.CodeConflict, "branch.closed", next())
 	}
 	return nil
 }

@@ -140,6 +140,21 @@ func TestLastTicketCutoffPerService(t *testing.T) {
 	assert.Equal(t, waiting.ID, called.ID)
 }
 
+func TestCutoffDuringBreak(t *testing.T) {
+	// P's last ticket at 12:30, lunch 13:00–14:00: in the break P is done for
+	// today (not "opens at 14:00"), C reopens at 14:00; after closing the
+	// branch is closed for both.
+	h := event.Hours{LastTicket: map[string]string{"P": "12:30"}}
+	f := newHoursFixture(t, "09:00-13:00,14:00-17:00", h, "2026-11-30", agent.EngineState{})
+	f.now = at("2026-11-30", "13:30")
+	f.refused(t, "P", "service.closed_for_today", "Ya no se entregan números de Personal Banker por hoy. Vuelva mañana a las 09:00.")
+	f.refused(t, "C", "branch.closed", "La sucursal está cerrada. Abre hoy a las 14:00.")
+	f.now = at("2026-11-30", "17:05")
+	f.refused(t, "P", "branch.closed", "La sucursal está cerrada. Abre mañana a las 09:00.")
+	f.now = at("2026-11-30", "08:00")
+	f.refused(t, "P", "branch.closed", "La sucursal está cerrada. Abre hoy a las 09:00.")
+}
+
 func TestDayClosesAtClosingPlusGrace(t *testing.T) {
 	f := newHoursFixture(t, "09:00-14:00", event.Hours{}, "2026-11-30", agent.EngineState{})
 	f.now = at("2026-11-30", "13:50")

@@ -70,7 +70,9 @@
     const closed = services.filter((s) => s.open === false);
     const all = services.length > 0 && closed.length === services.length;
     const box = $('kiosk-closed');
-    box.textContent = all ? ((closed[0].closed && closed[0].closed.detail) || t('ui.kiosk.closed')) : '';
+    // The branch's own reason (closed, holiday) over a service's cut-off.
+    const why = closed.find((s) => s.closed && s.closed.code.startsWith('branch.')) || closed[0];
+    box.textContent = all ? ((why && why.closed && why.closed.detail) || t('ui.kiosk.closed')) : '';
     box.hidden = !all;
   }
 
