@@ -77,7 +77,7 @@ func TestEveryEventNamesItsActor(t *testing.T) {
 		require.NoError(t, err)
 		evs = append(evs, ch.Events...)
 	}
-	_, ch, err := f.e.Login(f.now, "E01", 3, "h1", true)
+	_, ch, err := f.e.Login(f.now, agent.LoginAttempt{Executive: "E01", Counter: 3, TokenHash: "h1", PINOK: true})
 	collect(ch, err)
 	_, ch, err = f.e.Issue(f.now, agent.IssueRequest{Service: "C"})
 	collect(ch, err)

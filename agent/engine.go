@@ -42,6 +42,10 @@ type Engine struct {
 
 	version uint64
 	cache   positionCache
+
+	// pinFails are the sign-in throttles by (executive, client address), in
+	// memory only: a restart forgives, which nobody on the LAN can cause.
+	pinFails map[string]*pinThrottle
 }
 
 type serviceState struct {
@@ -98,12 +102,6 @@ const (
 	meanAlpha  = 0.2
 	minService = 10 * time.Second
 	maxService = 4 * time.Hour
-)
-
-// Lockout after repeated wrong PINs.
-const (
-	MaxPINFailures = 5
-	LockoutPeriod  = 5 * time.Minute
 )
 
 // NewEngine builds an engine from its configuration and persisted state.

@@ -7,20 +7,21 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// CheckLogin says whether exec may try to sign in at counter now, before the
-// (slow) PIN check: it exists, is not locked out, the counter exists and is
-// free, and he is not at another counter.
+// CheckLogin says whether exec may try to sign in at counter from client
+// address addr now, before the (slow) PIN check: he exists, that address is
+// not made to wait after wrong PINs, the counter exists and is free, and he is
+// not at another counter.
 //
 // Errors: unauthorized session.bad_pin (unknown executive); invalid
 // counter.unknown; forbidden session.locked; conflict session.counter_taken,
 // session.executive_busy.
-func (e *Engine) CheckLogin(now time.Time, exec string, counter int) (Executive, error) {
+func (e *Engine) CheckLogin(now time.Time, exec string, counter int, addr string) (Executive, error) {
 	x, ok := e.executives[exec]
 	if !ok || !x.Active {
 		return Executive{}, queue.Errorf(queue.CodeUnauthorized, "session.bad_pin")
 	}
-	if now.Before(x.LockedUntil) {
-		return Executive{}, queue.Errorf(queue.CodeForbidden, "session.locked", int(x.LockedUntil.Sub(now).Round(time.Second).Seconds()))
+	if th := e.throttle(now, exec, addr); th != nil && now.Before(th.until) {
+		return Executive{}, queue.Errorf(queue.CodeForbidden, "session.locked", waitSeconds(th.until.Sub(now)))
 	}
 	if !e.HasCounter(counter) {
 		return Executive{}, queue.Errorf(queue.CodeInvalid, "counter.unknown", counter)
@@ -34,46 +35,158 @@ func (e *Engine) CheckLogin(now time.Time, exec string, counter int) (Executive,
 	return *x, nil
 }
 
-// Login signs exec in at counter after the caller checked his PIN (pinOK).
-// A wrong PIN counts a failure; the MaxPINFailures-th locks him out for
-// LockoutPeriod. Signing in again at the same counter replaces his token.
-// The returned change must be written even with an error (failure counts).
+// LoginAttempt is a sign-in after the caller checked the PIN.
+type LoginAttempt struct {
+	Executive string
+	Counter   int
+	// Addr is the client's address (the TCP peer, never a forwarded header):
+	// wrong PINs make that address wait, not the executive everywhere.
+	Addr      string
+	TokenHash string
+	PINOK     bool
+	// WeakPIN says the right PIN was shorter than MinPINLength.
+	WeakPIN bool
+}
+
+// Login signs an executive in after the caller checked his PIN. A wrong PIN
+// emits executive.login_failed; from the FreePINFailures-th wrong PIN in a
+// row from one address, that address waits PINDelay(n) before its next try
+// for that executive (executive.locked), doubling up to PINDelayMax. The
+// executive at his own terminal, or anyone at another address, is not held
+// up by someone else's guesses: an attacker cannot lock him out. Signing in
+// again at the same counter replaces his token. The returned change must be
+// written even with an error (the events of a failure).
 //
 // Errors: as CheckLogin, and unauthorized session.bad_pin.
-func (e *Engine) Login(now time.Time, exec string, counter int, tokenHash string, pinOK bool) (Session, Change, error) {
+func (e *Engine) Login(now time.Time, a LoginAttempt) (Session, Change, error) {
 	var ch Change
-	x, err := e.CheckLogin(now, exec, counter)
+	exec, counter := a.Executive, a.Counter
+	x, err := e.CheckLogin(now, exec, counter, a.Addr)
 	if err != nil {
 		return Session{}, ch, err
 	}
-	xp := e.executives[exec]
-	if !pinOK {
-		xp.FailedPINs++
-		err := queue.Errorf(queue.CodeUnauthorized, "session.bad_pin")
-		if xp.FailedPINs >= MaxPINFailures {
-			xp.FailedPINs = 0
-			xp.LockedUntil = now.Add(LockoutPeriod).UTC()
-			err = queue.Errorf(queue.CodeForbidden, "session.locked", int(LockoutPeriod.Seconds()))
-		}
-		ch.Executives = append(ch.Executives, *xp)
-		return Session{}, ch, err
-	}
-	if xp.FailedPINs != 0 || !xp.LockedUntil.IsZero() {
-		xp.FailedPINs, xp.LockedUntil = 0, time.Time{}
-		ch.Executives = append(ch.Executives, *xp)
-	}
 	now = now.UTC()
+	if !a.PINOK {
+		return Session{}, ch, e.failLogin(now, a, &ch)
+	}
+	delete(e.pinFails, throttleKey(exec, a.Addr))
+	if xp := e.executives[exec]; xp.WeakPIN != a.WeakPIN {
+		xp.WeakPIN = a.WeakPIN
+		ch.Executives = append(ch.Executives, *xp)
+	}
 	if old, ok := e.sessions[exec]; ok {
 		e.dropSession(old)
 		ch.EndedSessions = append(ch.EndedSessions, old.TokenHash)
 	}
-	s := &Session{TokenHash: tokenHash, Executive: exec, Counter: counter, StartedAt: now, ChangedAt: now}
+	s := &Session{TokenHash: a.TokenHash, Executive: exec, Counter: counter, StartedAt: now, ChangedAt: now}
 	e.addSession(s)
 	e.touch()
 	ch.Sessions = append(ch.Sessions, *s)
 	ch.emit(event.ExecutiveLoggedIn, now, event.Session{Executive: exec, Name: x.Name, Counter: counter}, nil, e.execState(exec))
 	ch.By(e.executiveActor(exec), 0)
 	return *s, ch, nil
+}
+
+// Sign-in throttle and PIN policy.
+const (
+	// MinPINLength is the shortest PIN set from now on; shorter PINs of
+	// older versions keep working and are flagged to change.
+	MinPINLength = 6
+	// FreePINFailures is how many wrong PINs in a row one address may enter
+	// for an executive before it must wait.
+	FreePINFailures = 3
+	// PINDelayBase is the first wait, doubled for each further wrong PIN.
+	PINDelayBase = 30 * time.Second
+	// PINDelayMax caps the wait.
+	PINDelayMax = time.Hour
+	// pinForget is how long a throttle entry is kept after its last failure.
+	pinForget = 24 * time.Hour
+	// maxPINThrottles bounds the entries kept (addresses × executives).
+	maxPINThrottles = 10_000
+)
+
+// PINDelay is the wait after the n-th wrong PIN in a row from one address
+// (0 below FreePINFailures).
+func PINDelay(n int) time.Duration {
+	if n < FreePINFailures {
+		return 0
+	}
+	d := PINDelayBase
+	for i := FreePINFailures; i < n && d < PINDelayMax; i++ {
+		d *= 2
+	}
+	return min(d, PINDelayMax)
+}
+
+type pinThrottle struct {
+	fails int
+	until time.Time
+	last  time.Time
+}
+
+func throttleKey(exec, addr string) string { return exec + "\x00" + addr }
+
+// throttle returns the live throttle of (exec, addr), forgetting a stale one.
+func (e *Engine) throttle(now time.Time, exec, addr string) *pinThrottle {
+	k := throttleKey(exec, addr)
+	th, ok := e.pinFails[k]
+	if !ok {
+		return nil
+	}
+	if now.Sub(th.last) > pinForget && !now.Before(th.until) {
+		delete(e.pinFails, k)
+		return nil
+	}
+	return th
+}
+
+// failLogin counts a wrong PIN from a.Addr and emits its events.
+func (e *Engine) failLogin(now time.Time, a LoginAttempt, ch *Change) error {
+	if e.pinFails == nil {
+		e.pinFails = map[string]*pinThrottle{}
+	}
+	th := e.throttle(now, a.Executive, a.Addr)
+	if th == nil {
+		if len(e.pinFails) >= maxPINThrottles {
+			e.prunePINThrottles(now)
+		}
+		th = &pinThrottle{}
+		e.pinFails[throttleKey(a.Executive, a.Addr)] = th
+	}
+	th.fails++
+	th.last = now
+	actor := &event.Actor{Kind: event.ActorExecutive, Executive: a.Executive, Counter: a.Counter, Address: a.Addr}
+	wait := PINDelay(th.fails)
+	ev := event.SignIn{Executive: a.Executive, Counter: a.Counter, Address: a.Addr, Failures: th.fails,
+		RetryS: waitSeconds(wait), Actor: actor}
+	ch.emit(event.ExecutiveLoginFailed, now, ev, nil, nil)
+	if wait == 0 {
+		return queue.Errorf(queue.CodeUnauthorized, "session.bad_pin")
+	}
+	th.until = now.Add(wait)
+	ch.emit(event.ExecutiveLocked, now, ev, nil, nil)
+	return queue.Errorf(queue.CodeForbidden, "session.locked", waitSeconds(wait))
+}
+
+// prunePINThrottles drops entries that no longer hold anyone; if all still
+// do, arbitrary ones go down to half (memory stays bounded; a pruned address starts
+// over, which only ever helps the attacker by FreePINFailures tries).
+func (e *Engine) prunePINThrottles(now time.Time) {
+	for k, th := range e.pinFails {
+		if !now.Before(th.until) {
+			delete(e.pinFails, k)
+		}
+	}
+	for k := range e.pinFails {
+		if len(e.pinFails) < maxPINThrottles/2 {
+			break
+		}
+		delete(e.pinFails, k)
+	}
+}
+
+func waitSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
 }
 
 // MaxPauseReason is the longest pause reason, in characters.

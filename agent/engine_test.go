@@ -63,7 +63,7 @@ func (f *fixture) issue(t *testing.T, svc string, p queue.PriorityClass) agent.T
 
 func (f *fixture) login(t *testing.T, id string, counter int) {
 	t.Helper()
-	_, _, err := f.e.Login(f.now, id, counter, "h-"+id, true)
+	_, _, err := f.e.Login(f.now, agent.LoginAttempt{Executive: id, Counter: counter, TokenHash: "h-" + id, PINOK: true})
 	require.NoError(t, err)
 }
 
@@ -393,19 +393,19 @@ func TestCancelByCommand(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	f := newFixture(t, event.DefaultRules(), exec("E01", "C"), exec("E02", "C"))
-	_, _, err := f.e.Login(f.now, "E01", 9, "h1", true)
+	_, _, err := f.e.Login(f.now, agent.LoginAttempt{Executive: "E01", Counter: 9, TokenHash: "h1", PINOK: true})
 	assert.Equal(t, "counter.unknown", queue.ErrorReason(err))
-	_, _, err = f.e.Login(f.now, "NOPE", 1, "h1", true)
+	_, _, err = f.e.Login(f.now, agent.LoginAttempt{Executive: "NOPE", Counter: 1, TokenHash: "h1", PINOK: true})
 	assert.Equal(t, "session.bad_pin", queue.ErrorReason(err))
-	_, ch, err := f.e.Login(f.now, "E01", 1, "h1", true)
+	_, ch, err := f.e.Login(f.now, agent.LoginAttempt{Executive: "E01", Counter: 1, TokenHash: "h1", PINOK: true})
 	require.NoError(t, err)
 	assert.Equal(t, event.ExecutiveLoggedIn, ch.Events[0].Type)
-	_, _, err = f.e.Login(f.now, "E02", 1, "h2", true)
+	_, _, err = f.e.Login(f.now, agent.LoginAttempt{Executive: "E02", Counter: 1, TokenHash: "h2", PINOK: true})
 	assert.Equal(t, "session.counter_taken", queue.ErrorReason(err))
-	_, _, err = f.e.Login(f.now, "E01", 2, "h3", true)
+	_, _, err = f.e.Login(f.now, agent.LoginAttempt{Executive: "E01", Counter: 2, TokenHash: "h3", PINOK: true})
 	assert.Equal(t, "session.executive_busy", queue.ErrorReason(err))
 	// Signing in again at the same counter replaces the token.
-	_, ch, err = f.e.Login(f.now, "E01", 1, "h4", true)
+	_, ch, err = f.e.Login(f.now, agent.LoginAttempt{Executive: "E01", Counter: 1, TokenHash: "h4", PINOK: true})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"h1"}, ch.EndedSessions)
 	_, ok := f.e.SessionByToken("h1")
@@ -420,23 +420,69 @@ func TestSessions(t *testing.T) {
 	assert.Equal(t, "session.required", queue.ErrorReason(err))
 }
 
-func TestPINLockout(t *testing.T) {
+// TestPINThrottleIsPerAddress: wrong PINs make the guessing address wait,
+// longer and longer, with an event for each failure and each wait; the
+// executive signs in from his own terminal meanwhile (the old lockout
+// refused even his right PIN for 5 minutes after anyone's 5 guesses).
+func TestPINThrottleIsPerAddress(t *testing.T) {
 	f := newFixture(t, event.DefaultRules(), exec("E01", "C"))
-	for i := 1; i < agent.MaxPINFailures; i++ {
-		_, ch, err := f.e.Login(f.now, "E01", 1, "h", false)
-		assert.Equal(t, "session.bad_pin", queue.ErrorReason(err))
-		require.Len(t, ch.Executives, 1, "the failure is written")
-		assert.Equal(t, i, ch.Executives[0].FailedPINs)
+	const evil, own = "10.0.0.66", "10.0.0.21"
+	try := func(addr string, ok bool) (agent.Change, error) {
+		_, ch, err := f.e.Login(f.now, agent.LoginAttempt{Executive: "E01", Counter: 1, Addr: addr, TokenHash: "h-" + addr, PINOK: ok})
+		return ch, err
 	}
-	_, ch, err := f.e.Login(f.now, "E01", 1, "h", false)
+	for i := 1; i < agent.FreePINFailures; i++ {
+		ch, err := try(evil, false)
+		assert.Equal(t, "session.bad_pin", queue.ErrorReason(err))
+		require.Len(t, ch.Events, 1)
+		assert.Equal(t, event.ExecutiveLoginFailed, ch.Events[0].Type)
+		si := ch.Events[0].Data.(event.SignIn)
+		assert.Equal(t, event.SignIn{Executive: "E01", Counter: 1, Address: evil, Failures: i,
+			Actor: &event.Actor{Kind: event.ActorExecutive, Executive: "E01", Counter: 1, Address: evil}}, si)
+	}
+	ch, err := try(evil, false)
 	assert.Equal(t, "session.locked", queue.ErrorReason(err))
-	assert.Equal(t, f.now.Add(agent.LockoutPeriod).UTC(), ch.Executives[0].LockedUntil)
-	// Even the right PIN is refused while locked.
-	_, _, err = f.e.Login(f.now.Add(4*time.Minute), "E01", 1, "h", true)
+	assert.Equal(t, queue.CodeForbidden, queue.ErrorCode(err))
+	require.Len(t, ch.Events, 2)
+	assert.Equal(t, event.ExecutiveLocked, ch.Events[1].Type)
+	assert.Equal(t, 30, ch.Events[1].Data.(event.SignIn).RetryS)
+
+	// The right PIN from the guessing address waits too...
+	_, err = try(evil, true)
 	assert.Equal(t, "session.locked", queue.ErrorReason(err))
-	_, ch, err = f.e.Login(f.now.Add(5*time.Minute), "E01", 1, "h", true)
+	// ...but not from the executive's own terminal.
+	ch, err = try(own, true)
 	require.NoError(t, err)
-	assert.Zero(t, ch.Executives[0].FailedPINs)
+	assert.Equal(t, event.ExecutiveLoggedIn, ch.Events[0].Type)
+	_, err = f.e.Logout(f.now, "h-"+own)
+	require.NoError(t, err)
+
+	// Each further wrong PIN doubles the wait, up to an hour.
+	waits := []int{}
+	for range 10 {
+		f.tick(2 * time.Hour)
+		ch, err := try(evil, false)
+		assert.Equal(t, "session.locked", queue.ErrorReason(err))
+		waits = append(waits, ch.Events[1].Data.(event.SignIn).RetryS)
+	}
+	assert.Equal(t, []int{60, 120, 240, 480, 960, 1920, 3600, 3600, 3600, 3600}, waits)
+
+	// A right PIN after the wait clears the address.
+	f.tick(time.Hour)
+	_, err = try(evil, true)
+	require.NoError(t, err)
+	_, err = f.e.Logout(f.now, "h-"+evil)
+	require.NoError(t, err)
+	ch, err = try(evil, false)
+	assert.Equal(t, "session.bad_pin", queue.ErrorReason(err))
+	assert.Equal(t, 1, ch.Events[0].Data.(event.SignIn).Failures)
+}
+
+func TestPINDelay(t *testing.T) {
+	assert.Zero(t, agent.PINDelay(agent.FreePINFailures-1))
+	assert.Equal(t, agent.PINDelayBase, agent.PINDelay(agent.FreePINFailures))
+	assert.Equal(t, 2*agent.PINDelayBase, agent.PINDelay(agent.FreePINFailures+1))
+	assert.Equal(t, agent.PINDelayMax, agent.PINDelay(1000))
 }
 
 func TestPositionAndEstimate(t *testing.T) {

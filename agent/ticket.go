@@ -56,14 +56,14 @@ type Estimate struct {
 	UpperS   int `json:"upper_s"`
 }
 
-// Executive is an executive known at the branch, with his PIN's bcrypt hash and
-// his lockout state.
+// Executive is an executive known at the branch, with his PIN's bcrypt hash.
+// WeakPIN says his PIN is shorter than MinPINLength (set at his last sign-in):
+// it still works, and he is told to change it.
 type Executive struct {
 	queue.Executive
-	PINHash     string
-	FailedPINs  int
-	LockedUntil time.Time
-	Active      bool
+	PINHash string
+	WeakPIN bool
+	Active  bool
 }
 
 // Serves reports whether e serves service code.

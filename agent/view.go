@@ -29,7 +29,8 @@ type ServiceInfo struct {
 // CounterInfo is a counter and who is signed in at it ("" nobody).
 type CounterInfo struct {
 	queue.Counter
-	Executive string
+	Executive     string
+	ExecutiveName string
 }
 
 // ExecutiveInfo is an executive with his counter (0 none) and state.
@@ -103,6 +104,8 @@ type SessionInfo struct {
 	Session
 	Executive queue.Executive
 	Current   *TicketInfo
+	// PINChangeRequired says the executive's PIN is shorter than the policy.
+	PINChangeRequired bool
 }
 
 // BranchInfo is the branch's identity and business day.

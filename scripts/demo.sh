@@ -109,9 +109,9 @@ for i in "${!BRANCHES[@]}"; do
 	b=${BRANCHES[$i]} port=${PORTS[$i]} data=$DEMO/$b
 	mkdir -p "$data"
 	if [ ! -f "$data/.executives" ]; then
-		"$BIN/ticketero-agent" executive add --data "$data" --id E01 --name "Ana Pérez" --pin 1111 --services C,P >/dev/null
-		"$BIN/ticketero-agent" executive add --data "$data" --id E02 --name "Bruno Soto" --pin 2222 --services C,E >/dev/null
-		"$BIN/ticketero-agent" executive add --data "$data" --id E03 --name "Carla Muñoz" --pin 3333 --services P,E,G >/dev/null
+		"$BIN/ticketero-agent" executive add --data "$data" --id E01 --name "Ana Pérez" --pin 135790 --services C,P >/dev/null
+		"$BIN/ticketero-agent" executive add --data "$data" --id E02 --name "Bruno Soto" --pin 246801 --services C,E >/dev/null
+		"$BIN/ticketero-agent" executive add --data "$data" --id E03 --name "Carla Muñoz" --pin 370415 --services P,E,G >/dev/null
 		touch "$data/.executives"
 	fi
 	broker=$MQTT
@@ -123,7 +123,7 @@ done
 for port in "${PORTS[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done
 
 # --- simulator ----------------------------------------------------------------
-sim_args=(--speed "$SPEED" --loop --executives E01:1111,E02:2222,E03:3333
+sim_args=(--speed "$SPEED" --loop --executives E01:135790,E02:246801,E03:370415
 	--proxy "VAL-001=127.0.0.1:$PROXY_PORT>127.0.0.1:$MQTT_PORT" --wan-outage "VAL-001@1h+10m")
 for i in "${!BRANCHES[@]}"; do sim_args+=(--agent "${BRANCHES[$i]}=http://127.0.0.1:${PORTS[$i]}"); done
 setsid "$BIN/ticketero-sim" "${sim_args[@]}" >"$DEMO/sim.log" 2>&1 &
@@ -142,7 +142,7 @@ for i in "${!BRANCHES[@]}"; do
 done
 cat <<INFO
 
-  Executives at every branch: E01 PIN 1111, E02 PIN 2222, E03 PIN 3333 (the simulator signs them in at
+  Executives at every branch: E01 PIN 135790, E02 PIN 246801, E03 PIN 370415 (the simulator signs them in at
   counters 1-3; sign in yourself at counter 4 or higher with another executive you add).
   Logs: $DEMO/*.log     Stop: Ctrl-C     Remove the data: make demo-clean
 

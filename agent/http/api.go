@@ -59,18 +59,37 @@ func (s *Server) services(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"services": out})
 }
 
+// signedIn reports whether the request carries a live session's token.
+// Executive IDs are what a PIN guess needs, so only signed-in callers see
+// them; kiosks, TVs and the sign-in page see names.
+func (s *Server) signedIn(r *http.Request) bool {
+	tok, err := bearer(r)
+	if err != nil {
+		return false
+	}
+	_, err = s.cfg.Store.Session(r.Context(), tok)
+	return err == nil
+}
+
 func (s *Server) counters(w http.ResponseWriter, r *http.Request) {
 	type counter struct {
-		Number    int     `json:"number"`
-		Name      string  `json:"name"`
-		Executive *string `json:"executive"`
+		Number        int     `json:"number"`
+		Name          string  `json:"name"`
+		Taken         bool    `json:"taken"`
+		Executive     *string `json:"executive"`
+		ExecutiveName *string `json:"executive_name"`
 	}
+	ids := s.signedIn(r)
 	out := []counter{}
 	for _, c := range s.cfg.Store.Counters(r.Context()) {
-		v := counter{Number: c.Number, Name: c.Name}
+		v := counter{Number: c.Number, Name: c.Name, Taken: c.Executive != ""}
 		if c.Executive != "" {
-			x := c.Executive
-			v.Executive = &x
+			name := c.ExecutiveName
+			v.ExecutiveName = &name
+			if ids {
+				x := c.Executive
+				v.Executive = &x
+			}
 		}
 		out = append(out, v)
 	}
@@ -84,13 +103,20 @@ func (s *Server) executives(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	type exec struct {
-		executiveJSON
-		Counter *int   `json:"counter"`
-		State   string `json:"state"`
+		ID       string   `json:"id,omitempty"`
+		Name     string   `json:"name"`
+		Services []string `json:"services"`
+		Counter  *int     `json:"counter"`
+		State    string   `json:"state"`
 	}
+	ids := s.signedIn(r)
 	out := []exec{}
 	for _, x := range xs {
-		v := exec{executiveJSON: executiveView(x.Executive), State: x.State}
+		xv := executiveView(x.Executive)
+		v := exec{Name: xv.Name, Services: xv.Services, State: x.State}
+		if ids {
+			v.ID = xv.ID
+		}
 		if x.Counter != 0 {
 			c := x.Counter
 			v.Counter = &c
@@ -337,7 +363,7 @@ func (s *Server) sessionCreate(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, err)
 		return
 	}
-	tok, si, err := s.cfg.Store.Login(r.Context(), body.Executive, body.PIN, body.Counter)
+	tok, si, err := s.cfg.Store.Login(r.Context(), body.Executive, body.PIN, body.Counter, clientKey(r))
 	if err != nil {
 		s.problem(w, r, err)
 		return

@@ -72,11 +72,13 @@ type sessionJSON struct {
 	PauseReason string        `json:"pause_reason"`
 	State       string        `json:"state"`
 	Current     *ticketJSON   `json:"current"`
+	// PINChangeRequired: the PIN is shorter than 6 digits (an older one).
+	PINChangeRequired bool `json:"pin_change_required"`
 }
 
 func sessionView(si agent.SessionInfo) sessionJSON {
 	v := sessionJSON{Executive: executiveView(si.Executive), Counter: si.Counter, Paused: si.Paused,
-		PauseReason: si.PauseReason, State: agent.StateAvailable}
+		PauseReason: si.PauseReason, State: agent.StateAvailable, PINChangeRequired: si.PINChangeRequired}
 	if si.Paused {
 		v.State = agent.StatePaused
 	}

@@ -42,7 +42,7 @@ type Store interface {
 	StatsToday(ctx context.Context) (agent.Stats, error)
 	Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketInfo, bool, error)
 	Ticket(ctx context.Context, id string) (agent.TicketInfo, error)
-	Login(ctx context.Context, exec, pin string, counter int) (string, agent.SessionInfo, error)
+	Login(ctx context.Context, exec, pin string, counter int, addr string) (string, agent.SessionInfo, error)
 	Session(ctx context.Context, token string) (agent.SessionInfo, error)
 	Logout(ctx context.Context, token string) error
 	Pause(ctx context.Context, token, reason string) (agent.SessionInfo, error)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/event"
 )
 
 // streamTicket is a ticket in a stream event: no personal data, no token.
@@ -24,6 +25,16 @@ type streamEvent struct {
 	Seq       uint64                `json:"seq"`
 	Ticket    *streamTicket         `json:"ticket"`
 	Executive *agent.ExecutiveState `json:"executive"`
+}
+
+// live reports whether screens need events of type t: security events
+// (failed sign-ins, lockouts, admin changes) are for HQ's audit only.
+func live(t event.Type) bool {
+	switch t {
+	case event.ExecutiveLoginFailed, event.ExecutiveLocked, event.ExecutiveAdmin:
+		return false
+	}
+	return true
 }
 
 // stream is GET /api/v1/stream: Server-Sent Events of every committed change
@@ -61,6 +72,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		case n, ok := <-ch:
 			if !ok {
 				return // fell behind: the client reconnects and refetches
+			}
+			if !live(n.Type) {
+				continue
 			}
 			ev := streamEvent{Type: string(n.Type), Seq: n.Seq, Executive: n.Executive}
 			if t := n.Ticket; t != nil {

@@ -66,13 +66,13 @@ func TestReportConfig(t *testing.T) {
 	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
 	assert.Equal(t, "Santiago Centro", e.st.BranchInfo(ctx).Name, "HQ's name reaches the branch")
 	assert.Equal(t, "RM", e.st.BranchInfo(ctx).Region)
-	tok, _, err := e.st.Login(ctx, "E01", "1234", 1)
+	tok, _, err := e.st.Login(ctx, "E01", TestPIN, 1, "10.0.0.1")
 	require.NoError(t, err, "the branch's PIN still signs E01 in")
 	require.NoError(t, e.st.Logout(ctx, tok))
 	h, _ := bcrypt.GenerateFromPassword([]byte("9999"), bcrypt.MinCost)
 	cfg.Version, cfg.Executives[0].PINHash = 2, string(h)
 	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
-	_, _, err = e.st.Login(ctx, "E01", "1234", 2)
+	_, _, err = e.st.Login(ctx, "E01", TestPIN, 2, "10.0.0.1")
 	assert.Equal(t, "session.bad_pin", queue.ErrorReason(err), "a PIN hash HQ sends replaces the local one")
 }
 

@@ -272,7 +272,7 @@ func loadCounters(ctx context.Context, q querier) ([]queue.Counter, error) {
 
 // loadExecutives loads every executive, or only id when given.
 func loadExecutives(ctx context.Context, q querier, id string) ([]agent.Executive, error) {
-	query := "SELECT id, name, services, pin_hash, failed_pins, locked_until, active FROM executives"
+	query := "SELECT id, name, services, pin_hash, pin_weak, active FROM executives"
 	var args []any
 	if id != "" {
 		query += " WHERE id = ?"
@@ -287,13 +287,12 @@ func loadExecutives(ctx context.Context, q querier, id string) ([]agent.Executiv
 	for rows.Next() {
 		var x agent.Executive
 		var svcs string
-		var locked sql.NullString
-		var active int
-		if err := rows.Scan(&x.ID, &x.Name, &svcs, &x.PINHash, &x.FailedPINs, &locked, &active); err != nil {
+		var weak, active int
+		if err := rows.Scan(&x.ID, &x.Name, &svcs, &x.PINHash, &weak, &active); err != nil {
 			return nil, fmt.Errorf("sqlite: load executives: %w", err)
 		}
 		x.Services = splitCodes(svcs)
-		x.LockedUntil = parseTime(locked)
+		x.WeakPIN = weak == 1
 		x.Active = active == 1
 		out = append(out, x)
 	}

@@ -64,6 +64,8 @@ func (s *Store) Counters(ctx context.Context) []agent.CounterInfo {
 		ci := agent.CounterInfo{Counter: c}
 		if sess, ok := s.eng.SessionAt(c.Number); ok {
 			ci.Executive = sess.Executive
+			x, _ := s.eng.Executive(sess.Executive)
+			ci.ExecutiveName = x.Name
 		}
 		out = append(out, ci)
 	}

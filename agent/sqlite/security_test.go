@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/agent/sqlite"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -62,4 +65,88 @@ func TestActorOnTheWire(t *testing.T) {
 	p, err := last.Payload()
 	require.NoError(t, err)
 	assert.Equal(t, &event.Actor{Kind: event.ActorExecutive, Executive: "E01", Counter: 1}, p.(*event.Cancelled).Actor)
+}
+
+func TestPINPolicy(t *testing.T) {
+	for _, pin := range []string{"240681", "90210345", "000001", "135790", "123457", "824613579012"} {
+		assert.NoError(t, sqlite.ValidatePIN(pin), pin)
+	}
+	for _, pin := range []string{"", "1234", "24068", "111111", "123456", "987654", "890123", "0000000", "24068a", "2406810000000"} {
+		err := sqlite.ValidatePIN(pin)
+		assert.Equal(t, "executive.pin_policy", queue.ErrorReason(err), pin)
+	}
+}
+
+// TestAdminCommandLeavesEvents: the branch-local admin command (run beside
+// the agent) leaves executive.admin events naming the OS user, which the
+// agent numbers into its outbox.
+func TestAdminCommandLeavesEvents(t *testing.T) {
+	e := MustStore(t, 3)
+	ctx := context.Background()
+	a, err := sqlite.OpenAdmin(ctx, e.path)
+	require.NoError(t, err)
+	defer a.Close()
+	a.Cost, a.User = bcrypt.MinCost, "operador"
+	require.NoError(t, a.AddExecutive(ctx, queue.Executive{ID: "E05", Name: "Rosa Díaz", Services: []string{"C"}}, "240681"))
+	assert.Equal(t, "executive.exists", queue.ErrorReason(a.AddExecutive(ctx, queue.Executive{ID: "E05", Name: "Otra", Services: []string{"C"}}, "240681")))
+	assert.Equal(t, "executive.pin_policy", queue.ErrorReason(a.SetPIN(ctx, "E05", "1234")))
+	require.NoError(t, a.SetPIN(ctx, "E05", "531962"))
+	require.NoError(t, a.RemoveExecutive(ctx, "E05"))
+	assert.Equal(t, "executive.not_found", queue.ErrorReason(a.RemoveExecutive(ctx, "E05")))
+
+	// Any write of the agent (or its 5 s tick) moves them to the outbox.
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
+	require.NoError(t, err)
+	evs, err := e.st.Pending(ctx, 0, 100)
+	require.NoError(t, err)
+	var got []event.Admin
+	for _, ev := range evs {
+		if ev.Type == event.ExecutiveAdmin {
+			p, err := ev.Payload()
+			require.NoError(t, err)
+			got = append(got, *p.(*event.Admin))
+		}
+	}
+	op := &event.Actor{Kind: event.ActorAdmin, User: "operador"}
+	assert.Equal(t, []event.Admin{
+		{Action: event.AdminAdded, Executive: "E05", Name: "Rosa Díaz", Services: []string{"C"}, Actor: op},
+		{Action: event.AdminPINSet, Executive: "E05", Actor: op},
+		{Action: event.AdminRemoved, Executive: "E05", Actor: op},
+	}, got, "only what changed something, once")
+	assertGapFree(t, outboxSeqs(t, e.st), 1)
+	var left int
+	require.NoError(t, e.st.DB().QueryRow("SELECT count(*) FROM admin_log").Scan(&left))
+	assert.Zero(t, left)
+}
+
+// TestLegacyShortPINStillWorksAndIsFlagged: a 4-digit PIN from an older
+// version signs in and the session says to change it; a new PIN clears it.
+func TestLegacyShortPINStillWorksAndIsFlagged(t *testing.T) {
+	e := MustStore(t, 3)
+	ctx := context.Background()
+	MustExecutive(t, e.path, "E01", "C")
+	h, err := bcrypt.GenerateFromPassword([]byte("4321"), bcrypt.MinCost)
+	require.NoError(t, err)
+	w, err := sql.Open("sqlite3", e.path)
+	require.NoError(t, err)
+	_, err = w.Exec("UPDATE executives SET pin_hash = ? WHERE id = 'E01'", string(h))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+
+	tok, si, err := e.st.Login(ctx, "E01", "4321", 1, "10.0.0.1")
+	require.NoError(t, err)
+	assert.True(t, si.PINChangeRequired)
+	si, err = e.st.Session(ctx, tok)
+	require.NoError(t, err)
+	assert.True(t, si.PINChangeRequired, "also when the terminal reloads")
+	require.NoError(t, e.st.Logout(ctx, tok))
+
+	a, err := sqlite.OpenAdmin(ctx, e.path)
+	require.NoError(t, err)
+	a.Cost = bcrypt.MinCost
+	require.NoError(t, a.SetPIN(ctx, "E01", "531962"))
+	require.NoError(t, a.Close())
+	_, si, err = e.st.Login(ctx, "E01", "531962", 1, "10.0.0.1")
+	require.NoError(t, err)
+	assert.False(t, si.PINChangeRequired)
 }

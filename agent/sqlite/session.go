@@ -33,9 +33,10 @@ func (s *Store) refreshExecutive(tx *sql.Tx, id string) error {
 
 // Login signs an executive in at a counter with his PIN and returns the
 // session's bearer token. The PIN is checked with bcrypt outside the writer.
+// addr is the client's address: wrong PINs make that address wait.
 //
 // Errors: as agent.Engine.Login.
-func (s *Store) Login(ctx context.Context, exec, pin string, counter int) (string, agent.SessionInfo, error) {
+func (s *Store) Login(ctx context.Context, exec, pin string, counter int, addr string) (string, agent.SessionInfo, error) {
 	if len(exec) > 64 {
 		return "", agent.SessionInfo{}, queue.Errorf(queue.CodeUnauthorized, "session.bad_pin")
 	}
@@ -43,7 +44,7 @@ func (s *Store) Login(ctx context.Context, exec, pin string, counter int) (strin
 		if err := s.refreshExecutive(tx, exec); err != nil {
 			return nil, agent.Change{}, &writeError{err}
 		}
-		x, err := s.eng.CheckLogin(now, exec, counter)
+		x, err := s.eng.CheckLogin(now, exec, counter, addr)
 		return x, agent.Change{}, err
 	})
 	if err != nil {
@@ -54,8 +55,8 @@ func (s *Store) Login(ctx context.Context, exec, pin string, counter int) (strin
 	token := s.cfg.NewToken()
 	res, err = s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
 		cur, found := s.eng.Executive(exec)
-		pinOK := ok && found && cur.PINHash == x.PINHash
-		sess, ch, err := s.eng.Login(now, exec, counter, tokenHash(token), pinOK)
+		sess, ch, err := s.eng.Login(now, agent.LoginAttempt{Executive: exec, Counter: counter, Addr: addr,
+			TokenHash: tokenHash(token), PINOK: ok && found && cur.PINHash == x.PINHash, WeakPIN: len(pin) < agent.MinPINLength})
 		if err != nil {
 			return nil, ch, err
 		}
@@ -63,7 +64,7 @@ func (s *Store) Login(ctx context.Context, exec, pin string, counter int) (strin
 	})
 	if err != nil {
 		if queue.ErrorReason(err) == "session.bad_pin" || queue.ErrorReason(err) == "session.locked" {
-			s.log.Warn("sign-in refused", "executive", exec, "counter", counter, "reason", queue.ErrorReason(err))
+			s.log.Warn("sign-in refused", "executive", exec, "counter", counter, "addr", addr, "reason", queue.ErrorReason(err))
 		}
 		return "", agent.SessionInfo{}, err
 	}
@@ -72,7 +73,7 @@ func (s *Store) Login(ctx context.Context, exec, pin string, counter int) (strin
 
 func (s *Store) sessionInfo(sess agent.Session, now time.Time) agent.SessionInfo {
 	x, _ := s.eng.Executive(sess.Executive)
-	si := agent.SessionInfo{Session: sess, Executive: x.Executive}
+	si := agent.SessionInfo{Session: sess, Executive: x.Executive, PINChangeRequired: x.WeakPIN}
 	if cur, ok := s.eng.Current(sess.Executive); ok {
 		info := s.info(cur, now)
 		si.Current = &info

@@ -25,6 +25,7 @@ import (
 
 	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/migrations"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/seal"
 )
@@ -357,6 +358,9 @@ func (s *Store) process(batch []*op) {
 		if err := s.write(tx, roll, &notices); err != nil {
 			return err
 		}
+		if err := s.drainAdminLog(tx, &notices); err != nil {
+			return err
+		}
 		if len(roll.Events) > 0 {
 			// A new day: idempotency keys of two days ago can no longer be retried.
 			if _, err := tx.Exec("DELETE FROM idempotency WHERE created_at < ?", ts(now.Add(-48*time.Hour))); err != nil {
@@ -406,6 +410,41 @@ func (s *Store) process(batch []*op) {
 	}
 }
 
+// drainAdminLog moves the events the admin command logged (admin_log) to the
+// outbox, in the writer's transaction: only the writer numbers events.
+func (s *Store) drainAdminLog(tx *sql.Tx, notices *[]agent.Notice) error {
+	rows, err := tx.Query("SELECT id, type, at, data FROM admin_log ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("sqlite: admin log: %w", err)
+	}
+	var ch agent.Change
+	var last int64
+	for rows.Next() {
+		var typ, at, data string
+		if err := rows.Scan(&last, &typ, &at, &data); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: admin log: %w", err)
+		}
+		t, err := time.Parse(timeLayout, at)
+		if err != nil {
+			t = s.cfg.Now()
+		}
+		ch.Events = append(ch.Events, agent.Emitted{Type: event.Type(typ), At: t, Data: json.RawMessage(data)})
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return fmt.Errorf("sqlite: admin log: %w", err)
+	}
+	rows.Close()
+	if len(ch.Events) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec("DELETE FROM admin_log WHERE id <= ?", last); err != nil {
+		return fmt.Errorf("sqlite: admin log: %w", err)
+	}
+	return s.write(tx, ch, notices)
+}
+
 // reload rebuilds the engine and seq from the database after a failed write.
 func (s *Store) reload() error {
 	return s.load(s.w)
@@ -443,8 +482,7 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 		}
 	}
 	for _, x := range ch.Executives {
-		if _, err := tx.ExecContext(ctx, "UPDATE executives SET failed_pins = ?, locked_until = ? WHERE id = ?",
-			x.FailedPINs, nullTime(x.LockedUntil), x.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE executives SET pin_weak = ? WHERE id = ?", b2i(x.WeakPIN), x.ID); err != nil {
 			return fmt.Errorf("sqlite: executive: %w", err)
 		}
 	}

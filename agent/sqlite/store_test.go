@@ -68,19 +68,22 @@ func (e *env) reopen(tb testing.TB, counters int) {
 	e.open(tb, counters)
 }
 
-// MustExecutive adds an executive (PIN 1234) through the admin API.
+// TestPIN is the PIN of the executives MustExecutive adds.
+const TestPIN = "240681"
+
+// MustExecutive adds an executive (PIN TestPIN) through the admin API.
 func MustExecutive(tb testing.TB, path, id string, services ...string) {
 	tb.Helper()
 	a, err := sqlite.OpenAdmin(context.Background(), path)
 	require.NoError(tb, err)
 	defer a.Close()
 	a.Cost = bcrypt.MinCost
-	require.NoError(tb, a.AddExecutive(context.Background(), queue.Executive{ID: id, Name: "Ejecutivo " + id, Services: services}, "1234"))
+	require.NoError(tb, a.AddExecutive(context.Background(), queue.Executive{ID: id, Name: "Ejecutivo " + id, Services: services}, TestPIN))
 }
 
 func (e *env) login(tb testing.TB, id string, counter int) string {
 	tb.Helper()
-	tok, _, err := e.st.Login(context.Background(), id, "1234", counter)
+	tok, _, err := e.st.Login(context.Background(), id, TestPIN, counter, "10.0.0.1")
 	require.NoError(tb, err)
 	return tok
 }
@@ -311,27 +314,40 @@ func TestConcurrentCallNextServesEachOnce(t *testing.T) {
 			near++
 		}
 	}
-	// issued, called, started, completed + logins + one pre-notice at most per ticket
+	// issued, called, started, completed + admin adds and logins + one
+	// pre-notice at most per ticket
 	assert.LessOrEqual(t, near, tickets)
-	assert.Len(t, seqs, tickets*4+execs+near)
+	assert.Len(t, seqs, tickets*4+execs*2+near)
 	assertGapFree(t, seqs, 1)
 }
 
-func TestSessionsPersistAndLockout(t *testing.T) {
+func TestSessionsPersistAndThrottle(t *testing.T) {
 	e := MustStore(t, 6)
 	ctx := context.Background()
 	MustExecutive(t, e.path, "E01", "C", "P")
-	for range agent.MaxPINFailures - 1 {
-		_, _, err := e.st.Login(ctx, "E01", "9999", 1)
+	const evil = "10.0.0.66"
+	for range agent.FreePINFailures - 1 {
+		_, _, err := e.st.Login(ctx, "E01", "999999", 1, evil)
 		assert.Equal(t, "session.bad_pin", queue.ErrorReason(err))
 	}
-	_, _, err := e.st.Login(ctx, "E01", "9999", 1)
+	_, _, err := e.st.Login(ctx, "E01", "999999", 1, evil)
 	assert.Equal(t, "session.locked", queue.ErrorReason(err))
-	e.reopen(t, 6)
-	_, _, err = e.st.Login(ctx, "E01", "1234", 1)
-	assert.Equal(t, "session.locked", queue.ErrorReason(err), "the lockout survives a restart")
-	e.clock.Add(agent.LockoutPeriod)
-	tok := e.login(t, "E01", 1)
+	_, _, err = e.st.Login(ctx, "E01", TestPIN, 1, evil)
+	assert.Equal(t, "session.locked", queue.ErrorReason(err), "the guessing address waits")
+	// Every failure and the wait are events for HQ, naming the address.
+	evs, err := e.st.Pending(ctx, 0, 100)
+	require.NoError(t, err)
+	var types []event.Type
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+	}
+	assert.Equal(t, []event.Type{event.ExecutiveAdmin, event.ExecutiveLoginFailed, event.ExecutiveLoginFailed, event.ExecutiveLoginFailed, event.ExecutiveLocked}, types)
+	p, err := evs[4].Payload()
+	require.NoError(t, err)
+	assert.Equal(t, evil, p.(*event.SignIn).Address)
+	assert.Equal(t, agent.FreePINFailures, p.(*event.SignIn).Failures)
+
+	tok := e.login(t, "E01", 1) // his own terminal is not held up
 	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
 	require.NoError(t, err)
 	tk, err := e.st.CallNext(ctx, tok, 1)
@@ -453,7 +469,7 @@ func TestApplyConfigAndCommand(t *testing.T) {
 	assert.Len(t, e.st.Counters(ctx), 2, "an older version is ignored")
 	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "P"})
 	assert.Equal(t, "service.unknown", queue.ErrorReason(err))
-	tok, _, err := e.st.Login(ctx, "H01", "4321", 2)
+	tok, _, err := e.st.Login(ctx, "H01", "4321", 2, "10.0.0.2")
 	require.NoError(t, err)
 
 	a, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "V"})

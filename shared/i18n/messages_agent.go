@@ -18,7 +18,7 @@ func init() {
 		"counter.unknown":          {"El módulo %d no existe en esta sucursal.", "Counter %d does not exist at this branch."},
 		"session.required":         {"Debe iniciar sesión en un módulo.", "You must sign in at a counter."},
 		"session.bad_pin":          {"Ejecutivo o PIN incorrecto.", "Wrong executive or PIN."},
-		"session.locked":           {"Demasiados intentos fallidos: el ejecutivo está bloqueado por %d segundos.", "Too many failed attempts: the executive is locked for %d seconds."},
+		"session.locked":           {"Demasiados PIN incorrectos desde este equipo: espere %d segundos antes de intentar de nuevo.", "Too many wrong PINs from this device: wait %d seconds before trying again."},
 		"session.counter_taken":    {"El módulo %d está ocupado por otro ejecutivo.", "Counter %d is taken by another executive."},
 		"session.executive_busy":   {"El ejecutivo ya tiene sesión en el módulo %d.", "The executive is already signed in at counter %d."},
 		"session.wrong_counter":    {"Su sesión no es del módulo %d.", "Your session is not at counter %d."},

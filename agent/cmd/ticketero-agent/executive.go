@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -32,7 +33,7 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	data := fs.String("data", envOr(getenv, "TICKETERO_DATA", "data"), "data directory (TICKETERO_DATA)")
 	id := fs.String("id", "", "executive ID, e.g. E01")
 	name := fs.String("name", "", "full name")
-	pin := fs.String("pin", getenv("TICKETERO_PIN"), "PIN, 4 to 8 digits (TICKETERO_PIN)")
+	pin := fs.String("pin", getenv("TICKETERO_PIN"), "PIN, 6 to 12 digits, not 111111 or 123456 (TICKETERO_PIN)")
 	services := fs.String("services", "", "service codes he serves, in preference order: C,P")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -47,6 +48,7 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return 1
 	}
 	defer a.Close()
+	a.User = osUser(getenv)
 	switch sub {
 	case "add":
 		var codes []string
@@ -86,6 +88,19 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return 1
 	}
 	return 0
+}
+
+// osUser names who runs the admin command, for the events' actor: the
+// account, and the one behind sudo.
+func osUser(getenv func(string) string) string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if su := getenv("SUDO_USER"); su != "" && su != name {
+		name += " (sudo " + su + ")"
+	}
+	return name
 }
 
 func envOr(getenv func(string) string, k, def string) string {

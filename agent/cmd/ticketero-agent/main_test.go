@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,8 +25,11 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
+// testPIN is the PIN of MustMain's executives.
+const testPIN = "240681"
+
 // MustMain runs the real program on :0 with a fresh data directory and the
-// executives E01 (C,P), E02 (C) and E03 (G), PIN 1234.
+// executives E01 (C,P), E02 (C) and E03 (G), PIN testPIN.
 func MustMain(tb testing.TB) *Main {
 	tb.Helper()
 	data := tb.TempDir()
@@ -34,7 +38,7 @@ func MustMain(tb testing.TB) *Main {
 	a.Cost = bcrypt.MinCost
 	for _, x := range []queue.Executive{{ID: "E01", Name: "Ana Pérez", Services: []string{"C", "P"}},
 		{ID: "E02", Name: "Beto Soto", Services: []string{"C"}}, {ID: "E03", Name: "Carla Díaz", Services: []string{"G"}}} {
-		require.NoError(tb, a.AddExecutive(context.Background(), x, "1234"))
+		require.NoError(tb, a.AddExecutive(context.Background(), x, testPIN))
 	}
 	require.NoError(tb, a.Close())
 	m := NewMain()
@@ -95,7 +99,7 @@ func (c *client) do(method, path, body string, hdr ...string) response {
 
 func (c *client) login(exec string, counter int) *client {
 	c.tb.Helper()
-	r := c.do("POST", "/api/v1/sessions", fmt.Sprintf(`{"executive":%q,"pin":"1234","counter":%d}`, exec, counter))
+	r := c.do("POST", "/api/v1/sessions", fmt.Sprintf(`{"executive":%q,"pin":"240681","counter":%d}`, exec, counter))
 	require.Equal(c.tb, 201, r.status, string(r.body))
 	return &client{tb: c.tb, base: c.base, tok: r.json(c.tb)["token"].(string)}
 }
@@ -155,6 +159,15 @@ func TestAPIFlow(t *testing.T) {
 	require.Len(t, cs, 6)
 	assert.Equal(t, "E01", cs[4].(map[string]any)["executive"])
 	assert.Equal(t, "Módulo 5", cs[4].(map[string]any)["name"])
+	// Without a session: who is there by name, never executive IDs (what a
+	// PIN guess needs).
+	r = kiosk.do("GET", "/api/v1/counters", "")
+	cs = r.json(t)["counters"].([]any)
+	assert.Equal(t, map[string]any{"number": 5.0, "name": "Módulo 5", "taken": true, "executive": nil, "executive_name": "Ana Pérez"}, cs[4])
+	assert.NotContains(t, string(r.body), "E0")
+	r = kiosk.do("GET", "/api/v1/executives", "")
+	assert.NotContains(t, string(r.body), "E0")
+	assert.Contains(t, string(r.body), "Ana Pérez")
 
 	r = ana.do("POST", "/api/v1/counters/5/call-next", "")
 	require.Equal(t, 200, r.status, string(r.body))
@@ -164,7 +177,7 @@ func TestAPIFlow(t *testing.T) {
 	assert.EqualValues(t, 5, called["counter"])
 	assert.NotNil(t, called["called_at"])
 
-	r = kiosk.do("GET", "/api/v1/executives", "")
+	r = ana.do("GET", "/api/v1/executives", "")
 	var anaState map[string]any
 	for _, x := range r.json(t)["executives"].([]any) {
 		if x.(map[string]any)["id"] == "E01" {
@@ -320,10 +333,10 @@ func TestBadInput(t *testing.T) {
 		{"pause while busy", ana, "POST", "/api/v1/sessions/current/pause", `{"reason":"x"}`, 409, "session.busy"},
 		{"resume not paused", beto, "POST", "/api/v1/sessions/current/resume", "", 409, "session.not_paused"},
 		{"long pause reason", beto, "POST", "/api/v1/sessions/current/pause", `{"reason":"` + strings.Repeat("x", 65) + `"}`, 400, "session.reason_invalid"},
-		{"login at a taken counter", kiosk, "POST", "/api/v1/sessions", `{"executive":"E03","pin":"1234","counter":1}`, 409, "session.counter_taken"},
-		{"login twice", kiosk, "POST", "/api/v1/sessions", `{"executive":"E01","pin":"1234","counter":3}`, 409, "session.executive_busy"},
-		{"login at an unknown counter", kiosk, "POST", "/api/v1/sessions", `{"executive":"E03","pin":"1234","counter":99}`, 400, "counter.unknown"},
-		{"login unknown executive", kiosk, "POST", "/api/v1/sessions", `{"executive":"ZZ","pin":"1234","counter":3}`, 401, "session.bad_pin"},
+		{"login at a taken counter", kiosk, "POST", "/api/v1/sessions", `{"executive":"E03","pin":"240681","counter":1}`, 409, "session.counter_taken"},
+		{"login twice", kiosk, "POST", "/api/v1/sessions", `{"executive":"E01","pin":"240681","counter":3}`, 409, "session.executive_busy"},
+		{"login at an unknown counter", kiosk, "POST", "/api/v1/sessions", `{"executive":"E03","pin":"240681","counter":99}`, 400, "counter.unknown"},
+		{"login unknown executive", kiosk, "POST", "/api/v1/sessions", `{"executive":"ZZ","pin":"240681","counter":3}`, 401, "session.bad_pin"},
 		{"idempotency key too long", kiosk, "POST", "/api/v1/tickets", `{"service":"C"}`, 400, "idempotency.key_invalid"},
 	}
 	seqBefore := lastSeq(t, kiosk)
@@ -365,20 +378,20 @@ func TestBadInput(t *testing.T) {
 		assert.Equal(t, "The RUT check digit is not correct.", r.json(t)["title"])
 	})
 
-	t.Run("wrong pin locks out", func(t *testing.T) {
+	t.Run("wrong pins make the address wait", func(t *testing.T) {
 		before := lastSeq(t, kiosk)
-		for i := 1; i < 5; i++ {
-			r := kiosk.do("POST", "/api/v1/sessions", `{"executive":"E03","pin":"0000","counter":4}`)
+		for i := 1; i < 3; i++ {
+			r := kiosk.do("POST", "/api/v1/sessions", `{"executive":"E03","pin":"000000","counter":4}`)
 			require.Equal(t, 401, r.status)
 			assert.Equal(t, "session.bad_pin", r.json(t)["code"])
 		}
-		r := kiosk.do("POST", "/api/v1/sessions", `{"executive":"E03","pin":"0000","counter":4}`)
+		r := kiosk.do("POST", "/api/v1/sessions", `{"executive":"E03","pin":"000000","counter":4}`)
 		assert.Equal(t, 423, r.status)
 		assert.Equal(t, "session.locked", r.json(t)["code"])
-		assert.Contains(t, r.json(t)["title"], "bloqueado")
-		r = kiosk.do("POST", "/api/v1/sessions", `{"executive":"E03","pin":"1234","counter":4}`)
-		assert.Equal(t, 423, r.status, "even the right PIN while locked")
-		assert.Equal(t, before, lastSeq(t, kiosk))
+		assert.Contains(t, r.json(t)["title"], "espere 30 segundos")
+		r = kiosk.do("POST", "/api/v1/sessions", `{"executive":"E03","pin":"240681","counter":4}`)
+		assert.Equal(t, 423, r.status, "even the right PIN from this address while it waits")
+		assert.Equal(t, before+4, lastSeq(t, kiosk), "three executive.login_failed and one executive.locked for HQ")
 	})
 }
 
@@ -424,17 +437,28 @@ func TestStream(t *testing.T) {
 	}
 	hello := next()
 	assert.Equal(t, "hello", hello["event"])
-	assert.JSONEq(t, `{"branch":"SCL-001","seq":0}`, hello["data"])
+	var h struct {
+		Branch string
+		Seq    uint64
+	}
+	require.NoError(t, json.Unmarshal([]byte(hello["data"]), &h))
+	assert.Equal(t, "SCL-001", h.Branch)
+	// The admin command's three executive.admin events may come first (they
+	// are for HQ, not for screens: the stream skips them).
+	base := h.Seq
+	if base == 0 {
+		base = 3
+	}
 
 	r := kiosk.do("POST", "/api/v1/tickets", `{"service":"C","rut":"12.345.678-5"}`)
 	require.Equal(t, 201, r.status)
 	ev := next()
-	assert.Equal(t, "1", ev["id"])
+	assert.Equal(t, strconv.FormatUint(base+1, 10), ev["id"])
 	assert.Equal(t, "ticket.issued", ev["event"])
 	var d map[string]any
 	require.NoError(t, json.Unmarshal([]byte(ev["data"]), &d))
 	assert.Equal(t, "ticket.issued", d["type"])
-	assert.EqualValues(t, 1, d["seq"])
+	assert.EqualValues(t, base+1, d["seq"])
 	assert.Equal(t, "C-001", d["ticket"].(map[string]any)["number"])
 	assert.Nil(t, d["executive"])
 	assert.NotContains(t, ev["data"], "rut")
@@ -446,7 +470,7 @@ func TestStream(t *testing.T) {
 	r = ana.do("POST", "/api/v1/counters/2/call-next", "")
 	require.Equal(t, 200, r.status)
 	ev = next()
-	assert.Equal(t, "3", ev["id"])
+	assert.Equal(t, strconv.FormatUint(base+3, 10), ev["id"])
 	assert.Equal(t, "ticket.called", ev["event"])
 	require.NoError(t, json.Unmarshal([]byte(ev["data"]), &d))
 	assert.EqualValues(t, 2, d["ticket"].(map[string]any)["counter"])
@@ -459,18 +483,22 @@ func TestExecutiveCommand(t *testing.T) {
 	env := func(k string) string { return map[string]string{"TICKETERO_DATA": data}[k] }
 	var out, errb bytes.Buffer
 	ctx := context.Background()
-	require.Equal(t, 0, run(ctx, []string{"executive", "add", "--id", "E07", "--name", "Ana Pérez", "--pin", "4321", "--services", "c,P"}, &out, &errb, env), errb.String())
-	require.Equal(t, 1, run(ctx, []string{"executive", "add", "--id", "E07", "--name", "Otra", "--pin", "4321", "--services", "C"}, &out, &errb, env))
+	require.Equal(t, 0, run(ctx, []string{"executive", "add", "--id", "E07", "--name", "Ana Pérez", "--pin", "531962", "--services", "c,P"}, &out, &errb, env), errb.String())
+	require.Equal(t, 1, run(ctx, []string{"executive", "add", "--id", "E07", "--name", "Otra", "--pin", "531962", "--services", "C"}, &out, &errb, env))
 	assert.Contains(t, errb.String(), `El ejecutivo "E07" ya existe.`)
 	errb.Reset()
 	require.Equal(t, 1, run(ctx, []string{"executive", "add", "--id", "E08", "--name", "X", "--pin", "12", "--services", "C"}, &out, &errb, env))
 	assert.Contains(t, errb.String(), "PIN")
-	require.Equal(t, 1, run(ctx, []string{"executive", "add", "--id", "E08", "--name", "X", "--pin", "1234", "--services", "Q"}, &out, &errb, env))
+	require.Equal(t, 1, run(ctx, []string{"executive", "add", "--id", "E08", "--name", "X", "--pin", "240681", "--services", "Q"}, &out, &errb, env))
 	out.Reset()
 	require.Equal(t, 0, run(ctx, []string{"executive", "list"}, &out, &errb, env))
 	assert.Contains(t, out.String(), "E07")
 	assert.Contains(t, out.String(), "C,P")
-	require.Equal(t, 0, run(ctx, []string{"executive", "set-pin", "--id", "E07", "--pin", "5555"}, &out, &errb, env))
+	errb.Reset()
+	require.Equal(t, 1, run(ctx, []string{"executive", "set-pin", "--id", "E07", "--pin", "5555"}, &out, &errb, env))
+	assert.Contains(t, errb.String(), "El PIN debe tener de 6 a 12 dígitos", "new PINs have 6 digits or more")
+	require.Equal(t, 1, run(ctx, []string{"executive", "set-pin", "--id", "E07", "--pin", "123456"}, &out, &errb, env), "a run is refused")
+	require.Equal(t, 0, run(ctx, []string{"executive", "set-pin", "--id", "E07", "--pin", "555019"}, &out, &errb, env))
 
 	// The running agent sees the new PIN at the next sign-in.
 	m := NewMain()
@@ -478,8 +506,8 @@ func TestExecutiveCommand(t *testing.T) {
 	require.NoError(t, m.Run(ctx))
 	defer m.Close()
 	c := newClient(t, m.Addr)
-	assert.Equal(t, 401, c.do("POST", "/api/v1/sessions", `{"executive":"E07","pin":"4321","counter":1}`).status)
-	r := c.do("POST", "/api/v1/sessions", `{"executive":"E07","pin":"5555","counter":1}`)
+	assert.Equal(t, 401, c.do("POST", "/api/v1/sessions", `{"executive":"E07","pin":"531962","counter":1}`).status)
+	r := c.do("POST", "/api/v1/sessions", `{"executive":"E07","pin":"555019","counter":1}`)
 	require.Equal(t, 201, r.status)
 	assert.Equal(t, "Ana Pérez", r.json(t)["executive"].(map[string]any)["name"])
 	require.Equal(t, 0, run(ctx, []string{"executive", "remove", "--id", "E07"}, &out, &errb, env))

@@ -34,7 +34,7 @@ func TestBoundedDay(t *testing.T) {
 
 	data := t.TempDir()
 	for _, x := range []struct{ id, name, pin, svcs string }{
-		{"E01", "Ana Pérez", "1111", "C,P"}, {"E02", "Bruno Soto", "2222", "C,E"}, {"E03", "Carla Muñoz", "3333", "P,E,G"},
+		{"E01", "Ana Pérez", "135790", "C,P"}, {"E02", "Bruno Soto", "246801", "C,E"}, {"E03", "Carla Muñoz", "370415", "P,E,G"},
 	} {
 		out, err := exec.Command(bin, "executive", "add", "--data", data, "--id", x.id, "--name", x.name,
 			"--pin", x.pin, "--services", x.svcs).CombinedOutput()

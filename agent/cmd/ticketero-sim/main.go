@@ -6,7 +6,7 @@
 // and duration are flags.
 //
 //	ticketero-sim --agent SCL-001=http://127.0.0.1:8081 --agent VAL-001=http://127.0.0.1:8082 \
-//	    --executives E01:1111,E02:2222 --speed 60 --tickets 800
+//	    --executives E01:135790,E02:246801 --speed 60 --tickets 800
 package main
 
 import (
@@ -62,7 +62,7 @@ func parseFlags(args []string) (Config, error) {
 	var agents, proxies, outages multiFlag
 	var execs string
 	fs.Var(&agents, "agent", "BRANCH=URL of an agent's LAN API (repeat)")
-	fs.StringVar(&execs, "executives", "E01:1111,E02:2222,E03:3333", "ID:PIN of executives to sign in at every branch")
+	fs.StringVar(&execs, "executives", "E01:135790,E02:246801,E03:370415", "ID:PIN of executives to sign in at every branch")
 	fs.Float64Var(&cfg.Speed, "speed", 60, "simulated seconds per real second")
 	fs.IntVar(&cfg.Tickets, "tickets", 0, "mean tickets per branch per day (0: what the executives can serve, busy but draining)")
 	fs.DurationVar(&cfg.DayStart, "day-start", 9*time.Hour, "simulated opening time")

@@ -49,8 +49,8 @@
     body.textContent = '';
     list.forEach((x) => {
       const stateKey = 'ui.branch.state_' + x.state;
-      body.appendChild(el('tr', { 'data-executive': x.id }, [
-        el('th', { scope: 'row', text: x.name + ' (' + x.id + ')' }),
+      body.appendChild(el('tr', { 'data-executive': x.id || x.name }, [
+        el('th', { scope: 'row', text: x.id ? x.name + ' (' + x.id + ')' : x.name }),
         el('td', { text: (x.services || []).join(', ') }),
         el('td', { class: 'num', text: x.counter ? String(x.counter) : t('ui.none') }),
         el('td', {}, [el('span', { class: 'state state-' + x.state, text: t(stateKey) === stateKey ? x.state : t(stateKey) })]),

@@ -34,14 +34,8 @@
     document.body.dataset.signedIn = 'false';
     error(msg || '');
     try {
-      const [ex, co] = await Promise.all([api('GET', '/executives'), api('GET', '/counters')]);
-      const sel = $('si-executive');
-      const keepE = sel.value;
-      sel.length = 1;
-      ((ex && ex.executives) || []).forEach((x) => {
-        sel.appendChild(el('option', { value: x.id, text: x.name + ' (' + x.id + ')' }));
-      });
-      sel.value = keepE;
+      // The executive types his ID: the page lists no IDs (what a PIN guess needs).
+      const co = await api('GET', '/counters');
       const cs = $('si-counter');
       const keepC = cs.value;
       cs.length = 1;
@@ -49,7 +43,7 @@
         const name = c.name || t('ui.counter', { n: c.number });
         cs.appendChild(el('option', {
           value: String(c.number),
-          text: c.executive ? t('ui.terminal.counter_taken', { name: name, executive: c.executive }) : name,
+          text: c.taken ? t('ui.terminal.counter_taken', { name: name, executive: c.executive_name || '' }) : name,
         }));
       });
       cs.value = keepC;
@@ -60,7 +54,7 @@
 
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const body = { executive: $('si-executive').value, pin: $('si-pin').value, counter: Number($('si-counter').value) };
+    const body = { executive: $('si-executive').value.trim().toUpperCase(), pin: $('si-pin').value, counter: Number($('si-counter').value) };
     $('si-submit').disabled = true;
     try {
       const s = await api('POST', '/sessions', body);
@@ -68,6 +62,7 @@
       save(s.token, s.counter);
       error('');
       await refresh();
+      if (s.pin_change_required) info(t('ui.terminal.pin_weak'));
     } catch (e) {
       error(e.message);
       $('si-pin').select();

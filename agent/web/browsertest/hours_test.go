@@ -31,7 +31,7 @@ func TestKioskClosed(t *testing.T) {
 	}
 	broker := mqtttest.Start(t)
 	data := t.TempDir()
-	agentCLI(t, "executive", "add", "--data", data, "--id", "E01", "--name", "Ana Pérez", "--pin", "1234", "--services", "C,P")
+	agentCLI(t, "executive", "add", "--data", data, "--id", "E01", "--name", "Ana Pérez", "--pin", "240681", "--services", "C,P")
 	c := broker.MustBranchCert(t, "SCL-001")
 	ag := startAgentBin(t, agentBin, data, "127.0.0.1:0", "--mqtt", broker.URL(), "--cert", c.CertFile, "--key", c.KeyFile,
 		"--ca", broker.PKI.CAFile)
