@@ -124,7 +124,7 @@ func TestFieldEnrolDoctorReplace(t *testing.T) {
 	require.NoError(t, err)
 	out := agent("enroll", "--cloud", hq.URL, "--code", code.Code, "--data", e.data)
 	assert.Contains(t, out, "Sucursal E2E-FIELD enrolada")
-	agent("executive", "add", "--data", e.data, "--id", "E01", "--name", "Ana Pérez", "--pin", "1234", "--services", "C,P")
+	agent("executive", "add", "--data", e.data, "--id", "E01", "--name", "Ana Pérez", "--pin", "240681", "--services", "C,P")
 	e.startEnrolled()
 	e.day(3)
 	e.converge(30 * time.Second)

@@ -213,7 +213,7 @@ func (e *env) startAgent() {
 	agentBin, _ := binaries(e.t)
 	if _, err := os.Stat(filepath.Join(e.data, "agent.db")); os.IsNotExist(err) {
 		out, err := exec.Command(agentBin, "executive", "add", "--data", e.data, "--id", "E01",
-			"--name", "Ana Pérez", "--pin", "1234", "--services", "C,P").CombinedOutput()
+			"--name", "Ana Pérez", "--pin", "240681", "--services", "C,P").CombinedOutput()
 		require.NoError(e.t, err, "%s", out)
 	}
 	_ = os.Remove(filepath.Join(e.data, "http.addr"))
@@ -287,7 +287,7 @@ func (e *env) serve(n int) {
 		var s struct {
 			Token string `json:"token"`
 		}
-		code, err := e.do("POST", "/api/v1/sessions", "", map[string]any{"executive": "E01", "pin": "1234", "counter": 1}, &s)
+		code, err := e.do("POST", "/api/v1/sessions", "", map[string]any{"executive": "E01", "pin": "240681", "counter": 1}, &s)
 		if err != nil || (code != 201 && code != 200) {
 			// Already logged in from before a crash: log out and retry once.
 			return

@@ -60,7 +60,7 @@ func (e *env) login() {
 	var s struct {
 		Token string `json:"token"`
 	}
-	code, err := e.do("POST", "/api/v1/sessions", "", map[string]any{"executive": "E01", "pin": "1234", "counter": 1}, &s)
+	code, err := e.do("POST", "/api/v1/sessions", "", map[string]any{"executive": "E01", "pin": "240681", "counter": 1}, &s)
 	require.NoError(e.t, err)
 	require.Contains(e.t, []int{200, 201}, code)
 	e.token = s.Token
