@@ -49,7 +49,7 @@ func finish(t *testing.T, e *env, tok, id string) {
 func TestRemovedServiceServedUntilEmpty(t *testing.T) {
 	e := MustStore(t, 2)
 	ctx := context.Background()
-	h, _ := bcrypt.GenerateFromPassword([]byte("1234"), bcrypt.MinCost)
+	h, _ := bcrypt.GenerateFromPassword([]byte(TestPIN), bcrypt.MinCost)
 	caja := queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 1}
 	plat := queue.Service{Code: "P", Name: "Plataforma", TargetWaitS: 900, MeanServiceS: 600, Priority: 1}
 	cfg := event.Config{V: 1, Branch: "SCL-001", Version: 1, TimeZone: "America/Santiago", Rules: event.DefaultRules(),
