@@ -32,7 +32,7 @@ func TestAlertsAndFiguresTrue(t *testing.T) {
 	connected := time.Now()
 	ctx := context.Background()
 
-	hash, err := bcrypt.GenerateFromPassword([]byte("1234"), bcrypt.MinCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte("240681"), bcrypt.MinCost)
 	require.NoError(t, err)
 	services := queue.DefaultServices()
 	services[0].TargetWaitS = 3 // Caja
