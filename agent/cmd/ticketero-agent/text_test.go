@@ -63,7 +63,7 @@ func TestAdminRefusesPoisonName(t *testing.T) {
 	a, err := sqlite.OpenAdmin(context.Background(), filepath.Join(t.TempDir(), "agent.db"))
 	require.NoError(t, err)
 	defer a.Close()
-	err = a.AddExecutive(context.Background(), queue.Executive{ID: "E09", Name: "Ana\x00", Services: []string{"C"}}, "1234")
+	err = a.AddExecutive(context.Background(), queue.Executive{ID: "E09", Name: "Ana\x00", Services: []string{"C"}}, testPIN)
 	assert.Equal(t, "text.invalid", queue.ErrorReason(err))
 	execs, err := a.Executives(context.Background())
 	require.NoError(t, err)
