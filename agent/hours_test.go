@@ -252,3 +252,20 @@ func TestNewScheduleRefusesBadInput(t *testing.T) {
 		assert.Error(t, err, "%+v", h)
 	}
 }
+
+// BenchmarkCheckIssue is the schedule's cost on the issue path: open (the
+// common case) and closed (the refusal computes the next opening).
+func BenchmarkCheckIssue(b *testing.B) {
+	h := event.Hours{WeeklyHours: map[string]string{"sat": "", "sun": ""}, LastTicket: map[string]string{"C": "30"},
+		Holidays: []event.Holiday{{Date: "2026-12-08"}, {Date: "2026-12-25"}}}
+	sched, err := agent.NewSchedule("09:00-13:00,14:00-17:00", h)
+	require.NoError(b, err)
+	svc := queue.DefaultServices()[0]
+	for name, now := range map[string]time.Time{"open": at("2026-11-30", "10:00"), "closed": at("2026-12-04", "18:00")} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				_ = sched.CheckIssue(svc, now)
+			}
+		})
+	}
+}
