@@ -112,6 +112,8 @@ func TestConfigOwnershipEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "Sin cambios en servicios, módulos ni ejecutivos.")
 	assert.Contains(t, body, "Configuración importada de la sucursal")
+	_, body = hqf.get("/config/branches/" + e.branch)
+	assert.Contains(t, body, "<td>E01</td><td>Ana Pérez</td><td>C, P</td><td>el de la sucursal", "the imported executive's PIN stays the branch's")
 
 	// Three people wait for Caja (HQ's projection knows them).
 	for range 3 {

@@ -11,6 +11,7 @@ func init() {
 			"Cannot publish: no executive would serve service %s (%s), which has %d waiting tickets. Assign it to an executive."},
 		"service.draining": {"El servicio %s (%s) ya no recibe números nuevos: se atiende a quienes esperan.",
 			"Service %s (%s) takes no new tickets: those waiting are being served."},
+		"hq.config.pin_at_branch":    {"el de la sucursal", "the branch's"},
 		"hq.config.review":           {"Revisar y publicar", "Review and publish"},
 		"hq.config.confirm":          {"Confirmar publicación", "Confirm publication"},
 		"hq.config.cancel":           {"Volver sin publicar", "Back without publishing"},

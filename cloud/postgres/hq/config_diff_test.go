@@ -98,6 +98,7 @@ func TestImportOnFirstContact(t *testing.T) {
 	require.Len(t, cfg.Executives, 2)
 	assert.Equal(t, branchReport().Executives[0], cfg.Executives[0].Executive)
 	assert.False(t, cfg.Executives[0].HasPIN, "no PIN travels: the branch keeps its own")
+	assert.True(t, cfg.Executives[0].AtBranch, "his PIN is the branch's")
 	rc, err := s.RunningConfig(ctx, "IM-001")
 	require.NoError(t, err)
 	assert.Equal(t, "reported", rc.Source)

@@ -33,6 +33,9 @@ type BranchInput struct {
 type ConfigExecutive struct {
 	queue.Executive
 	HasPIN bool
+	// AtBranch says the branch reports him (config.reported): without a PIN
+	// set at HQ he keeps the PIN he has at the branch.
+	AtBranch bool
 }
 
 // ConfigVersion is one published snapshot.
@@ -147,13 +150,16 @@ func (s *Store) BranchConfig(ctx context.Context, id string) (BranchConfig, erro
 	}); err != nil {
 		return c, wrap("counters", err)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT id, name, services, pin_hash <> '' FROM hq_executives WHERE branch = $1 ORDER BY id`, id)
+	rows, err = s.pool.Query(ctx, `SELECT e.id, e.name, e.services, e.pin_hash <> '',
+			EXISTS (SELECT 1 FROM branch_reported_config r, jsonb_array_elements(r.report->'executives') x
+				WHERE r.branch = e.branch AND x->>'id' = e.id)
+		FROM hq_executives e WHERE e.branch = $1 ORDER BY e.id`, id)
 	if err != nil {
 		return c, wrap("executives", err)
 	}
 	if c.Executives, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ConfigExecutive, error) {
 		var v ConfigExecutive
-		return v, r.Scan(&v.ID, &v.Name, &v.Services, &v.HasPIN)
+		return v, r.Scan(&v.ID, &v.Name, &v.Services, &v.HasPIN, &v.AtBranch)
 	}); err != nil {
 		return c, wrap("executives", err)
 	}
