@@ -249,3 +249,31 @@ func TestImportSkipsWhatHQCannotHold(t *testing.T) {
 	require.NoError(t, f.Pool.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE branch = 'IM-003' AND status = 'waiting'`).Scan(&waiting))
 	assert.Equal(t, 1, waiting, "the events after the report were projected")
 }
+
+// A branch that never reported (an older agent) is compared with the HQ
+// version it reports running.
+func TestRunningConfigFromPublishedVersion(t *testing.T) {
+	s, f, _ := newStore(t)
+	forget(t, f, "PV-001")
+	ctx := context.Background()
+	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "PV-001", Name: "Versión", TimeZone: "America/Santiago"}))
+	require.NoError(t, s.PutService(ctx, "PV-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 1}))
+	require.NoError(t, s.PutExecutive(ctx, "PV-001", queue.Executive{ID: "E01", Name: "Ana", Services: []string{"C"}}, "1234"))
+	_, err := s.Publish(ctx, "PV-001", "admin", "")
+	require.NoError(t, err)
+	rc, err := s.RunningConfig(ctx, "PV-001")
+	require.NoError(t, err)
+	assert.Empty(t, rc.Source, "the branch does not run it yet")
+
+	f.Branch("PV-001", "Versión", "", true)
+	_, err = f.Pool.Exec(ctx, `UPDATE branch_sync SET config_version = 1 WHERE branch = 'PV-001'`)
+	require.NoError(t, err)
+	require.NoError(t, s.PutCounter(ctx, "PV-001", queue.Counter{Number: 3, Name: "Módulo 3"}))
+	_, p, err := s.PublishPreview(ctx, "PV-001")
+	require.NoError(t, err)
+	assert.Equal(t, "published", p.Running.Source)
+	assert.Equal(t, int64(1), p.Running.Version)
+	assert.Empty(t, p.Diff.Services)
+	assert.Empty(t, p.Diff.Executives)
+	assert.Equal(t, []hq.DiffItem{{Kind: "added", Key: "003", After: "3 Módulo 3"}}, p.Diff.Counters)
+}
