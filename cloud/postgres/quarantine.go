@@ -177,12 +177,15 @@ func (s *EventStore) quarantine(ctx context.Context, branch string, refused []ev
 	return nil, fmt.Errorf("postgres: quarantine %s: %w", cleanText(branch, 64), err)
 }
 
-// isDataError reports a PostgreSQL data exception (SQLSTATE class 22: 22P05
+// isDataError reports a PostgreSQL error that the data itself causes, so
+// retrying cannot help: a data exception (SQLSTATE class 22: 22P05
 // untranslatable character, 22021 bad byte sequence, 22003 number out of
-// range...): the data is wrong, retrying cannot help.
+// range...) or a program limit an event's content reaches (class 54: 54001
+// stack depth for a deeply nested payload). Anything else (connection lost,
+// shutdown, serialization) is transient.
 func isDataError(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22")
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "54"))
 }
 
 // cleanText makes s storable in a TEXT column: valid UTF-8 without NUL, at
