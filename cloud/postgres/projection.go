@@ -183,6 +183,9 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 		case *event.ConfigRef:
 			configVersion = max(configVersion, d.Version)
 			continue
+		case *event.SignIn, *event.Admin:
+			queueBranchAudit(pb, branch, e.Type, at, pl)
+			continue
 		case *event.ConfigReport:
 			report, reportSeq, reportAt = d, e.Seq, at // the last of the run is what the branch runs
 			continue
