@@ -35,9 +35,10 @@ const maxQuarantineRaw = 256 << 10
 // placeholder (QuarantinedType) in events so its seq counts as done and the
 // ack moves past it; seqs above 2^63−1 (which no column holds) are acked past
 // once everything before them is applied. When the database refuses the
-// batch's data (SQLSTATE class 22: NUL, bad encoding, a number out of range),
-// the events are stored one by one and each refused one is quarantined the
-// same way. Any other error is internal: nothing is acked, the agent resends.
+// batch's data (isDataError: SQLSTATE class 22 such as NUL, bad encoding, a
+// number out of range, or a class 54 limit), the events are stored one by one
+// and each refused one is quarantined the same way. Any other error is
+// internal: nothing is acked, the agent resends.
 func (s *EventStore) IngestRefused(ctx context.Context, b event.Batch, refused []event.Refused) (cloud.IngestResult, error) {
 	res := cloud.IngestResult{Branch: b.Branch}
 	evs := append([]event.Event(nil), b.Events...)
