@@ -133,7 +133,7 @@ func TestRemovedServiceServedUntilEmpty(t *testing.T) {
 func TestUnservedServiceServedUntilEmpty(t *testing.T) {
 	e := MustStore(t, 2)
 	ctx := context.Background()
-	h, _ := bcrypt.GenerateFromPassword([]byte("1234"), bcrypt.MinCost)
+	h, _ := bcrypt.GenerateFromPassword([]byte(TestPIN), bcrypt.MinCost)
 	cfg := event.Config{V: 1, Branch: "SCL-001", Version: 1, TimeZone: "America/Santiago", Rules: event.DefaultRules(),
 		Services: queue.DefaultServices()[:2], Counters: []queue.Counter{{Number: 1}, {Number: 2}},
 		Executives: []event.ConfigExecutive{
