@@ -37,7 +37,7 @@ type Engine struct {
 	tokens     map[string]*Session // by token hash
 	atCounter  map[int]*Session
 	open       map[string]*Ticket   // today's waiting, called and serving tickets
-	wait       map[string][]*Ticket // waiting tickets by service (unordered)
+	wait       map[string][]*Ticket // waiting tickets by service, in arrival order (less)
 	active     map[string]*Ticket   // called and serving tickets by ID
 
 	version uint64
@@ -368,10 +368,12 @@ func (e *Engine) WaitingCount(code string) int {
 func (e *Engine) reindex(t *Ticket, oldStatus queue.Status, oldService string) {
 	switch oldStatus {
 	case queue.StatusWaiting:
+		// Its key may have changed (a transfer resets queued_at): find it by
+		// pointer, and keep the rest in arrival order.
 		w := e.wait[oldService]
 		for i, x := range w {
 			if x == t {
-				w[i] = w[len(w)-1]
+				copy(w[i:], w[i+1:])
 				w[len(w)-1] = nil
 				e.wait[oldService] = w[:len(w)-1]
 				break
@@ -382,7 +384,14 @@ func (e *Engine) reindex(t *Ticket, oldStatus queue.Status, oldService string) {
 	}
 	switch t.Status {
 	case queue.StatusWaiting:
-		e.wait[t.Service] = append(e.wait[t.Service], t)
+		// In arrival order (less), so the lanes need no sorting; a new ticket
+		// arrives last and is appended.
+		w := e.wait[t.Service]
+		i := sort.Search(len(w), func(i int) bool { return less(t, w[i]) })
+		w = append(w, nil)
+		copy(w[i+1:], w[i:])
+		w[i] = t
+		e.wait[t.Service] = w
 	case queue.StatusCalled, queue.StatusServing:
 		e.active[t.ID] = t
 	}

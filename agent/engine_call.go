@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"sort"
 	"strconv"
 	"time"
 
@@ -21,40 +20,66 @@ type lanes struct {
 }
 
 func (e *Engine) lanes(code string, now time.Time) lanes {
-	var l lanes
 	s := e.services[code]
 	deadline := now.Add(-s.TargetWait())
-	for _, t := range e.wait[code] {
+	w := e.wait[code]
+	// Lane of each ticket; preferential first-in-line (0) and later (1) are
+	// adjacent so they make one lane.
+	const (
+		prefFirst = iota
+		prefLater
+		firstP
+		firstN
+		overP
+		overN
+		prem
+		norm
+		nLanes
+	)
+	class := make([]uint8, len(w))
+	var count [nLanes]int
+	for i, t := range w {
 		normal := t.Priority == queue.Normal
+		var c uint8
 		switch {
+		case t.Priority == queue.Preferential && t.FirstInLine:
+			c = prefFirst
 		case t.Priority == queue.Preferential:
-			l.pref = append(l.pref, t)
+			c = prefLater
 		case t.FirstInLine && normal:
-			l.firstN = append(l.firstN, t)
+			c = firstN
 		case t.FirstInLine:
-			l.firstP = append(l.firstP, t)
+			c = firstP
 		case !t.QueuedAt.After(deadline) && normal:
-			l.overN = append(l.overN, t)
+			c = overN
 		case !t.QueuedAt.After(deadline):
-			l.overP = append(l.overP, t)
+			c = overP
 		case normal:
-			l.norm = append(l.norm, t)
+			c = norm
 		default:
-			l.prem = append(l.prem, t)
+			c = prem
 		}
+		class[i] = c
+		count[c]++
 	}
-	byArrival := func(ts []*Ticket) { sort.Slice(ts, func(i, j int) bool { return less(ts[i], ts[j]) }) }
-	sort.Slice(l.pref, func(i, j int) bool {
-		a, b := l.pref[i], l.pref[j]
-		if a.FirstInLine != b.FirstInLine {
-			return a.FirstInLine
-		}
-		return less(a, b)
-	})
-	for _, ts := range [][]*Ticket{l.firstP, l.firstN, l.overP, l.overN, l.prem, l.norm} {
-		byArrival(ts)
+	// One backing array, each lane a window of it; e.wait is in arrival order,
+	// so every lane comes out in arrival order.
+	buf := make([]*Ticket, len(w))
+	var at [nLanes]int
+	for c, off := 0, 0; c < nLanes; c++ {
+		at[c] = off
+		off += count[c]
 	}
-	return l
+	for i, t := range w {
+		buf[at[class[i]]] = t
+		at[class[i]]++
+	}
+	lane := func(from, to int) []*Ticket { // lanes from..to inclusive
+		start := at[from] - count[from]
+		return buf[start:at[to]:at[to]]
+	}
+	return lanes{pref: lane(prefFirst, prefLater), firstP: lane(firstP, firstP), firstN: lane(firstN, firstN),
+		overP: lane(overP, overP), overN: lane(overN, overN), prem: lane(prem, prem), norm: lane(norm, norm)}
 }
 
 // normalWaiting reports whether a normal ticket waits in the lanes.

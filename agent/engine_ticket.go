@@ -393,12 +393,17 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // positionIn is the place (1 = next) of waiting ticket id in service s's
 // calling order now; 0 if it is not waiting there.
 func (e *Engine) positionIn(s *serviceState, id string, now time.Time) int {
-	for i, t := range e.order(s, now) {
+	l := e.lanes(s.Code, now)
+	streak := s.streak
+	for i := 1; ; i++ {
+		t := l.pick(&streak, e.rules.PreferentialRatio)
+		if t == nil {
+			return 0
+		}
 		if t.ID == id {
-			return i + 1
+			return i
 		}
 	}
-	return 0
 }
 
 // place is where waiting ticket t stands now in its service, with the
