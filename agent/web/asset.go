@@ -23,6 +23,9 @@ type asset struct {
 
 // assets maps logical names and hashed file names to embedded files.
 type assets struct {
+	// notFound answers an unknown name (problem+json, like every other 404
+	// of the agent); nil: net/http's plain text.
+	notFound http.HandlerFunc
 	byName   map[string]*asset
 	byHashed map[string]*asset
 }
@@ -72,7 +75,11 @@ func (a *assets) URL(name string) (string, error) {
 func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	as, ok := a.byHashed[r.PathValue("file")]
 	if !ok {
-		http.NotFound(w, r)
+		if a.notFound != nil {
+			a.notFound(w, r)
+		} else {
+			http.NotFound(w, r)
+		}
 		return
 	}
 	h := w.Header()

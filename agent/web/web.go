@@ -85,6 +85,7 @@ func Handler(opts Options) (http.Handler, error) {
 		rendered:  map[variant]rendered{},
 		catalogue: map[i18n.Lang]string{},
 	}
+	as.notFound = func(w http.ResponseWriter, r *http.Request) { h.problem(w, r, http.StatusNotFound, "ui.not_found") }
 	for _, lang := range []i18n.Lang{i18n.ES, i18n.EN} {
 		c := map[string]string{}
 		for _, k := range i18n.Keys() {
