@@ -416,12 +416,14 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 					queued, more = nil, false
 					break
 				}
-				msgs, lasts, err := event.SplitBatch(r.cfg.Branch, evs, r.cfg.BatchBytes)
+				msgs, lasts, replaced, err := event.SplitBatch(r.cfg.Branch, evs, r.cfg.BatchBytes)
 				if err != nil {
-					// An event too large on its own can never be sent: say so loudly
-					// and stop relaying rather than skip it (seq must stay gap-free).
-					r.log.Error("outbox event cannot be encoded", "seq", evs[0].Seq, "err", err)
-					return err
+					return fmt.Errorf("encode outbox: %w", err)
+				}
+				// An event that can never be sent goes as a stand-in at its seq
+				// (HQ quarantines it): one bad row never stops the branch's sync.
+				for _, s := range replaced {
+					r.log.Error("outbox event cannot be sent; a stand-in goes in its place", "seq", s.Seq, "event", s.ID, "data", string(s.Data))
 				}
 				queued = queued[:0]
 				first := evs[0].Seq

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,13 @@ func TestFaultPoisonedEventsFromAnOlderAgent(t *testing.T) {
 		before.LastSeq+1, at, `{"executive":"E01","counter":1,"reason":"almuerzo\u0000"}`,
 		before.LastSeq+2, at, "{\"executive\":\"E01\",\"name\":\"Jos\xe9\",\"counter\":1}")
 	require.NoError(t, err)
+	// Rows the agent itself cannot send (a damaged disk: data that is not JSON;
+	// an event larger than one MQTT message): its relay sends a stand-in at
+	// their seqs instead of stopping, and the cloud quarantines the stand-ins.
+	_, err = db.Exec(`INSERT INTO outbox (seq, id, type, at, data) VALUES (?, 'bad-json', 'ticket.called', ?, ?), (?, 'too-big', 'executive.paused', ?, ?)`,
+		before.LastSeq+3, at, `{"ticket":`,
+		before.LastSeq+4, at, `{"executive":"E01","counter":1,"reason":"`+strings.Repeat("x", 140<<10)+`"}`)
+	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
 	e.startAgent()
@@ -49,8 +57,9 @@ func TestFaultPoisonedEventsFromAnOlderAgent(t *testing.T) {
 		reasons = append(reasons, r)
 	}
 	require.NoError(t, rows.Err())
-	assert.Equal(t, []string{fmt.Sprintf("text:%d", before.LastSeq+1), fmt.Sprintf("utf8:%d", before.LastSeq+2)}, reasons)
+	assert.Equal(t, []string{fmt.Sprintf("text:%d", before.LastSeq+1), fmt.Sprintf("utf8:%d", before.LastSeq+2),
+		fmt.Sprintf("unsendable:%d", before.LastSeq+3), fmt.Sprintf("unsendable:%d", before.LastSeq+4)}, reasons)
 	var placeholders int
 	require.NoError(t, e.db.QueryRow(ctx, `SELECT count(*) FROM events WHERE branch = $1 AND type = 'cloud.quarantined'`, e.branch).Scan(&placeholders))
-	assert.Equal(t, 2, placeholders)
+	assert.Equal(t, 4, placeholders)
 }

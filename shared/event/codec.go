@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Reject reasons: why a message was refused. They label metrics and logs.
@@ -49,10 +50,16 @@ func EncodeBatch(branch string, events []Event) ([]byte, error) {
 // envelopeOverhead bounds the bytes of a batch beyond its events' own JSON.
 const envelopeOverhead = 128
 
+// RejectInvalidJSON names an event whose data is not valid JSON.
+const RejectInvalidJSON = "invalid_json"
+
 // SplitBatch splits events (in seq order) into consecutive runs whose encoded
 // batch fits in maxBytes (≤ MaxMessageBytes), and returns the encoded messages
-// with the last seq of each. An event too large on its own is an error.
-func SplitBatch(branch string, events []Event, maxBytes int) (msgs [][]byte, lastSeqs []uint64, err error) {
+// with the last seq of each. An event that can never be sent (too large on its
+// own, or data that is not JSON) is sent as an event.unsendable stand-in at
+// its seq, so one bad event never stops a branch's sync; the stand-ins are
+// returned in replaced for the caller to report.
+func SplitBatch(branch string, events []Event, maxBytes int) (msgs [][]byte, lastSeqs []uint64, replaced []Event, err error) {
 	if maxBytes <= 0 || maxBytes > MaxMessageBytes {
 		maxBytes = MaxMessageBytes
 	}
@@ -67,28 +74,44 @@ func SplitBatch(branch string, events []Event, maxBytes int) (msgs [][]byte, las
 		start, size = end, envelopeOverhead+len(branch)
 		return nil
 	}
+	copied := false
 	for i, e := range events {
 		one, err := json.Marshal(e)
-		if err != nil {
-			return nil, nil, fmt.Errorf("event: encode event %d: %w", e.Seq, err)
+		reason := ""
+		switch {
+		case err != nil:
+			reason = RejectInvalidJSON
+		case envelopeOverhead+len(branch)+len(one)+1 > maxBytes:
+			reason = RejectTooLarge
+		}
+		if reason != "" {
+			stand, serr := New(e.Seq, e.ID, EventUnsendable, e.At, Unsendable{Type: e.Type, Reason: reason, Bytes: len(e.Data)})
+			if serr != nil {
+				return nil, nil, nil, serr
+			}
+			if !copied { // never write into the caller's slice
+				events, copied = slices.Clone(events), true
+			}
+			events[i] = stand
+			replaced = append(replaced, stand)
+			if one, err = json.Marshal(stand); err != nil {
+				return nil, nil, nil, fmt.Errorf("event: encode event %d: %w", e.Seq, err)
+			}
 		}
 		n := len(one) + 1
-		if envelopeOverhead+len(branch)+n > maxBytes {
-			return nil, nil, reject(RejectTooLarge, "event %d alone is %d bytes", e.Seq, n)
-		}
 		if size+n > maxBytes && i > start {
 			if err := flush(i); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 		size += n
 	}
 	if start < len(events) {
 		if err := flush(len(events)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return msgs, lastSeqs, nil
+	return msgs, lastSeqs, replaced, nil
 }
 
 // DecodeBatch parses and validates a message received on topic. It accepts only

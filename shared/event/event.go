@@ -58,6 +58,13 @@ const (
 	ConfigReported Type = "config.reported"
 )
 
+// EventUnsendable stands on the wire, at its seq, for an outbox event the
+// agent could not send (too large for one message, or data that is not JSON,
+// e.g. from a damaged disk): the sequence stays gap-free and the branch's sync
+// goes on. The agent keeps the event's effect in its own state; HQ counts it
+// as quarantined.
+const EventUnsendable Type = "event.unsendable"
+
 // Types lists every known type with a zero payload of its data, for decoding and
 // for the golden tests.
 var Types = map[Type]func() any{
@@ -80,6 +87,7 @@ var Types = map[Type]func() any{
 	DayClosed:          func() any { return new(Day) },
 	ConfigApplied:      func() any { return new(ConfigRef) },
 	ConfigReported:     func() any { return new(ConfigReport) },
+	EventUnsendable:    func() any { return new(Unsendable) },
 
 	ExecutiveLoginFailed: func() any { return new(SignIn) },
 	ExecutiveLocked:      func() any { return new(SignIn) },

@@ -56,6 +56,7 @@ var samples = map[event.Type]any{
 		Services:   []queue.Service{{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 2}},
 		Counters:   []queue.Counter{{Number: 1, Name: "Módulo 1"}},
 		Executives: []queue.Executive{{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}}},
+	event.EventUnsendable: event.Unsendable{Type: event.TicketIssued, Reason: event.RejectTooLarge, Bytes: 140000},
 
 	event.ExecutiveLoginFailed: event.SignIn{Executive: "E01", Counter: 5, Address: "192.168.1.23", Failures: 2,
 		Actor: &event.Actor{Kind: event.ActorExecutive, Executive: "E01", Counter: 5, Address: "192.168.1.23"}},
@@ -166,7 +167,7 @@ func TestSplitBatch(t *testing.T) {
 		require.NoError(t, err)
 		evs = append(evs, e)
 	}
-	msgs, last, err := event.SplitBatch("SCL-001", evs, 0)
+	msgs, last, _, err := event.SplitBatch("SCL-001", evs, 0)
 	require.NoError(t, err)
 	require.Greater(t, len(msgs), 1)
 	var next uint64 = 1
@@ -180,10 +181,39 @@ func TestSplitBatch(t *testing.T) {
 	}
 	assert.Equal(t, uint64(3001), next)
 
-	big, _ := event.New(1, "x", event.TicketIssued, at, map[string]string{"pad": strings.Repeat("a", 2000)})
-	_, _, err = event.SplitBatch("SCL-001", []event.Event{big}, 1000)
-	var de *event.DecodeError
-	require.ErrorAs(t, err, &de)
+	// An event that can never be sent (too large alone, data that is not JSON)
+	// goes as an event.unsendable stand-in at its seq: the batch still flows,
+	// gap-free, and the cloud quarantines the stand-in.
+	ok1, _ := event.New(1, "a", event.TicketIssued, at, samples[event.TicketIssued])
+	big, _ := event.New(2, "b", event.TicketIssued, at, map[string]string{"pad": strings.Repeat("a", 2000)})
+	broken := event.Event{Seq: 3, ID: "c", Type: event.TicketCalled, At: at, Data: json.RawMessage(`{"ticket":`)}
+	ok4, _ := event.New(4, "d", event.TicketIssued, at, samples[event.TicketIssued])
+	in := []event.Event{ok1, big, broken, ok4}
+	msgs, last, replaced, err := event.SplitBatch("SCL-001", in, 1500)
+	require.NoError(t, err)
+	assert.Equal(t, event.TicketIssued, in[1].Type, "the caller's events are left as they were")
+	require.Len(t, replaced, 2)
+	assert.Equal(t, uint64(4), last[len(last)-1])
+	var got []event.Event
+	var refused []event.Refused
+	for _, m := range msgs {
+		b, r, err := event.DecodeBatchEvents(event.EventsTopic("SCL-001"), m)
+		require.NoError(t, err)
+		got, refused = append(got, b.Events...), append(refused, r...)
+	}
+	require.Len(t, got, 2)
+	assert.Equal(t, []uint64{1, 4}, []uint64{got[0].Seq, got[1].Seq})
+	require.Len(t, refused, 2)
+	for i, want := range []struct {
+		seq    uint64
+		typ    event.Type
+		reason string
+	}{{2, event.TicketIssued, event.RejectTooLarge}, {3, event.TicketCalled, event.RejectInvalidJSON}} {
+		assert.Equal(t, want.seq, refused[i].Seq)
+		assert.Equal(t, event.RejectUnsendable, refused[i].Reason)
+		assert.Contains(t, refused[i].Detail, string(want.typ))
+		assert.Contains(t, refused[i].Detail, want.reason)
+	}
 }
 
 func TestTopics(t *testing.T) {

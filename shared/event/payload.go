@@ -160,3 +160,13 @@ type ConfigReport struct {
 	Counters   []queue.Counter   `json:"counters"`
 	Executives []queue.Executive `json:"executives"`
 }
+
+// Unsendable is the data of event.unsendable: what the stand-in replaces.
+type Unsendable struct {
+	// Type is the original event's type.
+	Type Type `json:"type"`
+	// Reason is RejectTooLarge or "invalid_json".
+	Reason string `json:"reason"`
+	// Bytes is the size of the original event's JSON (0 when it has none).
+	Bytes int `json:"bytes"`
+}

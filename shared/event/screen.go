@@ -25,6 +25,9 @@ const (
 	// RejectData: the database refused the event's data (SQLSTATE class 22);
 	// set by the store, not by the decoder.
 	RejectData = "data"
+	// RejectUnsendable: the branch could not send the event and sent an
+	// event.unsendable stand-in at its seq (see SplitBatch).
+	RejectUnsendable = "unsendable"
 )
 
 // Refused is one event of a batch refused on its own. The cloud quarantines
@@ -126,8 +129,12 @@ func screenEvent(raw json.RawMessage) (Event, *Refused) {
 		return e, refuse(RejectEvent, "event seq %d data is not an object", e.Seq)
 	}
 	if e.Type.Known() {
-		if _, err := e.Payload(); err != nil {
+		p, err := e.Payload()
+		if err != nil {
 			return e, refuse(RejectPayload, "event seq %d data: %v", e.Seq, err)
+		}
+		if u, ok := p.(*Unsendable); ok {
+			return e, refuse(RejectUnsendable, "the branch could not send event seq %d (%s, %s, %d bytes)", e.Seq, u.Type, u.Reason, u.Bytes)
 		}
 	}
 	return e, nil
