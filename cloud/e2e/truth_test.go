@@ -271,6 +271,32 @@ func TestOneTruth(t *testing.T) {
 	}
 	assert.Positive(t, pre, "pre-notices were sent")
 
+	// A customer links his chat long after the branch's last figure for his
+	// ticket (made old here in the cloud's projection): the confirmation says
+	// when that figure was true, and the branch, asked over MQTT
+	// (ticket.locate), answers with where the ticket stands now.
+	for range 3 {
+		issue("P", queue.Normal) // people ahead of the late one
+	}
+	var late struct {
+		ID     string `json:"id"`
+		Number string `json:"number"`
+		Token  string `json:"token"`
+	}
+	code, err := e.do("POST", "/api/v1/tickets", "", map[string]string{"service": "P"}, &late)
+	require.NoError(t, err)
+	require.Equal(t, 201, code)
+	settle()
+	_, err = e.db.Exec(context.Background(), `UPDATE tickets SET place_at = place_at - interval '10 minutes' WHERE id = $1`, late.ID)
+	require.NoError(t, err)
+	chats[late.ID], printed[late.ID] = 9599, late.Number
+	fake.AddUpdate(telegramtest.TextUpdate(9599, "es", "/start "+late.Token))
+	got := waitTexts(t, fake, 9599, 3)
+	snap := e.positions()
+	assert.True(t, slicesContainsPrefix(got, "Tu número es "+late.Number+". A las "), got)
+	want := fmt.Sprintf("Número %s ahora: personas antes que tú: %d.", late.Number, snap.pos[late.ID]-1)
+	assert.True(t, slicesContainsPrefix(got, want), "%q in %v", want, got)
+
 	// HQ: every ticket under its printed number, also the transferred ones.
 	tok, err := exec.Command(cloudBin, "token", "create", "--db", e.dbURL, "--name", "truth", "--role", "viewer").Output()
 	require.NoError(t, err)
@@ -309,6 +335,15 @@ func TestOneTruth(t *testing.T) {
 	}
 	assert.Positive(t, moved, "a ticket shown under its printed number in another service")
 	t.Logf("%d people-ahead figures checked, %d pre-notices, %d transfers", checks, pre, len(transferred))
+}
+
+func slicesContainsPrefix(s []string, prefix string) bool {
+	for _, x := range s {
+		if strings.HasPrefix(x, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func slicesContains(s []string, v string) bool {
