@@ -32,19 +32,20 @@ type stats struct {
 	issued, called, served, noShows, transfers, pauses, errors atomic.Int64
 	serverErrors                                               atomic.Int64 // answers 5xx: the agent failed, not the request
 	stuck                                                      atomic.Int64 // executives the simulation could not sign out
+	closed                                                     atomic.Int64 // arrivals the branch refused outside its opening hours
 }
 
 // Summary is what a run did, for its caller (and the bounded-day test).
 type Summary struct {
 	Days                                               int
 	Issued, Called, Served, NoShows, Transfers, Pauses int64
-	Errors, ServerErrors, Stuck                        int64
+	Errors, ServerErrors, Stuck, Closed                int64
 }
 
 func (st *stats) summary(days int) Summary {
 	return Summary{Days: days, Issued: st.issued.Load(), Called: st.called.Load(), Served: st.served.Load(),
 		NoShows: st.noShows.Load(), Transfers: st.transfers.Load(), Pauses: st.pauses.Load(),
-		Errors: st.errors.Load(), ServerErrors: st.serverErrors.Load(), Stuck: st.stuck.Load()}
+		Errors: st.errors.Load(), ServerErrors: st.serverErrors.Load(), Stuck: st.stuck.Load(), Closed: st.closed.Load()}
 }
 
 // clock maps real time to simulated time at a speed factor.
@@ -176,7 +177,7 @@ func logSummary(logger *slog.Logger, day int, clk clock, cfg Config, st *stats) 
 	logger.Info("simulation", "day", day, "sim_time", fmt.Sprintf("%02d:%02d", int(t.Hours())%24, int(t.Minutes())%60),
 		"issued", st.issued.Load(), "called", st.called.Load(), "served", st.served.Load(),
 		"no_shows", st.noShows.Load(), "transfers", st.transfers.Load(), "pauses", st.pauses.Load(),
-		"errors", st.errors.Load(), "errors_5xx", st.serverErrors.Load(), "stuck", st.stuck.Load())
+		"errors", st.errors.Load(), "errors_5xx", st.serverErrors.Load(), "stuck", st.stuck.Load(), "refused_closed", st.closed.Load())
 }
 
 // intensity is the relative arrival rate h hours after opening: a base with a
@@ -230,6 +231,10 @@ func arrivals(ctx context.Context, clk clock, cfg Config, c *client, rng *rand.R
 			rut = randomRUT(rng)
 		}
 		if _, err := c.issue(ctx, svc, rut, prio); err != nil {
+			if ae, ok := err.(*apiError); ok && closedCodes[ae.Code] {
+				st.closed.Add(1) // the branch's hours, not a failure: the customer comes back another time
+				continue
+			}
 			if ctx.Err() == nil {
 				st.errors.Add(1)
 				if ae, ok := err.(*apiError); ok && ae.Status >= 500 {
@@ -242,6 +247,10 @@ func arrivals(ctx context.Context, clk clock, cfg Config, c *client, rng *rand.R
 		st.issued.Add(1)
 	}
 }
+
+// closedCodes are the agent's refusals outside opening hours (HQ's hours run
+// on the real clock, the simulation on its own).
+var closedCodes = map[string]bool{"branch.closed": true, "branch.holiday": true, "service.closed_for_today": true}
 
 func pickService(rng *rand.Rand) string {
 	r := rng.Float64()
