@@ -178,7 +178,7 @@ type reviewData struct {
 }
 
 func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, q *req, id string, status int, errMsg string) {
-	c, p, err := h.store.PublishPreview(r.Context(), id)
+	c, p, err := h.store.PublishPreview(r.Context(), id, q.Lang)
 	if err != nil {
 		h.fail(w, r, q, err)
 		return

@@ -359,7 +359,7 @@ func TestConfigPublishing(t *testing.T) {
 	res, body = e.get(c, "/config/branches/CF-001/publish")
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	assert.Contains(t, body, "La sucursal aún no informa su configuración")
-	assert.Contains(t, body, `<tr class="diff-added"><td>Servicios</td><td>C</td><td>se agrega</td><td></td><td>Caja · 10/5 min · 1</td></tr>`)
+	assert.Contains(t, body, `<tr class="diff-added"><td>Servicios</td><td>C</td><td>se agrega</td><td></td><td>Caja · meta 10 min · atención media 5 min · prioridad 1</td></tr>`)
 	assert.Contains(t, body, `<tr class="diff-added"><td>Ejecutivos</td><td>E1</td>`)
 	assert.Contains(t, body, `name="confirm" value="1"`)
 	res, _ = post("/config/branches/CF-001/publish")

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -138,15 +139,16 @@ func diffBy[T any](running, draft []T, key func(T) string, show func(T) string) 
 
 // DiffConfig compares HQ's draft with what the branch runs: services by code
 // (name, target, mean time, priority), counters by number (name), executives
-// by ID (name, services). PINs are not compared: a branch never reports them.
-func DiffConfig(running RunningConfig, draft BranchConfig) ConfigDiff {
+// by ID (name, services), described in lang. PINs are not compared: a branch
+// never reports them.
+func DiffConfig(running RunningConfig, draft BranchConfig, lang i18n.Lang) ConfigDiff {
 	execs := make([]queue.Executive, 0, len(draft.Executives))
 	for _, x := range draft.Executives {
 		execs = append(execs, x.Executive)
 	}
 	return ConfigDiff{
 		Services: diffBy(running.Services, draft.Services, func(s queue.Service) string { return s.Code }, func(s queue.Service) string {
-			return fmt.Sprintf("%s · %d/%d min · %d", s.Name, s.TargetWaitS/60, s.MeanServiceS/60, s.Priority)
+			return i18n.T(lang, "hq.config.diff.service", s.Name, s.TargetWaitS/60, s.MeanServiceS/60, s.Priority)
 		}),
 		Counters: diffBy(running.Counters, draft.Counters, func(c queue.Counter) string { return fmt.Sprintf("%03d", c.Number) },
 			func(c queue.Counter) string { return strconv.Itoa(c.Number) + " " + c.Name }),
@@ -234,9 +236,9 @@ type Preview struct {
 	Stranded []Stranded
 }
 
-// PublishPreview compares a branch's draft with what it runs. Errors:
-// not_found hq.branch.not_found.
-func (s *Store) PublishPreview(ctx context.Context, branch string) (BranchConfig, Preview, error) {
+// PublishPreview compares a branch's draft with what it runs, described in
+// lang. Errors: not_found hq.branch.not_found.
+func (s *Store) PublishPreview(ctx context.Context, branch string, lang i18n.Lang) (BranchConfig, Preview, error) {
 	c, err := s.BranchConfig(ctx, branch)
 	if err != nil {
 		return c, Preview{}, err
@@ -245,7 +247,7 @@ func (s *Store) PublishPreview(ctx context.Context, branch string) (BranchConfig
 	if p.Running, err = s.RunningConfig(ctx, branch); err != nil {
 		return c, p, err
 	}
-	p.Diff = DiffConfig(p.Running, c)
+	p.Diff = DiffConfig(p.Running, c, lang)
 	execs := make([]queue.Executive, 0, len(c.Executives))
 	for _, x := range c.Executives {
 		execs = append(execs, x.Executive)

@@ -14,6 +14,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -105,7 +106,7 @@ func TestImportOnFirstContact(t *testing.T) {
 	assert.False(t, rc.ImportedAt.IsZero())
 
 	// The draft now equals what the branch runs: nothing to change.
-	_, p, err := s.PublishPreview(ctx, "IM-001")
+	_, p, err := s.PublishPreview(ctx, "IM-001", i18n.ES)
 	require.NoError(t, err)
 	assert.True(t, p.Diff.Empty(), "%+v", p.Diff)
 
@@ -119,11 +120,11 @@ func TestImportOnFirstContact(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cfg.Services, 2, "second report not imported")
 	assert.Equal(t, "Caja rápida", cfg.Services[0].Name, "HQ's edit kept")
-	_, p, err = s.PublishPreview(ctx, "IM-001")
+	_, p, err = s.PublishPreview(ctx, "IM-001", i18n.ES)
 	require.NoError(t, err)
 	assert.Equal(t, []hq.DiffItem{
-		{Kind: "changed", Key: "C", Before: "Caja · 10/4 min · 1", After: "Caja rápida · 5/4 min · 1"},
-		{Kind: "removed", Key: "X", Before: "Extra · 10/5 min · 1"},
+		{Kind: "changed", Key: "C", Before: "Caja · meta 10 min · atención media 4 min · prioridad 1", After: "Caja rápida · meta 5 min · atención media 4 min · prioridad 1"},
+		{Kind: "removed", Key: "X", Before: "Extra · meta 10 min · atención media 5 min · prioridad 1"},
 	}, p.Diff.Services)
 	assert.Empty(t, p.Diff.Counters)
 	assert.Empty(t, p.Diff.Executives)
@@ -152,10 +153,10 @@ func TestDiffConfig(t *testing.T) {
 		Executives: []hq.ConfigExecutive{{Executive: queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}},
 			{Executive: queue.Executive{ID: "E02", Name: "Luis Soto", Services: []string{"P"}}, HasPIN: true}},
 	}
-	d := hq.DiffConfig(running, draft)
+	d := hq.DiffConfig(running, draft, i18n.ES)
 	assert.Equal(t, []hq.DiffItem{
-		{Kind: "added", Key: "E", After: "Empresas · 20/15 min · 2"},
-		{Kind: "removed", Key: "P", Before: "Plataforma · 15/10 min · 1"},
+		{Kind: "added", Key: "E", After: "Empresas · meta 20 min · atención media 15 min · prioridad 2"},
+		{Kind: "removed", Key: "P", Before: "Plataforma · meta 15 min · atención media 10 min · prioridad 1"},
 	}, d.Services)
 	assert.Equal(t, []hq.DiffItem{
 		{Kind: "changed", Key: "001", Before: "1 Módulo 1", After: "1 Caja 1"},
@@ -164,7 +165,7 @@ func TestDiffConfig(t *testing.T) {
 	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "E01", Before: "Ana Pérez · C,P", After: "Ana Pérez · C"}}, d.Executives)
 	assert.Equal(t, 1, d.Removals())
 	assert.True(t, hq.DiffConfig(running, hq.BranchConfig{Services: running.Services, Counters: running.Counters,
-		Executives: []hq.ConfigExecutive{{Executive: running.Executives[0]}, {Executive: running.Executives[1]}}}).Empty())
+		Executives: []hq.ConfigExecutive{{Executive: running.Executives[0]}, {Executive: running.Executives[1]}}}, i18n.ES).Empty())
 }
 
 // The incident: HQ's draft empties a branch with 961 people waiting. The
@@ -191,7 +192,7 @@ func TestPublishRefusesStrandingWaitingTickets(t *testing.T) {
 	require.NoError(t, s.DeleteService(ctx, "ST-001", "C"))
 	require.NoError(t, s.DeleteExecutive(ctx, "ST-001", "E01"))
 	require.NoError(t, s.DeleteExecutive(ctx, "ST-001", "E02"))
-	_, p, err := s.PublishPreview(ctx, "ST-001")
+	_, p, err := s.PublishPreview(ctx, "ST-001", i18n.ES)
 	require.NoError(t, err)
 	assert.Equal(t, []hq.Stranded{{Code: "C", Name: "Caja", Waiting: 961, Removed: true}, {Code: "P", Name: "Plataforma", Waiting: 3, Removed: true}}, p.Stranded)
 	_, err = s.Publish(ctx, "ST-001", "admin", "")
@@ -269,7 +270,7 @@ func TestRunningConfigFromPublishedVersion(t *testing.T) {
 	_, err = f.Pool.Exec(ctx, `UPDATE branch_sync SET config_version = 1 WHERE branch = 'PV-001'`)
 	require.NoError(t, err)
 	require.NoError(t, s.PutCounter(ctx, "PV-001", queue.Counter{Number: 3, Name: "Módulo 3"}))
-	_, p, err := s.PublishPreview(ctx, "PV-001")
+	_, p, err := s.PublishPreview(ctx, "PV-001", i18n.ES)
 	require.NoError(t, err)
 	assert.Equal(t, "published", p.Running.Source)
 	assert.Equal(t, int64(1), p.Running.Version)
