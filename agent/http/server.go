@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -147,6 +148,7 @@ func (s *Server) Close() {
 func (s *Server) routes() {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, s.measure, s.guard, s.rateLimit)
+	r.Use(compress)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, queue.Errorf(queue.CodeNotFound, "route.not_found"))
 	})
@@ -336,5 +338,22 @@ func (s *Server) measure(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		s.latency.WithLabelValues(r.Method, route, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
+	})
+}
+
+// compress gzips (or deflates) text answers for clients that ask: pages,
+// scripts, styles, JSON and problems, the QR SVGs. The live stream is left
+// alone (it must reach the client event by event, and chi's writer does not
+// pass a flush through the metrics' statusWriter); Prometheus compresses
+// its own answer.
+func compress(next http.Handler) http.Handler {
+	gz := middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript",
+		"application/json", "application/problem+json", "image/svg+xml")(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/stream" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		gz.ServeHTTP(w, r)
 	})
 }

@@ -24,7 +24,10 @@
 //
 // # Language
 //
-// Spanish (es-CL) unless ?lang=en or an English Accept-Language; links keep an
+// Spanish (es-CL), the branch's language, unless ?lang=en: the browser's
+// Accept-Language is ignored (a device's locale says nothing about the
+// customer in front of it); a device meant to start in English has ?lang=en in
+// its start URL, and English is one tap away on every page. Links keep an
 // explicit ?lang. Every string is in shared/i18n (messages_ui.go); each page
 // carries its language's "ui.", "status." and "priority." entries as JSON in
 // <body data-catalogue>, for the scripts. The scripts send the same language
@@ -51,4 +54,6 @@
 // enable sound" button and stays silent until touched, but keeps updating).
 //
 // Pages send a strict Content-Security-Policy (self only, no inline script).
+// Pages, scripts, styles and JSON are gzip-compressed for clients that ask
+// (agent/http); the live stream is not.
 package web

@@ -198,8 +198,12 @@ func (h *handler) data(name, title string, lang i18n.Lang, explicit bool) pageDa
 	return d
 }
 
-// language picks the page language: ?lang=en|es wins, then Accept-Language,
-// then Spanish.
+// language picks the page language: ?lang=en|es, else Spanish (es-CL), the
+// language of a Chilean branch. A device's browser language says nothing
+// about the customer in front of it (an en-US kiosk greeted Chileans in
+// English), so Accept-Language is not consulted: a device that must start in
+// English has ?lang=en in its start URL, and every page links to the other
+// language.
 func language(r *http.Request) (lang i18n.Lang, explicit bool) {
 	switch q := strings.ToLower(r.URL.Query().Get("lang")); {
 	case strings.HasPrefix(q, "en"):
@@ -207,7 +211,7 @@ func language(r *http.Request) (lang i18n.Lang, explicit bool) {
 	case strings.HasPrefix(q, "es"):
 		return i18n.ES, true
 	}
-	return i18n.Parse(r.Header.Get("Accept-Language")), false
+	return i18n.ES, false
 }
 
 // contentSecurityPolicy allows only this origin: no inline script, nothing from
@@ -236,7 +240,6 @@ func (h *handler) page(name string) http.HandlerFunc {
 		hd.Set("Content-Type", "text/html; charset=utf-8")
 		hd.Set("Content-Language", string(lang))
 		hd.Set("Cache-Control", "no-cache")
-		hd.Set("Vary", "Accept-Language")
 		hd.Set("Content-Security-Policy", contentSecurityPolicy)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
@@ -253,7 +256,12 @@ func (h *handler) page(name string) http.HandlerFunc {
 
 // problem answers with RFC 9457 problem+json, like the LAN API does.
 func (h *handler) problem(w http.ResponseWriter, r *http.Request, status int, code string) {
-	lang, _ := language(r)
+	// A problem answers a program, which says what it reads (the LAN API
+	// does the same); pages never ask for it.
+	lang, explicit := language(r)
+	if !explicit {
+		lang = i18n.Parse(r.Header.Get("Accept-Language"))
+	}
 	msg := i18n.T(lang, code)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Content-Language", string(lang))

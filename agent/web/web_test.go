@@ -100,7 +100,8 @@ func TestLanguage(t *testing.T) {
 		wantHTML            string
 	}{
 		{"default", "", "", i18n.ES, "es-CL"},
-		{"accept en", "", "en-US,en;q=0.9", i18n.EN, "en"},
+		// The device's browser language is not the customer's (issue 15).
+		{"accept en", "", "en-US,en;q=0.9", i18n.ES, "es-CL"},
 		{"accept es", "", "es-CL,es;q=0.9,en;q=0.5", i18n.ES, "es-CL"},
 		{"accept other", "", "fr-FR", i18n.ES, "es-CL"},
 		{"query en", "?lang=en", "", i18n.EN, "en"},
@@ -115,6 +116,16 @@ func TestLanguage(t *testing.T) {
 			assert.Equal(t, i18n.T(tc.want, "ui.kiosk.skip_rut"), catalogueOf(t, body)["ui.kiosk.skip_rut"])
 		})
 	}
+	t.Run("every page ignores the browser language", func(t *testing.T) {
+		for _, p := range []string{"/", "/kiosk", "/terminal", "/display", "/branch"} {
+			res, body := get(t, srv.URL+p, map[string]string{"Accept-Language": "en-US,en;q=0.9"})
+			assert.Equal(t, "es-CL", htmlLang.FindStringSubmatch(body)[1], p)
+			assert.Equal(t, "es", res.Header.Get("Content-Language"), p)
+			assert.NotContains(t, res.Header.Values("Vary"), "Accept-Language", p)
+			_, body = get(t, srv.URL+p+"?lang=en", map[string]string{"Accept-Language": "es-CL"})
+			assert.Equal(t, "en", htmlLang.FindStringSubmatch(body)[1], p)
+		}
+	})
 	t.Run("links keep an explicit language", func(t *testing.T) {
 		_, body := get(t, srv.URL+"/?lang=en", nil)
 		assert.Contains(t, body, `href="/kiosk?lang=en"`)
