@@ -184,3 +184,22 @@ func TestDockerfileBaseImages(t *testing.T) {
 		assert.True(t, ok && tag != "" && tag != "latest", "%s: pin a version tag (and a digest in the release pipeline)", ref)
 	}
 }
+
+// TestDockerfileToolchain: the builder may switch to go.work's toolchain
+// line (the release with the standard library's security fixes) even though
+// the golang image pins GOTOOLCHAIN=local.
+func TestDockerfileToolchain(t *testing.T) {
+	raw, err := os.ReadFile(dockerfilePath)
+	require.NoError(t, err)
+	work, err := os.ReadFile(filepath.Join(repoRoot, "go.work"))
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^toolchain go1\.\d+\.\d+$`, string(work), "go.work names the toolchain releases are built with")
+	build := parseDockerfile(t, string(raw))[0]
+	found := false
+	for _, in := range build.Body {
+		if in.Cmd == "ENV" && regexp.MustCompile(`(^|\s)GOTOOLCHAIN=auto(\s|$)`).MatchString(in.Args) {
+			found = true
+		}
+	}
+	assert.True(t, found, "ENV GOTOOLCHAIN=auto in the build stage")
+}
