@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/agent/sqlite"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -93,4 +94,13 @@ func TestReportConfigPeriodicAndAfterApply(t *testing.T) {
 	require.Len(t, rs, 2, "reported with the applied config")
 	assert.Equal(t, int64(3), rs[1].Version)
 	assert.Equal(t, cfg.Services, rs[1].Services)
+
+	// The admin command adds an executive: reported with the writer's next
+	// transaction, right after its executive.admin event.
+	MustExecutive(t, e.path, "E07", "C")
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
+	require.NoError(t, err)
+	rs = e.reports(t)
+	require.Len(t, rs, 3)
+	assert.Equal(t, "E07", rs[2].Executives[len(rs[2].Executives)-1].ID)
 }

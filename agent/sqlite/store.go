@@ -442,7 +442,19 @@ func (s *Store) drainAdminLog(tx *sql.Tx, notices *[]agent.Notice) error {
 	if _, err := tx.Exec("DELETE FROM admin_log WHERE id <= ?", last); err != nil {
 		return fmt.Errorf("sqlite: admin log: %w", err)
 	}
-	return s.write(tx, ch, notices)
+	if err := s.write(tx, ch, notices); err != nil {
+		return err
+	}
+	if s.cfg.ReportEvery <= 0 {
+		return nil
+	}
+	// What the admin changed reaches HQ's view of the branch now, not at the
+	// next periodic check (config_report.go).
+	rep, err := s.reportChange(context.Background(), tx, s.cfg.Now())
+	if err != nil {
+		return err
+	}
+	return s.write(tx, rep, notices)
 }
 
 // reload rebuilds the engine and seq from the database after a failed write.
