@@ -10,14 +10,17 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// IssueRequest asks for a ticket. RUTHash and RUTEnc are computed by the store
-// (keyed hash, AES-GCM); the engine never sees a plain RUT.
+// IssueRequest asks for a ticket. RUTHash, RUTEnc and RUTSealed are computed
+// by the store (the box's own keyed hash and AES-GCM, kept on the box; the RUT
+// sealed to the cloud's public key, sent on ticket.issued); the engine never
+// sees a plain RUT.
 type IssueRequest struct {
-	Service  string
-	Priority queue.PriorityClass
-	RUTHash  string
-	RUTEnc   []byte
-	Channel  string
+	Service   string
+	Priority  queue.PriorityClass
+	RUTHash   string
+	RUTEnc    []byte
+	RUTSealed string
+	Channel   string
 }
 
 // Issue gives a ticket the next number of its service today and queues it.
@@ -68,7 +71,7 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 	ch.Tickets = append(ch.Tickets, snap)
 	ch.emit(event.TicketIssued, now, event.Issued{
 		TicketRef: snap.ref(), Priority: string(snap.Priority), QueuedAt: now, Position: pos,
-		QuotedTypical: est.TypicalS, QuotedUpper: est.UpperS, Token: snap.Token, RUTHash: snap.RUTHash,
+		QuotedTypical: est.TypicalS, QuotedUpper: est.UpperS, Token: snap.Token, RUTSealed: r.RUTSealed,
 		Channel: snap.Channel,
 	}, &snap, nil)
 	actor := &event.Actor{Kind: event.ActorKiosk}

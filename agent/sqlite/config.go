@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +26,7 @@ func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
 }
 
 // ApplyConfig replaces services, counters, executives, rules, time zone and
-// RUT key with an HQ snapshot newer than the running one, in one transaction
+// the cloud's RUT sealing key with an HQ snapshot newer than the running one, in one transaction
 // between operations, and emits config.applied. Sessions of executives or at
 // counters no longer configured end.
 //
@@ -40,14 +39,8 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 	if c.Branch != s.cfg.Branch {
 		return queue.Errorf(queue.CodeInvalid, "event.invalid", "config for branch "+c.Branch)
 	}
-	var rutKey []byte
-	if c.RUTKey != "" {
-		k, err := base64.StdEncoding.DecodeString(c.RUTKey)
-		if err != nil || len(k) < 16 {
-			return queue.Errorf(queue.CodeInvalid, "event.invalid", "rut_key must be base64 of at least 16 bytes")
-		}
-		rutKey = k
-	}
+	// An old cloud's rut_key (HQ's network-wide RUT hash key) is ignored:
+	// nothing of it is stored (see replaceConfig).
 	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
 		cur, _, err := getMeta(ctx, tx, metaConfigVersion)
 		if err != nil {
@@ -64,7 +57,7 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 		if err != nil {
 			return nil, agent.Change{}, &writeError{err}
 		}
-		if err := s.replaceConfig(ctx, tx, c, rutKey); err != nil {
+		if err := s.replaceConfig(ctx, tx, c); err != nil {
 			return nil, agent.Change{}, &writeError{err}
 		}
 		if newHours, _ := json.Marshal(c.Hours); oldOpening != c.OpeningHours || oldHours != string(newHours) {
@@ -91,7 +84,7 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 	return err
 }
 
-func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config, rutKey []byte) error {
+func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config) error {
 	exec := func(q string, args ...any) error {
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("sqlite: apply config: %w", err)
@@ -155,17 +148,14 @@ func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config, r
 	hours, _ := json.Marshal(c.Hours)
 	for k, v := range map[string]string{metaRules: string(rules), metaTimeZone: c.TimeZone,
 		metaConfigVersion: strconv.FormatInt(c.Version, 10), metaOpeningHours: c.OpeningHours,
-		metaBranchName: c.BranchName, metaRegion: c.Region, metaHours: string(hours)} {
+		metaBranchName: c.BranchName, metaRegion: c.Region, metaHours: string(hours), metaRUTSealKey: c.RUTSealKey} {
 		if err := setMeta(ctx, tx, k, v); err != nil {
 			return err
 		}
 	}
-	if rutKey != nil {
-		if err := setMeta(ctx, tx, metaRUTKey, base64.StdEncoding.EncodeToString(rutKey)); err != nil {
-			return err
-		}
-	}
-	return nil
+	// HQ's RUT hash key, as older agents stored it, goes (migration 00007
+	// deleted it too; a restored old backup brings it back).
+	return exec("DELETE FROM meta WHERE key = ?", metaRUTKey)
 }
 
 func placeholders(n int) string {

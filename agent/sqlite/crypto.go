@@ -1,10 +1,6 @@
 package sqlite
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/seal"
 )
@@ -17,10 +13,8 @@ func (s *Store) sealRUT(r queue.RUT) ([]byte, error) {
 	return s.box.Seal([]byte(r.String()), "rut")
 }
 
-// hashRUT is the keyed hash of a RUT (HMAC-SHA256, base64url), shared with the
-// cloud when HQ configures the key.
+// hashRUT is the box's keyed hash of a RUT (tickets.rut_hash, with the box's
+// own key): it never leaves the box.
 func hashRUT(key []byte, r queue.RUT) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(r.String()))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return seal.HashRUT(key, r.String())
 }

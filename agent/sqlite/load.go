@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -21,7 +20,8 @@ const (
 	metaSeeded        = "seeded"
 	metaTimeZone      = "time_zone"
 	metaRules         = "rules"
-	metaRUTKey        = "rut_key"
+	metaRUTKey        = "rut_key" // HQ's hash key, stored by older agents: deleted on config apply
+	metaRUTSealKey    = "rut_seal_key"
 	metaConfigVersion = "config_version"
 	metaLastAck       = "last_ack"
 	metaBranch        = "branch"
@@ -222,12 +222,19 @@ func (s *Store) load(q querier) error {
 	}
 	ack := uint64(atoi(meta[metaLastAck]))
 	last := max(uint64(maxSeq.Int64), ack)
+	// The box hashes RUTs with its own key only; HQ's network-wide key never
+	// lives here (a box that holds it reverses every RUT hash in seconds).
 	rutKey := seal.Derive(s.cfg.DataKey, "rut-hash")
-	if v := meta[metaRUTKey]; v != "" {
-		if k, err := base64.StdEncoding.DecodeString(v); err == nil && len(k) > 0 {
-			rutKey = k
+	var rutSeal *[seal.RUTSealKeySize]byte
+	if v := meta[metaRUTSealKey]; v != "" {
+		if rutSeal, err = seal.ParseRUTSealKey(v); err != nil {
+			// Only a validated config stores it; a damaged value costs the
+			// pseudonym (until HQ publishes again), never the branch.
+			s.log.Warn("stored RUT sealing key unusable: tickets carry no RUT pseudonym", "err", err)
+			rutSeal = nil
 		}
 	}
+	s.rutSeal.Store(rutSeal)
 	s.eng, s.lastSeq, s.rutKey, s.openingHours = eng, last, rutKey, meta[metaOpeningHours]
 	s.name, s.region = meta[metaBranchName], meta[metaRegion]
 	s.committed.Store(last)

@@ -76,9 +76,14 @@ type Store struct {
 	r      *sql.DB
 	broker *agent.Broker
 
-	mu     sync.RWMutex // guards eng, rutKey, lastSeq; held by the writer for a whole batch
-	eng    *agent.Engine
+	mu  sync.RWMutex // guards eng, rutKey, lastSeq; held by the writer for a whole batch
+	eng *agent.Engine
+	// rutKey is the box's own RUT hash key (derived from the data key, never
+	// HQ's): tickets.rut_hash, which never leaves the box.
 	rutKey []byte
+	// rutSeal is the cloud's RUT sealing public key (HQ config), nil until
+	// configured: ticket.issued then carries no RUT pseudonym.
+	rutSeal atomic.Pointer[[seal.RUTSealKeySize]byte]
 	// openingHours are HQ's opening hours for the branch ("" until configured).
 	openingHours string
 	// name and region are HQ's name and region of the branch ("" until set).
@@ -175,7 +180,9 @@ func openDBs(ctx context.Context, path string, readConns int) (*sql.DB, *sql.DB,
 	}
 	base := "file:" + url.PathEscape(path)
 	common := "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=1"
-	w, err := sql.Open("sqlite3", base+"?"+common+"&_synchronous=FULL&_txlock=immediate")
+	// secure_delete: what the writer deletes or overwrites (a RUT anonymised,
+	// an old key dropped) is zeroed in the file, not left in free space.
+	w, err := sql.Open("sqlite3", base+"?"+common+"&_synchronous=FULL&_txlock=immediate&_secure_delete=on")
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

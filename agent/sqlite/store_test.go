@@ -158,7 +158,8 @@ func TestIssueWritesTicketAndOutbox(t *testing.T) {
 	require.NoError(t, err)
 	iss := p.(*event.Issued)
 	assert.Equal(t, tk.ID, iss.Ticket)
-	assert.Equal(t, hash, iss.RUTHash)
+	assert.Empty(t, iss.RUTHash, "the box's own hash never leaves it")
+	assert.Empty(t, iss.RUTSealed, "no sealing key configured: no RUT pseudonym at all")
 	assert.NotContains(t, string(evs[0].Data), "12345678")
 
 	// Bad input writes nothing.

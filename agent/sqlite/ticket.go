@@ -13,6 +13,7 @@ import (
 	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 // MaxIdempotencyKey is the longest Idempotency-Key accepted.
@@ -44,6 +45,13 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 	if rut != "" {
 		if req.RUTEnc, err = s.sealRUT(rut); err != nil {
 			return agent.TicketInfo{}, false, err
+		}
+		// For the cloud: the RUT sealed to its public key (only the cloud
+		// opens it and computes the network-wide pseudonym).
+		if pub := s.rutSeal.Load(); pub != nil {
+			if req.RUTSealed, err = seal.SealRUT(pub, rut.String()); err != nil {
+				return agent.TicketInfo{}, false, err
+			}
 		}
 	}
 	type result struct {

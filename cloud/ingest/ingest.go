@@ -71,6 +71,9 @@ type Processor struct {
 	Metrics *Metrics
 	Log     *slog.Logger
 	Now     func() time.Time
+	// RUT turns sealed RUTs into the cloud's keyed hash before storing
+	// (rut.go); New sets it without keys (SetKeys).
+	RUT *RUTPseudonyms
 }
 
 // New builds a processor; metrics register on reg (nil: unregistered).
@@ -79,7 +82,7 @@ func New(store cloud.Ingester, rejects cloud.RejectRecorder, acker cloud.Acker, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Processor{Store: store, Rejects: rejects, Acker: acker, Metrics: NewMetrics(reg),
-		Log: log.With("component", "ingest"), Now: time.Now}
+		Log: log.With("component", "ingest"), Now: time.Now, RUT: NewRUTPseudonyms(nil, reg, log)}
 }
 
 var _ cloud.Handler = (*Processor)(nil).Handle
@@ -126,6 +129,7 @@ func (p *Processor) Handle(ctx context.Context, msgs ...cloud.Message) error {
 				seen[r.Seq] = r.Seq != 0
 			}
 		}
+		uniq = p.RUT.Apply(branch, uniq)
 		if err := p.store(ctx, event.Batch{V: event.Version, Branch: branch, Events: uniq}, refused); err != nil {
 			errs = append(errs, err)
 		}

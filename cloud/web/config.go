@@ -192,7 +192,7 @@ func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, q *req, id 
 // config topic. A version that could not be sent stays stored (HQ publishes
 // again; the branch applies only newer versions).
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request, q *req, id string) {
-	cfg, err := h.store.Publish(r.Context(), id, q.P.Actor(), h.cfg.RUTKey)
+	cfg, err := h.store.Publish(r.Context(), id, q.P.Actor(), h.cfg.RUTSealKey)
 	if err != nil {
 		if httpStatus(err) >= 500 {
 			h.fail(w, r, q, err)

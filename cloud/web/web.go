@@ -50,8 +50,10 @@ type Config struct {
 	// Publisher sends published configs to branches; nil stores versions only.
 	Publisher ConfigPublisher
 	Log       *slog.Logger
-	// RUTKey is the shared RUT hash key (base64) sent in every config.
-	RUTKey string
+	// RUTSealKey is the cloud's RUT sealing public key (base64 X25519,
+	// seal.RUTKeys.PublicKey) sent in every config: branches seal RUTs to it.
+	// The RUT hash key itself never leaves the cloud.
+	RUTSealKey string
 	// SecureCookies sets the Secure attribute (true in production; local
 	// plain-HTTP tests may turn it off).
 	SecureCookies bool

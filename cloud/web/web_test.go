@@ -61,13 +61,16 @@ type env struct {
 	pub   *recorder
 }
 
+// testRUTSealKey is a RUT sealing public key (base64 of 32 bytes).
+const testRUTSealKey = "9Hc4N0yyUfnLWtrpIbwyGSSZpGWdp6wNm7L2rt8pI3E="
+
 func newEnv(t *testing.T, mutate ...func(*web.Config)) *env {
 	t.Helper()
 	pool := hqtest.MustPool(t, dsn)
 	store := hq.New(pool, time.Now)
 	store.BcryptCost = bcrypt.MinCost
 	pub := &recorder{}
-	cfg := web.Config{Store: store, Publisher: pub, RUTKey: "cnV0LWtleQ", FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour}
+	cfg := web.Config{Store: store, Publisher: pub, RUTSealKey: testRUTSealKey, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -371,7 +374,8 @@ func TestConfigPublishing(t *testing.T) {
 	cfg := e.pub.got[0]
 	assert.Equal(t, int64(1), cfg.Version)
 	assert.Equal(t, "CF-001", cfg.Branch)
-	assert.Equal(t, "cnV0LWtleQ", cfg.RUTKey)
+	assert.Equal(t, testRUTSealKey, cfg.RUTSealKey, "the cloud's public sealing key")
+	assert.Empty(t, cfg.RUTKey, "the RUT hash key never leaves the cloud")
 	require.Len(t, cfg.Executives, 1)
 	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(cfg.Executives[0].PINHash), []byte("5678")))
 	assert.Equal(t, 3, cfg.Rules.PreferentialRatio)

@@ -26,7 +26,7 @@ var samples = map[event.Type]any{
 	event.TicketIssued: event.Issued{
 		TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28", Printed: "C-023"},
 		Priority:  "preferential", QueuedAt: at, Position: 4, QuotedTypical: 600, QuotedUpper: 900,
-		Token: "tk_9f8e7d6c5b4a", RUTHash: "b64hash", Channel: "kiosk",
+		Token: "tk_9f8e7d6c5b4a", RUTSealed: "c2VhbGVkLXJ1dA==", Channel: "kiosk",
 	},
 	event.TicketCalled: event.Called{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23,
 		Day: "2026-11-28", Counter: 5, Executive: "E01"}, ExecutiveName: "Ana Pérez"},

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -89,9 +90,15 @@ type Config struct {
 	// the printed ticket and the TV (empty: the agent shows its branch ID).
 	BranchName string `json:"branch_name,omitempty"`
 	Region     string `json:"region,omitempty"`
-	// RUTKey is the key of RUT hashes, shared by agent and cloud (base64), so
-	// the cloud can link a customer's later tickets without ever seeing his RUT.
-	RUTKey      string    `json:"rut_key,omitempty"`
+	// RUTKey was the network-wide key of RUT hashes (base64), sent to every
+	// box. No longer sent: whoever holds it reverses any RUT hash in seconds.
+	// An agent that receives it (an old cloud) stores nothing of it.
+	RUTKey string `json:"rut_key,omitempty"`
+	// RUTSealKey is the cloud's X25519 public key (base64 of 32 bytes): the
+	// agent seals a customer's RUT to it on ticket.issued (Issued.RUTSealed) and
+	// only the cloud computes the keyed hash. Empty: the agent sends no RUT
+	// pseudonym.
+	RUTSealKey  string    `json:"rut_seal_key,omitempty"`
 	PublishedAt time.Time `json:"published_at"`
 }
 
@@ -126,6 +133,9 @@ func (c Config) Validate() error {
 		if !seen[code] || n < 0 {
 			return reject(RejectEvent, "pre-notice of service %s: %d", code, n)
 		}
+	}
+	if k, err := base64.StdEncoding.DecodeString(c.RUTSealKey); c.RUTSealKey != "" && (err != nil || len(k) != 32) {
+		return reject(RejectEvent, "rut_seal_key must be base64 of 32 bytes")
 	}
 	if !queue.ValidText(c.BranchName, queue.MaxText) || !queue.ValidText(c.Region, queue.MaxText) {
 		return reject(RejectEvent, "branch name or region is not valid text")

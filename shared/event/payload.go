@@ -65,8 +65,14 @@ type Issued struct {
 	// Token links a Telegram chat to the ticket (opaque, ≤ 64 of A-Za-z0-9_-).
 	Token string `json:"token,omitempty"`
 	// RUTHash is a keyed hash of the customer's RUT (never the RUT itself), for
-	// linking his later tickets to a consenting chat.
+	// linking his later tickets to a consenting chat. Only agents that held the
+	// network-wide hash key sent it; the cloud now computes it at ingest from
+	// RUTSealed (and stores it in place of RUTSealed). Personal data.
 	RUTHash string `json:"rut_hash,omitempty"`
+	// RUTSealed is the customer's normalised RUT sealed to the cloud's public
+	// key (Config.RUTSealKey; anonymous NaCl box, base64, shared/seal.SealRUT):
+	// the box cannot open it, only the cloud, which keeps the keyed hash.
+	RUTSealed string `json:"rut_sealed,omitempty"`
 	// Channel is where the ticket came from: kiosk, api, telegram.
 	Channel string `json:"channel,omitempty"`
 }

@@ -194,6 +194,8 @@ func TestDeployedTaskEnvironment(t *testing.T) {
 		"TICKETERO_DB":             "postgres://ticketero@db.internal:5432/ticketero?sslmode=verify-full",
 		"TICKETERO_DATA_KEY":       hex.EncodeToString(make([]byte, 32)),
 		"TICKETERO_ADMIN_PASSWORD": "a generated password of 32 characters",
+		// As the stack's GenerateSecretString makes it: 48 letters and digits.
+		"TICKETERO_RUT_KEY": strings.Repeat("Ab3x", 12),
 	}
 	all := map[string]string{}
 	for k, v := range env {

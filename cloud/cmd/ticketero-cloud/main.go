@@ -34,6 +34,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/mqtt"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/sqs"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 // Version is set at build time (-ldflags "-X main.Version=...").
@@ -238,6 +239,9 @@ type Main struct {
 	// webOps guards metrics and sync state with the HQ web's sign-in (set
 	// by newUI; the UI may be wrapped later, e.g. by the Telegram webhook).
 	webOps func(nethttp.Handler) nethttp.Handler
+	// rutKeys are the RUT hash key and sealing pair (rut.go); nil without
+	// TICKETERO_RUT_KEY.
+	rutKeys *seal.RUTKeys
 }
 
 // NewMain prepares a program.
@@ -280,6 +284,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.MQTT.Connect()
 
 	proc := ingest.New(m.Store, m.Store, m.MQTT, m.Registry, m.Log)
+	if err := m.setupRUT(proc); err != nil {
+		return err
+	}
 	var src cloud.Source = m.MQTT
 	if m.Config.SQSQueueURL != "" {
 		awsCfg, err := awsconfig.LoadDefaultConfig(octx)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
@@ -20,14 +21,17 @@ import (
 	"github.com/ticketero/ticketero/cloud/web"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 // WebConfig is the HQ web's configuration (env only, so serve's flags stay the
-// sync engineer's): TICKETERO_RUT_KEY(_FILE), TICKETERO_INSECURE_COOKIES,
+// sync engineer's): TICKETERO_RUT_KEY(_FILE) (see rut.go), TICKETERO_INSECURE_COOKIES,
 // TICKETERO_TRUSTED_PROXY_HOPS (TICKETERO_TRUST_PROXY=true is 1),
 // TICKETERO_CLIENT_IP_HEADER, TICKETERO_ADMIN_PASSWORD(_FILE),
 // TICKETERO_ADMIN_PASSWORD_OUT. Alerts: see AlertConfig.
 type WebConfig struct {
+	// RUTKey is the network-wide RUT hash key (standard base64, at least 16
+	// bytes); it stays in the cloud (rut.go).
 	RUTKey          string
 	InsecureCookies bool
 	TrustProxy      bool
@@ -54,6 +58,11 @@ func ParseWebEnv(getenv func(string) string) (WebConfig, error) {
 			return c, fmt.Errorf("config: rut key file %q: %w", f, err)
 		}
 		c.RUTKey = strings.TrimSpace(string(b))
+	}
+	if c.RUTKey != "" {
+		if _, err := seal.DecodeRUTHashKey(c.RUTKey); err != nil {
+			return c, fmt.Errorf("config: TICKETERO_RUT_KEY: %w", err)
+		}
 	}
 	if f := getenv("TICKETERO_ADMIN_PASSWORD_FILE"); c.AdminPassword == "" && f != "" {
 		b, err := os.ReadFile(f) // #nosec G304 -- path from the operator's configuration (flag, env or data directory), never from a request
@@ -104,13 +113,13 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	if err := bootstrapAdmin(ctx, store, wc, os.Stdout); err != nil {
 		return nil, nil, err
 	}
-	if wc.RUTKey == "" {
-		m.Log.Warn("TICKETERO_RUT_KEY is not set: published configs carry no RUT hash key")
-	}
-	cfg := web.Config{Store: store, Log: m.Log, RUTKey: wc.RUTKey, SecureCookies: !wc.InsecureCookies,
+	cfg := web.Config{Store: store, Log: m.Log, SecureCookies: !wc.InsecureCookies,
 		TrustedProxyHops: wc.ProxyHops, ClientIPHeader: wc.ClientIPHeader}
 	if m.MQTT != nil {
 		cfg.Publisher = m.MQTT
+	}
+	if m.rutKeys != nil {
+		cfg.RUTSealKey = m.rutKeys.PublicKey()
 	}
 	// Dead-lettered Telegram messages on the overview (listing them needs no
 	// lookup hasher).
@@ -120,7 +129,15 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 		return nil, nil, err
 	}
 	m.webOps = h.OpsGuard(m.Config.OpsToken)
-	return h, func(ctx context.Context) { _ = h.Run(ctx) }, nil
+	return h, func(ctx context.Context) {
+		var wg sync.WaitGroup
+		if m.MQTT != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); m.republishRUTSeal(ctx, store, m.MQTT, m.MQTT.Ready) }()
+		}
+		_ = h.Run(ctx)
+		wg.Wait()
+	}, nil
 }
 
 // bootstrapAdmin creates the first admin on an empty database. Its password

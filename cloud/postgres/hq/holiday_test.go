@@ -77,7 +77,7 @@ func TestHolidaysStoredAndPublished(t *testing.T) {
 	assert.Equal(t, hours, back)
 	require.NoError(t, s.DeleteService(ctx, "HO-001", "V"))
 
-	cfg, err := s.Publish(ctx, "HO-001", "admin@ticketero.local", "a2V5a2V5a2V5a2V5a2V5a2V5")
+	cfg, err := s.Publish(ctx, "HO-001", "admin@ticketero.local", "9Hc4N0yyUfnLWtrpIbwyGSSZpGWdp6wNm7L2rt8pI3E=")
 	require.NoError(t, err)
 	require.NoError(t, cfg.Validate())
 	assert.Equal(t, "09:00-14:00", cfg.OpeningHours)

@@ -335,13 +335,13 @@ func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) erro
 }
 
 // Publish snapshots a branch's draft as the next config version, stores it and
-// returns it for the caller to send on the branch's config topic. rutKey is the
-// shared RUT hash key (base64). A publication that would leave waiting tickets
+// returns it for the caller to send on the branch's config topic. rutSealKey
+// is the cloud's RUT sealing public key (base64; never the hash key). A publication that would leave waiting tickets
 // (HQ's projection) without their service or without an executive serving it
 // is refused, naming the service: the branch would orphan them. Errors:
 // invalid hq.config.invalid; conflict hq.config.strands_service,
 // hq.config.strands_unserved; not_found hq.branch.not_found.
-func (s *Store) Publish(ctx context.Context, branch, by, rutKey string) (event.Config, error) {
+func (s *Store) Publish(ctx context.Context, branch, by, rutSealKey string) (event.Config, error) {
 	c, err := s.BranchConfig(ctx, branch)
 	if err != nil {
 		return event.Config{}, err
@@ -355,7 +355,7 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutKey string) (event.C
 		return event.Config{}, wrap("publish lock", err)
 	}
 	cfg := event.Config{V: event.Version, Branch: branch, TimeZone: c.TimeZone, Services: c.Services,
-		Counters: c.Counters, Rules: c.Rules, OpeningHours: c.OpeningHours, RUTKey: rutKey, PublishedAt: s.now().UTC(),
+		Counters: c.Counters, Rules: c.Rules, OpeningHours: c.OpeningHours, RUTSealKey: rutSealKey, PublishedAt: s.now().UTC(),
 		BranchName: c.Name, Region: c.Region}
 	if cfg.Services == nil {
 		cfg.Services = []queue.Service{}

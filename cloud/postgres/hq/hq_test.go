@@ -343,7 +343,7 @@ func TestConfigPublish(t *testing.T) {
 	require.NoError(t, s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana Pérez", Services: []string{"C"}}, "1234"))
 	require.NoError(t, s.PutRules(ctx, "AN-001", hqRules()))
 
-	c1, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "a2V5")
+	c1, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "9Hc4N0yyUfnLWtrpIbwyGSSZpGWdp6wNm7L2rt8pI3E=")
 	require.NoError(t, err)
 	assert.Equal(t, "09:00-14:00", c1.OpeningHours, "opening hours reach the branch with the config")
 	assert.NoError(t, c1.Validate())
@@ -355,7 +355,7 @@ func TestConfigPublish(t *testing.T) {
 	_, err = f.Pool.Exec(ctx, `INSERT INTO telegram_service_settings (branch, service, pre_notice_ahead) VALUES ('AN-001', 'C', 1)`)
 	require.NoError(t, err)
 	assert.Equal(t, queue.CodeNotFound, code(s.SetPIN(ctx, "AN-001", "NOPE", "9876")))
-	c2, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "a2V5")
+	c2, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "9Hc4N0yyUfnLWtrpIbwyGSSZpGWdp6wNm7L2rt8pI3E=")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), c2.Version)
 	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c2.Executives[0].PINHash), []byte("9876")))
