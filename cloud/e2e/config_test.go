@@ -86,8 +86,8 @@ func (f *hqForms) post(path string, kv ...string) (int, string) {
 // command) is imported into HQ's draft on first contact, without PINs; HQ's
 // review shows nothing to change; with people waiting for Caja, a draft
 // without Caja is refused naming it; HQ names the branch and publishes; the
-// branch applies it, keeps its executive's PIN, and its kiosk shows HQ's name
-// and region.
+// branch applies it, keeps its executive's PIN, and its TV, kiosk and
+// printed ticket show HQ's name and region.
 func TestConfigOwnershipEndToEnd(t *testing.T) {
 	t.Setenv("TICKETERO_CONFIG_REPORT", "1s")
 	e := newEnv(t, "E2E-CFG")
@@ -136,7 +136,7 @@ func TestConfigOwnershipEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, code)
 	code, _ = hqf.post("/config/branches/"+e.branch+"/executives", "id", "E01", "name", "Ana Pérez", "services", "C,P")
 	require.Equal(t, http.StatusSeeOther, code)
-	code, _ = hqf.post("/config/branches", "from", "branch", "id", e.branch, "name", "Sucursal Extremo", "region", "RM",
+	code, _ = hqf.post("/config/branches", "from", "branch", "id", e.branch, "name", "Centro Extremo", "region", "RM",
 		"time_zone", "America/Santiago", "opening_hours", "00:00-23:59")
 	require.Equal(t, http.StatusSeeOther, code)
 	code, body = hqf.post("/config/branches/"+e.branch+"/publish", "confirm", "1")
@@ -148,7 +148,7 @@ func TestConfigOwnershipEndToEnd(t *testing.T) {
 	}
 	require.Eventually(t, func() bool {
 		_, err := e.do("GET", "/api/v1/branch", "", nil, &b)
-		return err == nil && b.Name == "Sucursal Extremo"
+		return err == nil && b.Name == "Centro Extremo"
 	}, 30*time.Second, 50*time.Millisecond, "config not applied: %s", e.agent.output())
 	assert.Equal(t, "RM", b.Region)
 	e.login() // E01's PIN from the branch still works: none travelled
@@ -166,8 +166,17 @@ func TestConfigOwnershipEndToEnd(t *testing.T) {
 	t.Cleanup(func() { cancelB(); cancelA() })
 	sctx, cancel := context.WithTimeout(bctx, 30*time.Second)
 	defer cancel()
-	for _, page := range []string{"/kiosk", "/display"} {
+	for _, page := range []string{"/display", "/kiosk"} {
 		require.NoError(t, chromedp.Do(sctx, chromedp.Navigate(e.api+page),
-			chromedp.WaitReady(chromedp.Search(`//*[@id="branch-name" and text()="Sucursal Extremo · RM"]`))), page)
+			chromedp.WaitReady(chromedp.Search(`//*[@id="branch-name" and text()="Centro Extremo · RM"]`))), page)
 	}
+	// The printed ticket names the branch too.
+	require.NoError(t, chromedp.Do(sctx,
+		chromedp.Click(chromedp.CSS(`button[data-service="C"]`)),
+		chromedp.Click(chromedp.ID("rut-skip")),
+		chromedp.Click(chromedp.ID("priority-normal")),
+		chromedp.WaitVisible(chromedp.ID("result-number"))))
+	printed, err := chromedp.Run(sctx, chromedp.Evaluate[string](`document.getElementById('pt-branch').textContent`))
+	require.NoError(t, err)
+	assert.Equal(t, "Sucursal Centro Extremo · RM", printed)
 }
