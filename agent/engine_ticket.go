@@ -189,7 +189,11 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 		t.FirstInLine = a.First
 		t.Recalls = 0
 		ref.Service = from
-		typ, data = event.TicketTransferred, event.Transferred{TicketRef: ref, To: a.To, QueuedAt: t.QueuedAt, First: a.First}
+		var toName string
+		if s, ok := e.Service(a.To); ok {
+			toName = s.Name
+		}
+		typ, data = event.TicketTransferred, event.Transferred{TicketRef: ref, To: a.To, ToName: toName, QueuedAt: t.QueuedAt, First: a.First}
 	case queue.ActionCancel:
 		t.EndedAt = now
 		by := a.By

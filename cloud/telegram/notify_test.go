@@ -94,7 +94,7 @@ func TestPreNoticeFromTheBranch(t *testing.T) {
 	moved := ref("c6", "C", 6)
 	moved.Printed = "C-006"
 	moved.Place = &event.Place{Position: 2, TypicalS: 900, UpperS: 1500}
-	e.feed(b, e.ev(b, event.TicketTransferred, event.Transferred{TicketRef: moved, To: "P", QueuedAt: time.Now()}))
+	e.feed(b, e.ev(b, event.TicketTransferred, event.Transferred{TicketRef: moved, To: "P", ToName: "Personal Banker", QueuedAt: time.Now()}))
 	near := ref("c6", "P", 6)
 	near.Printed = "C-006"
 	near.Place = &event.Place{Position: 4, TypicalS: 2700, UpperS: 4050}
@@ -121,7 +121,7 @@ func TestPreNoticeFromTheBranch(t *testing.T) {
 
 	run(t, e.worker(29))
 	texts := e.waitTexts(2001, 5) // link pending, confirm, transferred, pre-notice, status
-	assert.True(t, contains(texts, "Tu número C-006 fue derivado a P. Personas antes que tú: 1. Espera estimada: entre 15 y 25 min."), texts)
+	assert.True(t, contains(texts, "Tu número C-006 fue derivado a Personal Banker. Personas antes que tú: 1. Espera estimada: entre 15 y 25 min."), texts)
 	assert.True(t, contains(texts, "Tu número C-006 se acerca: quedan 3 personas antes que tú. Vuelve a la sucursal."), texts)
 	assert.True(t, contains(texts, "Número C-006: en espera. Personas antes que tú: 3. Espera estimada: entre 45 y 68 min."), texts)
 }

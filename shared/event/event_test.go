@@ -39,7 +39,7 @@ var samples = map[event.Type]any{
 		Printed: "C-1000", Place: &event.Place{Position: 1, TypicalS: 0, UpperS: 300}},
 	event.TicketTransferred: event.Transferred{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23,
 		Day: "2026-11-28", Counter: 5, Executive: "E01", Printed: "C-023", Place: &event.Place{Position: 2, TypicalS: 900, UpperS: 1800}},
-		To: "P", QueuedAt: at, First: true},
+		To: "P", ToName: "Personal Banker", QueuedAt: at, First: true},
 	event.TicketPlaced: event.Placed{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28",
 		Printed: "C-023", Place: &event.Place{Position: 6, TypicalS: 1500, UpperS: 2250}}, Request: "tg-0a1b2c"},
 	event.TicketNear: event.Near{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "P", Number: 23, Day: "2026-11-28",

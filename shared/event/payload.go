@@ -96,6 +96,9 @@ type Completed struct {
 type Transferred struct {
 	TicketRef
 	To string `json:"to"`
+	// ToName is the new service's name as the branch runs it (e.g. "Empresas"),
+	// for texts to the customer; absent from older agents.
+	ToName string `json:"to_name,omitempty"`
 	// QueuedAt is the ticket's place in the new queue: the original arrival unless
 	// the transfer reset it; First puts it ahead of everyone.
 	QueuedAt time.Time `json:"queued_at"`

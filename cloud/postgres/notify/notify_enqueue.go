@@ -161,9 +161,13 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 				jb.add(branch, d.Ticket, kind, callNo, c, m)
 			}
 		case *event.Transferred:
-			m := Msg{Key: "telegram.transferred", Args: []Arg{S(printed(d.TicketRef)), S(d.To)}}
+			to := d.ToName // the branch's name of the service; older agents send only its code
+			if to == "" {
+				to = d.To
+			}
+			m := Msg{Key: "telegram.transferred", Args: []Arg{S(printed(d.TicketRef)), S(to)}}
 			if d.Place != nil {
-				m = Msg{Key: "telegram.transferred_place", Args: []Arg{S(printed(d.TicketRef)), S(d.To),
+				m = Msg{Key: "telegram.transferred_place", Args: []Arg{S(printed(d.TicketRef)), S(to),
 					S(strconv.Itoa(d.Place.Ahead())), WaitArg(d.Place.TypicalS, d.Place.UpperS)}}
 			}
 			for _, c := range chats[d.Ticket] {
