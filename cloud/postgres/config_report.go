@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -72,6 +73,10 @@ func (s *EventStore) queueConfigReport(pb *pgx.Batch, branch string, seq uint64,
 		SELECT $1, x.id, x.name, ARRAY(SELECT jsonb_array_elements_text(x.services))
 		FROM jsonb_to_recordset($2::jsonb) AS x(id text, name text, services jsonb)
 		WHERE `+importCond+` ON CONFLICT DO NOTHING`, branch, js(execs))
+	pb.Queue(`INSERT INTO hq_audit (at, actor, action, target, detail)
+		SELECT $2, 'branch:' || $1, 'config.import', 'branch:' || $1, $3 WHERE `+importCond,
+		branch, s.Now(), fmt.Sprintf("imported the branch's setup (seq %d): services=%d counters=%d executives=%d, without PINs",
+			seq, len(svcs), len(counters), len(execs)))
 	pb.Queue(`INSERT INTO branch_reported_config (branch, report, seq, reported_at, imported_at)
 		SELECT $1, $2::jsonb, $3, $4, CASE WHEN `+importCond+` THEN $5::timestamptz END
 		ON CONFLICT (branch) DO UPDATE SET report = EXCLUDED.report, seq = EXCLUDED.seq, reported_at = EXCLUDED.reported_at,

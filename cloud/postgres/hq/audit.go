@@ -24,6 +24,9 @@ const (
 	AuditAlertAck      = "alert.ack"
 	AuditDenied        = "access.denied"
 	AuditCSRF          = "access.csrf"
+	// AuditConfigImport is the import of a branch's own setup into HQ's draft
+	// on first contact, written by the ingest (cloud/postgres) as the branch.
+	AuditConfigImport = "config.import"
 )
 
 // Lengths audit fields are cut to: the audit records who did what, it is no

@@ -104,6 +104,11 @@ func TestImportOnFirstContact(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "reported", rc.Source)
 	assert.False(t, rc.ImportedAt.IsZero())
+	entries, err := s.AuditLog(ctx, hq.AuditFilter{Action: hq.AuditConfigImport, Actor: "branch:IM-001"})
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	assert.Equal(t, "branch:IM-001", entries[0].Actor)
+	assert.Contains(t, entries[0].Detail, "services=2 counters=2 executives=2, without PINs")
 
 	// The draft now equals what the branch runs: nothing to change.
 	_, p, err := s.PublishPreview(ctx, "IM-001", i18n.ES)
