@@ -46,6 +46,8 @@ type Engine struct {
 	// pinFails are the sign-in throttles by (executive, client address), in
 	// memory only: a restart forgives, which nobody on the LAN can cause.
 	pinFails map[string]*pinThrottle
+	// signedOutDay is the day whose close signed its sessions out.
+	signedOutDay string
 }
 
 type serviceState struct {

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ticketero/ticketero/shared/event"
@@ -259,4 +260,83 @@ func (e *Engine) Logout(now time.Time, tokenHash string) (Change, error) {
 	ch.emit(event.ExecutiveLoggedOut, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive), Counter: s.Counter}, nil, e.execState(s.Executive))
 	ch.By(actor, 0)
 	return ch, nil
+}
+
+// SessionLimits bound a session's life: Idle since its last use, Max since
+// sign-in. Zero is no limit.
+type SessionLimits struct {
+	Idle, Max time.Duration
+}
+
+// DefaultSessionLimits are a branch's: two hours unused, twelve in all.
+func DefaultSessionLimits() SessionLimits { return SessionLimits{Idle: 2 * time.Hour, Max: 12 * time.Hour} }
+
+// Reasons a session ends without the executive signing out (the Reason of
+// executive.logged_out, actor system).
+const (
+	EndDayClosed = "day_closed"
+	EndIdle      = "idle"
+	EndExpired   = "expired"
+)
+
+// ExpireSessions signs out, as the system, every session open when the
+// business day closed (at closing time plus grace, or begun on an earlier
+// day), unused for lim.Idle (lastUse says when a
+// token was last used; its sign-in or last pause counts too) or older than
+// lim.Max. A session holding a called or serving ticket is left until the
+// executive finishes it (its token still works, so nothing is stranded).
+func (e *Engine) ExpireSessions(now time.Time, lim SessionLimits, lastUse func(tokenHash string) time.Time) Change {
+	var ch Change
+	now = now.UTC()
+	type end struct {
+		s      *Session
+		reason string
+	}
+	var ending []end
+	// The day closes at closing time plus grace (hours) or at midnight: every
+	// session then open ends, once (who signs in after the close stays).
+	closing := e.closed && e.signedOutDay != e.day
+	if closing {
+		e.signedOutDay = e.day
+	}
+	for _, s := range e.sessions {
+		reason := ""
+		switch {
+		case closing || e.day != "" && e.BusinessDay(s.StartedAt) < e.day:
+			reason = EndDayClosed
+		case lim.Max > 0 && now.Sub(s.StartedAt) >= lim.Max:
+			reason = EndExpired
+		case lim.Idle > 0 && now.Sub(maxTime(lastUse(s.TokenHash), s.ChangedAt, s.StartedAt)) >= lim.Idle:
+			reason = EndIdle
+		}
+		if reason == "" {
+			continue
+		}
+		if _, busy := e.Current(s.Executive); busy {
+			continue
+		}
+		ending = append(ending, end{s, reason})
+	}
+	slices.SortFunc(ending, func(a, b end) int { return a.s.Counter - b.s.Counter })
+	for _, x := range ending {
+		s := x.s
+		e.dropSession(s)
+		ch.EndedSessions = append(ch.EndedSessions, s.TokenHash)
+		ch.emit(event.ExecutiveLoggedOut, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive),
+			Counter: s.Counter, Reason: x.reason, Actor: SystemActor()}, nil, e.execState(s.Executive))
+	}
+	if len(ending) > 0 {
+		e.touch()
+	}
+	return ch
+}
+
+func maxTime(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,4 +150,41 @@ func TestLegacyShortPINStillWorksAndIsFlagged(t *testing.T) {
 	_, si, err = e.st.Login(ctx, "E01", "531962", 1, "10.0.0.1")
 	require.NoError(t, err)
 	assert.False(t, si.PINChangeRequired)
+}
+
+// TestSessionIdleTimeout: a session nobody used for the idle limit ends at the
+// writer's next pass (an operation or its 5 s tick), as the system, and its
+// token no longer works; one in use lives on.
+func TestSessionIdleTimeout(t *testing.T) {
+	e := MustStore(t, 3)
+	ctx := context.Background()
+	MustExecutive(t, e.path, "E01", "C")
+	MustExecutive(t, e.path, "E02", "C")
+	idle := e.login(t, "E01", 1)
+	busy := e.login(t, "E02", 2)
+	for range 4 {
+		e.clock.Add(35 * time.Minute)
+		_, err := e.st.Session(ctx, busy)
+		require.NoError(t, err)
+	}
+	_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
+	require.NoError(t, err)
+	_, err = e.st.Session(ctx, idle)
+	assert.Equal(t, "session.required", queue.ErrorReason(err))
+	_, err = e.st.Session(ctx, busy)
+	assert.NoError(t, err)
+
+	evs, err := e.st.Pending(ctx, 0, 100)
+	require.NoError(t, err)
+	var out *event.Session
+	for _, ev := range evs {
+		if ev.Type == event.ExecutiveLoggedOut {
+			p, err := ev.Payload()
+			require.NoError(t, err)
+			out = p.(*event.Session)
+		}
+	}
+	require.NotNil(t, out)
+	assert.Equal(t, event.Session{Executive: "E01", Name: "Ejecutivo E01", Counter: 1, Reason: agent.EndIdle,
+		Actor: &event.Actor{Kind: event.ActorSystem}}, *out)
 }

@@ -87,10 +87,12 @@ func (s *Store) sessionInfo(sess agent.Session, now time.Time) agent.SessionInfo
 func (s *Store) Session(ctx context.Context, token string) (agent.SessionInfo, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	sess, ok := s.eng.SessionByToken(tokenHash(token))
+	h := tokenHash(token)
+	sess, ok := s.eng.SessionByToken(h)
 	if !ok {
 		return agent.SessionInfo{}, queue.Errorf(queue.CodeUnauthorized, "session.required")
 	}
+	s.used(h)
 	return s.sessionInfo(sess, s.cfg.Now()), nil
 }
 
@@ -116,6 +118,7 @@ func (s *Store) Pause(ctx context.Context, token, reason string) (agent.SessionI
 		if err != nil {
 			return nil, ch, err
 		}
+		s.used(h)
 		return s.sessionInfo(sess, now), ch, nil
 	})
 	if err != nil {
@@ -134,6 +137,7 @@ func (s *Store) Resume(ctx context.Context, token string) (agent.SessionInfo, er
 		if err != nil {
 			return nil, ch, err
 		}
+		s.used(h)
 		return s.sessionInfo(sess, now), ch, nil
 	})
 	if err != nil {

@@ -65,6 +65,9 @@ type Config struct {
 	// ReportEvery plus the writer's 5 s tick (see ReportConfig). Zero reports
 	// only when ReportConfig is called.
 	ReportEvery time.Duration
+	// Sessions bound executive sessions (zero value: agent.DefaultSessionLimits;
+	// a negative duration is no limit).
+	Sessions agent.SessionLimits
 }
 
 // Store is the agent's SQLite store. It implements agent.Outbox,
@@ -101,6 +104,9 @@ type Store struct {
 	quit    chan struct{}
 	stopped chan struct{}
 	closed  atomic.Bool
+
+	seenMu sync.Mutex
+	seen   map[string]time.Time // token hash → last use, for the idle timeout
 }
 
 // op is one operation for the writer. run applies it to the engine and writes
@@ -135,6 +141,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.ReadConns <= 0 {
 		cfg.ReadConns = 4
 	}
+	def := agent.DefaultSessionLimits()
+	if cfg.Sessions.Idle == 0 {
+		cfg.Sessions.Idle = def.Idle
+	}
+	if cfg.Sessions.Max == 0 {
+		cfg.Sessions.Max = def.Max
+	}
+	cfg.Sessions.Idle, cfg.Sessions.Max = max(cfg.Sessions.Idle, 0), max(cfg.Sessions.Max, 0)
 	if cfg.TimeZone == "" {
 		cfg.TimeZone = "America/Santiago"
 	}
@@ -156,7 +170,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "store"), w: w, r: r, box: box,
-		broker: agent.NewBroker(), ops: make(chan *op, 1024), written: make(chan struct{}, 1),
+		broker: agent.NewBroker(), ops: make(chan *op, 1024), written: make(chan struct{}, 1), seen: map[string]time.Time{},
 		quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.prepare(ctx); err != nil {
 		_ = w.Close()
@@ -368,6 +382,9 @@ func (s *Store) process(batch []*op) {
 		if err := s.drainAdminLog(tx, &notices); err != nil {
 			return err
 		}
+		if err := s.write(tx, s.eng.ExpireSessions(now, s.cfg.Sessions, s.lastUse), &notices); err != nil {
+			return err
+		}
 		if len(roll.Events) > 0 {
 			// A new day: idempotency keys of two days ago can no longer be retried.
 			if _, err := tx.Exec("DELETE FROM idempotency WHERE created_at < ?", ts(now.Add(-48*time.Hour))); err != nil {
@@ -416,6 +433,31 @@ func (s *Store) process(batch []*op) {
 		close(o.done)
 	}
 }
+
+// used records that the session of token hash h was used now (idle timeout).
+func (s *Store) used(h string) {
+	s.seenMu.Lock()
+	s.seen[h] = s.cfg.Now()
+	s.seenMu.Unlock()
+}
+
+// lastUse is when the session of token hash h was last used (zero: not since
+// the agent started); it forgets sessions that ended.
+func (s *Store) lastUse(h string) time.Time {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	if len(s.seen) > 4*maxCounters {
+		for k := range s.seen {
+			if _, ok := s.eng.SessionByToken(k); !ok {
+				delete(s.seen, k)
+			}
+		}
+	}
+	return s.seen[h]
+}
+
+// maxCounters bounds the sessions that can exist (one per counter).
+const maxCounters = 999
 
 // drainAdminLog moves the events the admin command logged (admin_log) to the
 // outbox, in the writer's transaction: only the writer numbers events.

@@ -192,6 +192,7 @@ func (s *Store) CallNext(ctx context.Context, token string, counter int) (*agent
 		if !ok {
 			return nil, agent.Change{}, queue.Errorf(queue.CodeUnauthorized, "session.required")
 		}
+		s.used(h)
 		t, ch, err := s.eng.CallNext(now, sess.Executive, counter)
 		if err != nil || t == nil {
 			return (*agent.TicketInfo)(nil), ch, err
@@ -217,6 +218,7 @@ func (s *Store) Act(ctx context.Context, token string, a agent.Act) (agent.Ticke
 		if !ok {
 			return nil, agent.Change{}, queue.Errorf(queue.CodeUnauthorized, "session.required")
 		}
+		s.used(h)
 		a.Executive = sess.Executive
 		if a.Action == queue.ActionCancel {
 			a.By = "executive"

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/ticketero/ticketero/agent"
 )
 
 // LANConfig is how the agent meets the branch LAN: the names it answers to
@@ -13,17 +16,54 @@ type LANConfig struct {
 	// Names are the box's LAN names, comma-separated ("" = its host name and
 	// <host name>.local). localhost and IP addresses are always accepted.
 	Names string
+	// SessionIdle and SessionMax end an executive's session unused for
+	// SessionIdle or SessionMax after sign-in ("off": no limit).
+	SessionIdle, SessionMax string
 }
 
 func (c *LANConfig) flags(fs *flag.FlagSet, getenv func(string) string) {
-	if v := getenv(envName("lan-names")); v != "" {
-		c.Names = v
+	str := func(p *string, name, help string) {
+		if v := getenv(envName(name)); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, help+" ("+envName(name)+")")
 	}
-	fs.StringVar(&c.Names, "lan-names", c.Names, "names the LAN API answers to, comma-separated; localhost and IP addresses always (default: host name and <host name>.local) ("+envName("lan-names")+")")
+	str(&c.Names, "lan-names", "names the LAN API answers to, comma-separated; localhost and IP addresses always (default: host name and <host name>.local)")
+	str(&c.SessionIdle, "session-idle", "an executive's session unused this long ends (off: never)")
+	str(&c.SessionMax, "session-max", "an executive's session ends this long after sign-in (off: never)")
 }
 
-// Validate checks the names.
+// DefaultLANConfig returns the defaults.
+func DefaultLANConfig() LANConfig {
+	d := agent.DefaultSessionLimits()
+	return LANConfig{SessionIdle: d.Idle.String(), SessionMax: d.Max.String()}
+}
+
+// Sessions are the session limits (validated).
+func (c LANConfig) Sessions() (agent.SessionLimits, error) {
+	parse := func(name, v string) (time.Duration, error) {
+		if v == "off" {
+			return -1, nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			return 0, fmt.Errorf("%s: %q must be a duration of a minute or more (e.g. 2h) or off", name, v)
+		}
+		return d, nil
+	}
+	idle, err := parse("session-idle", c.SessionIdle)
+	if err != nil {
+		return agent.SessionLimits{}, err
+	}
+	mx, err := parse("session-max", c.SessionMax)
+	return agent.SessionLimits{Idle: idle, Max: mx}, err
+}
+
+// Validate checks the names and limits.
 func (c LANConfig) Validate() error {
+	if _, err := c.Sessions(); err != nil {
+		return err
+	}
 	for _, n := range strings.Split(c.Names, ",") {
 		n = strings.TrimSpace(n)
 		if len(n) > 253 || strings.ContainsAny(n, " /:@[]") {

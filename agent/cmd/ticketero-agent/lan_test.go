@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,4 +33,21 @@ func TestLANRefusesForeignHost(t *testing.T) {
 	c := newClient(t, m.Addr)
 	r := c.do("POST", "/api/v1/tickets", `{"service":"C"}`, "Content-Type", "text/plain")
 	assert.Equal(t, 415, r.status, string(r.body))
+}
+
+func TestSessionLimitFlags(t *testing.T) {
+	c := DefaultConfig()
+	require.NoError(t, c.Parse([]string{"--session-idle", "30m", "--session-max", "off"}, func(string) string { return "" }, io.Discard))
+	lim, err := c.LAN.Sessions()
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Minute, lim.Idle)
+	assert.Negative(t, lim.Max, "off")
+	c = DefaultConfig()
+	err = c.Parse([]string{"--session-idle", "5s"}, func(string) string { return "" }, io.Discard)
+	assert.ErrorContains(t, err, `session-idle: "5s"`)
+	c = DefaultConfig()
+	require.NoError(t, c.Parse(nil, func(k string) string { return map[string]string{"TICKETERO_SESSION_MAX": "8h"}[k] }, io.Discard))
+	lim, _ = c.LAN.Sessions()
+	assert.Equal(t, 8*time.Hour, lim.Max)
+	assert.Equal(t, 2*time.Hour, lim.Idle, "default")
 }

@@ -129,7 +129,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Branch: "SCL-001", Data: "data", HTTP: "127.0.0.1:8080", TimeZone: "America/Santiago",
 		Counters: 6, LogLevel: "info", LogFormat: "text", Rate: DefaultRateConfig(),
-		Retention: DefaultRetentionConfig(), ConfigReport: 30 * time.Second}
+		Retention: DefaultRetentionConfig(), LAN: DefaultLANConfig(), ConfigReport: 30 * time.Second}
 }
 
 func envName(flag string) string {
@@ -287,9 +287,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sessions, _ := m.Config.LAN.Sessions() // validated above
 	m.Store, err = sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(m.Config.Data, "agent.db"), Branch: m.Config.Branch,
 		TimeZone: m.Config.TimeZone, Counters: m.Config.Counters, DataKey: key, Now: m.Now, Logger: m.Logger,
-		ReportEvery: m.Config.ConfigReport})
+		ReportEvery: m.Config.ConfigReport, Sessions: sessions})
 	if err != nil {
 		return err
 	}
