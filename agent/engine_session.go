@@ -269,7 +269,9 @@ type SessionLimits struct {
 }
 
 // DefaultSessionLimits are a branch's: two hours unused, twelve in all.
-func DefaultSessionLimits() SessionLimits { return SessionLimits{Idle: 2 * time.Hour, Max: 12 * time.Hour} }
+func DefaultSessionLimits() SessionLimits {
+	return SessionLimits{Idle: 2 * time.Hour, Max: 12 * time.Hour}
+}
 
 // Reasons a session ends without the executive signing out (the Reason of
 // executive.logged_out, actor system).
