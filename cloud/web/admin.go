@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -119,10 +120,14 @@ func (h *Handler) auditCSV(w http.ResponseWriter, r *http.Request, q *req) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="ticketero-audit.csv"`)
 	cw := newCSVWriter(w)
-	_ = cw.Write([]string{"id", "at", "actor", "action", "target", "detail", "ip", "count"})
+	T := func(k string) string { return i18n.T(q.Lang, k) }
+	_ = cw.Write([]string{"id", T("hq.audit.when"), T("hq.audit.actor"), T("hq.audit.action"), T("hq.audit.code"), T("hq.audit.target"),
+		T("hq.audit.detail"), T("hq.audit.ip"), T("hq.audit.count")})
 	for _, e := range entries {
-		_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), e.Actor, e.Action, e.Target, e.Detail, e.IP,
-			strconv.Itoa(e.Count)})
+		// Local time as Excel reads a date and time; the code keeps the row
+		// machine-readable.
+		_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.In(santiago).Format(time.DateTime), e.Actor, auditAction(q.Lang, e.Action),
+			e.Action, e.Target, auditDetail(q.Lang, e.Detail), e.IP, strconv.Itoa(e.Count)})
 	}
 	cw.Flush()
 }

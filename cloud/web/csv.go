@@ -4,15 +4,30 @@ import (
 	"encoding/csv"
 	"io"
 	"regexp"
+	"strconv"
+	"strings"
 )
 
-// csvWriter writes exports that are safe to open in a spreadsheet: a text
-// cell starting with = + - @ tab or carriage return would be read as a
-// formula (CSV injection, e.g. an audit actor "=HYPERLINK(...)"), so it gets
-// a leading single quote. Numbers (including negative ones) are left as they are.
+// csvWriter writes exports that open as columns in a spreadsheet set to
+// es-CL (Excel's list separator there is ';' and its decimal mark ','): a
+// UTF-8 byte order mark first (without it Excel reads the file as Windows-1252
+// and "Región" becomes "RegiÃ³n"), ';' between cells, and numbers with a
+// decimal comma (decimal). A text cell starting with = + - @ tab or carriage
+// return would be read as a formula (CSV injection, e.g. an audit actor
+// "=HYPERLINK(...)"), so it gets a leading single quote. Numbers (including
+// negative ones) are left as they are.
 type csvWriter struct{ w *csv.Writer }
 
-func newCSVWriter(w io.Writer) *csvWriter { return &csvWriter{w: csv.NewWriter(w)} }
+// csvBOM is the UTF-8 byte order mark every export starts with.
+const csvBOM = "\uFEFF"
+
+func newCSVWriter(w io.Writer) *csvWriter {
+	_, _ = io.WriteString(w, csvBOM)
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	cw.UseCRLF = true
+	return &csvWriter{w: cw}
+}
 
 func (c *csvWriter) Write(row []string) error {
 	out := make([]string, len(row))
@@ -24,7 +39,7 @@ func (c *csvWriter) Write(row []string) error {
 
 func (c *csvWriter) Flush() { c.w.Flush() }
 
-var plainNumber = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
+var plainNumber = regexp.MustCompile(`^[-+]?[0-9]+([.,][0-9]+)?$`)
 
 func csvCell(s string) string {
 	if s == "" {
@@ -38,4 +53,9 @@ func csvCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// decimal formats x with prec decimals and a decimal comma (es-CL).
+func decimal(x float64, prec int) string {
+	return strings.Replace(strconv.FormatFloat(x, 'f', prec, 64), ".", ",", 1)
 }

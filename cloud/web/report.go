@@ -16,6 +16,7 @@ type reportData struct {
 	R        hq.Report
 	Regions  []string
 	Branches []hq.BranchInfo
+	Choices  hq.FilterChoices
 	Query    string // encoded query for the CSV links
 	WaitSVG  template.HTML
 	HeatSVG  template.HTML
@@ -57,7 +58,12 @@ func (h *Handler) reports(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	d := reportData{R: rep, Regions: regions, Branches: branches, Query: hqQuery(rep.Query).encode(),
+	choices, err := h.store.Choices(ctx, q.P.Scope(), rep.Query.Branch, rep.Query.Region)
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	d := reportData{R: rep, Regions: regions, Branches: branches, Choices: choices, Query: hqQuery(rep.Query).encode(),
 		WaitSVG: waitChart(q.Lang, rep.Rows), HeatSVG: heatmapChart(q.Lang, rep)}
 	h.render(w, http.StatusOK, "reports", q.view("reports", d))
 }
@@ -91,7 +97,7 @@ func (h *Handler) reportCSV(w http.ResponseWriter, r *http.Request, q *req) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ticketero-%s-%s-%s.csv"`, table, rep.Query.From, rep.Query.To))
 	cw := newCSVWriter(w)
 	T := func(k string) string { return i18n.T(q.Lang, k) }
-	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
+	f := func(x float64) string { return decimal(x, 1) }
 	if table == "heatmap" {
 		head := []string{T("hq.report.weekday")}
 		for hr := range 24 {

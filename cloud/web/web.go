@@ -185,6 +185,7 @@ func (h *Handler) funcs() template.FuncMap {
 		"split":    strings.Fields,
 		"tile":     tileHTML,
 		"deref":    func(p *int) int { return *p },
+		"choices":  choicesOf,
 	}
 }
 

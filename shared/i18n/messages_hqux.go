@@ -1,0 +1,48 @@
+package i18n
+
+// Strings of HQ's usability work (issue 15): audit labels in plain Spanish,
+// the branch view's search, filters and paging, the overview's totals.
+func init() {
+	Register(map[string]Message{
+		// Audit actions (hq.audit.act.<action as stored>).
+		"hq.audit.act.auth.login":                  {"Inicio de sesión", "Sign-in"},
+		"hq.audit.act.auth.login_failed":           {"Inicio de sesión rechazado", "Sign-in refused"},
+		"hq.audit.act.auth.logout":                 {"Cierre de sesión", "Sign-out"},
+		"hq.audit.act.personal.view":               {"Consulta de atenciones (datos personales)", "View of tickets (personal data)"},
+		"hq.audit.act.personal.anonymise":          {"Anonimización de datos personales", "Personal data anonymised"},
+		"hq.audit.act.config.change":               {"Cambio de configuración", "Configuration change"},
+		"hq.audit.act.config.publish":              {"Publicación de configuración", "Configuration published"},
+		"hq.audit.act.export":                      {"Exportación", "Export"},
+		"hq.audit.act.user.create":                 {"Usuario creado", "User created"},
+		"hq.audit.act.user.change":                 {"Usuario modificado", "User changed"},
+		"hq.audit.act.token.create":                {"Token de acceso creado", "Access token created"},
+		"hq.audit.act.token.revoke":                {"Token de acceso revocado", "Access token revoked"},
+		"hq.audit.act.alert.ack":                   {"Alerta reconocida", "Alert acknowledged"},
+		"hq.audit.act.access.denied":               {"Acceso denegado", "Access denied"},
+		"hq.audit.act.access.csrf":                 {"Formulario rechazado (CSRF)", "Form refused (CSRF)"},
+		"hq.audit.act.enroll.code_created":         {"Código de enrolamiento creado", "Enrolment code created"},
+		"hq.audit.act.enroll.code_used":            {"Código de enrolamiento usado", "Enrolment code used"},
+		"hq.audit.act.enroll.code_refused":         {"Código de enrolamiento rechazado", "Enrolment code refused"},
+		"hq.audit.act.enroll.certificate_issued":   {"Certificado de sucursal emitido", "Branch certificate issued"},
+		"hq.audit.act.enroll.certificates_revoked": {"Certificados de sucursal revocados", "Branch certificates revoked"},
+		"hq.audit.act.executive.login_failed":      {"PIN de ejecutivo incorrecto (sucursal)", "Wrong executive PIN (branch)"},
+		"hq.audit.act.executive.locked":            {"Ejecutivo bloqueado por intentos (sucursal)", "Executive locked after attempts (branch)"},
+		"hq.audit.act.executive.admin":             {"Cambio de ejecutivo en la sucursal", "Executive changed at the branch"},
+		"hq.audit.action.any":                      {"Todas las acciones", "All actions"},
+		"hq.audit.code":                            {"Código", "Code"},
+		"hq.audit.detail.hq.csrf":                  {"formulario vencido o inválido", "form expired or invalid"},
+		"hq.audit.detail.rate limited":             {"demasiados intentos desde la dirección", "too many attempts from the address"},
+		"hq.audit.detail.hq.login.invalid_email":   {"correo no válido", "invalid e-mail"},
+		"hq.audit.detail.hq.login.unknown":         {"correo no registrado", "unknown e-mail"},
+		"hq.audit.detail.hq.login.locked":          {"cuenta bloqueada", "account locked"},
+		"hq.audit.detail.hq.login.failed":          {"contraseña incorrecta", "wrong password"},
+		"hq.audit.detail.hq.login.disabled":        {"cuenta deshabilitada", "account disabled"},
+		"hq.audit.detail.password changed":         {"cambió su contraseña", "changed the password"},
+		"hq.audit.detail.unlock":                   {"desbloqueado", "unlocked"},
+		"hq.audit.detail.disable":                  {"deshabilitado", "disabled"},
+		"hq.audit.detail.enable":                   {"habilitado", "enabled"},
+		"hq.audit.detail.password":                 {"contraseña asignada", "password set"},
+		"hq.audit.detail.tickets":                  {"atenciones del %s", "tickets of %s"},
+		"hq.audit.detail.version":                  {"versión %s", "version %s"},
+	})
+}
