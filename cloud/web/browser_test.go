@@ -106,8 +106,9 @@ func TestBrowser(t *testing.T) {
 	csv, err := chromedp.Run(ctx, chromedp.Evaluate[string](
 		`fetch(document.getElementById("csv-summary").href, {credentials: "same-origin"}).then(r => r.text())`, chromedp.EvalAwaitPromise))
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(csv, "Sucursal,Emitidos,Atendidos"), csv)
-	assert.Contains(t, csv, "\nBR-001,1,0,")
+	// fetch's text() drops the byte order mark; columns split by ';' (es-CL Excel).
+	assert.True(t, strings.HasPrefix(csv, "Sucursal;Emitidos;Atendidos"), csv)
+	assert.Contains(t, csv, "\nBR-001;1;0;")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(e.srv.URL+"/branches/BX-001"),
