@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -192,6 +193,12 @@ func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, q *req, id 
 // config topic. A version that could not be sent stays stored (HQ publishes
 // again; the branch applies only newer versions).
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request, q *req, id string) {
+	// What the publication changes at the branch goes to the audit.
+	_, preview, err := h.store.PublishPreview(r.Context(), id, i18n.EN)
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
 	cfg, err := h.store.Publish(r.Context(), id, q.P.Actor(), h.cfg.RUTSealKey)
 	if err != nil {
 		if httpStatus(err) >= 500 {
@@ -201,7 +208,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, q *req, id str
 		h.showReview(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err))
 		return
 	}
-	h.audit(r, q, hq.AuditConfigPublish, "branch:"+id, fmt.Sprintf("version %d", cfg.Version))
+	h.audit(r, q, hq.AuditConfigPublish, "branch:"+id, fmt.Sprintf("version %d: %s", cfg.Version, preview.Diff.Summary()))
 	if h.cfg.Publisher != nil {
 		if err := h.cfg.Publisher.PublishConfig(r.Context(), cfg); err != nil {
 			h.log.Error("publish config", "branch", id, "version", cfg.Version, "err", err)

@@ -394,7 +394,10 @@ func TestConfigPublishing(t *testing.T) {
 	assert.Contains(t, body, "Versión 2 guardada")
 	assert.Contains(t, body, `<strong id="running">v1</strong>`)
 	assert.Contains(t, body, `<strong id="latest">v2</strong>`)
-	assert.Len(t, e.audited(hq.AuditConfigPublish, "admin@cfg.cl"), 2)
+	published := e.audited(hq.AuditConfigPublish, "admin@cfg.cl")
+	require.Len(t, published, 2)
+	assert.Equal(t, "version 1: services +1 -0 ~0, counters +1 -0 ~0, executives +1 -0 ~0", published[1].Detail,
+		"the audit says what the publication changed")
 	assert.GreaterOrEqual(t, len(e.audited(hq.AuditConfigChange, "admin@cfg.cl")), 5)
 
 	t.Run("users", func(t *testing.T) {

@@ -92,6 +92,19 @@ func (d ConfigDiff) Empty() bool {
 	return len(d.Services) == 0 && len(d.Counters) == 0 && len(d.Executives) == 0
 }
 
+// Summary counts the changes for the audit: "services +1 -0 ~2, counters +0
+// -0 ~0, executives +1 -1 ~0".
+func (d ConfigDiff) Summary() string {
+	count := func(name string, l []DiffItem) string {
+		n := map[string]int{}
+		for _, it := range l {
+			n[it.Kind]++
+		}
+		return fmt.Sprintf("%s +%d -%d ~%d", name, n["added"], n["removed"], n["changed"])
+	}
+	return count("services", d.Services) + ", " + count("counters", d.Counters) + ", " + count("executives", d.Executives)
+}
+
 // Removals counts what the publication removes.
 func (d ConfigDiff) Removals() int {
 	n := 0

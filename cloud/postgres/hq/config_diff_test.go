@@ -169,6 +169,7 @@ func TestDiffConfig(t *testing.T) {
 	}, d.Counters)
 	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "E01", Before: "Ana Pérez · C,P", After: "Ana Pérez · C"}}, d.Executives)
 	assert.Equal(t, 1, d.Removals())
+	assert.Equal(t, "services +1 -1 ~0, counters +1 -0 ~1, executives +0 -0 ~1", d.Summary())
 	assert.True(t, hq.DiffConfig(running, hq.BranchConfig{Services: running.Services, Counters: running.Counters,
 		Executives: []hq.ConfigExecutive{{Executive: running.Executives[0]}, {Executive: running.Executives[1]}}}, i18n.ES).Empty())
 }
