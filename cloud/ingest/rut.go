@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -71,20 +72,31 @@ func (r *RUTPseudonyms) Apply(branch string, evs []event.Event) []event.Event {
 	}
 	for i := range evs {
 		e := &evs[i]
-		if e.Type != event.TicketIssued || !bytes.Contains(e.Data, sealedField) {
+		if e.Type != event.TicketIssued || !bytes.Contains(bytes.ToLower(e.Data), sealedField) && !bytes.Contains(e.Data, []byte(`\u`)) {
 			continue
 		}
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(e.Data, &fields); err != nil {
 			continue // malformed: the store refuses it on its own
 		}
-		raw, ok := fields["rut_sealed"]
-		if !ok {
+		// Keys as Go decodes them into Issued: case-insensitively (and
+		// unescaped), so no spelling of the field slips through stored.
+		var raw json.RawMessage
+		for k, v := range fields {
+			if strings.EqualFold(k, "rut_sealed") {
+				raw = v
+				delete(fields, k)
+			}
+		}
+		if raw == nil {
 			continue
 		}
-		delete(fields, "rut_sealed")
 		// The cloud's hash is the only one trusted next to a sealed RUT.
-		delete(fields, "rut_hash")
+		for k := range fields {
+			if strings.EqualFold(k, "rut_hash") {
+				delete(fields, k)
+			}
+		}
 		hash, result := r.hash(raw)
 		if r.sealed != nil {
 			r.sealed.WithLabelValues(result).Inc()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,9 +73,14 @@ func TestSealedRUTHashedAtIngest(t *testing.T) {
 		issued(t, 5, "", sealTo(pub, "12.345.678-5")),     // not normalised
 		issued(t, 6, "forged-by-box", sealTo(pub, "7-1")), // not a RUT; the box's hash is not kept
 		issued(t, 7, "", ""),                              // no RUT given
+		issued(t, 8, "", ""),
+		issued(t, 9, "", ""),
 	}
+	// Spellings Go still decodes as rut_sealed are not stored either.
+	evs[7].Data = []byte(strings.Replace(string(evs[7].Data), `"channel"`, `"RUT_Sealed":"`+sealTo(pub, "12345678-5")+`","channel"`, 1))
+	evs[8].Data = []byte(strings.Replace(string(evs[8].Data), `"channel"`, `"rut\u005fsealed":"bm90IGEgYm94","channel"`, 1))
 	require.NoError(t, p.Handle(ctx, msg(t, "RUT-001", evs)))
-	require.Equal(t, []event.Ack{{V: 1, Branch: "RUT-001", Seq: 7}}, a.got, "nothing blocks the branch")
+	require.Equal(t, []event.Ack{{V: 1, Branch: "RUT-001", Seq: 9}}, a.got, "nothing blocks the branch")
 
 	hashes := map[string]string{}
 	rows, err := pool.Query(ctx, `SELECT id, coalesce(rut_hash, '') FROM tickets WHERE branch = 'RUT-001'`)
@@ -85,18 +91,19 @@ func TestSealedRUTHashedAtIngest(t *testing.T) {
 		hashes[id] = h
 	}
 	require.NoError(t, rows.Err())
-	assert.Equal(t, map[string]string{"t1": oldHash, "t2": oldHash, "t3": "", "t4": "", "t5": "", "t6": "", "t7": ""}, hashes,
+	assert.Equal(t, map[string]string{"t1": oldHash, "t2": oldHash, "t3": "", "t4": "", "t5": "", "t6": "", "t7": "",
+		"t8": oldHash, "t9": ""}, hashes,
 		"the cloud's hash of the sealed RUT equals the old agents' hash; what does not open projects without one")
 
 	var sealedLeft, hashed int
-	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE data ? 'rut_sealed'), count(*) FILTER (WHERE data ? 'rut_hash')
-		FROM events WHERE branch = 'RUT-001'`).Scan(&sealedLeft, &hashed))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE lower(data::text) LIKE '%rut_sealed%'),
+		count(*) FILTER (WHERE data ? 'rut_hash') FROM events WHERE branch = 'RUT-001'`).Scan(&sealedLeft, &hashed))
 	assert.Zero(t, sealedLeft, "no sealed RUT is stored")
-	assert.Equal(t, 2, hashed)
+	assert.Equal(t, 3, hashed)
 
 	c := p.RUT.Counter()
-	assert.Equal(t, 1.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTHashed)))
-	assert.Equal(t, 2.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTUnopenable)))
+	assert.Equal(t, 2.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTHashed)))
+	assert.Equal(t, 3.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTUnopenable)))
 	assert.Equal(t, 2.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTInvalid)))
 	assert.Contains(t, logs.String(), "sealed RUT not hashed")
 	for _, secret := range []string{good, "12345678", "bm90IGEgYm94", oldHash} {
@@ -105,9 +112,9 @@ func TestSealedRUTHashedAtIngest(t *testing.T) {
 
 	// A cloud without the key drops sealed RUTs (never stores them).
 	p2 := ingest.New(store, store, a, prometheus.NewRegistry(), nil)
-	require.NoError(t, p2.Handle(ctx, msg(t, "RUT-001", []event.Event{issued(t, 8, "", sealTo(pub, "12345678-5"))})))
+	require.NoError(t, p2.Handle(ctx, msg(t, "RUT-001", []event.Event{issued(t, 10, "", sealTo(pub, "12345678-5"))})))
 	var h *string
-	require.NoError(t, pool.QueryRow(ctx, `SELECT rut_hash FROM tickets WHERE branch = 'RUT-001' AND id = 't8'`).Scan(&h))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT rut_hash FROM tickets WHERE branch = 'RUT-001' AND id = 't10'`).Scan(&h))
 	assert.Nil(t, h)
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE data ? 'rut_sealed'`).Scan(&sealedLeft))
 	assert.Zero(t, sealedLeft)
