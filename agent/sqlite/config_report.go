@@ -15,9 +15,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// metaConfigReported is the SHA-256 of the last config.reported payload.
-const metaConfigReported = "config_reported"
-
 // ReportConfig emits config.reported when the configuration the branch runs
 // (services, counters, active executives, without PINs or PIN hashes) differs
 // from the last one reported. This is how HQ learns a branch set up locally:
@@ -78,8 +75,11 @@ func configReport(ctx context.Context, q querier, tz string) (event.ConfigReport
 	return r, nil
 }
 
-// reportChange returns the config.reported event (and records its hash) when
-// the report differs from the last one; an empty change otherwise.
+// reportChange returns the config.reported event when the report differs from
+// the last one this process sent; an empty change otherwise. The hash lives
+// in memory on purpose: every start reports once (a new cloud, a restored
+// database or a replaced box learns the branch's setup), and a rolled-back
+// write reloads the store, which forgets it, so nothing is lost.
 func (s *Store) reportChange(ctx context.Context, q querier, now time.Time) (agent.Change, error) {
 	var ch agent.Change
 	r, err := configReport(ctx, q, s.cfg.TimeZone)
@@ -92,11 +92,10 @@ func (s *Store) reportChange(ctx context.Context, q querier, now time.Time) (age
 	}
 	sum := sha256.Sum256(raw)
 	h := hex.EncodeToString(sum[:])
-	prev, _, err := getMeta(ctx, q, metaConfigReported)
-	if err != nil || prev == h {
-		return ch, err
+	if s.reported == h {
+		return ch, nil
 	}
-	ch.Meta = map[string]string{metaConfigReported: h}
+	s.reported = h
 	ch.Events = append(ch.Events, agent.Emitted{Type: event.ConfigReported, At: now.UTC(), Data: r})
 	s.log.Info("config reported", "version", r.Version, "services", len(r.Services), "counters", len(r.Counters), "executives", len(r.Executives))
 	return ch, nil

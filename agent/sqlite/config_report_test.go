@@ -59,6 +59,12 @@ func TestReportConfig(t *testing.T) {
 	require.Len(t, e.reports(t), 2)
 	assert.Len(t, e.reports(t)[1].Executives, 2)
 
+	// A restart reports again (a new cloud learns the setup), once.
+	e.reopen(t, 2)
+	require.NoError(t, e.st.ReportConfig(ctx))
+	require.NoError(t, e.st.ReportConfig(ctx))
+	require.Len(t, e.reports(t), 3)
+
 	// HQ publishes the imported executives without PIN hashes: each keeps the
 	// PIN set at the branch (before, an empty hash locked everybody out).
 	cfg := event.Config{V: 1, Branch: "SCL-001", Version: 1, TimeZone: "America/Santiago", Services: queue.DefaultServices(),

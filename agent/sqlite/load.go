@@ -237,6 +237,7 @@ func (s *Store) load(q querier) error {
 	s.rutSeal.Store(rutSeal)
 	s.eng, s.lastSeq, s.rutKey, s.openingHours = eng, last, rutKey, meta[metaOpeningHours]
 	s.name, s.region = meta[metaBranchName], meta[metaRegion]
+	s.reported = ""
 	s.committed.Store(last)
 	s.acked.Store(ack)
 	s.broker.SetSeq(last)

@@ -91,7 +91,10 @@ type Store struct {
 	openingHours string
 	// name and region are HQ's name and region of the branch ("" until set).
 	name, region string
-	box          *seal.Box // seals RUTs at rest
+	// reported is the hash of the last config.reported this process wrote
+	// (writer only; cleared by load: config_report.go).
+	reported string
+	box      *seal.Box // seals RUTs at rest
 
 	lastSeq   uint64        // assigned (writer only)
 	committed atomic.Uint64 // last seq committed
