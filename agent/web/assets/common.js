@@ -145,14 +145,63 @@
 
   function minutes(s) { return Math.max(0, Math.round((s || 0) / 60)); }
 
-  // waitRange turns an estimate {typical_s, upper_s} into "between 5 and 9 min".
+  // Estimates people can read (issue 15). Minutes up to the hour, rounded to
+  // 5 from 10 min on; past the hour hours and minutes rounded to 10 ("entre
+  // 1 h 10 y 1 h 40"); "más de 3 horas" once even the typical wait is past
+  // WAIT_CAP_MIN, "1 h 40 o más" when only the upper end is. The low end
+  // rounds down and the high end up, so the range still holds the estimate.
+  const WAIT_CAP_MIN = 180;
+  function roundWait(m, up) {
+    const step = m < 10 ? 1 : m < 60 || (up && m === 60) ? 5 : 10;
+    return (up ? Math.ceil(m / step) : Math.floor(m / step)) * step;
+  }
+  function duration(m) {
+    if (m < 60) return t('ui.minutes', { n: m });
+    const h = Math.floor(m / 60);
+    const r = m % 60;
+    return r ? t('ui.wait.hours_min', { h: h, m: String(r).padStart(2, '0') }) : t('ui.wait.hours', { h: h });
+  }
+
+  // waitRange turns an estimate {typical_s, upper_s} into "entre 5 y 9 min".
   function waitRange(est) {
     if (!est) return t('ui.none');
-    const low = minutes(est.typical_s);
-    const high = Math.max(low, Math.ceil((est.upper_s || 0) / 60));
-    if (high === 0) return t('ui.wait_none');
-    if (low === high) return t('ui.minutes', { n: high });
-    return t('ui.wait_range', { low: low, high: high });
+    const typical = minutes(est.typical_s);
+    const upper = Math.max(typical, Math.ceil((est.upper_s || 0) / 60));
+    if (upper === 0) return t('ui.wait_none');
+    if (typical >= WAIT_CAP_MIN) return t('ui.wait.over', { h: WAIT_CAP_MIN / 60 });
+    const low = roundWait(typical, false);
+    const high = roundWait(upper, true);
+    if (high > WAIT_CAP_MIN) return t('ui.wait.or_more', { low: duration(Math.max(low, 1)) });
+    if (low === high) return duration(high);
+    if (high <= 60) return t('ui.wait_range', { low: low, high: high });
+    return t('ui.wait.range_long', { low: duration(low), high: duration(high) });
+  }
+
+  // smoother damps an estimate that jumps between two looks a minute apart
+  // (an executive pauses, a long visit ends): per key (a service), each new
+  // figure moves the shown one by 1 - e^(-dt/τ), τ = 2 min, so a real change
+  // shows in full within minutes while a one-off spike shows a third of
+  // itself. A queue that empties or starts, and a figure older than 15 minutes
+  // are taken as they are. now is in ms (tests pass their own).
+  function smoother() {
+    const TAU_MS = 120000;
+    const STALE_MS = 15 * 60000;
+    const last = new Map();
+    return function (key, est, now) {
+      if (!est) return est;
+      now = now === undefined ? Date.now() : now;
+      const prev = last.get(key);
+      let out = { typical_s: est.typical_s || 0, upper_s: est.upper_s || 0 };
+      if (prev && prev.est.upper_s > 0 && out.upper_s > 0 && now - prev.at < STALE_MS) {
+        const a = 1 - Math.exp(-Math.max(0, now - prev.at) / TAU_MS);
+        out = {
+          typical_s: Math.round(prev.est.typical_s + a * (out.typical_s - prev.est.typical_s)),
+          upper_s: Math.round(prev.est.upper_s + a * (out.upper_s - prev.est.upper_s)),
+        };
+      }
+      last.set(key, { est: out, at: now });
+      return out;
+    };
   }
 
   // clock formats seconds as m:ss or h:mm:ss.
@@ -276,7 +325,7 @@
   }
 
   window.TK = {
-    lang, t, api, APIError, live, debounce, el, waitRange, minutes, clock, timeOfDay,
+    lang, t, api, APIError, live, debounce, el, waitRange, smoother, minutes, clock, timeOfDay,
     rutCheckDigit, rutState, rutFormat, uuid, sleep, showError, branchLabel, loadBranchName, watchVersion,
   };
 })();

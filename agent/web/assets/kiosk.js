@@ -21,6 +21,9 @@
   const state = { service: null, rut: '', priority: 'normal', busy: false, branch: null, error: '' };
   let countdown = null;
   let idleTimer = null;
+  // Estimates shown are damped per service, so two customers a minute apart
+  // do not read wildly different waits.
+  const smooth = TK.smoother();
 
   function show(screen) {
     document.querySelectorAll('.screen').forEach((s) => { s.hidden = s.id !== 'screen-' + screen; });
@@ -76,8 +79,16 @@
     box.hidden = !all;
   }
 
+  // renderServices redraws the choices only when what they say changed: a
+  // refresh that changes nothing must not swap the button under a finger.
+  let shownServices = '';
   function renderServices(services) {
     const box = $('services');
+    const ranges = {};
+    services.forEach((s) => { ranges[s.code] = waitRange(smooth(s.code, s.estimated_wait)); });
+    const sig = JSON.stringify(services.map((s) => [s.code, s.name, s.open, s.closed && s.closed.detail, s.waiting, ranges[s.code]]));
+    if (sig === shownServices && box.querySelector('button')) return;
+    shownServices = sig;
     box.textContent = '';
     if (services.length === 0) {
       box.appendChild(el('p', { class: 'lead', text: t('ui.kiosk.no_services') }));
@@ -85,13 +96,12 @@
     }
     showClosed(services);
     services.forEach((s) => {
-      const range = waitRange(s.estimated_wait);
+      const range = ranges[s.code];
       const waiting = t('ui.waiting_count', { n: s.waiting || 0 });
       if (s.open === false) {
         const why = (s.closed && s.closed.detail) || t('ui.kiosk.closed');
         box.appendChild(el('button', {
-          type: 'button', class: 'service-btn closed', 'data-service': s.code, disabled: true,
-          'aria-label': s.name + '. ' + why,
+          type: 'button', class: 'service-btn closed', 'data-service': s.code, disabled: true, title: why,
         }, [
           el('span', { class: 'service-letter', 'aria-hidden': 'true', text: s.code }),
           el('span', { class: 'service-name', text: s.name }),
@@ -100,8 +110,9 @@
         return;
       }
       box.appendChild(el('button', {
+        // The accessible name is the visible text (name, wait, count), so
+        // speech input hears what it sees (axe label-content-name-mismatch).
         type: 'button', class: 'service-btn', 'data-service': s.code,
-        'aria-label': t('ui.kiosk.service_aria', { name: s.name, waiting: waiting, range: range }),
         onclick: () => chooseService(s),
       }, [
         el('span', { class: 'service-letter', 'aria-hidden': 'true', text: s.code }),
@@ -204,7 +215,7 @@
 
   function showResult(ticket) {
     const position = t('ui.kiosk.position', { n: Math.max(0, (ticket.position || 1) - 1) });
-    const estimate = t('ui.kiosk.estimate', { range: waitRange(ticket.estimated_wait) });
+    const estimate = t('ui.kiosk.estimate', { range: waitRange(smooth(ticket.service, ticket.estimated_wait)) });
     const service = ticket.service_name || (state.service && state.service.name) || ticket.service;
     const pref = ticket.priority && ticket.priority !== 'normal';
     $('result-number').textContent = ticket.number;

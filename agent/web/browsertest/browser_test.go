@@ -96,8 +96,9 @@ func artifacts(t *testing.T) string {
 }
 
 // newBrowser starts chromium with a fresh profile and returns the context of
-// its first tab; more tabs come from newTab.
-func newBrowser(t *testing.T) context.Context {
+// its first tab; more tabs come from newTab. extra options override the
+// defaults (another accept-lang, say).
+func newBrowser(t *testing.T, extra ...cd.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(slices.Clone(cd.DefaultExecAllocatorOptions[:]),
 		cd.ExecPath(chromiumPath),
@@ -110,6 +111,7 @@ func newBrowser(t *testing.T) context.Context {
 		cd.UserDataDir(t.TempDir()),
 		cd.WindowSize(1280, 900),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := cd.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := cd.NewContext(actx)
@@ -408,7 +410,7 @@ func TestBranchDay(t *testing.T) {
 		cd.Navigate(base+"/kiosk?lang=en"),
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
 		until(`document.getElementById('h-services').textContent === 'What do you need today?'`, time.Second),
-		until(`document.querySelector('button[data-service="C"]').getAttribute('aria-label').includes('Estimated wait')`, time.Second),
+		until(`document.querySelector('button[data-service="C"]').textContent.includes('Estimated wait')`, time.Second),
 		cd.Navigate(base+"/display?lang=en"),
 		until(`document.getElementById('newest-counter').textContent === 'Please go to counter 5'`, 10*time.Second),
 		shot(t, "display-en"),
