@@ -6,6 +6,7 @@ import (
 	"html"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -85,8 +86,10 @@ func TestAuditInSpanish(t *testing.T) {
 	e := newEnv(t)
 	e.user("aud@bank.cl", "admin", nil, nil)
 	ctx := context.Background()
+	// Rows of every kind, removed afterwards: other tests count audit rows.
+	t.Cleanup(func() { _, _ = e.f.Pool.Exec(context.Background(), `DELETE FROM hq_audit WHERE actor = 'label-test'`) })
 	for _, a := range actions {
-		require.NoError(t, e.store.Audit(ctx, hq.AuditEntry{Actor: "x", Action: a, Detail: "hq.login.failed"}))
+		require.NoError(t, e.store.Audit(ctx, hq.AuditEntry{Actor: "label-test", Action: a, Detail: "hq.login.failed"}))
 	}
 	c, _ := e.login("aud@bank.cl")
 	res, body := e.get(c, "/admin/audit")
@@ -178,4 +181,117 @@ func readExcelCSV(t *testing.T, body string) [][]string {
 	rows, err := cr.ReadAll()
 	require.NoError(t, err)
 	return rows
+}
+
+// Issue 15: the branch view put 621 tickets on one 18,937 px page, with seq
+// numbers in the timeline.
+func TestBranchViewPagesAndSearch(t *testing.T) {
+	e := newEnv(t)
+	e.f.Branch("PG-001", "Paginada", "PG", true)
+	ctx := context.Background()
+	_, err := e.f.Pool.Exec(ctx, `INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ('PG-001', 'C', 'Caja', 600, 300), ('PG-001', 'E', 'Empresas', 600, 300)`)
+	require.NoError(t, err)
+	loc := mustLoc(t)
+	now := time.Now()
+	start := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 1, 0, 0, loc)
+	if now.Sub(start) < 2*time.Hour { // keep the whole day behind now
+		start = start.Add(-24 * time.Hour)
+	}
+	day := start.Format(time.DateOnly)
+	// 630 tickets in one insert (the fixture's one-by-one events would take
+	// long): C-001..C-600 done, E-001..E-030 waiting.
+	_, err = e.f.Pool.Exec(ctx, `INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status, counter, executive,
+			queued_at, created_at, called_at, started_at, ended_at, last_seq)
+		SELECT 'PG-001', 'c' || n, $1::date, 'C', n, 'C', 'normal', 'done', 1, 'E1',
+			$2::timestamptz + n * interval '1 second', $2::timestamptz + n * interval '1 second',
+			$2::timestamptz + n * interval '1 second' + interval '125 seconds', $2::timestamptz + n * interval '1 second' + interval '130 seconds',
+			$2::timestamptz + n * interval '1 second' + interval '430 seconds', 0
+		FROM generate_series(1, 600) n
+		UNION ALL
+		SELECT 'PG-001', 'e' || n, $1::date, 'E', n, 'E', 'normal', 'waiting', NULL, NULL,
+			$2::timestamptz + interval '1 hour' + n * interval '1 second', $2::timestamptz + interval '1 hour' + n * interval '1 second', NULL, NULL, NULL, 0
+		FROM generate_series(1, 30) n`, day, start)
+	require.NoError(t, err)
+	e.f.Event("PG-001", "ticket.issued", start.Add(97*time.Second), map[string]any{"ticket": "c97", "service": "C", "number": 97, "day": day})
+	e.f.Event("PG-001", "ticket.transferred", start.Add(200*time.Second), map[string]any{"ticket": "c97", "service": "C", "number": 97, "day": day, "to": "E"})
+	e.f.Event("PG-001", "ticket.called", start.Add(222*time.Second), map[string]any{"ticket": "c97", "service": "E", "number": 97, "day": day, "counter": 3, "executive": "E1"})
+	e.user("sup@pg.cl", "supervisor", []string{"PG"}, nil)
+	c, _ := e.login("sup@pg.cl")
+
+	rowRE := regexp.MustCompile(`<td class="number">([^<]+)</td>`)
+	res, body := e.get(c, "/branches/PG-001?day="+day)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Len(t, rowRE.FindAllString(body, -1), 50, "one page of 50")
+	has(t, body, "(630)")
+	has(t, body, "Página 1 de 13")
+	has(t, body, `<a rel="next" id="page-next" href="?day=`+day+`&amp;page=2#tickets">`)
+	hasNot(t, body, `rel="prev"`)
+	has(t, body, `<td>C · Caja</td>`, "service names")
+	has(t, body, `<td class="wait">2:05</td><td class="service-time">5:00</td>`)
+
+	_, body = e.get(c, "/branches/PG-001?day="+day+"&page=13")
+	assert.Len(t, rowRE.FindAllString(body, -1), 30)
+	has(t, body, `rel="prev"`)
+	hasNot(t, body, `rel="next"`)
+
+	// Search by number, with or without letter, dash or zeros.
+	for _, q := range []string{"C-097", "c97", "C 97"} {
+		_, body = e.get(c, "/branches/PG-001?day="+day+"&q="+url.QueryEscape(q))
+		assert.Equal(t, [][]string{{`<td class="number">C-097</td>`, "C-097"}}, rowRE.FindAllStringSubmatch(body, -1), q)
+	}
+	// Its timeline: names, counter and executive, not "#97".
+	has(t, body, "derivado · E Empresas")
+	has(t, body, "llamado · Módulo 3 · E1")
+	hasNot(t, body, "<small>#")
+	_, body = e.get(c, "/branches/PG-001?day="+day+"&q=5")
+	assert.Len(t, rowRE.FindAllString(body, -1), 2, "C-005 and E-005")
+
+	// Filters as choices, and applied.
+	has(t, body, `<select name="service" id="ticket-service">`)
+	has(t, body, `<option value="E">E · Empresas</option>`)
+	has(t, body, `<select name="status" id="ticket-status">`)
+	_, body = e.get(c, "/branches/PG-001?day="+day+"&status=waiting&service=E")
+	assert.Len(t, rowRE.FindAllString(body, -1), 30)
+	has(t, body, "Página 1 de 1")
+	has(t, body, `<option value="waiting" selected>`)
+	_, body = e.get(c, "/branches/PG-001?day="+day+"&service=C&page=2&per=100")
+	assert.Len(t, rowRE.FindAllString(body, -1), 100)
+	has(t, body, `href="?day=`+day+`&amp;page=3&amp;per=100&amp;service=C#tickets"`)
+
+	// The JSON API pages the same way.
+	res, body = e.get(c, "/hq/v1/branches/PG-001?day="+day+"&q=E-5")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	has(t, body, `"total":1`)
+	has(t, body, `"display":"E-005"`)
+
+	// Bad parameters: 400 with a reason, never 500.
+	for path, want := range map[string]string{
+		"page=0": "no es válida", "page=abc": "no es válida", "page=99": "no existe: hay 13", "page=99999999999999999999": "no es válida",
+		"per=100000": "por página", "status=lost": "no existe", "q=DROP": "no es un número de atención",
+		"q=%00": "caracteres no válidos", "service=%FF": "caracteres no válidos",
+	} {
+		res, body := e.get(c, "/branches/PG-001?day="+day+"&"+path)
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, path)
+		has(t, html.UnescapeString(body), want, path)
+	}
+	res, body = e.get(c, "/hq/v1/branches/PG-001?page=-1")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	has(t, body, `"code":"hq.page.invalid"`)
+
+	// Scope: a supervisor of another region gets nothing of it.
+	e.user("sup@ot.cl", "supervisor", []string{"OT"}, nil)
+	c2, _ := e.login("sup@ot.cl")
+	res, _ = e.get(c2, "/branches/PG-001?q=C-097")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+}
+
+// has and hasNot check a page for a string without printing the page.
+func has(t *testing.T, body, s string, msg ...any) {
+	t.Helper()
+	assert.True(t, strings.Contains(body, s), "page lacks %q %v", s, msg)
+}
+
+func hasNot(t *testing.T, body, s string, msg ...any) {
+	t.Helper()
+	assert.False(t, strings.Contains(body, s), "page has %q %v", s, msg)
 }

@@ -11,6 +11,7 @@ func init() {
 		"hq.audit.act.personal.view":               {"Consulta de atenciones (datos personales)", "View of tickets (personal data)"},
 		"hq.audit.act.personal.anonymise":          {"Anonimización de datos personales", "Personal data anonymised"},
 		"hq.audit.act.config.change":               {"Cambio de configuración", "Configuration change"},
+		"hq.audit.act.config.import":               {"Configuración local importada de la sucursal", "Branch's local configuration imported"},
 		"hq.audit.act.config.publish":              {"Publicación de configuración", "Configuration published"},
 		"hq.audit.act.export":                      {"Exportación", "Export"},
 		"hq.audit.act.user.create":                 {"Usuario creado", "User created"},
@@ -44,5 +45,18 @@ func init() {
 		"hq.audit.detail.password":                 {"contraseña asignada", "password set"},
 		"hq.audit.detail.tickets":                  {"atenciones del %s", "tickets of %s"},
 		"hq.audit.detail.version":                  {"versión %s", "version %s"},
+		// Branch view: search, filters, paging, times.
+		"hq.ticket.search":       {"%q no es un número de atención (ejemplo: C-012 o 12).", "%q is not a ticket number (e.g. C-012 or 12)."},
+		"hq.ticket.status":       {"El estado %q no existe.", "Status %q does not exist."},
+		"hq.page.invalid":        {"La página %q no es válida.", "Page %q is not valid."},
+		"hq.page.size":           {"Se muestran de 1 a %[2]d atenciones por página, no %[1]d.", "A page shows 1 to %[2]d tickets, not %[1]d."},
+		"hq.page.range":          {"La página %d no existe: hay %d.", "Page %d does not exist: there are %d."},
+		"hq.branch.search":       {"Buscar número", "Find number"},
+		"hq.branch.wait":         {"Espera", "Wait"},
+		"hq.branch.service_time": {"Tiempo de atención", "Service time"},
+		"hq.branch.pages":        {"Páginas de atenciones", "Ticket pages"},
+		"hq.branch.prev":         {"« Anterior", "« Previous"},
+		"hq.branch.next":         {"Siguiente »", "Next »"},
+		"hq.branch.page_of":      {"Página %d de %d", "Page %d of %d"},
 	})
 }

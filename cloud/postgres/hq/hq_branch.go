@@ -45,23 +45,36 @@ type TimelineItem struct {
 	Seq  int64     `json:"seq"`
 	Type string    `json:"type"`
 	At   time.Time `json:"at"`
+	// Service is the queue the event names (a transfer's destination), with
+	// the name HQ configured for it; Counter and Executive those of a call.
+	Service     string `json:"service,omitempty"`
+	ServiceName string `json:"service_name,omitempty"`
+	Counter     int    `json:"counter,omitempty"`
+	Executive   string `json:"executive,omitempty"`
 }
 
 // TicketRow is one of the day's tickets with its timeline.
 type TicketRow struct {
-	ID        string         `json:"id"`
-	Display   string         `json:"display"`
-	Service   string         `json:"service"`
-	Priority  string         `json:"priority"`
-	Status    string         `json:"status"`
-	Counter   *int           `json:"counter"`
-	Executive string         `json:"executive"`
-	Channel   string         `json:"channel"`
-	QueuedAt  time.Time      `json:"queued_at"`
-	CalledAt  *time.Time     `json:"called_at"`
-	StartedAt *time.Time     `json:"started_at"`
-	EndedAt   *time.Time     `json:"ended_at"`
-	Timeline  []TimelineItem `json:"timeline"`
+	ID      string `json:"id"`
+	Display string `json:"display"`
+	Service string `json:"service"`
+	// ServiceName is the service's name as HQ configured it ("" if not).
+	ServiceName string     `json:"service_name"`
+	Priority    string     `json:"priority"`
+	Status      string     `json:"status"`
+	Counter     *int       `json:"counter"`
+	Executive   string     `json:"executive"`
+	Channel     string     `json:"channel"`
+	QueuedAt    time.Time  `json:"queued_at"`
+	CalledAt    *time.Time `json:"called_at"`
+	StartedAt   *time.Time `json:"started_at"`
+	EndedAt     *time.Time `json:"ended_at"`
+	// WaitS runs from arrival in the queue to the call (to now while it
+	// waits); ServiceS from the start of service to its end (to now while
+	// served). Nil when it does not apply (not started, left uncalled).
+	WaitS    *int           `json:"wait_s"`
+	ServiceS *int           `json:"service_s"`
+	Timeline []TimelineItem `json:"timeline"`
 }
 
 // BranchDetail is the branch view.
@@ -71,6 +84,11 @@ type BranchDetail struct {
 	Queues     []QueueRow     `json:"queues"`
 	Executives []ExecutiveRow `json:"executives"`
 	Tickets    []TicketRow    `json:"tickets"`
+	// Filter is the tickets' query as applied (defaults filled in); Total is
+	// how many tickets of the day match it, Pages how many pages they fill.
+	Filter TicketFilter `json:"filter"`
+	Total  int          `json:"total"`
+	Pages  int          `json:"pages"`
 	// Quarantined are the branch's latest quarantined events (quarantine.go).
 	Quarantined []QuarantinedEvent `json:"quarantined"`
 }
@@ -93,10 +111,22 @@ func (s *Store) Branch(ctx context.Context, scope Scope, id string) (BranchInfo,
 	return b, nil
 }
 
-// BranchView returns queues, executives and the day's tickets (with their
-// timelines) of a branch within scope. day is "YYYY-MM-DD" in the branch's time
-// zone; empty means today. Errors: see Branch; invalid hq.day.invalid.
+// BranchView returns queues, executives and the first page of the day's
+// tickets of a branch within scope (BranchPage with only a day).
 func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (BranchDetail, error) {
+	return s.BranchPage(ctx, scope, id, TicketFilter{Day: day})
+}
+
+// BranchPage returns queues, executives and one page of the day's tickets
+// matching f (with their timelines) of a branch within scope. f.Day is
+// "YYYY-MM-DD" in the branch's time zone; empty means today. Errors: see
+// Branch; invalid hq.day.invalid, and those of TicketFilter.normalise; a page
+// past the last one is invalid hq.page.range.
+func (s *Store) BranchPage(ctx context.Context, scope Scope, id string, f TicketFilter) (BranchDetail, error) {
+	if err := f.normalise(); err != nil {
+		return BranchDetail{}, err
+	}
+	day := f.Day
 	b, err := s.Branch(ctx, scope, id)
 	if err != nil {
 		return BranchDetail{}, err
@@ -113,7 +143,8 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 	if err != nil {
 		return BranchDetail{}, queue.Errorf(queue.CodeInvalid, "hq.day.invalid", day)
 	}
-	out := BranchDetail{BranchInfo: b, Day: day}
+	f.Day = day
+	out := BranchDetail{BranchInfo: b, Day: day, Filter: f}
 
 	// The target the branch runs first (its status), as the overview does.
 	rows, err := s.pool.Query(ctx, `SELECT t.service, coalesce(sv.name, ''), count(*),
@@ -158,49 +189,8 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 		return out, wrap("branch executives", err)
 	}
 
-	rows, err = s.pool.Query(ctx, `SELECT id, service, printed, origin_service, number, priority, status, counter, coalesce(executive, ''), channel,
-			queued_at, called_at, started_at, ended_at
-		FROM tickets WHERE branch = $1 AND day = $2 ORDER BY created_at, id LIMIT 5000`, id, d)
-	if err != nil {
-		return out, wrap("branch tickets", err)
-	}
-	index := map[string]int{}
-	out.Tickets, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TicketRow, error) {
-		var t TicketRow
-		var n int
-		var printed, origin string
-		err := r.Scan(&t.ID, &t.Service, &printed, &origin, &n, &t.Priority, &t.Status, &t.Counter, &t.Executive, &t.Channel,
-			&t.QueuedAt, &t.CalledAt, &t.StartedAt, &t.EndedAt)
-		t.Display = printedNumber(printed, origin, n)
-		return t, err
-	})
-	if err != nil {
-		return out, wrap("branch tickets", err)
-	}
-	for i, t := range out.Tickets {
-		index[t.ID] = i
-	}
-	// Timelines from the append-only events of the day (with a margin for
-	// clocks) that name a ticket.
-	rows, err = s.pool.Query(ctx, `SELECT data->>'ticket', seq, type, at FROM events
-		WHERE branch = $1 AND at >= $2 AND at < $3 AND data ? 'ticket' ORDER BY seq`,
-		id, d.Add(-12*time.Hour), d.Add(36*time.Hour))
-	if err != nil {
-		return out, wrap("branch timelines", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var tid string
-		var it TimelineItem
-		if err := rows.Scan(&tid, &it.Seq, &it.Type, &it.At); err != nil {
-			return out, wrap("branch timelines", err)
-		}
-		if i, ok := index[tid]; ok {
-			out.Tickets[i].Timeline = append(out.Tickets[i].Timeline, it)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return out, wrap("branch timelines", err)
+	if err := s.branchTickets(ctx, id, d, now, f, &out); err != nil {
+		return out, err
 	}
 	out.Quarantined, err = s.quarantined(ctx, id)
 	return out, err

@@ -1,0 +1,170 @@
+package hq
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Ticket pages of the branch view: a busy branch issues 600+ tickets a day.
+const (
+	DefaultPerPage = 50
+	MaxPerPage     = 500
+	// MaxPage bounds a page number long before its offset could overflow.
+	MaxPage = 100000
+)
+
+// TicketStatuses are the statuses the branch view can be filtered by, in
+// the order of a ticket's life.
+var TicketStatuses = []string{
+	string(queue.StatusWaiting), string(queue.StatusCalled), string(queue.StatusServing), string(queue.StatusDone),
+	string(queue.StatusNoShow), string(queue.StatusCancelled), string(queue.StatusAbandoned),
+}
+
+// TicketFilter selects a page of a branch's tickets of a day. Zero fields
+// match everything; Page 0 is the first, PerPage 0 is DefaultPerPage.
+type TicketFilter struct {
+	Day       string `json:"day"`
+	Search    string `json:"search,omitempty"` // a ticket number: "C-012", "c12", "12"
+	Status    string `json:"status,omitempty"`
+	Service   string `json:"service,omitempty"`
+	Executive string `json:"executive,omitempty"`
+	Page      int    `json:"page"`
+	PerPage   int    `json:"per_page"`
+
+	letter string // from Search
+	number int    // from Search; 0: none
+}
+
+var ticketSearch = regexp.MustCompile(`^([A-Za-z])?\s*-?\s*0*([0-9]{1,6})$`)
+
+// normalise fills in defaults and checks the filter. Errors (invalid):
+// hq.ticket.search (not a ticket number), hq.ticket.status, hq.page.invalid,
+// hq.page.size.
+func (f *TicketFilter) normalise() error {
+	f.Search = strings.TrimSpace(f.Search)
+	if f.Search != "" {
+		m := ticketSearch.FindStringSubmatch(f.Search)
+		if m == nil {
+			return queue.Errorf(queue.CodeInvalid, "hq.ticket.search", f.Search)
+		}
+		f.letter = strings.ToUpper(m[1])
+		f.number, _ = strconv.Atoi(m[2])
+	}
+	if f.Status != "" && !slices.Contains(TicketStatuses, f.Status) {
+		return queue.Errorf(queue.CodeInvalid, "hq.ticket.status", f.Status)
+	}
+	if f.Page == 0 {
+		f.Page = 1
+	}
+	if f.Page < 1 || f.Page > MaxPage {
+		return queue.Errorf(queue.CodeInvalid, "hq.page.invalid", strconv.Itoa(f.Page))
+	}
+	if f.PerPage == 0 {
+		f.PerPage = DefaultPerPage
+	}
+	if f.PerPage < 1 || f.PerPage > MaxPerPage {
+		return queue.Errorf(queue.CodeInvalid, "hq.page.size", f.PerPage, MaxPerPage)
+	}
+	return nil
+}
+
+// ticketWhere is the predicate of a filtered page on $1 branch, $2 day and
+// $3..$8 (status, service, executive, number, letter).
+const ticketWhere = `t.branch = $1 AND t.day = $2 AND ($3 = '' OR t.status = $3) AND ($4 = '' OR t.service = $4)
+	AND ($5 = '' OR t.executive = $5) AND ($6 = 0 OR t.number = $6)
+	AND ($7 = '' OR t.origin_service = $7 OR t.printed LIKE $7 || '-%')`
+
+// branchTickets reads the page of tickets f selects into out, with each
+// ticket's wait, service time and timeline.
+func (s *Store) branchTickets(ctx context.Context, id string, d, now time.Time, f TicketFilter, out *BranchDetail) error {
+	args := []any{id, d, f.Status, f.Service, f.Executive, f.number, f.letter}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tickets t WHERE `+ticketWhere, args...).Scan(&out.Total); err != nil {
+		return wrap("branch tickets", err)
+	}
+	out.Pages = max(1, (out.Total+f.PerPage-1)/f.PerPage)
+	if f.Page > out.Pages {
+		return queue.Errorf(queue.CodeInvalid, "hq.page.range", f.Page, out.Pages)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT t.id, t.service, coalesce(sv.name, ''), t.printed, t.origin_service, t.number, t.priority, t.status,
+			t.counter, coalesce(t.executive, ''), t.channel, t.queued_at, t.called_at, t.started_at, t.ended_at
+		FROM tickets t LEFT JOIN hq_services sv ON sv.branch = t.branch AND sv.code = t.service
+		WHERE `+ticketWhere+` ORDER BY t.created_at, t.id LIMIT $8 OFFSET $9`,
+		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
+	if err != nil {
+		return wrap("branch tickets", err)
+	}
+	out.Tickets, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TicketRow, error) {
+		var t TicketRow
+		var n int
+		var printed, origin string
+		err := r.Scan(&t.ID, &t.Service, &t.ServiceName, &printed, &origin, &n, &t.Priority, &t.Status, &t.Counter, &t.Executive, &t.Channel,
+			&t.QueuedAt, &t.CalledAt, &t.StartedAt, &t.EndedAt)
+		t.Display = printedNumber(printed, origin, n)
+		t.WaitS, t.ServiceS = ticketTimes(t, now)
+		return t, err
+	})
+	if err != nil {
+		return wrap("branch tickets", err)
+	}
+	ids := make([]string, len(out.Tickets))
+	index := make(map[string]int, len(out.Tickets))
+	for i, t := range out.Tickets {
+		ids[i], index[t.ID] = t.ID, i
+	}
+	// Timelines from the append-only events of the day (with a margin for
+	// clocks) that name a ticket of the page.
+	rows, err = s.pool.Query(ctx, `SELECT e.data->>'ticket', e.seq, e.type, e.at, x.service, coalesce(sv.name, ''),
+			CASE WHEN e.data->>'counter' ~ '^[0-9]{1,6}$' THEN (e.data->>'counter')::int ELSE 0 END,
+			coalesce(e.data->>'executive', '')
+		FROM events e
+		CROSS JOIN LATERAL (SELECT CASE e.type WHEN 'ticket.transferred' THEN coalesce(e.data->>'to', '')
+			WHEN 'ticket.issued' THEN coalesce(e.data->>'service', '') ELSE '' END AS service) x
+		LEFT JOIN hq_services sv ON sv.branch = e.branch AND sv.code = x.service
+		WHERE e.branch = $1 AND e.at >= $2 AND e.at < $3 AND e.data->>'ticket' = ANY($4::text[]) ORDER BY e.seq`,
+		id, d.Add(-12*time.Hour), d.Add(36*time.Hour), ids)
+	if err != nil {
+		return wrap("branch timelines", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tid string
+		var it TimelineItem
+		if err := rows.Scan(&tid, &it.Seq, &it.Type, &it.At, &it.Service, &it.ServiceName, &it.Counter, &it.Executive); err != nil {
+			return wrap("branch timelines", err)
+		}
+		if i, ok := index[tid]; ok {
+			out.Tickets[i].Timeline = append(out.Tickets[i].Timeline, it)
+		}
+	}
+	return wrap("branch timelines", rows.Err())
+}
+
+// ticketTimes is a ticket's wait (arrival in its queue to its call; to now
+// while it waits; to when it left uncalled) and service time (start to end;
+// to now while served), in seconds.
+func ticketTimes(t TicketRow, now time.Time) (wait, service *int) {
+	secs := func(a, b time.Time) *int { n := max(0, int(b.Sub(a).Seconds()+0.5)); return &n }
+	switch {
+	case t.CalledAt != nil:
+		wait = secs(t.QueuedAt, *t.CalledAt)
+	case t.Status == string(queue.StatusWaiting):
+		wait = secs(t.QueuedAt, now)
+	case t.EndedAt != nil:
+		wait = secs(t.QueuedAt, *t.EndedAt)
+	}
+	switch {
+	case t.StartedAt != nil && t.EndedAt != nil:
+		service = secs(*t.StartedAt, *t.EndedAt)
+	case t.StartedAt != nil && t.Status == string(queue.StatusServing):
+		service = secs(*t.StartedAt, now)
+	}
+	return wait, service
+}
