@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 
 	"github.com/jackc/pgx/v5"
 
@@ -89,4 +90,15 @@ func (s *Store) republishRUTSeal(ctx context.Context, branch, sealKey string) (e
 		return event.Config{}, false, wrap("rut seal audit", err)
 	}
 	return c, true, wrap("rut seal commit", tx.Commit(ctx))
+}
+
+// rutFieldRE finds a RUT pseudonym or sealed RUT in raw JSON, its value
+// possibly cut short by the preview.
+var rutFieldRE = regexp.MustCompile(`(?i)("rut_(?:hash|sealed)"\s*:\s*)"[^"]*"?`)
+
+// maskRUTFields hides RUT pseudonyms and sealed RUTs in a quarantined event's
+// preview: a RUT hash is personal data (docs/privacy.md), and the HQ branch
+// page is no audited personal-data view.
+func maskRUTFields(raw []byte) []byte {
+	return rutFieldRE.ReplaceAll(raw, []byte(`$1"***"`))
 }

@@ -43,7 +43,7 @@ func (s *Store) quarantined(ctx context.Context, branch string) ([]QuarantinedEv
 		var q QuarantinedEvent
 		var head []byte
 		err := r.Scan(&q.ID, &q.Seq, &q.EventID, &q.Type, &q.Reason, &q.Detail, &q.Bytes, &head, &q.ReceivedAt)
-		q.Preview = preview(head)
+		q.Preview = preview(maskRUTFields(head))
 		return q, err
 	})
 	if out == nil {

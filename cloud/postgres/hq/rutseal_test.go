@@ -117,3 +117,29 @@ func TestRepublishRUTSealKey(t *testing.T) {
 		assert.Equal(t, next, latest.RUTSealKey, branch)
 	}
 }
+
+// TestQuarantinePreviewMasksRUTHash: the HQ branch page previews quarantined
+// events raw; RUT pseudonyms and sealed RUTs in them show as "***".
+func TestQuarantinePreviewMasksRUTHash(t *testing.T) {
+	s, f, c := newStore(t)
+	ctx := context.Background()
+	f.Branch("QR-001", "Quillota", "V", true)
+	for i, raw := range []string{`{"seq":3,"type":"ticket.issued","data":{"rut_hash":"5MaEsr9QE8xg_KyG9_NIWVzaXyrEnGRRodvKj_e-t3E","reason":"x\u0000"}}`,
+		`{"seq":4,"data":{"RUT_Sealed" : "c2VhbGVkLXJ1dA==","token":"t"}}`,
+		`{"seq":5,"data":{"channel":"kiosk","priority":"normal","position":1,"quoted_typical_s":600,"quoted_upper_s":900,"token":"tok","rut_hash":"5MaEsr9QE8xg_KyG9_NIWVzaXyrEnGRRodvKj_e-t3E"}}`} {
+		_, err := f.Pool.Exec(ctx, `INSERT INTO ingest_quarantine (branch, seq, event_id, type, raw, raw_sha256, reason, detail, received_at)
+			VALUES ('QR-001', $1, 'e', 'ticket.issued', $2, $3, 'text', 'NUL', $4)`,
+			3+i, []byte(raw), []byte{byte(i)}, c.t.Add(-time.Duration(3-i)*time.Minute))
+		require.NoError(t, err)
+	}
+	d, err := s.BranchView(ctx, hq.AllBranches, "QR-001", "")
+	require.NoError(t, err)
+	require.Len(t, d.Quarantined, 3)
+	for _, q := range d.Quarantined {
+		assert.NotContains(t, q.Preview, "5MaEsr9Q")
+		assert.NotContains(t, q.Preview, "c2VhbGVk")
+	}
+	assert.Contains(t, d.Quarantined[2].Preview, `"rut_hash":"***","reason"`)
+	assert.Contains(t, d.Quarantined[1].Preview, `"RUT_Sealed" : "***","token"`)
+	assert.True(t, strings.HasSuffix(d.Quarantined[0].Preview, `"rut_hash":"***"`), "a value cut by the preview: %s", d.Quarantined[0].Preview)
+}
