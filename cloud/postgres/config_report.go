@@ -26,7 +26,8 @@ const importCond = `NOT EXISTS (SELECT 1 FROM hq_branch_configs WHERE branch = $
 
 // queueConfigReport projects config.reported: the branch's report is stored
 // as what it runs, and on first contact its services, counters and
-// executives (without PINs) are added to HQ's draft. Entries HQ already has
+// executives (without PINs) are added to HQ's draft, and the branch's time
+// zone becomes the draft's. Entries HQ already has
 // in the draft win (ON CONFLICT DO NOTHING); entries HQ's tables would refuse
 // are left out rather than failing the branch's stream. After the first
 // import or publication HQ owns the configuration: later reports only update
@@ -73,6 +74,9 @@ func (s *EventStore) queueConfigReport(pb *pgx.Batch, branch string, seq uint64,
 		SELECT $1, x.id, x.name, ARRAY(SELECT jsonb_array_elements_text(x.services))
 		FROM jsonb_to_recordset($2::jsonb) AS x(id text, name text, services jsonb)
 		WHERE `+importCond+` ON CONFLICT DO NOTHING`, branch, js(execs))
+	if loc, err := time.LoadLocation(r.TimeZone); err == nil && r.TimeZone != "" && loc != time.Local {
+		pb.Queue(`UPDATE branches SET time_zone = $2 WHERE id = $1 AND `+importCond, branch, r.TimeZone)
+	}
 	pb.Queue(`INSERT INTO hq_audit (at, actor, action, target, detail)
 		SELECT $2, 'branch:' || $1, 'config.import', 'branch:' || $1, $3 WHERE `+importCond,
 		branch, s.Now(), fmt.Sprintf("imported the branch's setup (seq %d): services=%d counters=%d executives=%d, without PINs",

@@ -25,6 +25,7 @@ type RunningConfig struct {
 	Source     string
 	At         time.Time
 	Version    int64
+	TimeZone   string
 	Services   []queue.Service
 	Counters   []queue.Counter
 	Executives []queue.Executive
@@ -49,6 +50,7 @@ func (s *Store) RunningConfig(ctx context.Context, branch string) (RunningConfig
 			rc.ImportedAt = *imported
 		}
 		rc.Source, rc.Version, rc.Services, rc.Counters, rc.Executives = "reported", r.Version, r.Services, r.Counters, r.Executives
+		rc.TimeZone = r.TimeZone
 		return rc, nil
 	}
 	if err != pgx.ErrNoRows {
@@ -67,6 +69,7 @@ func (s *Store) RunningConfig(ctx context.Context, branch string) (RunningConfig
 		return rc, wrap("running snapshot", err)
 	}
 	rc.Source, rc.At, rc.Version, rc.Services, rc.Counters = "published", c.PublishedAt, c.Version, c.Services, c.Counters
+	rc.TimeZone = c.TimeZone
 	for _, x := range c.Executives {
 		rc.Executives = append(rc.Executives, x.Executive)
 	}
@@ -85,11 +88,13 @@ type DiffItem struct {
 // ConfigDiff is what a publication would change at a branch.
 type ConfigDiff struct {
 	Services, Counters, Executives []DiffItem
+	// TimeZone is the change of the branch's time zone, if any (Key "time_zone").
+	TimeZone []DiffItem
 }
 
 // Empty reports whether the publication changes none of them.
 func (d ConfigDiff) Empty() bool {
-	return len(d.Services) == 0 && len(d.Counters) == 0 && len(d.Executives) == 0
+	return len(d.Services) == 0 && len(d.Counters) == 0 && len(d.Executives) == 0 && len(d.TimeZone) == 0
 }
 
 // Summary counts the changes for the audit: "services +1 -0 ~2, counters +0
@@ -159,7 +164,12 @@ func DiffConfig(running RunningConfig, draft BranchConfig, lang i18n.Lang) Confi
 	for _, x := range draft.Executives {
 		execs = append(execs, x.Executive)
 	}
+	var tz []DiffItem
+	if running.TimeZone != "" && running.TimeZone != draft.TimeZone {
+		tz = []DiffItem{{Kind: "changed", Key: "time_zone", Before: running.TimeZone, After: draft.TimeZone}}
+	}
 	return ConfigDiff{
+		TimeZone: tz,
 		Services: diffBy(running.Services, draft.Services, func(s queue.Service) string { return s.Code }, func(s queue.Service) string {
 			return i18n.T(lang, "hq.config.diff.service", s.Name, s.TargetWaitS/60, s.MeanServiceS/60, s.Priority)
 		}),

@@ -91,9 +91,12 @@ func TestImportOnFirstContact(t *testing.T) {
 	at := c.t
 
 	// A branch HQ never configured reports its local setup on first contact.
-	seq := ingest(t, es, "IM-001", 1, at, branchReport())
+	r0 := branchReport()
+	r0.TimeZone = "America/Punta_Arenas"
+	seq := ingest(t, es, "IM-001", 1, at, r0)
 	cfg, err := s.BranchConfig(ctx, "IM-001")
 	require.NoError(t, err)
+	assert.Equal(t, "America/Punta_Arenas", cfg.TimeZone, "the branch's zone imported")
 	assert.Equal(t, branchReport().Services, cfg.Services, "services imported")
 	assert.Equal(t, branchReport().Counters, cfg.Counters, "counters imported")
 	require.Len(t, cfg.Executives, 2)
@@ -118,7 +121,7 @@ func TestImportOnFirstContact(t *testing.T) {
 	// HQ edits its draft; a later report (the branch added a service locally)
 	// does not overwrite HQ's draft: it shows in the diff instead.
 	require.NoError(t, s.PutService(ctx, "IM-001", queue.Service{Code: "C", Name: "Caja rápida", TargetWaitS: 300, MeanServiceS: 240, Priority: 1}))
-	r := branchReport()
+	r := r0
 	r.Services = append(r.Services, queue.Service{Code: "X", Name: "Extra", TargetWaitS: 600, MeanServiceS: 300, Priority: 1})
 	ingest(t, es, "IM-001", seq, at.Add(time.Minute), r)
 	cfg, err = s.BranchConfig(ctx, "IM-001")
@@ -133,7 +136,12 @@ func TestImportOnFirstContact(t *testing.T) {
 	}, p.Diff.Services)
 	assert.Empty(t, p.Diff.Counters)
 	assert.Empty(t, p.Diff.Executives)
+	assert.Empty(t, p.Diff.TimeZone)
 	assert.Equal(t, 1, p.Diff.Removals())
+	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "IM-001", Name: "Importada", TimeZone: "America/Santiago"}))
+	_, p, err = s.PublishPreview(ctx, "IM-001", i18n.ES)
+	require.NoError(t, err)
+	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "time_zone", Before: "America/Punta_Arenas", After: "America/Santiago"}}, p.Diff.TimeZone)
 
 	// A branch HQ already published to is not imported.
 	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "IM-002", Name: "Publicada", TimeZone: "America/Santiago"}))
