@@ -144,12 +144,26 @@ func (s *Server) queues(w http.ResponseWriter, r *http.Request) {
 		EstimatedWait     agent.Estimate `json:"estimated_wait"`
 		Tickets           []tk           `json:"tickets"`
 	}
+	// ?tickets=none leaves the ticket lists out: the waiting-room display
+	// shows only how many wait, and a busy branch's lists weigh tens of KB.
+	withTickets := true
+	switch v := r.URL.Query().Get("tickets"); v {
+	case "", "all":
+	case "none":
+		withTickets = false
+	default:
+		s.problem(w, r, queue.Errorf(queue.CodeInvalid, "request.invalid_param", "tickets", truncate(v)))
+		return
+	}
 	day, qs := s.cfg.Store.Queues(r.Context())
 	out := []q{}
 	for _, x := range qs {
 		v := q{Service: x.Service, Name: x.Name, Waiting: x.Waiting, LongestWaitS: seconds(x.LongestWait),
 			TargetWaitS: seconds(x.TargetWait), ExecutivesServing: x.ExecutivesServing, EstimatedWait: x.Estimate, Tickets: []tk{}}
 		for _, t := range x.Tickets {
+			if !withTickets {
+				break
+			}
 			v.Tickets = append(v.Tickets, tk{t.ID, t.Number, string(t.Priority), t.Position, seconds(t.Waited)})
 		}
 		out = append(out, v)

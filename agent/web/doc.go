@@ -47,11 +47,16 @@
 // # Devices
 //
 // Per-device settings go in the start URL: the kiosk takes ?return=N (seconds on
-// the result screen, 2–300) and ?print=auto (print every ticket). Suggested
-// chromium flags: kiosk — --kiosk --kiosk-printing (silent print to the
-// default, thermal, printer); display — --kiosk
+// the result screen, 2–300) and ?print=auto (print every ticket); the display
+// takes ?highlight=N (seconds the newest call stays highlighted, 5–900,
+// default 60). Suggested chromium flags: kiosk — --kiosk --kiosk-printing
+// (silent print to the default, thermal, printer); display — --kiosk
 // --autoplay-policy=no-user-gesture-required (else the board shows a "touch to
-// enable sound" button and stays silent until touched, but keeps updating).
+// enable sound" button and stays silent until touched, but keeps updating: it
+// never calls speechSynthesis.speak() without a gesture or that flag).
+//
+// The display asks for the waiting counts only (GET /api/v1/queues?tickets=none)
+// and refetches them on ticket events, the last calls on a call.
 //
 // Pages send a strict Content-Security-Policy (self only, no inline script).
 // Pages, scripts, styles and JSON are gzip-compressed for clients that ask

@@ -1,12 +1,23 @@
-// display.js: the waiting-room board. Refetches /calls and /queues on every
-// stream event, on every reconnection and every 15 s, so it never needs a touch
-// or a reload, even across an agent restart. New calls get a chime and a spoken
-// call through the browser's speech synthesis.
+// display.js: the waiting-room board. Refetches the last calls on a call and
+// the waiting counts (/queues?tickets=none: no ticket lists) on a ticket
+// change, everything on every reconnection and every 15 s, so it never needs
+// a touch or a reload, even across an agent restart. New calls get a chime
+// and a spoken call through the browser's speech synthesis, when the browser
+// lets the page play sound (a kiosk-mode flag, or a first touch); the newest
+// call stays highlighted for ?highlight=N seconds (default 60).
 (function () {
   'use strict';
   const { t, api, el } = window.TK;
   const $ = (id) => document.getElementById(id);
   const HISTORY = 8;
+  // How long the newest call stays highlighted (amber, large): a per-TV
+  // setting in its start URL, ?highlight=N seconds (5 to 900).
+  const HIGHLIGHT_SECONDS = (() => {
+    const n = Number(new URLSearchParams(location.search).get('highlight'));
+    return Number.isInteger(n) && n >= 5 && n <= 900 ? n : 60;
+  })();
+  let highlightTimer = null;
+  let highlighted = '';
 
   const known = new Set(); // calls already shown: ticket|recall|called_at
   let primed = false; // the first load is shown, not announced
@@ -33,8 +44,31 @@
     primed = true;
   }
 
+  // highlight marks the newest call for HIGHLIGHT_SECONDS: from now for a
+  // call the board just saw, from its called_at for one it found on loading
+  // (so a reload does not restart an old call's highlight).
+  function highlight(newest, fresh) {
+    const key = newest ? callKey(newest) : '';
+    if (key === highlighted) return;
+    highlighted = key;
+    if (highlightTimer) clearTimeout(highlightTimer);
+    highlightTimer = null;
+    const left = !newest ? 0 : fresh ? HIGHLIGHT_SECONDS * 1000 : HIGHLIGHT_SECONDS * 1000 - (Date.now() - Date.parse(newest.called_at));
+    const on = left > 0;
+    $('newest').classList.toggle('settled', !on);
+    document.body.dataset.highlight = on ? 'on' : 'off';
+    if (on) {
+      highlightTimer = setTimeout(() => {
+        highlightTimer = null;
+        $('newest').classList.add('settled');
+        document.body.dataset.highlight = 'off';
+      }, Math.min(left, HIGHLIGHT_SECONDS * 1000));
+    }
+  }
+
   function render(calls, flash) {
     const newest = calls[0];
+    highlight(newest, flash);
     $('newest-empty').hidden = !!newest;
     $('newest-number').textContent = newest ? newest.number : '';
     $('newest-counter').textContent = newest ? t('ui.display.go_to', { counter: newest.counter }) : '';
@@ -58,7 +92,7 @@
 
   async function refreshWaiting() {
     let data;
-    try { data = await api('GET', '/queues'); } catch (e) { return; }
+    try { data = await api('GET', '/queues?tickets=none'); } catch (e) { return; }
     const list = $('waiting');
     list.textContent = '';
     ((data && data.queues) || []).forEach((q) => {
@@ -77,6 +111,17 @@
       audio = new AC();
     }
     return audio;
+  }
+
+  // soundAllowed: the browser lets this page play sound now, because it was
+  // started with a kiosk-mode flag (--autoplay-policy=no-user-gesture-required:
+  // the audio context runs at once) or someone touched the board. Without it
+  // the board stays silent rather than call speechSynthesis.speak() without a
+  // user gesture, a path browsers deprecated and refuse.
+  function soundAllowed() {
+    const ctx = audioContext();
+    if (ctx && ctx.state === 'running') return true;
+    return !!(navigator.userActivation && navigator.userActivation.hasBeenActive);
   }
 
   function chime() {
@@ -100,7 +145,7 @@
 
   function speak(text) {
     return new Promise((resolve) => {
-      if (!('speechSynthesis' in window)) { resolve(); return; }
+      if (!('speechSynthesis' in window) || !soundAllowed()) { resolve(); return; }
       const u = new SpeechSynthesisUtterance(text);
       const lang = t('ui.display.speech_lang');
       u.lang = lang;
@@ -122,6 +167,7 @@
     announced++;
     document.body.dataset.announced = String(announced);
     document.body.dataset.lastSpeech = text;
+    document.body.dataset.spoken = soundAllowed() ? 'yes' : 'no';
     queue.push(text);
     drain();
   }
@@ -169,7 +215,7 @@
     onConnect: () => { refreshAll(); TK.loadBranchName(); },
     onEvent: (type) => {
       if (type === 'ticket.called' || type === 'ticket.recalled') onCall();
-      onWaiting();
+      if (type.startsWith('ticket.') || type.startsWith('day.') || type === 'config.applied') onWaiting();
     },
     onTick: () => { refreshAll(); TK.loadBranchName(); },
     tickMs: 15000,
