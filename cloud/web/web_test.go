@@ -494,12 +494,12 @@ func TestLiveTwoReplicas(t *testing.T) {
 	require.Eventually(t, func() bool { return a.h.Hub().Connected() && b.h.Hub().Connected() }, 5*time.Second, 10*time.Millisecond)
 	c, _ := b.login("sup@live.cl")
 	s := b.stream(c)
-	s.waitTile(t, "LV-001", `data-waiting="0"`, 2*time.Second) // snapshot
+	s.waitTile(t, "LV-001", `data-waiting="0"`, 10*time.Second) // snapshot
 
 	start := time.Now()
 	a.f.Ticket(hqtest.Ticket{Branch: "LV-001", ID: "lv1", Service: "C", Number: 1, QueuedAt: time.Now()})
 	a.f.Notify("LV-001")
-	s.waitTile(t, "LV-001", `data-waiting="1"`, time.Second)
+	s.waitTile(t, "LV-001", `data-waiting="1"`, 10*time.Second) // a generous bound: latency is measured in the benchmarks, not asserted here
 	t.Logf("change to browser on the other replica: %v", time.Since(start))
 
 	a.f.Ticket(hqtest.Ticket{Branch: "LX-001", ID: "lx1", Service: "C", Number: 1, QueuedAt: time.Now()})
