@@ -93,6 +93,10 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	require.NoError(t, chromedp.Do(wctx, chromedp.WaitVisible(css(`#tile-BR-001[data-waiting="1"]`))))
 	t.Logf("ticket issued → tile changed in the browser: %v", time.Since(start))
+	// The national and regional totals follow the tiles (app.js sums them again).
+	totals, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#totals tbody tr td[data-k=waiting]")].map(td => td.textContent)`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1", "1"}, totals, "national and the supervisor's region")
 
 	day := time.Now().In(mustLoc(t)).Format(time.DateOnly)
 	require.NoError(t, chromedp.Do(ctx,

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -294,4 +295,80 @@ func has(t *testing.T, body, s string, msg ...any) {
 func hasNot(t *testing.T, body, s string, msg ...any) {
 	t.Helper()
 	assert.False(t, strings.Contains(body, s), "page has %q %v", s, msg)
+}
+
+// Issue 15: the overview had no national or regional totals.
+func TestOverviewTotalsEqualTiles(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	for i, b := range []struct{ id, region string }{{"TO-001", "RM"}, {"TO-002", "RM"}, {"TO-003", "V"}, {"TO-004", "V"}, {"TO-005", "BB"}} {
+		e.f.Branch(b.id, "Sucursal "+b.id, b.region, true)
+		for n := range i + 1 { // 1..5 waiting, the first of each 25 min (past the 10 min target)
+			e.f.Ticket(hqtest.Ticket{Branch: b.id, ID: b.id + "-" + strconv.Itoa(n), Service: "C", Number: n + 1, QueuedAt: now.Add(-time.Duration(25-n) * time.Minute)})
+		}
+		called := now.Add(-time.Minute)
+		e.f.Ticket(hqtest.Ticket{Branch: b.id, ID: b.id + "-c", Service: "C", Number: 99, Status: "called", Executive: "E1", Counter: 1,
+			QueuedAt: now.Add(-3 * time.Minute), CalledAt: &called})
+	}
+	e.f.Sync("TO-002", false, 0, now.Add(-10*time.Minute))
+	e.f.Sync("TO-005", false, 0, now.Add(-10*time.Minute))
+	e.user("to@bank.cl", "admin", nil, nil)
+	c, _ := e.login("to@bank.cl")
+	res, body := e.get(c, "/")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	type sum struct{ branches, waiting, over, decided, within, offline int }
+	tiles := map[string]*sum{}
+	tileRE := regexp.MustCompile(`<article class="tile([^"]*)" id="tile-[^"]+" data-branch="[^"]+" data-region="([^"]*)" data-waiting="(\d+)" data-decided="(\d+)" data-within="(\d+)" data-over="(\d+)">`)
+	atoi := func(s string) int { n, err := strconv.Atoi(s); require.NoError(t, err); return n }
+	for _, m := range tileRE.FindAllStringSubmatch(body, -1) {
+		for _, k := range []string{"", "r:" + m[2]} {
+			s := tiles[k]
+			if s == nil {
+				s = &sum{}
+				tiles[k] = s
+			}
+			s.branches++
+			s.waiting += atoi(m[3])
+			s.decided += atoi(m[4])
+			s.within += atoi(m[5])
+			s.over += atoi(m[6])
+			if strings.Contains(m[1], "off") {
+				s.offline++
+			}
+		}
+	}
+	require.Equal(t, 5, tiles[""].branches)
+	require.Equal(t, 15, tiles[""].waiting)
+	require.Equal(t, 2, tiles[""].offline)
+
+	rowRE := regexp.MustCompile(`<tr (?:class="national" data-national="1"|data-region="([^"]*)")><th>(?:<a [^>]+>)?([^<]+)(?:</a>)?</th><td data-k="branches">(\d+)</td><td data-k="waiting">(\d+)</td><td data-k="over">(\d+)</td><td data-k="sla">([^<]+)</td><td data-k="offline"[^>]*>(\d+)</td></tr>`)
+	rows := rowRE.FindAllStringSubmatch(body, -1)
+	require.Len(t, rows, 4, "national, then BB, RM, V")
+	assert.Equal(t, "Nacional", rows[0][2])
+	assert.Equal(t, []string{"BB", "RM", "V"}, []string{rows[1][1], rows[2][1], rows[3][1]})
+	for i, r := range rows {
+		key := ""
+		if i > 0 {
+			key = "r:" + r[1]
+		}
+		s := tiles[key]
+		require.NotNil(t, s, key)
+		assert.Equal(t, s.branches, atoi(r[3]), "branches %s", key)
+		assert.Equal(t, s.waiting, atoi(r[4]), "waiting %s", key)
+		assert.Equal(t, s.over, atoi(r[5]), "over target %s", key)
+		assert.Equal(t, s.offline, atoi(r[7]), "offline %s", key)
+		require.Positive(t, s.decided)
+		want := strings.Replace(strconv.FormatFloat(float64(int(float64(s.within)*1000/float64(s.decided)+0.5))/10, 'f', 1, 64), ".", ",", 1) + "%"
+		assert.Equal(t, want, r[6], "SLA %s", key)
+	}
+	// RM: 1 + 2 waiting, TO-002 offline.
+	assert.Equal(t, []string{"2", "3", "1"}, []string{rows[2][3], rows[2][4], rows[2][7]})
+
+	// Filtered by region: the first row totals what is shown.
+	_, body = e.get(c, "/?region=V")
+	rows = rowRE.FindAllStringSubmatch(body, -1)
+	require.Len(t, rows, 2)
+	assert.Equal(t, "Total", rows[0][2])
+	assert.Equal(t, "7", rows[0][4], "3 + 4 waiting in V")
 }

@@ -21,6 +21,9 @@ type overviewData struct {
 	Sort    string
 	Alerts  []hq.Alert
 	Dead    []notify.DeadJob
+	// National and RegionTotals sum the tiles (totals.go).
+	National     total
+	RegionTotals []total
 }
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request, q *req) {
@@ -41,6 +44,7 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
+	d.National, d.RegionTotals = totals(d.Tiles)
 	if h.cfg.DeadLetters != nil && len(d.Tiles) > 0 {
 		ids := make([]string, len(d.Tiles))
 		for i, t := range d.Tiles {

@@ -30,7 +30,8 @@ func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
 		b.WriteString(` late`)
 	}
 	id := esc(t.Branch)
-	b.WriteString(`" id="tile-` + id + `" data-branch="` + id + `" data-region="` + esc(t.Region) + `" data-waiting="` + itoa(t.Waiting) + `">` + "\n")
+	b.WriteString(`" id="tile-` + id + `" data-branch="` + id + `" data-region="` + esc(t.Region) + `" data-waiting="` + itoa(t.Waiting) +
+		`" data-decided="` + itoa(t.Decided) + `" data-within="` + itoa(t.WithinTarget) + `" data-over="` + itoa(t.WaitingOver) + `">` + "\n")
 	b.WriteString(`<header><a href="/branches/` + esc(url.PathEscape(t.Branch)) + `">` + id + `</a> <span class="name">` + esc(t.Name) + `</span>`)
 	if t.Region != "" {
 		b.WriteString(` <span class="region">` + esc(t.Region) + `</span>`)

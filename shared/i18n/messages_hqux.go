@@ -58,5 +58,12 @@ func init() {
 		"hq.branch.prev":         {"« Anterior", "« Previous"},
 		"hq.branch.next":         {"Siguiente »", "Next »"},
 		"hq.branch.page_of":      {"Página %d de %d", "Page %d of %d"},
+		// Overview totals.
+		"hq.totals.branches":  {"Sucursales", "Branches"},
+		"hq.totals.over":      {"Sobre la meta", "Over target"},
+		"hq.totals.offline":   {"Sin conexión", "Offline"},
+		"hq.totals.national":  {"Nacional", "National"},
+		"hq.totals.shown":     {"Total", "Total"},
+		"hq.totals.no_region": {"Sin región", "No region"},
 	})
 }

@@ -22,6 +22,7 @@
         grid.appendChild(tile); // a branch first seen after the page loaded
       }
       tick();
+      totals();
     });
     src.addEventListener("alerts", function () {
       fetch("/alerts", { credentials: "same-origin" }).then(function (r) { return r.ok && !r.redirected ? r.text() : null; }).then(function (h) {
@@ -39,6 +40,32 @@
     var now = Date.now() / 1000;
     document.querySelectorAll(".since[data-since]").forEach(function (el) {
       el.textContent = fmt(now - Number(el.getAttribute("data-since")));
+    });
+  }
+  // totals sums the tiles again into the national and regional rows (the
+  // server renders them the same way, cloud/web/totals.go).
+  function totals() {
+    var table = document.getElementById("totals");
+    if (!table || !grid) { return; }
+    var sums = {};
+    function add(key, t) {
+      var s = sums[key] || (sums[key] = { branches: 0, waiting: 0, over: 0, decided: 0, within: 0, offline: 0 });
+      s.branches++;
+      s.waiting += Number(t.getAttribute("data-waiting"));
+      s.over += Number(t.getAttribute("data-over"));
+      s.decided += Number(t.getAttribute("data-decided"));
+      s.within += Number(t.getAttribute("data-within"));
+      if (t.classList.contains("off")) { s.offline++; }
+    }
+    grid.querySelectorAll(".tile").forEach(function (t) { add("\u0000", t); add("r:" + (t.getAttribute("data-region") || ""), t); });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      var s = sums[tr.hasAttribute("data-national") ? "\u0000" : "r:" + tr.getAttribute("data-region")];
+      if (!s) { return; }
+      tr.querySelectorAll("td[data-k]").forEach(function (td) {
+        var k = td.getAttribute("data-k");
+        td.textContent = k === "sla" ? (s.decided ? (Math.round(s.within * 1000 / s.decided) / 10).toFixed(1).replace(".", ",") + "%" : "\u2014") : String(s[k]);
+        if (k === "offline") { td.className = s.offline ? "bad" : ""; }
+      });
     });
   }
   setInterval(tick, 1000);

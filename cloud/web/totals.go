@@ -1,0 +1,65 @@
+package web
+
+import (
+	"slices"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// total sums the tiles of a region (Region "" in the national row).
+type total struct {
+	Region   string
+	Branches int
+	Waiting  int
+	// Decided and Within give the SLA the way a tile does: within / decided.
+	Decided, Within int
+	// WaitingOver counts people waiting past their service's target.
+	WaitingOver int
+	Offline     int
+}
+
+// SLA is the row's "% en meta" with a decimal comma, "—" before any
+// decided ticket.
+func (t total) SLA() string {
+	if t.Decided == 0 {
+		return "—"
+	}
+	return decimal(queue.Percent(t.Within, t.Decided), 1) + "%"
+}
+
+
+// totals sums tiles nationally (first) and per region (by name; branches
+// without a region under ""), from the same tiles the page shows, so the
+// rows always equal the sum of the tiles.
+func totals(tiles []hq.Tile) (national total, regions []total) {
+	idx := map[string]int{}
+	for _, t := range tiles {
+		i, ok := idx[t.Region]
+		if !ok {
+			i = len(regions)
+			idx[t.Region] = i
+			regions = append(regions, total{Region: t.Region})
+		}
+		for _, r := range []*total{&national, &regions[i]} {
+			r.Branches++
+			r.Waiting += t.Waiting
+			r.Decided += t.Decided
+			r.Within += t.WithinTarget
+			r.WaitingOver += t.WaitingOver
+			if t.OfflineFrom != nil {
+				r.Offline++
+			}
+		}
+	}
+	slices.SortFunc(regions, func(a, b total) int {
+		switch {
+		case a.Region == b.Region:
+			return 0
+		case a.Region < b.Region:
+			return -1
+		}
+		return 1
+	})
+	return national, regions
+}
