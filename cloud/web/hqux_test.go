@@ -301,7 +301,7 @@ func hasNot(t *testing.T, body, s string, msg ...any) {
 func TestOverviewTotalsEqualTiles(t *testing.T) {
 	e := newEnv(t)
 	now := time.Now()
-	for i, b := range []struct{ id, region string }{{"TO-001", "RM"}, {"TO-002", "RM"}, {"TO-003", "V"}, {"TO-004", "V"}, {"TO-005", "BB"}} {
+	for i, b := range []struct{ id, region string }{{"TO-001", "TRM"}, {"TO-002", "TRM"}, {"TO-003", "TV"}, {"TO-004", "TV"}, {"TO-005", "TBB"}} {
 		e.f.Branch(b.id, "Sucursal "+b.id, b.region, true)
 		for n := range i + 1 { // 1..5 waiting, the first of each 25 min (past the 10 min target)
 			e.f.Ticket(hqtest.Ticket{Branch: b.id, ID: b.id + "-" + strconv.Itoa(n), Service: "C", Number: n + 1, QueuedAt: now.Add(-time.Duration(25-n) * time.Minute)})
@@ -312,7 +312,8 @@ func TestOverviewTotalsEqualTiles(t *testing.T) {
 	}
 	e.f.Sync("TO-002", false, 0, now.Add(-10*time.Minute))
 	e.f.Sync("TO-005", false, 0, now.Add(-10*time.Minute))
-	e.user("to@bank.cl", "admin", nil, nil)
+	// A supervisor of these regions (other tests' branches share the database).
+	e.user("to@bank.cl", "supervisor", []string{"TRM", "TV", "TBB"}, nil)
 	c, _ := e.login("to@bank.cl")
 	res, body := e.get(c, "/")
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -344,9 +345,9 @@ func TestOverviewTotalsEqualTiles(t *testing.T) {
 
 	rowRE := regexp.MustCompile(`<tr (?:class="national" data-national="1"|data-region="([^"]*)")><th>(?:<a [^>]+>)?([^<]+)(?:</a>)?</th><td data-k="branches">(\d+)</td><td data-k="waiting">(\d+)</td><td data-k="over">(\d+)</td><td data-k="sla">([^<]+)</td><td data-k="offline"[^>]*>(\d+)</td></tr>`)
 	rows := rowRE.FindAllStringSubmatch(body, -1)
-	require.Len(t, rows, 4, "national, then BB, RM, V")
+	require.Len(t, rows, 4, "national, then TBB, TRM, TV")
 	assert.Equal(t, "Nacional", rows[0][2])
-	assert.Equal(t, []string{"BB", "RM", "V"}, []string{rows[1][1], rows[2][1], rows[3][1]})
+	assert.Equal(t, []string{"TBB", "TRM", "TV"}, []string{rows[1][1], rows[2][1], rows[3][1]})
 	for i, r := range rows {
 		key := ""
 		if i > 0 {
@@ -362,13 +363,13 @@ func TestOverviewTotalsEqualTiles(t *testing.T) {
 		want := strings.Replace(strconv.FormatFloat(float64(int(float64(s.within)*1000/float64(s.decided)+0.5))/10, 'f', 1, 64), ".", ",", 1) + "%"
 		assert.Equal(t, want, r[6], "SLA %s", key)
 	}
-	// RM: 1 + 2 waiting, TO-002 offline.
+	// TRM: 1 + 2 waiting, TO-002 offline.
 	assert.Equal(t, []string{"2", "3", "1"}, []string{rows[2][3], rows[2][4], rows[2][7]})
 
 	// Filtered by region: the first row totals what is shown.
-	_, body = e.get(c, "/?region=V")
+	_, body = e.get(c, "/?region=TV")
 	rows = rowRE.FindAllStringSubmatch(body, -1)
 	require.Len(t, rows, 2)
 	assert.Equal(t, "Total", rows[0][2])
-	assert.Equal(t, "7", rows[0][4], "3 + 4 waiting in V")
+	assert.Equal(t, "7", rows[0][4], "3 + 4 waiting in TV")
 }

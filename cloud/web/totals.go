@@ -28,7 +28,6 @@ func (t total) SLA() string {
 	return decimal(queue.Percent(t.Within, t.Decided), 1) + "%"
 }
 
-
 // totals sums tiles nationally (first) and per region (by name; branches
 // without a region under ""), from the same tiles the page shows, so the
 // rows always equal the sum of the tiles.
