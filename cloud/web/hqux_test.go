@@ -310,6 +310,8 @@ func TestOverviewTotalsEqualTiles(t *testing.T) {
 		e.f.Ticket(hqtest.Ticket{Branch: b.id, ID: b.id + "-c", Service: "C", Number: 99, Status: "called", Executive: "E1", Counter: 1,
 			QueuedAt: now.Add(-3 * time.Minute), CalledAt: &called})
 	}
+	_, err := e.f.Pool.Exec(context.Background(), `INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ('TO-003', 'C', 'Caja <rápida>', 600, 300)`)
+	require.NoError(t, err)
 	e.f.Sync("TO-002", false, 0, now.Add(-10*time.Minute))
 	e.f.Sync("TO-005", false, 0, now.Add(-10*time.Minute))
 	// A supervisor of these regions (other tests' branches share the database).
@@ -365,6 +367,10 @@ func TestOverviewTotalsEqualTiles(t *testing.T) {
 	}
 	// TRM: 1 + 2 waiting, TO-002 offline.
 	assert.Equal(t, []string{"2", "3", "1"}, []string{rows[2][3], rows[2][4], rows[2][7]})
+
+	// Services by name on each tile (the code when HQ has no name for it).
+	has(t, body, `<span class="queue" title="C">Caja &lt;rápida&gt; <b>3</b></span>`)
+	has(t, body, `<span class="queue" title="C">C <b>2</b></span>`)
 
 	// Filtered by region: the first row totals what is shown.
 	_, body = e.get(c, "/?region=TV")

@@ -53,6 +53,20 @@ func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
 		sla = strconv.FormatFloat(t.SLA(), 'f', 1, 64) + "%"
 	}
 	b.WriteString(`<div><dt>` + T("hq.tile.sla") + `</dt><dd class="sla">` + sla + "</dd></div>\n")
+	if len(t.Queues) > 0 { // who waits where, by service name
+		b.WriteString(`<div class="queues"><dt>` + T("hq.tile.by_service") + `</dt><dd>`)
+		for i, q := range t.Queues {
+			if i > 0 {
+				b.WriteString(` · `)
+			}
+			name := q.Name
+			if name == "" {
+				name = q.Service
+			}
+			b.WriteString(`<span class="queue" title="` + esc(q.Service) + `">` + esc(name) + ` <b>` + itoa(q.Waiting) + `</b></span>`)
+		}
+		b.WriteString("</dd></div>\n")
+	}
 	b.WriteString(`<div><dt>` + T("hq.tile.executives") + `</dt><dd>` + itoa(t.Serving) + ` ` + T("hq.tile.serving") + ` · ` + itoa(t.Paused) + ` ` + T("hq.tile.paused") + "</dd></div>\n")
 	agent := "—"
 	switch {

@@ -58,7 +58,8 @@ func init() {
 		"hq.branch.prev":         {"« Anterior", "« Previous"},
 		"hq.branch.next":         {"Siguiente »", "Next »"},
 		"hq.branch.page_of":      {"Página %d de %d", "Page %d of %d"},
-		// Overview totals.
+		// Overview totals and tiles.
+		"hq.tile.by_service":  {"En espera por servicio", "Waiting by service"},
 		"hq.totals.branches":  {"Sucursales", "Branches"},
 		"hq.totals.over":      {"Sobre la meta", "Over target"},
 		"hq.totals.offline":   {"Sin conexión", "Offline"},

@@ -59,6 +59,16 @@ type Tile struct {
 	ConfigVersion int64      `json:"config_version"`
 	// PublishedVersion is the newest config HQ published for the branch.
 	PublishedVersion int64 `json:"published_version"`
+	// Queues are the services with people waiting now, by code, with the
+	// names HQ configured for them.
+	Queues []ServiceWaiting `json:"queues"`
+}
+
+// ServiceWaiting is how many wait in one service of a branch.
+type ServiceWaiting struct {
+	Service string `json:"service"`
+	Name    string `json:"name"`
+	Waiting int    `json:"waiting"`
 }
 
 // SLA returns the percentage of today's decided tickets called within target
@@ -187,7 +197,7 @@ SELECT bl.id, bl.name, bl.region,
 	coalesce(e.serving, 0), coalesce(e.paused, 0),
 	sy.branch IS NOT NULL, coalesce(sy.online, false), coalesce(sy.applied_seq, 0), coalesce(sy.max_seq, 0), coalesce(sy.backlog, 0),
 	sy.last_event_at, sy.last_ingest_at, sy.status_at, sy.status_received_at, sy.offline_at, sy.clock_skew_ms,
-	coalesce(sy.config_version, 0), coalesce(c.v, 0)
+	coalesce(sy.config_version, 0), coalesce(c.v, 0), sq.queues
 FROM bl
 LEFT JOIN branch_sync sy ON sy.branch = bl.id
 -- The branch's clock now: ticket times are the branch's.
@@ -210,6 +220,14 @@ CROSS JOIN LATERAL (
 	CROSS JOIN LATERAL (`+waitRuleSQL("$7")+`) w
 	WHERE tk.branch = bl.id AND tk.day = ($1::timestamptz AT TIME ZONE bl.time_zone)::date
 ) t
+-- The services people wait in, by name (the waiting rows of the same index prefix).
+CROSS JOIN LATERAL (
+	SELECT coalesce(jsonb_agg(jsonb_build_object('service', q.service, 'name', q.name, 'waiting', q.n) ORDER BY q.service), '[]') AS queues
+	FROM (SELECT tk.service, coalesce(min(sv.name), '') AS name, count(*) AS n
+		FROM tickets tk LEFT JOIN hq_services sv ON sv.branch = tk.branch AND sv.code = tk.service
+		WHERE tk.branch = bl.id AND tk.day = ($1::timestamptz AT TIME ZONE bl.time_zone)::date AND tk.status = 'waiting'
+		GROUP BY tk.service) q
+) sq
 LEFT JOIN e ON e.branch = bl.id
 LEFT JOIN c ON c.branch = bl.id
 ORDER BY `+order, now, all, bs, rs, f.Region, only, s.DefaultTargetWaitS)
@@ -221,7 +239,7 @@ ORDER BY `+order, now, all, bs, rs, f.Region, only, s.DefaultTargetWaitS)
 		err := r.Scan(&t.Branch, &t.Name, &t.Region, &t.Issued, &t.Waiting, &t.OldestQueuedAt, &t.LongestWaitS, &t.OverTargetS,
 			&t.Called, &t.Decided, &t.WithinTarget, &t.WaitingOver, &t.LastCalledAt, &t.Serving, &t.Paused,
 			&t.Known, &t.Online, &t.AppliedSeq, &t.MaxSeq, &t.Backlog, &t.LastEventAt, &t.LastIngestAt, &t.StatusAt,
-			&t.StatusReceivedAt, &t.OfflineAt, &t.ClockSkewMS, &t.ConfigVersion, &t.PublishedVersion)
+			&t.StatusReceivedAt, &t.OfflineAt, &t.ClockSkewMS, &t.ConfigVersion, &t.PublishedVersion, &t.Queues)
 		t.OfflineFrom = t.OfflineSince(now, s.SilentAfter)
 		return t, err
 	})
