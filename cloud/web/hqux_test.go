@@ -171,6 +171,13 @@ func TestReportFiltersAreChoices(t *testing.T) {
 	assert.NotContains(t, body, "Secreto", "a service of a branch outside the supervisor's regions")
 	assert.NotContains(t, body, "Oculto")
 	assert.NotContains(t, body, `<input name="service"`)
+
+	// Grouped by service or executive, rows carry the names.
+	now := time.Now()
+	e.f.Ticket(hqtest.Ticket{Branch: "CH-001", ID: "ch1", Service: "P", Number: 1, QueuedAt: now.Add(-time.Minute)})
+	day := now.In(mustLoc(t)).Format(time.DateOnly)
+	_, body = e.get(c, "/reports?group=service&from="+day)
+	has(t, body, `<tr><td>P · Plataforma</td><td>1</td>`)
 }
 
 // readExcelCSV reads an export as Excel set to es-CL does: BOM, ';'.

@@ -17,6 +17,9 @@ type reportData struct {
 	Regions  []string
 	Branches []hq.BranchInfo
 	Choices  hq.FilterChoices
+	// Labels name a row's key where it is a code: a service's or an
+	// executive's name when grouped by them.
+	Labels map[string]string
 	Query    string // encoded query for the CSV links
 	WaitSVG  template.HTML
 	HeatSVG  template.HTML
@@ -63,7 +66,18 @@ func (h *Handler) reports(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	d := reportData{R: rep, Regions: regions, Branches: branches, Choices: choices, Query: hqQuery(rep.Query).encode(),
+	labels := map[string]string{}
+	var named []hq.Choice
+	switch rep.Query.GroupBy {
+	case "service":
+		named = choices.Services
+	case "executive":
+		named = choices.Executives
+	}
+	for _, c := range named {
+		labels[c.Value] = c.Label
+	}
+	d := reportData{R: rep, Regions: regions, Branches: branches, Choices: choices, Labels: labels, Query: hqQuery(rep.Query).encode(),
 		WaitSVG: waitChart(q.Lang, rep.Rows), HeatSVG: heatmapChart(q.Lang, rep)}
 	h.render(w, http.StatusOK, "reports", q.view("reports", d))
 }
