@@ -19,10 +19,10 @@ type reportData struct {
 	Choices  hq.FilterChoices
 	// Labels name a row's key where it is a code: a service's or an
 	// executive's name when grouped by them.
-	Labels map[string]string
-	Query    string // encoded query for the CSV links
-	WaitSVG  template.HTML
-	HeatSVG  template.HTML
+	Labels  map[string]string
+	Query   string // encoded query for the CSV links
+	WaitSVG template.HTML
+	HeatSVG template.HTML
 }
 
 func reportQuery(r *http.Request) hq.ReportQuery {
