@@ -92,7 +92,7 @@ func (e *Engine) Login(now time.Time, a LoginAttempt) (Session, Change, error) {
 const (
 	// MinPINLength is the shortest PIN set from now on; shorter PINs of
 	// older versions keep working and are flagged to change.
-	MinPINLength = 6
+	MinPINLength = queue.MinPINLength
 	// FreePINFailures is how many wrong PINs in a row one address may enter
 	// for an executive before it must wait.
 	FreePINFailures = 3

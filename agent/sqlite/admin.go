@@ -43,30 +43,15 @@ func OpenAdmin(ctx context.Context, path string) (*Admin, error) {
 // Close closes the database.
 func (a *Admin) Close() error { return a.db.Close() }
 
-// ValidatePIN checks a new PIN: agent.MinPINLength to 12 digits, not one
-// digit repeated and not a run up or down (123456, 987654), the first
-// guesses of anyone. Older 4-digit PINs still sign in (flagged to change).
+// ValidatePIN checks a new PIN against the one policy (queue.ValidPIN):
+// agent.MinPINLength to 12 digits, not one digit repeated and not a run up
+// or down (123456, 987654), the first guesses of anyone. Older 4-digit PINs
+// still sign in (flagged to change).
 //
 // Errors: invalid executive.pin_policy.
 func ValidatePIN(pin string) error {
-	bad := queue.Errorf(queue.CodeInvalid, "executive.pin_policy", agent.MinPINLength)
-	if len(pin) < agent.MinPINLength || len(pin) > 12 {
-		return bad
-	}
-	same, up, down := true, true, true
-	for i := 0; i < len(pin); i++ {
-		if pin[i] < '0' || pin[i] > '9' {
-			return bad
-		}
-		if i > 0 {
-			d := int(pin[i]) - int(pin[i-1])
-			same = same && d == 0
-			up = up && (d == 1 || d == -9)
-			down = down && (d == -1 || d == 9)
-		}
-	}
-	if same || up || down {
-		return bad
+	if !queue.ValidPIN(pin) {
+		return queue.Errorf(queue.CodeInvalid, "executive.pin_policy", agent.MinPINLength)
 	}
 	return nil
 }

@@ -2,7 +2,7 @@
 // and its LAN API, kept serving with the WAN, the broker or the cloud down.
 //
 //	ticketero-agent serve --branch SCL-001 --data DIR --http 127.0.0.1:8080
-//	ticketero-agent executive add --data DIR --id E01 --name "Ana Pérez" --pin 1234 --services C,P
+//	ticketero-agent executive add --data DIR --id E01 --name "Ana Pérez" --pin 240681 --services C,P
 //	ticketero-agent executive list|remove|set-pin --data DIR ...
 //	ticketero-agent version
 package main
@@ -47,10 +47,10 @@ func usage(w io.Writer) {
   ticketero-agent serve [--branch SCL-001] [--data DIR] [--http 127.0.0.1:8080] [--tz America/Santiago]
                         [--counters 6] [--data-key-file FILE] [--log-level info] [--log-format text|json]
                         [--mqtt mqtts://host:8883 --cert FILE --key FILE --ca FILE] [--mqtt-ack-timeout 10s]
-  ticketero-agent executive add --data DIR --id E01 --name "Ana Pérez" --pin 1234 --services C,P
+  ticketero-agent executive add --data DIR --id E01 --name "Ana Pérez" --pin 240681 --services C,P
   ticketero-agent executive list --data DIR
   ticketero-agent executive remove --data DIR --id E01
-  ticketero-agent executive set-pin --data DIR --id E01 --pin 5678
+  ticketero-agent executive set-pin --data DIR --id E01 --pin 583920
   ticketero-agent enroll|install|doctor|backup|restore|renew|resume ...   (field operations; --help on any)
   ticketero-agent version
 Every flag may also be given as TICKETERO_<FLAG> (e.g. TICKETERO_BRANCH, TICKETERO_DATA_KEY_FILE).

@@ -146,7 +146,7 @@ func TestImportOnFirstContact(t *testing.T) {
 	// A branch HQ already published to is not imported.
 	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "IM-002", Name: "Publicada", TimeZone: "America/Santiago"}))
 	require.NoError(t, s.PutService(ctx, "IM-002", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 1}))
-	require.NoError(t, s.PutExecutive(ctx, "IM-002", queue.Executive{ID: "E09", Name: "Eva", Services: []string{"C"}}, "1234"))
+	require.NoError(t, s.PutExecutive(ctx, "IM-002", queue.Executive{ID: "E09", Name: "Eva", Services: []string{"C"}}, "240681"))
 	_, err = s.Publish(ctx, "IM-002", "admin", "")
 	require.NoError(t, err)
 	ingest(t, es, "IM-002", 1, at, branchReport())
@@ -273,7 +273,7 @@ func TestRunningConfigFromPublishedVersion(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "PV-001", Name: "Versión", TimeZone: "America/Santiago"}))
 	require.NoError(t, s.PutService(ctx, "PV-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 1}))
-	require.NoError(t, s.PutExecutive(ctx, "PV-001", queue.Executive{ID: "E01", Name: "Ana", Services: []string{"C"}}, "1234"))
+	require.NoError(t, s.PutExecutive(ctx, "PV-001", queue.Executive{ID: "E01", Name: "Ana", Services: []string{"C"}}, "240681"))
 	_, err := s.Publish(ctx, "PV-001", "admin", "")
 	require.NoError(t, err)
 	rc, err := s.RunningConfig(ctx, "PV-001")

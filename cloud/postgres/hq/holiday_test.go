@@ -54,7 +54,7 @@ func TestHolidaysStoredAndPublished(t *testing.T) {
 	require.NoError(t, s.PutService(ctx, "HO-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 300, Priority: 1}))
 	require.NoError(t, s.PutService(ctx, "HO-001", queue.Service{Code: "V", Name: "Ventas", TargetWaitS: 600, MeanServiceS: 300, Priority: 2}))
 	require.NoError(t, s.PutCounter(ctx, "HO-001", queue.Counter{Number: 1}))
-	require.NoError(t, s.PutExecutive(ctx, "HO-001", queue.Executive{ID: "E1", Name: "Eva", Services: []string{"C", "V"}}, "1234"))
+	require.NoError(t, s.PutExecutive(ctx, "HO-001", queue.Executive{ID: "E1", Name: "Eva", Services: []string{"C", "V"}}, "240681"))
 	none, err := s.BranchHours(ctx, "HO-001")
 	require.NoError(t, err)
 	assert.Equal(t, event.Hours{}, none)

@@ -15,10 +15,7 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-var (
-	execRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
-	pinRE  = regexp.MustCompile(`^\d{4,8}$`)
-)
+var execRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
 // BranchInput creates or updates a branch.
 type BranchInput struct {
@@ -223,7 +220,7 @@ func (s *Store) DeleteCounter(ctx context.Context, branch string, number int) er
 }
 
 // PutExecutive creates or updates an executive; a non-empty pin sets his PIN
-// (stored as bcrypt). Errors: invalid hq.executive.invalid, hq.executive.pin,
+// (stored as bcrypt). Errors: invalid hq.executive.invalid, executive.pin_policy,
 // service.unknown.
 func (s *Store) PutExecutive(ctx context.Context, branch string, e queue.Executive, pin string) error {
 	e.Name = strings.TrimSpace(e.Name)
@@ -256,7 +253,7 @@ func (s *Store) PutExecutive(ctx context.Context, branch string, e queue.Executi
 	return wrap("put executive", err)
 }
 
-// SetPIN sets or resets an executive's PIN. Errors: invalid hq.executive.pin;
+// SetPIN sets or resets an executive's PIN. Errors: invalid executive.pin_policy;
 // not_found hq.executive.not_found.
 func (s *Store) SetPIN(ctx context.Context, branch, id, pin string) error {
 	hash, err := s.hashPIN(pin)
@@ -280,8 +277,10 @@ func (s *Store) DeleteExecutive(ctx context.Context, branch, id string) error {
 }
 
 func (s *Store) hashPIN(pin string) (string, error) {
-	if !pinRE.MatchString(pin) {
-		return "", queue.Errorf(queue.CodeInvalid, "hq.executive.pin")
+	if !queue.ValidPIN(pin) {
+		// The branch's own policy and message: a PIN HQ publishes is one
+		// the branch would accept from its admin command.
+		return "", queue.Errorf(queue.CodeInvalid, "executive.pin_policy", queue.MinPINLength)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(pin), min(s.BcryptCost, bcrypt.DefaultCost))
 	if err != nil {

@@ -340,7 +340,13 @@ func TestConfigPublish(t *testing.T) {
 	require.NoError(t, s.PutCounter(ctx, "AN-001", queue.Counter{Number: 1, Name: "Módulo 1"}))
 	assert.Equal(t, queue.CodeInvalid, code(s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana", Services: []string{"Z"}}, "")))
 	assert.Equal(t, queue.CodeInvalid, code(s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana", Services: []string{"C"}}, "12")))
-	require.NoError(t, s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana Pérez", Services: []string{"C"}}, "1234"))
+	// HQ sets PINs under the branch's policy (6 to 12 digits, no repeat or
+	// run): a PIN it publishes is one the branch's own admin would accept.
+	for _, weak := range []string{"1234", "12345678", "111111", "123456", "1234567890123"} {
+		assert.Equal(t, "executive.pin_policy", queue.ErrorReason(s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana", Services: []string{"C"}}, weak)), weak)
+		assert.Equal(t, "executive.pin_policy", queue.ErrorReason(s.SetPIN(ctx, "AN-001", "E1", weak)), weak)
+	}
+	require.NoError(t, s.PutExecutive(ctx, "AN-001", queue.Executive{ID: "E1", Name: "Ana Pérez", Services: []string{"C"}}, "240681"))
 	require.NoError(t, s.PutRules(ctx, "AN-001", hqRules()))
 
 	c1, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "9Hc4N0yyUfnLWtrpIbwyGSSZpGWdp6wNm7L2rt8pI3E=")
@@ -349,16 +355,16 @@ func TestConfigPublish(t *testing.T) {
 	assert.NoError(t, c1.Validate())
 	assert.Equal(t, int64(1), c1.Version)
 	require.Len(t, c1.Executives, 1)
-	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c1.Executives[0].PINHash), []byte("1234")))
-	require.NoError(t, s.SetPIN(ctx, "AN-001", "E1", "9876"))
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c1.Executives[0].PINHash), []byte("240681")))
+	require.NoError(t, s.SetPIN(ctx, "AN-001", "E1", "5839201746"))
 	// A per-service pre-notice threshold reaches the branch in the rules.
 	_, err = f.Pool.Exec(ctx, `INSERT INTO telegram_service_settings (branch, service, pre_notice_ahead) VALUES ('AN-001', 'C', 1)`)
 	require.NoError(t, err)
-	assert.Equal(t, queue.CodeNotFound, code(s.SetPIN(ctx, "AN-001", "NOPE", "9876")))
+	assert.Equal(t, queue.CodeNotFound, code(s.SetPIN(ctx, "AN-001", "NOPE", "583920")))
 	c2, err := s.Publish(ctx, "AN-001", "admin@ticketero.local", "9Hc4N0yyUfnLWtrpIbwyGSSZpGWdp6wNm7L2rt8pI3E=")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), c2.Version)
-	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c2.Executives[0].PINHash), []byte("9876")))
+	assert.NoError(t, bcrypt.CompareHashAndPassword([]byte(c2.Executives[0].PINHash), []byte("5839201746")))
 	assert.Equal(t, 4, c2.Rules.PreNoticeAhead)
 	assert.Equal(t, map[string]int{"C": 1}, c2.Rules.PreNoticeByService)
 	assert.Nil(t, c1.Rules.PreNoticeByService)
