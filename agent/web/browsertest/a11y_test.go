@@ -2,10 +2,14 @@ package browsertest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 
 	cd "github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // contrastFailures lists visible text whose colour against its effective
@@ -40,9 +44,36 @@ const unlabelled = `(() => Array.from(document.querySelectorAll('button, input, 
   return !name.trim();
 }).map((e) => e.id || e.outerHTML.slice(0, 60)))()`
 
-// checkA11y asserts contrast and labels on what the tab shows now.
+// axeSource is axe-core (testdata/README.md), read once.
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "axe.min.js"))
+	return string(b), err
+})
+
+// axeSerious runs axe-core on the page as it is now and lists its serious and
+// critical findings ("rule: element: what"). Besides axe's default rules it
+// runs label-content-name-mismatch (an accessible name must contain the
+// visible text, WCAG 2.5.3), which axe counts as experimental. DevTools'
+// evaluation is not bound by the page's Content-Security-Policy, so the pages
+// keep theirs.
+const axeSerious = `(async () => {
+  const r = await axe.run(document, { rules: { 'label-content-name-mismatch': { enabled: true } }, resultTypes: ['violations'] });
+  const out = [];
+  r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').forEach((v) =>
+    v.nodes.forEach((n) => out.push(v.id + ': ' + n.target.join(' ') + ': ' + (n.failureSummary || v.help).replace(/\s+/g, ' ').slice(0, 160))));
+  return out;
+})()`
+
+// checkA11y asserts contrast and labels on what the tab shows now, and that
+// axe-core finds nothing serious or critical.
 func checkA11y(t *testing.T, tab context.Context, page string) {
 	t.Helper()
 	assert.Empty(t, get(t, tab, cd.Evaluate[[]string](contrastFailures)), "%s: text below WCAG AA contrast", page)
 	assert.Empty(t, get(t, tab, cd.Evaluate[[]string](unlabelled)), "%s: controls without an accessible name", page)
+	src, err := axeSource()
+	require.NoError(t, err)
+	if !get(t, tab, cd.Evaluate[bool](`typeof axe === 'object'`)) {
+		do(t, tab, "inject axe-core", cd.Evaluate[cd.Void](src+";undefined"))
+	}
+	assert.Empty(t, get(t, tab, cd.Evaluate[[]string](axeSerious, cd.EvalAwaitPromise)), "%s: axe-core serious or critical findings", page)
 }

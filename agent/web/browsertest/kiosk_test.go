@@ -118,6 +118,30 @@ func TestKioskLanguage(t *testing.T) {
 		cd.Navigate(ag.URL()+"/display"),
 		until(`document.documentElement.lang === 'es-CL'`, 5*time.Second),
 	)
+
+	// The pages TestBranchDay does not check: the index, the terminal's
+	// sign-in, the kiosk in English, and the branch page on a phone, where
+	// its header wraps.
+	for _, p := range []struct {
+		path  string
+		w, h  int64
+		ready string
+	}{
+		{"/", 1280, 800, `document.querySelector('.tiles a') !== null`},
+		{"/terminal", 1280, 800, `!document.getElementById('signin').hidden`},
+		{"/kiosk?lang=en", 1024, 768, `document.querySelector('button[data-service="C"]') !== null`},
+		{"/branch", 390, 844, `document.getElementById('conn').dataset.state === 'online'`},
+	} {
+		do(t, browser, p.path, cd.EmulateViewport(p.w, p.h), cd.Navigate(ag.URL()+p.path), until(p.ready, 10*time.Second))
+		checkA11y(t, browser, fmt.Sprintf("%s at %dx%d", p.path, p.w, p.h))
+	}
+	do(t, browser, "branch on a phone", shot(t, "branch-390x844"))
+	// The header wraps within the phone's width, so the language link stays
+	// on the header's blue (the rest of the page is issue 15's manager part).
+	assert.True(t, get(t, browser, cd.Evaluate[bool](`(() => {
+		const a = document.querySelector('a.lang').getBoundingClientRect(), bar = document.querySelector('.bar').getBoundingClientRect();
+		return a.right <= innerWidth && a.left >= bar.left && a.right <= bar.right && a.top >= bar.top && a.bottom <= bar.bottom;
+	})()`)), "the language link inside the header on a phone")
 }
 
 // TestWaitWording is the unit test of common.js's estimate wording and its
