@@ -114,6 +114,20 @@ func TestBrowser(t *testing.T) {
 	assert.True(t, strings.HasPrefix(csv, "Sucursal;Emitidos;Atendidos"), csv)
 	assert.Contains(t, csv, "\nBR-001;1;0;")
 
+	// The branch view: find a number and filter by status with the page's own
+	// form (a search box and lists, not free text).
+	e.f.Ticket(hqtest.Ticket{Branch: "BR-001", ID: "br2", Service: "C", Number: 2, QueuedAt: time.Now()})
+	step("branch search",
+		chromedp.Navigate(e.srv.URL+"/branches/BR-001"),
+		chromedp.WaitVisible(css(`#ticket-search`)),
+		chromedp.SendKeys(css(`#ticket-search`), "c-2"),
+		chromedp.SetValue(css(`#ticket-status`), "waiting"),
+		chromedp.Click(css(`#ticket-filters button`)),
+		chromedp.WaitReady(css(`#ticket-status option[value="waiting"][selected]`)))
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("td.number")].map(td => td.textContent)`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"C-002"}, found)
+
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(e.srv.URL+"/branches/BX-001"),
 		chromedp.WaitVisible(css(`p.error`)),

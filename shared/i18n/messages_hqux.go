@@ -51,6 +51,7 @@ func init() {
 		"hq.page.invalid":        {"La página %q no es válida.", "Page %q is not valid."},
 		"hq.page.size":           {"Se muestran de 1 a %[2]d atenciones por página, no %[1]d.", "A page shows 1 to %[2]d tickets, not %[1]d."},
 		"hq.page.range":          {"La página %d no existe: hay %d.", "Page %d does not exist: there are %d."},
+		"hq.all_m":               {"Todos", "All"},
 		"hq.branch.search":       {"Buscar número", "Find number"},
 		"hq.branch.wait":         {"Espera", "Wait"},
 		"hq.branch.service_time": {"Tiempo de atención", "Service time"},
