@@ -84,8 +84,8 @@ func (f *hqForms) post(path string, kv ...string) (int, string) {
 // TestConfigOwnershipEndToEnd runs the real agent, broker and cloud. A branch
 // set up locally (seeded services, an executive added with the admin
 // command) is imported into HQ's draft on first contact, without PINs; HQ's
-// review shows nothing to change; with people waiting for Caja, a draft
-// without Caja is refused naming it; HQ names the branch and publishes; the
+// review shows nothing to change but the hours HQ would give it; with
+// people waiting for Caja, a draft without Caja is refused naming it; HQ names the branch and publishes; the
 // branch applies it, keeps its executive's PIN, and its TV, kiosk and
 // printed ticket show HQ's name and region.
 func TestConfigOwnershipEndToEnd(t *testing.T) {
@@ -110,7 +110,12 @@ func TestConfigOwnershipEndToEnd(t *testing.T) {
 	hqf := e.hqAdmin()
 	code, body := hqf.get("/config/branches/" + e.branch + "/publish")
 	require.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, "Sin cambios en servicios, módulos ni ejecutivos.")
+	// Nothing to change in services, counters or executives; the hours are
+	// a change: the branch runs none (open all day) and HQ's draft has its
+	// default, which would close the kiosk outside them at once.
+	assert.Contains(t, body, `<tr class="diff-changed" id="diff-hours"><td>Horario de atención</td><td></td><td>cambia</td><td>sin horario (abierta todo el día)</td><td>09:00-14:00</td></tr>`)
+	assert.NotContains(t, body, `class="diff-added"`)
+	assert.NotContains(t, body, `class="diff-removed"`)
 	assert.Contains(t, body, "Configuración importada de la sucursal")
 	_, body = hqf.get("/config/branches/" + e.branch)
 	assert.Contains(t, body, "<td>E01</td><td>Ana Pérez</td><td>C, P</td><td>el de la sucursal", "the imported executive's PIN stays the branch's")

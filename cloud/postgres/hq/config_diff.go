@@ -22,13 +22,17 @@ import (
 type RunningConfig struct {
 	// Source is "reported", "published" or "" (HQ knows nothing the branch
 	// runs: a branch that never reported and runs no HQ version).
-	Source     string
-	At         time.Time
-	Version    int64
-	TimeZone   string
-	Services   []queue.Service
-	Counters   []queue.Counter
-	Executives []queue.Executive
+	Source   string
+	At       time.Time
+	Version  int64
+	TimeZone string
+	// OpeningHours are the general hours the branch runs ("" with a Source:
+	// none, open all day: a branch set up locally has no hours until HQ
+	// publishes some).
+	OpeningHours string
+	Services     []queue.Service
+	Counters     []queue.Counter
+	Executives   []queue.Executive
 	// ImportedAt is when the branch's report was imported into HQ's draft
 	// (zero: never).
 	ImportedAt time.Time
@@ -51,6 +55,14 @@ func (s *Store) RunningConfig(ctx context.Context, branch string) (RunningConfig
 		}
 		rc.Source, rc.Version, rc.Services, rc.Counters, rc.Executives = "reported", r.Version, r.Services, r.Counters, r.Executives
 		rc.TimeZone = r.TimeZone
+		if r.Version > 0 {
+			// The hours came with the HQ version it runs; a report has none.
+			err := s.pool.QueryRow(ctx, `SELECT coalesce(snapshot->>'opening_hours', '') FROM hq_branch_configs WHERE branch = $1 AND version = $2`,
+				branch, r.Version).Scan(&rc.OpeningHours)
+			if err != nil && err != pgx.ErrNoRows {
+				return rc, wrap("running hours", err)
+			}
+		}
 		return rc, nil
 	}
 	if err != pgx.ErrNoRows {
@@ -69,7 +81,7 @@ func (s *Store) RunningConfig(ctx context.Context, branch string) (RunningConfig
 		return rc, wrap("running snapshot", err)
 	}
 	rc.Source, rc.At, rc.Version, rc.Services, rc.Counters = "published", c.PublishedAt, c.Version, c.Services, c.Counters
-	rc.TimeZone = c.TimeZone
+	rc.TimeZone, rc.OpeningHours = c.TimeZone, c.OpeningHours
 	for _, x := range c.Executives {
 		rc.Executives = append(rc.Executives, x.Executive)
 	}
@@ -90,11 +102,15 @@ type ConfigDiff struct {
 	Services, Counters, Executives []DiffItem
 	// TimeZone is the change of the branch's time zone, if any (Key "time_zone").
 	TimeZone []DiffItem
+	// Hours is the change of the branch's general opening hours, if any (Key
+	// "opening_hours"): a branch that runs none (open all day) closes outside
+	// the published ones from the moment they arrive.
+	Hours []DiffItem
 }
 
 // Empty reports whether the publication changes none of them.
 func (d ConfigDiff) Empty() bool {
-	return len(d.Services) == 0 && len(d.Counters) == 0 && len(d.Executives) == 0 && len(d.TimeZone) == 0
+	return len(d.Services) == 0 && len(d.Counters) == 0 && len(d.Executives) == 0 && len(d.TimeZone) == 0 && len(d.Hours) == 0
 }
 
 // Summary counts the changes for the audit: "services +1 -0 ~2, counters +0
@@ -168,8 +184,17 @@ func DiffConfig(running RunningConfig, draft BranchConfig, lang i18n.Lang) Confi
 	if running.TimeZone != "" && running.TimeZone != draft.TimeZone {
 		tz = []DiffItem{{Kind: "changed", Key: "time_zone", Before: running.TimeZone, After: draft.TimeZone}}
 	}
+	var hours []DiffItem
+	if running.Source != "" && running.OpeningHours != draft.OpeningHours {
+		before := running.OpeningHours
+		if before == "" {
+			before = i18n.T(lang, "hq.config.hours.none")
+		}
+		hours = []DiffItem{{Kind: "changed", Key: "opening_hours", Before: before, After: draft.OpeningHours}}
+	}
 	return ConfigDiff{
 		TimeZone: tz,
+		Hours:    hours,
 		Services: diffBy(running.Services, draft.Services, func(s queue.Service) string { return s.Code }, func(s queue.Service) string {
 			return i18n.T(lang, "hq.config.diff.service", s.Name, s.TargetWaitS/60, s.MeanServiceS/60, s.Priority)
 		}),

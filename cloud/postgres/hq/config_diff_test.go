@@ -113,9 +113,15 @@ func TestImportOnFirstContact(t *testing.T) {
 	assert.Equal(t, "branch:IM-001", entries[0].Actor)
 	assert.Contains(t, entries[0].Detail, "services=2 counters=2 executives=2, without PINs")
 
-	// The draft now equals what the branch runs: nothing to change.
+	// The draft now equals what the branch runs but for the hours: the branch
+	// runs none (open all day) and HQ's draft has its default, which would
+	// close the branch's kiosk outside them from the moment it arrives. The
+	// review says so instead of "no changes".
 	_, p, err := s.PublishPreview(ctx, "IM-001", i18n.ES)
 	require.NoError(t, err)
+	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "opening_hours", Before: "sin horario (abierta todo el día)", After: "09:00-14:00"}}, p.Diff.Hours)
+	assert.False(t, p.Diff.Empty())
+	p.Diff.Hours = nil
 	assert.True(t, p.Diff.Empty(), "%+v", p.Diff)
 
 	// HQ edits its draft; a later report (the branch added a service locally)
@@ -155,6 +161,18 @@ func TestImportOnFirstContact(t *testing.T) {
 	assert.Len(t, cfg.Services, 1)
 	assert.Len(t, cfg.Executives, 1)
 	assert.Empty(t, cfg.Counters)
+	// Once it runs an HQ version, its hours are that version's: no change
+	// shown while HQ's draft keeps them, the change once HQ edits them.
+	r2 := branchReport()
+	r2.Version = 1
+	ingest(t, es, "IM-002", 2, at.Add(time.Minute), r2)
+	_, p, err = s.PublishPreview(ctx, "IM-002", i18n.ES)
+	require.NoError(t, err)
+	assert.Empty(t, p.Diff.Hours)
+	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "IM-002", Name: "Publicada", TimeZone: "America/Santiago", OpeningHours: "09:00-13:00,14:00-17:30"}))
+	_, p, err = s.PublishPreview(ctx, "IM-002", i18n.ES)
+	require.NoError(t, err)
+	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "opening_hours", Before: "09:00-14:00", After: "09:00-13:00,14:00-17:30"}}, p.Diff.Hours)
 }
 
 func TestDiffConfig(t *testing.T) {
