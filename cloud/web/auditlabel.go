@@ -1,6 +1,7 @@
 package web
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -34,7 +35,50 @@ func auditDetail(lang i18n.Lang, detail string) string {
 			return i18n.T(lang, "hq.audit.detail."+p, rest)
 		}
 	}
-	return detail
+	return auditWords(lang, detail)
+}
+
+// auditToken is a quoted value (kept whole) or a run without spaces.
+var auditToken = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|\S+`)
+
+// auditWords puts the words and key=value names of a detail written by code
+// ("executive E1 \"Ana\" services=C,P pin_set=true", "counter=2 failures=3")
+// in the page's language (hq.audit.word.<word>); values, quoted names and
+// unknown words stay as written.
+func auditWords(lang i18n.Lang, detail string) string {
+	word := func(w string) (string, bool) {
+		if k := "hq.audit.word." + w; i18n.Has(k) {
+			return i18n.T(lang, k), true
+		}
+		return w, false
+	}
+	changed := false
+	out := auditToken.ReplaceAllStringFunc(detail, func(tok string) string {
+		if strings.HasPrefix(tok, `"`) {
+			return tok
+		}
+		if k, v, ok := strings.Cut(tok, "="); ok {
+			l, known := word(k)
+			if !known {
+				return tok
+			}
+			changed = true
+			switch v {
+			case "true":
+				v = i18n.T(lang, "hq.audit.word.yes")
+			case "false":
+				v = i18n.T(lang, "hq.audit.word.no")
+			}
+			return l + "=" + v
+		}
+		l, known := word(tok)
+		changed = changed || known
+		return l
+	})
+	if !changed {
+		return detail
+	}
+	return out
 }
 
 // auditChoice is an option of the audit page's action filter.
