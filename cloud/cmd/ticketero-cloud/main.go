@@ -134,31 +134,31 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.DB, "db", env("DB", c.DB), "PostgreSQL URL")
-	fs.StringVar(&c.MQTT, "mqtt", env("MQTT", c.MQTT), "broker URL (mqtts://host:8883)")
-	fs.StringVar(&c.Cert, "cert", env("MQTT_CERT", c.Cert), "client certificate (PEM)")
-	fs.StringVar(&c.Key, "key", env("MQTT_KEY", c.Key), "client key (PEM)")
-	fs.StringVar(&c.CA, "ca", env("MQTT_CA", c.CA), "broker CA (PEM)")
-	fs.StringVar(&c.ClientID, "client-id", env("MQTT_CLIENT_ID", c.ClientID), "MQTT client ID (unique per replica)")
-	fs.StringVar(&c.HTTP, "http", env("HTTP", c.HTTP), "HTTP listen address")
+	fs.StringVar(&c.DB, "db", env("DB", c.DB), "PostgreSQL URL (TICKETERO_DB)")
+	fs.StringVar(&c.MQTT, "mqtt", env("MQTT", c.MQTT), "broker URL, mqtts://host:8883 (TICKETERO_MQTT)")
+	fs.StringVar(&c.Cert, "cert", env("MQTT_CERT", c.Cert), "client certificate, PEM (TICKETERO_MQTT_CERT)")
+	fs.StringVar(&c.Key, "key", env("MQTT_KEY", c.Key), "client key, PEM (TICKETERO_MQTT_KEY)")
+	fs.StringVar(&c.CA, "ca", env("MQTT_CA", c.CA), "broker CA, PEM (TICKETERO_MQTT_CA)")
+	fs.StringVar(&c.ClientID, "client-id", env("MQTT_CLIENT_ID", c.ClientID), "MQTT client ID, unique per replica (TICKETERO_MQTT_CLIENT_ID)")
+	fs.StringVar(&c.HTTP, "http", env("HTTP", c.HTTP), "HTTP listen address (TICKETERO_HTTP)")
 	noMigrate, err := strconv.ParseBool(env("NO_MIGRATE", "false"))
 	if err != nil {
 		envErrs = append(envErrs, fmt.Errorf("config: TICKETERO_NO_MIGRATE %q is not true or false", getenv("TICKETERO_NO_MIGRATE")))
 	}
-	fs.BoolVar(&c.NoMigrate, "no-migrate", noMigrate, "do not migrate the database at start")
-	fs.StringVar(&c.SQSQueueURL, "sqs-queue-url", env("SQS_QUEUE_URL", c.SQSQueueURL), "consume events from this SQS queue")
-	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", env("SQS_ENDPOINT", c.SQSEndpoint), "SQS endpoint override")
+	fs.BoolVar(&c.NoMigrate, "no-migrate", noMigrate, "do not migrate the database at start (TICKETERO_NO_MIGRATE)")
+	fs.StringVar(&c.SQSQueueURL, "sqs-queue-url", env("SQS_QUEUE_URL", c.SQSQueueURL), "consume events from this SQS queue (TICKETERO_SQS_QUEUE_URL)")
+	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", env("SQS_ENDPOINT", c.SQSEndpoint), "SQS endpoint override (TICKETERO_SQS_ENDPOINT)")
 	workers, err := strconv.Atoi(env("WORKERS", strconv.Itoa(c.Workers)))
 	if err != nil {
 		envErrs = append(envErrs, fmt.Errorf("config: TICKETERO_WORKERS %q is not a number", getenv("TICKETERO_WORKERS")))
 	}
-	fs.IntVar(&c.Workers, "workers", workers, "concurrent ingest workers")
-	fs.StringVar(&c.InternalHTTP, "internal-http", env("INTERNAL_ADDR", c.InternalHTTP), "internal listen address for metrics and the sync API (no auth)")
+	fs.IntVar(&c.Workers, "workers", workers, "concurrent ingest workers (TICKETERO_WORKERS)")
+	fs.StringVar(&c.InternalHTTP, "internal-http", env("INTERNAL_ADDR", c.InternalHTTP), "internal listen address for metrics and the sync API, no auth (TICKETERO_INTERNAL_ADDR)")
 	c.OpsToken = env("OPS_TOKEN", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(os.Stderr)
-			fmt.Fprintln(os.Stderr, "usage: ticketero-cloud serve [flags] (each flag also as TICKETERO_* env)")
+			fmt.Fprintln(os.Stderr, "usage: ticketero-cloud serve [flags] (each flag also as the environment variable in brackets; secrets also as <NAME>_FILE)")
 			fs.PrintDefaults()
 		}
 		return c, fmt.Errorf("serve: %w", err)
