@@ -108,9 +108,11 @@ func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config) e
 	keepExec := make([]any, 0, len(c.Executives))
 	for _, x := range c.Executives {
 		keepExec = append(keepExec, x.ID)
+		// PINs are the branch's: a PIN hash (only older HQs send one) is
+		// taken only for an executive who has no PIN here yet.
 		if err := exec(`INSERT INTO executives (id, name, services, pin_hash, active) VALUES (?, ?, ?, ?, 1)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, services = excluded.services,
-			pin_hash = CASE WHEN excluded.pin_hash = '' THEN executives.pin_hash ELSE excluded.pin_hash END, active = 1`,
+			pin_hash = CASE WHEN executives.pin_hash = '' THEN excluded.pin_hash ELSE executives.pin_hash END, active = 1`,
 			x.ID, x.Name, strings.Join(x.Services, ","), x.PINHash); err != nil {
 			return err
 		}

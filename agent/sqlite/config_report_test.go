@@ -79,8 +79,11 @@ func TestReportConfig(t *testing.T) {
 	h, _ := bcrypt.GenerateFromPassword([]byte("9999"), bcrypt.MinCost)
 	cfg.Version, cfg.Executives[0].PINHash = 2, string(h)
 	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
-	_, _, err = e.st.Login(ctx, "E01", TestPIN, 2, "10.0.0.1")
-	assert.Equal(t, "session.bad_pin", queue.ErrorReason(err), "a PIN hash HQ sends replaces the local one")
+	tok, _, err = e.st.Login(ctx, "E01", TestPIN, 2, "10.0.0.1")
+	require.NoError(t, err, "a PIN hash in an old HQ's config never replaces the branch's PIN")
+	require.NoError(t, e.st.Logout(ctx, tok))
+	_, _, err = e.st.Login(ctx, "E01", "9999", 2, "10.0.0.1")
+	assert.Equal(t, "session.bad_pin", queue.ErrorReason(err))
 }
 
 func TestReportConfigPeriodicAndAfterApply(t *testing.T) {

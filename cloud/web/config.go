@@ -124,10 +124,10 @@ func (h *Handler) configPost(w http.ResponseWriter, r *http.Request, q *req) {
 	case what == "executives" && key == "":
 		e := queue.Executive{ID: strings.TrimSpace(r.PostFormValue("id")), Name: r.PostFormValue("name"),
 			Services: hq.SplitList(strings.ToUpper(r.PostFormValue("services")))}
-		err = h.store.PutExecutive(ctx, id, e, strings.TrimSpace(r.PostFormValue("pin")))
-		detail = fmt.Sprintf("executive %s %q services=%s pin_set=%t", e.ID, e.Name, strings.Join(e.Services, ","), r.PostFormValue("pin") != "")
-	case what == "executives" && op == "pin":
-		err, detail = h.store.SetPIN(ctx, id, key, strings.TrimSpace(r.PostFormValue("pin"))), "reset pin of executive "+key
+		// PINs are set at the branch (ticketero-agent executive set-pin):
+		// HQ never holds or sends one.
+		err = h.store.PutExecutive(ctx, id, e, "")
+		detail = fmt.Sprintf("executive %s %q services=%s", e.ID, e.Name, strings.Join(e.Services, ","))
 	case what == "executives" && op == "delete":
 		err, detail = h.store.DeleteExecutive(ctx, id, key), "delete executive "+key
 	case what == "rules" && key == "":

@@ -61,11 +61,13 @@ func DefaultRules() Rules {
 	return Rules{PreferentialRatio: 2, RecallLimit: 3, PreNoticeAhead: 3}
 }
 
-// ConfigExecutive is an executive in a config snapshot, with his PIN's hash
-// (bcrypt), never the PIN.
+// ConfigExecutive is an executive in a config snapshot. PINs are set at the
+// branch: HQ sends no PIN hash (a short PIN's hash in a retained message is
+// reversed offline). PINHash stays so older snapshots decode; an agent takes
+// it only for an executive who has no PIN at the branch yet.
 type ConfigExecutive struct {
 	queue.Executive
-	PINHash string `json:"pin_hash"`
+	PINHash string `json:"pin_hash,omitempty"`
 }
 
 // Config is the retained snapshot on the config topic. A branch applies only a

@@ -10,6 +10,7 @@ func init() {
 		"executive.pin_policy":                 {"El PIN debe tener de %d a 12 dígitos y no puede ser un dígito repetido ni una serie (111111, 123456).", "The PIN must have %d to 12 digits and cannot be one digit repeated or a run (111111, 123456)."},
 		"ui.terminal.executive_id_placeholder": {"Su código, p. ej. E01", "Your ID, e.g. E01"},
 		"ui.terminal.pin_weak":                 {"Su PIN es corto (de una versión anterior): pida cambiarlo por uno de 6 dígitos o más.", "Your PIN is short (from an older version): ask to change it to one of 6 digits or more."},
+		"hq.config.pin_branch_only":            {"se define en la sucursal", "set at the branch"},
 		"ticket.not_your_service":              {"El número %s es del servicio %s, que usted no atiende.", "Ticket %s is in service %s, which you do not serve."},
 	})
 }

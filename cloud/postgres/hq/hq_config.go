@@ -362,13 +362,15 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutSealKey string) (eve
 	if cfg.Counters == nil {
 		cfg.Counters = []queue.Counter{}
 	}
-	rows, err := tx.Query(ctx, `SELECT id, name, services, pin_hash FROM hq_executives WHERE branch = $1 ORDER BY id`, branch)
+	// No PIN hash rides in the retained config (a 6-digit PIN's hash is
+	// reversed offline in hours): PINs are set at the branch.
+	rows, err := tx.Query(ctx, `SELECT id, name, services FROM hq_executives WHERE branch = $1 ORDER BY id`, branch)
 	if err != nil {
 		return event.Config{}, wrap("publish executives", err)
 	}
 	cfg.Executives, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (event.ConfigExecutive, error) {
 		var e event.ConfigExecutive
-		return e, r.Scan(&e.ID, &e.Name, &e.Services, &e.PINHash)
+		return e, r.Scan(&e.ID, &e.Name, &e.Services)
 	})
 	if err != nil {
 		return event.Config{}, wrap("publish executives", err)
