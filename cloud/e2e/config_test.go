@@ -118,7 +118,7 @@ func TestConfigOwnershipEndToEnd(t *testing.T) {
 	assert.NotContains(t, body, `class="diff-removed"`)
 	assert.Contains(t, body, "Configuración importada de la sucursal")
 	_, body = hqf.get("/config/branches/" + e.branch)
-	assert.Contains(t, body, "<td>E01</td><td>Ana Pérez</td><td>C, P</td><td>el de la sucursal", "the imported executive's PIN stays the branch's")
+	assert.Contains(t, body, "<td>E01</td><td>Ana Pérez</td><td>C, P</td><td>se define en la sucursal", "the imported executive's PIN stays the branch's")
 
 	// Three people wait for Caja (HQ's projection knows them).
 	for range 3 {

@@ -64,7 +64,7 @@ func TestOneTruth(t *testing.T) {
 	e := newEnv(t, "E2E-TRUTH")
 	fake := telegramEnv(t, e)
 
-	pin, err := bcrypt.GenerateFromPassword([]byte("1234"), bcrypt.MinCost)
+	pin, err := bcrypt.GenerateFromPassword([]byte("240681"), bcrypt.MinCost)
 	require.NoError(t, err)
 	cfg := event.Config{V: event.Version, Branch: e.branch, Version: 1, TimeZone: "America/Santiago",
 		Services: []queue.Service{
@@ -194,7 +194,7 @@ func TestOneTruth(t *testing.T) {
 		var s struct {
 			Token string `json:"token"`
 		}
-		code, err := e.do("POST", "/api/v1/sessions", "", map[string]any{"executive": x, "pin": "1234", "counter": i + 1}, &s)
+		code, err := e.do("POST", "/api/v1/sessions", "", map[string]any{"executive": x, "pin": "240681", "counter": i + 1}, &s)
 		require.NoError(t, err)
 		require.Contains(t, []int{200, 201}, code)
 		tokens[x] = s.Token
