@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"github.com/ticketero/ticketero/shared/i18n"
 	"io"
 	"regexp"
 	"strconv"
@@ -58,4 +59,13 @@ func csvCell(s string) string {
 // decimal formats x with prec decimals and a decimal comma (es-CL).
 func decimal(x float64, prec int) string {
 	return strings.Replace(strconv.FormatFloat(x, 'f', prec, 64), ".", ",", 1)
+}
+
+// decimalIn formats x with prec decimals as lang writes them: a decimal
+// comma in Spanish, a point in English.
+func decimalIn(lang i18n.Lang, x float64, prec int) string {
+	if lang == i18n.EN {
+		return strconv.FormatFloat(x, 'f', prec, 64)
+	}
+	return decimal(x, prec)
 }

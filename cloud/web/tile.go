@@ -50,7 +50,7 @@ func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
 	b.WriteString("</dd></div>\n")
 	sla := "—"
 	if t.SLA() >= 0 {
-		sla = strconv.FormatFloat(t.SLA(), 'f', 1, 64) + "%"
+		sla = decimalIn(l, t.SLA(), 1) + "%"
 	}
 	b.WriteString(`<div><dt>` + T("hq.tile.sla") + `</dt><dd class="sla">` + sla + "</dd></div>\n")
 	if len(t.Queues) > 0 { // who waits where, by service name

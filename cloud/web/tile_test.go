@@ -20,7 +20,8 @@ func TestTileHTMLEscapes(t *testing.T) {
 	assert.Contains(t, got, `data-region="R&#34;M"`)
 	assert.Contains(t, got, `class="tile off late"`)
 	assert.Contains(t, got, `data-waiting="3"`)
-	assert.Contains(t, got, `<dd class="sla">37.5%</dd>`, "3 within of 8 decided (called or waiting past target)")
+	assert.Contains(t, got, `<dd class="sla">37,5%</dd>`, "3 within of 8 decided (called or waiting past target), decimal comma in Spanish")
+	assert.Contains(t, string(tileHTML(tile, i18n.EN)), `<dd class="sla">37.5%</dd>`)
 	skew := int64(-3400)
 	off := at.Add(time.Minute)
 	tile.ClockSkewMS, tile.OfflineFrom = &skew, &off

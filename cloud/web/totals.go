@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/ticketero/ticketero/shared/i18n"
 	"slices"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
@@ -19,13 +20,13 @@ type total struct {
 	Offline     int
 }
 
-// SLA is the row's "% en meta" with a decimal comma, "—" before any
-// decided ticket.
-func (t total) SLA() string {
+// SLA is the row's "% en meta" written as lang writes decimals (as the
+// tiles), "—" before any decided ticket.
+func (t total) SLA(lang i18n.Lang) string {
 	if t.Decided == 0 {
 		return "—"
 	}
-	return decimal(queue.Percent(t.Within, t.Decided), 1) + "%"
+	return decimalIn(lang, queue.Percent(t.Within, t.Decided), 1) + "%"
 }
 
 // totals sums tiles nationally (first) and per region (by name; branches
@@ -62,3 +63,15 @@ func totals(tiles []hq.Tile) (national total, regions []total) {
 	})
 	return national, regions
 }
+
+// totalView is the data of the "total" partial: a row and the page's language.
+type totalView struct {
+	total
+	Lang i18n.Lang
+}
+
+// Total wraps a totals row for the partial in the page's language.
+func (v *view) Total(t total) totalView { return totalView{total: t, Lang: v.Lang} }
+
+// Pct writes a percentage with one decimal as the page's language does.
+func (v *view) Pct(f float64) string { return decimalIn(v.Lang, f, 1) + "%" }

@@ -176,7 +176,6 @@ func (h *Handler) funcs() template.FuncMap {
 			return u, nil
 		},
 		"dur":      fmtDuration,
-		"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
 		"num":      func(f float64) string { return fmt.Sprintf("%.0f", f) },
 		"hhmm":     func(t time.Time) string { return t.In(santiago).Format("15:04:05") },
 		"datetime": func(t time.Time) string { return t.In(santiago).Format("2006-01-02 15:04:05") },

@@ -44,6 +44,8 @@
   }
   // totals sums the tiles again into the national and regional rows (the
   // server renders them the same way, cloud/web/totals.go).
+  // decimal writes a number as the page's language does (comma in Spanish).
+  function decimal(s) { return document.documentElement.lang.indexOf("en") === 0 ? s : s.replace(".", ","); }
   function totals() {
     var table = document.getElementById("totals");
     if (!table || !grid) { return; }
@@ -63,7 +65,7 @@
       if (!s) { return; }
       tr.querySelectorAll("td[data-k]").forEach(function (td) {
         var k = td.getAttribute("data-k");
-        td.textContent = k === "sla" ? (s.decided ? (Math.round(s.within * 1000 / s.decided) / 10).toFixed(1).replace(".", ",") + "%" : "\u2014") : String(s[k]);
+        td.textContent = k === "sla" ? (s.decided ? decimal((Math.round(s.within * 1000 / s.decided) / 10).toFixed(1)) + "%" : "\u2014") : String(s[k]);
         if (k === "offline") { td.className = s.offline ? "bad" : ""; }
       });
     });
