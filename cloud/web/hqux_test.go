@@ -27,7 +27,8 @@ import (
 
 // auditActionsInCode greps every non-test Go file of the cloud module for the
 // audit actions it writes: the Audit* constants (hq, retention), the string
-// literals handed to an audit writer (enroll), and the branch security events
+// literals handed to an audit writer (enroll), SQL literals in files that
+// insert into hq_audit (config import), and the branch security events
 // the ingest copies into the audit (their event type is the action).
 func auditActionsInCode(t *testing.T) []string {
 	t.Helper()
@@ -35,6 +36,7 @@ func auditActionsInCode(t *testing.T) []string {
 	callRE := regexp.MustCompile(`(?m)\baudit\(ctx,.*$`)
 	litRE := regexp.MustCompile(`"([a-z]+\.[a-z_]+)"`)
 	fieldRE := regexp.MustCompile(`Action:\s*"([^"]+)"`)
+	sqlLitRE := regexp.MustCompile(`'([a-z]+\.[a-z_]+)'`)
 	seen := map[string]bool{}
 	err := filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
@@ -51,6 +53,11 @@ func auditActionsInCode(t *testing.T) []string {
 		}
 		for _, m := range fieldRE.FindAllStringSubmatch(string(b), -1) {
 			seen[m[1]] = true
+		}
+		if strings.Contains(string(b), "INSERT INTO hq_audit") { // actions written as SQL literals
+			for _, m := range sqlLitRE.FindAllStringSubmatch(string(b), -1) {
+				seen[m[1]] = true
+			}
 		}
 		for _, line := range callRE.FindAllString(string(b), -1) {
 			for _, m := range litRE.FindAllStringSubmatch(line, -1) {
