@@ -393,3 +393,32 @@ func TestOverviewTotalsEqualTiles(t *testing.T) {
 	assert.Equal(t, "Total", rows[0][2])
 	assert.Equal(t, "7", rows[0][4], "3 + 4 waiting in TV")
 }
+
+// Issue 15 (axe, critical): the users page's per-user password inputs had no
+// accessible name. Every visible input and select of the HQ pages touched here
+// is inside a <label> or names itself with aria-label.
+func TestFormFieldsLabelled(t *testing.T) {
+	e := newEnv(t)
+	e.f.Branch("LB-001", "Etiquetas", "LB", true)
+	e.user("lb@bank.cl", "admin", nil, nil)
+	e.user("other@bank.cl", "viewer", nil, nil)
+	c, _ := e.login("lb@bank.cl")
+	field := regexp.MustCompile(`<(input|select)\b[^>]*>`)
+	for _, path := range []string{"/admin/users", "/admin/audit", "/reports", "/branches/LB-001", "/"} {
+		_, body := e.get(c, path)
+		open := 0 // <label> elements open at each field
+		last := 0
+		for _, loc := range field.FindAllStringIndex(body, -1) {
+			seg := body[last:loc[0]]
+			open += strings.Count(seg, "<label") - strings.Count(seg, "</label>")
+			last = loc[0]
+			tag := body[loc[0]:loc[1]]
+			if strings.Contains(tag, `type="hidden"`) {
+				continue
+			}
+			assert.True(t, open > 0 || strings.Contains(tag, "aria-label="), "%s: %s has no label", path, tag)
+		}
+	}
+	_, body := e.get(c, "/admin/users")
+	has(t, body, `aria-label="Nueva contraseña para other@bank.cl"`)
+}

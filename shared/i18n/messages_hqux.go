@@ -59,6 +59,7 @@ func init() {
 		"hq.branch.prev":         {"« Anterior", "« Previous"},
 		"hq.branch.next":         {"Siguiente »", "Next »"},
 		"hq.branch.page_of":      {"Página %d de %d", "Page %d of %d"},
+		"hq.users.password_for":  {"Nueva contraseña para %s", "New password for %s"},
 		// Overview totals and tiles.
 		"hq.tile.by_service":  {"En espera por servicio", "Waiting by service"},
 		"hq.totals.branches":  {"Sucursales", "Branches"},
