@@ -206,6 +206,8 @@ func TestBranchViewPagesAndSearch(t *testing.T) {
 	ctx := context.Background()
 	_, err := e.f.Pool.Exec(ctx, `INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ('PG-001', 'C', 'Caja', 600, 300), ('PG-001', 'E', 'Empresas', 600, 300)`)
 	require.NoError(t, err)
+	_, err = e.f.Pool.Exec(ctx, `INSERT INTO hq_executives (branch, id, name) VALUES ('PG-001', 'E1', 'Ana')`)
+	require.NoError(t, err)
 	loc := mustLoc(t)
 	now := time.Now()
 	start := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 1, 0, 0, loc)
@@ -256,7 +258,8 @@ func TestBranchViewPagesAndSearch(t *testing.T) {
 	}
 	// Its timeline: names, counter and executive, not "#97".
 	has(t, body, "derivado · E Empresas")
-	has(t, body, "llamado · Módulo 3 · E1")
+	has(t, body, "llamado · Módulo 3 · E1 Ana")
+	has(t, body, "<td>E1 Ana</td>")
 	hasNot(t, body, "<small>#")
 	_, body = e.get(c, "/branches/PG-001?day="+day+"&q=5")
 	assert.Len(t, rowRE.FindAllString(body, -1), 2, "C-005 and E-005")

@@ -94,7 +94,7 @@ func (s *Store) branchTickets(ctx context.Context, id string, d, now time.Time, 
 		return queue.Errorf(queue.CodeInvalid, "hq.page.range", f.Page, out.Pages)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT t.id, t.service, coalesce(sv.name, ''), t.printed, t.origin_service, t.number, t.priority, t.status,
-			t.counter, coalesce(t.executive, ''), t.channel, t.queued_at, t.called_at, t.started_at, t.ended_at
+			t.counter, coalesce(t.executive, ''), `+executiveNameSQL("t.branch", "t.executive")+`, t.channel, t.queued_at, t.called_at, t.started_at, t.ended_at
 		FROM tickets t LEFT JOIN hq_services sv ON sv.branch = t.branch AND sv.code = t.service
 		WHERE `+ticketWhere+` ORDER BY t.created_at, t.id LIMIT $8 OFFSET $9`,
 		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
@@ -105,7 +105,7 @@ func (s *Store) branchTickets(ctx context.Context, id string, d, now time.Time, 
 		var t TicketRow
 		var n int
 		var printed, origin string
-		err := r.Scan(&t.ID, &t.Service, &t.ServiceName, &printed, &origin, &n, &t.Priority, &t.Status, &t.Counter, &t.Executive, &t.Channel,
+		err := r.Scan(&t.ID, &t.Service, &t.ServiceName, &printed, &origin, &n, &t.Priority, &t.Status, &t.Counter, &t.Executive, &t.ExecutiveName, &t.Channel,
 			&t.QueuedAt, &t.CalledAt, &t.StartedAt, &t.EndedAt)
 		t.Display = printedNumber(printed, origin, n)
 		t.WaitS, t.ServiceS = ticketTimes(t, now)
@@ -123,7 +123,7 @@ func (s *Store) branchTickets(ctx context.Context, id string, d, now time.Time, 
 	// clocks) that name a ticket of the page.
 	rows, err = s.pool.Query(ctx, `SELECT e.data->>'ticket', e.seq, e.type, e.at, x.service, coalesce(sv.name, ''),
 			CASE WHEN e.data->>'counter' ~ '^[0-9]{1,6}$' THEN (e.data->>'counter')::int ELSE 0 END,
-			coalesce(e.data->>'executive', '')
+			coalesce(e.data->>'executive', ''), `+executiveNameSQL("e.branch", "e.data->>'executive'")+`
 		FROM events e
 		CROSS JOIN LATERAL (SELECT CASE e.type WHEN 'ticket.transferred' THEN coalesce(e.data->>'to', '')
 			WHEN 'ticket.issued' THEN coalesce(e.data->>'service', '') ELSE '' END AS service) x
@@ -137,7 +137,7 @@ func (s *Store) branchTickets(ctx context.Context, id string, d, now time.Time, 
 	for rows.Next() {
 		var tid string
 		var it TimelineItem
-		if err := rows.Scan(&tid, &it.Seq, &it.Type, &it.At, &it.Service, &it.ServiceName, &it.Counter, &it.Executive); err != nil {
+		if err := rows.Scan(&tid, &it.Seq, &it.Type, &it.At, &it.Service, &it.ServiceName, &it.Counter, &it.Executive, &it.ExecutiveName); err != nil {
 			return wrap("branch timelines", err)
 		}
 		if i, ok := index[tid]; ok {
@@ -167,4 +167,11 @@ func ticketTimes(t TicketRow, now time.Time) (wait, service *int) {
 		service = secs(*t.StartedAt, now)
 	}
 	return wait, service
+}
+
+// executiveNameSQL is the name of executive id at branch: as he signed in
+// at the branch, else as HQ configured him, else "".
+func executiveNameSQL(branch, id string) string {
+	return `coalesce((SELECT nullif(es.name, '') FROM executive_sessions es WHERE es.branch = ` + branch + ` AND es.executive = ` + id + `),
+		(SELECT he.name FROM hq_executives he WHERE he.branch = ` + branch + ` AND he.id = ` + id + `), '')`
 }

@@ -51,6 +51,8 @@ type TimelineItem struct {
 	ServiceName string `json:"service_name,omitempty"`
 	Counter     int    `json:"counter,omitempty"`
 	Executive   string `json:"executive,omitempty"`
+	// ExecutiveName is the executive's name, when known.
+	ExecutiveName string `json:"executive_name,omitempty"`
 }
 
 // TicketRow is one of the day's tickets with its timeline.
@@ -59,16 +61,18 @@ type TicketRow struct {
 	Display string `json:"display"`
 	Service string `json:"service"`
 	// ServiceName is the service's name as HQ configured it ("" if not).
-	ServiceName string     `json:"service_name"`
-	Priority    string     `json:"priority"`
-	Status      string     `json:"status"`
-	Counter     *int       `json:"counter"`
-	Executive   string     `json:"executive"`
-	Channel     string     `json:"channel"`
-	QueuedAt    time.Time  `json:"queued_at"`
-	CalledAt    *time.Time `json:"called_at"`
-	StartedAt   *time.Time `json:"started_at"`
-	EndedAt     *time.Time `json:"ended_at"`
+	ServiceName string `json:"service_name"`
+	Priority    string `json:"priority"`
+	Status      string `json:"status"`
+	Counter     *int   `json:"counter"`
+	Executive   string `json:"executive"`
+	// ExecutiveName is the executive's name, when known.
+	ExecutiveName string     `json:"executive_name"`
+	Channel       string     `json:"channel"`
+	QueuedAt      time.Time  `json:"queued_at"`
+	CalledAt      *time.Time `json:"called_at"`
+	StartedAt     *time.Time `json:"started_at"`
+	EndedAt       *time.Time `json:"ended_at"`
 	// WaitS runs from arrival in the queue to the call (to now while it
 	// waits); ServiceS from the start of service to its end (to now while
 	// served). Nil when it does not apply (not started, left uncalled).
