@@ -56,6 +56,9 @@ type Config struct {
 	Cloud string
 	// LAN is the agent's LAN address (host:port); GET /readyz is asked.
 	LAN string
+	// LANCA, when set, is the box's LAN CA (PEM): the agent is asked over
+	// TLS first (as localhost), then over plain HTTP.
+	LANCA string
 	// Thresholds (defaults: 512 MiB, 30 s, 10,000 events, 14 days).
 	MinFreeBytes uint64
 	MaxSkew      time.Duration
@@ -421,13 +424,10 @@ func (d *doctor) lan(ctx context.Context) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
-	u := "http://" + d.cfg.LAN + "/readyz"
-	req, err := http.NewRequestWithContext(cctx, http.MethodGet, u, nil)
-	if err != nil {
-		d.add("lan", Fail, d.t("doctor.lan.fail", d.cfg.LAN, err.Error()))
-		return
+	res, err := d.lanGet(cctx, "https", d.lanTLSClient())
+	if err != nil || res == nil {
+		res, err = d.lanGet(cctx, "http", http.DefaultClient)
 	}
-	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		d.add("lan", Fail, d.t("doctor.lan.fail", d.cfg.LAN, err.Error()))
 		return
@@ -438,6 +438,34 @@ func (d *doctor) lan(ctx context.Context) {
 		return
 	}
 	d.add("lan", Pass, d.t("doctor.lan.ok", d.cfg.LAN))
+}
+
+// lanTLSClient trusts the box's LAN CA (nil without one).
+func (d *doctor) lanTLSClient() *http.Client {
+	if d.cfg.LANCA == "" {
+		return nil
+	}
+	b, err := os.ReadFile(d.cfg.LANCA) // #nosec G304 -- the box's own data directory
+	if err != nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}}}
+}
+
+// lanGet asks GET /readyz of the agent over scheme with c (nil: not asked).
+func (d *doctor) lanGet(ctx context.Context, scheme string, c *http.Client) (*http.Response, error) {
+	if c == nil {
+		return nil, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+d.cfg.LAN+"/readyz", nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.Do(req)
 }
 
 // Print writes the report as text lines, one per check with the fix to try

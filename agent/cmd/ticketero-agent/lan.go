@@ -1,13 +1,18 @@
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/agent/lantls"
 )
 
 // LANConfig is how the agent meets the branch LAN: the names it answers to
@@ -19,6 +24,11 @@ type LANConfig struct {
 	// SessionIdle and SessionMax end an executive's session unused for
 	// SessionIdle or SessionMax after sign-in ("off": no limit).
 	SessionIdle, SessionMax string
+	// PlainHTTP serves the LAN API without TLS on a LAN address (the demo,
+	// behind a TLS proxy). A loopback listen address is always plain: its
+	// traffic never crosses the LAN.
+	PlainHTTP bool
+	plainErr  error
 }
 
 func (c *LANConfig) flags(fs *flag.FlagSet, getenv func(string) string) {
@@ -31,6 +41,39 @@ func (c *LANConfig) flags(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.Names, "lan-names", "names the LAN API answers to, comma-separated; localhost and IP addresses always (default: host name and <host name>.local)")
 	str(&c.SessionIdle, "session-idle", "an executive's session unused this long ends (off: never)")
 	str(&c.SessionMax, "session-max", "an executive's session ends this long after sign-in (off: never)")
+	if v := getenv(envName("plain-http")); v != "" {
+		c.PlainHTTP, c.plainErr = strconv.ParseBool(v)
+	}
+	fs.BoolVar(&c.PlainHTTP, "plain-http", c.PlainHTTP, "serve the LAN API without TLS on a LAN address; a loopback address is always plain ("+envName("plain-http")+")")
+}
+
+// TLS reports whether the LAN API on listen address addr is served over TLS:
+// on every non-loopback address unless PlainHTTP.
+func (c LANConfig) TLS(addr string) bool {
+	if c.PlainHTTP {
+		return false
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// TLSConfig makes (or reuses) the box's LAN CA and a certificate for its
+// names and addresses in <data>/lan-tls.
+func (c LANConfig) TLSConfig(data, branch, addr string, now time.Time) (*tls.Config, error) {
+	ips := lantls.LocalAddresses()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+			ips = append(ips, ip)
+		}
+	}
+	return lantls.Ensure(filepath.Join(data, "lan-tls"), branch, append([]string{"localhost"}, c.Hosts()...), ips, now)
 }
 
 // DefaultLANConfig returns the defaults.
@@ -61,6 +104,9 @@ func (c LANConfig) Sessions() (agent.SessionLimits, error) {
 
 // Validate checks the names and limits.
 func (c LANConfig) Validate() error {
+	if c.plainErr != nil {
+		return fmt.Errorf("plain-http: not true or false (%s)", envName("plain-http"))
+	}
 	if _, err := c.Sessions(); err != nil {
 		return err
 	}

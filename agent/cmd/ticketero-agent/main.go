@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -256,6 +257,8 @@ type Main struct {
 
 	// Addr is the address the LAN API listens on (resolved, after Run).
 	Addr string
+	// URL is the LAN API's base URL: https:// unless plain (lan.go).
+	URL  string
 	ln   net.Listener
 	done chan struct{}
 }
@@ -318,6 +321,17 @@ func (m *Main) Run(ctx context.Context) error {
 		_ = m.Store.Close()
 		return fmt.Errorf("http: listen %s: %w", m.Config.HTTP, err)
 	}
+	m.URL = "http://" + m.ln.Addr().String()
+	if m.Config.LAN.TLS(m.Config.HTTP) {
+		tc, err := m.Config.LAN.TLSConfig(m.Config.Data, m.Config.Branch, m.Config.HTTP, time.Now())
+		if err != nil {
+			_ = m.ln.Close()
+			_ = m.Store.Close()
+			return err
+		}
+		m.ln = tls.NewListener(m.ln, tc)
+		m.URL = "https://" + m.ln.Addr().String()
+	}
 	m.Addr = m.ln.Addr().String()
 	m.HTTPServer = &http.Server{Handler: m.API.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
@@ -333,7 +347,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("cannot write http.addr", "err", err)
 	}
 	m.startRetention()
-	m.Logger.Info("listening", "addr", m.Addr, "version", version, "startup_ms", time.Since(start).Milliseconds())
+	m.Logger.Info("listening", "addr", m.Addr, "url", m.URL, "version", version, "startup_ms", time.Since(start).Milliseconds())
 	return nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/ticketero/ticketero/agent/backup"
 	"github.com/ticketero/ticketero/agent/doctor"
 	"github.com/ticketero/ticketero/agent/enroll"
+	"github.com/ticketero/ticketero/agent/lantls"
 	"github.com/ticketero/ticketero/agent/sqlite"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -294,6 +295,9 @@ func opsDoctor(ctx context.Context, env opsEnv, cfg doctor.Config, asJSON bool) 
 			cfg.LAN = strings.TrimSpace(string(b))
 		}
 	}
+	if ca := filepath.Join(cfg.Data, "lan-tls", lantls.CAFile); fileExists(ca) {
+		cfg.LANCA = ca
+	}
 	cfg.DB = dbPath(cfg.Data)
 	r := doctor.Run(ctx, cfg, env.lang)
 	if asJSON {
@@ -504,4 +508,9 @@ func opsInstall(ctx context.Context, env opsEnv, data, httpAddr, unitDir, envFil
 	}
 	env.say("install.done", unit)
 	return 0
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
