@@ -286,7 +286,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := os.MkdirAll(m.Config.Data, 0o700); err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
-	key, err := loadDataKey(m.Config.DataKeyFile, m.Config.Data)
+	key, err := loadDataKey(m.Config.DataKeyFile, false, m.Config.Data)
 	if err != nil {
 		return err
 	}
@@ -373,9 +373,12 @@ func (m *Main) Close() error {
 
 // loadDataKey reads the data key from file, or from <data>/data.key,
 // generating that once (0600) when absent.
-func loadDataKey(file, data string) ([]byte, error) {
+// With create, file itself is generated when absent (install).
+func loadDataKey(file string, create bool, data string) ([]byte, error) {
 	if file == "" {
-		file = filepath.Join(data, "data.key")
+		file, create = filepath.Join(data, "data.key"), true
+	}
+	if create {
 		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
 			k := make([]byte, sqlite.KeySize)
 			if _, err := randRead(k); err != nil {

@@ -12,8 +12,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -480,6 +482,14 @@ func opsInstall(ctx context.Context, env opsEnv, data, httpAddr, unitDir, envFil
 	if err := os.MkdirAll(filepath.Dir(envFile), 0o750); err != nil {
 		return env.fail(err)
 	}
+	// The personal-data key lives beside the environment file, not in the
+	// data directory: a copy of the data directory (a backup, a disk pulled
+	// from the box) then holds encrypted RUTs without their key.
+	keyFile := filepath.Join(filepath.Dir(envFile), "data.key")
+	if err := placeDataKey(data, keyFile); err != nil {
+		return env.fail(err)
+	}
+	lines = append(lines, "TICKETERO_DATA_KEY_FILE="+keyFile)
 	if err := os.WriteFile(envFile, []byte(strings.Join(lines, "\n")+"\n"), 0o640); err != nil { // #nosec G306 -- root:ticketero 0640, read by the service's group; paths only, no secret
 		return env.fail(err)
 	}
@@ -508,6 +518,40 @@ func opsInstall(ctx context.Context, env opsEnv, data, httpAddr, unitDir, envFil
 	}
 	env.say("install.done", unit)
 	return 0
+}
+
+// placeDataKey makes keyFile (0600, owned by the service's user when run as
+// root) the box's data key: kept if present, else moved from <data>/data.key
+// (where older versions made it), else generated.
+func placeDataKey(data, keyFile string) error {
+	if fileExists(keyFile) {
+		return nil
+	}
+	old := filepath.Join(data, "data.key")
+	if fileExists(old) {
+		b, err := os.ReadFile(old) // #nosec G304 -- the operator's data directory
+		if err != nil {
+			return fmt.Errorf("data key: %w", err)
+		}
+		if err := enroll.WriteFile0600(keyFile, b); err != nil {
+			return fmt.Errorf("data key: %w", err)
+		}
+		if err := os.Remove(old); err != nil {
+			return fmt.Errorf("data key: %w", err)
+		}
+	} else if _, err := loadDataKey(keyFile, true, data); err != nil {
+		return err
+	}
+	if os.Geteuid() == 0 {
+		if u, err := user.Lookup("ticketero"); err == nil {
+			uid, _ := strconv.Atoi(u.Uid)
+			gid, _ := strconv.Atoi(u.Gid)
+			if err := os.Chown(keyFile, uid, gid); err != nil {
+				return fmt.Errorf("data key: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 func fileExists(p string) bool {

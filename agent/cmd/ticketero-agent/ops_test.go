@@ -65,6 +65,33 @@ func TestInstall(t *testing.T) {
 		"TICKETERO_CERT=" + filepath.Join(data, "tls", "client.pem"), "TICKETERO_DATA=" + data} {
 		assert.Contains(t, string(e), want)
 	}
+	// The personal-data key is kept out of the data directory: beside the
+	// environment file, 0600, named by TICKETERO_DATA_KEY_FILE.
+	keyFile := filepath.Join(filepath.Dir(envFile), "data.key")
+	assert.Contains(t, string(e), "TICKETERO_DATA_KEY_FILE="+keyFile)
+	fi, err := os.Stat(keyFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	assert.NoFileExists(t, filepath.Join(data, "data.key"))
+	key, err := loadDataKey(keyFile, false, data)
+	require.NoError(t, err)
+
+	// A box an older version set up has its key in the data directory: install
+	// moves it (same key, so its RUTs still open) and a second install keeps it.
+	old := t.TempDir()
+	require.NoError(t, os.WriteFile(enroll.Paths{Dir: old}.State(), b, 0o600))
+	oldKey, err := loadDataKey("", false, old)
+	require.NoError(t, err)
+	envFile2 := filepath.Join(t.TempDir(), "agent.env")
+	for range 2 {
+		code, _, errOut = runOps(t, nil, "install", "--data", old, "--unit-dir", units, "--env-file", envFile2, "--no-enable")
+		require.Equal(t, 0, code, errOut)
+	}
+	moved, err := loadDataKey(filepath.Join(filepath.Dir(envFile2), "data.key"), false, old)
+	require.NoError(t, err)
+	assert.Equal(t, oldKey, moved)
+	assert.NotEqual(t, key, moved)
+	assert.NoFileExists(t, filepath.Join(old, "data.key"))
 }
 
 // TestBackupRestoreCommands: backup while the agent runs, refusal to restore
