@@ -188,6 +188,17 @@ WITH bl AS (
 	GROUP BY es.branch
 ), c AS (
 	SELECT branch, max(version) AS v FROM hq_branch_configs GROUP BY branch
+), sq AS (
+	-- The services people wait in, by name: one grouped pass over every
+	-- branch's waiting tickets (not one subquery per branch).
+	SELECT q.branch, jsonb_agg(jsonb_build_object('service', q.service, 'name', coalesce(sv.name, ''), 'waiting', q.n)
+		ORDER BY q.service) AS queues
+	FROM (SELECT tk.branch, tk.service, count(*) AS n
+		FROM tickets tk JOIN bl ON bl.id = tk.branch
+		WHERE tk.day = ($1::timestamptz AT TIME ZONE bl.time_zone)::date AND tk.status = 'waiting'
+		GROUP BY tk.branch, tk.service) q
+	LEFT JOIN hq_services sv ON sv.branch = q.branch AND sv.code = q.service
+	GROUP BY q.branch
 )
 SELECT bl.id, bl.name, bl.region,
 	t.issued, t.waiting, t.oldest,
@@ -197,7 +208,7 @@ SELECT bl.id, bl.name, bl.region,
 	coalesce(e.serving, 0), coalesce(e.paused, 0),
 	sy.branch IS NOT NULL, coalesce(sy.online, false), coalesce(sy.applied_seq, 0), coalesce(sy.max_seq, 0), coalesce(sy.backlog, 0),
 	sy.last_event_at, sy.last_ingest_at, sy.status_at, sy.status_received_at, sy.offline_at, sy.clock_skew_ms,
-	coalesce(sy.config_version, 0), coalesce(c.v, 0), sq.queues
+	coalesce(sy.config_version, 0), coalesce(c.v, 0), coalesce(sq.queues, '[]'::jsonb)
 FROM bl
 LEFT JOIN branch_sync sy ON sy.branch = bl.id
 -- The branch's clock now: ticket times are the branch's.
@@ -220,16 +231,9 @@ CROSS JOIN LATERAL (
 	CROSS JOIN LATERAL (`+waitRuleSQL("$7")+`) w
 	WHERE tk.branch = bl.id AND tk.day = ($1::timestamptz AT TIME ZONE bl.time_zone)::date
 ) t
--- The services people wait in, by name (the waiting rows of the same index prefix).
-CROSS JOIN LATERAL (
-	SELECT coalesce(jsonb_agg(jsonb_build_object('service', q.service, 'name', q.name, 'waiting', q.n) ORDER BY q.service), '[]') AS queues
-	FROM (SELECT tk.service, coalesce(min(sv.name), '') AS name, count(*) AS n
-		FROM tickets tk LEFT JOIN hq_services sv ON sv.branch = tk.branch AND sv.code = tk.service
-		WHERE tk.branch = bl.id AND tk.day = ($1::timestamptz AT TIME ZONE bl.time_zone)::date AND tk.status = 'waiting'
-		GROUP BY tk.service) q
-) sq
 LEFT JOIN e ON e.branch = bl.id
 LEFT JOIN c ON c.branch = bl.id
+LEFT JOIN sq ON sq.branch = bl.id
 ORDER BY `+order, now, all, bs, rs, f.Region, only, s.DefaultTargetWaitS)
 	if err != nil {
 		return nil, wrap("overview", err)
