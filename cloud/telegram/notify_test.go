@@ -163,6 +163,40 @@ func TestStatusOldFigure(t *testing.T) {
 	assert.Equal(t, "applied", st)
 }
 
+// TestLinkAfterOvertaken: the customer scans his QR a few seconds after his
+// ticket was issued, but a later arrival was issued in between (a
+// preferential customer the branch ranks ahead). The figure at issue is
+// recent yet no longer the truth: it is told with its time and the branch is
+// asked where the ticket stands now, as for an old figure.
+func TestLinkAfterOvertaken(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	const b = "SCL-004"
+	first := e.issued(b, "o1", "C", 1, 1, "toko1", "")
+	e.feed(b, first)
+	pref := e.issued(b, "o2", "C", 2, 1, "toko2", "")
+	pref.At = first.At.Add(time.Second)
+	e.feed(b, pref)
+	e.say(2201, "es", "/start toko1")
+	run(t, e.worker(29))
+	texts := e.waitTexts(2201, 2)
+	loc, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	at := first.At.In(loc).Format("15:04")
+	assert.True(t, contains(texts, "Tu número es C-001. A las "+at+" tenías 0 personas antes que tú; espera estimada entonces: entre 5 y 7 min. Te avisaremos cuando falte poco; puedes salir y volver a tiempo."), texts)
+	assert.False(t, contains(texts, "Tu número es C-001. Personas antes que tú: 0. Espera estimada: entre 5 y 7 min. Te avisaremos cuando falte poco; puedes salir y volver a tiempo."), texts)
+	e.pub.mu.Lock()
+	cmds := append([]event.Command(nil), e.pub.cmds...)
+	e.pub.mu.Unlock()
+	require.Len(t, cmds, 1, "the branch is asked where the ticket stands now")
+	assert.Equal(t, event.CommandLocateTicket, cmds[0].Type)
+	assert.Equal(t, "o1", cmds[0].Ticket)
+
+	// The later ticket, linked with nothing issued after it, is told as current.
+	e.say(2202, "es", "/start toko2")
+	texts = e.waitTexts(2202, 2)
+	assert.True(t, contains(texts, "Tu número es C-002. Personas antes que tú: 0. Espera estimada: entre 5 y 7 min. Te avisaremos cuando falte poco; puedes salir y volver a tiempo."), texts)
+}
+
 func TestDeadLetterAfterThreeRetries(t *testing.T) {
 	e := newEnv(t, telegramtest.Options{FailRate: 1})
 	e.say(3001, "es", "/ayuda")

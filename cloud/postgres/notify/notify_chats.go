@@ -34,6 +34,11 @@ type TicketInfo struct {
 	PlaceAt  time.Time
 	TimeZone string
 	RUTHash  string
+	// Overtaken says another ticket of the same service was issued or placed
+	// (transferred in, requeued) after PlaceAt: the branch may rank it ahead (a preferential arrival, a
+	// transfer), so the figure is no longer told as current however recent
+	// (the cloud does not judge the order; the branch is asked).
+	Overtaken bool
 }
 
 // Open reports whether the ticket is still in play.
@@ -42,9 +47,16 @@ func (t TicketInfo) Open() bool { return t.Status.Open() }
 // Ahead is the people ahead as the branch last said.
 func (t TicketInfo) Ahead() int { return max(0, t.Position-1) }
 
-// FreshFor is how long a relayed figure is told as current; an older one is
+// FreshFor is how long a relayed figure is told as current; an older one, or
+// one the branch has issued or placed other tickets since (Overtaken), is
 // told with its time ("a las 16:05").
 const FreshFor = 2 * time.Minute
+
+// Current reports whether the branch's figure is still told as current: at
+// most FreshFor old and no ticket issued or placed after it.
+func (t TicketInfo) Current(now time.Time) bool {
+	return now.Sub(t.PlaceAt) <= FreshFor && !t.Overtaken
+}
 
 // PlaceMsg tells the ticket's place: key for a fresh figure (args: number,
 // people ahead, wait), keyAt for an older one (args: number, time, people
@@ -52,7 +64,7 @@ const FreshFor = 2 * time.Minute
 func (t TicketInfo) PlaceMsg(now time.Time, key, keyAt string, prefix ...Arg) Msg {
 	args := append([]Arg{S(t.Display)}, prefix...)
 	wait := WaitArg(t.TypicalS, t.UpperS)
-	if now.Sub(t.PlaceAt) <= FreshFor {
+	if t.Current(now) {
 		return Msg{Key: key, Args: append(args, S(strconv.Itoa(t.Ahead())), wait)}
 	}
 	loc, err := time.LoadLocation(t.TimeZone)
@@ -68,14 +80,16 @@ func (t TicketInfo) PlaceMsg(now time.Time, key, keyAt string, prefix ...Arg) Ms
 const ticketCols = `t.branch, t.id, t.origin_service, t.number, t.printed, t.status,
 	COALESCE(t.place_position, t.position), COALESCE(t.place_typical_s, t.quoted_typical_s),
 	COALESCE(t.place_upper_s, t.quoted_upper_s), COALESCE(t.place_at, t.created_at), COALESCE(t.rut_hash, ''),
-	COALESCE((SELECT b.time_zone FROM branches b WHERE b.id = t.branch), 'America/Santiago')`
+	COALESCE((SELECT b.time_zone FROM branches b WHERE b.id = t.branch), 'America/Santiago'),
+	EXISTS (SELECT 1 FROM tickets o WHERE o.branch = t.branch AND o.day = t.day AND o.service = t.service AND o.id <> t.id
+		AND (o.created_at > COALESCE(t.place_at, t.created_at) OR o.place_at > COALESCE(t.place_at, t.created_at)))`
 
 func scanTicket(row pgx.Row, extra ...any) (TicketInfo, error) {
 	var t TicketInfo
 	var origin, printed, st string
 	var num int
 	dest := append(extra, &t.Branch, &t.ID, &origin, &num, &printed, &st, &t.Position, &t.TypicalS, &t.UpperS,
-		&t.PlaceAt, &t.RUTHash, &t.TimeZone)
+		&t.PlaceAt, &t.RUTHash, &t.TimeZone, &t.Overtaken)
 	err := row.Scan(dest...)
 	t.Display, t.Status = event.TicketRef{Number: num, Printed: printed}.PrintedOr(origin), queue.Status(st)
 	return t, err
@@ -120,8 +134,8 @@ func (s *Store) UpsertChat(ctx context.Context, tx pgx.Tx, hash string, sealed [
 // ingests) closes the race where this and the ticket's ingest commit at once
 // and neither sees the other: one waits, then sees the other's row.
 //
-// When the branch's last figure for a waiting ticket is older than FreshFor,
-// the confirmation tells it with its time and a ticket.locate command (ID
+// When the branch's last figure for a waiting ticket is not Current (older
+// than FreshFor, or other tickets issued or placed since), the confirmation tells it with its time and a ticket.locate command (ID
 // newID) is recorded and returned, for the caller to publish: the branch's
 // ticket.placed answer then tells the place now.
 func (s *Store) LinkToken(ctx context.Context, tx pgx.Tx, chatID int64, token, newID string) (TicketInfo, *event.Command, error) {
@@ -140,7 +154,7 @@ func (s *Store) LinkToken(ctx context.Context, tx pgx.Tx, chatID int64, token, n
 		return t, nil, fmt.Errorf("notify: link token: %w", err)
 	}
 	linked, err := s.linkTicket(ctx, tx, chatID, t)
-	if err != nil || !linked || t.Status != queue.StatusWaiting || s.Now().Sub(t.PlaceAt) <= FreshFor || newID == "" {
+	if err != nil || !linked || t.Status != queue.StatusWaiting || t.Current(s.Now()) || newID == "" {
 		return t, nil, err
 	}
 	cmd, err := s.requestCommand(ctx, tx, t, event.CommandLocateTicket, newID)
