@@ -11,6 +11,8 @@ func init() {
 		"ui.terminal.executive_id_placeholder": {"Su código, p. ej. E01", "Your ID, e.g. E01"},
 		"ui.terminal.pin_weak":                 {"Su PIN es corto (de una versión anterior): pida cambiarlo por uno de 6 dígitos o más.", "Your PIN is short (from an older version): ask to change it to one of 6 digits or more."},
 		"hq.config.pin_branch_only":            {"se define en la sucursal", "set at the branch"},
+		"hq.alert.pin_guessing":                {"%s esperas por PIN incorrectos en la última hora: alguien prueba PIN en la sucursal (ver Auditoría)", "%s sign-in waits for wrong PINs in the last hour: someone is trying PINs at the branch (see Audit)"},
+		"telegram.alert.pin_guessing":          {"%s: %s esperas por PIN incorrectos en la última hora", "%s: %s sign-in waits for wrong PINs in the last hour"},
 		"ticket.not_your_service":              {"El número %s es del servicio %s, que usted no atiende.", "Ticket %s is in service %s, which you do not serve."},
 	})
 }

@@ -32,7 +32,14 @@ const (
 	// QuarantineWindow ("eventos en cuarentena"): the ingest refused them on
 	// their own (bad text, seq or shape) and went on past them.
 	AlertQuarantine = "events_quarantined"
+	// AlertPINGuessing: someone at the branch entered wrong PINs until a
+	// sign-in wait began (executive.locked, in HQ's audit) in the last
+	// PINGuessWindow.
+	AlertPINGuessing = "pin_guessing"
 )
+
+// PINGuessWindow is how long a sign-in wait keeps its branch's alert open.
+const PINGuessWindow = time.Hour
 
 // QuarantineWindow is how long quarantined events keep their branch's alert open.
 const QuarantineWindow = 24 * time.Hour
@@ -167,6 +174,15 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 	}
 	for b, n := range quarantined {
 		raise(b, AlertQuarantine, n)
+	}
+	guessing, err := countByBranch(ctx, tx, `SELECT split_part(target, '/', 1), count(*) FROM hq_audit
+		WHERE action = 'executive.locked' AND at > $2 AND split_part(target, '/', 1) = ANY($1) GROUP BY 1`,
+		branches, now.Add(-PINGuessWindow))
+	if err != nil {
+		return false, wrap("sign-in waits", err)
+	}
+	for b, n := range guessing {
+		raise(b, AlertPINGuessing, n)
 	}
 	var keep []string
 	for _, t := range tiles {
