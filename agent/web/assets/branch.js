@@ -9,7 +9,7 @@
 
   async function refresh() {
     const results = await Promise.allSettled([
-      api('GET', '/queues'), api('GET', '/executives'), api('GET', '/stats/today'), api('GET', '/sync'),
+      api('GET', '/queues?tickets=none'), api('GET', '/executives'), api('GET', '/stats/today'), api('GET', '/sync'),
     ]);
     const failed = results.find((r) => r.status === 'rejected');
     TK.showError($('branch-error'), failed ? failed.reason.message : '');
@@ -21,6 +21,9 @@
     if (stats) renderStats(stats);
     if (sync) renderSync(sync);
     $('updated').textContent = t('ui.branch.updated', { time: TK.timeOfDay(null, true) });
+    // Shown once filled: tables that grow after the first paint would push
+    // the page about (layout shift).
+    document.querySelector('main.branch-grid').setAttribute('aria-busy', 'false');
   }
 
   const pct = (v) => (v === undefined || v === null ? t('ui.none') : Number(v).toFixed(1) + ' %');

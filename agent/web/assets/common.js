@@ -71,7 +71,9 @@
     let es = null;
     let backoff = 500;
     let timer = null;
-    let connected = false;
+    // null until the first answer: the badge is laid out (hidden) with the
+    // "connected" text, so connecting shifts nothing on the page.
+    let connected = null;
     const setState = (on) => {
       if (connected === on) return;
       connected = on;
@@ -110,7 +112,7 @@
     };
     connect();
     if (handlers.onTick && handlers.tickMs) setInterval(handlers.onTick, handlers.tickMs);
-    return { connected: () => connected };
+    return { connected: () => connected === true };
   }
 
   // debounce coalesces bursts of stream events into one refetch.

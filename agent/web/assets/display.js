@@ -220,6 +220,10 @@
     onTick: () => { refreshAll(); TK.loadBranchName(); },
     tickMs: 15000,
   });
-  refreshAll();
+  // The board shows once its first calls and counts are in, so filling them
+  // moves nothing (layout shift).
+  Promise.allSettled([refreshCalls(), refreshWaiting()]).then(() => {
+    document.querySelector('.board-main').setAttribute('aria-busy', 'false');
+  });
   checkSound();
 })();

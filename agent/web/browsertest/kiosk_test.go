@@ -207,3 +207,25 @@ func TestWaitWording(t *testing.T) {
 		"entre 5 y 9 min",
 	}, got)
 }
+
+// TestLayoutStable: the terminal, the display and the branch page do not
+// move under the reader while they load and fill (Lighthouse's CLS), on a
+// phone and on a desktop screen.
+func TestLayoutStable(t *testing.T) {
+	ag := startAgent(t, t.TempDir(), "127.0.0.1:0")
+	browser := newBrowser(t)
+	for _, p := range []struct {
+		path  string
+		ready string
+	}{
+		{"/terminal", `!document.getElementById('signin').hidden`},
+		{"/display", `document.getElementById('conn').dataset.state === 'online'`},
+		{"/branch", `document.querySelector('#queues tr[data-service="C"]') !== null`},
+	} {
+		for _, vp := range [][2]int64{{412, 823}, {1350, 940}} {
+			do(t, browser, p.path, cd.EmulateViewport(vp[0], vp[1]), cd.Navigate(ag.URL()+p.path), until(p.ready, 10*time.Second),
+				until(`document.getElementById('conn').dataset.state === 'online'`, 10*time.Second), cd.Sleep(500*time.Millisecond))
+			assert.Less(t, get(t, browser, cd.Evaluate[float64](layoutShift, cd.EvalAwaitPromise)), 0.05, "%s at %dx%d: layout shift", p.path, vp[0], vp[1])
+		}
+	}
+}
