@@ -175,8 +175,8 @@ func parseCommand(text string) (cmd, arg string) {
 }
 
 // StatusMsg is the answer to /estado: the printed number, its status and,
-// while waiting, the branch's last relayed place (with its time when older
-// than notify.FreshFor).
+// while waiting, the branch's last relayed place (with its time when it is
+// not notify.TicketInfo.Current: older than FreshFor or overtaken).
 func StatusMsg(t notify.TicketInfo, now time.Time) notify.Msg {
 	status := notify.Arg{Key: "status." + string(t.Status)}
 	if t.Status != queue.StatusWaiting {

@@ -65,9 +65,15 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		xs, lerr := a.Executives(ctx)
 		if err = lerr; err == nil {
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tSERVICES")
+			// PIN: whether he can sign in. HQ adds executives without a
+			// PIN (PINs are set here): "falta" says set-pin is needed.
+			fmt.Fprintln(tw, "ID\tNAME\tSERVICES\tPIN")
 			for _, x := range xs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", x.ID, x.Name, strings.Join(x.Services, ","))
+				pin := "ok"
+				if x.PINHash == "" {
+					pin = "falta: executive set-pin --id " + x.ID
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.ID, x.Name, strings.Join(x.Services, ","), pin)
 			}
 			_ = tw.Flush()
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -494,6 +495,16 @@ func TestExecutiveCommand(t *testing.T) {
 	require.Equal(t, 0, run(ctx, []string{"executive", "list"}, &out, &errb, env))
 	assert.Contains(t, out.String(), "E07")
 	assert.Contains(t, out.String(), "C,P")
+	assert.Regexp(t, `E07\s+Ana Pérez\s+C,P\s+ok\n`, out.String())
+	// An executive HQ added has no PIN until one is set here: the list says so.
+	db, err := sql.Open("sqlite3", filepath.Join(data, "agent.db"))
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO executives (id, name, services, pin_hash, active) VALUES ('E09', 'Eva Nueva', 'C', '', 1)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	out.Reset()
+	require.Equal(t, 0, run(ctx, []string{"executive", "list"}, &out, &errb, env))
+	assert.Contains(t, out.String(), "falta: executive set-pin --id E09", out.String())
 	errb.Reset()
 	require.Equal(t, 1, run(ctx, []string{"executive", "set-pin", "--id", "E07", "--pin", "5555"}, &out, &errb, env))
 	assert.Contains(t, errb.String(), "El PIN debe tener de 6 a 12 dígitos", "new PINs have 6 digits or more")
