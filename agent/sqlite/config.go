@@ -70,7 +70,7 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 		}
 		var ch agent.Change
 		ch.Events = append(ch.Events, agent.Emitted{Type: event.ConfigApplied, At: now.UTC(), Data: event.ConfigRef{Version: c.Version,
-			Actor: &event.Actor{Kind: event.ActorHQ}}})
+			Actor: &event.Actor{Kind: event.ActorHQ, User: c.PublishedBy}}})
 		if s.cfg.ReportEvery > 0 {
 			rep, err := s.reportChange(ctx, tx, now)
 			if err != nil {

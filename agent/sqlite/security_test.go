@@ -188,3 +188,24 @@ func TestSessionIdleTimeout(t *testing.T) {
 	assert.Equal(t, event.Session{Executive: "E01", Name: "Ejecutivo E01", Counter: 1, Reason: agent.EndIdle,
 		Actor: &event.Actor{Kind: event.ActorSystem}}, *out)
 }
+
+// TestConfigAppliedNamesHQUser: config.applied names the HQ user who published.
+func TestConfigAppliedNamesHQUser(t *testing.T) {
+	e := MustStore(t, 2)
+	ctx := context.Background()
+	cfg := event.Config{V: 1, Branch: "SCL-001", Version: 3, TimeZone: "America/Santiago", Services: queue.DefaultServices(),
+		Counters: []queue.Counter{{Number: 1}}, Rules: event.DefaultRules(), PublishedBy: "jefa@banco.cl"}
+	require.NoError(t, e.st.ApplyConfig(ctx, cfg))
+	evs, err := e.st.Pending(ctx, 0, 100)
+	require.NoError(t, err)
+	var got *event.ConfigRef
+	for _, ev := range evs {
+		if ev.Type == event.ConfigApplied {
+			p, err := ev.Payload()
+			require.NoError(t, err)
+			got = p.(*event.ConfigRef)
+		}
+	}
+	require.NotNil(t, got)
+	assert.Equal(t, &event.Actor{Kind: event.ActorHQ, User: "jefa@banco.cl"}, got.Actor)
+}

@@ -102,6 +102,9 @@ type Config struct {
 	// pseudonym.
 	RUTSealKey  string    `json:"rut_seal_key,omitempty"`
 	PublishedAt time.Time `json:"published_at"`
+	// PublishedBy is the HQ user who published it (additive), named as the
+	// actor of the branch's config.applied.
+	PublishedBy string `json:"published_by,omitempty"`
 }
 
 // Validate checks a snapshot before it is applied.

@@ -354,7 +354,7 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutSealKey string) (eve
 		return event.Config{}, wrap("publish lock", err)
 	}
 	cfg := event.Config{V: event.Version, Branch: branch, TimeZone: c.TimeZone, Services: c.Services,
-		Counters: c.Counters, Rules: c.Rules, OpeningHours: c.OpeningHours, RUTSealKey: rutSealKey, PublishedAt: s.now().UTC(),
+		Counters: c.Counters, Rules: c.Rules, OpeningHours: c.OpeningHours, RUTSealKey: rutSealKey, PublishedAt: s.now().UTC(), PublishedBy: by,
 		BranchName: c.Name, Region: c.Region}
 	if cfg.Services == nil {
 		cfg.Services = []queue.Service{}

@@ -356,6 +356,7 @@ func TestConfigPublish(t *testing.T) {
 	assert.Equal(t, int64(1), c1.Version)
 	require.Len(t, c1.Executives, 1)
 	assert.Empty(t, c1.Executives[0].PINHash, "no PIN hash rides in the retained config: PINs are set at the branch")
+	assert.Equal(t, "admin@ticketero.local", c1.PublishedBy, "the branch names HQ's user as the actor of config.applied")
 	require.NoError(t, s.SetPIN(ctx, "AN-001", "E1", "5839201746"))
 	// A per-service pre-notice threshold reaches the branch in the rules.
 	_, err = f.Pool.Exec(ctx, `INSERT INTO telegram_service_settings (branch, service, pre_notice_ahead) VALUES ('AN-001', 'C', 1)`)
