@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"strings"
@@ -199,5 +201,20 @@ func TestServe(t *testing.T) {
 		assert.Equal(t, int64(2), cf.Version)
 	case <-time.After(5 * time.Second):
 		t.Fatal("retained config not received")
+	}
+}
+
+// TestAdminSubcommandHelp: --help on user create and token create lists their
+// flags (it printed only "flag: help requested"), without touching a database.
+func TestAdminSubcommandHelp(t *testing.T) {
+	for name, cmd := range map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"user create": userCommand, "token create": tokenCommand} {
+		var out, errb bytes.Buffer
+		err := cmd(context.Background(), []string{"create", "--help"}, &out, &errb)
+		require.ErrorIs(t, err, flag.ErrHelp, name)
+		assert.Contains(t, errb.String(), "usage of ticketero-cloud "+name, name)
+		assert.Contains(t, errb.String(), "-role", name)
+		assert.Contains(t, errb.String(), "-branches", name)
+		assert.Empty(t, out.String(), name)
 	}
 }

@@ -63,6 +63,18 @@ func (a *adminFlags) open(ctx context.Context) (*hq.Store, func(), error) {
 	return hq.New(pool, time.Now), pool.Close, nil
 }
 
+// parseAdminFlags parses an admin subcommand's flags; --help lists them on
+// stderr (the error still says help was requested, so the exit is not 0).
+func parseAdminFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) && stderr != nil {
+		fmt.Fprintf(stderr, "usage of ticketero-cloud %s:\n", fs.Name())
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+	}
+	return err
+}
+
 // appError prints an application error's Spanish message with its reason.
 func appError(err error) error {
 	var e *queue.Error
@@ -75,7 +87,7 @@ func appError(err error) error {
 // userCommand: ticketero-cloud user create --email E --role R [--name N]
 // [--regions A,B] [--branches X,Y] [--password P]; without --password one is
 // generated and printed once.
-func userCommand(ctx context.Context, args []string, stdout, _ io.Writer) error {
+func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
 		return errors.New("usage: ticketero-cloud user create --email E --role admin|supervisor|viewer [--regions R] [--branches B]")
 	}
@@ -87,7 +99,7 @@ func userCommand(ctx context.Context, args []string, stdout, _ io.Writer) error 
 	fs.StringVar(&email, "email", "", "the user's e-mail (sign-in name)")
 	fs.StringVar(&name, "name", "", "display name")
 	fs.StringVar(&password, "password", os.Getenv("TICKETERO_USER_PASSWORD"), "password (generated when empty)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseAdminFlags(fs, args[1:], stderr); err != nil {
 		return fmt.Errorf("user create: %w", err)
 	}
 	generated := password == ""
@@ -114,7 +126,7 @@ func userCommand(ctx context.Context, args []string, stdout, _ io.Writer) error 
 
 // tokenCommand: ticketero-cloud token create --name N --role R [--regions]
 // [--branches]; prints the token once.
-func tokenCommand(ctx context.Context, args []string, stdout, _ io.Writer) error {
+func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
 		return errors.New("usage: ticketero-cloud token create --name N --role admin|supervisor|viewer [--regions R] [--branches B]")
 	}
@@ -124,7 +136,7 @@ func tokenCommand(ctx context.Context, args []string, stdout, _ io.Writer) error
 	fs.SetOutput(io.Discard)
 	a.register(fs)
 	fs.StringVar(&name, "name", "", "the integration's name")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseAdminFlags(fs, args[1:], stderr); err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
 	store, closeFn, err := a.open(ctx)
