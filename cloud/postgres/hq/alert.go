@@ -20,7 +20,7 @@ const (
 	AlertQueueLong = "queue_long"      // more than QueueOver waiting
 	AlertWaitOver  = "wait_over"       // someone waits beyond target
 	AlertOffline   = "agent_offline"   // agent offline for OfflineAfter
-	AlertBacklogUp = "backlog_growing" // backlog larger than a sample at least BacklogWindow old
+	AlertBacklogUp = "backlog_growing" // backlog larger than a non-empty sample at least BacklogWindow old
 	// AlertSeqConflict: the ingest refused the branch's batches in the last
 	// ten minutes because its seqs collide with stored events (a box wiped or
 	// replaced without `ticketero-agent restore --resume`): its events wait.
@@ -199,7 +199,11 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 		if d := t.StalledFor(now); off == nil && r.StalledAfter > 0 && d >= r.StalledAfter {
 			raise(t.Branch, AlertStalled, int64(d.Seconds()))
 		}
-		if p, ok := prev[t.Branch]; ok && t.Backlog > p && t.Backlog > 0 {
+		// Growing: already pending a window ago and more now. A backlog
+		// empty then is events in flight (a publication's reports, a burst
+		// of tickets) drained within seconds: raised on it, the alert
+		// cleared 5 s later, again and again on a quiet branch.
+		if p, ok := prev[t.Branch]; ok && p > 0 && t.Backlog > p {
 			raise(t.Branch, AlertBacklogUp, t.Backlog)
 		}
 	}
