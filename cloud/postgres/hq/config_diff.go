@@ -218,10 +218,25 @@ type Stranded struct {
 // stranded returns the services whose waiting tickets (today's and
 // yesterday's in the branch's zone, from HQ's projection) the given
 // configuration would leave without a service or an executive, most waiting
-// first.
+// first. A service that what the branch runs already leaves without an
+// executive is not counted: the publication does not strand those tickets, and
+// refusing it would block every publication (hours, names) until someone is
+// assigned. When HQ knows nothing the branch runs, every case counts.
 func (s *Store) stranded(ctx context.Context, q interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, branch, tz string, services []queue.Service, execs []queue.Executive, names map[string]string) ([]Stranded, error) {
+}, branch, tz string, services []queue.Service, execs []queue.Executive, running RunningConfig) ([]Stranded, error) {
+	names := runningNames(running)
+	runsServed := func(code string) bool {
+		if running.Source == "" {
+			return true
+		}
+		for _, x := range running.Executives {
+			if slices.Contains(x.Services, code) {
+				return true
+			}
+		}
+		return false
+	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		loc = time.UTC
@@ -258,7 +273,7 @@ func (s *Store) stranded(ctx context.Context, q interface {
 		if st.Name == "" {
 			st.Name = w.code
 		}
-		if st.Removed || !served {
+		if (st.Removed || !served) && runsServed(w.code) {
 			out = append(out, st)
 		}
 	}
@@ -300,7 +315,7 @@ func (s *Store) PublishPreview(ctx context.Context, branch string, lang i18n.Lan
 	for _, x := range c.Executives {
 		execs = append(execs, x.Executive)
 	}
-	p.Stranded, err = s.stranded(ctx, s.pool, branch, c.TimeZone, c.Services, execs, runningNames(p.Running))
+	p.Stranded, err = s.stranded(ctx, s.pool, branch, c.TimeZone, c.Services, execs, p.Running)
 	return c, p, err
 }
 

@@ -310,3 +310,33 @@ func TestRunningConfigFromPublishedVersion(t *testing.T) {
 	assert.Empty(t, p.Diff.Executives)
 	assert.Equal(t, []hq.DiffItem{{Kind: "added", Key: "003", After: "3 Módulo 3"}}, p.Diff.Counters)
 }
+
+// A service the branch already runs with nobody serving it (G at a branch set
+// up locally) does not block a publication that changes nothing about it: the
+// publication does not strand those tickets. Taking the last executive off a
+// service that is served today is still refused.
+func TestPublishAllowsWhatTheBranchAlreadyRuns(t *testing.T) {
+	s, f, c := newStore(t)
+	forget(t, f, "ST-002")
+	ctx := context.Background()
+	es := postgres.NewEventStore(f.Pool, nil)
+	day := c.t.In(mustSantiago(t)).Format(time.DateOnly)
+	rep := branchReport()
+	rep.Services = append(rep.Services, queue.Service{Code: "G", Name: "Gerencia", TargetWaitS: 1800, MeanServiceS: 1800, Priority: 3})
+	evs := append([]any{rep}, waitingTickets("ST-002", "G", day, 1, 1, c.t)...)
+	evs = append(evs, waitingTickets("ST-002", "P", day, 1, 2, c.t)...)
+	ingest(t, es, "ST-002", 1, c.t, evs...)
+
+	_, p, err := s.PublishPreview(ctx, "ST-002", i18n.ES)
+	require.NoError(t, err)
+	assert.Empty(t, p.Stranded, "G is unserved at the branch already: not this publication's doing")
+	_, err = s.Publish(ctx, "ST-002", "admin", "")
+	require.NoError(t, err)
+
+	// E02 and E01 are the only ones serving P: taking P from both strands P.
+	require.NoError(t, s.PutExecutive(ctx, "ST-002", queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}, ""))
+	require.NoError(t, s.DeleteExecutive(ctx, "ST-002", "E02"))
+	_, err = s.Publish(ctx, "ST-002", "admin", "")
+	require.Error(t, err)
+	assert.Equal(t, "hq.config.strands_unserved", queue.ErrorReason(err))
+}

@@ -389,7 +389,7 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutSealKey string) (eve
 	for _, x := range cfg.Executives {
 		execs = append(execs, x.Executive)
 	}
-	st, err := s.stranded(ctx, tx, branch, cfg.TimeZone, cfg.Services, execs, runningNames(running))
+	st, err := s.stranded(ctx, tx, branch, cfg.TimeZone, cfg.Services, execs, running)
 	if err != nil {
 		return event.Config{}, err
 	}
