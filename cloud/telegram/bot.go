@@ -115,6 +115,9 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			if err != nil {
 				return err
 			}
+			if publish, err = b.Store.LocateIfOld(ctx, tx, t, b.commandID()); err != nil {
+				return err // an old figure: the branch is asked where the ticket stands now
+			}
 			return b.Store.Reply(ctx, tx, chat, u.UpdateID, StatusMsg(t, b.Store.Now()))
 		case "/cancelar", "/cancel":
 			t, c, ok, err := b.Store.RequestCancel(ctx, tx, chat, b.commandID())

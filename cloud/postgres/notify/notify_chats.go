@@ -296,3 +296,16 @@ func (s *Store) MaxUpdateID(ctx context.Context) (int64, error) {
 	}
 	return id, nil
 }
+
+// LocateIfOld records a ticket.locate command (ID newID) for a waiting ticket
+// whose branch figure is not Current, for the caller to publish: /estado
+// answers with the last figure and its time, and the branch's ticket.placed
+// then tells every linked chat the place now. It returns nil when the figure
+// is current or the ticket no longer waits.
+func (s *Store) LocateIfOld(ctx context.Context, tx pgx.Tx, t TicketInfo, newID string) (*event.Command, error) {
+	if t.Status != queue.StatusWaiting || t.Current(s.Now()) || newID == "" {
+		return nil, nil
+	}
+	cmd, err := s.requestCommand(ctx, tx, t, event.CommandLocateTicket, newID)
+	return &cmd, err
+}
