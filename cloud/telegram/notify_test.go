@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,4 +249,29 @@ func TestStartRacesIngest(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, n, e.count(`SELECT count(*) FROM telegram_ticket_chats`))
 	assert.Equal(t, n, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'confirm'`))
+}
+
+// TestLinkAfterCalled: a customer whose chat links only after his ticket was
+// called (a slow scan, a loaded long poll) is told it is his turn, once.
+func TestLinkAfterCalled(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	run(t, e.worker(29))
+	const b = "SCL-007"
+	e.feed(b, e.issued(b, "lc1", "C", 9, 1, "toklc1", ""))
+	e.feed(b, e.called(b, "lc1", "C", 9, 3, "Ana María Pérez", 0))
+	e.say(3001, "es", "/start toklc1")
+	texts := e.waitTexts(3001, 2)
+	assert.True(t, contains(texts, "Listo: te avisaremos por aquí sobre el número C-009. Comandos: /estado, /cancelar, /recordar, /stop, /ayuda."), texts)
+	var turn []string
+	for _, s := range texts {
+		if strings.HasPrefix(s, "¡Es tu turno! Número C-009") {
+			turn = append(turn, s)
+		}
+	}
+	require.Len(t, turn, 1, texts)
+	assert.Contains(t, turn[0], "módulo 3")
+	// Linking again (the same /start twice) sends nothing more.
+	e.say(3001, "es", "/start toklc1")
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'called' AND ticket = 'lc1'`))
 }

@@ -169,11 +169,27 @@ func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t Ticke
 	if err != nil {
 		return false, fmt.Errorf("notify: link ticket: %w", err)
 	}
-	if tag.RowsAffected() == 0 || t.Status != queue.StatusWaiting {
-		return tag.RowsAffected() > 0, nil
+	if tag.RowsAffected() == 0 {
+		return false, nil
 	}
 	var jb jobBatch
-	jb.add(t.Branch, t.ID, KindConfirm, 0, chatID, t.PlaceMsg(s.Now(), "telegram.confirm", "telegram.confirm_at"))
+	switch t.Status {
+	case queue.StatusWaiting:
+		jb.add(t.Branch, t.ID, KindConfirm, 0, chatID, t.PlaceMsg(s.Now(), "telegram.confirm", "telegram.confirm_at"))
+	case queue.StatusCalled:
+		// Linked after the call (a slow scan, a loaded long poll): the call's
+		// event found no chat, so "your turn" is told now, once.
+		var counter int
+		var name string
+		if err := tx.QueryRow(ctx, `SELECT coalesce(t.counter, 0), coalesce(es.name, '') FROM tickets t
+			LEFT JOIN executive_sessions es ON es.branch = t.branch AND es.executive = t.executive
+			WHERE t.branch = $1 AND t.id = $2`, t.Branch, t.ID).Scan(&counter, &name); err != nil {
+			return false, fmt.Errorf("notify: link ticket: called at: %w", err)
+		}
+		jb.add(t.Branch, t.ID, KindCalled, 0, chatID, CalledMsg(t.Display, counter, name))
+	default:
+		return true, nil
+	}
 	return true, jb.insert(ctx, tx)
 }
 
