@@ -133,7 +133,7 @@ func TestConfigOwnershipEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, code)
 	code, body = hqf.post("/config/branches/"+e.branch+"/publish", "confirm", "1")
 	assert.Equal(t, http.StatusConflict, code)
-	assert.Contains(t, body, "quita el servicio C (Caja), que tiene 3 tickets en espera")
+	assert.Contains(t, body, "quita el servicio C (Caja), con 3 en espera")
 	assert.Zero(t, count(`SELECT count(*) FROM hq_branch_configs WHERE branch = $1`))
 
 	// Caja back (E01 serves it again), the branch named: published.

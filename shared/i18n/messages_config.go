@@ -5,10 +5,10 @@ package i18n
 // would strand waiting tickets.
 func init() {
 	Register(map[string]Message{
-		"hq.config.strands_service": {"No se puede publicar: la nueva versión quita el servicio %s (%s), que tiene %d tickets en espera. Manténgalo hasta que se atiendan.",
-			"Cannot publish: the new version removes service %s (%s), which has %d waiting tickets. Keep it until they are served."},
-		"hq.config.strands_unserved": {"No se puede publicar: ningún ejecutivo atendería el servicio %s (%s), que tiene %d tickets en espera. Asígnelo a un ejecutivo.",
-			"Cannot publish: no executive would serve service %s (%s), which has %d waiting tickets. Assign it to an executive."},
+		"hq.config.strands_service": {"No se puede publicar: la nueva versión quita el servicio %s (%s), con %d en espera. Manténgalo hasta que se atiendan.",
+			"Cannot publish: the new version removes service %s (%s), with %d waiting. Keep it until they are served."},
+		"hq.config.strands_unserved": {"No se puede publicar: ningún ejecutivo atendería el servicio %s (%s), con %d en espera. Asígnelo a un ejecutivo.",
+			"Cannot publish: no executive would serve service %s (%s), with %d waiting. Assign it to an executive."},
 		"service.draining": {"El servicio %s (%s) ya no recibe números nuevos: se atiende a quienes esperan.",
 			"Service %s (%s) takes no new tickets: those waiting are being served."},
 		"hq.config.pin_at_branch":    {"el de la sucursal", "the branch's"},

@@ -218,7 +218,7 @@ func TestPublishRefusesStrandingWaitingTickets(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, queue.CodeConflict, code(err))
 	assert.Equal(t, "hq.config.strands_service", queue.ErrorReason(err))
-	assert.Contains(t, queue.ErrorMessage("es", err), "quita el servicio P (Plataforma), que tiene 3 tickets en espera")
+	assert.Contains(t, queue.ErrorMessage("es", err), "quita el servicio P (Plataforma), con 3 en espera")
 
 	// The whole draft emptied: the largest queue is named first.
 	require.NoError(t, s.DeleteService(ctx, "ST-001", "C"))
@@ -228,7 +228,7 @@ func TestPublishRefusesStrandingWaitingTickets(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []hq.Stranded{{Code: "C", Name: "Caja", Waiting: 961, Removed: true}, {Code: "P", Name: "Plataforma", Waiting: 3, Removed: true}}, p.Stranded)
 	_, err = s.Publish(ctx, "ST-001", "admin", "")
-	assert.Contains(t, queue.ErrorMessage("es", err), "quita el servicio C (Caja), que tiene 961 tickets en espera")
+	assert.Contains(t, queue.ErrorMessage("es", err), "quita el servicio C (Caja), con 961 en espera")
 
 	// Services kept but nobody serving C: refused, naming C.
 	for _, sv := range branchReport().Services {
@@ -237,8 +237,8 @@ func TestPublishRefusesStrandingWaitingTickets(t *testing.T) {
 	require.NoError(t, s.PutExecutive(ctx, "ST-001", queue.Executive{ID: "E02", Name: "Luis Soto", Services: []string{"P"}}, ""))
 	_, err = s.Publish(ctx, "ST-001", "admin", "")
 	assert.Equal(t, "hq.config.strands_unserved", queue.ErrorReason(err))
-	assert.Contains(t, queue.ErrorMessage("es", err), "ningún ejecutivo atendería el servicio C (Caja), que tiene 961 tickets en espera")
-	assert.Contains(t, queue.ErrorMessage("en", err), "no executive would serve service C (Caja), which has 961 waiting tickets")
+	assert.Contains(t, queue.ErrorMessage("es", err), "ningún ejecutivo atendería el servicio C (Caja), con 961 en espera")
+	assert.Contains(t, queue.ErrorMessage("en", err), "no executive would serve service C (Caja), with 961 waiting")
 
 	// Someone serves C again: published, with the branch's name and region.
 	require.NoError(t, s.PutExecutive(ctx, "ST-001", queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C", "P"}}, ""))
