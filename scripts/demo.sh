@@ -20,6 +20,7 @@ CLOUD_HTTP=127.0.0.1:${TICKETERO_DEMO_CLOUD_PORT:-8090}
 SPEED=${TICKETERO_DEMO_SPEED:-30}
 BRANCHES=(SCL-001 VAL-001 CON-001)
 NAMES=("Santiago Centro" "Valparaíso" "Concepción")
+REGIONS=("RM" "Valparaíso" "Biobío")
 PORTS=(8081 8082 8083)
 PROXY_PORT=18883 # VAL-001 reaches the broker through the simulator's WAN proxy
 # Every port the demo listens on must be free: never talk to somebody else's
@@ -117,7 +118,7 @@ for i in "${!BRANCHES[@]}"; do
 	broker=$MQTT
 	[ "$b" = VAL-001 ] && broker=mqtts://127.0.0.1:$PROXY_PORT
 	setsid "$BIN/ticketero-agent" serve --branch "$b" --data "$data" --http "127.0.0.1:$port" \
-		--mqtt "$broker" --cert "$PKI/$b.pem" --key "$PKI/$b-key.pem" --ca "$PKI/ca.pem" >"$DEMO/agent-$b.log" 2>&1 &
+		--name "${NAMES[$i]}" --region "${REGIONS[$i]}" --mqtt "$broker" --cert "$PKI/$b.pem" --key "$PKI/$b-key.pem" --ca "$PKI/ca.pem" >"$DEMO/agent-$b.log" 2>&1 &
 	pids+=($!)
 done
 for port in "${PORTS[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done

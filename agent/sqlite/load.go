@@ -237,6 +237,9 @@ func (s *Store) load(q querier) error {
 	s.rutSeal.Store(rutSeal)
 	s.eng, s.lastSeq, s.rutKey, s.openingHours = eng, last, rutKey, meta[metaOpeningHours]
 	s.name, s.region = meta[metaBranchName], meta[metaRegion]
+	if s.name == "" { // HQ has not named the branch yet: the box's own setting
+		s.name, s.region = s.cfg.Name, s.cfg.Region
+	}
 	s.reported = ""
 	s.committed.Store(last)
 	s.acked.Store(ack)

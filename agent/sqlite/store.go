@@ -44,6 +44,9 @@ type Config struct {
 	Branch string
 	// TimeZone is the branch's zone until HQ configuration sets one.
 	TimeZone string
+	// Name and Region are shown on the kiosk, the ticket and the TV until HQ
+	// configuration names the branch ("" : the branch ID).
+	Name, Region string
 	// Counters is how many counters ("Módulo N") the branch has until HQ
 	// configuration sets them.
 	Counters int

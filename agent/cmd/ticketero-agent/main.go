@@ -109,6 +109,8 @@ type Config struct {
 	Data        string
 	HTTP        string
 	TimeZone    string
+	Name        string // until HQ names the branch
+	Region      string
 	Counters    int
 	DataKeyFile string
 	LogLevel    string
@@ -151,6 +153,8 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	str(&c.Data, "data", "data directory (database, data key, http.addr)")
 	str(&c.HTTP, "http", "LAN API listen address")
 	str(&c.TimeZone, "tz", "branch time zone until HQ configuration sets one")
+	str(&c.Name, "name", "branch name on the kiosk, ticket and TV until HQ configuration sets one")
+	str(&c.Region, "region", "branch region shown with the name until HQ configuration sets one")
 	str(&c.DataKeyFile, "data-key-file", "file with the base64 AES-256 key of personal data (default <data>/data.key, generated)")
 	str(&c.LogLevel, "log-level", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "text or json")
@@ -194,6 +198,12 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
 		return fmt.Errorf("http: %q is not host:port", c.HTTP)
+	}
+	if err := queue.CheckText("name", c.Name, 80); err != nil {
+		return fmt.Errorf("name: %q is not a valid branch name (80 characters, no control characters)", c.Name)
+	}
+	if err := queue.CheckText("region", c.Region, 40); err != nil {
+		return fmt.Errorf("region: %q is not a valid region (40 characters, no control characters)", c.Region)
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		return fmt.Errorf("tz: %q is not a known time zone", c.TimeZone)
@@ -292,7 +302,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	sessions, _ := m.Config.LAN.Sessions() // validated above
 	m.Store, err = sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(m.Config.Data, "agent.db"), Branch: m.Config.Branch,
-		TimeZone: m.Config.TimeZone, Counters: m.Config.Counters, DataKey: key, Now: m.Now, Logger: m.Logger,
+		TimeZone: m.Config.TimeZone, Name: m.Config.Name, Region: m.Config.Region, Counters: m.Config.Counters, DataKey: key, Now: m.Now, Logger: m.Logger,
 		ReportEvery: m.Config.ConfigReport, Sessions: sessions})
 	if err != nil {
 		return err

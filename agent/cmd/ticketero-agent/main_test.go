@@ -590,3 +590,25 @@ func TestConcurrentKiosksOverHTTP(t *testing.T) {
 }
 
 func jsonDecode(res *http.Response, v any) error { return json.NewDecoder(res.Body).Decode(v) }
+
+// TestBranchNameUntilHQ: a box set up locally shows the name and region it is
+// given (--name, --region) until HQ's configuration names the branch; a name
+// with a control character is refused at start.
+func TestBranchNameUntilHQ(t *testing.T) {
+	m := NewMain()
+	m.Config.Data = t.TempDir()
+	m.Config.HTTP = "127.0.0.1:0"
+	m.Config.LogLevel = "warn"
+	m.Config.Name, m.Config.Region = "Santiago Centro", "RM"
+	m.Stdout = io.Discard
+	require.NoError(t, m.Run(context.Background()))
+	t.Cleanup(func() { assert.NoError(t, m.Close()) })
+	b := newClient(t, m.Addr).do("GET", "/api/v1/branch", "").json(t)
+	assert.Equal(t, "Santiago Centro", b["name"])
+	assert.Equal(t, "RM", b["region"])
+
+	c := DefaultConfig()
+	err := c.Parse([]string{"--name", "Centro\x00"}, func(string) string { return "" }, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "name")
+}
