@@ -111,6 +111,16 @@
       };
     };
     connect();
+    // A page left for another (the back/forward cache may keep it) closes its
+    // stream: a frozen page holding a connection would take one of the
+    // browser's six per host, and after a few pages the next one could not
+    // load. Shown again, it reconnects (and "hello" refetches everything).
+    window.addEventListener('pagehide', () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      if (es) es.close();
+    });
+    window.addEventListener('pageshow', (ev) => { if (ev.persisted) connect(); });
     if (handlers.onTick && handlers.tickMs) setInterval(handlers.onTick, handlers.tickMs);
     return { connected: () => connected === true };
   }
