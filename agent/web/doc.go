@@ -28,7 +28,9 @@
 // Accept-Language is ignored (a device's locale says nothing about the
 // customer in front of it); a device meant to start in English has ?lang=en in
 // its start URL, and English is one tap away on every page. Links keep an
-// explicit ?lang. Every string is in shared/i18n (messages_ui.go); each page
+// explicit ?lang. On the kiosk the tap keeps the device's settings (?return,
+// ?print) and lasts one visit: when it ends (done, the countdown, idle) the
+// kiosk is back in its own language for the next customer. Every string is in shared/i18n (messages_ui.go); each page
 // carries its language's "ui.", "status." and "priority." entries as JSON in
 // <body data-catalogue>, for the scripts. The scripts send the same language
 // to the API, so its problem+json titles match the page.

@@ -37,8 +37,31 @@
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = null;
     if (state.screen === 'rut' || state.screen === 'priority') {
-      idleTimer = setTimeout(reset, IDLE_SECONDS * 1000);
+      idleTimer = setTimeout(goHome, IDLE_SECONDS * 1000);
     }
+  }
+
+  // A customer may tap the other language; the kiosk's own (its start URL's
+  // ?lang, Spanish without it) is back for the next one. The link keeps the
+  // kiosk's settings (?return, ?print) and notes the language it left in
+  // ?was=, which goHome restores when the visit ends.
+  const params = new URLSearchParams(location.search);
+  document.querySelectorAll('a.lang').forEach((a) => {
+    const next = new URLSearchParams(location.search);
+    next.set('lang', new URL(a.href, location.href).searchParams.get('lang') || '');
+    if (!params.has('was')) next.set('was', params.get('lang') || '');
+    a.href = location.pathname + '?' + next.toString();
+  });
+
+  // goHome ends a visit: the start screen, in the kiosk's own language.
+  function goHome() {
+    if (!params.has('was')) { reset(); return; }
+    const back = new URLSearchParams(location.search);
+    const was = back.get('was');
+    back.delete('was');
+    if (was) back.set('lang', was); else back.delete('lang');
+    const q = back.toString();
+    location.replace(location.pathname + (q ? '?' + q : ''));
   }
 
   function reset() {
@@ -252,7 +275,7 @@
     if (countdown) clearInterval(countdown);
     countdown = setInterval(() => {
       left--;
-      if (left <= 0) { reset(); return; }
+      if (left <= 0) { goHome(); return; }
       tick();
     }, 1000);
   }
@@ -268,7 +291,7 @@
     setTimeout(go, 2000);
   }
 
-  $('result-done').addEventListener('click', reset);
+  $('result-done').addEventListener('click', goHome);
   $('result-print').addEventListener('click', () => window.print());
   document.addEventListener('pointerdown', armIdle, { passive: true });
 

@@ -144,6 +144,27 @@ func TestKioskLanguage(t *testing.T) {
 	})()`)), "the language link inside the header on a phone")
 }
 
+// TestKioskLanguageTap: a customer who taps English leaves the next customer
+// a Spanish kiosk, with the kiosk's settings (?return=3 here) intact.
+func TestKioskLanguageTap(t *testing.T) {
+	ag := startAgent(t, t.TempDir(), "127.0.0.1:0")
+	browser := newBrowser(t)
+	do(t, browser, "tap English, then the next customer",
+		cd.EmulateViewport(1024, 768),
+		cd.Navigate(ag.URL()+"/kiosk?return=3"),
+		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
+		cd.Click(cd.CSS(`a.lang`)),
+		until(`document.documentElement.lang === 'en' && location.search === '?return=3&lang=en&was='`, 5*time.Second),
+		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
+		cd.Click(cd.CSS(`button[data-service="C"]`)),
+		cd.Click(cd.ID("rut-skip")),
+		cd.Click(cd.ID("priority-normal")),
+		until(`document.getElementById('result-countdown').textContent.startsWith('Returning')`, 5*time.Second),
+		until(`document.documentElement.lang === 'es-CL' && location.search === '?return=3'`, 10*time.Second),
+		until(`document.getElementById('h-services').textContent === '¿Qué necesita hoy?'`, 5*time.Second),
+	)
+}
+
 // TestWaitWording is the unit test of common.js's estimate wording and its
 // smoothing, run in the browser the pages run in.
 func TestWaitWording(t *testing.T) {
