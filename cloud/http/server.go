@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,8 +97,6 @@ func (s *Server) newHTTPServer(h http.Handler) *http.Server {
 		IdleTimeout: t.Idle, MaxHeaderBytes: t.MaxHeaderBytes}
 }
 
-var branchID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
 // Handler builds the public router: everything, with the operations
 // endpoints behind OpsGuard.
 func (s *Server) Handler() http.Handler { return s.handler(true) }
@@ -178,7 +175,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) branchSync(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !branchID.MatchString(id) {
+	if _, err := queue.ParseBranchID(id); err != nil { // the one rule for branch IDs
 		problem(w, r, s.log(), queue.Errorf(queue.CodeInvalid, "sync.branch_invalid", id))
 		return
 	}

@@ -67,6 +67,8 @@ func TestRoutes(t *testing.T) {
 		{"/api/v1/branches/NOPE/sync", "en-US", "sync.branch_unknown", 404, "Branch NOPE has not sent any event to the cloud."},
 		{"/api/v1/branches/BOOM/sync", "", "sync.unavailable", 503, "El servicio no está disponible por ahora."},
 		{"/api/v1/nothing", "", "sync.not_found", 404, "No existe el recurso solicitado."},
+		// The one rule for branch IDs (queue.ParseBranchID), as the broker and agent use.
+		{"/api/v1/branches/scl_001/sync", "", "sync.branch_invalid", 400, "El identificador de sucursal \"scl_001\" no es válido."},
 	} {
 		rec := get(tc.path, tc.lang)
 		assert.Equal(t, tc.status, rec.Code, tc.path)

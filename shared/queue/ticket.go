@@ -2,7 +2,6 @@ package queue
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/ticketero/ticketero/shared/i18n"
 )
@@ -97,31 +96,6 @@ type statusName struct{ s Status }
 
 func (n actionName) Localize(l i18n.Lang) string { return i18n.T(l, "action."+string(n.a)) }
 func (n statusName) Localize(l i18n.Lang) string { return i18n.T(l, "status."+string(n.s)) }
-
-// Ticket is a customer's place in a service queue on one business day.
-type Ticket struct {
-	ID        string        `json:"id"`
-	Branch    BranchID      `json:"branch"`
-	Service   string        `json:"service"`
-	Number    int           `json:"number"`
-	Day       string        `json:"day"` // business day, YYYY-MM-DD in the branch's zone
-	Priority  PriorityClass `json:"priority"`
-	Status    Status        `json:"status"`
-	Counter   int           `json:"counter,omitempty"`
-	Executive string        `json:"executive,omitempty"`
-	Recalls   int           `json:"recalls,omitempty"`
-	Outcome   string        `json:"outcome,omitempty"`
-	// QueuedAt orders the ticket in its queue: its arrival time, kept on transfer
-	// unless the transfer says otherwise.
-	QueuedAt  time.Time  `json:"queued_at"`
-	CreatedAt time.Time  `json:"created_at"`
-	CalledAt  *time.Time `json:"called_at,omitempty"`
-	StartedAt *time.Time `json:"started_at,omitempty"`
-	EndedAt   *time.Time `json:"ended_at,omitempty"`
-}
-
-// Display returns the number shown and spoken: "C-023".
-func (t Ticket) Display() string { return DisplayNumber(t.Service, t.Number) }
 
 // DisplayNumber formats a service letter and a number as shown on screens and
 // tickets: three digits at least, "C-023", "C-1000".
