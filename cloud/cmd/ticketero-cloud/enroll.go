@@ -19,8 +19,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-func init() { subcommands["enroll-code"] = enrollCodeCommand }
-
 // newEnroll builds the enrolment handler from TICKETERO_ENROLL_* / TICKETERO_IOT_*
 // env; nil when no provisioner is configured. Creating codes over the API takes
 // an HQ admin's API token (Authorization: Bearer).

@@ -65,19 +65,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		<-ctx.Done()
 		return m.Close()
-	// ---- subcommands: the dashboard engineer adds `user create` and
-	// `token create` here (see user.go / token.go in this package). ----
+	case "user": // user.go
+		return userCommand(ctx, args[1:], stdout, stderr)
+	case "token": // user.go
+		return tokenCommand(ctx, args[1:], stdout, stderr)
+	case "enroll-code": // enroll.go
+		return enrollCodeCommand(ctx, args[1:], stdout, stderr)
 	default:
-		if sub, ok := subcommands[args[0]]; ok {
-			return sub(ctx, args[1:], stdout, stderr)
-		}
-		return fmt.Errorf("unknown command %q (want serve)", args[0])
+		return fmt.Errorf("unknown command %q (want serve, user, token or enroll-code)", args[0])
 	}
 }
-
-// subcommands are extra commands registered by other files of this package
-// (init), so adding one never edits this file's switch.
-var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{}
 
 // NewLogger builds the process's slog handler once: JSON unless format is
 // "text", level from level (debug, info, warn, error).

@@ -18,11 +18,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-func init() {
-	subcommands["user"] = userCommand
-	subcommands["token"] = tokenCommand
-}
-
 // adminFlags are the flags shared by the admin subcommands.
 type adminFlags struct {
 	DB        string
