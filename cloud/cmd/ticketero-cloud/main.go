@@ -59,6 +59,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if err := CheckLogEnv(os.Getenv); err != nil {
+			return err
+		}
 		m := NewMain(cfg, NewLogger(stderr, os.Getenv("TICKETERO_LOG_FORMAT"), os.Getenv("TICKETERO_LOG_LEVEL")))
 		if err := m.Run(ctx); err != nil {
 			return err
@@ -76,8 +79,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
+// CheckLogEnv refuses a TICKETERO_LOG_LEVEL or TICKETERO_LOG_FORMAT that
+// NewLogger would not understand, naming the variable and the value.
+func CheckLogEnv(getenv func(string) string) error {
+	var lv slog.Level
+	if v := getenv("TICKETERO_LOG_LEVEL"); v != "" && lv.UnmarshalText([]byte(v)) != nil {
+		return fmt.Errorf("config: TICKETERO_LOG_LEVEL %q: want debug, info, warn or error", v)
+	}
+	if v := getenv("TICKETERO_LOG_FORMAT"); v != "" && v != "text" && v != "json" {
+		return fmt.Errorf("config: TICKETERO_LOG_FORMAT %q: want text or json", v)
+	}
+	return nil
+}
+
 // NewLogger builds the process's slog handler once: JSON unless format is
-// "text", level from level (debug, info, warn, error).
+// "text", level from level (debug, info, warn, error; checked by CheckLogEnv).
 func NewLogger(w io.Writer, format, level string) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))

@@ -36,6 +36,13 @@ func TestConfigValidate(t *testing.T) {
 	assert.Equal(t, ":0", c.HTTP)
 	assert.Equal(t, "ssl://h:443", c.MQTT)
 
+	for name, v := range map[string]string{"TICKETERO_LOG_LEVEL": "loud", "TICKETERO_LOG_FORMAT": "xml"} {
+		err := CheckLogEnv(env(map[string]string{name: v}))
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
+	}
+	require.NoError(t, CheckLogEnv(env(map[string]string{"TICKETERO_LOG_LEVEL": "debug", "TICKETERO_LOG_FORMAT": "text"})))
+
 	// A _FILE that cannot be read, or a bad number, is an error naming the variable.
 	good := map[string]string{"TICKETERO_MQTT": "ssl://h:443", "TICKETERO_MQTT_CERT": "c", "TICKETERO_MQTT_KEY": "k", "TICKETERO_MQTT_CA": "a"}
 	for name, v := range map[string]string{"TICKETERO_DB_FILE": "/nonexistent/db-url", "TICKETERO_WORKERS": "many", "TICKETERO_NO_MIGRATE": "perhaps"} {
