@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -92,7 +93,8 @@ func TestProjectLegacyEvents(t *testing.T) {
 	s := store(t)
 	ctx := context.Background()
 	for _, f := range []string{"ticket_issued", "ticket_transferred", "ticket_requeued"} {
-		raw, err := os.ReadFile("../../shared/event/testdata/legacy/" + f + ".json")
+		// The protocol's own legacy goldens, in this workspace's shared module.
+		raw, err := os.ReadFile(filepath.Join(repoRoot, "shared", "event", "testdata", "legacy", f+".json"))
 		require.NoError(t, err)
 		b, err := event.DecodeBatch(event.EventsTopic("SCL-001"), raw)
 		require.NoError(t, err)
@@ -109,3 +111,6 @@ func TestProjectLegacyEvents(t *testing.T) {
 	assert.Equal(t, "C-023", p.printed)
 	assert.Equal(t, 4, *p.pos, "the quote at issue is the last figure")
 }
+
+// repoRoot is the repository's root from this package's folder.
+var repoRoot = filepath.Join("..", "..")
