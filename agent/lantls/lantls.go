@@ -51,6 +51,7 @@ func Ensure(dir, branch string, names []string, ips []net.IP, now time.Time) (*t
 	if err != nil {
 		return nil, err
 	}
+	ips = uniqueIPs(ips) // the listen address is often an interface address too
 	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, certFile), filepath.Join(dir, certKeyFile))
 	if err != nil || !covers(pair, names, ips, now) {
 		if pair, err = issue(dir, ca, caKey, names, ips, now); err != nil {
@@ -198,4 +199,15 @@ func LocalAddresses() []net.IP {
 		}
 	}
 	return ips
+}
+
+// uniqueIPs drops repeated addresses (127.0.0.1 and ::ffff:127.0.0.1 are one).
+func uniqueIPs(ips []net.IP) []net.IP {
+	out := make([]net.IP, 0, len(ips))
+	for _, ip := range ips {
+		if !slices.ContainsFunc(out, ip.Equal) {
+			out = append(out, ip)
+		}
+	}
+	return out
 }
