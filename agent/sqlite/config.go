@@ -41,32 +41,32 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 	}
 	// An old cloud's rut_key (HQ's network-wide RUT hash key) is ignored:
 	// nothing of it is stored (see replaceConfig).
-	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	err := s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
 		cur, _, err := getMeta(ctx, tx, metaConfigVersion)
 		if err != nil {
-			return nil, agent.Change{}, &writeError{err}
+			return agent.Change{}, &writeError{err}
 		}
 		if n, _ := strconv.ParseInt(cur, 10, 64); c.Version <= n {
-			return nil, agent.Change{}, nil
+			return agent.Change{}, nil
 		}
 		oldHours, _, err := getMeta(ctx, tx, metaHours)
 		if err != nil {
-			return nil, agent.Change{}, &writeError{err}
+			return agent.Change{}, &writeError{err}
 		}
 		oldOpening, _, err := getMeta(ctx, tx, metaOpeningHours)
 		if err != nil {
-			return nil, agent.Change{}, &writeError{err}
+			return agent.Change{}, &writeError{err}
 		}
 		if err := s.replaceConfig(ctx, tx, c); err != nil {
-			return nil, agent.Change{}, &writeError{err}
+			return agent.Change{}, &writeError{err}
 		}
 		if newHours, _ := json.Marshal(c.Hours); oldOpening != c.OpeningHours || oldHours != string(newHours) {
 			if err := setMeta(ctx, tx, metaHoursSince, ts(now)); err != nil {
-				return nil, agent.Change{}, &writeError{err}
+				return agent.Change{}, &writeError{err}
 			}
 		}
 		if err := s.load(tx); err != nil {
-			return nil, agent.Change{}, &writeError{err}
+			return agent.Change{}, &writeError{err}
 		}
 		var ch agent.Change
 		ch.Events = append(ch.Events, agent.Emitted{Type: event.ConfigApplied, At: now.UTC(), Data: event.ConfigRef{Version: c.Version,
@@ -74,12 +74,12 @@ func (s *Store) ApplyConfig(ctx context.Context, c event.Config) error {
 		if s.cfg.ReportEvery > 0 {
 			rep, err := s.reportChange(ctx, tx, now)
 			if err != nil {
-				return nil, agent.Change{}, &writeError{err}
+				return agent.Change{}, &writeError{err}
 			}
 			ch.Meta, ch.Events = rep.Meta, append(ch.Events, rep.Events...)
 		}
 		s.log.Info("config applied", "version", c.Version, "services", len(c.Services), "executives", len(c.Executives))
-		return nil, ch, nil
+		return ch, nil
 	})
 	return err
 }
@@ -172,14 +172,14 @@ func (s *Store) ApplyCommand(ctx context.Context, cmd event.Command) error {
 	if cmd.ID == "" || len(cmd.ID) > 128 {
 		return queue.Errorf(queue.CodeInvalid, "event.invalid", "command id")
 	}
-	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	err := s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
 		var prev string
 		err := tx.QueryRow("SELECT result FROM commands WHERE id = ?", cmd.ID).Scan(&prev)
 		if err == nil {
-			return nil, agent.Change{}, nil
+			return agent.Change{}, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return nil, agent.Change{}, &writeError{fmt.Errorf("sqlite: command: %w", err)}
+			return agent.Change{}, &writeError{fmt.Errorf("sqlite: command: %w", err)}
 		}
 		result := "applied"
 		var ch agent.Change
@@ -205,10 +205,10 @@ func (s *Store) ApplyCommand(ctx context.Context, cmd event.Command) error {
 		}
 		if _, err := tx.Exec("INSERT INTO commands (id, type, applied_at, result) VALUES (?, ?, ?, ?)",
 			cmd.ID, cmd.Type, ts(now), result); err != nil {
-			return nil, ch, &writeError{fmt.Errorf("sqlite: command: %w", err)}
+			return ch, &writeError{fmt.Errorf("sqlite: command: %w", err)}
 		}
 		s.log.Info("command applied", "command", cmd.ID, "type", cmd.Type, "ticket", cmd.Ticket, "result", result)
-		return nil, ch, nil
+		return ch, nil
 	})
 	return err
 }

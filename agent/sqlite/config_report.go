@@ -25,12 +25,12 @@ import (
 // admin command's changes (made by another process on the file) are seen at
 // the next check.
 func (s *Store) ReportConfig(ctx context.Context) error {
-	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	err := s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
 		ch, err := s.reportChange(ctx, tx, now)
 		if err != nil {
-			return nil, ch, &writeError{err}
+			return ch, &writeError{err}
 		}
-		return nil, ch, nil
+		return ch, nil
 	})
 	return err
 }
@@ -104,12 +104,12 @@ func (s *Store) reportChange(ctx context.Context, q querier, now time.Time) (age
 // reportOp is the writer's own periodic check (nobody waits for it).
 func (s *Store) reportOp() *op {
 	ctx := context.Background()
-	return &op{done: make(chan struct{}), run: func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	return &op{done: make(chan struct{}), run: func(tx *sql.Tx, now time.Time) (agent.Change, error) {
 		ch, err := s.reportChange(ctx, tx, now)
 		if err != nil {
 			s.log.Warn("config report", "err", err)
-			return nil, agent.Change{}, nil
+			return agent.Change{}, nil
 		}
-		return nil, ch, nil
+		return ch, nil
 	}}
 }

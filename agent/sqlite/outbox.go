@@ -45,24 +45,24 @@ func (s *Store) Pending(ctx context.Context, after uint64, limit int) ([]event.E
 //
 // Errors: conflict outbox.ack_ahead when seq is beyond the last event written.
 func (s *Store) Ack(ctx context.Context, seq uint64) error {
-	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	err := s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
 		if seq <= s.acked.Load() {
-			return nil, agent.Change{}, nil
+			return agent.Change{}, nil
 		}
 		if seq > s.lastSeq {
-			return nil, agent.Change{}, queue.Errorf(queue.CodeConflict, "outbox.ack_ahead", seq, s.lastSeq)
+			return agent.Change{}, queue.Errorf(queue.CodeConflict, "outbox.ack_ahead", seq, s.lastSeq)
 		}
 		if _, err := tx.Exec("DELETE FROM outbox WHERE seq <= ?", int64(seq)); err != nil {
-			return nil, agent.Change{}, &writeError{fmt.Errorf("sqlite: ack: %w", err)}
+			return agent.Change{}, &writeError{fmt.Errorf("sqlite: ack: %w", err)}
 		}
 		if err := setMeta(context.Background(), tx, metaLastAck, strconv.FormatUint(seq, 10)); err != nil {
-			return nil, agent.Change{}, &writeError{err}
+			return agent.Change{}, &writeError{err}
 		}
 		if err := setMeta(context.Background(), tx, "last_ack_at", ts(now)); err != nil {
-			return nil, agent.Change{}, &writeError{err}
+			return agent.Change{}, &writeError{err}
 		}
 		s.acked.Store(seq)
-		return nil, agent.Change{}, nil
+		return agent.Change{}, nil
 	})
 	return err
 }

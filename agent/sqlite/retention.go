@@ -26,7 +26,7 @@ func (s *Store) Anonymise(ctx context.Context, days int) (int, error) {
 	}
 	total := 0
 	for {
-		res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+		n, err := call(ctx, s, func(tx *sql.Tx, now time.Time) (int, agent.Change, error) {
 			today, err := time.Parse(time.DateOnly, s.eng.BusinessDay(now))
 			if err != nil {
 				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: business day: %w", err)}
@@ -47,7 +47,6 @@ func (s *Store) Anonymise(ctx context.Context, days int) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		n := res.(int)
 		total += n
 		if n < retentionBatch {
 			return total, nil

@@ -40,9 +40,9 @@ func (s *Store) Login(ctx context.Context, exec, pin string, counter int, addr s
 	if len(exec) > 64 {
 		return "", agent.SessionInfo{}, queue.Errorf(queue.CodeUnauthorized, "session.bad_pin")
 	}
-	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	x, err := call(ctx, s, func(tx *sql.Tx, now time.Time) (agent.Executive, agent.Change, error) {
 		if err := s.refreshExecutive(tx, exec); err != nil {
-			return nil, agent.Change{}, &writeError{err}
+			return agent.Executive{}, agent.Change{}, &writeError{err}
 		}
 		x, err := s.eng.CheckLogin(now, exec, counter, addr)
 		return x, agent.Change{}, err
@@ -50,15 +50,14 @@ func (s *Store) Login(ctx context.Context, exec, pin string, counter int, addr s
 	if err != nil {
 		return "", agent.SessionInfo{}, err
 	}
-	x := res.(agent.Executive)
 	ok := len(pin) <= 72 && bcrypt.CompareHashAndPassword([]byte(x.PINHash), []byte(pin)) == nil
 	token := s.cfg.NewToken()
-	res, err = s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	info, err := call(ctx, s, func(tx *sql.Tx, now time.Time) (agent.SessionInfo, agent.Change, error) {
 		cur, found := s.eng.Executive(exec)
 		sess, ch, err := s.eng.Login(now, agent.LoginAttempt{Executive: exec, Counter: counter, Addr: addr,
 			TokenHash: tokenHash(token), PINOK: ok && found && cur.PINHash == x.PINHash, WeakPIN: len(pin) < agent.MinPINLength})
 		if err != nil {
-			return nil, ch, err
+			return agent.SessionInfo{}, ch, err
 		}
 		return s.sessionInfo(sess, now), ch, nil
 	})
@@ -68,7 +67,7 @@ func (s *Store) Login(ctx context.Context, exec, pin string, counter int, addr s
 		}
 		return "", agent.SessionInfo{}, err
 	}
-	return token, res.(agent.SessionInfo), nil
+	return token, info, nil
 }
 
 func (s *Store) sessionInfo(sess agent.Session, now time.Time) agent.SessionInfo {
@@ -101,9 +100,9 @@ func (s *Store) Session(ctx context.Context, token string) (agent.SessionInfo, e
 // Errors: as agent.Engine.Logout.
 func (s *Store) Logout(ctx context.Context, token string) error {
 	h := tokenHash(token)
-	_, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	err := s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
 		ch, err := s.eng.Logout(now, h)
-		return nil, ch, err
+		return ch, err
 	})
 	return err
 }
@@ -113,18 +112,14 @@ func (s *Store) Logout(ctx context.Context, token string) error {
 // Errors: as agent.Engine.Pause.
 func (s *Store) Pause(ctx context.Context, token, reason string) (agent.SessionInfo, error) {
 	h := tokenHash(token)
-	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	return call(ctx, s, func(tx *sql.Tx, now time.Time) (agent.SessionInfo, agent.Change, error) {
 		sess, ch, err := s.eng.Pause(now, h, reason)
 		if err != nil {
-			return nil, ch, err
+			return agent.SessionInfo{}, ch, err
 		}
 		s.used(h)
 		return s.sessionInfo(sess, now), ch, nil
 	})
-	if err != nil {
-		return agent.SessionInfo{}, err
-	}
-	return res.(agent.SessionInfo), nil
 }
 
 // Resume ends the pause of the session of token.
@@ -132,16 +127,12 @@ func (s *Store) Pause(ctx context.Context, token, reason string) (agent.SessionI
 // Errors: as agent.Engine.Resume.
 func (s *Store) Resume(ctx context.Context, token string) (agent.SessionInfo, error) {
 	h := tokenHash(token)
-	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	return call(ctx, s, func(tx *sql.Tx, now time.Time) (agent.SessionInfo, agent.Change, error) {
 		sess, ch, err := s.eng.Resume(now, h)
 		if err != nil {
-			return nil, ch, err
+			return agent.SessionInfo{}, ch, err
 		}
 		s.used(h)
 		return s.sessionInfo(sess, now), ch, nil
 	})
-	if err != nil {
-		return agent.SessionInfo{}, err
-	}
-	return res.(agent.SessionInfo), nil
 }

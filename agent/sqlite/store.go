@@ -119,8 +119,7 @@ type Store struct {
 // its change in tx; a change is written even when run also returns an error
 // (a wrong PIN counts). A writeErr aborts the whole batch.
 type op struct {
-	run  func(tx *sql.Tx, now time.Time) (any, agent.Change, error)
-	res  any
+	run  func(tx *sql.Tx, now time.Time) (agent.Change, error)
 	err  error
 	done chan struct{}
 }
@@ -293,23 +292,41 @@ func (s *Store) DB() *sql.DB { return s.r }
 var errClosed = queue.Errorf(queue.CodeUnavailable, "unavailable")
 
 // do submits an operation to the writer and waits for its commit.
-func (s *Store) do(ctx context.Context, run func(tx *sql.Tx, now time.Time) (any, agent.Change, error)) (any, error) {
+func (s *Store) do(ctx context.Context, run func(tx *sql.Tx, now time.Time) (agent.Change, error)) error {
 	if s.closed.Load() {
-		return nil, errClosed
+		return errClosed
 	}
 	o := &op{run: run, done: make(chan struct{})}
 	select {
 	case s.ops <- o:
 	case <-s.quit:
-		return nil, errClosed
+		return errClosed
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	// Once queued, the operation commits or fails regardless of ctx: the
 	// caller waits for the outcome so a 201 is never sent for a rolled-back
 	// ticket and a committed one is never reported as failed.
 	<-o.done
-	return o.res, o.err
+	return o.err
+}
+
+// call is do for an operation with a result: run's value once the writer
+// committed it, the zero value with the error otherwise. The writer sets out
+// before it closes the operation's done channel, which do waits for, so the
+// hand-over needs no lock.
+func call[T any](ctx context.Context, s *Store, run func(tx *sql.Tx, now time.Time) (T, agent.Change, error)) (T, error) {
+	var out T
+	err := s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
+		res, ch, err := run(tx, now)
+		out = res
+		return ch, err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
 }
 
 // loop is the single writer: it takes the operations waiting, applies them
@@ -398,7 +415,7 @@ func (s *Store) process(batch []*op) {
 			}
 		}
 		for _, o := range batch {
-			res, ch, opErr := o.run(tx, s.cfg.Now())
+			ch, opErr := o.run(tx, s.cfg.Now())
 			var we *writeError
 			if errors.As(opErr, &we) {
 				return we.err
@@ -406,7 +423,7 @@ func (s *Store) process(batch []*op) {
 			if err := s.write(tx, ch, &notices); err != nil {
 				return err
 			}
-			o.res, o.err = res, opErr
+			o.err = opErr
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("sqlite: commit: %w", err)
@@ -420,7 +437,7 @@ func (s *Store) process(batch []*op) {
 			s.log.Error("reload after failed write", "err", lerr)
 		}
 		for _, o := range batch {
-			o.res, o.err = nil, queue.Errorf(queue.CodeUnavailable, "unavailable")
+			o.err = queue.Errorf(queue.CodeUnavailable, "unavailable")
 		}
 		notices = nil
 		wrote = false

@@ -58,22 +58,22 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 		info   agent.TicketInfo
 		replay bool
 	}
-	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	out, err := call(ctx, s, func(tx *sql.Tx, now time.Time) (result, agent.Change, error) {
 		if r.IdempotencyKey != "" {
 			var id, h string
 			err := tx.Stmt(s.stmts.idemGet).QueryRow(r.IdempotencyKey).Scan(&id, &h)
 			switch {
 			case err == nil:
 				if h != reqHash {
-					return nil, agent.Change{}, queue.Errorf(queue.CodeConflict, "idempotency.mismatch")
+					return result{}, agent.Change{}, queue.Errorf(queue.CodeConflict, "idempotency.mismatch")
 				}
 				info, err := s.ticketInfo(tx, id, now)
 				if err != nil {
-					return nil, agent.Change{}, &writeError{err}
+					return result{}, agent.Change{}, &writeError{err}
 				}
 				return result{info, true}, agent.Change{}, nil
 			case !errors.Is(err, sql.ErrNoRows):
-				return nil, agent.Change{}, &writeError{fmt.Errorf("sqlite: idempotency: %w", err)}
+				return result{}, agent.Change{}, &writeError{fmt.Errorf("sqlite: idempotency: %w", err)}
 			}
 		}
 		if rut != "" {
@@ -81,16 +81,16 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 		}
 		t, ch, err := s.eng.Issue(now, req)
 		if err != nil {
-			return nil, ch, err
+			return result{}, ch, err
 		}
 		if r.IdempotencyKey != "" {
 			// The ticket row must exist first (foreign key): write it now; the
 			// upsert in the change is then a no-op update.
 			if _, err := tx.Stmt(s.stmts.ticket).Exec(ticketArgs(t)...); err != nil {
-				return nil, ch, &writeError{ticketErr(t, err)}
+				return result{}, ch, &writeError{ticketErr(t, err)}
 			}
 			if _, err := tx.Stmt(s.stmts.idemPut).Exec(r.IdempotencyKey, t.ID, reqHash, ts(now)); err != nil {
-				return nil, ch, &writeError{fmt.Errorf("sqlite: idempotency: %w", err)}
+				return result{}, ch, &writeError{fmt.Errorf("sqlite: idempotency: %w", err)}
 			}
 		}
 		// The position quoted at issue, without recomputing the whole order.
@@ -107,7 +107,6 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 	if err != nil {
 		return agent.TicketInfo{}, false, err
 	}
-	out := res.(result)
 	if rut != "" && !out.replay {
 		s.log.Info("ticket issued", "ticket", out.info.ID, "number", out.info.Display(), "rut", rut.Masked())
 	}
@@ -187,7 +186,7 @@ func (s *Store) Ticket(ctx context.Context, id string) (agent.TicketInfo, error)
 // Errors: as agent.Engine.CallNext.
 func (s *Store) CallNext(ctx context.Context, token string, counter int) (*agent.TicketInfo, error) {
 	h := tokenHash(token)
-	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	return call(ctx, s, func(tx *sql.Tx, now time.Time) (*agent.TicketInfo, agent.Change, error) {
 		sess, ok := s.eng.SessionByToken(h)
 		if !ok {
 			return nil, agent.Change{}, queue.Errorf(queue.CodeUnauthorized, "session.required")
@@ -200,10 +199,6 @@ func (s *Store) CallNext(ctx context.Context, token string, counter int) (*agent
 		info := s.info(*t, now)
 		return &info, ch, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res.(*agent.TicketInfo), nil
 }
 
 // Act applies an executive's action (a.Executive is set from the session of
@@ -213,10 +208,10 @@ func (s *Store) CallNext(ctx context.Context, token string, counter int) (*agent
 // ticket.illegal_transition for a ticket already closed.
 func (s *Store) Act(ctx context.Context, token string, a agent.Act) (agent.TicketInfo, error) {
 	h := tokenHash(token)
-	res, err := s.do(ctx, func(tx *sql.Tx, now time.Time) (any, agent.Change, error) {
+	return call(ctx, s, func(tx *sql.Tx, now time.Time) (agent.TicketInfo, agent.Change, error) {
 		sess, ok := s.eng.SessionByToken(h)
 		if !ok {
-			return nil, agent.Change{}, queue.Errorf(queue.CodeUnauthorized, "session.required")
+			return agent.TicketInfo{}, agent.Change{}, queue.Errorf(queue.CodeUnauthorized, "session.required")
 		}
 		s.used(h)
 		a.Executive = sess.Executive
@@ -228,23 +223,19 @@ func (s *Store) Act(ctx context.Context, token string, a agent.Act) (agent.Ticke
 			// Closed tickets are not in the engine: report the illegal transition.
 			old, qerr := queryTickets(context.Background(), tx, "WHERE id = ?", a.Ticket)
 			if qerr != nil {
-				return nil, ch, &writeError{qerr}
+				return agent.TicketInfo{}, ch, &writeError{qerr}
 			}
 			if len(old) == 1 {
 				_, terr := queue.Transition(old[0].Status, a.Action)
 				if terr == nil {
 					terr = queue.Errorf(queue.CodeConflict, "ticket.illegal_transition", a.Action, old[0].Status)
 				}
-				return nil, ch, terr
+				return agent.TicketInfo{}, ch, terr
 			}
 		}
 		if err != nil {
-			return nil, ch, err
+			return agent.TicketInfo{}, ch, err
 		}
 		return s.info(t, now), ch, nil
 	})
-	if err != nil {
-		return agent.TicketInfo{}, err
-	}
-	return res.(agent.TicketInfo), nil
 }
