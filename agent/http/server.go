@@ -186,26 +186,25 @@ func (s *Server) routes() {
 		r.Post("/counters/{counter}/call-next", s.ticketCallNext)
 	})
 	if s.cfg.UI != nil {
+		ui := ownRouting(s.cfg.UI)
 		for _, p := range []string{"/", "/kiosk", "/terminal", "/display", "/branch"} {
-			r.Method(http.MethodGet, p, s.cfg.UI)
-			r.Method(http.MethodHead, p, s.cfg.UI)
+			r.Method(http.MethodGet, p, ui)
+			r.Method(http.MethodHead, p, ui)
 		}
-		r.Method(http.MethodGet, "/assets/*", s.cfg.UI)
-		r.Method(http.MethodHead, "/assets/*", s.cfg.UI)
+		r.Method(http.MethodGet, "/assets/*", ui)
+		r.Method(http.MethodHead, "/assets/*", ui)
 	}
 	s.router = r
 }
 
-func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Store.Ready(r.Context()); err != nil {
-		s.problem(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+// ownRouting hides this router's routing context from h, a chi router of its
+// own (agent/web) that routes the full path: otherwise chi would treat it as
+// nested, append its patterns to this router's and the metrics' route label
+// ("/assets/*") would become a concatenation of both.
+func ownRouting(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil)))
+	})
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
@@ -356,4 +355,11 @@ func compress(next http.Handler) http.Handler {
 		}
 		gz.ServeHTTP(w, r)
 	})
+}
+
+func truncate(s string) string {
+	if len(s) > 32 {
+		return s[:32]
+	}
+	return s
 }

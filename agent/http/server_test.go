@@ -18,6 +18,7 @@ import (
 
 	agenthttp "github.com/ticketero/ticketero/agent/http"
 	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/agent/web"
 )
 
 func MustServer(tb testing.TB, ui http.Handler) (*agenthttp.Server, *sqlite.Store) {
@@ -97,13 +98,21 @@ func TestUIMountedOnlyWhenGiven(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	srv, _ := MustServer(t, nil)
+	ui, err := web.Handler(web.Options{})
+	require.NoError(t, err)
+	srv, _ := MustServer(t, ui)
 	h := srv.Handler()
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", "/api/v1/tickets", strings.NewReader(`{"service":"C"}`))
 	req.Header.Set("Content-Type", "application/json")
 	h.ServeHTTP(rec, req)
 	require.Equal(t, 201, rec.Code)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/kiosk", nil))
+	require.Equal(t, 200, rec.Code)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/assets/nope.js", nil))
+	require.Equal(t, 404, rec.Code)
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
@@ -112,6 +121,9 @@ func TestMetrics(t *testing.T) {
 		`ticketero_agent_waiting\{service="C"\} 1`,
 		`ticketero_agent_outbox_backlog 1`,
 		`ticketero_agent_http_request_duration_seconds_count\{method="POST",route="/api/v1/tickets",status="201"\} 1`,
+		// The UI routes itself (agent/web); the label is this router's pattern.
+		`ticketero_agent_http_request_duration_seconds_count\{method="GET",route="/kiosk",status="200"\} 1`,
+		`ticketero_agent_http_request_duration_seconds_count\{method="GET",route="/assets/\*",status="404"\} 1`,
 	} {
 		assert.Regexp(t, regexp.MustCompile(re), body)
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // asset is one embedded static file, served under a content-hashed URL so a
@@ -73,7 +75,7 @@ func (a *assets) URL(name string) (string, error) {
 // ServeHTTP serves /assets/{hashed name}. Only hashed names exist: the content
 // behind a URL never changes, so it is cached as immutable.
 func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	as, ok := a.byHashed[r.PathValue("file")]
+	as, ok := a.byHashed[chi.URLParam(r, "file")]
 	if !ok {
 		if a.notFound != nil {
 			a.notFound(w, r)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
 	qrcode "github.com/skip2/go-qrcode"
 )
 
@@ -56,7 +57,7 @@ func (h *handler) serveQR(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, http.StatusNotFound, "ui.not_found")
 		return
 	}
-	token, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
+	token, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".svg")
 	if !ok || !tokenPattern.MatchString(token) {
 		h.problem(w, r, http.StatusBadRequest, "ui.qr.invalid_token")
 		return

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
@@ -127,20 +129,25 @@ func Handler(opts Options) (http.Handler, error) {
 		}
 	}
 
-	mux := http.NewServeMux()
+	notFound := func(w http.ResponseWriter, r *http.Request) { h.problem(w, r, http.StatusNotFound, "ui.not_found") }
+	r := chi.NewRouter()
+	// Any unknown path or method is the same problem+json 404: the UI has
+	// nothing but pages and assets to read.
+	r.NotFound(notFound)
+	r.MethodNotAllowed(notFound)
 	for _, p := range pages {
 		path := "/" + p.name
 		if p.name == "index" {
-			path = "/{$}"
+			path = "/"
 		}
-		mux.HandleFunc("GET "+path, h.page(p.name))
+		r.Get(path, h.page(p.name))
+		r.Head(path, h.page(p.name))
 	}
-	mux.HandleFunc("GET /assets/qr/{file}", h.serveQR)
-	mux.Handle("GET /assets/{file}", as)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.problem(w, r, http.StatusNotFound, "ui.not_found")
-	})
-	return mux, nil
+	r.Get("/assets/qr/{file}", h.serveQR)
+	r.Head("/assets/qr/{file}", h.serveQR)
+	r.Method(http.MethodGet, "/assets/{file}", as)
+	r.Method(http.MethodHead, "/assets/{file}", as)
+	return r, nil
 }
 
 // validBotName follows Telegram's rule for bot user names.

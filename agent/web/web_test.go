@@ -190,6 +190,24 @@ func TestNotFound(t *testing.T) {
 	assert.Equal(t, i18n.T(i18n.EN, "ui.not_found"), p["title"])
 }
 
+// TestMethods: pages and assets answer GET and HEAD; any other method is the
+// same problem+json 404 as an unknown path (the UI has nothing to write).
+func TestMethods(t *testing.T) {
+	srv := MustServer(t, Options{})
+	res, err := http.Head(srv.URL + "/kiosk")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
+	for _, path := range []string{"/kiosk", "/", "/assets/app.css"} {
+		res, err := http.Post(srv.URL+path, "application/json", strings.NewReader("{}"))
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusNotFound, res.StatusCode, path)
+		assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"), path)
+	}
+}
+
 func TestOptions(t *testing.T) {
 	for _, bad := range []string{"bot", "has space bot", "ñandú_bot", strings.Repeat("b", 33)} {
 		_, err := Handler(Options{BotName: bad})
