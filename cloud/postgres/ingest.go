@@ -23,11 +23,9 @@ type EventStore struct {
 	log  *slog.Logger
 	// Now is the cloud's clock (injected for tests).
 	Now func() time.Time
-	// OnApply, when set, runs inside each ingest transaction after the
-	// projections, with the events newly applied (in seq order, each exactly
-	// once): notification jobs are written here (notify.Store.EnqueueEvents)
-	// so none is lost or sent twice. An error rolls the batch back.
-	OnApply func(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error
+	// jobs writes the notification jobs of the events each ingest applies,
+	// in the ingest's own transaction (nil: none). See WithJobs.
+	jobs JobWriter
 
 	// marks remembers, per branch, the sync state this store last committed or
 	// read under the lock. It is only a prediction that lets the common batch
@@ -49,12 +47,45 @@ var (
 	_ cloud.SyncReader     = (*EventStore)(nil)
 )
 
+// JobWriter writes the notification jobs caused by the events an ingest
+// applies, inside the ingest's transaction: a job exists if and only if its
+// event is stored, and is written once. Its statements ride in the ingest's
+// own pipeline, so a batch that causes no job costs no extra round trip.
+// notify.Store implements it.
+type JobWriter interface {
+	// QueueJobs queues on pb (the ingest's pipeline, after the projection of
+	// events) what the jobs of events need; events are in seq order, each
+	// handed over exactly once, their payloads decoded. It returns nil when it
+	// queued nothing.
+	QueueJobs(pb *pgx.Batch, branch string, events []event.Event) JobsPlan
+}
+
+// JobsPlan finishes the jobs QueueJobs prepared.
+type JobsPlan interface {
+	// Read reads the results of the statements QueueJobs queued, in their
+	// order, from the ingest's pipeline.
+	Read(br pgx.BatchResults) error
+	// Write writes the jobs in tx, after the pipeline is closed. An error
+	// rolls the ingest's transaction back.
+	Write(ctx context.Context, tx pgx.Tx) error
+}
+
+// Option configures an EventStore.
+type Option func(*EventStore)
+
+// WithJobs makes the ingest write notification jobs through w.
+func WithJobs(w JobWriter) Option { return func(s *EventStore) { s.jobs = w } }
+
 // NewEventStore wraps pool.
-func NewEventStore(pool *pgxpool.Pool, log *slog.Logger) *EventStore {
+func NewEventStore(pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *EventStore {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &EventStore{pool: pool, log: log.With("component", "ingest"), Now: time.Now, marks: map[string]syncMark{}}
+	s := &EventStore{pool: pool, log: log.With("component", "ingest"), Now: time.Now, marks: map[string]syncMark{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func (s *EventStore) mark(branch string) (syncMark, bool) {
@@ -159,6 +190,8 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 	pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
 		WHERE branch = $1`, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now())
 	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, branch)
+	ours := pb.Len()
+	plan := s.queueJobs(pb, branch, fresh)
 
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
@@ -187,13 +220,8 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 		return res, false, fmt.Errorf("postgres: ingest %s: insert events: %w", branch, err)
 	}
 	res.Stored = int(tag.RowsAffected())
-	if err := br.Close(); err != nil {
-		return res, false, fmt.Errorf("postgres: ingest %s: project: %w", branch, err)
-	}
-	if s.OnApply != nil {
-		if err := s.OnApply(ctx, tx, branch, fresh); err != nil {
-			return res, false, fmt.Errorf("postgres: ingest %s: on apply: %w", branch, err)
-		}
+	if err := finishPipeline(ctx, tx, br, ours-2, plan); err != nil {
+		return res, false, fmt.Errorf("postgres: ingest %s: %w", branch, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		s.setMark(branch, syncMark{}, false)
@@ -333,6 +361,11 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 		pb.Queue(`UPDATE branch_sync SET max_seq = $2, last_ingest_at = $3 WHERE branch = $1`, b.Branch, newMax, s.Now())
 	}
 	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, b.Branch)
+	ours := pb.Len()
+	var plan JobsPlan
+	if len(run) > 0 {
+		plan = s.queueJobs(pb, b.Branch, run)
+	}
 	br := tx.SendBatch(ctx, pb)
 	if common {
 		tag, err := br.Exec()
@@ -341,14 +374,10 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 			return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
 		}
 		res.Stored = int(tag.RowsAffected())
+		ours--
 	}
-	if err := br.Close(); err != nil {
-		return res, fmt.Errorf("postgres: ingest %s: project: %w", b.Branch, err)
-	}
-	if s.OnApply != nil && len(run) > 0 {
-		if err := s.OnApply(ctx, tx, b.Branch, run); err != nil {
-			return res, fmt.Errorf("postgres: ingest %s: on apply: %w", b.Branch, err)
-		}
+	if err := finishPipeline(ctx, tx, br, ours, plan); err != nil {
+		return res, fmt.Errorf("postgres: ingest %s: %w", b.Branch, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		s.setMark(b.Branch, syncMark{}, false)
@@ -360,6 +389,41 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 		res.Gap = uint64(newApplied) + 1
 	}
 	return res, nil
+}
+
+// queueJobs hands the applied events to the job writer, if any.
+func (s *EventStore) queueJobs(pb *pgx.Batch, branch string, run []event.Event) JobsPlan {
+	if s.jobs == nil {
+		return nil
+	}
+	return s.jobs.QueueJobs(pb, branch, run)
+}
+
+// finishPipeline reads the rest of an ingest pipeline: n statements of the
+// ingest's own (projections, sync state, NOTIFY), then the job writer's, whose
+// jobs it then writes in tx.
+func finishPipeline(ctx context.Context, tx pgx.Tx, br pgx.BatchResults, n int, plan JobsPlan) error {
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("project: %w", err)
+		}
+	}
+	if plan != nil {
+		if err := plan.Read(br); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("notification jobs: %w", err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("project: %w", err)
+	}
+	if plan != nil {
+		if err := plan.Write(ctx, tx); err != nil {
+			return fmt.Errorf("notification jobs: %w", err)
+		}
+	}
+	return nil
 }
 
 // Projections are in projection.go.

@@ -2,33 +2,28 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
+	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 // Two replicas take turns on one branch, so each one's remembered sync state
 // is stale on every other batch: the stale prediction must be rolled back and
 // the batch applied once on the locked path, the hook seeing each event once.
 func TestIngestReplicasTakingTurns(t *testing.T) {
-	a := store(t)
-	b := postgres.NewEventStore(testDB, nil)
-	ctx := context.Background()
-	var got []uint64
-	hook := func(_ context.Context, _ pgx.Tx, _ string, evs []event.Event) error {
-		for _, e := range evs {
-			got = append(got, e.Seq)
-		}
-		return nil
+	if dbErr != nil {
+		pgtest.Skip(t, dbErr)
 	}
-	a.OnApply, b.OnApply = hook, hook
+	hook := &hookJobs{}
+	a := postgres.NewEventStore(testDB, nil, postgres.WithJobs(hook))
+	b := postgres.NewEventStore(testDB, nil, postgres.WithJobs(hook))
+	ctx := context.Background()
 	evs := eventgen.New("TURN-001", 11).Take(200)
 	for i := 0; i < len(evs); i += 20 {
 		st := a
@@ -65,7 +60,7 @@ func TestIngestReplicasTakingTurns(t *testing.T) {
 	for i := range want {
 		want[i] = uint64(i + 1)
 	}
-	assert.Equal(t, want, got)
+	assert.Equal(t, want, hook.got)
 	assert.Equal(t, eventgen.Statuses(evs), ticketStatuses(t, "TURN-001"))
 	assert.Equal(t, 200, count(t, `SELECT applied_seq FROM branch_sync WHERE branch = 'TURN-001'`))
 }
@@ -74,25 +69,17 @@ func TestIngestReplicasTakingTurns(t *testing.T) {
 // hole, and a failing hook keeps nothing of the batch and leaves the next try
 // to apply it once.
 func TestIngestNextHoleAndFailingHook(t *testing.T) {
-	s := store(t)
-	ctx := context.Background()
-	var got []uint64
-	fail := false
-	s.OnApply = func(_ context.Context, _ pgx.Tx, _ string, evs []event.Event) error {
-		if fail {
-			fail = false
-			return errors.New("hook fails once")
-		}
-		for _, e := range evs {
-			got = append(got, e.Seq)
-		}
-		return nil
+	if dbErr != nil {
+		pgtest.Skip(t, dbErr)
 	}
+	hook := &hookJobs{}
+	s := postgres.NewEventStore(testDB, nil, postgres.WithJobs(hook))
+	ctx := context.Background()
 	evs := eventgen.New("NEXT-001", 12).Take(60)
 	_, err := s.Ingest(ctx, batch("NEXT-001", evs[:10]))
 	require.NoError(t, err)
 
-	fail = true
+	hook.fail = true
 	_, err = s.Ingest(ctx, batch("NEXT-001", evs[10:20]))
 	require.Error(t, err)
 	assert.Equal(t, 10, count(t, `SELECT count(*) FROM events WHERE branch = 'NEXT-001'`))
@@ -118,6 +105,6 @@ func TestIngestNextHoleAndFailingHook(t *testing.T) {
 	for i := range want {
 		want[i] = uint64(i + 1)
 	}
-	assert.Equal(t, want, got)
+	assert.Equal(t, want, hook.got)
 	assert.Equal(t, eventgen.Statuses(evs), ticketStatuses(t, "NEXT-001"))
 }

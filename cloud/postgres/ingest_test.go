@@ -267,26 +267,67 @@ func TestRecordReject(t *testing.T) {
 	assert.Equal(t, 1, count(t, `SELECT count(*) FROM ingest_rejects WHERE branch = 'REJ-001'`))
 }
 
-func TestIngestOnApplyExactlyOnceInTx(t *testing.T) {
-	s := store(t)
-	ctx := context.Background()
-	var got []uint64
-	fail := true
-	s.OnApply = func(ctx context.Context, tx pgx.Tx, branch string, evs []event.Event) error {
-		var n int
-		// Inside the transaction: the projection of these events is visible.
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM events WHERE branch = $1`, branch).Scan(&n); err != nil {
+// hookJobs is a job writer that records the seqs it is handed. Its statement
+// rides in the ingest's pipeline and must see the batch's events stored (the
+// same transaction); fail makes its next Write fail once.
+type hookJobs struct {
+	mu   sync.Mutex
+	got  []uint64
+	fail bool
+}
+
+func (h *hookJobs) QueueJobs(pb *pgx.Batch, branch string, evs []event.Event) postgres.JobsPlan {
+	pb.Queue(`SELECT count(*) FROM events WHERE branch = $1 AND seq = ANY($2)`, branch, seqsOf(evs))
+	return &hookPlan{h: h, evs: evs}
+}
+
+type hookPlan struct {
+	h      *hookJobs
+	evs    []event.Event
+	stored int
+}
+
+func (p *hookPlan) Read(br pgx.BatchResults) error { return br.QueryRow().Scan(&p.stored) }
+
+func (p *hookPlan) Write(ctx context.Context, tx pgx.Tx) error {
+	if p.stored != len(p.evs) {
+		return fmt.Errorf("hook sees %d of its %d events stored", p.stored, len(p.evs))
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT 1`).Scan(&n); err != nil {
+		return err
+	}
+	p.h.mu.Lock()
+	defer p.h.mu.Unlock()
+	if p.h.fail {
+		p.h.fail = false
+		return fmt.Errorf("hook fails once")
+	}
+	for _, e := range p.evs {
+		_, err := e.Payload()
+		if err != nil {
 			return err
 		}
-		if fail {
-			fail = false
-			return fmt.Errorf("hook fails once")
-		}
-		for _, e := range evs {
-			got = append(got, e.Seq)
-		}
-		return nil
+		p.h.got = append(p.h.got, e.Seq)
 	}
+	return nil
+}
+
+func seqsOf(evs []event.Event) []int64 {
+	out := make([]int64, len(evs))
+	for i, e := range evs {
+		out[i] = int64(e.Seq)
+	}
+	return out
+}
+
+func TestIngestJobsExactlyOnceInTx(t *testing.T) {
+	if dbErr != nil {
+		pgtest.Skip(t, dbErr)
+	}
+	hook := &hookJobs{fail: true}
+	s := postgres.NewEventStore(testDB, nil, postgres.WithJobs(hook))
+	ctx := context.Background()
 	evs := eventgen.New("HOOK-001", 5).Take(30)
 	_, err := s.Ingest(ctx, batch("HOOK-001", evs[:10]))
 	require.Error(t, err, "a failing hook rolls the batch back")
@@ -299,5 +340,5 @@ func TestIngestOnApplyExactlyOnceInTx(t *testing.T) {
 	for i := range want {
 		want[i] = uint64(i + 1)
 	}
-	assert.Equal(t, want, got, "every event handed to the hook once, in seq order")
+	assert.Equal(t, want, hook.got, "every event handed to the hook once, in seq order")
 }

@@ -44,6 +44,10 @@ type sessionPatch struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// relaysPlace lists the types whose Place the projection keeps.
+var relaysPlace = map[event.Type]bool{event.TicketTransferred: true, event.TicketRequeued: true,
+	event.TicketNear: true, event.TicketPlaced: true}
+
 // project queues the projection of a contiguous run of events (in seq order,
 // each applied exactly once because only events extending the high-water mark
 // reach here). Unknown types are stored and skipped; a payload that does not
@@ -90,77 +94,63 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 			continue
 		}
 		at := e.At
-		switch d := pl.(type) {
-		case *event.Issued:
-			if _, err := time.Parse(time.DateOnly, d.Day); err != nil || d.Ticket == "" {
-				s.log.Warn("ticket.issued without a valid day or id; not projected", "branch", branch, "seq", e.Seq)
-				continue
-			}
-			p := get(d.Ticket)
-			if p.issued == nil && p.status == "" {
-				p.issued, p.issuedAt, p.status = d, at, string(queue.StatusWaiting)
-			}
-		case *event.Called:
-			p := get(d.Ticket)
-			p.status = string(queue.StatusCalled)
-			if e.Type != event.TicketRecalled {
-				// called_at is the call, as at the agent (a recall calls the
-				// same person again: his wait ended at the call).
-				p.calledAt = ptr(at)
-			}
-			if e.Type == event.TicketRecalled {
-				setCounter(p, d.Counter, d.Executive, false)
-				p.recallAdd++
-				p.recallFloor = max(p.recallFloor+1, int32(d.Recall))
-			} else {
-				setCounter(p, d.Counter, d.Executive, true)
-			}
-		case *event.Completed:
-			p := get(d.Ticket)
-			p.status, p.outcome, p.endedAt = string(queue.StatusDone), ptr(d.Outcome), ptr(at)
-		case *event.Transferred:
-			p := get(d.Ticket)
-			p.status, p.service = string(queue.StatusWaiting), ptr(d.To)
-			if d.Place != nil {
-				p.place, p.placeAt = d.Place, at
-			}
-			if !d.QueuedAt.IsZero() {
-				p.queuedAt = ptr(d.QueuedAt)
-			}
-			setCounter(p, 0, "", true)
-		case *event.Cancelled:
-			p := get(d.Ticket)
-			p.status, p.endedAt = string(queue.StatusCancelled), ptr(at)
-		case *event.TicketRef:
-			p := get(d.Ticket)
-			switch e.Type {
-			case event.TicketStarted:
-				p.status, p.startedAt = string(queue.StatusServing), ptr(at)
-				setCounter(p, d.Counter, d.Executive, false)
-			case event.TicketNoShow:
-				p.status, p.endedAt = string(queue.StatusNoShow), ptr(at)
-			case event.TicketAbandoned:
-				p.status, p.endedAt = string(queue.StatusAbandoned), ptr(at)
-			case event.TicketRequeued:
-				p.status = string(queue.StatusWaiting)
-				setCounter(p, 0, "", true)
-				if d.Place != nil {
-					p.place, p.placeAt = d.Place, at
+		if r := event.TicketOf(pl); r != nil {
+			if d, ok := pl.(*event.Issued); ok {
+				if _, err := time.Parse(time.DateOnly, d.Day); err != nil || d.Ticket == "" {
+					s.log.Warn("ticket.issued without a valid day or id; not projected", "branch", branch, "seq", e.Seq)
+					continue
 				}
-			default:
-				continue
 			}
-		case *event.Near:
-			// The status does not change; only the relayed place.
-			p := get(d.Ticket)
-			if d.Place != nil {
-				p.place, p.placeAt = d.Place, at
+			p := get(r.Ticket)
+			p.lastSeq = int64(e.Seq)
+			if st := e.Type.Status(); st != "" && e.Type != event.TicketIssued {
+				p.status = string(st)
 			}
-		case *event.Placed:
-			p := get(d.Ticket)
-			if d.Place != nil {
-				p.place, p.placeAt = d.Place, at
+			switch d := pl.(type) {
+			case *event.Issued:
+				if p.issued == nil && p.status == "" {
+					p.issued, p.issuedAt, p.status = d, at, string(e.Type.Status())
+				}
+			case *event.Called:
+				if e.Type == event.TicketRecalled {
+					setCounter(p, d.Counter, d.Executive, false)
+					p.recallAdd++
+					p.recallFloor = max(p.recallFloor+1, int32(d.Recall))
+				} else {
+					// called_at is the call, as at the agent (a recall calls the
+					// same person again: his wait ended at the call).
+					p.calledAt = ptr(at)
+					setCounter(p, d.Counter, d.Executive, true)
+				}
+			case *event.Completed:
+				p.outcome, p.endedAt = ptr(d.Outcome), ptr(at)
+			case *event.Transferred:
+				p.service = ptr(d.To)
+				if !d.QueuedAt.IsZero() {
+					p.queuedAt = ptr(d.QueuedAt)
+				}
+				setCounter(p, 0, "", true)
+			case *event.Cancelled:
+				p.endedAt = ptr(at)
+			case *event.TicketRef:
+				switch e.Type {
+				case event.TicketStarted:
+					p.startedAt = ptr(at)
+					setCounter(p, d.Counter, d.Executive, false)
+				case event.TicketNoShow, event.TicketAbandoned:
+					p.endedAt = ptr(at)
+				case event.TicketRequeued:
+					setCounter(p, 0, "", true)
+				}
 			}
+			// The place the branch relays (an issue carries its own in its
+			// fields).
+			if r.Place != nil && relaysPlace[e.Type] {
+				p.place, p.placeAt = r.Place, at
+			}
+			continue
+		}
+		switch d := pl.(type) {
 		case *event.Session:
 			sp, ok := sessions[d.Executive]
 			if !ok {
@@ -179,21 +169,12 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 				sp.name = d.Name
 			}
 			sp.counter, sp.state, sp.reason, sp.since = int32(d.Counter), state, reason, at
-			continue
 		case *event.ConfigRef:
 			configVersion = max(configVersion, d.Version)
-			continue
 		case *event.SignIn, *event.Admin:
 			queueBranchAudit(pb, branch, e.Type, at, pl)
-			continue
 		case *event.ConfigReport:
 			report, reportSeq, reportAt = d, e.Seq, at // the last of the run is what the branch runs
-			continue
-		default:
-			continue
-		}
-		if p := tickets[ticketOf(pl)]; p != nil {
-			p.lastSeq = int64(e.Seq)
 		}
 	}
 
@@ -222,28 +203,6 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 		pb.Queue(`UPDATE branch_sync SET config_version = GREATEST(config_version, $2) WHERE branch = $1`,
 			branch, configVersion)
 	}
-}
-
-func ticketOf(pl any) string {
-	switch d := pl.(type) {
-	case *event.Issued:
-		return d.Ticket
-	case *event.Called:
-		return d.Ticket
-	case *event.Completed:
-		return d.Ticket
-	case *event.Transferred:
-		return d.Ticket
-	case *event.Cancelled:
-		return d.Ticket
-	case *event.TicketRef:
-		return d.Ticket
-	case *event.Near:
-		return d.Ticket
-	case *event.Placed:
-		return d.Ticket
-	}
-	return ""
 }
 
 // queueTickets inserts the tickets issued in the run with their folded state

@@ -62,6 +62,11 @@ func (s *EventStore) IngestRefused(ctx context.Context, b event.Batch, refused [
 			uniq = append(uniq, e)
 		}
 	}
+	// Each payload is decoded once, here (a no-op for events from the codec,
+	// which decoded them already); projection and jobs read it.
+	for i := range uniq {
+		_, _ = uniq[i].Decode()
+	}
 	b.Events = uniq
 	res, err = s.ingest(ctx, b)
 	var more []event.Refused

@@ -37,7 +37,7 @@ func TestCommands(t *testing.T) {
 	ctx := context.Background()
 	const b = "SCL-003"
 	svc, err := telegram.NewService(telegram.Config{Token: testToken, DataKey: testKey, Mode: telegram.ModePolling},
-		e.pool, e.pub, nil, nil)
+		e.store, e.pub, nil, nil)
 	require.NoError(t, err)
 
 	e.say(5001, "es", "/estado")

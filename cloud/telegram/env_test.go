@@ -55,10 +55,10 @@ func newEnv(tb testing.TB, opt telegramtest.Options) *env {
 	}
 	keys, err := telegram.NewKeys(testKey)
 	require.NoError(tb, err)
-	e := &env{t: tb, pool: pool, ingest: postgres.NewEventStore(pool, nil), store: notify.New(pool, keys), keys: keys,
-		fake: telegramtest.New(testToken, opt), pub: &recorder{}, seq: map[string]uint64{}, updateID: 500}
+	store := notify.New(pool, keys)
 	// Jobs are written inside the ingest's transaction, as in the cloud.
-	e.ingest.OnApply = e.store.EnqueueEvents
+	e := &env{t: tb, pool: pool, ingest: postgres.NewEventStore(pool, nil, postgres.WithJobs(store)), store: store, keys: keys,
+		fake: telegramtest.New(testToken, opt), pub: &recorder{}, seq: map[string]uint64{}, updateID: 500}
 	tb.Cleanup(e.fake.Close)
 	e.bot = &telegram.Bot{Store: e.store, Keys: keys, Commands: e.pub}
 	return e

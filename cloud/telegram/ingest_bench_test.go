@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
@@ -25,7 +26,7 @@ func BenchmarkIngestHook(b *testing.B) {
 				b.StopTimer()
 				e := newEnv(b, telegramtest.Options{})
 				if mode == "off" {
-					e.ingest.OnApply = nil
+					e.ingest = postgres.NewEventStore(e.pool, nil)
 				}
 				const branch = "ING-001"
 				evs := eventgen.New(branch, 7).Take(events)

@@ -2,7 +2,7 @@
 // your turn, recall, transfer, no-show, day closed), answers their commands
 // (/start <token>, /estado, /cancelar, /recordar, /ayuda, /stop) and sends
 // supervisors' alert digests to a group. Jobs are written by the ingest in
-// the same transaction as the events (notify.Store.EnqueueEvents) and sent by
+// the same transaction as the events (the ingest's job writer) and sent by
 // workers on any replica, rate limited per bot and per chat.
 package telegram
 
@@ -18,11 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
-	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -191,9 +187,10 @@ type Service struct {
 	log      *slog.Logger
 }
 
-// NewService builds the service. pub (commands to branches) and alerts may be
-// nil. Set Worker.Metrics (NewMetrics) before Run to export metrics.
-func NewService(cfg Config, pool *pgxpool.Pool, pub CommandPublisher, alerts AlertSource, log *slog.Logger) (*Service, error) {
+// NewService builds the service over store (notify.New over the cloud's
+// pool, keyed by the same data key). pub (commands to branches) and alerts
+// may be nil. Set Worker.Metrics (NewMetrics) before Run to export metrics.
+func NewService(cfg Config, store *notify.Store, pub CommandPublisher, alerts AlertSource, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -204,7 +201,6 @@ func NewService(cfg Config, pool *pgxpool.Pool, pub CommandPublisher, alerts Ale
 	if err != nil {
 		return nil, err
 	}
-	store := notify.New(pool, keys)
 	client := NewClient(cfg.APIBase, cfg.Token, nil)
 	rate := cfg.BotRate
 	if rate == 0 {
@@ -216,12 +212,6 @@ func NewService(cfg Config, pool *pgxpool.Pool, pub CommandPublisher, alerts Ale
 	s.Worker = &Worker{Store: store, Bot: client, Keys: keys, Limiter: NewLimiter(rate), Retries: cfg.Retries,
 		Pacing: cfg.Pacing, Poll: cfg.Poll, Concurrency: cfg.Concurrency, Log: s.log}
 	return s, nil
-}
-
-// EnqueueEvents is the ingest's hook: call it inside the ingest transaction
-// after the events are projected.
-func (s *Service) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error {
-	return s.Store.EnqueueEvents(ctx, tx, branch, events)
 }
 
 // Webhook returns the handler to mount (e.g. at /telegram/webhook) in webhook mode.

@@ -29,9 +29,8 @@ func TestServiceRun(t *testing.T) {
 		return alerts, nil
 	}
 	svc, err := telegram.NewService(telegram.Config{Token: testToken, DataKey: testKey, Mode: telegram.ModePolling,
-		APIBase: e.fake.URL, GroupChatID: -100777, DigestEvery: telegram.MinDigestEvery}, e.pool, e.pub, src, nil)
+		APIBase: e.fake.URL, GroupChatID: -100777, DigestEvery: telegram.MinDigestEvery}, e.store, e.pub, src, nil)
 	require.NoError(t, err)
-	e.ingest.OnApply = svc.EnqueueEvents
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(ctx) }()
 

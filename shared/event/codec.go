@@ -146,7 +146,7 @@ func DecodeBatch(topic string, payload []byte) (Batch, error) {
 			return Batch{}, reject(RejectEvent, "event seq %d data is not an object", e.Seq)
 		}
 		if e.Type.Known() {
-			if _, err := e.Payload(); err != nil {
+			if _, err := b.Events[i].Decode(); err != nil {
 				return Batch{}, reject(RejectEvent, "event seq %d data: %v", e.Seq, err)
 			}
 		}

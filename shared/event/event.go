@@ -105,6 +105,23 @@ type Event struct {
 	Type Type            `json:"type"`
 	At   time.Time       `json:"at"`
 	Data json.RawMessage `json:"data"`
+
+	// body is Data decoded into its type's struct by the decoder (DecodeBatch,
+	// DecodeBatchEvents), so the cloud decodes each payload once. It is valid
+	// only for the Data it came from (from): code that replaces Data gets a
+	// fresh decode, never a stale payload.
+	body any
+	from []byte
+}
+
+// Decode decodes Data into its type's struct once and keeps it on e, so
+// later calls of Payload (on e or its copies) return it without decoding.
+func (e *Event) Decode() (any, error) {
+	v, err := e.Payload()
+	if err == nil && v != nil {
+		e.body, e.from = v, e.Data
+	}
+	return v, err
 }
 
 // Batch is the message on the events topic: consecutive events of one branch.
@@ -123,9 +140,15 @@ func New(seq uint64, id string, t Type, at time.Time, data any) (Event, error) {
 	return Event{Seq: seq, ID: id, Type: t, At: at.UTC(), Data: raw}, nil
 }
 
-// Payload decodes the event's data into the struct of its type. An unknown type
-// returns (nil, nil): unknown types are stored and skipped, never an error.
+// Payload is the event's data decoded into the struct of its type (a
+// pointer: *Issued, *Called, ...), the decoder's own when the event came from
+// DecodeBatch or DecodeBatchEvents (shared: read it, do not change it). An
+// unknown type returns (nil, nil): unknown types are stored and skipped,
+// never an error.
 func (e Event) Payload() (any, error) {
+	if e.body != nil && sameBytes(e.from, e.Data) {
+		return e.body, nil
+	}
 	mk, ok := Types[e.Type]
 	if !ok {
 		return nil, nil
@@ -135,4 +158,9 @@ func (e Event) Payload() (any, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// sameBytes says a and b are the same bytes in memory (not merely equal).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }

@@ -129,7 +129,7 @@ func screenEvent(raw json.RawMessage) (Event, *Refused) {
 		return e, refuse(RejectEvent, "event seq %d data is not an object", e.Seq)
 	}
 	if e.Type.Known() {
-		p, err := e.Payload()
+		p, err := e.Decode()
 		if err != nil {
 			return e, refuse(RejectPayload, "event seq %d data: %v", e.Seq, err)
 		}

@@ -287,7 +287,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	m.Store = postgres.NewEventStore(m.Pool, m.Log)
+	// Telegram's notification store is the ingest's job writer (telegram.go).
+	tg, err := newTelegramSetup(m)
+	if err != nil {
+		return err
+	}
+	m.Store = postgres.NewEventStore(m.Pool, m.Log, tg.ingestOptions()...)
 
 	m.MQTT, err = mqtt.New(mqtt.Config{URL: m.Config.MQTT, CertFile: m.Config.Cert, KeyFile: m.Config.Key,
 		CAFile: m.Config.CA, ClientID: m.Config.ClientID, Workers: m.Config.Workers}, m.Store, m.Log)
@@ -323,7 +328,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	// ---- Telegram (cloud/telegram, wired in telegram.go): off without a token. ----
-	tgRun, err := newTelegram(m)
+	tgRun, err := newTelegram(m, tg)
 	if err != nil {
 		return err
 	}

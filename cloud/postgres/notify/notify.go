@@ -4,7 +4,8 @@
 // alert digest cursors and the commands sent to branches (/cancelar).
 //
 // It lives apart from package postgres (the ingest) so the two never collide;
-// the ingest calls Store.EnqueueEvents inside its transaction.
+// the ingest is given the Store as its postgres.JobWriter and writes jobs
+// inside its transaction.
 package notify
 
 import (
@@ -15,20 +16,22 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
-// Job kinds. They are stored: never rename one.
+// Job kinds. They are stored: never rename one. The kinds of the notices
+// events cause are the event package's Notice* (one table per event fact).
 const (
-	KindConfirm     = "confirm"
-	KindPlaced      = "placed"
-	KindPreNotice   = "prenotice"
-	KindCalled      = "called"
-	KindRecalled    = "recalled"
-	KindTransferred = "transferred"
-	KindNoShow      = "no_show"
-	KindCancelled   = "cancelled"
-	KindDayClosed   = "day_closed"
+	KindConfirm     = string(event.NoticeConfirm)
+	KindPlaced      = string(event.NoticePlaced)
+	KindPreNotice   = string(event.NoticePreNotice)
+	KindCalled      = string(event.NoticeCalled)
+	KindRecalled    = string(event.NoticeRecalled)
+	KindTransferred = string(event.NoticeTransferred)
+	KindNoShow      = string(event.NoticeNoShow)
+	KindCancelled   = string(event.NoticeCancelled)
+	KindDayClosed   = string(event.NoticeDayClosed)
 	KindReply       = "reply"
 	KindDigest      = "digest"
 )

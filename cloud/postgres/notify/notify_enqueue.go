@@ -10,84 +10,71 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/shared/event"
 )
 
-// EnqueueEvents writes the notification jobs caused by events of branch, inside
-// tx: the ingest's transaction, after it projected them, so a job exists if and
-// only if its event is stored. Every insert is ON CONFLICT DO NOTHING on
-// (branch, ticket, kind, call_no, chat): re-projection never sends twice.
+// QueueJobs prepares, in the ingest's pipeline pb (its transaction, after
+// the projection of events), the notification jobs caused by events of
+// branch, so a job exists if and only if its event is stored. Every insert is
+// ON CONFLICT DO NOTHING on (branch, ticket, kind, call_no, chat):
+// re-projection never sends twice.
 //
 // The cloud keeps no ordering logic: the people ahead and the estimates it
 // tells are the branch's own figures, relayed in the events (issued,
 // transferred, ticket.near), and the number is the printed one.
 //
-// The lookups and links go in one round trip (pgx batch); a second one
-// inserts the jobs, only when there are any.
-func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error {
-	var (
-		issued   []*event.Issued
-		tickets  []string
-		requests []string
-		payloads = make([]any, len(events))
-	)
-	for i, e := range events {
-		p, err := e.Payload()
-		if err != nil || p == nil {
-			continue // unknown or malformed: the ingest already logged it
+// The lookups and links ride in the ingest's pipeline (no round trip of their
+// own); the jobs are inserted in one more statement only when a chat follows
+// one of the batch's tickets.
+func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) postgres.JobsPlan {
+	p := &jobsPlan{store: s, branch: branch, events: events}
+	var tickets, requests, ids, tokens, ruts []string
+	for _, e := range events {
+		if e.Type.Notice() == event.NoticeNone {
+			continue
 		}
-		payloads[i] = p
-		switch d := p.(type) {
+		pl, err := e.Payload()
+		r := event.TicketOf(pl)
+		if err != nil || r == nil {
+			continue // malformed: the ingest already logged it
+		}
+		tickets = append(tickets, r.Ticket)
+		var request string
+		switch d := pl.(type) {
 		case *event.Issued:
-			issued = append(issued, d)
-			tickets = append(tickets, d.Ticket)
-		case *event.Called:
-			tickets = append(tickets, d.Ticket)
-		case *event.Transferred:
-			tickets = append(tickets, d.Ticket)
+			if d.Token != "" || d.RUTHash != "" {
+				ids, tokens = append(ids, d.Ticket), append(tokens, d.Token)
+				rl := ""
+				if d.RUTHash != "" {
+					rl = s.hash.Lookup("rut", d.RUTHash)
+				}
+				ruts = append(ruts, rl)
+			}
 		case *event.Cancelled:
-			tickets = append(tickets, d.Ticket)
-			if d.Request != "" {
-				requests = append(requests, d.Request)
-			}
-		case *event.Near:
-			tickets = append(tickets, d.Ticket)
+			request = d.Request
 		case *event.Placed:
-			tickets = append(tickets, d.Ticket)
-			if d.Request != "" {
-				requests = append(requests, d.Request)
-			}
-		case *event.TicketRef:
-			tickets = append(tickets, d.Ticket)
+			request = d.Request
+		}
+		if request != "" {
+			requests = append(requests, request)
 		}
 	}
-	if len(tickets) == 0 && len(requests) == 0 {
+	if len(tickets) == 0 {
 		return nil
 	}
-	// One round trip: mark commands applied; link new tickets to chats (by the
-	// scanned token of a /start that came first, and by a consented RUT) and
-	// read the chats of every ticket of the batch.
-	pb := &pgx.Batch{}
-	for _, id := range requests {
+	// Mark commands applied; link new tickets to chats (by the scanned token
+	// of a /start that came first, and by a consented RUT) and read the chats
+	// of every ticket of the batch that may be told something.
+	if len(requests) > 0 {
+		p.requests = true
 		pb.Queue(`UPDATE branch_commands SET status = 'applied', applied_at = $3
-			WHERE id = $1 AND branch = $2 AND status = 'pending'`, id, branch, s.Now())
-	}
-	var ids, tokens, ruts []string
-	for _, d := range issued {
-		if d.Token != "" || d.RUTHash != "" {
-			ids = append(ids, d.Ticket)
-			tokens = append(tokens, d.Token)
-			rl := ""
-			if d.RUTHash != "" {
-				rl = s.hash.Lookup("rut", d.RUTHash)
-			}
-			ruts = append(ruts, rl)
-		}
+			WHERE id = ANY($1) AND branch = $2 AND status = 'pending'`, requests, branch, s.Now())
 	}
 	// The token's lock serializes this with a concurrent /start of the same
 	// token (LinkToken): one of the two always sees the other's link.
-	lockTokens := slices.ContainsFunc(tokens, func(t string) bool { return t != "" })
-	if lockTokens {
+	if slices.ContainsFunc(tokens, func(t string) bool { return t != "" }) {
+		p.locks = true
 		pb.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(t)) FROM unnest($2::text[]) AS t WHERE t <> ''`,
 			tokenLockClass, tokens)
 	}
@@ -103,116 +90,126 @@ func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, eve
 		UNION
 		SELECT ticket, chat_id FROM telegram_ticket_chats WHERE branch = $1 AND ticket = ANY($5)`,
 		branch, ids, tokens, ruts, tickets)
-	br := tx.SendBatch(ctx, pb)
-	for range requests {
+	return p
+}
+
+var _ postgres.JobWriter = (*Store)(nil)
+
+// jobsPlan is what QueueJobs queued for one batch.
+type jobsPlan struct {
+	store           *Store
+	branch          string
+	events          []event.Event
+	requests, locks bool
+	chats           map[string][]int64
+}
+
+// Read reads the command updates, the token locks and the chats of the
+// batch's tickets from the ingest's pipeline.
+func (p *jobsPlan) Read(br pgx.BatchResults) error {
+	if p.requests {
 		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return fmt.Errorf("notify: commands applied at %s: %w", branch, err)
+			return fmt.Errorf("notify: commands applied at %s: %w", p.branch, err)
 		}
 	}
-	if lockTokens {
+	if p.locks {
 		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return fmt.Errorf("notify: token locks at %s: %w", branch, err)
+			return fmt.Errorf("notify: token locks at %s: %w", p.branch, err)
 		}
 	}
-	chats := map[string][]int64{}
 	rows, err := br.Query()
 	if err != nil {
-		_ = br.Close()
-		return fmt.Errorf("notify: chats of %s: %w", branch, err)
+		return fmt.Errorf("notify: chats of %s: %w", p.branch, err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var t string
 		var c int64
 		if err := rows.Scan(&t, &c); err != nil {
-			rows.Close()
-			_ = br.Close()
-			return fmt.Errorf("notify: chats of %s: %w", branch, err)
+			return fmt.Errorf("notify: chats of %s: %w", p.branch, err)
 		}
-		chats[t] = append(chats[t], c)
+		if p.chats == nil {
+			p.chats = map[string][]int64{}
+		}
+		p.chats[t] = append(p.chats[t], c)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		_ = br.Close()
-		return fmt.Errorf("notify: chats of %s: %w", branch, err)
+		return fmt.Errorf("notify: chats of %s: %w", p.branch, err)
 	}
-	if err := br.Close(); err != nil {
-		return fmt.Errorf("notify: enqueue at %s: %w", branch, err)
-	}
+	return nil
+}
 
+// Write inserts the jobs of the events whose ticket a chat follows.
+func (p *jobsPlan) Write(ctx context.Context, tx pgx.Tx) error {
+	if len(p.chats) == 0 {
+		return nil
+	}
 	var jb jobBatch
-	for i, e := range events {
-		p := payloads[i]
-		switch d := p.(type) {
-		case *event.Issued:
-			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, KindConfirm, 0, c, ConfirmMsg(d.PrintedOr(d.Service),
-					d.Position-1, d.QuotedTypical, d.QuotedUpper))
-			}
-		case *event.Called:
-			kind, callNo := KindCalled, int64(d.Recall)
-			m := CalledMsg(printed(d.TicketRef), d.Counter, d.ExecutiveName)
-			if e.Type == event.TicketRecalled {
-				kind = KindRecalled
-				m = Msg{Key: "telegram.recalled", Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Counter))}}
-			}
-			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, kind, callNo, c, m)
-			}
-		case *event.Transferred:
-			to := d.ToName // the branch's name of the service; older agents send only its code
-			if to == "" {
-				to = d.To
-			}
-			m := Msg{Key: "telegram.transferred", Args: []Arg{S(printed(d.TicketRef)), S(to)}}
-			if d.Place != nil {
-				m = Msg{Key: "telegram.transferred_place", Args: []Arg{S(printed(d.TicketRef)), S(to),
-					S(strconv.Itoa(d.Place.Ahead())), WaitArg(d.Place.TypicalS, d.Place.UpperS)}}
-			}
-			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, KindTransferred, int64(e.Seq), c, m)
-			}
-		case *event.Near:
-			if d.Place == nil {
-				continue
-			}
-			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, KindPreNotice, 0, c, Msg{Key: "telegram.prenotice",
-					Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Place.Ahead()))}})
-			}
-		case *event.Placed:
-			if d.Place == nil {
-				continue
-			}
-			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, KindPlaced, int64(e.Seq), c, Msg{Key: "telegram.placed",
-					Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Place.Ahead())), WaitArg(d.Place.TypicalS, d.Place.UpperS)}})
-			}
-		case *event.Cancelled:
-			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, KindCancelled, 0, c, Msg{Key: "telegram.cancelled",
-					Args: []Arg{S(printed(d.TicketRef))}})
-			}
-		case *event.TicketRef:
-			kind, key := "", ""
-			switch e.Type {
-			case event.TicketNoShow:
-				kind, key = KindNoShow, "telegram.no_show"
-			case event.TicketAbandoned:
-				kind, key = KindDayClosed, "telegram.day_closed"
-			default:
-				continue
-			}
-			for _, c := range chats[d.Ticket] {
-				jb.add(branch, d.Ticket, kind, 0, c, Msg{Key: key, Args: []Arg{S(printed(*d))}})
-			}
+	for _, e := range p.events {
+		pl, err := e.Payload()
+		r := event.TicketOf(pl)
+		if err != nil || r == nil || len(p.chats[r.Ticket]) == 0 {
+			continue
+		}
+		m, callNo, ok := noticeMsg(e, pl)
+		if !ok {
+			continue
+		}
+		for _, c := range p.chats[r.Ticket] {
+			jb.add(p.branch, r.Ticket, string(e.Type.Notice()), callNo, c, m)
 		}
 	}
 	if err := jb.insert(ctx, tx); err != nil {
-		return fmt.Errorf("notify: jobs of %s: %w", branch, err)
+		return fmt.Errorf("notify: jobs of %s: %w", p.branch, err)
 	}
 	return nil
+}
+
+// noticeMsg is what event e (with its decoded payload pl) tells the customer,
+// and the call number that tells a notice of the same kind from another;
+// false when it tells nothing.
+func noticeMsg(e event.Event, pl any) (Msg, int64, bool) {
+	switch d := pl.(type) {
+	case *event.Issued:
+		return ConfirmMsg(d.PrintedOr(d.Service), d.Position-1, d.QuotedTypical, d.QuotedUpper), 0, true
+	case *event.Called:
+		if e.Type == event.TicketRecalled {
+			return Msg{Key: "telegram.recalled", Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Counter))}},
+				int64(d.Recall), true
+		}
+		return CalledMsg(printed(d.TicketRef), d.Counter, d.ExecutiveName), int64(d.Recall), true
+	case *event.Transferred:
+		to := d.ToName // the branch's name of the service; older agents send only its code
+		if to == "" {
+			to = d.To
+		}
+		if d.Place != nil {
+			return Msg{Key: "telegram.transferred_place", Args: []Arg{S(printed(d.TicketRef)), S(to),
+				S(strconv.Itoa(d.Place.Ahead())), WaitArg(d.Place.TypicalS, d.Place.UpperS)}}, int64(e.Seq), true
+		}
+		return Msg{Key: "telegram.transferred", Args: []Arg{S(printed(d.TicketRef)), S(to)}}, int64(e.Seq), true
+	case *event.Near:
+		if d.Place == nil {
+			return Msg{}, 0, false
+		}
+		return Msg{Key: "telegram.prenotice", Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Place.Ahead()))}}, 0, true
+	case *event.Placed:
+		if d.Place == nil {
+			return Msg{}, 0, false
+		}
+		return Msg{Key: "telegram.placed", Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Place.Ahead())),
+			WaitArg(d.Place.TypicalS, d.Place.UpperS)}}, int64(e.Seq), true
+	case *event.Cancelled:
+		return Msg{Key: "telegram.cancelled", Args: []Arg{S(printed(d.TicketRef))}}, 0, true
+	case *event.TicketRef:
+		switch e.Type.Notice() {
+		case event.NoticeNoShow:
+			return Msg{Key: "telegram.no_show", Args: []Arg{S(printed(*d))}}, 0, true
+		case event.NoticeDayClosed:
+			return Msg{Key: "telegram.day_closed", Args: []Arg{S(printed(*d))}}, 0, true
+		}
+	}
+	return Msg{}, 0, false
 }
 
 // printed is the ticket's printed number; an old agent's event lacks it and
@@ -284,4 +281,23 @@ func (b *jobBatch) insert(ctx context.Context, tx pgx.Tx) error {
 		ON CONFLICT DO NOTHING RETURNING 1)
 		`+wakeWorkers, b.branch, b.ticket, b.kind, b.callNo, b.chat, b.params)
 	return err
+}
+
+// EnqueueEvents writes the notification jobs of events in tx on their own,
+// outside an ingest's pipeline (what QueueJobs does in it): two round trips.
+func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error {
+	pb := &pgx.Batch{}
+	plan := s.QueueJobs(pb, branch, events)
+	if plan == nil {
+		return nil
+	}
+	br := tx.SendBatch(ctx, pb)
+	if err := plan.Read(br); err != nil {
+		_ = br.Close()
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("notify: enqueue at %s: %w", branch, err)
+	}
+	return plan.Write(ctx, tx)
 }

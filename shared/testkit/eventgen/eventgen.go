@@ -116,32 +116,12 @@ func Statuses(events []event.Event) map[string]string {
 	out := map[string]string{}
 	for _, e := range events {
 		p, err := e.Payload()
-		if err != nil || p == nil {
+		if err != nil {
 			continue
 		}
-		var id string
-		switch d := p.(type) {
-		case *event.Issued:
-			id = d.Ticket
-		case *event.Called:
-			id = d.Ticket
-		case *event.Completed:
-			id = d.Ticket
-		case *event.Transferred:
-			id = d.Ticket
-		case *event.Cancelled:
-			id = d.Ticket
-		case *event.TicketRef:
-			id = d.Ticket
-		default:
-			continue
+		if r := event.TicketOf(p); r != nil && e.Type.Status() != "" {
+			out[r.Ticket] = string(e.Type.Status())
 		}
-		out[id] = map[event.Type]string{
-			event.TicketIssued: "waiting", event.TicketCalled: "called", event.TicketRecalled: "called",
-			event.TicketStarted: "serving", event.TicketCompleted: "done", event.TicketNoShow: "no_show",
-			event.TicketRequeued: "waiting", event.TicketTransferred: "waiting", event.TicketCancelled: "cancelled",
-			event.TicketAbandoned: "abandoned",
-		}[e.Type]
 	}
 	return out
 }
