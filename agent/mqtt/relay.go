@@ -364,16 +364,6 @@ func (r *Relay) goOffline(c paho.Client) {
 	c.Disconnect(250)
 }
 
-type message struct {
-	first, last uint64
-	payload     []byte
-}
-
-type flight struct {
-	last uint64
-	at   time.Time
-}
-
 // session relays until the connection is lost or ctx ends. It is stateless
 // towards the broker: it starts from the outbox's last ack, and a timeout
 // without ack resends from there (the cloud drops duplicates).
@@ -382,8 +372,7 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 	if err != nil {
 		return fmt.Errorf("outbox state: %w", err)
 	}
-	lastAck, sent := s.LastAck, s.LastAck
-	var inflight []flight
+	w := newWindow(s.LastAck, r.cfg.MaxInFlight, r.cfg.AckTimeout, r.cfg.GapGrace, r.cfg.Now)
 	b, _ := json.Marshal(r.status(ctx, true))
 	c.Publish(event.StatusTopic(r.cfg.Branch), 1, true, b)
 
@@ -393,27 +382,24 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 	statusAt := r.cfg.Now()
 	topic := event.EventsTopic(r.cfg.Branch)
 	more := true
-	var queued []message // encoded messages not yet published, from sent+1
-	gap := false         // the cloud's latest ack reported a gap after lastAck
 	idleCheckAt := r.cfg.Now()
 	for {
 		// Publish what is pending while the window allows, one message per
 		// token: the token is taken before reading the outbox so a message
 		// carries everything committed while the relay waited for it.
-		for more && len(inflight) < r.cfg.MaxInFlight {
+		for more && w.open() {
 			if err := bucket.wait(ctx); err != nil {
 				return err
 			}
-			// Full messages split from the last read are reused; the last
-			// (maybe partial) one is rebuilt from a fresh read.
-			if len(queued) < 2 || queued[0].first != sent+1 {
-				evs, err := r.outbox.Pending(ctx, sent, r.cfg.BatchEvents)
+			if w.needsRead() {
+				evs, err := r.outbox.Pending(ctx, w.sent, r.cfg.BatchEvents)
 				if err != nil {
 					return fmt.Errorf("outbox pending: %w", err)
 				}
 				if len(evs) == 0 {
 					bucket.refund()
-					queued, more = nil, false
+					w.drain()
+					more = false
 					break
 				}
 				msgs, lasts, replaced, err := event.SplitBatch(r.cfg.Branch, evs, r.cfg.BatchBytes)
@@ -425,19 +411,11 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 				for _, s := range replaced {
 					r.log.Error("outbox event cannot be sent; a stand-in goes in its place", "seq", s.Seq, "event", s.ID, "data", string(s.Data))
 				}
-				queued = queued[:0]
-				first := evs[0].Seq
-				for i := range msgs {
-					queued = append(queued, message{first: first, last: lasts[i], payload: msgs[i]})
-					first = lasts[i] + 1
-				}
+				w.queue(evs[0].Seq, msgs, lasts)
 			}
-			m := queued[0]
-			queued = queued[1:]
+			m := w.publish()
 			c.Publish(topic, 1, false, m.payload) // the token is no receipt: only the ack counts
-			r.log.Debug("batch published", "from", m.first, "seq", m.last, "in_flight", len(inflight)+1)
-			sent = m.last
-			inflight = append(inflight, flight{last: m.last, at: r.cfg.Now()})
+			r.log.Debug("batch published", "from", m.first, "seq", m.last, "in_flight", len(w.inflight))
 		}
 		select {
 		case <-ctx.Done():
@@ -448,50 +426,40 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 			more = true
 		case a := <-r.acks:
 			more = true
-			if a.Seq > lastAck {
+			if w.advances(a.Seq) {
 				if err := r.outbox.Ack(ctx, a.Seq); err != nil {
 					r.log.Error("ack not recorded", "seq", a.Seq, "err", err)
 					continue
 				}
-				lastAck = a.Seq
-				sent = max(sent, lastAck)
 				r.mu.Lock()
 				r.lastAckAt = r.cfg.Now()
 				r.mu.Unlock()
-				i := 0
-				for i < len(inflight) && inflight[i].last <= lastAck {
-					i++
-				}
-				inflight = inflight[i:]
 			}
-			if a.Seq >= lastAck {
-				gap = a.Gap != 0 // the newest word on the mark: a gap holds it, or not
-			}
-			if gap && len(inflight) > 0 && r.cfg.Now().Sub(inflight[0].at) > r.cfg.GapGrace {
-				r.log.Info("cloud reports a gap; resending", "seq", lastAck, "gap", a.Gap)
-				sent, inflight, gap, queued = lastAck, nil, false, nil
+			if w.ack(a) {
+				r.log.Info("cloud reports a gap; resending", "seq", w.lastAck, "gap", a.Gap)
 			}
 		case <-tick.C:
 			now := r.cfg.Now()
-			if len(inflight) == 0 && !more && now.Sub(idleCheckAt) >= r.cfg.AckTimeout {
+			if w.empty() && !more && now.Sub(idleCheckAt) >= r.cfg.AckTimeout {
 				// Safety net: nothing in flight and nothing to read, yet the
 				// outbox may hold events past the last ack (a missed Written
 				// signal, or a gap the cloud holds with nothing of ours in
 				// flight). Look, and send from the last ack if so.
 				idleCheckAt = now
-				if st, err := r.outbox.SyncState(ctx); err == nil && st.LastSeq > lastAck {
-					r.log.Info("unacknowledged events with nothing in flight; sending from the last ack", "seq", lastAck, "last_seq", st.LastSeq)
-					sent, more, gap, queued = lastAck, true, false, nil
+				if st, err := r.outbox.SyncState(ctx); err == nil && st.LastSeq > w.lastAck {
+					r.log.Info("unacknowledged events with nothing in flight; sending from the last ack", "seq", w.lastAck, "last_seq", st.LastSeq)
+					w.reset()
+					more = true
 				}
 			}
-			switch {
-			case len(inflight) > 0 && now.Sub(inflight[0].at) > r.cfg.AckTimeout:
-				r.log.Info("no ack in time; resending from the last ack", "seq", lastAck, "in_flight", len(inflight))
-				sent, inflight, more, gap, queued = lastAck, nil, true, false, nil
-			case gap && len(inflight) > 0 && now.Sub(inflight[0].at) > r.cfg.GapGrace:
+			switch inFlight := len(w.inflight); w.expire() {
+			case resendTimeout:
+				r.log.Info("no ack in time; resending from the last ack", "seq", w.lastAck, "in_flight", inFlight)
+				more = true
+			case resendGap:
 				// A gap reported while the batches were young: they are old now.
-				r.log.Info("cloud still reports a gap; resending", "seq", lastAck)
-				sent, inflight, more, gap, queued = lastAck, nil, true, false, nil
+				r.log.Info("cloud still reports a gap; resending", "seq", w.lastAck)
+				more = true
 			}
 			if now.Sub(statusAt) >= r.cfg.StatusInterval {
 				statusAt = now
