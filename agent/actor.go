@@ -37,6 +37,9 @@ func withActor(data any, a *event.Actor) any {
 	case event.Cancelled:
 		set(&d.Actor)
 		return d
+	case event.Parked:
+		set(&d.Actor)
+		return d
 	case event.Session:
 		set(&d.Actor)
 		return d

@@ -30,6 +30,30 @@
 // ratio of every service of the caller where a normal ticket waits, so no normal
 // ticket starves behind another service's priority tickets either.
 //
+// # Targeted tickets
+//
+// A ticket transferred to a counter or to a named executive (Act.ToCounter,
+// Act.ToExecutive) waits in its service but only that counter or executive
+// calls it: it is out of the service's order above for everyone else (their
+// positions and the ratio ignore it). For its target, call-next takes it
+// first when it was sent "first in line"; otherwise a ratio-due normal ticket
+// of his services goes first, then a preferential ticket before a
+// non-preferential one, and between equals a "first in line" service ticket,
+// else the earlier arrival ("keeping arrival" keeps the original queued_at).
+// Its position is its place among the tickets for the same target
+// ("first in line", preferential, then arrival). When the executive (or the
+// counter's executive) signs out, the ticket returns to its service's queue
+// (ticket.requeued), keeping its arrival and "first in line".
+//
+// # Parked visits and calls out of order
+//
+// A parked visit (the customer stepped away for a document) is in no queue:
+// it stays with its executive, who calls it back (unpark: called again to
+// his counter) or cancels it; he may serve others meanwhile but not sign
+// out. Calling a specific waiting ticket (CallTicket, with a reason) and a
+// walk-in served at once (WalkIn) bypass the rule and leave the ratio's
+// streaks as they were: the ratio counts the rule's own calls.
+//
 // A ticket's position is its place in its service's order now (1 = next); it
 // changes as others arrive, are transferred, are called or become overdue.
 package agent

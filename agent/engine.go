@@ -24,7 +24,8 @@ type Engine struct {
 	newToken func() string
 
 	rules      event.Rules
-	sched      *Schedule // nil: open all day
+	outcomes   []queue.Outcome // HQ's visit outcome codes (engine_visit.go)
+	sched      *Schedule       // nil: open all day
 	day        string
 	closed     bool      // the day ended at closing time + grace, before midnight
 	hoursSince time.Time // when the schedule in force arrived (zero: unknown)
@@ -75,6 +76,8 @@ type EngineConfig struct {
 	Counters   []queue.Counter
 	Executives []Executive
 	Rules      event.Rules
+	// Outcomes are HQ's visit outcome codes (empty: any well-formed code).
+	Outcomes []queue.Outcome
 	// Schedule is the opening schedule (nil: open all day, day ends at midnight).
 	Schedule *Schedule
 	// Draining are removed services still served until empty (engine_drain.go).
@@ -116,7 +119,7 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 	}
 	e := &Engine{
 		branch: cfg.Branch, loc: cfg.Location, newID: cfg.NewID, newToken: cfg.NewToken,
-		rules: cfg.Rules, sched: cfg.Schedule, day: st.Day, closed: st.Closed, hoursSince: st.HoursSince,
+		rules: cfg.Rules, outcomes: slices.Clone(cfg.Outcomes), sched: cfg.Schedule, day: st.Day, closed: st.Closed, hoursSince: st.HoursSince,
 		services: map[string]*serviceState{}, executives: map[string]*Executive{},
 		sessions: map[string]*Session{}, tokens: map[string]*Session{}, atCounter: map[int]*Session{},
 		open: map[string]*Ticket{}, wait: map[string][]*Ticket{}, active: map[string]*Ticket{},
@@ -353,6 +356,11 @@ func (e *Engine) Position(id string, now time.Time) int {
 		for _, c := range append(slices.Clip(e.codes), e.drainCodes...) {
 			for i, t := range e.order(e.services[c], now) {
 				pos[t.ID] = i + 1
+			}
+			for _, t := range e.wait[c] {
+				if t.Targeted() { // its place among the tickets for its counter or executive
+					pos[t.ID] = e.targetedPosition(t)
+				}
 			}
 		}
 		e.cache = positionCache{version: e.version, at: now.Unix(), pos: pos}

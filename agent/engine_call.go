@@ -22,7 +22,7 @@ type lanes struct {
 func (e *Engine) lanes(code string, now time.Time) lanes {
 	s := e.services[code]
 	deadline := now.Add(-s.TargetWait())
-	w := e.wait[code]
+	w := e.untargeted(code)
 	// Lane of each ticket; preferential first-in-line (0) and later (1) are
 	// adjacent so they make one lane.
 	const (
@@ -163,13 +163,6 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 		return nil, ch, queue.Errorf(queue.CodeConflict, "session.busy", cur.Display())
 	}
 	x := e.executives[exec]
-	type cand struct {
-		t       *Ticket
-		code    string
-		group   int // 0 ratio-due normal, 1 preferential, 2 others
-		overdue bool
-		rank    int
-	}
 	var best *cand
 	better := func(a, b *cand) bool { // is a better than b
 		if a.group != b.group {
@@ -211,6 +204,11 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 			best = c
 		}
 	}
+	// A ticket transferred to this executive or counter (engine_visit.go).
+	if th := e.targetedHead(exec, counter); th != nil && e.targetWins(th, best, now) {
+		t := e.callTicket(now, th, exec, counter, &ch, event.Called{})
+		return t, ch, nil
+	}
 	if best == nil {
 		return nil, ch, nil
 	}
@@ -234,6 +232,13 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 			ch.meta(metaStreak(code), strconv.Itoa(o.streak))
 		}
 	}
+	return e.callTicket(now, t, exec, counter, &ch, event.Called{}), ch, nil
+}
+
+// callTicket calls waiting ticket t to counter for exec and emits
+// ticket.called (with base's Chosen and Reason), then the pre-notices of his
+// services and of the ticket's own.
+func (e *Engine) callTicket(now time.Time, t *Ticket, exec string, counter int, ch *Change, base event.Called) *Ticket {
 	t.Status = queue.StatusCalled
 	e.reindex(t, queue.StatusWaiting, t.Service)
 	t.Counter = counter
@@ -242,19 +247,35 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 	t.CalledAt = now.UTC()
 	t.RecalledAt = time.Time{}
 	t.FirstInLine = false
+	t.TargetCounter, t.TargetExecutive = 0, ""
 	e.touch()
 	snap := *t
 	ch.Tickets = append(ch.Tickets, snap)
-	ch.emit(event.TicketCalled, now, event.Called{TicketRef: snap.ref(), ExecutiveName: x.Name}, &snap, e.execState(exec))
-	ch.By(e.executiveActor(exec), 0)
-	e.nearing(now, &ch, e.servesOf(x)...)
-	return &snap, ch, nil
+	base.TicketRef, base.ExecutiveName = snap.ref(), e.execName(exec)
+	from := len(ch.Events)
+	ch.emit(event.TicketCalled, now, base, &snap, e.execState(exec))
+	ch.By(e.executiveActor(exec), from)
+	var codes []string
+	if x, ok := e.executives[exec]; ok {
+		codes = e.servesOf(x)
+	}
+	e.nearing(now, ch, append(codes, snap.Service)...)
+	return &snap
+}
+
+// cand is a service's next ticket as a candidate of CallNext.
+type cand struct {
+	t       *Ticket
+	code    string
+	group   int // 0 ratio-due normal, 1 preferential, 2 others
+	overdue bool
+	rank    int
 }
 
 // normalWaits reports whether a normal ticket waits in service code.
 func (e *Engine) normalWaits(code string) bool {
 	for _, t := range e.wait[code] {
-		if t.Priority == queue.Normal {
+		if t.Priority == queue.Normal && !t.Targeted() {
 			return true
 		}
 	}

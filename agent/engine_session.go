@@ -198,10 +198,25 @@ const MaxPauseReason = 64
 // Errors: unauthorized session.required; conflict session.busy,
 // session.already_paused; invalid session.reason_invalid.
 func (e *Engine) Pause(now time.Time, tokenHash, reason string) (Session, Change, error) {
+	return e.PauseFor(now, tokenHash, "", reason)
+}
+
+// PauseFor pauses a session for a reason code of queue.PauseReasons (HQ
+// reports pauses by code), with an optional text; the text defaults to the
+// code's Spanish label. An empty code is a free-text pause (Pause).
+//
+// Errors: as Pause, and invalid session.reason_code_invalid.
+func (e *Engine) PauseFor(now time.Time, tokenHash, code, reason string) (Session, Change, error) {
 	var ch Change
 	s, ok := e.tokens[tokenHash]
 	if !ok {
 		return Session{}, ch, queue.Errorf(queue.CodeUnauthorized, "session.required")
+	}
+	if code != "" && !queue.ValidPauseReason(code) {
+		return Session{}, ch, queue.Errorf(queue.CodeInvalid, "session.reason_code_invalid", truncCode(code))
+	}
+	if code != "" && reason == "" {
+		reason = pauseLabel(code)
 	}
 	if !queue.ValidText(reason, MaxPauseReason) {
 		return Session{}, ch, queue.Errorf(queue.CodeInvalid, "session.reason_invalid", MaxPauseReason)
@@ -212,10 +227,10 @@ func (e *Engine) Pause(now time.Time, tokenHash, reason string) (Session, Change
 	if cur, ok := e.Current(s.Executive); ok {
 		return Session{}, ch, queue.Errorf(queue.CodeConflict, "session.busy", cur.Display())
 	}
-	s.Paused, s.PauseReason, s.ChangedAt = true, reason, now.UTC()
+	s.Paused, s.PauseReason, s.PauseCode, s.ChangedAt = true, reason, code, now.UTC()
 	e.touch()
 	ch.Sessions = append(ch.Sessions, *s)
-	ch.emit(event.ExecutivePaused, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive), Counter: s.Counter, Reason: reason}, nil, e.execState(s.Executive))
+	ch.emit(event.ExecutivePaused, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive), Counter: s.Counter, Reason: reason, Code: code}, nil, e.execState(s.Executive))
 	ch.By(e.executiveActor(s.Executive), 0)
 	return *s, ch, nil
 }
@@ -232,7 +247,7 @@ func (e *Engine) Resume(now time.Time, tokenHash string) (Session, Change, error
 	if !s.Paused {
 		return Session{}, ch, queue.Errorf(queue.CodeConflict, "session.not_paused")
 	}
-	s.Paused, s.PauseReason, s.ChangedAt = false, "", now.UTC()
+	s.Paused, s.PauseReason, s.PauseCode, s.ChangedAt = false, "", "", now.UTC()
 	e.touch()
 	ch.Sessions = append(ch.Sessions, *s)
 	ch.emit(event.ExecutiveResumed, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive), Counter: s.Counter}, nil, e.execState(s.Executive))
@@ -241,9 +256,12 @@ func (e *Engine) Resume(now time.Time, tokenHash string) (Session, Change, error
 }
 
 // Logout ends a session. An executive with a called or serving ticket must
-// finish, requeue or transfer it first.
+// finish, requeue or transfer it first, and one with a parked visit must
+// call it back or cancel it. Tickets transferred to him or his counter go
+// back to their service's queue (ticket.requeued).
 //
-// Errors: unauthorized session.required; conflict session.busy.
+// Errors: unauthorized session.required; conflict session.busy,
+// session.has_parked.
 func (e *Engine) Logout(now time.Time, tokenHash string) (Change, error) {
 	var ch Change
 	s, ok := e.tokens[tokenHash]
@@ -253,12 +271,16 @@ func (e *Engine) Logout(now time.Time, tokenHash string) (Change, error) {
 	if cur, ok := e.Current(s.Executive); ok {
 		return ch, queue.Errorf(queue.CodeConflict, "session.busy", cur.Display())
 	}
+	if p := e.Parked(s.Executive); len(p) > 0 {
+		return ch, queue.Errorf(queue.CodeConflict, "session.has_parked", p[0].Display())
+	}
 	actor := e.executiveActor(s.Executive)
 	e.dropSession(s)
 	e.touch()
 	ch.EndedSessions = append(ch.EndedSessions, s.TokenHash)
 	ch.emit(event.ExecutiveLoggedOut, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive), Counter: s.Counter}, nil, e.execState(s.Executive))
 	ch.By(actor, 0)
+	e.releaseTargets(now, s.Executive, s.Counter, &ch)
 	return ch, nil
 }
 
@@ -314,7 +336,7 @@ func (e *Engine) ExpireSessions(now time.Time, lim SessionLimits, lastUse func(t
 		if reason == "" {
 			continue
 		}
-		if _, busy := e.Current(s.Executive); busy {
+		if _, busy := e.Current(s.Executive); busy || e.hasParked(s.Executive) {
 			continue
 		}
 		ending = append(ending, end{s, reason})
@@ -326,6 +348,7 @@ func (e *Engine) ExpireSessions(now time.Time, lim SessionLimits, lastUse func(t
 		ch.EndedSessions = append(ch.EndedSessions, s.TokenHash)
 		ch.emit(event.ExecutiveLoggedOut, now, event.Session{Executive: s.Executive, Name: e.execName(s.Executive),
 			Counter: s.Counter, Reason: x.reason, Actor: SystemActor()}, nil, e.execState(s.Executive))
+		e.releaseTargets(now, s.Executive, s.Counter, &ch)
 	}
 	if len(ending) > 0 {
 		e.touch()

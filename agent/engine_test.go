@@ -24,6 +24,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, rules event.Rules, execs ...agent.Executive) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil, rules, execs...)
+}
+
+// newFixtureWith is newFixture with a last change to the engine's config.
+func newFixtureWith(t *testing.T, edit func(*agent.EngineConfig), rules event.Rules, execs ...agent.Executive) *fixture {
+	t.Helper()
 	loc, err := time.LoadLocation("America/Santiago")
 	require.NoError(t, err)
 	f := &fixture{now: t0}
@@ -34,12 +40,16 @@ func newFixture(t *testing.T, rules event.Rules, execs ...agent.Executive) *fixt
 	for i := range execs {
 		execs[i].Active = true
 	}
-	e, err := agent.NewEngine(agent.EngineConfig{
+	cfg := agent.EngineConfig{
 		Branch: "SCL-001", Location: loc, Services: queue.DefaultServices(), Counters: counters,
 		Executives: execs, Rules: rules,
 		NewID:    func() string { f.ids++; return fmt.Sprintf("T%04d", f.ids) },
 		NewToken: func() string { return fmt.Sprintf("tok%d", f.ids) },
-	}, agent.EngineState{})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	e, err := agent.NewEngine(cfg, agent.EngineState{})
 	require.NoError(t, err)
 	f.e = e
 	f.e.Roll(f.now)

@@ -1,9 +1,9 @@
 package agent
 
 import (
-	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/shared/event"
@@ -96,6 +96,14 @@ type Act struct {
 	To          string
 	KeepArrival bool
 	First       bool
+	// ToCounter or ToExecutive target a transfer at a counter or a named
+	// executive (To may then be empty: the ticket stays in its service).
+	ToCounter   int
+	ToExecutive string
+	// Outcomes are complete's outcome codes (Outcome, if set, goes first).
+	Outcomes []string
+	// Reason is park's optional note.
+	Reason string
 	// By and Request say who cancelled (customer, executive, telegram) and the
 	// cloud command's ID.
 	By      string
@@ -104,8 +112,6 @@ type Act struct {
 	// his counter, else the system.
 	Actor *event.Actor
 }
-
-var outcomeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 
 // Apply applies an action to an open ticket. Only the executive holding a
 // called or serving ticket may act on it; a waiting ticket may be cancelled or
@@ -126,30 +132,45 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 	if err != nil {
 		return Ticket{}, ch, err
 	}
-	if a.Executive != "" && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing) && t.Executive != a.Executive {
+	held := t.Status == queue.StatusCalled || t.Status == queue.StatusServing || t.Status == queue.StatusParked
+	if a.Executive != "" && held && t.Executive != a.Executive {
 		return Ticket{}, ch, queue.Errorf(queue.CodeForbidden, "ticket.not_yours", t.Display())
 	}
-	if a.Executive != "" && t.Status == queue.StatusWaiting && !e.serves(a.Executive, t.Service) {
+	if a.Executive != "" && t.Status == queue.StatusWaiting && !e.mayTake(a.Executive, t) {
 		return Ticket{}, ch, queue.Errorf(queue.CodeForbidden, "ticket.not_your_service", t.Display(), t.Service)
 	}
+	var outcomes []string
+	var unparkAt int
 	switch a.Action {
 	case queue.ActionRecall:
 		if t.Recalls >= e.rules.RecallLimit {
 			return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "ticket.recall_limit", t.Display(), e.rules.RecallLimit)
 		}
 	case queue.ActionComplete:
-		if a.Outcome != "" && !outcomeRe.MatchString(a.Outcome) {
-			return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "ticket.outcome_invalid", a.Outcome)
+		codes := a.Outcomes
+		if a.Outcome != "" {
+			codes = append([]string{a.Outcome}, codes...)
+		}
+		if outcomes, err = e.checkOutcomes(codes); err != nil {
+			return Ticket{}, ch, err
 		}
 	case queue.ActionTransfer:
-		if to, ok := e.services[a.To]; !ok {
-			return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "service.unknown", a.To)
-		} else if to.draining != nil {
-			return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "service.draining", a.To, to.Name)
+		if err := e.checkTransfer(t, &a); err != nil {
+			return Ticket{}, ch, err
 		}
-		if a.To == t.Service {
-			return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "transfer.same_service", a.To)
+	case queue.ActionPark:
+		if !queue.ValidText(a.Reason, MaxCallReason) {
+			return Ticket{}, ch, queue.Errorf(queue.CodeInvalid, "text.invalid", "reason", MaxCallReason)
 		}
+	case queue.ActionUnpark:
+		if a.Executive == "" {
+			return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "ticket.illegal_transition", a.Action, t.Status)
+		}
+		s, err := e.caller(a.Executive, e.counterOf(a.Executive))
+		if err != nil {
+			return Ticket{}, ch, err
+		}
+		unparkAt = s.Counter
 	case queue.ActionCall, queue.ActionAbandon:
 		// Calls go through CallNext and abandons through the day close.
 		return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "ticket.illegal_transition", a.Action, t.Status)
@@ -169,10 +190,23 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 		t.StartedAt = now
 		typ, data = event.TicketStarted, t.ref()
 	case queue.ActionComplete:
-		t.Outcome = a.Outcome
+		t.Outcome = strings.Join(outcomes, ",")
 		t.EndedAt = now
 		e.observe(t, now, &ch)
-		typ, data = event.TicketCompleted, event.Completed{TicketRef: t.ref(), Outcome: a.Outcome}
+		c := event.Completed{TicketRef: t.ref()}
+		if len(outcomes) > 0 {
+			c.Outcome = outcomes[0]
+		}
+		if len(outcomes) > 1 {
+			c.Outcomes = outcomes
+		}
+		typ, data = event.TicketCompleted, c
+	case queue.ActionPark:
+		typ, data = event.TicketParked, event.Parked{TicketRef: t.ref(), Reason: a.Reason}
+	case queue.ActionUnpark:
+		t.Counter = unparkAt
+		t.CalledAt, t.RecalledAt, t.Recalls = now, time.Time{}, 0
+		typ, data = event.TicketUnparked, event.Called{TicketRef: t.ref(), ExecutiveName: e.execName(t.Executive)}
 	case queue.ActionNoShow:
 		t.EndedAt = now
 		typ, data = event.TicketNoShow, t.ref()
@@ -188,12 +222,14 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 		}
 		t.FirstInLine = a.First
 		t.Recalls = 0
+		t.TargetCounter, t.TargetExecutive = a.ToCounter, a.ToExecutive
 		ref.Service = from
 		var toName string
 		if s, ok := e.Service(a.To); ok {
 			toName = s.Name
 		}
-		typ, data = event.TicketTransferred, event.Transferred{TicketRef: ref, To: a.To, ToName: toName, QueuedAt: t.QueuedAt, First: a.First}
+		typ, data = event.TicketTransferred, event.Transferred{TicketRef: ref, To: a.To, ToName: toName, QueuedAt: t.QueuedAt,
+			First: a.First, ToCounter: a.ToCounter, ToExecutive: a.ToExecutive, ToExecutiveName: e.execName(a.ToExecutive)}
 	case queue.ActionCancel:
 		t.EndedAt = now
 		by := a.By
@@ -422,6 +458,11 @@ func (e *Engine) place(t *Ticket, now time.Time) *event.Place {
 	}
 	pos := e.positionIn(s, t.ID, now)
 	est := e.Estimate(t.Service, pos)
+	if t.Targeted() { // one counter or executive calls it
+		pos = e.targetedPosition(t)
+		typical := int(float64(pos) * s.mean)
+		est = Estimate{TypicalS: typical, UpperS: typical + int(s.mean)}
+	}
 	return &event.Place{Position: pos, TypicalS: est.TypicalS, UpperS: est.UpperS}
 }
 

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/shared/event"
@@ -38,6 +39,24 @@ type Ticket struct {
 	// Near is set once the people ahead came down to the pre-notice threshold
 	// (ticket.near is emitted once per ticket).
 	Near bool
+	// TargetCounter or TargetExecutive, on a waiting ticket, say it was
+	// transferred to that counter or executive: only they call it.
+	TargetCounter   int
+	TargetExecutive string
+	// NameEnc is the customer's name as given at a walk-in (AES-GCM, never
+	// plain; nil when not given).
+	NameEnc []byte
+}
+
+// Targeted reports whether the ticket waits for a given counter or executive.
+func (t Ticket) Targeted() bool { return t.TargetCounter != 0 || t.TargetExecutive != "" }
+
+// Outcomes are the visit's outcome codes (stored comma-joined in Outcome).
+func (t Ticket) Outcomes() []string {
+	if t.Outcome == "" {
+		return nil
+	}
+	return strings.Split(t.Outcome, ",")
 }
 
 // Display is the number people read: the letter of the service it was issued
@@ -84,8 +103,10 @@ type Session struct {
 	Counter     int
 	Paused      bool
 	PauseReason string
-	StartedAt   time.Time
-	ChangedAt   time.Time
+	// PauseCode is the pause's reason code (queue.PauseReasons; "" for free text).
+	PauseCode string
+	StartedAt time.Time
+	ChangedAt time.Time
 }
 
 // Executive states as the LAN API reports them.

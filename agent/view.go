@@ -104,6 +104,8 @@ type SessionInfo struct {
 	Session
 	Executive queue.Executive
 	Current   *TicketInfo
+	// Parked are the visits he set aside, oldest first.
+	Parked []TicketInfo
 	// PINChangeRequired says the executive's PIN is shorter than the policy.
 	PINChangeRequired bool
 }

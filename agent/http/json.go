@@ -30,6 +30,11 @@ type ticketJSON struct {
 	Counter       *int            `json:"counter"`
 	CalledAt      *time.Time      `json:"called_at"`
 	Recall        int             `json:"recall"`
+	// TargetCounter/TargetExecutive: a waiting ticket transferred to a
+	// counter or an executive (only they call it).
+	TargetCounter   int      `json:"target_counter,omitempty"`
+	TargetExecutive string   `json:"target_executive,omitempty"`
+	Outcomes        []string `json:"outcomes,omitempty"`
 }
 
 func ticketView(t agent.TicketInfo) ticketJSON {
@@ -40,7 +45,8 @@ func ticketView(t agent.TicketInfo) ticketJSON {
 		est := t.Estimate
 		v.EstimatedWait = &est
 	}
-	if t.Counter != 0 && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing) {
+	v.TargetCounter, v.TargetExecutive, v.Outcomes = t.TargetCounter, t.TargetExecutive, t.Outcomes()
+	if t.Counter != 0 && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing || t.Status == queue.StatusParked) {
 		c := t.Counter
 		v.Counter = &c
 	}
@@ -70,15 +76,22 @@ type sessionJSON struct {
 	Counter     int           `json:"counter"`
 	Paused      bool          `json:"paused"`
 	PauseReason string        `json:"pause_reason"`
+	PauseCode   string        `json:"pause_code,omitempty"`
 	State       string        `json:"state"`
 	Current     *ticketJSON   `json:"current"`
+	// Parked are the visits the executive set aside, oldest first.
+	Parked []ticketJSON `json:"parked"`
 	// PINChangeRequired: the PIN is shorter than 6 digits (an older one).
 	PINChangeRequired bool `json:"pin_change_required"`
 }
 
 func sessionView(si agent.SessionInfo) sessionJSON {
 	v := sessionJSON{Executive: executiveView(si.Executive), Counter: si.Counter, Paused: si.Paused,
-		PauseReason: si.PauseReason, State: agent.StateAvailable, PINChangeRequired: si.PINChangeRequired}
+		PauseReason: si.PauseReason, PauseCode: si.PauseCode, State: agent.StateAvailable, PINChangeRequired: si.PINChangeRequired,
+		Parked: []ticketJSON{}}
+	for _, p := range si.Parked {
+		v.Parked = append(v.Parked, ticketView(p))
+	}
 	if si.Paused {
 		v.State = agent.StatePaused
 	}

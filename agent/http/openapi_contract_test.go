@@ -151,7 +151,35 @@ func TestAgentResponsesMatchOpenAPI(t *testing.T) {
 	call("POST", "/api/v1/tickets/"+waiting+"/cancel", "", tok)
 	call("POST", "/api/v1/tickets/999999/cancel", "", tok)
 
+	// The counter's actions: out-of-order call, customer view, park and call
+	// back, walk-in, targeted transfer, outcomes.
+	call("GET", "/api/v1/outcomes", "", "")
+	call("GET", "/api/v1/sessions/current/customer", "", "")
+	call("GET", "/api/v1/sessions/current/customer", "", tok)
+	chosen := issue("C")
+	call("POST", "/api/v1/tickets/"+chosen+"/call", `{"counter":1}`, tok)
+	code, _ = call("POST", "/api/v1/tickets/"+chosen+"/call", `{"counter":1,"reason":"cita agendada"}`, tok)
+	require.Equal(t, 200, code)
+	call("GET", "/api/v1/sessions/current/customer", "", tok)
+	call("GET", "/api/v1/sessions/current/customer?ticket=999999", "", tok)
+	call("POST", "/api/v1/tickets/"+chosen+"/park", "", tok)
+	call("POST", "/api/v1/tickets/"+chosen+"/start", "", tok)
+	code, _ = call("POST", "/api/v1/tickets/"+chosen+"/park", `{"reason":"fue por su cédula"}`, tok)
+	require.Equal(t, 200, code)
+	call("POST", "/api/v1/counters/1/walk-in", `{"service":"Z"}`, tok)
+	code, walk := call("POST", "/api/v1/counters/1/walk-in", `{"service":"C","rut":"12.345.678-5","name":"Rosa"}`, tok)
+	require.Equal(t, 201, code, "%v", walk)
+	call("POST", "/api/v1/tickets/"+chosen+"/unpark", "", tok) // busy with the walk-in
+	call("POST", "/api/v1/tickets/"+fmt.Sprint(walk["id"])+"/complete", `{"outcomes":["done","info"]}`, tok)
+	call("POST", "/api/v1/tickets/"+chosen+"/unpark", "", tok)
+	call("POST", "/api/v1/tickets/"+chosen+"/transfer", `{"counter":2}`, tok)
+	call("POST", "/api/v1/tickets/"+chosen+"/start", "", tok)
+	call("POST", "/api/v1/tickets/"+chosen+"/complete", "", tok)
+
 	// Pause, resume, sign out.
+	call("POST", "/api/v1/sessions/current/pause", `{"code":"siesta"}`, tok)
+	call("POST", "/api/v1/sessions/current/pause", `{"code":"lunch"}`, tok)
+	call("POST", "/api/v1/sessions/current/resume", "", tok)
 	call("POST", "/api/v1/sessions/current/resume", "", tok)
 	call("POST", "/api/v1/sessions/current/pause", `{"reason":"almuerzo"}`, tok)
 	call("POST", "/api/v1/sessions/current/resume", "", tok)

@@ -50,6 +50,11 @@ type Store interface {
 	Resume(ctx context.Context, token string) (agent.SessionInfo, error)
 	CallNext(ctx context.Context, token string, counter int) (*agent.TicketInfo, error)
 	Act(ctx context.Context, token string, a agent.Act) (agent.TicketInfo, error)
+	PauseFor(ctx context.Context, token, code, reason string) (agent.SessionInfo, error)
+	CallTicket(ctx context.Context, token string, counter int, id, reason string) (agent.TicketInfo, error)
+	WalkIn(ctx context.Context, token string, w agent.WalkIn) (agent.TicketInfo, error)
+	Customer(ctx context.Context, token, id string) (agent.Customer, error)
+	Outcomes(ctx context.Context) []queue.Outcome
 	SyncState(ctx context.Context) (agent.SyncState, error)
 	Broker() *agent.Broker
 	Ready(ctx context.Context) error
@@ -184,6 +189,7 @@ func (s *Server) routes() {
 		r.Post("/sessions/current/pause", s.sessionPause)
 		r.Post("/sessions/current/resume", s.sessionResume)
 		r.Post("/counters/{counter}/call-next", s.ticketCallNext)
+		s.visitRoutes(r)
 	})
 	if s.cfg.UI != nil {
 		ui := ownRouting(s.cfg.UI)

@@ -71,12 +71,13 @@ func (s *Server) sessionPause(w http.ResponseWriter, r *http.Request) {
 	}
 	var body struct {
 		Reason string `json:"reason"`
+		Code   string `json:"code"`
 	}
 	if err := s.decode(w, r, &body, true); err != nil {
 		s.problem(w, r, err)
 		return
 	}
-	si, err := s.cfg.Store.Pause(r.Context(), tok, body.Reason)
+	si, err := s.cfg.Store.PauseFor(r.Context(), tok, body.Code, body.Reason)
 	if err != nil {
 		s.problem(w, r, err)
 		return

@@ -21,24 +21,37 @@ func (s *Server) ticketAct(action queue.Action) http.HandlerFunc {
 		switch action {
 		case queue.ActionComplete:
 			var body struct {
-				Outcome string `json:"outcome"`
+				Outcome  string   `json:"outcome"`
+				Outcomes []string `json:"outcomes"`
 			}
 			if err := s.decode(w, r, &body, true); err != nil {
 				s.problem(w, r, err)
 				return
 			}
-			a.Outcome = body.Outcome
+			a.Outcome, a.Outcomes = body.Outcome, body.Outcomes
 		case queue.ActionTransfer:
 			var body struct {
 				Service     string `json:"service"`
 				KeepArrival *bool  `json:"keep_arrival"`
 				First       bool   `json:"first"`
+				Counter     int    `json:"counter"`
+				Executive   string `json:"executive"`
 			}
 			if err := s.decode(w, r, &body, false); err != nil {
 				s.problem(w, r, err)
 				return
 			}
 			a.To, a.KeepArrival, a.First = body.Service, body.KeepArrival == nil || *body.KeepArrival, body.First
+			a.ToCounter, a.ToExecutive = body.Counter, body.Executive
+		case queue.ActionPark:
+			var body struct {
+				Reason string `json:"reason"`
+			}
+			if err := s.decode(w, r, &body, true); err != nil {
+				s.problem(w, r, err)
+				return
+			}
+			a.Reason = body.Reason
 		default:
 			var body struct{}
 			if err := s.decode(w, r, &body, true); err != nil {

@@ -2,11 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
-
-	"github.com/go-chi/chi/v5"
-
-	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // ticketCallNext is POST /api/v1/counters/{counter}/call-next: 200 with the
@@ -17,10 +12,9 @@ func (s *Server) ticketCallNext(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, err)
 		return
 	}
-	raw := chi.URLParam(r, "counter")
-	counter, err := strconv.Atoi(raw)
-	if err != nil || counter <= 0 {
-		s.problem(w, r, queue.Errorf(queue.CodeInvalid, "request.invalid_param", "counter", truncate(raw)))
+	counter, err := counterParam(r)
+	if err != nil {
+		s.problem(w, r, err)
 		return
 	}
 	t, err := s.cfg.Store.CallNext(r.Context(), tok, counter)

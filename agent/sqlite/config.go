@@ -148,6 +148,13 @@ func (s *Store) replaceConfig(ctx context.Context, tx *sql.Tx, c event.Config) e
 	}
 	rules, _ := json.Marshal(c.Rules)
 	hours, _ := json.Marshal(c.Hours)
+	outcomes, _ := json.Marshal(c.Outcomes)
+	if len(c.Outcomes) == 0 {
+		outcomes = nil
+	}
+	if err := setMeta(ctx, tx, metaOutcomes, string(outcomes)); err != nil {
+		return err
+	}
 	for k, v := range map[string]string{metaRules: string(rules), metaTimeZone: c.TimeZone,
 		metaConfigVersion: strconv.FormatInt(c.Version, 10), metaOpeningHours: c.OpeningHours,
 		metaBranchName: c.BranchName, metaRegion: c.Region, metaHours: string(hours), metaRUTSealKey: c.RUTSealKey} {

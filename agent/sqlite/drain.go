@@ -73,7 +73,7 @@ func markDraining(ctx context.Context, tx *sql.Tx, c event.Config, now time.Time
 			continue
 		}
 		var open int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tickets WHERE service = ? AND status IN ('waiting', 'called', 'serving')",
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tickets WHERE service = ? AND status IN ('waiting', 'called', 'serving', 'parked')",
 			sv.Code).Scan(&open); err != nil {
 			return fmt.Errorf("sqlite: drain: %w", err)
 		}
@@ -123,7 +123,7 @@ func loadDraining(ctx context.Context, q querier, meta map[string]string) ([]age
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: load draining: %w", err)
 		}
-		open, err := queryTickets(ctx, q, "WHERE service = ? AND status IN ('waiting', 'called', 'serving')", code)
+		open, err := queryTickets(ctx, q, "WHERE service = ? AND status IN ('waiting', 'called', 'serving', 'parked')", code)
 		if err != nil {
 			return nil, err
 		}

@@ -20,7 +20,8 @@ const (
 	metaSeeded        = "seeded"
 	metaTimeZone      = "time_zone"
 	metaRules         = "rules"
-	metaRUTKey        = "rut_key" // HQ's hash key, stored by older agents: deleted on config apply
+	metaOutcomes      = "outcomes" // HQ's visit outcome codes as JSON
+	metaRUTKey        = "rut_key"  // HQ's hash key, stored by older agents: deleted on config apply
 	metaRUTSealKey    = "rut_seal_key"
 	metaConfigVersion = "config_version"
 	metaLastAck       = "last_ack"
@@ -185,14 +186,14 @@ func (s *Store) load(q querier) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: load numbering: %w", err)
 	}
-	if rows, err = q.QueryContext(ctx, "SELECT token_hash, executive, counter, paused, pause_reason, started_at, changed_at FROM sessions"); err != nil {
+	if rows, err = q.QueryContext(ctx, "SELECT token_hash, executive, counter, paused, pause_reason, started_at, changed_at, pause_code FROM sessions"); err != nil {
 		return fmt.Errorf("sqlite: load sessions: %w", err)
 	}
 	for rows.Next() {
 		var ss agent.Session
 		var paused int
 		var started, changed sql.NullString
-		if err := rows.Scan(&ss.TokenHash, &ss.Executive, &ss.Counter, &paused, &ss.PauseReason, &started, &changed); err != nil {
+		if err := rows.Scan(&ss.TokenHash, &ss.Executive, &ss.Counter, &paused, &ss.PauseReason, &started, &changed, &ss.PauseCode); err != nil {
 			rows.Close()
 			return fmt.Errorf("sqlite: load sessions: %w", err)
 		}
@@ -203,8 +204,14 @@ func (s *Store) load(q querier) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: load sessions: %w", err)
 	}
-	if st.Tickets, err = queryTickets(ctx, q, "WHERE status IN ('waiting', 'called', 'serving')"); err != nil {
+	if st.Tickets, err = queryTickets(ctx, q, "WHERE status IN ('waiting', 'called', 'serving', 'parked')"); err != nil {
 		return err
+	}
+	var outcomes []queue.Outcome
+	if v := meta[metaOutcomes]; v != "" {
+		if err := json.Unmarshal([]byte(v), &outcomes); err != nil {
+			return fmt.Errorf("sqlite: outcomes: %w", err)
+		}
 	}
 	draining, err := loadDraining(ctx, q, meta)
 	if err != nil {
@@ -212,7 +219,7 @@ func (s *Store) load(q querier) error {
 	}
 	eng, err := agent.NewEngine(agent.EngineConfig{Branch: s.cfg.Branch, Location: loc, Services: svcs,
 		Counters: counters, Executives: execs, Rules: rules, Schedule: sched, Draining: draining,
-		NewID: s.cfg.NewID, NewToken: s.cfg.NewToken}, st)
+		Outcomes: outcomes, NewID: s.cfg.NewID, NewToken: s.cfg.NewToken}, st)
 	if err != nil {
 		return err
 	}
@@ -322,7 +329,7 @@ func splitCodes(s string) []string {
 
 const ticketColumns = `id, day, origin_service, number, service, priority, status, counter, executive, recalls,
 	outcome, rut_enc, rut_hash, token, channel, queued_at, first_in_line, created_at, called_at, recalled_at,
-	started_at, ended_at, quoted_typical_s, quoted_upper_s, near`
+	started_at, ended_at, quoted_typical_s, quoted_upper_s, near, target_counter, target_executive, name_enc`
 
 func queryTickets(ctx context.Context, q querier, where string, args ...any) ([]agent.Ticket, error) {
 	rows, err := q.QueryContext(ctx, "SELECT "+ticketColumns+" FROM tickets "+where, args...)
@@ -340,7 +347,8 @@ func queryTickets(ctx context.Context, q querier, where string, args ...any) ([]
 		var queued, created, called, recalled, started, ended sql.NullString
 		if err := rows.Scan(&t.ID, &t.Day, &t.OriginService, &t.Number, &t.Service, &prio, &status, &counter, &exec,
 			&t.Recalls, &t.Outcome, &t.RUTEnc, &t.RUTHash, &t.Token, &t.Channel, &queued, &firstInLine, &created,
-			&called, &recalled, &started, &ended, &t.QuotedTypical, &t.QuotedUpper, &near); err != nil {
+			&called, &recalled, &started, &ended, &t.QuotedTypical, &t.QuotedUpper, &near,
+			&t.TargetCounter, &t.TargetExecutive, &t.NameEnc); err != nil {
 			return nil, fmt.Errorf("sqlite: tickets: %w", err)
 		}
 		t.Priority, t.Status = queue.PriorityClass(prio), queue.Status(status)

@@ -136,7 +136,7 @@ func SeedResume(ctx context.Context, path, branch string, r ResumeSeed) (ResumeR
 	}
 	if localDay < r.Day {
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET status = 'abandoned', ended_at = ?
-			WHERE day < ? AND status IN ('waiting', 'called', 'serving')`, ts(time.Now()), r.Day); err != nil {
+			WHERE day < ? AND status IN ('waiting', 'called', 'serving', 'parked')`, ts(time.Now()), r.Day); err != nil {
 			return ResumeReport{}, fmt.Errorf("sqlite: resume: close day: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions"); err != nil {

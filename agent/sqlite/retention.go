@@ -32,9 +32,13 @@ func (s *Store) Anonymise(ctx context.Context, days int) (int, error) {
 				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: business day: %w", err)}
 			}
 			cutoff := today.AddDate(0, 0, -days).Format(time.DateOnly)
-			r, err := tx.Exec(`UPDATE tickets SET rut_enc = NULL, rut_hash = ''
+			// The day's ticket histories go too (their notes are free text).
+			if _, err := tx.Exec(`DELETE FROM ticket_log WHERE ticket IN (SELECT id FROM tickets WHERE day < ?)`, cutoff); err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: %w", err)}
+			}
+			r, err := tx.Exec(`UPDATE tickets SET rut_enc = NULL, rut_hash = '', name_enc = NULL
 				WHERE rowid IN (SELECT rowid FROM tickets
-					WHERE day < ? AND (rut_enc IS NOT NULL OR rut_hash <> '') LIMIT ?)`, cutoff, retentionBatch)
+					WHERE day < ? AND (rut_enc IS NOT NULL OR rut_hash <> '' OR name_enc IS NOT NULL) LIMIT ?)`, cutoff, retentionBatch)
 			if err != nil {
 				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: %w", err)}
 			}

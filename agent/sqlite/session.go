@@ -77,6 +77,9 @@ func (s *Store) sessionInfo(sess agent.Session, now time.Time) agent.SessionInfo
 		info := s.info(cur, now)
 		si.Current = &info
 	}
+	for _, p := range s.eng.Parked(sess.Executive) {
+		si.Parked = append(si.Parked, s.info(p, now))
+	}
 	return si
 }
 
@@ -111,15 +114,7 @@ func (s *Store) Logout(ctx context.Context, token string) error {
 //
 // Errors: as agent.Engine.Pause.
 func (s *Store) Pause(ctx context.Context, token, reason string) (agent.SessionInfo, error) {
-	h := tokenHash(token)
-	return call(ctx, s, func(tx *sql.Tx, now time.Time) (agent.SessionInfo, agent.Change, error) {
-		sess, ch, err := s.eng.Pause(now, h, reason)
-		if err != nil {
-			return agent.SessionInfo{}, ch, err
-		}
-		s.used(h)
-		return s.sessionInfo(sess, now), ch, nil
-	})
+	return s.PauseFor(ctx, token, "", reason)
 }
 
 // Resume ends the pause of the session of token.

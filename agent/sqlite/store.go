@@ -558,10 +558,11 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 		}
 	}
 	for _, ss := range ch.Sessions {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, executive, counter, paused, pause_reason, started_at, changed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (token_hash) DO UPDATE SET paused = excluded.paused, pause_reason = excluded.pause_reason, changed_at = excluded.changed_at`,
-			ss.TokenHash, ss.Executive, ss.Counter, b2i(ss.Paused), ss.PauseReason, ts(ss.StartedAt), ts(ss.ChangedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, executive, counter, paused, pause_reason, started_at, changed_at, pause_code)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (token_hash) DO UPDATE SET paused = excluded.paused, pause_reason = excluded.pause_reason,
+				changed_at = excluded.changed_at, pause_code = excluded.pause_code`,
+			ss.TokenHash, ss.Executive, ss.Counter, b2i(ss.Paused), ss.PauseReason, ts(ss.StartedAt), ts(ss.ChangedAt), ss.PauseCode); err != nil {
 			return fmt.Errorf("sqlite: session: %w", err)
 		}
 	}
@@ -590,6 +591,11 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 			return fmt.Errorf("sqlite: outbox: %w", err)
 		}
 		s.lastSeq = seq
+		if e.Ticket != nil {
+			if err := logTicket(tx, seq, e); err != nil {
+				return err
+			}
+		}
 		*notices = append(*notices, agent.Notice{Seq: seq, Type: e.Type, Ticket: e.Ticket, Executive: e.Executive})
 	}
 	return nil
@@ -599,19 +605,22 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 // updates what changes.
 const upsertTicketSQL = `INSERT INTO tickets (id, day, origin_service, number, service, priority, status,
 		counter, executive, recalls, outcome, rut_enc, rut_hash, token, channel, queued_at, first_in_line,
-		created_at, called_at, recalled_at, started_at, ended_at, quoted_typical_s, quoted_upper_s, near)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		created_at, called_at, recalled_at, started_at, ended_at, quoted_typical_s, quoted_upper_s, near,
+		target_counter, target_executive, name_enc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET service = excluded.service, status = excluded.status,
 		counter = excluded.counter, executive = excluded.executive, recalls = excluded.recalls,
 		outcome = excluded.outcome, queued_at = excluded.queued_at, first_in_line = excluded.first_in_line,
 		called_at = excluded.called_at, recalled_at = excluded.recalled_at, started_at = excluded.started_at,
-		ended_at = excluded.ended_at, near = excluded.near`
+		ended_at = excluded.ended_at, near = excluded.near, target_counter = excluded.target_counter,
+		target_executive = excluded.target_executive`
 
 func ticketArgs(t agent.Ticket) []any {
 	return []any{t.ID, t.Day, t.OriginService, t.Number, t.Service, string(t.Priority), string(t.Status),
 		nullInt(t.Counter), nullStr(t.Executive), t.Recalls, t.Outcome, t.RUTEnc, t.RUTHash, t.Token, t.Channel,
 		ts(t.QueuedAt), b2i(t.FirstInLine), ts(t.CreatedAt), nullTime(t.CalledAt), nullTime(t.RecalledAt),
-		nullTime(t.StartedAt), nullTime(t.EndedAt), t.QuotedTypical, t.QuotedUpper, b2i(t.Near)}
+		nullTime(t.StartedAt), nullTime(t.EndedAt), t.QuotedTypical, t.QuotedUpper, b2i(t.Near),
+		t.TargetCounter, t.TargetExecutive, t.NameEnc}
 }
 
 func upsertTicket(ctx context.Context, q querier, t agent.Ticket) error {

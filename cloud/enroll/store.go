@@ -268,7 +268,7 @@ func (s *Store) Resume(ctx context.Context, branch queue.BranchID) (ResumeState,
 		}
 		rows, err = tx.Query(ctx, `SELECT id, origin_service, number, service, priority, status, COALESCE(counter, 0), COALESCE(executive, ''),
 				COALESCE(token, ''), channel, queued_at, created_at, called_at
-			FROM tickets WHERE branch = $1 AND day = $2 AND status IN ('waiting', 'called', 'serving')
+			FROM tickets WHERE branch = $1 AND day = $2 AND status IN ('waiting', 'called', 'serving', 'parked')
 			ORDER BY queued_at, id`, string(branch), st.Day)
 		if err != nil {
 			return err

@@ -23,8 +23,19 @@ var actorSamples = map[string]struct {
 		Number: 23, Day: "2026-11-28", Actor: &event.Actor{Kind: event.ActorKiosk}}, Priority: "normal", QueuedAt: at, Position: 1, Channel: "kiosk"}},
 	"executive_logged_out_actor": {event.ExecutiveLoggedOut, event.Session{Executive: "E01", Counter: 5,
 		Actor: &event.Actor{Kind: event.ActorSystem}}},
-	"day_closed_actor":     {event.DayClosed, event.Day{Day: "2026-11-28", Abandoned: 3, Actor: &event.Actor{Kind: event.ActorSystem}}},
-	"config_applied_actor": {event.ConfigApplied, event.ConfigRef{Version: 7, Actor: &event.Actor{Kind: event.ActorHQ}}},
+	// The counter's actions (additive fields on shipped types).
+	"ticket_called_chosen": {event.TicketCalled, event.Called{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23,
+		Day: "2026-11-28", Counter: 5, Executive: "E01", Printed: "C-023"}, ExecutiveName: "Ana Pérez", Chosen: true, Reason: "cliente con hora agendada"}},
+	"ticket_transferred_executive": {event.TicketTransferred, event.Transferred{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "P",
+		Number: 8, Day: "2026-11-28", Counter: 2, Executive: "E01", Printed: "P-008", Place: &event.Place{Position: 1, TypicalS: 900, UpperS: 1800}},
+		To: "E", ToName: "Empresas", QueuedAt: at, First: true, ToExecutive: "E03", ToExecutiveName: "Carla Soto"}},
+	"ticket_transferred_counter": {event.TicketTransferred, event.Transferred{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "P",
+		Number: 8, Day: "2026-11-28", Counter: 2, Executive: "E01", Printed: "P-008"}, To: "P", ToName: "Personal Banker", QueuedAt: at, ToCounter: 4}},
+	"ticket_completed_outcomes": {event.TicketCompleted, event.Completed{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23,
+		Day: "2026-11-28", Counter: 5, Executive: "E01", Printed: "C-023"}, Outcome: "deposit", Outcomes: []string{"deposit", "card.new"}}},
+	"executive_paused_code": {event.ExecutivePaused, event.Session{Executive: "E01", Name: "Ana Pérez", Counter: 5, Reason: "Colación", Code: "lunch"}},
+	"day_closed_actor":      {event.DayClosed, event.Day{Day: "2026-11-28", Abandoned: 3, Actor: &event.Actor{Kind: event.ActorSystem}}},
+	"config_applied_actor":  {event.ConfigApplied, event.ConfigRef{Version: 7, Actor: &event.Actor{Kind: event.ActorHQ}}},
 }
 
 func TestGoldenActor(t *testing.T) {

@@ -36,6 +36,10 @@ const (
 	// TicketPlaced answers the cloud's ticket.locate command: where a waiting
 	// ticket stands now.
 	TicketPlaced Type = "ticket.placed"
+	// TicketParked says an executive set a visit in service aside (the customer
+	// stepped away); TicketUnparked that he called it back to his counter.
+	TicketParked   Type = "ticket.parked"
+	TicketUnparked Type = "ticket.unparked"
 )
 
 // Executive session changes.
@@ -80,6 +84,8 @@ var Types = map[Type]func() any{
 	TicketAbandoned:    func() any { return new(TicketRef) },
 	TicketNear:         func() any { return new(Near) },
 	TicketPlaced:       func() any { return new(Placed) },
+	TicketParked:       func() any { return new(Parked) },
+	TicketUnparked:     func() any { return new(Called) },
 	ExecutiveLoggedIn:  func() any { return new(Session) },
 	ExecutivePaused:    func() any { return new(Session) },
 	ExecutiveResumed:   func() any { return new(Session) },

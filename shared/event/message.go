@@ -105,6 +105,9 @@ type Config struct {
 	// PublishedBy is the HQ user who published it (additive), named as the
 	// actor of the branch's config.applied.
 	PublishedBy string `json:"published_by,omitempty"`
+	// Outcomes are the visit outcome codes HQ configured (additive; empty:
+	// the terminal offers none and accepts any well-formed code).
+	Outcomes []queue.Outcome `json:"outcomes,omitempty"`
 }
 
 // Validate checks a snapshot before it is applied.
@@ -159,6 +162,13 @@ func (c Config) Validate() error {
 				return reject(RejectEvent, "executive %s serves unknown service %s", e.ID, s)
 			}
 		}
+	}
+	outcomes := map[string]bool{}
+	for _, o := range c.Outcomes {
+		if err := o.Validate(); err != nil || outcomes[o.Code] {
+			return reject(RejectEvent, "outcome %q invalid or twice", o.Code)
+		}
+		outcomes[o.Code] = true
 	}
 	return nil
 }

@@ -83,12 +83,38 @@ type Called struct {
 	TicketRef
 	ExecutiveName string `json:"executive_name,omitempty"`
 	Recall        int    `json:"recall,omitempty"`
+	// Chosen says the executive called this ticket out of the calling rule's
+	// order (a specific waiting ticket), with his Reason (additive).
+	Chosen bool   `json:"chosen,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Parked is ticket.parked: the executive set the visit aside (the customer
+// stepped away for a document); it stays his until he calls it back
+// (ticket.unparked, a Called payload) or cancels it. Reason is optional text.
+type Parked struct {
+	TicketRef
+	Reason string `json:"reason,omitempty"`
 }
 
 // Completed is ticket.completed, with the optional outcome code of the visit.
 type Completed struct {
 	TicketRef
-	Outcome string `json:"outcome,omitempty"`
+	// Outcome is the visit's first outcome code (what agents before several
+	// outcomes sent); Outcomes are all of them, in the order marked (additive).
+	Outcome  string   `json:"outcome,omitempty"`
+	Outcomes []string `json:"outcomes,omitempty"`
+}
+
+// Codes are the visit's outcome codes: Outcomes, else the single Outcome.
+func (c Completed) Codes() []string {
+	if len(c.Outcomes) > 0 {
+		return c.Outcomes
+	}
+	if c.Outcome != "" {
+		return []string{c.Outcome}
+	}
+	return nil
 }
 
 // Transferred is ticket.transferred: the ticket leaves its service (Service) for
@@ -103,6 +129,12 @@ type Transferred struct {
 	// the transfer reset it; First puts it ahead of everyone.
 	QueuedAt time.Time `json:"queued_at"`
 	First    bool      `json:"first,omitempty"`
+	// ToCounter or ToExecutive (with ToExecutiveName) target the transfer:
+	// only that counter or that executive calls the ticket, in service To
+	// (additive; absent for a transfer to a service's queue).
+	ToCounter       int    `json:"to_counter,omitempty"`
+	ToExecutive     string `json:"to_executive,omitempty"`
+	ToExecutiveName string `json:"to_executive_name,omitempty"`
 }
 
 // Cancelled is ticket.cancelled, saying who cancelled (customer, executive,
@@ -136,6 +168,9 @@ type Session struct {
 	Name      string `json:"name,omitempty"`
 	Counter   int    `json:"counter"`
 	Reason    string `json:"reason,omitempty"`
+	// Code is a pause's reason code (queue.PauseReasons; additive, absent for
+	// a free-text reason).
+	Code string `json:"code,omitempty"`
 	// Actor is who made the change: the executive himself, or the system
 	// (a session timed out or closed with the day).
 	Actor *Actor `json:"actor,omitempty"`

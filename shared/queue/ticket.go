@@ -18,12 +18,16 @@ const (
 	StatusNoShow    Status = "no_show"
 	StatusCancelled Status = "cancelled"
 	StatusAbandoned Status = "abandoned"
+	// StatusParked is a visit set aside by its executive (the customer stepped
+	// away for a document): it holds its place with him, not in a queue, until
+	// he calls it back (unpark) or cancels it.
+	StatusParked Status = "parked"
 )
 
 // ParseStatus parses a status name. Errors: invalid status.invalid.
 func ParseStatus(s string) (Status, error) {
 	switch st := Status(s); st {
-	case StatusWaiting, StatusCalled, StatusServing, StatusDone, StatusNoShow, StatusCancelled, StatusAbandoned:
+	case StatusWaiting, StatusCalled, StatusServing, StatusDone, StatusNoShow, StatusCancelled, StatusAbandoned, StatusParked:
 		return st, nil
 	}
 	return "", Errorf(CodeInvalid, "status.invalid", s)
@@ -55,6 +59,10 @@ const (
 	ActionTransfer Action = "transfer"
 	ActionCancel   Action = "cancel"
 	ActionAbandon  Action = "abandon"
+	// ActionPark sets a visit in service aside; ActionUnpark calls it back to
+	// the same executive's counter.
+	ActionPark   Action = "park"
+	ActionUnpark Action = "unpark"
 )
 
 // transitions is the whole status machine: from state, action → to state.
@@ -78,6 +86,12 @@ var transitions = map[Status]map[Action]Status{
 		ActionComplete: StatusDone,
 		ActionTransfer: StatusWaiting,
 		ActionAbandon:  StatusAbandoned,
+		ActionPark:     StatusParked,
+	},
+	StatusParked: {
+		ActionUnpark:  StatusCalled,
+		ActionCancel:  StatusCancelled,
+		ActionAbandon: StatusAbandoned,
 	},
 }
 

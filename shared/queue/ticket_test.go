@@ -12,10 +12,10 @@ import (
 
 var (
 	allStatuses = []queue.Status{queue.StatusWaiting, queue.StatusCalled, queue.StatusServing,
-		queue.StatusDone, queue.StatusNoShow, queue.StatusCancelled, queue.StatusAbandoned}
+		queue.StatusDone, queue.StatusNoShow, queue.StatusCancelled, queue.StatusAbandoned, queue.StatusParked}
 	allActions = []queue.Action{queue.ActionCall, queue.ActionRecall, queue.ActionStart,
 		queue.ActionComplete, queue.ActionNoShow, queue.ActionRequeue, queue.ActionTransfer,
-		queue.ActionCancel, queue.ActionAbandon}
+		queue.ActionCancel, queue.ActionAbandon, queue.ActionPark, queue.ActionUnpark}
 )
 
 // TestTransition checks every (status, action) pair: the legal ones reach the
@@ -33,6 +33,10 @@ func TestTransition(t *testing.T) {
 		},
 		queue.StatusServing: {
 			queue.ActionComplete: queue.StatusDone, queue.ActionTransfer: queue.StatusWaiting,
+			queue.ActionAbandon: queue.StatusAbandoned, queue.ActionPark: queue.StatusParked,
+		},
+		queue.StatusParked: {
+			queue.ActionUnpark: queue.StatusCalled, queue.ActionCancel: queue.StatusCancelled,
 			queue.ActionAbandon: queue.StatusAbandoned,
 		},
 	}
@@ -54,7 +58,7 @@ func TestTransition(t *testing.T) {
 			})
 		}
 	}
-	assert.Equal(t, 13, n, "legal transitions")
+	assert.Equal(t, 17, n, "legal transitions")
 }
 
 func TestTransitionMessageLanguages(t *testing.T) {

@@ -104,7 +104,7 @@ func (s *Store) ChatTicket(ctx context.Context, q Querier, chatID int64) (Ticket
 	t, err := scanTicket(q.QueryRow(ctx, `SELECT `+ticketCols+` FROM telegram_ticket_chats c
 		JOIN tickets t ON t.branch = c.branch AND t.id = c.ticket
 		WHERE c.chat_id = $1
-		ORDER BY (t.status IN ('waiting', 'called', 'serving')) DESC, t.created_at DESC LIMIT 1`, chatID))
+		ORDER BY (t.status IN ('waiting', 'called', 'serving', 'parked')) DESC, t.created_at DESC LIMIT 1`, chatID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, ErrNoTicket
 	}
