@@ -22,6 +22,8 @@ var statuses = map[Type]queue.Status{
 	TicketAbandoned:   queue.StatusAbandoned,
 	TicketNear:        "",
 	TicketPlaced:      "",
+	TicketParked:      queue.StatusParked,
+	TicketUnparked:    queue.StatusCalled,
 
 	ExecutiveLoggedIn:    "",
 	ExecutivePaused:      "",
@@ -55,6 +57,8 @@ var namesTicket = map[Type]bool{
 	TicketAbandoned:   true,
 	TicketNear:        true,
 	TicketPlaced:      true,
+	TicketParked:      true,
+	TicketUnparked:    true,
 
 	ExecutiveLoggedIn:    false,
 	ExecutivePaused:      false,
@@ -122,6 +126,10 @@ var notices = map[Type]Notice{
 	TicketAbandoned:   NoticeDayClosed,
 	TicketNear:        NoticePreNotice,
 	TicketPlaced:      NoticePlaced,
+	// A parked customer stepped away knowing he comes back to his executive;
+	// the call back shows on the TV.
+	TicketParked:   NoticeNone,
+	TicketUnparked: NoticeNone,
 
 	ExecutiveLoggedIn:    NoticeNone,
 	ExecutivePaused:      NoticeNone,
