@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Reject reasons: why a message was refused. They label metrics and logs.
@@ -64,10 +65,30 @@ func SplitBatch(branch string, events []Event, maxBytes int) (msgs [][]byte, las
 		maxBytes = MaxMessageBytes
 	}
 	start, size := 0, envelopeOverhead+len(branch)
+	// Each event is marshalled once, here; a message is its events' JSON
+	// joined inside the batch envelope, byte for byte what EncodeBatch
+	// (json.Marshal of the Batch) writes for the same events.
+	head, err := json.Marshal(branch)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("event: encode batch: %w", err)
+	}
+	head = append(append([]byte(`{"v":`+strconv.Itoa(Version)+`,"branch":`), head...), `,"events":[`...)
+	encoded := make([][]byte, len(events))
 	flush := func(end int) error {
-		b, err := EncodeBatch(branch, events[start:end])
-		if err != nil {
-			return err
+		n := len(head) + 2
+		for _, one := range encoded[start:end] {
+			n += len(one) + 1
+		}
+		b := append(make([]byte, 0, n), head...)
+		for i, one := range encoded[start:end] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, one...)
+		}
+		b = append(b, "]}"...)
+		if len(b) > MaxMessageBytes {
+			return reject(RejectTooLarge, "batch of %d events is %d bytes", end-start, len(b))
 		}
 		msgs = append(msgs, b)
 		lastSeqs = append(lastSeqs, events[end-1].Seq)
@@ -98,6 +119,7 @@ func SplitBatch(branch string, events []Event, maxBytes int) (msgs [][]byte, las
 				return nil, nil, nil, fmt.Errorf("event: encode event %d: %w", e.Seq, err)
 			}
 		}
+		encoded[i] = one
 		n := len(one) + 1
 		if size+n > maxBytes && i > start {
 			if err := flush(i); err != nil {
