@@ -138,40 +138,55 @@ func (d usersData) setToken(v *view, tok string) {
 	v.Flash = v.T("hq.token.created")
 }
 
-// userAction unlocks, disables, re-enables a user or sets his password.
-func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, q *req) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		h.fail(w, r, q, queue.Errorf(queue.CodeNotFound, "hq.user.not_found", r.PathValue("id")))
-		return
-	}
-	var email string
-	op := r.PathValue("op")
-	switch op {
-	case "unlock":
-		email, err = h.store.Unlock(r.Context(), id)
-	case "disable", "enable":
-		if op == "disable" && id == q.P.UserID {
-			h.fail(w, r, q, queue.Errorf(queue.CodeInvalid, "hq.user.self"))
+// userChange is a route that changes the user {id} and audits it as op;
+// change returns the user's e-mail. A refused change shows the users page
+// with the reason.
+func (h *Handler) userChange(op string, change func(r *http.Request, id int64) (email string, err error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, q *req) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			h.fail(w, r, q, queue.Errorf(queue.CodeNotFound, "hq.user.not_found", r.PathValue("id")))
 			return
 		}
-		email, err = h.store.SetDisabled(r.Context(), id, op == "disable")
-	case "password":
-		email, err = h.store.SetPassword(r.Context(), id, r.PostFormValue("password"))
-	default:
-		h.fail(w, r, q, errNotFound)
-		return
-	}
-	if err != nil {
-		if httpStatus(err) >= 500 || httpStatus(err) == http.StatusNotFound {
-			h.fail(w, r, q, err)
+		email, err := change(r, id)
+		if err != nil {
+			if httpStatus(err) >= 500 || httpStatus(err) == http.StatusNotFound {
+				h.fail(w, r, q, err)
+				return
+			}
+			h.showUsers(w, r, q, httpStatus(err), hq.NewUser{Role: hq.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
 			return
 		}
-		h.showUsers(w, r, q, httpStatus(err), hq.NewUser{Role: hq.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
+		h.audit(r, q, hq.AuditUserChange, "user:"+email, op)
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	}
+}
+
+// userUnlock is POST /admin/users/{id}/unlock: ends a sign-in lockout.
+func (h *Handler) userUnlock(r *http.Request, id int64) (string, error) {
+	return h.store.Unlock(r.Context(), id)
+}
+
+// userDisable is POST /admin/users/{id}/disable; nobody disables themself.
+func (h *Handler) userDisable(w http.ResponseWriter, r *http.Request, q *req) {
+	if id, err := strconv.ParseInt(r.PathValue("id"), 10, 64); err == nil && id == q.P.UserID {
+		h.fail(w, r, q, queue.Errorf(queue.CodeInvalid, "hq.user.self"))
 		return
 	}
-	h.audit(r, q, hq.AuditUserChange, "user:"+email, op)
-	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	h.userChange("disable", func(r *http.Request, id int64) (string, error) {
+		return h.store.SetDisabled(r.Context(), id, true)
+	})(w, r, q)
+}
+
+// userEnable is POST /admin/users/{id}/enable.
+func (h *Handler) userEnable(r *http.Request, id int64) (string, error) {
+	return h.store.SetDisabled(r.Context(), id, false)
+}
+
+// userPassword is POST /admin/users/{id}/password: an administrator sets a
+// user's password (which signs out the user's sessions).
+func (h *Handler) userPassword(r *http.Request, id int64) (string, error) {
+	return h.store.SetPassword(r.Context(), id, r.PostFormValue("password"))
 }
 
 // createToken makes an API token and shows it once.

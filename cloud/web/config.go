@@ -82,87 +82,124 @@ func formInt(r *http.Request, name string) (int, error) {
 	return n, nil
 }
 
-// configPost applies one change to a branch's draft (or publishes it) and
-// audits it.
-func (h *Handler) configPost(w http.ResponseWriter, r *http.Request, q *req) {
-	ctx := r.Context()
-	id, what, key, op := r.PathValue("id"), r.PathValue("what"), r.PathValue("key"), r.PathValue("op")
-	if _, err := h.store.Branch(ctx, hq.AllBranches, id); err != nil {
-		h.fail(w, r, q, err)
-		return
-	}
-	var (
-		err    error
-		detail string
-	)
-	switch {
-	case what == "services" && key == "":
-		var sv queue.Service
-		sv.Code, sv.Name = strings.ToUpper(strings.TrimSpace(r.PostFormValue("code"))), strings.TrimSpace(r.PostFormValue("name"))
-		var tmin, mmin int
-		if tmin, err = formInt(r, "target_min"); err == nil {
-			if mmin, err = formInt(r, "mean_min"); err == nil {
-				if sv.Priority, err = formInt(r, "priority"); err == nil {
-					sv.TargetWaitS, sv.MeanServiceS = tmin*60, mmin*60
-					err = h.store.PutService(ctx, id, sv)
-				}
-			}
-		}
-		detail = fmt.Sprintf("service %s %q target=%ds mean=%ds priority=%d", sv.Code, sv.Name, sv.TargetWaitS, sv.MeanServiceS, sv.Priority)
-	case what == "services" && op == "delete":
-		err, detail = h.store.DeleteService(ctx, id, key), "delete service "+key
-	case what == "counters" && key == "":
-		var c queue.Counter
-		if c.Number, err = formInt(r, "number"); err == nil {
-			c.Name = strings.TrimSpace(r.PostFormValue("name"))
-			err = h.store.PutCounter(ctx, id, c)
-		}
-		detail = fmt.Sprintf("counter %d %q", c.Number, c.Name)
-	case what == "counters" && op == "delete":
-		n, _ := strconv.Atoi(key)
-		err, detail = h.store.DeleteCounter(ctx, id, n), "delete counter "+key
-	case what == "executives" && key == "":
-		e := queue.Executive{ID: strings.TrimSpace(r.PostFormValue("id")), Name: r.PostFormValue("name"),
-			Services: hq.SplitList(strings.ToUpper(r.PostFormValue("services")))}
-		// PINs are set at the branch (ticketero-agent executive set-pin):
-		// HQ never holds or sends one.
-		err = h.store.PutExecutive(ctx, id, e, "")
-		detail = fmt.Sprintf("executive %s %q services=%s", e.ID, e.Name, strings.Join(e.Services, ","))
-	case what == "executives" && op == "delete":
-		err, detail = h.store.DeleteExecutive(ctx, id, key), "delete executive "+key
-	case what == "rules" && key == "":
-		var ru event.Rules
-		if ru.PreferentialRatio, err = formInt(r, "preferential_ratio"); err == nil {
-			if ru.RecallLimit, err = formInt(r, "recall_limit"); err == nil {
-				if ru.PreNoticeAhead, err = formInt(r, "pre_notice_ahead"); err == nil {
-					if ru.PreNoticeByService, err = parsePreNotice(r.PostFormValue("pre_notice_by_service")); err == nil {
-						err = h.store.PutRules(ctx, id, ru)
-					}
-				}
-			}
-		}
-		detail = fmt.Sprintf("rules %+v", ru)
-	case what == "publish" && key == "":
-		if r.PostFormValue("confirm") != "1" {
-			h.showReview(w, r, q, id, http.StatusOK, "")
-			return
-		}
-		h.publish(w, r, q, id)
-		return
-	default:
-		h.fail(w, r, q, errNotFound)
-		return
-	}
-	if err != nil {
-		if httpStatus(err) >= 500 {
+// configChange is a route that applies one change to a branch's draft and
+// audits it: the branch must exist; change returns the audit detail. A
+// refused change shows the branch page with the reason.
+func (h *Handler) configChange(change func(r *http.Request, id string) (detail string, err error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, q *req) {
+		id := r.PathValue("id")
+		if _, err := h.store.Branch(r.Context(), hq.AllBranches, id); err != nil {
 			h.fail(w, r, q, err)
 			return
 		}
-		h.showConfigBranch(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
+		detail, err := change(r, id)
+		if err != nil {
+			if httpStatus(err) >= 500 {
+				h.fail(w, r, q, err)
+				return
+			}
+			h.showConfigBranch(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
+			return
+		}
+		h.audit(r, q, hq.AuditConfigChange, "branch:"+id, detail)
+		http.Redirect(w, r, "/config/branches/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
+	}
+}
+
+// configServicePut is POST /config/branches/{id}/services: add or change a
+// service (waits in minutes on the form).
+func (h *Handler) configServicePut(r *http.Request, id string) (string, error) {
+	var sv queue.Service
+	sv.Code, sv.Name = strings.ToUpper(strings.TrimSpace(r.PostFormValue("code"))), strings.TrimSpace(r.PostFormValue("name"))
+	tmin, err := formInt(r, "target_min")
+	if err != nil {
+		return "", err
+	}
+	mmin, err := formInt(r, "mean_min")
+	if err != nil {
+		return "", err
+	}
+	if sv.Priority, err = formInt(r, "priority"); err != nil {
+		return "", err
+	}
+	sv.TargetWaitS, sv.MeanServiceS = tmin*60, mmin*60
+	return fmt.Sprintf("service %s %q target=%ds mean=%ds priority=%d", sv.Code, sv.Name, sv.TargetWaitS, sv.MeanServiceS, sv.Priority),
+		h.store.PutService(r.Context(), id, sv)
+}
+
+// configServiceDelete is POST /config/branches/{id}/services/{key}/delete.
+func (h *Handler) configServiceDelete(r *http.Request, id string) (string, error) {
+	key := r.PathValue("key")
+	return "delete service " + key, h.store.DeleteService(r.Context(), id, key)
+}
+
+// configCounterPut is POST /config/branches/{id}/counters: add or rename a
+// counter.
+func (h *Handler) configCounterPut(r *http.Request, id string) (string, error) {
+	var c queue.Counter
+	var err error
+	if c.Number, err = formInt(r, "number"); err != nil {
+		return "", err
+	}
+	c.Name = strings.TrimSpace(r.PostFormValue("name"))
+	return fmt.Sprintf("counter %d %q", c.Number, c.Name), h.store.PutCounter(r.Context(), id, c)
+}
+
+// configCounterDelete is POST /config/branches/{id}/counters/{key}/delete.
+func (h *Handler) configCounterDelete(r *http.Request, id string) (string, error) {
+	key := r.PathValue("key")
+	n, _ := strconv.Atoi(key) // not a number: no such counter (0), refused by the store
+	return "delete counter " + key, h.store.DeleteCounter(r.Context(), id, n)
+}
+
+// configExecutivePut is POST /config/branches/{id}/executives: add or change
+// an executive. PINs are set at the branch (ticketero-agent executive
+// set-pin): HQ never holds or sends one.
+func (h *Handler) configExecutivePut(r *http.Request, id string) (string, error) {
+	e := queue.Executive{ID: strings.TrimSpace(r.PostFormValue("id")), Name: r.PostFormValue("name"),
+		Services: hq.SplitList(strings.ToUpper(r.PostFormValue("services")))}
+	return fmt.Sprintf("executive %s %q services=%s", e.ID, e.Name, strings.Join(e.Services, ",")),
+		h.store.PutExecutive(r.Context(), id, e, "")
+}
+
+// configExecutiveDelete is POST /config/branches/{id}/executives/{key}/delete.
+func (h *Handler) configExecutiveDelete(r *http.Request, id string) (string, error) {
+	key := r.PathValue("key")
+	return "delete executive " + key, h.store.DeleteExecutive(r.Context(), id, key)
+}
+
+// configRulesPut is POST /config/branches/{id}/rules: the branch's queue rules.
+func (h *Handler) configRulesPut(r *http.Request, id string) (string, error) {
+	var ru event.Rules
+	var err error
+	if ru.PreferentialRatio, err = formInt(r, "preferential_ratio"); err != nil {
+		return "", err
+	}
+	if ru.RecallLimit, err = formInt(r, "recall_limit"); err != nil {
+		return "", err
+	}
+	if ru.PreNoticeAhead, err = formInt(r, "pre_notice_ahead"); err != nil {
+		return "", err
+	}
+	if ru.PreNoticeByService, err = parsePreNotice(r.PostFormValue("pre_notice_by_service")); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("rules %+v", ru), h.store.PutRules(r.Context(), id, ru)
+}
+
+// configPublish is POST /config/branches/{id}/publish: without confirm=1 it
+// shows the review; with it, it publishes.
+func (h *Handler) configPublish(w http.ResponseWriter, r *http.Request, q *req) {
+	id := r.PathValue("id")
+	if _, err := h.store.Branch(r.Context(), hq.AllBranches, id); err != nil {
+		h.fail(w, r, q, err)
 		return
 	}
-	h.audit(r, q, hq.AuditConfigChange, "branch:"+id, detail)
-	http.Redirect(w, r, "/config/branches/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
+	if r.PostFormValue("confirm") != "1" {
+		h.showReview(w, r, q, id, http.StatusOK, "")
+		return
+	}
+	h.publish(w, r, q, id)
 }
 
 // configReview is the confirm step before "Publicar": what the branch runs

@@ -13,17 +13,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// hoursRoutes adds HQ's holiday page (network-wide, per year) and a branch's
-// schedule page (hours per weekday, close grace, last-ticket cut-offs). Both
-// reach branches with their next published config.
-func (h *Handler) hoursRoutes(m *http.ServeMux) {
-	m.Handle("GET /config/holidays", h.auth(adminOnly, h.holidays))
-	m.Handle("POST /config/holidays", h.auth(adminOnly, h.holidayPut))
-	m.Handle("POST /config/holidays/{date}/delete", h.auth(adminOnly, h.holidayDelete))
-	m.Handle("GET /config/branches/{id}/hours", h.auth(adminOnly, h.branchHours))
-	m.Handle("POST /config/branches/{id}/hours", h.auth(adminOnly, h.branchHoursPut))
-}
-
 type holidaysData struct {
 	Year, Prev, Next int
 	Holidays         []event.Holiday

@@ -1,50 +1,114 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
 
 func (h *Handler) routes() {
-	m := http.NewServeMux()
-	m.HandleFunc("GET /assets/{name}", h.assetsHandler)
-	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	m.HandleFunc("GET /login", h.loginForm)
-	m.HandleFunc("POST /login", h.login)
-	m.HandleFunc("GET /lang", h.setLang)
-	m.Handle("POST /logout", h.auth(anyone, h.logout))
-	m.Handle("GET "+passwordPath, h.auth(anyone, h.passwordForm))
-	m.Handle("POST "+passwordPath, h.auth(anyone, h.changePassword))
+	m := chi.NewRouter()
+	// Every answer carries the security headers; malformed input is refused
+	// before any handler or query runs; HEAD is answered by the GET route.
+	m.Use(securityHeaders, h.checkInput, middleware.GetHead)
+	// An unknown path, or a known one with a method it does not take, is the
+	// same 404 page (or problem, for the API) after authentication: the
+	// route table is not disclosed to anonymous clients.
+	notFound := h.auth(anyone, func(w http.ResponseWriter, r *http.Request, q *req) {
+		h.fail(w, r, q, errNotFound)
+	})
+	m.NotFound(notFound.ServeHTTP)
+	m.MethodNotAllowed(notFound.ServeHTTP)
+	get := func(path string, hd http.Handler) { m.Method(http.MethodGet, path, hd) }
+	post := func(path string, hd http.Handler) { m.Method(http.MethodPost, path, hd) }
 
-	m.Handle("GET /{$}", h.auth(anyone, h.overview))
-	m.Handle("GET /live", h.auth(anyone, h.live))
-	m.Handle("GET /alerts", h.auth(anyone, h.alertsFragment))
-	m.Handle("POST /alerts/{id}/ack", h.auth(canAck, h.ackAlert))
-	m.Handle("GET /branches/{id}", h.auth(anyone, h.branch))
-	m.Handle("GET /reports", h.auth(anyone, h.reports))
-	m.Handle("GET /reports.csv", h.auth(anyone, h.reportCSV))
+	m.Get("/assets/{name}", h.assetsHandler)
+	m.Get("/favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	m.Get("/login", h.loginForm)
+	m.Post("/login", h.login)
+	m.Get("/lang", h.setLang)
+	post("/logout", h.auth(anyone, h.logout))
+	get(passwordPath, h.auth(anyone, h.passwordForm))
+	post(passwordPath, h.auth(anyone, h.changePassword))
 
-	m.Handle("GET /config", h.auth(adminOnly, h.configList))
-	m.Handle("POST /config/branches", h.auth(adminOnly, h.configPutBranch))
-	m.Handle("GET /config/branches/{id}", h.auth(adminOnly, h.configBranch))
-	m.Handle("GET /config/branches/{id}/publish", h.auth(adminOnly, h.configReview))
-	m.Handle("POST /config/branches/{id}/{what}", h.auth(adminOnly, h.configPost))
-	m.Handle("POST /config/branches/{id}/{what}/{key}/{op}", h.auth(adminOnly, h.configPost))
-	h.hoursRoutes(m)
+	get("/", h.auth(anyone, h.overview))
+	get("/live", h.auth(anyone, h.live))
+	get("/alerts", h.auth(anyone, h.alertsFragment))
+	post("/alerts/{id}/ack", h.auth(canAck, h.ackAlert))
+	get("/branches/{id}", h.auth(anyone, h.branch))
+	get("/reports", h.auth(anyone, h.reports))
+	get("/reports.csv", h.auth(anyone, h.reportCSV))
 
-	m.Handle("GET /admin/users", h.auth(adminOnly, h.users))
-	m.Handle("POST /admin/users", h.auth(adminOnly, h.createUser))
-	m.Handle("POST /admin/users/{id}/{op}", h.auth(adminOnly, h.userAction))
-	m.Handle("POST /admin/tokens", h.auth(adminOnly, h.createToken))
-	m.Handle("POST /admin/tokens/{id}/revoke", h.auth(adminOnly, h.revokeToken))
-	m.Handle("GET /admin/audit", h.auth(adminOnly, h.auditPage))
-	m.Handle("GET /admin/audit.csv", h.auth(adminOnly, h.auditCSV))
+	get("/config", h.auth(adminOnly, h.configList))
+	post("/config/branches", h.auth(adminOnly, h.configPutBranch))
+	get("/config/branches/{id}", h.auth(adminOnly, h.configBranch))
+	get("/config/branches/{id}/publish", h.auth(adminOnly, h.configReview))
+	post("/config/branches/{id}/publish", h.auth(adminOnly, h.configPublish))
+	post("/config/branches/{id}/services", h.auth(adminOnly, h.configChange(h.configServicePut)))
+	post("/config/branches/{id}/services/{key}/delete", h.auth(adminOnly, h.configChange(h.configServiceDelete)))
+	post("/config/branches/{id}/counters", h.auth(adminOnly, h.configChange(h.configCounterPut)))
+	post("/config/branches/{id}/counters/{key}/delete", h.auth(adminOnly, h.configChange(h.configCounterDelete)))
+	post("/config/branches/{id}/executives", h.auth(adminOnly, h.configChange(h.configExecutivePut)))
+	post("/config/branches/{id}/executives/{key}/delete", h.auth(adminOnly, h.configChange(h.configExecutiveDelete)))
+	post("/config/branches/{id}/rules", h.auth(adminOnly, h.configChange(h.configRulesPut)))
+	// The network's holidays and a branch's schedule reach branches with
+	// their next published config.
+	get("/config/holidays", h.auth(adminOnly, h.holidays))
+	post("/config/holidays", h.auth(adminOnly, h.holidayPut))
+	post("/config/holidays/{date}/delete", h.auth(adminOnly, h.holidayDelete))
+	get("/config/branches/{id}/hours", h.auth(adminOnly, h.branchHours))
+	post("/config/branches/{id}/hours", h.auth(adminOnly, h.branchHoursPut))
+
+	get("/admin/users", h.auth(adminOnly, h.users))
+	post("/admin/users", h.auth(adminOnly, h.createUser))
+	post("/admin/users/{id}/unlock", h.auth(adminOnly, h.userChange("unlock", h.userUnlock)))
+	post("/admin/users/{id}/disable", h.auth(adminOnly, h.userDisable))
+	post("/admin/users/{id}/enable", h.auth(adminOnly, h.userChange("enable", h.userEnable)))
+	post("/admin/users/{id}/password", h.auth(adminOnly, h.userChange("password", h.userPassword)))
+	post("/admin/tokens", h.auth(adminOnly, h.createToken))
+	post("/admin/tokens/{id}/revoke", h.auth(adminOnly, h.revokeToken))
+	get("/admin/audit", h.auth(adminOnly, h.auditPage))
+	get("/admin/audit.csv", h.auth(adminOnly, h.auditCSV))
 
 	// JSON API for integrations (Bearer token or session), same scope rules.
-	m.Handle("GET /hq/v1/overview", h.auth(anyone, h.apiOverview))
-	m.Handle("GET /hq/v1/branches/{id}", h.auth(anyone, h.apiBranch))
-	m.Handle("GET /hq/v1/reports", h.auth(anyone, h.apiReport))
-	m.Handle("GET /hq/v1/alerts", h.auth(anyone, h.apiAlerts))
+	get("/hq/v1/overview", h.auth(anyone, h.apiOverview))
+	get("/hq/v1/branches/{id}", h.auth(anyone, h.apiBranch))
+	get("/hq/v1/reports", h.auth(anyone, h.apiReport))
+	get("/hq/v1/alerts", h.auth(anyone, h.apiAlerts))
+	h.router = m
+}
 
-	m.Handle("/", h.auth(anyone, func(w http.ResponseWriter, r *http.Request, q *req) {
-		h.fail(w, r, q, errNotFound)
-	}))
-	h.mux = m
+// securityHeaders forbids framing, sniffing, foreign scripts and styles and
+// cross-site referrers on every answer.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkInput refuses malformed input (control characters, invalid UTF-8,
+// oversized bodies: 400 or 413) before any handler or query runs.
+func (h *Handler) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := int64(maxFormBody)
+		if r.URL.Path == "/login" {
+			limit = maxLoginBody
+		}
+		if err := checkInput(w, r, limit); err != nil {
+			q := &req{Lang: h.lang(r), IP: h.clientIP(r)}
+			status := http.StatusBadRequest
+			if err == errTooLarge {
+				status = http.StatusRequestEntityTooLarge
+			}
+			h.failWith(w, r, q, err, status)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -94,7 +94,7 @@ type Handler struct {
 	pages  map[string]*template.Template
 	assets map[string]asset // by hashed name
 	hashed map[string]string
-	mux    *http.ServeMux
+	router http.Handler
 	limit  *limiter
 	hub    *Hub
 }
@@ -293,27 +293,5 @@ func (h *Handler) assetsHandler(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(a.body)
 }
 
-// ServeHTTP adds security headers, refuses malformed input (control
-// characters, invalid UTF-8, oversized bodies: 400 or 413 before any handler
-// or query runs) and routes.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "same-origin")
-	limit := int64(maxFormBody)
-	if r.URL.Path == "/login" {
-		limit = maxLoginBody
-	}
-	if err := checkInput(w, r, limit); err != nil {
-		q := &req{Lang: h.lang(r), IP: h.clientIP(r)}
-		status := http.StatusBadRequest
-		if err == errTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
-		h.failWith(w, r, q, err, status)
-		return
-	}
-	h.mux.ServeHTTP(w, r)
-}
+// ServeHTTP serves the HQ web (routes.go).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
