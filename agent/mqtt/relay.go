@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/backoff"
 	"github.com/ticketero/ticketero/shared/event"
 )
 
@@ -175,13 +175,13 @@ func (r *Relay) State() agent.LinkState {
 // retained status says offline.
 func (r *Relay) Run(ctx context.Context) error {
 	go r.applyInbound(ctx)
-	backoff := r.cfg.MinBackoff
+	bo := backoff.New(r.cfg.MinBackoff, r.cfg.MaxBackoff)
 	for ctx.Err() == nil {
 		client, lost, err := r.connect(ctx)
 		if err != nil {
-			r.log.Warn("broker connect failed", "err", err, "retry_in", backoff)
+			err = fmt.Errorf("broker connect failed: %w", err)
 		} else {
-			backoff = r.cfg.MinBackoff
+			bo.Reset()
 			err = r.session(ctx, client, lost)
 			r.setConnected(nil)
 			if ctx.Err() != nil {
@@ -189,15 +189,13 @@ func (r *Relay) Run(ctx context.Context) error {
 				return nil
 			}
 			client.Disconnect(0)
-			r.log.Warn("broker link lost", "err", err)
+			err = fmt.Errorf("broker link lost: %w", err)
 		}
-		wait := backoff + time.Duration(rand.Int64N(int64(backoff)/2+1)) // #nosec G404 -- not a secret: jitter / reproducible simulation
-		select {
-		case <-ctx.Done():
+		wait := bo.Next()
+		r.log.Warn("broker unreachable; reconnecting", "err", err, "retry_in", wait)
+		if backoff.Sleep(ctx, wait) != nil {
 			return nil
-		case <-time.After(wait):
 		}
-		backoff = min(backoff*2, r.cfg.MaxBackoff)
 	}
 	return nil
 }

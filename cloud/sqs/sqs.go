@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/backoff"
 )
 
 // API is the part of the SQS client the source uses.
@@ -76,7 +77,7 @@ func (s *Source) Run(ctx context.Context, h cloud.Handler) error {
 	if wait <= 0 || wait > 20*time.Second {
 		wait = 10 * time.Second
 	}
-	backoff := time.Second
+	bo := backoff.New(time.Second, 30*time.Second)
 	for ctx.Err() == nil {
 		out, err := s.API.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{
 			QueueUrl: aws.String(s.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: int32(wait / time.Second),
@@ -85,15 +86,12 @@ func (s *Source) Run(ctx context.Context, h cloud.Handler) error {
 			if ctx.Err() != nil {
 				break
 			}
-			log.Warn("receive failed", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 30*time.Second)
+			wait := bo.Next()
+			log.Warn("receive failed", "err", err, "retry_in", wait)
+			_ = backoff.Sleep(ctx, wait) // a cancelled ctx ends the loop
 			continue
 		}
-		backoff = time.Second
+		bo.Reset()
 		var done []types.DeleteMessageBatchRequestEntry
 		for i, m := range out.Messages {
 			payload := []byte(aws.ToString(m.Body))

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ticketero/ticketero/shared/backoff"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -46,22 +48,19 @@ func (p *Poller) Run(ctx context.Context) error {
 	if offset > 0 {
 		offset++
 	}
-	backoff := time.Second
+	bo := backoff.New(time.Second, 30*time.Second)
 	for ctx.Err() == nil {
 		ups, err := p.API.GetUpdates(ctx, offset, timeout)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			log.Warn("getUpdates failed", "err", err, "backoff", backoff)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 30*time.Second)
+			wait := bo.Next()
+			log.Warn("getUpdates failed", "err", err, "retry_in", wait)
+			_ = backoff.Sleep(ctx, wait) // a cancelled ctx ends the loop
 			continue
 		}
-		backoff = time.Second
+		bo.Reset()
 		for _, u := range ups {
 			if err := p.Bot.Handle(ctx, u); err != nil {
 				// Not confirmed: the next getUpdates delivers it again.

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/backoff"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -100,7 +101,7 @@ func (b *Hub) Run(ctx context.Context) error {
 
 func (b *Hub) listen(ctx context.Context) {
 	log := b.h.log.With("component", "listen")
-	backoff := 100 * time.Millisecond
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
 	for ctx.Err() == nil {
 		cfg := b.h.store.Pool().Config().ConnConfig.Copy()
 		conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -111,17 +112,14 @@ func (b *Hub) listen(ctx context.Context) {
 			if conn != nil {
 				_ = conn.Close(context.Background())
 			}
+			wait := bo.Next()
 			if ctx.Err() == nil {
-				log.Warn("listen connection failed", "err", err, "retry_in", backoff)
+				log.Warn("listen connection failed", "err", err, "retry_in", wait)
 			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 5*time.Second)
+			_ = backoff.Sleep(ctx, wait) // a cancelled ctx ends the loop
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		bo.Reset()
 		b.connected.Store(true)
 		b.mark("") // re-read everything: notifications were lost while down
 		for {
