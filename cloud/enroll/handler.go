@@ -13,7 +13,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/problem"
@@ -41,6 +44,9 @@ type Handler struct {
 	// forbidden). Nil refuses every request, so the route is never open.
 	Authorize func(r *http.Request) (actor string, err error)
 	Now       func() time.Time
+
+	once   sync.Once
+	router http.Handler
 }
 
 // EnrollRequest, EnrollResponse and Proof are the shared HTTP contract
@@ -56,14 +62,18 @@ func ProofMessage(purpose, branch string, at time.Time, csr string) []byte {
 	return enrollapi.ProofMessage(purpose, branch, at, csr)
 }
 
-// ServeHTTP routes the enrolment API.
+// ServeHTTP routes the enrolment API (the routes are built on first use:
+// Handler is configured through its fields).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/enroll", h.enroll)
-	mux.HandleFunc("POST /api/v1/enroll/renew", h.renew)
-	mux.HandleFunc("POST /api/v1/enroll/resume", h.resume)
-	mux.HandleFunc("POST /api/v1/branches/{id}/enroll-codes", h.createCode)
-	mux.ServeHTTP(w, r)
+	h.once.Do(func() {
+		m := chi.NewRouter()
+		m.Post("/api/v1/enroll", h.enroll)
+		m.Post("/api/v1/enroll/renew", h.renew)
+		m.Post("/api/v1/enroll/resume", h.resume)
+		m.Post("/api/v1/branches/{id}/enroll-codes", h.createCode)
+		h.router = m
+	})
+	h.router.ServeHTTP(w, r)
 }
 
 func (h *Handler) now() time.Time {

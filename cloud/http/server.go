@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -107,43 +108,52 @@ func (s *Server) Handler() http.Handler { return s.handler(true) }
 func (s *Server) InternalHandler() http.Handler { return s.handler(false) }
 
 func (s *Server) handler(public bool) http.Handler {
-	mux := http.NewServeMux()
+	r := chi.NewRouter()
+	// get routes GET and HEAD: the UI's catch-all must not take a probe's HEAD.
+	get := func(path string, h http.Handler) {
+		r.Method(http.MethodGet, path, h)
+		r.Method(http.MethodHead, path, h)
+	}
 	guard := func(h http.Handler) http.Handler { return h }
 	if public && s.OpsGuard != nil {
 		guard = s.OpsGuard
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	get("/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", s.readyz)
+	}))
+	get("/readyz", http.HandlerFunc(s.readyz))
 	g := s.Gatherer
 	if g == nil {
 		g = prometheus.NewRegistry()
 	}
-	mux.Handle("GET /metrics", guard(promhttp.HandlerFor(g, promhttp.HandlerOpts{})))
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+	get("/metrics", guard(promhttp.HandlerFor(g, promhttp.HandlerOpts{})))
+	get("/api/v1/openapi.json", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
-	})
-	mux.Handle("GET /api/v1/branches/{id}/sync", guard(http.HandlerFunc(s.branchSync)))
+	}))
+	get("/api/v1/branches/{id}/sync", guard(http.HandlerFunc(s.branchSync)))
 	if !public {
-		return mux
+		return r
 	}
 	if s.Enroll != nil {
-		for _, p := range []string{"POST /api/v1/enroll", "POST /api/v1/enroll/renew", "POST /api/v1/enroll/resume",
-			"POST /api/v1/branches/{id}/enroll-codes"} {
-			mux.Handle(p, s.Enroll)
+		for _, p := range []string{"/api/v1/enroll", "/api/v1/enroll/renew", "/api/v1/enroll/resume",
+			"/api/v1/branches/{id}/enroll-codes"} {
+			r.Method(http.MethodPost, p, s.Enroll)
 		}
 	}
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	// Anything else under /api (an unknown path or a method a route does
+	// not take) is the API's problem+json 404, never the UI's page.
+	apiNotFound := func(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, s.log(), queue.Errorf(queue.CodeNotFound, "sync.not_found"))
-	})
+	}
+	r.HandleFunc("/api", apiNotFound)
+	r.HandleFunc("/api/*", apiNotFound)
 	// ---- dashboard mount point: cloud/web's handler serves "/" (UI field). ----
 	if s.UI != nil {
-		mux.Handle("/", s.UI)
+		r.Mount("/", s.UI)
 	}
-	return mux
+	return r
 }
 
 func (s *Server) log() *slog.Logger {

@@ -31,9 +31,13 @@ func (s syncs) BranchSync(_ context.Context, id string) (cloud.BranchSync, error
 
 func TestRoutes(t *testing.T) {
 	ui := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) { w.Write([]byte("ui:" + r.URL.Path)) })
+	enroll := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Write([]byte("enroll:" + r.URL.Path + ":" + r.PathValue("id")))
+	})
 	srv := &cloudhttp.Server{
-		Sync:  syncs{"SCL-001": {Branch: "SCL-001", LastSeq: 9, Gaps: []cloud.SeqRange{}}},
-		UI:    ui,
+		Sync:   syncs{"SCL-001": {Branch: "SCL-001", LastSeq: 9, Gaps: []cloud.SeqRange{}}},
+		UI:     ui,
+		Enroll: enroll,
 		Ready: map[string]cloudhttp.Check{"database": func(context.Context) error { return errors.New("down") }},
 	}
 	h := srv.Handler()
@@ -51,6 +55,19 @@ func TestRoutes(t *testing.T) {
 	assert.Equal(t, 200, get("/healthz", "").Code)
 	assert.Equal(t, 503, get("/readyz", "").Code)
 	assert.Equal(t, 200, get("/metrics", "").Code)
+	do := func(method, path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		return rec
+	}
+	assert.Equal(t, "ok\n", do("HEAD", "/healthz").Body.String(), "a probe's HEAD is the API's, not the UI's")
+	assert.Equal(t, "ui:/logout", do("POST", "/logout").Body.String(), "the UI takes every method outside the API")
+	assert.Equal(t, "enroll:/api/v1/branches/SCL-001/enroll-codes:SCL-001", do("POST", "/api/v1/branches/SCL-001/enroll-codes").Body.String())
+	for _, mp := range [][2]string{{"GET", "/api/v1/enroll"}, {"POST", "/api/v1/branches/SCL-001/sync"}, {"GET", "/api"}} {
+		rec := do(mp[0], mp[1])
+		assert.Equal(t, 404, rec.Code, mp)
+		assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"), mp)
+	}
 
 	rec := get("/api/v1/branches/SCL-001/sync", "")
 	require.Equal(t, 200, rec.Code)

@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
-	nethttp "net/http"
 	"os"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
@@ -68,12 +69,12 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 	}
 	svc.Worker.Metrics = telegram.NewMetrics(m.Registry)
 	if t.cfg.Mode == telegram.ModeWebhook {
-		mux := nethttp.NewServeMux()
-		mux.Handle(TelegramWebhookPath, svc.Webhook())
+		r := chi.NewRouter()
+		r.Handle(TelegramWebhookPath, svc.Webhook())
 		if m.UI != nil {
-			mux.Handle("/", m.UI)
+			r.Mount("/", m.UI)
 		}
-		m.UI = mux
+		m.UI = r
 	}
 	return func(ctx context.Context) { _ = svc.Run(ctx) }, nil
 }
