@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/ticketero/ticketero/shared/backoff"
 )
 
 // Scheduler makes the nightly backup: every day at Hour:Minute in Location
@@ -43,16 +45,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	log = log.With("component", "backup")
 	sleep := s.Sleep
 	if sleep == nil {
-		sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		}
+		sleep = backoff.Sleep
 	}
 	for {
 		now := s.Config.now()

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ticketero/ticketero/shared/backoff"
 )
 
 // Service mix and mean service times of the bank's four launch services.
@@ -64,14 +66,7 @@ func (c clock) sleep(ctx context.Context, d time.Duration) error {
 	if real < time.Millisecond {
 		real = time.Millisecond
 	}
-	t := time.NewTimer(real)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Sleep(ctx, real)
 }
 
 // Run simulates until one day ends (or, with Loop, until ctx ends), or for
