@@ -38,7 +38,7 @@ func TestRoutes(t *testing.T) {
 		Sync:   syncs{"SCL-001": {Branch: "SCL-001", LastSeq: 9, Gaps: []cloud.SeqRange{}}},
 		UI:     ui,
 		Enroll: enroll,
-		Ready: map[string]cloudhttp.Check{"database": func(context.Context) error { return errors.New("down") }},
+		Ready:  map[string]cloudhttp.Check{"database": func(context.Context) error { return errors.New("down") }},
 	}
 	h := srv.Handler()
 	get := func(path, lang string) *httptest.ResponseRecorder {
