@@ -20,7 +20,9 @@ type IssueRequest struct {
 	RUTHash   string
 	RUTEnc    []byte
 	RUTSealed string
-	Channel   string
+	// PhoneSealed is the customer's mobile number sealed to the cloud's key.
+	PhoneSealed string
+	Channel     string
 }
 
 // Issue gives a ticket the next number of its service today and queues it.
@@ -72,7 +74,7 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 	ch.emit(event.TicketIssued, now, event.Issued{
 		TicketRef: snap.ref(), Priority: string(snap.Priority), QueuedAt: now, Position: pos,
 		QuotedTypical: est.TypicalS, QuotedUpper: est.UpperS, Token: snap.Token, RUTSealed: r.RUTSealed,
-		Channel: snap.Channel,
+		PhoneSealed: r.PhoneSealed, Channel: snap.Channel,
 	}, &snap, nil)
 	actor := &event.Actor{Kind: event.ActorKiosk}
 	if snap.Channel == event.ActorTelegram {

@@ -137,4 +137,8 @@ type TicketRequest struct {
 	Priority       string
 	Channel        string
 	IdempotencyKey string
+	// Phone is an optional mobile number for SMS notices; PhoneConsent must
+	// be true with it (the customer accepted the notice at the kiosk).
+	Phone        string
+	PhoneConsent bool
 }

@@ -11,15 +11,18 @@ import (
 func (s *Server) ticketIssue(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Service  string `json:"service"`
-		RUT      string `json:"rut"`
-		Priority string `json:"priority"`
+		RUT          string `json:"rut"`
+		Priority     string `json:"priority"`
+		Phone        string `json:"phone"`
+		PhoneConsent bool   `json:"phone_consent"`
 	}
 	if err := s.decode(w, r, &body, false); err != nil {
 		s.problem(w, r, err)
 		return
 	}
 	t, replay, err := s.cfg.Store.Issue(r.Context(), agent.TicketRequest{Service: body.Service, RUT: body.RUT,
-		Priority: body.Priority, Channel: "kiosk", IdempotencyKey: r.Header.Get("Idempotency-Key")})
+		Priority: body.Priority, Channel: "kiosk", IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Phone: body.Phone, PhoneConsent: body.PhoneConsent})
 	if err != nil {
 		s.problem(w, r, err)
 		return

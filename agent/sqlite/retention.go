@@ -15,7 +15,7 @@ const retentionBatch = 2000
 
 // Anonymise clears the personal data of tickets whose business day is more
 // than days days before today (in the branch's time zone): the encrypted
-// RUT and its keyed hash. The ticket itself stays (numbers, times, outcome)
+// RUT and its keyed hash, and the encrypted mobile number. The ticket itself stays (numbers, times, outcome)
 // for the day's statistics. It runs through the single writer in batches
 // and writes no event: the outbox carries no RUT, only rut_hash, and rows
 // not yet acknowledged are left to the cloud's own retention. It returns
@@ -46,7 +46,17 @@ func (s *Store) Anonymise(ctx context.Context, days int) (int, error) {
 			if err != nil {
 				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: %w", err)}
 			}
-			return int(n), agent.Change{}, nil
+			// Mobile numbers for SMS go with the RUT.
+			r, err = tx.Exec(`DELETE FROM ticket_phones WHERE rowid IN (SELECT rowid FROM ticket_phones
+					WHERE day < ? LIMIT ?)`, cutoff, retentionBatch)
+			if err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: phones: %w", err)}
+			}
+			p, err := r.RowsAffected()
+			if err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: phones: %w", err)}
+			}
+			return int(max(n, p)), agent.Change{}, nil
 		})
 		if err != nil {
 			return total, err

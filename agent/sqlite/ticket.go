@@ -38,8 +38,17 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 			return agent.TicketInfo{}, false, err
 		}
 	}
+	var phone queue.Phone
+	if r.Phone != "" {
+		if phone, err = queue.ParsePhone(r.Phone); err != nil {
+			return agent.TicketInfo{}, false, err
+		}
+		if !r.PhoneConsent {
+			return agent.TicketInfo{}, false, queue.Errorf(queue.CodeInvalid, "phone.no_consent")
+		}
+	}
 	// The request's fingerprint, so a reused key with another body is refused.
-	fp := sha256.Sum256([]byte(r.Service + "\x00" + string(rut) + "\x00" + string(prio)))
+	fp := sha256.Sum256([]byte(r.Service + "\x00" + string(rut) + "\x00" + string(prio) + "\x00" + string(phone)))
 	reqHash := hex.EncodeToString(fp[:])
 	req := agent.IssueRequest{Service: r.Service, Priority: prio, Channel: r.Channel}
 	if rut != "" {
@@ -50,6 +59,19 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 		// opens it and computes the network-wide pseudonym).
 		if pub := s.rutSeal.Load(); pub != nil {
 			if req.RUTSealed, err = seal.SealRUT(pub, rut.String()); err != nil {
+				return agent.TicketInfo{}, false, err
+			}
+		}
+	}
+	var phoneEnc []byte
+	if phone != "" {
+		if phoneEnc, err = s.box.Seal([]byte(phone.String()), "phone"); err != nil {
+			return agent.TicketInfo{}, false, err
+		}
+		// For the cloud, sealed to its public key like the RUT; without that
+		// key (no HQ config yet) the number stays on the box only.
+		if pub := s.rutSeal.Load(); pub != nil {
+			if req.PhoneSealed, err = seal.SealRUT(pub, phone.String()); err != nil {
 				return agent.TicketInfo{}, false, err
 			}
 		}
@@ -83,6 +105,12 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 		if err != nil {
 			return result{}, ch, err
 		}
+		if phoneEnc != nil {
+			if _, err := tx.Exec(`INSERT INTO ticket_phones (ticket, day, phone_enc) VALUES (?, ?, ?)`,
+				t.ID, t.Day, phoneEnc); err != nil {
+				return result{}, ch, &writeError{fmt.Errorf("sqlite: ticket phone: %w", err)}
+			}
+		}
 		if r.IdempotencyKey != "" {
 			// The ticket row must exist first (foreign key): write it now; the
 			// upsert in the change is then a no-op update.
@@ -107,8 +135,9 @@ func (s *Store) Issue(ctx context.Context, r agent.TicketRequest) (agent.TicketI
 	if err != nil {
 		return agent.TicketInfo{}, false, err
 	}
-	if rut != "" && !out.replay {
-		s.log.Info("ticket issued", "ticket", out.info.ID, "number", out.info.Display(), "rut", rut.Masked())
+	if (rut != "" || phone != "") && !out.replay {
+		s.log.Info("ticket issued", "ticket", out.info.ID, "number", out.info.Display(), "rut", rut.Masked(),
+			"phone", phone.Masked())
 	}
 	return out.info, out.replay, nil
 }

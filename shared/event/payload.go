@@ -73,6 +73,10 @@ type Issued struct {
 	// key (Config.RUTSealKey; anonymous NaCl box, base64, shared/seal.SealRUT):
 	// the box cannot open it, only the cloud, which keeps the keyed hash.
 	RUTSealed string `json:"rut_sealed,omitempty"`
+	// PhoneSealed is the mobile number the customer gave (with consent) for
+	// SMS notices, E.164 ("+569XXXXXXXX"), sealed to the cloud's public key
+	// like RUTSealed. Personal data: only the cloud opens it.
+	PhoneSealed string `json:"phone_sealed,omitempty"`
 	// Channel is where the ticket came from: kiosk, api, telegram.
 	Channel string `json:"channel,omitempty"`
 }
