@@ -31,6 +31,8 @@ type Bot struct {
 	Store    *notify.Store
 	Keys     *Keys
 	Commands CommandPublisher // optional: without it /cancelar waits for the re-publisher
+	// Callbacks acknowledges survey button taps (optional).
+	Callbacks CallbackAnswerer
 	NewID    func() string
 	Log      *slog.Logger
 }
@@ -63,6 +65,9 @@ func (b *Bot) log() *slog.Logger {
 
 // Handle processes one update exactly once (by update_id).
 func (b *Bot) Handle(ctx context.Context, u Update) error {
+	if u.CallbackQuery != nil {
+		return b.handleCallback(ctx, u)
+	}
 	m := u.Message
 	var publish *event.Command
 	_, err := b.Store.HandleUpdate(ctx, u.UpdateID, func(tx pgx.Tx) error {
@@ -87,6 +92,16 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 				msg.Args = append(msg.Args, notify.S(a))
 			}
 			return b.Store.Reply(ctx, tx, chat, u.UpdateID, msg)
+		}
+		if !strings.HasPrefix(strings.TrimSpace(m.Text), "/") {
+			// Plain text right after the survey's questions is its comment.
+			ok, err := b.Store.SurveyComment(ctx, tx, chat, m.Text)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return reply("feedback.thanks")
+			}
 		}
 		cmd, arg := parseCommand(m.Text)
 		switch cmd {

@@ -112,11 +112,26 @@ func (c *Client) SendMessage(ctx context.Context, chatID int64, text string) (in
 	return m.MessageID, nil
 }
 
+// SendKeyboard sends text with inline buttons and returns the message ID.
+func (c *Client) SendKeyboard(ctx context.Context, chatID int64, text string, rows [][]Button) (int64, error) {
+	var m Message
+	if err := c.call(ctx, "sendMessage", map[string]any{"chat_id": chatID, "text": text,
+		"reply_markup": map[string]any{"inline_keyboard": rows}}, &m); err != nil {
+		return 0, err
+	}
+	return m.MessageID, nil
+}
+
+// AnswerCallbackQuery acknowledges a button tap with a short note (may be empty).
+func (c *Client) AnswerCallbackQuery(ctx context.Context, id, text string) error {
+	return c.call(ctx, "answerCallbackQuery", map[string]any{"callback_query_id": id, "text": text}, nil)
+}
+
 // GetUpdates long-polls for updates after offset-1, waiting up to timeout.
 func (c *Client) GetUpdates(ctx context.Context, offset int64, timeout time.Duration) ([]Update, error) {
 	var out []Update
 	err := c.call(ctx, "getUpdates", map[string]any{"offset": offset, "timeout": int(timeout.Seconds()),
-		"allowed_updates": []string{"message"}}, &out)
+		"allowed_updates": []string{"message", "callback_query"}}, &out)
 	return out, err
 }
 
@@ -124,7 +139,7 @@ func (c *Client) GetUpdates(ctx context.Context, offset int64, timeout time.Dura
 // X-Telegram-Bot-Api-Secret-Token.
 func (c *Client) SetWebhook(ctx context.Context, url, secret string) error {
 	return c.call(ctx, "setWebhook", map[string]any{"url": url, "secret_token": secret,
-		"allowed_updates": []string{"message"}}, nil)
+		"allowed_updates": []string{"message", "callback_query"}}, nil)
 }
 
 // DeleteWebhook removes the webhook (getUpdates works only without one).
@@ -132,10 +147,19 @@ func (c *Client) DeleteWebhook(ctx context.Context) error {
 	return c.call(ctx, "deleteWebhook", map[string]any{}, nil)
 }
 
-// Update is an incoming update (only messages are used).
+// Update is an incoming update: a message, or a tap on an inline button.
 type Update struct {
-	UpdateID int64    `json:"update_id"`
-	Message  *Message `json:"message,omitempty"`
+	UpdateID      int64          `json:"update_id"`
+	Message       *Message       `json:"message,omitempty"`
+	CallbackQuery *CallbackQuery `json:"callback_query,omitempty"`
+}
+
+// CallbackQuery is a tap on an inline keyboard button.
+type CallbackQuery struct {
+	ID      string   `json:"id"`
+	From    User     `json:"from"`
+	Message *Message `json:"message,omitempty"`
+	Data    string   `json:"data,omitempty"`
 }
 
 // Message is a Telegram message.

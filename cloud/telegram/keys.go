@@ -107,3 +107,34 @@ func secretFromEnv(getenv func(string) string, name string) (string, error) {
 	}
 	return "", nil
 }
+
+// SealPhone encrypts a mobile number at rest (the SMS recipient's row).
+func (k *Keys) SealPhone(phone string) ([]byte, error) {
+	sealed, err := k.box.Seal([]byte(phone), "sms-phone")
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	return sealed, nil
+}
+
+// OpenPhone decrypts SealPhone's output.
+func (k *Keys) OpenPhone(sealed []byte) (string, error) {
+	plain, err := k.box.Open(sealed, "sms-phone")
+	if err != nil {
+		return "", fmt.Errorf("telegram: open sealed phone: %w", err)
+	}
+	return string(plain), nil
+}
+
+// PhoneKeys are notify.PhoneKeys: the RUT keys open what a branch sealed to
+// the cloud (the same X25519 pair seals RUTs and numbers), the data key seals
+// the number at rest.
+type PhoneKeys struct {
+	*Keys
+	RUT *seal.RUTKeys
+}
+
+var _ notify.PhoneKeys = PhoneKeys{}
+
+// OpenBranchSealed opens a ticket.issued phone_sealed.
+func (p PhoneKeys) OpenBranchSealed(sealed string) (string, error) { return p.RUT.Open(sealed) }

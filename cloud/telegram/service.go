@@ -20,6 +20,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 // Update modes.
@@ -182,7 +183,9 @@ type Service struct {
 	Client   *Client
 	Bot      *Bot
 	Worker   *Worker
-	Commands CommandPublisher
+	// SMSWorker delivers the SMS jobs (nil while SMS is off).
+	SMSWorker *Worker
+	Commands  CommandPublisher
 	Alerts   AlertSource
 	log      *slog.Logger
 }
@@ -208,10 +211,28 @@ func NewService(cfg Config, store *notify.Store, pub CommandPublisher, alerts Al
 	}
 	s := &Service{cfg: cfg, Store: store, Keys: keys, Client: client, Commands: pub, Alerts: alerts,
 		log: log.With("component", "telegram")}
-	s.Bot = &Bot{Store: store, Keys: keys, Commands: pub, Log: s.log}
+	s.Bot = &Bot{Store: store, Keys: keys, Commands: pub, Callbacks: client, Log: s.log}
 	s.Worker = &Worker{Store: store, Bot: client, Keys: keys, Limiter: NewLimiter(rate), Retries: cfg.Retries,
 		Pacing: cfg.Pacing, Poll: cfg.Poll, Concurrency: cfg.Concurrency, Log: s.log}
 	return s, nil
+}
+
+// SMSSender is the SMS channel's sender (sns.Deliverer).
+type SMSSender = ChannelDeliverer
+
+// EnableSMS turns the SMS channel on: numbers sealed by branches open with
+// rut (the cloud's RUT key pair) and become SMS recipients, and a second
+// worker of the same pipeline delivers the channel's jobs through send at
+// rate messages per second. Call it before Run.
+func (s *Service) EnableSMS(rut *seal.RUTKeys, send SMSSender, rate float64) error {
+	if rut == nil {
+		return errors.New("TICKETERO_SMS: needs TICKETERO_RUT_KEY (branches seal numbers to the cloud's RUT key pair)")
+	}
+	s.Store.Phones = PhoneKeys{Keys: s.Keys, RUT: rut}
+	s.SMSWorker = &Worker{Store: s.Store, Channel: notify.ChannelSMS, Deliver: send, Keys: s.Keys,
+		Limiter: NewLimiter(rate), Retries: s.cfg.Retries, Pacing: s.cfg.Pacing, Poll: s.cfg.Poll,
+		Concurrency: s.cfg.Concurrency, Log: s.log, Metrics: s.Worker.Metrics}
+	return nil
 }
 
 // Webhook returns the handler to mount (e.g. at /telegram/webhook) in webhook mode.
@@ -231,17 +252,26 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	wake := make(chan struct{}, 1)
+	wake, smsWake := make(chan struct{}, 1), make(chan struct{}, 1)
 	s.Worker.Wake = wake
 	run("listen", func(ctx context.Context) error {
 		return s.Store.Listen(ctx, func() {
-			select {
-			case wake <- struct{}{}:
-			default:
+			for _, c := range []chan struct{}{wake, smsWake} {
+				select {
+				case c <- struct{}{}:
+				default:
+				}
 			}
 		})
 	})
 	run("worker", s.Worker.Run)
+	if s.SMSWorker != nil {
+		if s.SMSWorker.Metrics == nil {
+			s.SMSWorker.Metrics = s.Worker.Metrics
+		}
+		s.SMSWorker.Wake = smsWake
+		run("sms worker", s.SMSWorker.Run)
+	}
 	switch s.cfg.Mode {
 	case ModeWebhook:
 		if s.cfg.WebhookURL != "" {

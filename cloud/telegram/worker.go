@@ -17,6 +17,19 @@ type Sender interface {
 	SendMessage(ctx context.Context, chatID int64, text string) (int64, error)
 }
 
+// KeyboardSender sends a message with inline buttons (the survey's); a
+// Sender without it sends the question as plain text.
+type KeyboardSender interface {
+	SendKeyboard(ctx context.Context, chatID int64, text string, rows [][]Button) (int64, error)
+}
+
+// ChannelDeliverer sends one claimed job of a channel other than Telegram
+// (sns.Deliverer for SMS). Its error may be a *notify.SendError saying
+// rate-limited or permanent; any other error is retried on the schedule.
+type ChannelDeliverer interface {
+	Deliver(ctx context.Context, j notify.Job) error
+}
+
 // Worker delivers notification jobs. Any number of workers may run on any
 // replicas against one database: claims use SKIP LOCKED and per-chat pacing is
 // kept in the chat rows.
@@ -28,7 +41,12 @@ type Sender interface {
 // that a shutdown does not cancel, and a stopping worker finishes its
 // in-flight sends before returning.
 type Worker struct {
-	Store   *notify.Store
+	Store *notify.Store
+	// Channel is the channel whose jobs this worker takes: telegram (the
+	// default, sent with Bot) or sms (sent with Deliver). Both run the same
+	// claim, pacing, retry and dead-letter code.
+	Channel string
+	Deliver ChannelDeliverer
 	Bot     Sender
 	Keys    *Keys
 	Limiter *Limiter
@@ -77,12 +95,15 @@ func (w *Worker) defaults() {
 	if w.Limiter == nil {
 		w.Limiter = NewLimiter(29)
 	}
+	if w.Channel == "" {
+		w.Channel = notify.ChannelTelegram
+	}
 }
 
 // Run delivers jobs until ctx ends, then waits for in-flight sends.
 func (w *Worker) Run(ctx context.Context) error {
 	w.defaults()
-	log := w.Log.With("component", "telegram.worker")
+	log := w.Log.With("component", w.Channel+".worker")
 	sem := make(chan struct{}, w.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -107,7 +128,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			<-sem
 			return nil
 		}
-		jobs, err := w.Store.Claim(ctx, 1, w.Pacing)
+		jobs, err := w.Store.ClaimChannel(ctx, w.Channel, 1, w.Pacing)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("claim jobs", "err", err)
 		}
@@ -135,14 +156,28 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j notify.Job) {
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	chatID, err := w.Keys.OpenChat(j.ChatEnc)
-	if err != nil {
-		log.Error("job chat cannot be opened (wrong data key?)", "job", j.ID, "err", err)
-		_ = w.Store.Bury(bg, j.ID, "sealed chat cannot be opened")
-		return
+	var msgID int64
+	var err error
+	if j.Channel == notify.ChannelSMS {
+		if w.Deliver == nil {
+			_ = w.Store.Retry(bg, j.ID, w.Now().Add(time.Minute), false, "no SMS sender on this replica")
+			return
+		}
+		err = w.Deliver.Deliver(bg, j)
+	} else {
+		chatID, oerr := w.Keys.OpenChat(j.ChatEnc)
+		if oerr != nil {
+			log.Error("job chat cannot be opened (wrong data key?)", "job", j.ID, "err", oerr)
+			_ = w.Store.Bury(bg, j.ID, "sealed chat cannot be opened")
+			return
+		}
+		text := j.Msg.Render(i18n.Lang(j.Lang))
+		if ks, ok := w.Bot.(KeyboardSender); ok && j.Msg.Survey != nil {
+			msgID, err = ks.SendKeyboard(bg, chatID, text, SurveyButtons(*j.Msg.Survey))
+		} else {
+			msgID, err = w.Bot.SendMessage(bg, chatID, text)
+		}
 	}
-	text := j.Msg.Render(i18n.Lang(j.Lang))
-	msgID, err := w.Bot.SendMessage(bg, chatID, text)
 	now := w.Now()
 	if err == nil {
 		if err := w.Store.MarkSent(bg, j.ID, msgID); err != nil {
@@ -154,6 +189,23 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j notify.Job) {
 			w.Metrics.Latency.Observe(max(0, now.Sub(j.CreatedAt).Seconds()))
 		}
 		return
+	}
+	var se *notify.SendError
+	if errors.As(err, &se) {
+		switch {
+		case se.RateLimited:
+			until := now.Add(se.RetryAfter)
+			w.Limiter.PauseUntil(until)
+			_ = w.Store.Retry(bg, j.ID, until, false, err.Error())
+			log.Warn("rate limited", "job", j.ID, "channel", j.Channel, "retry_after", se.RetryAfter)
+			w.count("rate_limited", false)
+			return
+		case se.Permanent:
+			_ = w.Store.Bury(bg, j.ID, err.Error())
+			log.Warn("notification refused; dead-lettered", "job", j.ID, "kind", j.Kind, "channel", j.Channel)
+			w.count("refused", true)
+			return
+		}
 	}
 	var ae *APIError
 	switch {

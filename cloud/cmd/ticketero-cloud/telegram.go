@@ -8,6 +8,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud/sns"
 	"github.com/ticketero/ticketero/cloud/telegram"
 )
 
@@ -68,6 +69,21 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 		return nil, err
 	}
 	svc.Worker.Metrics = telegram.NewMetrics(m.Registry)
+	smsCfg, err := sns.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if smsCfg.Enabled {
+		client, err := sns.New(context.Background(), smsCfg, nil)
+		if err != nil {
+			return nil, err
+		}
+		d := &sns.Deliverer{Client: client, Keys: svc.Keys, Store: svc.Store}
+		if err := svc.EnableSMS(m.rutKeys, d, smsCfg.Rate); err != nil {
+			return nil, err
+		}
+		m.Log.Info("SMS notifications on (Amazon SNS)", "sender_id", smsCfg.SenderID, "rate", smsCfg.Rate)
+	}
 	if t.cfg.Mode == telegram.ModeWebhook {
 		r := chi.NewRouter()
 		r.Handle(TelegramWebhookPath, svc.Webhook())

@@ -34,6 +34,7 @@ const (
 	KindDayClosed   = string(event.NoticeDayClosed)
 	KindReply       = "reply"
 	KindDigest      = "digest"
+	KindSurvey      = "survey"
 )
 
 // Job statuses.
@@ -64,6 +65,9 @@ type Arg struct {
 type Msg struct {
 	Key  string `json:"key"`
 	Args []Arg  `json:"args,omitempty"`
+	// Survey, when set, puts the survey's answer buttons under the message
+	// (Telegram inline keyboard).
+	Survey *SurveyStep `json:"survey,omitempty"`
 }
 
 // Render formats m in lang.
@@ -90,6 +94,11 @@ func S(s string) Arg { return Arg{S: s} }
 type Store struct {
 	pool *pgxpool.Pool
 	hash Hasher
+	// Phones, when set, turns the numbers branches send into SMS recipients;
+	// without it the SMS channel is off (numbers are dropped).
+	Phones PhoneKeys
+	// SurveyTTL is how long a survey may be answered (a day).
+	SurveyTTL time.Duration
 	// Now is the clock (injected in tests).
 	Now func() time.Time
 }

@@ -175,7 +175,7 @@ func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t Ticke
 	var jb jobBatch
 	switch t.Status {
 	case queue.StatusWaiting:
-		jb.add(t.Branch, t.ID, KindConfirm, 0, chatID, t.PlaceMsg(s.Now(), "telegram.confirm", "telegram.confirm_at"))
+		jb.add(t.Branch, t.ID, KindConfirm, ChannelTelegram, 0, chatID, t.PlaceMsg(s.Now(), "telegram.confirm", "telegram.confirm_at"))
 	case queue.StatusCalled:
 		// Linked after the call (a slow scan, a loaded long poll): the call's
 		// event found no chat, so "your turn" is told now, once.
@@ -186,7 +186,7 @@ func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t Ticke
 			WHERE t.branch = $1 AND t.id = $2`, t.Branch, t.ID).Scan(&counter, &name); err != nil {
 			return false, fmt.Errorf("notify: link ticket: called at: %w", err)
 		}
-		jb.add(t.Branch, t.ID, KindCalled, 0, chatID, CalledMsg(t.Display, counter, name))
+		jb.add(t.Branch, t.ID, KindCalled, ChannelTelegram, 0, chatID, CalledMsg(t.Display, counter, name))
 	default:
 		return true, nil
 	}

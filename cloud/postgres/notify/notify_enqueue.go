@@ -30,7 +30,19 @@ import (
 func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) postgres.JobsPlan {
 	p := &jobsPlan{store: s, branch: branch, events: events}
 	var tickets, requests, ids, tokens, ruts []string
+	var phoneSeqs []int64
+	var phones []phoneIn
 	for _, e := range events {
+		if e.Type == event.TicketCompleted {
+			// No notice, but the survey after service (Write).
+			if pl, err := e.Payload(); err == nil {
+				if r := event.TicketOf(pl); r != nil {
+					p.completed = append(p.completed, r.Ticket)
+					tickets = append(tickets, r.Ticket)
+				}
+			}
+			continue
+		}
 		if e.Type.Notice() == event.NoticeNone {
 			continue
 		}
@@ -43,6 +55,10 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 		var request string
 		switch d := pl.(type) {
 		case *event.Issued:
+			if d.PhoneSealed != "" {
+				phoneSeqs = append(phoneSeqs, int64(e.Seq))
+				phones = append(phones, phoneIn{ticket: d.Ticket, sealed: d.PhoneSealed})
+			}
 			if d.Token != "" || d.RUTHash != "" {
 				ids, tokens = append(ids, d.Ticket), append(tokens, d.Token)
 				rl := ""
@@ -78,6 +94,9 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 		pb.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(t)) FROM unnest($2::text[]) AS t WHERE t <> ''`,
 			tokenLockClass, tokens)
 	}
+	if len(phones) > 0 {
+		p.phoneStmts = s.queuePhones(pb, branch, phoneSeqs, phones)
+	}
 	pb.Queue(`WITH new AS (
 			INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
 			SELECT $1, u.id, l.chat_id FROM unnest($2::text[], $3::text[]) AS u(id, token)
@@ -90,6 +109,9 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 		UNION
 		SELECT ticket, chat_id FROM telegram_ticket_chats WHERE branch = $1 AND ticket = ANY($5)`,
 		branch, ids, tokens, ruts, tickets)
+	// SMS recipients of the batch's tickets (numbers given at the kiosk).
+	pb.Queue(`SELECT p.ticket, p.chat_id FROM sms_ticket_phones p JOIN telegram_chats c ON c.id = p.chat_id
+		WHERE p.branch = $1 AND p.ticket = ANY($2) AND c.opted_out_at IS NULL`, branch, tickets)
 	return p
 }
 
@@ -101,7 +123,10 @@ type jobsPlan struct {
 	branch          string
 	events          []event.Event
 	requests, locks bool
+	phoneStmts      int // statements queued by queuePhones
+	completed       []string
 	chats           map[string][]int64
+	sms             map[string]int64
 }
 
 // Read reads the command updates, the token locks and the chats of the
@@ -115,6 +140,11 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 	if p.locks {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("notify: token locks at %s: %w", p.branch, err)
+		}
+	}
+	for range p.phoneStmts {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("notify: phones at %s: %w", p.branch, err)
 		}
 	}
 	rows, err := br.Query()
@@ -136,27 +166,55 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("notify: chats of %s: %w", p.branch, err)
 	}
+	rows.Close()
+	rows, err = br.Query()
+	if err != nil {
+		return fmt.Errorf("notify: phones of %s: %w", p.branch, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var c int64
+		if err := rows.Scan(&t, &c); err != nil {
+			return fmt.Errorf("notify: phones of %s: %w", p.branch, err)
+		}
+		if p.sms == nil {
+			p.sms = map[string]int64{}
+		}
+		p.sms[t] = c
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("notify: phones of %s: %w", p.branch, err)
+	}
 	return nil
 }
 
-// Write inserts the jobs of the events whose ticket a chat follows.
+// Write inserts the jobs of the events whose ticket a chat follows (by
+// Telegram) or, with no chat, whose ticket has a number (by SMS, for the
+// kinds that go by SMS), and the surveys of completed linked tickets.
 func (p *jobsPlan) Write(ctx context.Context, tx pgx.Tx) error {
-	if len(p.chats) == 0 {
+	if len(p.chats) == 0 && len(p.sms) == 0 {
 		return nil
 	}
-	var jb jobBatch
+	jb := jobBatch{chats: p.chats, sms: p.sms}
 	for _, e := range p.events {
 		pl, err := e.Payload()
 		r := event.TicketOf(pl)
-		if err != nil || r == nil || len(p.chats[r.Ticket]) == 0 {
+		if err != nil || r == nil {
+			continue
+		}
+		if _, ok := p.sms[r.Ticket]; !ok && len(p.chats[r.Ticket]) == 0 {
 			continue
 		}
 		m, callNo, ok := noticeMsg(e, pl)
 		if !ok {
 			continue
 		}
-		for _, c := range p.chats[r.Ticket] {
-			jb.add(p.branch, r.Ticket, string(e.Type.Notice()), callNo, c, m)
+		jb.to(p.branch, r.Ticket, string(e.Type.Notice()), callNo, m)
+	}
+	if len(p.completed) > 0 && len(p.chats) > 0 {
+		if err := p.store.askSurveys(ctx, tx, p.branch, p.completed, &jb); err != nil {
+			return err
 		}
 	}
 	if err := jb.insert(ctx, tx); err != nil {
@@ -256,16 +314,36 @@ const JobsChannel = "telegram_jobs"
 const wakeWorkers = `SELECT pg_notify('` + JobsChannel + `', '') FROM (SELECT 1 FROM ins LIMIT 1) AS x`
 
 type jobBatch struct {
-	branch, ticket, kind []string
-	callNo, chat         []int64
-	params               []string
+	// chats and sms are the recipients of the batch's tickets: its Telegram
+	// chats, and the SMS recipient of a number given at the kiosk.
+	chats map[string][]int64
+	sms   map[string]int64
+
+	branch, ticket, kind, channel []string
+	callNo, chat                  []int64
+	params                        []string
 }
 
-func (b *jobBatch) add(branch, ticket, kind string, callNo, chat int64, m Msg) {
+// to writes a ticket's message to its Telegram chats or, with none, to its
+// SMS recipient for the kinds that go by SMS.
+func (b *jobBatch) to(branch, ticket, kind string, callNo int64, m Msg) {
+	if cs := b.chats[ticket]; len(cs) > 0 {
+		for _, c := range cs {
+			b.add(branch, ticket, kind, ChannelTelegram, callNo, c, m)
+		}
+		return
+	}
+	if c, ok := b.sms[ticket]; ok && smsKinds[kind] {
+		b.add(branch, ticket, kind, ChannelSMS, callNo, c, SMSMsg(m))
+	}
+}
+
+func (b *jobBatch) add(branch, ticket, kind, channel string, callNo, chat int64, m Msg) {
 	raw, _ := json.Marshal(m)
 	b.branch = append(b.branch, branch)
 	b.ticket = append(b.ticket, ticket)
 	b.kind = append(b.kind, kind)
+	b.channel = append(b.channel, channel)
 	b.callNo = append(b.callNo, callNo)
 	b.chat = append(b.chat, chat)
 	b.params = append(b.params, string(raw))
@@ -275,11 +353,11 @@ func (b *jobBatch) insert(ctx context.Context, tx pgx.Tx) error {
 	if len(b.branch) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `WITH ins AS (INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params)
-		SELECT u.b, u.t, u.k, u.n, u.c, u.p::jsonb
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS u(b, t, k, n, c, p)
+	_, err := tx.Exec(ctx, `WITH ins AS (INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params, channel)
+		SELECT u.b, u.t, u.k, u.n, u.c, u.p::jsonb, u.ch
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[]) AS u(b, t, k, n, c, p, ch)
 		ON CONFLICT DO NOTHING RETURNING 1)
-		`+wakeWorkers, b.branch, b.ticket, b.kind, b.callNo, b.chat, b.params)
+		`+wakeWorkers, b.branch, b.ticket, b.kind, b.callNo, b.chat, b.params, b.channel)
 	return err
 }
 

@@ -9,10 +9,12 @@ import (
 
 // Job is a claimed notification: what to say, to which (sealed) chat.
 type Job struct {
-	ID       int64
-	Branch   string
-	Ticket   string
-	Kind     string
+	ID     int64
+	Branch string
+	Ticket string
+	Kind   string
+	// Channel is telegram or sms; for sms, ChatEnc is the sealed number.
+	Channel  string
 	Msg      Msg
 	Attempts int
 	ChatID   int64
@@ -36,17 +38,24 @@ type Pacing struct {
 // pushes each chat's next_send_at. Replicas claim concurrently: chat rows are
 // locked with SKIP LOCKED, so no job is claimed twice.
 func (s *Store) Claim(ctx context.Context, limit int, p Pacing) ([]Job, error) {
+	return s.ClaimChannel(ctx, ChannelTelegram, limit, p)
+}
+
+// ClaimChannel is Claim for the jobs of one channel (telegram or sms): each
+// channel's workers take only its jobs, under its own rate limit. The bot's
+// 429 pause holds only Telegram.
+func (s *Store) ClaimChannel(ctx context.Context, channel string, limit int, p Pacing) ([]Job, error) {
 	now := s.Now()
 	rows, err := s.pool.Query(ctx, `WITH due AS (
 			SELECT c.id FROM telegram_chats c
-			WHERE c.id IN (SELECT chat_id FROM telegram_jobs WHERE status = 'pending' AND run_at <= $1)
+			WHERE c.id IN (SELECT chat_id FROM telegram_jobs WHERE status = 'pending' AND run_at <= $1 AND channel = $6)
 				AND c.next_send_at <= $1
-				AND (SELECT paused_until FROM telegram_bot_state WHERE id = 1) <= $1
+				AND ($6 <> 'telegram' OR (SELECT paused_until FROM telegram_bot_state WHERE id = 1) <= $1)
 			ORDER BY c.next_send_at LIMIT $2
 			FOR UPDATE SKIP LOCKED
 		), pick AS (
 			SELECT DISTINCT ON (j.chat_id) j.id FROM telegram_jobs j JOIN due ON due.id = j.chat_id
-			WHERE j.status = 'pending' AND j.run_at <= $1 ORDER BY j.chat_id, j.id
+			WHERE j.status = 'pending' AND j.run_at <= $1 AND j.channel = $6 ORDER BY j.chat_id, j.id
 		), chat AS (
 			UPDATE telegram_chats c SET next_send_at = $1 + CASE WHEN c.kind = 'group' THEN $3::interval ELSE $4::interval END
 			FROM due WHERE c.id = due.id RETURNING c.id, c.chat_enc, c.lang, c.kind
@@ -54,8 +63,8 @@ func (s *Store) Claim(ctx context.Context, limit int, p Pacing) ([]Job, error) {
 		UPDATE telegram_jobs j SET status = 'sending', attempts = j.attempts + 1, lease_until = $1 + $5::interval
 		FROM pick, chat WHERE j.id = pick.id AND chat.id = j.chat_id
 		RETURNING j.id, j.branch, j.ticket, j.kind, j.params::text, j.attempts, chat.id, chat.chat_enc, chat.kind, chat.lang,
-			j.created_at`,
-		now, limit, p.Group, p.Private, p.Lease)
+			j.created_at, j.channel`,
+		now, limit, p.Group, p.Private, p.Lease, channel)
 	if err != nil {
 		return nil, fmt.Errorf("notify: claim: %w", err)
 	}
@@ -65,7 +74,7 @@ func (s *Store) Claim(ctx context.Context, limit int, p Pacing) ([]Job, error) {
 		var j Job
 		var params string
 		if err := rows.Scan(&j.ID, &j.Branch, &j.Ticket, &j.Kind, &params, &j.Attempts, &j.ChatID, &j.ChatEnc,
-			&j.ChatKind, &j.Lang, &j.CreatedAt); err != nil {
+			&j.ChatKind, &j.Lang, &j.CreatedAt, &j.Channel); err != nil {
 			return nil, fmt.Errorf("notify: claim: %w", err)
 		}
 		if err := json.Unmarshal([]byte(params), &j.Msg); err != nil {
@@ -101,10 +110,23 @@ func (s *Store) Retry(ctx context.Context, id int64, at time.Time, counted bool,
 	return nil
 }
 
-// Bury dead-letters a job: retries exhausted or a permanent refusal.
+// Bury dead-letters a job: retries exhausted or a permanent refusal. A
+// Telegram job of a kind that goes by SMS falls back, in the same statement,
+// to an SMS job to the ticket's number when one is known (and not opted
+// out): the same (branch, ticket, kind, call_no), so it is written once.
 func (s *Store) Bury(ctx context.Context, id int64, reason string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE telegram_jobs SET status = 'dead', lease_until = NULL, last_error = $2
-		WHERE id = $1 AND status = 'sending'`, id, truncate(reason))
+	_, err := s.pool.Exec(ctx, `WITH dead AS (
+			UPDATE telegram_jobs SET status = 'dead', lease_until = NULL, last_error = $2
+			WHERE id = $1 AND status = 'sending'
+			RETURNING branch, ticket, kind, call_no, params, channel
+		), ins AS (
+			INSERT INTO telegram_jobs (branch, ticket, kind, call_no, chat_id, params, channel)
+			SELECT d.branch, d.ticket, d.kind, d.call_no, p.chat_id, d.params, 'sms'
+			FROM dead d JOIN sms_ticket_phones p ON p.branch = d.branch AND p.ticket = d.ticket
+			JOIN telegram_chats c ON c.id = p.chat_id AND c.opted_out_at IS NULL
+			WHERE d.channel = 'telegram' AND d.kind = ANY($3)
+			ON CONFLICT DO NOTHING RETURNING 1
+		) `+wakeWorkers, id, truncate(reason), smsKindList)
 	if err != nil {
 		return fmt.Errorf("notify: bury %d: %w", id, err)
 	}
@@ -142,6 +164,25 @@ func (s *Store) ReleaseExpired(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("notify: release expired: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// ChannelCounts counts jobs by channel and status ("sms/sent").
+func (s *Store) ChannelCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT channel || '/' || status, count(*) FROM telegram_jobs GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("notify: channel counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("notify: channel counts: %w", err)
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
 }
 
 // JobCounts counts jobs by status (the dashboard shows "dead").
@@ -200,3 +241,18 @@ func truncate(s string) string {
 	}
 	return s
 }
+
+// SendError classifies a failed send for the worker: RateLimited (retry
+// after RetryAfter, not counted against the job's retries) or Permanent
+// (dead-letter now); otherwise the send is retried on the job's schedule.
+type SendError struct {
+	Err         error
+	RateLimited bool
+	RetryAfter  time.Duration
+	Permanent   bool
+}
+
+func (e *SendError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *SendError) Unwrap() error { return e.Err }

@@ -37,6 +37,10 @@ func (s *Store) Purge(ctx context.Context, r Retention) (int64, error) {
 		}{
 			{`DELETE FROM telegram_token_links WHERE created_at < $1`, now.Add(-r.Links)},
 			{`DELETE FROM telegram_ticket_chats WHERE created_at < $1`, now.Add(-r.Links)},
+			// Mobile numbers live as long as the links: the ticket's day.
+			{`DELETE FROM sms_ticket_phones WHERE created_at < $1`, now.Add(-r.Links)},
+			{`DELETE FROM telegram_chats c WHERE c.kind = 'sms' AND c.created_at < $1
+				AND NOT EXISTS (SELECT 1 FROM sms_ticket_phones l WHERE l.chat_id = c.id)`, now.Add(-r.Links)},
 			{`DELETE FROM telegram_jobs WHERE status IN ('sent', 'dropped', 'dead') AND created_at < $1`, now.Add(-r.Data)},
 			{`DELETE FROM branch_commands WHERE status <> 'pending' AND created_at < $1`, now.Add(-r.Data)},
 			{`DELETE FROM telegram_updates WHERE received_at < $1

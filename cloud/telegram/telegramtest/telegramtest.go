@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,8 @@ type Sent struct {
 	Text      string
 	MessageID int64
 	At        time.Time
+	// Buttons are the callback_data of the message's inline keyboard, in order.
+	Buttons []string
 }
 
 // Options tune the fake.
@@ -65,6 +68,8 @@ type Server struct {
 	stats      Stats
 	webhookURL string
 	webhookKey string
+	answered   []string
+	nextCB     int
 }
 
 // Stats counts what the fake answered.
@@ -141,6 +146,29 @@ func (s *Server) AddUpdate(msg map[string]any) int64 {
 	return id
 }
 
+// AddCallback queues a tap by chatID on a button with data (a callback_query
+// on message messageID) and returns its update_id.
+func (s *Server) AddCallback(chatID, messageID int64, lang, data string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := int64(1000 + len(s.updateIDs))
+	s.nextCB++
+	raw, _ := json.Marshal(map[string]any{"update_id": id, "callback_query": map[string]any{
+		"id":   "cb" + strconv.Itoa(s.nextCB),
+		"from": map[string]any{"id": chatID, "is_bot": false, "first_name": "Cliente", "language_code": lang},
+		"message": map[string]any{"message_id": messageID, "date": time.Now().Unix(),
+			"chat": map[string]any{"id": chatID, "type": "private"}},
+		"data": data}})
+	s.updates = append(s.updates, raw)
+	s.updateIDs = append(s.updateIDs, id)
+	close(s.updWake)
+	s.updWake = make(chan struct{})
+	return id
+}
+
+// Answered returns the callback query IDs acknowledged with answerCallbackQuery.
+func (s *Server) Answered() []string { s.mu.Lock(); defer s.mu.Unlock(); return append([]string(nil), s.answered...) }
+
 // TextUpdate builds the message object of a private text message.
 func TextUpdate(chatID int64, lang, text string) map[string]any {
 	return map[string]any{"message_id": 1, "date": time.Now().Unix(), "text": text,
@@ -197,6 +225,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.webhookURL, s.webhookKey = "", ""
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": true})
+	case "answerCallbackQuery":
+		var id string
+		if json.Unmarshal(req["callback_query_id"], &id) != nil || id == "" {
+			fail(w, http.StatusBadRequest, "Bad Request: query ID is empty", 0)
+			return
+		}
+		s.mu.Lock()
+		s.answered = append(s.answered, id)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": true})
 	case "getMe":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{"id": 1, "is_bot": true,
 			"first_name": "Ticketero", "username": "ticketero_test_bot"}})
@@ -215,6 +253,28 @@ func (s *Server) sendMessage(w http.ResponseWriter, req map[string]json.RawMessa
 	if json.Unmarshal(req["text"], &text) != nil || text == "" {
 		fail(w, http.StatusBadRequest, "Bad Request: message text is empty", 0)
 		return
+	}
+	var buttons []string
+	if raw, ok := req["reply_markup"]; ok {
+		var mk struct {
+			InlineKeyboard [][]struct {
+				Text string `json:"text"`
+				Data string `json:"callback_data"`
+			} `json:"inline_keyboard"`
+		}
+		if json.Unmarshal(raw, &mk) != nil || len(mk.InlineKeyboard) == 0 {
+			fail(w, http.StatusBadRequest, "Bad Request: can't parse reply keyboard markup JSON object", 0)
+			return
+		}
+		for _, row := range mk.InlineKeyboard {
+			for _, b := range row {
+				if b.Text == "" || b.Data == "" || len(b.Data) > 64 {
+					fail(w, http.StatusBadRequest, "Bad Request: BUTTON_DATA_INVALID", 0)
+					return
+				}
+				buttons = append(buttons, b.Data)
+			}
+		}
 	}
 	s.mu.Lock()
 	now := time.Now()
@@ -259,7 +319,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, req map[string]json.RawMessa
 	s.stats.MaxSentPerSec = max(s.stats.MaxSentPerSec, len(s.window))
 	s.lastChat[chatID] = now
 	s.nextMsg++
-	m := Sent{ChatID: chatID, Text: text, MessageID: s.nextMsg, At: now}
+	m := Sent{ChatID: chatID, Text: text, MessageID: s.nextMsg, At: now, Buttons: buttons}
 	s.sent = append(s.sent, m)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{"message_id": m.MessageID,

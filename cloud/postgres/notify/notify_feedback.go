@@ -1,0 +1,164 @@
+package notify
+
+// The survey after service: when a linked ticket is completed ("Finalizar"),
+// the ingest writes one feedback row per visit (UNIQUE (branch, ticket)) with
+// the visit's context, and a survey job whose message carries the 1–5
+// buttons; each tap is an update handled once (update_id), recorded only
+// while the survey is open (expires_at) and only once per question.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Survey steps (the question a message's buttons answer).
+const (
+	StepCSAT = "csat" // satisfaction 1–5
+	StepNPS  = "nps"  // would recommend 0–10
+)
+
+// SurveyStep names the survey and the question of a message's buttons.
+type SurveyStep struct {
+	ID   int64  `json:"id"`
+	Step string `json:"step"`
+}
+
+// DefaultSurveyTTL is how long a survey may be answered.
+const DefaultSurveyTTL = 24 * time.Hour
+
+// MaxComment bounds a stored comment (characters).
+const MaxComment = 500
+
+// Answer outcomes.
+var (
+	ErrSurveyExpired  = errors.New("notify: survey expired")
+	ErrSurveyAnswered = errors.New("notify: survey question already answered")
+	ErrSurveyNotFound = errors.New("notify: no such survey for this chat")
+)
+
+// askSurveys writes the surveys of completed tickets that have a Telegram
+// chat: one per visit, with the visit's context copied from the projection
+// (already updated in this transaction), and the first question's job.
+func (s *Store) askSurveys(ctx context.Context, tx pgx.Tx, branch string, tickets []string, jb *jobBatch) error {
+	ttl := s.SurveyTTL
+	if ttl <= 0 {
+		ttl = DefaultSurveyTTL
+	}
+	now := s.Now()
+	rows, err := tx.Query(ctx, `WITH ins AS (
+			INSERT INTO feedback (branch, ticket, channel, chat_id, day, service, executive, counter, outcome,
+				wait_s, service_s, created_at, expires_at)
+			SELECT t.branch, t.id, 'telegram', l.chat_id, t.day, t.service, coalesce(t.executive, ''), t.counter, t.outcome,
+				extract(epoch FROM t.called_at - t.queued_at)::int,
+				extract(epoch FROM t.ended_at - coalesce(t.started_at, t.called_at))::int, $3, $4
+			FROM tickets t
+			JOIN LATERAL (SELECT chat_id FROM telegram_ticket_chats l WHERE l.branch = t.branch AND l.ticket = t.id
+				ORDER BY l.created_at LIMIT 1) l ON true
+			WHERE t.branch = $1 AND t.id = ANY($2)
+			ON CONFLICT (branch, ticket) DO NOTHING
+			RETURNING id, ticket, chat_id)
+		SELECT ins.id, ins.ticket, ins.chat_id, t.origin_service, t.number, t.printed
+		FROM ins JOIN tickets t ON t.branch = $1 AND t.id = ins.ticket`, branch, tickets, now, now.Add(ttl))
+	if err != nil {
+		return fmt.Errorf("notify: surveys at %s: %w", branch, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, chat int64
+		var ticket, origin, printedNo string
+		var number int
+		if err := rows.Scan(&id, &ticket, &chat, &origin, &number, &printedNo); err != nil {
+			return fmt.Errorf("notify: surveys at %s: %w", branch, err)
+		}
+		display := printedNo
+		if display == "" {
+			display = fmt.Sprintf("%s-%03d", origin, number)
+		}
+		jb.add(branch, ticket, KindSurvey, ChannelTelegram, 0, chat,
+			Msg{Key: "feedback.ask_csat", Args: []Arg{S(display)}, Survey: &SurveyStep{ID: id, Step: StepCSAT}})
+	}
+	return rows.Err()
+}
+
+// AnswerSurvey records one answer of chat to survey id inside tx (the
+// update's transaction): step csat (1–5) or nps (0–10). Errors:
+// ErrSurveyNotFound (not this chat's), ErrSurveyExpired, ErrSurveyAnswered,
+// or an invalid value.
+func (s *Store) AnswerSurvey(ctx context.Context, tx pgx.Tx, chat, id int64, step string, v int) (string, error) {
+	col := ""
+	switch {
+	case step == StepCSAT && v >= 1 && v <= 5:
+		col = "csat"
+	case step == StepNPS && v >= 0 && v <= 10:
+		col = "nps"
+	default:
+		return "", fmt.Errorf("notify: survey answer %s=%d: invalid", step, v)
+	}
+	now := s.Now()
+	var branch string
+	err := tx.QueryRow(ctx, `UPDATE feedback SET `+col+` = $3, answered_at = coalesce(answered_at, $4)
+		WHERE id = $1 AND chat_id = $2 AND `+col+` IS NULL AND expires_at > $4 RETURNING branch`,
+		id, chat, v, now).Scan(&branch)
+	if err == nil {
+		return branch, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("notify: survey answer: %w", err)
+	}
+	var expires time.Time
+	var answered bool
+	err = tx.QueryRow(ctx, `SELECT expires_at, `+col+` IS NOT NULL FROM feedback WHERE id = $1 AND chat_id = $2`, id, chat).
+		Scan(&expires, &answered)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", ErrSurveyNotFound
+	case err != nil:
+		return "", fmt.Errorf("notify: survey answer: %w", err)
+	case answered:
+		return "", ErrSurveyAnswered
+	default:
+		return "", ErrSurveyExpired
+	}
+}
+
+// SurveyComment stores text as the comment of the chat's open survey that
+// awaits one (both questions answered, no comment yet), masked and bounded.
+// It reports false when no survey awaits a comment.
+func (s *Store) SurveyComment(ctx context.Context, tx pgx.Tx, chat int64, text string) (bool, error) {
+	c := MaskPersonal(strings.TrimSpace(text))
+	if utf8.RuneCountInString(c) > MaxComment {
+		c = string([]rune(c)[:MaxComment])
+	}
+	if c == "" {
+		return false, nil
+	}
+	tag, err := tx.Exec(ctx, `UPDATE feedback SET comment = $2 WHERE id = (
+			SELECT id FROM feedback WHERE chat_id = $1 AND csat IS NOT NULL AND nps IS NOT NULL AND comment = ''
+			AND expires_at > $3 ORDER BY created_at DESC LIMIT 1)`, chat, c, s.Now())
+	if err != nil {
+		return false, fmt.Errorf("notify: survey comment: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+var (
+	rutLike   = regexp.MustCompile(`\b\d{1,2}(?:\.?\d{3}){2}\s*-\s*[\dkK]\b|\b\d{7,8}[\dkK]\b`)
+	phoneLike = regexp.MustCompile(`\+?\d[\d\s().-]{6,}\d`)
+	emailLike = regexp.MustCompile(`[\w.+-]+@[\w-]+\.[\w.-]+`)
+)
+
+// MaskPersonal hides RUT-, phone- and e-mail-like data in a customer's
+// free text, so a comment is stored and shown without it.
+func MaskPersonal(s string) string {
+	s = emailLike.ReplaceAllString(s, "[correo]")
+	s = rutLike.ReplaceAllString(s, "[RUT]")
+	s = phoneLike.ReplaceAllString(s, "[teléfono]")
+	return s
+}
