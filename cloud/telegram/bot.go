@@ -33,8 +33,8 @@ type Bot struct {
 	Commands CommandPublisher // optional: without it /cancelar waits for the re-publisher
 	// Callbacks acknowledges survey button taps (optional).
 	Callbacks CallbackAnswerer
-	NewID    func() string
-	Log      *slog.Logger
+	NewID     func() string
+	Log       *slog.Logger
 }
 
 // tokenRE is the ticket token's alphabet and size.

@@ -177,17 +177,17 @@ func StartURL(botName, token string) string {
 // Service wires the store, the worker, the update receiver, the pending-link
 // resolver, the command re-publisher and the alert digester.
 type Service struct {
-	cfg      Config
-	Store    *notify.Store
-	Keys     *Keys
-	Client   *Client
-	Bot      *Bot
-	Worker   *Worker
+	cfg    Config
+	Store  *notify.Store
+	Keys   *Keys
+	Client *Client
+	Bot    *Bot
+	Worker *Worker
 	// SMSWorker delivers the SMS jobs (nil while SMS is off).
 	SMSWorker *Worker
 	Commands  CommandPublisher
-	Alerts   AlertSource
-	log      *slog.Logger
+	Alerts    AlertSource
+	log       *slog.Logger
 }
 
 // NewService builds the service over store (notify.New over the cloud's

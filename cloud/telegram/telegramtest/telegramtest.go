@@ -167,7 +167,11 @@ func (s *Server) AddCallback(chatID, messageID int64, lang, data string) int64 {
 }
 
 // Answered returns the callback query IDs acknowledged with answerCallbackQuery.
-func (s *Server) Answered() []string { s.mu.Lock(); defer s.mu.Unlock(); return append([]string(nil), s.answered...) }
+func (s *Server) Answered() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.answered...)
+}
 
 // TextUpdate builds the message object of a private text message.
 func TextUpdate(chatID int64, lang, text string) map[string]any {
