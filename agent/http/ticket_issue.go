@@ -10,7 +10,7 @@ import (
 // same ticket for a retry with the same Idempotency-Key.
 func (s *Server) ticketIssue(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		Service  string `json:"service"`
+		Service      string `json:"service"`
 		RUT          string `json:"rut"`
 		Priority     string `json:"priority"`
 		Phone        string `json:"phone"`
