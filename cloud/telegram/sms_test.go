@@ -183,4 +183,3 @@ func TestSMSFaultRun(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
