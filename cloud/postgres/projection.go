@@ -62,6 +62,7 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 	var report *event.ConfigReport
 	var reportSeq uint64
 	var reportAt time.Time
+	var acts []activity
 	get := func(id string) *ticketPatch {
 		p, ok := tickets[id]
 		if !ok {
@@ -94,6 +95,10 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 			continue
 		}
 		at := e.At
+		if a, ok := activityOf(e.Type, pl); ok {
+			a.seq, a.at = int64(e.Seq), at
+			acts = append(acts, a)
+		}
 		if r := event.TicketOf(pl); r != nil {
 			if d, ok := pl.(*event.Issued); ok {
 				if _, err := time.Parse(time.DateOnly, d.Day); err != nil || d.Ticket == "" {
@@ -123,7 +128,7 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 					setCounter(p, d.Counter, d.Executive, true)
 				}
 			case *event.Completed:
-				p.outcome, p.endedAt = ptr(d.Outcome), ptr(at)
+				p.outcome, p.endedAt = ptr(outcomeOf(d)), ptr(at)
 			case *event.Transferred:
 				p.service = ptr(d.To)
 				if !d.QueuedAt.IsZero() {
@@ -179,6 +184,7 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 	}
 
 	s.queueTickets(pb, branch, tickets, order)
+	queueActivity(pb, branch, acts)
 	if len(sessionOrder) > 0 {
 		n := len(sessionOrder)
 		execs, names, states, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)

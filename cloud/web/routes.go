@@ -59,6 +59,10 @@ func (h *Handler) routes() {
 	post("/config/holidays/{date}/delete", h.auth(adminOnly, h.holidayDelete))
 	get("/config/branches/{id}/hours", h.auth(adminOnly, h.branchHours))
 	post("/config/branches/{id}/hours", h.auth(adminOnly, h.branchHoursPut))
+	// The network's visit outcome codes (outcome.go), published likewise.
+	get("/config/outcomes", h.auth(adminOnly, h.outcomesPage))
+	post("/config/outcomes", h.auth(adminOnly, h.outcomePut))
+	post("/config/outcomes/{code}/delete", h.auth(adminOnly, h.outcomeDelete))
 
 	get("/admin/users", h.auth(adminOnly, h.users))
 	post("/admin/users", h.auth(adminOnly, h.createUser))

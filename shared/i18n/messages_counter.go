@@ -96,3 +96,10 @@ func init() {
 		"hq.config.outcome_remove": {"Quitar", "Remove"},
 	})
 }
+
+func init() {
+	Register(map[string]Message{
+		"hq.outcomes.too_many": {"Ya hay %d resultados de atención: quite uno antes de agregar otro.", "There are already %d visit outcomes: remove one before adding another."},
+		"hq.outcome.not_found": {"El resultado %q no existe.", "Outcome %q does not exist."},
+	})
+}

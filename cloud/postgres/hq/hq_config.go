@@ -381,6 +381,9 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutSealKey string) (eve
 	if cfg.Hours, err = s.publishedHours(ctx, tx, branch, cfg.Services); err != nil {
 		return event.Config{}, err
 	}
+	if cfg.Outcomes, err = s.Outcomes(ctx); err != nil {
+		return event.Config{}, err
+	}
 	running, err := s.RunningConfig(ctx, branch)
 	if err != nil {
 		return event.Config{}, err

@@ -91,6 +91,10 @@ type Report struct {
 	Rows    []ReportRow `json:"rows"`
 	Heatmap [7][24]int  `json:"heatmap"`
 	Max     int         `json:"max"` // largest heatmap cell
+	// Outcomes count completed visits by outcome code; Executives are each
+	// executive's serving, idle and paused time per day (report_counter.go).
+	Outcomes   []OutcomeCount `json:"outcomes"`
+	Executives []ExecutiveDay `json:"executives"`
 }
 
 // Report computes a report over branches within scope. Errors: see Normalize.
@@ -171,7 +175,14 @@ FROM t GROUP BY 1, 2`, args...)
 			out.Max = max(out.Max, n)
 		}
 	}
-	return out, wrap("report heatmap", rows.Err())
+	if err := rows.Err(); err != nil {
+		return Report{}, wrap("report heatmap", err)
+	}
+	rows.Close()
+	if err := s.counterKPIs(ctx, scope, &out, base, args); err != nil {
+		return Report{}, err
+	}
+	return out, nil
 }
 
 func pct(n, of int) float64 {

@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// Executive activity states as executive_activity stores them: HQ's reports
+// sum the time in each per executive and day (idle = signed in, not serving,
+// not paused).
+const (
+	ActivityIdle    = "idle"
+	ActivityServing = "serving"
+	ActivityPaused  = "paused"
+	ActivityOffline = "offline"
+)
+
+// activity is one change of an executive's state, from the event at seq.
+type activity struct {
+	executive, state, reason string
+	seq                      int64
+	at                       time.Time
+}
+
+// activityOf is the change of state an event tells about its executive:
+// sessions (signed in, paused with its reason code, resumed, signed out),
+// a call, a call back or a start (serving), and the end of his visit
+// (completed, no-show, requeued, transferred or parked: idle again).
+// Cancellations and day-close abandons are not his visit ending: a cancel
+// comes from a waiting or a parked ticket, and the day's close signs him out.
+func activityOf(t event.Type, pl any) (activity, bool) {
+	var a activity
+	switch d := pl.(type) {
+	case *event.Session:
+		a.executive = d.Executive
+		switch t {
+		case event.ExecutiveLoggedIn, event.ExecutiveResumed:
+			a.state = ActivityIdle
+		case event.ExecutivePaused:
+			a.state, a.reason = ActivityPaused, d.Code
+			if !queue.ValidPauseReason(a.reason) {
+				a.reason = queue.PauseOther // free text from older terminals
+			}
+		case event.ExecutiveLoggedOut:
+			a.state = ActivityOffline
+		default:
+			return a, false
+		}
+	case *event.Called:
+		a.executive, a.state = d.Executive, ActivityServing
+	case *event.TicketRef:
+		a.executive = d.Executive
+		switch t {
+		case event.TicketStarted:
+			a.state = ActivityServing
+		case event.TicketNoShow, event.TicketRequeued:
+			a.state = ActivityIdle
+		default:
+			return a, false
+		}
+	case *event.Completed:
+		a.executive, a.state = d.Executive, ActivityIdle
+	case *event.Transferred:
+		a.executive, a.state = d.Executive, ActivityIdle
+	case *event.Parked:
+		a.executive, a.state = d.Executive, ActivityIdle
+	default:
+		return a, false
+	}
+	return a, a.executive != ""
+}
+
+// queueActivity inserts a run's executive activity rows (a replayed event is
+// a no-op by its seq).
+func queueActivity(pb *pgx.Batch, branch string, acts []activity) {
+	if len(acts) == 0 {
+		return
+	}
+	n := len(acts)
+	execs, states, reasons, seqs, ats := make([]string, n), make([]string, n), make([]string, n), make([]int64, n), make([]time.Time, n)
+	for i, a := range acts {
+		execs[i], states[i], reasons[i], seqs[i], ats[i] = a.executive, a.state, a.reason, a.seq, a.at
+	}
+	pb.Queue(`INSERT INTO executive_activity (branch, executive, seq, at, state, reason)
+		SELECT $1, u.executive, u.seq, u.at, u.state, u.reason
+		FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[]) AS u(executive, seq, at, state, reason)
+		ON CONFLICT DO NOTHING`, branch, execs, seqs, ats, states, reasons)
+}
+
+// outcomeOf is a completed visit's outcome codes as tickets.outcome keeps
+// them (comma-joined; codes have no comma).
+func outcomeOf(d *event.Completed) string { return strings.Join(d.Codes(), ",") }

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// HQ's page of visit outcome codes (network-wide): the executive marks them
+// at "Finalizar" and reports count visits by code. They reach each branch
+// with its next published config.
+
+type outcomesData struct {
+	Outcomes []queue.Outcome
+}
+
+func (h *Handler) outcomesPage(w http.ResponseWriter, r *http.Request, q *req) {
+	flash := ""
+	if r.URL.Query().Get("saved") != "" {
+		flash = q.view("", nil).T("hq.holidays.saved")
+	}
+	h.showOutcomes(w, r, q, http.StatusOK, "", flash)
+}
+
+func (h *Handler) showOutcomes(w http.ResponseWriter, r *http.Request, q *req, status int, errMsg, flash string) {
+	list, err := h.store.Outcomes(r.Context())
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	v := q.view("config", outcomesData{Outcomes: list})
+	v.Error, v.Flash = errMsg, flash
+	h.render(w, status, "outcomes", v)
+}
+
+// outcomeDone answers a change: the page again with the error, or back to
+// the list.
+func (h *Handler) outcomeDone(w http.ResponseWriter, r *http.Request, q *req, err error, what, detail string) {
+	if err != nil {
+		if httpStatus(err) >= 500 {
+			h.fail(w, r, q, err)
+			return
+		}
+		h.showOutcomes(w, r, q, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
+		return
+	}
+	h.audit(r, q, hq.AuditConfigChange, "outcome:"+what, detail)
+	http.Redirect(w, r, "/config/outcomes?saved=1", http.StatusSeeOther)
+}
+
+func (h *Handler) outcomePut(w http.ResponseWriter, r *http.Request, q *req) {
+	o := queue.Outcome{Code: strings.TrimSpace(r.PostFormValue("code")), Name: strings.TrimSpace(r.PostFormValue("name"))}
+	h.outcomeDone(w, r, q, h.store.PutOutcome(r.Context(), o), o.Code, "outcome "+o.Code+" "+o.Name)
+}
+
+func (h *Handler) outcomeDelete(w http.ResponseWriter, r *http.Request, q *req) {
+	code := r.PathValue("code")
+	h.outcomeDone(w, r, q, h.store.DeleteOutcome(r.Context(), code), code, "delete outcome "+code)
+}
