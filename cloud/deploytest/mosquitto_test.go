@@ -2,13 +2,8 @@ package deploytest
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
@@ -25,79 +20,44 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/testkit/testpki"
 )
 
 const mosquittoPath = "/usr/sbin/mosquitto"
 
-// testCA is a certificate authority that can also revoke (write a CRL).
+// testCA is a test certificate authority (shared testpki) for one test:
+// it issues the broker's and clients' certificates and writes CRLs.
 type testCA struct {
-	cert   *x509.Certificate
-	key    *ecdsa.PrivateKey
-	pool   *x509.CertPool
-	serial int64
+	*testpki.PKI
+	pool *x509.CertPool
 }
 
 func newTestCA(t *testing.T, name string) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p, err := testpki.New(t.TempDir(), name)
 	require.NoError(t, err)
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool, serial: 1}
-}
-
-func pemBytes(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+	return &testCA{PKI: p, pool: p.Pool()}
 }
 
 // issue signs a certificate for cn; server adds 127.0.0.1 and serverAuth.
-func (ca *testCA) issue(t *testing.T, cn string, server bool) (tls.Certificate, *big.Int, []byte, []byte) {
+func (ca *testCA) issue(t *testing.T, cn string, server bool) (tls.Certificate, testpki.Cert) {
 	t.Helper()
-	ca.serial++
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := ca.Issue(strings.ReplaceAll(cn, "+", "plus"), cn, server)
 	require.NoError(t, err)
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(ca.serial), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tpl.ExtKeyUsage = append(tpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
-		tpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		tpl.DNSNames = []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &key.PublicKey, ca.key)
+	pair, err := c.KeyPair()
 	require.NoError(t, err)
-	kder, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	certPEM, keyPEM := pemBytes("CERTIFICATE", der), pemBytes("EC PRIVATE KEY", kder)
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	require.NoError(t, err)
-	return pair, tpl.SerialNumber, certPEM, keyPEM
+	return pair, c
 }
 
-func (ca *testCA) crl(t *testing.T, revoked ...*big.Int) []byte {
+func (ca *testCA) crl(t *testing.T, revoked ...testpki.Cert) []byte {
 	t.Helper()
-	var entries []x509.RevocationListEntry
-	for _, s := range revoked {
-		entries = append(entries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now().Add(-time.Minute)})
+	serials := make([]*big.Int, len(revoked))
+	for i, c := range revoked {
+		serials[i] = c.Serial
 	}
-	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(24 * time.Hour),
-		RevokedCertificateEntries: entries,
-	}, ca.cert, ca.key)
+	crl, err := ca.CRL(serials...)
 	require.NoError(t, err)
-	return pemBytes("X509 CRL", der)
+	return crl
 }
 
 // prodBroker runs Mosquitto with deploy/mosquitto/mosquitto.conf, acl and
@@ -120,13 +80,13 @@ func freePort(t *testing.T) int {
 	return port
 }
 
-func startProdBroker(t *testing.T, ca, cloudCA *testCA, crl []byte, serverCert, serverKey []byte) *prodBroker {
+func startProdBroker(t *testing.T, ca, cloudCA *testCA, crl []byte, server testpki.Cert) *prodBroker {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "data"), 0o700))
 	files := map[string][]byte{
-		"ca.pem": pemBytes("CERTIFICATE", ca.cert.Raw), "cloud-ca.pem": pemBytes("CERTIFICATE", cloudCA.cert.Raw),
-		"broker.pem": serverCert, "broker-key.pem": serverKey, "crl.pem": crl,
+		"ca.pem": testpki.PEM("CERTIFICATE", ca.CA.Raw), "cloud-ca.pem": testpki.PEM("CERTIFICATE", cloudCA.CA.Raw),
+		"broker.pem": server.CertPEM, "broker-key.pem": server.KeyPEM, "crl.pem": crl,
 	}
 	for _, name := range []string{"acl", "cloud-acl"} {
 		acl, err := os.ReadFile(deployDir + "/mosquitto/" + name)
@@ -288,14 +248,14 @@ func TestMosquittoProductionConfig(t *testing.T) {
 	}
 	ca := newTestCA(t, "Ticketero Test CA")
 	cloudCA := newTestCA(t, "Ticketero Test Cloud Client CA")
-	_, _, serverCert, serverKey := ca.issue(t, "localhost", true)
-	cloudCert, _, _, _ := cloudCA.issue(t, "ticketero-cloud", false)
-	scl1, _, _, _ := ca.issue(t, "SCL-001", false)
-	scl2, _, _, _ := ca.issue(t, "SCL-002", false)
-	revoked, revokedSerial, _, _ := ca.issue(t, "SCL-003", false)
-	scl4, _, _, _ := ca.issue(t, "SCL-004", false)
-	plus, _, _, _ := ca.issue(t, "+", false)
-	b := startProdBroker(t, ca, cloudCA, ca.crl(t, revokedSerial), serverCert, serverKey)
+	_, server := ca.issue(t, "localhost", true)
+	cloudCert, _ := cloudCA.issue(t, "ticketero-cloud", false)
+	scl1, _ := ca.issue(t, "SCL-001", false)
+	scl2, _ := ca.issue(t, "SCL-002", false)
+	revoked, revokedCert := ca.issue(t, "SCL-003", false)
+	scl4, _ := ca.issue(t, "SCL-004", false)
+	plus, _ := ca.issue(t, "+", false)
+	b := startProdBroker(t, ca, cloudCA, ca.crl(t, revokedCert), server)
 
 	cloudLost := make(chan error, 1)
 	cloud, err := b.connectAt(t, b.cloudAddr, "ticketero-cloud-1", &cloudCert, ca.pool, cloudLost)
@@ -409,7 +369,7 @@ func TestMosquittoProductionConfig(t *testing.T) {
 		victim, err := b.connectAt(t, b.addr, "SCL-002", &scl2, ca.pool, victimLost)
 		require.NoError(t, err)
 		_, victimIn := subscribe(t, victim, event.AckTopic("SCL-002"))
-		attacker, _, _, _ := ca.issue(t, "SCL-009", false)
+		attacker, _ := ca.issue(t, "SCL-009", false)
 		for i := 0; i < 3; i++ {
 			for _, id := range []string{"SCL-002", "ticketero-cloud-1"} {
 				c, err := b.connect(t, id, &attacker, ca.pool)
@@ -443,7 +403,7 @@ func TestMosquittoProductionConfig(t *testing.T) {
 
 	t.Run("refused connections", func(t *testing.T) {
 		foreign := newTestCA(t, "Someone Else's CA")
-		impostor, _, _, _ := foreign.issue(t, "SCL-001", false)
+		impostor, _ := foreign.issue(t, "SCL-001", false)
 		for name, tc := range map[string]struct {
 			id   string
 			cert *tls.Certificate

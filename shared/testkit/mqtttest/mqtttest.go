@@ -2,21 +2,13 @@
 // broker: mTLS only (a client without a certificate is refused), the certificate's
 // CN is the username, and a per-branch ACL lets a branch touch only
 // ticketero/v1/branches/<CN>/#. The PKI (CA, broker, cloud and branch
-// certificates) is generated with crypto/x509 into a temp folder. It depends only
-// on the standard library so both modules can use it.
+// certificates) is testpki's, generated into a temp folder. It depends only on
+// the standard library and testpki so both modules can use it.
 package mqtttest
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -24,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ticketero/ticketero/shared/testkit/testpki"
 )
 
 // MosquittoPath is where Debian installs the broker.
@@ -32,113 +26,14 @@ const MosquittoPath = "/usr/sbin/mosquitto"
 // CloudCN is the CN of the cloud's certificate, granted every ticketero topic.
 const CloudCN = "ticketero-cloud"
 
-// PKI is a test certificate authority writing PEM files into Dir.
-type PKI struct {
-	Dir    string
-	CAFile string
-	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	serial int64
-	mu     sync.Mutex
-}
+// PKI is the test certificate authority (testpki.PKI): the broker's CA.
+type PKI = testpki.PKI
 
-// Cert is a certificate and key pair on disk.
-type Cert struct {
-	CertFile, KeyFile string
-}
+// Cert is a certificate and key pair on disk (testpki.Cert).
+type Cert = testpki.Cert
 
 // NewPKI makes a CA in dir.
-func NewPKI(dir string) (*PKI, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{Organization: []string{"Ticketero Test"}, CommonName: "Ticketero Test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	p := &PKI{Dir: dir, CAFile: filepath.Join(dir, "ca.pem"), caCert: ca, caKey: key, serial: 1}
-	if err := writePEM(p.CAFile, "CERTIFICATE", der); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// Issue signs a certificate for cn (a server certificate for 127.0.0.1 and
-// localhost when server is true, else a client certificate) and writes it as
-// <name>.pem and <name>-key.pem.
-func (p *PKI) Issue(name, cn string, server bool) (Cert, error) {
-	p.mu.Lock()
-	p.serial++
-	serial := p.serial
-	p.mu.Unlock()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return Cert{}, err
-	}
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{Organization: []string{"Ticketero Test"}, CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tpl.ExtKeyUsage = append(tpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
-		tpl.DNSNames = []string{"localhost"}
-		tpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, p.caCert, &key.PublicKey, p.caKey)
-	if err != nil {
-		return Cert{}, err
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return Cert{}, err
-	}
-	c := Cert{CertFile: filepath.Join(p.Dir, name+".pem"), KeyFile: filepath.Join(p.Dir, name+"-key.pem")}
-	if err := writePEM(c.CertFile, "CERTIFICATE", der); err != nil {
-		return Cert{}, err
-	}
-	if err := writePEM(c.KeyFile, "EC PRIVATE KEY", kder); err != nil {
-		return Cert{}, err
-	}
-	return c, nil
-}
-
-func writePEM(path, typ string, der []byte) error {
-	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
-}
-
-// TLSConfig builds a client TLS config from the CA and an optional client
-// certificate (a zero Cert means no certificate).
-func (p *PKI) TLSConfig(c Cert) (*tls.Config, error) {
-	pool := x509.NewCertPool()
-	pool.AddCert(p.caCert)
-	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, ServerName: "127.0.0.1"}
-	if c.CertFile != "" {
-		pair, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	return cfg, nil
-}
+func NewPKI(dir string) (*PKI, error) { return testpki.New(dir, "Ticketero Test CA") }
 
 // ACL is the broker's access list: the cloud may use every ticketero topic, a
 // branch only its own (CN = username = branch ID). deploy/ ships the same rule.
