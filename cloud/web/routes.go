@@ -39,6 +39,7 @@ func (h *Handler) routes() {
 	get("/branches/{id}", h.auth(anyone, h.branch))
 	get("/reports", h.auth(anyone, h.reports))
 	get("/reports.csv", h.auth(anyone, h.reportCSV))
+	get("/feedback", h.auth(anyone, h.feedback))
 
 	get("/config", h.auth(adminOnly, h.configList))
 	post("/config/branches", h.auth(adminOnly, h.configPutBranch))
@@ -80,6 +81,8 @@ func (h *Handler) routes() {
 	get("/hq/v1/branches/{id}", h.auth(anyone, h.apiBranch))
 	get("/hq/v1/reports", h.auth(anyone, h.apiReport))
 	get("/hq/v1/alerts", h.auth(anyone, h.apiAlerts))
+	get("/hq/v1/feedback", h.auth(anyone, h.apiFeedback))
+	get("/hq/v1/feedback/comments", h.auth(anyone, h.apiFeedbackComments))
 	h.router = m
 }
 

@@ -185,6 +185,7 @@ func (h *Handler) funcs() template.FuncMap {
 		"tile":     tileHTML,
 		"deref":    func(p *int) int { return *p },
 		"choices":  choicesOf,
+		"minutes":  func(s int) int { return s / 60 },
 	}
 }
 
@@ -199,7 +200,7 @@ var santiago = func() *time.Location {
 // Page templates: each is parsed with the layout and the shared partials.
 var pageNames = []string{"login", "overview", "branch", "reports", "config", "config_branch", "config_publish", "users", "audit", "error",
 	"holidays", "config_hours", "outcomes",
-	"password",
+	"password", "feedback",
 }
 
 func (h *Handler) parseTemplates() error {

@@ -18,7 +18,9 @@ import (
 // AlertConfig is the alert evaluation's configuration, from env:
 // TICKETERO_ALERT_OFFLINE_AFTER (Go duration, default 5m; the older
 // TICKETERO_ALERT_OFFLINE_MINUTES is still read), TICKETERO_ALERT_STALLED_AFTER
-// (5m; 0 turns the alert off), TICKETERO_ALERT_EVERY (5s).
+// (5m; 0 turns the alert off), TICKETERO_ALERT_EVERY (5s),
+// TICKETERO_ALERT_LOW_SCORE (2: a customer's satisfaction of 1 or 2 alerts
+// the branch's supervisors for an hour; 0 turns it off).
 type AlertConfig struct {
 	Rules hq.AlertRules
 	Every time.Duration
@@ -33,6 +35,13 @@ func ParseAlertEnv(getenv func(string) string) (AlertConfig, error) {
 			return c, fmt.Errorf("config: TICKETERO_ALERT_OFFLINE_MINUTES %q: want 1..1440", v)
 		}
 		c.Rules.OfflineAfter = time.Duration(n) * time.Minute
+	}
+	if v := getenv("TICKETERO_ALERT_LOW_SCORE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 5 {
+			return c, fmt.Errorf("config: TICKETERO_ALERT_LOW_SCORE %q: want a satisfaction score 0..5 (0 turns the alert off)", v)
+		}
+		c.Rules.LowScore = n
 	}
 	for _, d := range []struct {
 		name     string

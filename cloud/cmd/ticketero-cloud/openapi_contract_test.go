@@ -101,6 +101,15 @@ func TestCloudResponsesMatchOpenAPI(t *testing.T) {
 		call("GET", "/api/v1/branches/SCL-001/sync", nil, tok)
 	}
 	call("GET", "/api/v1/branches/NOPE-404/sync", nil, testOpsToken)
+
+	// Customer feedback: report and comments (refused to a viewer and without a token).
+	for _, tok := range []string{"", admin} {
+		call("GET", "/hq/v1/feedback?group=service", nil, tok)
+		call("GET", "/hq/v1/feedback/comments", nil, tok)
+	}
+	call("GET", "/hq/v1/feedback?from=2026-13-40", nil, admin)
+	call("GET", "/hq/v1/feedback/comments?from=2026-13-40", nil, admin)
+	call("GET", "/hq/v1/feedback/comments", nil, viewer)
 	call("GET", "/api/v1/branches/bad%20id/sync", nil, testOpsToken)
 
 	// Enrolment codes: refused, malformed, unknown branch, created.

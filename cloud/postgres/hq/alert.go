@@ -76,6 +76,9 @@ type AlertRules struct {
 	// StalledAfter: people waiting and nobody called for this long. Zero
 	// disables the alert.
 	StalledAfter time.Duration
+	// LowScore: a customer satisfaction answer at or below it (1–5) raises
+	// AlertLowScore at the branch for LowScoreWindow. Zero disables it.
+	LowScore int
 }
 
 // DefaultAlertRules are the thresholds: 15 waiting, 5 minutes offline
@@ -83,7 +86,7 @@ type AlertRules struct {
 // minutes.
 func DefaultAlertRules() AlertRules {
 	return AlertRules{QueueOver: 15, OfflineAfter: 5 * time.Minute, BacklogWindow: time.Minute,
-		StalledAfter: 5 * time.Minute}
+		StalledAfter: 5 * time.Minute, LowScore: 2}
 }
 
 // Alert is an open (or recently cleared) alert.
@@ -183,6 +186,13 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 	}
 	for b, n := range guessing {
 		raise(b, AlertPINGuessing, n)
+	}
+	low, err := lowScores(ctx, tx, branches, r.LowScore, now)
+	if err != nil {
+		return false, wrap("low scores", err)
+	}
+	for b, n := range low {
+		raise(b, AlertLowScore, n)
 	}
 	var keep []string
 	for _, t := range tiles {
