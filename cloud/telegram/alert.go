@@ -2,50 +2,26 @@ package telegram
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
-// Alert is a supervisor alert raised by the dashboard's rules.
-type Alert struct {
-	ID       int64
-	Branch   string
-	Kind     string // an hq.Alert* kind
-	Value    int64
-	RaisedAt time.Time
-}
+// AlertSource lists alerts with ID greater than afterID, oldest first
+// (notify.Store.AlertsAfter reads HQ's).
+type AlertSource func(ctx context.Context, afterID int64, limit int) ([]cloud.Alert, error)
 
-// AlertSource lists alerts with ID greater than afterID, oldest first.
-type AlertSource func(ctx context.Context, afterID int64, limit int) ([]Alert, error)
-
-// HQAlerts reads the dashboard's hq_alerts table (migration 00002).
-func HQAlerts(pool *pgxpool.Pool) AlertSource {
-	return func(ctx context.Context, afterID int64, limit int) ([]Alert, error) {
-		rows, err := pool.Query(ctx, `SELECT id, branch, kind, value, raised_at FROM hq_alerts
-			WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
-		if err != nil {
-			return nil, fmt.Errorf("telegram: alerts: %w", err)
-		}
-		defer rows.Close()
-		var out []Alert
-		for rows.Next() {
-			var a Alert
-			if err := rows.Scan(&a.ID, &a.Branch, &a.Kind, &a.Value, &a.RaisedAt); err != nil {
-				return nil, fmt.Errorf("telegram: alerts: %w", err)
-			}
-			out = append(out, a)
-		}
-		return out, rows.Err()
-	}
+// DigestStore is what the digester needs of the notification storage
+// (postgres/notify implements it).
+type DigestStore interface {
+	// Digest runs fn for a group under a lock, with the last alert ID
+	// digested; the message fn returns becomes a job in the transaction
+	// that moves the cursor to the ID fn returns (nil message: nothing new).
+	Digest(ctx context.Context, chatID int64, fn func(afterID int64) (*cloud.Text, int64, error)) error
 }
 
 // Digester turns new alerts into digests for a supervisors' group: at most
@@ -54,7 +30,7 @@ func HQAlerts(pool *pgxpool.Pool) AlertSource {
 // Digests are jobs, so they are paced (3.1 s per group), retried and
 // dead-lettered like every message.
 type Digester struct {
-	Store    *notify.Store
+	Store    DigestStore
 	Source   AlertSource
 	ChatRow  int64 // telegram_chats.id of the group
 	Lang     i18n.Lang
@@ -94,7 +70,7 @@ func (d *Digester) Once(ctx context.Context) error {
 	if d.Now != nil {
 		now = d.Now
 	}
-	return d.Store.Digest(ctx, d.ChatRow, func(after int64) (*notify.Msg, int64, error) {
+	return d.Store.Digest(ctx, d.ChatRow, func(after int64) (*cloud.Text, int64, error) {
 		alerts, err := d.Source(ctx, after, 1000)
 		if err != nil || len(alerts) == 0 {
 			return nil, after, err
@@ -110,10 +86,14 @@ func (d *Digester) Once(ctx context.Context) error {
 				lines = append(lines, "• "+i18n.T(d.Lang, "telegram.alert.other", a.Branch, a.Kind))
 				continue
 			}
-			lines = append(lines, "• "+i18n.T(d.Lang, key, a.Branch, hq.FormatAlertValue(a.Kind, a.Value)))
+			shown := a.Shown
+			if shown == "" {
+				shown = strconv.FormatInt(a.Value, 10)
+			}
+			lines = append(lines, "• "+i18n.T(d.Lang, key, a.Branch, shown))
 		}
-		m := notify.Msg{Key: "telegram.alert.digest", Args: []notify.Arg{
-			notify.S(now().Format("15:04")), notify.S(strings.Join(lines, "\n"))}}
+		m := cloud.Text{Key: "telegram.alert.digest", Args: []cloud.TextArg{
+			cloud.Lit(now().Format("15:04")), cloud.Lit(strings.Join(lines, "\n"))}}
 		return &m, alerts[len(alerts)-1].ID, nil
 	})
 }

@@ -10,17 +10,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// CommandPublisher sends a command to a branch (QoS 1). The cloud's MQTT
-// adapter implements it (cloud.CommandPublisher has the same method).
-type CommandPublisher interface {
-	PublishCommand(ctx context.Context, c event.Command) error
+// BotStore is what the bot needs of the notification storage
+// (postgres/notify implements it).
+type BotStore interface {
+	// HandleUpdate runs fn in one transaction unless updateID was handled
+	// before; it reports whether fn ran.
+	HandleUpdate(ctx context.Context, updateID int64, fn func(u cloud.ChatUpdate) error) (bool, error)
+	// MarkPublished records that a command went out to its branch.
+	MarkPublished(ctx context.Context, id string) error
+	// MaxUpdateID is the highest update handled (getUpdates resumes after it).
+	MaxUpdateID(ctx context.Context) (int64, error)
 }
 
 // Bot answers the customers' updates: /start <token>, /estado, /cancelar,
@@ -28,13 +32,15 @@ type CommandPublisher interface {
 // in the transaction that records the update_id, so a redelivered update
 // changes nothing.
 type Bot struct {
-	Store    *notify.Store
+	Store    BotStore
 	Keys     *Keys
-	Commands CommandPublisher // optional: without it /cancelar waits for the re-publisher
+	Commands cloud.CommandPublisher // optional: without it /cancelar waits for the re-publisher
 	// Callbacks acknowledges survey button taps (optional).
 	Callbacks CallbackAnswerer
 	NewID     func() string
 	Log       *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // tokenRE is the ticket token's alphabet and size.
@@ -56,6 +62,13 @@ func (b *Bot) commandID() string {
 	return newCommandID()
 }
 
+func (b *Bot) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
 func (b *Bot) log() *slog.Logger {
 	if b.Log == nil {
 		return slog.New(slog.DiscardHandler)
@@ -70,7 +83,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 	}
 	m := u.Message
 	var publish *event.Command
-	_, err := b.Store.HandleUpdate(ctx, u.UpdateID, func(tx pgx.Tx) error {
+	_, err := b.Store.HandleUpdate(ctx, u.UpdateID, func(tx cloud.ChatUpdate) error {
 		if m == nil || m.Chat.Type != "private" || m.Chat.ID == 0 || strings.TrimSpace(m.Text) == "" {
 			return nil // nothing to answer; recorded so it is skipped next time
 		}
@@ -82,20 +95,20 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 		if err != nil {
 			return err
 		}
-		chat, err := b.Store.UpsertChat(ctx, tx, b.Keys.ChatHash(m.Chat.ID), sealed, "private", lang)
+		chat, err := tx.UpsertChat(ctx, b.Keys.ChatHash(m.Chat.ID), sealed, "private", lang)
 		if err != nil {
 			return err
 		}
 		reply := func(key string, args ...string) error {
-			msg := notify.Msg{Key: key}
+			msg := cloud.Text{Key: key}
 			for _, a := range args {
-				msg.Args = append(msg.Args, notify.S(a))
+				msg.Args = append(msg.Args, cloud.Lit(a))
 			}
-			return b.Store.Reply(ctx, tx, chat, u.UpdateID, msg)
+			return tx.Reply(ctx, chat, u.UpdateID, msg)
 		}
 		if !strings.HasPrefix(strings.TrimSpace(m.Text), "/") {
 			// Plain text right after the survey's questions is its comment.
-			ok, err := b.Store.SurveyComment(ctx, tx, chat, m.Text)
+			ok, err := tx.SurveyComment(ctx, chat, m.Text)
 			if err != nil {
 				return err
 			}
@@ -112,8 +125,8 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			if !ValidToken(arg) {
 				return reply("telegram.token_invalid")
 			}
-			t, locate, err := b.Store.LinkToken(ctx, tx, chat, arg, b.commandID())
-			if errors.Is(err, notify.ErrNoTicket) {
+			t, locate, err := tx.LinkToken(ctx, chat, arg, b.commandID())
+			if errors.Is(err, cloud.ErrNoTicket) {
 				return reply("telegram.link_pending")
 			}
 			if err != nil {
@@ -123,20 +136,20 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			b.log().Info("chat linked", "branch", t.Branch, "ticket", t.ID, "chat", chat)
 			return reply("telegram.linked", t.Display)
 		case "/estado", "/status":
-			t, err := b.Store.ChatTicket(ctx, tx, chat)
-			if errors.Is(err, notify.ErrNoTicket) {
+			t, err := tx.ChatTicket(ctx, chat)
+			if errors.Is(err, cloud.ErrNoTicket) {
 				return reply("telegram.no_ticket")
 			}
 			if err != nil {
 				return err
 			}
-			if publish, err = b.Store.LocateIfOld(ctx, tx, t, b.commandID()); err != nil {
+			if publish, err = tx.LocateIfOld(ctx, t, b.commandID()); err != nil {
 				return err // an old figure: the branch is asked where the ticket stands now
 			}
-			return b.Store.Reply(ctx, tx, chat, u.UpdateID, StatusMsg(t, b.Store.Now()))
+			return tx.Reply(ctx, chat, u.UpdateID, StatusMsg(t, b.now()))
 		case "/cancelar", "/cancel":
-			t, c, ok, err := b.Store.RequestCancel(ctx, tx, chat, b.commandID())
-			if errors.Is(err, notify.ErrNoTicket) {
+			t, c, ok, err := tx.RequestCancel(ctx, chat, b.commandID())
+			if errors.Is(err, cloud.ErrNoTicket) {
 				return reply("telegram.no_ticket")
 			}
 			if err != nil {
@@ -149,8 +162,8 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			b.log().Info("cancel requested", "branch", t.Branch, "ticket", t.ID, "command", c.ID)
 			return reply("telegram.cancel_sent", t.Display)
 		case "/recordar", "/remember":
-			ok, err := b.Store.Remember(ctx, tx, chat)
-			if errors.Is(err, notify.ErrNoTicket) {
+			ok, err := tx.Remember(ctx, chat)
+			if errors.Is(err, cloud.ErrNoTicket) {
 				return reply("telegram.no_ticket")
 			}
 			if err != nil {
@@ -161,7 +174,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			}
 			return reply("telegram.remember_ok")
 		case "/stop":
-			if err := b.Store.Unlink(ctx, tx, chat); err != nil {
+			if err := tx.Unlink(ctx, chat); err != nil {
 				return err
 			}
 			return reply("telegram.stopped")
@@ -194,11 +207,11 @@ func parseCommand(text string) (cmd, arg string) {
 
 // StatusMsg is the answer to /estado: the printed number, its status and,
 // while waiting, the branch's last relayed place (with its time when it is
-// not notify.TicketInfo.Current: older than FreshFor or overtaken).
-func StatusMsg(t notify.TicketInfo, now time.Time) notify.Msg {
-	status := notify.Arg{Key: "status." + string(t.Status)}
+// not cloud.ChatTicket.Current: older than FreshFor or overtaken).
+func StatusMsg(t cloud.ChatTicket, now time.Time) cloud.Text {
+	status := cloud.TextArg{Key: "status." + string(t.Status)}
 	if t.Status != queue.StatusWaiting {
-		return notify.Msg{Key: "telegram.status_done", Args: []notify.Arg{notify.S(t.Display), status}}
+		return cloud.Text{Key: "telegram.status_done", Args: []cloud.TextArg{cloud.Lit(t.Display), status}}
 	}
 	return t.PlaceMsg(now, "telegram.status", "telegram.status_at", status)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/telegram"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
@@ -196,15 +198,16 @@ func TestPollerAndWrongToken(t *testing.T) {
 func TestAlertDigest(t *testing.T) {
 	e := newEnv(t, telegramtest.Options{})
 	ctx := context.Background()
-	var alerts []telegram.Alert
+	var alerts []cloud.Alert
 	for i := 1; i <= 40; i++ {
-		alerts = append(alerts, telegram.Alert{ID: int64(i), Branch: "SCL-0" + string(rune('0'+i%10)),
+		alerts = append(alerts, cloud.Alert{ID: int64(i), Branch: "SCL-0" + string(rune('0'+i%10)),
 			Kind: "queue_long", Value: int64(15 + i)})
 	}
-	src := func(_ context.Context, after int64, limit int) ([]telegram.Alert, error) {
-		var out []telegram.Alert
+	src := func(_ context.Context, after int64, limit int) ([]cloud.Alert, error) {
+		var out []cloud.Alert
 		for _, a := range alerts {
 			if a.ID > after && len(out) < limit {
+				a.Shown = hq.FormatAlertValue(a.Kind, a.Value) // as notify.Store.AlertsAfter shows it
 				out = append(out, a)
 			}
 		}
@@ -218,7 +221,7 @@ func TestAlertDigest(t *testing.T) {
 	require.NoError(t, d.Once(ctx))
 	require.NoError(t, d.Once(ctx), "nothing new: no second digest")
 	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'digest'`))
-	alerts = append(alerts, telegram.Alert{ID: 41, Branch: "SCL-777", Kind: "agent_offline", Value: 979})
+	alerts = append(alerts, cloud.Alert{ID: 41, Branch: "SCL-777", Kind: "agent_offline", Value: 979})
 	require.NoError(t, d.Once(ctx))
 	assert.Equal(t, 2, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'digest'`))
 

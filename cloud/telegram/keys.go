@@ -8,11 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/seal"
 )
 
@@ -23,8 +22,6 @@ type Keys struct {
 	box *seal.Box
 	mac []byte
 }
-
-var _ notify.Hasher = (*Keys)(nil)
 
 // NewKeys derives the sealing and hashing keys from a 32-byte data key.
 func NewKeys(dataKey []byte) (*Keys, error) {
@@ -93,21 +90,6 @@ func ParseDataKey(s string) ([]byte, error) {
 	return nil, errors.New("TICKETERO_DATA_KEY must be 32 bytes in base64 or hex")
 }
 
-// secretFromEnv reads NAME or the file named by NAME_FILE.
-func secretFromEnv(getenv func(string) string, name string) (string, error) {
-	if v := getenv(name); v != "" {
-		return v, nil
-	}
-	if f := getenv(name + "_FILE"); f != "" {
-		b, err := os.ReadFile(f) // #nosec G304 -- path from the operator's configuration (flag, env or data directory), never from a request
-		if err != nil {
-			return "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return "", nil
-}
-
 // SealPhone encrypts a mobile number at rest (the SMS recipient's row).
 func (k *Keys) SealPhone(phone string) ([]byte, error) {
 	sealed, err := k.box.Seal([]byte(phone), "sms-phone")
@@ -126,7 +108,7 @@ func (k *Keys) OpenPhone(sealed []byte) (string, error) {
 	return string(plain), nil
 }
 
-// PhoneKeys are notify.PhoneKeys: the RUT keys open what a branch sealed to
+// PhoneKeys are cloud.PhoneKeys: the RUT keys open what a branch sealed to
 // the cloud (the same X25519 pair seals RUTs and numbers), the data key seals
 // the number at rest.
 type PhoneKeys struct {
@@ -134,7 +116,7 @@ type PhoneKeys struct {
 	RUT *seal.RUTKeys
 }
 
-var _ notify.PhoneKeys = PhoneKeys{}
+var _ cloud.PhoneKeys = PhoneKeys{}
 
 // OpenBranchSealed opens a ticket.issued phone_sealed.
 func (p PhoneKeys) OpenBranchSealed(sealed string) (string, error) { return p.RUT.Open(sealed) }

@@ -13,12 +13,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/seal"
 )
@@ -64,7 +64,7 @@ type Config struct {
 	// Pacing per chat and the sending lease; zero means DefaultPacing
 	// (TICKETERO_TELEGRAM_LEASE sets the lease: how long a job claimed by a
 	// replica that died waits before another sends it).
-	Pacing notify.Pacing
+	Pacing cloud.Pacing
 	// Poll is how often an idle worker looks for jobs (100 ms).
 	Poll time.Duration
 	// Concurrency is how many sends may be in flight (8).
@@ -73,61 +73,6 @@ type Config struct {
 	CommandResend time.Duration
 	// DigestEvery is the alert digest period (≥ 3 s; default 30 s).
 	DigestEvery time.Duration
-}
-
-// ConfigFromEnv reads the TICKETERO_TELEGRAM_* and TICKETERO_DATA_KEY variables.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Mode: ModePolling, GroupLang: i18n.ES}
-	var err error
-	if c.Token, err = secretFromEnv(getenv, "TICKETERO_TELEGRAM_TOKEN"); err != nil {
-		return c, err
-	}
-	if c.WebhookSecret, err = secretFromEnv(getenv, "TICKETERO_TELEGRAM_WEBHOOK_SECRET"); err != nil {
-		return c, err
-	}
-	c.BotName = getenv("TICKETERO_TELEGRAM_BOT")
-	if m := getenv("TICKETERO_TELEGRAM_MODE"); m != "" {
-		c.Mode = m
-	}
-	c.WebhookURL = getenv("TICKETERO_TELEGRAM_WEBHOOK_URL")
-	c.APIBase = getenv("TICKETERO_TELEGRAM_API")
-	if g := getenv("TICKETERO_TELEGRAM_GROUP"); g != "" {
-		if c.GroupChatID, err = strconv.ParseInt(g, 10, 64); err != nil {
-			return c, fmt.Errorf("TICKETERO_TELEGRAM_GROUP %q: not a chat ID", g)
-		}
-	}
-	if r := getenv("TICKETERO_TELEGRAM_RATE"); r != "" {
-		if c.BotRate, err = strconv.ParseFloat(r, 64); err != nil {
-			return c, fmt.Errorf("TICKETERO_TELEGRAM_RATE %q: not a number", r)
-		}
-	}
-	if r := getenv("TICKETERO_TELEGRAM_RETRIES"); r != "" {
-		for _, part := range strings.Split(r, ",") {
-			d, err := time.ParseDuration(strings.TrimSpace(part))
-			if err != nil || d <= 0 {
-				return c, fmt.Errorf("TICKETERO_TELEGRAM_RETRIES %q: want durations such as 30s,60s,120s", r)
-			}
-			c.Retries = append(c.Retries, d)
-		}
-	}
-	if l := getenv("TICKETERO_TELEGRAM_LEASE"); l != "" {
-		d, err := time.ParseDuration(l)
-		if err != nil || d < time.Second {
-			return c, fmt.Errorf("TICKETERO_TELEGRAM_LEASE %q: want a duration of at least 1s", l)
-		}
-		c.Pacing = DefaultPacing
-		c.Pacing.Lease = d
-	}
-	key, err := secretFromEnv(getenv, "TICKETERO_DATA_KEY")
-	if err != nil {
-		return c, err
-	}
-	if key != "" {
-		if c.DataKey, err = ParseDataKey(key); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
 }
 
 // Enabled reports whether a bot token is configured.
@@ -174,26 +119,50 @@ func StartURL(botName, token string) string {
 	return "https://t.me/" + url.PathEscape(botName) + "?start=" + url.QueryEscape(token)
 }
 
+// Store is the notification storage the service runs on (postgres/notify
+// implements it): the bot's, the worker's and the digester's parts and the
+// background tasks'.
+type Store interface {
+	BotStore
+	JobQueue
+	DigestStore
+	// Listen calls wake each time jobs are committed, until ctx ends.
+	Listen(ctx context.Context, wake func()) error
+	// ResolvePending links tickets that arrived after their token's /start
+	// (scanned within since).
+	ResolvePending(ctx context.Context, since time.Duration) (int, error)
+	// Purge deletes what the retention no longer allows; it returns the rows.
+	Purge(ctx context.Context, r cloud.NotificationRetention) (int64, error)
+	// ExpireCommands gives up commands older than age.
+	ExpireCommands(ctx context.Context, age time.Duration) error
+	// PendingCommands lists up to limit commands not published within every.
+	PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error)
+	// EnsureChat stores a chat outside an update (the supervisors' group).
+	EnsureChat(ctx context.Context, hash string, sealed []byte, kind, lang string) (int64, error)
+	// UsePhones makes the numbers branches send SMS recipients.
+	UsePhones(k cloud.PhoneKeys)
+}
+
 // Service wires the store, the worker, the update receiver, the pending-link
 // resolver, the command re-publisher and the alert digester.
 type Service struct {
 	cfg    Config
-	Store  *notify.Store
+	Store  Store
 	Keys   *Keys
 	Client *Client
 	Bot    *Bot
 	Worker *Worker
 	// SMSWorker delivers the SMS jobs (nil while SMS is off).
 	SMSWorker *Worker
-	Commands  CommandPublisher
+	Commands  cloud.CommandPublisher
 	Alerts    AlertSource
 	log       *slog.Logger
 }
 
-// NewService builds the service over store (notify.New over the cloud's
+// NewService builds the service over store (postgres/notify over the cloud's
 // pool, keyed by the same data key). pub (commands to branches) and alerts
 // may be nil. Set Worker.Metrics (NewMetrics) before Run to export metrics.
-func NewService(cfg Config, store *notify.Store, pub CommandPublisher, alerts AlertSource, log *slog.Logger) (*Service, error) {
+func NewService(cfg Config, store Store, pub cloud.CommandPublisher, alerts AlertSource, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -228,8 +197,8 @@ func (s *Service) EnableSMS(rut *seal.RUTKeys, send SMSSender, rate float64) err
 	if rut == nil {
 		return errors.New("TICKETERO_SMS: needs TICKETERO_RUT_KEY (branches seal numbers to the cloud's RUT key pair)")
 	}
-	s.Store.Phones = PhoneKeys{Keys: s.Keys, RUT: rut}
-	s.SMSWorker = &Worker{Store: s.Store, Channel: notify.ChannelSMS, Deliver: send, Keys: s.Keys,
+	s.Store.UsePhones(PhoneKeys{Keys: s.Keys, RUT: rut})
+	s.SMSWorker = &Worker{Store: s.Store, Channel: cloud.ChannelSMS, Deliver: send, Keys: s.Keys,
 		Limiter: NewLimiter(rate), Retries: s.cfg.Retries, Pacing: s.cfg.Pacing, Poll: s.cfg.Poll,
 		Concurrency: s.cfg.Concurrency, Log: s.log, Metrics: s.Worker.Metrics}
 	return nil
@@ -291,7 +260,7 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 	run("purge", func(ctx context.Context) error {
 		return s.every(ctx, time.Hour, func() error {
-			n, err := s.Store.Purge(ctx, notify.DefaultRetention)
+			n, err := s.Store.Purge(ctx, cloud.DefaultNotificationRetention)
 			if n > 0 {
 				s.log.Info("telegram data past retention deleted", "rows", n)
 			}

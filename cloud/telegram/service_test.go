@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/telegram"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 )
@@ -21,8 +22,8 @@ func TestServiceRun(t *testing.T) {
 	defer cancel()
 	require.NoError(t, telegram.NewClient(e.fake.URL, testToken, nil).SetWebhook(ctx, "https://old.example/hook", "x"))
 
-	alerts := []telegram.Alert{{ID: 1, Branch: "SCL-001", Kind: "queue_long", Value: 18}}
-	src := func(_ context.Context, after int64, _ int) ([]telegram.Alert, error) {
+	alerts := []cloud.Alert{{ID: 1, Branch: "SCL-001", Kind: "queue_long", Value: 18}}
+	src := func(_ context.Context, after int64, _ int) ([]cloud.Alert, error) {
 		if after >= 1 {
 			return nil, nil
 		}

@@ -7,9 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -26,9 +24,9 @@ const surveyPrefix = "fb:"
 
 // SurveyButtons are the answers of a survey step: 1–5 in one row for
 // satisfaction, 0–10 in two rows for would-recommend.
-func SurveyButtons(st notify.SurveyStep) [][]Button {
+func SurveyButtons(st cloud.SurveyStep) [][]Button {
 	lo, hi, split := 1, 5, 6
-	if st.Step == notify.StepNPS {
+	if st.Step == cloud.StepNPS {
 		lo, hi, split = 0, 10, 6
 	}
 	var rows [][]Button
@@ -54,7 +52,7 @@ func parseSurveyData(data string) (id int64, step string, v int, ok bool) {
 	}
 	id, err1 := strconv.ParseInt(parts[0], 10, 64)
 	v, err2 := strconv.Atoi(parts[2])
-	if err1 != nil || err2 != nil || (parts[1] != notify.StepCSAT && parts[1] != notify.StepNPS) {
+	if err1 != nil || err2 != nil || (parts[1] != cloud.StepCSAT && parts[1] != cloud.StepNPS) {
 		return 0, "", 0, false
 	}
 	return id, parts[1], v, true
@@ -72,7 +70,7 @@ type CallbackAnswerer interface {
 func (b *Bot) handleCallback(ctx context.Context, u Update) error {
 	cq := u.CallbackQuery
 	note := ""
-	_, err := b.Store.HandleUpdate(ctx, u.UpdateID, func(tx pgx.Tx) error {
+	_, err := b.Store.HandleUpdate(ctx, u.UpdateID, func(tx cloud.ChatUpdate) error {
 		if cq.Message == nil || cq.Message.Chat.Type != "private" || cq.Message.Chat.ID == 0 {
 			return nil
 		}
@@ -89,19 +87,19 @@ func (b *Bot) handleCallback(ctx context.Context, u Update) error {
 		if err != nil {
 			return err
 		}
-		chat, err := b.Store.UpsertChat(ctx, tx, b.Keys.ChatHash(cq.Message.Chat.ID), sealed, "private", lang)
+		chat, err := tx.UpsertChat(ctx, b.Keys.ChatHash(cq.Message.Chat.ID), sealed, "private", lang)
 		if err != nil {
 			return err
 		}
-		branch, err := b.Store.AnswerSurvey(ctx, tx, chat, id, step, v)
+		branch, err := tx.AnswerSurvey(ctx, chat, id, step, v)
 		switch {
-		case errors.Is(err, notify.ErrSurveyAnswered):
+		case errors.Is(err, cloud.ErrSurveyAnswered):
 			note = "feedback.already"
 			return nil
-		case errors.Is(err, notify.ErrSurveyExpired):
+		case errors.Is(err, cloud.ErrSurveyExpired):
 			note = "feedback.expired"
-			return b.Store.Reply(ctx, tx, chat, u.UpdateID, notify.Msg{Key: "feedback.expired"})
-		case errors.Is(err, notify.ErrSurveyNotFound):
+			return tx.Reply(ctx, chat, u.UpdateID, cloud.Text{Key: "feedback.expired"})
+		case errors.Is(err, cloud.ErrSurveyNotFound):
 			note = "feedback.invalid"
 			return nil
 		case err != nil:
@@ -109,11 +107,11 @@ func (b *Bot) handleCallback(ctx context.Context, u Update) error {
 		}
 		note = "feedback.recorded"
 		b.log().Info("survey answered", "branch", branch, "survey", id, "step", step)
-		if step == notify.StepCSAT {
-			return b.Store.Reply(ctx, tx, chat, u.UpdateID, notify.Msg{Key: "feedback.ask_nps",
-				Survey: &notify.SurveyStep{ID: id, Step: notify.StepNPS}})
+		if step == cloud.StepCSAT {
+			return tx.Reply(ctx, chat, u.UpdateID, cloud.Text{Key: "feedback.ask_nps",
+				Survey: &cloud.SurveyStep{ID: id, Step: cloud.StepNPS}})
 		}
-		return b.Store.Reply(ctx, tx, chat, u.UpdateID, notify.Msg{Key: "feedback.ask_comment"})
+		return tx.Reply(ctx, chat, u.UpdateID, cloud.Text{Key: "feedback.ask_comment"})
 	})
 	if err != nil {
 		return err
@@ -125,7 +123,7 @@ func (b *Bot) handleCallback(ctx context.Context, u Update) error {
 		}
 		text := ""
 		if note != "" {
-			text = notify.Msg{Key: note}.Render(i18n.Lang(lang))
+			text = cloud.Text{Key: note}.Render(i18n.Lang(lang))
 		}
 		if err := b.Callbacks.AnswerCallbackQuery(ctx, cq.ID, text); err != nil {
 			b.log().Warn("answerCallbackQuery failed", "err", err)

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -24,10 +24,31 @@ type KeyboardSender interface {
 }
 
 // ChannelDeliverer sends one claimed job of a channel other than Telegram
-// (sns.Deliverer for SMS). Its error may be a *notify.SendError saying
+// (sns.Deliverer for SMS). Its error may be a *cloud.SendError saying
 // rate-limited or permanent; any other error is retried on the schedule.
 type ChannelDeliverer interface {
-	Deliver(ctx context.Context, j notify.Job) error
+	Deliver(ctx context.Context, j cloud.NotificationJob) error
+}
+
+// JobQueue is what the worker needs of the notification storage
+// (postgres/notify implements it): jobs claimed with SKIP LOCKED and per-chat
+// pacing kept in the chat rows, so any number of workers may share it.
+type JobQueue interface {
+	// ClaimChannel takes up to limit due jobs of channel, at most one per
+	// chat whose pacing allows a message now, and marks them sending.
+	ClaimChannel(ctx context.Context, channel string, limit int, p cloud.Pacing) ([]cloud.NotificationJob, error)
+	// MarkSent records a delivered job.
+	MarkSent(ctx context.Context, id, messageID int64) error
+	// Retry puts a job back, due at; counted says the attempt counts.
+	Retry(ctx context.Context, id int64, at time.Time, counted bool, reason string) error
+	// Bury dead-letters a job.
+	Bury(ctx context.Context, id int64, reason string) error
+	// PauseChat holds a chat's jobs until until (a 429 for it).
+	PauseChat(ctx context.Context, chatID int64, until time.Time) error
+	// PauseBot holds every job until until (a 429 for the bot).
+	PauseBot(ctx context.Context, until time.Time) error
+	// ReleaseExpired re-queues jobs whose sending lease ran out.
+	ReleaseExpired(ctx context.Context) (int, error)
 }
 
 // Worker delivers notification jobs. Any number of workers may run on any
@@ -41,7 +62,7 @@ type ChannelDeliverer interface {
 // that a shutdown does not cancel, and a stopping worker finishes its
 // in-flight sends before returning.
 type Worker struct {
-	Store *notify.Store
+	Store JobQueue
 	// Channel is the channel whose jobs this worker takes: telegram (the
 	// default, sent with Bot) or sms (sent with Deliver). Both run the same
 	// claim, pacing, retry and dead-letter code.
@@ -53,7 +74,7 @@ type Worker struct {
 	// Retries are the delays before each retry of a failed send (30 s, 60 s,
 	// 120 s); after the last the job is dead-lettered.
 	Retries []time.Duration
-	Pacing  notify.Pacing
+	Pacing  cloud.Pacing
 	// Concurrency is how many sends may be in flight.
 	Concurrency int
 	// Poll is how often the worker looks for due jobs when idle.
@@ -71,13 +92,13 @@ var DefaultRetries = []time.Duration{30 * time.Second, 60 * time.Second, 120 * t
 
 // DefaultPacing keeps a margin under Telegram's 1 message/s per chat and 20
 // per minute per group, and leases a claimed job for a minute.
-var DefaultPacing = notify.Pacing{Private: 1100 * time.Millisecond, Group: 3100 * time.Millisecond, Lease: time.Minute}
+var DefaultPacing = cloud.Pacing{Private: 1100 * time.Millisecond, Group: 3100 * time.Millisecond, Lease: time.Minute}
 
 func (w *Worker) defaults() {
 	if w.Retries == nil {
 		w.Retries = DefaultRetries
 	}
-	if w.Pacing == (notify.Pacing{}) {
+	if w.Pacing == (cloud.Pacing{}) {
 		w.Pacing = DefaultPacing
 	}
 	if w.Concurrency <= 0 {
@@ -96,7 +117,7 @@ func (w *Worker) defaults() {
 		w.Limiter = NewLimiter(29)
 	}
 	if w.Channel == "" {
-		w.Channel = notify.ChannelTelegram
+		w.Channel = cloud.ChannelTelegram
 	}
 }
 
@@ -143,7 +164,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		}
 		wg.Add(1)
-		go func(j notify.Job) {
+		go func(j cloud.NotificationJob) {
 			defer func() { <-sem; wg.Done() }()
 			w.deliver(ctx, log, j)
 		}(jobs[0])
@@ -153,12 +174,12 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // deliver sends one claimed job and records the outcome. The outcome is
 // recorded on a context a shutdown does not cancel.
-func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j notify.Job) {
+func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j cloud.NotificationJob) {
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var msgID int64
 	var err error
-	if j.Channel == notify.ChannelSMS {
+	if j.Channel == cloud.ChannelSMS {
 		if w.Deliver == nil {
 			_ = w.Store.Retry(bg, j.ID, w.Now().Add(time.Minute), false, "no SMS sender on this replica")
 			return
@@ -190,7 +211,7 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j notify.Job) {
 		}
 		return
 	}
-	var se *notify.SendError
+	var se *cloud.SendError
 	if errors.As(err, &se) {
 		switch {
 		case se.RateLimited:

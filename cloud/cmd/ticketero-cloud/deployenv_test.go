@@ -179,7 +179,7 @@ func parseAll(getenv func(string) string) parsed {
 	p.web, p.errs["web"] = ParseWebEnv(getenv)
 	_, p.errs["retention"] = ParseRetentionEnv(getenv)
 	p.enroll, p.errs["enroll"] = enroll.ParseEnv(getenv)
-	p.telegram, p.errs["telegram"] = telegram.ConfigFromEnv(getenv)
+	p.telegram, p.errs["telegram"] = telegramConfigFromEnv(getenv)
 	return p
 }
 

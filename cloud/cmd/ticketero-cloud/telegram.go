@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/sns"
 	"github.com/ticketero/ticketero/cloud/telegram"
+	"github.com/ticketero/ticketero/shared/i18n"
 )
 
 // TelegramWebhookPath is where Telegram posts updates in webhook mode.
@@ -23,10 +29,67 @@ type telegramSetup struct {
 	store *notify.Store // nil: Telegram off
 }
 
-// newTelegramSetup reads Telegram's configuration (see telegram.ConfigFromEnv)
-// and builds the notification store when a token is set.
+// telegramConfigFromEnv reads the TICKETERO_TELEGRAM_* and
+// TICKETERO_DATA_KEY variables (secrets also from *_FILE); an error names the
+// variable. The adapter's Validate checks the values together.
+func telegramConfigFromEnv(getenv func(string) string) (telegram.Config, error) {
+	c := telegram.Config{Mode: telegram.ModePolling, GroupLang: i18n.ES}
+	var err error
+	if c.Token, err = envOrFile(getenv, "TICKETERO_TELEGRAM_TOKEN"); err != nil {
+		return c, err
+	}
+	if c.WebhookSecret, err = envOrFile(getenv, "TICKETERO_TELEGRAM_WEBHOOK_SECRET"); err != nil {
+		return c, err
+	}
+	c.BotName = getenv("TICKETERO_TELEGRAM_BOT")
+	if m := getenv("TICKETERO_TELEGRAM_MODE"); m != "" {
+		c.Mode = m
+	}
+	c.WebhookURL = getenv("TICKETERO_TELEGRAM_WEBHOOK_URL")
+	c.APIBase = getenv("TICKETERO_TELEGRAM_API")
+	if g := getenv("TICKETERO_TELEGRAM_GROUP"); g != "" {
+		if c.GroupChatID, err = strconv.ParseInt(g, 10, 64); err != nil {
+			return c, fmt.Errorf("TICKETERO_TELEGRAM_GROUP %q: not a chat ID", g)
+		}
+	}
+	if r := getenv("TICKETERO_TELEGRAM_RATE"); r != "" {
+		if c.BotRate, err = strconv.ParseFloat(r, 64); err != nil {
+			return c, fmt.Errorf("TICKETERO_TELEGRAM_RATE %q: not a number", r)
+		}
+	}
+	if r := getenv("TICKETERO_TELEGRAM_RETRIES"); r != "" {
+		for _, part := range strings.Split(r, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(part))
+			if err != nil || d <= 0 {
+				return c, fmt.Errorf("TICKETERO_TELEGRAM_RETRIES %q: want durations such as 30s,60s,120s", r)
+			}
+			c.Retries = append(c.Retries, d)
+		}
+	}
+	if l := getenv("TICKETERO_TELEGRAM_LEASE"); l != "" {
+		d, err := time.ParseDuration(l)
+		if err != nil || d < time.Second {
+			return c, fmt.Errorf("TICKETERO_TELEGRAM_LEASE %q: want a duration of at least 1s", l)
+		}
+		c.Pacing = telegram.DefaultPacing
+		c.Pacing.Lease = d
+	}
+	key, err := envOrFile(getenv, "TICKETERO_DATA_KEY")
+	if err != nil {
+		return c, err
+	}
+	if key != "" {
+		if c.DataKey, err = telegram.ParseDataKey(key); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// newTelegramSetup reads Telegram's configuration and builds the
+// notification store when a token is set.
 func newTelegramSetup(m *Main) (telegramSetup, error) {
-	cfg, err := telegram.ConfigFromEnv(os.Getenv)
+	cfg, err := telegramConfigFromEnv(os.Getenv)
 	if err != nil {
 		return telegramSetup{}, err
 	}
@@ -60,11 +123,11 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 		m.Log.Info("Telegram notifications off (TICKETERO_TELEGRAM_TOKEN not set)")
 		return nil, nil
 	}
-	var pub telegram.CommandPublisher
+	var pub cloud.CommandPublisher
 	if m.MQTT != nil {
 		pub = m.MQTT
 	}
-	svc, err := telegram.NewService(t.cfg, t.store, pub, telegram.HQAlerts(m.Pool), m.Log)
+	svc, err := telegram.NewService(t.cfg, t.store, pub, t.store.AlertsAfter, m.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +141,7 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 		if err != nil {
 			return nil, err
 		}
-		d := &sns.Deliverer{Client: client, Keys: svc.Keys, Store: svc.Store}
+		d := &sns.Deliverer{Client: client, Keys: svc.Keys, Store: t.store}
 		if err := svc.EnableSMS(m.rutKeys, d, smsCfg.Rate); err != nil {
 			return nil, err
 		}

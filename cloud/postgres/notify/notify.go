@@ -17,7 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ticketero/ticketero/shared/event"
-	"github.com/ticketero/ticketero/shared/i18n"
+
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // Job kinds. They are stored: never rename one. The kinds of the notices
@@ -52,43 +53,15 @@ type Hasher interface {
 	Lookup(kind, value string) string
 }
 
-// Arg is one argument of a message: a literal S, or a catalogue Key rendered
-// with its own Args in the chat's language.
-type Arg struct {
-	S    string   `json:"s,omitempty"`
-	Key  string   `json:"k,omitempty"`
-	Args []string `json:"a,omitempty"`
-}
-
-// Msg is what a job says: a catalogue key and its arguments, rendered at send
-// time in the chat's language.
-type Msg struct {
-	Key  string `json:"key"`
-	Args []Arg  `json:"args,omitempty"`
-	// Survey, when set, puts the survey's answer buttons under the message
-	// (Telegram inline keyboard).
-	Survey *SurveyStep `json:"survey,omitempty"`
-}
-
-// Render formats m in lang.
-func (m Msg) Render(lang i18n.Lang) string {
-	args := make([]any, len(m.Args))
-	for i, a := range m.Args {
-		if a.Key != "" {
-			sub := make([]any, len(a.Args))
-			for j, s := range a.Args {
-				sub[j] = s
-			}
-			args[i] = i18n.T(lang, a.Key, sub...)
-		} else {
-			args[i] = a.S
-		}
-	}
-	return i18n.T(lang, m.Key, args...)
-}
+// Msg and Arg are the cloud's notification Text (aliases kept for the
+// package's callers).
+type (
+	Msg = cloud.Text
+	Arg = cloud.TextArg
+)
 
 // S is a literal argument.
-func S(s string) Arg { return Arg{S: s} }
+func S(s string) Arg { return cloud.Lit(s) }
 
 // Store is the notification storage over a pool.
 type Store struct {
@@ -96,7 +69,7 @@ type Store struct {
 	hash Hasher
 	// Phones, when set, turns the numbers branches send into SMS recipients;
 	// without it the SMS channel is off (numbers are dropped).
-	Phones PhoneKeys
+	Phones cloud.PhoneKeys
 	// SurveyTTL is how long a survey may be answered (a day).
 	SurveyTTL time.Duration
 	// Now is the clock (injected in tests).

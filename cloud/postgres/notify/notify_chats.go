@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -19,60 +19,11 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// TicketInfo is a linked ticket as a chat sees it now. Position and the
-// estimate are the branch's last relayed figures (at issue, transfer, requeue
-// or pre-notice), taken at PlaceAt (branch time); the cloud never re-derives
-// them.
-type TicketInfo struct {
-	Branch   string
-	ID       string
-	Display  string
-	Status   queue.Status
-	Position int // 1-based, as the branch last said
-	TypicalS int
-	UpperS   int
-	PlaceAt  time.Time
-	TimeZone string
-	RUTHash  string
-	// Overtaken says another ticket of the same service was issued or placed
-	// (transferred in, requeued) after PlaceAt: the branch may rank it ahead (a preferential arrival, a
-	// transfer), so the figure is no longer told as current however recent
-	// (the cloud does not judge the order; the branch is asked).
-	Overtaken bool
-}
+// TicketInfo is a linked ticket as a chat sees it (cloud.ChatTicket).
+type TicketInfo = cloud.ChatTicket
 
-// Open reports whether the ticket is still in play.
-func (t TicketInfo) Open() bool { return t.Status.Open() }
-
-// Ahead is the people ahead as the branch last said.
-func (t TicketInfo) Ahead() int { return max(0, t.Position-1) }
-
-// FreshFor is how long a relayed figure is told as current; an older one, or
-// one the branch has issued or placed other tickets since (Overtaken), is
-// told with its time ("a las 16:05").
-const FreshFor = 2 * time.Minute
-
-// Current reports whether the branch's figure is still told as current: at
-// most FreshFor old and no ticket issued or placed after it.
-func (t TicketInfo) Current(now time.Time) bool {
-	return now.Sub(t.PlaceAt) <= FreshFor && !t.Overtaken
-}
-
-// PlaceMsg tells the ticket's place: key for a fresh figure (args: number,
-// people ahead, wait), keyAt for an older one (args: number, time, people
-// ahead, wait), with prefix args (e.g. the status) after the number.
-func (t TicketInfo) PlaceMsg(now time.Time, key, keyAt string, prefix ...Arg) Msg {
-	args := append([]Arg{S(t.Display)}, prefix...)
-	wait := WaitArg(t.TypicalS, t.UpperS)
-	if t.Current(now) {
-		return Msg{Key: key, Args: append(args, S(strconv.Itoa(t.Ahead())), wait)}
-	}
-	loc, err := time.LoadLocation(t.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return Msg{Key: keyAt, Args: append(args, S(t.PlaceAt.In(loc).Format("15:04")), S(strconv.Itoa(t.Ahead())), wait)}
-}
+// FreshFor is how long a relayed figure is told as current.
+const FreshFor = cloud.FreshFor
 
 // ticketCols read a ticket with its printed number (or, projected before it
 // was relayed, the origin service and number) and the branch's last figures
@@ -96,7 +47,7 @@ func scanTicket(row pgx.Row, extra ...any) (TicketInfo, error) {
 }
 
 // ErrNoTicket is returned when a chat has no linked ticket.
-var ErrNoTicket = queue.Errorf(queue.CodeNotFound, "telegram.no_ticket")
+var ErrNoTicket = cloud.ErrNoTicket
 
 // ChatTicket returns the chat's current ticket: its newest open linked ticket,
 // or else its newest linked one. Errors: not_found telegram.no_ticket.
@@ -130,7 +81,7 @@ func (s *Store) UpsertChat(ctx context.Context, tx pgx.Tx, hash string, sealed [
 // returned; otherwise the link stays pending (ErrNoTicket) and the ingest
 // resolves it when the ticket.issued event arrives.
 //
-// The token's advisory lock (also taken by EnqueueEvents for the tokens it
+// The token's advisory lock (also taken by QueueJobs for the tokens it
 // ingests) closes the race where this and the ticket's ingest commit at once
 // and neither sees the other: one waits, then sees the other's row.
 //
@@ -288,7 +239,7 @@ func (s *Store) Reply(ctx context.Context, tx pgx.Tx, chatID, updateID int64, m 
 
 // HandleUpdate runs fn in a transaction unless update_id was handled before
 // (webhook and getUpdates may redeliver). It reports whether fn ran.
-func (s *Store) HandleUpdate(ctx context.Context, updateID int64, fn func(tx pgx.Tx) error) (bool, error) {
+func (s *Store) HandleUpdate(ctx context.Context, updateID int64, fn func(u cloud.ChatUpdate) error) (bool, error) {
 	ran := false
 	err := s.inTx(ctx, "update", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO telegram_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING`, updateID)
@@ -299,7 +250,7 @@ func (s *Store) HandleUpdate(ctx context.Context, updateID int64, fn func(tx pgx
 			return nil
 		}
 		ran = true
-		return fn(tx)
+		return fn(chatUpdate{s: s, tx: tx})
 	})
 	return ran, err
 }

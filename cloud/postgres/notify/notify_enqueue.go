@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/shared/event"
 )
@@ -290,16 +291,7 @@ func CalledMsg(display string, counter int, executiveName string) Msg {
 }
 
 // WaitArg renders an estimate range in minutes (rounded up).
-func WaitArg(typicalS, upperS int) Arg {
-	lo, hi := (typicalS+59)/60, (upperS+59)/60
-	if hi < lo {
-		hi = lo
-	}
-	if hi <= 0 {
-		return Arg{Key: "telegram.wait_now"}
-	}
-	return Arg{Key: "telegram.wait_range", Args: []string{strconv.Itoa(lo), strconv.Itoa(hi)}}
-}
+func WaitArg(typicalS, upperS int) Arg { return cloud.WaitArg(typicalS, upperS) }
 
 // tokenLockClass namespaces the transaction advisory locks taken on ticket
 // tokens (first key of pg_advisory_xact_lock(int, int)).

@@ -16,19 +16,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // Survey steps (the question a message's buttons answer).
 const (
-	StepCSAT = "csat" // satisfaction 1–5
-	StepNPS  = "nps"  // would recommend 0–10
+	StepCSAT = cloud.StepCSAT
+	StepNPS  = cloud.StepNPS
 )
 
 // SurveyStep names the survey and the question of a message's buttons.
-type SurveyStep struct {
-	ID   int64  `json:"id"`
-	Step string `json:"step"`
-}
+type SurveyStep = cloud.SurveyStep
 
 // DefaultSurveyTTL is how long a survey may be answered.
 const DefaultSurveyTTL = 24 * time.Hour
@@ -38,9 +37,9 @@ const MaxComment = 500
 
 // Answer outcomes.
 var (
-	ErrSurveyExpired  = errors.New("notify: survey expired")
-	ErrSurveyAnswered = errors.New("notify: survey question already answered")
-	ErrSurveyNotFound = errors.New("notify: no such survey for this chat")
+	ErrSurveyExpired  = cloud.ErrSurveyExpired
+	ErrSurveyAnswered = cloud.ErrSurveyAnswered
+	ErrSurveyNotFound = cloud.ErrSurveyNotFound
 )
 
 // askSurveys writes the surveys of completed tickets that have a Telegram

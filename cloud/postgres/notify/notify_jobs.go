@@ -5,33 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/ticketero/ticketero/cloud"
 )
 
-// Job is a claimed notification: what to say, to which (sealed) chat.
-type Job struct {
-	ID     int64
-	Branch string
-	Ticket string
-	Kind   string
-	// Channel is telegram or sms; for sms, ChatEnc is the sealed number.
-	Channel  string
-	Msg      Msg
-	Attempts int
-	ChatID   int64
-	ChatEnc  []byte
-	ChatKind string
-	Lang     string
-	// CreatedAt is when the job was written (its event's commit).
-	CreatedAt time.Time
-}
+// Job is a claimed notification (cloud.NotificationJob).
+type Job = cloud.NotificationJob
 
-// Pacing is the minimum gap between two messages to one chat, enforced in the
-// database so it holds across replicas.
-type Pacing struct {
-	Private time.Duration // Telegram: about 1 message/s per chat
-	Group   time.Duration // Telegram: 20 messages/min per group → 3 s
-	Lease   time.Duration // how long a claimed job may stay "sending"
-}
+// Pacing is the minimum gap between two messages to one chat (cloud.Pacing).
+type Pacing = cloud.Pacing
 
 // Claim takes up to limit due jobs (none while the bot is paused by a 429), at most one per chat and only for chats
 // whose pacing allows a message now, marks them sending (attempts + 1) and
@@ -242,17 +224,5 @@ func truncate(s string) string {
 	return s
 }
 
-// SendError classifies a failed send for the worker: RateLimited (retry
-// after RetryAfter, not counted against the job's retries) or Permanent
-// (dead-letter now); otherwise the send is retried on the job's schedule.
-type SendError struct {
-	Err         error
-	RateLimited bool
-	RetryAfter  time.Duration
-	Permanent   bool
-}
-
-func (e *SendError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the cause.
-func (e *SendError) Unwrap() error { return e.Err }
+// SendError classifies a failed send for the worker (cloud.SendError).
+type SendError = cloud.SendError

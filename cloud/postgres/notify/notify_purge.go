@@ -6,24 +6,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/cloud"
 )
 
-// Retention bounds how long personal data and its traces are kept (Ley
-// 19.628 / 21.719: only as long as needed).
-type Retention struct {
-	// Links is how long a chat stays linked to a ticket or a scanned token:
-	// a ticket lives one business day (2 days).
-	Links time.Duration
-	// Data is how long sent, dropped and dead jobs, handled commands and
-	// chats with no remaining link or consent are kept (30 days).
-	Data time.Duration
-	// Updates is how long update IDs are remembered for de-duplication;
-	// Telegram redelivers for at most 24 hours (7 days).
-	Updates time.Duration
-}
+// Retention bounds how long personal data and its traces are kept
+// (cloud.NotificationRetention).
+type Retention = cloud.NotificationRetention
 
 // DefaultRetention is 2 days of links, 30 days of history, 7 days of update IDs.
-var DefaultRetention = Retention{Links: 48 * time.Hour, Data: 30 * 24 * time.Hour, Updates: 7 * 24 * time.Hour}
+var DefaultRetention = cloud.DefaultNotificationRetention
 
 // Purge deletes what the retention no longer allows and returns how many rows
 // went. A chat that consented to RUT linking (/recordar) is kept until /stop.

@@ -14,12 +14,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/shared/queue"
+
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // Channels of a job. They are stored: never rename one.
 const (
-	ChannelTelegram = "telegram"
-	ChannelSMS      = "sms"
+	ChannelTelegram = cloud.ChannelTelegram
+	ChannelSMS      = cloud.ChannelSMS
 )
 
 // smsKinds are the messages that go by SMS (the bank's three: issued, near,
@@ -33,16 +35,8 @@ func SMSKind(kind string) bool { return smsKinds[kind] }
 // smsKindList is smsKinds for SQL.
 var smsKindList = []string{KindConfirm, KindPreNotice, KindCalled}
 
-// PhoneKeys open a number a branch sealed to the cloud's public key
-// (ticket.issued phone_sealed) and seal it at rest under the data key.
-type PhoneKeys interface {
-	// OpenBranchSealed opens phone_sealed (the cloud's X25519 key).
-	OpenBranchSealed(sealed string) (string, error)
-	// SealPhone encrypts a number at rest (AES-GCM under the data key).
-	SealPhone(phone string) ([]byte, error)
-	// OpenPhone decrypts SealPhone's output.
-	OpenPhone(sealed []byte) (string, error)
-}
+// PhoneKeys open and seal the numbers of SMS recipients (cloud.PhoneKeys).
+type PhoneKeys = cloud.PhoneKeys
 
 // SMSMsg is m as an SMS says it: the catalogue's sms.* text of the same
 // message when there is one (short, GSM-7), else m itself.
