@@ -13,8 +13,11 @@
 //	           80 mm print layout (@media print), back to the start after 20 s
 //	/terminal  executive sign-in (executive, PIN, counter); current ticket with
 //	           timer; call next (N), recall (R), start (S), finish with outcome
-//	           (F), no-show (X), transfer (T), requeue, pause with reason (P);
-//	           the queues he serves
+//	           codes (F), no-show (X), transfer to a service, counter or
+//	           executive (T), requeue, park and call back, call a waiting
+//	           ticket out of order, walk-in, pause by reason (P); no-show,
+//	           transfer and cancel wait a 10 s undo window; the customer in
+//	           front of him (masked RUT, history); the queues he serves
 //	/display   1920×1080 board: newest call highlighted, the previous ones,
 //	           waiting per service; chime (WebAudio) and spoken call
 //	           (speechSynthesis, es-CL: "Número C 23, módulo 5")

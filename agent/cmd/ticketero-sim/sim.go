@@ -344,7 +344,7 @@ func (d *desk) settle(ctx context.Context) error {
 				return err
 			}
 		}
-		return d.act(ctx, t.ID, "complete", map[string]string{"outcome": outcomes[0]})
+		return d.act(ctx, t.ID, "complete", map[string]string{"outcome": d.outcomeCodes(ctx)[0]})
 	}
 	return nil
 }
@@ -367,6 +367,24 @@ func (d *desk) signOut() {
 		d.logger.Error("executive left signed in", "err", err)
 	}
 	d.tok = ""
+}
+
+// outcomeCodes are the outcome codes the branch accepts: HQ's list when it
+// published one (a code outside it is refused), else the simulator's own.
+func (d *desk) outcomeCodes(ctx context.Context) []string {
+	var res struct {
+		Outcomes []struct {
+			Code string `json:"code"`
+		} `json:"outcomes"`
+	}
+	if _, err := d.c.do(ctx, http.MethodGet, "/api/v1/outcomes", "", nil, &res, nil); err != nil || len(res.Outcomes) == 0 {
+		return outcomes
+	}
+	codes := make([]string, len(res.Outcomes))
+	for i, o := range res.Outcomes {
+		codes[i] = o.Code
+	}
+	return codes
 }
 
 func (d *desk) act(ctx context.Context, id, verb string, body any) error {
@@ -474,7 +492,8 @@ func executive(ctx context.Context, clk clock, cfg Config, c *client, cred Crede
 			}
 			continue
 		}
-		if d.act(ctx, t.ID, "complete", map[string]string{"outcome": outcomes[rng.IntN(len(outcomes))]}) == nil {
+		codes := d.outcomeCodes(ctx)
+		if d.act(ctx, t.ID, "complete", map[string]string{"outcome": codes[rng.IntN(len(codes))]}) == nil {
 			st.served.Add(1)
 		}
 	}

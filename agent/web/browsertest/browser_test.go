@@ -489,6 +489,8 @@ func TestBranchDay(t *testing.T) {
 		cd.SetValue(cd.ID("transfer-service"), "C"),
 		cd.Click(cd.ID("transfer-first")),
 		cd.Click(cd.ID("transfer-confirm")),
+		// Sent at once instead of after its undo window.
+		cd.Click(cd.ID("undo-now")),
 		until(`document.body.dataset.current === undefined`, 10*time.Second),
 		cd.WaitReady(cd.CSS(`#my-queues .queue[data-service="C"] li[data-number="`+pb.Number+`"]`)),
 		cd.KeyEvent("p"),
