@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -148,13 +149,7 @@ func classOf(r *http.Request) RouteClass {
 // clientKey is the TCP peer's IP. X-Forwarded-For, X-Real-IP and Forwarded
 // are never read: on the branch LAN any device can forge them, and the agent
 // is reached directly, not through a proxy.
-func clientKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func clientKey(r *http.Request) string { return clientip.Peer(r) }
 
 type bucket struct {
 	tokens float64

@@ -28,6 +28,7 @@ import (
 	agentenroll "github.com/ticketero/ticketero/agent/enroll"
 	"github.com/ticketero/ticketero/cloud/enroll"
 	"github.com/ticketero/ticketero/migrations"
+	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
@@ -369,4 +370,36 @@ func TestAgentClient(t *testing.T) {
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, http.StatusUnauthorized, ce.Status)
 	})
+}
+
+// TestClientAddress: the audit of a refused code keys on the client behind
+// the configured trusted proxy (shared/clientip), and on the peer when no
+// proxy is configured, never on a header a client may forge.
+func TestClientAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		proxy clientip.Proxy
+		xff   string
+		want  string
+	}{
+		{"untrusted header", clientip.Proxy{}, "203.0.113.40", "127.0.0.1"},
+		{"one trusted hop", clientip.Proxy{Hops: 1}, "6.6.6.6, 203.0.113.41", "203.0.113.41"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.h.Proxy = tc.proxy
+			before := refusedFrom(t, tc.want)
+			st, _ := postJSON(t, e.srv.URL+"/api/v1/enroll", `{"code":"AAAA-BBBB-CCCC","csr":`+jsonString(csrPEM(t, "ADDR-001"))+`}`, "X-Forwarded-For", tc.xff)
+			require.Equal(t, http.StatusUnauthorized, st, "an unknown code")
+			assert.Equal(t, before+1, refusedFrom(t, tc.want))
+		})
+	}
+}
+
+func refusedFrom(t *testing.T, ip string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db(t).QueryRow(context.Background(),
+		`SELECT count(*) FROM hq_audit WHERE action = 'enroll.code_refused' AND ip = $1`, ip).Scan(&n))
+	return n
 }

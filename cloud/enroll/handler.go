@@ -11,13 +11,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -44,6 +44,9 @@ type Handler struct {
 	// forbidden). Nil refuses every request, so the route is never open.
 	Authorize func(r *http.Request) (actor string, err error)
 	Now       func() time.Time
+	// Proxy says which proxy in front of the cloud may name the client
+	// (the HQ web's setting); the zero Proxy audits the peer address.
+	Proxy clientip.Proxy
 
 	once   sync.Once
 	router http.Handler
@@ -109,7 +112,7 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	var csr *x509.CertificateRequest
-	branch, err := h.Store.Redeem(ctx, req.Code, clientIP(r), func(b queue.BranchID) error {
+	branch, err := h.Store.Redeem(ctx, req.Code, h.Proxy.Of(r), func(b queue.BranchID) error {
 		var err error
 		csr, err = ParseCSR(req.CSR, b)
 		return err
@@ -118,7 +121,7 @@ func (h *Handler) enroll(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, err)
 		return
 	}
-	resp, err := h.issue(ctx, branch, csr, "branch:"+string(branch), clientIP(r), true)
+	resp, err := h.issue(ctx, branch, csr, "branch:"+string(branch), h.Proxy.Of(r), true)
 	if err != nil {
 		h.problem(w, r, err)
 		return
@@ -245,7 +248,7 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, err)
 		return
 	}
-	resp, err := h.issue(ctx, branch, csr, "branch:"+string(branch), clientIP(r), false)
+	resp, err := h.issue(ctx, branch, csr, "branch:"+string(branch), h.Proxy.Of(r), false)
 	if err != nil {
 		h.problem(w, r, err)
 		return
@@ -337,13 +340,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// clientIP is the peer address (X-Forwarded-For is not trusted: audit only).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

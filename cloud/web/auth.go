@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -64,53 +64,11 @@ func (h *Handler) lang(r *http.Request) i18n.Lang {
 	return i18n.Parse(r.Header.Get("Accept-Language"))
 }
 
-// clientIP is the address rate limits and the audit key on: from the
-// trusted proxy's header when configured, else the address TrustedProxyHops
-// from the right of X-Forwarded-For (the entries left of it are the client's
-// to forge), else the peer. A header that does not hold an address falls back
-// to the peer.
+// clientIP is the address rate limits and the audit key on, from the
+// trusted proxy's header or X-Forwarded-For hops when configured, else the
+// peer (shared/clientip).
 func (h *Handler) clientIP(r *http.Request) string {
-	if name := h.cfg.ClientIPHeader; name != "" {
-		if ip := parseHostIP(r.Header.Get(name)); ip != "" {
-			return ip
-		}
-	}
-	if hops := h.cfg.TrustedProxyHops; hops > 0 {
-		var parts []string
-		for _, v := range r.Header.Values("X-Forwarded-For") {
-			parts = append(parts, strings.Split(v, ",")...)
-		}
-		if len(parts) >= hops {
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-hops])); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// parseHostIP reads "ip", "ip:port", "[ipv6]:port" or CloudFront's
-// "ipv6:port" and returns the IP, or "" when there is none.
-func parseHostIP(v string) string {
-	v = strings.TrimSpace(v)
-	if ip := net.ParseIP(v); ip != nil {
-		return ip.String()
-	}
-	if host, _, err := net.SplitHostPort(v); err == nil {
-		if ip := net.ParseIP(host); ip != nil {
-			return ip.String()
-		}
-	}
-	if i := strings.LastIndexByte(v, ':'); i > 0 {
-		if ip := net.ParseIP(v[:i]); ip != nil {
-			return ip.String()
-		}
-	}
-	return ""
+	return clientip.Proxy{Header: h.cfg.ClientIPHeader, Hops: h.cfg.TrustedProxyHops}.Of(r)
 }
 
 // auth wraps a handler: it resolves the principal (Bearer token or session

@@ -46,6 +46,13 @@ func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
 	if err != nil || h == nil {
 		return nil, err
 	}
+	// The audit keys redeemed codes on the client behind the same trusted
+	// proxy as the HQ web's sign-ins, never on a forgeable header.
+	wc, err := ParseWebEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	h.Proxy = wc.Proxy()
 	m.Log.Info("field enrolment enabled", "provisioner", cfg.Provisioner)
 	return h, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/web"
+	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/seal"
@@ -45,6 +46,12 @@ type WebConfig struct {
 	// (mode 0600), never to stdout or the log; empty: a new file in the
 	// temporary directory, named on stdout.
 	AdminPasswordOut string
+}
+
+// Proxy is the trusted proxy the configuration names (the zero Proxy: the
+// client is the peer). The HQ web and the enrolment API both key on it.
+func (c WebConfig) Proxy() clientip.Proxy {
+	return clientip.Proxy{Header: c.ClientIPHeader, Hops: c.ProxyHops}
 }
 
 // ParseWebEnv reads the web configuration and validates it.
