@@ -238,6 +238,10 @@
   // action waiting in its undo window is sent first.
   async function act(fn) {
     if (state.pending) await commitPending();
+    return run(fn);
+  }
+  // run is act without sending the pending action first.
+  async function run(fn) {
     if (state.busy) return;
     state.busy = true;
     error('');
@@ -293,19 +297,14 @@
     return p;
   }
   async function commitPending() {
+    // Another action still running: send it right after, never drop it.
+    if (state.busy && state.pending) { clearInterval(state.pending.timer); setTimeout(commitPending, 200); return; }
     const p = clearPending();
     if (!p) return;
-    state.busy = true;
-    try {
+    await run(async () => {
       await authed('POST', p.path, p.payload);
       info(t(UNDO_TEXT[p.kind][1], Object.assign({ number: p.number }, p.vars)));
-    } catch (e) {
-      if (e.status === 401) { save(null, null); state.busy = false; showSignIn(t('ui.terminal.session_expired')); return; }
-      error(e.message);
-    } finally {
-      state.busy = false;
-    }
-    await refresh();
+    });
   }
   $('undo-btn').addEventListener('click', () => {
     const p = clearPending();
