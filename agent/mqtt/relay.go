@@ -57,6 +57,10 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	KeepAlive              time.Duration // 30 s (IoT: 30–1200 s)
 	Now                    func() time.Time
+	// Release, when set, receives the agent releases HQ offers the branch
+	// (its retained release topic is then subscribed). It must not block:
+	// the updater (agent/update) works on its own goroutine.
+	Release func(ctx context.Context, r event.Release)
 }
 
 func (c *Config) defaults() {
@@ -268,6 +272,9 @@ func (r *Relay) connect(ctx context.Context) (paho.Client, <-chan error, error) 
 	if r.commands != nil {
 		subs[event.CommandsTopic(r.cfg.Branch)] = 1
 	}
+	if r.cfg.Release != nil {
+		subs[event.ReleaseTopic(r.cfg.Branch)] = 1
+	}
 	st := c.SubscribeMultiple(subs, r.onMessage)
 	if !st.WaitTimeout(10*time.Second) || st.Error() != nil {
 		c.Disconnect(0)
@@ -340,6 +347,16 @@ func (r *Relay) applyInbound(ctx context.Context) {
 				if err := r.commands.ApplyCommand(ctx, c); err != nil {
 					r.log.Warn("command not applied", "command", c.ID, "type", c.Type, "err", err)
 				}
+			case event.KindRelease:
+				if len(m.Payload()) == 0 || r.cfg.Release == nil {
+					continue // offer withdrawn
+				}
+				var rel event.Release
+				if err := event.DecodeMessage(m.Topic(), m.Payload(), &rel); err != nil {
+					r.log.Warn("release offer rejected", "err", err)
+					continue
+				}
+				r.cfg.Release(ctx, rel)
 			}
 		}
 	}

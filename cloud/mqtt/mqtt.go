@@ -264,3 +264,13 @@ func (c *Client) PublishCommand(ctx context.Context, cmd event.Command) error {
 	}
 	return c.publish(ctx, event.CommandsTopic(cmd.Branch), false, cmd)
 }
+
+// PublishRelease offers a branch an agent release, retained so a box that is
+// offline gets it when it reconnects (QoS 1).
+func (c *Client) PublishRelease(ctx context.Context, r event.Release) error {
+	r.V = event.Version
+	if r.Branch == "" || r.Version == "" || len(r.Artifacts) == 0 {
+		return fmt.Errorf("mqtt: release offer needs branch, version and artifacts")
+	}
+	return c.publish(ctx, event.ReleaseTopic(r.Branch), true, r)
+}

@@ -45,7 +45,7 @@ func ParseTopic(topic string) (branch, kind string, ok bool) {
 		return "", "", false
 	}
 	switch kind {
-	case KindEvents, KindAck, KindConfig, KindStatus, KindCommands:
+	case KindEvents, KindAck, KindConfig, KindStatus, KindCommands, KindRelease:
 		return branch, kind, true
 	}
 	return "", "", false

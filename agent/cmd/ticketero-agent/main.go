@@ -29,6 +29,7 @@ import (
 	"github.com/ticketero/ticketero/agent"
 	agenthttp "github.com/ticketero/ticketero/agent/http"
 	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/agent/update"
 	"github.com/ticketero/ticketero/agent/web"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -37,9 +38,14 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
+// launchFrom, set by main, lets serve exec another binary (remote updates,
+// update.go) and says where exec errors go; tests calling run leave it nil.
+var launchFrom *os.File
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	launchFrom = os.Stderr
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
@@ -75,14 +81,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			fmt.Fprintln(stderr, "ticketero-agent:", err)
 			return 2
 		}
+		if launchFrom != nil {
+			launch(m.Config.Data, args, launchFrom)
+		}
 		if err := m.Run(ctx); err != nil {
 			fmt.Fprintln(stderr, "ticketero-agent:", err)
 			return 1
 		}
-		<-ctx.Done()
+		var next string
+		select {
+		case <-ctx.Done():
+		case next = <-m.restarts():
+		}
 		if err := m.Close(); err != nil {
 			fmt.Fprintln(stderr, "ticketero-agent: close:", err)
-			return 1
+			if next == "" {
+				return 1
+			}
+		}
+		if next != "" && launchFrom != nil {
+			execInto(next, args, launchFrom)
+			return 1 // exec failed: the service manager starts the launcher again
 		}
 		return 0
 	case "executive":
@@ -104,6 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 type Config struct {
 	// Sync is the cloud link (sync.go); no MQTT URL runs standalone.
 	Sync SyncConfig
+	// Update is remote agent updates (update.go).
+	Update UpdateConfig
 
 	Branch      string
 	Data        string
@@ -132,7 +153,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Branch: "SCL-001", Data: "data", HTTP: "127.0.0.1:8080", TimeZone: "America/Santiago",
 		Counters: 6, LogLevel: "info", LogFormat: "text", Rate: DefaultRateConfig(),
-		Retention: DefaultRetentionConfig(), LAN: DefaultLANConfig(), ConfigReport: 30 * time.Second}
+		Retention: DefaultRetentionConfig(), LAN: DefaultLANConfig(), ConfigReport: 30 * time.Second,
+		Update: UpdateConfig{HealthTimeout: 2 * time.Minute}}
 }
 
 func envName(flag string) string {
@@ -161,6 +183,7 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	str(&c.TelegramBot, "telegram-bot", "the bank's Telegram bot user name, for the kiosk ticket's QR (empty: no QR)")
 	var envErrs []error
 	c.Sync.flags(fs, getenv, &envErrs)
+	c.Update.flags(fs, getenv, &envErrs)
 	c.Rate.flags(fs, getenv, &envErrs)
 	c.Retention.flags(fs, getenv, &envErrs)
 	c.LAN.flags(fs, getenv)
@@ -226,6 +249,9 @@ func (c Config) Validate() error {
 	if err := c.LAN.Validate(); err != nil {
 		return err
 	}
+	if err := c.Update.Validate(); err != nil {
+		return err
+	}
 	if _, err := c.Rate.Limits(); err != nil {
 		return err
 	}
@@ -261,8 +287,12 @@ type Main struct {
 	Link agent.Link
 	// UI is the embedded web UI (agent/web), mounted when set before Run.
 	UI http.Handler
+	// Updater installs HQ's agent releases (update.go); nil without an
+	// update key or a cloud link.
+	Updater *update.Updater
 
 	link      *linkRun // the running MQTT relay (sync.go)
+	updater   *linkRun // the running updater (update.go)
 	retention *linkRun // the running retention job (retention.go)
 
 	// Addr is the address the LAN API listens on (resolved, after Run).
@@ -315,6 +345,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("telegram-bot: %w", err)
 		}
 	}
+	m.Updater = m.newUpdater()
 	if err := m.startLink(); err != nil {
 		_ = m.Store.Close()
 		return err
@@ -357,6 +388,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("cannot write http.addr", "err", err)
 	}
 	m.startRetention()
+	m.startUpdater()
 	m.Logger.Info("listening", "addr", m.Addr, "url", m.URL, "version", version, "startup_ms", time.Since(start).Milliseconds())
 	return nil
 }
@@ -373,6 +405,7 @@ func (m *Main) Close() error {
 		}
 		<-m.done
 	}
+	m.stopUpdater()
 	m.stopLink()
 	m.stopRetention()
 	if m.Store != nil {

@@ -67,8 +67,12 @@ func (m *Main) startLink() error {
 	if c.MQTT == "" || m.Link != nil {
 		return nil
 	}
-	r, err := mqtt.New(mqtt.Config{Branch: m.Config.Branch, URL: c.MQTT, CertFile: c.Cert, KeyFile: c.Key, CAFile: c.CA,
-		AgentVersion: version, AckTimeout: c.AckTimeout}, m.Store, m.Store, m.Store, m.Logger)
+	mc := mqtt.Config{Branch: m.Config.Branch, URL: c.MQTT, CertFile: c.Cert, KeyFile: c.Key, CAFile: c.CA,
+		AgentVersion: version, AckTimeout: c.AckTimeout}
+	if m.Updater != nil {
+		mc.Release = m.Updater.Offer
+	}
+	r, err := mqtt.New(mc, m.Store, m.Store, m.Store, m.Logger)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: ticketero-cloud serve|user|token|enroll-code ... (serve --help lists the flags)")
+		return errors.New("usage: ticketero-cloud serve|user|token|enroll-code|release ... (serve --help lists the flags)")
 	}
 	switch args[0] {
 	case "serve":
@@ -74,8 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokenCommand(ctx, args[1:], stdout, stderr)
 	case "enroll-code": // enroll.go
 		return enrollCodeCommand(ctx, args[1:], stdout, stderr)
+	case "release": // release.go
+		return releaseCommand(ctx, args[1:], stdout, stderr)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, user, token or enroll-code)", args[0])
+		return fmt.Errorf("unknown command %q (want serve, user, token, enroll-code or release)", args[0])
 	}
 }
 
@@ -347,6 +349,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// ---- remote agent updates (cloud/rollout, wired in release.go): off without a bucket. ----
+	rolloutRun, err := newRollout(octx, m)
+	if err != nil {
+		return err
+	}
 	m.HTTP = &cloudhttp.Server{
 		Sync: m.Store, Gatherer: m.Registry, UI: m.UI, Enroll: enrollH, Log: m.Log,
 		Ready: map[string]cloudhttp.Check{
@@ -384,6 +391,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if tgRun != nil {
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); tgRun(rctx) }()
+	}
+	if rolloutRun != nil {
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); rolloutRun(rctx) }()
 	}
 	m.wg.Add(2)
 	go func() { defer m.wg.Done(); retRun(rctx) }()

@@ -1,0 +1,142 @@
+package update_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/agent/update"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/release"
+)
+
+func openStore(t *testing.T, dir string) *sqlite.Store {
+	t.Helper()
+	k := make([]byte, sqlite.KeySize)
+	_, _ = rand.Read(k)
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "agent.db"), Branch: "SCL-001", DataKey: k})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func updates(t *testing.T, st *sqlite.Store) []string {
+	t.Helper()
+	evs, err := st.Pending(context.Background(), 0, 1000)
+	require.NoError(t, err)
+	var out []string
+	for _, e := range evs {
+		if e.Type == event.AgentUpdate {
+			out = append(out, string(e.Data))
+		}
+	}
+	return out
+}
+
+// A trial still recorded when another version starts means the new version
+// crashed: Launch rolls it back and runs the current release.
+func TestLaunchRollsBackACrashedTrial(t *testing.T) {
+	data := t.TempDir()
+	cur := update.Binary(data, "2.0.0")
+	require.NoError(t, os.MkdirAll(filepath.Dir(cur), 0o700))
+	require.NoError(t, os.WriteFile(cur, []byte("#!/bin/sh\n"), 0o700))
+	require.NoError(t, update.Save(data, update.State{Current: "2.0.0", Trial: &update.Trial{Version: "3.0.0", From: "2.0.0"}}))
+
+	path, err := update.Launch(data, "1.0.0", "/usr/local/bin/ticketero-agent", time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, cur, path, "the launcher runs the current release")
+	st, err := update.Load(data)
+	require.NoError(t, err)
+	assert.Nil(t, st.Trial)
+	assert.Equal(t, []string{"3.0.0"}, st.Failed)
+	assert.Equal(t, "/usr/local/bin/ticketero-agent", st.Launcher)
+	require.Len(t, st.Pending, 1)
+	assert.Equal(t, release.StateRolledBack, st.Pending[0].State)
+
+	// The current release itself goes on; so does the trial version.
+	path, err = update.Launch(data, "2.0.0", cur, time.Now())
+	require.NoError(t, err)
+	assert.Empty(t, path)
+	require.NoError(t, update.Save(data, update.State{Current: "2.0.0", Trial: &update.Trial{Version: "3.0.0", From: "2.0.0"}}))
+	path, err = update.Launch(data, "3.0.0", update.Binary(data, "3.0.0"), time.Now())
+	require.NoError(t, err)
+	assert.Empty(t, path)
+}
+
+// A new version that cannot prove healthy (here: no cloud link, so no ack)
+// rolls itself back: state, report and a restart into the launcher.
+func TestUnhealthyTrialRollsBack(t *testing.T) {
+	data := t.TempDir()
+	st := openStore(t, data)
+	require.NoError(t, update.Save(data, update.State{Launcher: "/usr/local/bin/ticketero-agent",
+		Trial: &update.Trial{Version: "2.0.0", From: "1.0.0"}}))
+	lan := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }))
+	defer lan.Close()
+	u := update.New(update.Config{Data: data, Version: "2.0.0", PublicKey: make(ed25519.PublicKey, 32), HealthTimeout: 500 * time.Millisecond}, st)
+	done := make(chan struct{})
+	go func() { u.Run(context.Background(), lan.URL, nil); close(done) }()
+	select {
+	case p := <-u.Restart():
+		assert.Equal(t, "/usr/local/bin/ticketero-agent", p)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no rollback")
+	}
+	<-done
+	s, err := update.Load(data)
+	require.NoError(t, err)
+	assert.Nil(t, s.Trial)
+	assert.Equal(t, []string{"2.0.0"}, s.Failed)
+	require.Len(t, s.Pending, 1)
+	assert.Contains(t, s.Pending[0].Reason, "no cloud link")
+	assert.Len(t, updates(t, st), 1, "the trial report was written")
+}
+
+// An offer outside its window waits (nothing downloaded); a tampered
+// signature is refused and reported once.
+func TestOfferWindowAndSignature(t *testing.T) {
+	data := t.TempDir()
+	st := openStore(t, data)
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	var gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { gets.Add(1); _, _ = w.Write([]byte("bin")) }))
+	defer srv.Close()
+	s, err := release.Sign(priv, release.Describe("2.0.0", "linux", "amd64", []byte("bin"), time.Now()))
+	require.NoError(t, err)
+	noon := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	u := update.New(update.Config{Data: data, Version: "1.0.0", PublicKey: pub, GOOS: "linux", GOARCH: "amd64",
+		Now: func() time.Time { return noon }}, st)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { u.Run(ctx, srv.URL, nil); close(done) }()
+	u.Offer(ctx, event.Release{Branch: "SCL-001", Version: "2.0.0", Window: "22:00-06:00",
+		Artifacts: []event.ReleaseArtifact{{Manifest: s.Manifest, Signature: s.Signature, URL: srv.URL}}})
+	time.Sleep(300 * time.Millisecond)
+	assert.Zero(t, gets.Load(), "mid-day: not even downloaded")
+
+	bad := append([]byte(nil), s.Signature...)
+	bad[0] ^= 1
+	for range 2 {
+		u.Offer(ctx, event.Release{Branch: "SCL-001", Version: "2.0.0", Window: "always",
+			Artifacts: []event.ReleaseArtifact{{Manifest: s.Manifest, Signature: bad, URL: srv.URL}}})
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	assert.Zero(t, gets.Load(), "a bad signature is refused before any download")
+	reps := updates(t, st)
+	require.Len(t, reps, 1, "refused once")
+	assert.Contains(t, reps[0], `"state":"refused"`)
+	assert.Contains(t, reps[0], "signature")
+}

@@ -1,0 +1,251 @@
+package main
+
+// Remote agent updates: the `release` subcommands HQ ops use (keygen and sign
+// run offline, where the signing key lives; publish, rollout, stop and status
+// against the database and S3) and the rollout loop serve runs when
+// TICKETERO_RELEASE_BUCKET is set.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/rollout"
+	"github.com/ticketero/ticketero/shared/release"
+)
+
+// newRollout builds the rollout loop from TICKETERO_RELEASE_BUCKET (off
+// when empty), TICKETERO_RELEASE_S3_ENDPOINT (an S3-compatible server) and
+// TICKETERO_ROLLOUT_EVERY (30s).
+func newRollout(ctx context.Context, m *Main) (func(context.Context), error) {
+	bucket := os.Getenv("TICKETERO_RELEASE_BUCKET")
+	if bucket == "" {
+		return nil, nil
+	}
+	every := 30 * time.Second
+	if v := os.Getenv("TICKETERO_ROLLOUT_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			return nil, fmt.Errorf("config: TICKETERO_ROLLOUT_EVERY %q must be a duration of at least 100ms", v)
+		}
+		every = d
+	}
+	b, err := rollout.NewBucket(ctx, bucket, os.Getenv("TICKETERO_RELEASE_S3_ENDPOINT"))
+	if err != nil {
+		return nil, err
+	}
+	l := &rollout.Loop{Store: postgres.Releases{Pool: m.Pool}, Bucket: b, Pub: m.MQTT, Every: every, Log: m.Log}
+	m.Log.Info("agent rollouts enabled", "bucket", bucket, "every", every)
+	return l.Run, nil
+}
+
+const releaseUsage = `usage:
+  ticketero-cloud release keygen --private FILE            (offline: writes the signing key, prints the public key)
+  ticketero-cloud release sign --key FILE --version V --arch amd64|arm64 --bin FILE [--out FILE.sig.json]   (offline)
+  ticketero-cloud release publish --version V --arch A --bin FILE --sig FILE.sig.json --public-key KEY --bucket B [--db URL]
+  ticketero-cloud release rollout --version V --ring canary|region|all [--percent 10] [--region RM] [--window 22:00-06:00] [--by NAME] [--db URL]
+  ticketero-cloud release stop --version V [--db URL]
+  ticketero-cloud release status [--db URL] [--json]
+--db defaults to TICKETERO_DB; --bucket to TICKETERO_RELEASE_BUCKET (S3 endpoint: TICKETERO_RELEASE_S3_ENDPOINT);
+--public-key to TICKETERO_RELEASE_PUBLIC_KEY.`
+
+// releaseCommand runs `ticketero-cloud release ...`.
+func releaseCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(releaseUsage)
+	}
+	fs := flag.NewFlagSet("release "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", os.Getenv("TICKETERO_DB"), "PostgreSQL URL")
+	version := fs.String("version", "", "agent version")
+	arch := fs.String("arch", "amd64", "amd64 or arm64")
+	bin := fs.String("bin", "", "agent binary")
+	switch args[0] {
+	case "keygen":
+		priv := fs.String("private", "", "file to write the private key to (0600; keep it offline)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *priv == "" {
+			return errors.New("release keygen: --private FILE is required")
+		}
+		pub, key, err := release.GenerateKey()
+		if err != nil {
+			return err
+		}
+		f, err := os.OpenFile(*priv, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- path from the operator's command line
+		if err != nil {
+			return fmt.Errorf("release keygen: %w", err)
+		}
+		_, werr := f.WriteString(key + "\n")
+		if err := errors.Join(werr, f.Close()); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, pub)
+		return nil
+	case "sign":
+		keyFile := fs.String("key", "", "private key file")
+		out := fs.String("out", "", "signature file (default BIN.sig.json)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		k, err := os.ReadFile(*keyFile) // #nosec G304 -- path from the operator's command line
+		if err != nil {
+			return fmt.Errorf("release sign: --key: %w", err)
+		}
+		priv, err := release.ParsePrivateKey(string(k))
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(*bin) // #nosec G304 -- path from the operator's command line
+		if err != nil {
+			return fmt.Errorf("release sign: --bin: %w", err)
+		}
+		s, err := release.Sign(priv, release.Describe(*version, "linux", *arch, b, time.Now()))
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			*out = *bin + ".sig.json"
+		}
+		raw, _ := json.MarshalIndent(s, "", "  ")
+		return os.WriteFile(*out, raw, 0o644) // #nosec G306 -- a signature is public
+	case "publish":
+		sigFile := fs.String("sig", "", "signature file from release sign")
+		pubKey := fs.String("public-key", os.Getenv("TICKETERO_RELEASE_PUBLIC_KEY"), "the boxes' trusted public key (base64)")
+		bucket := fs.String("bucket", os.Getenv("TICKETERO_RELEASE_BUCKET"), "S3 bucket")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return publishRelease(ctx, *db, *bucket, *pubKey, *version, *arch, *bin, *sigFile, stdout)
+	case "rollout":
+		o := postgres.Rollout{}
+		fs.StringVar(&o.Ring, "ring", "", "canary, region or all")
+		fs.IntVar(&o.Percent, "percent", 100, "canary: percentage of branches")
+		fs.StringVar(&o.Region, "region", "", "region ring: the region")
+		fs.StringVar(&o.Window, "window", "22:00-06:00", "install window in each branch's time zone, or always")
+		fs.StringVar(&o.By, "by", os.Getenv("USER"), "who starts it (recorded)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		o.Version = *version
+		return withReleases(ctx, *db, func(r postgres.Releases) error {
+			id, err := r.StartRollout(ctx, o)
+			if err == nil {
+				fmt.Fprintf(stdout, "rollout %d: %s to %s (window %s)\n", id, o.Version, ringText(o), o.Window)
+			}
+			return err
+		})
+	case "stop":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return withReleases(ctx, *db, func(r postgres.Releases) error {
+			n, err := r.StopRollouts(ctx, *version)
+			if err == nil {
+				fmt.Fprintf(stdout, "%d rollout(s) of %s stopped\n", n, *version)
+			}
+			return err
+		})
+	case "status":
+		asJSON := fs.Bool("json", false, "JSON output")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return withReleases(ctx, *db, func(r postgres.Releases) error {
+			boxes, err := r.Boxes(ctx)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return json.NewEncoder(stdout).Encode(boxes)
+			}
+			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "BRANCH\tREGION\tONLINE\tRUNNING\tOFFERED\tLAST STEP\tVERSION\tREASON")
+			for _, b := range boxes {
+				fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", b.Branch, b.Region, b.Online, b.Running, b.Offered, b.Last.State, b.Last.Version, b.Last.Reason)
+			}
+			return w.Flush()
+		})
+	}
+	return errors.New(releaseUsage)
+}
+
+func ringText(o postgres.Rollout) string {
+	switch o.Ring {
+	case "canary":
+		return fmt.Sprintf("canary %d%%", o.Percent)
+	case "region":
+		return "region " + o.Region
+	}
+	return "all branches"
+}
+
+func withReleases(ctx context.Context, db string, f func(postgres.Releases) error) error {
+	if db == "" {
+		return errors.New("release: --db (or TICKETERO_DB) is required")
+	}
+	pool, err := postgres.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return f(postgres.Releases{Pool: pool})
+}
+
+// publishRelease verifies a signed binary with the boxes' public key (a
+// release the boxes would refuse is never published), uploads it to S3 and
+// records it.
+func publishRelease(ctx context.Context, db, bucket, pubKey, version, arch, bin, sigFile string, stdout io.Writer) error {
+	if bucket == "" {
+		return errors.New("release publish: --bucket (or TICKETERO_RELEASE_BUCKET) is required")
+	}
+	pub, err := release.ParsePublicKey(pubKey)
+	if err != nil {
+		return fmt.Errorf("release publish: --public-key: %w", err)
+	}
+	raw, err := os.ReadFile(sigFile) // #nosec G304 -- path from the operator's command line
+	if err != nil {
+		return fmt.Errorf("release publish: --sig: %w", err)
+	}
+	var s release.Signed
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("release publish: --sig: %w", err)
+	}
+	m, err := release.Verify(pub, s)
+	if err != nil {
+		return fmt.Errorf("release publish: %w", err)
+	}
+	if m.Version != version || m.Arch != arch {
+		return fmt.Errorf("release publish: the signature is for %s %s/%s, not %s linux/%s", m.Version, m.OS, m.Arch, version, arch)
+	}
+	b, err := os.ReadFile(bin) // #nosec G304 -- path from the operator's command line
+	if err != nil {
+		return fmt.Errorf("release publish: --bin: %w", err)
+	}
+	if err := m.Check(b); err != nil {
+		return fmt.Errorf("release publish: %w", err)
+	}
+	bk, err := rollout.NewBucket(ctx, bucket, os.Getenv("TICKETERO_RELEASE_S3_ENDPOINT"))
+	if err != nil {
+		return err
+	}
+	key := bk.Key(m.Version, m.OS, m.Arch)
+	return withReleases(ctx, db, func(r postgres.Releases) error {
+		if err := bk.Put(ctx, key, b); err != nil {
+			return err
+		}
+		if err := r.AddArtifact(ctx, postgres.Artifact{Version: m.Version, OS: m.OS, Arch: m.Arch, Manifest: s.Manifest, Signature: s.Signature, S3Key: key}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "published %s %s/%s (%d bytes, sha256 %s) as s3://%s/%s\n", m.Version, m.OS, m.Arch, m.Size, m.SHA256, bucket, key)
+		return nil
+	})
+}

@@ -1,0 +1,279 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/release"
+)
+
+// Releases stores agent releases, their rollouts, the offer each branch
+// holds, and reads each box's update state from its agent.update events.
+type Releases struct{ Pool *pgxpool.Pool }
+
+// Artifact is one platform's signed binary of a release.
+type Artifact struct {
+	Version, OS, Arch string
+	Manifest          []byte
+	Signature         []byte
+	S3Key             string
+}
+
+// AddArtifact records a signed artifact (already verified by the caller and
+// uploaded to S3). Publishing the same platform of a version twice is refused.
+func (r Releases) AddArtifact(ctx context.Context, a Artifact) error {
+	tag, err := r.Pool.Exec(ctx, `INSERT INTO agent_releases (version, os, arch, manifest, signature, s3_key)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, a.Version, a.OS, a.Arch, a.Manifest, a.Signature, a.S3Key)
+	if err != nil {
+		return fmt.Errorf("postgres: release: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("release %s %s/%s is already published (publish a new version instead)", a.Version, a.OS, a.Arch)
+	}
+	return nil
+}
+
+// Artifacts lists a version's artifacts.
+func (r Releases) Artifacts(ctx context.Context, version string) ([]Artifact, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT version, os, arch, manifest, signature, s3_key FROM agent_releases
+		WHERE version = $1 ORDER BY os, arch`, version)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: releases: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Artifact, error) {
+		var a Artifact
+		err := row.Scan(&a.Version, &a.OS, &a.Arch, &a.Manifest, &a.Signature, &a.S3Key)
+		return a, err
+	})
+}
+
+// Rollout offers a version to a ring of branches.
+type Rollout struct {
+	ID      int64
+	Version string
+	// Ring is canary (Percent of branches), region (Region) or all.
+	Ring    string
+	Percent int
+	Region  string
+	Window  string
+	By      string
+	At      time.Time
+}
+
+// Validate checks a new rollout.
+func (o Rollout) Validate() error {
+	switch o.Ring {
+	case "canary":
+		if o.Percent < 1 || o.Percent > 100 {
+			return fmt.Errorf("rollout: canary percent %d must be 1 to 100", o.Percent)
+		}
+	case "region":
+		if o.Region == "" {
+			return errors.New("rollout: the region ring needs a region")
+		}
+	case "all":
+	default:
+		return fmt.Errorf("rollout: ring %q must be canary, region or all", o.Ring)
+	}
+	if _, err := release.ParseWindow(o.Window); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Canary is branch's stable bucket (0–99) for version: a canary of p percent
+// takes the branches whose bucket is below p, so widening it keeps the first.
+func Canary(branch, version string) int {
+	var h uint32 = 2166136261
+	for _, c := range []byte(version + "/" + branch) {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return int(h % 100)
+}
+
+// Covers reports whether the rollout reaches a branch in region.
+func (o Rollout) Covers(branch, region string) bool {
+	switch o.Ring {
+	case "all":
+		return true
+	case "region":
+		return region == o.Region
+	case "canary":
+		return Canary(branch, o.Version) < o.Percent
+	}
+	return false
+}
+
+// StartRollout records a rollout of a published version.
+func (r Releases) StartRollout(ctx context.Context, o Rollout) (int64, error) {
+	if err := o.Validate(); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := r.Pool.QueryRow(ctx, `SELECT count(*) FROM agent_releases WHERE version = $1`, o.Version).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: rollout: %w", err)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("rollout: version %s is not published", o.Version)
+	}
+	var id int64
+	err := r.Pool.QueryRow(ctx, `INSERT INTO agent_rollouts (version, ring, percent, region, install_window, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, o.Version, o.Ring, max(o.Percent, 1), o.Region, o.Window, o.By).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: rollout: %w", err)
+	}
+	return id, nil
+}
+
+// StopRollouts stops every active rollout of version (offers already held
+// stay; a later rollout of another version replaces them).
+func (r Releases) StopRollouts(ctx context.Context, version string) (int64, error) {
+	tag, err := r.Pool.Exec(ctx, `UPDATE agent_rollouts SET stopped_at = now() WHERE version = $1 AND stopped_at IS NULL`, version)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: rollout: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// Due is an offer to (re)publish: the branch's rollout and artifacts.
+type Due struct {
+	Branch    string
+	Rollout   Rollout
+	Artifacts []Artifact
+}
+
+// DueOffers returns, for each branch an active rollout covers (the latest
+// rollout covering it wins), the offer to publish when the branch holds
+// another version or its offer is older than refresh (its download URLs
+// expire).
+func (r Releases) DueOffers(ctx context.Context, now time.Time, refresh time.Duration) ([]Due, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT id, version, ring, percent, region, install_window, created_by, created_at
+		FROM agent_rollouts WHERE stopped_at IS NULL ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: rollouts: %w", err)
+	}
+	outs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Rollout, error) {
+		var o Rollout
+		err := row.Scan(&o.ID, &o.Version, &o.Ring, &o.Percent, &o.Region, &o.Window, &o.By, &o.At)
+		return o, err
+	})
+	if err != nil || len(outs) == 0 {
+		return nil, err
+	}
+	type held struct {
+		version string
+		at      time.Time
+	}
+	offers := map[string]held{}
+	rows, err = r.Pool.Query(ctx, `SELECT branch, version, offered_at FROM agent_offers`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: offers: %w", err)
+	}
+	for rows.Next() {
+		var b string
+		var h held
+		if err := rows.Scan(&b, &h.version, &h.at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		offers[b] = h
+	}
+	rows.Close()
+	rows, err = r.Pool.Query(ctx, `SELECT id, region FROM branches ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: branches: %w", err)
+	}
+	type branch struct{ id, region string }
+	branches, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (branch, error) {
+		var b branch
+		err := row.Scan(&b.id, &b.region)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: branches: %w", err)
+	}
+	arts := map[string][]Artifact{}
+	var due []Due
+	for _, b := range branches {
+		var pick *Rollout
+		for i := range outs {
+			if outs[i].Covers(b.id, b.region) {
+				pick = &outs[i]
+			}
+		}
+		if pick == nil {
+			continue
+		}
+		if h, ok := offers[b.id]; ok && h.version == pick.Version && now.Sub(h.at) < refresh {
+			continue
+		}
+		a, ok := arts[pick.Version]
+		if !ok {
+			if a, err = r.Artifacts(ctx, pick.Version); err != nil {
+				return nil, err
+			}
+			arts[pick.Version] = a
+		}
+		due = append(due, Due{Branch: b.id, Rollout: *pick, Artifacts: a})
+	}
+	return due, nil
+}
+
+// Offered records that branch now holds rollout's offer.
+func (r Releases) Offered(ctx context.Context, branch string, o Rollout, at time.Time) error {
+	_, err := r.Pool.Exec(ctx, `INSERT INTO agent_offers (branch, version, rollout, offered_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (branch) DO UPDATE SET version = excluded.version, rollout = excluded.rollout, offered_at = excluded.offered_at`,
+		branch, o.Version, o.ID, at)
+	if err != nil {
+		return fmt.Errorf("postgres: offer: %w", err)
+	}
+	return nil
+}
+
+// BoxState is one box's agent version and its last update step.
+type BoxState struct {
+	Branch  string `json:"branch"`
+	Region  string `json:"region"`
+	Online  bool   `json:"online"`
+	Running string `json:"running"`
+	Offered string `json:"offered,omitempty"`
+	// Last is the box's last agent.update report (zero when none).
+	Last   release.Report `json:"last"`
+	LastAt *time.Time     `json:"last_at,omitempty"`
+}
+
+// Boxes lists every branch's box: the version its status reports, the offer
+// it holds and its last update step.
+func (r Releases) Boxes(ctx context.Context) ([]BoxState, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT b.id, b.region, coalesce(s.online, false), coalesce(s.agent_version, ''),
+			coalesce(o.version, ''), u.data, u.at
+		FROM branches b
+		LEFT JOIN branch_sync s ON s.branch = b.id
+		LEFT JOIN agent_offers o ON o.branch = b.id
+		LEFT JOIN LATERAL (SELECT data, at FROM events e WHERE e.branch = b.id AND e.type = $1
+			ORDER BY seq DESC LIMIT 1) u ON true
+		ORDER BY b.id`, string(event.AgentUpdate))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: boxes: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (BoxState, error) {
+		var b BoxState
+		var data []byte
+		var at *time.Time
+		if err := row.Scan(&b.Branch, &b.Region, &b.Online, &b.Running, &b.Offered, &data, &at); err != nil {
+			return b, err
+		}
+		if data != nil {
+			_ = json.Unmarshal(data, &b.Last)
+			b.LastAt = at
+		}
+		return b, nil
+	})
+}

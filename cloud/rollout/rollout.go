@@ -1,0 +1,149 @@
+// Package rollout offers HQ's agent releases to the branches their rollouts
+// cover: agent binaries live in S3, each branch gets a retained release
+// message (event.Release) with pre-signed download URLs, and boxes install
+// it in the offer's window (agent/update).
+package rollout
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"path"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// Bucket is where agent binaries are kept: s3://Name/Prefix<version>/<os>-<arch>/ticketero-agent.
+type Bucket struct {
+	Client  *s3.Client
+	Presign *s3.PresignClient
+	Name    string
+	Prefix  string
+}
+
+// NewBucket builds the S3 client from the default AWS configuration;
+// endpoint, when set, is an S3-compatible server (path-style addressing).
+func NewBucket(ctx context.Context, name, endpoint string) (*Bucket, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.UsePathStyle = true
+		}
+	})
+	return &Bucket{Client: c, Presign: s3.NewPresignClient(c), Name: name, Prefix: "agent-releases/"}, nil
+}
+
+// Key is the object key of a platform's binary of version.
+func (b *Bucket) Key(version, goos, goarch string) string {
+	return path.Join(b.Prefix, version, goos+"-"+goarch, "ticketero-agent")
+}
+
+// Put uploads a binary.
+func (b *Bucket) Put(ctx context.Context, key string, body []byte) error {
+	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key),
+		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))), ContentType: aws.String("application/octet-stream")})
+	if err != nil {
+		return fmt.Errorf("s3 put %s: %w", key, err)
+	}
+	return nil
+}
+
+// URL is a pre-signed GET of key, valid for ttl.
+func (b *Bucket) URL(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	req, err := b.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(key)},
+		s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("s3 presign %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
+// Publisher sends a branch its retained release offer.
+type Publisher interface {
+	PublishRelease(ctx context.Context, r event.Release) error
+}
+
+// Loop publishes due offers every Every. Offers are refreshed after Refresh
+// (before their URLs, valid URLTTL, expire).
+type Loop struct {
+	Store   postgres.Releases
+	Bucket  *Bucket
+	Pub     Publisher
+	Every   time.Duration
+	Refresh time.Duration
+	URLTTL  time.Duration
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Run offers until ctx ends.
+func (l *Loop) Run(ctx context.Context) {
+	if l.Every <= 0 {
+		l.Every = 30 * time.Second
+	}
+	if l.URLTTL <= 0 {
+		l.URLTTL = 24 * time.Hour
+	}
+	if l.Refresh <= 0 || l.Refresh >= l.URLTTL {
+		l.Refresh = l.URLTTL / 2
+	}
+	if l.Now == nil {
+		l.Now = time.Now
+	}
+	t := time.NewTicker(l.Every)
+	defer t.Stop()
+	for {
+		if n, err := l.Once(ctx); err != nil {
+			l.Log.Warn("agent rollout", "err", err, "offered", n)
+		} else if n > 0 {
+			l.Log.Info("agent releases offered", "branches", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Once publishes every due offer; it returns how many were published.
+func (l *Loop) Once(ctx context.Context) (int, error) {
+	now := l.Now()
+	due, err := l.Store.DueOffers(ctx, now, l.Refresh)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, d := range due {
+		r := event.Release{V: event.Version, Branch: d.Branch, Version: d.Rollout.Version, Window: d.Rollout.Window, At: now.UTC()}
+		for _, a := range d.Artifacts {
+			u, err := l.Bucket.URL(ctx, a.S3Key, l.URLTTL)
+			if err != nil {
+				return n, err
+			}
+			r.Artifacts = append(r.Artifacts, event.ReleaseArtifact{Manifest: a.Manifest, Signature: a.Signature, URL: u})
+		}
+		if err := l.Pub.PublishRelease(ctx, r); err != nil {
+			return n, err
+		}
+		if err := l.Store.Offered(ctx, d.Branch, d.Rollout, now); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
