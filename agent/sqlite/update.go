@@ -14,10 +14,10 @@ import (
 // to the outbox and returns its seq once committed: HQ learns each box's
 // update state through the same exactly-once sync as every other event.
 func (s *Store) RecordUpdate(ctx context.Context, r release.Report) (uint64, error) {
-	_, err := s.do(ctx, func(_ *sql.Tx, now time.Time) (any, agent.Change, error) {
+	err := s.do(ctx, func(_ *sql.Tx, now time.Time) (agent.Change, error) {
 		var ch agent.Change
 		ch.Events = append(ch.Events, agent.Emitted{Type: event.AgentUpdate, At: now.UTC(), Data: r})
-		return nil, ch, nil
+		return ch, nil
 	})
 	if err != nil {
 		return 0, err
