@@ -33,6 +33,14 @@ func queueBranchAudit(pb *pgx.Batch, branch string, typ event.Type, at time.Time
 		if len(d.Services) > 0 {
 			detail += " services=" + strings.Join(d.Services, ",")
 		}
+	case *event.Called:
+		// An executive called a ticket out of the calling rule's order, with
+		// his reason (only those are audited; other calls are the rule's).
+		if !d.Chosen {
+			return
+		}
+		actor, target = d.Actor, branch+"/"+d.PrintedOr(d.Service)
+		detail = fmt.Sprintf("counter=%d reason=%s", d.Counter, d.Reason)
 	default:
 		return
 	}

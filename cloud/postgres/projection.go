@@ -99,6 +99,9 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 			a.seq, a.at = int64(e.Seq), at
 			acts = append(acts, a)
 		}
+		if d, ok := pl.(*event.Called); ok && d.Chosen {
+			queueBranchAudit(pb, branch, e.Type, at, pl)
+		}
 		if r := event.TicketOf(pl); r != nil {
 			if d, ok := pl.(*event.Issued); ok {
 				if _, err := time.Parse(time.DateOnly, d.Day); err != nil || d.Ticket == "" {

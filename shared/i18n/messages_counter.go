@@ -103,3 +103,10 @@ func init() {
 		"hq.outcome.not_found": {"El resultado %q no existe.", "Outcome %q does not exist."},
 	})
 }
+
+func init() {
+	Register(map[string]Message{
+		// HQ's audit of a branch's out-of-order call (ticket.called with chosen).
+		"hq.audit.act.ticket.called": {"Número llamado fuera de orden (sucursal)", "Ticket called out of order (branch)"},
+	})
+}

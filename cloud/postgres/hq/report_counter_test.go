@@ -26,6 +26,7 @@ func TestReportOutcomesAndExecutiveKPIs(t *testing.T) {
 	ctx := context.Background()
 	f.Branch("KP-001", "Kpi", "RM", true)
 	t.Cleanup(func() { dropBranch(t, f, "KP-001") })
+	t.Cleanup(func() { _, _ = f.Pool.Exec(ctx, `DELETE FROM hq_audit WHERE target LIKE 'KP-001/%'`) })
 	t.Cleanup(func() { _, _ = f.Pool.Exec(ctx, `DELETE FROM hq_outcomes`) })
 	require.NoError(t, s.PutOutcome(ctx, queue.Outcome{Code: "deposit", Name: "Depósito"}))
 	require.NoError(t, s.PutOutcome(ctx, queue.Outcome{Code: "card", Name: "Tarjeta"}))
@@ -78,6 +79,10 @@ func TestReportOutcomesAndExecutiveKPIs(t *testing.T) {
 	assert.Equal(t, "parked", status, "HQ sees the parked visit")
 	_, err = es.Ingest(ctx, event.Batch{V: event.Version, Branch: "KP-001", Events: evs[parkedAt:]})
 	require.NoError(t, err)
+	var action, detail string
+	require.NoError(t, f.Pool.QueryRow(ctx, `SELECT action, detail FROM hq_audit WHERE target = 'KP-001/C-003'`).Scan(&action, &detail))
+	assert.Equal(t, "ticket.called", action, "the out-of-order call is audited at HQ")
+	assert.Equal(t, "counter=1 reason=cita", detail)
 	var outcome string
 	require.NoError(t, f.Pool.QueryRow(ctx, `SELECT outcome FROM tickets WHERE branch = 'KP-001' AND id = 't1'`).Scan(&outcome))
 	assert.Equal(t, "deposit,card", outcome)
