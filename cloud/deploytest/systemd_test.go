@@ -55,7 +55,7 @@ func TestAgentUnit(t *testing.T) {
 	u := parseUnit(t, string(raw))
 
 	for key, want := range map[string]string{
-		"Restart":                 "on-failure",
+		"Restart":                 "always",
 		"User":                    "ticketero",
 		"EnvironmentFile":         "/etc/ticketero/agent.env",
 		"ExecStart":               "/usr/local/bin/ticketero-agent serve",

@@ -52,7 +52,7 @@ func TestInstall(t *testing.T) {
 	assert.Contains(t, out, "systemd unit written to")
 	unit, err := os.ReadFile(filepath.Join(units, "ticketero-agent.service"))
 	require.NoError(t, err)
-	for _, want := range []string{"Restart=on-failure", "ProtectSystem=strict", "NoNewPrivileges=true", "EnvironmentFile=" + envFile} {
+	for _, want := range []string{"Restart=always", "ProtectSystem=strict", "NoNewPrivileges=true", "EnvironmentFile=" + envFile} {
 		assert.Contains(t, string(unit), want)
 	}
 	for _, f := range []string{"ticketero-agent-backup.service", "ticketero-agent-backup.timer", "ticketero-agent-renew.service", "ticketero-agent-renew.timer"} {
