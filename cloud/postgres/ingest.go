@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ticketero/ticketero/cloud"
@@ -161,6 +162,18 @@ const insertEvents = `INSERT INTO events (branch, seq, id, type, at, data)
 	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)
 	ON CONFLICT (branch, seq) DO NOTHING`
 
+// insertFreshEvents is insertEvents where no seq of the batch can be stored
+// yet (the pipelined path, under the verified lock): no arbiter checks.
+const insertFreshEvents = `INSERT INTO events (branch, seq, id, type, at, data)
+	SELECT $1, u.seq, u.id, u.type, u.at, u.data::jsonb
+	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)`
+
+// uniqueViolation reports a unique violation (SQLSTATE 23505).
+func uniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
 func eventColumns(evs []event.Event) (seqs []int64, ids, types []string, ats []time.Time, datas []string) {
 	n := len(evs)
 	seqs, ids, types, ats, datas = make([]int64, n), make([]string, n), make([]string, n), make([]time.Time, n), make([]string, n)
@@ -184,8 +197,8 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 	newMax := max(m.max, seqs[len(seqs)-1])
 	pb := &pgx.Batch{}
 	pb.Queue(lockSync, branch)
-	pb.Queue(insertEvents, branch, seqs, ids, types, ats, datas)
-	s.project(pb, branch, fresh)
+	pb.Queue(insertFreshEvents, branch, seqs, ids, types, ats, datas)
+	s.project(pb, branch, fresh, true)
 	newApplied := int64(fresh[len(fresh)-1].Seq)
 	pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
 		WHERE branch = $1`, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now())
@@ -215,12 +228,19 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 		return res, false, nil
 	}
 	tag, err := br.Exec()
-	if err != nil {
+	if err == nil {
+		res.Stored = int(tag.RowsAffected())
+		err = finishPipeline(ctx, tx, br, ours-2, plan)
+	} else {
 		_ = br.Close()
-		return res, false, fmt.Errorf("postgres: ingest %s: insert events: %w", branch, err)
 	}
-	res.Stored = int(tag.RowsAffected())
-	if err := finishPipeline(ctx, tx, br, ours-2, plan); err != nil {
+	if uniqueViolation(err) {
+		// A row the prediction said could not exist does (a stream that
+		// contradicts itself): the locked path's inserts skip such rows.
+		s.setMark(branch, syncMark{}, false)
+		return res, false, nil
+	}
+	if err != nil {
 		return res, false, fmt.Errorf("postgres: ingest %s: %w", branch, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -352,7 +372,7 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 			}
 		}
 	}
-	s.project(pb, b.Branch, run)
+	s.project(pb, b.Branch, run, false)
 	newApplied := int64(next - 1)
 	if newApplied > applied {
 		pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5

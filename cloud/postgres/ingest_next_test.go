@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,4 +109,35 @@ func TestIngestNextHoleAndFailingHook(t *testing.T) {
 	}
 	assert.Equal(t, want, hook.got)
 	assert.Equal(t, eventgen.Statuses(evs), ticketStatuses(t, "NEXT-001"))
+}
+
+// On the pipelined path a row that should not exist yet does (the branch
+// re-issued a ticket ID, number or token): the batch is applied once on the
+// locked path, which skips the duplicate ticket as it always did.
+func TestIngestNextDuplicateTicketFallsBack(t *testing.T) {
+	s := store(t)
+	ctx := context.Background()
+	const b = "DUP-001"
+	issue := func(seq uint64, ticket string, number int, token string) event.Event {
+		e, err := event.New(seq, fmt.Sprintf("%s-e%d", b, seq), event.TicketIssued, time.Date(2026, 11, 28, 12, 0, int(seq), 0, time.UTC),
+			event.Issued{TicketRef: event.TicketRef{Ticket: ticket, Service: "C", Number: number, Day: "2026-11-28"},
+				Priority: "normal", Token: token})
+		require.NoError(t, err)
+		return e
+	}
+	res, err := s.Ingest(ctx, batch(b, []event.Event{issue(1, "t1", 1, "tok-1")}))
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), res.Applied)
+	for i, dup := range []event.Event{issue(2, "t1", 2, "tok-2"), issue(3, "t3", 1, "tok-3"), issue(4, "t4", 4, "tok-1")} {
+		res, err = s.Ingest(ctx, batch(b, []event.Event{dup}))
+		require.NoError(t, err, "duplicate %d", i)
+		assert.Equal(t, dup.Seq, res.Applied)
+		assert.Equal(t, 1, res.Stored)
+	}
+	res, err = s.Ingest(ctx, batch(b, []event.Event{issue(5, "t5", 5, "tok-5")}))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(5), res.Applied)
+	assert.Equal(t, 5, count(t, `SELECT count(*) FROM events WHERE branch = 'DUP-001'`))
+	assert.Equal(t, 2, count(t, `SELECT count(*) FROM tickets WHERE branch = 'DUP-001'`), "t1 (first issue) and t5")
+	assert.Equal(t, 1, count(t, `SELECT number FROM tickets WHERE branch = 'DUP-001' AND id = 't1'`))
 }

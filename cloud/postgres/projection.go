@@ -53,7 +53,13 @@ var relaysPlace = map[event.Type]bool{event.TicketTransferred: true, event.Ticke
 // reach here). Unknown types are stored and skipped; a payload that does not
 // fit the projection (a day that is not a date) is logged and skipped, so one
 // bad event never blocks a branch's stream.
-func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
+//
+// fresh says nothing the run inserts can exist yet (the pipelined path,
+// under the verified lock of a branch with nothing stored ahead): the ticket
+// insert then skips ON CONFLICT's arbiter checks, and a unique violation
+// (a stream that contradicts itself) makes the caller take the locked path,
+// whose insert skips such rows as before.
+func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fresh bool) {
 	tickets := map[string]*ticketPatch{}
 	var order []string
 	sessions := map[string]*sessionPatch{}
@@ -186,7 +192,7 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 		}
 	}
 
-	s.queueTickets(pb, branch, tickets, order)
+	s.queueTickets(pb, branch, tickets, order, fresh)
 	queueActivity(pb, branch, acts)
 	if len(sessionOrder) > 0 {
 		n := len(sessionOrder)
@@ -214,9 +220,27 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event) {
 	}
 }
 
+// insertTickets inserts the tickets issued in a run with their folded state.
+const insertTickets = `INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status,
+			token, rut_hash, channel, position, quoted_typical_s, quoted_upper_s, queued_at, created_at,
+			counter, executive, recalls, outcome, called_at, started_at, ended_at, last_seq,
+			printed, place_position, place_typical_s, place_upper_s, place_at)
+		SELECT $1, u.id, u.day::date, u.origin, u.number, u.service, u.priority, u.status,
+			NULLIF(u.token, ''), NULLIF(u.rut, ''), u.channel, u.position, u.qt, u.qu, u.queued, u.created,
+			u.counter, u.exec, u.recalls, u.outcome, u.called, u.started, u.ended, u.seq,
+			u.printed, u.pp, u.pt, u.pu, u.pat
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[], $15::timestamptz[],
+			$16::timestamptz[], $17::int[], $18::text[], $19::int[], $20::text[], $21::timestamptz[],
+			$22::timestamptz[], $23::timestamptz[], $24::bigint[], $25::text[], $26::int[], $27::int[],
+			$28::int[], $29::timestamptz[])
+			AS u(id, day, origin, number, service, priority, status, token, rut, channel, position, qt, qu,
+				queued, created, counter, exec, recalls, outcome, called, started, ended, seq,
+				printed, pp, pt, pu, pat)`
+
 // queueTickets inserts the tickets issued in the run with their folded state
 // and updates the others, one statement each.
-func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[string]*ticketPatch, order []string) {
+func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[string]*ticketPatch, order []string, fresh bool) {
 	var (
 		nIDs, nDays, nOrigin, nService, nPriority, nStatus, nToken, nRUT, nChannel []string
 		nPrinted                                                                   []string
@@ -302,23 +326,11 @@ func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[stri
 		uOutcome, uAdd, uFloor, uSeq = append(uOutcome, p.outcome), append(uAdd, p.recallAdd), append(uFloor, p.recallFloor), append(uSeq, p.lastSeq)
 	}
 	if len(nIDs) > 0 {
-		pb.Queue(`INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status,
-				token, rut_hash, channel, position, quoted_typical_s, quoted_upper_s, queued_at, created_at,
-				counter, executive, recalls, outcome, called_at, started_at, ended_at, last_seq,
-				printed, place_position, place_typical_s, place_upper_s, place_at)
-			SELECT $1, u.id, u.day::date, u.origin, u.number, u.service, u.priority, u.status,
-				NULLIF(u.token, ''), NULLIF(u.rut, ''), u.channel, u.position, u.qt, u.qu, u.queued, u.created,
-				u.counter, u.exec, u.recalls, u.outcome, u.called, u.started, u.ended, u.seq,
-				u.printed, u.pp, u.pt, u.pu, u.pat
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
-				$9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[], $15::timestamptz[],
-				$16::timestamptz[], $17::int[], $18::text[], $19::int[], $20::text[], $21::timestamptz[],
-				$22::timestamptz[], $23::timestamptz[], $24::bigint[], $25::text[], $26::int[], $27::int[],
-				$28::int[], $29::timestamptz[])
-				AS u(id, day, origin, number, service, priority, status, token, rut, channel, position, qt, qu,
-					queued, created, counter, exec, recalls, outcome, called, started, ended, seq,
-					printed, pp, pt, pu, pat)
-			ON CONFLICT DO NOTHING`,
+		q := insertTickets
+		if !fresh {
+			q += ` ON CONFLICT DO NOTHING`
+		}
+		pb.Queue(q,
 			branch, nIDs, nDays, nOrigin, nNumber, nService, nPriority, nStatus, nToken, nRUT, nChannel,
 			nPosition, nQT, nQU, nQueued, nCreated, nCounter, nExec, nRecalls, nOutcome, nCalled, nStarted, nEnded, nSeq,
 			nPrinted, nPP, nPT, nPU, nPAt)

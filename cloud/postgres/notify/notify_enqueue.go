@@ -98,6 +98,9 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 	if len(phones) > 0 {
 		p.phoneStmts = s.queuePhones(pb, branch, phoneSeqs, phones)
 	}
+	// One statement reads both channels' recipients of the batch's tickets:
+	// the Telegram chats (new links included) and the SMS numbers given at
+	// the kiosk.
 	pb.Queue(`WITH new AS (
 			INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
 			SELECT $1, u.id, l.chat_id FROM unnest($2::text[], $3::text[]) AS u(id, token)
@@ -106,13 +109,13 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 			SELECT $1, u.id, c.id FROM unnest($2::text[], $4::text[]) AS u(id, rut)
 			JOIN telegram_chats c ON c.rut_lookup = u.rut
 			ON CONFLICT DO NOTHING RETURNING ticket, chat_id)
-		SELECT ticket, chat_id FROM new
+		SELECT ticket, chat_id, false FROM new
 		UNION
-		SELECT ticket, chat_id FROM telegram_ticket_chats WHERE branch = $1 AND ticket = ANY($5)`,
+		SELECT ticket, chat_id, false FROM telegram_ticket_chats WHERE branch = $1 AND ticket = ANY($5)
+		UNION ALL
+		SELECT p.ticket, p.chat_id, true FROM sms_ticket_phones p JOIN telegram_chats c ON c.id = p.chat_id
+		WHERE p.branch = $1 AND p.ticket = ANY($5) AND c.opted_out_at IS NULL`,
 		branch, ids, tokens, ruts, tickets)
-	// SMS recipients of the batch's tickets (numbers given at the kiosk).
-	pb.Queue(`SELECT p.ticket, p.chat_id FROM sms_ticket_phones p JOIN telegram_chats c ON c.id = p.chat_id
-		WHERE p.branch = $1 AND p.ticket = ANY($2) AND c.opted_out_at IS NULL`, branch, tickets)
 	return p
 }
 
@@ -150,42 +153,31 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return fmt.Errorf("notify: chats of %s: %w", p.branch, err)
+		return fmt.Errorf("notify: recipients at %s: %w", p.branch, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var t string
 		var c int64
-		if err := rows.Scan(&t, &c); err != nil {
-			return fmt.Errorf("notify: chats of %s: %w", p.branch, err)
+		var sms bool
+		if err := rows.Scan(&t, &c, &sms); err != nil {
+			return fmt.Errorf("notify: recipients at %s: %w", p.branch, err)
 		}
-		if p.chats == nil {
-			p.chats = map[string][]int64{}
+		switch {
+		case sms:
+			if p.sms == nil {
+				p.sms = map[string]int64{}
+			}
+			p.sms[t] = c
+		default:
+			if p.chats == nil {
+				p.chats = map[string][]int64{}
+			}
+			p.chats[t] = append(p.chats[t], c)
 		}
-		p.chats[t] = append(p.chats[t], c)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("notify: chats of %s: %w", p.branch, err)
-	}
-	rows.Close()
-	rows, err = br.Query()
-	if err != nil {
-		return fmt.Errorf("notify: phones of %s: %w", p.branch, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t string
-		var c int64
-		if err := rows.Scan(&t, &c); err != nil {
-			return fmt.Errorf("notify: phones of %s: %w", p.branch, err)
-		}
-		if p.sms == nil {
-			p.sms = map[string]int64{}
-		}
-		p.sms[t] = c
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("notify: phones of %s: %w", p.branch, err)
+		return fmt.Errorf("notify: recipients at %s: %w", p.branch, err)
 	}
 	return nil
 }
