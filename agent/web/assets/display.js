@@ -214,7 +214,7 @@
   TK.live({
     onConnect: () => { refreshAll(); TK.loadBranchName(); },
     onEvent: (type) => {
-      if (type === 'ticket.called' || type === 'ticket.recalled') onCall();
+      if (type === 'ticket.called' || type === 'ticket.recalled' || type === 'ticket.unparked') onCall();
       if (type.startsWith('ticket.') || type.startsWith('day.') || type === 'config.applied') onWaiting();
     },
     onTick: () => { refreshAll(); TK.loadBranchName(); },
