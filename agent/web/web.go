@@ -33,6 +33,9 @@ type Options struct {
 	// configured, and the kiosk shows and prints no QR (never a bot the bank
 	// does not control).
 	BotName string
+	// SMS: the kiosk offers SMS notices (an optional mobile number with
+	// consent, before the attention type).
+	SMS bool
 	// Logger receives errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -173,6 +176,7 @@ type pageData struct {
 	LangQuery  string // "?lang=en" when the language was chosen explicitly
 	SwitchHref string // the same page in the other language
 	Telegram   bool   // a Telegram bot is configured: the kiosk shows the ticket's QR
+	SMS        bool   // the kiosk offers SMS notices
 }
 
 // T returns the catalogue entry for key in the page's language. An unknown key
@@ -189,7 +193,7 @@ func (d pageData) Href(path string) string { return path + d.LangQuery }
 
 func (h *handler) data(name, title string, lang i18n.Lang, explicit bool) pageData {
 	d := pageData{Page: name, Lang: lang, TitleKey: title, Catalogue: h.catalogue[lang], Events: h.events,
-		Telegram: h.opts.BotName != ""}
+		Telegram: h.opts.BotName != "", SMS: h.opts.SMS}
 	if explicit {
 		d.LangQuery = "?lang=" + string(lang)
 	}

@@ -138,6 +138,9 @@ type Config struct {
 	LogFormat   string
 	// TelegramBot is the bot the kiosk ticket's QR links to ("" = no QR).
 	TelegramBot string
+	// SMS "on" makes the kiosk offer SMS notices (a mobile number with
+	// consent); the cloud must have SMS on too (TICKETERO_SMS=sns there).
+	SMS string
 	// Rate is the LAN API's per-address rate limits (limits.go).
 	Rate RateConfig
 	// Retention is how long personal data is kept (retention.go).
@@ -181,6 +184,7 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	str(&c.LogLevel, "log-level", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "text or json")
 	str(&c.TelegramBot, "telegram-bot", "the bank's Telegram bot user name, for the kiosk ticket's QR (empty: no QR)")
+	str(&c.SMS, "sms", "on: the kiosk offers SMS notices to a mobile number given with consent (off: none)")
 	var envErrs []error
 	c.Sync.flags(fs, getenv, &envErrs)
 	c.Update.flags(fs, getenv, &envErrs)
@@ -218,6 +222,9 @@ func (c Config) Validate() error {
 	}
 	if c.Data == "" {
 		return errors.New("data: a data directory is required")
+	}
+	if c.SMS != "" && c.SMS != "on" && c.SMS != "off" {
+		return fmt.Errorf("sms: %q must be on or off", c.SMS)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
 		return fmt.Errorf("http: %q is not host:port", c.HTTP)
@@ -340,7 +347,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// The cloud link (agent/mqtt.Relay) and the web UI (agent/web.Handler) are
 	// wired here by whoever builds them: set m.Link and m.UI before Run.
 	if m.UI == nil {
-		if m.UI, err = web.Handler(web.Options{BotName: m.Config.TelegramBot, Logger: m.Logger}); err != nil {
+		if m.UI, err = web.Handler(web.Options{BotName: m.Config.TelegramBot, SMS: m.Config.SMS == "on", Logger: m.Logger}); err != nil {
 			_ = m.Store.Close()
 			return fmt.Errorf("telegram-bot: %w", err)
 		}

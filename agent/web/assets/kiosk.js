@@ -18,7 +18,9 @@
 
   // error is a refusal's message, kept on the start screen across the service
   // refresh that follows it (the branch closed, a service's last ticket).
-  const state = { service: null, rut: '', priority: 'normal', busy: false, branch: null, error: '' };
+  const state = { service: null, rut: '', phone: '', consent: false, priority: 'normal', busy: false, branch: null, error: '' };
+  // The phone screen shows only when the agent offers SMS (--sms on).
+  const SMS = $('screen-phone') && $('screen-phone').dataset.sms === 'on';
   let countdown = null;
   let idleTimer = null;
   // Estimates shown are damped per service, so two customers a minute apart
@@ -36,7 +38,7 @@
   function armIdle() {
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = null;
-    if (state.screen === 'rut' || state.screen === 'priority') {
+    if (state.screen === 'rut' || state.screen === 'phone' || state.screen === 'priority') {
       idleTimer = setTimeout(goHome, IDLE_SECONDS * 1000);
     }
   }
@@ -69,6 +71,8 @@
     countdown = null;
     state.service = null;
     state.rut = '';
+    state.phone = '';
+    state.consent = false;
     state.priority = 'normal';
     state.busy = false;
     state.error = '';
@@ -183,11 +187,51 @@
   });
   $('rut-clear').addEventListener('click', () => { state.rut = ''; renderRut(); });
   $('rut-back').addEventListener('click', reset);
-  $('rut-skip').addEventListener('click', () => { state.rut = ''; show('priority'); });
+  // afterRut goes on to the optional mobile number (when SMS is offered),
+  // then the attention type.
+  function afterRut() {
+    if (SMS) { renderPhone(); show('phone'); } else show('priority');
+  }
+  $('rut-skip').addEventListener('click', () => { state.rut = ''; afterRut(); });
   $('rut-continue').addEventListener('click', () => {
-    if (TK.rutState(state.rut) === 'valid') show('priority');
+    if (TK.rutState(state.rut) === 'valid') afterRut();
   });
-  $('priority-back').addEventListener('click', () => { renderRut(); show('rut'); });
+  $('priority-back').addEventListener('click', () => {
+    if (SMS) { renderPhone(); show('phone'); } else { renderRut(); show('rut'); }
+  });
+
+  // Mobile number: +56 9 and 8 digits typed on the keypad, with consent.
+  function phoneText() {
+    const d = state.phone;
+    return '+56 9 ' + d.slice(0, 4) + (d.length > 4 ? ' ' + d.slice(4) : '');
+  }
+  function renderPhone() {
+    if (!SMS) return;
+    $('phone-input').value = state.phone ? phoneText() : '';
+    const ok = state.phone.length === 8;
+    const status = $('phone-status');
+    status.dataset.state = ok ? 'valid' : (state.phone ? 'incomplete' : '');
+    status.textContent = '';
+    $('phone-consent').checked = state.consent;
+    $('phone-continue').disabled = !(ok && state.consent);
+  }
+  if (SMS) {
+    document.querySelectorAll('.pkey').forEach((b) => {
+      b.addEventListener('click', () => {
+        armIdle();
+        const k = b.dataset.pkey;
+        if (k === 'del') state.phone = state.phone.slice(0, -1);
+        else if (state.phone.length < 8) state.phone += k;
+        renderPhone();
+      });
+    });
+    $('phone-consent').addEventListener('change', (e) => { state.consent = e.target.checked; renderPhone(); });
+    $('phone-skip').addEventListener('click', () => { state.phone = ''; state.consent = false; show('priority'); });
+    $('phone-continue').addEventListener('click', () => {
+      if (state.phone.length === 8 && state.consent) show('priority');
+    });
+    $('phone-back').addEventListener('click', () => { renderRut(); show('rut'); });
+  }
   document.querySelectorAll('[data-priority]').forEach((b) => {
     b.addEventListener('click', () => { state.priority = b.dataset.priority; issue(); });
   });
@@ -203,6 +247,7 @@
     const key = TK.uuid();
     const body = { service: state.service.code, priority: state.priority };
     if (state.rut) body.rut = TK.rutFormat(state.rut);
+    if (state.phone && state.consent) { body.phone = '+569' + state.phone; body.phone_consent = true; }
     const started = Date.now();
     let attempt = 0;
     let wait = 500;
@@ -221,6 +266,13 @@
           continue;
         }
         state.busy = false;
+        if (String(e.code).startsWith('phone.') && SMS) {
+          show('phone');
+          renderPhone();
+          $('phone-status').textContent = e.message;
+          $('phone-status').dataset.state = 'invalid';
+          return;
+        }
         if (String(e.code).startsWith('rut.')) {
           show('rut');
           renderRut();
