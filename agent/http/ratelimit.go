@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/ratelimit"
 )
 
 // RouteClass groups routes that share a rate budget.
@@ -151,83 +151,34 @@ func classOf(r *http.Request) RouteClass {
 // is reached directly, not through a proxy.
 func clientKey(r *http.Request) string { return clientip.Peer(r) }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// limiter holds a token bucket per (class, address).
+// limiter holds a bucket per address in each route class (shared/ratelimit).
 type limiter struct {
-	limits Limits
-	now    func() time.Time
-
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	lastSweep time.Time
+	limits  Limits
+	byClass map[RouteClass]*ratelimit.Keyed
 }
 
 func newLimiter(l Limits, now func() time.Time) *limiter {
-	if l.MaxClients <= 0 {
-		l.MaxClients = 10_000
+	lm := &limiter{limits: l, byClass: map[RouteClass]*ratelimit.Keyed{}}
+	for _, c := range []RouteClass{ClassIssue, ClassSignIn, ClassAction, ClassRead} {
+		lim := l.of(c)
+		lm.byClass[c] = ratelimit.New(ratelimit.Config{Every: lim.Every, Burst: lim.Burst, MaxKeys: l.MaxClients, Now: now})
 	}
-	return &limiter{limits: l, now: now, buckets: map[string]*bucket{}}
+	return lm
 }
 
 // allow takes a token for addr in class c; when none is left it returns how
 // long until one is.
 func (lm *limiter) allow(c RouteClass, addr string) (bool, time.Duration) {
-	lim := lm.limits.of(c)
-	if lim.Off() {
-		return true, 0
-	}
-	now := lm.now()
-	lm.mu.Lock()
-	defer lm.mu.Unlock()
-	lm.sweep(now)
-	key := string(c) + "|" + addr
-	b, ok := lm.buckets[key]
-	if !ok {
-		if len(lm.buckets) >= lm.limits.MaxClients {
-			for k := range lm.buckets { // bounded memory: drop one at random
-				delete(lm.buckets, k)
-				break
-			}
-		}
-		b = &bucket{tokens: float64(lim.Burst), last: now}
-		lm.buckets[key] = b
-	}
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens = math.Min(float64(lim.Burst), b.tokens+float64(el)/float64(lim.Every))
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) * float64(lim.Every))
-}
-
-// sweep drops, at most once a minute, the buckets that have refilled: an
-// address idle that long is indistinguishable from a new one.
-func (lm *limiter) sweep(now time.Time) {
-	if now.Sub(lm.lastSweep) < time.Minute && len(lm.buckets) < lm.limits.MaxClients {
-		return
-	}
-	lm.lastSweep = now
-	for k, b := range lm.buckets {
-		c, _, _ := strings.Cut(k, "|")
-		lim := lm.limits.of(RouteClass(c))
-		if full := time.Duration((float64(lim.Burst) - b.tokens) * float64(lim.Every)); now.Sub(b.last) >= full {
-			delete(lm.buckets, k)
-		}
-	}
+	return lm.byClass[c].Allow(addr)
 }
 
 // size is the number of buckets kept (for tests).
 func (lm *limiter) size() int {
-	lm.mu.Lock()
-	defer lm.mu.Unlock()
-	return len(lm.buckets)
+	n := 0
+	for _, k := range lm.byClass {
+		n += k.Len()
+	}
+	return n
 }
 
 // rateLimit answers 429 rate.limited with Retry-After when the client's

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
@@ -236,7 +235,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.showLogin(w, r, q, http.StatusForbidden, d, i18n.T(q.Lang, "hq.csrf"))
 		return
 	}
-	if !h.limit.allow(q.IP) {
+	if ok, _ := h.limit.Allow(q.IP); !ok {
 		// The address is not recorded: it is the attacker's to choose.
 		h.auditCounted(r, q, hq.AuditLoginFailed, "", "rate limited")
 		h.showLogin(w, r, q, http.StatusTooManyRequests, d, i18n.T(q.Lang, "hq.login.rate"))
@@ -298,46 +297,6 @@ func (h *Handler) setLang(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, // #nosec G124 -- Secure follows TICKETERO_INSECURE_COOKIES (plain-HTTP development only)
 		Secure: h.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther) // #nosec G710 -- safeNext keeps only local paths (input.go, tested)
-}
-
-// limiter is a fixed-window counter per client address (one per process: a
-// replica behind a load balancer sees a share of the attempts, and the
-// per-account lockout in PostgreSQL holds across replicas).
-type limiter struct {
-	mu     sync.Mutex
-	n      int
-	window time.Duration
-	now    func() time.Time
-	seen   map[string]*bucket
-}
-
-type bucket struct {
-	start time.Time
-	count int
-}
-
-func newLimiter(n int, window time.Duration, now func() time.Time) *limiter {
-	return &limiter{n: n, window: window, now: now, seen: map[string]*bucket{}}
-}
-
-func (l *limiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.seen) > 100000 {
-		for k, b := range l.seen {
-			if now.Sub(b.start) > l.window {
-				delete(l.seen, k)
-			}
-		}
-	}
-	b := l.seen[key]
-	if b == nil || now.Sub(b.start) > l.window {
-		b = &bucket{start: now}
-		l.seen[key] = b
-	}
-	b.count++
-	return b.count <= l.n
 }
 
 // stillAllowed re-checks a long-lived request's credential: false once the

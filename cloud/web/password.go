@@ -46,7 +46,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, q *req)
 	}
 	// Guessing the current password from a stolen session is limited like
 	// signing in.
-	if !h.limit.allow(q.IP) {
+	if ok, _ := h.limit.Allow(q.IP); !ok {
 		v := q.view("", nil)
 		v.Error = i18n.T(q.Lang, "hq.login.rate")
 		h.render(w, http.StatusTooManyRequests, "password", v)

@@ -30,6 +30,7 @@ import (
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
+	"github.com/ticketero/ticketero/shared/ratelimit"
 )
 
 //go:embed templates/*.html
@@ -69,7 +70,8 @@ type Config struct {
 	// X-Forwarded-For. Only set it when nothing can reach the server without
 	// passing that proxy.
 	ClientIPHeader string
-	// LoginsPerMinute per client address before refusing sign-ins (default 10).
+	// LoginsPerMinute is the sign-in budget per client address: a burst of
+	// that many, then that many a minute (default 10).
 	LoginsPerMinute int
 	// FlushEvery coalesces change notifications before pushing (default 50 ms).
 	FlushEvery time.Duration
@@ -95,7 +97,7 @@ type Handler struct {
 	assets map[string]asset // by hashed name
 	hashed map[string]string
 	router http.Handler
-	limit  *limiter
+	limit  *ratelimit.Keyed
 	hub    *Hub
 }
 
@@ -129,7 +131,12 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Log.With("component", "web"),
 		assets: map[string]asset{}, hashed: map[string]string{}, pages: map[string]*template.Template{}}
-	h.limit = newLimiter(cfg.LoginsPerMinute, time.Minute, cfg.Store.Now)
+	// Sign-ins per client address: a burst of LoginsPerMinute, refilled at
+	// that rate (one limiter per process: a replica behind a load balancer
+	// sees a share of the attempts, and the per-account lockout in
+	// PostgreSQL holds across replicas).
+	h.limit = ratelimit.New(ratelimit.Config{Every: time.Minute / time.Duration(cfg.LoginsPerMinute),
+		Burst: cfg.LoginsPerMinute, Now: cfg.Store.Now})
 	if err := h.loadAssets(); err != nil {
 		return nil, err
 	}
