@@ -74,6 +74,7 @@ func (h *Handler) routes() {
 	post("/admin/tokens", h.auth(adminOnly, h.createToken))
 	post("/admin/tokens/{id}/revoke", h.auth(adminOnly, h.revokeToken))
 	get("/admin/audit", h.auth(adminOnly, h.auditPage))
+	get("/admin/agents", h.auth(adminOnly, h.agents)) // agents.go: remote agent updates
 	get("/admin/audit.csv", h.auth(adminOnly, h.auditCSV))
 
 	// JSON API for integrations (Bearer token or session), same scope rules.

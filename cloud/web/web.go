@@ -207,7 +207,7 @@ var santiago = func() *time.Location {
 // Page templates: each is parsed with the layout and the shared partials.
 var pageNames = []string{"login", "overview", "branch", "reports", "config", "config_branch", "config_publish", "users", "audit", "error",
 	"holidays", "config_hours", "outcomes",
-	"password", "feedback",
+	"password", "feedback", "agents",
 }
 
 func (h *Handler) parseTemplates() error {
