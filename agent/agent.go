@@ -43,7 +43,10 @@
 // Its position is its place among the tickets for the same target
 // ("first in line", preferential, then arrival). When the executive (or the
 // counter's executive) signs out, the ticket returns to its service's queue
-// (ticket.requeued), keeping its arrival and "first in line".
+// (ticket.requeued), keeping its arrival and "first in line". Queue listings
+// show it after its service's order, marked with its target, and count it;
+// it gets no pre-notice (its transfer's place says where it stands), and a
+// new ticket's estimate does not count it.
 //
 // # Parked visits and calls out of order
 //

@@ -134,6 +134,18 @@ func (e *Engine) releaseTargets(now time.Time, exec string, counter int, ch *Cha
 	e.nearing(now, ch, codes...)
 }
 
+// Targeted returns the waiting tickets of a service transferred to a counter
+// or an executive, in arrival order (they are not in Waiting's order).
+func (e *Engine) Targeted(code string) []Ticket {
+	var out []Ticket
+	for _, t := range e.wait[code] {
+		if t.Targeted() {
+			out = append(out, *t)
+		}
+	}
+	return out
+}
+
 // Parked returns the visits an executive parked, oldest first.
 func (e *Engine) Parked(exec string) []Ticket {
 	var out []Ticket

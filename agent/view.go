@@ -59,6 +59,11 @@ type QueueTicket struct {
 	Priority queue.PriorityClass
 	Position int
 	Waited   time.Duration
+	// TargetCounter or TargetName (an executive's name) say the ticket was
+	// transferred there: only that counter or executive calls it, and
+	// Position is its place among the tickets sent there.
+	TargetCounter int
+	TargetName    string
 }
 
 // Call is a call of today for the display board.

@@ -14,6 +14,9 @@ func (s *Server) queues(w http.ResponseWriter, r *http.Request) {
 		Priority string `json:"priority"`
 		Position int    `json:"position"`
 		WaitedS  int    `json:"waited_s"`
+		// A ticket transferred to a counter or an executive (by name).
+		TargetCounter int    `json:"target_counter,omitempty"`
+		TargetName    string `json:"target_name,omitempty"`
 	}
 	type q struct {
 		Service           string         `json:"service"`
@@ -45,7 +48,7 @@ func (s *Server) queues(w http.ResponseWriter, r *http.Request) {
 			if !withTickets {
 				break
 			}
-			v.Tickets = append(v.Tickets, tk{t.ID, t.Number, string(t.Priority), t.Position, seconds(t.Waited)})
+			v.Tickets = append(v.Tickets, tk{t.ID, t.Number, string(t.Priority), t.Position, seconds(t.Waited), t.TargetCounter, t.TargetName})
 		}
 		out = append(out, v)
 	}

@@ -227,6 +227,18 @@ func TestTransferToExecutiveAPI(t *testing.T) {
 	assert.Equal(t, "waiting", m["status"])
 	assert.Equal(t, "beto", m["target_executive"])
 	assert.Equal(t, "E", m["service"])
+	_, q := v.do("GET", "/api/v1/queues", "", "")
+	for _, x := range q["queues"].([]any) {
+		qq := x.(map[string]any)
+		if qq["service"] != "E" {
+			continue
+		}
+		assert.EqualValues(t, 1, qq["waiting"], "counted in its service")
+		tks := qq["tickets"].([]any)
+		require.Len(t, tks, 1)
+		assert.Equal(t, "Beto Soto", tks[0].(map[string]any)["target_name"])
+		assert.NotContains(t, fmt.Sprint(tks[0]), "beto", "no executive ID on a public listing")
+	}
 	code, m = v.do("POST", "/api/v1/counters/2/call-next", "", v.bet)
 	require.Equal(t, 200, code, "%v", m)
 	assert.Equal(t, id, m["id"])

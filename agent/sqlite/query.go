@@ -111,8 +111,20 @@ func (s *Store) Queues(ctx context.Context) (string, []agent.QueueInfo) {
 			}
 			q.Tickets = append(q.Tickets, agent.QueueTicket{ID: t.ID, Number: t.Display(), Priority: t.Priority, Position: i + 1, Waited: w})
 		}
+		// A new ticket queues behind the service's order only; the tickets sent
+		// to a counter or an executive wait apart (listed after, counted).
+		q.Estimate = s.eng.Estimate(sv.Code, len(q.Tickets)+1)
+		for _, t := range s.eng.Targeted(sv.Code) {
+			w := now.Sub(t.QueuedAt)
+			q.LongestWait = max(q.LongestWait, w)
+			qt := agent.QueueTicket{ID: t.ID, Number: t.Display(), Priority: t.Priority, Position: s.eng.Position(t.ID, now),
+				Waited: w, TargetCounter: t.TargetCounter}
+			if x, ok := s.eng.Executive(t.TargetExecutive); ok {
+				qt.TargetName = x.Name
+			}
+			q.Tickets = append(q.Tickets, qt)
+		}
 		q.Waiting = len(q.Tickets)
-		q.Estimate = s.eng.Estimate(sv.Code, q.Waiting+1)
 		out = append(out, q)
 	}
 	return s.eng.BusinessDay(now), out

@@ -211,7 +211,13 @@
     const box = $('my-queues');
     box.textContent = '';
     let waiting = 0;
-    queues.filter((q) => mine.size === 0 || mine.has(q.service)).forEach((q) => {
+    const s0 = state.session || {};
+    const me = (s0.executive && s0.executive.name) || '';
+    // A ticket sent to another counter or executive is theirs to call; one
+    // sent to him shows even in a queue he does not serve.
+    const forMe = (tk) => (tk.target_counter && tk.target_counter === s0.counter) || (tk.target_name && tk.target_name === me);
+    const elsewhere = (tk) => (tk.target_counter || tk.target_name) && !forMe(tk);
+    queues.filter((q) => mine.size === 0 || mine.has(q.service) || (q.tickets || []).some(forMe)).forEach((q) => {
       waiting += q.waiting || 0;
       const list = el('ol', { class: 'ticket-list' });
       (q.tickets || []).slice(0, 12).forEach((tk) => {
@@ -220,7 +226,8 @@
           el('span', { class: 'tl-number', text: tk.number }),
           tk.priority && tk.priority !== 'normal' ? el('span', { class: 'tl-pref', text: t('ui.kiosk.preferential_mark') }) : null,
           el('span', { class: 'tl-waited', text: t('ui.terminal.waited', { time: TK.clock(tk.waited_s || 0) }) }),
-          el('button', { type: 'button', class: 'btn btn-small call-this', disabled: !!(s.paused || s.current),
+          tk.target_counter || tk.target_name ? el('span', { class: 'tl-target', text: '→ ' + (tk.target_name || t('ui.terminal.counter_n', { n: tk.target_counter })) }) : null,
+          el('button', { type: 'button', class: 'btn btn-small call-this', disabled: !!(s.paused || s.current || elsewhere(tk)),
             'aria-label': t('ui.terminal.call_specific', { number: tk.number }), text: t('ui.terminal.call_this'),
             onclick: () => openCall(tk) }),
         ]));
