@@ -18,6 +18,7 @@ import (
 
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/webasset"
 )
 
 //go:embed templates/*.html
@@ -56,7 +57,7 @@ var pages = []struct {
 type handler struct {
 	opts      Options
 	log       *slog.Logger
-	assets    *assets
+	assets    *webasset.Set
 	rendered  map[variant]rendered
 	catalogue map[i18n.Lang]string // "ui.", "status." and "priority." keys as JSON, per language
 	events    string               // event types as JSON, for the stream client
@@ -79,7 +80,7 @@ func Handler(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: assets: %w", err)
 	}
-	as, err := loadAssets(sub)
+	as, err := webasset.Load(sub, "/assets/")
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -90,7 +91,7 @@ func Handler(opts Options) (http.Handler, error) {
 		rendered:  map[variant]rendered{},
 		catalogue: map[i18n.Lang]string{},
 	}
-	as.notFound = func(w http.ResponseWriter, r *http.Request) { h.problem(w, r, http.StatusNotFound, "ui.not_found") }
+	as.NotFound = func(w http.ResponseWriter, r *http.Request) { h.problem(w, r, http.StatusNotFound, "ui.not_found") }
 	for _, lang := range []i18n.Lang{i18n.ES, i18n.EN} {
 		c := map[string]string{}
 		for _, k := range i18n.Keys() {
@@ -112,7 +113,7 @@ func Handler(opts Options) (http.Handler, error) {
 	evs, _ := json.Marshal(types)
 	h.events = string(evs)
 
-	funcs := template.FuncMap{"asset": as.URL, "hasAsset": func(name string) bool { _, ok := as.byName[name]; return ok }}
+	funcs := template.FuncMap{"asset": as.URL, "hasAsset": as.Has}
 	for _, p := range pages {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p.name+".html")
 		if err != nil {

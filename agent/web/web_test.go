@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -160,23 +158,6 @@ func TestAssets(t *testing.T) {
 		res, _ := get(t, srv.URL+bad, nil)
 		assert.Equal(t, http.StatusNotFound, res.StatusCode, bad)
 	}
-}
-
-func TestAssetHashChangesWithContent(t *testing.T) {
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.js"), []byte("one"), 0o600))
-	a1, err := loadAssets(os.DirFS(dir))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.js"), []byte("two"), 0o600))
-	a2, err := loadAssets(os.DirFS(dir))
-	require.NoError(t, err)
-	u1, err := a1.URL("a.js")
-	require.NoError(t, err)
-	u2, err := a2.URL("a.js")
-	require.NoError(t, err)
-	assert.NotEqual(t, u1, u2)
-	_, err = a1.URL("missing.js")
-	assert.ErrorContains(t, err, "missing.js")
 }
 
 func TestNotFound(t *testing.T) {

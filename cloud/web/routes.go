@@ -23,7 +23,7 @@ func (h *Handler) routes() {
 	get := func(path string, hd http.Handler) { m.Method(http.MethodGet, path, hd) }
 	post := func(path string, hd http.Handler) { m.Method(http.MethodPost, path, hd) }
 
-	m.Get("/assets/{name}", h.assetsHandler)
+	m.Method(http.MethodGet, "/assets/{name}", h.assets)
 	m.Get("/favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	m.Get("/login", h.loginForm)
 	m.Post("/login", h.login)

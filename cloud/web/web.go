@@ -11,17 +11,13 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
@@ -31,6 +27,7 @@ import (
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/ratelimit"
+	"github.com/ticketero/ticketero/shared/webasset"
 )
 
 //go:embed templates/*.html
@@ -94,16 +91,10 @@ type Handler struct {
 	store  *hq.Store
 	log    *slog.Logger
 	pages  map[string]*template.Template
-	assets map[string]asset // by hashed name
-	hashed map[string]string
+	assets *webasset.Set
 	router http.Handler
 	limit  *ratelimit.Keyed
 	hub    *Hub
-}
-
-type asset struct {
-	body  []byte
-	ctype string
 }
 
 // New parses templates and assets (failing fast) and builds the routes.
@@ -130,7 +121,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.RefreshEvery = 30 * time.Second
 	}
 	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Log.With("component", "web"),
-		assets: map[string]asset{}, hashed: map[string]string{}, pages: map[string]*template.Template{}}
+		pages: map[string]*template.Template{}}
 	// Sign-ins per client address: a burst of LoginsPerMinute, refilled at
 	// that rate (one limiter per process: a replica behind a load balancer
 	// sees a share of the attempts, and the per-account lockout in
@@ -155,33 +146,19 @@ func (h *Handler) Hub() *Hub { return h.hub }
 func (h *Handler) Run(ctx context.Context) error { return h.hub.Run(ctx) }
 
 func (h *Handler) loadAssets() error {
-	entries, err := fs.ReadDir(assetFS, "assets")
+	sub, err := fs.Sub(assetFS, "assets")
 	if err != nil {
 		return fmt.Errorf("web: assets: %w", err)
 	}
-	for _, e := range entries {
-		b, err := assetFS.ReadFile("assets/" + e.Name())
-		if err != nil {
-			return fmt.Errorf("web: asset %s: %w", e.Name(), err)
-		}
-		sum := sha256.Sum256(b)
-		ext := path.Ext(e.Name())
-		name := strings.TrimSuffix(e.Name(), ext) + "." + hex.EncodeToString(sum[:])[:12] + ext
-		h.assets[name] = asset{body: b, ctype: mime.TypeByExtension(ext)}
-		h.hashed[e.Name()] = "/assets/" + name
+	if h.assets, err = webasset.Load(sub, "/assets/"); err != nil {
+		return fmt.Errorf("web: %w", err)
 	}
 	return nil
 }
 
 func (h *Handler) funcs() template.FuncMap {
 	return template.FuncMap{
-		"asset": func(name string) (string, error) {
-			u, ok := h.hashed[name]
-			if !ok {
-				return "", fmt.Errorf("web: unknown asset %q", name)
-			}
-			return u, nil
-		},
+		"asset":    h.assets.URL,
 		"dur":      fmtDuration,
 		"num":      func(f float64) string { return fmt.Sprintf("%.0f", f) },
 		"hhmm":     func(t time.Time) string { return t.In(santiago).Format("15:04:05") },
@@ -289,17 +266,6 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view
 
 // httpStatus is the status of err from the project's one table (shared/problem).
 func httpStatus(err error) int { return problem.StatusOf(err) }
-
-func (h *Handler) assetsHandler(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.assets[r.PathValue("name")]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", a.ctype)
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	_, _ = w.Write(a.body)
-}
 
 // ServeHTTP serves the HQ web (routes.go).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
