@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -15,8 +14,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Config chooses and configures the provisioner. It is read from TICKETERO_*
-// env by ParseEnv so ticketero-cloud can wire enrolment in a few lines.
+// Config chooses and configures the provisioner. ticketero-cloud reads it
+// from TICKETERO_ENROLL_* and TICKETERO_IOT_* env (its cmd, ParseEnrollEnv);
+// Validate's errors name those variables.
 type Config struct {
 	// Provisioner is "local-ca", "aws-iot" or "" (enrolment disabled).
 	Provisioner string
@@ -29,36 +29,6 @@ type Config struct {
 	// (asked with DescribeEndpoint when empty) and the port (8883 or 443).
 	IoTPolicy, IoTThingType, IoTCAFile, IoTEndpoint string
 	IoTPort                                         int
-}
-
-// ParseEnv reads TICKETERO_ENROLL_PROVISIONER, TICKETERO_ENROLL_CA_CERT,
-// TICKETERO_ENROLL_CA_KEY, TICKETERO_ENROLL_BROKER, TICKETERO_ENROLL_VALIDITY
-// (a Go duration), TICKETERO_IOT_POLICY, TICKETERO_IOT_THING_TYPE,
-// TICKETERO_IOT_CA_FILE, TICKETERO_IOT_ENDPOINT and TICKETERO_IOT_PORT, and
-// validates them.
-func ParseEnv(getenv func(string) string) (Config, error) {
-	c := Config{
-		Provisioner: getenv("TICKETERO_ENROLL_PROVISIONER"),
-		CACert:      getenv("TICKETERO_ENROLL_CA_CERT"), CAKey: getenv("TICKETERO_ENROLL_CA_KEY"),
-		Broker:    getenv("TICKETERO_ENROLL_BROKER"),
-		IoTPolicy: getenv("TICKETERO_IOT_POLICY"), IoTThingType: getenv("TICKETERO_IOT_THING_TYPE"),
-		IoTCAFile: getenv("TICKETERO_IOT_CA_FILE"), IoTEndpoint: getenv("TICKETERO_IOT_ENDPOINT"),
-	}
-	if v := getenv("TICKETERO_ENROLL_VALIDITY"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return c, fmt.Errorf("TICKETERO_ENROLL_VALIDITY: %q is not a duration (e.g. 2160h)", v)
-		}
-		c.Validity = d
-	}
-	if v := getenv("TICKETERO_IOT_PORT"); v != "" {
-		p, err := strconv.Atoi(v)
-		if err != nil {
-			return c, fmt.Errorf("TICKETERO_IOT_PORT: %q is not a number", v)
-		}
-		c.IoTPort = p
-	}
-	return c, c.Validate()
 }
 
 // Validate checks the configuration, naming the field and the bad value.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,29 +18,23 @@ func TestConfig(t *testing.T) {
 	certPEM, keyPEM := testCA(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "ca.pem"), certPEM, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "ca-key.pem"), keyPEM, 0o600))
-	env := func(kv ...string) func(string) string {
-		m := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) string { return m[k] }
-	}
 	for _, tc := range []struct {
 		name string
-		env  func(string) string
+		c    enroll.Config
 		bad  string
 	}{
-		{"disabled", env(), ""},
-		{"local ca", env("TICKETERO_ENROLL_PROVISIONER", "local-ca", "TICKETERO_ENROLL_CA_CERT", filepath.Join(dir, "ca.pem"),
-			"TICKETERO_ENROLL_CA_KEY", filepath.Join(dir, "ca-key.pem"), "TICKETERO_ENROLL_BROKER", "mqtts://broker:8883", "TICKETERO_ENROLL_VALIDITY", "720h"), ""},
-		{"no broker", env("TICKETERO_ENROLL_PROVISIONER", "local-ca", "TICKETERO_ENROLL_CA_CERT", "a", "TICKETERO_ENROLL_CA_KEY", "b"), "TICKETERO_ENROLL_BROKER"},
-		{"bad validity", env("TICKETERO_ENROLL_VALIDITY", "ninety days"), "TICKETERO_ENROLL_VALIDITY"},
-		{"iot without policy", env("TICKETERO_ENROLL_PROVISIONER", "aws-iot", "TICKETERO_IOT_CA_FILE", "x"), "TICKETERO_IOT_POLICY"},
-		{"iot bad port", env("TICKETERO_ENROLL_PROVISIONER", "aws-iot", "TICKETERO_IOT_POLICY", "p", "TICKETERO_IOT_CA_FILE", "x", "TICKETERO_IOT_PORT", "1883"), "TICKETERO_IOT_PORT"},
-		{"unknown", env("TICKETERO_ENROLL_PROVISIONER", "vault"), "TICKETERO_ENROLL_PROVISIONER"},
+		{"disabled", enroll.Config{}, ""},
+		{"local ca", enroll.Config{Provisioner: "local-ca", CACert: filepath.Join(dir, "ca.pem"),
+			CAKey: filepath.Join(dir, "ca-key.pem"), Broker: "mqtts://broker:8883", Validity: 720 * time.Hour}, ""},
+		{"no broker", enroll.Config{Provisioner: "local-ca", CACert: "a", CAKey: "b"}, "TICKETERO_ENROLL_BROKER"},
+		{"long validity", enroll.Config{Provisioner: "local-ca", CACert: "a", CAKey: "b", Broker: "mqtts://broker:8883", Validity: 900 * 24 * time.Hour}, "TICKETERO_ENROLL_VALIDITY"},
+		{"iot without policy", enroll.Config{Provisioner: "aws-iot", IoTCAFile: "x"}, "TICKETERO_IOT_POLICY"},
+		{"iot bad port", enroll.Config{Provisioner: "aws-iot", IoTPolicy: "p", IoTCAFile: "x", IoTPort: 1883}, "TICKETERO_IOT_PORT"},
+		{"unknown", enroll.Config{Provisioner: "vault"}, "TICKETERO_ENROLL_PROVISIONER"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := enroll.ParseEnv(tc.env)
+			c := tc.c
+			err := c.Validate()
 			if tc.bad != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.bad)

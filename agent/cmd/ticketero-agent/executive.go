@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -28,21 +28,26 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return 2
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("executive "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "TICKETERO_DATA", "data"), "data directory (TICKETERO_DATA)")
+	set := envflag.New("executive "+sub, getenv, stderr)
+	fs := set.Flags
+	data, pin := "data", ""
+	set.String(&data, "data", "", "data directory")
 	id := fs.String("id", "", "executive ID, e.g. E01")
 	name := fs.String("name", "", "full name")
-	pin := fs.String("pin", getenv("TICKETERO_PIN"), "PIN, 6 to 12 digits, not 111111 or 123456 (TICKETERO_PIN)")
+	set.Secret(&pin, "pin", "", "PIN, 6 to 12 digits, not 111111 or 123456")
 	services := fs.String("services", "", "service codes he serves, in preference order: C,P")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	if err := os.MkdirAll(*data, 0o700); err != nil { // #nosec G703 -- --data is the operator's own flag on his box
+	if err := set.Env.Err(); err != nil {
+		fmt.Fprintln(stderr, "ticketero-agent:", err)
+		return 2
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil { // #nosec G703 -- --data is the operator's own flag on his box
 		fmt.Fprintln(stderr, "ticketero-agent: data:", err)
 		return 1
 	}
-	a, err := sqlite.OpenAdmin(ctx, filepath.Join(*data, "agent.db"))
+	a, err := sqlite.OpenAdmin(ctx, filepath.Join(data, "agent.db"))
 	if err != nil {
 		fmt.Fprintln(stderr, "ticketero-agent:", err)
 		return 1
@@ -57,7 +62,7 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 				codes = append(codes, c)
 			}
 		}
-		err = a.AddExecutive(ctx, queue.Executive{ID: *id, Name: *name, Services: codes}, *pin)
+		err = a.AddExecutive(ctx, queue.Executive{ID: *id, Name: *name, Services: codes}, pin)
 		if err == nil {
 			fmt.Fprintf(stdout, "executive %s added\n", *id)
 		}
@@ -82,7 +87,7 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			fmt.Fprintf(stdout, "executive %s removed\n", *id)
 		}
 	case "set-pin":
-		if err = a.SetPIN(ctx, *id, *pin); err == nil {
+		if err = a.SetPIN(ctx, *id, pin); err == nil {
 			fmt.Fprintf(stdout, "PIN of %s changed\n", *id)
 		}
 	default:
@@ -107,11 +112,4 @@ func osUser(getenv func(string) string) string {
 		name += " (sudo " + su + ")"
 	}
 	return name
-}
-
-func envOr(getenv func(string) string, k, def string) string {
-	if v := getenv(k); v != "" {
-		return v
-	}
-	return def
 }

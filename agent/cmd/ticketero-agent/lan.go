@@ -2,17 +2,17 @@ package main
 
 import (
 	"crypto/tls"
-	"flag"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/agent/lantls"
+
+	"github.com/ticketero/ticketero/shared/envflag"
 )
 
 // LANConfig is how the agent meets the branch LAN: the names it answers to
@@ -28,23 +28,13 @@ type LANConfig struct {
 	// behind a TLS proxy). A loopback listen address is always plain: its
 	// traffic never crosses the LAN.
 	PlainHTTP bool
-	plainErr  error
 }
 
-func (c *LANConfig) flags(fs *flag.FlagSet, getenv func(string) string) {
-	str := func(p *string, name, help string) {
-		if v := getenv(envName(name)); v != "" {
-			*p = v
-		}
-		fs.StringVar(p, name, *p, help+" ("+envName(name)+")")
-	}
-	str(&c.Names, "lan-names", "names the LAN API answers to, comma-separated; localhost and IP addresses always (default: host name and <host name>.local)")
-	str(&c.SessionIdle, "session-idle", "an executive's session unused this long ends (off: never)")
-	str(&c.SessionMax, "session-max", "an executive's session ends this long after sign-in (off: never)")
-	if v := getenv(envName("plain-http")); v != "" {
-		c.PlainHTTP, c.plainErr = strconv.ParseBool(v)
-	}
-	fs.BoolVar(&c.PlainHTTP, "plain-http", c.PlainHTTP, "serve the LAN API without TLS on a LAN address; a loopback address is always plain ("+envName("plain-http")+")")
+func (c *LANConfig) flags(s *envflag.Set) {
+	s.String(&c.Names, "lan-names", "", "names the LAN API answers to, comma-separated; localhost and IP addresses always (default: host name and <host name>.local)")
+	s.String(&c.SessionIdle, "session-idle", "", "an executive's session unused this long ends (off: never)")
+	s.String(&c.SessionMax, "session-max", "", "an executive's session ends this long after sign-in (off: never)")
+	s.Bool(&c.PlainHTTP, "plain-http", "", "serve the LAN API without TLS on a LAN address; a loopback address is always plain")
 }
 
 // TLS reports whether the LAN API on listen address addr is served over TLS:
@@ -104,9 +94,6 @@ func (c LANConfig) Sessions() (agent.SessionLimits, error) {
 
 // Validate checks the names and limits.
 func (c LANConfig) Validate() error {
-	if c.plainErr != nil {
-		return fmt.Errorf("plain-http: not true or false (%s)", envName("plain-http"))
-	}
 	if _, err := c.Sessions(); err != nil {
 		return err
 	}

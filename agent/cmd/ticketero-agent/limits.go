@@ -1,11 +1,11 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"strconv"
 
 	agenthttp "github.com/ticketero/ticketero/agent/http"
+
+	"github.com/ticketero/ticketero/shared/envflag"
 )
 
 // RateConfig is the LAN API's per-address rate limits (agent/http
@@ -25,26 +25,13 @@ func DefaultRateConfig() RateConfig {
 		Read: d.Read.String(), ExemptLoopback: d.ExemptLoopback}
 }
 
-func (c *RateConfig) flags(fs *flag.FlagSet, getenv func(string) string, errs *[]error) {
-	str := func(p *string, name, help string) {
-		if v := getenv(envName(name)); v != "" {
-			*p = v
-		}
-		fs.StringVar(p, name, *p, help+", N/DURATION:BURST or off ("+envName(name)+")")
-	}
-	str(&c.Issue, "rate-issue", "ticket issues per client address")
-	str(&c.SignIn, "rate-signin", "sign-in attempts per client address")
-	str(&c.Action, "rate-action", "other writes per client address")
-	str(&c.Read, "rate-read", "reads, stream and UI per client address")
-	if v := getenv(envName("rate-exempt-loopback")); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			*errs = append(*errs, fmt.Errorf("rate-exempt-loopback: %q is not true or false (%s)", v, envName("rate-exempt-loopback")))
-		}
-		c.ExemptLoopback = b
-	}
-	fs.BoolVar(&c.ExemptLoopback, "rate-exempt-loopback", c.ExemptLoopback,
-		"do not limit 127.0.0.1/::1 (set false behind a reverse proxy on the box) ("+envName("rate-exempt-loopback")+")")
+func (c *RateConfig) flags(s *envflag.Set) {
+	const form = ", N/DURATION:BURST or off"
+	s.String(&c.Issue, "rate-issue", "", "ticket issues per client address"+form)
+	s.String(&c.SignIn, "rate-signin", "", "sign-in attempts per client address"+form)
+	s.String(&c.Action, "rate-action", "", "other writes per client address"+form)
+	s.String(&c.Read, "rate-read", "", "reads, stream and UI per client address"+form)
+	s.Bool(&c.ExemptLoopback, "rate-exempt-loopback", "", "do not limit 127.0.0.1/::1 (set false behind a reverse proxy on the box)")
 }
 
 // Limits parses the configuration, naming the flag and the bad value.

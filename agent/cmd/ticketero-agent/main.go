@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +30,7 @@ import (
 	"github.com/ticketero/ticketero/agent/sqlite"
 	"github.com/ticketero/ticketero/agent/update"
 	"github.com/ticketero/ticketero/agent/web"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -160,57 +160,30 @@ func DefaultConfig() Config {
 		Update: UpdateConfig{HealthTimeout: 2 * time.Minute}}
 }
 
-func envName(flag string) string {
-	return "TICKETERO_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
-
-// Parse reads flags, with TICKETERO_* env as defaults, and validates.
+// Parse reads flags over TICKETERO_<FLAG> env (envflag) over the values in c,
+// and validates.
 func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(out)
-	str := func(p *string, name, help string) {
-		if v := getenv(envName(name)); v != "" {
-			*p = v
-		}
-		fs.StringVar(p, name, *p, help+" ("+envName(name)+")")
-	}
-	str(&c.Branch, "branch", "branch ID")
-	str(&c.Data, "data", "data directory (database, data key, http.addr)")
-	str(&c.HTTP, "http", "LAN API listen address")
-	str(&c.TimeZone, "tz", "branch time zone until HQ configuration sets one")
-	str(&c.Name, "name", "branch name on the kiosk, ticket and TV until HQ configuration sets one")
-	str(&c.Region, "region", "branch region shown with the name until HQ configuration sets one")
-	str(&c.DataKeyFile, "data-key-file", "file with the base64 AES-256 key of personal data (default <data>/data.key, generated)")
-	str(&c.LogLevel, "log-level", "debug, info, warn or error")
-	str(&c.LogFormat, "log-format", "text or json")
-	str(&c.TelegramBot, "telegram-bot", "the bank's Telegram bot user name, for the kiosk ticket's QR (empty: no QR)")
-	str(&c.SMS, "sms", "on: the kiosk offers SMS notices to a mobile number given with consent (off: none)")
-	var envErrs []error
-	c.Sync.flags(fs, getenv, &envErrs)
-	c.Update.flags(fs, getenv, &envErrs)
-	c.Rate.flags(fs, getenv, &envErrs)
-	c.Retention.flags(fs, getenv, &envErrs)
-	c.LAN.flags(fs, getenv)
-	counters := strconv.Itoa(c.Counters)
-	str(&counters, "counters", "number of counters until HQ configuration sets them")
-	report := c.ConfigReport.String()
-	str(&report, "config-report", "how often the local configuration is reported to HQ when it changed")
-	if err := fs.Parse(args); err != nil {
+	s := envflag.New("serve", getenv, out)
+	s.String(&c.Branch, "branch", "", "branch ID")
+	s.String(&c.Data, "data", "", "data directory (database, data key, http.addr)")
+	s.String(&c.HTTP, "http", "", "LAN API listen address")
+	s.String(&c.TimeZone, "tz", "", "branch time zone until HQ configuration sets one")
+	s.String(&c.Name, "name", "", "branch name on the kiosk, ticket and TV until HQ configuration sets one")
+	s.String(&c.Region, "region", "", "branch region shown with the name until HQ configuration sets one")
+	s.String(&c.DataKeyFile, "data-key-file", "", "file with the base64 AES-256 key of personal data (default <data>/data.key, generated)")
+	s.String(&c.LogLevel, "log-level", "", "debug, info, warn or error")
+	s.String(&c.LogFormat, "log-format", "", "text or json")
+	s.String(&c.TelegramBot, "telegram-bot", "", "the bank's Telegram bot user name, for the kiosk ticket's QR (empty: no QR)")
+	s.String(&c.SMS, "sms", "", "on: the kiosk offers SMS notices to a mobile number given with consent (off: none)")
+	c.Sync.flags(s)
+	c.Update.flags(s)
+	c.Rate.flags(s)
+	c.Retention.flags(s)
+	c.LAN.flags(s)
+	s.Int(&c.Counters, "counters", "", "number of counters until HQ configuration sets them")
+	s.Duration(&c.ConfigReport, "config-report", "", "how often the local configuration is reported to HQ when it changed")
+	if err := s.Parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if len(envErrs) > 0 {
-		return envErrs[0]
-	}
-	n, err := strconv.Atoi(counters)
-	if err != nil {
-		return fmt.Errorf("counters: %q is not a number", counters)
-	}
-	c.Counters = n
-	if c.ConfigReport, err = time.ParseDuration(report); err != nil {
-		return fmt.Errorf("config-report: %q is not a duration", report)
 	}
 	return c.Validate()
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/ticketero/ticketero/agent/enroll"
 	"github.com/ticketero/ticketero/agent/lantls"
 	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -70,23 +71,23 @@ func (e opsEnv) fail(err error) int {
 	return 1
 }
 
-// opsFlags is a flag set whose defaults come from TICKETERO_* env.
+// opsFlags is a flag set whose string flags default to their TICKETERO_*
+// variable (envflag).
 type opsFlags struct {
 	*flag.FlagSet
-	getenv func(string) string
+	set *envflag.Set
 }
 
 func (f opsFlags) str(name, def, help string) *string {
-	if v := f.getenv(envName(name)); v != "" {
-		def = v
-	}
-	return f.String(name, def, help+" ("+envName(name)+")")
+	p := &def
+	f.set.String(p, name, "", help)
+	return p
 }
 
 func opsCmd(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	env := opsEnv{stdout: stdout, stderr: stderr, getenv: getenv, lang: i18n.Parse(getenv("LANG"))}
-	fs := opsFlags{flag.NewFlagSet(cmd, flag.ContinueOnError), getenv}
-	fs.SetOutput(stderr)
+	set := envflag.New(cmd, getenv, stderr)
+	fs := opsFlags{set.Flags, set}
 	fs.Usage = func() { opsUsage(stderr) }
 	data := fs.str("data", "/var/lib/ticketero", "data directory")
 	lang := fs.str("lang", "", "es or en (default from LANG)")
@@ -150,6 +151,10 @@ func opsCmd(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "ticketero-agent:", i18n.T(env.lang, "ops.flag_invalid", "", fs.Arg(0)))
+		return 2
+	}
+	if err := set.Env.Err(); err != nil {
+		fmt.Fprintln(stderr, "ticketero-agent:", err)
 		return 2
 	}
 	if *lang != "" {

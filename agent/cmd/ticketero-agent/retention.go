@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"strconv"
 	"time"
+
+	"github.com/ticketero/ticketero/shared/envflag"
 )
 
 // RetentionConfig is how long personal data is kept (Ley 19.628 / 21.719).
@@ -17,16 +17,8 @@ type RetentionConfig struct {
 // DefaultRetentionConfig keeps personal data 30 days, checked hourly.
 func DefaultRetentionConfig() RetentionConfig { return RetentionConfig{Days: 30, Every: time.Hour} }
 
-func (c *RetentionConfig) flags(fs *flag.FlagSet, getenv func(string) string, errs *[]error) {
-	name := "retention-days"
-	if v := getenv(envName(name)); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			*errs = append(*errs, fmt.Errorf("%s: %q is not a number (%s)", name, v, envName(name)))
-		}
-		c.Days = n
-	}
-	fs.IntVar(&c.Days, name, c.Days, "days a ticket's RUT is kept before it is anonymised ("+envName(name)+")")
+func (c *RetentionConfig) flags(s *envflag.Set) {
+	s.Int(&c.Days, "retention-days", "", "days a ticket's RUT is kept before it is anonymised")
 }
 
 // Validate checks the retention.

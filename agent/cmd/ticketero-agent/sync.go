@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
 	"github.com/ticketero/ticketero/agent/mqtt"
+
+	"github.com/ticketero/ticketero/shared/envflag"
 )
 
 // SyncConfig is the cloud link's configuration: with no MQTT URL the agent
@@ -19,25 +20,12 @@ type SyncConfig struct {
 	AckTimeout time.Duration // --mqtt-ack-timeout resend after this long without the cloud's ack
 }
 
-func (c *SyncConfig) flags(fs *flag.FlagSet, getenv func(string) string, errs *[]error) {
-	str := func(p *string, name, help string) {
-		if v := getenv(envName(name)); v != "" {
-			*p = v
-		}
-		fs.StringVar(p, name, *p, help+" ("+envName(name)+")")
-	}
-	str(&c.MQTT, "mqtt", "broker URL, mqtts://host:8883 or ssl://host:443 (AWS IoT); empty runs standalone")
-	str(&c.Cert, "cert", "branch client certificate (PEM; CN = branch ID)")
-	str(&c.Key, "key", "branch client key (PEM)")
-	str(&c.CA, "ca", "broker CA (PEM)")
-	if v := getenv(envName("mqtt-ack-timeout")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			*errs = append(*errs, fmt.Errorf("mqtt-ack-timeout: %q is not a duration such as 10s (%s)", v, envName("mqtt-ack-timeout")))
-		}
-		c.AckTimeout = d
-	}
-	fs.DurationVar(&c.AckTimeout, "mqtt-ack-timeout", c.AckTimeout, "resend unacknowledged events after this long ("+envName("mqtt-ack-timeout")+")")
+func (c *SyncConfig) flags(s *envflag.Set) {
+	s.String(&c.MQTT, "mqtt", "", "broker URL, mqtts://host:8883 or ssl://host:443 (AWS IoT); empty runs standalone")
+	s.String(&c.Cert, "cert", "", "branch client certificate (PEM; CN = branch ID)")
+	s.String(&c.Key, "key", "", "branch client key (PEM)")
+	s.String(&c.CA, "ca", "", "broker CA (PEM)")
+	s.Duration(&c.AckTimeout, "mqtt-ack-timeout", "", "resend unacknowledged events after this long")
 }
 
 // Validate checks the link's configuration when one is set.

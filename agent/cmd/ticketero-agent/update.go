@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/agent/update"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/release"
 )
 
@@ -23,19 +23,9 @@ type UpdateConfig struct {
 	HealthTimeout time.Duration
 }
 
-func (c *UpdateConfig) flags(fs *flag.FlagSet, getenv func(string) string, errs *[]error) {
-	if v := getenv(envName("update-key")); v != "" {
-		c.Key = v
-	}
-	fs.StringVar(&c.Key, "update-key", c.Key, "base64 Ed25519 public key of HQ's agent releases; empty: no remote updates ("+envName("update-key")+")")
-	if v := getenv(envName("update-health-timeout")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			*errs = append(*errs, fmt.Errorf("update-health-timeout: %q is not a duration such as 2m (%s)", v, envName("update-health-timeout")))
-		}
-		c.HealthTimeout = d
-	}
-	fs.DurationVar(&c.HealthTimeout, "update-health-timeout", c.HealthTimeout, "how long a new agent version has to prove healthy before it is rolled back ("+envName("update-health-timeout")+")")
+func (c *UpdateConfig) flags(s *envflag.Set) {
+	s.String(&c.Key, "update-key", "", "base64 Ed25519 public key of HQ's agent releases; empty: no remote updates")
+	s.Duration(&c.HealthTimeout, "update-health-timeout", "", "how long a new agent version has to prove healthy before it is rolled back")
 }
 
 // Validate checks the key and the timeout.

@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/envflag"
 )
 
 // AlertConfig is the alert evaluation's configuration, from env:
@@ -26,43 +26,47 @@ type AlertConfig struct {
 	Every time.Duration
 }
 
-// ParseAlertEnv reads and validates the alert configuration.
+// ParseAlertEnv reads (envflag) and validates the alert configuration.
 func ParseAlertEnv(getenv func(string) string) (AlertConfig, error) {
 	c := AlertConfig{Rules: hq.DefaultAlertRules(), Every: 5 * time.Second}
-	if v := getenv("TICKETERO_ALERT_OFFLINE_MINUTES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1440 {
-			return c, fmt.Errorf("config: TICKETERO_ALERT_OFFLINE_MINUTES %q: want 1..1440", v)
-		}
-		c.Rules.OfflineAfter = time.Duration(n) * time.Minute
+	env := envflag.NewEnv(getenv)
+	minutes := 0
+	env.Int(&minutes, "TICKETERO_ALERT_OFFLINE_MINUTES")
+	if minutes != 0 {
+		c.Rules.OfflineAfter = time.Duration(minutes) * time.Minute
 	}
-	if v := getenv("TICKETERO_ALERT_LOW_SCORE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 5 {
-			return c, fmt.Errorf("config: TICKETERO_ALERT_LOW_SCORE %q: want a satisfaction score 0..5 (0 turns the alert off)", v)
-		}
-		c.Rules.LowScore = n
+	env.Duration(&c.Rules.OfflineAfter, "TICKETERO_ALERT_OFFLINE_AFTER")
+	env.Duration(&c.Rules.StalledAfter, "TICKETERO_ALERT_STALLED_AFTER")
+	env.Duration(&c.Every, "TICKETERO_ALERT_EVERY")
+	env.Int(&c.Rules.LowScore, "TICKETERO_ALERT_LOW_SCORE")
+	if err := env.Err(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if getenv("TICKETERO_ALERT_OFFLINE_MINUTES") != "" && (minutes < 1 || minutes > 1440) {
+		return c, fmt.Errorf("config: TICKETERO_ALERT_OFFLINE_MINUTES %d: want 1..1440", minutes)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the alert configuration, naming the variable and the value.
+func (c AlertConfig) Validate() error {
+	if c.Rules.LowScore < 0 || c.Rules.LowScore > 5 {
+		return fmt.Errorf("config: TICKETERO_ALERT_LOW_SCORE %d: want a satisfaction score 0..5 (0 turns the alert off)", c.Rules.LowScore)
 	}
 	for _, d := range []struct {
 		name     string
-		dst      *time.Duration
+		v        time.Duration
 		min, max time.Duration
 	}{
-		{"TICKETERO_ALERT_OFFLINE_AFTER", &c.Rules.OfflineAfter, time.Second, 24 * time.Hour},
-		{"TICKETERO_ALERT_STALLED_AFTER", &c.Rules.StalledAfter, 0, 24 * time.Hour},
-		{"TICKETERO_ALERT_EVERY", &c.Every, 100 * time.Millisecond, 10 * time.Minute},
+		{"TICKETERO_ALERT_OFFLINE_AFTER", c.Rules.OfflineAfter, time.Second, 24 * time.Hour},
+		{"TICKETERO_ALERT_STALLED_AFTER", c.Rules.StalledAfter, 0, 24 * time.Hour},
+		{"TICKETERO_ALERT_EVERY", c.Every, 100 * time.Millisecond, 10 * time.Minute},
 	} {
-		v := getenv(d.name)
-		if v == "" {
-			continue
+		if d.v < d.min || d.v > d.max {
+			return fmt.Errorf("config: %s %s: want a duration from %s to %s (e.g. 5m)", d.name, d.v, d.min, d.max)
 		}
-		x, err := time.ParseDuration(v)
-		if err != nil || x < d.min || x > d.max {
-			return c, fmt.Errorf("config: %s %q: want a duration from %s to %s (e.g. 5m)", d.name, v, d.min, d.max)
-		}
-		*d.dst = x
 	}
-	return c, nil
+	return nil
 }
 
 // newAlerts builds the alert loop.

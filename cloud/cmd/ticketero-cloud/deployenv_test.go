@@ -130,7 +130,7 @@ func taskEnv(t *testing.T) (env map[string]string, secrets []string) {
 }
 
 // literalEnvReads returns the TICKETERO_* names passed literally to a call
-// (os.Getenv("X"), getenv("X"), envOrFile(getenv, "X")...) anywhere in the
+// (os.Getenv("X"), getenv("X"), env.Secret(&v, "X")...) anywhere in the
 // cloud module's non-test code.
 func literalEnvReads(t *testing.T) map[string]bool {
 	t.Helper()
@@ -178,7 +178,7 @@ func parseAll(getenv func(string) string) parsed {
 	p.serve, p.errs["serve"] = ParseServe(nil, getenv)
 	p.web, p.errs["web"] = ParseWebEnv(getenv)
 	_, p.errs["retention"] = ParseRetentionEnv(getenv)
-	p.enroll, p.errs["enroll"] = enroll.ParseEnv(getenv)
+	p.enroll, p.errs["enroll"] = ParseEnrollEnv(getenv)
 	p.telegram, p.errs["telegram"] = telegramConfigFromEnv(getenv)
 	return p
 }

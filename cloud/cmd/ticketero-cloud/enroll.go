@@ -16,14 +16,40 @@ import (
 	"github.com/ticketero/ticketero/cloud/enroll"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/queue"
 )
+
+// ParseEnrollEnv reads enrolment's configuration and validates it:
+// TICKETERO_ENROLL_PROVISIONER (local-ca, aws-iot or empty: disabled);
+// local-ca: TICKETERO_ENROLL_CA_CERT, TICKETERO_ENROLL_CA_KEY,
+// TICKETERO_ENROLL_BROKER, TICKETERO_ENROLL_VALIDITY (a Go duration);
+// aws-iot: TICKETERO_IOT_POLICY, TICKETERO_IOT_THING_TYPE,
+// TICKETERO_IOT_CA_FILE, TICKETERO_IOT_ENDPOINT, TICKETERO_IOT_PORT.
+func ParseEnrollEnv(getenv func(string) string) (enroll.Config, error) {
+	var c enroll.Config
+	env := envflag.NewEnv(getenv)
+	env.String(&c.Provisioner, "TICKETERO_ENROLL_PROVISIONER")
+	env.String(&c.CACert, "TICKETERO_ENROLL_CA_CERT")
+	env.String(&c.CAKey, "TICKETERO_ENROLL_CA_KEY")
+	env.String(&c.Broker, "TICKETERO_ENROLL_BROKER")
+	env.Duration(&c.Validity, "TICKETERO_ENROLL_VALIDITY")
+	env.String(&c.IoTPolicy, "TICKETERO_IOT_POLICY")
+	env.String(&c.IoTThingType, "TICKETERO_IOT_THING_TYPE")
+	env.String(&c.IoTCAFile, "TICKETERO_IOT_CA_FILE")
+	env.String(&c.IoTEndpoint, "TICKETERO_IOT_ENDPOINT")
+	env.Int(&c.IoTPort, "TICKETERO_IOT_PORT")
+	if err := env.Err(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, c.Validate()
+}
 
 // newEnroll builds the enrolment handler from TICKETERO_ENROLL_* / TICKETERO_IOT_*
 // env; nil when no provisioner is configured. Creating codes over the API takes
 // an HQ admin's API token (Authorization: Bearer).
 func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
-	cfg, err := enroll.ParseEnv(os.Getenv)
+	cfg, err := ParseEnrollEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +91,13 @@ func enrollCodeCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	fs := flag.NewFlagSet("enroll-code create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", os.Getenv("TICKETERO_DB"), "PostgreSQL URL (TICKETERO_DB)")
+	env := envflag.NewEnv(os.Getenv)
+	var dbURL string
+	env.Secret(&dbURL, "TICKETERO_DB")
+	if err := env.Err(); err != nil {
+		return err
+	}
+	db := fs.String("db", dbURL, "PostgreSQL URL (TICKETERO_DB or TICKETERO_DB_FILE)")
 	branch := fs.String("branch", "", "branch ID the box will serve, e.g. SCL-001")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the code stays valid (at most 7 days)")
 	if err := fs.Parse(args[1:]); err != nil {

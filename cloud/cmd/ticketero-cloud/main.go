@@ -16,8 +16,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +32,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/mqtt"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/sqs"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/seal"
 )
 
@@ -133,72 +132,33 @@ type Config struct {
 // DefaultConfig is the configuration before flags and env.
 func DefaultConfig() Config { return Config{HTTP: "127.0.0.1:8090", Workers: 8} }
 
-// ParseServe reads flags over TICKETERO_* env over defaults, then validates.
+// ParseServe reads flags over TICKETERO_* env (envflag; secrets also from
+// <NAME>_FILE) over defaults, then validates.
 func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
-	var envErrs []error
-	env := func(name, def string) string {
-		v, err := envOrFile(getenv, "TICKETERO_"+name)
-		if err != nil {
-			envErrs = append(envErrs, err)
-		}
-		if v == "" {
-			return def
-		}
-		return v
-	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.DB, "db", env("DB", c.DB), "PostgreSQL URL (TICKETERO_DB)")
-	fs.StringVar(&c.MQTT, "mqtt", env("MQTT", c.MQTT), "broker URL, mqtts://host:8883 (TICKETERO_MQTT)")
-	fs.StringVar(&c.Cert, "cert", env("MQTT_CERT", c.Cert), "client certificate, PEM (TICKETERO_MQTT_CERT)")
-	fs.StringVar(&c.Key, "key", env("MQTT_KEY", c.Key), "client key, PEM (TICKETERO_MQTT_KEY)")
-	fs.StringVar(&c.CA, "ca", env("MQTT_CA", c.CA), "broker CA, PEM (TICKETERO_MQTT_CA)")
-	fs.StringVar(&c.ClientID, "client-id", env("MQTT_CLIENT_ID", c.ClientID), "MQTT client ID, unique per replica (TICKETERO_MQTT_CLIENT_ID)")
-	fs.StringVar(&c.HTTP, "http", env("HTTP", c.HTTP), "HTTP listen address (TICKETERO_HTTP)")
-	noMigrate, err := strconv.ParseBool(env("NO_MIGRATE", "false"))
-	if err != nil {
-		envErrs = append(envErrs, fmt.Errorf("config: TICKETERO_NO_MIGRATE %q is not true or false", getenv("TICKETERO_NO_MIGRATE")))
-	}
-	fs.BoolVar(&c.NoMigrate, "no-migrate", noMigrate, "do not migrate the database at start (TICKETERO_NO_MIGRATE)")
-	fs.StringVar(&c.SQSQueueURL, "sqs-queue-url", env("SQS_QUEUE_URL", c.SQSQueueURL), "consume events from this SQS queue (TICKETERO_SQS_QUEUE_URL)")
-	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", env("SQS_ENDPOINT", c.SQSEndpoint), "SQS endpoint override (TICKETERO_SQS_ENDPOINT)")
-	workers, err := strconv.Atoi(env("WORKERS", strconv.Itoa(c.Workers)))
-	if err != nil {
-		envErrs = append(envErrs, fmt.Errorf("config: TICKETERO_WORKERS %q is not a number", getenv("TICKETERO_WORKERS")))
-	}
-	fs.IntVar(&c.Workers, "workers", workers, "concurrent ingest workers (TICKETERO_WORKERS)")
-	fs.StringVar(&c.InternalHTTP, "internal-http", env("INTERNAL_ADDR", c.InternalHTTP), "internal listen address for metrics and the sync API, no auth (TICKETERO_INTERNAL_ADDR)")
-	c.OpsToken = env("OPS_TOKEN", "")
-	if err := fs.Parse(args); err != nil {
+	s := envflag.New("serve", getenv, io.Discard)
+	s.Secret(&c.DB, "db", "TICKETERO_DB", "PostgreSQL URL")
+	s.String(&c.MQTT, "mqtt", "TICKETERO_MQTT", "broker URL, mqtts://host:8883")
+	s.String(&c.Cert, "cert", "TICKETERO_MQTT_CERT", "client certificate, PEM")
+	s.String(&c.Key, "key", "TICKETERO_MQTT_KEY", "client key, PEM")
+	s.String(&c.CA, "ca", "TICKETERO_MQTT_CA", "broker CA, PEM")
+	s.String(&c.ClientID, "client-id", "TICKETERO_MQTT_CLIENT_ID", "MQTT client ID, unique per replica")
+	s.String(&c.HTTP, "http", "TICKETERO_HTTP", "HTTP listen address")
+	s.Bool(&c.NoMigrate, "no-migrate", "TICKETERO_NO_MIGRATE", "do not migrate the database at start")
+	s.String(&c.SQSQueueURL, "sqs-queue-url", "TICKETERO_SQS_QUEUE_URL", "consume events from this SQS queue")
+	s.String(&c.SQSEndpoint, "sqs-endpoint", "TICKETERO_SQS_ENDPOINT", "SQS endpoint override")
+	s.Int(&c.Workers, "workers", "TICKETERO_WORKERS", "concurrent ingest workers")
+	s.String(&c.InternalHTTP, "internal-http", "TICKETERO_INTERNAL_ADDR", "internal listen address for metrics and the sync API, no auth")
+	s.Env.Secret(&c.OpsToken, "TICKETERO_OPS_TOKEN")
+	if err := s.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stderr)
+			s.Flags.SetOutput(os.Stderr)
 			fmt.Fprintln(os.Stderr, "usage: ticketero-cloud serve [flags] (each flag also as the environment variable in brackets; secrets also as <NAME>_FILE)")
-			fs.PrintDefaults()
+			s.Flags.PrintDefaults()
 		}
-		return c, fmt.Errorf("serve: %w", err)
-	}
-	if err := errors.Join(envErrs...); err != nil {
-		return c, err
+		return c, fmt.Errorf("config: %w", err)
 	}
 	return c, c.Validate()
-}
-
-// envOrFile reads NAME, or the file named by NAME_FILE (trimmed); a file that
-// cannot be read is an error naming the variable, never an empty value.
-func envOrFile(getenv func(string) string, name string) (string, error) {
-	if v := getenv(name); v != "" {
-		return v, nil
-	}
-	f := getenv(name + "_FILE")
-	if f == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(f) // #nosec G304 -- path from the operator's configuration (flag, env or data directory), never from a request
-	if err != nil {
-		return "", fmt.Errorf("config: %s_FILE %q: %w", name, f, err)
-	}
-	return strings.TrimSpace(string(b)), nil
 }
 
 // Validate checks the configuration, naming the field and the bad value.

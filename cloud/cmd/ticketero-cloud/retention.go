@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/retention"
+	"github.com/ticketero/ticketero/shared/envflag"
 )
 
 // ParseRetentionEnv reads the personal-data retention: TICKETERO_RETENTION_DAYS
@@ -16,12 +16,10 @@ import (
 // consents unused that long.
 func ParseRetentionEnv(getenv func(string) string) (retention.Config, error) {
 	c := retention.Config{Days: 30, Batch: 5000, Every: time.Hour}
-	if v := getenv("TICKETERO_RETENTION_DAYS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return c, fmt.Errorf("config: TICKETERO_RETENTION_DAYS %q is not a number", v)
-		}
-		c.Days = n
+	env := envflag.NewEnv(getenv)
+	env.Int(&c.Days, "TICKETERO_RETENTION_DAYS")
+	if err := env.Err(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
 	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("config: TICKETERO_RETENTION_DAYS: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/sns"
 	"github.com/ticketero/ticketero/cloud/telegram"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -35,10 +36,12 @@ type telegramSetup struct {
 func telegramConfigFromEnv(getenv func(string) string) (telegram.Config, error) {
 	c := telegram.Config{Mode: telegram.ModePolling, GroupLang: i18n.ES}
 	var err error
-	if c.Token, err = envOrFile(getenv, "TICKETERO_TELEGRAM_TOKEN"); err != nil {
-		return c, err
-	}
-	if c.WebhookSecret, err = envOrFile(getenv, "TICKETERO_TELEGRAM_WEBHOOK_SECRET"); err != nil {
+	env := envflag.NewEnv(getenv)
+	var key string
+	env.Secret(&c.Token, "TICKETERO_TELEGRAM_TOKEN")
+	env.Secret(&c.WebhookSecret, "TICKETERO_TELEGRAM_WEBHOOK_SECRET")
+	env.Secret(&key, "TICKETERO_DATA_KEY")
+	if err := env.Err(); err != nil {
 		return c, err
 	}
 	c.BotName = getenv("TICKETERO_TELEGRAM_BOT")
@@ -73,10 +76,6 @@ func telegramConfigFromEnv(getenv func(string) string) (telegram.Config, error) 
 		}
 		c.Pacing = telegram.DefaultPacing
 		c.Pacing.Lease = d
-	}
-	key, err := envOrFile(getenv, "TICKETERO_DATA_KEY")
-	if err != nil {
-		return c, err
 	}
 	if key != "" {
 		if c.DataKey, err = telegram.ParseDataKey(key); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -25,13 +26,14 @@ type adminFlags struct {
 	Role      string
 	Regions   string
 	Branches  string
-	envErr    error // TICKETERO_DB_FILE that could not be read
+	envErr    error // a bad TICKETERO_* value (a TICKETERO_DB_FILE that cannot be read)
 }
 
 func (a *adminFlags) register(fs *flag.FlagSet) {
-	db, err := envOrFile(os.Getenv, "TICKETERO_DB")
-	a.envErr = err
-	fs.StringVar(&a.DB, "db", db, "PostgreSQL URL (TICKETERO_DB)")
+	env := envflag.NewEnv(os.Getenv)
+	env.Secret(&a.DB, "TICKETERO_DB")
+	a.envErr = env.Err()
+	fs.StringVar(&a.DB, "db", a.DB, "PostgreSQL URL (TICKETERO_DB or TICKETERO_DB_FILE)")
 	fs.BoolVar(&a.NoMigrate, "no-migrate", false, "do not migrate the database first")
 	fs.StringVar(&a.Role, "role", "", "admin, supervisor or viewer")
 	fs.StringVar(&a.Regions, "regions", "", "comma-separated regions (supervisor scope)")
@@ -91,9 +93,14 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	a.register(fs)
+	env := envflag.NewEnv(os.Getenv)
+	env.Secret(&password, "TICKETERO_USER_PASSWORD")
+	if err := env.Err(); err != nil {
+		return err
+	}
 	fs.StringVar(&email, "email", "", "the user's e-mail (sign-in name)")
 	fs.StringVar(&name, "name", "", "display name")
-	fs.StringVar(&password, "password", os.Getenv("TICKETERO_USER_PASSWORD"), "password (generated when empty)")
+	fs.StringVar(&password, "password", password, "password (generated when empty; TICKETERO_USER_PASSWORD or TICKETERO_USER_PASSWORD_FILE)")
 	if err := parseAdminFlags(fs, args[1:], stderr); err != nil {
 		return fmt.Errorf("user create: %w", err)
 	}

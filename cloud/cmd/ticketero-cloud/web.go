@@ -11,7 +11,6 @@ import (
 	"io"
 	nethttp "net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/web"
 	"github.com/ticketero/ticketero/shared/clientip"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/seal"
@@ -55,55 +55,44 @@ func (c WebConfig) Proxy() clientip.Proxy {
 }
 
 // ParseWebEnv reads the web configuration and validates it.
+// ParseWebEnv reads the web configuration (envflag) and validates it.
 func ParseWebEnv(getenv func(string) string) (WebConfig, error) {
-	c := WebConfig{RUTKey: getenv("TICKETERO_RUT_KEY"),
-		ClientIPHeader: getenv("TICKETERO_CLIENT_IP_HEADER"), AdminPassword: getenv("TICKETERO_ADMIN_PASSWORD"),
-		AdminPasswordOut: getenv("TICKETERO_ADMIN_PASSWORD_OUT")}
-	if f := getenv("TICKETERO_RUT_KEY_FILE"); c.RUTKey == "" && f != "" {
-		b, err := os.ReadFile(f) // #nosec G304 -- path from the operator's configuration (flag, env or data directory), never from a request
-		if err != nil {
-			return c, fmt.Errorf("config: rut key file %q: %w", f, err)
-		}
-		c.RUTKey = strings.TrimSpace(string(b))
-	}
-	if c.RUTKey != "" {
-		if _, err := seal.DecodeRUTHashKey(c.RUTKey); err != nil {
-			return c, fmt.Errorf("config: TICKETERO_RUT_KEY: %w", err)
-		}
-	}
-	if f := getenv("TICKETERO_ADMIN_PASSWORD_FILE"); c.AdminPassword == "" && f != "" {
-		b, err := os.ReadFile(f) // #nosec G304 -- path from the operator's configuration (flag, env or data directory), never from a request
-		if err != nil {
-			return c, fmt.Errorf("config: admin password file %q: %w", f, err)
-		}
-		c.AdminPassword = strings.TrimSpace(string(b))
-	}
-	if c.AdminPassword != "" && len(c.AdminPassword) < hq.MinPasswordLen {
-		return c, fmt.Errorf("config: TICKETERO_ADMIN_PASSWORD: want at least %d characters", hq.MinPasswordLen)
-	}
-	for name, dst := range map[string]*bool{"TICKETERO_INSECURE_COOKIES": &c.InsecureCookies, "TICKETERO_TRUST_PROXY": &c.TrustProxy} {
-		if v := getenv(name); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return c, fmt.Errorf("config: %s %q: want true or false", name, v)
-			}
-			*dst = b
-		}
-	}
+	var c WebConfig
+	env := envflag.NewEnv(getenv)
+	env.Secret(&c.RUTKey, "TICKETERO_RUT_KEY")
+	env.Secret(&c.AdminPassword, "TICKETERO_ADMIN_PASSWORD")
+	env.String(&c.AdminPasswordOut, "TICKETERO_ADMIN_PASSWORD_OUT")
+	env.String(&c.ClientIPHeader, "TICKETERO_CLIENT_IP_HEADER")
+	env.Bool(&c.InsecureCookies, "TICKETERO_INSECURE_COOKIES")
+	env.Bool(&c.TrustProxy, "TICKETERO_TRUST_PROXY")
 	if c.TrustProxy {
 		c.ProxyHops = 1
 	}
-	if v := getenv("TICKETERO_TRUSTED_PROXY_HOPS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 10 {
-			return c, fmt.Errorf("config: TICKETERO_TRUSTED_PROXY_HOPS %q: want 0..10", v)
+	env.Int(&c.ProxyHops, "TICKETERO_TRUSTED_PROXY_HOPS")
+	if err := env.Err(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the web configuration, naming the variable and the value
+// (never a secret's value).
+func (c WebConfig) Validate() error {
+	if c.RUTKey != "" {
+		if _, err := seal.DecodeRUTHashKey(c.RUTKey); err != nil {
+			return fmt.Errorf("config: TICKETERO_RUT_KEY: %w", err)
 		}
-		c.ProxyHops = n
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < hq.MinPasswordLen {
+		return fmt.Errorf("config: TICKETERO_ADMIN_PASSWORD: want at least %d characters", hq.MinPasswordLen)
+	}
+	if c.ProxyHops < 0 || c.ProxyHops > 10 {
+		return fmt.Errorf("config: TICKETERO_TRUSTED_PROXY_HOPS %d: want 0..10", c.ProxyHops)
 	}
 	if h := c.ClientIPHeader; strings.ContainsAny(h, " \t:\r\n") {
-		return c, fmt.Errorf("config: TICKETERO_CLIENT_IP_HEADER %q: not a header name", h)
+		return fmt.Errorf("config: TICKETERO_CLIENT_IP_HEADER %q: not a header name", h)
 	}
-	return c, nil
+	return nil
 }
 
 // newUI builds the HQ web over Main's pool and broker publisher, creating the

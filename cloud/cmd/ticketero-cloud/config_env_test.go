@@ -1,0 +1,69 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// envOf is getenv over a map.
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseEnrollEnv(t *testing.T) {
+	c, err := ParseEnrollEnv(envOf(nil))
+	require.NoError(t, err)
+	assert.Empty(t, c.Provisioner, "enrolment disabled unless configured")
+
+	c, err = ParseEnrollEnv(envOf(map[string]string{"TICKETERO_ENROLL_PROVISIONER": "local-ca",
+		"TICKETERO_ENROLL_CA_CERT": "ca.pem", "TICKETERO_ENROLL_CA_KEY": "ca-key.pem",
+		"TICKETERO_ENROLL_BROKER": "mqtts://broker:8883", "TICKETERO_ENROLL_VALIDITY": "720h"}))
+	require.NoError(t, err)
+	assert.Equal(t, 720*time.Hour, c.Validity)
+	assert.Equal(t, "mqtts://broker:8883", c.Broker)
+
+	c, err = ParseEnrollEnv(envOf(map[string]string{"TICKETERO_ENROLL_PROVISIONER": "aws-iot", "TICKETERO_IOT_POLICY": "p",
+		"TICKETERO_IOT_CA_FILE": "root.pem", "TICKETERO_IOT_PORT": "443", "TICKETERO_IOT_THING_TYPE": "box"}))
+	require.NoError(t, err)
+	assert.Equal(t, 443, c.IoTPort)
+	assert.Equal(t, "box", c.IoTThingType)
+
+	// A bad value names the variable and the value; Validate's errors name the variable.
+	for name, tc := range map[string]struct{ env map[string]string }{
+		"TICKETERO_ENROLL_VALIDITY": {map[string]string{"TICKETERO_ENROLL_VALIDITY": "ninety days"}},
+		"TICKETERO_IOT_PORT": {map[string]string{"TICKETERO_ENROLL_PROVISIONER": "aws-iot", "TICKETERO_IOT_POLICY": "p",
+			"TICKETERO_IOT_CA_FILE": "x", "TICKETERO_IOT_PORT": "eight"}},
+		"TICKETERO_ENROLL_PROVISIONER": {map[string]string{"TICKETERO_ENROLL_PROVISIONER": "vault"}},
+	} {
+		_, err := ParseEnrollEnv(envOf(tc.env))
+		require.Error(t, err, name)
+		assert.ErrorContains(t, err, name)
+		assert.ErrorContains(t, err, tc.env[name])
+	}
+}
+
+// TestCloudEnvErrorsNeverDropped: every reader of the cloud's environment
+// refuses a bad value with an error naming the variable and the value.
+func TestCloudEnvErrorsNeverDropped(t *testing.T) {
+	readers := map[string]func(func(string) string) error{
+		"web":       func(g func(string) string) error { _, err := ParseWebEnv(g); return err },
+		"retention": func(g func(string) string) error { _, err := ParseRetentionEnv(g); return err },
+		"alerts":    func(g func(string) string) error { _, err := ParseAlertEnv(g); return err },
+	}
+	for _, tc := range []struct{ reader, name, value string }{
+		{"web", "TICKETERO_INSECURE_COOKIES", "maybe"},
+		{"web", "TICKETERO_TRUST_PROXY", "yes please"},
+		{"web", "TICKETERO_TRUSTED_PROXY_HOPS", "two"},
+		{"web", "TICKETERO_RUT_KEY_FILE", "/nonexistent/rut-key"},
+		{"web", "TICKETERO_ADMIN_PASSWORD_FILE", "/nonexistent/admin-password"},
+		{"retention", "TICKETERO_RETENTION_DAYS", "a month"},
+		{"alerts", "TICKETERO_ALERT_OFFLINE_MINUTES", "five"},
+		{"alerts", "TICKETERO_ALERT_STALLED_AFTER", "later"},
+	} {
+		err := readers[tc.reader](envOf(map[string]string{tc.name: tc.value}))
+		require.Error(t, err, tc.name)
+		assert.ErrorContains(t, err, tc.name)
+		assert.ErrorContains(t, err, tc.value)
+	}
+}
