@@ -70,6 +70,7 @@ type Server struct {
 	webhookKey string
 	answered   []string
 	nextCB     int
+	blocked    map[int64]bool
 }
 
 // Stats counts what the fake answered.
@@ -97,6 +98,17 @@ func New(token string, opt Options) *Server {
 		chatBlock: map[int64]time.Time{}, chatSince: map[int64]time.Time{}, updWake: make(chan struct{})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// Block makes every message to chatID fail as Telegram answers for a user
+// who blocked the bot: 403 "Forbidden: bot was blocked by the user".
+func (s *Server) Block(chatID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.blocked == nil {
+		s.blocked = map[int64]bool{}
+	}
+	s.blocked[chatID] = true
 }
 
 // SetFailRate changes the fraction of sendMessage calls failed with 5xx.
@@ -281,6 +293,11 @@ func (s *Server) sendMessage(w http.ResponseWriter, req map[string]json.RawMessa
 		}
 	}
 	s.mu.Lock()
+	if s.blocked[chatID] {
+		s.mu.Unlock()
+		fail(w, http.StatusForbidden, "Forbidden: bot was blocked by the user", 0)
+		return
+	}
 	now := time.Now()
 	// A call made while a retry_after told to the caller runs is unhonoured;
 	// calls arriving within InFlightGrace of the 429 were already on their way.
