@@ -113,6 +113,14 @@ func TestSMSWithoutTelegram(t *testing.T) {
 	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT chat_enc FROM telegram_chats WHERE kind = 'sms'`).Scan(&enc))
 	assert.NotContains(t, string(enc), "987654321", "sealed at rest")
 	assert.Empty(t, e.fake.Sent(), "nothing on Telegram")
+
+	// The number goes with the ticket's links (two days), whatever the retention of history.
+	e.exec(`UPDATE sms_ticket_phones SET created_at = now() - interval '3 days'`)
+	e.exec(`UPDATE telegram_chats SET created_at = now() - interval '3 days' WHERE kind = 'sms'`)
+	_, err := e.store.Purge(context.Background(), notify.DefaultRetention)
+	require.NoError(t, err)
+	assert.Zero(t, e.count(`SELECT count(*) FROM sms_ticket_phones`))
+	assert.Zero(t, e.count(`SELECT count(*) FROM telegram_chats WHERE kind = 'sms'`), "the sealed number is gone")
 }
 
 // TestTelegramDeadLetterFallsBackToSMS: a linked customer whose Telegram

@@ -31,6 +31,11 @@ func (s *Store) Purge(ctx context.Context, r Retention) (int64, error) {
 			{`DELETE FROM telegram_ticket_chats WHERE created_at < $1`, now.Add(-r.Links)},
 			// Mobile numbers live as long as the links: the ticket's day.
 			{`DELETE FROM sms_ticket_phones WHERE created_at < $1`, now.Add(-r.Links)},
+			// A survey keeps its scores for the reports; its link to the chat
+			// goes with the other links, its comment (masked, free text) with
+			// the history.
+			{`UPDATE feedback SET chat_id = NULL WHERE chat_id IS NOT NULL AND expires_at < $1`, now.Add(-r.Links)},
+			{`UPDATE feedback SET comment = '' WHERE comment <> '' AND created_at < $1`, now.Add(-r.Data)},
 			{`DELETE FROM telegram_chats c WHERE c.kind = 'sms' AND c.created_at < $1
 				AND NOT EXISTS (SELECT 1 FROM sms_ticket_phones l WHERE l.chat_id = c.id)`, now.Add(-r.Links)},
 			{`DELETE FROM telegram_jobs WHERE status IN ('sent', 'dropped', 'dead') AND created_at < $1`, now.Add(-r.Data)},
