@@ -1,7 +1,6 @@
 package sqlite
 
-// Resume seeding for a replacement box (issue 8; owned by the operations
-// engineer). A new box for an existing branch must go on with today's
+// Resume seeding for a replacement box. A new box for an existing branch must go on with today's
 // numbering and the event seq with no duplicate and no gap. It starts either
 // from a restored backup (numbering and outbox come with the file, but may be
 // behind) or from an empty database; in both cases it is then seeded from the

@@ -35,7 +35,7 @@ type Server struct {
 	// Ready checks, by name (database, broker); all must pass for /readyz.
 	Ready map[string]Check
 	// UI, when set, serves everything outside /api, /healthz, /readyz and
-	// /metrics: the dashboard engineer's cloud/web handler is mounted here.
+	// /metrics: the HQ web (cloud/web) is mounted here.
 	UI http.Handler
 	// Enroll, when set, serves the field enrolment API (cloud/enroll):
 	// POST /api/v1/enroll, /api/v1/enroll/renew, /api/v1/enroll/resume and

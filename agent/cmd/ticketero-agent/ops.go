@@ -1,7 +1,7 @@
 package main
 
-// Field operations (issue 8): enroll, install, doctor, backup, restore, renew
-// and resume. Owned by the operations engineer; main.go only dispatches here.
+// Field operations: enroll, install, doctor, backup, restore, renew and
+// resume; main.go only dispatches here.
 
 import (
 	"context"

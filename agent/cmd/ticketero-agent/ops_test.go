@@ -25,7 +25,7 @@ func runOps(t *testing.T, env map[string]string, args ...string) (int, string, s
 	return code, out.String(), errOut.String()
 }
 
-// TestInstallUnitMatchesDeploy: install writes the deploy engineer's unit,
+// TestInstallUnitMatchesDeploy: install writes the unit deploy/ ships,
 // byte for byte.
 func TestInstallUnitMatchesDeploy(t *testing.T) {
 	want, err := os.ReadFile("../../../deploy/systemd/ticketero-agent.service")

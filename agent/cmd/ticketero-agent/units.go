@@ -7,7 +7,7 @@ import (
 )
 
 // agentUnit is a verbatim copy of deploy/systemd/ticketero-agent.service (the
-// deploy engineer's unit; go:embed cannot reach ../../../deploy).
+// unit deploy/ ships; go:embed cannot reach ../../../deploy).
 // TestInstallUnitMatchesDeploy fails when the two drift apart.
 //
 //go:embed ticketero-agent.service

@@ -199,8 +199,8 @@ func (c Config) Validate() error {
 type Main struct {
 	Config Config
 	Log    *slog.Logger
-	// UI, when set before Run, is mounted at "/" of the HTTP server: the
-	// dashboard engineer sets it from cloud/web here.
+	// UI, when set before Run, is mounted at "/" of the HTTP server (the HQ
+	// web, cloud/web, built by newUI).
 	UI nethttp.Handler
 
 	Registry *prometheus.Registry

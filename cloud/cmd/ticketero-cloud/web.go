@@ -25,8 +25,8 @@ import (
 	"github.com/ticketero/ticketero/shared/seal"
 )
 
-// WebConfig is the HQ web's configuration (env only, so serve's flags stay the
-// sync engineer's): TICKETERO_RUT_KEY(_FILE) (see rut.go), TICKETERO_INSECURE_COOKIES,
+// WebConfig is the HQ web's configuration, from env only (serve's flags are
+// the sync link's and the listeners'): TICKETERO_RUT_KEY(_FILE) (see rut.go), TICKETERO_INSECURE_COOKIES,
 // TICKETERO_TRUSTED_PROXY_HOPS (TICKETERO_TRUST_PROXY=true is 1),
 // TICKETERO_CLIENT_IP_HEADER, TICKETERO_ADMIN_PASSWORD(_FILE),
 // TICKETERO_ADMIN_PASSWORD_OUT. Alerts: see AlertConfig.
