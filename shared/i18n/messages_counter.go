@@ -110,3 +110,11 @@ func init() {
 		"hq.audit.act.ticket.called": {"Número llamado fuera de orden (sucursal)", "Ticket called out of order (branch)"},
 	})
 }
+
+func init() {
+	Register(map[string]Message{
+		// HQ's branch view timeline.
+		"hq.event.ticket.parked":   {"en espera de documentos", "parked"},
+		"hq.event.ticket.unparked": {"retomado", "called back"},
+	})
+}
