@@ -311,26 +311,12 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// statusWriter records the status for metrics; it passes Flush through for
-// the stream.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 func (s *Server) measure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		// chi's writer records the status and passes Flush through for the
+		// stream.
+		sw := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		next.ServeHTTP(sw, r)
 		route := chi.RouteContext(r.Context()).RoutePattern()
 		if route == "" {
@@ -339,17 +325,18 @@ func (s *Server) measure(next http.Handler) http.Handler {
 		if route == "/api/v1/stream" {
 			return
 		}
-		if sw.status == 0 {
-			sw.status = http.StatusOK
+		status := sw.Status()
+		if status == 0 {
+			status = http.StatusOK
 		}
-		s.latency.WithLabelValues(r.Method, route, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
+		s.latency.WithLabelValues(r.Method, route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 	})
 }
 
 // compress gzips (or deflates) text answers for clients that ask: pages,
 // scripts, styles, JSON and problems, the QR SVGs. The live stream is left
 // alone (it must reach the client event by event, and chi's writer does not
-// pass a flush through the metrics' statusWriter); Prometheus compresses
+// pass a flush through the metrics' status writer); Prometheus compresses
 // its own answer.
 func compress(next http.Handler) http.Handler {
 	gz := middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript",

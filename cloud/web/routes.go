@@ -9,9 +9,15 @@ import (
 
 func (h *Handler) routes() {
 	m := chi.NewRouter()
-	// Every answer carries the security headers; malformed input is refused
-	// before any handler or query runs; HEAD is answered by the GET route.
-	m.Use(securityHeaders, h.checkInput, middleware.GetHead)
+	// Every answer forbids framing, sniffing, foreign scripts and styles and
+	// cross-site referrers; malformed input is refused before any handler or
+	// query runs; HEAD is answered by the GET route.
+	m.Use(
+		middleware.SetHeader("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+		middleware.SetHeader("X-Content-Type-Options", "nosniff"),
+		middleware.SetHeader("X-Frame-Options", "DENY"),
+		middleware.SetHeader("Referrer-Policy", "same-origin"),
+		h.checkInput, middleware.GetHead)
 	// An unknown path, or a known one with a method it does not take, is the
 	// same 404 page (or problem, for the API) after authentication: the
 	// route table is not disclosed to anonymous clients.
@@ -85,19 +91,6 @@ func (h *Handler) routes() {
 	get("/hq/v1/feedback", h.auth(anyone, h.apiFeedback))
 	get("/hq/v1/feedback/comments", h.auth(anyone, h.apiFeedbackComments))
 	h.router = m
-}
-
-// securityHeaders forbids framing, sniffing, foreign scripts and styles and
-// cross-site referrers on every answer.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "same-origin")
-		next.ServeHTTP(w, r)
-	})
 }
 
 // checkInput refuses malformed input (control characters, invalid UTF-8,
