@@ -23,6 +23,7 @@ vet:
 
 lint: vet
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(grep -rl --include='*.go' --exclude='*_test.go' 'http.NewServeMux' $(MODULES)); if [ -n "$$out" ]; then echo "chi is the one router; http.NewServeMux in:"; echo "$$out"; exit 1; fi
 
 test: dev-services lint
 	go test $(GOTEST_FLAGS) $(PKGS)
