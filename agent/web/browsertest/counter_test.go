@@ -174,4 +174,39 @@ func TestCounterActions(t *testing.T) {
 	done := ticket(first.ID)
 	assert.Equal(t, "done", done.Status)
 	assert.Equal(t, []string{"deposit", "card.new"}, done.Outcomes)
+
+	// A specific waiting ticket out of order, with a reason; then a walk-in.
+	older := issue(map[string]string{"service": "C"})
+	chosen := issue(map[string]string{"service": "C"})
+	do(t, term, "call out of order",
+		cd.WaitReady(cd.CSS(`#my-queues li[data-number="`+chosen.Number+`"] .call-this`)),
+		until(`!document.querySelector('#my-queues li[data-number="`+chosen.Number+`"] .call-this').disabled`, 10*time.Second),
+		cd.Click(cd.CSS(`#my-queues li[data-number="`+chosen.Number+`"] .call-this`)),
+		until(`document.getElementById('dlg-call').open`, 5*time.Second),
+		cd.SendKeys(cd.ID("call-reason"), "cliente con hora agendada"),
+		cd.Click(cd.ID("call-confirm")),
+		until(`document.body.dataset.current === '`+chosen.Number+`'`, 10*time.Second),
+		until(`[...document.querySelectorAll('#cust-history li')].some(li => li.textContent.includes('cliente con hora agendada'))`, 10*time.Second),
+		cd.Click(cd.ID("act-start")),
+		until(`document.body.dataset.currentStatus === 'serving'`, 10*time.Second),
+		cd.Click(cd.ID("act-complete")),
+		until(`document.getElementById('dlg-complete').open`, 5*time.Second),
+		cd.Click(cd.ID("complete-confirm")),
+		until(`document.body.dataset.current === undefined`, 10*time.Second),
+	)
+	assert.Equal(t, "waiting", ticket(older.ID).Status, "the skipped ticket still waits")
+	do(t, term, "walk-in",
+		until(`!document.getElementById('act-walkin').disabled`, 10*time.Second),
+		cd.Click(cd.ID("act-walkin")),
+		until(`document.getElementById('dlg-walkin').open`, 5*time.Second),
+		cd.SetValue(cd.ID("walkin-service"), "C"),
+		cd.SetValue(cd.ID("walkin-priority"), "premium"),
+		cd.SendKeys(cd.ID("walkin-rut"), "12.345.678-5"),
+		cd.SendKeys(cd.ID("walkin-name"), "Rosa Díaz"),
+		shot(t, "counter-walkin-1280x800"),
+		cd.Click(cd.ID("walkin-confirm")),
+		until(`document.body.dataset.currentStatus === 'serving' && document.getElementById('cust-name').textContent === 'Rosa Díaz'`, 10*time.Second),
+	)
+	assert.Equal(t, "12.***.***-5", get(t, term, cd.Text(cd.ID("cust-rut"))))
+	assert.Equal(t, "premium", get(t, term, cd.Text(cd.ID("cust-priority"))))
 }
