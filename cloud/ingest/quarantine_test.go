@@ -167,19 +167,27 @@ func TestPoisonedEventsKeepBranchSyncing(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT applied_seq FROM branch_sync WHERE branch = $1`, branch).Scan(&applied))
 	assert.Equal(t, int64(last+1), applied)
 
-	// Each poisoned event is in quarantine once, raw as sent.
-	reasons := map[string]int{}
-	qrows, err := pool.Query(ctx, `SELECT reason, coalesce(seq::text, ''), raw FROM ingest_quarantine WHERE branch = $1`, branch)
-	require.NoError(t, err)
-	raws := map[string][]byte{}
-	for qrows.Next() {
-		var reason, seq string
-		var raw []byte
-		require.NoError(t, qrows.Scan(&reason, &seq, &raw))
-		reasons[reason]++
-		raws[seq] = raw
+	// Each poisoned event is in quarantine once, raw as sent. The message
+	// that is not a batch acks nothing, so nothing says when its worker has
+	// stored it: wait for its row.
+	var reasons map[string]int
+	var raws map[string][]byte
+	readQuarantine := func() bool {
+		reasons, raws = map[string]int{}, map[string][]byte{}
+		qrows, err := pool.Query(ctx, `SELECT reason, coalesce(seq::text, ''), raw FROM ingest_quarantine WHERE branch = $1`, branch)
+		require.NoError(t, err)
+		defer qrows.Close()
+		for qrows.Next() {
+			var reason, seq string
+			var raw []byte
+			require.NoError(t, qrows.Scan(&reason, &seq, &raw))
+			reasons[reason]++
+			raws[seq] = raw
+		}
+		require.NoError(t, qrows.Err())
+		return reasons[event.RejectMalformed] > 0
 	}
-	require.NoError(t, qrows.Err())
+	require.Eventually(t, readQuarantine, 10*time.Second, 20*time.Millisecond, "the malformed message is quarantined")
 	assert.Equal(t, map[string]int{event.RejectText: 1, event.RejectUTF8: 1, event.RejectData: 1, event.RejectPayload: 1,
 		event.RejectSeqRange: 1, event.RejectMalformed: 1}, reasons)
 	assert.Equal(t, poisons[0].raw(5), string(raws["5"]), "the NUL event kept byte for byte")

@@ -162,6 +162,12 @@ const insertEvents = `INSERT INTO events (branch, seq, id, type, at, data)
 	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)
 	ON CONFLICT (branch, seq) DO NOTHING`
 
+// advanceSync moves a branch's sync state after a batch and NOTIFYs its
+// change (channel $6) in the same statement.
+const advanceSync = `WITH u AS (UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
+		WHERE branch = $1)
+	SELECT pg_notify($6, $1)`
+
 // insertFreshEvents is insertEvents where no seq of the batch can be stored
 // yet (the pipelined path, under the verified lock): no arbiter checks.
 const insertFreshEvents = `INSERT INTO events (branch, seq, id, type, at, data)
@@ -200,9 +206,7 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 	pb.Queue(insertFreshEvents, branch, seqs, ids, types, ats, datas)
 	s.project(pb, branch, fresh, true)
 	newApplied := int64(fresh[len(fresh)-1].Seq)
-	pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
-		WHERE branch = $1`, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now())
-	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, branch)
+	pb.Queue(advanceSync, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now(), cloud.ChangesChannel)
 	ours := pb.Len()
 	plan := s.queueJobs(pb, branch, fresh)
 
@@ -375,12 +379,11 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 	s.project(pb, b.Branch, run, false)
 	newApplied := int64(next - 1)
 	if newApplied > applied {
-		pb.Queue(`UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
-			WHERE branch = $1`, b.Branch, newApplied, newMax, lastAt, s.Now())
+		pb.Queue(advanceSync, b.Branch, newApplied, newMax, lastAt, s.Now(), cloud.ChangesChannel)
 	} else {
-		pb.Queue(`UPDATE branch_sync SET max_seq = $2, last_ingest_at = $3 WHERE branch = $1`, b.Branch, newMax, s.Now())
+		pb.Queue(`WITH u AS (UPDATE branch_sync SET max_seq = $2, last_ingest_at = $3 WHERE branch = $1)
+			SELECT pg_notify($4, $1)`, b.Branch, newMax, s.Now(), cloud.ChangesChannel)
 	}
-	pb.Queue(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, b.Branch)
 	ours := pb.Len()
 	var plan JobsPlan
 	if len(run) > 0 {
