@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"strconv"
 	"strings"
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
@@ -58,4 +60,32 @@ func (h *Handler) outcomePut(w http.ResponseWriter, r *http.Request, q *req) {
 func (h *Handler) outcomeDelete(w http.ResponseWriter, r *http.Request, q *req) {
 	code := r.PathValue("code")
 	h.outcomeDone(w, r, q, h.store.DeleteOutcome(r.Context(), code), code, "delete outcome "+code)
+}
+
+// counterTable reports whether table is one of the counter's report tables:
+// visits by outcome code, executives' time per day.
+func counterTable(table string) bool { return table == "outcomes" || table == "executives" }
+
+// writeCounterCSV writes the outcomes or executives table of a report.
+func writeCounterCSV(cw *csvWriter, table string, rep hq.Report, T func(string) string, f func(float64) string) {
+	if table == "outcomes" {
+		_ = cw.Write([]string{T("hq.report.outcome_code"), T("hq.config.outcome_name"), T("hq.report.outcome_visits")})
+		for _, o := range rep.Outcomes {
+			_ = cw.Write([]string{o.Code, o.Name, strconv.Itoa(o.Visits)})
+		}
+		return
+	}
+	head := []string{T("hq.report.exec_day"), T("hq.branch"), T("hq.executive"), T("hq.name"),
+		T("hq.report.exec_serving") + " (s)", T("hq.report.exec_idle") + " (s)", T("hq.report.exec_paused") + " (s)"}
+	for _, r := range queue.PauseReasons {
+		head = append(head, T("hq.report.exec_paused")+": "+T("pause."+r)+" (s)")
+	}
+	_ = cw.Write(head)
+	for _, x := range rep.Executives {
+		row := []string{x.Day, x.Branch, x.Executive, x.Name, f(x.ServingS), f(x.IdleS), f(x.PausedS)}
+		for _, r := range queue.PauseReasons {
+			row = append(row, f(x.Pauses[r]))
+		}
+		_ = cw.Write(row)
+	}
 }

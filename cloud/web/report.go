@@ -97,7 +97,7 @@ func (h *Handler) reportCSV(w http.ResponseWriter, r *http.Request, q *req) {
 	if table == "" {
 		table = "summary"
 	}
-	if table != "summary" && table != "heatmap" {
+	if table != "summary" && table != "heatmap" && !counterTable(table) {
 		h.fail(w, r, q, queue.Errorf(queue.CodeInvalid, "hq.report.table", table))
 		return
 	}
@@ -112,7 +112,9 @@ func (h *Handler) reportCSV(w http.ResponseWriter, r *http.Request, q *req) {
 	cw := newCSVWriter(w)
 	T := func(k string) string { return i18n.T(q.Lang, k) }
 	f := func(x float64) string { return decimal(x, 1) }
-	if table == "heatmap" {
+	if counterTable(table) {
+		writeCounterCSV(cw, table, rep, T, f)
+	} else if table == "heatmap" {
 		head := []string{T("hq.report.weekday")}
 		for hr := range 24 {
 			head = append(head, fmt.Sprintf("%02d", hr))

@@ -36,7 +36,7 @@ func (s *Store) counterKPIs(ctx context.Context, scope Scope, r *Report, base st
 SELECT c.code, coalesce(o.name, ''), count(*)
 FROM t CROSS JOIN LATERAL unnest(string_to_array(NULLIF(t.outcome, ''), ',')) AS c(code)
 LEFT JOIN hq_outcomes o ON o.code = c.code
-WHERE t.status = 'done' GROUP BY c.code, o.name, o.position ORDER BY count(*) DESC, c.code`, args...)
+WHERE t.status = 'done' GROUP BY c.code, o.name, o.position ORDER BY count(*) DESC, o.position NULLS LAST, c.code`, args...)
 	if err != nil {
 		return wrap("report outcomes", err)
 	}
