@@ -88,10 +88,10 @@ func TestAgentResponsesMatchOpenAPI(t *testing.T) {
 	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/api/v1/branch",
 		"/api/v1/services", "/api/v1/counters", "/api/v1/executives", "/api/v1/queues", "/api/v1/calls",
 		"/api/v1/calls?limit=0", "/api/v1/stats/today", "/api/v1/sync", "/", "/kiosk", "/terminal", "/display",
-		"/branch", "/assets/no-such-file.0123456789ab.js", "/api/v1/tickets/999999"} {
+		"/branch", "/tablet", "/assets/no-such-file.0123456789ab.js", "/api/v1/tickets/999999"} {
 		call("GET", p, "", "")
 	}
-	for _, p := range []string{"/", "/kiosk", "/terminal", "/display", "/branch", "/assets/no-such-file.0123456789ab.js"} {
+	for _, p := range []string{"/", "/kiosk", "/terminal", "/display", "/branch", "/tablet", "/assets/no-such-file.0123456789ab.js"} {
 		call("HEAD", p, "", "")
 	}
 	// A real asset, as the kiosk page names it.
@@ -138,6 +138,13 @@ func TestAgentResponsesMatchOpenAPI(t *testing.T) {
 	call("POST", "/api/v1/tickets/"+id+"/complete", `{"outcome":"Not Valid!"}`, tok)
 	call("POST", "/api/v1/tickets/"+id+"/complete", `{"outcome":"done"}`, tok)
 	call("POST", "/api/v1/counters/1/call-next", "", tok) // nobody waiting
+
+	// The counter tablet rates the visit just finished, once.
+	call("POST", "/api/v1/counters/1/feedback", `{"csat":9}`, "")
+	call("POST", "/api/v1/counters/2/feedback", `{"csat":4}`, "")
+	code, rated := call("POST", "/api/v1/counters/1/feedback", `{"csat":4,"nps":9}`, "")
+	require.Equal(t, 201, code, "%v", rated)
+	call("POST", "/api/v1/counters/1/feedback", `{"csat":5}`, "")
 
 	// A no-show put back in the queue; waiting tickets moved and cancelled.
 	issue("C")

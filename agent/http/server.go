@@ -34,6 +34,10 @@ import (
 // Store is what the API needs from the branch's store (agent/sqlite.Store).
 // Methods return *queue.Error values whose reasons become problem codes.
 type Store interface {
+	// CounterFeedback records a customer's answer on the counter tablet
+	// (errors: invalid feedback.score.invalid, not_found feedback.no_visit,
+	// conflict feedback.already).
+	CounterFeedback(ctx context.Context, counter, csat int, nps *int) (string, error)
 	BranchInfo(ctx context.Context) agent.BranchInfo
 	Services(ctx context.Context) []agent.ServiceInfo
 	Counters(ctx context.Context) []agent.CounterInfo
@@ -189,11 +193,12 @@ func (s *Server) routes() {
 		r.Post("/sessions/current/pause", s.sessionPause)
 		r.Post("/sessions/current/resume", s.sessionResume)
 		r.Post("/counters/{counter}/call-next", s.ticketCallNext)
+		r.Post("/counters/{counter}/feedback", s.counterFeedback)
 		s.visitRoutes(r)
 	})
 	if s.cfg.UI != nil {
 		ui := ownRouting(s.cfg.UI)
-		for _, p := range []string{"/", "/kiosk", "/terminal", "/display", "/branch"} {
+		for _, p := range []string{"/", "/kiosk", "/terminal", "/display", "/branch", "/tablet"} {
 			r.Method(http.MethodGet, p, ui)
 			r.Method(http.MethodHead, p, ui)
 		}

@@ -97,7 +97,10 @@ type Store struct {
 	// reported is the hash of the last config.reported this process wrote
 	// (writer only; cleared by load: config_report.go).
 	reported string
-	box      *seal.Box // seals RUTs at rest
+	// rated are the visits already rated on a counter tablet since start
+	// (writer only; the cloud keeps the first answer of a visit anyway).
+	rated map[string]bool
+	box   *seal.Box // seals RUTs at rest
 
 	lastSeq   uint64        // assigned (writer only)
 	committed atomic.Uint64 // last seq committed

@@ -52,6 +52,7 @@ var pages = []struct {
 	{"terminal", "ui.terminal.title"},
 	{"display", "ui.display.title"},
 	{"branch", "ui.branch.title"},
+	{"tablet", "ui.tablet.title"},
 }
 
 type handler struct {

@@ -118,3 +118,27 @@ func lastField(data []string) []string {
 	}
 	return out
 }
+
+// TestTabletAnswer: a feedback.given from the counter tablet is stored with
+// the visit's context (channel tablet), once: a second answer of the same
+// visit changes nothing; it answers a Telegram survey still open.
+func TestTabletAnswer(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	r := ref("w1", "C", 9)
+	r.Counter, r.Executive = 2, "ex-Luis"
+	e.feed("SCL-003", e.issued("SCL-003", "w1", "C", 9, 1, "tok-w1", ""),
+		e.called("SCL-003", "w1", "C", 9, 2, "Luis", 0),
+		e.ev("SCL-003", event.TicketCompleted, event.Completed{TicketRef: r, Outcome: "loan"}))
+	nine, two := 9, 2
+	e.feed("SCL-003", e.ev("SCL-003", event.FeedbackGiven, event.Feedback{TicketRef: r, CSAT: 5, NPS: &nine}))
+	e.feed("SCL-003", e.ev("SCL-003", event.FeedbackGiven, event.Feedback{TicketRef: r, CSAT: 1, NPS: &two}))
+	var ch, exec, outcome string
+	var csat, nps int
+	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT channel, executive, outcome, csat, nps FROM feedback
+		WHERE branch = 'SCL-003' AND ticket = 'w1'`).Scan(&ch, &exec, &outcome, &csat, &nps))
+	assert.Equal(t, "tablet", ch)
+	assert.Equal(t, "ex-Luis", exec)
+	assert.Equal(t, "loan", outcome)
+	assert.Equal(t, 5, csat, "the first answer of the visit")
+	assert.Equal(t, 9, nps)
+}

@@ -94,6 +94,7 @@ var Types = map[Type]func() any{
 	ConfigApplied:      func() any { return new(ConfigRef) },
 	ConfigReported:     func() any { return new(ConfigReport) },
 	EventUnsendable:    func() any { return new(Unsendable) },
+	FeedbackGiven:      func() any { return new(Feedback) },
 
 	ExecutiveLoginFailed: func() any { return new(SignIn) },
 	ExecutiveLocked:      func() any { return new(SignIn) },

@@ -60,6 +60,8 @@ var samples = map[event.Type]any{
 		Services:   []queue.Service{{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 2}},
 		Counters:   []queue.Counter{{Number: 1, Name: "Módulo 1"}},
 		Executives: []queue.Executive{{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}}},
+	event.FeedbackGiven: event.Feedback{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28",
+		Counter: 5, Executive: "E01", Printed: "C-023"}, CSAT: 4, NPS: func() *int { v := 9; return &v }()},
 	event.EventUnsendable: event.Unsendable{Type: event.TicketIssued, Reason: event.RejectTooLarge, Bytes: 140000},
 
 	event.ExecutiveLoginFailed: event.SignIn{Executive: "E01", Counter: 5, Address: "192.168.1.23", Failures: 2,

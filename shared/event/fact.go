@@ -36,6 +36,7 @@ var statuses = map[Type]queue.Status{
 	ConfigApplied:        "",
 	ConfigReported:       "",
 	EventUnsendable:      "",
+	FeedbackGiven:        "",
 }
 
 // Status is the status an event of type t leaves its ticket in; "" when t
@@ -71,6 +72,7 @@ var namesTicket = map[Type]bool{
 	ConfigApplied:        false,
 	ConfigReported:       false,
 	EventUnsendable:      false,
+	FeedbackGiven:        true,
 }
 
 // NamesTicket reports whether events of type t are about one ticket.
@@ -142,6 +144,7 @@ var notices = map[Type]Notice{
 	ConfigApplied:        NoticeNone,
 	ConfigReported:       NoticeNone,
 	EventUnsendable:      NoticeNone,
+	FeedbackGiven:        NoticeNone,
 }
 
 // Notice is the notice an event of type t causes (NoticeNone for none or an

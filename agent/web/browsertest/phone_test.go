@@ -74,3 +74,41 @@ func sqliteCount(t *testing.T, dir, q string) int {
 	require.NoError(t, db.QueryRow(q).Scan(&n))
 	return n
 }
+
+// TestCounterTablet: a customer just served rates the visit on the counter
+// tablet with two taps (4, then 9); the agent writes one feedback.given for
+// that visit; the tablet thanks him and is ready for the next.
+func TestCounterTablet(t *testing.T) {
+	data := t.TempDir()
+	agentCLI(t, "executive", "add", "--data", data, "--id", "E01", "--name", "Ana Pérez", "--pin", "240681", "--services", "C,P")
+	ag := startAgent(t, data, "127.0.0.1:0")
+	var sess struct {
+		Token string `json:"token"`
+	}
+	call(t, ag, "POST", "/sessions", "", map[string]any{"executive": "E01", "pin": "240681", "counter": 1}, &sess)
+	var tk struct {
+		ID string `json:"id"`
+	}
+	call(t, ag, "POST", "/tickets", "", map[string]any{"service": "C"}, &tk)
+	call(t, ag, "POST", "/counters/1/call-next", sess.Token, nil, nil)
+	call(t, ag, "POST", "/tickets/"+tk.ID+"/start", sess.Token, nil, nil)
+	call(t, ag, "POST", "/tickets/"+tk.ID+"/complete", sess.Token, map[string]any{}, nil)
+
+	browser := newBrowser(t)
+	do(t, browser, "two taps",
+		cd.EmulateViewport(1280, 800),
+		cd.Navigate(ag.URL()+"/tablet?counter=1"),
+		cd.WaitVisible(cd.CSS(`button[data-csat="4"]`)),
+		until(`document.getElementById('h-csat').textContent === '¿Qué tan satisfecho quedó con la atención?'`, time.Second),
+	)
+	checkA11y(t, browser, "counter tablet")
+	do(t, browser, "answer",
+		cd.Click(cd.CSS(`button[data-csat="4"]`)),
+		cd.WaitVisible(cd.CSS(`button[data-nps="9"]`)),
+		cd.Click(cd.CSS(`button[data-nps="9"]`)),
+		until(`!document.getElementById('screen-thanks').hidden && document.getElementById('tablet-error').hidden`, 5*time.Second),
+		until(`!document.getElementById('screen-csat').hidden`, 10*time.Second),
+	)
+	ag.kill()
+	assert.Equal(t, 1, sqliteCount(t, data, `SELECT count(*) FROM outbox WHERE type = 'feedback.given'`))
+}

@@ -34,6 +34,16 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 	var phoneSeqs []int64
 	var phones []phoneIn
 	for _, e := range events {
+		if e.Type == event.FeedbackGiven {
+			// An answer on the counter tablet: stored with the visit (Write).
+			if pl, err := e.Payload(); err == nil {
+				if d, ok := pl.(*event.Feedback); ok && d.Ticket != "" {
+					p.tablet = append(p.tablet, d)
+					tickets = append(tickets, d.Ticket)
+				}
+			}
+			continue
+		}
 		if e.Type == event.TicketCompleted {
 			// No notice, but the survey after service (Write).
 			if pl, err := e.Payload(); err == nil {
@@ -129,6 +139,7 @@ type jobsPlan struct {
 	requests, locks bool
 	phoneStmts      int // statements queued by queuePhones
 	completed       []string
+	tablet          []*event.Feedback
 	chats           map[string][]int64
 	sms             map[string]int64
 }
@@ -186,6 +197,11 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 // Telegram) or, with no chat, whose ticket has a number (by SMS, for the
 // kinds that go by SMS), and the surveys of completed linked tickets.
 func (p *jobsPlan) Write(ctx context.Context, tx pgx.Tx) error {
+	if len(p.tablet) > 0 {
+		if err := p.store.recordTablet(ctx, tx, p.branch, p.tablet); err != nil {
+			return err
+		}
+	}
 	if len(p.chats) == 0 && len(p.sms) == 0 {
 		return nil
 	}

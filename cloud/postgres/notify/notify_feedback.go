@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
 )
 
 // Survey steps (the question a message's buttons answer).
@@ -145,6 +146,45 @@ func (s *Store) SurveyComment(ctx context.Context, tx pgx.Tx, chat int64, text s
 		return false, fmt.Errorf("notify: survey comment: %w", err)
 	}
 	return tag.RowsAffected() > 0, nil
+}
+
+// recordTablet stores answers given on a counter tablet (feedback.given),
+// inside the ingest's transaction, with the visit's context from the
+// projection. The first answer of a visit wins: a Telegram survey already
+// answered keeps its answer; one still open is answered by the tablet. An
+// out-of-range score (not from our agent) is skipped, never stored.
+func (s *Store) recordTablet(ctx context.Context, tx pgx.Tx, branch string, answers []*event.Feedback) error {
+	var tickets []string
+	var csat, nps []int32
+	for _, a := range answers {
+		if a.CSAT < 1 || a.CSAT > 5 || (a.NPS != nil && (*a.NPS < 0 || *a.NPS > 10)) {
+			continue
+		}
+		n := int32(-1)
+		if a.NPS != nil {
+			n = int32(*a.NPS)
+		}
+		tickets, csat, nps = append(tickets, a.Ticket), append(csat, int32(a.CSAT)), append(nps, n)
+	}
+	if len(tickets) == 0 {
+		return nil
+	}
+	now := s.Now()
+	_, err := tx.Exec(ctx, `INSERT INTO feedback (branch, ticket, channel, day, service, executive, counter, outcome,
+			wait_s, service_s, csat, nps, created_at, expires_at, answered_at)
+		SELECT t.branch, t.id, 'tablet', t.day, t.service, coalesce(t.executive, ''), t.counter, t.outcome,
+			extract(epoch FROM t.called_at - t.queued_at)::int,
+			extract(epoch FROM t.ended_at - coalesce(t.started_at, t.called_at))::int,
+			u.c, nullif(u.n, -1), $5, $5, $5
+		FROM unnest($2::text[], $3::int[], $4::int[]) AS u(id, c, n)
+		JOIN tickets t ON t.branch = $1 AND t.id = u.id
+		ON CONFLICT (branch, ticket) DO UPDATE SET channel = 'tablet', csat = EXCLUDED.csat, nps = EXCLUDED.nps,
+			answered_at = EXCLUDED.answered_at
+		WHERE feedback.answered_at IS NULL`, branch, tickets, csat, nps, now)
+	if err != nil {
+		return fmt.Errorf("notify: tablet answers at %s: %w", branch, err)
+	}
+	return nil
 }
 
 var (
