@@ -51,6 +51,7 @@ func voiceEnv(t *testing.T, e *env) (*telegramtest.Server, *snstest.Server) {
 		"AWS_CONFIG_FILE":             "/nonexistent",
 		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
 		"AWS_EC2_METADATA_DISABLED":   "true",
+		"TICKETERO_ALERT_EVERY":       "200ms",
 	} {
 		t.Setenv(k, v)
 	}
@@ -261,4 +262,24 @@ func TestCustomerVoiceAndSMS(t *testing.T) {
 	var inEvents int
 	require.NoError(t, e.db.QueryRow(ctx, `SELECT count(*) FROM events WHERE data ? 'phone_sealed'`).Scan(&inEvents))
 	assert.Zero(t, inEvents, "no number kept in the events table")
+
+	// The counter tablet: the next customer rates his visit 2 of 5 there;
+	// the answer reaches HQ and raises the low-score alert at the branch.
+	require.Equal(t, eTk.ID, e.serveNext(""))
+	code, err := e.do("POST", "/api/v1/counters/1/feedback", "", map[string]any{"csat": 2, "nps": 3}, nil)
+	require.NoError(t, err)
+	require.Equal(t, 201, code)
+	require.Eventually(t, func() bool {
+		var n int
+		_ = e.db.QueryRow(ctx, `SELECT count(*) FROM feedback WHERE ticket = $1 AND channel = 'tablet' AND csat = 2 AND nps = 3`, eTk.ID).Scan(&n)
+		return n == 1
+	}, 30*time.Second, 50*time.Millisecond, "tablet answer at HQ")
+	require.Eventually(t, func() bool {
+		var n int
+		_ = e.db.QueryRow(ctx, `SELECT count(*) FROM hq_alerts WHERE branch = $1 AND kind = 'feedback_low' AND cleared_at IS NULL`, e.branch).Scan(&n)
+		return n == 1
+	}, 30*time.Second, 50*time.Millisecond, "low-score alert")
+	hqGet("/hq/v1/feedback?group=branch&from="+from+"&to="+to, &rep)
+	require.Len(t, rep.Rows, 1)
+	assert.Equal(t, 2, rep.Rows[0].Answers, "the survey's and the tablet's")
 }

@@ -174,7 +174,7 @@ func (c *Config) Parse(args []string, getenv func(string) string, out io.Writer)
 	s.String(&c.LogLevel, "log-level", "", "debug, info, warn or error")
 	s.String(&c.LogFormat, "log-format", "", "text or json")
 	s.String(&c.TelegramBot, "telegram-bot", "", "the bank's Telegram bot user name, for the kiosk ticket's QR (empty: no QR)")
-	s.String(&c.SMS, "sms", "", "on: the kiosk offers SMS notices to a mobile number given with consent (off: none)")
+	s.String(&c.SMS, "kiosk-sms", "", "on: the kiosk offers SMS notices to a mobile number given with consent (off: none)")
 	c.Sync.flags(s)
 	c.Update.flags(s)
 	c.Rate.flags(s)
@@ -197,7 +197,7 @@ func (c Config) Validate() error {
 		return errors.New("data: a data directory is required")
 	}
 	if c.SMS != "" && c.SMS != "on" && c.SMS != "off" {
-		return fmt.Errorf("sms: %q must be on or off", c.SMS)
+		return fmt.Errorf("kiosk-sms: %q must be on or off", c.SMS)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
 		return fmt.Errorf("http: %q is not host:port", c.HTTP)

@@ -19,7 +19,7 @@
   // error is a refusal's message, kept on the start screen across the service
   // refresh that follows it (the branch closed, a service's last ticket).
   const state = { service: null, rut: '', phone: '', consent: false, priority: 'normal', busy: false, branch: null, error: '' };
-  // The phone screen shows only when the agent offers SMS (--sms on).
+  // The phone screen shows only when the agent offers SMS (--kiosk-sms on).
   const SMS = $('screen-phone') && $('screen-phone').dataset.sms === 'on';
   let countdown = null;
   let idleTimer = null;

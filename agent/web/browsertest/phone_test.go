@@ -16,10 +16,10 @@ import (
 // TestKioskPhone: with SMS offered, the kiosk asks for an optional mobile
 // number after the RUT: continue needs 8 digits and the consent ticked; the
 // ticket is issued with the number (stored encrypted, never shown back);
-// skipping issues without one. Without --sms the screen never shows.
+// skipping issues without one. Without --kiosk-sms the screen never shows.
 func TestKioskPhone(t *testing.T) {
 	dir := t.TempDir()
-	ag := startAgentBin(t, agentBin, dir, "127.0.0.1:0", "--sms", "on")
+	ag := startAgentBin(t, agentBin, dir, "127.0.0.1:0", "--kiosk-sms", "on")
 	browser := newBrowser(t)
 	do(t, browser, "phone with consent",
 		cd.EmulateViewport(1024, 768),
