@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/ticketero/ticketero/shared/backoff"
 )
 
 // client speaks the agent's LAN API.
@@ -91,15 +93,14 @@ func (c *client) issue(ctx context.Context, service, rut, priority string) (tick
 	}
 	var t ticket
 	var err error
-	for attempt := 0; attempt < 20; attempt++ {
+	bo := backoff.New(250*time.Millisecond, 2500*time.Millisecond)
+	for range 20 {
 		_, err = c.do(ctx, http.MethodPost, "/api/v1/tickets", "", body, &t, map[string]string{"Idempotency-Key": key})
 		if _, isAPI := err.(*apiError); err == nil || isAPI || ctx.Err() != nil {
 			return t, err
 		}
-		select {
-		case <-ctx.Done():
-			return t, ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 250 * time.Millisecond):
+		if err := bo.Wait(ctx); err != nil {
+			return t, err
 		}
 	}
 	return t, err

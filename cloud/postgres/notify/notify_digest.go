@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/ticketero/ticketero/shared/backoff"
 )
 
 // Digest runs fn for a supervisors' group under a transaction-scoped lock, so
@@ -52,17 +53,18 @@ func (s *Store) Digest(ctx context.Context, chatID int64, fn func(afterID int64)
 // one dedicated connection, until ctx ends; it reconnects after a failure
 // (notifications lost meanwhile only delay jobs until the workers' poll).
 func (s *Store) Listen(ctx context.Context, wake func()) error {
+	bo := backoff.New(time.Second, 30*time.Second)
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, wake)
+		began := time.Now()
+		_ = s.listenOnce(ctx, wake) // lost notifications only delay jobs until the workers' poll
 		if ctx.Err() != nil {
 			return nil
 		}
-		_ = err
 		wake() // jobs may have been written while disconnected
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
+		if time.Since(began) > time.Minute {
+			bo.Reset() // the connection held: this is a new failure, not the same one
 		}
+		_ = bo.Wait(ctx) // a cancelled ctx ends the loop
 	}
 	return nil
 }
