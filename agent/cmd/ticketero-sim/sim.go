@@ -438,7 +438,7 @@ func executive(ctx context.Context, clk clock, cfg Config, c *client, cred Crede
 		if !lunched && clk.elapsed() >= lunchAt && clk.elapsed() < cfg.DayLength {
 			lunched = true
 			if _, err := c.do(ctx, http.MethodPost, "/api/v1/sessions/current/pause", d.tok,
-				map[string]string{"reason": "colación"}, nil, nil); err == nil {
+				map[string]string{"code": "lunch"}, nil, nil); err == nil { // HQ reports pauses by reason code
 				st.pauses.Add(1)
 				_ = clk.sleep(ctx, 30*time.Minute)
 				if _, err := c.do(ctx, http.MethodPost, "/api/v1/sessions/current/resume", d.tok, nil, nil, nil); err != nil && ctx.Err() == nil {
