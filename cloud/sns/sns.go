@@ -28,7 +28,8 @@ import (
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
-// Config is the SMS part of the cloud's configuration.
+// Config is the SMS part of the cloud's configuration (read from TICKETERO_SMS
+// and TICKETERO_SNS_* by ticketero-cloud's cmd, parseSMSEnv).
 type Config struct {
 	// Enabled turns SMS on (TICKETERO_SMS=sns).
 	Enabled bool
@@ -48,27 +49,6 @@ type Config struct {
 }
 
 var senderRE = regexp.MustCompile(`^[A-Za-z0-9]{1,11}$`)
-
-// ConfigFromEnv reads the TICKETERO_SMS and TICKETERO_SNS_* variables.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Region: getenv("TICKETERO_SNS_REGION"), SenderID: getenv("TICKETERO_SNS_SENDER_ID"),
-		Endpoint: getenv("TICKETERO_SNS_ENDPOINT"), MaxPrice: getenv("TICKETERO_SNS_MAX_PRICE"), Rate: 10}
-	switch v := getenv("TICKETERO_SMS"); v {
-	case "", "off":
-	case "sns":
-		c.Enabled = true
-	default:
-		return c, fmt.Errorf("TICKETERO_SMS %q: must be sns or off", v)
-	}
-	if r := getenv("TICKETERO_SNS_RATE"); r != "" {
-		f, err := strconv.ParseFloat(r, 64)
-		if err != nil {
-			return c, fmt.Errorf("TICKETERO_SNS_RATE %q: not a number", r)
-		}
-		c.Rate = f
-	}
-	return c, c.Validate()
-}
 
 // Validate names the bad field.
 func (c Config) Validate() error {

@@ -97,17 +97,19 @@ func TestFakeChecksSignature(t *testing.T) {
 	assert.Equal(t, "Banco", fk.Sent()[0].SenderID)
 }
 
-// TestConfigFromEnv names the bad field.
-func TestConfigFromEnv(t *testing.T) {
-	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
-	c, err := sns.ConfigFromEnv(env(map[string]string{"TICKETERO_SMS": "sns", "TICKETERO_SNS_SENDER_ID": "BancoCL"}))
-	require.NoError(t, err)
-	assert.True(t, c.Enabled)
-	for k, v := range map[string]string{"TICKETERO_SMS": "yes", "TICKETERO_SNS_SENDER_ID": "Banco de Chile", "TICKETERO_SNS_RATE": "0",
-		"TICKETERO_SNS_MAX_PRICE": "free"} {
-		m := map[string]string{"TICKETERO_SMS": "sns", k: v}
-		_, err := sns.ConfigFromEnv(env(m))
-		require.Error(t, err, k)
-		assert.Contains(t, err.Error(), k)
+// TestConfigValidate names the bad field.
+func TestConfigValidate(t *testing.T) {
+	ok := sns.Config{Enabled: true, SenderID: "BancoCL", Rate: 10}
+	require.NoError(t, ok.Validate())
+	require.NoError(t, sns.Config{SenderID: "Banco de Chile"}.Validate(), "SMS off: nothing to check")
+	for name, c := range map[string]sns.Config{
+		"TICKETERO_SNS_SENDER_ID": {Enabled: true, SenderID: "Banco de Chile", Rate: 10},
+		"TICKETERO_SNS_RATE":      {Enabled: true, Rate: 0},
+		"TICKETERO_SNS_MAX_PRICE": {Enabled: true, Rate: 10, MaxPrice: "free"},
+		"TICKETERO_SNS_ENDPOINT":  {Enabled: true, Rate: 10, Endpoint: "ftp://x"},
+	} {
+		err := c.Validate()
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
 	}
 }

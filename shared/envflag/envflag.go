@@ -87,6 +87,11 @@ func (e *Env) Int(p *int, name string) { read(e, p, name, strconv.Atoi, "a whole
 // Bool sets *p to variable name, true or false, when it is set.
 func (e *Env) Bool(p *bool, name string) { read(e, p, name, strconv.ParseBool, "true or false") }
 
+// Float sets *p to variable name, a decimal number, when it is set.
+func (e *Env) Float(p *float64, name string) {
+	read(e, p, name, func(v string) (float64, error) { return strconv.ParseFloat(v, 64) }, "a number")
+}
+
 // Duration sets *p to variable name, a Go duration (10s, 5m, 2h30m), when it
 // is set.
 func (e *Env) Duration(p *time.Duration, name string) {

@@ -98,6 +98,16 @@ func TestBadValuesNameTheVariableAndValue(t *testing.T) {
 	assert.True(t, errors.Is(err, flag.ErrHelp))
 }
 
+func TestEnvFloat(t *testing.T) {
+	e := envflag.NewEnv(env(map[string]string{"TICKETERO_RATE": "2.5", "TICKETERO_BAD": "fast"}))
+	r, bad := 10.0, 10.0
+	e.Float(&r, "TICKETERO_RATE")
+	e.Float(&bad, "TICKETERO_BAD")
+	assert.Equal(t, 2.5, r)
+	assert.Equal(t, 10.0, bad, "a bad value leaves the default")
+	assert.EqualError(t, e.Err(), `TICKETERO_BAD: "fast" is not a number`)
+}
+
 func TestEnvInvalid(t *testing.T) {
 	e := envflag.NewEnv(env(nil))
 	require.NoError(t, e.Err())

@@ -67,3 +67,23 @@ func TestCloudEnvErrorsNeverDropped(t *testing.T) {
 		assert.ErrorContains(t, err, tc.value)
 	}
 }
+
+func TestParseSMSEnv(t *testing.T) {
+	c, err := parseSMSEnv(envOf(nil))
+	require.NoError(t, err)
+	assert.False(t, c.Enabled, "SMS off unless configured")
+
+	c, err = parseSMSEnv(envOf(map[string]string{"TICKETERO_SMS": "sns", "TICKETERO_SNS_SENDER_ID": "BancoCL", "TICKETERO_SNS_RATE": "2.5"}))
+	require.NoError(t, err)
+	assert.True(t, c.Enabled)
+	assert.Equal(t, "BancoCL", c.SenderID)
+	assert.Equal(t, 2.5, c.Rate)
+
+	for k, v := range map[string]string{"TICKETERO_SMS": "yes", "TICKETERO_SNS_SENDER_ID": "Banco de Chile", "TICKETERO_SNS_RATE": "fast",
+		"TICKETERO_SNS_MAX_PRICE": "free"} {
+		_, err := parseSMSEnv(envOf(map[string]string{"TICKETERO_SMS": "sns", k: v}))
+		require.Error(t, err, k)
+		assert.ErrorContains(t, err, k)
+		assert.ErrorContains(t, err, v)
+	}
+}

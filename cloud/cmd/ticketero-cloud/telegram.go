@@ -85,6 +85,33 @@ func telegramConfigFromEnv(getenv func(string) string) (telegram.Config, error) 
 	return c, nil
 }
 
+// parseSMSEnv reads the SMS channel's configuration: TICKETERO_SMS (sns or
+// off), TICKETERO_SNS_REGION, TICKETERO_SNS_SENDER_ID, TICKETERO_SNS_ENDPOINT,
+// TICKETERO_SNS_RATE (messages per second, default 10) and
+// TICKETERO_SNS_MAX_PRICE, then validates it.
+func parseSMSEnv(getenv func(string) string) (sns.Config, error) {
+	c := sns.Config{Rate: 10}
+	env := envflag.NewEnv(getenv)
+	mode := "off"
+	env.String(&mode, "TICKETERO_SMS")
+	switch mode {
+	case "off":
+	case "sns":
+		c.Enabled = true
+	default:
+		env.Invalid("TICKETERO_SMS", mode, "sns or off")
+	}
+	env.String(&c.Region, "TICKETERO_SNS_REGION")
+	env.String(&c.SenderID, "TICKETERO_SNS_SENDER_ID")
+	env.String(&c.Endpoint, "TICKETERO_SNS_ENDPOINT")
+	env.String(&c.MaxPrice, "TICKETERO_SNS_MAX_PRICE")
+	env.Float(&c.Rate, "TICKETERO_SNS_RATE")
+	if err := env.Err(); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, c.Validate()
+}
+
 // newTelegramSetup reads Telegram's configuration and builds the
 // notification store when a token is set.
 func newTelegramSetup(m *Main) (telegramSetup, error) {
@@ -131,7 +158,7 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 		return nil, err
 	}
 	svc.Worker.Metrics = telegram.NewMetrics(m.Registry)
-	smsCfg, err := sns.ConfigFromEnv(os.Getenv)
+	smsCfg, err := parseSMSEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
