@@ -93,6 +93,11 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 	// Mark commands applied; link new tickets to chats (by the scanned token
 	// of a /start that came first, and by a consented RUT) and read the chats
 	// of every ticket of the batch that may be told something.
+	// The statements below run once per batch with new arrays each time: a
+	// custom plan per execution costs more than running them (their generic
+	// plans probe the same indexes). SET LOCAL lasts to the ingest's commit,
+	// and only these statements and the jobs' insert follow it.
+	pb.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
 	if len(requests) > 0 {
 		p.requests = true
 		pb.Queue(`UPDATE branch_commands SET status = 'applied', applied_at = $3
@@ -147,6 +152,9 @@ type jobsPlan struct {
 // Read reads the command updates, the token locks and the chats of the
 // batch's tickets from the ingest's pipeline.
 func (p *jobsPlan) Read(br pgx.BatchResults) error {
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("notify: plan mode at %s: %w", p.branch, err)
+	}
 	if p.requests {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("notify: commands applied at %s: %w", p.branch, err)
