@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/cloud/enroll"
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
@@ -109,7 +110,7 @@ func TestFieldEnrolDoctorReplace(t *testing.T) {
 	ca, err := enroll.NewLocalCA(caPEM, caKeyPEM, b.URL())
 	require.NoError(t, err)
 	ca.CAPEM = string(brokerCA)
-	store := &enroll.Store{Pool: pool}
+	store := &postgres.EnrollStore{Pool: pool}
 	hq := httptest.NewServer(&enroll.Handler{Store: store, Provisioner: ca})
 	t.Cleanup(hq.Close)
 	agent := func(args ...string) string {

@@ -11,7 +11,8 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iot"
-	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // Config chooses and configures the provisioner. ticketero-cloud reads it
@@ -65,7 +66,7 @@ func (c Config) Validate() error {
 
 // New builds the enrolment handler from c (nil, nil when enrolment is
 // disabled). authorize decides who may create codes (HQ admins).
-func New(ctx context.Context, c Config, pool *pgxpool.Pool, log *slog.Logger, authorize func(*http.Request) (string, error)) (*Handler, error) {
+func New(ctx context.Context, c Config, store cloud.EnrollStore, log *slog.Logger, authorize func(*http.Request) (string, error)) (*Handler, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -92,5 +93,5 @@ func New(ctx context.Context, c Config, pool *pgxpool.Pool, log *slog.Logger, au
 		p = &IoT{API: iot.NewFromConfig(awsCfg), PolicyName: c.IoTPolicy, ThingType: c.IoTThingType,
 			CAPEM: string(caPEM), Endpoint: c.IoTEndpoint, Port: c.IoTPort}
 	}
-	return &Handler{Store: &Store{Pool: pool}, Provisioner: p, Logger: log, Authorize: authorize}, nil
+	return &Handler{Store: store, Provisioner: p, Logger: log, Authorize: authorize}, nil
 }

@@ -10,9 +10,7 @@ package enroll
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 
 	"github.com/ticketero/ticketero/shared/enrollapi"
@@ -77,13 +75,6 @@ func parseCSR(csrPEM string) (*x509.CertificateRequest, error) {
 		return nil, err
 	}
 	return csr, nil
-}
-
-// Fingerprint is the hex SHA-256 of a certificate's DER (AWS IoT's certificate
-// ID is the same value).
-func Fingerprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:])
 }
 
 // ResumeState is the branch's state for a replacement box (shared contract).

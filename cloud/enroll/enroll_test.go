@@ -27,6 +27,7 @@ import (
 
 	agentenroll "github.com/ticketero/ticketero/agent/enroll"
 	"github.com/ticketero/ticketero/cloud/enroll"
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/migrations"
 	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
@@ -117,7 +118,7 @@ func csrPEM(t *testing.T, cn string) string {
 }
 
 type env struct {
-	store *enroll.Store
+	store *postgres.EnrollStore
 	h     *enroll.Handler
 	srv   *httptest.Server
 	ca    *x509.Certificate
@@ -132,7 +133,7 @@ func newEnv(t *testing.T) *env {
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	ca.Now = clk.Now
 	ca.Validity = 90 * 24 * time.Hour
-	store := &enroll.Store{Pool: db(t), Now: clk.Now}
+	store := &postgres.EnrollStore{Pool: db(t), Now: clk.Now}
 	h := &enroll.Handler{Store: store, Provisioner: ca, Now: clk.Now,
 		Authorize: func(r *http.Request) (string, error) {
 			if r.Header.Get("Authorization") != "Bearer admin" {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/problem"
@@ -36,7 +37,7 @@ const ProofWindow = 5 * time.Minute
 //	POST /api/v1/enroll/resume               Proof → 200 ResumeState
 //	POST /api/v1/branches/{id}/enroll-codes  {ttl_s} → 201 Code (HQ admin, through Authorize)
 type Handler struct {
-	Store       *Store
+	Store       cloud.EnrollStore
 	Provisioner Provisioner
 	Logger      *slog.Logger
 	// Authorize decides who may create enrolment codes (an HQ admin session or
@@ -168,7 +169,7 @@ func (h *Handler) issue(ctx context.Context, branch queue.BranchID, csr *x509.Ce
 	}
 	// A new box: the previous box's certificate is revoked, and deactivated
 	// where the provisioner can.
-	revoked, err := h.Store.Revoke(ctx, branch, Fingerprint(cert.Raw), actor)
+	revoked, err := h.Store.Revoke(ctx, branch, cloud.CertificateFingerprint(cert.Raw), actor)
 	if err != nil {
 		return EnrollResponse{}, err
 	}

@@ -20,7 +20,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/enroll"
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -78,7 +80,7 @@ func (f *fakeIoT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 		der, err := x509.CreateCertificate(rand.Reader, tpl, f.caCert, csr.PublicKey, f.caKey)
 		require.NoError(f.t, err)
-		id := enroll.Fingerprint(der)
+		id := cloud.CertificateFingerprint(der)
 		_ = json.NewEncoder(w).Encode(map[string]string{
 			"certificateArn": "arn:aws:iot:us-east-1:123:cert/" + id, "certificateId": id,
 			"certificatePem": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
@@ -147,7 +149,7 @@ func TestIoTProvisioner(t *testing.T) {
 		assert.Equal(t, "AMAZON-ROOT-CA-1", cred.CAPEM)
 		block, _ := pem.Decode([]byte(cred.CertificatePEM))
 		require.NotNil(t, block)
-		assert.Equal(t, enroll.Fingerprint(block.Bytes), cred.ExternalID, "the certificate ID is the DER's SHA-256")
+		assert.Equal(t, cloud.CertificateFingerprint(block.Bytes), cred.ExternalID, "the certificate ID is the DER's SHA-256")
 		assert.Equal(t, "aws-iot", p.Name())
 	})
 	t.Run("replacement box reuses the thing", func(t *testing.T) {
@@ -164,7 +166,7 @@ func TestIoTProvisioner(t *testing.T) {
 		p := newIoT(t, f)
 		p.Endpoint = "abc123-ats.iot.us-east-1.amazonaws.com"
 		addBranch(t, "SCL-001")
-		store := &enroll.Store{Pool: db(t)}
+		store := &postgres.EnrollStore{Pool: db(t)}
 		srv := httptest.NewServer(&enroll.Handler{Store: store, Provisioner: p})
 		defer srv.Close()
 		var ids []string
@@ -174,7 +176,7 @@ func TestIoTProvisioner(t *testing.T) {
 			st, body := postJSON(t, srv.URL+"/api/v1/enroll", `{"code":"`+c.Code+`","csr":`+jsonString(csrPEM(t, "SCL-001"))+`}`)
 			require.Equal(t, http.StatusCreated, st, body)
 			block, _ := pem.Decode([]byte(body["certificate"].(string)))
-			ids = append(ids, enroll.Fingerprint(block.Bytes))
+			ids = append(ids, cloud.CertificateFingerprint(block.Bytes))
 		}
 		assert.Contains(t, f.calls, "UpdateCertificate:"+ids[0], "the first box's certificate is switched off")
 		assert.NotContains(t, f.calls, "UpdateCertificate:"+ids[1])

@@ -68,7 +68,7 @@ func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
 		}
 		return p.Actor(), nil
 	}
-	h, err := enroll.New(ctx, cfg, m.Pool, m.Log, authorize)
+	h, err := enroll.New(ctx, cfg, &postgres.EnrollStore{Pool: m.Pool}, m.Log, authorize)
 	if err != nil || h == nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func enrollCodeCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := postgres.Migrate(ctx, pool); err != nil {
 		return err
 	}
-	code, err := (&enroll.Store{Pool: pool}).CreateCode(ctx, queue.BranchID(*branch), "cli:"+os.Getenv("USER"), *ttl)
+	code, err := (&postgres.EnrollStore{Pool: pool}).CreateCode(ctx, queue.BranchID(*branch), "cli:"+os.Getenv("USER"), *ttl)
 	if err != nil {
 		return appError(err)
 	}

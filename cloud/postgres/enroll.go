@@ -1,4 +1,4 @@
-package enroll
+package postgres
 
 import (
 	"context"
@@ -15,41 +15,37 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// Store keeps enrolment codes, the certificate registry and the audit trail in
-// PostgreSQL (migrations/postgres/00004_enroll.sql; audit rows go to hq_audit).
-type Store struct {
+// EnrollStore keeps enrolment codes, the certificate registry and the audit
+// trail in PostgreSQL (migrations/postgres/00004_enroll.sql; audit rows go to
+// hq_audit).
+type EnrollStore struct {
 	Pool *pgxpool.Pool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
 
-func (s *Store) now() time.Time {
+func (s *EnrollStore) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
 }
 
-// codeAlphabet is Crockford's base32 without I, L, O and U: no letter a
+// enrollCodeAlphabet is Crockford's base32 without I, L, O and U: no letter a
 // technician could misread over the phone.
-const codeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+const enrollCodeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-// MaxCodeTTL bounds how long a code may live.
-const MaxCodeTTL = 7 * 24 * time.Hour
+// maxEnrollCodeTTL bounds how long a code may live.
+const maxEnrollCodeTTL = 7 * 24 * time.Hour
 
-// Code is a one-time enrolment code as created.
-type Code struct {
-	Code      string    `json:"code"`
-	Branch    string    `json:"branch"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-// NormalizeCode upper-cases a code and drops separators and spaces, so
+// normalizeEnrollCode upper-cases a code and drops separators and spaces, so
 // "abcd-efgh-jkmn" and "ABCDEFGHJKMN" are the same code.
-func NormalizeCode(c string) string {
+func normalizeEnrollCode(c string) string {
 	var b strings.Builder
 	for _, r := range strings.ToUpper(c) {
 		if r == '-' || r == ' ' {
@@ -60,31 +56,31 @@ func NormalizeCode(c string) string {
 	return b.String()
 }
 
-func hashCode(c string) string {
-	sum := sha256.Sum256([]byte("ticketero-enroll:" + NormalizeCode(c)))
+func hashEnrollCode(c string) string {
+	sum := sha256.Sum256([]byte("ticketero-enroll:" + normalizeEnrollCode(c)))
 	return hex.EncodeToString(sum[:])
 }
 
 // CreateCode makes a one-time code for branch, valid for ttl, and audits it
 // with actor. The branch must exist (created by the HQ admin first).
 // Errors: invalid branch.invalid, enroll.ttl_invalid; not_found enroll.branch_unknown.
-func (s *Store) CreateCode(ctx context.Context, branch queue.BranchID, actor string, ttl time.Duration) (Code, error) {
+func (s *EnrollStore) CreateCode(ctx context.Context, branch queue.BranchID, actor string, ttl time.Duration) (cloud.EnrollCode, error) {
 	if !branch.Valid() {
-		return Code{}, queue.Errorf(queue.CodeInvalid, "branch.invalid", string(branch))
+		return cloud.EnrollCode{}, queue.Errorf(queue.CodeInvalid, "branch.invalid", string(branch))
 	}
-	if ttl <= 0 || ttl > MaxCodeTTL {
-		return Code{}, queue.Errorf(queue.CodeInvalid, "enroll.ttl_invalid", ttl.String())
+	if ttl <= 0 || ttl > maxEnrollCodeTTL {
+		return cloud.EnrollCode{}, queue.Errorf(queue.CodeInvalid, "enroll.ttl_invalid", ttl.String())
 	}
 	var raw [12]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return Code{}, fmt.Errorf("enroll: code: %w", err)
+		return cloud.EnrollCode{}, fmt.Errorf("enroll: code: %w", err)
 	}
 	var b strings.Builder
 	for i, x := range raw {
 		if i > 0 && i%4 == 0 {
 			b.WriteByte('-')
 		}
-		b.WriteByte(codeAlphabet[int(x)%len(codeAlphabet)])
+		b.WriteByte(enrollCodeAlphabet[int(x)%len(enrollCodeAlphabet)])
 	}
 	code := b.String()
 	now := s.now()
@@ -97,15 +93,15 @@ func (s *Store) CreateCode(ctx context.Context, branch queue.BranchID, actor str
 			return queue.Errorf(queue.CodeNotFound, "enroll.branch_unknown", string(branch))
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO enroll_codes (code_hash, branch, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			hashCode(code), string(branch), actor, now, now.Add(ttl)); err != nil {
+			hashEnrollCode(code), string(branch), actor, now, now.Add(ttl)); err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, "enroll.code_created", string(branch), "expires "+now.Add(ttl).Format(time.RFC3339), "")
+		return enrollAudit(ctx, tx, now, actor, "enroll.code_created", string(branch), "expires "+now.Add(ttl).Format(time.RFC3339), "")
 	})
 	if err != nil {
-		return Code{}, wrap("create code", err)
+		return cloud.EnrollCode{}, enrollWrap("create code", err)
 	}
-	return Code{Code: code, Branch: string(branch), ExpiresAt: now.Add(ttl)}, nil
+	return cloud.EnrollCode{Code: code, Branch: string(branch), ExpiresAt: now.Add(ttl)}, nil
 }
 
 // Redeem uses code once, from the address from, and returns its branch. An
@@ -114,13 +110,13 @@ func (s *Store) CreateCode(ctx context.Context, branch queue.BranchID, actor str
 // the use commits: its error leaves the code unused (a CSR for another branch
 // never burns the technician's code).
 // Errors: unauthorized enroll.code_invalid, or check's.
-func (s *Store) Redeem(ctx context.Context, code, from string, check func(queue.BranchID) error) (queue.BranchID, error) {
+func (s *EnrollStore) Redeem(ctx context.Context, code, from string, check func(queue.BranchID) error) (queue.BranchID, error) {
 	now := s.now()
 	var branch string
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE enroll_codes SET used_at = $2, used_from = $3
 			WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING branch`,
-			hashCode(code), now, from).Scan(&branch)
+			hashEnrollCode(code), now, from).Scan(&branch)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return queue.Errorf(queue.CodeUnauthorized, "enroll.code_invalid")
 		}
@@ -132,41 +128,41 @@ func (s *Store) Redeem(ctx context.Context, code, from string, check func(queue.
 				return err
 			}
 		}
-		return audit(ctx, tx, now, "branch:"+branch, "enroll.code_used", branch, "", from)
+		return enrollAudit(ctx, tx, now, "branch:"+branch, "enroll.code_used", branch, "", from)
 	})
 	if err != nil {
 		if queue.ErrorReason(err) == "enroll.code_invalid" {
-			_ = audit(ctx, s.Pool, now, "anonymous", "enroll.code_refused", "", "", from)
+			_ = enrollAudit(ctx, s.Pool, now, "anonymous", "enroll.code_refused", "", "", from)
 		}
-		return "", wrap("redeem code", err)
+		return "", enrollWrap("redeem code", err)
 	}
 	return queue.BranchID(branch), nil
 }
 
 // RecordCertificate adds an issued certificate to the registry.
-func (s *Store) RecordCertificate(ctx context.Context, branch queue.BranchID, provisioner string, der []byte, externalID, serial string, notAfter time.Time, actor, from string) error {
+func (s *EnrollStore) RecordCertificate(ctx context.Context, branch queue.BranchID, provisioner string, der []byte, externalID, serial string, notAfter time.Time, actor, from string) error {
 	now := s.now()
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO enroll_certificates (fingerprint, branch, provisioner, external_id, serial, not_after, issued_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, Fingerprint(der), string(branch), provisioner, externalID, serial, notAfter, now); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, cloud.CertificateFingerprint(der), string(branch), provisioner, externalID, serial, notAfter, now); err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, "enroll.certificate_issued", string(branch),
-			fmt.Sprintf("%s %s until %s", provisioner, Fingerprint(der)[:16], notAfter.UTC().Format(time.RFC3339)), from)
+		return enrollAudit(ctx, tx, now, actor, "enroll.certificate_issued", string(branch),
+			fmt.Sprintf("%s %s until %s", provisioner, cloud.CertificateFingerprint(der)[:16], notAfter.UTC().Format(time.RFC3339)), from)
 	})
-	return wrap("record certificate", err)
+	return enrollWrap("record certificate", err)
 }
 
 // CertificateActive reports whether the certificate with DER der is registered
 // to branch, not revoked and not expired.
 // Errors: unauthorized enroll.proof_invalid.
-func (s *Store) CertificateActive(ctx context.Context, branch queue.BranchID, der []byte) error {
+func (s *EnrollStore) CertificateActive(ctx context.Context, branch queue.BranchID, der []byte) error {
 	var ok bool
 	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM enroll_certificates
 		WHERE fingerprint = $1 AND branch = $2 AND revoked_at IS NULL AND not_after > $3)`,
-		Fingerprint(der), string(branch), s.now()).Scan(&ok)
+		cloud.CertificateFingerprint(der), string(branch), s.now()).Scan(&ok)
 	if err != nil {
-		return wrap("certificate active", err)
+		return enrollWrap("certificate active", err)
 	}
 	if !ok {
 		return queue.Errorf(queue.CodeUnauthorized, "enroll.proof_invalid")
@@ -174,18 +170,13 @@ func (s *Store) CertificateActive(ctx context.Context, branch queue.BranchID, de
 	return nil
 }
 
-// Revoked is a certificate just revoked in the registry.
-type Revoked struct {
-	Fingerprint, Provisioner, ExternalID string
-}
-
 // Revoke marks every active certificate of branch but the one with
 // fingerprint keep as revoked (keep may be empty to revoke all): a replaced
 // box's certificate can no longer renew or fetch the resume state. It
 // returns what it revoked, so the provisioner can deactivate it too.
-func (s *Store) Revoke(ctx context.Context, branch queue.BranchID, keep, actor string) ([]Revoked, error) {
+func (s *EnrollStore) Revoke(ctx context.Context, branch queue.BranchID, keep, actor string) ([]cloud.RevokedCertificate, error) {
 	now := s.now()
-	var out []Revoked
+	var out []cloud.RevokedCertificate
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		out = out[:0]
 		rows, err := tx.Query(ctx, `UPDATE enroll_certificates SET revoked_at = $3
@@ -195,7 +186,7 @@ func (s *Store) Revoke(ctx context.Context, branch queue.BranchID, keep, actor s
 			return err
 		}
 		for rows.Next() {
-			var r Revoked
+			var r cloud.RevokedCertificate
 			if err := rows.Scan(&r.Fingerprint, &r.Provisioner, &r.ExternalID); err != nil {
 				return err
 			}
@@ -207,21 +198,21 @@ func (s *Store) Revoke(ctx context.Context, branch queue.BranchID, keep, actor s
 		if len(out) == 0 {
 			return nil
 		}
-		return audit(ctx, tx, now, actor, "enroll.certificates_revoked", string(branch), fmt.Sprintf("%d", len(out)), "")
+		return enrollAudit(ctx, tx, now, actor, "enroll.certificates_revoked", string(branch), fmt.Sprintf("%d", len(out)), "")
 	})
-	return out, wrap("revoke", err)
+	return out, enrollWrap("revoke", err)
 }
 
 // Config returns the newest configuration snapshot HQ published for branch
 // (raw event.Config JSON), or nil when none was published yet.
-func (s *Store) Config(ctx context.Context, branch queue.BranchID) (json.RawMessage, error) {
+func (s *EnrollStore) Config(ctx context.Context, branch queue.BranchID) (json.RawMessage, error) {
 	var raw []byte
 	err := s.Pool.QueryRow(ctx, `SELECT snapshot FROM hq_branch_configs WHERE branch = $1 ORDER BY version DESC LIMIT 1`, string(branch)).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, wrap("config", err)
+		return nil, enrollWrap("config", err)
 	}
 	return raw, nil
 }
@@ -229,9 +220,9 @@ func (s *Store) Config(ctx context.Context, branch queue.BranchID) (json.RawMess
 // Resume returns the cloud's state of branch for a replacement box: applied and
 // highest seq, today's (in the branch's time zone) highest number per origin
 // service and the open tickets.
-func (s *Store) Resume(ctx context.Context, branch queue.BranchID) (ResumeState, error) {
+func (s *EnrollStore) Resume(ctx context.Context, branch queue.BranchID) (enrollapi.ResumeState, error) {
 	now := s.now()
-	st := ResumeState{Branch: string(branch), Numbers: map[string]int{}, Open: []OpenTicket{}, At: now}
+	st := enrollapi.ResumeState{Branch: string(branch), Numbers: map[string]int{}, Open: []enrollapi.OpenTicket{}, At: now}
 	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		tz := "America/Santiago"
 		err := tx.QueryRow(ctx, `SELECT time_zone FROM branches WHERE id = $1`, string(branch)).Scan(&tz)
@@ -274,7 +265,7 @@ func (s *Store) Resume(ctx context.Context, branch queue.BranchID) (ResumeState,
 			return err
 		}
 		for rows.Next() {
-			var o OpenTicket
+			var o enrollapi.OpenTicket
 			var called *time.Time
 			if err := rows.Scan(&o.ID, &o.OriginService, &o.Number, &o.Service, &o.Priority, &o.Status, &o.Counter, &o.Executive,
 				&o.Token, &o.Channel, &o.QueuedAt, &o.CreatedAt, &called); err != nil {
@@ -289,23 +280,23 @@ func (s *Store) Resume(ctx context.Context, branch queue.BranchID) (ResumeState,
 		return rows.Err()
 	})
 	if err != nil {
-		return ResumeState{}, wrap("resume", err)
+		return enrollapi.ResumeState{}, enrollWrap("resume", err)
 	}
 	return st, nil
 }
 
-type execer interface {
+type enrollExecer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// audit writes one hq_audit row (the table the HQ web shows).
-func audit(ctx context.Context, db execer, at time.Time, actor, action, target, detail, ip string) error {
+// enrollAudit writes one hq_audit row (the table the HQ web shows).
+func enrollAudit(ctx context.Context, db enrollExecer, at time.Time, actor, action, target, detail, ip string) error {
 	_, err := db.Exec(ctx, `INSERT INTO hq_audit (at, actor, action, target, detail, ip) VALUES ($1, $2, $3, $4, $5, $6)`,
 		at, actor, action, target, detail, ip)
 	return err
 }
 
-func wrap(op string, err error) error {
+func enrollWrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -315,3 +306,5 @@ func wrap(op string, err error) error {
 	}
 	return fmt.Errorf("enroll: %s: %w", op, err)
 }
+
+var _ cloud.EnrollStore = (*EnrollStore)(nil)
