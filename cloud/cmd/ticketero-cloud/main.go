@@ -58,10 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := CheckLogEnv(os.Getenv); err != nil {
-			return err
-		}
-		m := NewMain(cfg, NewLogger(stderr, os.Getenv("TICKETERO_LOG_FORMAT"), os.Getenv("TICKETERO_LOG_LEVEL")))
+		m := NewMain(cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
 		if err := m.Run(ctx); err != nil {
 			return err
 		}
@@ -80,21 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// CheckLogEnv refuses a TICKETERO_LOG_LEVEL or TICKETERO_LOG_FORMAT that
-// NewLogger would not understand, naming the variable and the value.
-func CheckLogEnv(getenv func(string) string) error {
-	var lv slog.Level
-	if v := getenv("TICKETERO_LOG_LEVEL"); v != "" && lv.UnmarshalText([]byte(v)) != nil {
-		return fmt.Errorf("config: TICKETERO_LOG_LEVEL %q: want debug, info, warn or error", v)
-	}
-	if v := getenv("TICKETERO_LOG_FORMAT"); v != "" && v != "text" && v != "json" {
-		return fmt.Errorf("config: TICKETERO_LOG_FORMAT %q: want text or json", v)
-	}
-	return nil
-}
-
 // NewLogger builds the process's slog handler once: JSON unless format is
-// "text", level from level (debug, info, warn, error; checked by CheckLogEnv).
+// "text", level from level (debug, info, warn, error; checked by Config.Validate).
 func NewLogger(w io.Writer, format, level string) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))
@@ -127,10 +111,15 @@ type Config struct {
 	// OpsToken lets a scraper read /metrics and the sync API on the public
 	// listener (Authorization: Bearer); without it only HQ admins may.
 	OpsToken string // TICKETERO_OPS_TOKEN (or TICKETERO_OPS_TOKEN_FILE)
+	// LogLevel and LogFormat shape the process's log (NewLogger).
+	LogLevel  string // --log-level, TICKETERO_LOG_LEVEL: debug, info, warn or error
+	LogFormat string // --log-format, TICKETERO_LOG_FORMAT: json or text
 }
 
 // DefaultConfig is the configuration before flags and env.
-func DefaultConfig() Config { return Config{HTTP: "127.0.0.1:8090", Workers: 8} }
+func DefaultConfig() Config {
+	return Config{HTTP: "127.0.0.1:8090", Workers: 8, LogLevel: "info", LogFormat: "json"}
+}
 
 // ParseServe reads flags over TICKETERO_* env (envflag; secrets also from
 // <NAME>_FILE) over defaults, then validates.
@@ -149,6 +138,8 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	s.String(&c.SQSEndpoint, "sqs-endpoint", "TICKETERO_SQS_ENDPOINT", "SQS endpoint override")
 	s.Int(&c.Workers, "workers", "TICKETERO_WORKERS", "concurrent ingest workers")
 	s.String(&c.InternalHTTP, "internal-http", "TICKETERO_INTERNAL_ADDR", "internal listen address for metrics and the sync API, no auth")
+	s.String(&c.LogLevel, "log-level", "TICKETERO_LOG_LEVEL", "debug, info, warn or error")
+	s.String(&c.LogFormat, "log-format", "TICKETERO_LOG_FORMAT", "json or text")
 	s.Env.Secret(&c.OpsToken, "TICKETERO_OPS_TOKEN")
 	if err := s.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -183,6 +174,13 @@ func (c Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("config: mqtt scheme %q: want mqtts:// or ssl://", u.Scheme)
+	}
+	var lv slog.Level
+	if lv.UnmarshalText([]byte(c.LogLevel)) != nil {
+		return fmt.Errorf("config: log-level (TICKETERO_LOG_LEVEL) %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: log-format (TICKETERO_LOG_FORMAT) %q: want text or json", c.LogFormat)
 	}
 	if c.Workers < 1 || c.Workers > 256 {
 		return fmt.Errorf("config: workers %d: want 1..256", c.Workers)

@@ -36,12 +36,25 @@ func TestConfigValidate(t *testing.T) {
 	assert.Equal(t, ":0", c.HTTP)
 	assert.Equal(t, "ssl://h:443", c.MQTT)
 
+	base := map[string]string{"TICKETERO_DB": "postgres://x/y", "TICKETERO_MQTT": "ssl://h:443", "TICKETERO_MQTT_CERT": "c",
+		"TICKETERO_MQTT_KEY": "k", "TICKETERO_MQTT_CA": "a"}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{k: v}
+		for x, y := range base {
+			m[x] = y
+		}
+		return m
+	}
 	for name, v := range map[string]string{"TICKETERO_LOG_LEVEL": "loud", "TICKETERO_LOG_FORMAT": "xml"} {
-		err := CheckLogEnv(env(map[string]string{name: v}))
+		_, err := ParseServe(nil, env(with(name, v)))
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), name)
+		assert.Contains(t, err.Error(), v)
 	}
-	require.NoError(t, CheckLogEnv(env(map[string]string{"TICKETERO_LOG_LEVEL": "debug", "TICKETERO_LOG_FORMAT": "text"})))
+	c, err = ParseServe([]string{"--log-format", "text"}, env(with("TICKETERO_LOG_LEVEL", "debug")))
+	require.NoError(t, err)
+	assert.Equal(t, "debug", c.LogLevel)
+	assert.Equal(t, "text", c.LogFormat)
 
 	// A _FILE that cannot be read, or a bad number, is an error naming the variable.
 	good := map[string]string{"TICKETERO_MQTT": "ssl://h:443", "TICKETERO_MQTT_CERT": "c", "TICKETERO_MQTT_KEY": "k", "TICKETERO_MQTT_CA": "a"}
