@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/cloud/retention"
@@ -34,7 +35,7 @@ func BenchmarkRunOnce(b *testing.B) {
 		exec(`DELETE FROM tickets WHERE branch = 'BEN-001'`)
 	})
 	now := time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC)
-	job, err := retention.New(pool, hq.New(pool, func() time.Time { return now }), retention.Config{Days: 30, Now: func() time.Time { return now }})
+	job, err := retention.New(&postgres.Anonymiser{Pool: pool}, hq.New(pool, func() time.Time { return now }), retention.Config{Days: 30, Now: func() time.Time { return now }})
 	require.NoError(b, err)
 	var rows int64
 	b.ResetTimer()

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/cloud/retention"
@@ -139,7 +140,7 @@ func TestRunOnce(t *testing.T) {
 
 	tickets, events, chats := f.snapshot(ticketsRest), f.snapshot(eventsRest), f.snapshot(chatsRest)
 	store := hq.New(pool, func() time.Time { return now })
-	job, err := retention.New(pool, store, retention.Config{Days: 30, Batch: 2, Now: func() time.Time { return now }})
+	job, err := retention.New(&postgres.Anonymiser{Pool: pool}, store, retention.Config{Days: 30, Batch: 2, Now: func() time.Time { return now }})
 	require.NoError(t, err)
 	ctx := context.Background()
 
@@ -212,7 +213,7 @@ func TestConfig(t *testing.T) {
 	pool := hqtest.MustPool(t, dsn)
 	store := hq.New(pool, time.Now)
 	for _, c := range []retention.Config{{Days: -1}, {Days: 5000}, {Batch: -3}, {Every: -time.Second}} {
-		_, err := retention.New(pool, store, c)
+		_, err := retention.New(&postgres.Anonymiser{Pool: pool}, store, c)
 		assert.Error(t, err, "%+v", c)
 	}
 	_, err := retention.New(nil, store, retention.Config{})

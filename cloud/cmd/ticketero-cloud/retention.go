@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/retention"
 	"github.com/ticketero/ticketero/shared/envflag"
@@ -35,7 +36,7 @@ func newRetention(m *Main) (func(context.Context), error) {
 		return nil, err
 	}
 	cfg.Logger = m.Log
-	job, err := retention.New(m.Pool, hq.New(m.Pool, time.Now), cfg)
+	job, err := retention.New(&postgres.Anonymiser{Pool: m.Pool}, hq.New(m.Pool, time.Now), cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // Audit actions. They are stored and exported: never rename one.
@@ -38,21 +40,10 @@ const (
 	auditIPMax     = 64
 )
 
-// AuditEntry is one audit record: who, what, when and from where.
-type AuditEntry struct {
-	ID     int64
-	At     time.Time
-	Actor  string
-	Action string
-	Target string
-	Detail string
-	IP     string
-	// Count is how many occurrences an aggregated entry stands for (1 for
-	// ordinary entries).
-	Count int
-}
+// AuditEntry is one audit record (cloud.AuditEntry).
+type AuditEntry = cloud.AuditEntry
 
-func (e *AuditEntry) clip() {
+func clipEntry(e *AuditEntry) {
 	e.Actor = clip(e.Actor, auditActorMax)
 	e.Target = clip(e.Target, auditTargetMax)
 	e.Detail = clip(e.Detail, auditDetailMax)
@@ -72,7 +63,7 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	e.clip()
+	clipEntry(&e)
 	_, err := s.pool.Exec(ctx, `INSERT INTO hq_audit (at, actor, action, target, detail, ip) VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.At, e.Actor, e.Action, e.Target, e.Detail, e.IP)
 	return wrap("audit", err)
@@ -86,7 +77,7 @@ func (s *Store) AuditCounted(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	e.clip()
+	clipEntry(&e)
 	_, err := s.pool.Exec(ctx, `INSERT INTO hq_audit (at, actor, action, target, detail, ip, bucket) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (action, actor, target, detail, ip, bucket) WHERE bucket IS NOT NULL
 		DO UPDATE SET count = hq_audit.count + 1`,
@@ -128,3 +119,5 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 	})
 	return out, wrap("audit log", err)
 }
+
+var _ cloud.Auditor = (*Store)(nil)
