@@ -28,3 +28,24 @@ func (s *Server) counterFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"number": number})
 }
+
+// sessionScores is GET /api/v1/sessions/current/scores: the signed-in
+// executive's own customer scores (CSAT, NPS, answers over HQ's window).
+func (s *Server) sessionScores(w http.ResponseWriter, r *http.Request) {
+	tok, err := bearer(r)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	si, err := s.cfg.Store.Session(r.Context(), tok)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	sc, err := s.cfg.Store.ExecutiveScore(r.Context(), si.Executive.ID)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}

@@ -126,6 +126,8 @@ func TestAgentResponsesMatchOpenAPI(t *testing.T) {
 	require.Equal(t, 201, code, "%v", sess)
 	tok := fmt.Sprint(sess["token"])
 	call("GET", "/api/v1/sessions/current", "", tok)
+	call("GET", "/api/v1/sessions/current/scores", "", "")
+	call("GET", "/api/v1/sessions/current/scores", "", tok) // none from HQ yet
 
 	// The ticket's life: called, recalled, started, completed.
 	code, called := call("POST", "/api/v1/counters/1/call-next", "", tok)

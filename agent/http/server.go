@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -38,6 +39,9 @@ type Store interface {
 	// (errors: invalid feedback.score.invalid, not_found feedback.no_visit,
 	// conflict feedback.already).
 	CounterFeedback(ctx context.Context, counter, csat int, nps *int) (string, error)
+	// ExecutiveScore is an executive's customer scores as HQ last sent them
+	// (not_found feedback.no_scores).
+	ExecutiveScore(ctx context.Context, executive string) (event.ExecutiveScore, error)
 	BranchInfo(ctx context.Context) agent.BranchInfo
 	Services(ctx context.Context) []agent.ServiceInfo
 	Counters(ctx context.Context) []agent.CounterInfo
@@ -189,6 +193,7 @@ func (s *Server) routes() {
 		r.Post("/tickets/{id}/cancel", s.ticketAct(queue.ActionCancel))
 		r.Post("/sessions", s.sessionCreate)
 		r.Get("/sessions/current", s.sessionGet)
+		r.Get("/sessions/current/scores", s.sessionScores)
 		r.Delete("/sessions/current", s.sessionDelete)
 		r.Post("/sessions/current/pause", s.sessionPause)
 		r.Post("/sessions/current/resume", s.sessionResume)

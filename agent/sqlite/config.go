@@ -179,6 +179,9 @@ func (s *Store) ApplyCommand(ctx context.Context, cmd event.Command) error {
 	if cmd.ID == "" || len(cmd.ID) > 128 {
 		return queue.Errorf(queue.CodeInvalid, "event.invalid", "command id")
 	}
+	if cmd.Type == event.CommandExecutiveScores {
+		return s.applyScores(ctx, cmd)
+	}
 	err := s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
 		var prev string
 		err := tx.QueryRow("SELECT result FROM commands WHERE id = ?", cmd.ID).Scan(&prev)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -58,4 +59,45 @@ func (s *Store) CounterFeedback(ctx context.Context, counter, csat int, nps *int
 		return "", err
 	}
 	return number, nil
+}
+
+// metaScores holds the executives' customer scores HQ last sent (JSON).
+const metaScores = "executive_scores"
+
+// maxScores bounds the executives of one scores command.
+const maxScores = 500
+
+// applyScores keeps the executives' scores of an executive.scores command,
+// replacing the previous ones (a snapshot: applying it again changes
+// nothing, so it needs no once-only record).
+func (s *Store) applyScores(ctx context.Context, cmd event.Command) error {
+	if len(cmd.Scores) > maxScores {
+		return queue.Errorf(queue.CodeInvalid, "event.invalid", "scores")
+	}
+	raw, err := json.Marshal(cmd.Scores)
+	if err != nil {
+		return fmt.Errorf("sqlite: scores: %w", err)
+	}
+	return s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
+		return agent.Change{Meta: map[string]string{metaScores: string(raw)}}, nil
+	})
+}
+
+// ExecutiveScore is the executive's customer scores as HQ last sent them.
+// Errors: not_found feedback.no_scores (none received for him yet).
+func (s *Store) ExecutiveScore(ctx context.Context, executive string) (event.ExecutiveScore, error) {
+	v, ok, err := getMeta(ctx, s.r, metaScores)
+	if err != nil {
+		return event.ExecutiveScore{}, err
+	}
+	var all []event.ExecutiveScore
+	if ok {
+		_ = json.Unmarshal([]byte(v), &all)
+	}
+	for _, sc := range all {
+		if sc.Executive == executive {
+			return sc, nil
+		}
+	}
+	return event.ExecutiveScore{}, queue.Errorf(queue.CodeNotFound, "feedback.no_scores")
 }

@@ -76,3 +76,28 @@ func TestCounterFeedback(t *testing.T) {
 	_, err = e.st.CounterFeedback(ctx, 1, 3, nil)
 	assert.Equal(t, "feedback.no_visit", reason(err), "too late to rate")
 }
+
+// TestExecutiveScores: HQ's executive.scores snapshot replaces the previous
+// one, survives a restart, and each executive reads only his own.
+func TestExecutiveScores(t *testing.T) {
+	e := MustStore(t, 1)
+	ctx := context.Background()
+	_, err := e.st.ExecutiveScore(ctx, "E01")
+	var qe *queue.Error
+	require.ErrorAs(t, err, &qe)
+	assert.Equal(t, "feedback.no_scores", qe.Reason)
+	send := func(id string, scores ...event.ExecutiveScore) {
+		require.NoError(t, e.st.ApplyCommand(ctx, event.Command{V: event.Version, Branch: "SCL-001", ID: id,
+			Type: event.CommandExecutiveScores, At: t0, Scores: scores}))
+	}
+	send("scores-a", event.ExecutiveScore{Executive: "E01", Days: 30, Answers: 4, CSATPct: 75, NPS: 25},
+		event.ExecutiveScore{Executive: "E02", Days: 30, Answers: 1, CSATPct: 0, NPS: -100})
+	send("scores-b", event.ExecutiveScore{Executive: "E01", Days: 30, Answers: 5, CSATPct: 80, NPS: 40})
+	e.reopen(t, 1)
+	sc, err := e.st.ExecutiveScore(ctx, "E01")
+	require.NoError(t, err)
+	assert.Equal(t, 5, sc.Answers)
+	assert.InDelta(t, 40, sc.NPS, 0.01)
+	_, err = e.st.ExecutiveScore(ctx, "E02")
+	assert.Error(t, err, "the newer snapshot has no E02")
+}

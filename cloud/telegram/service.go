@@ -141,6 +141,9 @@ type Store interface {
 	EnsureChat(ctx context.Context, hash string, sealed []byte, kind, lang string) (int64, error)
 	// UsePhones makes the numbers branches send SMS recipients.
 	UsePhones(k cloud.PhoneKeys)
+	// ExecutiveScores are each branch's executives' customer scores over the
+	// last days days.
+	ExecutiveScores(ctx context.Context, days int) (map[string][]event.ExecutiveScore, error)
 }
 
 // Service wires the store, the worker, the update receiver, the pending-link
@@ -270,6 +273,12 @@ func (s *Service) Run(ctx context.Context) error {
 	resend := s.cfg.CommandResend
 	if resend <= 0 {
 		resend = 10 * time.Second
+	}
+	if s.Commands != nil {
+		sp := &ScorePublisher{Store: s.Store, Commands: s.Commands, Log: s.log}
+		run("scores", func(ctx context.Context) error {
+			return s.every(ctx, ScoresEvery, func() error { return sp.Publish(ctx) })
+		})
 	}
 	run("commands", func(ctx context.Context) error {
 		return s.every(ctx, resend, func() error { return s.RepublishCommands(ctx, resend) })

@@ -13,3 +13,20 @@ type Feedback struct {
 	CSAT int  `json:"csat"`
 	NPS  *int `json:"nps,omitempty"`
 }
+
+// CommandExecutiveScores gives a branch its executives' customer scores
+// (Command.Scores), so each sees his own at the terminal. Sent again when
+// the figures change; the branch keeps the last it received.
+const CommandExecutiveScores = "executive.scores"
+
+// ExecutiveScore is one executive's customer scores over the last Days days:
+// answers, CSAT (% of satisfaction 4–5), mean satisfaction (1–5) and NPS
+// (-100..100).
+type ExecutiveScore struct {
+	Executive string  `json:"executive"`
+	Days      int     `json:"days"`
+	Answers   int     `json:"answers"`
+	CSATPct   float64 `json:"csat_pct"`
+	MeanCSAT  float64 `json:"mean_csat"`
+	NPS       float64 `json:"nps"`
+}

@@ -216,6 +216,8 @@ type Command struct {
 	Type   string    `json:"type"`
 	Ticket string    `json:"ticket"`
 	At     time.Time `json:"at"`
+	// Scores are the executives' customer scores (CommandExecutiveScores).
+	Scores []ExecutiveScore `json:"scores,omitempty"`
 }
 
 // DecodeMessage parses a non-batch message (Ack, Status, Config, Command) from

@@ -102,6 +102,7 @@
     document.body.dataset.signedIn = 'true';
     if ($('term-error').textContent === t('ui.offline')) error('');
     renderSession();
+    renderScores();
     try {
       const [q, sv, oc] = await Promise.all([api('GET', '/queues'), api('GET', '/services'), api('GET', '/outcomes')]);
       state.services = (sv && sv.services) || [];
@@ -110,6 +111,19 @@
       await renderCustomer();
     } catch (e) {
       error(e.message);
+    }
+  }
+
+  // renderScores shows the executive's own customer scores, as HQ last sent
+  // them (none yet: nothing shown).
+  async function renderScores() {
+    const el = $('my-scores');
+    try {
+      const sc = await authed('GET', '/sessions/current/scores');
+      el.textContent = t('ui.terminal.my_scores', { csat: Math.round(sc.csat_pct), nps: Math.round(sc.nps), n: sc.answers, days: sc.days });
+      el.hidden = false;
+    } catch (e) {
+      el.hidden = true;
     }
   }
 

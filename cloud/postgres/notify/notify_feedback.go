@@ -201,3 +201,34 @@ func MaskPersonal(s string) string {
 	s = phoneLike.ReplaceAllString(s, "[teléfono]")
 	return s
 }
+
+// ExecutiveScores are each branch's executives' scores over the answers of
+// the last days days (executives with at least one answer).
+func (s *Store) ExecutiveScores(ctx context.Context, days int) (map[string][]event.ExecutiveScore, error) {
+	rows, err := s.pool.Query(ctx, `SELECT branch, executive, count(*), count(csat), count(*) FILTER (WHERE csat >= 4),
+			coalesce(avg(csat), 0)::float8, count(nps), count(*) FILTER (WHERE nps >= 9), count(*) FILTER (WHERE nps <= 6)
+		FROM feedback WHERE answered_at > $1 AND executive <> '' GROUP BY branch, executive ORDER BY branch, executive`,
+		s.Now().AddDate(0, 0, -days))
+	if err != nil {
+		return nil, fmt.Errorf("notify: executive scores: %w", err)
+	}
+	defer rows.Close()
+	pct := func(n, of int) float64 {
+		if of == 0 {
+			return 0
+		}
+		return float64(n) * 100 / float64(of)
+	}
+	out := map[string][]event.ExecutiveScore{}
+	for rows.Next() {
+		var branch string
+		var sc event.ExecutiveScore
+		var csatN, sat, npsN, pro, det int
+		if err := rows.Scan(&branch, &sc.Executive, &sc.Answers, &csatN, &sat, &sc.MeanCSAT, &npsN, &pro, &det); err != nil {
+			return nil, fmt.Errorf("notify: executive scores: %w", err)
+		}
+		sc.Days, sc.CSATPct, sc.NPS = days, pct(sat, csatN), pct(pro, npsN)-pct(det, npsN)
+		out[branch] = append(out[branch], sc)
+	}
+	return out, rows.Err()
+}
