@@ -32,14 +32,8 @@ func (s *Server) counterFeedback(w http.ResponseWriter, r *http.Request) {
 // sessionScores is GET /api/v1/sessions/current/scores: the signed-in
 // executive's own customer scores (CSAT, NPS, answers over HQ's window).
 func (s *Server) sessionScores(w http.ResponseWriter, r *http.Request) {
-	tok, err := bearer(r)
-	if err != nil {
-		s.problem(w, r, err)
-		return
-	}
-	si, err := s.cfg.Store.Session(r.Context(), tok)
-	if err != nil {
-		s.problem(w, r, err)
+	si, ok := s.currentSession(w, r)
+	if !ok {
 		return
 	}
 	sc, err := s.cfg.Store.ExecutiveScore(r.Context(), si.Executive.ID)
