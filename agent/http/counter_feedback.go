@@ -2,6 +2,8 @@ package http
 
 import (
 	"net/http"
+
+	"github.com/ticketero/ticketero/agent"
 )
 
 // counterFeedback is POST /api/v1/counters/{counter}/feedback: the counter
@@ -42,4 +44,20 @@ func (s *Server) sessionScores(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, sc)
+}
+
+// currentSession is the session of the request's bearer token; on a refusal
+// it has answered the problem and returns false.
+func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (agent.SessionInfo, bool) {
+	tok, err := bearer(r)
+	if err != nil {
+		s.problem(w, r, err)
+		return agent.SessionInfo{}, false
+	}
+	si, err := s.cfg.Store.Session(r.Context(), tok)
+	if err != nil {
+		s.problem(w, r, err)
+		return agent.SessionInfo{}, false
+	}
+	return si, true
 }

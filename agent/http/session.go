@@ -44,22 +44,6 @@ func (s *Server) sessionGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sessionView(si))
 }
 
-// currentSession is the session of the request's bearer token; on a refusal
-// it has answered the problem and returns false.
-func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (agent.SessionInfo, bool) {
-	tok, err := bearer(r)
-	if err != nil {
-		s.problem(w, r, err)
-		return agent.SessionInfo{}, false
-	}
-	si, err := s.cfg.Store.Session(r.Context(), tok)
-	if err != nil {
-		s.problem(w, r, err)
-		return agent.SessionInfo{}, false
-	}
-	return si, true
-}
-
 func (s *Server) sessionDelete(w http.ResponseWriter, r *http.Request) {
 	tok, err := bearer(r)
 	if err != nil {
