@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/rollout"
+	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/release"
 )
 
@@ -25,19 +25,22 @@ import (
 // when empty), TICKETERO_RELEASE_S3_ENDPOINT (an S3-compatible server) and
 // TICKETERO_ROLLOUT_EVERY (30s).
 func newRollout(ctx context.Context, m *Main) (func(context.Context), error) {
-	bucket := os.Getenv("TICKETERO_RELEASE_BUCKET")
+	var bucket, endpoint string
+	every := 30 * time.Second
+	env := envflag.NewEnv(os.Getenv)
+	env.String(&bucket, "TICKETERO_RELEASE_BUCKET")
+	env.String(&endpoint, "TICKETERO_RELEASE_S3_ENDPOINT")
+	env.Duration(&every, "TICKETERO_ROLLOUT_EVERY")
+	if err := env.Err(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if every < 100*time.Millisecond {
+		return nil, fmt.Errorf("config: TICKETERO_ROLLOUT_EVERY %s must be at least 100ms", every)
+	}
 	if bucket == "" {
 		return nil, nil
 	}
-	every := 30 * time.Second
-	if v := os.Getenv("TICKETERO_ROLLOUT_EVERY"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 100*time.Millisecond {
-			return nil, fmt.Errorf("config: TICKETERO_ROLLOUT_EVERY %q must be a duration of at least 100ms", v)
-		}
-		every = d
-	}
-	b, err := rollout.NewBucket(ctx, bucket, os.Getenv("TICKETERO_RELEASE_S3_ENDPOINT"))
+	b, err := rollout.NewBucket(ctx, bucket, endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -61,9 +64,13 @@ func releaseCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(args) == 0 {
 		return errors.New(releaseUsage)
 	}
-	fs := flag.NewFlagSet("release "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", os.Getenv("TICKETERO_DB"), "PostgreSQL URL")
+	set := envflag.New("release "+args[0], os.Getenv, stderr)
+	fs := set.Flags
+	db := new(string)
+	set.Secret(db, "db", "TICKETERO_DB", "PostgreSQL URL")
+	if err := set.Env.Err(); err != nil { // read as the flags are declared
+		return fmt.Errorf("config: %w", err)
+	}
 	version := fs.String("version", "", "agent version")
 	arch := fs.String("arch", "amd64", "amd64 or arm64")
 	bin := fs.String("bin", "", "agent binary")
@@ -119,8 +126,9 @@ func releaseCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return os.WriteFile(*out, raw, 0o644) // #nosec G306 -- a signature is public
 	case "publish":
 		sigFile := fs.String("sig", "", "signature file from release sign")
-		pubKey := fs.String("public-key", os.Getenv("TICKETERO_RELEASE_PUBLIC_KEY"), "the boxes' trusted public key (base64)")
-		bucket := fs.String("bucket", os.Getenv("TICKETERO_RELEASE_BUCKET"), "S3 bucket")
+		pubKey, bucket := new(string), new(string)
+		set.String(pubKey, "public-key", "TICKETERO_RELEASE_PUBLIC_KEY", "the boxes' trusted public key (base64)")
+		set.String(bucket, "bucket", "TICKETERO_RELEASE_BUCKET", "S3 bucket")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
