@@ -6,7 +6,7 @@ PKGS := $(foreach m,$(MODULES),$(if $(shell find $(m) -name '*.go' -print -quit 
 export TICKETERO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ticketero_test?sslmode=disable
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build test vet lint audit bench demo demo-clean dev-services fuzz clean
+.PHONY: all build test vet lint audit bench bench-fleet demo demo-clean dev-services fuzz clean
 
 all: build
 
@@ -38,6 +38,11 @@ fuzz:
 
 bench: dev-services build
 	bash scripts/bench.sh
+
+# The fleet simulator at 1,000 and 5,000 branches (FLEET_SIZES, FLEET_DURATION);
+# not part of test or bench: about 6 minutes per size. See docs/performance.md, "Fleet".
+bench-fleet: dev-services
+	bash scripts/bench-fleet.sh
 
 demo: dev-services build
 	bash scripts/demo.sh

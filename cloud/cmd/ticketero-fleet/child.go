@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	agentmqtt "github.com/ticketero/ticketero/agent/mqtt"
+	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/shared/queue"
+)
+
+// childSpec is one branch process's share of the fleet.
+type childSpec struct {
+	CA, URL, Dir string
+	Ramp         time.Duration
+	Duration     time.Duration
+	PeakTickets  float64
+	Executives   int
+	Branches     []branchSpec
+}
+
+type branchSpec struct {
+	ID, Cert, Key string
+	Cut           bool
+	Delay         time.Duration
+	Seed          uint64
+}
+
+type childReport struct {
+	Tickets, OpErrors int64
+	Connected         int
+	Converged         bool
+	DrainS            float64
+}
+
+// runChild runs the branches of spec file f and writes f + ".out".
+func runChild(f string) error {
+	raw, err := os.ReadFile(f) // #nosec G304 -- written by the parent process
+	if err != nil {
+		return err
+	}
+	var sp childSpec
+	if err := json.Unmarshal(raw, &sp); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	c := Config{Duration: sp.Duration, PeakTickets: sp.PeakTickets, Executives: sp.Executives, Dir: sp.Dir}
+	branches := make([]*branch, len(sp.Branches))
+	var setup sync.WaitGroup
+	sem := make(chan struct{}, runtime.NumCPU()*2)
+	var setupErr atomic.Value
+	for i, bs := range sp.Branches {
+		b := &branch{id: bs.ID, cut: bs.Cut}
+		branches[i] = b
+		setup.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer setup.Done()
+			defer func() { <-sem }()
+			if err := b.open(ctx, c, sp.URL, bs.Cert, bs.Key, sp.CA); err != nil {
+				setupErr.Store(err)
+			}
+		}()
+	}
+	setup.Wait()
+	if err, ok := setupErr.Load().(error); ok {
+		return err
+	}
+	// Ready; the parent answers with the common start time.
+	fmt.Println("ready")
+	var startNS int64
+	if _, err := fmt.Scanln(&startNS); err != nil {
+		return fmt.Errorf("start time: %w", err)
+	}
+	start := time.Unix(0, startNS)
+	dayStart := start.Add(sp.Ramp)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	dayCtx, endDay := context.WithDeadline(ctx, dayStart.Add(sp.Duration))
+	defer endDay()
+	var tickets, opErrs atomic.Int64
+	var wg sync.WaitGroup
+	for i, b := range branches {
+		wg.Add(1)
+		bs := sp.Branches[i]
+		go func() {
+			defer wg.Done()
+			select {
+			case <-dayCtx.Done():
+				return
+			case <-time.After(time.Until(start.Add(bs.Delay))):
+			}
+			b.startRelay(log)
+			// The day starts once the branch is online (events written
+			// before the first connection would measure the connect).
+			for t0 := time.Now(); !b.relay.State().Connected && time.Since(t0) < time.Minute && dayCtx.Err() == nil; {
+				time.Sleep(20 * time.Millisecond)
+			}
+			b.day(dayCtx, c, bs.Seed, dayStart, &tickets, &opErrs)
+		}()
+	}
+	wg.Wait()
+	dayEnd := time.Now()
+	rep := childReport{Tickets: tickets.Load(), OpErrors: opErrs.Load()}
+	for _, b := range branches {
+		if b.relay.State().Connected {
+			rep.Connected++
+		}
+	}
+	// Drain: every outbox acked.
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		rep.Converged = true
+		for _, b := range branches {
+			if s, _ := b.store.SyncState(ctx); s.LastAck < s.LastSeq {
+				rep.Converged = false
+				break
+			}
+		}
+		if rep.Converged {
+			break
+		}
+	}
+	rep.DrainS = time.Since(dayEnd).Seconds()
+	for _, b := range branches {
+		b.stopRelay()
+		_ = b.store.Close()
+	}
+	out, _ := json.Marshal(rep)
+	return os.WriteFile(f+".out", out, 0o600)
+}
+
+// open makes the branch's store with its executives, and its relay.
+func (b *branch) open(ctx context.Context, c Config, url, certFile, keyFile, caFile string) error {
+	path := filepath.Join(c.Dir, b.id, "agent.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	a, err := sqlite.OpenAdmin(ctx, path)
+	if err != nil {
+		return err
+	}
+	a.Cost = 4 // bcrypt's minimum: PIN hashing is not what is measured
+	for k := range c.Executives {
+		if err := a.AddExecutive(ctx, queue.Executive{ID: fmt.Sprintf("E%02d", k+1), Name: fmt.Sprintf("Ejecutivo %d", k+1),
+			Services: []string{"C", "P"}}, pin(k)); err != nil {
+			_ = a.Close()
+			return fmt.Errorf("%s: %w", b.id, err)
+		}
+	}
+	_ = a.Close()
+	key := make([]byte, sqlite.KeySize)
+	b.store, err = sqlite.Open(ctx, sqlite.Config{Path: path, Branch: b.id, DataKey: key, ReadConns: 1,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("%s: %w", b.id, err)
+	}
+	b.relay, err = agentmqtt.New(agentmqtt.Config{Branch: b.id, URL: url, CertFile: certFile, KeyFile: keyFile, CAFile: caFile,
+		AgentVersion: "fleet", AckTimeout: 10 * time.Second}, b.store, b.store, b.store, slog.New(slog.DiscardHandler))
+	return err
+}
+
+func pin(k int) string { return fmt.Sprintf("%06d", 240681+k*111111) }

@@ -1,0 +1,461 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ticketero/ticketero/agent"
+	agentmqtt "github.com/ticketero/ticketero/agent/mqtt"
+	"github.com/ticketero/ticketero/agent/sqlite"
+	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
+)
+
+// Report is what a run measured.
+type Report struct {
+	Branches        int      `json:"branches"`
+	Connected       int      `json:"branches_connected"`
+	DurationS       float64  `json:"duration_s"`
+	PeakTicketsHour float64  `json:"peak_tickets_per_branch_hour"`
+	Tickets         int64    `json:"tickets"`
+	Events          int64    `json:"events_in_cloud"`
+	PeakEventsS     float64  `json:"peak_events_per_s"`
+	OpErrors        int64    `json:"agent_op_errors"`
+	Processes       int      `json:"branch_processes"`
+	SteadyEvents    int64    `json:"steady_events"`
+	SteadyLagP50ms  float64  `json:"steady_lag_p50_ms"`
+	SteadyLagP99ms  float64  `json:"steady_lag_p99_ms"`
+	LagP50ms        float64  `json:"lag_p50_ms"`
+	LagP99ms        float64  `json:"lag_p99_ms"`
+	LagMaxms        float64  `json:"lag_max_ms"`
+	CutLagP99ms     float64  `json:"cut_branches_lag_p99_ms"`
+	Converged       bool     `json:"all_acked"`
+	DrainS          float64  `json:"drain_after_day_s"`
+	CloudRSSMaxMB   float64  `json:"cloud_rss_max_mb"`
+	CloudCPU        float64  `json:"cloud_cpu_cores_avg"`
+	PGConnsMax      int      `json:"pg_connections_max"`
+	CloudMQTTConns  int      `json:"cloud_mqtt_connections"`
+	SimRSSMB        float64  `json:"simulator_rss_mb"`
+	OverviewHTMLms  float64  `json:"hq_overview_html_ms"`
+	OverviewBytes   int      `json:"hq_overview_bytes"`
+	OverviewFCPms   float64  `json:"hq_overview_first_paint_ms"`
+	FloorMQTTp50ms  float64  `json:"floor_mosquitto_qos1_p50_ms"`
+	FloorMQTTp99ms  float64  `json:"floor_mosquitto_qos1_p99_ms"`
+	FloorPGInsertS  float64  `json:"floor_pg_autocommit_inserts_per_s"`
+	LoadAvg         string   `json:"load_average_at_end"`
+	Notes           []string `json:"notes,omitempty"`
+}
+
+type branch struct {
+	id     string
+	store  *sqlite.Store
+	relay  *agentmqtt.Relay
+	cancel context.CancelFunc
+	done   chan struct{}
+	cut    bool
+}
+
+var httpRe = regexp.MustCompile(`"http":"([^"]+)"`)
+
+func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
+	rep := &Report{Branches: c.Branches, PeakTicketsHour: c.PeakTickets}
+	dbURL, name, err := dbName(c.AdminDB, c.DBName)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := pgx.Connect(ctx, c.AdminDB)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return nil, err
+	}
+	_ = admin.Close(ctx)
+
+	if err := os.RemoveAll(c.Dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(c.Dir)
+	brokerDir := filepath.Join(c.Dir, "broker")
+	_ = os.MkdirAll(brokerDir, 0o700)
+	broker, err := mqtttest.New(brokerDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := broker.Start(); err != nil {
+		return nil, err
+	}
+	defer broker.Stop()
+
+	// Floors, measured in this run.
+	rep.FloorMQTTp50ms, rep.FloorMQTTp99ms, err = mqttFloor(broker)
+	if err != nil {
+		return nil, fmt.Errorf("mosquitto floor: %w", err)
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	if rep.FloorPGInsertS, err = pgFloor(ctx, pool); err != nil {
+		return nil, fmt.Errorf("postgres floor: %w", err)
+	}
+
+	// The cloud.
+	cloud := exec.Command(c.Cloud, "serve", "--db", dbURL, "--mqtt", broker.URL(), "--cert", broker.Cloud.CertFile,
+		"--key", broker.Cloud.KeyFile, "--ca", broker.PKI.CAFile, "--http", "127.0.0.1:0", "--client-id", "cloud-fleet")
+	cloud.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_LOG_FORMAT=json", "TICKETERO_ADMIN_PASSWORD=fleet-admin-password")
+	pr, pw := io.Pipe()
+	cloud.Stdout, cloud.Stderr = pw, pw
+	if err := cloud.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { _ = cloud.Process.Signal(syscall.SIGTERM); _ = cloud.Wait() }()
+	addrC := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if m := httpRe.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addrC <- m[1]:
+				default:
+				}
+			} else if strings.Contains(sc.Text(), `"level":"ERROR"`) {
+				log.Warn("cloud", "line", sc.Text())
+			}
+		}
+	}()
+	var cloudAddr string
+	select {
+	case cloudAddr = <-addrC:
+	case <-time.After(90 * time.Second):
+		return nil, errors.New("cloud did not start")
+	}
+	log.Info("cloud serving", "http", cloudAddr)
+
+	// Branches run in child processes of this program (each branch holds
+	// about 7 file descriptors: two SQLite connections with their WAL and
+	// shared memory, and its TLS socket), --per-process branches each.
+	nCut := int(float64(c.Branches)*c.CutShare + 0.5)
+	r0 := rand.New(rand.NewPCG(1, 2)) // #nosec G404 -- a reproducible simulation
+	var specs []childSpec
+	for i := range c.Branches {
+		k := i / c.PerProcess
+		if k == len(specs) {
+			specs = append(specs, childSpec{CA: broker.PKI.CAFile, URL: broker.URL(), Dir: filepath.Join(c.Dir, fmt.Sprintf("p%d", k)),
+				Ramp: c.Ramp, Duration: c.Duration, PeakTickets: c.PeakTickets, Executives: c.Executives})
+		}
+		id := fmt.Sprintf("FLT-%05d", i+1)
+		cert, err := broker.BranchCert(id)
+		if err != nil {
+			return nil, err
+		}
+		sp := &specs[k]
+		sp.Branches = append(sp.Branches, branchSpec{ID: id, Cert: cert.CertFile, Key: cert.KeyFile, Cut: i < nCut,
+			Delay: time.Duration(float64(c.Ramp) * float64(i) / float64(c.Branches)), Seed: r0.Uint64()})
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var children []*exec.Cmd
+	var gos []io.WriteCloser
+	var readies []*bufio.Reader
+	for k, sp := range specs {
+		f := filepath.Join(c.Dir, fmt.Sprintf("child-%d.json", k))
+		raw, _ := json.Marshal(sp)
+		if err := os.WriteFile(f, raw, 0o600); err != nil {
+			return nil, err
+		}
+		ch := exec.Command(self) // #nosec G204 -- this program itself
+		ch.Env = append(os.Environ(), childEnv+"="+f)
+		ch.Stderr = os.Stderr
+		in, err := ch.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		out, err := ch.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := ch.Start(); err != nil {
+			return nil, err
+		}
+		children, gos, readies = append(children, ch), append(gos, in), append(readies, bufio.NewReader(out))
+	}
+	// Every process has opened its stores: one start time for all.
+	setupFrom := time.Now()
+	for k, r := range readies {
+		if line, err := r.ReadString('\n'); err != nil || strings.TrimSpace(line) != "ready" {
+			return nil, fmt.Errorf("branch process %d did not get ready: %q %v", k, line, err)
+		}
+	}
+	start := time.Now().Add(time.Second)
+	dayStart := start.Add(c.Ramp)
+	dayEnd := dayStart.Add(c.Duration)
+	for _, w := range gos {
+		fmt.Fprintln(w, start.UnixNano())
+		_ = w.Close()
+	}
+	log.Info("branches ready", "processes", len(children), "branches", c.Branches, "setup", time.Since(setupFrom).Round(time.Second))
+
+	// Sample the cloud, PostgreSQL and the branch processes while the day runs.
+	var rssMax, simRSS float64
+	var pgMax int
+	sampCtx, stopSamp := context.WithCancel(ctx)
+	defer stopSamp()
+	sampled := make(chan struct{})
+	cpu0 := procCPU(cloud.Process.Pid)
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			rssMax = max(rssMax, procRSS(cloud.Process.Pid))
+			var sim float64
+			for _, ch := range children {
+				sim += procRSS(ch.Process.Pid)
+			}
+			simRSS = max(simRSS, sim)
+			var n int
+			if pool.QueryRow(sampCtx, `SELECT count(*) FROM pg_stat_activity WHERE datname = $1`, name).Scan(&n) == nil {
+				pgMax = max(pgMax, n-1) // minus this sampler's own
+			}
+			select {
+			case <-sampCtx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	rep.Converged = true
+	for k, ch := range children {
+		if err := ch.Wait(); err != nil {
+			return nil, fmt.Errorf("branch process %d: %w", k, err)
+		}
+		var cr childReport
+		raw, err := os.ReadFile(filepath.Join(c.Dir, fmt.Sprintf("child-%d.json.out", k)))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(raw, &cr); err != nil {
+			return nil, err
+		}
+		rep.Tickets += cr.Tickets
+		rep.OpErrors += cr.OpErrors
+		rep.Connected += cr.Connected
+		rep.Converged = rep.Converged && cr.Converged
+		rep.DrainS = max(rep.DrainS, cr.DrainS)
+	}
+	rep.DurationS = time.Since(start).Seconds()
+	cpu1 := procCPU(cloud.Process.Pid)
+	rep.CloudCPU = (cpu1 - cpu0) / time.Since(start).Seconds()
+	stopSamp()
+	<-sampled
+	rep.CloudRSSMaxMB, rep.SimRSSMB, rep.PGConnsMax, rep.CloudMQTTConns = rssMax, simRSS, pgMax, 1
+	rep.Processes = len(children)
+
+	// Lag: agent commit (the event's time) → cloud commit (received_at).
+	cut := make([]string, 0, nCut)
+	for i := range nCut {
+		cut = append(cut, fmt.Sprintf("FLT-%05d", i+1))
+	}
+	// Steady state: from 10 s after the last branch connected to the day's
+	// end (the connect storm and the closing sign-outs are measured apart).
+	steadyFrom, steadyTo := dayStart.Add(min(10*time.Second, c.Duration/4)), dayEnd
+	if err := pool.QueryRow(ctx, `SELECT count(*),
+			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0)
+		FROM events WHERE NOT branch = ANY($1) AND at >= $2 AND at < $3`, cut, steadyFrom, steadyTo).Scan(
+		&rep.SteadyEvents, &rep.SteadyLagP50ms, &rep.SteadyLagP99ms); err != nil {
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*),
+			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(max(extract(epoch FROM received_at - at)) * 1000, 0)
+		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2`, cut, start).Scan(&rep.Events, &rep.LagP50ms, &rep.LagP99ms, &rep.LagMaxms); err != nil {
+		return nil, err
+	}
+	var cutEvents int64
+	_ = pool.QueryRow(ctx, `SELECT count(*), coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0)
+		FROM events WHERE branch = ANY($1) AND type <> 'executive.admin' AND at >= $2`, cut, start).Scan(&cutEvents, &rep.CutLagP99ms)
+	rep.Events += cutEvents // the day's events (the executives' setup excluded)
+	var peak float64
+	_ = pool.QueryRow(ctx, `SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM events GROUP BY date_trunc('second', received_at)) s`).Scan(&peak)
+	rep.PeakEventsS = peak
+
+	// HQ's overview at this many branches.
+	rep.OverviewHTMLms, rep.OverviewBytes, rep.OverviewFCPms, err = overview(ctx, cloudAddr, pool, c.Browser)
+	if err != nil {
+		rep.Notes = append(rep.Notes, "overview: "+err.Error())
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		rep.LoadAvg = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	return rep, nil
+}
+
+func (b *branch) startRelay(log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel, b.done = cancel, make(chan struct{})
+	go func() {
+		defer close(b.done)
+		if err := b.relay.Run(ctx); err != nil {
+			log.Warn("relay", "branch", b.id, "err", err)
+		}
+	}()
+}
+
+func (b *branch) stopRelay() {
+	if b.cancel != nil {
+		b.cancel()
+		<-b.done
+		b.cancel = nil
+	}
+}
+
+// day runs the branch's compressed day: arrivals on the day curve, each
+// executive calling, serving (5 % of visits transferred to the other
+// service) and calling again; a cut branch loses its WAN for the middle
+// fifth of the day.
+func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.Time, tickets, errs *atomic.Int64) {
+	r := rand.New(rand.NewPCG(seed, 7)) // #nosec G404 -- a reproducible simulation
+	frac := func() float64 { return min(1, max(0, time.Since(dayStart).Seconds()/c.Duration.Seconds())) }
+	peak := c.PeakTickets / 3600
+	var wg sync.WaitGroup
+	for k := range c.Executives {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.executive(ctx, c, k, rand.New(rand.NewPCG(seed, uint64(k)+100)), errs) // #nosec G404 -- a reproducible simulation
+		}()
+	}
+	if b.cut {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(dayStart.Add(c.Duration * 2 / 5))):
+			}
+			b.stopRelay()
+			select {
+			case <-ctx.Done():
+			case <-time.After(c.Duration / 5):
+			}
+			b.startRelay(slog.New(slog.DiscardHandler))
+		}()
+	}
+	for poisson(ctx, r, peak, func() float64 { return peak * dayRate(frac()) }) {
+		svc := "C"
+		if r.Float64() < 0.2 {
+			svc = "P"
+		}
+		if _, _, err := b.store.Issue(ctx, agent.TicketRequest{Service: svc, Channel: "kiosk"}); err != nil {
+			errs.Add(1)
+			continue
+		}
+		tickets.Add(1)
+	}
+	wg.Wait()
+}
+
+// executive signs in and serves: call next, start, complete (or transfer),
+// with a service time of about a third of the peak's inter-arrival time per
+// counter, so the queue drains.
+func (b *branch) executive(ctx context.Context, c Config, k int, r *rand.Rand, errs *atomic.Int64) {
+	token, _, err := b.store.Login(ctx, fmt.Sprintf("E%02d", k+1), pin(k), k+1, "127.0.0.1")
+	if err != nil {
+		errs.Add(1)
+		return
+	}
+	defer func() { _ = b.store.Logout(context.Background(), token) }()
+	serve := time.Duration(float64(c.Executives) / (c.PeakTickets / 3600) * 0.5 * float64(time.Second))
+	sleep := func(d time.Duration) bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(d):
+			return true
+		}
+	}
+	for ctx.Err() == nil {
+		t, err := b.store.CallNext(ctx, token, k+1)
+		if err != nil || t == nil {
+			if !sleep(time.Duration(1+r.IntN(3)) * time.Second) {
+				return
+			}
+			continue
+		}
+		if _, err := b.store.Act(ctx, token, agent.Act{Ticket: t.ID, Action: queue.ActionStart}); err != nil {
+			errs.Add(1)
+		}
+		if !sleep(time.Duration(r.ExpFloat64() * float64(serve))) {
+			return
+		}
+		a := agent.Act{Ticket: t.ID, Action: queue.ActionComplete}
+		if r.Float64() < 0.05 {
+			to := "P"
+			if t.Service == "P" {
+				to = "C"
+			}
+			a = agent.Act{Ticket: t.ID, Action: queue.ActionTransfer, To: to}
+		}
+		if _, err := b.store.Act(context.Background(), token, a); err != nil {
+			errs.Add(1)
+		}
+	}
+}
+
+func procRSS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// procCPU is the process's user + system CPU seconds.
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100 // USER_HZ
+}
