@@ -147,3 +147,13 @@ type SyncReader interface {
 // ChangesChannel is the PostgreSQL NOTIFY channel the ingest signals once per
 // committed batch, with the branch ID as payload.
 const ChangesChannel = "ticketero_changes"
+
+// ChangeListener delivers the notifications of ChangesChannel (a branch ID, or
+// a marker such as the alerts' change) to one process.
+type ChangeListener interface {
+	// Listen calls connected(true) after each (re)connection, notify for
+	// each notification and connected(false) when the connection is lost, and
+	// reconnects until ctx ends. Notifications sent while disconnected are
+	// lost: a caller re-reads everything on connected(true).
+	Listen(ctx context.Context, connected func(up bool), notify func(payload string))
+}

@@ -96,7 +96,7 @@ func (s *EnrollStore) CreateCode(ctx context.Context, branch queue.BranchID, act
 			hashEnrollCode(code), string(branch), actor, now, now.Add(ttl)); err != nil {
 			return err
 		}
-		return enrollAudit(ctx, tx, now, actor, "enroll.code_created", string(branch), "expires "+now.Add(ttl).Format(time.RFC3339), "")
+		return audit(ctx, tx, now, actor, "enroll.code_created", string(branch), "expires "+now.Add(ttl).Format(time.RFC3339), "")
 	})
 	if err != nil {
 		return cloud.EnrollCode{}, enrollWrap("create code", err)
@@ -128,11 +128,11 @@ func (s *EnrollStore) Redeem(ctx context.Context, code, from string, check func(
 				return err
 			}
 		}
-		return enrollAudit(ctx, tx, now, "branch:"+branch, "enroll.code_used", branch, "", from)
+		return audit(ctx, tx, now, "branch:"+branch, "enroll.code_used", branch, "", from)
 	})
 	if err != nil {
 		if queue.ErrorReason(err) == "enroll.code_invalid" {
-			_ = enrollAudit(ctx, s.Pool, now, "anonymous", "enroll.code_refused", "", "", from)
+			_ = audit(ctx, s.Pool, now, "anonymous", "enroll.code_refused", "", "", from)
 		}
 		return "", enrollWrap("redeem code", err)
 	}
@@ -147,7 +147,7 @@ func (s *EnrollStore) RecordCertificate(ctx context.Context, branch queue.Branch
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, cloud.CertificateFingerprint(der), string(branch), provisioner, externalID, serial, notAfter, now); err != nil {
 			return err
 		}
-		return enrollAudit(ctx, tx, now, actor, "enroll.certificate_issued", string(branch),
+		return audit(ctx, tx, now, actor, "enroll.certificate_issued", string(branch),
 			fmt.Sprintf("%s %s until %s", provisioner, cloud.CertificateFingerprint(der)[:16], notAfter.UTC().Format(time.RFC3339)), from)
 	})
 	return enrollWrap("record certificate", err)
@@ -198,7 +198,7 @@ func (s *EnrollStore) Revoke(ctx context.Context, branch queue.BranchID, keep, a
 		if len(out) == 0 {
 			return nil
 		}
-		return enrollAudit(ctx, tx, now, actor, "enroll.certificates_revoked", string(branch), fmt.Sprintf("%d", len(out)), "")
+		return audit(ctx, tx, now, actor, "enroll.certificates_revoked", string(branch), fmt.Sprintf("%d", len(out)), "")
 	})
 	return out, enrollWrap("revoke", err)
 }
@@ -289,8 +289,8 @@ type enrollExecer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// enrollAudit writes one hq_audit row (the table the HQ web shows).
-func enrollAudit(ctx context.Context, db enrollExecer, at time.Time, actor, action, target, detail, ip string) error {
+// audit writes one hq_audit row (the table the HQ web shows).
+func audit(ctx context.Context, db enrollExecer, at time.Time, actor, action, target, detail, ip string) error {
 	_, err := db.Exec(ctx, `INSERT INTO hq_audit (at, actor, action, target, detail, ip) VALUES ($1, $2, $3, $4, $5, $6)`,
 		at, actor, action, target, detail, ip)
 	return err

@@ -8,15 +8,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
-	"github.com/ticketero/ticketero/shared/backoff"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
-// Hub fans change notifications out to this process's browsers. One
-// dedicated PostgreSQL connection LISTENs on hq.Channel; notifications are
+// Hub fans change notifications out to this process's browsers. It listens
+// through Config.Changes (cloud.ChangesChannel); notifications are
 // coalesced for FlushEvery, the changed branches' tiles are read once, rendered
 // once per language and pushed to every client whose scope allows the branch.
 // After a (re)connect every tile is re-read, since notifications sent while
@@ -100,41 +97,15 @@ func (b *Hub) Run(ctx context.Context) error {
 }
 
 func (b *Hub) listen(ctx context.Context) {
-	log := b.h.log.With("component", "listen")
-	bo := backoff.New(100*time.Millisecond, 5*time.Second)
-	for ctx.Err() == nil {
-		cfg := b.h.store.Pool().Config().ConnConfig.Copy()
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err == nil {
-			_, err = conn.Exec(ctx, "LISTEN "+hq.Channel)
-		}
-		if err != nil {
-			if conn != nil {
-				_ = conn.Close(context.Background())
-			}
-			wait := bo.Next()
-			if ctx.Err() == nil {
-				log.Warn("listen connection failed", "err", err, "retry_in", wait)
-			}
-			_ = backoff.Sleep(ctx, wait) // a cancelled ctx ends the loop
-			continue
-		}
-		bo.Reset()
-		b.connected.Store(true)
-		b.mark("") // re-read everything: notifications were lost while down
-		for {
-			n, err := conn.WaitForNotification(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Warn("listen connection lost", "err", err)
-				}
-				break
-			}
-			b.mark(n.Payload)
-		}
-		b.connected.Store(false)
-		_ = conn.Close(context.Background())
+	if b.h.cfg.Changes == nil {
+		return // no notifications: tiles refresh every RefreshEvery only
 	}
+	b.h.cfg.Changes.Listen(ctx, func(up bool) {
+		b.connected.Store(up)
+		if up {
+			b.mark("") // re-read everything: notifications were lost while down
+		}
+	}, b.mark)
 }
 
 func (b *Hub) flushLoop(ctx context.Context) {

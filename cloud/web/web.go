@@ -21,9 +21,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
-	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/ratelimit"
@@ -36,18 +36,15 @@ var templateFS embed.FS
 //go:embed assets/*
 var assetFS embed.FS
 
-// ConfigPublisher sends a branch's config snapshot on its config topic
-// (retained, QoS 1); cloud/mqtt implements it.
-type ConfigPublisher interface {
-	PublishConfig(ctx context.Context, c event.Config) error
-}
-
 // Config holds the handler's dependencies and settings.
 type Config struct {
 	Store *hq.Store
 	// Publisher sends published configs to branches; nil stores versions only.
-	Publisher ConfigPublisher
-	Log       *slog.Logger
+	Publisher cloud.ConfigPublisher
+	// Changes delivers the change notifications the live hub pushes; nil
+	// leaves only the periodic refresh (RefreshEvery).
+	Changes cloud.ChangeListener
+	Log     *slog.Logger
 	// RUTSealKey is the cloud's RUT sealing public key (base64 X25519,
 	// seal.RUTKeys.PublicKey) sent in every config: branches seal RUTs to it.
 	// The RUT hash key itself never leaves the cloud.

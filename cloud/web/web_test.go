@@ -22,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/cloud/web"
@@ -70,7 +72,7 @@ func newEnv(t *testing.T, mutate ...func(*web.Config)) *env {
 	store := hq.New(pool, time.Now)
 	store.BcryptCost = bcrypt.MinCost
 	pub := &recorder{}
-	cfg := web.Config{Store: store, Publisher: pub, RUTSealKey: testRUTSealKey, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour}
+	cfg := web.Config{Store: store, Changes: &postgres.Listener{Pool: pool, Channel: cloud.ChangesChannel}, Publisher: pub, RUTSealKey: testRUTSealKey, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour}
 	for _, m := range mutate {
 		m(&cfg)
 	}

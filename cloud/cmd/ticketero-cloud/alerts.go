@@ -81,7 +81,7 @@ func newAlerts(m *Main) (func(context.Context), error) {
 }
 
 // runAlerts evaluates every branch's alerts each c.Every until ctx ends. A
-// change is announced on hq.Channel (hq.AlertsChanged) for every replica's
+// change is announced on cloud.ChangesChannel (hq.AlertsChanged) for every replica's
 // live browsers.
 func runAlerts(ctx context.Context, store *hq.Store, c AlertConfig, log *slog.Logger) {
 	t := time.NewTicker(c.Every)

@@ -11,9 +11,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/ingest"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
-	"github.com/ticketero/ticketero/cloud/web"
 	"github.com/ticketero/ticketero/shared/seal"
 )
 
@@ -54,7 +54,7 @@ func rutKeys(wc WebConfig) (*seal.RUTKeys, error) {
 // hash key off the boxes: the retained config then holds the public key only.
 // A config that cannot be sent stays stored, as an HQ publish does (HQ
 // publishes the branch again).
-func (m *Main) republishRUTSeal(ctx context.Context, store *hq.Store, pub web.ConfigPublisher, ready func() bool) {
+func (m *Main) republishRUTSeal(ctx context.Context, store *hq.Store, pub cloud.ConfigPublisher, ready func() bool) {
 	for ready != nil && !ready() {
 		select {
 		case <-ctx.Done():

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/web"
@@ -110,6 +112,7 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 		return nil, nil, err
 	}
 	cfg := web.Config{Store: store, Log: m.Log, SecureCookies: !wc.InsecureCookies,
+		Changes:          &postgres.Listener{Pool: m.Pool, Channel: cloud.ChangesChannel, Log: m.Log},
 		TrustedProxyHops: wc.ProxyHops, ClientIPHeader: wc.ClientIPHeader}
 	if m.MQTT != nil {
 		cfg.Publisher = m.MQTT

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -103,7 +104,7 @@ type Alert struct {
 // Shown is the alert's value for people (FormatAlertValue).
 func (a Alert) Shown() string { return FormatAlertValue(a.Kind, a.Value) }
 
-// AlertsChanged is the payload on Channel (never a branch ID) when alerts
+// AlertsChanged is the payload on cloud.ChangesChannel (never a branch ID) when alerts
 // were raised or cleared: live pages re-read their alert list.
 const AlertsChanged = "!alerts"
 
@@ -244,7 +245,7 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 	}
 	changed = changed || tag.RowsAffected() > 0
 	if changed {
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, AlertsChanged); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, cloud.ChangesChannel, AlertsChanged); err != nil {
 			return false, wrap("alerts notify", err)
 		}
 	}

@@ -30,10 +30,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// Channel is the PostgreSQL NOTIFY channel the ingest signals once per committed
-// batch, with the branch ID as payload.
-const Channel = "ticketero_changes"
-
 // Store is the HQ data access over a pgx pool.
 type Store struct {
 	pool *pgxpool.Pool

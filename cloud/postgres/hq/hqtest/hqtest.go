@@ -1,5 +1,5 @@
 // Package hqtest is test plumbing for the HQ packages: a migrated PostgreSQL
-// database per test package and fixtures that write the ingest's projection
+// database per test package (on testkit/pgtest) and fixtures that write the ingest's projection
 // rows (events, tickets, executive_sessions, branch_sync) the way the ingest
 // does, followed by its NOTIFY.
 package hqtest
@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -17,32 +16,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for goose
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/migrations"
+	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
-// BaseURL is the server to create test databases on.
-func BaseURL() string {
-	if u := os.Getenv("TICKETERO_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/ticketero_test?sslmode=disable"
-}
-
-// Main runs a package's tests against a fresh migrated database whose URL it
-// passes to setURL; the database is dropped after. Unreachable PostgreSQL skips
-// the package (exit 0 with a message) unless CI=true.
+// Main runs a package's tests against a fresh migrated database (created by
+// the project's one harness, testkit/pgtest) whose URL it passes to setURL;
+// the database is dropped after. Unreachable PostgreSQL skips the package
+// (exit 0 with a message) unless CI=true.
 func Main(m *testing.M, prefix string, setURL func(string)) int {
-	base, err := url.Parse(BaseURL())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hqtest: bad TICKETERO_TEST_DATABASE_URL:", err)
-		return 1
-	}
-	admin := *base
-	admin.Path = "/postgres"
-	db, err := sql.Open("pgx", admin.String())
-	if err == nil {
-		err = db.Ping()
-	}
+	ctx := context.Background()
+	u, drop, err := pgtest.Create(ctx, prefix)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			fmt.Fprintln(os.Stderr, "hqtest: PostgreSQL unreachable:", err)
@@ -51,27 +36,19 @@ func Main(m *testing.M, prefix string, setURL func(string)) int {
 		fmt.Fprintln(os.Stderr, "hqtest: SKIP: PostgreSQL unreachable (run scripts/dev-services.sh):", err)
 		return 0
 	}
-	defer db.Close()
-	name := fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		fmt.Fprintln(os.Stderr, "hqtest: create database:", err)
-		return 1
-	}
-	defer db.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-	u := *base
-	u.Path = "/" + name
-	mdb, err := sql.Open("pgx", u.String())
+	defer drop()
+	mdb, err := sql.Open("pgx", u)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hqtest:", err)
 		return 1
 	}
-	err = migrations.UpPostgres(context.Background(), mdb)
+	err = migrations.UpPostgres(ctx, mdb)
 	mdb.Close()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hqtest: migrate:", err)
 		return 1
 	}
-	setURL(u.String())
+	setURL(u)
 	return m.Run()
 }
 
@@ -189,5 +166,5 @@ func (f Fixture) Executive(branch, id, name string, counter int, state string, s
 // Notify sends the ingest's change notification for a branch.
 func (f Fixture) Notify(branch string) {
 	f.TB.Helper()
-	f.exec(`SELECT pg_notify('ticketero_changes', $1)`, branch)
+	f.exec(`SELECT pg_notify($1, $2)`, cloud.ChangesChannel, branch)
 }
