@@ -66,9 +66,9 @@ func TestSQLStaysInPostgres(t *testing.T) {
 // on the PostgreSQL adapter, not even indirectly.
 func TestServicesDoNotImportPostgres(t *testing.T) {
 	pkgs := listPackages(t)
-	// cloud/web is not listed yet: it still reads through *hq.Store (and
-	// notify.DeadJob, postgres.Releases) rather than interfaces with domain
-	// types at the cloud root.
+	// cloud/web is not listed yet: it still reads through *hq.Store and hq's
+	// domain types (its only cloud/postgres import) rather than interfaces
+	// with those types at the cloud root.
 	for _, dir := range []string{"telegram", "retention", "enroll"} {
 		p, ok := pkgs[module+"/"+dir]
 		require.True(t, ok, dir)

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
@@ -331,9 +332,9 @@ func TestAgentRemoteUpdate(t *testing.T) {
 		b.checkInvariant()
 	}
 	// HQ sees each box's version and last step.
-	var boxesSeen []postgres.BoxState
+	var boxesSeen []cloud.BoxState
 	require.NoError(t, json.Unmarshal([]byte(cloudCmd("release", "status", "--json")), &boxesSeen))
-	seen := map[string]postgres.BoxState{}
+	seen := map[string]cloud.BoxState{}
 	for _, s := range boxesSeen {
 		seen[s.Branch] = s
 	}

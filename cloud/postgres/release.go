@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/release"
 )
@@ -237,21 +238,9 @@ func (r Releases) Offered(ctx context.Context, branch string, o Rollout, at time
 	return nil
 }
 
-// BoxState is one box's agent version and its last update step.
-type BoxState struct {
-	Branch  string `json:"branch"`
-	Region  string `json:"region"`
-	Online  bool   `json:"online"`
-	Running string `json:"running"`
-	Offered string `json:"offered,omitempty"`
-	// Last is the box's last agent.update report (zero when none).
-	Last   release.Report `json:"last"`
-	LastAt *time.Time     `json:"last_at,omitempty"`
-}
-
 // Boxes lists every branch's box: the version its status reports, the offer
 // it holds and its last update step.
-func (r Releases) Boxes(ctx context.Context) ([]BoxState, error) {
+func (r Releases) Boxes(ctx context.Context) ([]cloud.BoxState, error) {
 	rows, err := r.Pool.Query(ctx, `SELECT b.id, b.region, coalesce(s.online, false), coalesce(s.agent_version, ''),
 			coalesce(o.version, ''), u.data, u.at
 		FROM branches b
@@ -263,8 +252,8 @@ func (r Releases) Boxes(ctx context.Context) ([]BoxState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: boxes: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (BoxState, error) {
-		var b BoxState
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (cloud.BoxState, error) {
+		var b cloud.BoxState
 		var data []byte
 		var at *time.Time
 		if err := row.Scan(&b.Branch, &b.Region, &b.Online, &b.Running, &b.Offered, &data, &at); err != nil {

@@ -4,14 +4,14 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // agentsData is the agents page: each box's agent version and its last
 // remote update step (agent.update events), with a count per version.
 type agentsData struct {
 	Versions []versionCount
-	Boxes    []postgres.BoxState
+	Boxes    []cloud.BoxState
 }
 
 type versionCount struct {
@@ -20,7 +20,7 @@ type versionCount struct {
 }
 
 func (h *Handler) agents(w http.ResponseWriter, r *http.Request, q *req) {
-	boxes, err := postgres.Releases{Pool: h.store.Pool()}.Boxes(r.Context())
+	boxes, err := h.cfg.Boxes(r.Context())
 	if err != nil {
 		h.fail(w, r, q, err)
 		return

@@ -99,7 +99,7 @@ func benchEnv(b *testing.B) (*hq.Store, *web.Handler, func()) {
 	pool := hqtest.MustPool(b, dsn)
 	store := hq.New(pool, time.Now)
 	store.BcryptCost = bcrypt.MinCost
-	h, err := web.New(web.Config{Store: store, Changes: &postgres.Listener{Pool: pool, Channel: cloud.ChangesChannel}, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour})
+	h, err := web.New(web.Config{Store: store, Changes: &postgres.Listener{Pool: pool, Channel: cloud.ChangesChannel}, Boxes: postgres.Releases{Pool: pool}.Boxes, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour})
 	require.NoError(b, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

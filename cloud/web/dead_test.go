@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/web"
 )
 
@@ -20,14 +20,14 @@ func TestOverviewShowsDeadLetters(t *testing.T) {
 	var mu sync.Mutex
 	var asked [][]string
 	e := newEnv(t, func(c *web.Config) {
-		c.DeadLetters = func(_ context.Context, branches []string, limit int) ([]notify.DeadJob, error) {
+		c.DeadLetters = func(_ context.Context, branches []string, limit int) ([]cloud.DeadJob, error) {
 			mu.Lock()
 			asked = append(asked, append([]string(nil), branches...))
 			mu.Unlock()
-			var out []notify.DeadJob
+			var out []cloud.DeadJob
 			for _, b := range branches {
 				if b == "DL-002" {
-					out = append(out, notify.DeadJob{Branch: b, Ticket: "T-DEAD-1", Kind: "turn", Attempts: 4,
+					out = append(out, cloud.DeadJob{Branch: b, Ticket: "T-DEAD-1", Kind: "turn", Attempts: 4,
 						LastError: "HTTP 502", CreatedAt: time.Now()})
 				}
 			}

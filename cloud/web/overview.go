@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -20,7 +20,7 @@ type overviewData struct {
 	Region  string
 	Sort    string
 	Alerts  []hq.Alert
-	Dead    []notify.DeadJob
+	Dead    []cloud.DeadJob
 	// National and RegionTotals sum the tiles (totals.go).
 	National     total
 	RegionTotals []total

@@ -23,7 +23,6 @@ import (
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/ratelimit"
@@ -78,8 +77,10 @@ type Config struct {
 	RecheckEvery time.Duration
 	// DeadLetters lists the newest customer messages given up after their
 	// retries, for the given branches (never nil branches: that means all);
-	// nil hides the panel. notify.Store.DeadJobs fits.
-	DeadLetters func(ctx context.Context, branches []string, limit int) ([]notify.DeadJob, error)
+	// nil hides the panel.
+	DeadLetters cloud.DeadLetters
+	// Boxes lists the branches' boxes for the agents page (required).
+	Boxes cloud.BoxLister
 }
 
 // Handler is the HQ web's http.Handler. Run must be running for live push.
@@ -98,6 +99,9 @@ type Handler struct {
 func New(cfg Config) (*Handler, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("web: Store is required")
+	}
+	if cfg.Boxes == nil {
+		return nil, errors.New("web: Boxes is required")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

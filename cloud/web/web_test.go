@@ -72,7 +72,7 @@ func newEnv(t *testing.T, mutate ...func(*web.Config)) *env {
 	store := hq.New(pool, time.Now)
 	store.BcryptCost = bcrypt.MinCost
 	pub := &recorder{}
-	cfg := web.Config{Store: store, Changes: &postgres.Listener{Pool: pool, Channel: cloud.ChangesChannel}, Publisher: pub, RUTSealKey: testRUTSealKey, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour}
+	cfg := web.Config{Store: store, Changes: &postgres.Listener{Pool: pool, Channel: cloud.ChangesChannel}, Boxes: postgres.Releases{Pool: pool}.Boxes, Publisher: pub, RUTSealKey: testRUTSealKey, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour}
 	for _, m := range mutate {
 		m(&cfg)
 	}

@@ -113,6 +113,7 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	}
 	cfg := web.Config{Store: store, Log: m.Log, SecureCookies: !wc.InsecureCookies,
 		Changes:          &postgres.Listener{Pool: m.Pool, Channel: cloud.ChangesChannel, Log: m.Log},
+		Boxes:            postgres.Releases{Pool: m.Pool}.Boxes,
 		TrustedProxyHops: wc.ProxyHops, ClientIPHeader: wc.ClientIPHeader}
 	if m.MQTT != nil {
 		cfg.Publisher = m.MQTT

@@ -186,29 +186,18 @@ func (s *Store) JobCounts(ctx context.Context) (map[string]int, error) {
 	return out, rows.Err()
 }
 
-// DeadJob is a dead-lettered notification, for the dashboard.
-type DeadJob struct {
-	ID        int64     `json:"id"`
-	Branch    string    `json:"branch"`
-	Ticket    string    `json:"ticket"`
-	Kind      string    `json:"kind"`
-	Attempts  int       `json:"attempts"`
-	LastError string    `json:"last_error"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
 // DeadJobs lists the newest dead-lettered jobs of the given branches (all when
 // branches is nil), without any personal data.
-func (s *Store) DeadJobs(ctx context.Context, branches []string, limit int) ([]DeadJob, error) {
+func (s *Store) DeadJobs(ctx context.Context, branches []string, limit int) ([]cloud.DeadJob, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, branch, ticket, kind, attempts, last_error, created_at FROM telegram_jobs
 		WHERE status = 'dead' AND ($1::text[] IS NULL OR branch = ANY($1)) ORDER BY created_at DESC LIMIT $2`, branches, limit)
 	if err != nil {
 		return nil, fmt.Errorf("notify: dead jobs: %w", err)
 	}
 	defer rows.Close()
-	var out []DeadJob
+	var out []cloud.DeadJob
 	for rows.Next() {
-		var d DeadJob
+		var d cloud.DeadJob
 		if err := rows.Scan(&d.ID, &d.Branch, &d.Ticket, &d.Kind, &d.Attempts, &d.LastError, &d.CreatedAt); err != nil {
 			return nil, fmt.Errorf("notify: dead jobs: %w", err)
 		}
