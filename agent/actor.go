@@ -55,6 +55,9 @@ func withActor(data any, a *event.Actor) any {
 	case event.Admin:
 		set(&d.Actor)
 		return d
+	case event.Manager:
+		set(&d.Actor)
+		return d
 	}
 	return data
 }

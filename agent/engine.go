@@ -49,6 +49,11 @@ type Engine struct {
 	pinFails map[string]*pinThrottle
 	// signedOutDay is the day whose close signed its sessions out.
 	signedOutDay string
+
+	// mgr is the manager's changes of a day (engine_manager.go); managers
+	// the manager sessions by token hash, in memory only.
+	mgr      *ManagerDay
+	managers map[string]*ManagerSession
 }
 
 type serviceState struct {
@@ -99,6 +104,8 @@ type EngineState struct {
 	Numbering  map[string]int     // service → last number on Day
 	Streaks    map[string]int     // service → streak
 	Means      map[string]float64 // service → rolling mean seconds
+	// Manager is the manager's changes of a day (ignored on another day).
+	Manager *ManagerDay
 }
 
 // Rolling mean weight of a new observation, and the bounds an observation is
@@ -123,6 +130,7 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 		services: map[string]*serviceState{}, executives: map[string]*Executive{},
 		sessions: map[string]*Session{}, tokens: map[string]*Session{}, atCounter: map[int]*Session{},
 		open: map[string]*Ticket{}, wait: map[string][]*Ticket{}, active: map[string]*Ticket{},
+		mgr: st.Manager,
 	}
 	for _, s := range cfg.Services {
 		ss := &serviceState{Service: s, mean: float64(s.MeanServiceS)}

@@ -223,7 +223,7 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 	// executive's other services: it counts toward their ratio too, so no
 	// normal ticket starves behind another service's priority tickets.
 	if t.Priority != queue.Normal {
-		for _, code := range x.Services {
+		for _, code := range e.servicesToday(x) {
 			o, ok := e.services[code]
 			if !ok || code == best.code || !e.normalWaits(code) {
 				continue

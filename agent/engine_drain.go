@@ -54,7 +54,7 @@ func (e *Engine) Draining() []Draining {
 // servesOf is what an executive calls: his configured services, then the
 // draining services he served before the config.
 func (e *Engine) servesOf(x *Executive) []string {
-	out := x.Services
+	out := e.servicesToday(x)
 	for _, c := range append(slices.Clip(e.codes), e.drainCodes...) {
 		if s := e.services[c]; s.draining != nil && slices.Contains(s.draining, x.ID) && !slices.Contains(out, c) {
 			out = append(slices.Clip(out), c)

@@ -47,6 +47,8 @@ type LoginAttempt struct {
 	PINOK     bool
 	// WeakPIN says the right PIN was shorter than MinPINLength.
 	WeakPIN bool
+	// manager marks a sign-in on the branch page (manager.login_failed).
+	manager bool
 }
 
 // Login signs an executive in after the caller checked his PIN. A wrong PIN
@@ -157,10 +159,14 @@ func (e *Engine) failLogin(now time.Time, a LoginAttempt, ch *Change) error {
 	th.fails++
 	th.last = now
 	actor := &event.Actor{Kind: event.ActorExecutive, Executive: a.Executive, Counter: a.Counter, Address: a.Addr}
+	failed := event.ExecutiveLoginFailed
+	if a.manager {
+		actor.Kind, failed = event.ActorManager, event.ManagerLoginFailed
+	}
 	wait := PINDelay(th.fails)
 	ev := event.SignIn{Executive: a.Executive, Counter: a.Counter, Address: a.Addr, Failures: th.fails,
 		RetryS: waitSeconds(wait), Actor: actor}
-	ch.emit(event.ExecutiveLoginFailed, now, ev, nil, nil)
+	ch.emit(failed, now, ev, nil, nil)
 	if wait == 0 {
 		return queue.Errorf(queue.CodeUnauthorized, "session.bad_pin")
 	}

@@ -40,7 +40,7 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 	if s.draining != nil {
 		return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "service.draining", r.Service, s.Name)
 	}
-	if err := e.sched.CheckIssue(s.Service, now.In(e.loc)); err != nil {
+	if err := e.IssueRefusal(s.Service, now); err != nil {
 		return Ticket{}, ch, err
 	}
 	if r.Priority == "" {
@@ -279,7 +279,7 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 // serves reports whether executive id serves service code.
 func (e *Engine) serves(id, code string) bool {
 	x, ok := e.executives[id]
-	return ok && x.Serves(code)
+	return ok && slices.Contains(e.servicesToday(x), code)
 }
 
 func (e *Engine) execName(id string) string {

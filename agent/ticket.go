@@ -83,6 +83,9 @@ type Executive struct {
 	PINHash string
 	WeakPIN bool
 	Active  bool
+	// Manager is the branch manager role: he may sign in on the branch page
+	// and act there (engine_manager.go).
+	Manager bool
 }
 
 // Serves reports whether e serves service code.

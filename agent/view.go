@@ -38,6 +38,10 @@ type ExecutiveInfo struct {
 	queue.Executive
 	Counter int
 	State   string
+	// Manager is the branch manager role.
+	Manager bool
+	// ChangedToday says Services are the manager's change for today.
+	ChangedToday bool
 }
 
 // QueueInfo is one service's queue now.

@@ -14,12 +14,16 @@ func (s *Server) executives(w http.ResponseWriter, r *http.Request) {
 		Services []string `json:"services"`
 		Counter  *int     `json:"counter"`
 		State    string   `json:"state"`
+		// Manager and ChangedToday: the branch manager role, and services
+		// that are the manager's change for today.
+		Manager      bool `json:"manager"`
+		ChangedToday bool `json:"changed_today"`
 	}
 	ids := s.signedIn(r)
 	out := []exec{}
 	for _, x := range xs {
 		xv := executiveView(x.Executive)
-		v := exec{Name: xv.Name, Services: xv.Services, State: x.State}
+		v := exec{Name: xv.Name, Services: xv.Services, State: x.State, Manager: x.Manager, ChangedToday: x.ChangedToday}
 		if ids {
 			v.ID = xv.ID
 		}

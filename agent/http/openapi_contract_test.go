@@ -195,5 +195,6 @@ func TestAgentResponsesMatchOpenAPI(t *testing.T) {
 	call("DELETE", "/api/v1/sessions/current", "", tok)
 	call("DELETE", "/api/v1/sessions/current", "", tok)
 
+	exerciseManager(t, path, call) // manager_test.go
 	assert.Empty(t, doc.Unexercised(), "every documented operation is exercised")
 }

@@ -200,6 +200,7 @@ func (s *Server) routes() {
 		r.Post("/counters/{counter}/call-next", s.ticketCallNext)
 		r.Post("/counters/{counter}/feedback", s.counterFeedback)
 		s.visitRoutes(r)
+		s.managerRoutes(r)
 	})
 	if s.cfg.UI != nil {
 		ui := ownRouting(s.cfg.UI)

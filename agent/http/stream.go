@@ -31,7 +31,7 @@ type streamEvent struct {
 // (failed sign-ins, lockouts, admin changes) are for HQ's audit only.
 func live(t event.Type) bool {
 	switch t {
-	case event.ExecutiveLoginFailed, event.ExecutiveLocked, event.ExecutiveAdmin:
+	case event.ExecutiveLoginFailed, event.ExecutiveLocked, event.ExecutiveAdmin, event.ManagerLoginFailed, event.ManagerSignedIn:
 		return false
 	}
 	return true

@@ -147,6 +147,15 @@ func (s *Store) load(q querier) error {
 	if v := meta[metaHoursSince]; v != "" {
 		st.HoursSince = parseTime(sql.NullString{String: v, Valid: true})
 	}
+	if v := meta[agent.MetaManagerDay]; v != "" {
+		var d agent.ManagerDay
+		if err := json.Unmarshal([]byte(v), &d); err != nil {
+			// A damaged row costs today's manager changes, never the branch.
+			s.log.Warn("stored manager changes unusable: ignored", "err", err)
+		} else {
+			st.Manager = &d
+		}
+	}
 	for k, v := range meta {
 		switch {
 		case strings.HasPrefix(k, "streak."):
@@ -242,6 +251,9 @@ func (s *Store) load(q querier) error {
 		}
 	}
 	s.rutSeal.Store(rutSeal)
+	if s.eng != nil {
+		eng.KeepManagers(s.eng) // a reload (config, failed write) keeps managers signed in
+	}
 	s.eng, s.lastSeq, s.rutKey, s.openingHours = eng, last, rutKey, meta[metaOpeningHours]
 	s.name, s.region = meta[metaBranchName], meta[metaRegion]
 	if s.name == "" { // HQ has not named the branch yet: the box's own setting
@@ -290,7 +302,7 @@ func loadCounters(ctx context.Context, q querier) ([]queue.Counter, error) {
 
 // loadExecutives loads every executive, or only id when given.
 func loadExecutives(ctx context.Context, q querier, id string) ([]agent.Executive, error) {
-	query := "SELECT id, name, services, pin_hash, pin_weak, active FROM executives"
+	query := "SELECT id, name, services, pin_hash, pin_weak, active, manager FROM executives"
 	var args []any
 	if id != "" {
 		query += " WHERE id = ?"
@@ -305,13 +317,14 @@ func loadExecutives(ctx context.Context, q querier, id string) ([]agent.Executiv
 	for rows.Next() {
 		var x agent.Executive
 		var svcs string
-		var weak, active int
-		if err := rows.Scan(&x.ID, &x.Name, &svcs, &x.PINHash, &weak, &active); err != nil {
+		var weak, active, manager int
+		if err := rows.Scan(&x.ID, &x.Name, &svcs, &x.PINHash, &weak, &active, &manager); err != nil {
 			return nil, fmt.Errorf("sqlite: load executives: %w", err)
 		}
 		x.Services = splitCodes(svcs)
 		x.WeakPIN = weak == 1
 		x.Active = active == 1
+		x.Manager = manager == 1
 		out = append(out, x)
 	}
 	return out, rows.Err()

@@ -35,7 +35,7 @@ func (s *Store) Services(ctx context.Context) []agent.ServiceInfo {
 	for _, sv := range s.eng.Services() {
 		n := s.eng.WaitingCount(sv.Code)
 		out = append(out, agent.ServiceInfo{Service: sv, Waiting: n, Estimate: s.eng.Estimate(sv.Code, n+1),
-			Closed: s.eng.Schedule().CheckIssue(sv, now)})
+			Closed: s.eng.IssueRefusal(sv, now)})
 	}
 	return out
 }
@@ -86,7 +86,11 @@ func (s *Store) Executives(ctx context.Context) ([]agent.ExecutiveInfo, error) {
 			continue
 		}
 		st := s.eng.ExecutiveState(x.ID)
-		out = append(out, agent.ExecutiveInfo{Executive: x.Executive, Counter: st.Counter, State: st.State})
+		xi := agent.ExecutiveInfo{Executive: x.Executive, Counter: st.Counter, State: st.State, Manager: x.Manager}
+		if svcs, changed := s.eng.ServicesToday(x.ID); changed {
+			xi.Services, xi.ChangedToday = svcs, true
+		}
+		out = append(out, xi)
 	}
 	return out, nil
 }

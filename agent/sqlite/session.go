@@ -73,6 +73,9 @@ func (s *Store) Login(ctx context.Context, exec, pin string, counter int, addr s
 func (s *Store) sessionInfo(sess agent.Session, now time.Time) agent.SessionInfo {
 	x, _ := s.eng.Executive(sess.Executive)
 	si := agent.SessionInfo{Session: sess, Executive: x.Executive, PINChangeRequired: x.WeakPIN}
+	if svcs, changed := s.eng.ServicesToday(x.ID); changed { // the manager's change for today
+		si.Executive.Services = svcs
+	}
 	if cur, ok := s.eng.Current(sess.Executive); ok {
 		info := s.info(cur, now)
 		si.Current = &info

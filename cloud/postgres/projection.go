@@ -166,6 +166,9 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fr
 		}
 		switch d := pl.(type) {
 		case *event.Session:
+			if e.Type == event.ExecutiveLoggedOut {
+				queueBranchAudit(pb, branch, e.Type, at, pl) // audited only when the manager signed him out
+			}
 			sp, ok := sessions[d.Executive]
 			if !ok {
 				sp = &sessionPatch{}
@@ -185,7 +188,7 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fr
 			sp.counter, sp.state, sp.reason, sp.since = int32(d.Counter), state, reason, at
 		case *event.ConfigRef:
 			configVersion = max(configVersion, d.Version)
-		case *event.SignIn, *event.Admin:
+		case *event.SignIn, *event.Admin, *event.Manager:
 			queueBranchAudit(pb, branch, e.Type, at, pl)
 		case *event.ConfigReport:
 			report, reportSeq, reportAt = d, e.Seq, at // the last of the run is what the branch runs

@@ -99,6 +99,13 @@ var Types = map[Type]func() any{
 	ExecutiveLoginFailed: func() any { return new(SignIn) },
 	ExecutiveLocked:      func() any { return new(SignIn) },
 	ExecutiveAdmin:       func() any { return new(Admin) },
+
+	ManagerSignedIn:        func() any { return new(Manager) },
+	ManagerLoginFailed:     func() any { return new(SignIn) },
+	ServiceClosedToday:     func() any { return new(Manager) },
+	ServiceOpenedToday:     func() any { return new(Manager) },
+	ExecutiveServicesToday: func() any { return new(Manager) },
+	DisplayMessage:         func() any { return new(Manager) },
 }
 
 // Known reports whether t is a type this version understands.

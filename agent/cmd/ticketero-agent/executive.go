@@ -18,7 +18,7 @@ import (
 
 var randRead = rand.Read
 
-// executiveCmd is "ticketero-agent executive add|list|remove|set-pin": the
+// executiveCmd is "ticketero-agent executive add|list|remove|set-pin|set-manager": the
 // branch-local admin of executives until HQ configuration arrives. It works
 // on the database file, also while the agent runs (it re-reads an executive
 // at each sign-in).
@@ -36,6 +36,7 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	name := fs.String("name", "", "full name")
 	set.Secret(&pin, "pin", "", "PIN, 6 to 12 digits, not 111111 or 123456")
 	services := fs.String("services", "", "service codes he serves, in preference order: C,P")
+	manager := fs.Bool("manager", false, "branch manager role: signs in on the branch page (/branch) and acts there (add, set-manager)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -63,6 +64,9 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			}
 		}
 		err = a.AddExecutive(ctx, queue.Executive{ID: *id, Name: *name, Services: codes}, pin)
+		if err == nil && *manager {
+			err = a.SetManager(ctx, *id, true)
+		}
 		if err == nil {
 			fmt.Fprintf(stdout, "executive %s added\n", *id)
 		}
@@ -72,13 +76,17 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			// PIN: whether he can sign in. HQ adds executives without a
 			// PIN (PINs are set here): "falta" says set-pin is needed.
-			fmt.Fprintln(tw, "ID\tNAME\tSERVICES\tPIN")
+			fmt.Fprintln(tw, "ID\tNAME\tSERVICES\tPIN\tMANAGER")
 			for _, x := range xs {
 				pin := "ok"
 				if x.PINHash == "" {
 					pin = "falta: executive set-pin --id " + x.ID
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.ID, x.Name, strings.Join(x.Services, ","), pin)
+				role := "-"
+				if x.Manager {
+					role = "sí"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.ID, x.Name, strings.Join(x.Services, ","), pin, role)
 			}
 			_ = tw.Flush()
 		}
@@ -89,6 +97,10 @@ func executiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	case "set-pin":
 		if err = a.SetPIN(ctx, *id, pin); err == nil {
 			fmt.Fprintf(stdout, "PIN of %s changed\n", *id)
+		}
+	case "set-manager":
+		if err = a.SetManager(ctx, *id, *manager); err == nil {
+			fmt.Fprintf(stdout, "manager role of %s: %v\n", *id, *manager)
 		}
 	default:
 		usage(stderr)

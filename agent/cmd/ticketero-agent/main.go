@@ -58,6 +58,7 @@ func usage(w io.Writer) {
   ticketero-agent executive list --data DIR
   ticketero-agent executive remove --data DIR --id E01
   ticketero-agent executive set-pin --data DIR --id E01 --pin 583920
+  ticketero-agent executive set-manager --data DIR --id E01 --manager=true|false   (branch page actions; add takes --manager too)
   ticketero-agent enroll|install|doctor|backup|restore|renew|resume ...   (field operations; --help on any)
   ticketero-agent version
 Every flag may also be given as TICKETERO_<FLAG> (e.g. TICKETERO_BRANCH, TICKETERO_DATA_KEY_FILE).

@@ -495,7 +495,7 @@ func TestExecutiveCommand(t *testing.T) {
 	require.Equal(t, 0, run(ctx, []string{"executive", "list"}, &out, &errb, env))
 	assert.Contains(t, out.String(), "E07")
 	assert.Contains(t, out.String(), "C,P")
-	assert.Regexp(t, `E07\s+Ana Pérez\s+C,P\s+ok\n`, out.String())
+	assert.Regexp(t, `E07\s+Ana Pérez\s+C,P\s+ok\s+-\n`, out.String())
 	// An executive HQ added has no PIN until one is set here: the list says so.
 	db, err := sql.Open("sqlite3", filepath.Join(data, "agent.db"))
 	require.NoError(t, err)

@@ -206,8 +206,24 @@
   tickClock();
   setInterval(tickClock, 1000);
 
+  // The branch manager's message: a band across the bottom of the board
+  // (over it, so it moves nothing), taken down when it expires.
+  let messageTimer = null;
+  async function refreshMessage() {
+    let data;
+    try { data = await api('GET', '/display/message'); } catch (e) { return; }
+    const m = data && data.message;
+    const left = m ? Date.parse(m.until) - Date.now() : 0;
+    if (messageTimer) clearTimeout(messageTimer);
+    messageTimer = null;
+    $('tv-message-text').textContent = m && left > 0 ? m.text : '';
+    $('tv-message').hidden = !(m && left > 0);
+    document.body.dataset.message = m && left > 0 ? m.text : '';
+    if (m && left > 0) messageTimer = setTimeout(refreshMessage, Math.min(left + 500, 2147483000));
+  }
+
   TK.watchVersion(() => !speaking);
-  const refreshAll = () => { refreshCalls(); refreshWaiting(); };
+  const refreshAll = () => { refreshCalls(); refreshWaiting(); refreshMessage(); };
   const onCall = TK.debounce(refreshCalls, 100);
   const onWaiting = TK.debounce(refreshWaiting, 300);
   TK.loadBranchName();
@@ -216,13 +232,14 @@
     onEvent: (type) => {
       if (type === 'ticket.called' || type === 'ticket.recalled' || type === 'ticket.unparked') onCall();
       if (type.startsWith('ticket.') || type.startsWith('day.') || type === 'config.applied') onWaiting();
+      if (type === 'display.message' || type.startsWith('day.')) refreshMessage();
     },
     onTick: () => { refreshAll(); TK.loadBranchName(); },
     tickMs: 15000,
   });
   // The board shows once its first calls and counts are in, so filling them
   // moves nothing (layout shift).
-  Promise.allSettled([refreshCalls(), refreshWaiting()]).then(() => {
+  Promise.allSettled([refreshCalls(), refreshWaiting(), refreshMessage()]).then(() => {
     document.querySelector('.board-main').setAttribute('aria-busy', 'false');
   });
   checkSound();
