@@ -166,4 +166,20 @@ if ! port_open "$MQTT_PORT"; then
 	mosquitto -d -c "$BROKER_DIR/mosquitto.conf"
 	wait_port "$MQTT_PORT"
 fi
+# --- Lighthouse for the branch pages' check (agent/web/browsertest) ------------
+# Pinned by scripts/lighthouse/package-lock.json and installed with npm ci into
+# $DEV_DIR/node, once per lock file: the test itself downloads nothing. Without
+# node/npm the Lighthouse test skips saying so (the axe checks still run).
+NODE_DIR=$DEV_DIR/node
+if command -v npm >/dev/null && command -v node >/dev/null; then
+	if ! cmp -s "$ROOT/scripts/lighthouse/package-lock.json" "$NODE_DIR/package-lock.json" || [ ! -x "$NODE_DIR/node_modules/.bin/lighthouse" ]; then
+		log "installing Lighthouse (scripts/lighthouse/package-lock.json) into $NODE_DIR"
+		mkdir -p "$NODE_DIR"
+		cp "$ROOT/scripts/lighthouse/package.json" "$ROOT/scripts/lighthouse/package-lock.json" "$NODE_DIR/"
+		(cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || log "npm ci of Lighthouse failed: the Lighthouse test will say so"
+	fi
+else
+	log "node/npm not found: the Lighthouse test will be skipped (apt-get install nodejs npm)"
+fi
+
 log "ready: PostgreSQL 127.0.0.1:5432 (ticketero, ticketero_test), MQTT mTLS 127.0.0.1:$MQTT_PORT, PKI $PKI"

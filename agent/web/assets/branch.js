@@ -140,7 +140,8 @@
       else wan.textContent = s.last_ack_at ? t('ui.branch.wan_down_since', { time: whenOf(s.last_ack_at) }) : t('ui.branch.wan_down');
       wan.dataset.state = s.connected ? 'online' : 'offline';
     }
-    detail = s.backlog > 0 ? t('ui.branch.pending', { n: s.backlog }) : t('ui.branch.pending_none');
+    // Standalone, nothing is sent anywhere: no backlog to speak of.
+    if (s.mode !== 'standalone') detail = s.backlog > 0 ? t('ui.branch.pending', { n: s.backlog }) : t('ui.branch.pending_none');
     if (s.mode !== 'standalone' && s.last_ack_at) detail += ' · ' + t('ui.branch.last_sent', { time: whenOf(s.last_ack_at) });
     $('wan-detail').textContent = detail;
   }

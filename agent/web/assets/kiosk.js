@@ -132,7 +132,7 @@
         }, [
           el('span', { class: 'service-letter', 'aria-hidden': 'true', text: s.code }),
           el('span', { class: 'service-name', text: s.name }),
-          el('span', { class: 'service-wait', text: t(s.closed && s.closed.code === 'service.closed_for_today' ? 'ui.kiosk.service_closed' : 'ui.kiosk.closed_short') }),
+          el('span', { class: 'service-wait', text: t(s.closed && (s.closed.code === 'service.closed_for_today' || s.closed.code === 'service.closed_by_manager') ? 'ui.kiosk.service_closed' : 'ui.kiosk.closed_short') }),
         ]));
         return;
       }
