@@ -13,6 +13,10 @@ type Notice struct {
 	Type      event.Type
 	Ticket    *Ticket
 	Executive *ExecutiveState
+	// Waiting is every queue's waiting count after the change, on ticket
+	// and day events: the TV updates its counts from the stream (a delta)
+	// instead of refetching the queues.
+	Waiting map[string]int
 }
 
 // Broker fans committed notices out to live subscribers (displays and

@@ -381,6 +381,16 @@ func (e *Engine) WaitingCount(code string) int {
 	return len(e.wait[code])
 }
 
+// WaitingCounts returns every queue's waiting count by service code, the
+// services that take tickets and those draining.
+func (e *Engine) WaitingCounts() map[string]int {
+	out := make(map[string]int, len(e.codes)+len(e.drainCodes))
+	for _, c := range append(slices.Clip(e.codes), e.drainCodes...) {
+		out[c] = len(e.wait[c])
+	}
+	return out
+}
+
 // reindex files t under its status after a change from oldStatus in
 // oldService ("" for a new ticket).
 func (e *Engine) reindex(t *Ticket, oldStatus queue.Status, oldService string) {

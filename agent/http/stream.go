@@ -25,6 +25,9 @@ type streamEvent struct {
 	Seq       uint64                `json:"seq"`
 	Ticket    *streamTicket         `json:"ticket"`
 	Executive *agent.ExecutiveState `json:"executive"`
+	// Waiting is every queue's waiting count after the change (ticket and
+	// day events): screens showing counts need not refetch.
+	Waiting map[string]int `json:"waiting,omitempty"`
 }
 
 // live reports whether screens need events of type t: security events
@@ -76,7 +79,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			if !live(n.Type) {
 				continue
 			}
-			ev := streamEvent{Type: string(n.Type), Seq: n.Seq, Executive: n.Executive}
+			ev := streamEvent{Type: string(n.Type), Seq: n.Seq, Executive: n.Executive, Waiting: n.Waiting}
 			if t := n.Ticket; t != nil {
 				st := &streamTicket{ID: t.ID, Number: t.Display(), Service: t.Service, Status: string(t.Status), Recall: t.Recalls}
 				if t.Counter != 0 {

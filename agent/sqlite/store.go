@@ -599,7 +599,11 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 				return err
 			}
 		}
-		*notices = append(*notices, agent.Notice{Seq: seq, Type: e.Type, Ticket: e.Ticket, Executive: e.Executive})
+		n := agent.Notice{Seq: seq, Type: e.Type, Ticket: e.Ticket, Executive: e.Executive}
+		if e.Ticket != nil || e.Type == event.DayClosed {
+			n.Waiting = s.eng.WaitingCounts()
+		}
+		*notices = append(*notices, n)
 	}
 	return nil
 }

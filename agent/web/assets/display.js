@@ -1,6 +1,8 @@
-// display.js: the waiting-room board. Refetches the last calls on a call and
-// the waiting counts (/queues?tickets=none: no ticket lists) on a ticket
-// change, everything on every reconnection and every 15 s, so it never needs
+// display.js: the waiting-room board. Refetches the last calls on a call;
+// the waiting counts come with each ticket event on the stream (a delta:
+// every queue's count after the change), and are fetched whole
+// (/queues?tickets=none: no ticket lists) only on a new configuration, on
+// every reconnection and every 15 s, so it never needs
 // a touch or a reload, even across an agent restart. New calls get a chime
 // and a spoken call through the browser's speech synthesis, when the browser
 // lets the page play sound (a kiosk-mode flag, or a first touch); the newest
@@ -101,6 +103,19 @@
         el('span', { class: 'w-count', text: String(q.waiting || 0) }),
       ]));
     });
+  }
+
+  // applyWaiting sets the counts an event carries; a service the board does
+  // not list yet (a new configuration) makes it fetch the list.
+  function applyWaiting(waiting) {
+    let missing = false;
+    Object.keys(waiting).forEach((code) => {
+      const c = document.querySelector('#waiting li[data-service="' + CSS.escape(code) + '"] .w-count');
+      if (c) c.textContent = String(waiting[code]);
+      else missing = true;
+    });
+    document.body.dataset.deltas = String(Number(document.body.dataset.deltas || 0) + 1);
+    return !missing;
   }
 
   // Sound: a two-tone chime from an oscillator (no audio file), then speech.
@@ -229,9 +244,10 @@
   TK.loadBranchName();
   TK.live({
     onConnect: () => { refreshAll(); TK.loadBranchName(); },
-    onEvent: (type) => {
+    onEvent: (type, data) => {
       if (type === 'ticket.called' || type === 'ticket.recalled' || type === 'ticket.unparked') onCall();
-      if (type.startsWith('ticket.') || type.startsWith('day.') || type === 'config.applied') onWaiting();
+      const applied = data && data.waiting ? applyWaiting(data.waiting) : false;
+      if (type === 'config.applied' || (!applied && (type.startsWith('ticket.') || type.startsWith('day.')))) onWaiting();
       if (type === 'display.message' || type.startsWith('day.')) refreshMessage();
     },
     onTick: () => { refreshAll(); TK.loadBranchName(); },

@@ -191,3 +191,25 @@ func TestBranchManager(t *testing.T) {
 		until(`document.body.dataset.manager === 'false' && !document.getElementById('mgr-signin').hidden`, 5*time.Second))
 	require.Empty(t, get(t, browser, cd.Evaluate[string](`sessionStorage.getItem('ticketero.manager') || ''`)))
 }
+
+// TestDisplayDeltas: the TV takes the waiting counts from the stream's
+// events (every queue's count after the change) instead of refetching the
+// queues on each ticket event.
+func TestDisplayDeltas(t *testing.T) {
+	ag := startAgent(t, t.TempDir(), "127.0.0.1:0")
+	browser := newBrowser(t)
+	var jsErr jsErrors
+	jsErr.watch(browser, "display")
+	defer func() { assert.Empty(t, jsErr.all(), "JavaScript errors in the pages") }()
+	do(t, browser, "open display", cd.EmulateViewport(1920, 1080), cd.Navigate(ag.URL()+"/display"),
+		until(`document.getElementById('conn').dataset.state === 'online' && document.querySelector('#waiting li[data-service="P"]') !== null`, 10*time.Second))
+	const fetches = `performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/queues')).length`
+	before := get(t, browser, cd.Evaluate[int](fetches))
+	for range 4 {
+		call(t, ag, "POST", "/tickets", "", map[string]any{"service": "P"}, nil)
+	}
+	do(t, browser, "counts from the events",
+		until(`document.querySelector('#waiting li[data-service="P"] .w-count').textContent === '4'`, 10*time.Second),
+		until(`Number(document.body.dataset.deltas) >= 4`, time.Second))
+	assert.LessOrEqual(t, get(t, browser, cd.Evaluate[int](fetches))-before, 1, "at most the 15 s safety refetch, not one per event")
+}
