@@ -354,7 +354,7 @@
   TK.loadBranchName().then((b) => { state.branch = b; });
   TK.live({
     onConnect: () => { refresh(); TK.loadBranchName().then((b) => { if (b) state.branch = b; }); },
-    onEvent: (type) => { if (type.startsWith('ticket.') || type.startsWith('executive.') || type === 'config.applied') refresh(); },
+    onEvent: (type) => { if (type.startsWith('ticket.') || type.startsWith('executive.') || type.startsWith('service.') || type === 'config.applied') refresh(); },
     onTick: () => { if (state.screen === 'services') refreshServices(); },
     tickMs: 30000,
   });

@@ -88,13 +88,16 @@ func TestBranchManager(t *testing.T) {
 	assert.Equal(t, "Sesión de Marta Rojas", get(t, browser, cd.Text(cd.ID("mgr-name"))))
 
 	t.Run("close and open a service", func(t *testing.T) {
+		// A kiosk already open shows the change live (no reload).
+		kiosk := newTab(t, browser)
+		do(t, kiosk, "kiosk open", cd.Navigate(ag.URL()+"/kiosk"),
+			until(`document.getElementById('conn').dataset.state === 'online' && document.querySelector('button[data-service="E"]') !== null && !document.querySelector('button[data-service="E"]').disabled`, 10*time.Second))
 		do(t, browser, "close E",
 			cd.Click(cd.CSS(`#mgr-services li[data-service="E"] button`)),
 			until(`document.querySelector('#mgr-services li[data-service="E"]').dataset.state === 'closed'`, 5*time.Second),
 			until(`document.getElementById('mgr-done').textContent.startsWith('Empresas no entrega más números hoy')`, time.Second),
 		)
-		kiosk := newTab(t, browser)
-		do(t, kiosk, "kiosk shows it closed", cd.Navigate(ag.URL()+"/kiosk"),
+		do(t, kiosk, "kiosk shows it closed",
 			until(`document.querySelector('button[data-service="E"]') !== null && document.querySelector('button[data-service="E"]').disabled`, 10*time.Second))
 		assert.Contains(t, get(t, kiosk, cd.Text(cd.CSS(`button[data-service="E"]`))), "Cerrado por hoy")
 		assert.Equal(t, "Hoy ya no se entregan números de Empresas. Consulte en la sucursal.",
@@ -102,7 +105,7 @@ func TestBranchManager(t *testing.T) {
 		do(t, browser, "open E",
 			cd.Click(cd.CSS(`#mgr-services li[data-service="E"] button`)),
 			until(`document.querySelector('#mgr-services li[data-service="E"]').dataset.state === 'open'`, 5*time.Second))
-		do(t, kiosk, "kiosk open again", cd.Reload(),
+		do(t, kiosk, "kiosk open again (live)",
 			until(`document.querySelector('button[data-service="E"]') !== null && !document.querySelector('button[data-service="E"]').disabled`, 10*time.Second))
 	})
 
