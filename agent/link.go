@@ -13,4 +13,7 @@ type LinkState struct {
 	Mode      string
 	Connected bool
 	LastAckAt time.Time
+	// Since is when Connected last changed (zero: not since the agent
+	// started): the branch page says "sin conexión desde las 10:42".
+	Since time.Time
 }

@@ -139,6 +139,7 @@ type Relay struct {
 	mu        sync.Mutex
 	since     time.Time // when the current broker session began
 	connected bool
+	changed   time.Time // when connected last changed
 	lastAckAt time.Time
 	client    paho.Client
 }
@@ -171,7 +172,7 @@ func New(cfg Config, outbox agent.Outbox, configs agent.ConfigStore, commands ag
 func (r *Relay) State() agent.LinkState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return agent.LinkState{Mode: "mqtt", Connected: r.connected, LastAckAt: r.lastAckAt}
+	return agent.LinkState{Mode: "mqtt", Connected: r.connected, LastAckAt: r.lastAckAt, Since: r.changed}
 }
 
 // Run keeps the link up until ctx ends: connect, relay, and on any loss
@@ -206,6 +207,9 @@ func (r *Relay) Run(ctx context.Context) error {
 
 func (r *Relay) setConnected(c paho.Client) {
 	r.mu.Lock()
+	if r.connected != (c != nil) {
+		r.changed = time.Now()
+	}
 	r.connected = c != nil
 	r.client = c
 	r.mu.Unlock()

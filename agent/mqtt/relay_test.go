@@ -334,13 +334,17 @@ func TestRelayBrokerRestart(t *testing.T) {
 	r := startRelay(t, b, "RLY-004", ob, nil, nil)
 	waitAcked(t, ob, 50, 10*time.Second)
 
+	stopped := time.Now()
 	b.Stop()
 	require.Eventually(t, func() bool { return !r.State().Connected }, 5*time.Second, 10*time.Millisecond)
+	down := r.State().Since
+	assert.False(t, down.Before(stopped), "down since the cut (the branch page's 'sin conexión desde')")
 	ob.Append(t, g.Take(50)) // committed while the broker is down
 	time.Sleep(300 * time.Millisecond)
 	require.NoError(t, b.Start())
 	waitAcked(t, ob, 100, 20*time.Second)
 	assert.True(t, r.State().Connected)
+	assert.True(t, r.State().Since.After(down), "up since the reconnection")
 	_, applied, _ := fc.stats()
 	assert.Equal(t, uint64(100), applied)
 }

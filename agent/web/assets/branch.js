@@ -137,7 +137,12 @@
       delete wan.dataset.state;
     } else {
       if (s.connected) wan.textContent = t('ui.branch.wan_ok');
-      else wan.textContent = s.last_ack_at ? t('ui.branch.wan_down_since', { time: whenOf(s.last_ack_at) }) : t('ui.branch.wan_down');
+      else {
+        // Down since the link dropped (or, not seen since the agent started,
+        // since its last delivery HQ confirmed).
+        const since = s.since || s.last_ack_at;
+        wan.textContent = since ? t('ui.branch.wan_down_since', { time: whenOf(since) }) : t('ui.branch.wan_down');
+      }
       wan.dataset.state = s.connected ? 'online' : 'offline';
     }
     // Standalone, nothing is sent anywhere: no backlog to speak of.
