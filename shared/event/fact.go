@@ -37,6 +37,13 @@ var statuses = map[Type]queue.Status{
 	ConfigReported:       "",
 	EventUnsendable:      "",
 	FeedbackGiven:        "",
+	// The branch manager's actions (manager.go).
+	ManagerSignedIn:        "",
+	ManagerLoginFailed:     "",
+	ServiceClosedToday:     "",
+	ServiceOpenedToday:     "",
+	ExecutiveServicesToday: "",
+	DisplayMessage:         "",
 }
 
 // Status is the status an event of type t leaves its ticket in; "" when t
@@ -73,6 +80,13 @@ var namesTicket = map[Type]bool{
 	ConfigReported:       false,
 	EventUnsendable:      false,
 	FeedbackGiven:        true,
+	// The branch manager's actions (manager.go).
+	ManagerSignedIn:        false,
+	ManagerLoginFailed:     false,
+	ServiceClosedToday:     false,
+	ServiceOpenedToday:     false,
+	ExecutiveServicesToday: false,
+	DisplayMessage:         false,
 }
 
 // NamesTicket reports whether events of type t are about one ticket.
@@ -145,6 +159,13 @@ var notices = map[Type]Notice{
 	ConfigReported:       NoticeNone,
 	EventUnsendable:      NoticeNone,
 	FeedbackGiven:        NoticeNone,
+	// The branch manager's actions (manager.go).
+	ManagerSignedIn:        NoticeNone,
+	ManagerLoginFailed:     NoticeNone,
+	ServiceClosedToday:     NoticeNone,
+	ServiceOpenedToday:     NoticeNone,
+	ExecutiveServicesToday: NoticeNone,
+	DisplayMessage:         NoticeNone,
 }
 
 // Notice is the notice an event of type t causes (NoticeNone for none or an
