@@ -20,4 +20,7 @@ require (
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/stretchr/testify v1.12.1
+	github.com/ticketero/ticketero/shared v0.0.0
 )
+
+replace github.com/ticketero/ticketero/shared => ../shared

@@ -3,18 +3,15 @@ package migrations_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/migrations"
+	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 func TestSQLiteUpTwice(t *testing.T) {
@@ -31,26 +28,7 @@ func TestSQLiteUpTwice(t *testing.T) {
 }
 
 func TestPostgresUpTwice(t *testing.T) {
-	base := os.Getenv("TICKETERO_TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", base)
-	require.NoError(t, err)
-	defer admin.Close()
-	if err := admin.Ping(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable at %s: %v", base, err)
-		}
-		t.Skipf("PostgreSQL unreachable (%v): run scripts/dev-services.sh", err)
-	}
-	name := fmt.Sprintf("ticketero_migr_%d", time.Now().UnixNano())
-	_, err = admin.Exec("CREATE DATABASE " + name)
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE " + name + " WITH (FORCE)") })
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	db, err := sql.Open("pgx", u.String())
+	db, err := sql.Open("pgx", pgtest.New(t))
 	require.NoError(t, err)
 	defer db.Close()
 	ctx := context.Background()
