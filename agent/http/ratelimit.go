@@ -22,7 +22,7 @@ type RouteClass string
 // flood of sign-ins never blocks issuing.
 const (
 	ClassIssue  RouteClass = "issue"  // POST /api/v1/tickets (kiosks, no sign-in)
-	ClassSignIn RouteClass = "signin" // POST /api/v1/sessions (PIN guessing)
+	ClassSignIn RouteClass = "signin" // POST /api/v1/sessions and /api/v1/manager/sessions (PIN guessing)
 	ClassAction RouteClass = "action" // every other write (signed-in executives)
 	ClassRead   RouteClass = "read"   // GET and HEAD: API reads, stream, UI, assets, health, metrics
 )
@@ -138,7 +138,7 @@ func classOf(r *http.Request) RouteClass {
 		if r.Method == http.MethodPost {
 			return ClassIssue
 		}
-	case "/api/v1/sessions":
+	case "/api/v1/sessions", "/api/v1/manager/sessions": // a manager's sign-in guesses PINs too
 		if r.Method == http.MethodPost {
 			return ClassSignIn
 		}

@@ -49,6 +49,8 @@ func TestClassOf(t *testing.T) {
 	}{
 		{"POST", "/api/v1/tickets", ClassIssue},
 		{"POST", "/api/v1/sessions", ClassSignIn},
+		{"POST", "/api/v1/manager/sessions", ClassSignIn},
+		{"PUT", "/api/v1/manager/display-message", ClassAction},
 		{"POST", "/api/v1/tickets/T1/start", ClassAction},
 		{"DELETE", "/api/v1/sessions/current", ClassAction},
 		{"POST", "/api/v1/nowhere", ClassAction},
