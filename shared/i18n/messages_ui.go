@@ -165,7 +165,7 @@ func init() {
 		"ui.branch.no_show":         {"No se presentaron", "No-shows"},
 		"ui.branch.cancelled":       {"Anulados", "Cancelled"},
 		"ui.branch.mean_wait":       {"Espera media", "Mean wait"},
-		"ui.branch.p90_wait":        {"Espera p90", "p90 wait"},
+		"ui.branch.p90_wait":        {"9 de cada 10 esperan menos de", "9 in 10 wait less than"},
 		"ui.branch.sla":             {"Dentro de la meta", "Within target"},
 		"ui.branch.updated":         {"Actualizado: {time}", "Updated: {time}"},
 		"ui.branch.day":             {"Jornada {day}", "Business day {day}"},
