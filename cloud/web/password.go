@@ -63,6 +63,9 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, q *req)
 	}
 	h.audit(r, q, hq.AuditUserChange, "user:"+q.P.Email, "password changed")
 	q.P.MustChangePassword = false
+	if h.cfg.PasswordChanged != nil {
+		h.cfg.PasswordChanged(q.P.Email)
+	}
 	v := q.view("", nil)
 	v.Flash = i18n.T(q.Lang, "hq.password.changed")
 	h.render(w, http.StatusOK, "password", v)

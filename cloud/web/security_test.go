@@ -223,7 +223,8 @@ func TestClientAddress(t *testing.T) {
 
 // The first admin (bootstrap) must change his password before anything else.
 func TestFirstAdminMustChangePassword(t *testing.T) {
-	e := newEnv(t)
+	var changed []string
+	e := newEnv(t, func(c *web.Config) { c.PasswordChanged = func(email string) { changed = append(changed, email) } })
 	_, err := e.store.Pool().Exec(context.Background(), `DELETE FROM hq_users`)
 	require.NoError(t, err)
 	email, pw, created, err := e.store.Bootstrap(context.Background())
@@ -245,8 +246,10 @@ func TestFirstAdminMustChangePassword(t *testing.T) {
 	res, body = e.post(c, "/account/password", url.Values{"csrf": {csrf}, "current": {pw}, "new": {"brand-new-pass"}, "confirm": {"other-new-pass"}})
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
 	assert.Contains(t, body, "no coinciden")
+	assert.Empty(t, changed, "a refused change is not reported")
 	res, _ = e.post(c, "/account/password", url.Values{"csrf": {csrf}, "current": {pw}, "new": {"brand-new-pass"}, "confirm": {"brand-new-pass"}})
 	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, []string{email}, changed, "the handed-over password file can go")
 	res, _ = e.get(c, "/admin/users")
 	assert.Equal(t, http.StatusOK, res.StatusCode, "free to go on")
 

@@ -81,6 +81,10 @@ type Config struct {
 	DeadLetters cloud.DeadLetters
 	// Boxes lists the branches' boxes for the agents page (required).
 	Boxes cloud.BoxLister
+	// PasswordChanged, when set, is told (by e-mail) of every user who has
+	// just changed his own password: the first admin's handed-over password
+	// file is deleted then.
+	PasswordChanged func(email string)
 }
 
 // Handler is the HQ web's http.Handler. Run must be running for live push.

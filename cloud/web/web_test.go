@@ -293,6 +293,12 @@ func TestReportsAndCSV(t *testing.T) {
 	assert.Contains(t, body, "<svg class=\"chart\"")
 	assert.Contains(t, body, `<td>RP-001</td><td>2</td><td>0</td><td class="still-waiting">1</td>`)
 	assert.Contains(t, body, "incluyen a quienes siguen esperando")
+	// The CSV links carry the report's own filters (they once carried one
+	// escaped parameter, so the export was always today's, all branches).
+	assert.Contains(t, body, `href="/reports.csv?table=summary&amp;branch=RP-001&amp;from=`+day+`&amp;group=branch&amp;to=`+day+`"`)
+	res, audit := e.get(c, "/admin/audit?actor=admin%40rp.cl&from="+day)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, audit, `href="/admin/audit.csv?actor=admin%40rp.cl&amp;from=`+day+`"`)
 	res, body = e.get(c, "/reports.csv?table=summary&branch=RP-001&from="+day)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, "text/csv; charset=utf-8", res.Header.Get("Content-Type"))

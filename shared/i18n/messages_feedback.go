@@ -55,7 +55,7 @@ func init() {
 		"feedback.no_visit":      {"No hay una atención terminada en este módulo para calificar.", "There is no finished visit at this counter to rate."},
 		"feedback.already":       {"Esta atención ya fue calificada. Gracias.", "This visit was already rated. Thank you."},
 		"feedback.no_scores":     {"Aún no hay notas de clientes para usted.", "There are no customer scores for you yet."},
-		"ui.terminal.my_scores":  {"Sus notas: CSAT {csat} % · NPS {nps} ({n} respuestas, {days} días)", "Your scores: CSAT {csat} % · NPS {nps} ({n} answers, {days} days)"},
+		"ui.terminal.my_scores":  {"Sus notas: CSAT {csat} · NPS {nps} ({n} respuestas, {days} días)", "Your scores: CSAT {csat} · NPS {nps} ({n} answers, {days} days)"},
 		"feedback.recorded":      {"Respuesta registrada", "Answer recorded"},
 		"feedback.invalid":       {"Respuesta no válida.", "Invalid answer."},
 		"feedback.score.invalid": {"La nota debe ser de 1 a 5 y la recomendación de 0 a 10.", "The score must be 1 to 5 and the recommendation 0 to 10."},

@@ -120,7 +120,7 @@
     const el = $('my-scores');
     try {
       const sc = await authed('GET', '/sessions/current/scores');
-      el.textContent = t('ui.terminal.my_scores', { csat: Math.round(sc.csat_pct), nps: Math.round(sc.nps), n: sc.answers, days: sc.days });
+      el.textContent = t('ui.terminal.my_scores', { csat: Math.round(sc.csat_pct) + '\u00a0%', nps: Math.round(sc.nps), n: sc.answers, days: sc.days });
       el.hidden = false;
     } catch (e) {
       el.hidden = true;

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	nethttp "net/http"
 	"os"
 	"strings"
@@ -108,13 +109,15 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	store := hq.New(m.Pool, time.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := bootstrapAdmin(ctx, store, wc, os.Stdout); err != nil {
+	handed, err := bootstrapAdmin(ctx, store, wc, os.Stdout)
+	if err != nil {
 		return nil, nil, err
 	}
 	cfg := web.Config{Store: store, Log: m.Log, SecureCookies: !wc.InsecureCookies,
 		Changes:          &postgres.Listener{Pool: m.Pool, Channel: cloud.ChangesChannel, Log: m.Log},
 		Boxes:            postgres.Releases{Pool: m.Pool}.Boxes,
-		TrustedProxyHops: wc.ProxyHops, ClientIPHeader: wc.ClientIPHeader}
+		TrustedProxyHops: wc.ProxyHops, ClientIPHeader: wc.ClientIPHeader,
+		PasswordChanged: handed.forget(m.Log)}
 	if m.MQTT != nil {
 		cfg.Publisher = m.MQTT
 	}
@@ -140,11 +143,38 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	}, nil
 }
 
+// handedPassword is the first admin's generated password file: it is deleted
+// as soon as that admin has changed his password, so the secret does not
+// outlive its use.
+type handedPassword struct{ email, path string }
+
+// forget returns the hook the HQ web calls after a password change; nil when
+// no file was handed over.
+func (p handedPassword) forget(log *slog.Logger) func(email string) {
+	if p.path == "" {
+		return nil
+	}
+	var once sync.Once
+	return func(email string) {
+		if email != p.email {
+			return
+		}
+		once.Do(func() {
+			if err := os.Remove(p.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				log.Warn("could not delete the first admin's password file", "path", p.path, "err", err)
+				return
+			}
+			log.Info("first admin changed his password; password file deleted", "path", p.path)
+		})
+	}
+}
+
 // bootstrapAdmin creates the first admin on an empty database. Its password
 // is the configured one, or a generated one written to AdminPasswordOut (mode
-// 0600, created afresh): stdout (CloudWatch on ECS) only says where. Either
-// way the admin must change it at first sign-in.
-func bootstrapAdmin(ctx context.Context, store *hq.Store, wc WebConfig, stdout io.Writer) error {
+// 0600, created afresh): stdout (CloudWatch on ECS) only says where, and the
+// file is deleted once the admin has changed it (which he must at first
+// sign-in).
+func bootstrapAdmin(ctx context.Context, store *hq.Store, wc WebConfig, stdout io.Writer) (handedPassword, error) {
 	out := wc.AdminPasswordOut
 	deliver := func(_, pw string) error {
 		if wc.AdminPassword != "" {
@@ -156,16 +186,17 @@ func bootstrapAdmin(ctx context.Context, store *hq.Store, wc WebConfig, stdout i
 	}
 	email, _, created, err := store.BootstrapWith(ctx, wc.AdminPassword, deliver)
 	if err != nil {
-		return errors.Join(errors.New("bootstrap admin"), err)
+		return handedPassword{}, errors.Join(errors.New("bootstrap admin"), err)
 	}
 	switch {
 	case !created:
 	case wc.AdminPassword != "":
 		fmt.Fprintf(stdout, "ticketero-cloud: first run: created admin %s with the password of TICKETERO_ADMIN_PASSWORD; it must be changed at first sign-in\n", email)
 	default:
-		fmt.Fprintf(stdout, "ticketero-cloud: first run: created admin %s; its password is in %s (mode 0600; delete it after use); it must be changed at first sign-in\n", email, out)
+		fmt.Fprintf(stdout, "ticketero-cloud: first run: created admin %s; its password is in %s (mode 0600; deleted once it is changed, which it must be at first sign-in)\n", email, out)
+		return handedPassword{email: email, path: out}, nil
 	}
-	return nil
+	return handedPassword{}, nil
 }
 
 // writeSecret writes a new file only its owner may read: at path, replacing

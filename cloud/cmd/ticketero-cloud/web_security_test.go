@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -61,7 +62,8 @@ func TestBootstrapAdminPasswordNotOnStdout(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "admin-password")
 		require.NoError(t, os.WriteFile(out, []byte("stale"), 0o644))
 		var stdout bytes.Buffer
-		require.NoError(t, bootstrapAdmin(ctx, s, WebConfig{AdminPasswordOut: out}, &stdout))
+		handed, err := bootstrapAdmin(ctx, s, WebConfig{AdminPasswordOut: out}, &stdout)
+		require.NoError(t, err)
 		st, err := os.Stat(out)
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
@@ -74,11 +76,20 @@ func TestBootstrapAdminPasswordNotOnStdout(t *testing.T) {
 		p, err := s.Authenticate(ctx, hq.BootstrapEmail, pw)
 		require.NoError(t, err)
 		assert.True(t, p.MustChangePassword)
+
+		// The file outlives nobody's change but the first admin's own.
+		forget := handed.forget(slog.New(slog.DiscardHandler))
+		require.NotNil(t, forget)
+		forget("someone.else@banco.cl")
+		assert.FileExists(t, out)
+		forget(hq.BootstrapEmail)
+		assert.NoFileExists(t, out)
 	})
 	t.Run("default file", func(t *testing.T) {
 		s := open()
 		var stdout bytes.Buffer
-		require.NoError(t, bootstrapAdmin(ctx, s, WebConfig{}, &stdout))
+		_, err := bootstrapAdmin(ctx, s, WebConfig{}, &stdout)
+		require.NoError(t, err)
 		m := regexp.MustCompile(`its password is in (\S+) `).FindStringSubmatch(stdout.String())
 		require.NotNil(t, m, stdout.String())
 		t.Cleanup(func() { _ = os.Remove(m[1]) })
@@ -89,14 +100,16 @@ func TestBootstrapAdminPasswordNotOnStdout(t *testing.T) {
 	t.Run("from env", func(t *testing.T) {
 		s := open()
 		var stdout bytes.Buffer
-		require.NoError(t, bootstrapAdmin(ctx, s, WebConfig{AdminPassword: "operator-chosen-pass"}, &stdout))
+		handed, err := bootstrapAdmin(ctx, s, WebConfig{AdminPassword: "operator-chosen-pass"}, &stdout)
+		require.NoError(t, err)
+		assert.Nil(t, handed.forget(slog.New(slog.DiscardHandler)), "no file was handed over")
 		assert.NotContains(t, stdout.String(), "operator-chosen-pass")
-		_, err := s.Authenticate(ctx, hq.BootstrapEmail, "operator-chosen-pass")
+		_, err = s.Authenticate(ctx, hq.BootstrapEmail, "operator-chosen-pass")
 		require.NoError(t, err)
 	})
 	t.Run("undeliverable", func(t *testing.T) {
 		s := open()
-		err := bootstrapAdmin(ctx, s, WebConfig{AdminPasswordOut: filepath.Join(t.TempDir(), "no", "such", "dir")}, &bytes.Buffer{})
+		_, err := bootstrapAdmin(ctx, s, WebConfig{AdminPasswordOut: filepath.Join(t.TempDir(), "no", "such", "dir")}, &bytes.Buffer{})
 		require.Error(t, err)
 		users, err := s.Users(ctx)
 		require.NoError(t, err)
