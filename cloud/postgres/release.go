@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,20 +11,25 @@ import (
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
-	"github.com/ticketero/ticketero/shared/release"
 )
 
 // Releases stores agent releases, their rollouts, the offer each branch
 // holds, and reads each box's update state from its agent.update events.
 type Releases struct{ Pool *pgxpool.Pool }
 
-// Artifact is one platform's signed binary of a release.
-type Artifact struct {
-	Version, OS, Arch string
-	Manifest          []byte
-	Signature         []byte
-	S3Key             string
-}
+var _ cloud.ReleaseOffers = Releases{}
+
+// Artifact is one platform's signed binary of a release (cloud.Artifact).
+type Artifact = cloud.Artifact
+
+// Rollout offers a version to a ring of branches (cloud.Rollout).
+type Rollout = cloud.Rollout
+
+// Due is an offer to (re)publish (cloud.Due).
+type Due = cloud.Due
+
+// Canary is branch's stable bucket (0–99) for version (cloud.Canary).
+func Canary(branch, version string) int { return cloud.Canary(branch, version) }
 
 // AddArtifact records a signed artifact (already verified by the caller and
 // uploaded to S3). Publishing the same platform of a version twice is refused.
@@ -53,63 +57,6 @@ func (r Releases) Artifacts(ctx context.Context, version string) ([]Artifact, er
 		err := row.Scan(&a.Version, &a.OS, &a.Arch, &a.Manifest, &a.Signature, &a.S3Key)
 		return a, err
 	})
-}
-
-// Rollout offers a version to a ring of branches.
-type Rollout struct {
-	ID      int64
-	Version string
-	// Ring is canary (Percent of branches), region (Region) or all.
-	Ring    string
-	Percent int
-	Region  string
-	Window  string
-	By      string
-	At      time.Time
-}
-
-// Validate checks a new rollout.
-func (o Rollout) Validate() error {
-	switch o.Ring {
-	case "canary":
-		if o.Percent < 1 || o.Percent > 100 {
-			return fmt.Errorf("rollout: canary percent %d must be 1 to 100", o.Percent)
-		}
-	case "region":
-		if o.Region == "" {
-			return errors.New("rollout: the region ring needs a region")
-		}
-	case "all":
-	default:
-		return fmt.Errorf("rollout: ring %q must be canary, region or all", o.Ring)
-	}
-	if _, err := release.ParseWindow(o.Window); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Canary is branch's stable bucket (0–99) for version: a canary of p percent
-// takes the branches whose bucket is below p, so widening it keeps the first.
-func Canary(branch, version string) int {
-	var h uint32 = 2166136261
-	for _, c := range []byte(version + "/" + branch) {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	return int(h % 100)
-}
-
-// Covers reports whether the rollout reaches a branch in region.
-func (o Rollout) Covers(branch, region string) bool {
-	switch o.Ring {
-	case "all":
-		return true
-	case "region":
-		return region == o.Region
-	case "canary":
-		return Canary(branch, o.Version) < o.Percent
-	}
-	return false
 }
 
 // StartRollout records a rollout of a published version.
@@ -141,13 +88,6 @@ func (r Releases) StopRollouts(ctx context.Context, version string) (int64, erro
 		return 0, fmt.Errorf("postgres: rollout: %w", err)
 	}
 	return tag.RowsAffected(), nil
-}
-
-// Due is an offer to (re)publish: the branch's rollout and artifacts.
-type Due struct {
-	Branch    string
-	Rollout   Rollout
-	Artifacts []Artifact
 }
 
 // DueOffers returns, for each branch an active rollout covers (the latest

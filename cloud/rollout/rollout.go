@@ -16,7 +16,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 )
 
@@ -80,7 +80,7 @@ type Publisher interface {
 // Loop publishes due offers every Every. Offers are refreshed after Refresh
 // (before their URLs, valid URLTTL, expire).
 type Loop struct {
-	Store   postgres.Releases
+	Store   cloud.ReleaseOffers
 	Bucket  *Bucket
 	Pub     Publisher
 	Every   time.Duration

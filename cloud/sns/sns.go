@@ -24,7 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -143,16 +143,16 @@ func classify(err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		if _, ok := retry.DefaultThrottleErrorCodes[ae.ErrorCode()]; ok {
-			return &notify.SendError{Err: err, RateLimited: true, RetryAfter: time.Second}
+			return &cloud.SendError{Err: err, RateLimited: true, RetryAfter: time.Second}
 		}
 		if permanentCodes[ae.ErrorCode()] {
-			return &notify.SendError{Err: err, Permanent: true}
+			return &cloud.SendError{Err: err, Permanent: true}
 		}
 	}
 	return err
 }
 
-// PhoneOpener opens a recipient's sealed number (notify.PhoneKeys.OpenPhone).
+// PhoneOpener opens a recipient's sealed number (cloud.PhoneKeys.OpenPhone).
 type PhoneOpener interface {
 	OpenPhone(sealed []byte) (string, error)
 }
@@ -181,11 +181,11 @@ type Deliverer struct {
 var ErrOptedOut = errors.New("sns: number opted out")
 
 // Deliver sends j. A number that opted out is recorded and the job refused
-// for good (&notify.SendError{Permanent: true}).
-func (d *Deliverer) Deliver(ctx context.Context, j notify.Job) error {
+// for good (&cloud.SendError{Permanent: true}).
+func (d *Deliverer) Deliver(ctx context.Context, j cloud.NotificationJob) error {
 	phone, err := d.Keys.OpenPhone(j.ChatEnc)
 	if err != nil {
-		return &notify.SendError{Err: fmt.Errorf("sns: sealed number cannot be opened: %w", err), Permanent: true}
+		return &cloud.SendError{Err: fmt.Errorf("sns: sealed number cannot be opened: %w", err), Permanent: true}
 	}
 	now := time.Now
 	if d.Now != nil {
@@ -210,13 +210,13 @@ func (d *Deliverer) Deliver(ctx context.Context, j notify.Job) error {
 			if err := d.Store.MarkOptedOut(ctx, j.ChatID); err != nil {
 				return err
 			}
-			return &notify.SendError{Err: ErrOptedOut, Permanent: true}
+			return &cloud.SendError{Err: ErrOptedOut, Permanent: true}
 		}
 		d.mu.Lock()
 		d.checked[j.ChatID] = now()
 		d.mu.Unlock()
 	}
-	text := Fit(notify.SMSMsg(j.Msg).Render(i18n.Lang(j.Lang)))
+	text := Fit(cloud.SMSText(j.Msg).Render(i18n.Lang(j.Lang)))
 	if _, err := d.Client.Publish(ctx, phone, text); err != nil {
 		return classify(err)
 	}

@@ -9,7 +9,6 @@ package notify
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -38,14 +37,8 @@ var smsKindList = []string{KindConfirm, KindPreNotice, KindCalled}
 // PhoneKeys open and seal the numbers of SMS recipients (cloud.PhoneKeys).
 type PhoneKeys = cloud.PhoneKeys
 
-// SMSMsg is m as an SMS says it: the catalogue's sms.* text of the same
-// message when there is one (short, GSM-7), else m itself.
-func SMSMsg(m Msg) Msg {
-	if k, ok := strings.CutPrefix(m.Key, "telegram."); ok {
-		m.Key = "sms." + k
-	}
-	return m
-}
+// SMSMsg is m as an SMS says it (cloud.SMSText).
+func SMSMsg(m Msg) Msg { return cloud.SMSText(m) }
 
 type phoneIn struct {
 	ticket string
