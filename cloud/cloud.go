@@ -144,12 +144,19 @@ type SyncReader interface {
 	BranchSync(ctx context.Context, branch string) (BranchSync, error)
 }
 
-// ChangesChannel is the PostgreSQL NOTIFY channel the ingest signals once per
-// committed batch, with the branch ID as payload.
+// ChangesChannel is the PostgreSQL NOTIFY channel on which each replica
+// announces, once per flush interval, the branches whose committed batches or
+// statuses changed: a payload is one or more branch IDs (or a marker such as
+// the alerts' change) joined by ChangesSeparator.
 const ChangesChannel = "ticketero_changes"
 
+// ChangesSeparator joins the entries of one ChangesChannel payload (a branch
+// ID never contains it).
+const ChangesSeparator = ","
+
 // ChangeListener delivers the notifications of ChangesChannel (a branch ID, or
-// a marker such as the alerts' change) to one process.
+// a marker such as the alerts' change) to one process, one entry of a
+// multi-branch payload per notify call.
 type ChangeListener interface {
 	// Listen calls connected(true) after each (re)connection, notify for
 	// each notification and connected(false) when the connection is lost, and

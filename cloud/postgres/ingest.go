@@ -27,6 +27,9 @@ type EventStore struct {
 	// jobs writes the notification jobs of the events each ingest applies,
 	// in the ingest's own transaction (nil: none). See WithJobs.
 	jobs JobWriter
+	// changes announces the committed branches on cloud.ChangesChannel, one
+	// NOTIFY per interval (see WithChangeFlush).
+	changes *ChangeFlusher
 
 	// marks remembers, per branch, the sync state this store last committed or
 	// read under the lock. It is only a prediction that lets the common batch
@@ -77,17 +80,32 @@ type Option func(*EventStore)
 // WithJobs makes the ingest write notification jobs through w.
 func WithJobs(w JobWriter) Option { return func(s *EventStore) { s.jobs = w } }
 
-// NewEventStore wraps pool.
+// WithChangeFlush sets how long the store gathers changed branches before it
+// announces them in one NOTIFY (<= 0: DefaultChangeFlush).
+func WithChangeFlush(every time.Duration) Option {
+	return func(s *EventStore) {
+		if every > 0 {
+			s.changes.every = every
+		}
+	}
+}
+
+// NewEventStore wraps pool. Close announces the changes still pending.
 func NewEventStore(pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *EventStore {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &EventStore{pool: pool, log: log.With("component", "ingest"), Now: time.Now, marks: map[string]syncMark{}}
+	s := &EventStore{pool: pool, log: log.With("component", "ingest"), Now: time.Now, marks: map[string]syncMark{},
+		changes: NewChangeFlusher(pool, cloud.ChangesChannel, DefaultChangeFlush, log)}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
+
+// Close announces the changes not yet flushed; changes recorded later are
+// announced at once. Call it before closing the pool.
+func (s *EventStore) Close() error { return s.changes.Close() }
 
 func (s *EventStore) mark(branch string) (syncMark, bool) {
 	s.marksMu.Lock()
@@ -116,7 +134,8 @@ const projectChunk = 2000
 // Ingest stores b in one transaction: new events ON CONFLICT (branch, seq) DO
 // NOTHING, then projects, in seq order, every stored event that extends the
 // contiguous high-water mark (events beyond a gap wait in the events table until
-// it fills), updates branch_sync and NOTIFYs ticketero_changes once. Two
+// it fills) and updates branch_sync; after the commit the branch is announced
+// on ticketero_changes with the other changes of the flush interval. Two
 // replicas never project the same branch at once: the branch_sync row is locked
 // for the transaction. The result's Applied is safe to ack once this returns.
 // An event whose data the database refuses (SQLSTATE class 22) is
@@ -162,11 +181,11 @@ const insertEvents = `INSERT INTO events (branch, seq, id, type, at, data)
 	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)
 	ON CONFLICT (branch, seq) DO NOTHING`
 
-// advanceSync moves a branch's sync state after a batch and NOTIFYs its
-// change (channel $6) in the same statement.
-const advanceSync = `WITH u AS (UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
-		WHERE branch = $1)
-	SELECT pg_notify($6, $1)`
+// advanceSync moves a branch's sync state after a batch. The change is
+// announced after the commit (ChangeFlusher), never by a NOTIFY in the
+// transaction: a NOTIFY serialises commits cluster-wide.
+const advanceSync = `UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
+	WHERE branch = $1`
 
 // insertFreshEvents is insertEvents where no seq of the batch can be stored
 // yet (the pipelined path, under the verified lock): no arbiter checks.
@@ -191,8 +210,8 @@ func eventColumns(evs []event.Event) (seqs []int64, ids, types []string, ats []t
 
 // ingestNext is Ingest's common case on a predicted sync state m: fresh
 // continues the branch right after m.applied and nothing is stored ahead. The
-// lock of the sync row, the insert, the projections, the sync update and the
-// NOTIFY go in one pipeline (BEGIN, pipeline, COMMIT: three round trips). The
+// lock of the sync row, the insert, the projections and the sync update go in
+// one pipeline (BEGIN, pipeline, COMMIT: three round trips). The
 // row read under the lock must equal m, or nothing is kept (rollback) and done
 // is false: the caller takes the locked path.
 func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []event.Event, m syncMark) (res cloud.IngestResult, done bool, err error) {
@@ -206,7 +225,7 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 	pb.Queue(insertFreshEvents, branch, seqs, ids, types, ats, datas)
 	s.project(pb, branch, fresh, true)
 	newApplied := int64(fresh[len(fresh)-1].Seq)
-	pb.Queue(advanceSync, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now(), cloud.ChangesChannel)
+	pb.Queue(advanceSync, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now())
 	ours := pb.Len()
 	plan := s.queueJobs(pb, branch, fresh)
 
@@ -252,6 +271,7 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 		return res, false, fmt.Errorf("postgres: ingest %s: commit: %w", branch, err)
 	}
 	s.setMark(branch, syncMark{applied: newApplied, max: newMax}, true)
+	s.changes.Changed(branch)
 	res.Applied, res.MaxSeq = uint64(newApplied), uint64(newMax)
 	return res, true, nil
 }
@@ -379,10 +399,9 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 	s.project(pb, b.Branch, run, false)
 	newApplied := int64(next - 1)
 	if newApplied > applied {
-		pb.Queue(advanceSync, b.Branch, newApplied, newMax, lastAt, s.Now(), cloud.ChangesChannel)
+		pb.Queue(advanceSync, b.Branch, newApplied, newMax, lastAt, s.Now())
 	} else {
-		pb.Queue(`WITH u AS (UPDATE branch_sync SET max_seq = $2, last_ingest_at = $3 WHERE branch = $1)
-			SELECT pg_notify($4, $1)`, b.Branch, newMax, s.Now(), cloud.ChangesChannel)
+		pb.Queue(`UPDATE branch_sync SET max_seq = $2, last_ingest_at = $3 WHERE branch = $1`, b.Branch, newMax, s.Now())
 	}
 	ours := pb.Len()
 	var plan JobsPlan
@@ -407,6 +426,7 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 		return res, fmt.Errorf("postgres: ingest %s: commit: %w", b.Branch, err)
 	}
 	s.setMark(b.Branch, syncMark{applied: newApplied, max: newMax}, true)
+	s.changes.Changed(b.Branch)
 	res.Applied, res.MaxSeq = uint64(newApplied), uint64(newMax)
 	if newMax > newApplied {
 		res.Gap = uint64(newApplied) + 1
@@ -423,7 +443,7 @@ func (s *EventStore) queueJobs(pb *pgx.Batch, branch string, run []event.Event) 
 }
 
 // finishPipeline reads the rest of an ingest pipeline: n statements of the
-// ingest's own (projections, sync state, NOTIFY), then the job writer's, whose
+// ingest's own (projections, sync state), then the job writer's, whose
 // jobs it then writes in tx.
 func finishPipeline(ctx context.Context, tx pgx.Tx, br pgx.BatchResults, n int, plan JobsPlan) error {
 	for range n {
@@ -529,7 +549,7 @@ func (s *EventStore) RecordStatusAt(ctx context.Context, st event.Status, retain
 	if _, err := s.pool.Exec(ctx, `INSERT INTO branches (id) VALUES ($1) ON CONFLICT DO NOTHING; `, st.Branch); err != nil {
 		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
 	}
-	_, _ = s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, cloud.ChangesChannel, st.Branch)
+	s.changes.Changed(st.Branch)
 	return nil
 }
 

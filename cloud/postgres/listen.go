@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +15,8 @@ import (
 
 // Listener LISTENs on one NOTIFY channel over a dedicated connection (a
 // pooled connection cannot wait for notifications), reconnecting with
-// backoff.
+// backoff. A payload of several entries (cloud.ChangesSeparator) is
+// delivered one entry per notify call.
 type Listener struct {
 	Pool    *pgxpool.Pool
 	Channel string
@@ -58,7 +60,9 @@ func (l *Listener) Listen(ctx context.Context, connected func(up bool), notify f
 				}
 				break
 			}
-			notify(n.Payload)
+			for entry := range strings.SplitSeq(n.Payload, cloud.ChangesSeparator) {
+				notify(entry)
+			}
 		}
 		connected(false)
 		_ = conn.Close(context.Background())

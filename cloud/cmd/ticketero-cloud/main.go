@@ -114,11 +114,15 @@ type Config struct {
 	// LogLevel and LogFormat shape the process's log (NewLogger).
 	LogLevel  string // --log-level, TICKETERO_LOG_LEVEL: debug, info, warn or error
 	LogFormat string // --log-format, TICKETERO_LOG_FORMAT: json or text
+	// ChangeFlush is how long the replica gathers changed branches before it
+	// announces them in one NOTIFY on cloud.ChangesChannel.
+	ChangeFlush time.Duration // --change-flush, TICKETERO_CHANGE_FLUSH
 }
 
 // DefaultConfig is the configuration before flags and env.
 func DefaultConfig() Config {
-	return Config{HTTP: "127.0.0.1:8090", Workers: 8, LogLevel: "info", LogFormat: "json"}
+	return Config{HTTP: "127.0.0.1:8090", Workers: 8, LogLevel: "info", LogFormat: "json",
+		ChangeFlush: postgres.DefaultChangeFlush}
 }
 
 // ParseServe reads flags over TICKETERO_* env (envflag; secrets also from
@@ -140,6 +144,7 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	s.String(&c.InternalHTTP, "internal-http", "TICKETERO_INTERNAL_ADDR", "internal listen address for metrics and the sync API, no auth")
 	s.String(&c.LogLevel, "log-level", "TICKETERO_LOG_LEVEL", "debug, info, warn or error")
 	s.String(&c.LogFormat, "log-format", "TICKETERO_LOG_FORMAT", "json or text")
+	s.Duration(&c.ChangeFlush, "change-flush", "TICKETERO_CHANGE_FLUSH", "how long changed branches are gathered before one NOTIFY announces them")
 	s.Env.Secret(&c.OpsToken, "TICKETERO_OPS_TOKEN")
 	if err := s.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -184,6 +189,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 256 {
 		return fmt.Errorf("config: workers %d: want 1..256", c.Workers)
+	}
+	if c.ChangeFlush < time.Millisecond || c.ChangeFlush > time.Second {
+		return fmt.Errorf("config: change-flush (TICKETERO_CHANGE_FLUSH) %s: want 1ms..1s (a change reaches HQ screens within a second)", c.ChangeFlush)
 	}
 	if c.SQSQueueURL != "" {
 		if _, err := url.Parse(c.SQSQueueURL); err != nil {
@@ -252,7 +260,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.Store = postgres.NewEventStore(m.Pool, m.Log, tg.ingestOptions()...)
+	m.Store = postgres.NewEventStore(m.Pool, m.Log, append(tg.ingestOptions(), postgres.WithChangeFlush(m.Config.ChangeFlush))...)
 
 	m.MQTT, err = mqtt.New(mqtt.Config{URL: m.Config.MQTT, CertFile: m.Config.Cert, KeyFile: m.Config.Key,
 		CAFile: m.Config.CA, ClientID: m.Config.ClientID, Workers: m.Config.Workers}, m.Store, m.Log)
@@ -384,6 +392,9 @@ func (m *Main) Close() error {
 	m.wg.Wait()
 	if m.MQTT != nil {
 		m.MQTT.Close()
+	}
+	if m.Store != nil {
+		_ = m.Store.Close() // announce the changes not yet flushed
 	}
 	if m.Pool != nil {
 		m.Pool.Close()
