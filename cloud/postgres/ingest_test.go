@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,7 +54,9 @@ func store(t *testing.T) *postgres.EventStore {
 	if dbErr != nil {
 		pgtest.Skip(t, dbErr)
 	}
-	return postgres.NewEventStore(testDB, nil)
+	s := postgres.NewEventStore(testDB, nil)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 func batch(branch string, evs []event.Event) event.Batch {
@@ -211,15 +214,16 @@ func TestIngestNotifiesOncePerBatch(t *testing.T) {
 	evs := eventgen.New("NTF-001", 4).Take(20)
 	_, err = s.Ingest(ctx, batch("NTF-001", evs))
 	require.NoError(t, err)
-	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	n, err := conn.WaitForNotification(wctx)
-	require.NoError(t, err)
-	assert.Equal(t, "NTF-001", n.Payload)
-	short, cancel2 := context.WithTimeout(ctx, 200*time.Millisecond)
-	defer cancel2()
-	_, err = conn.WaitForNotification(short)
-	assert.Error(t, err, "one notification per batch")
+	// Other tests' stores may still flush their own branches on the channel.
+	ntf := 0
+	for _, p := range payloads(t, conn, 500*time.Millisecond) {
+		for _, id := range strings.Split(p, cloud.ChangesSeparator) {
+			if id == "NTF-001" {
+				ntf++
+			}
+		}
+	}
+	assert.Equal(t, 1, ntf, "one notification per batch")
 }
 
 func TestStatusAndSync(t *testing.T) {
