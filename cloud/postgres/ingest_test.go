@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
