@@ -68,12 +68,12 @@ type auditData struct {
 	To      string
 	Actor   string
 	Action  string
-	Query   template.URL // re-encoded: see reportData.Query
+	Query   template.URL // the CSV link's query (queryLink)
 }
 
 func auditFilter(r *http.Request) (hq.AuditFilter, auditData, error) {
 	v := r.URL.Query()
-	d := auditData{From: v.Get("from"), To: v.Get("to"), Actor: v.Get("actor"), Action: v.Get("action"), Query: template.URL(v.Encode())} // #nosec G203 -- url.Values.Encode output: every value is query-escaped
+	d := auditData{From: v.Get("from"), To: v.Get("to"), Actor: v.Get("actor"), Action: v.Get("action"), Query: queryLink(v)}
 	f := hq.AuditFilter{Actor: d.Actor, Action: d.Action}
 	for _, p := range []struct {
 		s   string

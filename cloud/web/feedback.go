@@ -24,7 +24,7 @@ type feedbackData struct {
 	Comments    []hq.FeedbackComment
 	ShowComment bool
 	CanComments bool
-	Query       template.URL // see reportData.Query
+	Query       template.URL // the comments link's query (queryLink)
 }
 
 // feedback is the HQ page of customers' satisfaction (CSAT, NPS, by wait band).
@@ -35,7 +35,7 @@ func (h *Handler) feedback(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	d := feedbackData{R: rep, Query: template.URL(hqQuery(rep.Query).encode()) /* #nosec G203 -- url.Values.Encode output */, CanComments: q.P.CanAck(), Labels: map[string]string{}}
+	d := feedbackData{R: rep, Query: queryLink(hqQuery(rep.Query).values()), CanComments: q.P.CanAck(), Labels: map[string]string{}}
 	if d.Regions, err = h.store.Regions(ctx, q.P.Scope()); err != nil {
 		h.fail(w, r, q, err)
 		return

@@ -19,11 +19,8 @@ type reportData struct {
 	Choices  hq.FilterChoices
 	// Labels name a row's key where it is a code: a service's or an
 	// executive's name when grouped by them.
-	Labels map[string]string
-	// Query is the encoded query for the CSV links: typed as a URL so the
-	// template keeps its "&" and "=" instead of escaping them into one
-	// meaningless parameter (which exported today in UTC whatever the filters).
-	Query   template.URL
+	Labels  map[string]string
+	Query   template.URL // the CSV links' query (queryLink)
 	WaitSVG template.HTML
 	HeatSVG template.HTML
 }
@@ -34,7 +31,7 @@ func reportQuery(r *http.Request) hq.ReportQuery {
 		Service: v.Get("service"), Executive: v.Get("executive"), GroupBy: v.Get("group")}
 }
 
-func (q hqQuery) encode() string {
+func (q hqQuery) values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"from": q.From, "to": q.To, "branch": q.Branch, "region": q.Region,
 		"service": q.Service, "executive": q.Executive, "group": q.GroupBy} {
@@ -42,7 +39,16 @@ func (q hqQuery) encode() string {
 			v.Set(k, s)
 		}
 	}
-	return v.Encode()
+	return v
+}
+
+func (q hqQuery) encode() string { return q.values().Encode() }
+
+// queryLink is an encoded query for a link's href after its "?". It is typed
+// as a URL so html/template keeps its "&" and "=": a plain string is escaped
+// into one meaningless parameter (exports then ignored every filter).
+func queryLink(v url.Values) template.URL {
+	return template.URL(v.Encode()) // #nosec G203 -- url.Values.Encode has query-escaped every key and value
 }
 
 type hqQuery hq.ReportQuery
@@ -80,7 +86,7 @@ func (h *Handler) reports(w http.ResponseWriter, r *http.Request, q *req) {
 	for _, c := range named {
 		labels[c.Value] = c.Label
 	}
-	d := reportData{R: rep, Regions: regions, Branches: branches, Choices: choices, Labels: labels, Query: template.URL(hqQuery(rep.Query).encode()), // #nosec G203 -- url.Values.Encode output: every value is query-escaped
+	d := reportData{R: rep, Regions: regions, Branches: branches, Choices: choices, Labels: labels, Query: queryLink(hqQuery(rep.Query).values()),
 		WaitSVG: waitChart(q.Lang, rep.Rows), HeatSVG: heatmapChart(q.Lang, rep)}
 	h.render(w, http.StatusOK, "reports", q.view("reports", d))
 }
