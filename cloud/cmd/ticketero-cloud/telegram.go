@@ -35,49 +35,48 @@ type telegramSetup struct {
 // variable. The adapter's Validate checks the values together.
 func telegramConfigFromEnv(getenv func(string) string) (telegram.Config, error) {
 	c := telegram.Config{Mode: telegram.ModePolling, GroupLang: i18n.ES}
-	var err error
 	env := envflag.NewEnv(getenv)
-	var key string
+	var key, group, retries, lease string
 	env.Secret(&c.Token, "TICKETERO_TELEGRAM_TOKEN")
 	env.Secret(&c.WebhookSecret, "TICKETERO_TELEGRAM_WEBHOOK_SECRET")
 	env.Secret(&key, "TICKETERO_DATA_KEY")
-	if err := env.Err(); err != nil {
-		return c, err
-	}
-	c.BotName = getenv("TICKETERO_TELEGRAM_BOT")
-	if m := getenv("TICKETERO_TELEGRAM_MODE"); m != "" {
-		c.Mode = m
-	}
-	c.WebhookURL = getenv("TICKETERO_TELEGRAM_WEBHOOK_URL")
-	c.APIBase = getenv("TICKETERO_TELEGRAM_API")
-	if g := getenv("TICKETERO_TELEGRAM_GROUP"); g != "" {
-		if c.GroupChatID, err = strconv.ParseInt(g, 10, 64); err != nil {
-			return c, fmt.Errorf("TICKETERO_TELEGRAM_GROUP %q: not a chat ID", g)
+	env.String(&c.BotName, "TICKETERO_TELEGRAM_BOT")
+	env.String(&c.Mode, "TICKETERO_TELEGRAM_MODE")
+	env.String(&c.WebhookURL, "TICKETERO_TELEGRAM_WEBHOOK_URL")
+	env.String(&c.APIBase, "TICKETERO_TELEGRAM_API")
+	env.String(&group, "TICKETERO_TELEGRAM_GROUP")
+	env.Float(&c.BotRate, "TICKETERO_TELEGRAM_RATE")
+	env.String(&retries, "TICKETERO_TELEGRAM_RETRIES")
+	env.String(&lease, "TICKETERO_TELEGRAM_LEASE")
+	if group != "" {
+		var err error
+		if c.GroupChatID, err = strconv.ParseInt(group, 10, 64); err != nil {
+			env.Invalid("TICKETERO_TELEGRAM_GROUP", group, "a chat ID")
 		}
 	}
-	if r := getenv("TICKETERO_TELEGRAM_RATE"); r != "" {
-		if c.BotRate, err = strconv.ParseFloat(r, 64); err != nil {
-			return c, fmt.Errorf("TICKETERO_TELEGRAM_RATE %q: not a number", r)
-		}
-	}
-	if r := getenv("TICKETERO_TELEGRAM_RETRIES"); r != "" {
-		for _, part := range strings.Split(r, ",") {
+	if retries != "" {
+		for _, part := range strings.Split(retries, ",") {
 			d, err := time.ParseDuration(strings.TrimSpace(part))
 			if err != nil || d <= 0 {
-				return c, fmt.Errorf("TICKETERO_TELEGRAM_RETRIES %q: want durations such as 30s,60s,120s", r)
+				env.Invalid("TICKETERO_TELEGRAM_RETRIES", retries, "durations such as 30s,60s,120s")
+				break
 			}
 			c.Retries = append(c.Retries, d)
 		}
 	}
-	if l := getenv("TICKETERO_TELEGRAM_LEASE"); l != "" {
-		d, err := time.ParseDuration(l)
+	if lease != "" {
+		d, err := time.ParseDuration(lease)
 		if err != nil || d < time.Second {
-			return c, fmt.Errorf("TICKETERO_TELEGRAM_LEASE %q: want a duration of at least 1s", l)
+			env.Invalid("TICKETERO_TELEGRAM_LEASE", lease, "a duration of at least 1s")
 		}
 		c.Pacing = telegram.DefaultPacing
 		c.Pacing.Lease = d
 	}
+	if err := env.Err(); err != nil {
+		return c, err
+	}
 	if key != "" {
+		var err error
 		if c.DataKey, err = telegram.ParseDataKey(key); err != nil {
 			return c, err
 		}

@@ -57,7 +57,6 @@ func (c WebConfig) Proxy() clientip.Proxy {
 	return clientip.Proxy{Header: c.ClientIPHeader, Hops: c.ProxyHops}
 }
 
-// ParseWebEnv reads the web configuration and validates it.
 // ParseWebEnv reads the web configuration (envflag) and validates it.
 func ParseWebEnv(getenv func(string) string) (WebConfig, error) {
 	var c WebConfig
