@@ -326,10 +326,10 @@ func TestOverviewTotalsEqualTiles(t *testing.T) {
 	for i, b := range []struct{ id, region string }{{"TO-001", "TRM"}, {"TO-002", "TRM"}, {"TO-003", "TV"}, {"TO-004", "TV"}, {"TO-005", "TBB"}} {
 		e.f.Branch(b.id, "Sucursal "+b.id, b.region, true)
 		for n := range i + 1 { // 1..5 waiting, the first of each 25 min (past the 10 min target)
-			e.f.Ticket(hqtest.Ticket{Branch: b.id, ID: b.id + "-" + strconv.Itoa(n), Service: "C", Number: n + 1, QueuedAt: now.Add(-time.Duration(25-n) * time.Minute)})
+			e.f.Ticket(hqtest.Ticket{Day: today(t), Branch: b.id, ID: b.id + "-" + strconv.Itoa(n), Service: "C", Number: n + 1, QueuedAt: now.Add(-time.Duration(25-n) * time.Minute)})
 		}
 		called := now.Add(-time.Minute)
-		e.f.Ticket(hqtest.Ticket{Branch: b.id, ID: b.id + "-c", Service: "C", Number: 99, Status: "called", Executive: "E1", Counter: 1,
+		e.f.Ticket(hqtest.Ticket{Day: today(t), Branch: b.id, ID: b.id + "-c", Service: "C", Number: 99, Status: "called", Executive: "E1", Counter: 1,
 			QueuedAt: now.Add(-3 * time.Minute), CalledAt: &called})
 	}
 	_, err := e.f.Pool.Exec(context.Background(), `INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ('TO-003', 'C', 'Caja <rápida>', 600, 300)`)
@@ -430,3 +430,7 @@ func TestFormFieldsLabelled(t *testing.T) {
 	_, body := e.get(c, "/admin/users")
 	has(t, body, `aria-label="Nueva contraseña para other@bank.cl"`)
 }
+
+// today is the branch's business day now; fixtures file their tickets on it
+// so a test run in the minutes after Santiago's midnight still finds them.
+func today(t *testing.T) string { return time.Now().In(mustLoc(t)).Format(time.DateOnly) }

@@ -281,10 +281,10 @@ func TestReportsAndCSV(t *testing.T) {
 	e.f.Branch("RP-001", "Reportes", "RP", true)
 	now := time.Now()
 	called := now.Add(-5 * time.Minute)
-	e.f.Ticket(hqtest.Ticket{Branch: "RP-001", ID: "rp1", Service: "C", Number: 1, Status: "serving", Executive: "E1", Counter: 1,
+	e.f.Ticket(hqtest.Ticket{Day: today(t), Branch: "RP-001", ID: "rp1", Service: "C", Number: 1, Status: "serving", Executive: "E1", Counter: 1,
 		QueuedAt: now.Add(-15 * time.Minute), CalledAt: &called, StartedAt: &now})
 	// Still waiting 30 min against the 10 min default target: counts now.
-	e.f.Ticket(hqtest.Ticket{Branch: "RP-001", ID: "rp2", Service: "C", Number: 2, QueuedAt: now.Add(-30 * time.Minute)})
+	e.f.Ticket(hqtest.Ticket{Day: today(t), Branch: "RP-001", ID: "rp2", Service: "C", Number: 2, QueuedAt: now.Add(-30 * time.Minute)})
 	e.user("admin@rp.cl", "admin", nil, nil)
 	c, _ := e.login("admin@rp.cl")
 	day := now.In(mustLoc(t)).Format(time.DateOnly)
