@@ -106,6 +106,16 @@ var Types = map[Type]func() any{
 	ServiceOpenedToday:     func() any { return new(Manager) },
 	ExecutiveServicesToday: func() any { return new(Manager) },
 	DisplayMessage:         func() any { return new(Manager) },
+
+	AppointmentReceived:  func() any { return new(AppointmentRef) },
+	AppointmentDeclined:  func() any { return new(AppointmentDecline) },
+	AppointmentCancelled: func() any { return new(AppointmentCancel) },
+	AppointmentCheckedIn: func() any { return new(AppointmentCheckIn) },
+	AppointmentMissed:    func() any { return new(AppointmentRef) },
+	TicketCheckedIn:      func() any { return new(CheckedIn) },
+	TicketSlid:           func() any { return new(Slid) },
+	TicketExpired:        func() any { return new(TicketRef) },
+	JoinRefused:          func() any { return new(JoinRefusal) },
 }
 
 // Known reports whether t is a type this version understands.

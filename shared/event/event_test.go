@@ -70,6 +70,23 @@ var samples = map[event.Type]any{
 		Actor: &event.Actor{Kind: event.ActorExecutive, Executive: "E01", Counter: 5, Address: "192.168.1.23"}},
 	event.ExecutiveAdmin: event.Admin{Action: event.AdminAdded, Executive: "E07", Name: "Rosa Díaz", Services: []string{"C", "P"},
 		Actor: &event.Actor{Kind: event.ActorAdmin, User: "root"}},
+
+	event.AppointmentReceived:  apptRef(),
+	event.AppointmentDeclined:  event.AppointmentDecline{AppointmentRef: apptRef(), Reason: event.DeclineSlotPassed},
+	event.AppointmentCancelled: event.AppointmentCancel{AppointmentRef: apptRef(), By: "customer"},
+	event.AppointmentCheckedIn: event.AppointmentCheckIn{AppointmentRef: apptRef(), Ticket: "01JDZ8ABCDEF", Printed: "P-007", By: "rut"},
+	event.AppointmentMissed:    apptRef(),
+	event.TicketCheckedIn: event.CheckedIn{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28",
+		Printed: "C-023", Place: &event.Place{Position: 4, TypicalS: 600, UpperS: 900}}, By: "qr", Request: "01JDZ8CMD0001"},
+	event.TicketSlid: event.Slid{TicketRef: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28",
+		Printed: "C-023", Place: &event.Place{Position: 4, TypicalS: 600, UpperS: 900}}, HoldUntil: at.Add(15 * time.Minute), Slides: 1},
+	event.TicketExpired: event.TicketRef{Ticket: "01JDZ8ABCDEF", Service: "C", Number: 23, Day: "2026-11-28", Printed: "C-023"},
+	event.JoinRefused:   event.JoinRefusal{Request: "01JDZ8CMD0001", Service: "C", Reason: event.RefuseCapacity},
+}
+
+func apptRef() event.AppointmentRef {
+	return event.AppointmentRef{Appointment: "01JDZ8APPT001", Rev: 1, Service: "P", Day: "2026-11-28",
+		Start: time.Date(2026, 11, 28, 13, 30, 0, 0, time.UTC), Request: "01JDZ8CMD0001"}
 }
 
 func ref() event.TicketRef {

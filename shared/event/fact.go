@@ -44,6 +44,16 @@ var statuses = map[Type]queue.Status{
 	ServiceOpenedToday:     "",
 	ExecutiveServicesToday: "",
 	DisplayMessage:         "",
+	// Appointments and remote tickets (appointment.go).
+	AppointmentReceived:  "",
+	AppointmentDeclined:  "",
+	AppointmentCancelled: "",
+	AppointmentCheckedIn: "",
+	AppointmentMissed:    "",
+	TicketCheckedIn:      "",
+	TicketSlid:           "",
+	TicketExpired:        queue.StatusNoShow,
+	JoinRefused:          "",
 }
 
 // Status is the status an event of type t leaves its ticket in; "" when t
@@ -87,6 +97,16 @@ var namesTicket = map[Type]bool{
 	ServiceOpenedToday:     false,
 	ExecutiveServicesToday: false,
 	DisplayMessage:         false,
+	// Appointments and remote tickets (appointment.go).
+	AppointmentReceived:  false,
+	AppointmentDeclined:  false,
+	AppointmentCancelled: false,
+	AppointmentCheckedIn: false,
+	AppointmentMissed:    false,
+	TicketCheckedIn:      true,
+	TicketSlid:           true,
+	TicketExpired:        true,
+	JoinRefused:          false,
 }
 
 // NamesTicket reports whether events of type t are about one ticket.
@@ -125,6 +145,10 @@ const (
 	NoticeNoShow      Notice = "no_show"
 	NoticeCancelled   Notice = "cancelled"
 	NoticeDayClosed   Notice = "day_closed"
+	// A remote ticket's customer checked in; it slid back unchecked; it expired.
+	NoticeCheckedIn Notice = "checked_in"
+	NoticeSlid      Notice = "slid"
+	NoticeExpired   Notice = "expired"
 )
 
 // notices is the notice each type causes (NoticeNone: the customer is not
@@ -166,6 +190,18 @@ var notices = map[Type]Notice{
 	ServiceOpenedToday:     NoticeNone,
 	ExecutiveServicesToday: NoticeNone,
 	DisplayMessage:         NoticeNone,
+	// Appointments and remote tickets (appointment.go): the appointment's own
+	// messages (declined, reminders) are the cloud's booking jobs, not ticket
+	// notices.
+	AppointmentReceived:  NoticeNone,
+	AppointmentDeclined:  NoticeNone,
+	AppointmentCancelled: NoticeNone,
+	AppointmentCheckedIn: NoticeNone,
+	AppointmentMissed:    NoticeNone,
+	TicketCheckedIn:      NoticeCheckedIn,
+	TicketSlid:           NoticeSlid,
+	TicketExpired:        NoticeExpired,
+	JoinRefused:          NoticeNone,
 }
 
 // Notice is the notice an event of type t causes (NoticeNone for none or an

@@ -54,6 +54,9 @@ type Rules struct {
 	// PreNoticeByService overrides PreNoticeAhead for some services (code →
 	// people ahead); absent in snapshots before it was added.
 	PreNoticeByService map[string]int `json:"pre_notice_by_service,omitempty"`
+	// Appointments are the rules of appointments and remote tickets
+	// (additive; zero: defaults, remote joining closed).
+	Appointments AppointmentRules `json:"appointments,omitzero"`
 }
 
 // DefaultRules are the rules a branch runs before HQ sends any.
@@ -218,6 +221,11 @@ type Command struct {
 	At     time.Time `json:"at"`
 	// Scores are the executives' customer scores (CommandExecutiveScores).
 	Scores []ExecutiveScore `json:"scores,omitempty"`
+	// Appointment is the booking of appointment.book and appointment.cancel
+	// (additive).
+	Appointment *AppointmentOrder `json:"appointment,omitempty"`
+	// Join is the order of ticket.join (additive).
+	Join *JoinOrder `json:"join,omitempty"`
 }
 
 // DecodeMessage parses a non-batch message (Ack, Status, Config, Command) from

@@ -77,8 +77,17 @@ type Issued struct {
 	// SMS notices, E.164 ("+569XXXXXXXX"), sealed to the cloud's public key
 	// like RUTSealed. Personal data: only the cloud opens it.
 	PhoneSealed string `json:"phone_sealed,omitempty"`
-	// Channel is where the ticket came from: kiosk, api, telegram.
+	// Channel is where the ticket came from: kiosk, api, telegram, counter,
+	// web, appointment.
 	Channel string `json:"channel,omitempty"`
+	// Appointment is the booking this ticket serves (channel appointment;
+	// additive) and Due its slot's start: the calling rule's due time.
+	Appointment string    `json:"appointment,omitempty"`
+	Due         time.Time `json:"due,omitzero"`
+	// Join is the ID of the cloud's ticket.join command this ticket answers (a
+	// remote ticket; additive). Until ticket.checked_in its customer is not
+	// present and the branch does not call it.
+	Join string `json:"join,omitempty"`
 }
 
 // Called is ticket.called and ticket.recalled: an executive calls the ticket to

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
 )
@@ -121,3 +122,15 @@ func (k *RUTKeys) Open(sealed string) (string, error) {
 
 // Hash is HashRUT with the cloud's hash key.
 func (k *RUTKeys) Hash(rut string) string { return HashRUT(k.hashKey, rut) }
+
+// CheckInHash is what a branch box holds to check a booked (or remotely
+// joined) customer in by the RUT he types at the kiosk, with no RUT on the
+// box: argon2id of the normalised RUT, salted with the branch and business
+// day, base64url without padding. The cloud computes it when it sends the
+// booking; the kiosk computes it once for the typed RUT and looks it up among
+// the day's bookings. Salted per branch and day and deliberately slow (about
+// 20 ms), so a stolen box's table costs days of CPU per branch-day to reverse.
+func CheckInHash(branch, day, rut string) string {
+	salt := []byte("ticketero/check-in/v1/" + branch + "/" + day)
+	return base64.RawURLEncoding.EncodeToString(argon2.IDKey([]byte(rut), salt, 1, 16*1024, 1, 16))
+}

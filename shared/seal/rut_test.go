@@ -70,3 +70,12 @@ func TestRUTKeyParsing(t *testing.T) {
 	_, err = seal.SealRUT(nil, "12345678-5")
 	assert.Error(t, err)
 }
+
+func TestCheckInHash(t *testing.T) {
+	h := seal.CheckInHash("SCL-001", "2026-12-01", "12345678-5")
+	assert.Len(t, h, 22, "16 bytes, base64url without padding")
+	assert.Equal(t, h, seal.CheckInHash("SCL-001", "2026-12-01", "12345678-5"), "deterministic")
+	assert.NotEqual(t, h, seal.CheckInHash("SCL-002", "2026-12-01", "12345678-5"), "salted by branch")
+	assert.NotEqual(t, h, seal.CheckInHash("SCL-001", "2026-12-02", "12345678-5"), "salted by day")
+	assert.NotEqual(t, h, seal.CheckInHash("SCL-001", "2026-12-01", "11111111-1"), "keyed by RUT")
+}
