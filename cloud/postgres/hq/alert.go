@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,101 +11,6 @@ import (
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
-
-// Alert kinds. They are stored: never rename one. Each kind has a message
-// hq.alert.<kind> (and telegram.alert.<kind>) whose value argument is a
-// string, FormatAlertValue's; a kind whose value is a duration in seconds
-// is listed in durationKinds.
-const (
-	AlertQueueLong = "queue_long"      // more than QueueOver waiting
-	AlertWaitOver  = "wait_over"       // someone waits beyond target
-	AlertOffline   = "agent_offline"   // agent offline for OfflineAfter
-	AlertBacklogUp = "backlog_growing" // backlog larger than a non-empty sample at least BacklogWindow old
-	// AlertSeqConflict: the ingest refused the branch's batches in the last
-	// ten minutes because its seqs collide with stored events (a box wiped or
-	// replaced without `ticketero-agent restore --resume`): its events wait.
-	AlertSeqConflict = "seq_conflict"
-	// AlertStalled: people wait and nobody was called at the branch for
-	// StalledAfter while the branch is online (HQ knows its calls).
-	AlertStalled = "branch_stalled"
-	// AlertQuarantine: events of the branch were quarantined in the last
-	// QuarantineWindow ("eventos en cuarentena"): the ingest refused them on
-	// their own (bad text, seq or shape) and went on past them.
-	AlertQuarantine = "events_quarantined"
-	// AlertPINGuessing: someone at the branch entered wrong PINs until a
-	// sign-in wait began (executive.locked, in HQ's audit) in the last
-	// PINGuessWindow.
-	AlertPINGuessing = "pin_guessing"
-)
-
-// PINGuessWindow is how long a sign-in wait keeps its branch's alert open.
-const PINGuessWindow = time.Hour
-
-// QuarantineWindow is how long quarantined events keep their branch's alert open.
-const QuarantineWindow = 24 * time.Hour
-
-// durationKinds are the kinds whose value is a duration in seconds.
-var durationKinds = map[string]bool{AlertWaitOver: true, AlertOffline: true, AlertStalled: true}
-
-// FormatAlertValue renders an alert's value for people: a duration as m:ss or
-// h:mm:ss, a count as a number.
-func FormatAlertValue(kind string, v int64) string {
-	if durationKinds[kind] {
-		return FormatDuration(v)
-	}
-	return strconv.FormatInt(v, 10)
-}
-
-// FormatDuration renders seconds as m:ss, or h:mm:ss from an hour.
-func FormatDuration(n int64) string {
-	sign := ""
-	if n < 0 {
-		sign, n = "-", -n
-	}
-	if n >= 3600 {
-		return fmt.Sprintf("%s%d:%02d:%02d", sign, n/3600, n/60%60, n%60)
-	}
-	return fmt.Sprintf("%s%d:%02d", sign, n/60, n%60)
-}
-
-// AlertRules are the thresholds of the alerts.
-type AlertRules struct {
-	QueueOver     int
-	OfflineAfter  time.Duration
-	BacklogWindow time.Duration
-	// StalledAfter: people waiting and nobody called for this long. Zero
-	// disables the alert.
-	StalledAfter time.Duration
-	// LowScore: a customer satisfaction answer at or below it (1–5) raises
-	// AlertLowScore at the branch for LowScoreWindow. Zero disables it.
-	LowScore int
-}
-
-// DefaultAlertRules are the issue's thresholds: 15 waiting, 5 minutes offline
-// (Tile.OfflineFrom), a backlog growing over a minute, nobody called for 5
-// minutes.
-func DefaultAlertRules() AlertRules {
-	return AlertRules{QueueOver: 15, OfflineAfter: 5 * time.Minute, BacklogWindow: time.Minute,
-		StalledAfter: 5 * time.Minute, LowScore: 2}
-}
-
-// Alert is an open (or recently cleared) alert.
-type Alert struct {
-	ID       int64      `json:"id"`
-	Branch   string     `json:"branch"`
-	Kind     string     `json:"kind"`
-	Value    int64      `json:"value"`
-	RaisedAt time.Time  `json:"raised_at"`
-	AckedAt  *time.Time `json:"acked_at"`
-	AckedBy  string     `json:"acked_by"`
-}
-
-// Shown is the alert's value for people (FormatAlertValue).
-func (a Alert) Shown() string { return FormatAlertValue(a.Kind, a.Value) }
-
-// AlertsChanged is the payload on cloud.ChangesChannel (never a branch ID) when alerts
-// were raised or cleared: live pages re-read their alert list.
-const AlertsChanged = "!alerts"
 
 // EvaluateAlerts raises and clears the alerts of the given tiles' branches and
 // reports whether any alert was raised or cleared. Replicas may run it
@@ -254,7 +158,7 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 
 // OpenAlerts lists the open alerts of branches within scope, newest first.
 func (s *Store) OpenAlerts(ctx context.Context, scope Scope) ([]Alert, error) {
-	all, bs, rs := scope.sqlArgs()
+	all, bs, rs := scopeArgs(scope)
 	rows, err := s.pool.Query(ctx, `SELECT a.id, a.branch, a.kind, a.value, a.raised_at, a.acked_at, a.acked_by
 		FROM hq_alerts a LEFT JOIN branches b ON b.id = a.branch
 		WHERE a.cleared_at IS NULL AND ($1::bool OR a.branch = ANY($2::text[]) OR b.region = ANY($3::text[]))
@@ -273,7 +177,7 @@ func (s *Store) OpenAlerts(ctx context.Context, scope Scope) ([]Alert, error) {
 // AckAlert acknowledges an open alert of a branch within scope and returns its
 // branch. Errors: not_found hq.alert.not_found (also outside scope).
 func (s *Store) AckAlert(ctx context.Context, scope Scope, id int64, by string) (string, error) {
-	all, bs, rs := scope.sqlArgs()
+	all, bs, rs := scopeArgs(scope)
 	var branch string
 	err := s.pool.QueryRow(ctx, `UPDATE hq_alerts a SET acked_at = $5, acked_by = $6
 		FROM (SELECT a2.id FROM hq_alerts a2 LEFT JOIN branches b ON b.id = a2.branch

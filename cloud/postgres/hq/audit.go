@@ -10,27 +10,6 @@ import (
 	"github.com/ticketero/ticketero/cloud"
 )
 
-// Audit actions. They are stored and exported: never rename one.
-const (
-	AuditLogin         = "auth.login"
-	AuditLoginFailed   = "auth.login_failed"
-	AuditLogout        = "auth.logout"
-	AuditPersonalView  = "personal.view"
-	AuditConfigChange  = "config.change"
-	AuditConfigPublish = "config.publish"
-	AuditExport        = "export"
-	AuditUserCreate    = "user.create"
-	AuditTokenCreate   = "token.create"
-	AuditTokenRevoke   = "token.revoke"
-	AuditUserChange    = "user.change"
-	AuditAlertAck      = "alert.ack"
-	AuditDenied        = "access.denied"
-	AuditCSRF          = "access.csrf"
-	// AuditConfigImport is the import of a branch's own setup into HQ's draft
-	// on first contact, written by the ingest (cloud/postgres) as the branch.
-	AuditConfigImport = "config.import"
-)
-
 // Lengths audit fields are cut to: the audit records who did what, it is no
 // place for whatever a client sends (an 8 MB "e-mail" once made a 24 MB table).
 const (
@@ -83,14 +62,6 @@ func (s *Store) AuditCounted(ctx context.Context, e AuditEntry) error {
 		DO UPDATE SET count = hq_audit.count + 1`,
 		e.At, e.Actor, e.Action, e.Target, e.Detail, e.IP, e.At.Truncate(time.Minute))
 	return wrap("audit", err)
-}
-
-// AuditFilter selects audit entries; zero fields match everything.
-type AuditFilter struct {
-	From, To time.Time
-	Actor    string
-	Action   string
-	Limit    int
 }
 
 // AuditLog returns entries newest first.

@@ -2,79 +2,12 @@ package hq
 
 import (
 	"context"
-	"regexp"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/shared/queue"
 )
-
-// Ticket pages of the branch view: a busy branch issues 600+ tickets a day.
-const (
-	DefaultPerPage = 50
-	MaxPerPage     = 500
-	// MaxPage bounds a page number long before its offset could overflow.
-	MaxPage = 100000
-)
-
-// TicketStatuses are the statuses the branch view can be filtered by, in
-// the order of a ticket's life.
-var TicketStatuses = []string{
-	string(queue.StatusWaiting), string(queue.StatusCalled), string(queue.StatusServing), string(queue.StatusDone),
-	string(queue.StatusNoShow), string(queue.StatusCancelled), string(queue.StatusAbandoned),
-}
-
-// TicketFilter selects a page of a branch's tickets of a day. Zero fields
-// match everything; Page 0 is the first, PerPage 0 is DefaultPerPage.
-type TicketFilter struct {
-	Day       string `json:"day"`
-	Search    string `json:"search,omitempty"` // a ticket number: "C-012", "c12", "12"
-	Status    string `json:"status,omitempty"`
-	Service   string `json:"service,omitempty"`
-	Executive string `json:"executive,omitempty"`
-	Page      int    `json:"page"`
-	PerPage   int    `json:"per_page"`
-
-	letter string // from Search
-	number int    // from Search; 0: none
-}
-
-var ticketSearch = regexp.MustCompile(`^([A-Za-z])?\s*-?\s*0*([0-9]{1,6})$`)
-
-// normalise fills in defaults and checks the filter. Errors (invalid):
-// hq.ticket.search (not a ticket number), hq.ticket.status, hq.page.invalid,
-// hq.page.size.
-func (f *TicketFilter) normalise() error {
-	f.Search = strings.TrimSpace(f.Search)
-	if f.Search != "" {
-		m := ticketSearch.FindStringSubmatch(f.Search)
-		if m == nil {
-			return queue.Errorf(queue.CodeInvalid, "hq.ticket.search", f.Search)
-		}
-		f.letter = strings.ToUpper(m[1])
-		f.number, _ = strconv.Atoi(m[2])
-	}
-	if f.Status != "" && !slices.Contains(TicketStatuses, f.Status) {
-		return queue.Errorf(queue.CodeInvalid, "hq.ticket.status", f.Status)
-	}
-	if f.Page == 0 {
-		f.Page = 1
-	}
-	if f.Page < 1 || f.Page > MaxPage {
-		return queue.Errorf(queue.CodeInvalid, "hq.page.invalid", strconv.Itoa(f.Page))
-	}
-	if f.PerPage == 0 {
-		f.PerPage = DefaultPerPage
-	}
-	if f.PerPage < 1 || f.PerPage > MaxPerPage {
-		return queue.Errorf(queue.CodeInvalid, "hq.page.size", f.PerPage, MaxPerPage)
-	}
-	return nil
-}
 
 // ticketWhere is the predicate of a filtered page on $1 branch, $2 day and
 // $3..$8 (status, service, executive, number, letter).
@@ -85,7 +18,8 @@ const ticketWhere = `t.branch = $1 AND t.day = $2 AND ($3 = '' OR t.status = $3)
 // branchTickets reads the page of tickets f selects into out, with each
 // ticket's wait, service time and timeline.
 func (s *Store) branchTickets(ctx context.Context, id string, d, now time.Time, f TicketFilter, out *BranchDetail) error {
-	args := []any{id, d, f.Status, f.Service, f.Executive, f.number, f.letter}
+	letter, number := f.SearchNumber()
+	args := []any{id, d, f.Status, f.Service, f.Executive, number, letter}
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tickets t WHERE `+ticketWhere, args...).Scan(&out.Total); err != nil {
 		return wrap("branch tickets", err)
 	}

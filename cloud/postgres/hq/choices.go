@@ -6,25 +6,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Choice is an option of a filter: the value a query takes and its label.
-type Choice struct {
-	Value string `json:"value"`
-	Label string `json:"label"`
-}
-
-// FilterChoices are the services and executives a report or branch view can
-// be filtered by.
-type FilterChoices struct {
-	Services   []Choice `json:"services"`
-	Executives []Choice `json:"executives"`
-}
-
 // Choices lists the services (by code, with the names HQ configured) and the
 // executives (configured at HQ or seen signed in at a branch) of the
 // branches within scope, narrowed to one branch and/or region when given.
 // Scope is enforced here, as in every query returning branch data.
 func (s *Store) Choices(ctx context.Context, scope Scope, branch, region string) (FilterChoices, error) {
-	all, bs, rs := scope.sqlArgs()
+	all, bs, rs := scopeArgs(scope)
 	inScope := `SELECT x.id FROM (` + branchListSQL + `) x(id, name, region, time_zone)
 		WHERE ($1::bool OR x.id = ANY($2::text[]) OR x.region = ANY($3::text[]))
 		  AND ($4 = '' OR x.id = $4) AND ($5 = '' OR x.region = $5)`

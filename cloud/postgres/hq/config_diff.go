@@ -3,10 +3,7 @@ package hq
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,28 +12,6 @@ import (
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
-
-// RunningConfig is what a branch runs, as HQ knows it: the branch's last
-// config.reported (its own tables, so local changes show), or else the
-// snapshot of the HQ version it reports running.
-type RunningConfig struct {
-	// Source is "reported", "published" or "" (HQ knows nothing the branch
-	// runs: a branch that never reported and runs no HQ version).
-	Source   string
-	At       time.Time
-	Version  int64
-	TimeZone string
-	// OpeningHours are the general hours the branch runs ("" with a Source:
-	// none, open all day: a branch set up locally has no hours until HQ
-	// publishes some).
-	OpeningHours string
-	Services     []queue.Service
-	Counters     []queue.Counter
-	Executives   []queue.Executive
-	// ImportedAt is when the branch's report was imported into HQ's draft
-	// (zero: never).
-	ImportedAt time.Time
-}
 
 // RunningConfig returns what a branch runs.
 func (s *Store) RunningConfig(ctx context.Context, branch string) (RunningConfig, error) {
@@ -86,133 +61,6 @@ func (s *Store) RunningConfig(ctx context.Context, branch string) (RunningConfig
 		rc.Executives = append(rc.Executives, x.Executive)
 	}
 	return rc, nil
-}
-
-// DiffItem is one difference between what a branch runs and HQ's draft.
-type DiffItem struct {
-	// Kind is "added", "removed" or "changed" (by the publication).
-	Kind   string
-	Key    string
-	Before string
-	After  string
-}
-
-// ConfigDiff is what a publication would change at a branch.
-type ConfigDiff struct {
-	Services, Counters, Executives []DiffItem
-	// TimeZone is the change of the branch's time zone, if any (Key "time_zone").
-	TimeZone []DiffItem
-	// Hours is the change of the branch's general opening hours, if any (Key
-	// "opening_hours"): a branch that runs none (open all day) closes outside
-	// the published ones from the moment they arrive.
-	Hours []DiffItem
-}
-
-// Empty reports whether the publication changes none of them.
-func (d ConfigDiff) Empty() bool {
-	return len(d.Services) == 0 && len(d.Counters) == 0 && len(d.Executives) == 0 && len(d.TimeZone) == 0 && len(d.Hours) == 0
-}
-
-// Summary counts the changes for the audit: "services +1 -0 ~2, counters +0
-// -0 ~0, executives +1 -1 ~0".
-func (d ConfigDiff) Summary() string {
-	count := func(name string, l []DiffItem) string {
-		n := map[string]int{}
-		for _, it := range l {
-			n[it.Kind]++
-		}
-		return fmt.Sprintf("%s +%d -%d ~%d", name, n["added"], n["removed"], n["changed"])
-	}
-	return count("services", d.Services) + ", " + count("counters", d.Counters) + ", " + count("executives", d.Executives)
-}
-
-// Removals counts what the publication removes.
-func (d ConfigDiff) Removals() int {
-	n := 0
-	for _, l := range [][]DiffItem{d.Services, d.Counters, d.Executives} {
-		for _, it := range l {
-			if it.Kind == "removed" {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// diffBy compares two keyed lists in key order.
-func diffBy[T any](running, draft []T, key func(T) string, show func(T) string) []DiffItem {
-	was := map[string]T{}
-	var keys []string
-	for _, v := range running {
-		was[key(v)] = v
-		keys = append(keys, key(v))
-	}
-	now := map[string]T{}
-	for _, v := range draft {
-		now[key(v)] = v
-		if _, ok := was[key(v)]; !ok {
-			keys = append(keys, key(v))
-		}
-	}
-	slices.Sort(keys)
-	var out []DiffItem
-	for _, k := range keys {
-		a, inA := was[k]
-		b, inB := now[k]
-		switch {
-		case !inA:
-			out = append(out, DiffItem{Kind: "added", Key: k, After: show(b)})
-		case !inB:
-			out = append(out, DiffItem{Kind: "removed", Key: k, Before: show(a)})
-		case show(a) != show(b):
-			out = append(out, DiffItem{Kind: "changed", Key: k, Before: show(a), After: show(b)})
-		}
-	}
-	return out
-}
-
-// DiffConfig compares HQ's draft with what the branch runs: services by code
-// (name, target, mean time, priority), counters by number (name), executives
-// by ID (name, services), described in lang. PINs are not compared: a branch
-// never reports them.
-func DiffConfig(running RunningConfig, draft BranchConfig, lang i18n.Lang) ConfigDiff {
-	execs := make([]queue.Executive, 0, len(draft.Executives))
-	for _, x := range draft.Executives {
-		execs = append(execs, x.Executive)
-	}
-	var tz []DiffItem
-	if running.TimeZone != "" && running.TimeZone != draft.TimeZone {
-		tz = []DiffItem{{Kind: "changed", Key: "time_zone", Before: running.TimeZone, After: draft.TimeZone}}
-	}
-	var hours []DiffItem
-	if running.Source != "" && running.OpeningHours != draft.OpeningHours {
-		before := running.OpeningHours
-		if before == "" {
-			before = i18n.T(lang, "hq.config.hours.none")
-		}
-		hours = []DiffItem{{Kind: "changed", Key: "opening_hours", Before: before, After: draft.OpeningHours}}
-	}
-	return ConfigDiff{
-		TimeZone: tz,
-		Hours:    hours,
-		Services: diffBy(running.Services, draft.Services, func(s queue.Service) string { return s.Code }, func(s queue.Service) string {
-			return i18n.T(lang, "hq.config.diff.service", s.Name, s.TargetWaitS/60, s.MeanServiceS/60, s.Priority)
-		}),
-		Counters: diffBy(running.Counters, draft.Counters, func(c queue.Counter) string { return fmt.Sprintf("%03d", c.Number) },
-			func(c queue.Counter) string { return strconv.Itoa(c.Number) + " " + c.Name }),
-		Executives: diffBy(running.Executives, execs, func(x queue.Executive) string { return x.ID }, func(x queue.Executive) string {
-			return x.Name + " · " + strings.Join(x.Services, ",")
-		}),
-	}
-}
-
-// Stranded is a service with waiting tickets that a publication would leave
-// without the service (Removed) or without any executive serving it.
-type Stranded struct {
-	Code    string
-	Name    string
-	Waiting int
-	Removed bool
 }
 
 // stranded returns the services whose waiting tickets (today's and
@@ -288,15 +136,6 @@ func strandedError(st []Stranded) error {
 		return queue.Errorf(queue.CodeConflict, "hq.config.strands_service", w.Code, w.Name, w.Waiting)
 	}
 	return queue.Errorf(queue.CodeConflict, "hq.config.strands_unserved", w.Code, w.Name, w.Waiting)
-}
-
-// Preview is what HQ shows before a publication: what the branch runs, the
-// changes and the services whose waiting tickets would be stranded (a
-// publication is refused while there are any).
-type Preview struct {
-	Running  RunningConfig
-	Diff     ConfigDiff
-	Stranded []Stranded
 }
 
 // PublishPreview compares a branch's draft with what it runs, described in

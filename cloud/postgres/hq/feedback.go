@@ -12,13 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// AlertLowScore: customers gave low satisfaction scores (at most
-// AlertRules.LowScore) at the branch in the last LowScoreWindow.
-const AlertLowScore = "feedback_low"
-
-// LowScoreWindow is how long a low score keeps its branch's alert open.
-const LowScoreWindow = time.Hour
-
 // feedbackKeys are the feedback report's dimensions.
 var feedbackKeys = map[string]string{
 	"branch":    "f.branch",
@@ -26,55 +19,6 @@ var feedbackKeys = map[string]string{
 	"service":   "f.service",
 	"executive": "f.executive",
 	"day":       "f.day::text",
-}
-
-// FeedbackRow is one group of the feedback report.
-type FeedbackRow struct {
-	Key        string  `json:"key"`
-	Answers    int     `json:"answers"`
-	CSATCount  int     `json:"csat_answers"`
-	Satisfied  int     `json:"satisfied"` // satisfaction 4 or 5
-	CSATPct    float64 `json:"csat_pct"`
-	MeanCSAT   float64 `json:"mean_csat"`
-	NPSCount   int     `json:"nps_answers"`
-	Promoters  int     `json:"promoters"`  // 9–10
-	Detractors int     `json:"detractors"` // 0–6
-	NPS        float64 `json:"nps"`        // -100..100
-	Comments   int     `json:"comments"`
-}
-
-// WaitBand is satisfaction among customers who waited within [MinS, MaxS)
-// seconds (MaxS 0: no upper bound).
-type WaitBand struct {
-	MinS      int     `json:"min_s"`
-	MaxS      int     `json:"max_s"`
-	Answers   int     `json:"answers"`
-	MeanCSAT  float64 `json:"mean_csat"`
-	CSATPct   float64 `json:"csat_pct"`
-	Detractor int     `json:"low_scores"` // satisfaction 1–2
-}
-
-// WaitBands are the report's wait bands (seconds).
-var WaitBands = [][2]int{{0, 300}, {300, 600}, {600, 1200}, {1200, 1800}, {1800, 0}}
-
-// FeedbackReport is the feedback report of a query.
-type FeedbackReport struct {
-	Query ReportQuery   `json:"query"`
-	Rows  []FeedbackRow `json:"rows"`
-	Total FeedbackRow   `json:"total"`
-	Bands []WaitBand    `json:"wait_bands"`
-}
-
-// FeedbackComment is a comment with its visit's context (already masked).
-type FeedbackComment struct {
-	At        time.Time `json:"at"`
-	Branch    string    `json:"branch"`
-	Service   string    `json:"service"`
-	Executive string    `json:"executive"`
-	CSAT      *int      `json:"csat"`
-	NPS       *int      `json:"nps"`
-	WaitS     *int      `json:"wait_s"`
-	Comment   string    `json:"comment"`
 }
 
 const feedbackBase = `WITH bl AS (
@@ -110,7 +54,7 @@ func (s *Store) FeedbackReport(ctx context.Context, scope Scope, q ReportQuery) 
 	if err := q.Normalize(s.now()); err != nil {
 		return FeedbackReport{}, err
 	}
-	all, bs, rs := scope.sqlArgs()
+	all, bs, rs := scopeArgs(scope)
 	args := []any{all, bs, rs, q.Branch, q.Region, q.From, q.To, q.Service, q.Executive}
 	out := FeedbackReport{Query: q}
 	rows, err := s.pool.Query(ctx, feedbackBase+` SELECT `+feedbackKeys[q.GroupBy]+` AS k, `+feedbackAggs+`
@@ -150,7 +94,7 @@ func (s *Store) FeedbackComments(ctx context.Context, scope Scope, q ReportQuery
 	if err := q.Normalize(s.now()); err != nil {
 		return nil, err
 	}
-	all, bs, rs := scope.sqlArgs()
+	all, bs, rs := scopeArgs(scope)
 	rows, err := s.pool.Query(ctx, feedbackBase+` SELECT answered_at, branch, service, executive, csat, nps, wait_s, comment
 		FROM f WHERE comment <> '' ORDER BY answered_at DESC LIMIT $10`,
 		all, bs, rs, q.Branch, q.Region, q.From, q.To, q.Service, q.Executive, limit)

@@ -18,7 +18,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -77,95 +76,6 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Now returns the store's clock reading.
 func (s *Store) Now() time.Time { return s.now() }
 
-// Role is what a user may do.
-type Role string
-
-// Roles. Admin manages everything; supervisor watches his regions or branches,
-// acknowledges alerts and exports; viewer only reads.
-const (
-	RoleAdmin      Role = "admin"
-	RoleSupervisor Role = "supervisor"
-	RoleViewer     Role = "viewer"
-)
-
-// ParseRole validates a role name. Errors: invalid hq.role.invalid.
-func ParseRole(s string) (Role, error) {
-	switch r := Role(s); r {
-	case RoleAdmin, RoleSupervisor, RoleViewer:
-		return r, nil
-	}
-	return "", queue.Errorf(queue.CodeInvalid, "hq.role.invalid", s)
-}
-
-// Scope is the set of branches a principal may see: all of them, or those
-// listed by ID or by region.
-type Scope struct {
-	All      bool
-	Regions  []string
-	Branches []string
-}
-
-// AllBranches is the scope of an admin.
-var AllBranches = Scope{All: true}
-
-// Allows reports whether a branch of region is within the scope.
-func (s Scope) Allows(branch, region string) bool {
-	return s.All || slices.Contains(s.Branches, branch) || (region != "" && slices.Contains(s.Regions, region))
-}
-
-// sqlArgs returns the three arguments of the scope predicate
-// ($n::bool OR b.id = ANY($n+1) OR b.region = ANY($n+2)).
-func (s Scope) sqlArgs() (bool, []string, []string) {
-	b, r := s.Branches, s.Regions
-	if b == nil {
-		b = []string{}
-	}
-	if r == nil {
-		r = []string{}
-	}
-	return s.All, b, r
-}
-
-// Principal is who makes a request: a signed-in user or an API token.
-type Principal struct {
-	UserID   int64
-	Email    string
-	Name     string
-	Token    string // API token name, when authenticated by Bearer token
-	Role     Role
-	Regions  []string
-	Branches []string
-	// MustChangePassword is set for a user who must choose a new password
-	// before anything else (the first admin, whose password was generated).
-	MustChangePassword bool
-}
-
-// Actor names the principal in the audit log.
-func (p Principal) Actor() string {
-	if p.Token != "" {
-		return "token:" + p.Token
-	}
-	return p.Email
-}
-
-// Scope returns the branches the principal may see. Admins and unscoped
-// viewers see every branch; a supervisor sees only his regions and branches.
-func (p Principal) Scope() Scope {
-	switch {
-	case p.Role == RoleAdmin:
-		return AllBranches
-	case p.Role == RoleViewer && len(p.Regions) == 0 && len(p.Branches) == 0:
-		return AllBranches
-	}
-	return Scope{Regions: p.Regions, Branches: p.Branches}
-}
-
-// CanAck reports whether the principal may acknowledge alerts.
-func (p Principal) CanAck() bool { return p.Role == RoleAdmin || p.Role == RoleSupervisor }
-
-// IsAdmin reports whether the principal is an admin.
-func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }
-
 // randomToken returns n random bytes, base64url without padding.
 func randomToken(n int) string {
 	b := make([]byte, n)
@@ -193,6 +103,19 @@ func notFound(err error, reason string, args ...any) error {
 		return queue.Errorf(queue.CodeNotFound, reason, args...)
 	}
 	return err
+}
+
+// scopeArgs returns the three arguments of the scope predicate
+// ($n::bool OR b.id = ANY($n+1) OR b.region = ANY($n+2)).
+func scopeArgs(s Scope) (bool, []string, []string) {
+	b, r := s.Branches, s.Regions
+	if b == nil {
+		b = []string{}
+	}
+	if r == nil {
+		r = []string{}
+	}
+	return s.All, b, r
 }
 
 func wrap(op string, err error) error {

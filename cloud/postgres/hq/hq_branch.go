@@ -11,92 +11,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// BranchInfo is a branch's identity.
-type BranchInfo struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Region   string `json:"region"`
-	TimeZone string `json:"time_zone"`
-}
-
-// QueueRow is a service queue at a branch today.
-type QueueRow struct {
-	Service      string `json:"service"`
-	Name         string `json:"name"`
-	Waiting      int    `json:"waiting"`
-	LongestWaitS int    `json:"longest_wait_s"`
-	TargetWaitS  int    `json:"target_wait_s"`
-}
-
-// ExecutiveRow is an executive's live state with his current ticket.
-type ExecutiveRow struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Counter int       `json:"counter"`
-	State   string    `json:"state"`
-	Reason  string    `json:"reason"`
-	Since   time.Time `json:"since"`
-	Ticket  string    `json:"ticket"` // display number of the ticket he has called or serves
-	Status  string    `json:"status"`
-}
-
-// TimelineItem is one event in a ticket's life.
-type TimelineItem struct {
-	Seq  int64     `json:"seq"`
-	Type string    `json:"type"`
-	At   time.Time `json:"at"`
-	// Service is the queue the event names (a transfer's destination), with
-	// the name HQ configured for it; Counter and Executive those of a call.
-	Service     string `json:"service,omitempty"`
-	ServiceName string `json:"service_name,omitempty"`
-	Counter     int    `json:"counter,omitempty"`
-	Executive   string `json:"executive,omitempty"`
-	// ExecutiveName is the executive's name, when known.
-	ExecutiveName string `json:"executive_name,omitempty"`
-}
-
-// TicketRow is one of the day's tickets with its timeline.
-type TicketRow struct {
-	ID      string `json:"id"`
-	Display string `json:"display"`
-	Service string `json:"service"`
-	// ServiceName is the service's name as HQ configured it ("" if not).
-	ServiceName string `json:"service_name"`
-	Priority    string `json:"priority"`
-	Status      string `json:"status"`
-	Counter     *int   `json:"counter"`
-	Executive   string `json:"executive"`
-	// ExecutiveName is the executive's name, when known.
-	ExecutiveName string     `json:"executive_name"`
-	Channel       string     `json:"channel"`
-	QueuedAt      time.Time  `json:"queued_at"`
-	CalledAt      *time.Time `json:"called_at"`
-	StartedAt     *time.Time `json:"started_at"`
-	EndedAt       *time.Time `json:"ended_at"`
-	// WaitS runs from arrival in the queue to the call (to now while it
-	// waits); ServiceS from the start of service to its end (to now while
-	// served). Nil when it does not apply (not started, left uncalled).
-	WaitS    *int           `json:"wait_s"`
-	ServiceS *int           `json:"service_s"`
-	Timeline []TimelineItem `json:"timeline"`
-}
-
-// BranchDetail is the branch view.
-type BranchDetail struct {
-	BranchInfo
-	Day        string         `json:"day"`
-	Queues     []QueueRow     `json:"queues"`
-	Executives []ExecutiveRow `json:"executives"`
-	Tickets    []TicketRow    `json:"tickets"`
-	// Filter is the tickets' query as applied (defaults filled in); Total is
-	// how many tickets of the day match it, Pages how many pages they fill.
-	Filter TicketFilter `json:"filter"`
-	Total  int          `json:"total"`
-	Pages  int          `json:"pages"`
-	// Quarantined are the branch's latest quarantined events (quarantine.go).
-	Quarantined []QuarantinedEvent `json:"quarantined"`
-}
-
 // Branch returns a branch within scope. Errors: not_found hq.branch.not_found,
 // forbidden hq.branch.forbidden (exists but outside scope).
 func (s *Store) Branch(ctx context.Context, scope Scope, id string) (BranchInfo, error) {
@@ -124,10 +38,10 @@ func (s *Store) BranchView(ctx context.Context, scope Scope, id, day string) (Br
 // BranchPage returns queues, executives and one page of the day's tickets
 // matching f (with their timelines) of a branch within scope. f.Day is
 // "YYYY-MM-DD" in the branch's time zone; empty means today. Errors: see
-// Branch; invalid hq.day.invalid, and those of TicketFilter.normalise; a page
+// Branch; invalid hq.day.invalid, and those of TicketFilter.Normalize; a page
 // past the last one is invalid hq.page.range.
 func (s *Store) BranchPage(ctx context.Context, scope Scope, id string, f TicketFilter) (BranchDetail, error) {
-	if err := f.normalise(); err != nil {
+	if err := f.Normalize(); err != nil {
 		return BranchDetail{}, err
 	}
 	day := f.Day
@@ -202,7 +116,7 @@ func (s *Store) BranchPage(ctx context.Context, scope Scope, id string, f Ticket
 
 // Branches lists the branches within scope by ID (a light list for pickers).
 func (s *Store) Branches(ctx context.Context, scope Scope) ([]BranchInfo, error) {
-	all, bs, rs := scope.sqlArgs()
+	all, bs, rs := scopeArgs(scope)
 	rows, err := s.pool.Query(ctx, `SELECT id, name, region, time_zone FROM (`+branchListSQL+`) x(id, name, region, time_zone)
 		WHERE ($1::bool OR x.id = ANY($2::text[]) OR x.region = ANY($3::text[])) ORDER BY id`, all, bs, rs)
 	if err != nil {

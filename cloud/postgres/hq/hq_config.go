@@ -17,44 +17,6 @@ import (
 
 var execRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
-// BranchInput creates or updates a branch.
-type BranchInput struct {
-	ID           string
-	Name         string
-	Region       string
-	TimeZone     string
-	OpeningHours string // "09:00-14:00" or several ranges separated by commas
-}
-
-// ConfigExecutive is an executive as HQ edits him (HasPIN instead of the hash).
-type ConfigExecutive struct {
-	queue.Executive
-	HasPIN bool
-	// AtBranch says the branch reports him (config.reported): without a PIN
-	// set at HQ he keeps the PIN he has at the branch.
-	AtBranch bool
-}
-
-// ConfigVersion is one published snapshot.
-type ConfigVersion struct {
-	Version     int64
-	PublishedAt time.Time
-	PublishedBy string
-}
-
-// BranchConfig is the draft HQ edits for a branch, its published versions and
-// the version the branch reports running.
-type BranchConfig struct {
-	BranchInfo
-	OpeningHours string
-	Rules        event.Rules
-	Services     []queue.Service
-	Counters     []queue.Counter
-	Executives   []ConfigExecutive
-	Versions     []ConfigVersion
-	Running      int64
-}
-
 // PutBranch creates or updates a branch. Errors: invalid branch.invalid,
 // hq.branch.name, hq.branch.time_zone, hq.branch.hours.
 func (s *Store) PutBranch(ctx context.Context, in BranchInput) error {

@@ -8,9 +8,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// MaxOutcomes bounds the network's outcome codes (the terminal lists them all).
-const MaxOutcomes = 50
-
 // Outcomes are the network's visit outcome codes, in their order; every
 // branch's published configuration carries them.
 func (s *Store) Outcomes(ctx context.Context) ([]queue.Outcome, error) {

@@ -4,27 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// QuarantinedEvent is an event (or an undecodable message) of a branch that
-// the ingest refused on its own and kept raw in ingest_quarantine, going on
-// past it. Seq is empty when no seq identified it (it may exceed 2^63−1).
-type QuarantinedEvent struct {
-	ID         int64     `json:"id"`
-	Seq        string    `json:"seq"`
-	EventID    string    `json:"event_id"`
-	Type       string    `json:"type"`
-	Reason     string    `json:"reason"`
-	Detail     string    `json:"detail"`
-	Bytes      int       `json:"bytes"`
-	Preview    string    `json:"preview"`
-	ReceivedAt time.Time `json:"received_at"`
-}
 
 // quarantinePreview is how many raw bytes the HQ view shows (escaped: NUL and
 // bytes that are not UTF-8 are visible as such).

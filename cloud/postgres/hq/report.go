@@ -2,11 +2,8 @@ package hq
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // Report dimensions.
@@ -18,91 +15,12 @@ var reportKeys = map[string]string{
 	"day":       "t.day::text",
 }
 
-// MaxReportDays bounds a report's date range.
-const MaxReportDays = 366
-
-// ReportQuery selects and groups tickets for a report. From and To are
-// business days (inclusive, YYYY-MM-DD); empty filters match everything.
-type ReportQuery struct {
-	From      string `json:"from"`
-	To        string `json:"to"`
-	Branch    string `json:"branch"`
-	Region    string `json:"region"`
-	Service   string `json:"service"`
-	Executive string `json:"executive"`
-	GroupBy   string `json:"group_by"` // branch (default), region, service, executive, day
-}
-
-// Normalize checks and completes the query at now. Errors: invalid
-// hq.report.range, hq.report.group.
-func (q *ReportQuery) Normalize(now time.Time) error {
-	today := now.Format(time.DateOnly)
-	if q.From == "" {
-		q.From = today
-	}
-	if q.To == "" {
-		q.To = q.From
-	}
-	from, err1 := time.Parse(time.DateOnly, q.From)
-	to, err2 := time.Parse(time.DateOnly, q.To)
-	if err1 != nil || err2 != nil || to.Before(from) || to.Sub(from) > MaxReportDays*24*time.Hour {
-		return queue.Errorf(queue.CodeInvalid, "hq.report.range", q.From, q.To)
-	}
-	if q.GroupBy == "" {
-		q.GroupBy = "branch"
-	}
-	if _, ok := reportKeys[q.GroupBy]; !ok {
-		return queue.Errorf(queue.CodeInvalid, "hq.report.group", q.GroupBy)
-	}
-	return nil
-}
-
-// ReportRow is one group of a report. Times are seconds; percentages 0-100.
-type ReportRow struct {
-	Key       string `json:"key"`
-	Issued    int    `json:"issued"`
-	Served    int    `json:"served"`
-	NoShow    int    `json:"no_show"`
-	Abandoned int    `json:"abandoned"`
-	Called    int    `json:"called"`
-	// Waiting counts tickets still waiting (their waits, up to now, are in
-	// the mean, p90 and SLA: queue.Judge); WaitingOver those past target.
-	Waiting         int     `json:"waiting"`
-	WaitingOver     int     `json:"waiting_over"`
-	NoShowPct       float64 `json:"no_show_pct"`
-	AbandonedPct    float64 `json:"abandoned_pct"`
-	MeanWaitS       float64 `json:"mean_wait_s"`
-	P90WaitS        float64 `json:"p90_wait_s"`
-	MeanServiceS    float64 `json:"mean_service_s"`
-	SLAPct          float64 `json:"sla_pct"`
-	MeanWalkS       float64 `json:"mean_walk_s"`
-	MeanQuotedS     float64 `json:"mean_quoted_s"`     // mean wait quoted at issue (typical)
-	MeanActualS     float64 `json:"mean_actual_s"`     // mean actual wait of the same tickets
-	WithinQuotedPct float64 `json:"within_quoted_pct"` // called within the quoted upper bound
-	PrefServed      int     `json:"pref_served"`
-	PrefMeanWaitS   float64 `json:"pref_mean_wait_s"`
-	PrefP90WaitS    float64 `json:"pref_p90_wait_s"`
-}
-
-// Report is a report's tables: the grouped summary and the hourly arrival
-// heatmap (ISO weekday 1-7 × hour 0-23, branch local time).
-type Report struct {
-	Query   ReportQuery `json:"query"`
-	Rows    []ReportRow `json:"rows"`
-	Heatmap [7][24]int  `json:"heatmap"`
-	Max     int         `json:"max"` // largest heatmap cell
-	// Outcomes count completed visits by outcome code; Executives are each
-	// executive's serving, idle and paused time per day (report_counter.go).
-	Outcomes   []OutcomeCount `json:"outcomes"`
-	Executives []ExecutiveDay `json:"executives"`
-}
-
 // Report computes a report over branches within scope. Errors: see Normalize.
 func (s *Store) Report(ctx context.Context, scope Scope, q ReportQuery) (Report, error) {
 	if err := q.Normalize(s.now()); err != nil {
 		return Report{}, err
 	}
-	all, bs, rs := scope.sqlArgs()
+	all, bs, rs := scopeArgs(scope)
 	args := []any{all, bs, rs, q.Branch, q.Region, q.From, q.To, q.Service, q.Executive, s.DefaultTargetWaitS, s.now()}
 	base := `WITH bl AS (
 	SELECT * FROM (` + branchListSQL + `) x(id, name, region, time_zone)

@@ -6,28 +6,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// OutcomeCount is how many completed visits carried an outcome code (a visit
-// with several codes counts once for each).
-type OutcomeCount struct {
-	Code   string `json:"code"`
-	Name   string `json:"name"` // HQ's name ("" for a code no longer listed)
-	Visits int    `json:"visits"`
-}
-
-// ExecutiveDay is an executive's time on a business day at a branch:
-// serving, idle (signed in, not serving, not paused) and paused, in seconds,
-// with the pauses by reason code.
-type ExecutiveDay struct {
-	Branch    string             `json:"branch"`
-	Executive string             `json:"executive"`
-	Name      string             `json:"name"`
-	Day       string             `json:"day"`
-	ServingS  float64            `json:"serving_s"`
-	IdleS     float64            `json:"idle_s"`
-	PausedS   float64            `json:"paused_s"`
-	Pauses    map[string]float64 `json:"pauses_s"` // reason code → seconds
-}
-
 // counterKPIs adds the outcome counts (over the report's tickets, base's CTE
 // t) and the executives' days to r.
 func (s *Store) counterKPIs(ctx context.Context, scope Scope, r *Report, base string, args []any) error {
@@ -49,7 +27,7 @@ WHERE t.status = 'done' GROUP BY c.code, o.name, o.position ORDER BY count(*) DE
 	}
 	// Each state lasts until the executive's next change, the end of its
 	// local day, or now, whichever comes first; offline time is not counted.
-	all, bs, rs := scope.sqlArgs()
+	all, bs, rs := scopeArgs(scope)
 	rows, err = s.pool.Query(ctx, `WITH bl AS (
 	SELECT * FROM (`+branchListSQL+`) x(id, name, region, time_zone)
 	WHERE ($1::bool OR x.id = ANY($2::text[]) OR x.region = ANY($3::text[]))

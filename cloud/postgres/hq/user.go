@@ -4,75 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// MinPasswordLen is the shortest password accepted.
-const MinPasswordLen = 10
-
-// MaxEmailLen is the longest e-mail address accepted (RFC 5321's path limit).
-const MaxEmailLen = 254
-
-// BootstrapEmail is the e-mail of the admin created on first run.
-const BootstrapEmail = "admin@ticketero.local"
-
-// User is an HQ account (never with its password hash).
-type User struct {
-	ID          int64
-	Email       string
-	Name        string
-	Role        Role
-	Regions     []string
-	Branches    []string
-	LockedUntil *time.Time
-	Disabled    bool
-	CreatedAt   time.Time
-}
-
-// NewUser is the input of CreateUser.
-type NewUser struct {
-	Email    string
-	Name     string
-	Password string
-	Role     Role
-	Regions  []string
-	Branches []string
-}
-
-// validate checks a new user. Errors: invalid hq.user.email, hq.user.password,
-// hq.role.invalid, hq.user.scope, branch.invalid.
-func (u *NewUser) validate() error {
-	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email || len(u.Email) > MaxEmailLen {
-		return queue.Errorf(queue.CodeInvalid, "hq.user.email", u.Email)
-	}
-	if len(u.Password) < MinPasswordLen {
-		return queue.Errorf(queue.CodeInvalid, "hq.user.password", MinPasswordLen)
-	}
-	if _, err := ParseRole(string(u.Role)); err != nil {
-		return err
-	}
-	for _, b := range u.Branches {
-		if _, err := queue.ParseBranchID(b); err != nil {
-			return err
-		}
-	}
-	if u.Role == RoleSupervisor && len(u.Regions) == 0 && len(u.Branches) == 0 {
-		return queue.Errorf(queue.CodeInvalid, "hq.user.scope")
-	}
-	return nil
-}
-
 // CreateUser adds an account. Errors: invalid (see NewUser), conflict hq.user.exists.
 func (s *Store) CreateUser(ctx context.Context, u NewUser) (User, error) {
-	if err := u.validate(); err != nil {
+	if err := u.Validate(); err != nil {
 		return User{}, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), s.BcryptCost)
@@ -166,23 +109,7 @@ func (s *Store) dummyHash() []byte {
 	return s.dummy
 }
 
-// LoginRefused is the one answer to every refused sign-in, whatever the
-// cause, so it tells no one whether the account exists or is locked: it
-// unwraps to unauthorized hq.login.refused. Cause (hq.login.failed,
-// hq.login.locked, hq.login.disabled or hq.login.unknown) is for the audit.
-type LoginRefused struct {
-	Cause string
-	err   *queue.Error
-}
-
-func refused(cause string) error {
-	return &LoginRefused{Cause: cause, err: queue.Errorf(queue.CodeUnauthorized, "hq.login.refused")}
-}
-
-func (e *LoginRefused) Error() string { return e.err.Error() + " (" + e.Cause + ")" }
-
-// Unwrap returns the application error shown to the person signing in.
-func (e *LoginRefused) Unwrap() error { return e.err }
+func refused(cause string) error { return cloud.RefuseLogin(cause) }
 
 // Authenticate checks an e-mail and password. Every attempt on an existing
 // account is counted before its password is compared, in one UPDATE (the row
@@ -245,17 +172,6 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 		return u, err
 	})
 	return out, wrap("users", err)
-}
-
-// SplitList parses a comma-separated list (flags and forms), trimming blanks.
-func SplitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func nonNil(s []string) []string {

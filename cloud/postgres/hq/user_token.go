@@ -4,15 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/shared/queue"
 )
-
-// TokenPrefix starts every API token, so a leaked one is recognisable.
-const TokenPrefix = "tkt_"
 
 // CreateToken makes an API token for an integration and returns it in clear
 // text, once; only its SHA-256 is stored. Errors: invalid hq.token.name,
@@ -53,18 +49,6 @@ func (s *Store) TokenPrincipal(ctx context.Context, token string) (Principal, er
 		return Principal{}, queue.Errorf(queue.CodeUnauthorized, "hq.token.invalid")
 	}
 	return p, wrap("token principal", err)
-}
-
-// APIToken is an integration's token (never its secret).
-type APIToken struct {
-	ID         int64
-	Name       string
-	Role       Role
-	Regions    []string
-	Branches   []string
-	CreatedAt  time.Time
-	LastUsedAt *time.Time
-	RevokedAt  *time.Time
 }
 
 // Tokens lists the API tokens by name.

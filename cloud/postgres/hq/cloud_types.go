@@ -1,0 +1,108 @@
+package hq
+
+// The HQ domain types, enums and pure functions live at the cloud root
+// (cloud/hq_*.go) so services depend on them, not on this adapter; these
+// aliases keep this package's callers compiling.
+
+import "github.com/ticketero/ticketero/cloud"
+
+type (
+	AlertRules       = cloud.AlertRules
+	Alert            = cloud.HQAlert
+	AuditFilter      = cloud.AuditFilter
+	BranchInfo       = cloud.BranchInfo
+	QueueRow         = cloud.QueueRow
+	ExecutiveRow     = cloud.ExecutiveRow
+	TimelineItem     = cloud.TimelineItem
+	TicketRow        = cloud.TicketRow
+	BranchDetail     = cloud.BranchDetail
+	TicketFilter     = cloud.TicketFilter
+	QuarantinedEvent = cloud.QuarantinedEvent
+	Choice           = cloud.Choice
+	FilterChoices    = cloud.FilterChoices
+	BranchInput      = cloud.BranchInput
+	ConfigExecutive  = cloud.ConfigExecutive
+	ConfigVersion    = cloud.ConfigVersion
+	BranchConfig     = cloud.BranchConfig
+	RunningConfig    = cloud.RunningConfig
+	DiffItem         = cloud.DiffItem
+	ConfigDiff       = cloud.ConfigDiff
+	Stranded         = cloud.Stranded
+	Preview          = cloud.Preview
+	Tile             = cloud.Tile
+	ServiceWaiting   = cloud.ServiceWaiting
+	OverviewFilter   = cloud.OverviewFilter
+	ReportQuery      = cloud.ReportQuery
+	ReportRow        = cloud.ReportRow
+	Report           = cloud.Report
+	OutcomeCount     = cloud.OutcomeCount
+	ExecutiveDay     = cloud.ExecutiveDay
+	FeedbackRow      = cloud.FeedbackRow
+	WaitBand         = cloud.WaitBand
+	FeedbackReport   = cloud.FeedbackReport
+	FeedbackComment  = cloud.FeedbackComment
+	Role             = cloud.Role
+	Scope            = cloud.Scope
+	Principal        = cloud.Principal
+	User             = cloud.User
+	NewUser          = cloud.NewUser
+	LoginRefused     = cloud.LoginRefused
+	APIToken         = cloud.APIToken
+)
+
+const (
+	AlertQueueLong     = cloud.AlertQueueLong
+	AlertWaitOver      = cloud.AlertWaitOver
+	AlertOffline       = cloud.AlertOffline
+	AlertBacklogUp     = cloud.AlertBacklogUp
+	AlertSeqConflict   = cloud.AlertSeqConflict
+	AlertStalled       = cloud.AlertStalled
+	AlertQuarantine    = cloud.AlertQuarantine
+	AlertPINGuessing   = cloud.AlertPINGuessing
+	PINGuessWindow     = cloud.PINGuessWindow
+	QuarantineWindow   = cloud.QuarantineWindow
+	AlertsChanged      = cloud.AlertsChanged
+	AlertLowScore      = cloud.AlertLowScore
+	LowScoreWindow     = cloud.LowScoreWindow
+	AuditLogin         = cloud.AuditLogin
+	AuditLoginFailed   = cloud.AuditLoginFailed
+	AuditLogout        = cloud.AuditLogout
+	AuditPersonalView  = cloud.AuditPersonalView
+	AuditConfigChange  = cloud.AuditConfigChange
+	AuditConfigPublish = cloud.AuditConfigPublish
+	AuditExport        = cloud.AuditExport
+	AuditUserCreate    = cloud.AuditUserCreate
+	AuditTokenCreate   = cloud.AuditTokenCreate
+	AuditTokenRevoke   = cloud.AuditTokenRevoke
+	AuditUserChange    = cloud.AuditUserChange
+	AuditAlertAck      = cloud.AuditAlertAck
+	AuditDenied        = cloud.AuditDenied
+	AuditCSRF          = cloud.AuditCSRF
+	AuditConfigImport  = cloud.AuditConfigImport
+	DefaultPerPage     = cloud.DefaultPerPage
+	MaxPerPage         = cloud.MaxPerPage
+	MaxPage            = cloud.MaxPage
+	MaxOutcomes        = cloud.MaxOutcomes
+	MaxReportDays      = cloud.MaxReportDays
+	RoleAdmin          = cloud.RoleAdmin
+	RoleSupervisor     = cloud.RoleSupervisor
+	RoleViewer         = cloud.RoleViewer
+	MinPasswordLen     = cloud.MinPasswordLen
+	MaxEmailLen        = cloud.MaxEmailLen
+	BootstrapEmail     = cloud.BootstrapEmail
+	TokenPrefix        = cloud.TokenPrefix
+)
+
+var (
+	FormatAlertValue  = cloud.FormatAlertValue
+	FormatDuration    = cloud.FormatDuration
+	DefaultAlertRules = cloud.DefaultAlertRules
+	TicketStatuses    = cloud.TicketStatuses
+	DiffConfig        = cloud.DiffConfig
+	ReportGroups      = cloud.ReportGroups
+	WaitBands         = cloud.WaitBands
+	ParseRole         = cloud.ParseRole
+	AllBranches       = cloud.AllBranches
+	RefuseLogin       = cloud.RefuseLogin
+	SplitList         = cloud.SplitList
+)
