@@ -3,7 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,15 +17,19 @@ import (
 
 // Hub fans change notifications out to this process's browsers. It listens
 // through Config.Changes (cloud.ChangesChannel); notifications are
-// coalesced for FlushEvery, the changed branches' tiles are read once, rendered
-// once per language and pushed to every client whose scope allows the branch.
-// After a (re)connect every tile is re-read, since notifications sent while
-// disconnected are lost. Any replica serves any browser.
+// coalesced for FlushEvery, the changed branches' tiles are read once (one
+// query per flush, whatever the number of browsers), rendered once per
+// language, kept in the tile cache (tilecache.go), and those whose markup
+// changed are pushed to every client whose scope allows the branch, followed
+// by the new totals of each group of clients (same scope and region filter)
+// they touch. After a (re)connect every tile is re-read, since notifications
+// sent while disconnected are lost. Any replica serves any browser.
 type Hub struct {
 	h       *Handler
 	mu      sync.Mutex
 	clients map[*client]struct{}
 	dirty   map[string]struct{}
+	cache   tileCache
 	all     bool
 	alerts  bool // alerts changed (hq.AlertsChanged) since the last push
 	kick    chan struct{}
@@ -37,10 +44,12 @@ type Hub struct {
 
 type client struct {
 	scope hq.Scope
-	lang  i18n.Lang
-	ch    chan []byte
-	gone  chan struct{}
-	once  sync.Once
+	// region is the page's region filter ("" for all): its totals rows.
+	region string
+	lang   i18n.Lang
+	ch     chan []byte
+	gone   chan struct{}
+	once   sync.Once
 }
 
 func (c *client) drop() { c.once.Do(func() { close(c.gone) }) }
@@ -102,6 +111,9 @@ func (b *Hub) listen(ctx context.Context) {
 	}
 	b.h.cfg.Changes.Listen(ctx, func(up bool) {
 		b.connected.Store(up)
+		if !up {
+			b.cache.invalidate()
+		}
 		if up {
 			b.mark("") // re-read everything: notifications were lost while down
 		}
@@ -147,53 +159,152 @@ func (b *Hub) flushLoop(ctx context.Context) {
 	}
 }
 
-// push re-reads tiles and sends them. Alerts are evaluated apart (the
+// push re-reads tiles (every tile when f names no branch: the cache is ready
+// afterwards if the LISTEN connection is up), and sends those whose markup
+// changed, then the totals they change. Alerts are evaluated apart (the
 // cloud's alert loop), which announces changes with hq.AlertsChanged.
 func (b *Hub) push(ctx context.Context, f hq.OverviewFilter) error {
+	all := len(f.Branches) == 0
+	up := b.connected.Load()
 	tiles, err := b.h.store.Overview(ctx, hq.AllBranches, f)
 	if err != nil {
 		return err
 	}
-	for _, t := range tiles {
-		msgs := map[i18n.Lang][]byte{}
-		for _, l := range []i18n.Lang{i18n.ES, i18n.EN} {
-			m, err := b.h.tileEvent(t, l)
+	changed := b.cache.update(tiles, all, all && up)
+	for _, t := range changed {
+		var msgs [len(langs)][]byte
+		for i, l := range langs {
+			m, err := tileEvent(t.Branch, t.HTML(l))
 			if err != nil {
 				return err
 			}
-			msgs[l] = m
+			msgs[i] = m
 		}
 		b.broadcast(func(c *client) []byte {
 			if !c.scope.Allows(t.Branch, t.Region) {
 				return nil
 			}
-			return msgs[c.lang]
+			return msgs[langIndex(c.lang)]
 		})
 	}
+	if len(changed) > 0 {
+		b.pushTotals(changed)
+	}
 	return nil
+}
+
+// pushTotals sends each group of clients (same scope and region filter)
+// that sees one of the changed tiles its new totals, computed once per
+// group from the cache.
+func (b *Hub) pushTotals(changed []*shownTile) {
+	type group struct {
+		scope   hq.Scope
+		region  string
+		clients []*client
+	}
+	groups := map[string]*group{}
+	b.mu.Lock()
+	for c := range b.clients {
+		k := groupKey(c.scope, c.region)
+		g := groups[k]
+		if g == nil {
+			g = &group{scope: c.scope, region: c.region}
+			groups[k] = g
+		}
+		g.clients = append(g.clients, c)
+	}
+	b.mu.Unlock()
+	for _, g := range groups {
+		if !slices.ContainsFunc(changed, func(t *shownTile) bool {
+			return (g.region == "" || g.region == t.Region) && g.scope.Allows(t.Branch, t.Region)
+		}) {
+			continue
+		}
+		m, ok := b.totalsEvent(g.scope, g.region)
+		if !ok {
+			return // the cache is not ready: no totals until it is
+		}
+		b.mu.Lock()
+		for _, c := range g.clients {
+			if _, still := b.clients[c]; still {
+				b.send(c, m)
+			}
+		}
+		b.mu.Unlock()
+	}
+}
+
+// groupKey names the clients that share totals: same scope, same region.
+func groupKey(s hq.Scope, region string) string {
+	var k strings.Builder
+	if s.All {
+		k.WriteString("*")
+	}
+	for _, l := range [][]string{slices.Sorted(slices.Values(s.Regions)), slices.Sorted(slices.Values(s.Branches)), {region}} {
+		k.WriteString("|" + strings.Join(l, ","))
+	}
+	return k.String()
+}
+
+// totalsJSON is a totals row on the wire (the "totals" SSE event).
+type totalsJSON struct {
+	Region   string `json:"region"`
+	Branches int    `json:"branches"`
+	Waiting  int    `json:"waiting"`
+	Over     int    `json:"over"`
+	Decided  int    `json:"decided"`
+	Within   int    `json:"within"`
+	Offline  int    `json:"offline"`
+}
+
+func totalRow(t total) totalsJSON {
+	return totalsJSON{Region: t.Region, Branches: t.Branches, Waiting: t.Waiting, Over: t.WaitingOver, Decided: t.Decided, Within: t.Within, Offline: t.Offline}
+}
+
+// totalsEvent is the "totals" SSE event of a scope and region filter from
+// the cache: the first row (national, or what the region filter shows), then
+// a row per region; ok false when the cache is not ready.
+func (b *Hub) totalsEvent(scope hq.Scope, region string) ([]byte, bool) {
+	ts, ok := b.cache.list(scope, region)
+	if !ok {
+		return nil, false
+	}
+	national, regions := totals(ts)
+	rows := make([]totalsJSON, 0, len(regions))
+	for _, r := range regions {
+		rows = append(rows, totalRow(r))
+	}
+	data, err := json.Marshal(map[string]any{"national": totalRow(national), "regions": rows})
+	if err != nil {
+		return nil, false
+	}
+	return append(append([]byte("event: totals\ndata: "), data...), '\n', '\n'), true
 }
 
 func (b *Hub) broadcast(msg func(*client) []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for c := range b.clients {
-		m := msg(c)
-		if m == nil {
-			continue
-		}
-		select {
-		case c.ch <- m:
-			b.Pushed.Add(1)
-		default: // too slow: drop it; the browser reconnects and gets a snapshot
-			c.drop()
-			delete(b.clients, c)
+		if m := msg(c); m != nil {
+			b.send(c, m)
 		}
 	}
 }
 
-// tileEvent renders a tile as an SSE "tile" event.
-func (h *Handler) tileEvent(t hq.Tile, l i18n.Lang) ([]byte, error) {
-	data, err := json.Marshal(map[string]string{"id": t.Branch, "html": string(tileHTML(t, l))})
+// send queues m to c (b.mu held).
+func (b *Hub) send(c *client, m []byte) {
+	select {
+	case c.ch <- m:
+		b.Pushed.Add(1)
+	default: // too slow: drop it; the browser reconnects and gets a snapshot
+		c.drop()
+		delete(b.clients, c)
+	}
+}
+
+// tileEvent is a tile's markup as an SSE "tile" event.
+func tileEvent(branch string, html template.HTML) ([]byte, error) {
+	data, err := json.Marshal(map[string]string{"id": branch, "html": string(html)})
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +312,9 @@ func (h *Handler) tileEvent(t hq.Tile, l i18n.Lang) ([]byte, error) {
 }
 
 // live is the SSE stream of a browser: a snapshot of its tiles (read with its
-// scope), then every change.
+// scope; none with snapshot=0, the overview's virtualised page that fetches
+// the tiles it shows from /tiles), its totals when the cache is ready, then
+// every change and the totals it changes.
 func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -215,7 +328,10 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 			srv.RegisterOnShutdown(h.hub.dropAll)
 		}
 	}
-	c := &client{scope: q.P.Scope(), lang: q.Lang, ch: make(chan []byte, 256), gone: make(chan struct{})}
+	region := r.URL.Query().Get("region")
+	c := &client{scope: q.P.Scope(), region: region, lang: q.Lang, ch: make(chan []byte, 256), gone: make(chan struct{})}
+	// Registered before the snapshot is read: a change after the read is
+	// also queued (a tile twice is harmless; a tile missed is not).
 	h.hub.mu.Lock()
 	h.hub.clients[c] = struct{}{}
 	h.hub.mu.Unlock()
@@ -224,11 +340,15 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 		delete(h.hub.clients, c)
 		h.hub.mu.Unlock()
 	}()
-	tiles, err := h.store.Overview(r.Context(), c.scope, hq.OverviewFilter{Region: r.URL.Query().Get("region")})
-	if err != nil {
-		h.fail(w, r, q, err)
-		return
+	var tiles []*shownTile
+	if r.URL.Query().Get("snapshot") != "0" {
+		var err error
+		if tiles, err = h.scopedTiles(r.Context(), c.scope, region); err != nil {
+			h.fail(w, r, q, err)
+			return
+		}
 	}
+	totals, _ := h.hub.totalsEvent(c.scope, region)
 	// The server's read and write timeouts end a request that takes too
 	// long; a stream lives on: no read deadline (the request is read), and a
 	// write deadline pushed past each next write (a client that stops
@@ -243,13 +363,14 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("retry: 2000\n\n"))
 	for _, t := range tiles {
-		m, err := h.tileEvent(t, c.lang)
+		m, err := tileEvent(t.Branch, t.HTML(c.lang))
 		if err != nil {
 			h.log.Error("live snapshot", "err", err)
 			return
 		}
 		_, _ = w.Write(m)
 	}
+	_, _ = w.Write(totals)
 	fl.Flush()
 	ping := time.NewTicker(h.cfg.RecheckEvery)
 	defer ping.Stop()

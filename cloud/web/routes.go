@@ -40,6 +40,7 @@ func (h *Handler) routes() {
 
 	get("/", h.auth(anyone, h.overview))
 	get("/live", h.auth(anyone, h.live))
+	get("/tiles", h.auth(anyone, h.tilesWindow))
 	get("/alerts", h.auth(anyone, h.alertsFragment))
 	post("/alerts/{id}/ack", h.auth(canAck, h.ackAlert))
 	get("/branches/{id}", h.auth(anyone, h.branch))

@@ -4,7 +4,6 @@ import (
 	"github.com/ticketero/ticketero/shared/i18n"
 	"slices"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -32,7 +31,7 @@ func (t total) SLA(lang i18n.Lang) string {
 // totals sums tiles nationally (first) and per region (by name; branches
 // without a region under ""), from the same tiles the page shows, so the
 // rows always equal the sum of the tiles.
-func totals(tiles []hq.Tile) (national total, regions []total) {
+func totals(tiles []*shownTile) (national total, regions []total) {
 	idx := map[string]int{}
 	for _, t := range tiles {
 		i, ok := idx[t.Region]

@@ -71,6 +71,10 @@ type Config struct {
 	// RefreshEvery re-reads every tile (waits grow and
 	// agents go offline without events; default 30 s).
 	RefreshEvery time.Duration
+	// OverviewFromStore reads every overview, window and snapshot from the
+	// store instead of the hub's tile cache (tests whose fixtures write rows
+	// without the ingest's NOTIFY; production leaves it false).
+	OverviewFromStore bool
 	// RecheckEvery re-validates a live stream's session or token (and sends a
 	// keep-alive; default 20 s): a disabled user or a narrowed scope stops
 	// receiving within it.
@@ -171,7 +175,6 @@ func (h *Handler) funcs() template.FuncMap {
 		"unix":     func(t *time.Time) int64 { return t.Unix() },
 		"join":     strings.Join,
 		"split":    strings.Fields,
-		"tile":     tileHTML,
 		"deref":    func(p *int) int { return *p },
 		"choices":  choicesOf,
 		"minutes":  func(s int) int { return s / 60 },
@@ -240,18 +243,6 @@ func (v *view) Other() string {
 	}
 	return "en"
 }
-
-// Tile wraps a tile for the partial in the page's language.
-func (v *view) Tile(t hq.Tile) tileView { return tileView{Tile: t, Lang: v.Lang} }
-
-// tileView is the data of the "tile" partial.
-type tileView struct {
-	hq.Tile
-	Lang i18n.Lang
-}
-
-// T translates key in the tile's language.
-func (t tileView) T(key string, args ...any) string { return i18n.T(t.Lang, key, args...) }
 
 func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view) {
 	t, ok := h.pages[name]

@@ -72,7 +72,8 @@ func newEnv(t *testing.T, mutate ...func(*web.Config)) *env {
 	store := hq.New(pool, time.Now)
 	store.BcryptCost = bcrypt.MinCost
 	pub := &recorder{}
-	cfg := web.Config{Store: store, Changes: &postgres.Listener{Pool: pool, Channel: cloud.ChangesChannel}, Boxes: postgres.Releases{Pool: pool}.Boxes, Publisher: pub, RUTSealKey: testRUTSealKey, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour}
+	// The fixtures write rows without the ingest's NOTIFY: pages read the store.
+	cfg := web.Config{Store: store, Changes: &postgres.Listener{Pool: pool, Channel: cloud.ChangesChannel}, Boxes: postgres.Releases{Pool: pool}.Boxes, Publisher: pub, RUTSealKey: testRUTSealKey, FlushEvery: 20 * time.Millisecond, RefreshEvery: time.Hour, OverviewFromStore: true}
 	for _, m := range mutate {
 		m(&cfg)
 	}

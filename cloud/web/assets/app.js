@@ -3,32 +3,159 @@
 (function () {
   "use strict";
   var grid = document.getElementById("tiles");
+  var view = grid && window.fetch ? virtualTiles(grid) : null;
   if (grid && window.EventSource) {
     var region = grid.getAttribute("data-region") || "";
-    var src = new EventSource("/live" + (region ? "?region=" + encodeURIComponent(region) : ""));
-    src.onopen = function () { document.body.setAttribute("data-live", "on"); };
+    // No snapshot: the page and its windows (/tiles) bring the tiles; the
+    // stream brings changes and the totals they change.
+    var src = new EventSource("/live?snapshot=0" + (region ? "&region=" + encodeURIComponent(region) : ""));
+    src.onopen = function () {
+      document.body.setAttribute("data-live", "on");
+      if (view) { view.reload(); } // changes missed while the stream was down
+    };
     src.onerror = function () { document.body.setAttribute("data-live", "off"); };
     src.addEventListener("tile", function (e) {
       var d = JSON.parse(e.data);
       var el = document.getElementById("tile-" + d.id);
+      if (!el) { return; } // not in view: the next window brings it
       var t = document.createElement("template");
       t.innerHTML = d.html.trim();
-      var tile = t.content.firstElementChild;
-      if (el) {
-        el.replaceWith(tile);
-      } else if (!region || tile.getAttribute("data-region") === region) {
-        var empty = grid.querySelector("p");
-        if (empty) { empty.remove(); }
-        grid.appendChild(tile); // a branch first seen after the page loaded
-      }
+      el.replaceWith(t.content.firstElementChild);
       tick();
-      totals();
     });
+    src.addEventListener("totals", function (e) { totals(JSON.parse(e.data)); });
     src.addEventListener("alerts", function () {
       fetch("/alerts", { credentials: "same-origin" }).then(function (r) { return r.ok && !r.redirected ? r.text() : null; }).then(function (h) {
         if (h !== null) { document.getElementById("alerts").innerHTML = h; }
       });
     });
+  }
+
+  // virtualTiles keeps in the page only the tiles in view (and a few rows
+  // around them): at 5,000 branches the grid holds a few dozen tiles, with
+  // spacers standing for the rows above and below, and fetches the tiles of
+  // the rows scrolled into view from /tiles (same region, sort and search).
+  // The search box filters as one types. Without JavaScript the page shows
+  // pages of tiles with links (#tiles-pager).
+  function virtualTiles(grid) {
+    var pager = document.getElementById("tiles-pager");
+    var status = document.getElementById("tiles-status");
+    var search = document.getElementById("branch-search");
+    var st = {
+      total: Number(grid.getAttribute("data-total")) || 0,
+      q: grid.getAttribute("data-q") || "",
+      first: Number(grid.getAttribute("data-offset")) || 0, // index of the first tile in the grid
+      count: grid.querySelectorAll(".tile").length,
+      rowH: 0, cols: 1, seq: 0, pending: false, again: false
+    };
+    var before = spacer(), after = spacer();
+    grid.insertBefore(before, grid.firstChild);
+    grid.appendChild(after);
+    grid.setAttribute("data-virtual", "on");
+    if (pager) { pager.hidden = true; }
+    function spacer() {
+      var d = document.createElement("div");
+      d.className = "spacer";
+      d.setAttribute("aria-hidden", "true");
+      return d;
+    }
+    function measure() {
+      var cols = getComputedStyle(grid).gridTemplateColumns.split(" ").filter(Boolean).length;
+      st.cols = Math.max(1, cols);
+      var tiles = grid.querySelectorAll(".tile");
+      if (tiles.length) {
+        var a = tiles[0], b = tiles[tiles.length - 1];
+        var rows = Math.ceil(tiles.length / st.cols);
+        var gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
+        st.rowH = (b.offsetTop + b.offsetHeight - a.offsetTop + gap) / rows;
+      }
+      if (!st.rowH) { st.rowH = 240; }
+    }
+    function size(el, rows) {
+      var gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
+      el.style.display = rows > 0 ? "" : "none";
+      el.style.height = Math.max(0, rows * st.rowH - gap) + "px";
+    }
+    function layout() {
+      var rows = Math.ceil(st.total / st.cols);
+      size(before, Math.floor(st.first / st.cols));
+      size(after, rows - Math.ceil((st.first + st.count) / st.cols));
+    }
+    // wanted is the window of tiles the viewport needs, in whole rows.
+    function wanted() {
+      var top = -grid.getBoundingClientRect().top;
+      var rows = Math.ceil(st.total / st.cols);
+      var from = Math.max(0, Math.floor(top / st.rowH) - 2);
+      var to = Math.min(rows, Math.ceil((top + window.innerHeight) / st.rowH) + 2);
+      return { first: from * st.cols, count: Math.max(0, Math.min(st.total, to * st.cols) - from * st.cols) };
+    }
+    function load(force) {
+      if (st.pending && !force) { st.again = true; return; } // one request at a time while scrolling
+      var w = wanted();
+      if (!force && w.first >= st.first && w.first + w.count <= st.first + st.count) { return; }
+      // Fetch a little more than needed so small scrolls need nothing.
+      var first = Math.max(0, w.first - 2 * st.cols);
+      var count = Math.min(240, w.count + 4 * st.cols);
+      var seq = ++st.seq;
+      var qs = new URLSearchParams();
+      ["region", "sort"].forEach(function (k) { var v = grid.getAttribute("data-" + k); if (v) { qs.set(k, v); } });
+      if (st.q) { qs.set("q", st.q); }
+      qs.set("offset", String(first));
+      qs.set("limit", String(count));
+      st.pending = true;
+      fetch("/tiles?" + qs.toString(), { credentials: "same-origin" }).then(function (r) {
+        return r.ok && !r.redirected ? r.json() : null;
+      }).catch(function () { return null; }).then(function (d) {
+        if (seq !== st.seq) { return; }
+        st.pending = false;
+        if (st.again) { st.again = false; window.requestAnimationFrame(function () { load(false); }); }
+        if (!d) { return; }
+        var t = document.createElement("template");
+        t.innerHTML = d.html;
+        var old = grid.querySelectorAll(".tile, .tiles > p");
+        for (var i = 0; i < old.length; i++) { old[i].remove(); }
+        grid.insertBefore(t.content, after);
+        st.total = d.total;
+        st.first = d.offset;
+        st.count = grid.querySelectorAll(".tile").length;
+        grid.setAttribute("data-total", String(d.total));
+        if (status && status.textContent !== d.status) { status.textContent = d.status; }
+        measure();
+        layout();
+        tick();
+      });
+    }
+    var queued = false;
+    function onScroll() {
+      if (queued) { return; }
+      queued = true;
+      window.requestAnimationFrame(function () { queued = false; load(false); });
+    }
+    measure();
+    layout();
+    window.addEventListener("scroll", onScroll, { passive: true });
+    window.addEventListener("resize", function () { measure(); layout(); onScroll(); });
+    if (search) {
+      var timer = null;
+      search.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          st.q = search.value.trim();
+          grid.setAttribute("data-q", st.q);
+          var u = new URL(location.href);
+          if (st.q) { u.searchParams.set("q", st.q); } else { u.searchParams.delete("q"); }
+          u.searchParams.delete("page");
+          history.replaceState(null, "", u.toString());
+          if (grid.getBoundingClientRect().top < 0) { grid.scrollIntoView(); }
+          st.first = 0;
+          st.count = 0;
+          load(true);
+        }, 150);
+      });
+    }
+    if (st.first > 0) { load(true); } // opened on a later page: show its rows where they are
+    else { onScroll(); }
+    return { reload: function () { load(true); } };
   }
   function fmt(s) {
     s = Math.max(0, Math.floor(s));
@@ -42,26 +169,17 @@
       el.textContent = fmt(now - Number(el.getAttribute("data-since")));
     });
   }
-  // totals sums the tiles again into the national and regional rows (the
-  // server renders them the same way, cloud/web/totals.go).
+  // totals writes the live totals (the "totals" event, sums of every tile in
+  // the page's scope and region as cloud/web/totals.go makes them).
   // decimal writes a number as the page's language does (comma in Spanish).
   function decimal(s) { return document.documentElement.lang.indexOf("en") === 0 ? s : s.replace(".", ","); }
-  function totals() {
+  function totals(d) {
     var table = document.getElementById("totals");
-    if (!table || !grid) { return; }
-    var sums = {};
-    function add(key, t) {
-      var s = sums[key] || (sums[key] = { branches: 0, waiting: 0, over: 0, decided: 0, within: 0, offline: 0 });
-      s.branches++;
-      s.waiting += Number(t.getAttribute("data-waiting"));
-      s.over += Number(t.getAttribute("data-over"));
-      s.decided += Number(t.getAttribute("data-decided"));
-      s.within += Number(t.getAttribute("data-within"));
-      if (t.classList.contains("off")) { s.offline++; }
-    }
-    grid.querySelectorAll(".tile").forEach(function (t) { add("\u0000", t); add("r:" + (t.getAttribute("data-region") || ""), t); });
+    if (!table) { return; }
+    var byRegion = {};
+    d.regions.forEach(function (r) { byRegion[r.region] = r; });
     table.querySelectorAll("tbody tr").forEach(function (tr) {
-      var s = sums[tr.hasAttribute("data-national") ? "\u0000" : "r:" + tr.getAttribute("data-region")];
+      var s = tr.hasAttribute("data-national") ? d.national : byRegion[tr.getAttribute("data-region")];
       if (!s) { return; }
       tr.querySelectorAll("td[data-k]").forEach(function (td) {
         var k = td.getAttribute("data-k");
