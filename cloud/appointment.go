@@ -150,11 +150,11 @@ type Appointments interface {
 	Reschedule(ctx context.Context, id, code, rut string, start time.Time) (Booking, error)
 	// Cancel cancels a booking (and queues appointment.cancel).
 	Cancel(ctx context.Context, id, code, rut string) (Booking, error)
-	// Booking finds a booking by ID and code (ErrNotFound).
+	// Booking finds a booking by ID and code (ErrAppointmentNotFound).
 	Booking(ctx context.Context, id, code string) (Booking, error)
 	// Join queues a ticket.join command and returns the pending join.
 	Join(ctx context.Context, r JoinRequest) (RemoteJoin, error)
-	// RemoteJoin reads a join by ID and code (ErrNotFound).
+	// RemoteJoin reads a join by ID and code (ErrAppointmentNotFound).
 	RemoteJoin(ctx context.Context, id, code string) (RemoteJoin, error)
 	// CheckIn queues ticket.check_in for an issued remote ticket (the branch's
 	// QR scanned on the phone; token is the QR's branch token).
@@ -163,10 +163,10 @@ type Appointments interface {
 
 // Errors of Appointments, mapped to problem codes by the HTTP layer.
 var (
-	ErrSlotFull      = errors.New("appointment: slot full")
-	ErrNotBookable   = errors.New("appointment: not bookable")
-	ErrNotFound      = errors.New("appointment: not found")
-	ErrTooLate       = errors.New("appointment: too late to change")
-	ErrRemoteClosed  = errors.New("appointment: remote joining closed")
-	ErrAlreadyBooked = errors.New("appointment: customer already holds a booking that day")
+	ErrSlotFull            = errors.New("appointment: slot full")
+	ErrNotBookable         = errors.New("appointment: not bookable")
+	ErrAppointmentNotFound = errors.New("appointment: not found")
+	ErrTooLate             = errors.New("appointment: too late to change")
+	ErrRemoteClosed        = errors.New("appointment: remote joining closed")
+	ErrAlreadyBooked       = errors.New("appointment: customer already holds a booking that day")
 )
