@@ -66,12 +66,7 @@ func TestSQLStaysInPostgres(t *testing.T) {
 // cloud/cmd/... that may still depend on the PostgreSQL adapter, each with
 // the reason. An entry that no longer needs it fails the test, so the list
 // only shrinks.
-var postgresExempt = map[string]string{
-	// cloud/web still reads through *hq.Store and hq's domain types (its only
-	// cloud/postgres import) rather than interfaces with those types at the
-	// cloud root.
-	"web": "reads HQ data through *hq.Store and hq's domain types",
-}
+var postgresExempt = map[string]string{}
 
 // TestServicesDoNotImportPostgres: every package of the module other than
 // the adapter (cloud/postgres/...), the wiring (cloud/cmd/...) and the
@@ -82,7 +77,7 @@ var postgresExempt = map[string]string{
 // may set up a real database through cloud/postgres.
 func TestServicesDoNotImportPostgres(t *testing.T) {
 	pkgs := listPackages(t)
-	for _, dir := range []string{"telegram", "retention", "enroll", "rollout", "sns", "ingest", "sqs", "mqtt", "http"} {
+	for _, dir := range []string{"web", "telegram", "retention", "enroll", "rollout", "sns", "ingest", "sqs", "mqtt", "http"} {
 		require.Contains(t, pkgs, module+"/"+dir, "%s must be checked", dir)
 	}
 	for dir := range postgresExempt {

@@ -6,24 +6,24 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
 type usersData struct {
-	Users  []hq.User
-	Tokens []hq.APIToken
-	Form   hq.NewUser
+	Users  []cloud.User
+	Tokens []cloud.APIToken
+	Form   cloud.NewUser
 	// NewToken is a token just created, shown once.
 	NewToken string
 }
 
 func (h *Handler) users(w http.ResponseWriter, r *http.Request, q *req) {
-	h.showUsers(w, r, q, http.StatusOK, hq.NewUser{Role: hq.RoleSupervisor}, "", r.URL.Query().Get("created"))
+	h.showUsers(w, r, q, http.StatusOK, cloud.NewUser{Role: cloud.RoleSupervisor}, "", r.URL.Query().Get("created"))
 }
 
-func (h *Handler) showUsers(w http.ResponseWriter, r *http.Request, q *req, status int, form hq.NewUser, errMsg, created string) {
+func (h *Handler) showUsers(w http.ResponseWriter, r *http.Request, q *req, status int, form cloud.NewUser, errMsg, created string) {
 	users, err := h.store.Users(r.Context())
 	if err != nil {
 		h.fail(w, r, q, err)
@@ -47,8 +47,8 @@ func (h *Handler) showUsers(w http.ResponseWriter, r *http.Request, q *req, stat
 }
 
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, q *req) {
-	in := hq.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Password: r.PostFormValue("password"),
-		Role: hq.Role(r.PostFormValue("role")), Regions: hq.SplitList(r.PostFormValue("regions")), Branches: hq.SplitList(r.PostFormValue("branches"))}
+	in := cloud.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Password: r.PostFormValue("password"),
+		Role: cloud.Role(r.PostFormValue("role")), Regions: cloud.SplitList(r.PostFormValue("regions")), Branches: cloud.SplitList(r.PostFormValue("branches"))}
 	u, err := h.store.CreateUser(r.Context(), in)
 	if err != nil {
 		if httpStatus(err) >= 500 {
@@ -58,12 +58,12 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, q *req) {
 		h.showUsers(w, r, q, httpStatus(err), in, queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, hq.AuditUserCreate, "user:"+u.Email, "role="+string(u.Role))
+	h.audit(r, q, cloud.AuditUserCreate, "user:"+u.Email, "role="+string(u.Role))
 	http.Redirect(w, r, "/admin/users?created="+u.Email, http.StatusSeeOther)
 }
 
 type auditData struct {
-	Entries []hq.AuditEntry
+	Entries []cloud.AuditEntry
 	From    string
 	To      string
 	Actor   string
@@ -71,10 +71,10 @@ type auditData struct {
 	Query   template.URL // the CSV link's query (queryLink)
 }
 
-func auditFilter(r *http.Request) (hq.AuditFilter, auditData, error) {
+func auditFilter(r *http.Request) (cloud.AuditFilter, auditData, error) {
 	v := r.URL.Query()
 	d := auditData{From: v.Get("from"), To: v.Get("to"), Actor: v.Get("actor"), Action: v.Get("action"), Query: queryLink(v)}
-	f := hq.AuditFilter{Actor: d.Actor, Action: d.Action}
+	f := cloud.AuditFilter{Actor: d.Actor, Action: d.Action}
 	for _, p := range []struct {
 		s   string
 		dst *time.Time
@@ -117,7 +117,7 @@ func (h *Handler) auditCSV(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	h.audit(r, q, hq.AuditExport, "audit", string(d.Query))
+	h.audit(r, q, cloud.AuditExport, "audit", string(d.Query))
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="ticketero-audit.csv"`)
 	cw := newCSVWriter(w)
@@ -155,10 +155,10 @@ func (h *Handler) userChange(op string, change func(r *http.Request, id int64) (
 				h.fail(w, r, q, err)
 				return
 			}
-			h.showUsers(w, r, q, httpStatus(err), hq.NewUser{Role: hq.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
+			h.showUsers(w, r, q, httpStatus(err), cloud.NewUser{Role: cloud.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
 			return
 		}
-		h.audit(r, q, hq.AuditUserChange, "user:"+email, op)
+		h.audit(r, q, cloud.AuditUserChange, "user:"+email, op)
 		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 	}
 }
@@ -193,20 +193,20 @@ func (h *Handler) userPassword(r *http.Request, id int64) (string, error) {
 // createToken makes an API token and shows it once.
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, q *req) {
 	name := r.PostFormValue("name")
-	tok, err := h.store.CreateToken(r.Context(), name, hq.Role(r.PostFormValue("role")),
-		hq.SplitList(r.PostFormValue("regions")), hq.SplitList(r.PostFormValue("branches")))
+	tok, err := h.store.CreateToken(r.Context(), name, cloud.Role(r.PostFormValue("role")),
+		cloud.SplitList(r.PostFormValue("regions")), cloud.SplitList(r.PostFormValue("branches")))
 	if err != nil {
 		if httpStatus(err) >= 500 {
 			h.fail(w, r, q, err)
 			return
 		}
-		h.showUsers(w, r, q, httpStatus(err), hq.NewUser{Role: hq.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
+		h.showUsers(w, r, q, httpStatus(err), cloud.NewUser{Role: cloud.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, hq.AuditTokenCreate, "token:"+name, "role="+r.PostFormValue("role"))
+	h.audit(r, q, cloud.AuditTokenCreate, "token:"+name, "role="+r.PostFormValue("role"))
 	w.Header().Set("Cache-Control", "no-store")
 	q.newToken = tok
-	h.showUsers(w, r, q, http.StatusOK, hq.NewUser{Role: hq.RoleSupervisor}, "", "")
+	h.showUsers(w, r, q, http.StatusOK, cloud.NewUser{Role: cloud.RoleSupervisor}, "", "")
 }
 
 func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, q *req) {
@@ -220,6 +220,6 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	h.audit(r, q, hq.AuditTokenRevoke, "token:"+name, "")
+	h.audit(r, q, cloud.AuditTokenRevoke, "token:"+name, "")
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }

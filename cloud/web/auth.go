@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/clientip"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -28,7 +28,7 @@ const (
 
 // req is what a handler knows about its request.
 type req struct {
-	P    hq.Principal
+	P    cloud.Principal
 	CSRF string
 	Lang i18n.Lang
 	IP   string
@@ -124,19 +124,19 @@ func (h *Handler) auth(need access, fn handlerFunc) http.Handler {
 // deny audits a refused access (counted: a client repeating it adds to one
 // row a minute).
 func (h *Handler) deny(r *http.Request, q *req, target string) {
-	h.auditCounted(r, q, hq.AuditDenied, target, "")
+	h.auditCounted(r, q, cloud.AuditDenied, target, "")
 }
 
 // auditCounted records an entry anyone may cause repeatedly (refused
 // sign-ins, CSRF failures, denied accesses), aggregated per minute.
 func (h *Handler) auditCounted(r *http.Request, q *req, action, target, detail string) {
-	if err := h.store.AuditCounted(r.Context(), hq.AuditEntry{Actor: q.P.Actor(), Action: action, Target: target, Detail: detail, IP: q.IP}); err != nil {
+	if err := h.store.AuditCounted(r.Context(), cloud.AuditEntry{Actor: q.P.Actor(), Action: action, Target: target, Detail: detail, IP: q.IP}); err != nil {
 		h.log.Error("audit", "action", action, "err", err)
 	}
 }
 
 func (h *Handler) audit(r *http.Request, q *req, action, target, detail string) {
-	if err := h.store.Audit(r.Context(), hq.AuditEntry{Actor: q.P.Actor(), Action: action, Target: target, Detail: detail, IP: q.IP}); err != nil {
+	if err := h.store.Audit(r.Context(), cloud.AuditEntry{Actor: q.P.Actor(), Action: action, Target: target, Detail: detail, IP: q.IP}); err != nil {
 		h.log.Error("audit", "action", action, "err", err)
 	}
 }
@@ -163,9 +163,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, q *req, err error
 // CSRF failure) is audited here, once for every handler.
 func (h *Handler) failWith(w http.ResponseWriter, r *http.Request, q *req, err error, status int) {
 	if status == http.StatusForbidden && q.P.Actor() != "" {
-		action := hq.AuditDenied
+		action := cloud.AuditDenied
 		if queue.ErrorReason(err) == "hq.csrf" {
-			action = hq.AuditCSRF
+			action = cloud.AuditCSRF
 		}
 		h.auditCounted(r, q, action, r.URL.Path, queue.ErrorReason(err))
 	}
@@ -231,18 +231,18 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	d := loginData{Email: email, Next: safeNext(r.PostFormValue("next"))}
 	c, err := r.Cookie(loginCSRF)
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		h.auditCounted(r, q, hq.AuditCSRF, "/login", "hq.csrf")
+		h.auditCounted(r, q, cloud.AuditCSRF, "/login", "hq.csrf")
 		h.showLogin(w, r, q, http.StatusForbidden, d, i18n.T(q.Lang, "hq.csrf"))
 		return
 	}
 	if ok, _ := h.limit.Allow(q.IP); !ok {
 		// The address is not recorded: it is the attacker's to choose.
-		h.auditCounted(r, q, hq.AuditLoginFailed, "", "rate limited")
+		h.auditCounted(r, q, cloud.AuditLoginFailed, "", "rate limited")
 		h.showLogin(w, r, q, http.StatusTooManyRequests, d, i18n.T(q.Lang, "hq.login.rate"))
 		return
 	}
 	refuse := func(cause string) {
-		h.auditCounted(r, q, hq.AuditLoginFailed, "", cause)
+		h.auditCounted(r, q, cloud.AuditLoginFailed, "", cause)
 		h.showLogin(w, r, q, http.StatusUnauthorized, d, i18n.T(q.Lang, "hq.login.refused"))
 	}
 	if !valid {
@@ -252,7 +252,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.store.Authenticate(r.Context(), email, r.PostFormValue("password"))
 	if err != nil {
-		var lr *hq.LoginRefused
+		var lr *cloud.LoginRefused
 		if !errors.As(err, &lr) {
 			h.fail(w, r, q, err)
 			return
@@ -267,9 +267,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.P = p
-	h.audit(r, q, hq.AuditLogin, "", "")
+	h.audit(r, q, cloud.AuditLogin, "", "")
 	h.setCookie(w, loginCSRF, "", -1, http.SameSiteStrictMode)
-	h.setCookie(w, sessionCookie, tok, int(h.store.SessionTTL/time.Second), http.SameSiteLaxMode)
+	h.setCookie(w, sessionCookie, tok, int(h.store.SessionLifetime()/time.Second), http.SameSiteLaxMode)
 	if p.MustChangePassword {
 		d.Next = passwordPath
 	}
@@ -283,7 +283,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, q *req) {
 			return
 		}
 	}
-	h.audit(r, q, hq.AuditLogout, "", "")
+	h.audit(r, q, cloud.AuditLogout, "", "")
 	h.setCookie(w, sessionCookie, "", -1, http.SameSiteLaxMode)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
@@ -303,7 +303,7 @@ func (h *Handler) setLang(w http.ResponseWriter, r *http.Request) {
 // session ended, the user was disabled, the token revoked or the scope changed.
 func (h *Handler) stillAllowed(ctx context.Context, q *req) bool {
 	var (
-		p   hq.Principal
+		p   cloud.Principal
 		err error
 	)
 	if q.API {

@@ -111,7 +111,7 @@ func benchEnv(b *testing.B) (*hq.Store, *web.Handler, func()) {
 // sessionCookie signs a user in through the store and returns its cookie.
 func sessionCookie(b *testing.B, store *hq.Store, email, role string, regions []string) string {
 	ctx := context.Background()
-	if _, err := store.CreateUser(ctx, hq.NewUser{Email: email, Password: "benchmark-pass", Role: hq.Role(role), Regions: regions}); err != nil && !strings.Contains(err.Error(), "hq.user.exists") {
+	if _, err := store.CreateUser(ctx, cloud.NewUser{Email: email, Password: "benchmark-pass", Role: cloud.Role(role), Regions: regions}); err != nil && !strings.Contains(err.Error(), "hq.user.exists") {
 		b.Fatal(err)
 	}
 	p, err := store.Authenticate(ctx, email, "benchmark-pass")
@@ -129,7 +129,7 @@ func BenchmarkOverview500(b *testing.B) {
 	ctx := context.Background()
 	b.Run("query", func(b *testing.B) {
 		for b.Loop() {
-			tiles, err := store.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+			tiles, err := store.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 			if err != nil || len(tiles) < benchBranches {
 				b.Fatalf("overview: %d tiles, %v", len(tiles), err)
 			}

@@ -6,16 +6,16 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // ticketFilter reads the branch view's query: day, q (a ticket number),
 // status, service, executive, page, per. A page or size that is not a number
 // is invalid (400), like one out of range.
-func ticketFilter(r *http.Request) (hq.TicketFilter, error) {
+func ticketFilter(r *http.Request) (cloud.TicketFilter, error) {
 	v := r.URL.Query()
-	f := hq.TicketFilter{Day: v.Get("day"), Search: v.Get("q"), Status: v.Get("status"), Service: v.Get("service"), Executive: v.Get("executive")}
+	f := cloud.TicketFilter{Day: v.Get("day"), Search: v.Get("q"), Status: v.Get("status"), Service: v.Get("service"), Executive: v.Get("executive")}
 	for _, p := range []struct {
 		key string
 		dst *int
@@ -36,38 +36,38 @@ func ticketFilter(r *http.Request) (hq.TicketFilter, error) {
 // branchDetail reads a branch view within the principal's scope (a refusal
 // is audited by fail). Viewing the day's tickets is a view of personal data (visit
 // history linked to a customer by hash and chat token): audited too.
-func (h *Handler) branchDetail(r *http.Request, q *req) (hq.BranchDetail, error) {
+func (h *Handler) branchDetail(r *http.Request, q *req) (cloud.BranchDetail, error) {
 	id := r.PathValue("id")
 	f, err := ticketFilter(r)
 	if err != nil {
-		return hq.BranchDetail{}, err
+		return cloud.BranchDetail{}, err
 	}
 	d, err := h.store.BranchPage(r.Context(), q.P.Scope(), id, f)
 	if err != nil { // a refusal (forbidden) is audited by fail
 		return d, err
 	}
-	h.audit(r, q, hq.AuditPersonalView, "branch:"+id, "tickets "+d.Day)
+	h.audit(r, q, cloud.AuditPersonalView, "branch:"+id, "tickets "+d.Day)
 	return d, nil
 }
 
 // branchData is the branch page: the view, the filters' choices and the
 // links to the neighbouring pages.
 type branchData struct {
-	hq.BranchDetail
+	cloud.BranchDetail
 	Statuses   []string
-	Choices    hq.FilterChoices
+	Choices    cloud.FilterChoices
 	Prev, Next template.URL // links; "" when there is none
 }
 
 // pageLink links page n of the branch view with the same filters.
-func pageLink(f hq.TicketFilter, n int) template.URL {
+func pageLink(f cloud.TicketFilter, n int) template.URL {
 	v := url.Values{}
 	for k, s := range map[string]string{"day": f.Day, "q": f.Search, "status": f.Status, "service": f.Service, "executive": f.Executive} {
 		if s != "" {
 			v.Set(k, s)
 		}
 	}
-	if f.PerPage != hq.DefaultPerPage {
+	if f.PerPage != cloud.DefaultPerPage {
 		v.Set("per", strconv.Itoa(f.PerPage))
 	}
 	v.Set("page", strconv.Itoa(n))
@@ -85,7 +85,7 @@ func (h *Handler) branch(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	bd := branchData{BranchDetail: d, Statuses: hq.TicketStatuses, Choices: choices}
+	bd := branchData{BranchDetail: d, Statuses: cloud.TicketStatuses, Choices: choices}
 	if d.Filter.Page > 1 {
 		bd.Prev = pageLink(d.Filter, d.Filter.Page-1)
 	}

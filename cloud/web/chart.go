@@ -6,13 +6,13 @@ import (
 	"html/template"
 	"strings"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
 // waitChart draws mean and p90 wait per group as horizontal bars (SVG, no
 // script, no inline style so the CSP holds).
-func waitChart(l i18n.Lang, rows []hq.ReportRow) template.HTML {
+func waitChart(l i18n.Lang, rows []cloud.ReportRow) template.HTML {
 	if len(rows) == 0 {
 		return ""
 	}
@@ -44,7 +44,7 @@ func waitChart(l i18n.Lang, rows []hq.ReportRow) template.HTML {
 }
 
 // heatmapChart draws arrivals by weekday and hour.
-func heatmapChart(l i18n.Lang, r hq.Report) template.HTML {
+func heatmapChart(l i18n.Lang, r cloud.Report) template.HTML {
 	const cell, left, top = 22, 40, 18
 	w, hgt := left+24*cell+4, top+7*cell+4
 	var b strings.Builder

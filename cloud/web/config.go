@@ -7,14 +7,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
 type configListData struct {
-	Tiles []hq.Tile
+	Tiles []cloud.Tile
 }
 
 func (h *Handler) configList(w http.ResponseWriter, r *http.Request, q *req) {
@@ -22,7 +22,7 @@ func (h *Handler) configList(w http.ResponseWriter, r *http.Request, q *req) {
 }
 
 func (h *Handler) showConfigList(w http.ResponseWriter, r *http.Request, q *req, status int, errMsg string) {
-	tiles, err := h.store.Overview(r.Context(), hq.AllBranches, hq.OverviewFilter{})
+	tiles, err := h.store.Overview(r.Context(), cloud.AllBranches, cloud.OverviewFilter{})
 	if err != nil {
 		h.fail(w, r, q, err)
 		return
@@ -33,7 +33,7 @@ func (h *Handler) showConfigList(w http.ResponseWriter, r *http.Request, q *req,
 }
 
 func (h *Handler) configPutBranch(w http.ResponseWriter, r *http.Request, q *req) {
-	in := hq.BranchInput{ID: strings.ToUpper(strings.TrimSpace(r.PostFormValue("id"))), Name: r.PostFormValue("name"),
+	in := cloud.BranchInput{ID: strings.ToUpper(strings.TrimSpace(r.PostFormValue("id"))), Name: r.PostFormValue("name"),
 		Region: r.PostFormValue("region"), TimeZone: r.PostFormValue("time_zone"), OpeningHours: r.PostFormValue("opening_hours")}
 	if err := h.store.PutBranch(r.Context(), in); err != nil {
 		if httpStatus(err) >= 500 || r.PostFormValue("from") != "branch" {
@@ -47,7 +47,7 @@ func (h *Handler) configPutBranch(w http.ResponseWriter, r *http.Request, q *req
 		h.showConfigBranch(w, r, q, in.ID, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, hq.AuditConfigChange, "branch:"+in.ID, fmt.Sprintf("branch name=%q region=%q tz=%s hours=%s", in.Name, in.Region, in.TimeZone, in.OpeningHours))
+	h.audit(r, q, cloud.AuditConfigChange, "branch:"+in.ID, fmt.Sprintf("branch name=%q region=%q tz=%s hours=%s", in.Name, in.Region, in.TimeZone, in.OpeningHours))
 	http.Redirect(w, r, "/config/branches/"+url.PathEscape(in.ID)+"?saved=1", http.StatusSeeOther)
 }
 
@@ -88,7 +88,7 @@ func formInt(r *http.Request, name string) (int, error) {
 func (h *Handler) configChange(change func(r *http.Request, id string) (detail string, err error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, q *req) {
 		id := r.PathValue("id")
-		if _, err := h.store.Branch(r.Context(), hq.AllBranches, id); err != nil {
+		if _, err := h.store.Branch(r.Context(), cloud.AllBranches, id); err != nil {
 			h.fail(w, r, q, err)
 			return
 		}
@@ -101,7 +101,7 @@ func (h *Handler) configChange(change func(r *http.Request, id string) (detail s
 			h.showConfigBranch(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 			return
 		}
-		h.audit(r, q, hq.AuditConfigChange, "branch:"+id, detail)
+		h.audit(r, q, cloud.AuditConfigChange, "branch:"+id, detail)
 		http.Redirect(w, r, "/config/branches/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
 	}
 }
@@ -157,7 +157,7 @@ func (h *Handler) configCounterDelete(r *http.Request, id string) (string, error
 // set-pin): HQ never holds or sends one.
 func (h *Handler) configExecutivePut(r *http.Request, id string) (string, error) {
 	e := queue.Executive{ID: strings.TrimSpace(r.PostFormValue("id")), Name: r.PostFormValue("name"),
-		Services: hq.SplitList(strings.ToUpper(r.PostFormValue("services")))}
+		Services: cloud.SplitList(strings.ToUpper(r.PostFormValue("services")))}
 	return fmt.Sprintf("executive %s %q services=%s", e.ID, e.Name, strings.Join(e.Services, ",")),
 		h.store.PutExecutive(r.Context(), id, e, "")
 }
@@ -191,7 +191,7 @@ func (h *Handler) configRulesPut(r *http.Request, id string) (string, error) {
 // shows the review; with it, it publishes.
 func (h *Handler) configPublish(w http.ResponseWriter, r *http.Request, q *req) {
 	id := r.PathValue("id")
-	if _, err := h.store.Branch(r.Context(), hq.AllBranches, id); err != nil {
+	if _, err := h.store.Branch(r.Context(), cloud.AllBranches, id); err != nil {
 		h.fail(w, r, q, err)
 		return
 	}
@@ -211,8 +211,8 @@ func (h *Handler) configReview(w http.ResponseWriter, r *http.Request, q *req) {
 }
 
 type reviewData struct {
-	hq.BranchConfig
-	Preview hq.Preview
+	cloud.BranchConfig
+	Preview cloud.Preview
 }
 
 func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, q *req, id string, status int, errMsg string) {
@@ -245,7 +245,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request, q *req, id str
 		h.showReview(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err))
 		return
 	}
-	h.audit(r, q, hq.AuditConfigPublish, "branch:"+id, fmt.Sprintf("version %d: %s", cfg.Version, preview.Diff.Summary()))
+	h.audit(r, q, cloud.AuditConfigPublish, "branch:"+id, fmt.Sprintf("version %d: %s", cfg.Version, preview.Diff.Summary()))
 	if h.cfg.Publisher != nil {
 		if err := h.cfg.Publisher.PublishConfig(r.Context(), cfg); err != nil {
 			h.log.Error("publish config", "branch", id, "version", cfg.Version, "err", err)

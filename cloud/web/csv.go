@@ -2,11 +2,12 @@ package web
 
 import (
 	"encoding/csv"
-	"github.com/ticketero/ticketero/shared/i18n"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ticketero/ticketero/shared/i18n"
 )
 
 // csvWriter writes exports that open as columns in a spreadsheet set to

@@ -4,7 +4,7 @@ import (
 	"html/template"
 	"net/http"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -15,13 +15,13 @@ const AuditFeedbackRead = "feedback.comments_read"
 const maxComments = 200
 
 type feedbackData struct {
-	R        hq.FeedbackReport
+	R        cloud.FeedbackReport
 	Regions  []string
-	Branches []hq.BranchInfo
-	Choices  hq.FilterChoices
+	Branches []cloud.BranchInfo
+	Choices  cloud.FilterChoices
 	Labels   map[string]string
 	// Comments are shown only on request (audited), to supervisors and admins.
-	Comments    []hq.FeedbackComment
+	Comments    []cloud.FeedbackComment
 	ShowComment bool
 	CanComments bool
 	Query       template.URL // the comments link's query (queryLink)
@@ -48,7 +48,7 @@ func (h *Handler) feedback(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	var named []hq.Choice
+	var named []cloud.Choice
 	switch rep.Query.GroupBy {
 	case "service":
 		named = d.Choices.Services
@@ -69,7 +69,7 @@ func (h *Handler) feedback(w http.ResponseWriter, r *http.Request, q *req) {
 }
 
 // comments reads the comments of query and audits who read them.
-func (h *Handler) comments(r *http.Request, q *req, query hq.ReportQuery) ([]hq.FeedbackComment, error) {
+func (h *Handler) comments(r *http.Request, q *req, query cloud.ReportQuery) ([]cloud.FeedbackComment, error) {
 	cs, err := h.store.FeedbackComments(r.Context(), q.P.Scope(), query, maxComments)
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (h *Handler) apiFeedbackComments(w http.ResponseWriter, r *http.Request, q 
 		return
 	}
 	if cs == nil {
-		cs = []hq.FeedbackComment{}
+		cs = []cloud.FeedbackComment{}
 	}
 	writeJSON(w, map[string]any{"comments": cs})
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/web"
 )
 
@@ -44,7 +44,7 @@ func TestFeedbackReport(t *testing.T) {
 	c, _ := e.login("sup@fb.cl")
 	res, body := e.get(c, "/hq/v1/feedback?group=branch&from="+today+"&to="+today, "Accept", "application/json")
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
-	var rep hq.FeedbackReport
+	var rep cloud.FeedbackReport
 	require.NoError(t, json.Unmarshal([]byte(body), &rep))
 	require.Len(t, rep.Rows, 1, "only the supervisor's region")
 	r := rep.Rows[0]
@@ -52,7 +52,7 @@ func TestFeedbackReport(t *testing.T) {
 	assert.Equal(t, 4, r.Answers)
 	assert.InDelta(t, 50, r.CSATPct, 0.01, "2 of 4 satisfied")
 	assert.InDelta(t, 50-25, r.NPS, 0.01, "2 promoters, 1 detractor of 4")
-	require.Len(t, rep.Bands, len(hq.WaitBands))
+	require.Len(t, rep.Bands, len(cloud.WaitBands))
 	assert.Equal(t, 2, rep.Bands[0].Answers, "waited under 5 min")
 	assert.InDelta(t, 4.5, rep.Bands[0].MeanCSAT, 0.01)
 	assert.Equal(t, 1, rep.Bands[4].Answers, "waited 30 min or more")

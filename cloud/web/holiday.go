@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -65,7 +65,7 @@ func (h *Handler) holidayPut(w http.ResponseWriter, r *http.Request, q *req) {
 		h.showHolidays(w, r, q, year, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, hq.AuditConfigChange, "holiday:"+d.Date, fmt.Sprintf("holiday %s %q", d.Date, d.Name))
+	h.audit(r, q, cloud.AuditConfigChange, "holiday:"+d.Date, fmt.Sprintf("holiday %s %q", d.Date, d.Name))
 	http.Redirect(w, r, fmt.Sprintf("/config/holidays?year=%d&saved=1", year), http.StatusSeeOther)
 }
 
@@ -79,7 +79,7 @@ func (h *Handler) holidayDelete(w http.ResponseWriter, r *http.Request, q *req) 
 		h.showHolidays(w, r, q, h.yearOf(date), httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, hq.AuditConfigChange, "holiday:"+date, "delete holiday "+date)
+	h.audit(r, q, cloud.AuditConfigChange, "holiday:"+date, "delete holiday "+date)
 	http.Redirect(w, r, fmt.Sprintf("/config/holidays?year=%d&saved=1", h.yearOf(date)), http.StatusSeeOther) // #nosec G710 -- a fixed local path with a number
 }
 
@@ -104,7 +104,7 @@ type hoursCutoff struct {
 }
 
 type branchHoursData struct {
-	hq.BranchConfig
+	cloud.BranchConfig
 	Days     []hoursDay
 	Grace    string
 	Cutoffs  []hoursCutoff
@@ -216,7 +216,7 @@ func (h *Handler) branchHoursPut(w http.ResponseWriter, r *http.Request, q *req)
 	if hs.CloseGraceMin != nil {
 		grace = strconv.Itoa(*hs.CloseGraceMin)
 	}
-	h.audit(r, q, hq.AuditConfigChange, "branch:"+id, fmt.Sprintf("hours weekly=%v grace=%s last_ticket=%v", hs.WeeklyHours, grace, hs.LastTicket))
+	h.audit(r, q, cloud.AuditConfigChange, "branch:"+id, fmt.Sprintf("hours weekly=%v grace=%s last_ticket=%v", hs.WeeklyHours, grace, hs.LastTicket))
 	http.Redirect(w, r, "/config/branches/"+url.PathEscape(id)+"/hours?saved=1", http.StatusSeeOther)
 }
 

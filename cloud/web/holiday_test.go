@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 )
 
@@ -54,7 +54,7 @@ func TestHolidaysAndBranchHours(t *testing.T) {
 	assert.Contains(t, body, "No hay feriado")
 	_, body = e.get(c, fmt.Sprintf("/config/holidays?year=%d", next))
 	assert.NotContains(t, body, "Día del Trabajo")
-	assert.Len(t, e.audited(hq.AuditConfigChange, "admin@hours.cl"), 3)
+	assert.Len(t, e.audited(cloud.AuditConfigChange, "admin@hours.cl"), 3)
 
 	res, _ = post("/config/branches", "id", "HR-001", "name", "Horario", "region", "RM", "time_zone", "America/Santiago", "opening_hours", "09:00-14:00")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)

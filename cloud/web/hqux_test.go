@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
@@ -87,7 +87,7 @@ func auditActionsInCode(t *testing.T) []string {
 // Issue 15: the audit showed auth.login_failed and hq.login.failed.
 func TestAuditInSpanish(t *testing.T) {
 	actions := auditActionsInCode(t)
-	for _, want := range []string{hq.AuditLogin, hq.AuditLoginFailed, hq.AuditCSRF, "personal.anonymise", "enroll.code_used", "executive.login_failed", "executive.admin"} {
+	for _, want := range []string{cloud.AuditLogin, cloud.AuditLoginFailed, cloud.AuditCSRF, "personal.anonymise", "enroll.code_used", "executive.login_failed", "executive.admin"} {
 		require.Contains(t, actions, want, "the grep finds every kind of writer")
 	}
 	for _, a := range actions {
@@ -100,7 +100,7 @@ func TestAuditInSpanish(t *testing.T) {
 	// Rows of every kind, removed afterwards: other tests count audit rows.
 	t.Cleanup(func() { _, _ = e.f.Pool.Exec(context.Background(), `DELETE FROM hq_audit WHERE actor = 'label-test'`) })
 	for _, a := range actions {
-		require.NoError(t, e.store.Audit(ctx, hq.AuditEntry{Actor: "label-test", Action: a, Detail: "hq.login.failed"}))
+		require.NoError(t, e.store.Audit(ctx, cloud.AuditEntry{Actor: "label-test", Action: a, Detail: "hq.login.failed"}))
 	}
 	c, _ := e.login("aud@bank.cl")
 	res, body := e.get(c, "/admin/audit")
@@ -113,7 +113,7 @@ func TestAuditInSpanish(t *testing.T) {
 	for _, a := range actions {
 		assert.Equal(t, i18n.T(i18n.ES, "hq.audit.act."+a), shown[a], a)
 	}
-	assert.Equal(t, "Inicio de sesión rechazado", shown[hq.AuditLoginFailed])
+	assert.Equal(t, "Inicio de sesión rechazado", shown[cloud.AuditLoginFailed])
 	assert.NotContains(t, body, ">hq.login.failed<")
 	assert.Contains(t, body, "<td>contraseña incorrecta</td>")
 	// The action filter is a choice of labels.

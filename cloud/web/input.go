@@ -8,7 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -110,7 +110,7 @@ func checkInput(w http.ResponseWriter, r *http.Request, limit int64) error {
 // never looked up nor stored as such.
 func loginEmail(s string) (email string, ok bool) {
 	email = strings.ToLower(strings.TrimSpace(s))
-	if email == "" || len(email) > hq.MaxEmailLen || !cleanText(email, false) || strings.ContainsFunc(email, unicode.IsSpace) {
+	if email == "" || len(email) > cloud.MaxEmailLen || !cleanText(email, false) || strings.ContainsFunc(email, unicode.IsSpace) {
 		return "", false
 	}
 	return email, true

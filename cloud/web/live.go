@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -31,7 +31,7 @@ type Hub struct {
 	dirty   map[string]struct{}
 	cache   tileCache
 	all     bool
-	alerts  bool // alerts changed (hq.AlertsChanged) since the last push
+	alerts  bool // alerts changed (cloud.AlertsChanged) since the last push
 	kick    chan struct{}
 	// Connected is set while the LISTEN connection is up.
 	connected atomic.Bool
@@ -43,7 +43,7 @@ type Hub struct {
 }
 
 type client struct {
-	scope hq.Scope
+	scope cloud.Scope
 	// region is the page's region filter ("" for all): its totals rows.
 	region string
 	lang   i18n.Lang
@@ -83,7 +83,7 @@ func (b *Hub) mark(branch string) {
 	switch branch {
 	case "":
 		b.all = true
-	case hq.AlertsChanged:
+	case cloud.AlertsChanged:
 		b.alerts = true
 	default:
 		b.dirty[branch] = struct{}{}
@@ -142,7 +142,7 @@ func (b *Hub) flushLoop(ctx context.Context) {
 		b.all, b.dirty, b.alerts = false, map[string]struct{}{}, false
 		b.mu.Unlock()
 		if all || len(dirty) > 0 {
-			f := hq.OverviewFilter{}
+			f := cloud.OverviewFilter{}
 			if !all {
 				for id := range dirty {
 					f.Branches = append(f.Branches, id)
@@ -162,11 +162,11 @@ func (b *Hub) flushLoop(ctx context.Context) {
 // push re-reads tiles (every tile when f names no branch: the cache is ready
 // afterwards if the LISTEN connection is up), and sends those whose markup
 // changed, then the totals they change. Alerts are evaluated apart (the
-// cloud's alert loop), which announces changes with hq.AlertsChanged.
-func (b *Hub) push(ctx context.Context, f hq.OverviewFilter) error {
+// cloud's alert loop), which announces changes with cloud.AlertsChanged.
+func (b *Hub) push(ctx context.Context, f cloud.OverviewFilter) error {
 	all := len(f.Branches) == 0
 	up := b.connected.Load()
-	tiles, err := b.h.store.Overview(ctx, hq.AllBranches, f)
+	tiles, err := b.h.store.Overview(ctx, cloud.AllBranches, f)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (b *Hub) push(ctx context.Context, f hq.OverviewFilter) error {
 // group from the cache.
 func (b *Hub) pushTotals(changed []*shownTile) {
 	type group struct {
-		scope   hq.Scope
+		scope   cloud.Scope
 		region  string
 		clients []*client
 	}
@@ -235,7 +235,7 @@ func (b *Hub) pushTotals(changed []*shownTile) {
 }
 
 // groupKey names the clients that share totals: same scope, same region.
-func groupKey(s hq.Scope, region string) string {
+func groupKey(s cloud.Scope, region string) string {
 	var k strings.Builder
 	if s.All {
 		k.WriteString("*")
@@ -264,7 +264,7 @@ func totalRow(t total) totalsJSON {
 // totalsEvent is the "totals" SSE event of a scope and region filter from
 // the cache: the first row (national, or what the region filter shows), then
 // a row per region; ok false when the cache is not ready.
-func (b *Hub) totalsEvent(scope hq.Scope, region string) ([]byte, bool) {
+func (b *Hub) totalsEvent(scope cloud.Scope, region string) ([]byte, bool) {
 	ts, ok := b.cache.list(scope, region)
 	if !ok {
 		return nil, false

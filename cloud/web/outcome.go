@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -48,7 +48,7 @@ func (h *Handler) outcomeDone(w http.ResponseWriter, r *http.Request, q *req, er
 		h.showOutcomes(w, r, q, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, hq.AuditConfigChange, "outcome:"+what, detail)
+	h.audit(r, q, cloud.AuditConfigChange, "outcome:"+what, detail)
 	http.Redirect(w, r, "/config/outcomes?saved=1", http.StatusSeeOther)
 }
 
@@ -67,7 +67,7 @@ func (h *Handler) outcomeDelete(w http.ResponseWriter, r *http.Request, q *req) 
 func counterTable(table string) bool { return table == "outcomes" || table == "executives" }
 
 // writeCounterCSV writes the outcomes or executives table of a report.
-func writeCounterCSV(cw *csvWriter, table string, rep hq.Report, T func(string) string, f func(float64) string) {
+func writeCounterCSV(cw *csvWriter, table string, rep cloud.Report, T func(string) string, f func(float64) string) {
 	if table == "outcomes" {
 		_ = cw.Write([]string{T("hq.report.outcome_code"), T("hq.config.outcome_name"), T("hq.report.outcome_visits")})
 		for _, o := range rep.Outcomes {

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -106,7 +106,7 @@ func TestOutcomesConfiguredAndReported(t *testing.T) {
 	require.Len(t, rows, 2)
 	assert.Equal(t, []string{day, "OC-001", "E1", "Ana Pérez", "900,0", "1500,0", "1800,0", "1800,0", "0,0", "0,0", "0,0", "0,0", "0,0"}, rows[1])
 	assert.Equal(t, "En pausa: Colación (s)", rows[0][7])
-	r, err := e.store.Report(ctx, hq.AllBranches, hq.ReportQuery{From: day, Branch: "OC-001"})
+	r, err := e.store.Report(ctx, cloud.AllBranches, cloud.ReportQuery{From: day, Branch: "OC-001"})
 	require.NoError(t, err)
 	require.Len(t, r.Executives, 1)
 	assert.InDelta(t, 15*60, r.Executives[0].ServingS, 1)

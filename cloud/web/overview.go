@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -40,7 +39,7 @@ type overviewData struct {
 	Page, Pages    int
 	Prev, Next     template.URL
 	Offset         int
-	Alerts         []hq.Alert
+	Alerts         []cloud.HQAlert
 	Dead           []cloud.DeadJob
 	// National and RegionTotals sum the tiles in scope and region
 	// (totals.go), whatever the search.
@@ -83,13 +82,13 @@ func (o overviewQuery) link(n int) template.URL {
 
 // scopedTiles returns the tiles within scope (and region, when set) by
 // branch ID: from the hub's cache when it is ready, else from the store.
-func (h *Handler) scopedTiles(ctx context.Context, scope hq.Scope, region string) ([]*shownTile, error) {
+func (h *Handler) scopedTiles(ctx context.Context, scope cloud.Scope, region string) ([]*shownTile, error) {
 	if !h.cfg.OverviewFromStore {
 		if ts, ok := h.hub.cache.list(scope, region); ok {
 			return ts, nil
 		}
 	}
-	ts, err := h.store.Overview(ctx, scope, hq.OverviewFilter{Region: region})
+	ts, err := h.store.Overview(ctx, scope, cloud.OverviewFilter{Region: region})
 	out := wrapTiles(ts)
 	sortTiles(out, "") // the cache's order (the store's collation may differ)
 	return out, err
@@ -281,7 +280,7 @@ func (h *Handler) ackAlert(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	h.audit(r, q, hq.AuditAlertAck, branch, r.PathValue("id"))
+	h.audit(r, q, cloud.AuditAlertAck, branch, r.PathValue("id"))
 	h.hub.mark(branch)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
@@ -301,7 +300,7 @@ func (h *Handler) apiOverview(w http.ResponseWriter, r *http.Request, q *req) {
 		sortTiles(tiles, s)
 	}
 	type tileJSON struct {
-		hq.Tile
+		cloud.Tile
 		SLA float64 `json:"sla_pct"`
 	}
 	out := make([]tileJSON, len(tiles))

@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -61,7 +61,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, q *req)
 		show(err)
 		return
 	}
-	h.audit(r, q, hq.AuditUserChange, "user:"+q.P.Email, "password changed")
+	h.audit(r, q, cloud.AuditUserChange, "user:"+q.P.Email, "password changed")
 	q.P.MustChangePassword = false
 	if h.cfg.PasswordChanged != nil {
 		h.cfg.PasswordChanged(q.P.Email)

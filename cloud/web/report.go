@@ -7,16 +7,16 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
 type reportData struct {
-	R        hq.Report
+	R        cloud.Report
 	Regions  []string
-	Branches []hq.BranchInfo
-	Choices  hq.FilterChoices
+	Branches []cloud.BranchInfo
+	Choices  cloud.FilterChoices
 	// Labels name a row's key where it is a code: a service's or an
 	// executive's name when grouped by them.
 	Labels  map[string]string
@@ -25,9 +25,9 @@ type reportData struct {
 	HeatSVG template.HTML
 }
 
-func reportQuery(r *http.Request) hq.ReportQuery {
+func reportQuery(r *http.Request) cloud.ReportQuery {
 	v := r.URL.Query()
-	return hq.ReportQuery{From: v.Get("from"), To: v.Get("to"), Branch: v.Get("branch"), Region: v.Get("region"),
+	return cloud.ReportQuery{From: v.Get("from"), To: v.Get("to"), Branch: v.Get("branch"), Region: v.Get("region"),
 		Service: v.Get("service"), Executive: v.Get("executive"), GroupBy: v.Get("group")}
 }
 
@@ -51,7 +51,7 @@ func queryLink(v url.Values) template.URL {
 	return template.URL(v.Encode()) // #nosec G203 -- url.Values.Encode has query-escaped every key and value
 }
 
-type hqQuery hq.ReportQuery
+type hqQuery cloud.ReportQuery
 
 func (h *Handler) reports(w http.ResponseWriter, r *http.Request, q *req) {
 	ctx := r.Context()
@@ -76,7 +76,7 @@ func (h *Handler) reports(w http.ResponseWriter, r *http.Request, q *req) {
 		return
 	}
 	labels := map[string]string{}
-	var named []hq.Choice
+	var named []cloud.Choice
 	switch rep.Query.GroupBy {
 	case "service":
 		named = choices.Services
@@ -115,7 +115,7 @@ func (h *Handler) reportCSV(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, err)
 		return
 	}
-	h.audit(r, q, hq.AuditExport, "report:"+table, hqQuery(rep.Query).encode())
+	h.audit(r, q, cloud.AuditExport, "report:"+table, hqQuery(rep.Query).encode())
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ticketero-%s-%s-%s.csv"`, table, rep.Query.From, rep.Query.To))
 	cw := newCSVWriter(w)

@@ -9,8 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // TestRoutes pins the routing of the explicit config and user routes: each
@@ -61,7 +60,7 @@ func TestRoutes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, cfg.Counters, "the counter was deleted")
 	assert.Empty(t, cfg.Services, "the service was deleted")
-	assert.Len(t, e.audited(hq.AuditConfigChange, "admin@routes.cl"), 5, "the branch, two changes and two deletions")
+	assert.Len(t, e.audited(cloud.AuditConfigChange, "admin@routes.cl"), 5, "the branch, two changes and two deletions")
 
 	t.Run("head", func(t *testing.T) {
 		res, err := http.Head(e.srv.URL + "/login")

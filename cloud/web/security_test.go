@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/web"
 )
 
@@ -32,7 +32,7 @@ func (e *env) loginClient() (*http.Client, string) {
 
 func (e *env) auditCount(action string) (rows, total int) {
 	e.t.Helper()
-	got, err := e.store.AuditLog(context.Background(), hq.AuditFilter{Action: action, Limit: 100000})
+	got, err := e.store.AuditLog(context.Background(), cloud.AuditFilter{Action: action, Limit: 100000})
 	require.NoError(e.t, err)
 	for _, g := range got {
 		total += g.Count
@@ -85,10 +85,10 @@ func TestLoginCannotFloodAudit(t *testing.T) {
 	for range 40 {
 		e.post(c, "/login", url.Values{"email": {"victim@bank.cl"}, "password": {"x"}, "csrf": {tok}})
 	}
-	rows, total := e.auditCount(hq.AuditLoginFailed)
+	rows, total := e.auditCount(cloud.AuditLoginFailed)
 	assert.Equal(t, 41, total, "every refusal counted")
 	assert.LessOrEqual(t, rows, 4, "in a handful of rows (one per cause, address and minute)")
-	got, err := e.store.AuditLog(context.Background(), hq.AuditFilter{Action: hq.AuditLoginFailed})
+	got, err := e.store.AuditLog(context.Background(), cloud.AuditFilter{Action: cloud.AuditLoginFailed})
 	require.NoError(t, err)
 	for _, g := range got {
 		assert.LessOrEqual(t, len(g.Actor), 254)
@@ -97,7 +97,7 @@ func TestLoginCannotFloodAudit(t *testing.T) {
 	for range 20 {
 		e.post(c, "/login", url.Values{"email": {"victim@bank.cl"}, "password": {"x"}, "csrf": {"forged"}})
 	}
-	rows, total = e.auditCount(hq.AuditCSRF)
+	rows, total = e.auditCount(cloud.AuditCSRF)
 	assert.Equal(t, 1, rows)
 	assert.Equal(t, 20, total, "sign-in CSRF failures audited, counted")
 }
@@ -131,7 +131,7 @@ func TestCSVFormulaInjection(t *testing.T) {
 	e.user("csv@bank.cl", "admin", nil, nil)
 	c, _ := e.login("csv@bank.cl")
 	for _, a := range []string{`=HYPERLINK("http://evil.example","x")`, "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"} {
-		require.NoError(t, e.store.Audit(context.Background(), hq.AuditEntry{Actor: a, Action: "csv.test", Detail: "-12.5"}))
+		require.NoError(t, e.store.Audit(context.Background(), cloud.AuditEntry{Actor: a, Action: "csv.test", Detail: "-12.5"}))
 	}
 	res, body := e.get(c, "/admin/audit.csv?action=csv.test")
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -154,7 +154,7 @@ func TestCSRFAndScopeAudited(t *testing.T) {
 		res, _ := e.post(c, "/alerts/1/ack", url.Values{"csrf": {"forged"}})
 		assert.Equal(t, http.StatusForbidden, res.StatusCode)
 	}
-	got := e.audited(hq.AuditCSRF, "scope@audit.cl")
+	got := e.audited(cloud.AuditCSRF, "scope@audit.cl")
 	require.Len(t, got, 1)
 	assert.Equal(t, 5, got[0].Count)
 
@@ -162,18 +162,18 @@ func TestCSRFAndScopeAudited(t *testing.T) {
 		res, _ := e.get(c, "/branches/AU-002")
 		assert.Equal(t, http.StatusForbidden, res.StatusCode)
 	}
-	got = e.audited(hq.AuditDenied, "scope@audit.cl")
+	got = e.audited(cloud.AuditDenied, "scope@audit.cl")
 	require.Len(t, got, 1)
 	assert.Equal(t, 3, got[0].Count)
 	assert.Equal(t, "/branches/AU-002", got[0].Target)
 
 	var alert int64
 	require.NoError(t, e.store.Pool().QueryRow(context.Background(), `INSERT INTO hq_alerts (branch, kind, raised_at, seen_at)
-		VALUES ('AU-002', $1, now(), now()) RETURNING id`, hq.AlertOffline).Scan(&alert))
+		VALUES ('AU-002', $1, now(), now()) RETURNING id`, cloud.AlertOffline).Scan(&alert))
 	_, body := e.get(c, "/")
 	res, _ := e.post(c, "/alerts/"+strconvI(alert)+"/ack", url.Values{"csrf": {csrfOf(t, body)}})
 	assert.Equal(t, http.StatusNotFound, res.StatusCode, "an alert out of scope does not exist for him")
-	got, err := e.store.AuditLog(context.Background(), hq.AuditFilter{Action: hq.AuditDenied, Actor: "scope@audit.cl"})
+	got, err := e.store.AuditLog(context.Background(), cloud.AuditFilter{Action: cloud.AuditDenied, Actor: "scope@audit.cl"})
 	require.NoError(t, err)
 	var targets []string
 	for _, g := range got {
@@ -214,7 +214,7 @@ func TestClientAddress(t *testing.T) {
 			res, err := c.Do(req)
 			require.NoError(t, err)
 			res.Body.Close()
-			got := e.audited(hq.AuditLoginFailed, email)
+			got := e.audited(cloud.AuditLoginFailed, email)
 			require.Len(t, got, 1)
 			assert.Equal(t, tc.want, got[0].IP)
 		})
@@ -271,7 +271,7 @@ func TestOpsGuard(t *testing.T) {
 	t.Cleanup(srv.Close)
 	admin, _ := e.login("ops-admin@bank.cl")
 	viewer, _ := e.login("ops-viewer@bank.cl")
-	adminTok, err := e.store.CreateToken(context.Background(), "ops-bi", hq.RoleAdmin, nil, nil)
+	adminTok, err := e.store.CreateToken(context.Background(), "ops-bi", cloud.RoleAdmin, nil, nil)
 	require.NoError(t, err)
 	get := func(c *http.Client, auth string) int {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)

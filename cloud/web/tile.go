@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -16,7 +16,7 @@ import (
 // so it is written by hand instead of through html/template: about 20 times
 // cheaper. Every dynamic text goes through html.EscapeString and the link
 // through url.PathEscape.
-func tileHTML(t hq.Tile, l i18n.Lang) template.HTML {
+func tileHTML(t cloud.Tile, l i18n.Lang) template.HTML {
 	var b strings.Builder
 	b.Grow(1400)
 	esc := html.EscapeString
@@ -103,5 +103,5 @@ func fmtSkew(ms int64) string {
 	if ms < 0 {
 		sign, ms = "-", -ms
 	}
-	return sign + hq.FormatDuration((ms+500)/1000)
+	return sign + cloud.FormatDuration((ms+500)/1000)
 }

@@ -6,13 +6,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
 func TestTileHTMLEscapes(t *testing.T) {
 	at := time.Unix(1_800_000_000, 0)
-	tile := hq.Tile{Branch: "SC-001", Name: `<script>alert("x")</script>`, Region: `R"M`, Waiting: 3, OldestQueuedAt: &at,
+	tile := cloud.Tile{Branch: "SC-001", Name: `<script>alert("x")</script>`, Region: `R"M`, Waiting: 3, OldestQueuedAt: &at,
 		LongestWaitS: 700, OverTargetS: 100, Called: 4, Decided: 8, WithinTarget: 3, Known: true, Online: false, OfflineFrom: &at, Backlog: 7, MaxSeq: 10, AppliedSeq: 8}
 	got := string(tileHTML(tile, i18n.ES))
 	assert.NotContains(t, got, "<script>")

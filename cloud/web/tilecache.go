@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
 )
 
@@ -24,7 +24,7 @@ func langIndex(l i18n.Lang) int {
 // shownTile is a tile with its rendered HTML per language (rendered on
 // demand when it did not come from the cache).
 type shownTile struct {
-	hq.Tile
+	cloud.Tile
 	html [2]template.HTML
 }
 
@@ -37,7 +37,7 @@ func (t *shownTile) HTML(l i18n.Lang) template.HTML {
 	return t.html[i]
 }
 
-func wrapTiles(ts []hq.Tile) []*shownTile {
+func wrapTiles(ts []cloud.Tile) []*shownTile {
 	out := make([]*shownTile, len(ts))
 	for i := range ts {
 		out[i] = &shownTile{Tile: ts[i]}
@@ -63,7 +63,7 @@ type tileCache struct {
 // then holds exactly those, and is ready when ready says so) and returns
 // those whose markup changed (new branches included). Rendering happens
 // before the lock is taken.
-func (c *tileCache) update(ts []hq.Tile, all, ready bool) []*shownTile {
+func (c *tileCache) update(ts []cloud.Tile, all, ready bool) []*shownTile {
 	fresh := make([]*shownTile, len(ts))
 	for i := range ts {
 		t := &shownTile{Tile: ts[i]}
@@ -99,7 +99,7 @@ func (c *tileCache) invalidate() {
 
 // list returns the tiles within scope (and region, when set) in branch order,
 // or ok false when the cache is not ready.
-func (c *tileCache) list(scope hq.Scope, region string) (out []*shownTile, ok bool) {
+func (c *tileCache) list(scope cloud.Scope, region string) (out []*shownTile, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if !c.ready {
@@ -115,7 +115,7 @@ func (c *tileCache) list(scope hq.Scope, region string) (out []*shownTile, ok bo
 	return out, true
 }
 
-// sortTiles orders tiles as hq.Store.Overview does: "waiting" (most first),
+// sortTiles orders tiles as cloud.HQStore.Overview does: "waiting" (most first),
 // "wait" (oldest waiting first, nobody waiting last), "sla" (lowest first,
 // none decided last), otherwise by branch ID; ties by branch ID.
 func sortTiles(ts []*shownTile, by string) {
@@ -144,7 +144,7 @@ func sortTiles(ts []*shownTile, by string) {
 	})
 }
 
-func slaKey(t hq.Tile) float64 {
+func slaKey(t cloud.Tile) float64 {
 	if t.Decided == 0 {
 		return 2
 	}

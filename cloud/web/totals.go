@@ -1,8 +1,9 @@
 package web
 
 import (
-	"github.com/ticketero/ticketero/shared/i18n"
 	"slices"
+
+	"github.com/ticketero/ticketero/shared/i18n"
 
 	"github.com/ticketero/ticketero/shared/queue"
 )

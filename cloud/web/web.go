@@ -5,8 +5,8 @@
 // string comes from shared/i18n; no CDN, assets are embedded and served under
 // content-hashed URLs.
 //
-// Data access and scope enforcement live in cloud/postgres/hq; this package
-// adds sign-in, CSRF, roles and rendering.
+// Data access and scope enforcement sit behind cloud.HQStore (implemented by
+// cloud/postgres/hq); this package adds sign-in, CSRF, roles and rendering.
 package web
 
 import (
@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/ratelimit"
@@ -37,7 +36,7 @@ var assetFS embed.FS
 
 // Config holds the handler's dependencies and settings.
 type Config struct {
-	Store *hq.Store
+	Store cloud.HQStore
 	// Publisher sends published configs to branches; nil stores versions only.
 	Publisher cloud.ConfigPublisher
 	// Changes delivers the change notifications the live hub pushes; nil
@@ -94,7 +93,7 @@ type Config struct {
 // Handler is the HQ web's http.Handler. Run must be running for live push.
 type Handler struct {
 	cfg    Config
-	store  *hq.Store
+	store  cloud.HQStore
 	log    *slog.Logger
 	pages  map[string]*template.Template
 	assets *webasset.Set
@@ -207,7 +206,7 @@ func (h *Handler) parseTemplates() error {
 	return nil
 }
 
-// fmtDuration renders seconds as m:ss or h:mm:ss (hq.FormatDuration).
+// fmtDuration renders seconds as m:ss or h:mm:ss (cloud.FormatDuration).
 func fmtDuration(s any) string {
 	var n int64
 	switch v := s.(type) {
@@ -218,13 +217,13 @@ func fmtDuration(s any) string {
 	case float64:
 		n = int64(v + 0.5)
 	}
-	return hq.FormatDuration(n)
+	return cloud.FormatDuration(n)
 }
 
 // view is the data of every page.
 type view struct {
 	Lang  i18n.Lang
-	P     hq.Principal
+	P     cloud.Principal
 	CSRF  string
 	Nav   string
 	Path  string

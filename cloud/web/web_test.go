@@ -89,7 +89,7 @@ func newEnv(t *testing.T, mutate ...func(*web.Config)) *env {
 
 func (e *env) user(email, role string, regions, branches []string) {
 	e.t.Helper()
-	_, err := e.store.CreateUser(context.Background(), hq.NewUser{Email: email, Password: "password-" + email, Role: hq.Role(role), Regions: regions, Branches: branches})
+	_, err := e.store.CreateUser(context.Background(), cloud.NewUser{Email: email, Password: "password-" + email, Role: cloud.Role(role), Regions: regions, Branches: branches})
 	require.NoError(e.t, err)
 }
 
@@ -139,9 +139,9 @@ func (e *env) login(email string) (*http.Client, string) {
 	return c, csrfOf(e.t, body)
 }
 
-func (e *env) audited(action, actor string) []hq.AuditEntry {
+func (e *env) audited(action, actor string) []cloud.AuditEntry {
 	e.t.Helper()
-	got, err := e.store.AuditLog(context.Background(), hq.AuditFilter{Action: action, Actor: actor})
+	got, err := e.store.AuditLog(context.Background(), cloud.AuditFilter{Action: action, Actor: actor})
 	require.NoError(e.t, err)
 	return got
 }
@@ -189,7 +189,7 @@ func TestLogin(t *testing.T) {
 	t.Run("wrong password audited", func(t *testing.T) {
 		r := post(url.Values{"email": {"ana@bank.cl"}, "password": {"nope-nope-nope"}, "csrf": {tok}}, tok)
 		assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
-		got := e.audited(hq.AuditLoginFailed, "ana@bank.cl")
+		got := e.audited(cloud.AuditLoginFailed, "ana@bank.cl")
 		require.NotEmpty(t, got)
 		assert.Equal(t, "127.0.0.1", got[0].IP)
 	})
@@ -207,7 +207,7 @@ func TestLogin(t *testing.T) {
 		assert.True(t, sc.Secure)
 		assert.True(t, sc.HttpOnly)
 		assert.Equal(t, http.SameSiteLaxMode, sc.SameSite)
-		assert.NotEmpty(t, e.audited(hq.AuditLogin, "ana@bank.cl"))
+		assert.NotEmpty(t, e.audited(cloud.AuditLogin, "ana@bank.cl"))
 	})
 	t.Run("open redirect refused", func(t *testing.T) {
 		r := post(url.Values{"email": {"ana@bank.cl"}, "password": {"password-ana@bank.cl"}, "csrf": {tok}, "next": {"//evil.example"}}, tok)
@@ -237,10 +237,10 @@ func TestScopeAndRoles(t *testing.T) {
 	res, body = e.get(c, "/branches/VS-001")
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 	assert.Contains(t, body, "No tiene acceso a la sucursal VS-001")
-	assert.NotEmpty(t, e.audited(hq.AuditDenied, "sup@scope.cl"))
+	assert.NotEmpty(t, e.audited(cloud.AuditDenied, "sup@scope.cl"))
 	res, _ = e.get(c, "/branches/RS-001")
 	assert.Equal(t, http.StatusOK, res.StatusCode)
-	assert.NotEmpty(t, e.audited(hq.AuditPersonalView, "sup@scope.cl"))
+	assert.NotEmpty(t, e.audited(cloud.AuditPersonalView, "sup@scope.cl"))
 
 	res, _ = e.get(c, "/config")
 	assert.Equal(t, http.StatusForbidden, res.StatusCode, "configuration is for admins")
@@ -257,12 +257,12 @@ func TestScopeAndRoles(t *testing.T) {
 	assert.NotContains(t, body, "VS-001")
 
 	t.Run("api token", func(t *testing.T) {
-		tok, err := e.store.CreateToken(context.Background(), "bi-scope", hq.RoleSupervisor, []string{"VS"}, nil)
+		tok, err := e.store.CreateToken(context.Background(), "bi-scope", cloud.RoleSupervisor, []string{"VS"}, nil)
 		require.NoError(t, err)
 		plain := &http.Client{}
 		res, body := e.get(plain, "/hq/v1/overview", "Authorization", "Bearer "+tok)
 		require.Equal(t, http.StatusOK, res.StatusCode)
-		var out struct{ Branches []hq.Tile }
+		var out struct{ Branches []cloud.Tile }
 		require.NoError(t, json.Unmarshal([]byte(body), &out))
 		require.Len(t, out.Branches, 1)
 		assert.Equal(t, "VS-001", out.Branches[0].Branch)
@@ -315,7 +315,7 @@ func TestReportsAndCSV(t *testing.T) {
 	res, body = e.get(c, "/reports.csv?table=heatmap&branch=RP-001&from="+day)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Len(t, strings.Split(strings.TrimSpace(body), "\n"), 8)
-	assert.Len(t, e.audited(hq.AuditExport, "admin@rp.cl"), 2)
+	assert.Len(t, e.audited(cloud.AuditExport, "admin@rp.cl"), 2)
 	res, body = e.get(c, "/reports.csv?table=secrets")
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
 	assert.Contains(t, body, "no existe en el reporte")
@@ -404,11 +404,11 @@ func TestConfigPublishing(t *testing.T) {
 	assert.Contains(t, body, "Versión 2 guardada")
 	assert.Contains(t, body, `<strong id="running">v1</strong>`)
 	assert.Contains(t, body, `<strong id="latest">v2</strong>`)
-	published := e.audited(hq.AuditConfigPublish, "admin@cfg.cl")
+	published := e.audited(cloud.AuditConfigPublish, "admin@cfg.cl")
 	require.Len(t, published, 2)
 	assert.Equal(t, "version 1: services +1 -0 ~0, counters +1 -0 ~0, executives +1 -0 ~0", published[1].Detail,
 		"the audit says what the publication changed")
-	assert.GreaterOrEqual(t, len(e.audited(hq.AuditConfigChange, "admin@cfg.cl")), 5)
+	assert.GreaterOrEqual(t, len(e.audited(cloud.AuditConfigChange, "admin@cfg.cl")), 5)
 
 	t.Run("users", func(t *testing.T) {
 		res, body := e.post(c, "/admin/users", url.Values{"csrf": {csrf}, "email": {"new@cfg.cl"}, "password": {"short"}, "role": {"viewer"}})
@@ -539,9 +539,9 @@ func TestAlertsPushedAndAcked(t *testing.T) {
 	}
 	// The cloud's alert loop evaluates (not the hub); its NOTIFY reaches
 	// every replica's browsers as an "alerts" event.
-	tiles, err := e.store.Overview(context.Background(), hq.AllBranches, hq.OverviewFilter{Branches: []string{"AL-001"}})
+	tiles, err := e.store.Overview(context.Background(), cloud.AllBranches, cloud.OverviewFilter{Branches: []string{"AL-001"}})
 	require.NoError(t, err)
-	changed, err := e.store.EvaluateAlerts(context.Background(), tiles, hq.DefaultAlertRules())
+	changed, err := e.store.EvaluateAlerts(context.Background(), tiles, cloud.DefaultAlertRules())
 	require.NoError(t, err)
 	require.True(t, changed)
 	deadline := time.After(3 * time.Second)
@@ -564,7 +564,7 @@ func TestAlertsPushedAndAcked(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 	_, body = e.get(c, "/alerts")
 	assert.Contains(t, body, "reconocida por sup@alert.cl")
-	assert.NotEmpty(t, e.audited(hq.AuditAlertAck, "sup@alert.cl"))
+	assert.NotEmpty(t, e.audited(cloud.AuditAlertAck, "sup@alert.cl"))
 }
 
 // TestEveryPageTranslated renders every page in both languages and fails on a
@@ -578,13 +578,13 @@ func TestEveryPageTranslated(t *testing.T) {
 	e.f.Ticket(hqtest.Ticket{Branch: "TR-001", ID: "tr2", Service: "C", Number: 2, QueuedAt: now.Add(-15 * time.Minute)})
 	e.f.Executive("TR-001", "E1", "Ana", 1, "available", now)
 	e.f.Executive("TR-001", "E2", "Luis", 2, "paused", now)
-	require.NoError(t, e.store.PutBranch(context.Background(), hq.BranchInput{ID: "TR-001", Name: "Traducción", Region: "TR", TimeZone: "America/Santiago"}))
+	require.NoError(t, e.store.PutBranch(context.Background(), cloud.BranchInput{ID: "TR-001", Name: "Traducción", Region: "TR", TimeZone: "America/Santiago"}))
 	e.user("admin@tr.cl", "admin", nil, nil)
 	c, _ := e.login("admin@tr.cl")
 	// Raise alerts so the alert list renders.
-	tiles, err := e.store.Overview(context.Background(), hq.Scope{Branches: []string{"TR-001"}}, hq.OverviewFilter{})
+	tiles, err := e.store.Overview(context.Background(), cloud.Scope{Branches: []string{"TR-001"}}, cloud.OverviewFilter{})
 	require.NoError(t, err)
-	_, err = e.store.EvaluateAlerts(context.Background(), tiles, hq.AlertRules{QueueOver: 0, OfflineAfter: 0, BacklogWindow: time.Minute})
+	_, err = e.store.EvaluateAlerts(context.Background(), tiles, cloud.AlertRules{QueueOver: 0, OfflineAfter: 0, BacklogWindow: time.Minute})
 	require.NoError(t, err)
 	key := regexp.MustCompile(`\b(hq|status|priority|action)\.[a-z_]+(\.[a-z_]+)*\b`)
 	for _, lang := range []string{"es-CL", "en"} {
@@ -630,7 +630,7 @@ func TestAdminUsersAndTokens(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode, "an admin cannot lock himself out")
 	res, _ = e.post(c, "/admin/users/999999/unlock", url.Values{"csrf": {csrf}})
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
-	assert.Len(t, e.audited(hq.AuditUserChange, "admin@adm.cl"), 3)
+	assert.Len(t, e.audited(cloud.AuditUserChange, "admin@adm.cl"), 3)
 
 	res, body = e.post(c, "/admin/tokens", url.Values{"csrf": {csrf}, "name": {"bi-adm"}, "role": {"viewer"}})
 	require.Equal(t, http.StatusOK, res.StatusCode)

@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -128,3 +129,8 @@ func wrap(op string, err error) error {
 	}
 	return fmt.Errorf("hq: %s: %w", op, err)
 }
+
+// SessionLifetime returns SessionTTL (cloud.HQAuth).
+func (s *Store) SessionLifetime() time.Duration { return s.SessionTTL }
+
+var _ cloud.HQStore = (*Store)(nil)
