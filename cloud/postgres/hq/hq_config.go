@@ -343,7 +343,8 @@ func (s *Store) Publish(ctx context.Context, branch, by, rutSealKey string) (eve
 	if cfg.Hours, err = s.publishedHours(ctx, tx, branch, cfg.Services); err != nil {
 		return event.Config{}, err
 	}
-	if cfg.Outcomes, err = s.Outcomes(ctx); err != nil {
+	// The branch's own outcome codes (a template's) or the network's.
+	if cfg.Outcomes, _, err = s.BranchOutcomes(ctx, branch); err != nil {
 		return event.Config{}, err
 	}
 	running, err := s.RunningConfig(ctx, branch)
