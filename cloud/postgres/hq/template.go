@@ -3,11 +3,9 @@ package hq
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,49 +20,6 @@ import (
 // keep its own value of a field (an override); applying the template writes
 // the rest into the branch's draft, and publishing goes through the same
 // review and guards as a single branch's (template_publish.go).
-
-// Template target kinds.
-const (
-	TargetRegion   = "region"
-	TargetTag      = "tag"
-	TargetBranches = "branches"
-)
-
-// Override fields a branch may keep as its own; a service is
-// OverrideServicePrefix + its code.
-const (
-	OverrideHours         = "opening_hours"
-	OverrideRules         = "rules"
-	OverrideOutcomes      = "outcomes"
-	OverrideServicePrefix = "service:"
-)
-
-// Template is a named configuration applied to many branches. A nil part is
-// not managed by the template: each branch keeps its own.
-type Template struct {
-	ID      int64  `json:"id"`
-	Name    string `json:"name"`
-	Version int    `json:"version"`
-	// TargetKind is "region", "tag" or "branches"; TargetValue the region or
-	// tag; TargetBranches the list.
-	TargetKind     string   `json:"target_kind"`
-	TargetValue    string   `json:"target_value,omitempty"`
-	TargetBranches []string `json:"target_branches,omitempty"`
-	// Services, when not nil, is the set of services every target branch has
-	// (apart from the ones it overrides).
-	Services     []queue.Service `json:"services"`
-	Rules        *event.Rules    `json:"rules"`
-	OpeningHours *string         `json:"opening_hours"`
-	Outcomes     []queue.Outcome `json:"outcomes"`
-	UpdatedAt    time.Time       `json:"updated_at"`
-	UpdatedBy    string          `json:"updated_by"`
-}
-
-// Override is a field a branch keeps as its own under a template.
-type Override struct {
-	Branch string `json:"branch"`
-	Field  string `json:"field"`
-}
 
 var (
 	tagRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
@@ -396,108 +351,6 @@ func (s *Store) BranchOutcomes(ctx context.Context, branch string) ([]queue.Outc
 		return nil, false, wrap("branch outcomes", err)
 	}
 	return emptyIfNil(out), true, nil
-}
-
-// Resolved is what a template gives one branch: its draft with the
-// template's parts written in, except the fields it keeps as its own.
-type Resolved struct {
-	Branch BranchInfo
-	// Draft is the branch's draft as the template would leave it.
-	Draft BranchConfig
-	// Outcomes are the branch's outcome codes after the template (nil: the
-	// network's).
-	Outcomes []queue.Outcome
-	// Overridden are the fields the branch keeps as its own (sorted), and
-	// Kept those of them the template manages (the ones that make a
-	// difference).
-	Overridden []string
-	Kept       []string
-}
-
-// Resolve applies a template to a branch's draft. Fields in overrides keep
-// the draft's value: a service override keeps the draft's service (or its
-// absence); executives lose the services the result no longer has; the
-// per-service pre-notice overrides follow the services. draftOutcomes are the
-// branch's own outcome codes (nil: the network's).
-func Resolve(t Template, draft BranchConfig, draftOutcomes []queue.Outcome, overrides []string) Resolved {
-	own := map[string]bool{}
-	for _, f := range overrides {
-		own[f] = true
-	}
-	res := Resolved{Branch: draft.BranchInfo, Draft: draft, Outcomes: draftOutcomes, Overridden: slices.Sorted(slices.Values(overrides))}
-	kept := func(f string) { res.Kept = append(res.Kept, f) }
-	if t.Services != nil {
-		var out []queue.Service
-		inTemplate := map[string]bool{}
-		for _, sv := range t.Services {
-			inTemplate[sv.Code] = true
-			if !own[OverrideServicePrefix+sv.Code] {
-				out = append(out, sv)
-			}
-		}
-		for _, sv := range draft.Services {
-			if own[OverrideServicePrefix+sv.Code] {
-				out = append(out, sv)
-			}
-		}
-		for _, f := range res.Overridden {
-			if code, ok := strings.CutPrefix(f, OverrideServicePrefix); ok {
-				has := slices.ContainsFunc(draft.Services, func(sv queue.Service) bool { return sv.Code == code })
-				if inTemplate[code] || has {
-					kept(f)
-				}
-			}
-		}
-		slices.SortFunc(out, func(a, b queue.Service) int { return strings.Compare(a.Code, b.Code) })
-		res.Draft.Services = emptyIfNil(out)
-		has := map[string]bool{}
-		for _, sv := range out {
-			has[sv.Code] = true
-		}
-		res.Draft.Executives = make([]ConfigExecutive, 0, len(draft.Executives))
-		for _, x := range draft.Executives {
-			x.Services = slices.DeleteFunc(slices.Clone(x.Services), func(c string) bool { return !has[c] })
-			res.Draft.Executives = append(res.Draft.Executives, x)
-		}
-	}
-	switch {
-	case t.Rules != nil && own[OverrideRules]:
-		kept(OverrideRules)
-	case t.Rules != nil:
-		r := *t.Rules
-		r.PreNoticeByService = nil
-		for code, n := range t.Rules.PreNoticeByService {
-			if slices.ContainsFunc(res.Draft.Services, func(sv queue.Service) bool { return sv.Code == code }) {
-				if r.PreNoticeByService == nil {
-					r.PreNoticeByService = map[string]int{}
-				}
-				r.PreNoticeByService[code] = n
-			}
-		}
-		res.Draft.Rules = r
-	}
-	switch {
-	case t.OpeningHours != nil && own[OverrideHours]:
-		kept(OverrideHours)
-	case t.OpeningHours != nil:
-		res.Draft.OpeningHours = *t.OpeningHours
-	}
-	switch {
-	case t.Outcomes != nil && own[OverrideOutcomes]:
-		kept(OverrideOutcomes)
-	case t.Outcomes != nil:
-		res.Outcomes = slices.Clone(t.Outcomes)
-	}
-	// The per-service pre-notice overrides of a draft kept as its own
-	// follow the services the branch keeps.
-	if pn := res.Draft.Rules.PreNoticeByService; pn != nil {
-		m := maps.Clone(pn)
-		maps.DeleteFunc(m, func(code string, _ int) bool {
-			return !slices.ContainsFunc(res.Draft.Services, func(sv queue.Service) bool { return sv.Code == code })
-		})
-		res.Draft.Rules.PreNoticeByService = m
-	}
-	return res
 }
 
 // resolveBranch resolves a template for one branch from the store.

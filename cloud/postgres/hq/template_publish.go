@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,64 +15,6 @@ import (
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
-
-// AuditConfigTemplate is a change to a template, its overrides, a branch's
-// tags or a staged publication (start, confirm, cancel); each branch's
-// publication is a config.publish entry of its own.
-const AuditConfigTemplate = "config.template"
-
-// BranchPreview is what publishing a template would do at one branch: the
-// review a single branch's publication shows (what it runs, the changes, the
-// waiting tickets it would strand) plus the rules and outcome codes against
-// its latest published version.
-type BranchPreview struct {
-	Resolved
-	Running  RunningConfig
-	Diff     ConfigDiff
-	Rules    []DiffItem
-	Outcomes []DiffItem
-	// Stranded, when not empty, refuses the publication at this branch (the
-	// single-branch review's guard).
-	Stranded []Stranded
-	// Published is the branch's latest published version (0: none), and
-	// SameAsPublished says the template would publish what it holds.
-	Published       int64
-	SameAsPublished bool
-}
-
-// Refused reports whether the publication is refused at this branch.
-func (p BranchPreview) Refused() bool { return len(p.Stranded) > 0 }
-
-// Unchanged reports whether the branch already runs what it would get: then
-// nothing is published to it.
-func (p BranchPreview) Unchanged() bool {
-	return p.Published > 0 && p.SameAsPublished && len(p.Rules) == 0 && len(p.Outcomes) == 0
-}
-
-// Refusal is the error the branch's publication gets (nil when it is not
-// refused).
-func (p BranchPreview) Refusal() error {
-	if !p.Refused() {
-		return nil
-	}
-	return strandedError(p.Stranded)
-}
-
-// Changes counts the branch's changes.
-func (p BranchPreview) Changes() int {
-	return len(p.Diff.Services) + len(p.Diff.Counters) + len(p.Diff.Executives) + len(p.Diff.TimeZone) + len(p.Diff.Hours) +
-		len(p.Rules) + len(p.Outcomes)
-}
-
-// TemplatePreview is "what changes where" before a template's publication.
-type TemplatePreview struct {
-	Template Template
-	Branches []BranchPreview
-	// Counts over the branches: changing, unchanged, refused, keeping some
-	// field of their own; and the services added, removed and changed.
-	Changing, Unchanged, Refused, WithOverrides int
-	ServicesAdded, ServicesRemoved, ServicesChanged  int
-}
 
 // PreviewTemplate computes, for every branch a template targets, the
 // difference between what the branch runs and what the template would give
@@ -92,34 +31,9 @@ func (s *Store) PreviewTemplate(ctx context.Context, id int64, lang i18n.Lang) (
 		if err != nil {
 			return p, err
 		}
-		p.add(bp)
+		p.Add(bp)
 	}
 	return p, nil
-}
-
-func (p *TemplatePreview) add(bp BranchPreview) {
-	p.Branches = append(p.Branches, bp)
-	switch {
-	case bp.Refused():
-		p.Refused++
-	case bp.Unchanged():
-		p.Unchanged++
-	default:
-		p.Changing++
-	}
-	if len(bp.Kept) > 0 {
-		p.WithOverrides++
-	}
-	for _, it := range bp.Diff.Services {
-		switch it.Kind {
-		case "added":
-			p.ServicesAdded++
-		case "removed":
-			p.ServicesRemoved++
-		default:
-			p.ServicesChanged++
-		}
-	}
 }
 
 // previewResolved compares a resolved draft with what the branch runs.
@@ -147,8 +61,8 @@ func (s *Store) previewResolved(ctx context.Context, r Resolved, lang i18n.Lang)
 	case queue.ErrorCode(err) != queue.CodeNotFound:
 		return bp, err
 	}
-	if show := rulesText(lang, before.Rules); show != rulesText(lang, r.Draft.Rules) {
-		bp.Rules = []DiffItem{{Kind: "changed", Key: "rules", Before: show, After: rulesText(lang, r.Draft.Rules)}}
+	if show := cloud.RulesText(lang, before.Rules); show != cloud.RulesText(lang, r.Draft.Rules) {
+		bp.Rules = []DiffItem{{Kind: "changed", Key: "rules", Before: show, After: cloud.RulesText(lang, r.Draft.Rules)}}
 	}
 	after := r.Outcomes
 	if after == nil {
@@ -156,7 +70,7 @@ func (s *Store) previewResolved(ctx context.Context, r Resolved, lang i18n.Lang)
 			return bp, err
 		}
 	}
-	bp.Outcomes = diffBy(before.Outcomes, after, func(o queue.Outcome) string { return o.Code }, func(o queue.Outcome) string { return o.Name })
+	bp.Outcomes = cloud.DiffOutcomes(before.Outcomes, after)
 	bp.Stranded, err = s.stranded(ctx, s.pool, r.Branch.ID, r.Draft.TimeZone, r.Draft.Services, draftExecutives(r.Draft), bp.Running)
 	return bp, err
 }
@@ -167,20 +81,6 @@ func draftExecutives(c BranchConfig) []queue.Executive {
 		out = append(out, x.Executive)
 	}
 	return out
-}
-
-// rulesText shows calling rules in words: "2:1 · 3 rellamados · aviso con 3
-// delante (P=1)".
-func rulesText(lang i18n.Lang, r event.Rules) string {
-	s := i18n.T(lang, "hq.template.rules.show", r.PreferentialRatio, r.RecallLimit, r.PreNoticeAhead)
-	if len(r.PreNoticeByService) > 0 {
-		var parts []string
-		for _, code := range slices.Sorted(maps.Keys(r.PreNoticeByService)) {
-			parts = append(parts, fmt.Sprintf("%s=%d", code, r.PreNoticeByService[code]))
-		}
-		s += " (" + strings.Join(parts, " ") + ")"
-	}
-	return s
 }
 
 // writeDraft stores a resolved draft: the template's parts the branch does
@@ -254,90 +154,6 @@ func (s *Store) writeDraft(ctx context.Context, t Template, r Resolved) error {
 	return wrap("template draft", tx.Commit(ctx))
 }
 
-// PublishOptions are who publishes a template and how.
-type PublishOptions struct {
-	By, IP     string
-	RUTSealKey string
-	// Publisher sends each published config on the branch's config topic
-	// (nil: stored only; the branch gets it when someone sends it).
-	Publisher cloud.ConfigPublisher
-	// FirstStage is how many branches the first stage publishes to, or
-	// FirstPercent what share of them (rounded up); neither: all at once.
-	FirstStage, FirstPercent int
-}
-
-// Template publication outcomes at one branch.
-const (
-	ResultPublished = "published"
-	ResultUnchanged = "unchanged"
-	ResultRefused   = "refused"
-	// ResultUnsent: the version is stored but could not be sent (the broker
-	// was down); publishing again sends it.
-	ResultUnsent = "unsent"
-)
-
-// StageResult is what a template publication did at one branch.
-type StageResult struct {
-	Branch  string `json:"branch"`
-	Stage   int    `json:"stage"`
-	Outcome string `json:"outcome"`
-	Version int64  `json:"version,omitempty"`
-	// Summary counts the changes ("services +1 -0 ~0, ...").
-	Summary string `json:"summary,omitempty"`
-	// Reason and Args are the refusal (a catalogue key and its arguments).
-	Reason string `json:"reason,omitempty"`
-	Args   []any  `json:"args,omitempty"`
-}
-
-// Message is the refusal in lang ("" when not refused).
-func (r StageResult) Message(lang i18n.Lang) string {
-	if r.Reason == "" {
-		return ""
-	}
-	args := make([]any, len(r.Args))
-	for i, a := range r.Args {
-		// JSON numbers come back as float64; the messages count with %d.
-		if f, ok := a.(float64); ok && f == math.Trunc(f) {
-			a = int64(f)
-		}
-		args[i] = a
-	}
-	return i18n.T(lang, r.Reason, args...)
-}
-
-// Rollout is a staged publication of a template: Status "first_stage" until
-// HQ confirms the rest ("done") or cancels it ("cancelled").
-type Rollout struct {
-	ID              int64         `json:"id"`
-	TemplateID      int64         `json:"template_id"`
-	TemplateVersion int           `json:"template_version"`
-	FirstStage      []string      `json:"first_stage"`
-	Rest            []string      `json:"rest"`
-	Status          string        `json:"status"`
-	Results         []StageResult `json:"results"`
-	CreatedAt       time.Time     `json:"created_at"`
-	CreatedBy       string        `json:"created_by"`
-	UpdatedAt       time.Time     `json:"updated_at"`
-}
-
-// Rollout statuses.
-const (
-	RolloutFirstStage = "first_stage"
-	RolloutDone       = "done"
-	RolloutCancelled  = "cancelled"
-)
-
-// Count returns how many results have the outcome.
-func (r Rollout) Count(outcome string) int {
-	n := 0
-	for _, x := range r.Results {
-		if x.Outcome == outcome {
-			n++
-		}
-	}
-	return n
-}
-
 // firstStageSize is how many of n branches go first.
 func firstStageSize(n int, o PublishOptions) int {
 	switch {
@@ -356,27 +172,27 @@ func firstStageSize(n int, o PublishOptions) int {
 // waiting tickets); the others go ahead. Errors: invalid hq.template.stage;
 // conflict hq.template.rollout_open, hq.template.no_targets; not_found
 // hq.template.not_found.
-func (s *Store) StartTemplateRollout(ctx context.Context, id int64, o PublishOptions) (Rollout, error) {
+func (s *Store) StartTemplateRollout(ctx context.Context, id int64, o PublishOptions) (TemplateRollout, error) {
 	if o.FirstStage < 0 || o.FirstPercent < 0 || o.FirstPercent > 100 {
-		return Rollout{}, queue.Errorf(queue.CodeInvalid, "hq.template.stage")
+		return TemplateRollout{}, queue.Errorf(queue.CodeInvalid, "hq.template.stage")
 	}
 	t, err := s.Template(ctx, id)
 	if err != nil {
-		return Rollout{}, err
+		return TemplateRollout{}, err
 	}
 	targets, err := s.TemplateTargets(ctx, t)
 	if err != nil {
-		return Rollout{}, err
+		return TemplateRollout{}, err
 	}
 	if len(targets) == 0 {
-		return Rollout{}, queue.Errorf(queue.CodeConflict, "hq.template.no_targets")
+		return TemplateRollout{}, queue.Errorf(queue.CodeConflict, "hq.template.no_targets")
 	}
 	ids := make([]string, 0, len(targets))
 	for _, b := range targets {
 		ids = append(ids, b.ID)
 	}
 	n := firstStageSize(len(ids), o)
-	ro := Rollout{TemplateID: id, TemplateVersion: t.Version, FirstStage: ids[:n], Rest: nonNil(slices.Clone(ids[n:])),
+	ro := TemplateRollout{TemplateID: id, TemplateVersion: t.Version, FirstStage: ids[:n], Rest: nonNil(slices.Clone(ids[n:])),
 		Status: RolloutFirstStage, Results: []StageResult{}, CreatedAt: s.now(), CreatedBy: o.By, UpdatedAt: s.now()}
 	if len(ro.Rest) == 0 {
 		ro.Status = RolloutDone
@@ -422,7 +238,7 @@ func (s *Store) StartTemplateRollout(ctx context.Context, id int64, o PublishOpt
 // (its new version gets a rollout of its own). Errors: conflict
 // hq.template.rollout_closed, hq.template.changed; not_found
 // hq.template.rollout_not_found.
-func (s *Store) ContinueTemplateRollout(ctx context.Context, rolloutID int64, o PublishOptions) (Rollout, error) {
+func (s *Store) ContinueTemplateRollout(ctx context.Context, rolloutID int64, o PublishOptions) (TemplateRollout, error) {
 	ro, err := s.TemplateRollout(ctx, rolloutID)
 	if err != nil {
 		return ro, err
@@ -458,7 +274,9 @@ func (s *Store) ContinueTemplateRollout(ctx context.Context, rolloutID int64, o 
 	return ro, nil
 }
 
-func countIn(rs []StageResult, outcome string) int { return Rollout{Results: rs}.Count(outcome) }
+func countIn(rs []StageResult, outcome string) int {
+	return TemplateRollout{Results: rs}.Count(outcome)
+}
 
 // CancelTemplateRollout stops a staged publication after its first stage:
 // the rest is not published (what the first stage published stays). Errors:
@@ -482,7 +300,7 @@ func (s *Store) CancelTemplateRollout(ctx context.Context, rolloutID int64, o Pu
 	return nil
 }
 
-func (s *Store) saveResults(ctx context.Context, ro *Rollout) error {
+func (s *Store) saveResults(ctx context.Context, ro *TemplateRollout) error {
 	raw, err := json.Marshal(ro.Results)
 	if err != nil {
 		return wrap("rollout results", err)
@@ -528,7 +346,7 @@ func (s *Store) publishStage(ctx context.Context, t Template, branches []string,
 		res.Summary = bp.Diff.Summary()
 		switch {
 		case bp.Refused():
-			refuse(&res, bp.Refusal())
+			refuse(&res, strandedError(bp.Stranded))
 		case bp.Unchanged():
 			res.Outcome, res.Version = ResultUnchanged, bp.Published
 			if err := s.markApplied(ctx, t, b, bp.Published); err != nil {
@@ -583,8 +401,8 @@ func (s *Store) markApplied(ctx context.Context, t Template, branch string, vers
 
 const rolloutCols = `id, template_id, template_version, first_stage, rest, status, results, created_at, created_by, updated_at`
 
-func scanRollout(r pgx.Row) (Rollout, error) {
-	var ro Rollout
+func scanRollout(r pgx.Row) (TemplateRollout, error) {
+	var ro TemplateRollout
 	var raw []byte
 	if err := r.Scan(&ro.ID, &ro.TemplateID, &ro.TemplateVersion, &ro.FirstStage, &ro.Rest, &ro.Status, &raw, &ro.CreatedAt, &ro.CreatedBy, &ro.UpdatedAt); err != nil {
 		return ro, err
@@ -594,7 +412,7 @@ func scanRollout(r pgx.Row) (Rollout, error) {
 
 // TemplateRollout returns a staged publication. Errors: not_found
 // hq.template.rollout_not_found.
-func (s *Store) TemplateRollout(ctx context.Context, id int64) (Rollout, error) {
+func (s *Store) TemplateRollout(ctx context.Context, id int64) (TemplateRollout, error) {
 	ro, err := scanRollout(s.pool.QueryRow(ctx, `SELECT `+rolloutCols+` FROM hq_template_rollouts WHERE id = $1`, id))
 	if err == pgx.ErrNoRows {
 		return ro, queue.Errorf(queue.CodeNotFound, "hq.template.rollout_not_found")
@@ -603,48 +421,13 @@ func (s *Store) TemplateRollout(ctx context.Context, id int64) (Rollout, error) 
 }
 
 // TemplateRollouts lists a template's staged publications, newest first.
-func (s *Store) TemplateRollouts(ctx context.Context, templateID int64) ([]Rollout, error) {
+func (s *Store) TemplateRollouts(ctx context.Context, templateID int64) ([]TemplateRollout, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+rolloutCols+` FROM hq_template_rollouts WHERE template_id = $1 ORDER BY id DESC LIMIT 20`, templateID)
 	if err != nil {
 		return nil, wrap("rollouts", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Rollout, error) { return scanRollout(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TemplateRollout, error) { return scanRollout(r) })
 	return out, wrap("rollouts", err)
-}
-
-// VersionRow is which configuration a branch runs: its latest published
-// version, the one it reports running (branch_sync, from its status) and
-// the one in its last config report, and the template its latest
-// publication came from.
-type VersionRow struct {
-	BranchInfo
-	Tags        []string   `json:"tags"`
-	Published   int64      `json:"published"`
-	PublishedAt *time.Time `json:"published_at,omitempty"`
-	Running     int64      `json:"running"`
-	Reported    int64      `json:"reported"`
-	ReportedAt  *time.Time `json:"reported_at,omitempty"`
-	Online      bool       `json:"online"`
-	// Template is the template last applied to the branch ("" none), the
-	// version applied and the template's current version.
-	Template        string `json:"template,omitempty"`
-	TemplateID      int64  `json:"template_id,omitempty"`
-	TemplateVersion int    `json:"template_version,omitempty"`
-	TemplateCurrent int    `json:"template_current,omitempty"`
-}
-
-// Lagging reports whether the branch does not run its latest published
-// version yet.
-func (v VersionRow) Lagging() bool { return v.Running < v.Published }
-
-// TemplateBehind reports whether the template changed since it was applied.
-func (v VersionRow) TemplateBehind() bool { return v.Template != "" && v.TemplateVersion < v.TemplateCurrent }
-
-// VersionFilter selects the version report's branches; zero fields match all.
-type VersionFilter struct {
-	Region, Tag string
-	// Lagging keeps only the branches not running their latest version.
-	Lagging bool
 }
 
 // ConfigVersions reports which branches run which configuration version.

@@ -105,7 +105,7 @@ func TestTemplateRegionStagedPublish(t *testing.T) {
 	require.Len(t, a.Rules, 1)
 	assert.False(t, a.Refused())
 	assert.True(t, b.Refused())
-	assert.Contains(t, queue.ErrorMessage(i18n.ES, b.Refusal()), "quita el servicio P (Plataforma), con 3 en espera")
+	assert.Contains(t, i18n.T(i18n.ES, "hq.config.strands_service", b.Stranded[0].Code, b.Stranded[0].Name, b.Stranded[0].Waiting), "quita el servicio P (Plataforma), con 3 en espera")
 	assert.Equal(t, "09:00-14:00", b.Diff.Hours[0].After, "TA-002's own hours")
 
 	// Stage one: one branch, at once.
