@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -276,12 +277,28 @@ func noticeMsg(e event.Event, pl any) (Msg, int64, bool) {
 			WaitArg(d.Place.TypicalS, d.Place.UpperS)}}, int64(e.Seq), true
 	case *event.Cancelled:
 		return Msg{Key: "telegram.cancelled", Args: []Arg{S(printed(d.TicketRef))}}, 0, true
+	case *event.CheckedIn: // a remote ticket's customer is at the branch
+		if d.Place == nil {
+			return Msg{Key: "telegram.checked_in", Args: []Arg{S(printed(d.TicketRef))}}, 0, true
+		}
+		return Msg{Key: "telegram.checked_in_place", Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(d.Place.Ahead())),
+			WaitArg(d.Place.TypicalS, d.Place.UpperS)}}, 0, true
+	case *event.Slid: // unchecked at the front: moved back, holds until HoldUntil
+		mins := max(1, int((d.HoldUntil.Sub(e.At)+time.Minute-1)/time.Minute))
+		ahead := 0
+		if d.Place != nil {
+			ahead = d.Place.Ahead()
+		}
+		return Msg{Key: "telegram.slid", Args: []Arg{S(printed(d.TicketRef)), S(strconv.Itoa(ahead)), S(strconv.Itoa(mins))}},
+			int64(d.Slides), true
 	case *event.TicketRef:
 		switch e.Type.Notice() {
 		case event.NoticeNoShow:
 			return Msg{Key: "telegram.no_show", Args: []Arg{S(printed(*d))}}, 0, true
 		case event.NoticeDayClosed:
 			return Msg{Key: "telegram.day_closed", Args: []Arg{S(printed(*d))}}, 0, true
+		case event.NoticeExpired:
+			return Msg{Key: "telegram.expired", Args: []Arg{S(printed(*d))}}, 0, true
 		}
 	}
 	return Msg{}, 0, false
