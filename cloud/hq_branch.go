@@ -92,7 +92,7 @@ type BranchDetail struct {
 	Filter TicketFilter `json:"filter"`
 	Total  int          `json:"total"`
 	Pages  int          `json:"pages"`
-	// Quarantined are the branch's latest quarantined events (quarantine.go).
+	// Quarantined are the branch's latest quarantined events (QuarantinedEvent).
 	Quarantined []QuarantinedEvent `json:"quarantined"`
 }
 

@@ -85,7 +85,7 @@ type Report struct {
 	Heatmap [7][24]int  `json:"heatmap"`
 	Max     int         `json:"max"` // largest heatmap cell
 	// Outcomes count completed visits by outcome code; Executives are each
-	// executive's serving, idle and paused time per day (report_counter.go).
+	// executive's serving, idle and paused time per day.
 	Outcomes   []OutcomeCount `json:"outcomes"`
 	Executives []ExecutiveDay `json:"executives"`
 }

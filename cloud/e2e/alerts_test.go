@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -97,9 +98,9 @@ func TestAlertsAndFiguresTrue(t *testing.T) {
 		assert.Equal(t, 3, st.Decided)
 		assert.Equal(t, 1, st.WaitingOver)
 		store := hq.New(e.db, time.Now)
-		var tile hq.Tile
+		var tile cloud.Tile
 		require.Eventually(t, func() bool {
-			tiles, err := store.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Branches: []string{e.branch}})
+			tiles, err := store.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{Branches: []string{e.branch}})
 			if err != nil || len(tiles) != 1 {
 				return false
 			}
@@ -113,8 +114,8 @@ func TestAlertsAndFiguresTrue(t *testing.T) {
 		assert.Less(t, abs(*tile.ClockSkewMS), int64(1000), "same machine: under a second")
 	})
 
-	openAlert := func(kind string) *hq.Alert {
-		var a hq.Alert
+	openAlert := func(kind string) *cloud.HQAlert {
+		var a cloud.HQAlert
 		err := e.db.QueryRow(ctx, `SELECT id, value, raised_at FROM hq_alerts WHERE branch = $1 AND kind = $2 AND cleared_at IS NULL`,
 			e.branch, kind).Scan(&a.ID, &a.Value, &a.RaisedAt)
 		if err != nil {
@@ -125,8 +126,8 @@ func TestAlertsAndFiguresTrue(t *testing.T) {
 	}
 
 	t.Run("stalled", func(t *testing.T) {
-		var a *hq.Alert
-		require.Eventually(t, func() bool { a = openAlert(hq.AlertStalled); return a != nil }, 15*time.Second, 100*time.Millisecond,
+		var a *cloud.HQAlert
+		require.Eventually(t, func() bool { a = openAlert(cloud.AlertStalled); return a != nil }, 15*time.Second, 100*time.Millisecond,
 			"nobody called with one waiting: branch stalled")
 		assert.GreaterOrEqual(t, a.RaisedAt.Sub(lastCall), 4*time.Second-500*time.Millisecond, "not before the threshold")
 		assert.GreaterOrEqual(t, a.Value, int64(4))
@@ -141,13 +142,13 @@ func TestAlertsAndFiguresTrue(t *testing.T) {
 			return err == nil && !online
 		}, 10*time.Second, 20*time.Millisecond, "the last will arrives")
 		time.Sleep(time.Second)
-		assert.Nil(t, openAlert(hq.AlertOffline), "1 s after the kill: not past the 3 s threshold")
-		var a *hq.Alert
-		require.Eventually(t, func() bool { a = openAlert(hq.AlertOffline); return a != nil }, 15*time.Second, 100*time.Millisecond)
+		assert.Nil(t, openAlert(cloud.AlertOffline), "1 s after the kill: not past the 3 s threshold")
+		var a *cloud.HQAlert
+		require.Eventually(t, func() bool { a = openAlert(cloud.AlertOffline); return a != nil }, 15*time.Second, 100*time.Millisecond)
 		assert.GreaterOrEqual(t, a.RaisedAt.Sub(killed), 3*time.Second-500*time.Millisecond, "raised past the threshold")
 		since := time.Since(connected)
 		assert.InDelta(t, 3.5, float64(a.Value), 1.5, "offline for ~3 s, not the %s since the agent connected", since.Round(time.Second))
-		assert.NotContains(t, openAlertKinds(t, e), hq.AlertStalled, "offline: HQ does not know its calls")
+		assert.NotContains(t, openAlertKinds(t, e), cloud.AlertStalled, "offline: HQ does not know its calls")
 		assert.Equal(t, fmt.Sprintf("0:%02d", a.Value), a.Shown())
 	})
 }

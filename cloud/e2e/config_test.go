@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -37,7 +37,7 @@ func (e *env) hqAdmin() *hqForms {
 	f := &hqForms{t: e.t, base: "http://" + e.cloudAddr, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	_, body := f.get("/login")
-	code, _ := f.post("/login", "email", hq.BootstrapEmail, "password", "e2e-admin-password", "csrf", csrfField.FindStringSubmatch(body)[1])
+	code, _ := f.post("/login", "email", cloud.BootstrapEmail, "password", "e2e-admin-password", "csrf", csrfField.FindStringSubmatch(body)[1])
 	require.Equal(e.t, http.StatusSeeOther, code)
 	// The bootstrap admin must change his password first.
 	_, body = f.get("/account/password")

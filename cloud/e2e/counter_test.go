@@ -10,8 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // TestCounterActionsEndToEnd runs the real agent, broker and cloud: HQ defines
@@ -84,12 +83,12 @@ func TestCounterActionsEndToEnd(t *testing.T) {
 	must(200, "GET", "/api/v1/branch", nil, &b)
 	e.converge(60 * time.Second)
 
-	var rep hq.Report
+	var rep cloud.Report
 	require.Eventually(t, func() bool {
 		code, body := hqf.get(fmt.Sprintf("/hq/v1/reports?branch=%s&from=%s&to=%s", e.branch, b.Day, b.Day))
 		return code == http.StatusOK && json.Unmarshal([]byte(body), &rep) == nil && len(rep.Outcomes) == 2 && len(rep.Executives) == 1
 	}, 30*time.Second, 100*time.Millisecond, "report: %+v", rep)
-	assert.Equal(t, []hq.OutcomeCount{{Code: "deposit", Name: "Depósito", Visits: 2}, {Code: "card", Name: "Tarjeta nueva", Visits: 1}}, rep.Outcomes)
+	assert.Equal(t, []cloud.OutcomeCount{{Code: "deposit", Name: "Depósito", Visits: 2}, {Code: "card", Name: "Tarjeta nueva", Visits: 1}}, rep.Outcomes)
 	x := rep.Executives[0]
 	assert.Equal(t, "E01", x.Executive)
 	assert.GreaterOrEqual(t, x.ServingS, 1.0, "the first visit was served a second")

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/sns"
 	"github.com/ticketero/ticketero/cloud/sns/snstest"
@@ -157,7 +158,7 @@ func TestCustomerVoiceAndSMS(t *testing.T) {
 		return strings.Contains(strings.Join(tg.SentTo(9101), "\n"), "recibimos su comentario")
 	}, 30*time.Second, 20*time.Millisecond)
 
-	admin, err := hq.New(e.db, time.Now).CreateToken(ctx, "e2e-admin", hq.RoleAdmin, nil, nil)
+	admin, err := hq.New(e.db, time.Now).CreateToken(ctx, "e2e-admin", cloud.RoleAdmin, nil, nil)
 	require.NoError(t, err)
 	from, to := time.Now().AddDate(0, 0, -1).Format("2006-01-02"), time.Now().AddDate(0, 0, 1).Format("2006-01-02")
 	hqGet := func(path string, out any) {
@@ -171,7 +172,7 @@ func TestCustomerVoiceAndSMS(t *testing.T) {
 		require.Equal(t, 200, res.StatusCode)
 		require.NoError(t, json.NewDecoder(res.Body).Decode(out))
 	}
-	var rep hq.FeedbackReport
+	var rep cloud.FeedbackReport
 	hqGet("/hq/v1/feedback?group=executive&from="+from+"&to="+to, &rep)
 	require.Len(t, rep.Rows, 1, "%+v", rep)
 	assert.Equal(t, "E01", rep.Rows[0].Key)
@@ -179,7 +180,7 @@ func TestCustomerVoiceAndSMS(t *testing.T) {
 	assert.InDelta(t, 100, rep.Rows[0].CSATPct, 0.01)
 	assert.InDelta(t, 100, rep.Rows[0].NPS, 0.01)
 	var cs struct {
-		Comments []hq.FeedbackComment `json:"comments"`
+		Comments []cloud.FeedbackComment `json:"comments"`
 	}
 	hqGet("/hq/v1/feedback/comments?from="+from+"&to="+to, &cs)
 	require.Len(t, cs.Comments, 1)

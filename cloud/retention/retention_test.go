@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
@@ -162,7 +163,7 @@ func TestRunOnce(t *testing.T) {
 	assert.Equal(t, chats, f.snapshot(chatsRest), "chats kept, only the consent cleared")
 	assert.Equal(t, 1, f.count(`SELECT count(*) FROM telegram_jobs`))
 
-	log, err := store.AuditLog(ctx, hq.AuditFilter{Action: retention.AuditAction})
+	log, err := store.AuditLog(ctx, cloud.AuditFilter{Action: retention.AuditAction})
 	require.NoError(t, err)
 	require.Len(t, log, 1)
 	assert.Equal(t, retention.AuditActor, log[0].Actor)
@@ -174,7 +175,7 @@ func TestRunOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, retention.Result{}, res)
 	assert.Equal(t, left, f.count(personalLeft))
-	log, err = store.AuditLog(ctx, hq.AuditFilter{Action: retention.AuditAction})
+	log, err = store.AuditLog(ctx, cloud.AuditFilter{Action: retention.AuditAction})
 	require.NoError(t, err)
 	assert.Len(t, log, 2)
 	assert.Contains(t, log[0].Detail, "tickets=0 events=0")
@@ -190,7 +191,7 @@ func TestRunOnce(t *testing.T) {
 	assert.True(t, res.Skipped)
 	_, err = conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", int64(0x7469636b72657465))
 	require.NoError(t, err)
-	log, err = store.AuditLog(ctx, hq.AuditFilter{Action: retention.AuditAction})
+	log, err = store.AuditLog(ctx, cloud.AuditFilter{Action: retention.AuditAction})
 	require.NoError(t, err)
 	assert.Len(t, log, 2)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/telegram"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
@@ -207,7 +206,7 @@ func TestAlertDigest(t *testing.T) {
 		var out []cloud.Alert
 		for _, a := range alerts {
 			if a.ID > after && len(out) < limit {
-				a.Shown = hq.FormatAlertValue(a.Kind, a.Value) // as notify.Store.AlertsAfter shows it
+				a.Shown = cloud.FormatAlertValue(a.Kind, a.Value) // as notify.Store.AlertsAfter shows it
 				out = append(out, a)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/envflag"
 )
@@ -22,13 +23,13 @@ import (
 // TICKETERO_ALERT_LOW_SCORE (2: a customer's satisfaction of 1 or 2 alerts
 // the branch's supervisors for an hour; 0 turns it off).
 type AlertConfig struct {
-	Rules hq.AlertRules
+	Rules cloud.AlertRules
 	Every time.Duration
 }
 
 // ParseAlertEnv reads (envflag) and validates the alert configuration.
 func ParseAlertEnv(getenv func(string) string) (AlertConfig, error) {
-	c := AlertConfig{Rules: hq.DefaultAlertRules(), Every: 5 * time.Second}
+	c := AlertConfig{Rules: cloud.DefaultAlertRules(), Every: 5 * time.Second}
 	env := envflag.NewEnv(getenv)
 	minutes := 0
 	env.Int(&minutes, "TICKETERO_ALERT_OFFLINE_MINUTES")
@@ -81,13 +82,13 @@ func newAlerts(m *Main) (func(context.Context), error) {
 }
 
 // runAlerts evaluates every branch's alerts each c.Every until ctx ends. A
-// change is announced on cloud.ChangesChannel (hq.AlertsChanged) for every replica's
+// change is announced on cloud.ChangesChannel (cloud.AlertsChanged) for every replica's
 // live browsers.
 func runAlerts(ctx context.Context, store *hq.Store, c AlertConfig, log *slog.Logger) {
 	t := time.NewTicker(c.Every)
 	defer t.Stop()
 	for {
-		tiles, err := store.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		tiles, err := store.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 		if err == nil {
 			_, err = store.EvaluateAlerts(ctx, tiles, c.Rules)
 		}

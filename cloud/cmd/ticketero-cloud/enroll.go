@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/enroll"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
@@ -63,7 +64,7 @@ func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
 		if err != nil {
 			return "", queue.Errorf(queue.CodeUnauthorized, "enroll.admin_required")
 		}
-		if p.Role != hq.RoleAdmin {
+		if p.Role != cloud.RoleAdmin {
 			return "", queue.Errorf(queue.CodeForbidden, "enroll.admin_required")
 		}
 		return p.Actor(), nil

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/enroll"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
@@ -73,9 +74,9 @@ func TestServeEnrolment(t *testing.T) {
 	ctx := context.Background()
 
 	store := hq.New(m.Pool, time.Now)
-	admin, err := store.CreateToken(ctx, "ops", hq.RoleAdmin, nil, nil)
+	admin, err := store.CreateToken(ctx, "ops", cloud.RoleAdmin, nil, nil)
 	require.NoError(t, err)
-	viewer, err := store.CreateToken(ctx, "bi", hq.RoleViewer, nil, nil)
+	viewer, err := store.CreateToken(ctx, "bi", cloud.RoleViewer, nil, nil)
 	require.NoError(t, err)
 
 	post := func(path, token string, body any) (int, map[string]any) {

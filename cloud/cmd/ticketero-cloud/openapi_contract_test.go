@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
@@ -87,9 +88,9 @@ func TestCloudResponsesMatchOpenAPI(t *testing.T) {
 	_, err = m.Pool.Exec(ctx, `INSERT INTO branches (id, name, time_zone) VALUES ('SCL-001', 'Centro', 'America/Santiago') ON CONFLICT DO NOTHING`)
 	require.NoError(t, err)
 	store := hq.New(m.Pool, time.Now)
-	admin, err := store.CreateToken(ctx, "contract-admin", hq.RoleAdmin, nil, nil)
+	admin, err := store.CreateToken(ctx, "contract-admin", cloud.RoleAdmin, nil, nil)
 	require.NoError(t, err)
-	viewer, err := store.CreateToken(ctx, "contract-viewer", hq.RoleViewer, nil, nil)
+	viewer, err := store.CreateToken(ctx, "contract-viewer", cloud.RoleViewer, nil, nil)
 	require.NoError(t, err)
 
 	// Operations.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/event"
@@ -131,7 +132,7 @@ func TestServeTelegram(t *testing.T) {
 	assert.NotContains(t, metrics, token)
 
 	// With the UI behind the webhook's mux, HQ admins still read the metrics.
-	adminTok, err := hq.New(m.Pool, time.Now).CreateToken(context.Background(), "ops-tg", hq.RoleAdmin, nil, nil)
+	adminTok, err := hq.New(m.Pool, time.Now).CreateToken(context.Background(), "ops-tg", cloud.RoleAdmin, nil, nil)
 	require.NoError(t, err)
 	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+adminTok)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/envflag"
@@ -113,12 +114,12 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closeFn()
-	u, err := store.CreateUser(ctx, hq.NewUser{Email: email, Name: name, Password: password, Role: hq.Role(a.Role),
-		Regions: hq.SplitList(a.Regions), Branches: hq.SplitList(a.Branches)})
+	u, err := store.CreateUser(ctx, cloud.NewUser{Email: email, Name: name, Password: password, Role: cloud.Role(a.Role),
+		Regions: cloud.SplitList(a.Regions), Branches: cloud.SplitList(a.Branches)})
 	if err != nil {
 		return appError(err)
 	}
-	_ = store.Audit(ctx, hq.AuditEntry{Actor: "cli", Action: hq.AuditUserCreate, Target: "user:" + u.Email, Detail: "role=" + string(u.Role)})
+	_ = store.Audit(ctx, cloud.AuditEntry{Actor: "cli", Action: cloud.AuditUserCreate, Target: "user:" + u.Email, Detail: "role=" + string(u.Role)})
 	fmt.Fprintf(stdout, "created %s user %s\n", u.Role, u.Email)
 	if generated {
 		fmt.Fprintf(stdout, "password: %s\n", password)
@@ -146,11 +147,11 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer closeFn()
-	tok, err := store.CreateToken(ctx, name, hq.Role(a.Role), hq.SplitList(a.Regions), hq.SplitList(a.Branches))
+	tok, err := store.CreateToken(ctx, name, cloud.Role(a.Role), cloud.SplitList(a.Regions), cloud.SplitList(a.Branches))
 	if err != nil {
 		return appError(err)
 	}
-	_ = store.Audit(ctx, hq.AuditEntry{Actor: "cli", Action: hq.AuditTokenCreate, Target: "token:" + name, Detail: "role=" + a.Role})
+	_ = store.Audit(ctx, cloud.AuditEntry{Actor: "cli", Action: cloud.AuditTokenCreate, Target: "token:" + name, Detail: "role=" + a.Role})
 	fmt.Fprintln(stdout, tok)
 	return nil
 }

@@ -85,8 +85,8 @@ func (c WebConfig) Validate() error {
 			return fmt.Errorf("config: TICKETERO_RUT_KEY: %w", err)
 		}
 	}
-	if c.AdminPassword != "" && len(c.AdminPassword) < hq.MinPasswordLen {
-		return fmt.Errorf("config: TICKETERO_ADMIN_PASSWORD: want at least %d characters", hq.MinPasswordLen)
+	if c.AdminPassword != "" && len(c.AdminPassword) < cloud.MinPasswordLen {
+		return fmt.Errorf("config: TICKETERO_ADMIN_PASSWORD: want at least %d characters", cloud.MinPasswordLen)
 	}
 	if c.ProxyHops < 0 || c.ProxyHops > 10 {
 		return fmt.Errorf("config: TICKETERO_TRUSTED_PROXY_HOPS %d: want 0..10", c.ProxyHops)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
@@ -52,8 +53,8 @@ func TestBrowserLiveFromRunningAgent(t *testing.T) {
 	ctx := context.Background()
 	store := hq.New(m.Pool, time.Now)
 	store.BcryptCost = bcrypt.MinCost
-	require.NoError(t, store.PutBranch(ctx, hq.BranchInput{ID: "E2E-001", Name: "Extremo", Region: "E2E", TimeZone: "America/Santiago"}))
-	_, err = store.CreateUser(ctx, hq.NewUser{Email: "sup@e2e.cl", Password: "e2e-password", Role: hq.RoleSupervisor, Regions: []string{"E2E"}})
+	require.NoError(t, store.PutBranch(ctx, cloud.BranchInput{ID: "E2E-001", Name: "Extremo", Region: "E2E", TimeZone: "America/Santiago"}))
+	_, err = store.CreateUser(ctx, cloud.NewUser{Email: "sup@e2e.cl", Password: "e2e-password", Role: cloud.RoleSupervisor, Regions: []string{"E2E"}})
 	require.NoError(t, err)
 
 	data := t.TempDir()

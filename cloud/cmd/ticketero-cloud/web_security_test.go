@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
@@ -73,7 +74,7 @@ func TestBootstrapAdminPasswordNotOnStdout(t *testing.T) {
 		assert.GreaterOrEqual(t, len(pw), 20)
 		assert.NotContains(t, stdout.String(), pw)
 		assert.Contains(t, stdout.String(), out)
-		p, err := s.Authenticate(ctx, hq.BootstrapEmail, pw)
+		p, err := s.Authenticate(ctx, cloud.BootstrapEmail, pw)
 		require.NoError(t, err)
 		assert.True(t, p.MustChangePassword)
 
@@ -82,7 +83,7 @@ func TestBootstrapAdminPasswordNotOnStdout(t *testing.T) {
 		require.NotNil(t, forget)
 		forget("someone.else@banco.cl")
 		assert.FileExists(t, out)
-		forget(hq.BootstrapEmail)
+		forget(cloud.BootstrapEmail)
 		assert.NoFileExists(t, out)
 	})
 	t.Run("default file", func(t *testing.T) {
@@ -104,7 +105,7 @@ func TestBootstrapAdminPasswordNotOnStdout(t *testing.T) {
 		require.NoError(t, err)
 		assert.Nil(t, handed.forget(slog.New(slog.DiscardHandler)), "no file was handed over")
 		assert.NotContains(t, stdout.String(), "operator-chosen-pass")
-		_, err = s.Authenticate(ctx, hq.BootstrapEmail, "operator-chosen-pass")
+		_, err = s.Authenticate(ctx, cloud.BootstrapEmail, "operator-chosen-pass")
 		require.NoError(t, err)
 	})
 	t.Run("undeliverable", func(t *testing.T) {

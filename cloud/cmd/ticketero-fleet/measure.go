@@ -13,6 +13,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 )
@@ -93,7 +94,7 @@ func pgFloor(ctx context.Context, pool *pgxpool.Pool) (float64, error) {
 // server's whole HTML answer (median of 5), and Chromium's first contentful
 // paint of the page.
 func overview(ctx context.Context, addr string, pool *pgxpool.Pool, chromium string) (htmlMS float64, size int, fcpMS float64, err error) {
-	tok, err := hq.New(pool, time.Now).CreateToken(ctx, "fleet-bench", hq.RoleAdmin, nil, nil)
+	tok, err := hq.New(pool, time.Now).CreateToken(ctx, "fleet-bench", cloud.RoleAdmin, nil, nil)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -121,7 +122,7 @@ func overview(ctx context.Context, addr string, pool *pgxpool.Pool, chromium str
 		return htmlMS, size, 0, nil
 	}
 	email, pw := "fleet@bench.cl", "fleet-bench-password-1"
-	if _, err := hq.New(pool, time.Now).CreateUser(ctx, hq.NewUser{Email: email, Password: pw, Role: hq.RoleAdmin}); err != nil {
+	if _, err := hq.New(pool, time.Now).CreateUser(ctx, cloud.NewUser{Email: email, Password: pw, Role: cloud.RoleAdmin}); err != nil {
 		return htmlMS, size, 0, err
 	}
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromium), chromedp.Flag("headless", true), chromedp.NoSandbox,

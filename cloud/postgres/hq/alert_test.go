@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
@@ -16,16 +17,16 @@ import (
 
 // alertsOf evaluates the alerts at the store's clock and returns the open
 // ones of branch by kind.
-func alertsOf(t *testing.T, s *hq.Store, r hq.AlertRules, branch string) map[string]hq.Alert {
+func alertsOf(t *testing.T, s *hq.Store, r cloud.AlertRules, branch string) map[string]cloud.HQAlert {
 	t.Helper()
 	ctx := context.Background()
-	tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Branches: []string{branch}})
+	tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{Branches: []string{branch}})
 	require.NoError(t, err)
 	_, err = s.EvaluateAlerts(ctx, tiles, r)
 	require.NoError(t, err)
-	open, err := s.OpenAlerts(ctx, hq.Scope{Branches: []string{branch}})
+	open, err := s.OpenAlerts(ctx, cloud.Scope{Branches: []string{branch}})
 	require.NoError(t, err)
-	out := map[string]hq.Alert{}
+	out := map[string]cloud.HQAlert{}
 	for _, a := range open {
 		out[a.Kind] = a
 	}
@@ -56,7 +57,7 @@ func TestOfflineAlert(t *testing.T) {
 	ctx := context.Background()
 	es := postgres.NewEventStore(f.Pool, nil)
 	es.Now = c.Now
-	rules := hq.DefaultAlertRules()
+	rules := cloud.DefaultAlertRules()
 	rules.OfflineAfter = time.Minute
 	const b = "OFF-001"
 	branch(t, f, b)
@@ -75,25 +76,25 @@ func TestOfflineAlert(t *testing.T) {
 		require.NoError(t, es.RecordStatusAt(ctx, will, false))
 		offAt := c.t
 		c.t = c.t.Add(200 * time.Millisecond)
-		assert.NotContains(t, alertsOf(t, s, rules, b), hq.AlertOffline, "0.2 s after the will: not past the 1 min threshold")
+		assert.NotContains(t, alertsOf(t, s, rules, b), cloud.AlertOffline, "0.2 s after the will: not past the 1 min threshold")
 		c.t = offAt.Add(59 * time.Second)
-		assert.NotContains(t, alertsOf(t, s, rules, b), hq.AlertOffline)
+		assert.NotContains(t, alertsOf(t, s, rules, b), cloud.AlertOffline)
 		c.t = offAt.Add(75 * time.Second)
-		a, ok := alertsOf(t, s, rules, b)[hq.AlertOffline]
+		a, ok := alertsOf(t, s, rules, b)[cloud.AlertOffline]
 		require.True(t, ok, "raised once past the threshold")
 		assert.Equal(t, int64(75), a.Value, "the time since it went offline, not since it connected")
 		assert.Equal(t, "1:15", a.Shown())
 		// The cloud restarts: the broker delivers the retained will again.
 		c.t = offAt.Add(3 * time.Minute)
 		require.NoError(t, es.RecordStatusAt(ctx, will, true))
-		a = alertsOf(t, s, rules, b)[hq.AlertOffline]
+		a = alertsOf(t, s, rules, b)[cloud.AlertOffline]
 		assert.Equal(t, int64(180), a.Value, "a retained will delivered again changes nothing")
 	})
 
 	t.Run("back online", func(t *testing.T) {
 		again := c.t.Add(-time.Second)
 		require.NoError(t, es.RecordStatusAt(ctx, event.Status{V: 1, Branch: b, Online: true, At: again, Since: again}, false))
-		assert.NotContains(t, alertsOf(t, s, rules, b), hq.AlertOffline, "cleared")
+		assert.NotContains(t, alertsOf(t, s, rules, b), cloud.AlertOffline, "cleared")
 	})
 
 	t.Run("cloud restarts", func(t *testing.T) {
@@ -103,7 +104,7 @@ func TestOfflineAlert(t *testing.T) {
 		c.t = c.t.Add(10 * time.Minute)
 		sent := c.t.Add(-20 * time.Second)
 		require.NoError(t, es.RecordStatusAt(ctx, event.Status{V: 1, Branch: b, Online: true, At: sent, Since: c.t.Add(-time.Second - 10*time.Minute)}, true))
-		assert.NotContains(t, alertsOf(t, s, rules, b), hq.AlertOffline, "alive 20 s ago by its retained status, not silent for 10 min")
+		assert.NotContains(t, alertsOf(t, s, rules, b), cloud.AlertOffline, "alive 20 s ago by its retained status, not silent for 10 min")
 	})
 
 	t.Run("will seen only retained", func(t *testing.T) {
@@ -113,12 +114,12 @@ func TestOfflineAlert(t *testing.T) {
 		c.t = c.t.Add(10 * time.Minute)
 		since := c.t.Add(-21 * time.Minute)
 		require.NoError(t, es.RecordStatusAt(ctx, event.Status{V: 1, Branch: b, Online: false, At: since, Since: c.t.Add(-time.Second - 20*time.Minute)}, true))
-		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Branches: []string{b}})
+		tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{Branches: []string{b}})
 		require.NoError(t, err)
 		require.Len(t, tiles, 1)
 		require.NotNil(t, tiles[0].OfflineAt)
 		assert.WithinDuration(t, last, *tiles[0].OfflineAt, time.Millisecond, "its last live status")
-		a := alertsOf(t, s, rules, b)[hq.AlertOffline]
+		a := alertsOf(t, s, rules, b)[cloud.AlertOffline]
 		assert.Equal(t, int64(619), a.Value)
 	})
 
@@ -128,12 +129,12 @@ func TestOfflineAlert(t *testing.T) {
 		at := c.t
 		require.NoError(t, es.RecordStatusAt(ctx, event.Status{V: 1, Branch: b2, Online: true, At: at, Since: at}, false))
 		c.t = at.Add(80 * time.Second)
-		assert.NotContains(t, alertsOf(t, s, rules, b2), hq.AlertOffline, "silent for less than SilentAfter")
+		assert.NotContains(t, alertsOf(t, s, rules, b2), cloud.AlertOffline, "silent for less than SilentAfter")
 		c.t = at.Add(100 * time.Second)
-		a, ok := alertsOf(t, s, rules, b2)[hq.AlertOffline]
+		a, ok := alertsOf(t, s, rules, b2)[cloud.AlertOffline]
 		require.True(t, ok, "silent past SilentAfter and OfflineAfter: offline since its last status")
 		assert.Equal(t, int64(100), a.Value)
-		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Branches: []string{b2}})
+		tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{Branches: []string{b2}})
 		require.NoError(t, err)
 		require.NotNil(t, tiles[0].OfflineFrom, "its tile says offline too")
 		assert.True(t, at.Equal(*tiles[0].OfflineFrom), "offline from its last status")
@@ -158,7 +159,7 @@ func TestClockSkewAndBranchTargets(t *testing.T) {
 	f.Ticket(hqtest.Ticket{Branch: b, ID: "b", Service: "C", Number: 2, Status: "done", QueuedAt: *at(-20), CalledAt: at(-17), EndedAt: at(-15)})
 	// Waiting 4 min: not decided yet.
 	f.Ticket(hqtest.Ticket{Branch: b, ID: "c", Service: "C", Number: 3, QueuedAt: *at(-4)})
-	tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Branches: []string{b}})
+	tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{Branches: []string{b}})
 	require.NoError(t, err)
 	require.Len(t, tiles, 1)
 	tl := tiles[0]
@@ -167,7 +168,7 @@ func TestClockSkewAndBranchTargets(t *testing.T) {
 	assert.Equal(t, 2, tl.Decided)
 	assert.Equal(t, 50.0, tl.SLA(), "the branch's 5 min target, not HQ's flat 10 min")
 	assert.Equal(t, 4*60+3, tl.LongestWaitS, "waits at the branch's clock")
-	v, err := s.BranchView(ctx, hq.AllBranches, b, "")
+	v, err := s.BranchView(ctx, cloud.AllBranches, b, "")
 	require.NoError(t, err)
 	require.Len(t, v.Queues, 1)
 	assert.Equal(t, 300, v.Queues[0].TargetWaitS, "the branch view shows the branch's target too")
@@ -176,7 +177,7 @@ func TestClockSkewAndBranchTargets(t *testing.T) {
 	// measures no skew, and a status without targets keeps the known ones.
 	old := event.Status{V: 1, Branch: b, Online: true, At: st.At.Add(time.Second), Since: st.Since}
 	require.NoError(t, es.RecordStatusAt(ctx, old, true))
-	tiles, err = s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Branches: []string{b}})
+	tiles, err = s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{Branches: []string{b}})
 	require.NoError(t, err)
 	assert.Equal(t, int64(3200), *tiles[0].ClockSkewMS)
 	assert.Equal(t, 50.0, tiles[0].SLA())
@@ -184,7 +185,7 @@ func TestClockSkewAndBranchTargets(t *testing.T) {
 
 func TestStalledAlert(t *testing.T) {
 	s, f, c := newStore(t)
-	rules := hq.DefaultAlertRules()
+	rules := cloud.DefaultAlertRules()
 	const b = "STL-001"
 	branch(t, f, b)
 	f.Sync(b, true, 0, c.t)
@@ -194,26 +195,26 @@ func TestStalledAlert(t *testing.T) {
 	f.Ticket(hqtest.Ticket{Branch: b, ID: "b", Service: "C", Number: 2, QueuedAt: *at(-9)})
 	f.Ticket(hqtest.Ticket{Branch: b, ID: "c", Service: "C", Number: 3, QueuedAt: *at(-1)})
 
-	a, ok := alertsOf(t, s, rules, b)[hq.AlertStalled]
+	a, ok := alertsOf(t, s, rules, b)[cloud.AlertStalled]
 	require.True(t, ok, "two waiting, nobody called for 7 min")
 	assert.Equal(t, int64(7*60), a.Value)
 	assert.Equal(t, "7:00", a.Shown())
 
 	f.Ticket(hqtest.Ticket{Branch: b, ID: "b", Service: "C", Number: 2, Status: "called", QueuedAt: *at(-9), CalledAt: at(0)})
-	assert.NotContains(t, alertsOf(t, s, rules, b), hq.AlertStalled, "a call clears it")
+	assert.NotContains(t, alertsOf(t, s, rules, b), cloud.AlertStalled, "a call clears it")
 
 	c.t = now.Add(5*time.Minute + time.Second)
-	assert.Contains(t, alertsOf(t, s, rules, b), hq.AlertStalled, "the one left waits with nobody called for 5 min")
+	assert.Contains(t, alertsOf(t, s, rules, b), cloud.AlertStalled, "the one left waits with nobody called for 5 min")
 	f.Sync(b, false, 0, c.t.Add(-10*time.Minute))
 	got := alertsOf(t, s, rules, b)
-	assert.NotContains(t, got, hq.AlertStalled, "offline: HQ does not know its calls; the offline alert says it")
-	assert.Contains(t, got, hq.AlertOffline)
+	assert.NotContains(t, got, cloud.AlertStalled, "offline: HQ does not know its calls; the offline alert says it")
+	assert.Contains(t, got, cloud.AlertOffline)
 
 	const quiet = "STL-002"
 	branch(t, f, quiet)
 	f.Sync(quiet, true, 0, c.t)
 	f.Ticket(hqtest.Ticket{Branch: quiet, ID: "q", Service: "C", Number: 1, QueuedAt: c.t.Add(-4 * time.Minute)})
-	assert.NotContains(t, alertsOf(t, s, rules, quiet), hq.AlertStalled, "waiting 4 min, no call yet: under 5 min")
+	assert.NotContains(t, alertsOf(t, s, rules, quiet), cloud.AlertStalled, "waiting 4 min, no call yet: under 5 min")
 }
 
 func TestFormatAlertValue(t *testing.T) {
@@ -222,14 +223,14 @@ func TestFormatAlertValue(t *testing.T) {
 		v    int64
 		want string
 	}{
-		{hq.AlertOffline, 114, "1:54"},
-		{hq.AlertOffline, 979, "16:19"},
-		{hq.AlertWaitOver, 5, "0:05"},
-		{hq.AlertStalled, 3600 + 61, "1:01:01"},
-		{hq.AlertQueueLong, 960, "960"},
-		{hq.AlertBacklogUp, 25, "25"},
+		{cloud.AlertOffline, 114, "1:54"},
+		{cloud.AlertOffline, 979, "16:19"},
+		{cloud.AlertWaitOver, 5, "0:05"},
+		{cloud.AlertStalled, 3600 + 61, "1:01:01"},
+		{cloud.AlertQueueLong, 960, "960"},
+		{cloud.AlertBacklogUp, 25, "25"},
 		{"future_kind", 3, "3"},
 	} {
-		assert.Equal(t, tc.want, hq.FormatAlertValue(tc.kind, tc.v), "%s %d", tc.kind, tc.v)
+		assert.Equal(t, tc.want, cloud.FormatAlertValue(tc.kind, tc.v), "%s %d", tc.kind, tc.v)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -149,7 +150,7 @@ func (s *Store) PublishPreview(ctx context.Context, branch string, lang i18n.Lan
 	if p.Running, err = s.RunningConfig(ctx, branch); err != nil {
 		return c, p, err
 	}
-	p.Diff = DiffConfig(p.Running, c, lang)
+	p.Diff = cloud.DiffConfig(p.Running, c, lang)
 	execs := make([]queue.Executive, 0, len(c.Executives))
 	for _, x := range c.Executives {
 		execs = append(execs, x.Executive)

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
@@ -107,7 +107,7 @@ func TestImportOnFirstContact(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "reported", rc.Source)
 	assert.False(t, rc.ImportedAt.IsZero())
-	entries, err := s.AuditLog(ctx, hq.AuditFilter{Action: hq.AuditConfigImport, Actor: "branch:IM-001"})
+	entries, err := s.AuditLog(ctx, cloud.AuditFilter{Action: cloud.AuditConfigImport, Actor: "branch:IM-001"})
 	require.NoError(t, err)
 	require.NotEmpty(t, entries)
 	assert.Equal(t, "branch:IM-001", entries[0].Actor)
@@ -119,7 +119,7 @@ func TestImportOnFirstContact(t *testing.T) {
 	// review says so instead of "no changes".
 	_, p, err := s.PublishPreview(ctx, "IM-001", i18n.ES)
 	require.NoError(t, err)
-	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "opening_hours", Before: "sin horario (abierta todo el día)", After: "09:00-14:00"}}, p.Diff.Hours)
+	assert.Equal(t, []cloud.DiffItem{{Kind: "changed", Key: "opening_hours", Before: "sin horario (abierta todo el día)", After: "09:00-14:00"}}, p.Diff.Hours)
 	assert.False(t, p.Diff.Empty())
 	p.Diff.Hours = nil
 	assert.True(t, p.Diff.Empty(), "%+v", p.Diff)
@@ -136,7 +136,7 @@ func TestImportOnFirstContact(t *testing.T) {
 	assert.Equal(t, "Caja rápida", cfg.Services[0].Name, "HQ's edit kept")
 	_, p, err = s.PublishPreview(ctx, "IM-001", i18n.ES)
 	require.NoError(t, err)
-	assert.Equal(t, []hq.DiffItem{
+	assert.Equal(t, []cloud.DiffItem{
 		{Kind: "changed", Key: "C", Before: "Caja · meta 10 min · atención media 4 min · prioridad 1", After: "Caja rápida · meta 5 min · atención media 4 min · prioridad 1"},
 		{Kind: "removed", Key: "X", Before: "Extra · meta 10 min · atención media 5 min · prioridad 1"},
 	}, p.Diff.Services)
@@ -144,13 +144,13 @@ func TestImportOnFirstContact(t *testing.T) {
 	assert.Empty(t, p.Diff.Executives)
 	assert.Empty(t, p.Diff.TimeZone)
 	assert.Equal(t, 1, p.Diff.Removals())
-	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "IM-001", Name: "Importada", TimeZone: "America/Santiago"}))
+	require.NoError(t, s.PutBranch(ctx, cloud.BranchInput{ID: "IM-001", Name: "Importada", TimeZone: "America/Santiago"}))
 	_, p, err = s.PublishPreview(ctx, "IM-001", i18n.ES)
 	require.NoError(t, err)
-	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "time_zone", Before: "America/Punta_Arenas", After: "America/Santiago"}}, p.Diff.TimeZone)
+	assert.Equal(t, []cloud.DiffItem{{Kind: "changed", Key: "time_zone", Before: "America/Punta_Arenas", After: "America/Santiago"}}, p.Diff.TimeZone)
 
 	// A branch HQ already published to is not imported.
-	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "IM-002", Name: "Publicada", TimeZone: "America/Santiago"}))
+	require.NoError(t, s.PutBranch(ctx, cloud.BranchInput{ID: "IM-002", Name: "Publicada", TimeZone: "America/Santiago"}))
 	require.NoError(t, s.PutService(ctx, "IM-002", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 1}))
 	require.NoError(t, s.PutExecutive(ctx, "IM-002", queue.Executive{ID: "E09", Name: "Eva", Services: []string{"C"}}, "240681"))
 	_, err = s.Publish(ctx, "IM-002", "admin", "")
@@ -169,35 +169,35 @@ func TestImportOnFirstContact(t *testing.T) {
 	_, p, err = s.PublishPreview(ctx, "IM-002", i18n.ES)
 	require.NoError(t, err)
 	assert.Empty(t, p.Diff.Hours)
-	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "IM-002", Name: "Publicada", TimeZone: "America/Santiago", OpeningHours: "09:00-13:00,14:00-17:30"}))
+	require.NoError(t, s.PutBranch(ctx, cloud.BranchInput{ID: "IM-002", Name: "Publicada", TimeZone: "America/Santiago", OpeningHours: "09:00-13:00,14:00-17:30"}))
 	_, p, err = s.PublishPreview(ctx, "IM-002", i18n.ES)
 	require.NoError(t, err)
-	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "opening_hours", Before: "09:00-14:00", After: "09:00-13:00,14:00-17:30"}}, p.Diff.Hours)
+	assert.Equal(t, []cloud.DiffItem{{Kind: "changed", Key: "opening_hours", Before: "09:00-14:00", After: "09:00-13:00,14:00-17:30"}}, p.Diff.Hours)
 }
 
 func TestDiffConfig(t *testing.T) {
-	running := hq.RunningConfig{Source: "reported", Services: branchReport().Services, Counters: branchReport().Counters,
+	running := cloud.RunningConfig{Source: "reported", Services: branchReport().Services, Counters: branchReport().Counters,
 		Executives: branchReport().Executives}
-	draft := hq.BranchConfig{
+	draft := cloud.BranchConfig{
 		Services: []queue.Service{branchReport().Services[0], {Code: "E", Name: "Empresas", TargetWaitS: 1200, MeanServiceS: 900, Priority: 2}},
 		Counters: []queue.Counter{{Number: 1, Name: "Caja 1"}, {Number: 2, Name: "Módulo 2"}, {Number: 10, Name: "Módulo 10"}},
-		Executives: []hq.ConfigExecutive{{Executive: queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}},
+		Executives: []cloud.ConfigExecutive{{Executive: queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C"}}},
 			{Executive: queue.Executive{ID: "E02", Name: "Luis Soto", Services: []string{"P"}}, HasPIN: true}},
 	}
-	d := hq.DiffConfig(running, draft, i18n.ES)
-	assert.Equal(t, []hq.DiffItem{
+	d := cloud.DiffConfig(running, draft, i18n.ES)
+	assert.Equal(t, []cloud.DiffItem{
 		{Kind: "added", Key: "E", After: "Empresas · meta 20 min · atención media 15 min · prioridad 2"},
 		{Kind: "removed", Key: "P", Before: "Plataforma · meta 15 min · atención media 10 min · prioridad 1"},
 	}, d.Services)
-	assert.Equal(t, []hq.DiffItem{
+	assert.Equal(t, []cloud.DiffItem{
 		{Kind: "changed", Key: "001", Before: "1 Módulo 1", After: "1 Caja 1"},
 		{Kind: "added", Key: "010", After: "10 Módulo 10"},
 	}, d.Counters)
-	assert.Equal(t, []hq.DiffItem{{Kind: "changed", Key: "E01", Before: "Ana Pérez · C,P", After: "Ana Pérez · C"}}, d.Executives)
+	assert.Equal(t, []cloud.DiffItem{{Kind: "changed", Key: "E01", Before: "Ana Pérez · C,P", After: "Ana Pérez · C"}}, d.Executives)
 	assert.Equal(t, 1, d.Removals())
 	assert.Equal(t, "services +1 -1 ~0, counters +1 -0 ~1, executives +0 -0 ~1", d.Summary())
-	assert.True(t, hq.DiffConfig(running, hq.BranchConfig{Services: running.Services, Counters: running.Counters,
-		Executives: []hq.ConfigExecutive{{Executive: running.Executives[0]}, {Executive: running.Executives[1]}}}, i18n.ES).Empty())
+	assert.True(t, cloud.DiffConfig(running, cloud.BranchConfig{Services: running.Services, Counters: running.Counters,
+		Executives: []cloud.ConfigExecutive{{Executive: running.Executives[0]}, {Executive: running.Executives[1]}}}, i18n.ES).Empty())
 }
 
 // The incident: HQ's draft empties a branch with 961 people waiting. The
@@ -226,7 +226,7 @@ func TestPublishRefusesStrandingWaitingTickets(t *testing.T) {
 	require.NoError(t, s.DeleteExecutive(ctx, "ST-001", "E02"))
 	_, p, err := s.PublishPreview(ctx, "ST-001", i18n.ES)
 	require.NoError(t, err)
-	assert.Equal(t, []hq.Stranded{{Code: "C", Name: "Caja", Waiting: 961, Removed: true}, {Code: "P", Name: "Plataforma", Waiting: 3, Removed: true}}, p.Stranded)
+	assert.Equal(t, []cloud.Stranded{{Code: "C", Name: "Caja", Waiting: 961, Removed: true}, {Code: "P", Name: "Plataforma", Waiting: 3, Removed: true}}, p.Stranded)
 	_, err = s.Publish(ctx, "ST-001", "admin", "")
 	assert.Contains(t, queue.ErrorMessage("es", err), "quita el servicio C (Caja), con 961 en espera")
 
@@ -242,7 +242,7 @@ func TestPublishRefusesStrandingWaitingTickets(t *testing.T) {
 
 	// Someone serves C again: published, with the branch's name and region.
 	require.NoError(t, s.PutExecutive(ctx, "ST-001", queue.Executive{ID: "E01", Name: "Ana Pérez", Services: []string{"C", "P"}}, ""))
-	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "ST-001", Name: "Santiago Centro", Region: "RM", TimeZone: "America/Santiago"}))
+	require.NoError(t, s.PutBranch(ctx, cloud.BranchInput{ID: "ST-001", Name: "Santiago Centro", Region: "RM", TimeZone: "America/Santiago"}))
 	cfg, err := s.Publish(ctx, "ST-001", "admin", "")
 	require.NoError(t, err)
 	assert.Equal(t, "Santiago Centro", cfg.BranchName)
@@ -289,7 +289,7 @@ func TestRunningConfigFromPublishedVersion(t *testing.T) {
 	s, f, _ := newStore(t)
 	forget(t, f, "PV-001")
 	ctx := context.Background()
-	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "PV-001", Name: "Versión", TimeZone: "America/Santiago"}))
+	require.NoError(t, s.PutBranch(ctx, cloud.BranchInput{ID: "PV-001", Name: "Versión", TimeZone: "America/Santiago"}))
 	require.NoError(t, s.PutService(ctx, "PV-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 240, Priority: 1}))
 	require.NoError(t, s.PutExecutive(ctx, "PV-001", queue.Executive{ID: "E01", Name: "Ana", Services: []string{"C"}}, "240681"))
 	_, err := s.Publish(ctx, "PV-001", "admin", "")
@@ -308,7 +308,7 @@ func TestRunningConfigFromPublishedVersion(t *testing.T) {
 	assert.Equal(t, int64(1), p.Running.Version)
 	assert.Empty(t, p.Diff.Services)
 	assert.Empty(t, p.Diff.Executives)
-	assert.Equal(t, []hq.DiffItem{{Kind: "added", Key: "003", After: "3 Módulo 3"}}, p.Diff.Counters)
+	assert.Equal(t, []cloud.DiffItem{{Kind: "added", Key: "003", After: "3 Módulo 3"}}, p.Diff.Counters)
 }
 
 // A service the branch already runs with nobody serving it (G at a branch set

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // feedbackKeys are the feedback report's dimensions.
@@ -72,7 +73,7 @@ func (s *Store) FeedbackReport(ctx context.Context, scope Scope, q ReportQuery) 
 	if err := scanFeedbackRow(s.pool.QueryRow(ctx, feedbackBase+` SELECT `+feedbackAggs+` FROM f`, args...), nil, &out.Total); err != nil {
 		return out, wrap("feedback total", err)
 	}
-	for _, b := range WaitBands {
+	for _, b := range cloud.WaitBands {
 		band := WaitBand{MinS: b[0], MaxS: b[1]}
 		var satisfied int
 		err := s.pool.QueryRow(ctx, feedbackBase+` SELECT count(csat), coalesce(avg(csat), 0)::float8,

@@ -6,8 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // A satisfaction answer at or under the threshold raises "low scores" at its
@@ -19,16 +18,16 @@ func TestLowScoreAlert(t *testing.T) {
 	f.Branch("LS-002", "Curicó", "ML", true)
 	f.Sync("LS-001", true, 0, c.t)
 	f.Sync("LS-002", true, 0, c.t)
-	open := func(rules hq.AlertRules) map[string]int64 {
-		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+	open := func(rules cloud.AlertRules) map[string]int64 {
+		tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 		require.NoError(t, err)
 		_, err = s.EvaluateAlerts(ctx, tiles, rules)
 		require.NoError(t, err)
-		all, err := s.OpenAlerts(ctx, hq.AllBranches)
+		all, err := s.OpenAlerts(ctx, cloud.AllBranches)
 		require.NoError(t, err)
 		out := map[string]int64{}
 		for _, a := range all {
-			if a.Kind == hq.AlertLowScore {
+			if a.Kind == cloud.AlertLowScore {
 				out[a.Branch] = a.Value
 			}
 		}
@@ -49,13 +48,13 @@ func TestLowScoreAlert(t *testing.T) {
 	}
 	answer("LS-001", "a", 3)
 	answer("LS-002", "b", 5)
-	assert.Empty(t, open(hq.DefaultAlertRules()))
+	assert.Empty(t, open(cloud.DefaultAlertRules()))
 	answer("LS-001", "c", 1)
 	answer("LS-001", "d", 2)
-	assert.Equal(t, map[string]int64{"LS-001": 2}, open(hq.DefaultAlertRules()))
-	off := hq.DefaultAlertRules()
+	assert.Equal(t, map[string]int64{"LS-001": 2}, open(cloud.DefaultAlertRules()))
+	off := cloud.DefaultAlertRules()
 	off.LowScore = 0
 	assert.Empty(t, open(off), "threshold 0: off")
-	c.t = c.t.Add(hq.LowScoreWindow + 1)
-	assert.Empty(t, open(hq.DefaultAlertRules()), "cleared an hour later")
+	c.t = c.t.Add(cloud.LowScoreWindow + 1)
+	assert.Empty(t, open(cloud.DefaultAlertRules()), "cleared an hour later")
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -50,7 +50,7 @@ func TestHolidaysStoredAndPublished(t *testing.T) {
 	assert.Equal(t, "hq.holiday.not_found", queue.ErrorReason(s.DeleteHoliday(ctx, "2026-12-08")))
 	assert.Equal(t, "hq.holiday.invalid", queue.ErrorReason(s.DeleteHoliday(ctx, "mañana")))
 
-	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "HO-001", Name: "Horario", Region: "RM", TimeZone: "America/Santiago", OpeningHours: "09:00-14:00"}))
+	require.NoError(t, s.PutBranch(ctx, cloud.BranchInput{ID: "HO-001", Name: "Horario", Region: "RM", TimeZone: "America/Santiago", OpeningHours: "09:00-14:00"}))
 	require.NoError(t, s.PutService(ctx, "HO-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 300, Priority: 1}))
 	require.NoError(t, s.PutService(ctx, "HO-001", queue.Service{Code: "V", Name: "Ventas", TargetWaitS: 600, MeanServiceS: 300, Priority: 2}))
 	require.NoError(t, s.PutCounter(ctx, "HO-001", queue.Counter{Number: 1}))

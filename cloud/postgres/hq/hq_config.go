@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -62,7 +63,7 @@ func (s *Store) PutBranch(ctx context.Context, in BranchInput) error {
 // BranchConfig returns the draft configuration of a branch (HQ only: no
 // scope). Errors: not_found hq.branch.not_found.
 func (s *Store) BranchConfig(ctx context.Context, id string) (BranchConfig, error) {
-	b, err := s.Branch(ctx, AllBranches, id)
+	b, err := s.Branch(ctx, cloud.AllBranches, id)
 	if err != nil {
 		return BranchConfig{}, err
 	}
@@ -145,7 +146,7 @@ func (s *Store) PutService(ctx context.Context, branch string, v queue.Service) 
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
+	if _, err := s.Branch(ctx, cloud.AllBranches, branch); err != nil {
 		return err
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s, priority) VALUES ($1, $2, $3, $4, $5, $6)
@@ -167,7 +168,7 @@ func (s *Store) PutCounter(ctx context.Context, branch string, c queue.Counter) 
 	if c.Number <= 0 || c.Number > 999 || len(c.Name) > 40 || !queue.ValidText(c.Name, 40) {
 		return queue.Errorf(queue.CodeInvalid, "hq.counter.invalid", c.Number)
 	}
-	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
+	if _, err := s.Branch(ctx, cloud.AllBranches, branch); err != nil {
 		return err
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO hq_counters (branch, number, name) VALUES ($1, $2, $3)
@@ -259,7 +260,7 @@ func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) erro
 	if r.PreferentialRatio < 0 || r.PreferentialRatio > 20 || r.RecallLimit < 0 || r.RecallLimit > 10 || r.PreNoticeAhead < 0 || r.PreNoticeAhead > 50 {
 		return queue.Errorf(queue.CodeInvalid, "hq.rules.invalid")
 	}
-	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
+	if _, err := s.Branch(ctx, cloud.AllBranches, branch); err != nil {
 		return err
 	}
 	tx, err := s.pool.Begin(ctx)

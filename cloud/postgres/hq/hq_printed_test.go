@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/shared/event"
 )
@@ -46,7 +46,7 @@ func TestBranchViewPrintedNumber(t *testing.T) {
 	_, err := postgres.NewEventStore(f.Pool, nil).Ingest(ctx, event.Batch{V: event.Version, Branch: "PR-001", Events: evs})
 	require.NoError(t, err)
 
-	v, err := s.BranchView(ctx, hq.AllBranches, "PR-001", day)
+	v, err := s.BranchView(ctx, cloud.AllBranches, "PR-001", day)
 	require.NoError(t, err)
 	got := map[string]string{}
 	for _, tk := range v.Tickets {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/shared/event"
@@ -43,12 +44,12 @@ func TestUsers(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("validation", func(t *testing.T) {
-		for _, u := range []hq.NewUser{
-			{Email: "not-an-email", Password: "longenough1", Role: hq.RoleViewer},
-			{Email: "a@b.cl", Password: "short", Role: hq.RoleViewer},
+		for _, u := range []cloud.NewUser{
+			{Email: "not-an-email", Password: "longenough1", Role: cloud.RoleViewer},
+			{Email: "a@b.cl", Password: "short", Role: cloud.RoleViewer},
 			{Email: "a@b.cl", Password: "longenough1", Role: "root"},
-			{Email: "a@b.cl", Password: "longenough1", Role: hq.RoleSupervisor},
-			{Email: "a@b.cl", Password: "longenough1", Role: hq.RoleSupervisor, Branches: []string{"bad id"}},
+			{Email: "a@b.cl", Password: "longenough1", Role: cloud.RoleSupervisor},
+			{Email: "a@b.cl", Password: "longenough1", Role: cloud.RoleSupervisor, Branches: []string{"bad id"}},
 		} {
 			_, err := s.CreateUser(ctx, u)
 			assert.Equal(t, queue.CodeInvalid, code(err), "%+v", u)
@@ -59,27 +60,27 @@ func TestUsers(t *testing.T) {
 		email, pw, created, err := s.Bootstrap(ctx)
 		require.NoError(t, err)
 		require.True(t, created)
-		assert.Equal(t, hq.BootstrapEmail, email)
+		assert.Equal(t, cloud.BootstrapEmail, email)
 		assert.GreaterOrEqual(t, len(pw), 20)
 		_, _, created, err = s.Bootstrap(ctx)
 		require.NoError(t, err)
 		assert.False(t, created)
 		p, err := s.Authenticate(ctx, email, pw)
 		require.NoError(t, err)
-		assert.Equal(t, hq.RoleAdmin, p.Role)
+		assert.Equal(t, cloud.RoleAdmin, p.Role)
 		assert.True(t, p.Scope().All)
 		assert.True(t, p.MustChangePassword, "the first admin must change the generated password")
 	})
 
 	t.Run("duplicate", func(t *testing.T) {
-		_, err := s.CreateUser(ctx, hq.NewUser{Email: "Dup@Bank.cl", Password: "longenough1", Role: hq.RoleViewer})
+		_, err := s.CreateUser(ctx, cloud.NewUser{Email: "Dup@Bank.cl", Password: "longenough1", Role: cloud.RoleViewer})
 		require.NoError(t, err)
-		_, err = s.CreateUser(ctx, hq.NewUser{Email: "dup@bank.cl", Password: "longenough1", Role: hq.RoleViewer})
+		_, err = s.CreateUser(ctx, cloud.NewUser{Email: "dup@bank.cl", Password: "longenough1", Role: cloud.RoleViewer})
 		assert.Equal(t, queue.CodeConflict, code(err))
 	})
 
 	t.Run("lockout", func(t *testing.T) {
-		_, err := s.CreateUser(ctx, hq.NewUser{Email: "sup@bank.cl", Password: "correct-horse", Role: hq.RoleSupervisor, Regions: []string{"RM"}})
+		_, err := s.CreateUser(ctx, cloud.NewUser{Email: "sup@bank.cl", Password: "correct-horse", Role: cloud.RoleSupervisor, Regions: []string{"RM"}})
 		require.NoError(t, err)
 		for range 4 {
 			_, err := s.Authenticate(ctx, "sup@bank.cl", "wrong-password")
@@ -87,13 +88,13 @@ func TestUsers(t *testing.T) {
 		}
 		p, err := s.Authenticate(ctx, "sup@bank.cl", "correct-horse")
 		require.NoError(t, err, "four failures do not lock, success resets")
-		assert.Equal(t, hq.Scope{Regions: []string{"RM"}, Branches: []string{}}, p.Scope())
+		assert.Equal(t, cloud.Scope{Regions: []string{"RM"}, Branches: []string{}}, p.Scope())
 		for range 5 {
 			_, _ = s.Authenticate(ctx, "sup@bank.cl", "wrong-password")
 		}
 		_, err = s.Authenticate(ctx, "sup@bank.cl", "correct-horse")
 		assert.Equal(t, queue.CodeUnauthorized, code(err), "locked even with the right password")
-		var lr *hq.LoginRefused
+		var lr *cloud.LoginRefused
 		require.ErrorAs(t, err, &lr)
 		assert.Equal(t, "hq.login.locked", lr.Cause)
 		c.t = c.t.Add(16 * time.Minute)
@@ -121,23 +122,23 @@ func TestUsers(t *testing.T) {
 	})
 
 	t.Run("tokens", func(t *testing.T) {
-		tok, err := s.CreateToken(ctx, "bi", hq.RoleViewer, nil, nil)
+		tok, err := s.CreateToken(ctx, "bi", cloud.RoleViewer, nil, nil)
 		require.NoError(t, err)
-		_, err = s.CreateToken(ctx, "bi", hq.RoleViewer, nil, nil)
+		_, err = s.CreateToken(ctx, "bi", cloud.RoleViewer, nil, nil)
 		assert.Equal(t, queue.CodeConflict, code(err))
 		p, err := s.TokenPrincipal(ctx, tok)
 		require.NoError(t, err)
 		assert.Equal(t, "token:bi", p.Actor())
-		_, err = s.TokenPrincipal(ctx, hq.TokenPrefix+"forged")
+		_, err = s.TokenPrincipal(ctx, cloud.TokenPrefix+"forged")
 		assert.Equal(t, queue.CodeUnauthorized, code(err))
 		var stored string
 		require.NoError(t, s.Pool().QueryRow(ctx, `SELECT token_hash FROM hq_api_tokens WHERE name = 'bi'`).Scan(&stored))
-		assert.NotContains(t, stored, tok[len(hq.TokenPrefix):], "stored hashed")
+		assert.NotContains(t, stored, tok[len(cloud.TokenPrefix):], "stored hashed")
 	})
 
 	t.Run("audit", func(t *testing.T) {
-		require.NoError(t, s.Audit(ctx, hq.AuditEntry{Actor: "sup@bank.cl", Action: hq.AuditExport, Target: "report", IP: "10.0.0.1"}))
-		got, err := s.AuditLog(ctx, hq.AuditFilter{Action: hq.AuditExport})
+		require.NoError(t, s.Audit(ctx, cloud.AuditEntry{Actor: "sup@bank.cl", Action: cloud.AuditExport, Target: "report", IP: "10.0.0.1"}))
+		got, err := s.AuditLog(ctx, cloud.AuditFilter{Action: cloud.AuditExport})
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		assert.Equal(t, "10.0.0.1", got[0].IP)
@@ -164,9 +165,9 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 	f.Executive("SC-001", "E1", "Ana Pérez", 1, "serving", now.Add(-time.Hour))
 	f.Executive("SC-001", "E2", "Luis Soto", 2, "paused", now.Add(-time.Minute))
 
-	rm := hq.Scope{Regions: []string{"RM"}}
+	rm := cloud.Scope{Regions: []string{"RM"}}
 	t.Run("overview scope", func(t *testing.T) {
-		all, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{Sort: "waiting"})
+		all, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{Sort: "waiting"})
 		require.NoError(t, err)
 		require.Len(t, all, 2)
 		sc := all[0]
@@ -180,11 +181,11 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		assert.Equal(t, 10.5, sc.SLA(), "2 called within target of 19 decided: those waiting past target count now")
 		assert.Equal(t, 1, sc.Serving)
 		assert.Equal(t, 1, sc.Paused)
-		mine, err := s.Overview(ctx, rm, hq.OverviewFilter{})
+		mine, err := s.Overview(ctx, rm, cloud.OverviewFilter{})
 		require.NoError(t, err)
 		require.Len(t, mine, 1)
 		assert.Equal(t, "SC-001", mine[0].Branch)
-		byBranch, err := s.Overview(ctx, hq.Scope{Branches: []string{"VA-001"}}, hq.OverviewFilter{})
+		byBranch, err := s.Overview(ctx, cloud.Scope{Branches: []string{"VA-001"}}, cloud.OverviewFilter{})
 		require.NoError(t, err)
 		require.Len(t, byBranch, 1)
 		assert.Equal(t, "VA-001", byBranch[0].Branch)
@@ -214,15 +215,15 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		// VA-001 has 5 events pending (its backlog sample): below, its
 		// backlog grows from there.
 		f.Sync("VA-001", true, 5, now)
-		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 		require.NoError(t, err)
-		changed, err := s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		changed, err := s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
 		assert.True(t, changed)
-		changed, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		changed, err = s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
 		assert.False(t, changed, "same state, nothing new")
-		open, err := s.OpenAlerts(ctx, hq.AllBranches)
+		open, err := s.OpenAlerts(ctx, cloud.AllBranches)
 		require.NoError(t, err)
 		kinds := map[string]bool{}
 		for _, a := range open {
@@ -230,10 +231,10 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		}
 		assert.Equal(t, map[string]bool{"SC-001/queue_long": true, "SC-001/wait_over": true, "SC-001/branch_stalled": true}, kinds,
 			"SC-001's last call was 20 min ago with 16 waiting; VA-001's one ticket waits 2 min")
-		va, err := s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
+		va, err := s.OpenAlerts(ctx, cloud.Scope{Regions: []string{"V"}})
 		require.NoError(t, err)
 		assert.Empty(t, va)
-		_, err = s.AckAlert(ctx, hq.Scope{Regions: []string{"V"}}, open[0].ID, "x@bank.cl")
+		_, err = s.AckAlert(ctx, cloud.Scope{Regions: []string{"V"}}, open[0].ID, "x@bank.cl")
 		assert.Equal(t, queue.CodeNotFound, code(err), "outside scope")
 		b, err := s.AckAlert(ctx, rm, open[0].ID, "sup@bank.cl")
 		require.NoError(t, err)
@@ -241,15 +242,15 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 
 		// Agent goes offline for 6 minutes; its backlog grows over a minute.
 		f.Sync("VA-001", false, 10, now.Add(-6*time.Minute))
-		tiles, _ = s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
-		_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		tiles, _ = s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
+		_, err = s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
 		c.t = c.t.Add(61 * time.Second)
 		f.Sync("VA-001", false, 25, now.Add(-6*time.Minute))
-		tiles, _ = s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
-		_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		tiles, _ = s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
+		_, err = s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
-		va, err = s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
+		va, err = s.OpenAlerts(ctx, cloud.Scope{Regions: []string{"V"}})
 		require.NoError(t, err)
 		kinds = map[string]bool{}
 		for _, a := range va {
@@ -258,24 +259,24 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		assert.Equal(t, map[string]bool{"agent_offline": true, "backlog_growing": true}, kinds)
 		// Back online, backlog drained: cleared.
 		f.Sync("VA-001", true, 0, c.t)
-		tiles, _ = s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
-		changed, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		tiles, _ = s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
+		changed, err = s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
 		assert.True(t, changed)
-		va, _ = s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
+		va, _ = s.OpenAlerts(ctx, cloud.Scope{Regions: []string{"V"}})
 		assert.Empty(t, va)
 	})
 
 	t.Run("seq conflict alert", func(t *testing.T) {
 		open := func() bool {
-			tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+			tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 			require.NoError(t, err)
-			_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+			_, err = s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 			require.NoError(t, err)
-			va, err := s.OpenAlerts(ctx, hq.Scope{Regions: []string{"V"}})
+			va, err := s.OpenAlerts(ctx, cloud.Scope{Regions: []string{"V"}})
 			require.NoError(t, err)
 			for _, a := range va {
-				if a.Kind == hq.AlertSeqConflict {
+				if a.Kind == cloud.AlertSeqConflict {
 					assert.Equal(t, int64(2), a.Value)
 					return true
 				}
@@ -293,7 +294,7 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 	})
 
 	t.Run("report", func(t *testing.T) {
-		r, err := s.Report(ctx, hq.AllBranches, hq.ReportQuery{From: "2026-11-27", GroupBy: "branch"})
+		r, err := s.Report(ctx, cloud.AllBranches, cloud.ReportQuery{From: "2026-11-27", GroupBy: "branch"})
 		require.NoError(t, err)
 		require.Len(t, r.Rows, 2)
 		sc := r.Rows[0]
@@ -320,13 +321,13 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		}
 		assert.Equal(t, 20, friday, "Friday arrivals")
 		assert.Equal(t, 0, r.Heatmap[4][14], "hours are Santiago time, not UTC")
-		scoped, err := s.Report(ctx, hq.Scope{Regions: []string{"V"}}, hq.ReportQuery{From: "2026-11-27"})
+		scoped, err := s.Report(ctx, cloud.Scope{Regions: []string{"V"}}, cloud.ReportQuery{From: "2026-11-27"})
 		require.NoError(t, err)
 		require.Len(t, scoped.Rows, 1)
 		assert.Equal(t, "VA-001", scoped.Rows[0].Key)
-		_, err = s.Report(ctx, hq.AllBranches, hq.ReportQuery{From: "2026-11-28", To: "2026-11-01"})
+		_, err = s.Report(ctx, cloud.AllBranches, cloud.ReportQuery{From: "2026-11-28", To: "2026-11-01"})
 		assert.Equal(t, queue.CodeInvalid, code(err))
-		_, err = s.Report(ctx, hq.AllBranches, hq.ReportQuery{GroupBy: "drop table"})
+		_, err = s.Report(ctx, cloud.AllBranches, cloud.ReportQuery{GroupBy: "drop table"})
 		assert.Equal(t, queue.CodeInvalid, code(err))
 	})
 }
@@ -334,10 +335,10 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 func TestConfigPublish(t *testing.T) {
 	s, f, _ := newStore(t)
 	ctx := context.Background()
-	err := s.PutBranch(ctx, hq.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "Mars/Olympus"})
+	err := s.PutBranch(ctx, cloud.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "Mars/Olympus"})
 	assert.Equal(t, queue.CodeInvalid, code(err))
-	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "America/Santiago", OpeningHours: "09:00-14:00"}))
-	assert.Equal(t, "hq.branch.hours", queue.ErrorReason(s.PutBranch(ctx, hq.BranchInput{ID: "AN-002", Name: "X", Region: "II", TimeZone: "America/Santiago", OpeningHours: "14:00-09:00"})))
+	require.NoError(t, s.PutBranch(ctx, cloud.BranchInput{ID: "AN-001", Name: "Antofagasta", Region: "II", TimeZone: "America/Santiago", OpeningHours: "09:00-14:00"}))
+	assert.Equal(t, "hq.branch.hours", queue.ErrorReason(s.PutBranch(ctx, cloud.BranchInput{ID: "AN-002", Name: "X", Region: "II", TimeZone: "America/Santiago", OpeningHours: "14:00-09:00"})))
 	assert.Equal(t, queue.CodeInvalid, code(s.PutService(ctx, "AN-001", queue.Service{Code: "c", Name: "Caja", TargetWaitS: 1, MeanServiceS: 1})))
 	require.NoError(t, s.PutService(ctx, "AN-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 300, Priority: 1}))
 	require.NoError(t, s.PutCounter(ctx, "AN-001", queue.Counter{Number: 1, Name: "Módulo 1"}))
@@ -398,11 +399,11 @@ func TestBacklogInFlightNoAlert(t *testing.T) {
 	eval := func(backlog int64) map[string]bool {
 		t.Helper()
 		f.Sync("BK-001", true, backlog, c.t)
-		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 		require.NoError(t, err)
-		_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		_, err = s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
-		open, err := s.OpenAlerts(ctx, hq.AllBranches)
+		open, err := s.OpenAlerts(ctx, cloud.AllBranches)
 		require.NoError(t, err)
 		kinds := map[string]bool{}
 		for _, a := range open {
@@ -414,7 +415,7 @@ func TestBacklogInFlightNoAlert(t *testing.T) {
 	}
 	eval(0)
 	c.t = c.t.Add(61 * time.Second)
-	assert.False(t, eval(2)[hq.AlertBacklogUp], "empty a minute ago: in flight, not growing")
+	assert.False(t, eval(2)[cloud.AlertBacklogUp], "empty a minute ago: in flight, not growing")
 	c.t = c.t.Add(61 * time.Second)
-	assert.True(t, eval(40)[hq.AlertBacklogUp], "pending a minute ago and more now: growing")
+	assert.True(t, eval(40)[cloud.AlertBacklogUp], "pending a minute ago and more now: growing")
 }

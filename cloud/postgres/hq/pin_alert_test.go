@@ -7,8 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 )
 
 // A branch whose executive.locked events reach HQ's audit raises "PIN
@@ -21,15 +20,15 @@ func TestPINGuessingAlert(t *testing.T) {
 	f.Sync("PG-001", true, 0, c.t)
 	f.Sync("PG-002", true, 0, c.t)
 	open := func() map[string]int64 {
-		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 		require.NoError(t, err)
-		_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		_, err = s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
-		all, err := s.OpenAlerts(ctx, hq.AllBranches)
+		all, err := s.OpenAlerts(ctx, cloud.AllBranches)
 		require.NoError(t, err)
 		out := map[string]int64{}
 		for _, a := range all {
-			if a.Kind == hq.AlertPINGuessing {
+			if a.Kind == cloud.AlertPINGuessing {
 				out[a.Branch] = a.Value
 			}
 		}
@@ -46,6 +45,6 @@ func TestPINGuessingAlert(t *testing.T) {
 	audit("executive.locked", "PG-001/E01")
 	audit("executive.locked", "PG-001/E02")
 	assert.Equal(t, map[string]int64{"PG-001": 2}, open())
-	c.t = c.t.Add(hq.PINGuessWindow)
+	c.t = c.t.Add(cloud.PINGuessWindow)
 	assert.Empty(t, open(), "cleared an hour later")
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -22,15 +22,15 @@ func TestQuarantineAlertAndView(t *testing.T) {
 	f.Sync("QZ-001", true, 0, c.t)
 	f.Sync("QZ-002", true, 0, c.t)
 	open := func() map[string]int64 {
-		tiles, err := s.Overview(ctx, hq.AllBranches, hq.OverviewFilter{})
+		tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 		require.NoError(t, err)
-		_, err = s.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+		_, err = s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
-		all, err := s.OpenAlerts(ctx, hq.AllBranches)
+		all, err := s.OpenAlerts(ctx, cloud.AllBranches)
 		require.NoError(t, err)
 		out := map[string]int64{}
 		for _, a := range all {
-			if a.Kind == hq.AlertQuarantine {
+			if a.Kind == cloud.AlertQuarantine {
 				out[a.Branch] = a.Value
 			}
 		}
@@ -45,18 +45,18 @@ func TestQuarantineAlertAndView(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int64{"QZ-001": 2}, open(), "raised for the branch, with the count")
 
-	d, err := s.BranchView(ctx, hq.Scope{Regions: []string{"V"}}, "QZ-001", "")
+	d, err := s.BranchView(ctx, cloud.Scope{Regions: []string{"V"}}, "QZ-001", "")
 	require.NoError(t, err)
 	require.Len(t, d.Quarantined, 2)
 	assert.Equal(t, "9", d.Quarantined[0].Seq, "newest first")
 	assert.Equal(t, `{"seq":9,"name":"Jos\xe9"}`, d.Quarantined[0].Preview, "bytes that are not UTF-8 shown escaped")
-	_, err = s.BranchView(ctx, hq.Scope{Regions: []string{"AR"}}, "QZ-001", "")
+	_, err = s.BranchView(ctx, cloud.Scope{Regions: []string{"AR"}}, "QZ-001", "")
 	require.Error(t, err, "another region's quarantine is out of scope")
-	d, err = s.BranchView(ctx, hq.AllBranches, "QZ-002", "")
+	d, err = s.BranchView(ctx, cloud.AllBranches, "QZ-002", "")
 	require.NoError(t, err)
 	assert.Empty(t, d.Quarantined)
 
-	c.t = c.t.Add(hq.QuarantineWindow)
+	c.t = c.t.Add(cloud.QuarantineWindow)
 	assert.Empty(t, open(), "cleared a day later")
 }
 
@@ -66,8 +66,8 @@ func TestQuarantineAlertAndView(t *testing.T) {
 func TestConfigFormsRefusePoisonText(t *testing.T) {
 	s, _, _ := newStore(t)
 	ctx := context.Background()
-	require.NoError(t, s.PutBranch(ctx, hq.BranchInput{ID: "QZ-003", Name: "Ñuñoa", Region: "RM", TimeZone: "America/Santiago"}))
-	err := s.PutBranch(ctx, hq.BranchInput{ID: "QZ-003", Name: "Ñuñoa\x00", Region: "RM", TimeZone: "America/Santiago"})
+	require.NoError(t, s.PutBranch(ctx, cloud.BranchInput{ID: "QZ-003", Name: "Ñuñoa", Region: "RM", TimeZone: "America/Santiago"}))
+	err := s.PutBranch(ctx, cloud.BranchInput{ID: "QZ-003", Name: "Ñuñoa\x00", Region: "RM", TimeZone: "America/Santiago"})
 	assert.Equal(t, "hq.branch.name", queue.ErrorReason(err))
 	err = s.PutCounter(ctx, "QZ-003", queue.Counter{Number: 1, Name: "Caja\n1"})
 	assert.Equal(t, "hq.counter.invalid", queue.ErrorReason(err))

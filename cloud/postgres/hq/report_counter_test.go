@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -88,9 +88,9 @@ func TestReportOutcomesAndExecutiveKPIs(t *testing.T) {
 	assert.Equal(t, "deposit,card", outcome)
 
 	c.t = base.Add(3 * time.Hour)
-	r, err := s.Report(ctx, hq.AllBranches, hq.ReportQuery{From: day, To: day, Branch: "KP-001"})
+	r, err := s.Report(ctx, cloud.AllBranches, cloud.ReportQuery{From: day, To: day, Branch: "KP-001"})
 	require.NoError(t, err)
-	assert.Equal(t, []hq.OutcomeCount{{Code: "deposit", Name: "Depósito", Visits: 2}, {Code: "card", Name: "Tarjeta", Visits: 1}}, r.Outcomes)
+	assert.Equal(t, []cloud.OutcomeCount{{Code: "deposit", Name: "Depósito", Visits: 2}, {Code: "card", Name: "Tarjeta", Visits: 1}}, r.Outcomes)
 	require.Len(t, r.Executives, 1)
 	x := r.Executives[0]
 	assert.Equal(t, "E1", x.Executive)
@@ -108,7 +108,7 @@ func TestReportOutcomesAndExecutiveKPIs(t *testing.T) {
 
 	// Time is counted up to now, not beyond (a report read at 11:05).
 	c.t = base.Add(125 * time.Minute)
-	r, err = s.Report(ctx, hq.AllBranches, hq.ReportQuery{From: day, To: day, Branch: "KP-001", Executive: "E1"})
+	r, err = s.Report(ctx, cloud.AllBranches, cloud.ReportQuery{From: day, To: day, Branch: "KP-001", Executive: "E1"})
 	require.NoError(t, err)
 	require.Len(t, r.Executives, 1)
 	assert.InDelta(t, 54*60, r.Executives[0].IdleS, 1)

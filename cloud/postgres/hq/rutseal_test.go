@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/migrations"
@@ -86,7 +87,7 @@ func TestRepublishRUTSealKey(t *testing.T) {
 	}
 	var audited int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM hq_audit WHERE actor = $1 AND action = $2`,
-		hq.RUTSealActor, hq.AuditConfigPublish).Scan(&audited))
+		hq.RUTSealActor, cloud.AuditConfigPublish).Scan(&audited))
 	assert.Equal(t, 2, audited)
 
 	got, err = s.RepublishRUTSealKey(ctx, current)
@@ -132,7 +133,7 @@ func TestQuarantinePreviewMasksRUTHash(t *testing.T) {
 			3+i, []byte(raw), []byte{byte(i)}, c.t.Add(-time.Duration(3-i)*time.Minute))
 		require.NoError(t, err)
 	}
-	d, err := s.BranchView(ctx, hq.AllBranches, "QR-001", "")
+	d, err := s.BranchView(ctx, cloud.AllBranches, "QR-001", "")
 	require.NoError(t, err)
 	require.Len(t, d.Quarantined, 3)
 	for _, q := range d.Quarantined {

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -20,7 +20,7 @@ func cause(t *testing.T, err error) string {
 	if err == nil {
 		return ""
 	}
-	var lr *hq.LoginRefused
+	var lr *cloud.LoginRefused
 	require.ErrorAs(t, err, &lr)
 	return lr.Cause
 }
@@ -32,7 +32,7 @@ func TestLockoutParallel(t *testing.T) {
 	s, _, _ := newStore(t)
 	s.BcryptCost = 8 // slow enough that unserialised checks would all pass the lock
 	ctx := context.Background()
-	_, err := s.CreateUser(ctx, hq.NewUser{Email: "race@bank.cl", Password: "correct-horse", Role: hq.RoleViewer})
+	_, err := s.CreateUser(ctx, cloud.NewUser{Email: "race@bank.cl", Password: "correct-horse", Role: cloud.RoleViewer})
 	require.NoError(t, err)
 
 	const n = 10
@@ -70,9 +70,9 @@ func TestRefusalsLookAlike(t *testing.T) {
 	s.BcryptCost = bcrypt.MinCost
 	assert.Equal(t, bcrypt.MinCost, mustCost(t, s.DummyHash()), "follows the store's cost")
 
-	_, err := s.CreateUser(ctx, hq.NewUser{Email: "same@bank.cl", Password: "correct-horse", Role: hq.RoleViewer})
+	_, err := s.CreateUser(ctx, cloud.NewUser{Email: "same@bank.cl", Password: "correct-horse", Role: cloud.RoleViewer})
 	require.NoError(t, err)
-	u, err := s.CreateUser(ctx, hq.NewUser{Email: "off@bank.cl", Password: "correct-horse", Role: hq.RoleViewer})
+	u, err := s.CreateUser(ctx, cloud.NewUser{Email: "off@bank.cl", Password: "correct-horse", Role: cloud.RoleViewer})
 	require.NoError(t, err)
 	_, err = s.SetDisabled(ctx, u.ID, true)
 	require.NoError(t, err)
@@ -108,22 +108,22 @@ func mustCost(t *testing.T, h []byte) int {
 func TestAuditCounted(t *testing.T) {
 	s, _, c := newStore(t)
 	ctx := context.Background()
-	e := hq.AuditEntry{Actor: "flood@bank.cl", Action: hq.AuditLoginFailed, Detail: "hq.login.unknown", IP: "203.0.113.5"}
+	e := cloud.AuditEntry{Actor: "flood@bank.cl", Action: cloud.AuditLoginFailed, Detail: "hq.login.unknown", IP: "203.0.113.5"}
 	for range 50 {
 		require.NoError(t, s.AuditCounted(ctx, e))
 	}
 	c.t = c.t.Add(61e9)
 	require.NoError(t, s.AuditCounted(ctx, e))
-	got, err := s.AuditLog(ctx, hq.AuditFilter{Actor: "flood@bank.cl"})
+	got, err := s.AuditLog(ctx, cloud.AuditFilter{Actor: "flood@bank.cl"})
 	require.NoError(t, err)
 	require.Len(t, got, 2, "one row per minute")
 	assert.Equal(t, 1, got[0].Count)
 	assert.Equal(t, 50, got[1].Count)
 
 	big := strings.Repeat("x", 8<<20)
-	require.NoError(t, s.Audit(ctx, hq.AuditEntry{Actor: big, Action: hq.AuditExport, Target: big, Detail: big, IP: big}))
-	require.NoError(t, s.AuditCounted(ctx, hq.AuditEntry{Actor: "ñ" + big, Action: hq.AuditDenied, Target: big, Detail: big, IP: "x"}))
-	got, err = s.AuditLog(ctx, hq.AuditFilter{Limit: 2})
+	require.NoError(t, s.Audit(ctx, cloud.AuditEntry{Actor: big, Action: cloud.AuditExport, Target: big, Detail: big, IP: big}))
+	require.NoError(t, s.AuditCounted(ctx, cloud.AuditEntry{Actor: "ñ" + big, Action: cloud.AuditDenied, Target: big, Detail: big, IP: "x"}))
+	got, err = s.AuditLog(ctx, cloud.AuditFilter{Limit: 2})
 	require.NoError(t, err)
 	for _, g := range got {
 		assert.LessOrEqual(t, len(g.Actor)+len(g.Target)+len(g.Detail)+len(g.IP), 2000)
@@ -132,8 +132,8 @@ func TestAuditCounted(t *testing.T) {
 
 func TestUserEmailLength(t *testing.T) {
 	s, _, _ := newStore(t)
-	long := strings.Repeat("a", hq.MaxEmailLen) + "@bank.cl"
-	_, err := s.CreateUser(context.Background(), hq.NewUser{Email: long, Password: "long-enough-pass", Role: hq.RoleViewer})
+	long := strings.Repeat("a", cloud.MaxEmailLen) + "@bank.cl"
+	_, err := s.CreateUser(context.Background(), cloud.NewUser{Email: long, Password: "long-enough-pass", Role: cloud.RoleViewer})
 	assert.Equal(t, queue.CodeInvalid, queue.ErrorCode(err))
 }
 
@@ -142,7 +142,7 @@ func TestUserEmailLength(t *testing.T) {
 func TestChangePassword(t *testing.T) {
 	s, _, _ := newStore(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, hq.NewUser{Email: "chg@bank.cl", Password: "old-password", Role: hq.RoleViewer})
+	u, err := s.CreateUser(ctx, cloud.NewUser{Email: "chg@bank.cl", Password: "old-password", Role: cloud.RoleViewer})
 	require.NoError(t, err)
 	keep, _, err := s.CreateSession(ctx, u.ID, "")
 	require.NoError(t, err)

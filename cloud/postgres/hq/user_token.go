@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -18,7 +19,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role Role, regions
 	if name == "" || len(name) > 64 {
 		return "", queue.Errorf(queue.CodeInvalid, "hq.token.name", name)
 	}
-	if _, err := ParseRole(string(role)); err != nil {
+	if _, err := cloud.ParseRole(string(role)); err != nil {
 		return "", err
 	}
 	if role == RoleSupervisor && len(regions) == 0 && len(branches) == 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 )
 
 // AlertsAfter lists HQ's raised alerts (hq_alerts) with ID greater than
@@ -24,7 +23,7 @@ func (s *Store) AlertsAfter(ctx context.Context, afterID int64, limit int) ([]cl
 		if err := rows.Scan(&a.ID, &a.Branch, &a.Kind, &a.Value, &a.RaisedAt); err != nil {
 			return nil, fmt.Errorf("notify: alerts: %w", err)
 		}
-		a.Shown = hq.FormatAlertValue(a.Kind, a.Value)
+		a.Shown = cloud.FormatAlertValue(a.Kind, a.Value)
 		out = append(out, a)
 	}
 	return out, rows.Err()
