@@ -161,4 +161,5 @@ type HQStore interface {
 	HQReports
 	HQConfig
 	HQCalendar
+	Templates
 }

@@ -411,24 +411,32 @@ func TestFormFieldsLabelled(t *testing.T) {
 	e.user("lb@bank.cl", "admin", nil, nil)
 	e.user("other@bank.cl", "viewer", nil, nil)
 	c, _ := e.login("lb@bank.cl")
-	field := regexp.MustCompile(`<(input|select)\b[^>]*>`)
 	for _, path := range []string{"/admin/users", "/admin/audit", "/reports", "/branches/LB-001", "/"} {
 		_, body := e.get(c, path)
-		open := 0 // <label> elements open at each field
-		last := 0
-		for _, loc := range field.FindAllStringIndex(body, -1) {
-			seg := body[last:loc[0]]
-			open += strings.Count(seg, "<label") - strings.Count(seg, "</label>")
-			last = loc[0]
-			tag := body[loc[0]:loc[1]]
-			if strings.Contains(tag, `type="hidden"`) {
-				continue
-			}
-			assert.True(t, open > 0 || strings.Contains(tag, "aria-label="), "%s: %s has no label", path, tag)
-		}
+		assertLabelled(t, path, body)
 	}
 	_, body := e.get(c, "/admin/users")
 	has(t, body, `aria-label="Nueva contraseña para other@bank.cl"`)
+}
+
+var formField = regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
+
+// assertLabelled checks that every visible input, select and textarea of a
+// page is inside a <label> or names itself with aria-label.
+func assertLabelled(t *testing.T, path, body string) {
+	t.Helper()
+	open := 0 // <label> elements open at each field
+	last := 0
+	for _, loc := range formField.FindAllStringIndex(body, -1) {
+		seg := body[last:loc[0]]
+		open += strings.Count(seg, "<label") - strings.Count(seg, "</label>")
+		last = loc[0]
+		tag := body[loc[0]:loc[1]]
+		if strings.Contains(tag, `type="hidden"`) {
+			continue
+		}
+		assert.True(t, open > 0 || strings.Contains(tag, "aria-label="), "%s: %s has no label", path, tag)
+	}
 }
 
 // today is the branch's business day now; fixtures file their tickets on it

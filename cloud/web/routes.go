@@ -71,6 +71,21 @@ func (h *Handler) routes() {
 	get("/config/outcomes", h.auth(adminOnly, h.outcomesPage))
 	post("/config/outcomes", h.auth(adminOnly, h.outcomePut))
 	post("/config/outcomes/{code}/delete", h.auth(adminOnly, h.outcomeDelete))
+	// Configuration templates, branch tags, staged bulk publications and the
+	// version report (template.go, template_publish.go).
+	get("/config/templates", h.auth(adminOnly, h.templatesPage))
+	post("/config/templates", h.auth(adminOnly, h.templateCreate))
+	get("/config/templates/{id}", h.auth(adminOnly, h.templatePage))
+	post("/config/templates/{id}", h.auth(adminOnly, h.templateUpdate))
+	post("/config/templates/{id}/delete", h.auth(adminOnly, h.templateDelete))
+	post("/config/templates/{id}/overrides", h.auth(adminOnly, h.templateOverrides))
+	get("/config/templates/{id}/preview", h.auth(adminOnly, h.templatePreview))
+	post("/config/templates/{id}/publish", h.auth(adminOnly, h.templatePublish))
+	get("/config/rollouts/{id}", h.auth(adminOnly, h.rolloutPage))
+	post("/config/rollouts/{id}/continue", h.auth(adminOnly, h.rolloutContinue))
+	post("/config/rollouts/{id}/cancel", h.auth(adminOnly, h.rolloutCancel))
+	post("/config/tags", h.auth(adminOnly, h.branchTagsPut))
+	get("/config/versions", h.auth(adminOnly, h.configVersions))
 
 	get("/admin/users", h.auth(adminOnly, h.users))
 	post("/admin/users", h.auth(adminOnly, h.createUser))

@@ -192,10 +192,11 @@ var santiago = func() *time.Location {
 var pageNames = []string{"login", "overview", "branch", "reports", "config", "config_branch", "config_publish", "users", "audit", "error",
 	"holidays", "config_hours", "outcomes",
 	"password", "feedback", "agents",
+	"templates", "template_edit", "template_preview", "template_rollout", "config_versions",
 }
 
 func (h *Handler) parseTemplates() error {
-	shared := []string{"templates/layout.html", "templates/partials.html"}
+	shared := []string{"templates/layout.html", "templates/partials.html", "templates/template_form.html"}
 	for _, p := range pageNames {
 		t, err := template.New(p).Funcs(h.funcs()).ParseFS(templateFS, append(shared, "templates/"+p+".html")...)
 		if err != nil {

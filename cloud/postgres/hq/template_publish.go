@@ -72,7 +72,14 @@ func (s *Store) previewResolved(ctx context.Context, r Resolved, lang i18n.Lang)
 	}
 	bp.Outcomes = cloud.DiffOutcomes(before.Outcomes, after)
 	bp.Stranded, err = s.stranded(ctx, s.pool, r.Branch.ID, r.Draft.TimeZone, r.Draft.Services, draftExecutives(r.Draft), bp.Running)
-	return bp, err
+	for i, st := range bp.Stranded {
+		// A branch that never reported: the service's name in HQ's draft.
+		if err == nil && st.Name == st.Code {
+			err = s.pool.QueryRow(ctx, `SELECT coalesce(max(name), $2) FROM hq_services WHERE branch = $1 AND code = $2`, r.Branch.ID, st.Code).
+				Scan(&bp.Stranded[i].Name)
+		}
+	}
+	return bp, wrap("stranded names", err)
 }
 
 func draftExecutives(c BranchConfig) []queue.Executive {
