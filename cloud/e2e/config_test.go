@@ -29,6 +29,8 @@ type hqForms struct {
 	base string
 	c    *http.Client
 	csrf string
+	// location is the Location of the last answer to a post.
+	location string
 }
 
 func (e *env) hqAdmin() *hqForms {
@@ -77,6 +79,7 @@ func (f *hqForms) post(path string, kv ...string) (int, string) {
 	res, err := f.c.Do(req)
 	require.NoError(f.t, err)
 	defer res.Body.Close()
+	f.location = res.Header.Get("Location")
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
 }
