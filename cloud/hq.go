@@ -162,4 +162,5 @@ type HQStore interface {
 	HQConfig
 	HQCalendar
 	Templates
+	HQConfigAPI
 }

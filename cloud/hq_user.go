@@ -184,4 +184,8 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// ExpiresAt is when the token stops working (nil: never); CreatedBy who
+	// made it (empty for tokens made before it was recorded, or by the CLI).
+	ExpiresAt *time.Time
+	CreatedBy string
 }

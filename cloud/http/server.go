@@ -35,7 +35,7 @@ type Server struct {
 	// Ready checks, by name (database, broker); all must pass for /readyz.
 	Ready map[string]Check
 	// UI, when set, serves everything outside /api, /healthz, /readyz and
-	// /metrics: the HQ web (cloud/web) is mounted here.
+	// /metrics, and /api/v1/config/…: the HQ web (cloud/web) is mounted here.
 	UI http.Handler
 	// Enroll, when set, serves the field enrolment API (cloud/enroll):
 	// POST /api/v1/enroll, /api/v1/enroll/renew, /api/v1/enroll/resume and
@@ -149,6 +149,12 @@ func (s *Server) handler(public bool) http.Handler {
 	}
 	r.HandleFunc("/api", apiNotFound)
 	r.HandleFunc("/api/*", apiNotFound)
+	// Except the HQ web's JSON configuration API (cloud/web/api.go), which
+	// answers its own problem+json under its prefix.
+	if s.UI != nil {
+		r.Handle("/api/v1/config", s.UI)
+		r.Handle("/api/v1/config/*", s.UI)
+	}
 	// ---- dashboard mount point: cloud/web's handler serves "/" (UI field). ----
 	if s.UI != nil {
 		r.Mount("/", s.UI)

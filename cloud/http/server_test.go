@@ -63,7 +63,10 @@ func TestRoutes(t *testing.T) {
 	assert.Equal(t, "ok\n", do("HEAD", "/healthz").Body.String(), "a probe's HEAD is the API's, not the UI's")
 	assert.Equal(t, "ui:/logout", do("POST", "/logout").Body.String(), "the UI takes every method outside the API")
 	assert.Equal(t, "enroll:/api/v1/branches/SCL-001/enroll-codes:SCL-001", do("POST", "/api/v1/branches/SCL-001/enroll-codes").Body.String())
-	for _, mp := range [][2]string{{"GET", "/api/v1/enroll"}, {"POST", "/api/v1/branches/SCL-001/sync"}, {"GET", "/api"}} {
+	assert.Equal(t, "ui:/api/v1/config/branches/SCL-001/services/C", do("PATCH", "/api/v1/config/branches/SCL-001/services/C").Body.String(),
+		"the HQ web's configuration API is the UI's")
+	assert.Equal(t, "ui:/api/v1/config", do("GET", "/api/v1/config").Body.String())
+	for _, mp := range [][2]string{{"GET", "/api/v1/enroll"}, {"POST", "/api/v1/branches/SCL-001/sync"}, {"GET", "/api"}, {"GET", "/api/v1/configuration"}} {
 		rec := do(mp[0], mp[1])
 		assert.Equal(t, 404, rec.Code, mp)
 		assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"), mp)

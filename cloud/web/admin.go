@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
@@ -190,11 +191,18 @@ func (h *Handler) userPassword(r *http.Request, id int64) (string, error) {
 	return h.store.SetPassword(r.Context(), id, r.PostFormValue("password"))
 }
 
-// createToken makes an API token and shows it once.
+// createToken makes an API token and shows it once. Its role scopes it like
+// a user's (an admin token may change the configuration through the API; a
+// supervisor or viewer token only reads, within its regions and branches);
+// "expires" (YYYY-MM-DD, optional) is its last day, in Santiago.
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, q *req) {
 	name := r.PostFormValue("name")
-	tok, err := h.store.CreateToken(r.Context(), name, cloud.Role(r.PostFormValue("role")),
-		cloud.SplitList(r.PostFormValue("regions")), cloud.SplitList(r.PostFormValue("branches")))
+	in := cloud.NewToken{Name: name, Role: cloud.Role(r.PostFormValue("role")),
+		Regions: cloud.SplitList(r.PostFormValue("regions")), Branches: cloud.SplitList(r.PostFormValue("branches")), CreatedBy: q.P.Actor()}
+	var err error
+	if in.ExpiresAt, err = tokenExpiry(r.PostFormValue("expires")); err == nil {
+		q.newToken, err = h.store.CreateAPIToken(r.Context(), in)
+	}
 	if err != nil {
 		if httpStatus(err) >= 500 {
 			h.fail(w, r, q, err)
@@ -203,10 +211,28 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, q *req) {
 		h.showUsers(w, r, q, httpStatus(err), cloud.NewUser{Role: cloud.RoleSupervisor}, queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, cloud.AuditTokenCreate, "token:"+name, "role="+r.PostFormValue("role"))
+	detail := "role=" + r.PostFormValue("role")
+	if !in.ExpiresAt.IsZero() {
+		detail += " expires=" + in.ExpiresAt.In(santiago).Format(time.DateOnly)
+	}
+	h.audit(r, q, cloud.AuditTokenCreate, "token:"+name, detail)
 	w.Header().Set("Cache-Control", "no-store")
-	q.newToken = tok
 	h.showUsers(w, r, q, http.StatusOK, cloud.NewUser{Role: cloud.RoleSupervisor}, "", "")
+}
+
+// tokenExpiry reads a token's last day (YYYY-MM-DD): it stops working at the
+// following midnight in Santiago; empty is never. Errors: invalid
+// hq.token.expiry.
+func tokenExpiry(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, s, santiago)
+	if err != nil {
+		return time.Time{}, queue.Errorf(queue.CodeInvalid, "hq.token.expiry")
+	}
+	return d.AddDate(0, 0, 1), nil
 }
 
 func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, q *req) {

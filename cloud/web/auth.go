@@ -150,7 +150,7 @@ func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request, q *req) {
 	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 }
 
-func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/hq/v1/") }
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/hq/v1/") || isConfigAPI(r) }
 
 // fail answers an error: problem+json for API calls, an error page otherwise.
 // Non-application errors are logged here, once, and shown generically.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
-	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -35,7 +35,7 @@ func (h *Handler) showConfigList(w http.ResponseWriter, r *http.Request, q *req,
 func (h *Handler) configPutBranch(w http.ResponseWriter, r *http.Request, q *req) {
 	in := cloud.BranchInput{ID: strings.ToUpper(strings.TrimSpace(r.PostFormValue("id"))), Name: r.PostFormValue("name"),
 		Region: r.PostFormValue("region"), TimeZone: r.PostFormValue("time_zone"), OpeningHours: r.PostFormValue("opening_hours")}
-	if err := h.store.PutBranch(r.Context(), in); err != nil {
+	if err := h.putBranch(r, q, in); err != nil {
 		if httpStatus(err) >= 500 || r.PostFormValue("from") != "branch" {
 			if httpStatus(err) >= 500 {
 				h.fail(w, r, q, err)
@@ -47,7 +47,6 @@ func (h *Handler) configPutBranch(w http.ResponseWriter, r *http.Request, q *req
 		h.showConfigBranch(w, r, q, in.ID, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, cloud.AuditConfigChange, "branch:"+in.ID, fmt.Sprintf("branch name=%q region=%q tz=%s hours=%s", in.Name, in.Region, in.TimeZone, in.OpeningHours))
 	http.Redirect(w, r, "/config/branches/"+url.PathEscape(in.ID)+"?saved=1", http.StatusSeeOther)
 }
 
@@ -83,25 +82,20 @@ func formInt(r *http.Request, name string) (int, error) {
 }
 
 // configChange is a route that applies one change to a branch's draft and
-// audits it: the branch must exist; change returns the audit detail. A
-// refused change shows the branch page with the reason.
+// audits it (changeBranch): the branch must exist; change returns the audit
+// detail. A refused change shows the branch page with the reason.
 func (h *Handler) configChange(change func(r *http.Request, id string) (detail string, err error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, q *req) {
 		id := r.PathValue("id")
-		if _, err := h.store.Branch(r.Context(), cloud.AllBranches, id); err != nil {
-			h.fail(w, r, q, err)
-			return
-		}
-		detail, err := change(r, id)
+		err := h.changeBranch(r, q, id, func(context.Context) (string, error) { return change(r, id) })
 		if err != nil {
-			if httpStatus(err) >= 500 {
+			if httpStatus(err) >= 500 || queue.ErrorReason(err) == "hq.branch.not_found" {
 				h.fail(w, r, q, err)
 				return
 			}
 			h.showConfigBranch(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 			return
 		}
-		h.audit(r, q, cloud.AuditConfigChange, "branch:"+id, detail)
 		http.Redirect(w, r, "/config/branches/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
 	}
 }
@@ -123,14 +117,12 @@ func (h *Handler) configServicePut(r *http.Request, id string) (string, error) {
 		return "", err
 	}
 	sv.TargetWaitS, sv.MeanServiceS = tmin*60, mmin*60
-	return fmt.Sprintf("service %s %q target=%ds mean=%ds priority=%d", sv.Code, sv.Name, sv.TargetWaitS, sv.MeanServiceS, sv.Priority),
-		h.store.PutService(r.Context(), id, sv)
+	return h.putService(r.Context(), id, sv)
 }
 
 // configServiceDelete is POST /config/branches/{id}/services/{key}/delete.
 func (h *Handler) configServiceDelete(r *http.Request, id string) (string, error) {
-	key := r.PathValue("key")
-	return "delete service " + key, h.store.DeleteService(r.Context(), id, key)
+	return h.deleteService(r.Context(), id, r.PathValue("key"))
 }
 
 // configCounterPut is POST /config/branches/{id}/counters: add or rename a
@@ -142,30 +134,25 @@ func (h *Handler) configCounterPut(r *http.Request, id string) (string, error) {
 		return "", err
 	}
 	c.Name = strings.TrimSpace(r.PostFormValue("name"))
-	return fmt.Sprintf("counter %d %q", c.Number, c.Name), h.store.PutCounter(r.Context(), id, c)
+	return h.putCounter(r.Context(), id, c)
 }
 
 // configCounterDelete is POST /config/branches/{id}/counters/{key}/delete.
 func (h *Handler) configCounterDelete(r *http.Request, id string) (string, error) {
-	key := r.PathValue("key")
-	n, _ := strconv.Atoi(key) // not a number: no such counter (0), refused by the store
-	return "delete counter " + key, h.store.DeleteCounter(r.Context(), id, n)
+	return h.deleteCounter(r.Context(), id, r.PathValue("key"))
 }
 
 // configExecutivePut is POST /config/branches/{id}/executives: add or change
-// an executive. PINs are set at the branch (ticketero-agent executive
-// set-pin): HQ never holds or sends one.
+// an executive (putExecutive: no PIN).
 func (h *Handler) configExecutivePut(r *http.Request, id string) (string, error) {
 	e := queue.Executive{ID: strings.TrimSpace(r.PostFormValue("id")), Name: r.PostFormValue("name"),
 		Services: cloud.SplitList(strings.ToUpper(r.PostFormValue("services")))}
-	return fmt.Sprintf("executive %s %q services=%s", e.ID, e.Name, strings.Join(e.Services, ",")),
-		h.store.PutExecutive(r.Context(), id, e, "")
+	return h.putExecutive(r.Context(), id, e)
 }
 
 // configExecutiveDelete is POST /config/branches/{id}/executives/{key}/delete.
 func (h *Handler) configExecutiveDelete(r *http.Request, id string) (string, error) {
-	key := r.PathValue("key")
-	return "delete executive " + key, h.store.DeleteExecutive(r.Context(), id, key)
+	return h.deleteExecutive(r.Context(), id, r.PathValue("key"))
 }
 
 // configRulesPut is POST /config/branches/{id}/rules: the branch's queue rules.
@@ -184,7 +171,7 @@ func (h *Handler) configRulesPut(r *http.Request, id string) (string, error) {
 	if ru.PreNoticeByService, err = parsePreNotice(r.PostFormValue("pre_notice_by_service")); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("rules %+v", ru), h.store.PutRules(r.Context(), id, ru)
+	return h.putRules(r.Context(), id, ru)
 }
 
 // configPublish is POST /config/branches/{id}/publish: without confirm=1 it
@@ -226,35 +213,21 @@ func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, q *req, id 
 	h.render(w, status, "config_publish", v)
 }
 
-// publish snapshots the draft as a new version and sends it on the branch's
-// config topic. A version that could not be sent stays stored (HQ publishes
-// again; the branch applies only newer versions).
+// publish publishes the draft (publishBranch) and shows the branch with the
+// new version, the review with the refusal, or the branch with the version
+// stored but not sent.
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request, q *req, id string) {
-	// What the publication changes at the branch goes to the audit.
-	_, preview, err := h.store.PublishPreview(r.Context(), id, i18n.EN)
-	if err != nil {
+	cfg, err := h.publishBranch(r, q, id)
+	switch {
+	case err == nil:
+		http.Redirect(w, r, fmt.Sprintf("/config/branches/%s?published=%d", url.PathEscape(id), cfg.Version), http.StatusSeeOther)
+	case queue.ErrorReason(err) == "hq.config.unsent":
+		h.showConfigBranch(w, r, q, id, http.StatusServiceUnavailable, queue.ErrorMessage(q.Lang, err), "")
+	case httpStatus(err) >= 500 || queue.ErrorReason(err) == "hq.branch.not_found":
 		h.fail(w, r, q, err)
-		return
-	}
-	cfg, err := h.store.Publish(r.Context(), id, q.P.Actor(), h.cfg.RUTSealKey)
-	if err != nil {
-		if httpStatus(err) >= 500 {
-			h.fail(w, r, q, err)
-			return
-		}
+	default:
 		h.showReview(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err))
-		return
 	}
-	h.audit(r, q, cloud.AuditConfigPublish, "branch:"+id, fmt.Sprintf("version %d: %s", cfg.Version, preview.Diff.Summary()))
-	if h.cfg.Publisher != nil {
-		if err := h.cfg.Publisher.PublishConfig(r.Context(), cfg); err != nil {
-			h.log.Error("publish config", "branch", id, "version", cfg.Version, "err", err)
-			h.showConfigBranch(w, r, q, id, http.StatusServiceUnavailable, q.view("", nil).T("hq.config.unsent", cfg.Version), "")
-			return
-		}
-	}
-	h.hub.mark(id)
-	http.Redirect(w, r, fmt.Sprintf("/config/branches/%s?published=%d", url.PathEscape(id), cfg.Version), http.StatusSeeOther)
 }
 
 // parsePreNotice reads the per-service pre-notice overrides of the rules form:

@@ -57,7 +57,7 @@ func (h *Handler) yearOf(date string) int {
 func (h *Handler) holidayPut(w http.ResponseWriter, r *http.Request, q *req) {
 	d := event.Holiday{Date: strings.TrimSpace(r.PostFormValue("date")), Name: strings.TrimSpace(r.PostFormValue("name"))}
 	year := h.yearOf(d.Date)
-	if err := h.store.PutHoliday(r.Context(), d, q.P.Actor()); err != nil {
+	if err := h.putHoliday(r, q, d); err != nil {
 		if httpStatus(err) >= 500 {
 			h.fail(w, r, q, err)
 			return
@@ -65,13 +65,12 @@ func (h *Handler) holidayPut(w http.ResponseWriter, r *http.Request, q *req) {
 		h.showHolidays(w, r, q, year, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, cloud.AuditConfigChange, "holiday:"+d.Date, fmt.Sprintf("holiday %s %q", d.Date, d.Name))
 	http.Redirect(w, r, fmt.Sprintf("/config/holidays?year=%d&saved=1", year), http.StatusSeeOther)
 }
 
 func (h *Handler) holidayDelete(w http.ResponseWriter, r *http.Request, q *req) {
 	date := r.PathValue("date")
-	if err := h.store.DeleteHoliday(r.Context(), date); err != nil {
+	if err := h.deleteHoliday(r, q, date); err != nil {
 		if httpStatus(err) >= 500 {
 			h.fail(w, r, q, err)
 			return
@@ -79,7 +78,6 @@ func (h *Handler) holidayDelete(w http.ResponseWriter, r *http.Request, q *req) 
 		h.showHolidays(w, r, q, h.yearOf(date), httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, cloud.AuditConfigChange, "holiday:"+date, "delete holiday "+date)
 	http.Redirect(w, r, fmt.Sprintf("/config/holidays?year=%d&saved=1", h.yearOf(date)), http.StatusSeeOther) // #nosec G710 -- a fixed local path with a number
 }
 
@@ -204,7 +202,7 @@ func (h *Handler) branchHoursPut(w http.ResponseWriter, r *http.Request, q *req)
 			hs.LastTicket = mapSet(hs.LastTicket, sv.Code, v)
 		}
 	}
-	if err := h.store.PutBranchHours(ctx, id, hs); err != nil {
+	if err := h.putHours(r, q, id, hs); err != nil {
 		if httpStatus(err) >= 500 {
 			h.fail(w, r, q, err)
 			return
@@ -212,11 +210,6 @@ func (h *Handler) branchHoursPut(w http.ResponseWriter, r *http.Request, q *req)
 		h.showBranchHours(w, r, q, id, r.PostForm, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	grace := "default"
-	if hs.CloseGraceMin != nil {
-		grace = strconv.Itoa(*hs.CloseGraceMin)
-	}
-	h.audit(r, q, cloud.AuditConfigChange, "branch:"+id, fmt.Sprintf("hours weekly=%v grace=%s last_ticket=%v", hs.WeeklyHours, grace, hs.LastTicket))
 	http.Redirect(w, r, "/config/branches/"+url.PathEscape(id)+"/hours?saved=1", http.StatusSeeOther)
 }
 

@@ -37,9 +37,9 @@ func (h *Handler) showOutcomes(w http.ResponseWriter, r *http.Request, q *req, s
 	h.render(w, status, "outcomes", v)
 }
 
-// outcomeDone answers a change: the page again with the error, or back to
-// the list.
-func (h *Handler) outcomeDone(w http.ResponseWriter, r *http.Request, q *req, err error, what, detail string) {
+// outcomeDone answers a change (audited by putOutcome, deleteOutcome): the
+// page again with the error, or back to the list.
+func (h *Handler) outcomeDone(w http.ResponseWriter, r *http.Request, q *req, err error) {
 	if err != nil {
 		if httpStatus(err) >= 500 {
 			h.fail(w, r, q, err)
@@ -48,18 +48,16 @@ func (h *Handler) outcomeDone(w http.ResponseWriter, r *http.Request, q *req, er
 		h.showOutcomes(w, r, q, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
 		return
 	}
-	h.audit(r, q, cloud.AuditConfigChange, "outcome:"+what, detail)
 	http.Redirect(w, r, "/config/outcomes?saved=1", http.StatusSeeOther)
 }
 
 func (h *Handler) outcomePut(w http.ResponseWriter, r *http.Request, q *req) {
 	o := queue.Outcome{Code: strings.TrimSpace(r.PostFormValue("code")), Name: strings.TrimSpace(r.PostFormValue("name"))}
-	h.outcomeDone(w, r, q, h.store.PutOutcome(r.Context(), o), o.Code, "outcome "+o.Code+" "+o.Name)
+	h.outcomeDone(w, r, q, h.putOutcome(r, q, o))
 }
 
 func (h *Handler) outcomeDelete(w http.ResponseWriter, r *http.Request, q *req) {
-	code := r.PathValue("code")
-	h.outcomeDone(w, r, q, h.store.DeleteOutcome(r.Context(), code), code, "delete outcome "+code)
+	h.outcomeDone(w, r, q, h.deleteOutcome(r, q, r.PathValue("code")))
 }
 
 // counterTable reports whether table is one of the counter's report tables:

@@ -24,8 +24,16 @@ func (h *Handler) routes() {
 	notFound := h.auth(anyone, func(w http.ResponseWriter, r *http.Request, q *req) {
 		h.fail(w, r, q, errNotFound)
 	})
-	m.NotFound(notFound.ServeHTTP)
-	m.MethodNotAllowed(notFound.ServeHTTP)
+	apiNotFound := h.apiNotFound()
+	missing := func(w http.ResponseWriter, r *http.Request) {
+		if isConfigAPI(r) {
+			apiNotFound.ServeHTTP(w, r)
+			return
+		}
+		notFound.ServeHTTP(w, r)
+	}
+	m.NotFound(missing)
+	m.MethodNotAllowed(missing)
 	get := func(path string, hd http.Handler) { m.Method(http.MethodGet, path, hd) }
 	post := func(path string, hd http.Handler) { m.Method(http.MethodPost, path, hd) }
 
@@ -106,6 +114,8 @@ func (h *Handler) routes() {
 	get("/hq/v1/alerts", h.auth(anyone, h.apiAlerts))
 	get("/hq/v1/feedback", h.auth(anyone, h.apiFeedback))
 	get("/hq/v1/feedback/comments", h.auth(anyone, h.apiFeedbackComments))
+	// JSON configuration API for the bank's tooling (API tokens only; api.go).
+	h.apiRoutes(m)
 	h.router = m
 }
 
@@ -122,6 +132,10 @@ func (h *Handler) checkInput(next http.Handler) http.Handler {
 			status := http.StatusBadRequest
 			if err == errTooLarge {
 				status = http.StatusRequestEntityTooLarge
+			}
+			if isConfigAPI(r) {
+				h.apiFail(w, r, q, err, status)
+				return
 			}
 			h.failWith(w, r, q, err, status)
 			return

@@ -65,6 +65,10 @@ type Config struct {
 	// LoginsPerMinute is the sign-in budget per client address: a burst of
 	// that many, then that many a minute (default 10).
 	LoginsPerMinute int
+	// APIRequestsPerMinute is each API token's budget on the configuration
+	// API (api.go): a burst of that many, then that many a minute (default
+	// 600); refused credentials count per client address likewise.
+	APIRequestsPerMinute int
 	// FlushEvery coalesces change notifications before pushing (default 50 ms).
 	FlushEvery time.Duration
 	// RefreshEvery re-reads every tile (waits grow and
@@ -99,7 +103,10 @@ type Handler struct {
 	assets *webasset.Set
 	router http.Handler
 	limit  *ratelimit.Keyed
-	hub    *Hub
+	// apiLimit is the configuration API's budget per token and per client
+	// address of refused credentials.
+	apiLimit *ratelimit.Keyed
+	hub      *Hub
 }
 
 // New parses templates and assets (failing fast) and builds the routes.
@@ -119,6 +126,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.LoginsPerMinute <= 0 {
 		cfg.LoginsPerMinute = 10
 	}
+	if cfg.APIRequestsPerMinute <= 0 {
+		cfg.APIRequestsPerMinute = 600
+	}
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = 50 * time.Millisecond
 	}
@@ -136,6 +146,8 @@ func New(cfg Config) (*Handler, error) {
 	// PostgreSQL holds across replicas).
 	h.limit = ratelimit.New(ratelimit.Config{Every: time.Minute / time.Duration(cfg.LoginsPerMinute),
 		Burst: cfg.LoginsPerMinute, Now: cfg.Store.Now})
+	h.apiLimit = ratelimit.New(ratelimit.Config{Every: time.Minute / time.Duration(cfg.APIRequestsPerMinute),
+		Burst: cfg.APIRequestsPerMinute, Now: cfg.Store.Now})
 	if err := h.loadAssets(); err != nil {
 		return nil, err
 	}
