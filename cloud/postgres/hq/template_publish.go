@@ -228,11 +228,12 @@ func (s *Store) StartTemplateRollout(ctx context.Context, id int64, o PublishOpt
 	if err := tx.Commit(ctx); err != nil {
 		return ro, wrap("start rollout", err)
 	}
+	// What a stage did is kept even when an internal error stopped it.
 	ro.Results, err = s.publishStage(ctx, t, ro.FirstStage, 1, o)
-	if err != nil {
-		return ro, err
+	if serr := s.saveResults(ctx, &ro); err == nil {
+		err = serr
 	}
-	if err := s.saveResults(ctx, &ro); err != nil {
+	if err != nil {
 		return ro, err
 	}
 	s.auditTemplate(ctx, o, t, fmt.Sprintf("rollout %d stage 1: %d branches, published=%d unchanged=%d refused=%d unsent=%d, waiting=%d",
@@ -270,10 +271,10 @@ func (s *Store) ContinueTemplateRollout(ctx context.Context, rolloutID int64, o 
 	ro.Status = RolloutDone
 	res, err := s.publishStage(ctx, t, ro.Rest, 2, o)
 	ro.Results = append(ro.Results, res...)
-	if err != nil {
-		return ro, err
+	if serr := s.saveResults(ctx, &ro); err == nil {
+		err = serr
 	}
-	if err := s.saveResults(ctx, &ro); err != nil {
+	if err != nil {
 		return ro, err
 	}
 	s.auditTemplate(ctx, o, t, fmt.Sprintf("rollout %d stage 2: %d branches, published=%d unchanged=%d refused=%d unsent=%d",
