@@ -87,6 +87,11 @@ const (
 	JoinClosed    JoinStatus = "closed"     // the ticket was called, served, cancelled...
 )
 
+// JoinUnreachable is the Reason of a refused join whose branch never answered
+// its ticket.join in time (the cloud gives up after ten minutes); the other
+// reasons are the branch's event.Refuse* codes.
+const JoinUnreachable = "unreachable"
+
 // RemoteJoin is a remote ticket request and what became of it. Position and
 // the estimate are the branch's figures as relayed (never re-derived).
 type RemoteJoin struct {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/commands"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/seal"
@@ -69,7 +70,8 @@ type Config struct {
 	Poll time.Duration
 	// Concurrency is how many sends may be in flight (8).
 	Concurrency int
-	// CommandResend is how often pending branch commands are re-published (10 s).
+	// CommandResend is how often pending branch commands are re-published (10 s;
+	// the program's cloud/commands loop takes it).
 	CommandResend time.Duration
 	// DigestEvery is the alert digest period (≥ 3 s; default 30 s).
 	DigestEvery time.Duration
@@ -270,19 +272,14 @@ func (s *Service) Run(ctx context.Context) error {
 			return err
 		})
 	})
-	resend := s.cfg.CommandResend
-	if resend <= 0 {
-		resend = 10 * time.Second
-	}
 	if s.Commands != nil {
 		sp := &ScorePublisher{Store: s.Store, Commands: s.Commands, Log: s.log}
 		run("scores", func(ctx context.Context) error {
 			return s.every(ctx, ScoresEvery, func() error { return sp.Publish(ctx) })
 		})
 	}
-	run("commands", func(ctx context.Context) error {
-		return s.every(ctx, resend, func() error { return s.RepublishCommands(ctx, resend) })
-	})
+	// Pending branch commands (this bot's /cancelar among them) are published
+	// again by cloud/commands, wired in cmd: it runs with Telegram off too.
 	if s.cfg.GroupChatID != 0 && s.Alerts != nil {
 		sealed, err := s.Keys.SealChat(s.cfg.GroupChatID)
 		if err != nil {
@@ -309,26 +306,14 @@ func (s *Service) Run(ctx context.Context) error {
 // RepublishCommands publishes every pending command not published within
 // resend: the branch may have been offline; it applies each command ID once,
 // and the command is marked applied when its ticket.cancelled event arrives.
+// The running program does this in cloud/commands (cmd wiring), for every
+// command whether Telegram is on or not; this is the same pass over the
+// notification store.
 func (s *Service) RepublishCommands(ctx context.Context, resend time.Duration) error {
 	if s.Commands == nil {
 		return nil
 	}
-	if err := s.Store.ExpireCommands(ctx, 24*time.Hour); err != nil {
-		return err
-	}
-	cmds, err := s.Store.PendingCommands(ctx, resend, 200)
-	if err != nil {
-		return err
-	}
-	for _, c := range cmds {
-		if err := s.Commands.PublishCommand(ctx, c); err != nil {
-			return fmt.Errorf("telegram: publish command %s: %w", c.ID, err)
-		}
-		if err := s.Store.MarkPublished(ctx, c.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+	return commands.Republish(ctx, s.Store, s.Commands, resend)
 }
 
 // every runs fn every d until ctx ends; a failure is logged and retried at

@@ -31,6 +31,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/ingest"
 	"github.com/ticketero/ticketero/cloud/mqtt"
 	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/postgres/appt"
 	"github.com/ticketero/ticketero/cloud/sqs"
 	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/seal"
@@ -223,6 +224,8 @@ type Main struct {
 	// rutKeys are the RUT hash key and sealing pair (rut.go); nil without
 	// TICKETERO_RUT_KEY.
 	rutKeys *seal.RUTKeys
+	// appts is the book and the branch command queue (appointments.go).
+	appts *appt.Store
 }
 
 // NewMain prepares a program.
@@ -288,6 +291,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		src = &sqs.Source{API: sqs.NewClient(awsCfg, m.Config.SQSEndpoint), QueueURL: m.Config.SQSQueueURL, Log: m.Log}
 	}
 
+	// ---- the book and the branch command loop (appointments.go). ----
+	cmdRun := newAppointments(m, tg.cfg.CommandResend)
 	// ---- HQ web (cloud/web, wired in web.go): mounted at "/" unless set. ----
 	var uiRun func(context.Context)
 	if m.UI == nil {
@@ -353,6 +358,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if uiRun != nil {
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); uiRun(rctx) }()
+	}
+	if cmdRun != nil {
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); cmdRun(rctx) }()
 	}
 	if tgRun != nil {
 		m.wg.Add(1)

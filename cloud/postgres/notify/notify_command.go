@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/cloud/postgres/appt"
 	"github.com/ticketero/ticketero/shared/event"
 )
 
@@ -44,34 +45,15 @@ func (s *Store) requestCommand(ctx context.Context, tx pgx.Tx, t TicketInfo, typ
 }
 
 // PendingCommands lists commands not yet applied whose last publish is older
-// than every (or never published), oldest first.
+// than every (or never published), oldest first, with their payload (the
+// branch command queue of postgres/appt, which every command shares).
 func (s *Store) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, branch, type, ticket, created_at FROM branch_commands
-		WHERE status = 'pending' AND (published_at IS NULL OR published_at <= $1) ORDER BY created_at LIMIT $2`,
-		s.Now().Add(-every), limit)
-	if err != nil {
-		return nil, fmt.Errorf("notify: pending commands: %w", err)
-	}
-	defer rows.Close()
-	var out []event.Command
-	for rows.Next() {
-		c := event.Command{V: event.Version}
-		if err := rows.Scan(&c.ID, &c.Branch, &c.Type, &c.Ticket, &c.At); err != nil {
-			return nil, fmt.Errorf("notify: pending commands: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return appt.NewCommandQueue(s.pool, s.Now).PendingCommands(ctx, every, limit)
 }
 
 // MarkPublished records a publish of a command.
 func (s *Store) MarkPublished(ctx context.Context, id string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE branch_commands SET published_at = $2, publishes = publishes + 1 WHERE id = $1`,
-		id, s.Now())
-	if err != nil {
-		return fmt.Errorf("notify: command published: %w", err)
-	}
-	return nil
+	return appt.NewCommandQueue(s.pool, s.Now).MarkPublished(ctx, id)
 }
 
 // CommandStatus returns a command's status (pending, applied, expired).
@@ -83,13 +65,8 @@ func (s *Store) CommandStatus(ctx context.Context, id string) (string, error) {
 	return st, nil
 }
 
-// ExpireCommands gives up on commands older than age (the day is over: the
-// branch abandons its open tickets anyway).
+// ExpireCommands gives up on commands past their expiry, or older than age
+// without one.
 func (s *Store) ExpireCommands(ctx context.Context, age time.Duration) error {
-	_, err := s.pool.Exec(ctx, `UPDATE branch_commands SET status = 'expired' WHERE status = 'pending' AND created_at < $1`,
-		s.Now().Add(-age))
-	if err != nil {
-		return fmt.Errorf("notify: expire commands: %w", err)
-	}
-	return nil
+	return appt.NewCommandQueue(s.pool, s.Now).ExpireCommands(ctx, age)
 }

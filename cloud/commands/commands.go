@@ -1,0 +1,79 @@
+// Package commands publishes the commands the cloud sends to branches
+// (branch_commands: ticket.cancel and ticket.locate from Telegram,
+// appointment.book/cancel and ticket.join/check_in from the book) and
+// publishes them again until the branch's answer event marks them applied or
+// they expire. It runs whether Telegram is on or not; the branch applies
+// each command ID once, so a publish too many is harmless.
+package commands
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// Queue is the stored command queue (postgres/appt implements it).
+type Queue interface {
+	// ExpireCommands gives up pending commands past their expiry (age for
+	// those without one).
+	ExpireCommands(ctx context.Context, age time.Duration) error
+	// PendingCommands lists up to limit commands not published within every,
+	// with their payload.
+	PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error)
+	// MarkPublished records that a command went out to its branch.
+	MarkPublished(ctx context.Context, id string) error
+}
+
+// DefaultResend is how often a pending command is published again.
+const DefaultResend = 10 * time.Second
+
+// MaxAge is how long a command without its own expiry is sent again.
+const MaxAge = 24 * time.Hour
+
+// Republish publishes every pending command not published within resend
+// (after expiring the stale ones).
+func Republish(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend time.Duration) error {
+	if err := q.ExpireCommands(ctx, MaxAge); err != nil {
+		return err
+	}
+	cmds, err := q.PendingCommands(ctx, resend, 200)
+	if err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		if err := pub.PublishCommand(ctx, c); err != nil {
+			return fmt.Errorf("commands: publish %s: %w", c.ID, err)
+		}
+		if err := q.MarkPublished(ctx, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run republishes every resend (DefaultResend when 0) until ctx ends; a
+// failure is logged and retried at the next tick.
+func Run(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend time.Duration, log *slog.Logger) {
+	if resend <= 0 {
+		resend = DefaultResend
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := time.NewTicker(resend)
+	defer t.Stop()
+	for {
+		if err := Republish(ctx, q, pub, resend); err != nil && ctx.Err() == nil {
+			log.Warn("branch commands not published; retrying", "component", "commands", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

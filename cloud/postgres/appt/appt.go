@@ -1,0 +1,206 @@
+// Package appt is the PostgreSQL storage of appointments and the virtual
+// queue (docs/appointments.md): HQ's booking schedules, the book, remote
+// joins, and the branch commands that carry them (appointment.book/cancel,
+// ticket.join/check_in), stored with their payload and published again until
+// the branch's answer marks them applied. It implements cloud.Appointments
+// (the public page and the bot), cloud.AppointmentAdmin (the HQ web) and the
+// command queue the republisher runs on.
+//
+// Capacity: a slot's places are floor(executives × (100 − reserve) / 100)
+// minus its active bookings (booked, received, checked in). Book counts them
+// after locking the slot's row in appt_slot_locks, in the transaction that
+// inserts the booking and its command: of two customers racing for the last
+// place exactly one wins.
+package appt
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/seal"
+)
+
+// Store is the book on PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+	keys *seal.RUTKeys
+	// Now is the clock (tests move it).
+	Now func() time.Time
+	// NewID makes IDs of bookings, joins and commands (prefix + random).
+	NewID func(prefix string) string
+
+	mu       sync.Mutex
+	bookable []cloud.BookableBranch
+	bookAt   time.Time
+}
+
+// New builds the store. keys (the cloud's RUT keys) hash and seal customers'
+// RUTs; without them (TICKETERO_RUT_KEY unset) a booking keeps the check-in
+// hash as its RUT pseudonym and no sealed RUT.
+func New(pool *pgxpool.Pool, keys *seal.RUTKeys) *Store {
+	return &Store{pool: pool, keys: keys, Now: time.Now, NewID: newID}
+}
+
+var (
+	_ cloud.Appointments     = (*Store)(nil)
+	_ cloud.AppointmentAdmin = (*Store)(nil)
+)
+
+func newID(prefix string) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// newCode is a random 6-digit check-in code.
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "ap" + hex.EncodeToString(b[:])
+}
+
+// active is the SQL list of statuses that hold a place.
+const active = `('booked', 'received', 'checked_in')`
+
+// How long commands are sent again before the cloud gives up.
+const (
+	// bookExpiry after the slot's end: the branch answers slot_passed by then.
+	bookExpiry = 24 * time.Hour
+	// joinExpiry: a remote ticket is asked for now or not at all.
+	joinExpiry = 10 * time.Minute
+	// checkInExpiry: a QR scan is worth this long.
+	checkInExpiry = 30 * time.Minute
+)
+
+// rutPseudonyms are what a booking keeps of a RUT: the keyed hash (or, with
+// no key, the check-in hash) and the RUT sealed to the cloud's own key.
+func (s *Store) rutPseudonyms(branch, day, rut string) (hash, sealed, check string, err error) {
+	check = seal.CheckInHash(branch, day, rut)
+	if s.keys == nil {
+		return "chk:" + check, "", check, nil
+	}
+	pub, err := seal.ParseRUTSealKey(s.keys.PublicKey())
+	if err != nil {
+		return "", "", "", err
+	}
+	if sealed, err = seal.SealRUT(pub, rut); err != nil {
+		return "", "", "", err
+	}
+	return s.keys.Hash(rut), sealed, check, nil
+}
+
+// rutHash is the pseudonym a proof is compared with.
+func (s *Store) rutHash(branch, day, rut string) string {
+	if s.keys == nil {
+		return "chk:" + seal.CheckInHash(branch, day, rut)
+	}
+	return s.keys.Hash(rut)
+}
+
+// normRUT validates and normalises a RUT typed by the customer.
+func normRUT(rut string) (string, error) {
+	r, err := queue.ParseRUT(rut)
+	if err != nil {
+		return "", err
+	}
+	return string(r), nil
+}
+
+// payload is what a command row carries beside its type and ticket.
+type payload struct {
+	Appointment *event.AppointmentOrder `json:"appointment,omitempty"`
+	Join        *event.JoinOrder        `json:"join,omitempty"`
+}
+
+// queueCommand stores a command for the republisher (published with its
+// payload until the answer marks it applied). key fills branch_commands.ticket:
+// the ticket for ticket.check_in, the booking or join ID otherwise.
+func queueCommand(ctx context.Context, tx pgx.Tx, c event.Command, key string, expires time.Time) error {
+	p, err := json.Marshal(payload{Appointment: c.Appointment, Join: c.Join})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO branch_commands (id, branch, type, ticket, created_at, payload, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, c.ID, c.Branch, c.Type, key, c.At, p, expires)
+	if err != nil {
+		return fmt.Errorf("appt: queue %s: %w", c.Type, err)
+	}
+	return nil
+}
+
+// supersede gives up the pending commands of types for key (a reschedule or
+// cancel replaces the booking's pending appointment.book).
+func supersede(ctx context.Context, tx pgx.Tx, branch, key string, types ...string) error {
+	_, err := tx.Exec(ctx, `UPDATE branch_commands SET status = 'expired'
+		WHERE branch = $1 AND ticket = $2 AND type = ANY($3) AND status = 'pending'`, branch, key, types)
+	if err != nil {
+		return fmt.Errorf("appt: supersede commands: %w", err)
+	}
+	return nil
+}
+
+// reserveCode takes a check-in code for ref at branch on day, trying want
+// first (a rescheduled booking keeps its code when it can).
+func reserveCode(ctx context.Context, tx pgx.Tx, branch, day, ref, want string) (string, error) {
+	for i := 0; i < 20; i++ {
+		code := want
+		if code == "" || i > 0 {
+			code = newCode()
+		}
+		var got string
+		err := tx.QueryRow(ctx, `INSERT INTO appt_codes (branch, day, code, ref) VALUES ($1, $2::date, $3, $4)
+			ON CONFLICT (branch, day, code) DO UPDATE SET ref = EXCLUDED.ref WHERE appt_codes.ref = EXCLUDED.ref
+			RETURNING code`, branch, day, code, ref).Scan(&got)
+		if err == nil {
+			return got, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return "", fmt.Errorf("appt: reserve code: %w", err)
+		}
+	}
+	return "", errors.New("appt: no free check-in code")
+}
+
+// zone is a branch's time zone (America/Santiago when unknown).
+func zone(ctx context.Context, q querier, branch string) (*time.Location, error) {
+	var tz string
+	err := q.QueryRow(ctx, `SELECT COALESCE((SELECT time_zone FROM branches WHERE id = $1), 'America/Santiago')`, branch).Scan(&tz)
+	if err != nil {
+		return nil, fmt.Errorf("appt: time zone: %w", err)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return time.LoadLocation("America/Santiago")
+	}
+	return loc, nil
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// inTx runs fn in a transaction.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}

@@ -1,0 +1,111 @@
+package appt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ticketero/ticketero/cloud"
+
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// The branch command queue (branch_commands): every command the cloud sends a
+// branch (ticket.cancel and ticket.locate from Telegram, the appointment and
+// remote-join commands from here) is published again until the branch's
+// answer event marks it applied, or it expires. The republisher
+// (cloud/commands) runs on these three methods whether Telegram is on or not;
+// the Telegram store (postgres/notify) delegates to the same queue.
+
+// CommandQueue is the branch_commands table as the republisher reads it.
+type CommandQueue struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewCommandQueue is the queue over pool with clock now.
+func NewCommandQueue(pool *pgxpool.Pool, now func() time.Time) *CommandQueue {
+	return &CommandQueue{pool: pool, now: now}
+}
+
+func (s *Store) queue() *CommandQueue { return NewCommandQueue(s.pool, s.Now) }
+
+// PendingCommands: see CommandQueue.PendingCommands.
+func (s *Store) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
+	return s.queue().PendingCommands(ctx, every, limit)
+}
+
+// MarkPublished: see CommandQueue.MarkPublished.
+func (s *Store) MarkPublished(ctx context.Context, id string) error {
+	return s.queue().MarkPublished(ctx, id)
+}
+
+// ExpireCommands: see CommandQueue.ExpireCommands.
+func (s *Store) ExpireCommands(ctx context.Context, age time.Duration) error {
+	return s.queue().ExpireCommands(ctx, age)
+}
+
+// PendingCommands lists commands not yet applied whose last publish is older
+// than every (or never published), oldest first, with their payload.
+func (q *CommandQueue) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
+	rows, err := q.pool.Query(ctx, `SELECT id, branch, type, ticket, created_at, payload FROM branch_commands
+		WHERE status = 'pending' AND (published_at IS NULL OR published_at <= $1) ORDER BY created_at LIMIT $2`,
+		q.now().Add(-every), limit)
+	if err != nil {
+		return nil, fmt.Errorf("appt: pending commands: %w", err)
+	}
+	defer rows.Close()
+	var out []event.Command
+	for rows.Next() {
+		c := event.Command{V: event.Version}
+		var p []byte
+		if err := rows.Scan(&c.ID, &c.Branch, &c.Type, &c.Ticket, &c.At, &p); err != nil {
+			return nil, fmt.Errorf("appt: pending commands: %w", err)
+		}
+		if len(p) > 0 {
+			var pl payload
+			if err := json.Unmarshal(p, &pl); err != nil {
+				return nil, fmt.Errorf("appt: command %s payload: %w", c.ID, err)
+			}
+			c.Appointment, c.Join = pl.Appointment, pl.Join
+		}
+		switch c.Type {
+		case event.CommandBookAppointment, event.CommandCancelAppointment, event.CommandJoinQueue:
+			c.Ticket = "" // the row's ticket column is the booking or join it is about
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// MarkPublished records a publish of a command.
+func (q *CommandQueue) MarkPublished(ctx context.Context, id string) error {
+	_, err := q.pool.Exec(ctx, `UPDATE branch_commands SET published_at = $2, publishes = publishes + 1 WHERE id = $1`,
+		id, q.now())
+	if err != nil {
+		return fmt.Errorf("appt: command published: %w", err)
+	}
+	return nil
+}
+
+// ExpireCommands gives up on pending commands past their expiry (without
+// one, older than age: the branch abandons a day's open tickets anyway). A
+// remote join whose ticket.join expired unanswered is refused as
+// unreachable.
+func (q *CommandQueue) ExpireCommands(ctx context.Context, age time.Duration) error {
+	now := q.now()
+	_, err := q.pool.Exec(ctx, `WITH exp AS (
+			UPDATE branch_commands SET status = 'expired'
+			WHERE status = 'pending' AND COALESCE(expires_at, created_at + $2::interval) < $1
+			RETURNING id, type)
+		UPDATE appt_joins j SET status = 'refused', reason = $3, updated_at = $1
+		FROM exp WHERE exp.type = 'ticket.join' AND j.id = exp.id AND j.status = 'pending'`,
+		now, age, cloud.JoinUnreachable)
+	if err != nil {
+		return fmt.Errorf("appt: expire commands: %w", err)
+	}
+	return nil
+}
