@@ -75,9 +75,17 @@ func activityOf(t event.Type, pl any) (activity, bool) {
 	return a, a.executive != ""
 }
 
+// insertActivity inserts a run's executive activity rows.
+const insertActivity = `INSERT INTO executive_activity (branch, executive, seq, at, state, reason)
+		SELECT $1, u.executive, u.seq, u.at, u.state, u.reason
+		FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[]) AS u(executive, seq, at, state, reason)`
+
 // queueActivity inserts a run's executive activity rows (a replayed event is
-// a no-op by its seq).
-func queueActivity(pb *pgx.Batch, branch string, acts []activity) {
+// a no-op by its seq). fresh says no row of the run can exist yet (the
+// pipelined path, see project): the insert then skips ON CONFLICT's
+// speculative insertion, and a unique violation sends the batch to the
+// locked path.
+func queueActivity(pb *pgx.Batch, branch string, acts []activity, fresh bool) {
 	if len(acts) == 0 {
 		return
 	}
@@ -86,10 +94,11 @@ func queueActivity(pb *pgx.Batch, branch string, acts []activity) {
 	for i, a := range acts {
 		execs[i], states[i], reasons[i], seqs[i], ats[i] = a.executive, a.state, a.reason, a.seq, a.at
 	}
-	pb.Queue(`INSERT INTO executive_activity (branch, executive, seq, at, state, reason)
-		SELECT $1, u.executive, u.seq, u.at, u.state, u.reason
-		FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[]) AS u(executive, seq, at, state, reason)
-		ON CONFLICT DO NOTHING`, branch, execs, seqs, ats, states, reasons)
+	q := insertActivity
+	if !fresh {
+		q += ` ON CONFLICT DO NOTHING`
+	}
+	pb.Queue(q, branch, execs, seqs, ats, states, reasons)
 }
 
 // outcomeOf is a completed visit's outcome codes as tickets.outcome keeps

@@ -56,9 +56,9 @@ var relaysPlace = map[event.Type]bool{event.TicketTransferred: true, event.Ticke
 //
 // fresh says nothing the run inserts can exist yet (the pipelined path,
 // under the verified lock of a branch with nothing stored ahead): the ticket
-// insert then skips ON CONFLICT's arbiter checks, and a unique violation
-// (a stream that contradicts itself) makes the caller take the locked path,
-// whose insert skips such rows as before.
+// and executive activity inserts then skip ON CONFLICT's arbiter checks, and
+// a unique violation (a stream that contradicts itself) makes the caller take
+// the locked path, whose inserts skip such rows as before.
 func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fresh bool) {
 	tickets := map[string]*ticketPatch{}
 	var order []string
@@ -196,7 +196,7 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fr
 	}
 
 	s.queueTickets(pb, branch, tickets, order, fresh)
-	queueActivity(pb, branch, acts)
+	queueActivity(pb, branch, acts, fresh)
 	if len(sessionOrder) > 0 {
 		n := len(sessionOrder)
 		execs, names, states, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
