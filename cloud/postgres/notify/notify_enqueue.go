@@ -96,20 +96,23 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 	// of every ticket of the batch that may be told something.
 	// The statements below run once per batch with new arrays each time: a
 	// custom plan per execution costs more than running them (their generic
-	// plans probe the same indexes). SET LOCAL lasts to the ingest's commit,
-	// and only these statements and the jobs' insert follow it.
-	pb.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	// plans probe the same indexes). The setting (SET LOCAL) lasts to the
+	// ingest's commit, and only these statements and the jobs' insert follow
+	// it. The token's lock, taken by the same statement, serializes this with
+	// a concurrent /start of the same token (LinkToken): one of the two
+	// always sees the other's link (the recipients' read below is a later
+	// statement, so its snapshot is taken after the lock).
+	if slices.ContainsFunc(tokens, func(t string) bool { return t != "" }) {
+		pb.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+			(SELECT count(pg_advisory_xact_lock($1, hashtext(t))) FROM unnest($2::text[]) AS t WHERE t <> '')`,
+			tokenLockClass, tokens)
+	} else {
+		pb.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	}
 	if len(requests) > 0 {
 		p.requests = true
 		pb.Queue(`UPDATE branch_commands SET status = 'applied', applied_at = $3
 			WHERE id = ANY($1) AND branch = $2 AND status = 'pending'`, requests, branch, s.Now())
-	}
-	// The token's lock serializes this with a concurrent /start of the same
-	// token (LinkToken): one of the two always sees the other's link.
-	if slices.ContainsFunc(tokens, func(t string) bool { return t != "" }) {
-		p.locks = true
-		pb.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(t)) FROM unnest($2::text[]) AS t WHERE t <> ''`,
-			tokenLockClass, tokens)
 	}
 	if len(phones) > 0 {
 		p.phoneStmts = s.queuePhones(pb, branch, phoneSeqs, phones)
@@ -139,31 +142,26 @@ var _ postgres.JobWriter = (*Store)(nil)
 
 // jobsPlan is what QueueJobs queued for one batch.
 type jobsPlan struct {
-	store           *Store
-	branch          string
-	events          []event.Event
-	requests, locks bool
-	phoneStmts      int // statements queued by queuePhones
-	completed       []string
-	tablet          []*event.Feedback
-	chats           map[string][]int64
-	sms             map[string]int64
+	store      *Store
+	branch     string
+	events     []event.Event
+	requests   bool
+	phoneStmts int // statements queued by queuePhones
+	completed  []string
+	tablet     []*event.Feedback
+	chats      map[string][]int64
+	sms        map[string]int64
 }
 
-// Read reads the command updates, the token locks and the chats of the
+// Read reads the token locks, the command updates and the chats of the
 // batch's tickets from the ingest's pipeline.
 func (p *jobsPlan) Read(br pgx.BatchResults) error {
 	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("notify: plan mode at %s: %w", p.branch, err)
+		return fmt.Errorf("notify: plan mode and token locks at %s: %w", p.branch, err)
 	}
 	if p.requests {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("notify: commands applied at %s: %w", p.branch, err)
-		}
-	}
-	if p.locks {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("notify: token locks at %s: %w", p.branch, err)
 		}
 	}
 	for range p.phoneStmts {
