@@ -49,7 +49,8 @@ func TestTemplateBrowser390(t *testing.T) {
 		chromedp.SendKeys(css(`#email`), "admin@wb.cl"),
 		chromedp.SendKeys(css(`#password`), "password-admin@wb.cl"),
 		chromedp.Click(css(`#signin`)),
-		chromedp.WaitVisible(css(`h1`)))
+		// Signed in: the navigation shows (the sign-in page has none).
+		chromedp.WaitVisible(css(`header nav`)))
 	step("new template",
 		chromedp.Navigate(e.srv.URL+"/config/templates"),
 		chromedp.WaitVisible(css(`#tpl-name`)))
