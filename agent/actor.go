@@ -58,6 +58,24 @@ func withActor(data any, a *event.Actor) any {
 	case event.Manager:
 		set(&d.Actor)
 		return d
+	case event.AppointmentRef:
+		set(&d.Actor)
+		return d
+	case event.AppointmentDecline:
+		set(&d.Actor)
+		return d
+	case event.AppointmentCancel:
+		set(&d.Actor)
+		return d
+	case event.AppointmentCheckIn:
+		set(&d.Actor)
+		return d
+	case event.CheckedIn:
+		set(&d.Actor)
+		return d
+	case event.Slid:
+		set(&d.Actor)
+		return d
 	}
 	return data
 }

@@ -54,12 +54,17 @@ type Engine struct {
 	// the manager sessions by token hash, in memory only.
 	mgr      *ManagerDay
 	managers map[string]*ManagerSession
+
+	// appts are the bookings the branch holds, by the cloud's ID
+	// (engine_appointment.go).
+	appts map[string]*Appointment
 }
 
 type serviceState struct {
 	queue.Service
 	last   int     // last number given today
 	streak int     // priority-class calls made past a waiting normal ticket
+	run    int     // due appointments called in a row while a walk-in waited
 	mean   float64 // rolling mean service time, seconds
 	// draining, when not nil, closes the service to new tickets: it was
 	// removed from the configuration and only these executives still call
@@ -106,6 +111,10 @@ type EngineState struct {
 	Means      map[string]float64 // service → rolling mean seconds
 	// Manager is the manager's changes of a day (ignored on another day).
 	Manager *ManagerDay
+	// Runs are the appointment runs by service (engine_appointment.go);
+	// Appointments the bookings held (today's and later days').
+	Runs         map[string]int
+	Appointments []Appointment
 }
 
 // Rolling mean weight of a new observation, and the bounds an observation is
@@ -130,7 +139,11 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 		services: map[string]*serviceState{}, executives: map[string]*Executive{},
 		sessions: map[string]*Session{}, tokens: map[string]*Session{}, atCounter: map[int]*Session{},
 		open: map[string]*Ticket{}, wait: map[string][]*Ticket{}, active: map[string]*Ticket{},
-		mgr: st.Manager,
+		mgr: st.Manager, appts: map[string]*Appointment{},
+	}
+	for _, a := range st.Appointments {
+		a := a
+		e.appts[a.ID] = &a
 	}
 	for _, s := range cfg.Services {
 		ss := &serviceState{Service: s, mean: float64(s.MeanServiceS)}
@@ -139,6 +152,7 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 		}
 		ss.last = st.Numbering[s.Code]
 		ss.streak = st.Streaks[s.Code]
+		ss.run = st.Runs[s.Code]
 		e.services[s.Code] = ss
 		e.codes = append(e.codes, s.Code)
 	}
@@ -345,10 +359,10 @@ func (e *Engine) Waiting(code string, now time.Time) []Ticket {
 // order is the calling order of a service's waiting tickets now.
 func (e *Engine) order(s *serviceState, now time.Time) []*Ticket {
 	l := e.lanes(s.Code, now)
-	streak := s.streak
+	c := e.state(s)
 	out := make([]*Ticket, 0, len(e.wait[s.Code]))
 	for {
-		t := l.pick(&streak, e.rules.PreferentialRatio)
+		t := l.pick(&c)
 		if t == nil {
 			return out
 		}
@@ -366,8 +380,11 @@ func (e *Engine) Position(id string, now time.Time) int {
 				pos[t.ID] = i + 1
 			}
 			for _, t := range e.wait[c] {
-				if t.Targeted() { // its place among the tickets for its counter or executive
+				switch {
+				case t.Targeted(): // its place among the tickets for its counter or executive
 					pos[t.ID] = e.targetedPosition(t)
+				case t.Unchecked: // where it would stand were its customer here
+					pos[t.ID] = e.positionIn(e.services[c], t.ID, now)
 				}
 			}
 		}
@@ -489,6 +506,7 @@ func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
 // Meta keys the engine writes.
 func metaStreak(code string) string { return "streak." + code }
 func metaMean(code string) string   { return "mean." + code }
+func metaRun(code string) string    { return "run." + code }
 
 // MetaDay is the meta key of the current business day.
 const MetaDay = "day"

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"sort"
 	"strconv"
 	"time"
 
@@ -11,18 +12,70 @@ import (
 // lanes splits a service's waiting tickets into the lanes of the calling rule
 // (see the package comment): preferential (first-in-line ones first), then the
 // others first-in-line, overdue, premium and normal; the mixed lanes are kept
-// by class so the ratio can take the oldest normal ticket in O(1).
+// by class so the ratio can take the oldest normal ticket in O(1). Booked
+// appointments wait in their own lanes, due and early, by due time
+// (docs/appointments.md); unchecked remote tickets are in no lane: they are
+// never called.
 type lanes struct {
 	pref           []*Ticket
 	firstP, firstN []*Ticket // first-in-line premium / normal
 	overP, overN   []*Ticket // overdue premium / normal
 	prem, norm     []*Ticket
+	// apptDue are the booked appointments due now, apptEarly those checked
+	// in before their time; both by due time.
+	apptDue, apptEarly []*Ticket
 }
 
-func (e *Engine) lanes(code string, now time.Time) lanes {
+// calling is a service's calling state as pick advances it, with the rules.
+type calling struct {
+	streak, run   int
+	ratio, runMax int
+}
+
+// state is s's calling state now.
+func (e *Engine) state(s *serviceState) calling {
+	return calling{streak: s.streak, run: s.run, ratio: e.rules.PreferentialRatio, runMax: e.apptRules().RunMax}
+}
+
+func (e *Engine) lanes(code string, now time.Time) lanes { return e.lanesWith(code, now, nil) }
+
+// lanesWith is lanes counting the unchecked remote ticket extra as if its
+// customer were present (its virtual place: engine_remote.go).
+func (e *Engine) lanesWith(code string, now time.Time, extra *Ticket) lanes {
 	s := e.services[code]
 	deadline := now.Add(-s.TargetWait())
-	w := e.untargeted(code)
+	all := e.untargeted(code)
+	var appts lanes
+	w := all
+	for i, t := range all {
+		if !t.walkIn() && t != extra {
+			// Copy out the walk-ins only when there is something to leave out.
+			w = make([]*Ticket, 0, len(all))
+			w = append(w, all[:i]...)
+			for _, t := range all[i:] {
+				switch {
+				case t.Unchecked && t != extra:
+				case t.Booked() && !now.Before(t.Due):
+					appts.apptDue = append(appts.apptDue, t)
+				case t.Booked():
+					appts.apptEarly = append(appts.apptEarly, t)
+				default:
+					w = append(w, t)
+				}
+			}
+			break
+		}
+	}
+	byDue := func(ts []*Ticket) {
+		sort.SliceStable(ts, func(i, j int) bool {
+			if !ts[i].Due.Equal(ts[j].Due) {
+				return ts[i].Due.Before(ts[j].Due)
+			}
+			return less(ts[i], ts[j])
+		})
+	}
+	byDue(appts.apptDue)
+	byDue(appts.apptEarly)
 	// Lane of each ticket; preferential first-in-line (0) and later (1) are
 	// adjacent so they make one lane.
 	const (
@@ -79,7 +132,13 @@ func (e *Engine) lanes(code string, now time.Time) lanes {
 		return buf[start:at[to]:at[to]]
 	}
 	return lanes{pref: lane(prefFirst, prefLater), firstP: lane(firstP, firstP), firstN: lane(firstN, firstN),
-		overP: lane(overP, overP), overN: lane(overN, overN), prem: lane(prem, prem), norm: lane(norm, norm)}
+		overP: lane(overP, overP), overN: lane(overN, overN), prem: lane(prem, prem), norm: lane(norm, norm),
+		apptDue: appts.apptDue, apptEarly: appts.apptEarly}
+}
+
+// walkInWaiting reports whether a walk-in waits in the lanes.
+func (l *lanes) walkInWaiting() bool {
+	return len(l.pref)+len(l.firstP)+len(l.firstN)+len(l.overP)+len(l.overN)+len(l.prem)+len(l.norm) > 0
 }
 
 // normalWaiting reports whether a normal ticket waits in the lanes.
@@ -88,11 +147,28 @@ func (l *lanes) normalWaiting() bool { return len(l.firstN)+len(l.overN)+len(l.n
 // due reports whether the anti-starvation ratio calls a normal ticket next.
 func (l *lanes) due(streak, ratio int) bool { return ratio > 0 && streak >= ratio && l.normalWaiting() }
 
-// pick removes and returns the next ticket by the calling rule, updating the
-// streak (priority-class calls made while a normal ticket waited, since the
-// last normal call). Ratio 0 is strict priority.
-func (l *lanes) pick(streak *int, ratio int) *Ticket {
+// pick removes and returns the next ticket by the calling rule, advancing
+// c: the streak (priority-class calls made while a normal ticket waited,
+// since the last normal call; ratio 0 is strict priority) and the run (due
+// appointments called in a row while a walk-in waited). A due appointment
+// goes before the walk-ins, earliest due first, unless runMax of them went
+// in a row while a walk-in waited; an early one only when no walk-in waits.
+func (l *lanes) pick(c *calling) *Ticket {
 	pop := func(ts *[]*Ticket) *Ticket { x := (*ts)[0]; *ts = (*ts)[1:]; return x }
+	walkIn := l.walkInWaiting()
+	if len(l.apptDue) > 0 && (!walkIn || c.run < c.runMax) {
+		if walkIn {
+			c.run++
+		}
+		return pop(&l.apptDue)
+	}
+	if !walkIn {
+		if len(l.apptEarly) > 0 {
+			return pop(&l.apptEarly)
+		}
+		return nil
+	}
+	c.run = 0
 	older := func(a, b *[]*Ticket) *[]*Ticket { // the lane whose head arrived first
 		if len(*a) == 0 || (len(*b) > 0 && less((*b)[0], (*a)[0])) {
 			return b
@@ -102,7 +178,7 @@ func (l *lanes) pick(streak *int, ratio int) *Ticket {
 	normalWaiting := l.normalWaiting()
 	var t *Ticket
 	switch {
-	case l.due(*streak, ratio):
+	case l.due(c.streak, c.ratio):
 		switch {
 		case len(l.firstN) > 0:
 			t = pop(&l.firstN)
@@ -119,22 +195,20 @@ func (l *lanes) pick(streak *int, ratio int) *Ticket {
 		t = pop(older(&l.overP, &l.overN))
 	case len(l.prem) > 0:
 		t = pop(&l.prem)
-	case len(l.norm) > 0:
-		t = pop(&l.norm)
 	default:
-		return nil
+		t = pop(&l.norm)
 	}
 	if t.Priority == queue.Normal {
-		*streak = 0
+		c.streak = 0
 	} else if normalWaiting {
-		*streak++
+		c.streak++
 	}
 	return t
 }
 
 // peek returns the ticket pick would return, without changing anything.
-func (l lanes) peek(streak, ratio int) *Ticket {
-	return l.pick(&streak, ratio)
+func (l lanes) peek(c calling) *Ticket {
+	return l.pick(&c)
 }
 
 // CallNext calls the next ticket for the executive signed in at counter by the
@@ -182,20 +256,26 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 		}
 		return a.rank < b.rank
 	}
-	ratio := e.rules.PreferentialRatio
 	for i, code := range e.servesOf(x) {
 		svc, ok := e.services[code]
 		if !ok {
 			continue
 		}
 		l := e.lanes(code, now)
-		h := l.peek(svc.streak, ratio)
+		h := l.peek(e.state(svc))
 		if h == nil {
 			continue
 		}
 		c := &cand{t: h, code: code, group: 2, overdue: e.overdue(h, now), rank: -svc.Priority*1000 + i}
 		switch {
-		case l.due(svc.streak, ratio):
+		case h.Booked():
+			// A due appointment ranks with the preferential tickets; an
+			// early one (no walk-in of its service waits) with the rest.
+			c.overdue = false
+			if !now.Before(h.Due) {
+				c.group = 1
+			}
+		case l.due(svc.streak, e.rules.PreferentialRatio):
 			c.group = 0
 		case h.Priority == queue.Preferential:
 			c.group = 1
@@ -214,15 +294,21 @@ func (e *Engine) CallNext(now time.Time, exec string, counter int) (*Ticket, Cha
 	}
 	svc := e.services[best.code]
 	l := e.lanes(best.code, now)
-	old := svc.streak
-	t := l.pick(&svc.streak, ratio)
-	if svc.streak != old {
+	c := e.state(svc)
+	t := l.pick(&c)
+	if svc.streak != c.streak {
+		svc.streak = c.streak
 		ch.meta(metaStreak(best.code), strconv.Itoa(svc.streak))
+	}
+	if svc.run != c.run {
+		svc.run = c.run
+		ch.meta(metaRun(best.code), strconv.Itoa(svc.run))
 	}
 	// A priority-class call also passes the normal tickets waiting in the
 	// executive's other services: it counts toward their ratio too, so no
-	// normal ticket starves behind another service's priority tickets.
-	if t.Priority != queue.Normal {
+	// normal ticket starves behind another service's priority tickets. An
+	// appointment's call is outside the ratio.
+	if t.Priority != queue.Normal && !t.Booked() {
 		for _, code := range e.servicesToday(x) {
 			o, ok := e.services[code]
 			if !ok || code == best.code || !e.normalWaits(code) {
@@ -275,7 +361,7 @@ type cand struct {
 // normalWaits reports whether a normal ticket waits in service code.
 func (e *Engine) normalWaits(code string) bool {
 	for _, t := range e.wait[code] {
-		if t.Priority == queue.Normal && !t.Targeted() {
+		if t.Priority == queue.Normal && !t.Targeted() && t.walkIn() {
 			return true
 		}
 	}

@@ -52,12 +52,49 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 	if r.Channel == "" {
 		r.Channel = "kiosk"
 	}
+	var ch2 Change
+	snap, _ := e.issue(now, issue{Service: s, Priority: r.Priority, Channel: r.Channel, RUTHash: r.RUTHash, RUTEnc: r.RUTEnc,
+		RUTSealed: r.RUTSealed, PhoneSealed: r.PhoneSealed}, &ch2)
+	return snap, ch2, nil
+}
+
+// issue is a ticket to give: Issue's request after its checks, or an
+// appointment's or a remote join's (engine_appointment.go, engine_remote.go).
+type issue struct {
+	Service                *serviceState
+	Priority               queue.PriorityClass
+	Channel                string
+	RUTHash                string
+	RUTEnc                 []byte
+	RUTSealed, PhoneSealed string
+	// Token is the link token to keep ("" makes one).
+	Token string
+	// Appointment and Due: a checked-in booking's ticket; Join, Code and
+	// RUTCheck: an unchecked remote ticket.
+	Appointment    string
+	Due            time.Time
+	Join           string
+	Code, RUTCheck string
+}
+
+// issue gives r's ticket the next number of its service today, queues it and
+// emits ticket.issued into ch.
+func (e *Engine) issue(now time.Time, r issue, ch *Change) (Ticket, event.Issued) {
+	s := r.Service
 	s.last++
 	now = now.UTC()
+	tok := r.Token
+	if tok == "" {
+		tok = e.newToken()
+	}
 	t := &Ticket{
 		ID: e.newID(), Day: e.day, OriginService: s.Code, Number: s.last, Service: s.Code,
 		Priority: r.Priority, Status: queue.StatusWaiting, RUTHash: r.RUTHash, RUTEnc: r.RUTEnc,
-		Token: e.newToken(), Channel: r.Channel, QueuedAt: now, CreatedAt: now,
+		Token: tok, Channel: r.Channel, QueuedAt: now, CreatedAt: now,
+		Appointment: r.Appointment, Due: r.Due.UTC(), Join: r.Join, Unchecked: r.Join != "", Code: r.Code, RUTCheck: r.RUTCheck,
+	}
+	if r.Due.IsZero() {
+		t.Due = time.Time{}
 	}
 	e.open[t.ID] = t
 	e.reindex(t, "", "")
@@ -71,17 +108,25 @@ func (e *Engine) Issue(now time.Time, r IssueRequest) (Ticket, Change, error) {
 	snap := *t
 	ch.Numbering = append(ch.Numbering, Numbering{Day: e.day, Service: s.Code, Last: s.last})
 	ch.Tickets = append(ch.Tickets, snap)
-	ch.emit(event.TicketIssued, now, event.Issued{
+	iss := event.Issued{
 		TicketRef: snap.ref(), Priority: string(snap.Priority), QueuedAt: now, Position: pos,
 		QuotedTypical: est.TypicalS, QuotedUpper: est.UpperS, Token: snap.Token, RUTSealed: r.RUTSealed,
-		PhoneSealed: r.PhoneSealed, Channel: snap.Channel,
-	}, &snap, nil)
+		PhoneSealed: r.PhoneSealed, Channel: snap.Channel, Appointment: snap.Appointment, Due: snap.Due, Join: snap.Join,
+	}
+	from := len(ch.Events)
+	ch.emit(event.TicketIssued, now, iss, &snap, nil)
 	actor := &event.Actor{Kind: event.ActorKiosk}
-	if snap.Channel == event.ActorTelegram {
+	switch {
+	case snap.Join != "":
+		actor = &event.Actor{Kind: event.ActorSystem, Request: snap.Join}
+		if snap.Channel == event.ActorTelegram {
+			actor.Kind = event.ActorTelegram
+		}
+	case snap.Channel == event.ActorTelegram:
 		actor.Kind = event.ActorTelegram
 	}
-	ch.By(actor, 0)
-	return snap, ch, nil
+	ch.By(actor, from)
+	return snap, iss
 }
 
 // Act is an executive's action on a ticket.
@@ -224,6 +269,7 @@ func (e *Engine) Apply(now time.Time, a Act) (Ticket, Change, error) {
 		}
 		t.FirstInLine = a.First
 		t.Recalls = 0
+		t.Due = time.Time{} // in its new queue it waits as a walk-in
 		t.TargetCounter, t.TargetExecutive = a.ToCounter, a.ToExecutive
 		ref.Service = from
 		var toName string
@@ -399,8 +445,14 @@ func (e *Engine) Roll(now time.Time) Change {
 			s.streak = 0
 			ch.meta(metaStreak(s.Code), "0")
 		}
+		if s.run != 0 {
+			s.run = 0
+			ch.meta(metaRun(s.Code), "0")
+		}
 	}
 	e.day, e.closed = today, false
+	e.missAppointments(now, &ch, "", false) // bookings of the days gone
+	e.forgetAppointments()
 	ch.meta(MetaDay, today)
 	e.touch()
 	return ch
@@ -430,6 +482,7 @@ func (e *Engine) closeDay(now time.Time, ch *Change) {
 	for _, c := range slices.Clone(e.drainCodes) {
 		e.dropDrained(c) // nobody is left in a removed service
 	}
+	e.missAppointments(now, ch, e.day, true) // nobody can check in any more
 	ch.emit(event.DayClosed, now, event.Day{Day: e.day, Abandoned: abandoned}, nil, nil)
 }
 
@@ -438,10 +491,14 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // positionIn is the place (1 = next) of waiting ticket id in service s's
 // calling order now; 0 if it is not waiting there.
 func (e *Engine) positionIn(s *serviceState, id string, now time.Time) int {
-	l := e.lanes(s.Code, now)
-	streak := s.streak
+	var extra *Ticket
+	if t, ok := e.open[id]; ok && t.Unchecked {
+		extra = t // where it would stand were its customer here
+	}
+	l := e.lanesWith(s.Code, now, extra)
+	c := e.state(s)
 	for i := 1; ; i++ {
-		t := l.pick(&streak, e.rules.PreferentialRatio)
+		t := l.pick(&c)
 		if t == nil {
 			return 0
 		}

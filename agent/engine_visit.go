@@ -213,6 +213,9 @@ func (e *Engine) CallTicket(now time.Time, exec string, counter int, id, reason 
 	if t.Status != queue.StatusWaiting {
 		return nil, ch, queue.Errorf(queue.CodeConflict, "ticket.not_waiting", t.Display(), t.Status)
 	}
+	if t.Unchecked { // a remote ticket whose customer is not here (engine_remote.go)
+		return nil, ch, queue.Errorf(queue.CodeConflict, "ticket.not_present", t.Display())
+	}
 	mine := t.TargetExecutive == exec || t.TargetCounter == counter
 	if t.Targeted() && !mine {
 		return nil, ch, queue.Errorf(queue.CodeForbidden, "ticket.targeted_elsewhere", t.Display())

@@ -46,7 +46,32 @@ type Ticket struct {
 	// NameEnc is the customer's name as given at a walk-in (AES-GCM, never
 	// plain; nil when not given).
 	NameEnc []byte
+	// Appointment is the booking a checked-in appointment's ticket serves
+	// (engine_appointment.go); Due its slot's start when the customer came
+	// on time (zero: late, an ordinary walk-in): the calling rule's due time.
+	Appointment string
+	Due         time.Time
+	// Join is the cloud's ticket.join command a remote ticket answers
+	// (engine_remote.go). Unchecked says its customer has not checked in yet:
+	// the branch never calls it. HoldUntil is when an unchecked ticket that
+	// reached the front expires; Slides how often it slid back.
+	Join      string
+	Unchecked bool
+	HoldUntil time.Time
+	Slides    int
+	// Code and RUTCheck check a remote ticket in at the kiosk (the order's
+	// 6-digit code and seal.CheckInHash of the customer's RUT).
+	Code     string
+	RUTCheck string
 }
+
+// Booked reports whether t is an on-time appointment's ticket (the calling
+// rule's appointment lanes).
+func (t Ticket) Booked() bool { return !t.Due.IsZero() }
+
+// walkIn reports whether t waits as a walk-in: present and not a booked
+// appointment.
+func (t *Ticket) walkIn() bool { return !t.Unchecked && t.Due.IsZero() }
 
 // Targeted reports whether the ticket waits for a given counter or executive.
 func (t Ticket) Targeted() bool { return t.TargetCounter != 0 || t.TargetExecutive != "" }
@@ -149,6 +174,7 @@ type Numbering struct {
 // transaction: rows to upsert, sessions to end, meta keys, and the events.
 type Change struct {
 	Tickets       []Ticket
+	Appointments  []Appointment
 	Sessions      []Session
 	EndedSessions []string
 	Executives    []Executive
@@ -159,7 +185,7 @@ type Change struct {
 
 // Empty reports whether c writes nothing.
 func (c Change) Empty() bool {
-	return len(c.Tickets) == 0 && len(c.Sessions) == 0 && len(c.EndedSessions) == 0 &&
+	return len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.EndedSessions) == 0 &&
 		len(c.Executives) == 0 && len(c.Numbering) == 0 && len(c.Meta) == 0 && len(c.Events) == 0
 }
 
@@ -177,6 +203,7 @@ func (c *Change) emit(t event.Type, at time.Time, data any, tk *Ticket, ex *Exec
 // Merge appends o to c.
 func (c *Change) Merge(o Change) {
 	c.Tickets = append(c.Tickets, o.Tickets...)
+	c.Appointments = append(c.Appointments, o.Appointments...)
 	c.Sessions = append(c.Sessions, o.Sessions...)
 	c.EndedSessions = append(c.EndedSessions, o.EndedSessions...)
 	c.Executives = append(c.Executives, o.Executives...)

@@ -21,6 +21,10 @@ type Customer struct {
 	Name      string
 	RUTMasked string
 	History   []VisitEvent
+	// Note is the booking's note for the executive and Start its slot, when
+	// the ticket is a booked appointment's (docs/appointments.md).
+	Note  string
+	Start time.Time
 }
 
 // VisitEvent is one event of a ticket's history today.

@@ -173,8 +173,11 @@ func placeholders(n int) string {
 
 // ApplyCommand applies a cloud command once by its ID. A cancel of a waiting or
 // called ticket writes ticket.cancelled (By "telegram", Request = command ID);
-// a locate of a waiting ticket writes ticket.placed (its place now); a
-// command that cannot apply is recorded with its result and returns nil.
+// a locate of a waiting ticket writes ticket.placed (its place now);
+// appointment.book, appointment.cancel, ticket.join and ticket.check_in are
+// answered as agent.Engine.BookAppointment, CancelAppointment, Join and
+// CheckInByCommand say; a command that cannot apply is recorded with its
+// result and returns nil.
 func (s *Store) ApplyCommand(ctx context.Context, cmd event.Command) error {
 	if cmd.ID == "" || len(cmd.ID) > 128 {
 		return queue.Errorf(queue.CodeInvalid, "event.invalid", "command id")
@@ -208,6 +211,19 @@ func (s *Store) ApplyCommand(ctx context.Context, cmd event.Command) error {
 		case event.CommandLocateTicket:
 			var aerr error
 			if ch, aerr = s.eng.Locate(now, cmd.Ticket, cmd.ID); aerr != nil {
+				result = queue.ErrorReason(aerr)
+			}
+		// Appointments and the virtual queue (appointment.go): every answer is
+		// an event of this transaction.
+		case event.CommandBookAppointment:
+			ch, result = s.eng.BookAppointment(now, cmd.Appointment, cmd.ID)
+		case event.CommandCancelAppointment:
+			ch, result = s.eng.CancelAppointment(now, cmd.Appointment, cmd.ID)
+		case event.CommandJoinQueue:
+			ch, result = s.eng.Join(now, cmd.Join, cmd.ID)
+		case event.CommandCheckIn:
+			var aerr error
+			if _, ch, aerr = s.eng.CheckInByCommand(now, cmd.Ticket, cmd.ID); aerr != nil {
 				result = queue.ErrorReason(aerr)
 			}
 		default:

@@ -142,7 +142,8 @@ func (s *Store) load(q querier) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	st := agent.EngineState{Day: meta[agent.MetaDay], Numbering: map[string]int{}, Streaks: map[string]int{}, Means: map[string]float64{}}
+	st := agent.EngineState{Day: meta[agent.MetaDay], Numbering: map[string]int{}, Streaks: map[string]int{}, Means: map[string]float64{},
+		Runs: map[string]int{}}
 	st.Closed = st.Day != "" && meta[agent.MetaDayClosed] == st.Day
 	if v := meta[metaHoursSince]; v != "" {
 		st.HoursSince = parseTime(sql.NullString{String: v, Valid: true})
@@ -160,6 +161,8 @@ func (s *Store) load(q querier) error {
 		switch {
 		case strings.HasPrefix(k, "streak."):
 			st.Streaks[strings.TrimPrefix(k, "streak.")] = atoi(v)
+		case strings.HasPrefix(k, "run."):
+			st.Runs[strings.TrimPrefix(k, "run.")] = atoi(v)
 		case strings.HasPrefix(k, "mean."):
 			f, _ := strconv.ParseFloat(v, 64)
 			st.Means[strings.TrimPrefix(k, "mean.")] = f
@@ -214,6 +217,9 @@ func (s *Store) load(q querier) error {
 		return fmt.Errorf("sqlite: load sessions: %w", err)
 	}
 	if st.Tickets, err = queryTickets(ctx, q, "WHERE status IN ('waiting', 'called', 'serving', 'parked')"); err != nil {
+		return err
+	}
+	if st.Appointments, err = loadAppointments(ctx, q, st.Day); err != nil {
 		return err
 	}
 	var outcomes []queue.Outcome
@@ -342,7 +348,8 @@ func splitCodes(s string) []string {
 
 const ticketColumns = `id, day, origin_service, number, service, priority, status, counter, executive, recalls,
 	outcome, rut_enc, rut_hash, token, channel, queued_at, first_in_line, created_at, called_at, recalled_at,
-	started_at, ended_at, quoted_typical_s, quoted_upper_s, near, target_counter, target_executive, name_enc`
+	started_at, ended_at, quoted_typical_s, quoted_upper_s, near, target_counter, target_executive, name_enc,
+	appointment, due, join_cmd, present, hold_until, slides, checkin_code, rut_check`
 
 func queryTickets(ctx context.Context, q querier, where string, args ...any) ([]agent.Ticket, error) {
 	rows, err := q.QueryContext(ctx, "SELECT "+ticketColumns+" FROM tickets "+where, args...)
@@ -357,17 +364,20 @@ func queryTickets(ctx context.Context, q querier, where string, args ...any) ([]
 		var counter sql.NullInt64
 		var exec sql.NullString
 		var firstInLine, near int
-		var queued, created, called, recalled, started, ended sql.NullString
+		var queued, created, called, recalled, started, ended, due, hold sql.NullString
+		var present int
 		if err := rows.Scan(&t.ID, &t.Day, &t.OriginService, &t.Number, &t.Service, &prio, &status, &counter, &exec,
 			&t.Recalls, &t.Outcome, &t.RUTEnc, &t.RUTHash, &t.Token, &t.Channel, &queued, &firstInLine, &created,
 			&called, &recalled, &started, &ended, &t.QuotedTypical, &t.QuotedUpper, &near,
-			&t.TargetCounter, &t.TargetExecutive, &t.NameEnc); err != nil {
+			&t.TargetCounter, &t.TargetExecutive, &t.NameEnc, &t.Appointment, &due, &t.Join, &present, &hold,
+			&t.Slides, &t.Code, &t.RUTCheck); err != nil {
 			return nil, fmt.Errorf("sqlite: tickets: %w", err)
 		}
 		t.Priority, t.Status = queue.PriorityClass(prio), queue.Status(status)
 		t.Counter, t.Executive, t.FirstInLine, t.Near = int(counter.Int64), exec.String, firstInLine == 1, near == 1
 		t.QueuedAt, t.CreatedAt = parseTime(queued), parseTime(created)
 		t.CalledAt, t.RecalledAt, t.StartedAt, t.EndedAt = parseTime(called), parseTime(recalled), parseTime(started), parseTime(ended)
+		t.Due, t.HoldUntil, t.Unchecked = parseTime(due), parseTime(hold), present == 0
 		out = append(out, t)
 	}
 	return out, rows.Err()

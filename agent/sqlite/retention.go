@@ -15,7 +15,8 @@ const retentionBatch = 2000
 
 // Anonymise clears the personal data of tickets whose business day is more
 // than days days before today (in the branch's time zone): the encrypted
-// RUT and its keyed hash, and the encrypted mobile number. The ticket itself stays (numbers, times, outcome)
+// RUT and its keyed hash, the encrypted mobile number, and the bookings of
+// those days (appointments, with their check-in hashes). The ticket itself stays (numbers, times, outcome)
 // for the day's statistics. It runs through the single writer in batches
 // and writes no event: the outbox carries no RUT, only rut_hash, and rows
 // not yet acknowledged are left to the cloud's own retention. It returns
@@ -56,7 +57,21 @@ func (s *Store) Anonymise(ctx context.Context, days int) (int, error) {
 			if err != nil {
 				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: phones: %w", err)}
 			}
-			return int(max(n, p)), agent.Change{}, nil
+			// Bookings of those days go whole (their check-in hash, sealed RUT,
+			// note and link token); the tickets' check-in hashes too.
+			r, err = tx.Exec(`DELETE FROM appointments WHERE rowid IN (SELECT rowid FROM appointments
+					WHERE day < ? AND status <> 'received' LIMIT ?)`, cutoff, retentionBatch)
+			if err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: appointments: %w", err)}
+			}
+			a, err := r.RowsAffected()
+			if err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: appointments: %w", err)}
+			}
+			if _, err := tx.Exec(`UPDATE tickets SET rut_check = '' WHERE day < ? AND rut_check <> ''`, cutoff); err != nil {
+				return 0, agent.Change{}, &writeError{fmt.Errorf("sqlite: retention: %w", err)}
+			}
+			return int(max(n, p, a)), agent.Change{}, nil
 		})
 		if err != nil {
 			return total, err

@@ -411,6 +411,10 @@ func (s *Store) process(batch []*op) {
 		if err := s.write(tx, s.eng.ExpireSessions(now, s.cfg.Sessions, s.lastUse), &notices); err != nil {
 			return err
 		}
+		// Remote tickets' slides and expiries, missed bookings (appointment.go).
+		if err := s.write(tx, s.eng.Timers(now), &notices); err != nil {
+			return err
+		}
 		if len(roll.Events) > 0 {
 			// A new day: idempotency keys of two days ago can no longer be retried.
 			if _, err := tx.Exec("DELETE FROM idempotency WHERE created_at < ?", ts(now.Add(-48*time.Hour))); err != nil {
@@ -555,6 +559,11 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 			return ticketErr(t, err)
 		}
 	}
+	for _, a := range ch.Appointments {
+		if err := upsertAppointment(tx, a); err != nil {
+			return err
+		}
+	}
 	for _, h := range ch.EndedSessions {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", h); err != nil {
 			return fmt.Errorf("sqlite: end session: %w", err)
@@ -613,21 +622,24 @@ func (s *Store) write(tx *sql.Tx, ch agent.Change, notices *[]agent.Notice) erro
 const upsertTicketSQL = `INSERT INTO tickets (id, day, origin_service, number, service, priority, status,
 		counter, executive, recalls, outcome, rut_enc, rut_hash, token, channel, queued_at, first_in_line,
 		created_at, called_at, recalled_at, started_at, ended_at, quoted_typical_s, quoted_upper_s, near,
-		target_counter, target_executive, name_enc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		target_counter, target_executive, name_enc, appointment, due, join_cmd, present, hold_until, slides,
+		checkin_code, rut_check)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET service = excluded.service, status = excluded.status,
 		counter = excluded.counter, executive = excluded.executive, recalls = excluded.recalls,
 		outcome = excluded.outcome, queued_at = excluded.queued_at, first_in_line = excluded.first_in_line,
 		called_at = excluded.called_at, recalled_at = excluded.recalled_at, started_at = excluded.started_at,
 		ended_at = excluded.ended_at, near = excluded.near, target_counter = excluded.target_counter,
-		target_executive = excluded.target_executive`
+		target_executive = excluded.target_executive, due = excluded.due, present = excluded.present,
+		hold_until = excluded.hold_until, slides = excluded.slides`
 
 func ticketArgs(t agent.Ticket) []any {
 	return []any{t.ID, t.Day, t.OriginService, t.Number, t.Service, string(t.Priority), string(t.Status),
 		nullInt(t.Counter), nullStr(t.Executive), t.Recalls, t.Outcome, t.RUTEnc, t.RUTHash, t.Token, t.Channel,
 		ts(t.QueuedAt), b2i(t.FirstInLine), ts(t.CreatedAt), nullTime(t.CalledAt), nullTime(t.RecalledAt),
 		nullTime(t.StartedAt), nullTime(t.EndedAt), t.QuotedTypical, t.QuotedUpper, b2i(t.Near),
-		t.TargetCounter, t.TargetExecutive, t.NameEnc}
+		t.TargetCounter, t.TargetExecutive, t.NameEnc, t.Appointment, nullTime(t.Due), t.Join, b2i(!t.Unchecked),
+		nullTime(t.HoldUntil), t.Slides, t.Code, t.RUTCheck}
 }
 
 func upsertTicket(ctx context.Context, q querier, t agent.Ticket) error {

@@ -192,8 +192,11 @@ func (s *Store) Customer(ctx context.Context, token, id string) (agent.Customer,
 		}
 	}
 	info := s.info(t, s.cfg.Now())
-	s.mu.RUnlock()
 	c := agent.Customer{Ticket: info}
+	if a, ok := s.eng.Appointment(t.Appointment); ok && t.Appointment != "" {
+		c.Note, c.Start = a.Note, a.Start
+	}
+	s.mu.RUnlock()
 	if len(t.RUTEnc) > 0 {
 		if plain, err := s.box.Open(t.RUTEnc, "rut"); err == nil {
 			if r, err := queue.ParseRUT(string(plain)); err == nil {
