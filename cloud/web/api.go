@@ -74,6 +74,7 @@ func (h *Handler) apiRoutes(m chi.Router) {
 	read(http.MethodGet, "/holidays", h.apiHolidays)
 	write(http.MethodPut, "/holidays/{date}", h.apiPutHoliday)
 	write(http.MethodDelete, "/holidays/{date}", h.apiDeleteHoliday)
+	h.apiTemplateRoutes(read, write)
 }
 
 // apiNotFound answers an unknown path or method under the prefix, after

@@ -149,3 +149,29 @@ func (h *Handler) publishBranch(r *http.Request, q *req, id string) (event.Confi
 	h.hub.mark(id)
 	return cfg, nil
 }
+
+// startTemplateRollout publishes template id to its first stage (firstN
+// branches or firstPct of them; neither: all at once), each branch under the
+// single-branch guard, audited by the store with the actor (the user or
+// "token:<name>"). A stage that started and then failed returns its rollout
+// with the error (logged here).
+func (h *Handler) startTemplateRollout(r *http.Request, q *req, id int64, firstN, firstPct int) (cloud.TemplateRollout, error) {
+	if _, err := h.store.Template(r.Context(), id); err != nil {
+		return cloud.TemplateRollout{}, err
+	}
+	o := h.publishOptions(q)
+	o.FirstStage, o.FirstPercent = firstN, firstPct
+	ro, err := h.store.StartTemplateRollout(r.Context(), id, o)
+	if err != nil && ro.ID != 0 {
+		h.log.Error("template publication", "rollout", ro.ID, "err", err)
+	}
+	h.markPublished(ro)
+	return ro, err
+}
+
+// continueTemplateRollout publishes the rest of a staged publication.
+func (h *Handler) continueTemplateRollout(r *http.Request, q *req, id int64) (cloud.TemplateRollout, error) {
+	ro, err := h.store.ContinueTemplateRollout(r.Context(), id, h.publishOptions(q))
+	h.markPublished(ro)
+	return ro, err
+}

@@ -15,8 +15,8 @@ import (
 // 3.1 document (openapitest checks statuses and media types; this checks
 // what the configuration API's tooling reads): types (null included),
 // enums, required members, and no member the document does not describe.
-// It knows the subset api_openapi.json uses: $ref, allOf, type, enum,
-// required, properties, items, additionalProperties.
+// It knows the subset api_openapi.json uses: $ref, allOf, oneOf/anyOf, type,
+// enum, required, properties, items, additionalProperties.
 type schemaDoc struct {
 	raw   map[string]any
 	paths []schemaPath
@@ -89,6 +89,21 @@ func (d *schemaDoc) responseSchema(method, path string, status int) map[string]a
 // check returns what is wrong with v against schema s, at where.
 func (d *schemaDoc) check(where string, s map[string]any, v any) []string {
 	s = d.resolve(s)
+	for _, key := range []string{"oneOf", "anyOf"} {
+		if alts, ok := s[key].([]any); ok {
+			var first []string
+			for i, alt := range alts {
+				errs := d.check(where, alt.(map[string]any), v)
+				if len(errs) == 0 {
+					return nil
+				}
+				if i == 0 {
+					first = errs
+				}
+			}
+			return first
+		}
+	}
 	var errs []string
 	props, req := map[string]any{}, []string{}
 	strict := false

@@ -285,6 +285,83 @@ func TestConfigAPIContract(t *testing.T) {
 	assert.Equal(t, []string{"C"}, d.Executives[0].Services, "P left the executive's list with the service")
 	assert.Equal(t, int64(1), d.PublishedVersion)
 
+	// Templates: a region's template, its preview with the guard's verdict
+	// per branch, a staged publication confirmed, another cancelled.
+	for _, b := range []string{"TT-001", "TT-002"} {
+		require.Equal(t, 201, a.call(admin, "PUT", "/api/v1/config/branches/"+b, map[string]any{"name": "Plantilla " + b, "region": "TT", "time_zone": "America/Santiago"}).Status)
+		require.Equal(t, 200, a.call(admin, "PUT", "/api/v1/config/branches/"+b+"/services/C", map[string]any{"name": "Caja", "target_wait_s": 600, "mean_service_s": 300}).Status)
+	}
+	require.Equal(t, 200, a.call(admin, "PUT", "/api/v1/config/branches/TT-002/services/P", map[string]any{"name": "Plataforma", "target_wait_s": 600, "mean_service_s": 300}).Status)
+	a.f.Ticket(hqtest.Ticket{Day: today(t), Branch: "TT-002", ID: "tt2-p1", Service: "P", Number: 1, QueuedAt: time.Now().Add(-5 * time.Minute)})
+	tpl, err := a.store.PutTemplate(context.Background(), cloud.Template{Name: "Región TT", TargetKind: cloud.TargetRegion, TargetValue: "TT",
+		Services: []queue.Service{{Code: "C", Name: "Caja rápida", TargetWaitS: 480, MeanServiceS: 240, Priority: 1}}}, "admin@bank.cl")
+	require.NoError(t, err)
+	tid := strconv.FormatInt(tpl.ID, 10)
+	var tlist struct{ Templates []struct{ ID int64 } }
+	a.call(viewer, "GET", "/api/v1/config/templates", nil).decode(t, &tlist)
+	require.NotEmpty(t, tlist.Templates)
+	assert.Equal(t, 200, a.call(viewer, "GET", "/api/v1/config/templates/"+tid, nil).Status)
+	var prev struct {
+		Branches []struct {
+			Branch   struct{ ID string }
+			Verdict  string
+			Stranded []struct{ Code string }
+		}
+		Counts map[string]int
+	}
+	a.call(viewer, "GET", "/api/v1/config/templates/"+tid+"/preview", nil).decode(t, &prev)
+	require.Len(t, prev.Branches, 2)
+	assert.Equal(t, "changing", prev.Branches[0].Verdict)
+	assert.Equal(t, "refused", prev.Branches[1].Verdict, "TT-002 would lose P with a customer waiting")
+	assert.Equal(t, 1, prev.Counts["refused"])
+	var ro struct {
+		ID      int64
+		Status  string
+		Rest    []string
+		Results []struct {
+			Branch, Outcome, Reason, Detail string
+		}
+	}
+	res = a.call(admin, "POST", "/api/v1/config/templates/"+tid+"/publish", map[string]any{"first_n": 1})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	res.decode(t, &ro)
+	assert.Equal(t, "first_stage", ro.Status)
+	assert.Equal(t, []string{"TT-002"}, ro.Rest)
+	rid := strconv.FormatInt(ro.ID, 10)
+	assert.Equal(t, 200, a.call(viewer, "GET", "/api/v1/config/rollouts/"+rid, nil).Status)
+	assert.Equal(t, 409, a.call(admin, "POST", "/api/v1/config/templates/"+tid+"/publish", nil).Status, "one open publication at a time")
+	res = a.call(admin, "POST", "/api/v1/config/rollouts/"+rid+"/continue", nil)
+	require.Equal(t, 200, res.Status, "%s", res.Body)
+	res.decode(t, &ro)
+	assert.Equal(t, "done", ro.Status)
+	byBranch := map[string]string{}
+	for _, r := range ro.Results {
+		byBranch[r.Branch] = r.Outcome
+		if r.Branch == "TT-002" {
+			assert.Equal(t, "hq.config.strands_service", r.Reason)
+			assert.Contains(t, r.Detail, "con 1 en espera")
+		}
+	}
+	assert.Equal(t, map[string]string{"TT-001": "published", "TT-002": "refused"}, byBranch)
+	c, err := a.store.BranchConfig(context.Background(), "TT-001")
+	require.NoError(t, err)
+	assert.Equal(t, "Caja rápida", c.Services[0].Name)
+	require.Len(t, c.Versions, 1)
+	assert.Equal(t, "token:inventario", c.Versions[0].PublishedBy)
+	assert.Equal(t, 409, a.call(admin, "POST", "/api/v1/config/rollouts/"+rid+"/cancel", nil).Status, "a finished publication is closed")
+	res = a.call(admin, "POST", "/api/v1/config/templates/"+tid+"/publish", map[string]any{"first_pct": 50})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	res.decode(t, &ro)
+	rid = strconv.FormatInt(ro.ID, 10)
+	res = a.call(admin, "POST", "/api/v1/config/rollouts/"+rid+"/cancel", nil)
+	require.Equal(t, 200, res.Status, "%s", res.Body)
+	res.decode(t, &ro)
+	assert.Equal(t, "cancelled", ro.Status)
+	assert.Equal(t, 409, a.call(admin, "POST", "/api/v1/config/rollouts/"+rid+"/continue", nil).Status)
+	assert.Equal(t, 404, a.call(viewer, "GET", "/api/v1/config/templates/999999/preview", nil).Status)
+	assert.Equal(t, 404, a.call(viewer, "GET", "/api/v1/config/rollouts/x", nil).Status)
+	assert.Equal(t, 400, a.call(admin, "POST", "/api/v1/config/templates/"+tid+"/publish", map[string]any{"first_pct": 500}).Status)
+
 	// Refusals: each has its documented status and a stable code.
 	for _, tc := range []struct {
 		method, path string
@@ -385,6 +462,8 @@ func TestConfigAPITokenScope(t *testing.T) {
 	assert.Equal(t, 200, a.call(sup, "GET", "/api/v1/config/branches/SC-001", nil).Status)
 	code, _ := a.call(sup, "GET", "/api/v1/config/branches/SC-002/diff", nil).problem(t)
 	assert.Equal(t, "hq.branch.forbidden", code)
+	code, _ = a.call(sup, "GET", "/api/v1/config/templates", nil).problem(t)
+	assert.Equal(t, "hq.api.templates_scope", code, "templates span branches beyond its scope")
 
 	// A read-only token cannot write: 403 hq.api.read_only, nothing written,
 	// the refusal audited with the token as actor.

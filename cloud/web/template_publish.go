@@ -66,27 +66,23 @@ func (h *Handler) templatePublish(w http.ResponseWriter, r *http.Request, q *req
 		h.fail(w, r, q, err)
 		return
 	}
-	o := h.publishOptions(q)
-	var err error
-	if o.FirstStage, err = optionalInt(r, "first_n"); err == nil {
-		o.FirstPercent, err = optionalInt(r, "first_pct")
+	firstN, err := optionalInt(r, "first_n")
+	var firstPct int
+	if err == nil {
+		firstPct, err = optionalInt(r, "first_pct")
 	}
 	var ro cloud.TemplateRollout
 	if err == nil {
-		ro, err = h.store.StartTemplateRollout(r.Context(), id, o)
+		ro, err = h.startTemplateRollout(r, q, id, firstN, firstPct)
 	}
-	if err != nil {
-		if httpStatus(err) >= 500 && ro.ID == 0 {
+	if err != nil && ro.ID == 0 {
+		if httpStatus(err) >= 500 {
 			h.fail(w, r, q, err)
 			return
 		}
-		if ro.ID == 0 {
-			h.showTemplatePreview(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err))
-			return
-		}
-		h.log.Error("template publication", "rollout", ro.ID, "err", err)
+		h.showTemplatePreview(w, r, q, id, httpStatus(err), queue.ErrorMessage(q.Lang, err))
+		return
 	}
-	h.markPublished(ro)
 	http.Redirect(w, r, fmt.Sprintf("/config/rollouts/%d", ro.ID), http.StatusSeeOther)
 }
 
@@ -134,8 +130,7 @@ func (h *Handler) showRollout(w http.ResponseWriter, r *http.Request, q *req, id
 // rolloutContinue is POST /config/rollouts/{id}/continue: the rest.
 func (h *Handler) rolloutContinue(w http.ResponseWriter, r *http.Request, q *req) {
 	id := templateID(r, "id")
-	ro, err := h.store.ContinueTemplateRollout(r.Context(), id, h.publishOptions(q))
-	h.markPublished(ro)
+	_, err := h.continueTemplateRollout(r, q, id)
 	h.rolloutDone(w, r, q, id, err)
 }
 

@@ -25,6 +25,8 @@ func init() {
 			"The configuration API has no such path or method."},
 		"hq.api.rate_limited": {"Demasiadas solicitudes con este token. Intente de nuevo en %d s.",
 			"Too many requests with this token. Try again in %d s."},
+		"hq.api.templates_scope": {"Las plantillas abarcan varias sucursales: se requiere un token sin límite de regiones ni sucursales.",
+			"Templates span several branches: a token not limited to regions or branches is required."},
 		"hq.tokens.expires":    {"Expira", "Expires"},
 		"hq.tokens.expires_on": {"Último día (opcional)", "Last day (optional)"},
 		"hq.tokens.never":      {"nunca", "never"},
