@@ -95,18 +95,22 @@ const JoinUnreachable = "unreachable"
 // RemoteJoin is a remote ticket request and what became of it. Position and
 // the estimate are the branch's figures as relayed (never re-derived).
 type RemoteJoin struct {
-	ID       string     `json:"id"` // the ticket.join command ID
-	Branch   string     `json:"branch"`
-	Service  string     `json:"service"`
-	Code     string     `json:"code"`
-	Channel  string     `json:"channel"`
-	Status   JoinStatus `json:"status"`
-	Reason   string     `json:"reason,omitempty"`
-	Ticket   string     `json:"ticket,omitempty"`
-	Printed  string     `json:"printed,omitempty"`
-	Position int        `json:"position,omitempty"`
-	TypicalS int        `json:"quoted_typical_s,omitempty"`
-	UpperS   int        `json:"quoted_upper_s,omitempty"`
+	ID      string     `json:"id"` // the ticket.join command ID
+	Branch  string     `json:"branch"`
+	Service string     `json:"service"`
+	Code    string     `json:"code"`
+	Channel string     `json:"channel"`
+	Status  JoinStatus `json:"status"`
+	Reason  string     `json:"reason,omitempty"`
+	Ticket  string     `json:"ticket,omitempty"`
+	Printed string     `json:"printed,omitempty"`
+	// TicketStatus is the ticket's status as the tickets projection has it
+	// (waiting, called, serving, done, ...; "" before the ticket is known):
+	// "called" is the moment to tell the customer.
+	TicketStatus string `json:"ticket_status,omitempty"`
+	Position     int    `json:"position,omitempty"`
+	TypicalS     int    `json:"quoted_typical_s,omitempty"`
+	UpperS       int    `json:"quoted_upper_s,omitempty"`
 	// HoldUntil is set while the unchecked ticket slid back (ticket.slid).
 	HoldUntil time.Time `json:"hold_until,omitzero"`
 	CreatedAt time.Time `json:"created_at"`
@@ -138,6 +142,20 @@ type BookableService struct {
 	Bookable bool   `json:"bookable"` // HQ schedules bookings for it
 	Remote   bool   `json:"remote"`   // remote joining open (Rules.Appointments.Remote)
 }
+
+// Wiring and notices (for the public page and the bot): the PostgreSQL
+// adapter is cloud/postgres/appt (appt.New(pool, rutKeys); the program builds
+// one in cmd/ticketero-cloud/appointments.go as Main.appts). Commands it
+// queues are published by cloud/commands, with or without Telegram: callers
+// never publish them. BookRequest.Chat and JoinRequest.Chat are the
+// telegram_chats row ID (the bot's chat row, not Telegram's chat ID): the
+// store links a fresh token to it, the branch puts the token on the ticket
+// it issues, and the existing ticket notices follow. The ingest writes
+// notification jobs (telegram_jobs, params a Text rendered by the worker as
+// any other) to that chat for: "appt_declined" (appointment.declined),
+// "appt_cancelled" (cancelled by the branch) and "join_refused"
+// (ticket.join_refused); a join the branch never answers is refused with
+// Reason JoinUnreachable (no job: the page or bot reads it).
 
 // Appointments is the book: what the public page and the bot use. Proof is
 // what a customer shows to manage his booking: its code plus the RUT it was

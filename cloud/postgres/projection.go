@@ -46,7 +46,7 @@ func ptr[T any](v T) *T { return &v }
 
 // relaysPlace lists the types whose Place the projection keeps.
 var relaysPlace = map[event.Type]bool{event.TicketTransferred: true, event.TicketRequeued: true,
-	event.TicketNear: true, event.TicketPlaced: true}
+	event.TicketNear: true, event.TicketPlaced: true, event.TicketCheckedIn: true, event.TicketSlid: true}
 
 // project queues the projection of a contiguous run of events (in seq order,
 // each applied exactly once because only events extending the high-water mark
@@ -101,6 +101,7 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fr
 			continue
 		}
 		at := e.At
+		queueAppointment(pb, branch, e, pl) // the book's answers (projection_appointment.go)
 		if a, ok := activityOf(e.Type, pl); ok {
 			a.seq, a.at = int64(e.Seq), at
 			acts = append(acts, a)

@@ -141,21 +141,29 @@ func (s *Store) Join(ctx context.Context, r cloud.JoinRequest) (cloud.RemoteJoin
 	return j, nil
 }
 
-const joinCols = `id, branch, service, code, channel, status, reason, COALESCE(ticket, ''), COALESCE(printed, ''),
-	position, typical_s, upper_s, hold_until, created_at`
+// joinSelect reads joins with what the tickets projection says of their
+// ticket since: its current place as relayed, and its status (an issued or
+// checked-in join whose ticket is no longer waiting is closed).
+const joinSelect = `SELECT j.id, j.branch, j.service, j.code, j.channel,
+		CASE WHEN j.status IN ('issued', 'checked_in') AND t.status IS NOT NULL AND t.status <> 'waiting'
+			THEN 'closed' ELSE j.status END,
+		j.reason, COALESCE(j.ticket, ''), COALESCE(j.printed, ''), COALESCE(t.status, ''),
+		COALESCE(t.place_position, t.position, j.position), COALESCE(t.place_typical_s, t.quoted_typical_s, j.typical_s),
+		COALESCE(t.place_upper_s, t.quoted_upper_s, j.upper_s), j.hold_until, j.created_at
+	FROM appt_joins j LEFT JOIN tickets t ON t.branch = j.branch AND t.id = j.ticket`
 
 func scanJoin(r pgx.Row) (cloud.RemoteJoin, error) {
 	var j cloud.RemoteJoin
 	var hold *time.Time
 	err := r.Scan(&j.ID, &j.Branch, &j.Service, &j.Code, &j.Channel, &j.Status, &j.Reason, &j.Ticket, &j.Printed,
-		&j.Position, &j.TypicalS, &j.UpperS, &hold, &j.CreatedAt)
+		&j.TicketStatus, &j.Position, &j.TypicalS, &j.UpperS, &hold, &j.CreatedAt)
 	j.HoldUntil = orZero(hold)
 	return j, found(err, "join")
 }
 
 // RemoteJoin reads a join by ID and code.
 func (s *Store) RemoteJoin(ctx context.Context, id, code string) (cloud.RemoteJoin, error) {
-	return scanJoin(s.pool.QueryRow(ctx, `SELECT `+joinCols+` FROM appt_joins WHERE id = $1 AND code = $2`, id, code))
+	return scanJoin(s.pool.QueryRow(ctx, joinSelect+` WHERE j.id = $1 AND j.code = $2`, id, code))
 }
 
 // CheckIn queues ticket.check_in for an issued remote ticket whose customer
@@ -165,7 +173,7 @@ func (s *Store) CheckIn(ctx context.Context, id, code, token string) (cloud.Remo
 	var j cloud.RemoteJoin
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		j, err = scanJoin(tx.QueryRow(ctx, `SELECT `+joinCols+` FROM appt_joins WHERE id = $1 AND code = $2 FOR UPDATE`, id, code))
+		j, err = scanJoin(tx.QueryRow(ctx, joinSelect+` WHERE j.id = $1 AND j.code = $2 FOR UPDATE OF j`, id, code))
 		if err != nil {
 			return err
 		}
