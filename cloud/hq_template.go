@@ -385,6 +385,14 @@ func DiffOutcomes(before, after []queue.Outcome) []DiffItem {
 	return diffBy(before, after, func(o queue.Outcome) string { return o.Code }, func(o queue.Outcome) string { return o.Name })
 }
 
+// TaggedBranch is a branch with its free tags.
+type TaggedBranch struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Region string   `json:"region"`
+	Tags   []string `json:"tags"`
+}
+
 // Templates is HQ's configuration templates: branch tags, templates and
 // their overrides, the preview and the staged publication, and the version
 // report (cloud/postgres/hq). The HQ web and its JSON API share it.
@@ -399,6 +407,7 @@ type Templates interface {
 	SetTags(ctx context.Context, branch string, tags []string) error
 	Tags(ctx context.Context, branch string) ([]string, error)
 	AllTags(ctx context.Context) ([]string, error)
+	TaggedBranches(ctx context.Context) ([]TaggedBranch, error)
 	ResolveTemplate(ctx context.Context, id int64) (Template, []Resolved, error)
 	PreviewTemplate(ctx context.Context, id int64, lang i18n.Lang) (TemplatePreview, error)
 	StartTemplateRollout(ctx context.Context, id int64, o PublishOptions) (TemplateRollout, error)

@@ -27,8 +27,7 @@ type templateRow struct {
 
 type templatesData struct {
 	Templates []templateRow
-	Branches  []cloud.Tile
-	Tags      map[string]string
+	Tagged    []cloud.TaggedBranch
 	Regions   []string
 	AllTags   []string
 	FormCtx   formCtx
@@ -92,7 +91,7 @@ func (h *Handler) showTemplates(w http.ResponseWriter, r *http.Request, q *req, 
 		h.fail(w, r, q, err)
 		return
 	}
-	d := templatesData{Tags: map[string]string{}}
+	d := templatesData{}
 	for _, t := range list {
 		targets, err := h.store.TemplateTargets(ctx, t)
 		if err != nil {
@@ -101,17 +100,9 @@ func (h *Handler) showTemplates(w http.ResponseWriter, r *http.Request, q *req, 
 		}
 		d.Templates = append(d.Templates, templateRow{Template: t, Targets: len(targets)})
 	}
-	if d.Branches, err = h.store.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{}); err != nil {
+	if d.Tagged, err = h.store.TaggedBranches(ctx); err != nil {
 		h.fail(w, r, q, err)
 		return
-	}
-	for _, b := range d.Branches {
-		tags, err := h.store.Tags(ctx, b.Branch)
-		if err != nil {
-			h.fail(w, r, q, err)
-			return
-		}
-		d.Tags[b.Branch] = strings.Join(tags, ", ")
 	}
 	if d.Regions, err = h.store.Regions(ctx, cloud.AllBranches); err != nil {
 		h.fail(w, r, q, err)

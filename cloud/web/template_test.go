@@ -49,6 +49,11 @@ func TestTemplatePages(t *testing.T) {
 	assert.Contains(t, body, "Etiqueta no válida: espacio!")
 	res, _ = post("/config/tags", "branch", "WT-002", "tags", "mall piloto")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = post("/config/tags", "branch", "NO-404", "tags", "mall")
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	_, body = e.get(c, "/config/templates?tags=WT-002")
+	assert.Contains(t, body, "Etiquetas de WT-002 guardadas.")
+	assert.Contains(t, body, `<input name="tags" value="mall, piloto" aria-label="Etiquetas WT-002"`)
 
 	// The template form: bad input refused in Spanish, nothing stored.
 	res, body = post("/config/templates", "name", "Norte web", "target_kind", "region", "target_value", "Web Norte",

@@ -59,7 +59,7 @@ func init() {
 		"hq.templates.no_targets":      {"Ninguna sucursal coincide hoy.", "No branch matches today."},
 		"hq.templates.review":          {"Revisar publicación", "Review publication"},
 		"hq.templates.tags":            {"Etiquetas de sucursales", "Branch tags"},
-		"hq.templates.tags_help":       {"Etiquetas libres separadas por comas o espacios (ej.: mall, piloto). Reemplazan las actuales de la sucursal.", "Free tags separated by commas or spaces (e.g. mall, piloto). They replace the branch's current ones."},
+		"hq.templates.tags_help":       {"Etiquetas libres separadas por comas o espacios (ej.: mall, piloto). Reemplazan las actuales de la sucursal; vacío las quita.", "Free tags separated by commas or spaces (e.g. mall, piloto). They replace the branch's current ones; empty removes them."},
 		"hq.templates.tags_save":       {"Guardar etiquetas", "Save tags"},
 		"hq.templates.tags_saved":      {"Etiquetas de %s guardadas.", "%s's tags saved."},
 		"hq.templates.rollouts":        {"Publicaciones", "Publications"},

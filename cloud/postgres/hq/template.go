@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ticketero/ticketero/cloud"
+
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -322,6 +324,21 @@ func (s *Store) Tags(ctx context.Context, branch string) ([]string, error) {
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return out, wrap("tags", err)
+}
+
+// TaggedBranches returns the branches that have tags, by ID, with their
+// tags (sorted).
+func (s *Store) TaggedBranches(ctx context.Context) ([]cloud.TaggedBranch, error) {
+	rows, err := s.pool.Query(ctx, `SELECT b.id, b.name, b.region, array_agg(g.tag ORDER BY g.tag)
+		FROM hq_branch_tags g JOIN branches b ON b.id = g.branch GROUP BY b.id, b.name, b.region ORDER BY b.id`)
+	if err != nil {
+		return nil, wrap("tagged branches", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cloud.TaggedBranch, error) {
+		var b cloud.TaggedBranch
+		return b, r.Scan(&b.ID, &b.Name, &b.Region, &b.Tags)
+	})
+	return out, wrap("tagged branches", err)
 }
 
 // AllTags lists every tag in use, sorted.

@@ -228,7 +228,10 @@ func (s *Store) StartTemplateRollout(ctx context.Context, id int64, o PublishOpt
 	if err := tx.Commit(ctx); err != nil {
 		return ro, wrap("start rollout", err)
 	}
-	// What a stage did is kept even when an internal error stopped it.
+	// A stage once started runs to its end (a client that goes away does
+	// not leave it half done), and what it did is kept even when an internal
+	// error stopped it.
+	ctx = context.WithoutCancel(ctx)
 	ro.Results, err = s.publishStage(ctx, t, ro.FirstStage, 1, o)
 	if serr := s.saveResults(ctx, &ro); err == nil {
 		err = serr
@@ -269,6 +272,7 @@ func (s *Store) ContinueTemplateRollout(ctx context.Context, rolloutID int64, o 
 		return ro, queue.Errorf(queue.CodeConflict, "hq.template.rollout_closed")
 	}
 	ro.Status = RolloutDone
+	ctx = context.WithoutCancel(ctx) // claimed: the stage runs to its end
 	res, err := s.publishStage(ctx, t, ro.Rest, 2, o)
 	ro.Results = append(ro.Results, res...)
 	if serr := s.saveResults(ctx, &ro); err == nil {

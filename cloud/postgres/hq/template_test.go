@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/event"
@@ -55,6 +56,9 @@ func TestTemplateRegionStagedPublish(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"mall", "piloto"}, tags, "lower case, once each")
 	assert.Equal(t, queue.CodeInvalid, code(s.SetTags(ctx, "TA-002", []string{"con espacio"})))
+	tagged, err := s.TaggedBranches(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, tagged, cloud.TaggedBranch{ID: "TA-002", Name: "Antofagasta Mall", Region: "Norte Grande", Tags: []string{"mall", "piloto"}})
 
 	tpl, err := s.PutTemplate(ctx, hq.Template{Name: "Norte estándar", TargetKind: hq.TargetRegion, TargetValue: "Norte Grande",
 		Services: []queue.Service{
