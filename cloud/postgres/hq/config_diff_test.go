@@ -33,7 +33,7 @@ func branchReport() event.ConfigReport {
 
 // ingest sends events through the real ingest (the cloud's projection) with
 // consecutive seqs from seq.
-func ingest(t *testing.T, es *postgres.EventStore, branch string, seq uint64, at time.Time, evs ...any) uint64 {
+func ingest(t testing.TB, es *postgres.EventStore, branch string, seq uint64, at time.Time, evs ...any) uint64 {
 	t.Helper()
 	var batch []event.Event
 	for _, d := range evs {
