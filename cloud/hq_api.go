@@ -55,6 +55,26 @@ func (t *NewToken) Validate(now time.Time) error {
 	return nil
 }
 
+// TokenLastDay reads a token's last day (YYYY-MM-DD, as the users page and
+// `token create --expires` take it): the token stops working at the
+// following midnight in Santiago. Empty is never (zero time). Errors:
+// invalid hq.token.expiry.
+func TokenLastDay(day string) (time.Time, error) {
+	day = strings.TrimSpace(day)
+	if day == "" {
+		return time.Time{}, nil
+	}
+	loc, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		loc = time.UTC
+	}
+	d, err := time.ParseInLocation(time.DateOnly, day, loc)
+	if err != nil {
+		return time.Time{}, queue.Errorf(queue.CodeInvalid, "hq.token.expiry")
+	}
+	return d.AddDate(0, 0, 1), nil
+}
+
 // ConfigBranch is a branch as the configuration API lists it: its identity,
 // the newest version HQ published and the one the branch reports running.
 type ConfigBranch struct {

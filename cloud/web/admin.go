@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
@@ -200,7 +199,7 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, q *req) {
 	in := cloud.NewToken{Name: name, Role: cloud.Role(r.PostFormValue("role")),
 		Regions: cloud.SplitList(r.PostFormValue("regions")), Branches: cloud.SplitList(r.PostFormValue("branches")), CreatedBy: q.P.Actor()}
 	var err error
-	if in.ExpiresAt, err = tokenExpiry(r.PostFormValue("expires")); err == nil {
+	if in.ExpiresAt, err = cloud.TokenLastDay(r.PostFormValue("expires")); err == nil {
 		q.newToken, err = h.store.CreateAPIToken(r.Context(), in)
 	}
 	if err != nil {
@@ -218,21 +217,6 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, q *req) {
 	h.audit(r, q, cloud.AuditTokenCreate, "token:"+name, detail)
 	w.Header().Set("Cache-Control", "no-store")
 	h.showUsers(w, r, q, http.StatusOK, cloud.NewUser{Role: cloud.RoleSupervisor}, "", "")
-}
-
-// tokenExpiry reads a token's last day (YYYY-MM-DD): it stops working at the
-// following midnight in Santiago; empty is never. Errors: invalid
-// hq.token.expiry.
-func tokenExpiry(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	d, err := time.ParseInLocation(time.DateOnly, s, santiago)
-	if err != nil {
-		return time.Time{}, queue.Errorf(queue.CodeInvalid, "hq.token.expiry")
-	}
-	return d.AddDate(0, 0, 1), nil
 }
 
 func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, q *req) {

@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,4 +162,36 @@ func TestCloudResponsesMatchOpenAPI(t *testing.T) {
 	assert.Equal(t, 200, status, "%s", body)
 
 	assert.Empty(t, doc.Unexercised(), "every documented operation is exercised")
+
+	// The HQ web's configuration API is served under /api/v1/config by this
+	// same server, with its own document (cloud/web/api_openapi.json, whose
+	// contract test is cloud/web's TestConfigAPIContract): path values reach
+	// its handlers and its problems are its own, not the sync API's 404.
+	plain := func(method, path, body, token string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	status, text := plain("GET", "/api/v1/config/openapi.json", "", "")
+	assert.Equal(t, 200, status)
+	assert.Contains(t, text, "Ticketero HQ configuration API")
+	status, text = plain("PUT", "/api/v1/config/branches/SCL-001/services/C", `{"name":"Caja","target_wait_s":600,"mean_service_s":300}`, admin)
+	assert.Equal(t, 200, status, text)
+	assert.Contains(t, text, `"code":"C"`)
+	status, text = plain("GET", "/api/v1/config/branches/SCL-001", "", viewer)
+	assert.Equal(t, 200, status, text)
+	assert.Contains(t, text, `"name":"Caja"`)
+	status, text = plain("PUT", "/api/v1/config/branches/SCL-001/services/C", `{"name":"Caja","target_wait_s":1,"mean_service_s":1}`, viewer)
+	assert.Equal(t, 403, status)
+	assert.Contains(t, text, `"code":"hq.api.read_only"`)
+	status, text = plain("GET", "/api/v1/config/nothing", "", admin)
+	assert.Equal(t, 404, status)
+	assert.Contains(t, text, `"code":"hq.api.not_found"`)
 }

@@ -128,17 +128,18 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // tokenCommand: ticketero-cloud token create --name N --role R [--regions]
-// [--branches]; prints the token once.
+// [--branches] [--expires YYYY-MM-DD]; prints the token once.
 func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: ticketero-cloud token create --name N --role admin|supervisor|viewer [--regions R] [--branches B]")
+		return errors.New("usage: ticketero-cloud token create --name N --role admin|supervisor|viewer [--regions R] [--branches B] [--expires YYYY-MM-DD]")
 	}
 	var a adminFlags
-	var name string
+	var name, expires string
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	a.register(fs)
 	fs.StringVar(&name, "name", "", "the integration's name")
+	fs.StringVar(&expires, "expires", "", "the token's last day, YYYY-MM-DD in Santiago (empty: never expires)")
 	if err := parseAdminFlags(fs, args[1:], stderr); err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
@@ -147,11 +148,20 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer closeFn()
-	tok, err := store.CreateToken(ctx, name, cloud.Role(a.Role), cloud.SplitList(a.Regions), cloud.SplitList(a.Branches))
+	until, err := cloud.TokenLastDay(expires)
 	if err != nil {
 		return appError(err)
 	}
-	_ = store.Audit(ctx, cloud.AuditEntry{Actor: "cli", Action: cloud.AuditTokenCreate, Target: "token:" + name, Detail: "role=" + a.Role})
+	tok, err := store.CreateAPIToken(ctx, cloud.NewToken{Name: name, Role: cloud.Role(a.Role), Regions: cloud.SplitList(a.Regions),
+		Branches: cloud.SplitList(a.Branches), ExpiresAt: until, CreatedBy: "cli"})
+	if err != nil {
+		return appError(err)
+	}
+	detail := "role=" + a.Role
+	if expires != "" {
+		detail += " expires=" + expires
+	}
+	_ = store.Audit(ctx, cloud.AuditEntry{Actor: "cli", Action: cloud.AuditTokenCreate, Target: "token:" + name, Detail: detail})
 	fmt.Fprintln(stdout, tok)
 	return nil
 }
