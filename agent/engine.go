@@ -393,9 +393,10 @@ func (e *Engine) Position(id string, now time.Time) int {
 	return e.cache.pos[id]
 }
 
-// WaitingCount is the number of waiting tickets in a service.
+// WaitingCount is the number of waiting tickets in a service whose customers
+// are here (an unchecked remote ticket is not counted: engine_remote.go).
 func (e *Engine) WaitingCount(code string) int {
-	return len(e.wait[code])
+	return len(e.wait[code]) - e.unchecked(code)
 }
 
 // WaitingCounts returns every queue's waiting count by service code, the
@@ -403,7 +404,7 @@ func (e *Engine) WaitingCount(code string) int {
 func (e *Engine) WaitingCounts() map[string]int {
 	out := make(map[string]int, len(e.codes)+len(e.drainCodes))
 	for _, c := range append(slices.Clip(e.codes), e.drainCodes...) {
-		out[c] = len(e.wait[c])
+		out[c] = e.WaitingCount(c)
 	}
 	return out
 }

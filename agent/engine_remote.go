@@ -81,6 +81,18 @@ func (e *Engine) unchecked(code string) int {
 	return n
 }
 
+// Unchecked returns the unchecked remote tickets of a service, in the order
+// they would stand were their customers here (they are not in Waiting).
+func (e *Engine) Unchecked(code string, now time.Time) []Ticket {
+	var out []Ticket
+	for _, t := range e.wait[code] {
+		if t.Unchecked {
+			out = append(out, *t)
+		}
+	}
+	return out
+}
+
 // CheckInByCommand applies the cloud's ticket.check_in (the branch's QR
 // scanned on the customer's phone): ticket.checked_in By "qr".
 //

@@ -68,6 +68,11 @@ type QueueTicket struct {
 	// Position is its place among the tickets sent there.
 	TargetCounter int
 	TargetName    string
+	// Booked: an on-time appointment's ticket; Unchecked: a remote ticket
+	// whose customer has not arrived ("aún no llega"; Position is where he
+	// would stand).
+	Booked    bool
+	Unchecked bool
 }
 
 // Call is a call of today for the display board.
@@ -78,6 +83,8 @@ type Call struct {
 	Counter  int
 	CalledAt time.Time
 	Recall   int
+	// Booked: an on-time appointment's ticket (the TV marks it).
+	Booked bool
 }
 
 // Stats are today's figures at the branch.
@@ -150,4 +157,13 @@ type TicketRequest struct {
 	// be true with it (the customer accepted the notice at the kiosk).
 	Phone        string
 	PhoneConsent bool
+}
+
+// CheckInInfo is a kiosk check-in's answer: the ticket (with its service's
+// name and place) and, for a booked customer, his booking and whether he
+// came late (his ticket then waits as a walk-in).
+type CheckInInfo struct {
+	Ticket      TicketInfo
+	Appointment *Appointment
+	Late        bool
 }

@@ -30,10 +30,12 @@ func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
 		Counter  int       `json:"counter"`
 		CalledAt time.Time `json:"called_at"`
 		Recall   int       `json:"recall"`
+		// Appointment: an on-time appointment's ticket ("Hora agendada").
+		Appointment bool `json:"appointment,omitempty"`
 	}
 	out := []call{}
 	for _, c := range cs {
-		out = append(out, call{c.Ticket, c.Number, c.Service, c.Counter, c.CalledAt.UTC(), c.Recall})
+		out = append(out, call{c.Ticket, c.Number, c.Service, c.Counter, c.CalledAt.UTC(), c.Recall, c.Booked})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"calls": out})
 }

@@ -35,6 +35,13 @@ type ticketJSON struct {
 	TargetCounter   int      `json:"target_counter,omitempty"`
 	TargetExecutive string   `json:"target_executive,omitempty"`
 	Outcomes        []string `json:"outcomes,omitempty"`
+	// Appointment and Due: an on-time appointment's ticket and its slot's
+	// start; Unchecked and HoldUntil: a remote ticket whose customer has not
+	// checked in, and when it expires once it reached the front.
+	Appointment bool       `json:"appointment,omitempty"`
+	Due         *time.Time `json:"due,omitempty"`
+	Unchecked   bool       `json:"unchecked,omitempty"`
+	HoldUntil   *time.Time `json:"hold_until,omitempty"`
 }
 
 func ticketView(t agent.TicketInfo) ticketJSON {
@@ -46,6 +53,17 @@ func ticketView(t agent.TicketInfo) ticketJSON {
 		v.EstimatedWait = &est
 	}
 	v.TargetCounter, v.TargetExecutive, v.Outcomes = t.TargetCounter, t.TargetExecutive, t.Outcomes()
+	if t.Booked() {
+		d := t.Due.UTC()
+		v.Appointment, v.Due = true, &d
+	}
+	if t.Unchecked && t.Status == queue.StatusWaiting {
+		v.Unchecked = true
+		if !t.HoldUntil.IsZero() {
+			h := t.HoldUntil.UTC()
+			v.HoldUntil = &h
+		}
+	}
 	if t.Counter != 0 && (t.Status == queue.StatusCalled || t.Status == queue.StatusServing || t.Status == queue.StatusParked) {
 		c := t.Counter
 		v.Counter = &c

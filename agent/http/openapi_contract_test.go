@@ -195,6 +195,7 @@ func TestAgentResponsesMatchOpenAPI(t *testing.T) {
 	call("DELETE", "/api/v1/sessions/current", "", tok)
 	call("DELETE", "/api/v1/sessions/current", "", tok)
 
+	exerciseCheckIn(t, st, call)   // checkin_test.go
 	exerciseManager(t, path, call) // manager_test.go
 	assert.Empty(t, doc.Unexercised(), "every documented operation is exercised")
 }

@@ -17,6 +17,10 @@ func (s *Server) queues(w http.ResponseWriter, r *http.Request) {
 		// A ticket transferred to a counter or an executive (by name).
 		TargetCounter int    `json:"target_counter,omitempty"`
 		TargetName    string `json:"target_name,omitempty"`
+		// An on-time appointment's ticket; a remote ticket whose customer
+		// has not arrived (not counted in waiting, never called yet).
+		Appointment bool `json:"appointment,omitempty"`
+		Unchecked   bool `json:"unchecked,omitempty"`
 	}
 	type q struct {
 		Service           string         `json:"service"`
@@ -48,7 +52,8 @@ func (s *Server) queues(w http.ResponseWriter, r *http.Request) {
 			if !withTickets {
 				break
 			}
-			v.Tickets = append(v.Tickets, tk{t.ID, t.Number, string(t.Priority), t.Position, seconds(t.Waited), t.TargetCounter, t.TargetName})
+			v.Tickets = append(v.Tickets, tk{t.ID, t.Number, string(t.Priority), t.Position, seconds(t.Waited), t.TargetCounter,
+				t.TargetName, t.Booked, t.Unchecked})
 		}
 		out = append(out, v)
 	}

@@ -24,7 +24,11 @@ const (
 	ClassIssue  RouteClass = "issue"  // POST /api/v1/tickets (kiosks, no sign-in)
 	ClassSignIn RouteClass = "signin" // POST /api/v1/sessions and /api/v1/manager/sessions (PIN guessing)
 	ClassAction RouteClass = "action" // every other write (signed-in executives)
-	ClassRead   RouteClass = "read"   // GET and HEAD: API reads, stream, UI, assets, health, metrics
+	// ClassCheckIn is POST /api/v1/check-ins (the kiosk's "Tengo hora
+	// agendada"): a 6-digit code is guessable, so attempts are few per
+	// address (checkin.go).
+	ClassCheckIn RouteClass = "checkin"
+	ClassRead    RouteClass = "read" // GET and HEAD: API reads, stream, UI, assets, health, metrics
 )
 
 // Limit is a token bucket: Burst requests at once, refilled at one token per
@@ -85,6 +89,8 @@ func ParseLimit(s string) (Limit, error) {
 // Limits are the per-address budgets of each route class.
 type Limits struct {
 	Issue, SignIn, Action, Read Limit
+	// CheckIn is the kiosk's check-in attempts (by code or RUT).
+	CheckIn Limit
 	// ExemptLoopback leaves 127.0.0.0/8 and ::1 unlimited: that is the box
 	// itself (a kiosk browser on the agent's own screen, probes, the doctor
 	// command), which no LAN device can pose as without a proxy on the box.
@@ -101,13 +107,17 @@ type Limits struct {
 // ticket every few seconds and retries, so issue allows bursts of 30 and 5
 // per second; sign-in allows 10 then one every 6 s per address (on top of
 // the per-executive PIN lockout); other writes 60 then 10/s; reads,
-// the stream and the UI 200 then 50/s.
+// the stream and the UI 200 then 50/s; check-ins at a kiosk 10 then one
+// every 10 s (a busy morning checks in a booked customer every minute or
+// two; guessing a code among a million at 6 a minute takes months).
 func DefaultLimits() Limits {
 	return Limits{
 		Issue:  Limit{Every: 200 * time.Millisecond, Burst: 30},
 		SignIn: Limit{Every: 6 * time.Second, Burst: 10},
 		Action: Limit{Every: 100 * time.Millisecond, Burst: 60},
 		Read:   Limit{Every: 20 * time.Millisecond, Burst: 200},
+
+		CheckIn: Limit{Every: 10 * time.Second, Burst: 10},
 
 		ExemptLoopback: true,
 	}
@@ -121,6 +131,8 @@ func (l Limits) of(c RouteClass) Limit {
 		return l.SignIn
 	case ClassAction:
 		return l.Action
+	case ClassCheckIn:
+		return l.CheckIn
 	default:
 		return l.Read
 	}
@@ -142,6 +154,10 @@ func classOf(r *http.Request) RouteClass {
 		if r.Method == http.MethodPost {
 			return ClassSignIn
 		}
+	case "/api/v1/check-ins":
+		if r.Method == http.MethodPost {
+			return ClassCheckIn
+		}
 	}
 	return ClassAction
 }
@@ -159,7 +175,7 @@ type limiter struct {
 
 func newLimiter(l Limits, now func() time.Time) *limiter {
 	lm := &limiter{limits: l, byClass: map[RouteClass]*ratelimit.Keyed{}}
-	for _, c := range []RouteClass{ClassIssue, ClassSignIn, ClassAction, ClassRead} {
+	for _, c := range []RouteClass{ClassIssue, ClassSignIn, ClassAction, ClassRead, ClassCheckIn} {
 		lim := l.of(c)
 		lm.byClass[c] = ratelimit.New(ratelimit.Config{Every: lim.Every, Burst: lim.Burst, MaxKeys: l.MaxClients, Now: now})
 	}

@@ -62,6 +62,8 @@ type Store interface {
 	CallTicket(ctx context.Context, token string, counter int, id, reason string) (agent.TicketInfo, error)
 	WalkIn(ctx context.Context, token string, w agent.WalkIn) (agent.TicketInfo, error)
 	Customer(ctx context.Context, token, id string) (agent.Customer, error)
+	// CheckIn checks a customer in at the kiosk by code or RUT (checkin.go).
+	CheckIn(ctx context.Context, code, rut string) (agent.CheckInInfo, error)
 	Outcomes(ctx context.Context) []queue.Outcome
 	SyncState(ctx context.Context) (agent.SyncState, error)
 	Broker() *agent.Broker
@@ -183,6 +185,7 @@ func (s *Server) routes() {
 		r.Get("/sync", s.sync)
 		r.Get("/stream", s.stream)
 		r.Post("/tickets", s.ticketIssue)
+		r.Post("/check-ins", s.checkIn)
 		r.Get("/tickets/{id}", s.ticketGet)
 		r.Post("/tickets/{id}/recall", s.ticketAct(queue.ActionRecall))
 		r.Post("/tickets/{id}/start", s.ticketAct(queue.ActionStart))

@@ -18,6 +18,8 @@ type streamTicket struct {
 	Status  string `json:"status"`
 	Counter *int   `json:"counter"`
 	Recall  int    `json:"recall"`
+	// Appointment: an on-time appointment's ticket (the TV marks it).
+	Appointment bool `json:"appointment,omitempty"`
 }
 
 type streamEvent struct {
@@ -81,7 +83,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			}
 			ev := streamEvent{Type: string(n.Type), Seq: n.Seq, Executive: n.Executive, Waiting: n.Waiting}
 			if t := n.Ticket; t != nil {
-				st := &streamTicket{ID: t.ID, Number: t.Display(), Service: t.Service, Status: string(t.Status), Recall: t.Recalls}
+				st := &streamTicket{ID: t.ID, Number: t.Display(), Service: t.Service, Status: string(t.Status), Recall: t.Recalls,
+					Appointment: t.Booked()}
 				if t.Counter != 0 {
 					c := t.Counter
 					st.Counter = &c

@@ -125,8 +125,15 @@ func (s *Server) sessionCustomer(w http.ResponseWriter, r *http.Request) {
 	if c.RUTMasked != "" {
 		rut = &c.RUTMasked
 	}
+	// A booked customer's note for the executive and his slot's start.
+	var note *string
+	var start *time.Time
+	if !c.Start.IsZero() {
+		n, st := c.Note, c.Start.UTC()
+		note, start = &n, &st
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": ticketView(c.Ticket), "name": name, "rut_masked": rut,
-		"priority": string(c.Ticket.Priority), "history": hist})
+		"priority": string(c.Ticket.Priority), "history": hist, "note": note, "appointment_start": start})
 }
 
 // outcomes is GET /api/v1/outcomes: HQ's visit outcome codes (no personal data).

@@ -58,14 +58,6 @@ func loadAppointments(ctx context.Context, q querier, day string) ([]agent.Appoi
 	return out, rows.Err()
 }
 
-// CheckInResult is a kiosk check-in's ticket with its service's name and
-// place, and the booking it served (nil for a remote ticket).
-type CheckInResult struct {
-	Ticket      agent.TicketInfo
-	Appointment *agent.Appointment
-	Late        bool
-}
-
 // CheckIn checks a customer in at the kiosk by his 6-digit code or his RUT
 // (exactly one): the RUT's seal.CheckInHash is computed once here, outside
 // the writer, and matched against today's bookings and unchecked remote
@@ -74,21 +66,21 @@ type CheckInResult struct {
 //
 // Errors: invalid checkin.invalid, checkin.code_invalid, rut.*; as
 // agent.Engine.CheckIn.
-func (s *Store) CheckIn(ctx context.Context, code, rutText string) (CheckInResult, error) {
+func (s *Store) CheckIn(ctx context.Context, code, rutText string) (agent.CheckInInfo, error) {
 	if (code == "") == (rutText == "") {
-		return CheckInResult{}, queue.Errorf(queue.CodeInvalid, "checkin.invalid")
+		return agent.CheckInInfo{}, queue.Errorf(queue.CodeInvalid, "checkin.invalid")
 	}
 	var c agent.CheckIn
 	var rut queue.RUT
 	if code != "" {
 		if !sixDigits(code) {
-			return CheckInResult{}, queue.Errorf(queue.CodeInvalid, "checkin.code_invalid")
+			return agent.CheckInInfo{}, queue.Errorf(queue.CodeInvalid, "checkin.code_invalid")
 		}
 		c.Code = code
 	} else {
 		var err error
 		if rut, err = queue.ParseRUT(rutText); err != nil {
-			return CheckInResult{}, err
+			return agent.CheckInInfo{}, err
 		}
 		s.mu.RLock()
 		day := s.eng.Day()
@@ -99,26 +91,26 @@ func (s *Store) CheckIn(ctx context.Context, code, rutText string) (CheckInResul
 		// About 20 ms of argon2id: once per attempt, never inside the writer.
 		c.RUTCheck = seal.CheckInHash(s.cfg.Branch, day, rut.String())
 		if c.RUTEnc, err = s.sealRUT(rut); err != nil {
-			return CheckInResult{}, err
+			return agent.CheckInInfo{}, err
 		}
 	}
-	out, err := call(ctx, s, func(tx *sql.Tx, now time.Time) (CheckInResult, agent.Change, error) {
+	out, err := call(ctx, s, func(tx *sql.Tx, now time.Time) (agent.CheckInInfo, agent.Change, error) {
 		if rut != "" {
 			c.RUTHash = hashRUT(s.rutKey, rut)
 		}
 		got, ch, err := s.eng.CheckIn(now, c)
 		if err != nil {
-			return CheckInResult{}, ch, err
+			return agent.CheckInInfo{}, ch, err
 		}
 		info := agent.TicketInfo{Ticket: got.Ticket, Position: got.Position, Estimate: got.Estimate}
 		info.RUTEnc = nil
 		if sv, ok := s.eng.Service(got.Ticket.Service); ok {
 			info.ServiceName = sv.Name
 		}
-		return CheckInResult{Ticket: info, Appointment: got.Appointment, Late: got.Late}, ch, nil
+		return agent.CheckInInfo{Ticket: info, Appointment: got.Appointment, Late: got.Late}, ch, nil
 	})
 	if err != nil {
-		return CheckInResult{}, err
+		return agent.CheckInInfo{}, err
 	}
 	appt := ""
 	if out.Appointment != nil {

@@ -113,7 +113,8 @@ func (s *Store) Queues(ctx context.Context) (string, []agent.QueueInfo) {
 			if w > q.LongestWait {
 				q.LongestWait = w
 			}
-			q.Tickets = append(q.Tickets, agent.QueueTicket{ID: t.ID, Number: t.Display(), Priority: t.Priority, Position: i + 1, Waited: w})
+			q.Tickets = append(q.Tickets, agent.QueueTicket{ID: t.ID, Number: t.Display(), Priority: t.Priority, Position: i + 1,
+				Waited: w, Booked: t.Booked()})
 		}
 		// A new ticket queues behind the service's order only; the tickets sent
 		// to a counter or an executive wait apart (listed after, counted).
@@ -129,6 +130,12 @@ func (s *Store) Queues(ctx context.Context) (string, []agent.QueueInfo) {
 			q.Tickets = append(q.Tickets, qt)
 		}
 		q.Waiting = len(q.Tickets)
+		// Remote tickets whose customers are not here yet: listed last, not
+		// counted (nobody calls them until they check in).
+		for _, t := range s.eng.Unchecked(sv.Code, now) {
+			q.Tickets = append(q.Tickets, agent.QueueTicket{ID: t.ID, Number: t.Display(), Priority: t.Priority,
+				Position: s.eng.Position(t.ID, now), Unchecked: true})
+		}
 		out = append(out, q)
 	}
 	return s.eng.BusinessDay(now), out
@@ -140,8 +147,8 @@ func (s *Store) Calls(ctx context.Context, limit int) ([]agent.Call, error) {
 		limit = 10
 	}
 	day := s.BranchInfo(ctx).Day
-	rows, err := s.r.QueryContext(ctx, `SELECT id, origin_service, number, service, counter, called_at, recalled_at, recalls
-		FROM tickets WHERE day = ? AND called_at IS NOT NULL AND counter IS NOT NULL
+	rows, err := s.r.QueryContext(ctx, `SELECT id, origin_service, number, service, counter, called_at, recalled_at, recalls,
+		due IS NOT NULL FROM tickets WHERE day = ? AND called_at IS NOT NULL AND counter IS NOT NULL
 		ORDER BY COALESCE(recalled_at, called_at) DESC LIMIT ?`, day, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: calls: %w", err)
@@ -153,7 +160,7 @@ func (s *Store) Calls(ctx context.Context, limit int) ([]agent.Call, error) {
 		var origin string
 		var number int
 		var called, recalled sql.NullString
-		if err := rows.Scan(&c.Ticket, &origin, &number, &c.Service, &c.Counter, &called, &recalled, &c.Recall); err != nil {
+		if err := rows.Scan(&c.Ticket, &origin, &number, &c.Service, &c.Counter, &called, &recalled, &c.Recall, &c.Booked); err != nil {
 			return nil, fmt.Errorf("sqlite: calls: %w", err)
 		}
 		c.Number = queue.DisplayNumber(origin, number)

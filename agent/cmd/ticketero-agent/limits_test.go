@@ -19,14 +19,15 @@ func TestRateConfigFromFlagsAndEnv(t *testing.T) {
 	l, err := c.Rate.Limits()
 	require.NoError(t, err)
 	assert.Equal(t, agenthttp.Limits{
-		Issue:  agenthttp.Limit{Every: 100 * time.Millisecond, Burst: 50},
-		SignIn: agenthttp.Limit{Every: 10 * time.Second, Burst: 5},
-		Action: agenthttp.DefaultLimits().Action,
+		Issue:   agenthttp.Limit{Every: 100 * time.Millisecond, Burst: 50},
+		SignIn:  agenthttp.Limit{Every: 10 * time.Second, Burst: 5},
+		Action:  agenthttp.DefaultLimits().Action,
+		CheckIn: agenthttp.DefaultLimits().CheckIn,
 	}, l)
 	d, err := DefaultConfig().Rate.Limits()
 	require.NoError(t, err)
 	assert.Equal(t, agenthttp.DefaultLimits(), d, "the defaults are the library's")
-	for _, flag := range []string{"--rate-issue", "--rate-signin", "--rate-action", "--rate-read"} {
+	for _, flag := range []string{"--rate-issue", "--rate-signin", "--rate-action", "--rate-read", "--rate-checkin"} {
 		c := DefaultConfig()
 		err := c.Parse([]string{flag, "lots"}, func(string) string { return "" }, io.Discard)
 		require.Error(t, err, flag)
