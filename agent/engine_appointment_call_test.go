@@ -96,7 +96,7 @@ func callingRuleCase(t *testing.T, seed uint64) {
 		f.login(t, "E2", 2)
 	}
 	svcs := []string{"C", "P"}
-	run := map[string]int{}        // appointments called while a walk-in waited, since its last walk-in call
+	run := map[string]int{} // appointments called while a walk-in waited, since its last walk-in call
 	issuedWalkIns := map[string]bool{}
 	called := map[string]bool{}
 	call := func(exec string, counter int) bool {
