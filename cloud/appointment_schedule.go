@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/ticketero/ticketero/shared/event"
 )
 
 // Booking schedules (HQ's part of docs/appointments.md): per branch and
@@ -239,7 +241,46 @@ type AppointmentAdmin interface {
 	BookAudit(ctx context.Context, branch string, limit int) ([]BookAudit, error)
 	// CheckInToken is the token of the branch's entrance QR (made on first use).
 	CheckInToken(ctx context.Context, branch string) (string, error)
+	// AppointmentRules is the branch's draft Rules.Appointments (published
+	// with the next config, like the other rules).
+	AppointmentRules(ctx context.Context, branch string) (event.AppointmentRules, error)
+	// PutAppointmentRules validates (ValidateAppointmentRules) and stores
+	// them, audited as actor.
+	PutAppointmentRules(ctx context.Context, branch string, r event.AppointmentRules, actor string) error
 	// AppointmentReport is per branch over [from, to] (days, branch time);
 	// branches nil: all.
 	AppointmentReport(ctx context.Context, branches []string, from, to string) ([]AppointmentReportRow, error)
+}
+
+// Bounds of event.AppointmentRules as HQ edits them.
+const (
+	MaxEarlyMin  = 240
+	MaxGraceMin  = 120
+	MaxRunMax    = 10
+	MaxHoldMin   = 120
+	MaxSlideBy   = 20
+	MaxRemoteCap = 500
+)
+
+// ValidateAppointmentRules checks a branch's appointment rules: every bound
+// (0: the default) and every remote rule on one of services.
+func ValidateAppointmentRules(r event.AppointmentRules, services []string) error {
+	for _, f := range []struct {
+		name   string
+		v, max int
+	}{{"early_min", r.EarlyMin, MaxEarlyMin}, {"grace_min", r.GraceMin, MaxGraceMin}, {"run_max", r.RunMax, MaxRunMax},
+		{"hold_min", r.HoldMin, MaxHoldMin}, {"slide_by", r.SlideBy, MaxSlideBy}} {
+		if f.v < 0 || f.v > f.max {
+			return &ScheduleError{Field: f.name, Reason: fmt.Sprintf("0..%d", f.max)}
+		}
+	}
+	for code, rr := range r.Remote {
+		if !slices.Contains(services, code) {
+			return &ScheduleError{Field: "remote." + code, Reason: "unknown service"}
+		}
+		if rr.Cap < 0 || rr.Cap > MaxRemoteCap {
+			return &ScheduleError{Field: "remote." + code, Reason: fmt.Sprintf("cap 0..%d", MaxRemoteCap)}
+		}
+	}
+	return nil
 }

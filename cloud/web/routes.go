@@ -107,6 +107,9 @@ func (h *Handler) routes() {
 	get("/admin/agents", h.auth(adminOnly, h.agents)) // agents.go: remote agent updates
 	get("/admin/audit.csv", h.auth(adminOnly, h.auditCSV))
 
+	// Appointments and the virtual queue, HQ's side (appointment.go).
+	h.appointmentRoutes(m)
+
 	// JSON API for integrations (Bearer token or session), same scope rules.
 	get("/hq/v1/overview", h.auth(anyone, h.apiOverview))
 	get("/hq/v1/branches/{id}", h.auth(anyone, h.apiBranch))

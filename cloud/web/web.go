@@ -88,6 +88,10 @@ type Config struct {
 	DeadLetters cloud.DeadLetters
 	// Boxes lists the branches' boxes for the agents page (required).
 	Boxes cloud.BoxLister
+	// Appointments is HQ's side of the book (schedules, appointment rules,
+	// the book per day, the appointment report; appointment.go); nil hides
+	// those pages.
+	Appointments cloud.AppointmentAdmin
 	// PasswordChanged, when set, is told (by e-mail) of every user who has
 	// just changed his own password: the first admin's handed-over password
 	// file is deleted then.
@@ -205,6 +209,7 @@ var pageNames = []string{"login", "overview", "branch", "reports", "config", "co
 	"holidays", "config_hours", "outcomes",
 	"password", "feedback", "agents",
 	"templates", "template_edit", "template_preview", "template_rollout", "config_versions",
+	"appointments", "book", "appt_report",
 }
 
 func (h *Handler) parseTemplates() error {

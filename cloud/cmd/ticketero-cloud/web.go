@@ -126,6 +126,9 @@ func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	// Dead-lettered Telegram messages on the overview (listing them needs no
 	// lookup hasher).
 	cfg.DeadLetters = notify.New(m.Pool, nil).DeadJobs
+	if m.appts != nil { // the book (appointments.go)
+		cfg.Appointments = m.appts
+	}
 	h, err := web.New(cfg)
 	if err != nil {
 		return nil, nil, err

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/postgres/appt"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -89,6 +90,10 @@ func (s *Store) BranchConfig(ctx context.Context, id string) (BranchConfig, erro
 		return nil
 	}); err != nil {
 		return c, wrap("pre-notice settings", err)
+	}
+	// Appointments and remote joining (postgres/appt keeps the draft).
+	if c.Rules.Appointments, err = appt.ReadRules(ctx, s.pool, id); err != nil {
+		return c, err
 	}
 	rows, err = s.pool.Query(ctx, `SELECT code, name, target_wait_s, mean_service_s, priority FROM hq_services WHERE branch = $1 ORDER BY code`, id)
 	if err != nil {
