@@ -3,8 +3,8 @@ package hq
 // The HQ domain types, enums and pure functions live at the cloud root
 // (cloud/hq_*.go, with the cloud.HQStore interfaces this package implements)
 // so services depend on them, not on this adapter. This package's own code
-// names them unqualified through these aliases; every other package uses the
-// cloud names.
+// names those it uses unqualified through these aliases (drop one nothing
+// here uses); every other package uses the cloud names.
 
 import "github.com/ticketero/ticketero/cloud"
 
@@ -28,11 +28,9 @@ type (
 	BranchConfig     = cloud.BranchConfig
 	RunningConfig    = cloud.RunningConfig
 	DiffItem         = cloud.DiffItem
-	ConfigDiff       = cloud.ConfigDiff
 	Stranded         = cloud.Stranded
 	Preview          = cloud.Preview
 	Tile             = cloud.Tile
-	ServiceWaiting   = cloud.ServiceWaiting
 	OverviewFilter   = cloud.OverviewFilter
 	ReportQuery      = cloud.ReportQuery
 	ReportRow        = cloud.ReportRow
@@ -48,7 +46,6 @@ type (
 	Principal        = cloud.Principal
 	User             = cloud.User
 	NewUser          = cloud.NewUser
-	LoginRefused     = cloud.LoginRefused
 	APIToken         = cloud.APIToken
 )
 
@@ -66,45 +63,14 @@ const (
 	AlertsChanged      = cloud.AlertsChanged
 	AlertLowScore      = cloud.AlertLowScore
 	LowScoreWindow     = cloud.LowScoreWindow
-	AuditLogin         = cloud.AuditLogin
-	AuditLoginFailed   = cloud.AuditLoginFailed
-	AuditLogout        = cloud.AuditLogout
-	AuditPersonalView  = cloud.AuditPersonalView
-	AuditConfigChange  = cloud.AuditConfigChange
 	AuditConfigPublish = cloud.AuditConfigPublish
-	AuditExport        = cloud.AuditExport
-	AuditUserCreate    = cloud.AuditUserCreate
-	AuditTokenCreate   = cloud.AuditTokenCreate
-	AuditTokenRevoke   = cloud.AuditTokenRevoke
-	AuditUserChange    = cloud.AuditUserChange
-	AuditAlertAck      = cloud.AuditAlertAck
-	AuditDenied        = cloud.AuditDenied
-	AuditCSRF          = cloud.AuditCSRF
-	AuditConfigImport  = cloud.AuditConfigImport
-	DefaultPerPage     = cloud.DefaultPerPage
-	MaxPerPage         = cloud.MaxPerPage
-	MaxPage            = cloud.MaxPage
 	MaxOutcomes        = cloud.MaxOutcomes
-	MaxReportDays      = cloud.MaxReportDays
-	RoleAdmin          = cloud.RoleAdmin
-	RoleSupervisor     = cloud.RoleSupervisor
-	RoleViewer         = cloud.RoleViewer
 	MinPasswordLen     = cloud.MinPasswordLen
-	MaxEmailLen        = cloud.MaxEmailLen
 	BootstrapEmail     = cloud.BootstrapEmail
 	TokenPrefix        = cloud.TokenPrefix
 )
 
 var (
-	FormatAlertValue  = cloud.FormatAlertValue
-	FormatDuration    = cloud.FormatDuration
-	DefaultAlertRules = cloud.DefaultAlertRules
-	TicketStatuses    = cloud.TicketStatuses
-	DiffConfig        = cloud.DiffConfig
-	ReportGroups      = cloud.ReportGroups
-	WaitBands         = cloud.WaitBands
-	ParseRole         = cloud.ParseRole
-	AllBranches       = cloud.AllBranches
-	RefuseLogin       = cloud.RefuseLogin
-	SplitList         = cloud.SplitList
+	DiffConfig  = cloud.DiffConfig
+	AllBranches = cloud.AllBranches
 )
