@@ -50,6 +50,9 @@ type Booking struct {
 	Late      bool      `json:"late,omitempty"`
 	CheckedAt time.Time `json:"checked_at,omitzero"`
 	CreatedAt time.Time `json:"created_at"`
+	// Token is the opaque token of the booking's Telegram follow link
+	// (t.me/<bot>?start=<token>), carried to the ticket at check-in.
+	Token string `json:"-"`
 }
 
 // Slot is a bookable time at a branch for a service, with the places still
@@ -114,6 +117,8 @@ type RemoteJoin struct {
 	// HoldUntil is set while the unchecked ticket slid back (ticket.slid).
 	HoldUntil time.Time `json:"hold_until,omitzero"`
 	CreatedAt time.Time `json:"created_at"`
+	// Token is the join's Telegram follow token (as Booking.Token).
+	Token string `json:"-"`
 }
 
 // JoinRequest is a customer's remote join.

@@ -31,6 +31,22 @@ type Text struct {
 	// Survey, when set, puts the survey's answer buttons under the message
 	// (Telegram inline keyboard).
 	Survey *SurveyStep `json:"survey,omitempty"`
+	// Buttons, when set, are inline keyboard rows under the message (the
+	// bot's /agendar, /mis_horas and /fila choices).
+	Buttons [][]Button `json:"buttons,omitempty"`
+	// Ref, when set, names what the customer's next plain message answers
+	// (the bot asked for his RUT to book, move or cancel): the chat's latest
+	// reply with a Ref, within a few minutes, is pending (ChatUpdate.PendingRef).
+	Ref string `json:"ref,omitempty"`
+}
+
+// Button is one inline keyboard button: its label is the catalogue Key
+// rendered in the chat's language followed by Text (either may be empty);
+// Data comes back when it is tapped (at most 64 bytes).
+type Button struct {
+	Text string `json:"t,omitempty"`
+	Key  string `json:"k,omitempty"`
+	Data string `json:"d"`
 }
 
 // Survey steps (the question a message's buttons answer).
@@ -262,4 +278,11 @@ type ChatUpdate interface {
 	// SurveyComment stores text as the comment of the chat's survey waiting
 	// for one; false when none waits.
 	SurveyComment(ctx context.Context, chatID int64, text string) (bool, error)
+	// PendingRef is the Ref of the chat's latest reply written within the
+	// last within, "" when that reply has none (the question was answered
+	// or superseded) or there is none.
+	PendingRef(ctx context.Context, chatID int64, within time.Duration) (string, error)
+	// ChatBookings are the bookings the chat follows that are still to come
+	// (booked or received, ending after now), earliest first.
+	ChatBookings(ctx context.Context, chatID int64, now time.Time) ([]Booking, error)
 }

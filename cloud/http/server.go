@@ -41,6 +41,10 @@ type Server struct {
 	// POST /api/v1/enroll, /api/v1/enroll/renew, /api/v1/enroll/resume and
 	// /api/v1/branches/{id}/enroll-codes.
 	Enroll http.Handler
+	// Public, when set, serves the customers' booking page and virtual queue
+	// (cloud/booking): /agenda, /agenda/... and the JSON API under
+	// /api/v1/public/.
+	Public http.Handler
 	Log    *slog.Logger
 	// OpsGuard, when set, wraps the operations endpoints (/metrics and
 	// /api/v1/branches/{id}/sync) on the public listener: behind an
@@ -140,6 +144,11 @@ func (s *Server) handler(public bool) http.Handler {
 		for _, p := range []string{"/api/v1/enroll", "/api/v1/enroll/renew", "/api/v1/enroll/resume",
 			"/api/v1/branches/{id}/enroll-codes"} {
 			r.Method(http.MethodPost, p, s.Enroll)
+		}
+	}
+	if s.Public != nil {
+		for _, p := range []string{"/agenda", "/agenda/*", "/api/v1/public/*"} {
+			r.Handle(p, s.Public)
 		}
 	}
 	// Anything else under /api (an unknown path or a method a route does

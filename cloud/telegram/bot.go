@@ -12,6 +12,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -28,7 +29,8 @@ type BotStore interface {
 }
 
 // Bot answers the customers' updates: /start <token>, /estado, /cancelar,
-// /recordar, /ayuda, /stop. Every answer is a job (paced, retried), written
+// /recordar, /ayuda, /stop, and the appointments' /agendar, /mis_horas and
+// /fila (appt.go). Every answer is a job (paced, retried), written
 // in the transaction that records the update_id, so a redelivered update
 // changes nothing.
 type Bot struct {
@@ -38,7 +40,12 @@ type Bot struct {
 	// Callbacks acknowledges survey button taps (optional).
 	Callbacks CallbackAnswerer
 	NewID     func() string
-	Log       *slog.Logger
+	// Appointments is the book /agendar, /mis_horas and /fila use (appt.go);
+	// nil: they answer that bookings are off.
+	Appointments cloud.Appointments
+	// Zone is the time zone slots are shown in (America/Santiago).
+	Zone *time.Location
+	Log  *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -106,7 +113,16 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			}
 			return tx.Reply(ctx, chat, u.UpdateID, msg)
 		}
+		a := apptCtx{b: b, tx: tx, chat: chat, update: u.UpdateID, lang: i18n.Lang(lang)}
 		if !strings.HasPrefix(strings.TrimSpace(m.Text), "/") {
+			// Plain text right after the bot asked for a RUT answers it.
+			ref, err := tx.PendingRef(ctx, chat, refWithin)
+			if err != nil {
+				return err
+			}
+			if ref != "" {
+				return a.answer(ctx, ref, m.Text)
+			}
 			// Plain text right after the survey's questions is its comment.
 			ok, err := tx.SurveyComment(ctx, chat, m.Text)
 			if err != nil {
@@ -178,6 +194,12 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 				return err
 			}
 			return reply("telegram.stopped")
+		case "/agendar", "/book":
+			return a.agendar(ctx, arg, false)
+		case "/fila", "/queue":
+			return a.agendar(ctx, arg, true)
+		case "/mis_horas", "/my_bookings":
+			return a.misHoras(ctx)
 		case "/ayuda", "/help":
 			return reply("telegram.help")
 		default:

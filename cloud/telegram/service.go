@@ -143,6 +143,9 @@ type Store interface {
 	EnsureChat(ctx context.Context, hash string, sealed []byte, kind, lang string) (int64, error)
 	// UsePhones makes the numbers branches send SMS recipients.
 	UsePhones(k cloud.PhoneKeys)
+	// QueueReminders writes the due booking reminders (the day before, one
+	// hour before) of the bookings chats follow.
+	QueueReminders(ctx context.Context) (int, error)
 	// ExecutiveScores are each branch's executives' customer scores over the
 	// last days days.
 	ExecutiveScores(ctx context.Context, days int) (map[string][]event.ExecutiveScore, error)
@@ -262,6 +265,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	run("links", func(ctx context.Context) error {
 		return s.every(ctx, 2*time.Second, func() error { _, err := s.Store.ResolvePending(ctx, 24*time.Hour); return err })
+	})
+	run("reminders", func(ctx context.Context) error {
+		return s.every(ctx, 30*time.Second, func() error { _, err := s.Store.QueueReminders(ctx); return err })
 	})
 	run("purge", func(ctx context.Context) error {
 		return s.every(ctx, time.Hour, func() error {

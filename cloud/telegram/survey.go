@@ -75,7 +75,8 @@ func (b *Bot) handleCallback(ctx context.Context, u Update) error {
 			return nil
 		}
 		id, step, v, ok := parseSurveyData(cq.Data)
-		if !ok {
+		appt := isApptData(cq.Data)
+		if !ok && !appt {
 			note = "feedback.invalid"
 			return nil
 		}
@@ -89,6 +90,10 @@ func (b *Bot) handleCallback(ctx context.Context, u Update) error {
 		}
 		chat, err := tx.UpsertChat(ctx, b.Keys.ChatHash(cq.Message.Chat.ID), sealed, "private", lang)
 		if err != nil {
+			return err
+		}
+		if appt { // the appointments' buttons (appt.go)
+			note, err = apptCtx{b: b, tx: tx, chat: chat, update: u.UpdateID, lang: i18n.Lang(lang)}.callback(ctx, cq.Data)
 			return err
 		}
 		branch, err := tx.AnswerSurvey(ctx, chat, id, step, v)

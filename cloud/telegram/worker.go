@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -195,6 +196,8 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, j cloud.Notifica
 		text := j.Msg.Render(i18n.Lang(j.Lang))
 		if ks, ok := w.Bot.(KeyboardSender); ok && j.Msg.Survey != nil {
 			msgID, err = ks.SendKeyboard(bg, chatID, text, SurveyButtons(*j.Msg.Survey))
+		} else if ok && len(j.Msg.Buttons) > 0 {
+			msgID, err = ks.SendKeyboard(bg, chatID, text, buttonRows(j.Msg.Buttons, i18n.Lang(j.Lang)))
 		} else {
 			msgID, err = w.Bot.SendMessage(bg, chatID, text)
 		}
@@ -262,4 +265,21 @@ func (w *Worker) count(reason string, dead bool) {
 	if dead {
 		w.Metrics.DeadLetters.Inc()
 	}
+}
+
+// buttonRows renders a message's buttons in the chat's language.
+func buttonRows(in [][]cloud.Button, lang i18n.Lang) [][]Button {
+	rows := make([][]Button, 0, len(in))
+	for _, r := range in {
+		row := make([]Button, 0, len(r))
+		for _, b := range r {
+			label := b.Text
+			if b.Key != "" {
+				label = strings.TrimSpace(i18n.T(lang, b.Key) + " " + b.Text)
+			}
+			row = append(row, Button{Text: label, Data: b.Data})
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }

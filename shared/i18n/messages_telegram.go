@@ -60,8 +60,8 @@ func init() {
 		"telegram.remember_none": {"Tu número no tiene RUT asociado; no hay nada que recordar.", "Your number has no RUT attached; there is nothing to remember."},
 		"telegram.stopped":       {"Listo: no recibirás más avisos en este chat.", "Done: you will receive no more notifications in this chat."},
 		"telegram.help": {
-			"Te aviso cuando se acerque tu turno. Escanea el QR de tu número para vincularlo.\n/estado: cómo va tu número\n/cancelar: anular tu número\n/recordar: avisarme de mis próximos números sin escanear\n/stop: dejar de recibir avisos\n/ayuda: esta ayuda",
-			"I let you know when your turn is near. Scan the QR code of your ticket to link it.\n/estado: your number's status\n/cancelar: cancel your number\n/recordar: notify me of my next numbers without scanning\n/stop: stop notifications\n/ayuda: this help",
+			"Te aviso cuando se acerque tu turno. Escanea el QR de tu número para vincularlo.\n/estado: cómo va tu número\n/cancelar: anular tu número\n/recordar: avisarme de mis próximos números sin escanear\n/agendar: agendar una hora\n/mis_horas: ver, cambiar o anular tus horas\n/fila: tomar número desde aquí\n/stop: dejar de recibir avisos\n/ayuda: esta ayuda",
+			"I let you know when your turn is near. Scan the QR code of your ticket to link it.\n/estado: your number's status\n/cancelar: cancel your number\n/recordar: notify me of my next numbers without scanning\n/agendar: book a visit\n/mis_horas: see, move or cancel your bookings\n/fila: take a number from here\n/stop: stop notifications\n/ayuda: this help",
 		},
 		"telegram.unknown_command": {"No entendí. Escribe /ayuda para ver los comandos.", "I did not understand. Type /ayuda to see the commands."},
 		"telegram.alert.digest":    {"Alertas de sucursales (%s):\n%s", "Branch alerts (%s):\n%s"},
