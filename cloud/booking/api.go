@@ -49,10 +49,7 @@ func (h *Handler) apiBranches(w http.ResponseWriter, r *http.Request) {
 
 // apiSlots lists a service's slots on a day with their free places.
 func (h *Handler) apiSlots(w http.ResponseWriter, r *http.Request) {
-	branch, err := pathBranch(r)
-	if err == nil {
-		_, err = pathService(r)
-	}
+	branch, _, err := pathBranchService(r)
 	day := r.URL.Query().Get("day")
 	if err == nil {
 		day, err = parseDay(day)
@@ -144,14 +141,8 @@ func (h *Handler) apiBook(w http.ResponseWriter, r *http.Request) {
 
 // apiJoin is a remote join's live status (the status page polls it).
 func (h *Handler) apiJoin(w http.ResponseWriter, r *http.Request) {
-	id, code, err := idCode(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	j, err := h.cfg.Appointments.RemoteJoin(r.Context(), id, code)
-	if err != nil {
-		h.fail(w, r, h.storeError(r, err))
+	j, ok := h.readJoin(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, joinView(langOf(r), j, h.cfg.Now(), h.cfg.Zone))

@@ -331,6 +331,16 @@ func pathService(r *http.Request) (string, error) {
 	return s, nil
 }
 
+// pathBranchService reads and checks both.
+func pathBranchService(r *http.Request) (string, string, error) {
+	b, err := pathBranch(r)
+	if err != nil {
+		return "", "", err
+	}
+	s, err := pathService(r)
+	return b, s, err
+}
+
 // idCode reads a booking's or join's ID (path) and code (c or code).
 func idCode(r *http.Request) (string, string, error) {
 	id := chi.URLParam(r, "id")

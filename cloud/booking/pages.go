@@ -136,10 +136,7 @@ func (h *Handler) today() string { return h.cfg.Now().In(h.cfg.Zone).Format(time
 
 // slotsPage: the day picker and the day's slots with their free places.
 func (h *Handler) slotsPage(w http.ResponseWriter, r *http.Request) {
-	branch, err := pathBranch(r)
-	if err == nil {
-		_, err = pathService(r)
-	}
+	branch, _, err := pathBranchService(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -172,10 +169,7 @@ func (h *Handler) bookForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) showBookForm(w http.ResponseWriter, r *http.Request, status int, msg, rut, note string) {
-	branch, err := pathBranch(r)
-	if err == nil {
-		_, err = pathService(r)
-	}
+	branch, _, err := pathBranchService(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -361,10 +355,7 @@ func (h *Handler) joinPost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	branch, err := pathBranch(r)
-	if err == nil {
-		_, err = pathService(r)
-	}
+	branch, _, err := pathBranchService(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -389,14 +380,8 @@ func (h *Handler) joinPost(w http.ResponseWriter, r *http.Request) {
 
 // joinPage: the remote ticket's live status (the script polls the API).
 func (h *Handler) joinPage(w http.ResponseWriter, r *http.Request) {
-	id, code, err := idCode(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	j, err := h.cfg.Appointments.RemoteJoin(r.Context(), id, code)
-	if err != nil {
-		h.fail(w, r, h.storeError(r, err))
+	j, ok := h.readJoin(w, r)
+	if !ok {
 		return
 	}
 	b, _, _ := h.branchOf(r.Context(), j.Branch, "")
@@ -404,6 +389,21 @@ func (h *Handler) joinPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "join", lang, map[string]any{"J": j, "Branch": b,
 		"State": joinView(lang, j, h.cfg.Now(), h.cfg.Zone), "Telegram": h.followURL(j.Token),
 		"Poll": APIPrefix + "/joins/" + url.PathEscape(j.ID) + "?code=" + j.Code})
+}
+
+// readJoin reads the join the URL names by ID and code, answering the
+// failure itself (false).
+func (h *Handler) readJoin(w http.ResponseWriter, r *http.Request) (cloud.RemoteJoin, bool) {
+	id, code, err := idCode(r)
+	if err == nil {
+		var j cloud.RemoteJoin
+		if j, err = h.cfg.Appointments.RemoteJoin(r.Context(), id, code); err == nil {
+			return j, true
+		}
+		err = h.storeError(r, err)
+	}
+	h.fail(w, r, err)
+	return cloud.RemoteJoin{}, false
 }
 
 // joinState is what the status page and the API say of a join.

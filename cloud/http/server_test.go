@@ -38,6 +38,7 @@ func TestRoutes(t *testing.T) {
 		Sync:   syncs{"SCL-001": {Branch: "SCL-001", LastSeq: 9, Gaps: []cloud.SeqRange{}}},
 		UI:     ui,
 		Enroll: enroll,
+		Public: nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) { w.Write([]byte("public:" + r.URL.Path)) }),
 		Ready:  map[string]cloudhttp.Check{"database": func(context.Context) error { return errors.New("down") }},
 	}
 	h := srv.Handler()
@@ -62,6 +63,9 @@ func TestRoutes(t *testing.T) {
 	}
 	assert.Equal(t, "ok\n", do("HEAD", "/healthz").Body.String(), "a probe's HEAD is the API's, not the UI's")
 	assert.Equal(t, "ui:/logout", do("POST", "/logout").Body.String(), "the UI takes every method outside the API")
+	for _, p := range []string{"/agenda", "/agenda/sucursal/SCL-001", "/api/v1/public/bookings"} {
+		assert.Equal(t, "public:"+p, do("POST", p).Body.String(), "the booking page and its API")
+	}
 	assert.Equal(t, "enroll:/api/v1/branches/SCL-001/enroll-codes:SCL-001", do("POST", "/api/v1/branches/SCL-001/enroll-codes").Body.String())
 	assert.Equal(t, "ui:/api/v1/config/branches/SCL-001/services/C", do("PATCH", "/api/v1/config/branches/SCL-001/services/C").Body.String(),
 		"the HQ web's configuration API is the UI's")

@@ -325,8 +325,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// ---- the customers' booking page (cloud/booking, wired in booking.go). ----
+	publicH, err := newBooking(m)
+	if err != nil {
+		return err
+	}
 	m.HTTP = &cloudhttp.Server{
-		Sync: m.Store, Gatherer: m.Registry, UI: m.UI, Enroll: enrollH, Log: m.Log,
+		Sync: m.Store, Gatherer: m.Registry, UI: m.UI, Enroll: enrollH, Public: publicH, Log: m.Log,
 		Ready: map[string]cloudhttp.Check{
 			"database": func(ctx context.Context) error { return m.Pool.Ping(ctx) },
 			"broker": func(context.Context) error {

@@ -161,6 +161,38 @@ func TestCloudResponsesMatchOpenAPI(t *testing.T) {
 	status, body = call("POST", "/api/v1/enroll/renew", proof("renew", csr), "")
 	assert.Equal(t, 200, status, "%s", body)
 
+	// The public booking API (cloud/booking): a bookable branch with remote
+	// joining open.
+	_, err = m.Pool.Exec(ctx, `INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ('SCL-001', 'C', 'Caja', 600, 300)`)
+	require.NoError(t, err)
+	_, err = m.Pool.Exec(ctx, `INSERT INTO hq_branch_configs (branch, version, snapshot, published_at, published_by)
+		VALUES ('SCL-001', 1, '{"rules":{"appointments":{"remote":{"C":{"open":true}}}}}', now(), 'contract')`)
+	require.NoError(t, err)
+	week := map[string][]cloud.BookingHours{}
+	for _, d := range cloud.Weekdays {
+		week[d] = []cloud.BookingHours{{From: "09:00", To: "18:00", Executives: 2}}
+	}
+	require.NoError(t, m.appts.SaveSchedule(ctx, cloud.BookingSchedule{Branch: "SCL-001", Service: "C", SlotMin: 15,
+		HorizonDays: 14, Weekly: week}, "contract"))
+	santiago, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	day := time.Now().In(santiago).AddDate(0, 0, 1).Format(time.DateOnly)
+	start, err := time.ParseInLocation("2006-01-02 15:04", day+" 10:00", santiago)
+	require.NoError(t, err)
+	call("GET", "/api/v1/public/branches?q=centro", nil, "")
+	call("GET", "/api/v1/public/branches/SCL-001/services/C/slots?day="+day, nil, "")
+	call("GET", "/api/v1/public/branches/SCL-001/services/C/slots?day=manana", nil, "")
+	booking := map[string]any{"branch": "SCL-001", "service": "C", "start": start, "rut": "12.345.678-5"}
+	status, body = call("POST", "/api/v1/public/bookings", booking, "")
+	require.Equal(t, 201, status, "%s", body)
+	call("POST", "/api/v1/public/bookings", booking, "") // the same RUT that day: 409
+	booking["rut"] = "12.345.678-9"
+	call("POST", "/api/v1/public/bookings", booking, "") // check digit: 400
+	j, err := m.appts.Join(ctx, cloud.JoinRequest{Branch: "SCL-001", Service: "C", Channel: "web"})
+	require.NoError(t, err)
+	call("GET", "/api/v1/public/joins/"+j.ID+"?code="+j.Code, nil, "")
+	call("GET", "/api/v1/public/joins/"+j.ID+"?code=000000", nil, "")
+
 	assert.Empty(t, doc.Unexercised(), "every documented operation is exercised")
 
 	// The HQ web's configuration API is served under /api/v1/config by this

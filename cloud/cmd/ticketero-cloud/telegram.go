@@ -157,6 +157,7 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 		return nil, err
 	}
 	svc.Worker.Metrics = telegram.NewMetrics(m.Registry)
+	svc.Bot.Appointments = m.appts // /agendar, /mis_horas, /fila
 	smsCfg, err := parseSMSEnv(os.Getenv)
 	if err != nil {
 		return nil, err

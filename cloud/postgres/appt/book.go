@@ -218,10 +218,12 @@ func (s *Store) Book(ctx context.Context, r cloud.BookRequest) (cloud.Booking, e
 		if b.Code, err = reserveCode(ctx, tx, r.Branch, day, b.ID, ""); err != nil {
 			return err
 		}
-		var token *string
+		// Every booking has a follow token: a web customer's t.me link
+		// (cloud/booking) links his chat to it like a ticket's QR.
+		t := newToken()
+		token := &t
+		b.Token = t
 		if r.Chat != 0 {
-			t := newToken()
-			token = &t
 			if _, err := tx.Exec(ctx, `INSERT INTO telegram_token_links (token, chat_id) VALUES ($1, $2)
 				ON CONFLICT DO NOTHING`, t, r.Chat); err != nil {
 				return fmt.Errorf("appt: link chat: %w", err)
@@ -290,6 +292,9 @@ func scanBooking(r pgx.Row) (row, error) {
 		&b.Note, &b.Channel, &b.Ticket, &b.Printed, &b.Late, &checked, &b.CreatedAt, &b.cancelledBy,
 		&b.rutHash, &b.rutSealed, &b.token)
 	b.CheckedAt = orZero(checked)
+	if b.token != nil {
+		b.Token = *b.token
+	}
 	return b, found(err, "booking")
 }
 

@@ -117,10 +117,10 @@ func (s *Store) Join(ctx context.Context, r cloud.JoinRequest) (cloud.RemoteJoin
 			}
 			hash, o.RUTCheck, o.RUTSealed = &h, check, sealed
 		}
-		var token *string
+		t := newToken() // the follow token, as a booking's
+		token := &t
+		o.Token, j.Token = t, t
 		if r.Chat != 0 {
-			t := newToken()
-			token, o.Token = &t, t
 			if _, err := tx.Exec(ctx, `INSERT INTO telegram_token_links (token, chat_id) VALUES ($1, $2)
 				ON CONFLICT DO NOTHING`, t, r.Chat); err != nil {
 				return fmt.Errorf("appt: link chat: %w", err)
@@ -149,14 +149,14 @@ const joinSelect = `SELECT j.id, j.branch, j.service, j.code, j.channel,
 			THEN 'closed' ELSE j.status END,
 		j.reason, COALESCE(j.ticket, ''), COALESCE(j.printed, ''), COALESCE(t.status, ''),
 		COALESCE(t.place_position, t.position, j.position), COALESCE(t.place_typical_s, t.quoted_typical_s, j.typical_s),
-		COALESCE(t.place_upper_s, t.quoted_upper_s, j.upper_s), j.hold_until, j.created_at
+		COALESCE(t.place_upper_s, t.quoted_upper_s, j.upper_s), j.hold_until, j.created_at, COALESCE(j.token, '')
 	FROM appt_joins j LEFT JOIN tickets t ON t.branch = j.branch AND t.id = j.ticket`
 
 func scanJoin(r pgx.Row) (cloud.RemoteJoin, error) {
 	var j cloud.RemoteJoin
 	var hold *time.Time
 	err := r.Scan(&j.ID, &j.Branch, &j.Service, &j.Code, &j.Channel, &j.Status, &j.Reason, &j.Ticket, &j.Printed,
-		&j.TicketStatus, &j.Position, &j.TypicalS, &j.UpperS, &hold, &j.CreatedAt)
+		&j.TicketStatus, &j.Position, &j.TypicalS, &j.UpperS, &hold, &j.CreatedAt, &j.Token)
 	j.HoldUntil = orZero(hold)
 	return j, found(err, "join")
 }

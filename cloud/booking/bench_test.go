@@ -1,0 +1,122 @@
+package booking_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud/booking"
+	"github.com/ticketero/ticketero/shared/clientip"
+)
+
+// BenchmarkBookingPage1000: 1,000 customers at once on the booking page of
+// a real server over a seeded PostgreSQL book (5 branches, a popular day):
+// each loads the day's slots (the HTML page: bookable branches and the
+// day's slots with their free places) and books one (the form POST with its
+// CSRF token: the slot's row lock, the capacity count, the booking and its
+// command in one transaction), from its own address (the default per-address
+// budgets apply, read through a trusted proxy's X-Forwarded-For). It reports
+// the p50 and p99 of each request kind. One iteration is one wave of 1,000
+// customers: run with -benchtime 1x (docs/performance.md "Booking page").
+func BenchmarkBookingPage1000(b *testing.B) {
+	const customers, branches = 1000, 5
+	e := newEnv(b, envOpt{executives: 10, branches: branches})
+	// The production handler: default budgets, client address from one proxy.
+	h, err := booking.New(booking.Config{Appointments: e.store, Proxy: clientip.Proxy{Hops: 1}})
+	require.NoError(b, err)
+	e.srv.Config.Handler = h
+	day := e.tomorrow()
+	tr := &http.Transport{MaxIdleConns: customers, MaxIdleConnsPerHost: customers, MaxConnsPerHost: customers}
+	defer tr.CloseIdleConnections()
+	slotRE := regexp.MustCompile(`reservar\?inicio=([0-9]+)`)
+	tokRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	var rutBase int
+	b.ResetTimer()
+	for n := range b.N {
+		var mu sync.Mutex
+		var slotsLat, bookLat []time.Duration
+		fails := 0
+		var wg sync.WaitGroup
+		gate := make(chan struct{})
+		for i := range customers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				jar, _ := cookiejar.New(nil)
+				c := &http.Client{Transport: tr, Jar: jar, Timeout: 30 * time.Second,
+					CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				ip := fmt.Sprintf("10.%d.%d.%d", n%250, i/250, i%250+1)
+				branch := fmt.Sprintf("B-%04d", i%branches+1)
+				do := func(req *http.Request) (int, string, time.Duration) {
+					req.Header.Set("X-Forwarded-For", ip)
+					t0 := time.Now()
+					res, err := c.Do(req)
+					if err != nil {
+						return 0, "", time.Since(t0)
+					}
+					body, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					return res.StatusCode, string(body), time.Since(t0)
+				}
+				<-gate
+				req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/agenda/sucursal/"+branch+"/C?dia="+day, nil)
+				st, page, d1 := do(req)
+				slots := slotRE.FindAllStringSubmatch(page, -1)
+				tok := tokRE.FindStringSubmatch(page)
+				if st != 200 || len(slots) == 0 || tok == nil {
+					mu.Lock()
+					fails++
+					slotsLat = append(slotsLat, d1)
+					mu.Unlock()
+					return
+				}
+				form := url.Values{"csrf": {tok[1]}, "inicio": {slots[(i/branches)%len(slots)][1]},
+					"rut": {rutOf(10_000_000 + rutBase + i)}}
+				req, _ = http.NewRequest(http.MethodPost, e.srv.URL+"/agenda/sucursal/"+branch+"/C/reservar",
+					strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				st, _, d2 := do(req)
+				mu.Lock()
+				defer mu.Unlock()
+				slotsLat, bookLat = append(slotsLat, d1), append(bookLat, d2)
+				if st != http.StatusSeeOther {
+					fails++
+				}
+			}()
+		}
+		close(gate)
+		wg.Wait()
+		rutBase += customers
+		if fails > 0 {
+			b.Logf("wave %d: %d customers not booked (full slots after earlier waves, or errors)", n, fails)
+		}
+		b.ReportMetric(pct(slotsLat, 50), "slots-p50-ms")
+		b.ReportMetric(pct(slotsLat, 99), "slots-p99-ms")
+		b.ReportMetric(pct(bookLat, 50), "book-p50-ms")
+		b.ReportMetric(pct(bookLat, 99), "book-p99-ms")
+		b.ReportMetric(float64(len(bookLat)-fails), "booked")
+	}
+	b.StopTimer()
+	b.Logf("bookings stored: %d", e.count(`SELECT count(*) FROM appt_bookings`))
+}
+
+// pct is the p-th percentile of ds in milliseconds.
+func pct(ds []time.Duration, p int) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := min(len(s)-1, (len(s)*p+99)/100-1)
+	return float64(s[max(0, i)].Microseconds()) / 1000
+}
