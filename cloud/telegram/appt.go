@@ -46,7 +46,9 @@ type apptCtx struct {
 	lang   i18n.Lang
 }
 
-func (a apptCtx) say(ctx context.Context, m cloud.Text) error { return a.tx.Reply(ctx, a.chat, a.update, m) }
+func (a apptCtx) say(ctx context.Context, m cloud.Text) error {
+	return a.tx.Reply(ctx, a.chat, a.update, m)
+}
 
 func (a apptCtx) sayKey(ctx context.Context, key string, args ...string) error {
 	m := cloud.Text{Key: key}
