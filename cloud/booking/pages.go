@@ -449,7 +449,7 @@ func joinView(lang i18n.Lang, j cloud.RemoteJoin, now time.Time, zone *time.Loca
 // reasonKey keeps a refusal's code to the known ones.
 func reasonKey(r string) string {
 	switch r {
-	case "closed", "not_open", "capacity", "unknown":
+	case "closed", "not_open", "capacity", "unknown", cloud.JoinUnreachable:
 		return r
 	}
 	return "invalid"

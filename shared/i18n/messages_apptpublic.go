@@ -81,6 +81,7 @@ func init() {
 		"booking.refused.not_open":         {"La fila virtual no está abierta para este servicio.", "The virtual queue is not open for this service."},
 		"booking.refused.capacity":         {"La fila virtual está llena por ahora; intenta en unos minutos o toma número en la sucursal.", "The virtual queue is full for now; try again in a few minutes or take a number at the branch."},
 		"booking.refused.unknown":          {"La sucursal no atiende ese servicio.", "The branch does not offer that service."},
+		"booking.refused.unreachable":      {"La sucursal no respondió a tiempo. Intenta de nuevo en unos minutos o toma número en el tótem.", "The branch did not answer in time. Try again in a few minutes or take a number at the kiosk."},
 		"booking.refused.invalid":          {"La solicitud no pudo procesarse.", "The request could not be processed."},
 		"booking.arrive.title":             {"Registrar mi llegada", "Check in"},
 		"booking.arrive.confirm":           {"¿Estás en la sucursal? Confirma tu llegada con el número %s.", "Are you at the branch? Confirm your arrival with number %s."},
@@ -130,14 +131,12 @@ func init() {
 		"telegram.appt.cancelled":          {"Tu hora del %s a las %s fue anulada.", "Your booking on %s at %s was cancelled."},
 		"telegram.appt.ask_rut_move":       {"Para cambiar tu hora al %s a las %s, escribe el RUT con que la agendaste.", "To move your booking to %s at %s, type the RUT you booked it with."},
 		"telegram.appt.moved":              {"Listo: tu hora quedó el %s a las %s. Tu código: %s.", "Done: your booking is now on %s at %s. Your code: %s."},
-		"telegram.appt.declined":           {"La sucursal %s no pudo confirmar tu hora del %s a las %s: %s Agenda otra con /agendar.", "Branch %s could not confirm your booking on %s at %s: %s Book another with /book."},
 		"telegram.appt.remind_day":         {"Recuerda: el %s a las %s tienes hora en %s. Tu código: %s. /mis_horas para cambiarla o anularla.", "Reminder: on %s at %s you have a booking at %s. Your code: %s. /my_bookings to move or cancel it."},
 		"telegram.appt.remind_hour":        {"Tu hora en %s es hoy a las %s. Tu código: %s. Puedes registrar tu llegada en el tótem desde 30 minutos antes.", "Your booking at %s is today at %s. Your code: %s. You may check in at the kiosk from 30 minutes before."},
 		"telegram.fila.choose_branch":      {"Fila virtual: elige la sucursal.", "Virtual queue: choose the branch."},
 		"telegram.fila.choose_branch_more": {"Fila virtual: elige la sucursal, o escribe /fila y parte del nombre o la región.", "Virtual queue: choose the branch, or type /queue and part of its name or region."},
 		"telegram.fila.none":               {"Ninguna sucursal con ese nombre tiene la fila virtual abierta ahora.", "No branch by that name has its virtual queue open now."},
 		"telegram.fila.sent":               {"Pedimos tu número a %s para %s; te lo enviaremos aquí en unos segundos. Tu código: %s. Solo te llamarán cuando estés en la sucursal: al llegar, escanea el código QR de la entrada o escribe tu código en el tótem.", "We asked %s for your number for %s; it will arrive here in a few seconds. Your code: %s. You are only called once you are at the branch: when you arrive, scan the QR code at the entrance or type your code at the kiosk."},
-		"telegram.fila.refused":            {"La sucursal no pudo darte número: %s", "The branch could not give you a number: %s"},
 		// Remote ticket notices (event.NoticeCheckedIn, NoticeSlid, NoticeExpired).
 		"telegram.checked_in": {
 			"Registramos tu llegada con el número %s. Ya estás en la fila; te avisaremos cuando sea tu turno.",

@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/shared/event"
 )
 
 // The bot's side of appointments (cloud/telegram appt.go): what a chat's
@@ -44,83 +43,6 @@ func (u chatUpdate) ChatBookings(ctx context.Context, chatID int64, now time.Tim
 		err := r.Scan(&b.ID, &b.Branch, &b.Service, &b.Start, &b.End, &b.Day, &b.Rev, &b.Code, &b.Status, &b.Channel, &b.Token)
 		return b, err
 	})
-}
-
-// bookingNotices writes the notices of a batch's appointment.declined (to
-// the chat following the booking) and ticket.join_refused (to the chat that
-// asked for the remote ticket). Keyed by (branch, booking or join, kind,
-// rev): a re-projected event never tells twice.
-func (s *Store) bookingNotices(ctx context.Context, tx pgx.Tx, branch string, payloads []any) error {
-	var declined, refused []string
-	reasons := map[string]string{}
-	revs := map[string]int64{}
-	for _, pl := range payloads {
-		switch d := pl.(type) {
-		case *event.AppointmentDecline:
-			declined = append(declined, d.Appointment)
-			reasons[d.Appointment], revs[d.Appointment] = d.Reason, int64(d.Rev)
-		case *event.JoinRefusal:
-			refused = append(refused, d.Request)
-			reasons[d.Request] = d.Reason
-		}
-	}
-	rows, err := tx.Query(ctx, `SELECT 'declined', b.id, b.chat, b.start_at, COALESCE(br.name, b.branch), COALESCE(br.time_zone, '')
-		FROM appt_bookings b LEFT JOIN branches br ON br.id = b.branch
-		WHERE b.branch = $1 AND b.id = ANY($2) AND b.chat IS NOT NULL
-		UNION ALL
-		SELECT 'refused', j.id, j.chat, j.created_at, '', '' FROM appt_joins j
-		WHERE j.branch = $1 AND j.id = ANY($3) AND j.chat IS NOT NULL`, branch, declined, refused)
-	if err != nil {
-		return fmt.Errorf("notify: booking notices at %s: %w", branch, err)
-	}
-	type target struct {
-		kind, id, name, tz string
-		chat               int64
-		start              time.Time
-	}
-	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (target, error) {
-		var t target
-		err := r.Scan(&t.kind, &t.id, &t.chat, &t.start, &t.name, &t.tz)
-		return t, err
-	})
-	if err != nil {
-		return fmt.Errorf("notify: booking notices at %s: %w", branch, err)
-	}
-	var jb jobBatch
-	for _, t := range ts {
-		if t.kind == "refused" {
-			jb.add(branch, t.id, "join_refused", ChannelTelegram, 0, t.chat, Msg{Key: "telegram.fila.refused",
-				Args: []Arg{{Key: "booking.refused." + refuseKey(reasons[t.id])}}})
-			continue
-		}
-		loc, err := time.LoadLocation(t.tz)
-		if err != nil || t.tz == "" {
-			loc, _ = time.LoadLocation("America/Santiago")
-		}
-		at := t.start.In(loc)
-		jb.add(branch, t.id, "appt_declined", ChannelTelegram, revs[t.id], t.chat, Msg{Key: "telegram.appt.declined",
-			Args: []Arg{S(t.name), S(at.Format("02-01-2006")), S(at.Format("15:04")), {Key: "booking.declined." + declineKey(reasons[t.id])}}})
-	}
-	if err := jb.insert(ctx, tx); err != nil {
-		return fmt.Errorf("notify: booking notices at %s: %w", branch, err)
-	}
-	return nil
-}
-
-func declineKey(r string) string {
-	switch r {
-	case event.DeclineSlotPassed, event.DeclineServiceUnknown, event.DeclineDayClosed:
-		return r
-	}
-	return event.DeclineInvalid
-}
-
-func refuseKey(r string) string {
-	switch r {
-	case event.RefuseClosed, event.RefuseNotOpen, event.RefuseCapacity, event.RefuseUnknown:
-		return r
-	}
-	return event.RefuseInvalid
 }
 
 // QueueReminders writes the reminders of the bookings chats follow: the day

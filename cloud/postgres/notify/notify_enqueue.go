@@ -55,13 +55,6 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 			}
 			continue
 		}
-		if e.Type == event.AppointmentDeclined || e.Type == event.JoinRefused {
-			// The cloud's booking notices (notify_appt.go): told in Write.
-			if pl, err := e.Payload(); err == nil {
-				p.appt = append(p.appt, pl)
-			}
-			continue
-		}
 		if e.Type.Notice() == event.NoticeNone {
 			continue
 		}
@@ -96,12 +89,8 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 		}
 	}
 	if len(tickets) == 0 {
-		if len(p.appt) > 0 {
-			return p // nothing in the pipeline; Write tells the booking notices
-		}
 		return nil
 	}
-	p.pipelined = true
 	// Mark commands applied; link new tickets to chats (by the scanned token
 	// of a /start that came first, and by a consented RUT) and read the chats
 	// of every ticket of the batch that may be told something.
@@ -160,20 +149,13 @@ type jobsPlan struct {
 	phoneStmts int // statements queued by queuePhones
 	completed  []string
 	tablet     []*event.Feedback
-	// appt are the batch's appointment.declined and ticket.join_refused
-	// payloads; pipelined says Read has statements to read.
-	appt      []any
-	pipelined bool
-	chats     map[string][]int64
-	sms       map[string]int64
+	chats      map[string][]int64
+	sms        map[string]int64
 }
 
 // Read reads the token locks, the command updates and the chats of the
 // batch's tickets from the ingest's pipeline.
 func (p *jobsPlan) Read(br pgx.BatchResults) error {
-	if !p.pipelined {
-		return nil
-	}
 	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("notify: plan mode and token locks at %s: %w", p.branch, err)
 	}
@@ -222,11 +204,6 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 // Telegram) or, with no chat, whose ticket has a number (by SMS, for the
 // kinds that go by SMS), and the surveys of completed linked tickets.
 func (p *jobsPlan) Write(ctx context.Context, tx pgx.Tx) error {
-	if len(p.appt) > 0 {
-		if err := p.store.bookingNotices(ctx, tx, p.branch, p.appt); err != nil {
-			return err
-		}
-	}
 	if len(p.tablet) > 0 {
 		if err := p.store.recordTablet(ctx, tx, p.branch, p.tablet); err != nil {
 			return err
