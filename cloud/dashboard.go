@@ -26,6 +26,10 @@ type BoxState struct {
 	Online  bool   `json:"online"`
 	Running string `json:"running"`
 	Offered string `json:"offered,omitempty"`
+	// Stopped is the version whose rollout was stopped while the box held
+	// its offer: the offer is withdrawn (or about to be), the box does not
+	// start it; one already installing finishes or rolls back as usual.
+	Stopped string `json:"stopped,omitempty"`
 	// Last is the box's last agent.update report (zero when none).
 	Last   release.Report `json:"last"`
 	LastAt *time.Time     `json:"last_at,omitempty"`

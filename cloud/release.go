@@ -74,11 +74,15 @@ func (o Rollout) Covers(branch, region string) bool {
 	return false
 }
 
-// Due is an offer to (re)publish: the branch's rollout and artifacts.
+// Due is an offer to (re)publish: the branch's rollout and artifacts; or,
+// with Withdraw, an offer to take back: the branch holds an offer no active
+// rollout covers any more (its rollout was stopped), Rollout is the one whose
+// offer it holds and Artifacts is empty.
 type Due struct {
 	Branch    string
 	Rollout   Rollout
 	Artifacts []Artifact
+	Withdraw  bool
 }
 
 // ReleaseOffers is what the rollout loop reads and records: the offers due
@@ -90,4 +94,7 @@ type ReleaseOffers interface {
 	DueOffers(ctx context.Context, now time.Time, refresh time.Duration) ([]Due, error)
 	// Offered records that branch was offered o at at.
 	Offered(ctx context.Context, branch string, o Rollout, at time.Time) error
+	// Withdrawn records that branch's offer of rollout was taken back at at
+	// (its retained release message cleared).
+	Withdrawn(ctx context.Context, branch string, rollout int64, at time.Time) error
 }

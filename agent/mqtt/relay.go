@@ -61,6 +61,11 @@ type Config struct {
 	// (its retained release topic is then subscribed). It must not block:
 	// the updater (agent/update) works on its own goroutine.
 	Release func(ctx context.Context, r event.Release)
+	// Withdraw, when set with Release, drops the offer the box holds: HQ
+	// cleared the retained release (an empty message), and at each
+	// connection before subscribing, since the broker then sends the offer
+	// it retains, if any (a clearing missed while offline is not replayed).
+	Withdraw func(ctx context.Context)
 }
 
 func (c *Config) defaults() {
@@ -278,6 +283,16 @@ func (r *Relay) connect(ctx context.Context) (paho.Client, <-chan error, error) 
 	}
 	if r.cfg.Release != nil {
 		subs[event.ReleaseTopic(r.cfg.Branch)] = 1
+		if r.cfg.Withdraw != nil {
+			// In the inbound queue, after any offer still queued from the
+			// last connection.
+			select {
+			case r.inbound <- cleared{topic: event.ReleaseTopic(r.cfg.Branch)}:
+			case <-ctx.Done():
+				c.Disconnect(0)
+				return nil, nil, ctx.Err()
+			}
+		}
 	}
 	st := c.SubscribeMultiple(subs, r.onMessage)
 	if !st.WaitTimeout(10*time.Second) || st.Error() != nil {
@@ -288,6 +303,16 @@ func (r *Relay) connect(ctx context.Context) (paho.Client, <-chan error, error) 
 	r.log.Info("broker connected", "url", r.cfg.URL)
 	return c, lost, nil
 }
+
+// cleared is an empty message on topic: what the broker would send had a
+// clearing been delivered (the release offer the box holds is dropped).
+type cleared struct {
+	paho.Message
+	topic string
+}
+
+func (c cleared) Topic() string   { return c.topic }
+func (c cleared) Payload() []byte { return nil }
 
 func (r *Relay) onMessage(_ paho.Client, m paho.Message) {
 	_, kind, ok := event.ParseTopic(m.Topic())
@@ -352,8 +377,14 @@ func (r *Relay) applyInbound(ctx context.Context) {
 					r.log.Warn("command not applied", "command", c.ID, "type", c.Type, "err", err)
 				}
 			case event.KindRelease:
-				if len(m.Payload()) == 0 || r.cfg.Release == nil {
-					continue // offer withdrawn
+				if r.cfg.Release == nil {
+					continue
+				}
+				if len(m.Payload()) == 0 {
+					if r.cfg.Withdraw != nil {
+						r.cfg.Withdraw(ctx) // offer withdrawn
+					}
+					continue
 				}
 				var rel event.Release
 				if err := event.DecodeMessage(m.Topic(), m.Payload(), &rel); err != nil {

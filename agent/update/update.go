@@ -45,8 +45,10 @@ type Config struct {
 	Client *http.Client
 	// GOOS and GOARCH pick the artifact (the running platform by default).
 	GOOS, GOARCH string
-	Now          func() time.Time
-	Log          *slog.Logger
+	// Every is how often a waiting offer's window is checked (30 s).
+	Every time.Duration
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // Updater installs offered releases and runs a new version's trial.
@@ -75,6 +77,9 @@ func New(cfg Config, store Store) *Updater {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Every <= 0 {
+		cfg.Every = 30 * time.Second
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -106,6 +111,20 @@ func (u *Updater) Offer(_ context.Context, r event.Release) {
 	}
 }
 
+// Withdraw drops the offer waiting for its window (HQ stopped its rollout:
+// the retained offer was cleared). An install already under way (its
+// download started) goes on, and its trial ends healthy or rolled back as
+// any other; nothing new starts until another offer arrives.
+func (u *Updater) Withdraw(_ context.Context) {
+	u.mu.Lock()
+	r := u.offer
+	u.offer = nil
+	u.mu.Unlock()
+	if r != nil {
+		u.cfg.Log.Info("agent release offer withdrawn", "version", r.Version)
+	}
+}
+
 // Run flushes reports left by the launcher, runs this version's trial when
 // it is one, then installs offers as their windows open, until ctx ends.
 // lanURL is the agent's own LAN API; link its cloud link (nil: standalone).
@@ -134,7 +153,7 @@ func (u *Updater) Run(ctx context.Context, lanURL string, link agent.Link) {
 			return // restarting into the previous version
 		}
 	}
-	tick := time.NewTicker(30 * time.Second)
+	tick := time.NewTicker(u.cfg.Every)
 	defer tick.Stop()
 	for {
 		select {

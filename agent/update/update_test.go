@@ -140,3 +140,91 @@ func TestOfferWindowAndSignature(t *testing.T) {
 	assert.Contains(t, reps[0], `"state":"refused"`)
 	assert.Contains(t, reps[0], "signature")
 }
+
+// script is a stand-in agent binary: it answers `version` with v.
+func script(v string) []byte { return []byte("#!/bin/sh\necho " + v + "\n") }
+
+// A withdrawn offer (HQ stopped the rollout) that is still waiting for its
+// window is never started, even once the window opens; an offer whose
+// download has started when it is withdrawn is installed and tried as usual.
+func TestWithdrawnOffer(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	bin := script("2.0.0")
+	s, err := release.Sign(priv, release.Describe("2.0.0", "linux", "amd64", bin, time.Now()))
+	require.NoError(t, err)
+	offer := func(url, window string) event.Release {
+		return event.Release{Branch: "SCL-001", Version: "2.0.0", Window: window,
+			Artifacts: []event.ReleaseArtifact{{Manifest: s.Manifest, Signature: s.Signature, URL: url}}}
+	}
+
+	t.Run("waiting", func(t *testing.T) {
+		data := t.TempDir()
+		st := openStore(t, data)
+		var gets atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { gets.Add(1); _, _ = w.Write(bin) }))
+		defer srv.Close()
+		var now atomic.Int64
+		now.Store(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC).Unix())
+		u := update.New(update.Config{Data: data, Version: "1.0.0", PublicKey: pub, GOOS: "linux", GOARCH: "amd64",
+			Every: 20 * time.Millisecond, Now: func() time.Time { return time.Unix(now.Load(), 0) }}, st)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { u.Run(ctx, srv.URL, nil); close(done) }()
+		defer func() { cancel(); <-done }()
+		u.Offer(ctx, offer(srv.URL, "22:00-06:00"))
+		time.Sleep(200 * time.Millisecond)
+		require.Zero(t, gets.Load(), "mid-day: waits for the window")
+		u.Withdraw(ctx)
+		now.Store(time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC).Unix()) // the window opens
+		time.Sleep(300 * time.Millisecond)
+		assert.Zero(t, gets.Load(), "withdrawn: never downloaded, though its window is open")
+		s, err := update.Load(data)
+		require.NoError(t, err)
+		assert.Nil(t, s.Trial)
+
+		// The same offer, not withdrawn, would have been taken in this window.
+		u.Offer(ctx, offer(srv.URL, "22:00-06:00"))
+		select {
+		case <-u.Restart():
+		case <-time.After(10 * time.Second):
+			t.Fatal("an offer in its window is installed")
+		}
+		assert.Equal(t, int32(1), gets.Load())
+	})
+
+	t.Run("downloading", func(t *testing.T) {
+		data := t.TempDir()
+		st := openStore(t, data)
+		started, proceed := make(chan struct{}), make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			close(started)
+			<-proceed
+			_, _ = w.Write(bin)
+		}))
+		defer srv.Close()
+		u := update.New(update.Config{Data: data, Version: "1.0.0", PublicKey: pub, GOOS: "linux", GOARCH: "amd64", Every: 20 * time.Millisecond}, st)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { u.Run(ctx, srv.URL, nil); close(done) }()
+		defer func() { cancel(); <-done }()
+		u.Offer(ctx, offer(srv.URL, "always"))
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no download")
+		}
+		u.Withdraw(ctx)
+		close(proceed)
+		select {
+		case p := <-u.Restart():
+			assert.Equal(t, update.Binary(data, "2.0.0"), p)
+		case <-time.After(10 * time.Second):
+			t.Fatal("a download under way is installed")
+		}
+		s, err := update.Load(data)
+		require.NoError(t, err)
+		require.NotNil(t, s.Trial, "its trial decides, as for any update")
+		assert.Equal(t, "2.0.0", s.Trial.Version)
+	})
+}

@@ -219,10 +219,15 @@ func (c *Client) onStatus(_ paho.Client, msg paho.Message) {
 	}
 }
 
+// publish sends v as JSON; nil sends an empty payload (a retained one clears
+// the topic's retained message).
 func (c *Client) publish(ctx context.Context, topic string, retained bool, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("mqtt: encode: %w", err)
+	var b []byte
+	if v != nil {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("mqtt: encode: %w", err)
+		}
 	}
 	tok := c.client.Publish(topic, 1, retained, b)
 	select {
@@ -273,4 +278,14 @@ func (c *Client) PublishRelease(ctx context.Context, r event.Release) error {
 		return fmt.Errorf("mqtt: release offer needs branch, version and artifacts")
 	}
 	return c.publish(ctx, event.ReleaseTopic(r.Branch), true, r)
+}
+
+// WithdrawRelease takes a branch's release offer back: an empty retained
+// message clears it on the broker (a box connecting later gets none) and
+// tells a connected box to drop the offer it holds (QoS 1).
+func (c *Client) WithdrawRelease(ctx context.Context, branch string) error {
+	if branch == "" {
+		return fmt.Errorf("mqtt: release withdrawal needs a branch")
+	}
+	return c.publish(ctx, event.ReleaseTopic(branch), true, nil)
 }

@@ -80,8 +80,10 @@ func (r Releases) StartRollout(ctx context.Context, o Rollout) (int64, error) {
 	return id, nil
 }
 
-// StopRollouts stops every active rollout of version (offers already held
-// stay; a later rollout of another version replaces them).
+// StopRollouts stops every active rollout of version. The rollout loop then
+// withdraws the offers branches hold of it that no other active rollout
+// covers (DueOffers: Withdraw); boxes already installing it finish or roll
+// back as usual.
 func (r Releases) StopRollouts(ctx context.Context, version string) (int64, error) {
 	tag, err := r.Pool.Exec(ctx, `UPDATE agent_rollouts SET stopped_at = now() WHERE version = $1 AND stopped_at IS NULL`, version)
 	if err != nil {
@@ -93,7 +95,8 @@ func (r Releases) StopRollouts(ctx context.Context, version string) (int64, erro
 // DueOffers returns, for each branch an active rollout covers (the latest
 // rollout covering it wins), the offer to publish when the branch holds
 // another version or its offer is older than refresh (its download URLs
-// expire).
+// expire); and, for each branch holding an offer that no active rollout
+// covers any more (stopped), its withdrawal.
 func (r Releases) DueOffers(ctx context.Context, now time.Time, refresh time.Duration) ([]Due, error) {
 	rows, err := r.Pool.Query(ctx, `SELECT id, version, ring, percent, region, install_window, created_by, created_at
 		FROM agent_rollouts WHERE stopped_at IS NULL ORDER BY id`)
@@ -105,28 +108,36 @@ func (r Releases) DueOffers(ctx context.Context, now time.Time, refresh time.Dur
 		err := row.Scan(&o.ID, &o.Version, &o.Ring, &o.Percent, &o.Region, &o.Window, &o.By, &o.At)
 		return o, err
 	})
-	if err != nil || len(outs) == 0 {
+	if err != nil {
 		return nil, err
 	}
+	// An offer row whose version is empty was withdrawn: the branch holds
+	// nothing (rollout still says which offer it last held).
 	type held struct {
 		version string
+		rollout int64
 		at      time.Time
 	}
 	offers := map[string]held{}
-	rows, err = r.Pool.Query(ctx, `SELECT branch, version, offered_at FROM agent_offers`)
+	holding := false
+	rows, err = r.Pool.Query(ctx, `SELECT branch, version, rollout, offered_at FROM agent_offers`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: offers: %w", err)
 	}
 	for rows.Next() {
 		var b string
 		var h held
-		if err := rows.Scan(&b, &h.version, &h.at); err != nil {
+		if err := rows.Scan(&b, &h.version, &h.rollout, &h.at); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		offers[b] = h
+		holding = holding || h.version != ""
 	}
 	rows.Close()
+	if len(outs) == 0 && !holding {
+		return nil, nil
+	}
 	rows, err = r.Pool.Query(ctx, `SELECT id, region FROM branches ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: branches: %w", err)
@@ -150,6 +161,9 @@ func (r Releases) DueOffers(ctx context.Context, now time.Time, refresh time.Dur
 			}
 		}
 		if pick == nil {
+			if h, ok := offers[b.id]; ok && h.version != "" {
+				due = append(due, Due{Branch: b.id, Rollout: Rollout{ID: h.rollout, Version: h.version}, Withdraw: true})
+			}
 			continue
 		}
 		if h, ok := offers[b.id]; ok && h.version == pick.Version && now.Sub(h.at) < refresh {
@@ -178,14 +192,28 @@ func (r Releases) Offered(ctx context.Context, branch string, o Rollout, at time
 	return nil
 }
 
+// Withdrawn records that branch's offer of rollout was taken back: the row
+// stays, with an empty version, so HQ still sees which stopped rollout it
+// held. An offer of another rollout recorded meanwhile is left alone.
+func (r Releases) Withdrawn(ctx context.Context, branch string, rollout int64, at time.Time) error {
+	_, err := r.Pool.Exec(ctx, `UPDATE agent_offers SET version = '', offered_at = $3 WHERE branch = $1 AND rollout = $2`,
+		branch, rollout, at)
+	if err != nil {
+		return fmt.Errorf("postgres: offer withdrawn: %w", err)
+	}
+	return nil
+}
+
 // Boxes lists every branch's box: the version its status reports, the offer
-// it holds and its last update step.
+// it holds (or the stopped version whose offer was withdrawn) and its last
+// update step.
 func (r Releases) Boxes(ctx context.Context) ([]cloud.BoxState, error) {
 	rows, err := r.Pool.Query(ctx, `SELECT b.id, b.region, coalesce(s.online, false), coalesce(s.agent_version, ''),
-			coalesce(o.version, ''), u.data, u.at
+			coalesce(o.version, ''), coalesce(CASE WHEN ro.stopped_at IS NOT NULL THEN ro.version END, ''), u.data, u.at
 		FROM branches b
 		LEFT JOIN branch_sync s ON s.branch = b.id
 		LEFT JOIN agent_offers o ON o.branch = b.id
+		LEFT JOIN agent_rollouts ro ON ro.id = o.rollout
 		LEFT JOIN LATERAL (SELECT data, at FROM events e WHERE e.branch = b.id AND e.type = $1
 			ORDER BY seq DESC LIMIT 1) u ON true
 		ORDER BY b.id`, string(event.AgentUpdate))
@@ -196,7 +224,7 @@ func (r Releases) Boxes(ctx context.Context) ([]cloud.BoxState, error) {
 		var b cloud.BoxState
 		var data []byte
 		var at *time.Time
-		if err := row.Scan(&b.Branch, &b.Region, &b.Online, &b.Running, &b.Offered, &data, &at); err != nil {
+		if err := row.Scan(&b.Branch, &b.Region, &b.Online, &b.Running, &b.Offered, &b.Stopped, &data, &at); err != nil {
 			return b, err
 		}
 		if data != nil {

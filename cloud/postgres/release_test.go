@@ -42,6 +42,10 @@ func TestRolloutRings(t *testing.T) {
 		m := map[string]string{}
 		for _, d := range ds {
 			if strings.HasPrefix(d.Branch, "RO-") {
+				if d.Withdraw {
+					m[d.Branch] = "withdraw " + d.Rollout.Version
+					continue
+				}
 				m[d.Branch] = d.Rollout.Version
 				require.Len(t, d.Artifacts, 1)
 			}
@@ -63,7 +67,18 @@ func TestRolloutRings(t *testing.T) {
 	n, err := r.StopRollouts(ctx, "9.2.0")
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n)
-	assert.Equal(t, map[string]string{"RO-003": "9.1.0", "RO-004": "9.1.0"}, due(now))
+	assert.Equal(t, map[string]string{"RO-001": "withdraw 9.2.0", "RO-003": "9.1.0", "RO-004": "9.1.0"}, due(now),
+		"the stopped offer RO-001 holds is withdrawn")
+	require.NoError(t, r.Withdrawn(ctx, "RO-001", id, now))
+	assert.NotContains(t, due(now.Add(2*time.Hour)), "RO-001", "withdrawn once")
+	boxes, err := r.Boxes(ctx)
+	require.NoError(t, err)
+	for _, b := range boxes {
+		if b.Branch == "RO-001" {
+			assert.Equal(t, "", b.Offered)
+			assert.Equal(t, "9.2.0", b.Stopped)
+		}
+	}
 	_, err = r.StopRollouts(ctx, "9.1.0")
 	require.NoError(t, err)
 }

@@ -1,7 +1,8 @@
 // Package rollout offers HQ's agent releases to the branches their rollouts
 // cover: agent binaries live in S3, each branch gets a retained release
 // message (event.Release) with pre-signed download URLs, and boxes install
-// it in the offer's window (agent/update).
+// it in the offer's window (agent/update). A stopped rollout's offers that
+// no other rollout replaces are withdrawn: the retained message is cleared.
 package rollout
 
 import (
@@ -72,9 +73,10 @@ func (b *Bucket) URL(ctx context.Context, key string, ttl time.Duration) (string
 	return req.URL, nil
 }
 
-// Publisher sends a branch its retained release offer.
+// Publisher sends a branch its retained release offer, or clears it.
 type Publisher interface {
 	PublishRelease(ctx context.Context, r event.Release) error
+	WithdrawRelease(ctx context.Context, branch string) error
 }
 
 // Loop publishes due offers every Every. Offers are refreshed after Refresh
@@ -110,7 +112,7 @@ func (l *Loop) Run(ctx context.Context) {
 		if n, err := l.Once(ctx); err != nil {
 			l.Log.Warn("agent rollout", "err", err, "offered", n)
 		} else if n > 0 {
-			l.Log.Info("agent releases offered", "branches", n)
+			l.Log.Info("agent release offers sent or withdrawn", "branches", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -120,8 +122,15 @@ func (l *Loop) Run(ctx context.Context) {
 	}
 }
 
-// Once publishes every due offer; it returns how many were published.
+// Once publishes every due offer and withdraws every stopped one; it
+// returns how many branches it sent either.
 func (l *Loop) Once(ctx context.Context) (int, error) {
+	if l.Now == nil {
+		l.Now = time.Now
+	}
+	if l.Log == nil {
+		l.Log = slog.New(slog.DiscardHandler)
+	}
 	now := l.Now()
 	due, err := l.Store.DueOffers(ctx, now, l.Refresh)
 	if err != nil {
@@ -129,6 +138,17 @@ func (l *Loop) Once(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, d := range due {
+		if d.Withdraw {
+			if err := l.Pub.WithdrawRelease(ctx, d.Branch); err != nil {
+				return n, err
+			}
+			if err := l.Store.Withdrawn(ctx, d.Branch, d.Rollout.ID, now); err != nil {
+				return n, err
+			}
+			l.Log.Info("agent release offer withdrawn", "branch", d.Branch, "version", d.Rollout.Version)
+			n++
+			continue
+		}
 		r := event.Release{V: event.Version, Branch: d.Branch, Version: d.Rollout.Version, Window: d.Rollout.Window, At: now.UTC()}
 		for _, a := range d.Artifacts {
 			u, err := l.Bucket.URL(ctx, a.S3Key, l.URLTTL)

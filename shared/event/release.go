@@ -4,7 +4,9 @@ import "time"
 
 // KindRelease is the topic kind of the agent release offered to a branch
 // (cloud → agent, QoS 1, retained: a box that was offline gets the latest
-// offer when it reconnects; an empty retained message withdraws it).
+// offer when it reconnects; an empty retained message withdraws it: the box
+// drops an offer it has not started downloading, and drops its held offer at
+// each connection before the broker replays the retained one).
 const KindRelease = "release"
 
 // ReleaseTopic is where the cloud offers a branch an agent release.

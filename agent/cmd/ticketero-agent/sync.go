@@ -58,7 +58,7 @@ func (m *Main) startLink() error {
 	mc := mqtt.Config{Branch: m.Config.Branch, URL: c.MQTT, CertFile: c.Cert, KeyFile: c.Key, CAFile: c.CA,
 		AgentVersion: version, AckTimeout: c.AckTimeout}
 	if m.Updater != nil {
-		mc.Release = m.Updater.Offer
+		mc.Release, mc.Withdraw = m.Updater.Offer, m.Updater.Withdraw
 	}
 	r, err := mqtt.New(mc, m.Store, m.Store, m.Store, m.Logger)
 	if err != nil {

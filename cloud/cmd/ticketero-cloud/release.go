@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -155,10 +156,13 @@ func releaseCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		if *version == "" {
+			return errors.New("release stop: --version is required")
+		}
 		return withReleases(ctx, *db, func(r postgres.Releases) error {
 			n, err := r.StopRollouts(ctx, *version)
 			if err == nil {
-				fmt.Fprintf(stdout, "%d rollout(s) of %s stopped\n", n, *version)
+				fmt.Fprintf(stdout, "%d rollout(s) of %s stopped; offers not yet taken are withdrawn at the next rollout round\n", n, *version)
 			}
 			return err
 		})
@@ -178,7 +182,11 @@ func releaseCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "BRANCH\tREGION\tONLINE\tRUNNING\tOFFERED\tLAST STEP\tVERSION\tREASON")
 			for _, b := range boxes {
-				fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", b.Branch, b.Region, b.Online, b.Running, b.Offered, b.Last.State, b.Last.Version, b.Last.Reason)
+				offered := b.Offered
+				if b.Stopped != "" {
+					offered = strings.TrimSpace(offered + " stopped:" + b.Stopped)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", b.Branch, b.Region, b.Online, b.Running, offered, b.Last.State, b.Last.Version, b.Last.Reason)
 			}
 			return w.Flush()
 		})
