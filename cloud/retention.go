@@ -36,18 +36,22 @@ type AnonymiseResult struct {
 	// Quarantined: quarantined events (raw, possibly with personal data)
 	// older than the retention, deleted.
 	Quarantined int64
+	// Appointments: bookings and remote joins of days past the retention
+	// whose RUT pseudonyms, notes and chat links were cleared, and their
+	// spent codes, slot locks and token links deleted.
+	Appointments int64
 	// Skipped is true when another replica held the run.
 	Skipped bool
 }
 
 // Total is the number of rows changed.
 func (r AnonymiseResult) Total() int64 {
-	return r.Tickets + r.Events + r.TicketChats + r.TokenLinks + r.Consents + r.Quarantined
+	return r.Tickets + r.Events + r.TicketChats + r.TokenLinks + r.Consents + r.Quarantined + r.Appointments
 }
 
 func (r AnonymiseResult) String() string {
-	return fmt.Sprintf("tickets=%d events=%d ticket_chats=%d token_links=%d consents=%d quarantined=%d",
-		r.Tickets, r.Events, r.TicketChats, r.TokenLinks, r.Consents, r.Quarantined)
+	return fmt.Sprintf("tickets=%d events=%d ticket_chats=%d token_links=%d consents=%d quarantined=%d appointments=%d",
+		r.Tickets, r.Events, r.TicketChats, r.TokenLinks, r.Consents, r.Quarantined, r.Appointments)
 }
 
 // Anonymiser clears personal data older than a retention.

@@ -43,6 +43,12 @@ const apptJobs = `, ins AS (
 		ON CONFLICT DO NOTHING RETURNING 1)
 	SELECT pg_notify('telegram_jobs', '') FROM (SELECT 1 FROM ins LIMIT 1) AS x`
 
+// settled ends a statement (after a CTE) on booking $1 at branch $2 that the
+// branch settled on its own (checked in, missed): a command still pending for
+// it (a cancel that crossed the check-in) is given up, the branch ignores it.
+const settled = `
+	UPDATE branch_commands SET status = 'expired' WHERE branch = $2 AND ticket = $1 AND status = 'pending'`
+
 // queueAppointment queues what e does to the book (nothing for other events).
 func queueAppointment(pb *pgx.Batch, branch string, e event.Event, pl any) {
 	at := e.At
@@ -55,8 +61,8 @@ func queueAppointment(pb *pgx.Batch, branch string, e event.Event, pl any) {
 			pb.Queue(`UPDATE appt_bookings SET status = 'received', updated_at = $4
 				WHERE id = $1 AND branch = $2 AND rev = $3 AND status = 'booked'`, d.Appointment, branch, d.Rev, at)
 		case event.AppointmentMissed:
-			pb.Queue(`UPDATE appt_bookings SET status = 'missed', updated_at = $3
-				WHERE id = $1 AND branch = $2 AND status IN ('booked', 'received')`, d.Appointment, branch, at)
+			pb.Queue(`WITH b AS (UPDATE appt_bookings SET status = 'missed', updated_at = $3
+				WHERE id = $1 AND branch = $2 AND status IN ('booked', 'received'))`+settled, d.Appointment, branch, at)
 		}
 	case *event.AppointmentDecline:
 		request = d.Request
@@ -79,9 +85,9 @@ func queueAppointment(pb *pgx.Batch, branch string, e event.Event, pl any) {
 			"appointment.cancel.branch")
 	case *event.AppointmentCheckIn:
 		request = d.Request
-		pb.Queue(`UPDATE appt_bookings SET status = 'checked_in', ticket = $3, printed = $4, late = $5, checked_at = $6,
+		pb.Queue(`WITH b AS (UPDATE appt_bookings SET status = 'checked_in', ticket = $3, printed = $4, late = $5, checked_at = $6,
 				updated_at = $6
-			WHERE id = $1 AND branch = $2 AND status IN ('booked', 'received', 'missed', 'declined')`,
+			WHERE id = $1 AND branch = $2 AND status IN ('booked', 'received', 'missed', 'declined'))`+settled,
 			d.Appointment, branch, d.Ticket, d.Printed, d.Late, at)
 	case *event.Issued:
 		if d.Join == "" {

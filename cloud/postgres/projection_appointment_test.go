@@ -12,6 +12,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/appt"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 // TestProjectAppointmentAnswers: each of the branch's answers moves its
@@ -125,7 +126,8 @@ func TestProjectAppointmentAnswers(t *testing.T) {
 	for _, bk := range []cloud.Booking{declined, cancelled} {
 		assert.Equal(t, "applied", cmdStatus(cmdOf(bk.ID, event.CommandBookAppointment)))
 	}
-	assert.Equal(t, "pending", cmdStatus(cmdOf(missed.ID, event.CommandBookAppointment)), "missed names no request")
+	assert.Equal(t, "expired", cmdStatus(cmdOf(missed.ID, event.CommandBookAppointment)),
+		"missed names no request: the branch settled it, nothing is sent again")
 
 	// Jobs for the chat: the decline, the branch's cancel and the refused join.
 	var params string
@@ -191,4 +193,54 @@ func TestProjectAppointmentAnswers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cloud.JoinClosed, r1.Status)
 	assert.Equal(t, "called", r1.TicketStatus)
+}
+
+// TestRetentionClearsBookings: past the retention a booking keeps its outcome
+// but not its RUT pseudonyms, note, chat or token; a join likewise; spent
+// codes and slot locks go. A second run finds nothing.
+func TestRetentionClearsBookings(t *testing.T) {
+	store(t)
+	ctx := context.Background()
+	const b = "APPT-RET"
+	scl, _ := time.LoadLocation("America/Santiago")
+	then := time.Date(2025, 3, 3, 8, 0, 0, 0, scl) // a Monday
+	keys, err := seal.NewRUTKeys([]byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
+	book := appt.New(testDB, keys)
+	book.Now = func() time.Time { return then }
+	for _, q := range []string{`INSERT INTO branches (id) VALUES ($1)`,
+		`INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ($1, 'C', 'Caja', 600, 300)`,
+		`INSERT INTO hq_branch_configs (branch, version, snapshot, published_at, published_by)
+			VALUES ($1, 1, '{"rules":{"appointments":{"remote":{"C":{"open":true}}}}}', now(), 'admin')`} {
+		_, err := testDB.Exec(ctx, q, b)
+		require.NoError(t, err)
+	}
+	var chat int64
+	require.NoError(t, testDB.QueryRow(ctx, `INSERT INTO telegram_chats (chat_hash, chat_enc) VALUES ('h-appt-ret', '\x00')
+		RETURNING id`).Scan(&chat))
+	require.NoError(t, book.SaveSchedule(ctx, cloud.BookingSchedule{Branch: b, Service: "C", SlotMin: 30, HorizonDays: 7,
+		Weekly: map[string][]cloud.BookingHours{"mon": {{From: "09:00", To: "12:00", Executives: 4}}}}, "admin"))
+	for i, r := range []string{"12345678-5", "11111111-1"} {
+		_, err := book.Book(ctx, cloud.BookRequest{Branch: b, Service: "C", Start: then.Add(time.Duration(1+i) * time.Hour),
+			RUT: r, Note: "nota", Channel: "telegram", Chat: chat})
+		require.NoError(t, err)
+	}
+	_, err = book.Join(ctx, cloud.JoinRequest{Branch: b, Service: "C", RUT: "12345678-5", Channel: "telegram", Chat: chat})
+	require.NoError(t, err)
+	assert.Equal(t, 3, count(t, `SELECT count(*) FROM telegram_token_links WHERE chat_id = $1`, chat))
+
+	a := &postgres.Anonymiser{Pool: testDB}
+	res, err := a.Anonymise(ctx, then.AddDate(0, 0, 100), 90, 1)
+	require.NoError(t, err)
+	assert.NotZero(t, res.Appointments)
+	assert.Zero(t, count(t, `SELECT count(*) FROM appt_bookings WHERE branch = $1 AND (rut_hash NOT LIKE 'gone:%' OR rut_sealed <> ''
+		OR note <> '' OR chat IS NOT NULL OR token IS NOT NULL)`, b))
+	assert.Equal(t, 2, count(t, `SELECT count(*) FROM appt_bookings WHERE branch = $1 AND status = 'booked'`, b), "outcomes kept")
+	assert.Zero(t, count(t, `SELECT count(*) FROM appt_joins WHERE branch = $1 AND (rut_hash IS NOT NULL OR chat IS NOT NULL)`, b))
+	assert.Zero(t, count(t, `SELECT count(*) FROM telegram_token_links WHERE chat_id = $1`, chat))
+	assert.Zero(t, count(t, `SELECT count(*) FROM appt_codes WHERE branch = $1`, b))
+	assert.Zero(t, count(t, `SELECT count(*) FROM appt_slot_locks WHERE branch = $1`, b))
+	res, err = a.Anonymise(ctx, then.AddDate(0, 0, 100), 90, 100)
+	require.NoError(t, err)
+	assert.Zero(t, res.Appointments)
 }

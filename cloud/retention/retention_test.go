@@ -167,7 +167,7 @@ func TestRunOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, log, 1)
 	assert.Equal(t, retention.AuditActor, log[0].Actor)
-	assert.Contains(t, log[0].Detail, "tickets=8 events=8 ticket_chats=2 token_links=2 consents=1 quarantined=1 retention_days=30")
+	assert.Contains(t, log[0].Detail, "tickets=8 events=8 ticket_chats=2 token_links=2 consents=1 quarantined=1 appointments=0 retention_days=30")
 
 	// Idempotent: nothing left, nothing changed, the run still audited.
 	left := f.count(personalLeft)

@@ -95,7 +95,7 @@ func (s *Store) SaveSchedule(ctx context.Context, sc cloud.BookingSchedule, acto
 	})
 	if err == nil {
 		s.mu.Lock()
-		s.bookable = nil
+		s.bookable, s.slots = nil, nil
 		s.mu.Unlock()
 	}
 	return err
@@ -108,7 +108,7 @@ func (s *Store) DeleteSchedule(ctx context.Context, branch, service, actor strin
 			return fmt.Errorf("appt: delete schedule: %w", err)
 		}
 		s.mu.Lock()
-		s.bookable = nil
+		s.bookable, s.slots = nil, nil
 		s.mu.Unlock()
 		return audit(ctx, tx, branch, "", "schedule.deleted", actor, service, s.Now())
 	})
@@ -164,6 +164,9 @@ func (s *Store) CancelByHQ(ctx context.Context, id, reason, actor string) (cloud
 		}
 		return audit(ctx, tx, b.Branch, b.ID, "booking.cancelled", actor, reason, s.Now())
 	})
+	if err == nil {
+		s.forget(out.Branch, out.Service, out.Day)
+	}
 	return out, err
 }
 

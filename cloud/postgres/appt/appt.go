@@ -45,7 +45,30 @@ type Store struct {
 	mu       sync.Mutex
 	bookable []cloud.BookableBranch
 	bookAt   time.Time
+	// slots caches Slots for slotsTTL per branch, service and day: a burst of
+	// customers on one page costs one query a second (a booking through this
+	// store drops its day at once; other replicas' within the TTL).
+	slots map[slotKey]slotEntry
+	// filling holds the reads in flight: the callers of a key that is being
+	// read wait for that read instead of each running their own.
+	filling map[slotKey]*fill
 }
+
+type fill struct {
+	done  chan struct{}
+	slots []cloud.Slot
+	err   error
+}
+
+type slotKey struct{ branch, service, day string }
+
+type slotEntry struct {
+	at    time.Time
+	slots []cloud.Slot
+}
+
+// slotsTTL is how long a day's slots are served from memory.
+const slotsTTL = time.Second
 
 // New builds the store. keys (the cloud's RUT keys) hash and seal customers'
 // RUTs; without them (TICKETERO_RUT_KEY unset) a booking keeps the check-in

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,7 +88,8 @@ func (p dayPlan) open(day string, now time.Time) bool {
 }
 
 // Slots lists the bookable slots of a branch's service on day that have not
-// started yet, full ones with Free 0. One statement.
+// started yet, full ones with Free 0: one statement, shared by every caller
+// of the same day within slotsTTL (and by those who ask while it runs).
 func (s *Store) Slots(ctx context.Context, branch, service, day string) ([]cloud.Slot, error) {
 	if !queue.ValidServiceCode(service) {
 		return nil, cloud.ErrNotBookable
@@ -95,11 +97,48 @@ func (s *Store) Slots(ctx context.Context, branch, service, day string) ([]cloud
 	if _, err := time.Parse(time.DateOnly, day); err != nil {
 		return nil, queue.Errorf(queue.CodeInvalid, "appointment.day", day)
 	}
+	now := s.Now()
+	key := slotKey{branch, service, day}
+	s.mu.Lock()
+	if e, ok := s.slots[key]; ok && now.Sub(e.at) < slotsTTL && now.Sub(e.at) >= 0 {
+		s.mu.Unlock()
+		return slices.Clone(e.slots), nil
+	}
+	if f, ok := s.filling[key]; ok {
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+			return slices.Clone(f.slots), f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f := &fill{done: make(chan struct{})}
+	if s.filling == nil {
+		s.filling = map[slotKey]*fill{}
+	}
+	s.filling[key] = f
+	s.mu.Unlock()
+	f.slots, f.err = s.readSlots(ctx, branch, service, day, now)
+	s.mu.Lock()
+	delete(s.filling, key)
+	if f.err == nil {
+		if s.slots == nil || len(s.slots) > 10_000 {
+			s.slots = map[slotKey]slotEntry{}
+		}
+		s.slots[key] = slotEntry{at: now, slots: f.slots}
+	}
+	s.mu.Unlock()
+	close(f.done)
+	return slices.Clone(f.slots), f.err
+}
+
+// readSlots reads a day's slots from the database.
+func (s *Store) readSlots(ctx context.Context, branch, service, day string, now time.Time) ([]cloud.Slot, error) {
 	p, err := loadDay(ctx, s.pool, branch, service, day)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
 	if !p.open(day, now) {
 		return []cloud.Slot{}, nil
 	}
@@ -115,6 +154,14 @@ func (s *Store) Slots(ctx context.Context, branch, service, day string) ([]cloud
 		out = append(out, cloud.Slot{Start: sl.Start, End: sl.End, Free: max(0, sl.Places-p.booked[sl.Start.UTC()])})
 	}
 	return out, nil
+}
+
+// forget drops the cached slots of a day whose bookings changed (after the
+// commit, so no read can refill it with what went before).
+func (s *Store) forget(branch, service, day string) {
+	s.mu.Lock()
+	delete(s.slots, slotKey{branch, service, day})
+	s.mu.Unlock()
 }
 
 // slotIn finds the slot that starts at start in p (ErrNotBookable).
@@ -246,6 +293,7 @@ func (s *Store) Book(ctx context.Context, r cloud.BookRequest) (cloud.Booking, e
 	if err != nil {
 		return cloud.Booking{}, err
 	}
+	s.forget(b.Branch, b.Service, b.Day)
 	return b, nil
 }
 
@@ -355,11 +403,13 @@ func (s *Store) changeable(b row) error {
 // appointment.book replacing any pending one).
 func (s *Store) Reschedule(ctx context.Context, id, code, rut string, start time.Time) (cloud.Booking, error) {
 	var out cloud.Booking
+	oldDay := ""
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		b, err := s.proven(ctx, tx, id, code, rut)
 		if err != nil {
 			return err
 		}
+		oldDay = b.Day
 		if err := s.changeable(b); err != nil {
 			return err
 		}
@@ -415,6 +465,10 @@ func (s *Store) Reschedule(ctx context.Context, id, code, rut string, start time
 		out = b.Booking
 		return queueCommand(ctx, tx, cmd, b.ID, b.End.Add(bookExpiry))
 	})
+	if err == nil {
+		s.forget(out.Branch, out.Service, oldDay)
+		s.forget(out.Branch, out.Service, out.Day)
+	}
 	return out, err
 }
 
@@ -433,6 +487,9 @@ func (s *Store) Cancel(ctx context.Context, id, code, rut string) (cloud.Booking
 		out, err = s.cancel(ctx, tx, b, "customer", "")
 		return err
 	})
+	if err == nil {
+		s.forget(out.Branch, out.Service, out.Day)
+	}
 	return out, err
 }
 
