@@ -15,5 +15,29 @@ func init() {
 			"Your %s appointment has passed. Take a ticket and you will be served in order of arrival."},
 		"ticket.present":     {"El número %s ya registró su llegada.", "Ticket %s is already checked in."},
 		"ticket.not_present": {"El cliente del número %s aún no llega a la sucursal.", "The customer of ticket %s has not arrived yet."},
+
+		// Kiosk: "Tengo hora agendada".
+		"ui.kiosk.checkin_start":      {"Tengo hora agendada", "I have an appointment"},
+		"ui.kiosk.checkin_start_hint": {"o tomé número desde mi celular", "or took a number on my phone"},
+		"ui.kiosk.checkin_title":      {"Registre su llegada", "Check in"},
+		"ui.kiosk.checkin_by_rut":     {"Con mi RUT", "With my RUT"},
+		"ui.kiosk.checkin_by_code":    {"Con mi código", "With my code"},
+		"ui.kiosk.checkin_code_label": {"Código de 6 dígitos de su reserva", "Your booking's 6-digit code"},
+		"ui.kiosk.checkin_code_hint":  {"Está en el mensaje de confirmación de su hora.", "It is in your booking's confirmation message."},
+		"ui.kiosk.checkin_rut_hint":   {"El RUT con el que reservó.", "The RUT you booked with."},
+		"ui.kiosk.checkin_submit":     {"Registrar llegada", "Check in"},
+		"ui.kiosk.checkin_busy":       {"Buscando su reserva…", "Looking up your booking…"},
+		"ui.kiosk.checkin_booked":     {"Hora agendada · {time}", "Appointment · {time}"},
+		"ui.kiosk.checkin_late":       {"Llegó después de su hora: será atendido por orden de llegada.", "You arrived after your time: you will be served in order of arrival."},
+		"ui.kiosk.checkin_remote":     {"Llegada registrada: su número ya está en la fila.", "Checked in: your number is in the queue."},
+		"ui.kiosk.checkin_on_time":    {"Lo llamaremos a su hora o apenas se desocupe un ejecutivo.", "You will be called at your time or as soon as an executive is free."},
+
+		// TV and terminal.
+		"ui.appointment_mark":              {"Hora agendada", "Appointment"},
+		"ui.terminal.not_here":             {"aún no llega", "not here yet"},
+		"ui.terminal.appointment_at":       {"Hora agendada {time}", "Appointment at {time}"},
+		"ui.terminal.appointment_note":     {"Nota de la reserva: {note}", "Booking note: {note}"},
+		"ui.terminal.ev.ticket.checked_in": {"llegó (registró su llegada)", "arrived (checked in)"},
+		"ui.terminal.ev.ticket.slid":       {"no estaba: retrocedió en la fila", "not here: moved back in the queue"},
 	})
 }

@@ -74,6 +74,7 @@
     $('newest-empty').hidden = !!newest;
     $('newest-number').textContent = newest ? newest.number : '';
     $('newest-counter').textContent = newest ? t('ui.display.go_to', { counter: newest.counter }) : '';
+    $('newest-appt').hidden = !(newest && newest.appointment); // a booked customer: "Hora agendada"
     document.body.dataset.newest = newest ? newest.number : '';
     document.body.dataset.newestCounter = newest ? String(newest.counter) : '';
     if (flash) {
@@ -88,6 +89,7 @@
       list.appendChild(el('li', { 'data-number': c.number }, [
         el('span', { class: 'h-number', text: c.number }),
         el('span', { class: 'h-counter', text: t('ui.counter', { n: c.counter }) }),
+        c.appointment ? el('span', { class: 'h-appt appt-mark', text: t('ui.appointment_mark') }) : null,
       ]));
     });
   }

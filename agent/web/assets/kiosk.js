@@ -1,5 +1,6 @@
 // kiosk.js: service → optional RUT → attention type → ticket, with a printable
-// 80 mm layout, then back to the start.
+// 80 mm layout, then back to the start; or "Tengo hora agendada": RUT or
+// booking code → the booked customer's ticket (or a phone ticket checked in).
 (function () {
   'use strict';
   const { t, api, el, waitRange } = window.TK;
@@ -38,7 +39,7 @@
   function armIdle() {
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = null;
-    if (state.screen === 'rut' || state.screen === 'phone' || state.screen === 'priority') {
+    if (state.screen === 'rut' || state.screen === 'phone' || state.screen === 'priority' || state.screen === 'checkin') {
       idleTimer = setTimeout(goHome, IDLE_SECONDS * 1000);
     }
   }
@@ -178,7 +179,7 @@
     renderRut();
   }
 
-  document.querySelectorAll('.keypad .key').forEach((b) => {
+  document.querySelectorAll('.keypad .key[data-key]').forEach((b) => {
     b.addEventListener('click', () => rutKey(b.dataset.key));
   });
   $('rut-input').addEventListener('input', (e) => {
@@ -236,6 +237,86 @@
     b.addEventListener('click', () => { state.priority = b.dataset.priority; issue(); });
   });
 
+  // Check-in: "Tengo hora agendada", by RUT (live check digit) or by the
+  // booking's 6-digit code; the agent answers with his ticket.
+  const checkin = { mode: 'rut', value: '' };
+  function renderCheckin() {
+    const rut = checkin.mode === 'rut';
+    document.querySelectorAll('.checkin-mode').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.mode === checkin.mode)));
+    $('checkin-label').textContent = $('checkin-label').dataset[checkin.mode];
+    $('checkin-hint').textContent = $('checkin-hint').dataset[checkin.mode];
+    $('checkin-hint').hidden = false;
+    $('checkin-k').hidden = !rut;
+    const input = $('checkin-input');
+    input.placeholder = rut ? '12.345.678-5' : '123456';
+    input.value = rut ? TK.rutFormat(checkin.value) : checkin.value;
+    let ok;
+    const status = $('checkin-status');
+    if (rut) {
+      const st = TK.rutState(checkin.value);
+      ok = st === 'valid';
+      status.dataset.state = st;
+      status.textContent = st === 'valid' ? t('ui.kiosk.rut_valid') : st === 'invalid' ? t('ui.kiosk.rut_invalid')
+        : st === 'incomplete' ? t('ui.kiosk.rut_incomplete') : '';
+      input.setAttribute('aria-invalid', st === 'invalid' ? 'true' : 'false');
+    } else {
+      ok = /^[0-9]{6}$/.test(checkin.value);
+      status.dataset.state = ok ? 'valid' : '';
+      status.textContent = '';
+      input.setAttribute('aria-invalid', 'false');
+    }
+    $('checkin-submit').disabled = !ok || state.busy;
+  }
+  function startCheckin() {
+    checkin.mode = 'rut';
+    checkin.value = '';
+    TK.showError($('kiosk-error'), '');
+    renderCheckin();
+    show('checkin');
+  }
+  $('checkin-start').addEventListener('click', startCheckin);
+  $('checkin-back').addEventListener('click', reset);
+  document.querySelectorAll('.checkin-mode').forEach((b) => {
+    b.addEventListener('click', () => { checkin.mode = b.dataset.mode; checkin.value = ''; renderCheckin(); });
+  });
+  document.querySelectorAll('.ckey').forEach((b) => {
+    b.addEventListener('click', () => {
+      armIdle();
+      const k = b.dataset.ckey;
+      const maxLen = checkin.mode === 'rut' ? 9 : 6;
+      if (k === 'del') checkin.value = checkin.value.slice(0, -1);
+      else if (checkin.value.length < maxLen && (checkin.mode === 'rut' || k !== 'K')) checkin.value += k;
+      renderCheckin();
+    });
+  });
+  $('checkin-input').addEventListener('input', (e) => {
+    const raw = e.target.value.toUpperCase();
+    checkin.value = checkin.mode === 'rut' ? raw.replace(/[^0-9K]/g, '').slice(0, 9) : raw.replace(/[^0-9]/g, '').slice(0, 6);
+    renderCheckin();
+  });
+  $('checkin-submit').addEventListener('click', async () => {
+    if (state.busy || $('checkin-submit').disabled) return;
+    state.busy = true;
+    renderCheckin();
+    const body = checkin.mode === 'rut' ? { rut: TK.rutFormat(checkin.value) } : { code: checkin.value };
+    $('checkin-status').dataset.state = '';
+    $('checkin-status').textContent = t('ui.kiosk.checkin_busy');
+    try {
+      const r = await api('POST', '/check-ins', body, { timeoutMs: 8000 });
+      state.busy = false;
+      state.service = null;
+      state.priority = 'normal';
+      showResult(r.ticket, r);
+    } catch (e) {
+      state.busy = false;
+      renderCheckin();
+      // The refusal takes the hint's place (the screen must not scroll).
+      $('checkin-hint').hidden = true;
+      $('checkin-status').dataset.state = 'invalid';
+      $('checkin-status').textContent = e.message;
+    }
+  });
+
   // issue asks for the ticket. One Idempotency-Key per attempt, kept across
   // every retry, so a request that reached the agent before it restarted is
   // answered with the same ticket and never doubled.
@@ -288,7 +369,9 @@
     }
   }
 
-  function showResult(ticket) {
+  // showResult shows the ticket; checkin is the check-in's answer, if it
+  // came from "Tengo hora agendada".
+  function showResult(ticket, checkin) {
     const position = t('ui.kiosk.position', { n: Math.max(0, (ticket.position || 1) - 1) });
     const estimate = t('ui.kiosk.estimate', { range: waitRange(smooth(ticket.service, ticket.estimated_wait)) });
     const service = ticket.service_name || (state.service && state.service.name) || ticket.service;
@@ -296,6 +379,17 @@
     $('result-number').textContent = ticket.number;
     $('result-service').textContent = service;
     $('result-priority').hidden = !pref;
+    // A booked customer's mark and what happens next; a phone ticket's arrival.
+    const appt = checkin && checkin.appointment;
+    const mark = appt ? t('ui.kiosk.checkin_booked', { time: TK.timeOfDay(appt.start) }) : '';
+    const next = !checkin ? '' : !appt ? t('ui.kiosk.checkin_remote')
+      : appt.late ? t('ui.kiosk.checkin_late') : t('ui.kiosk.checkin_on_time');
+    $('result-appointment').textContent = mark;
+    $('result-appointment').hidden = !mark;
+    $('pt-appointment').textContent = mark;
+    $('pt-appointment').hidden = !mark;
+    $('result-checkin').textContent = next;
+    $('result-checkin').hidden = !next;
     $('result-position').textContent = position;
     $('result-estimate').textContent = estimate;
     // A QR only when the bank has a Telegram bot (the figure is rendered hidden otherwise).

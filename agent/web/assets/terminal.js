@@ -142,6 +142,9 @@
       $('cur-status').textContent = t('status.' + cur.status);
       $('cur-status').dataset.status = cur.status;
       $('cur-recalls').textContent = cur.recall ? t('ui.terminal.recalls', { n: cur.recall }) : '';
+      // A booked customer: his hour (docs/appointments.md).
+      $('cur-appt').hidden = !cur.appointment;
+      $('cur-appt').textContent = cur.appointment ? t('ui.terminal.appointment_at', { time: TK.timeOfDay(cur.due) }) : '';
       document.body.dataset.current = cur.number;
       document.body.dataset.currentStatus = cur.status;
     } else {
@@ -186,6 +189,10 @@
     $('cust-rut').textContent = c.rut_masked || t('ui.terminal.customer_anonymous');
     $('cust-priority').textContent = t('priority.' + (c.priority || 'normal'));
     $('cust-priority').dataset.priority = c.priority || 'normal';
+    // A booked customer's note for the executive.
+    const note = c.appointment_start ? (c.note ? t('ui.terminal.appointment_note', { note: c.note }) : t('ui.terminal.appointment_at', { time: TK.timeOfDay(c.appointment_start) })) : '';
+    $('cust-note').textContent = note;
+    $('cust-note').hidden = !note;
     const ol = $('cust-history');
     ol.textContent = '';
     (c.history || []).forEach((h) => {
@@ -236,12 +243,16 @@
       const list = el('ol', { class: 'ticket-list' });
       (q.tickets || []).slice(0, 12).forEach((tk) => {
         const s = state.session || {};
-        list.appendChild(el('li', { class: tk.priority && tk.priority !== 'normal' ? 'pref' : '', 'data-number': tk.number }, [
+        const cls = [tk.priority && tk.priority !== 'normal' ? 'pref' : '', tk.appointment ? 'appt' : '', tk.unchecked ? 'absent' : ''].filter(Boolean).join(' ');
+        list.appendChild(el('li', { class: cls, 'data-number': tk.number }, [
           el('span', { class: 'tl-number', text: tk.number }),
           tk.priority && tk.priority !== 'normal' ? el('span', { class: 'tl-pref', text: t('ui.kiosk.preferential_mark') }) : null,
-          el('span', { class: 'tl-waited', text: t('ui.terminal.waited', { time: TK.clock(tk.waited_s || 0) }) }),
+          tk.appointment ? el('span', { class: 'tl-appt', text: t('ui.appointment_mark') }) : null,
+          // A number taken from the phone: never called until he checks in.
+          tk.unchecked ? el('span', { class: 'tl-absent', text: t('ui.terminal.not_here') })
+            : el('span', { class: 'tl-waited', text: t('ui.terminal.waited', { time: TK.clock(tk.waited_s || 0) }) }),
           tk.target_counter || tk.target_name ? el('span', { class: 'tl-target', text: '→ ' + (tk.target_name || t('ui.terminal.counter_n', { n: tk.target_counter })) }) : null,
-          el('button', { type: 'button', class: 'btn btn-small call-this', disabled: !!(s.paused || s.current || elsewhere(tk)),
+          el('button', { type: 'button', class: 'btn btn-small call-this', disabled: !!(s.paused || s.current || elsewhere(tk) || tk.unchecked),
             'aria-label': t('ui.terminal.call_specific', { number: tk.number }), text: t('ui.terminal.call_this'),
             onclick: () => openCall(tk) }),
         ]));

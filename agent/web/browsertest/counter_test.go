@@ -1,19 +1,12 @@
 package browsertest
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	cd "github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/agent/sqlite"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -27,20 +20,13 @@ func TestCounterActions(t *testing.T) {
 	data := t.TempDir()
 	// The branch runs an HQ configuration with outcome codes (what the cloud
 	// publishes), applied to its database before the agent starts.
-	key := make([]byte, sqlite.KeySize)
-	_, _ = rand.Read(key)
-	require.NoError(t, os.WriteFile(filepath.Join(data, "data.key"), []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600))
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(data, "agent.db"), Branch: "SCL-001", DataKey: key})
-	require.NoError(t, err)
 	var counters []queue.Counter
 	for i := 1; i <= 6; i++ {
 		counters = append(counters, queue.Counter{Number: i})
 	}
-	require.NoError(t, st.ApplyConfig(ctx, event.Config{V: event.Version, Branch: "SCL-001", Version: 1, TimeZone: "America/Santiago",
+	seedAgent(t, data, event.Config{V: event.Version, Branch: "SCL-001", Version: 1, TimeZone: "America/Santiago",
 		Services: queue.DefaultServices(), Counters: counters, Rules: event.DefaultRules(),
-		Outcomes: []queue.Outcome{{Code: "deposit", Name: "Depósito"}, {Code: "card.new", Name: "Tarjeta nueva"}, {Code: "info", Name: "Información"}}}))
-	require.NoError(t, st.Close())
+		Outcomes: []queue.Outcome{{Code: "deposit", Name: "Depósito"}, {Code: "card.new", Name: "Tarjeta nueva"}, {Code: "info", Name: "Información"}}})
 	agentCLI(t, "executive", "add", "--data", data, "--id", "E01", "--name", "Ana Pérez", "--pin", "240681", "--services", "C,P")
 	agentCLI(t, "executive", "add", "--data", data, "--id", "E02", "--name", "Beto Soto", "--pin", "531962", "--services", "E")
 	ag := startAgent(t, data, "127.0.0.1:0")
