@@ -94,16 +94,28 @@ func (e *Engine) Unchecked(code string, now time.Time) []Ticket {
 }
 
 // CheckInByCommand applies the cloud's ticket.check_in (the branch's QR
-// scanned on the customer's phone): ticket.checked_in By "qr".
+// scanned on the customer's phone): ticket.checked_in By "qr". A remote
+// ticket already checked in (at the kiosk, say) is answered the same, with
+// its place now and nothing changed, so the cloud's command is settled.
 //
 // Errors: not_found ticket.not_found; conflict ticket.not_waiting,
-// ticket.present (checked in already).
+// ticket.present (not a remote ticket).
 func (e *Engine) CheckInByCommand(now time.Time, ticket, request string) (Ticket, Change, error) {
+	now = now.UTC()
 	t, ok := e.open[ticket]
 	if !ok {
 		return Ticket{}, Change{}, queue.Errorf(queue.CodeNotFound, "ticket.not_found", ticket)
 	}
-	return e.checkInRemote(now.UTC(), t, "qr", request)
+	if !t.Unchecked && t.Join != "" && t.Status == queue.StatusWaiting {
+		var ch Change
+		snap := *t
+		ref := snap.ref()
+		ref.Place = e.place(t, now)
+		ch.emit(event.TicketCheckedIn, now, event.CheckedIn{TicketRef: ref, By: "qr", Request: request}, &snap, nil)
+		ch.By(&event.Actor{Kind: event.ActorSystem, Request: request}, 0)
+		return snap, ch, nil
+	}
+	return e.checkInRemote(now, t, "qr", request)
 }
 
 // checkInRemote makes unchecked remote ticket t present: it keeps its place.
