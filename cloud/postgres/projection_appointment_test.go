@@ -26,18 +26,7 @@ func TestProjectAppointmentAnswers(t *testing.T) {
 	now := time.Date(2026, 12, 1, 8, 0, 0, 0, scl)
 	book := appt.New(testDB, nil)
 	book.Now = func() time.Time { return now }
-	for _, q := range []string{`INSERT INTO branches (id) VALUES ($1)`,
-		`INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ($1, 'C', 'Caja', 600, 300)`,
-		`INSERT INTO hq_branch_configs (branch, version, snapshot, published_at, published_by)
-			VALUES ($1, 1, '{"rules":{"appointments":{"remote":{"C":{"open":true}}}}}', now(), 'admin')`} {
-		_, err := testDB.Exec(ctx, q, b)
-		require.NoError(t, err)
-	}
-	var chat int64
-	require.NoError(t, testDB.QueryRow(ctx, `INSERT INTO telegram_chats (chat_hash, chat_enc) VALUES ('h-appt-ing', '\x00')
-		RETURNING id`).Scan(&chat))
-	require.NoError(t, book.SaveSchedule(ctx, cloud.BookingSchedule{Branch: b, Service: "C", SlotMin: 30, HorizonDays: 7,
-		Weekly: map[string][]cloud.BookingHours{"tue": {{From: "09:00", To: "12:00", Executives: 4}}}}, "admin"))
+	chat := apptBranch(t, book, b, "tue")
 	slot := func(hhmm string) time.Time {
 		t, _ := time.ParseInLocation("2006-01-02 15:04", "2026-12-01 "+hhmm, scl)
 		return t
@@ -208,18 +197,7 @@ func TestRetentionClearsBookings(t *testing.T) {
 	require.NoError(t, err)
 	book := appt.New(testDB, keys)
 	book.Now = func() time.Time { return then }
-	for _, q := range []string{`INSERT INTO branches (id) VALUES ($1)`,
-		`INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ($1, 'C', 'Caja', 600, 300)`,
-		`INSERT INTO hq_branch_configs (branch, version, snapshot, published_at, published_by)
-			VALUES ($1, 1, '{"rules":{"appointments":{"remote":{"C":{"open":true}}}}}', now(), 'admin')`} {
-		_, err := testDB.Exec(ctx, q, b)
-		require.NoError(t, err)
-	}
-	var chat int64
-	require.NoError(t, testDB.QueryRow(ctx, `INSERT INTO telegram_chats (chat_hash, chat_enc) VALUES ('h-appt-ret', '\x00')
-		RETURNING id`).Scan(&chat))
-	require.NoError(t, book.SaveSchedule(ctx, cloud.BookingSchedule{Branch: b, Service: "C", SlotMin: 30, HorizonDays: 7,
-		Weekly: map[string][]cloud.BookingHours{"mon": {{From: "09:00", To: "12:00", Executives: 4}}}}, "admin"))
+	chat := apptBranch(t, book, b, "mon")
 	for i, r := range []string{"12345678-5", "11111111-1"} {
 		_, err := book.Book(ctx, cloud.BookRequest{Branch: b, Service: "C", Start: then.Add(time.Duration(1+i) * time.Hour),
 			RUT: r, Note: "nota", Channel: "telegram", Chat: chat})
@@ -243,4 +221,25 @@ func TestRetentionClearsBookings(t *testing.T) {
 	res, err = a.Anonymise(ctx, then.AddDate(0, 0, 100), 90, 100)
 	require.NoError(t, err)
 	assert.Zero(t, res.Appointments)
+}
+
+// apptBranch makes branch b with service C open for remote joins and booked
+// on weekday 09:00-12:00 in 30-minute slots by 4 executives, and a Telegram
+// chat row to follow bookings; it returns the chat's row ID.
+func apptBranch(t *testing.T, book *appt.Store, b, weekday string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	for _, q := range []string{`INSERT INTO branches (id) VALUES ($1)`,
+		`INSERT INTO hq_services (branch, code, name, target_wait_s, mean_service_s) VALUES ($1, 'C', 'Caja', 600, 300)`,
+		`INSERT INTO hq_branch_configs (branch, version, snapshot, published_at, published_by)
+			VALUES ($1, 1, '{"rules":{"appointments":{"remote":{"C":{"open":true}}}}}', now(), 'admin')`} {
+		_, err := testDB.Exec(ctx, q, b)
+		require.NoError(t, err)
+	}
+	var chat int64
+	require.NoError(t, testDB.QueryRow(ctx, `INSERT INTO telegram_chats (chat_hash, chat_enc) VALUES ('h-' || $1, '\x00')
+		RETURNING id`, b).Scan(&chat))
+	require.NoError(t, book.SaveSchedule(ctx, cloud.BookingSchedule{Branch: b, Service: "C", SlotMin: 30, HorizonDays: 7,
+		Weekly: map[string][]cloud.BookingHours{weekday: {{From: "09:00", To: "12:00", Executives: 4}}}}, "admin"))
+	return chat
 }
