@@ -16,7 +16,7 @@ import (
 
 // booked books an appointment of svc starting at start and checks its
 // customer in now; it returns his ticket.
-func (f *fixture) booked(t *testing.T, svc string, start time.Time) agent.Ticket {
+func (f *fixture) booked(t testing.TB, svc string, start time.Time) agent.Ticket {
 	t.Helper()
 	f.ids++
 	code := fmt.Sprintf("%06d", 100000+f.ids)
@@ -252,4 +252,47 @@ func TestMissedAppointmentByTimer(t *testing.T) {
 	assert.Equal(t, "M1", m.Appointment)
 	assert.Equal(t, agent.ApptMissed, ch.Appointments[0].Status)
 	assert.True(t, f.e.Timers(f.now).Empty(), "once")
+}
+
+// BenchmarkCallNextWithAppointments: call-next (and the positions it
+// updates) in the engine with 500 waiting in two services, 50 of them booked
+// appointments and 20 numbers taken from the phone not yet here; each
+// iteration calls, completes and lets one more walk-in arrive, so the queue
+// keeps its size. Compare with the same queue without appointments.
+func BenchmarkCallNextWithAppointments(b *testing.B) {
+	for _, booked := range []bool{false, true} {
+		b.Run(fmt.Sprintf("appointments=%v", booked), func(b *testing.B) {
+			t := b
+			f := newFixture(t, apptRules(), exec("E1", "C", "P"))
+			f.login(t, "E1", 1)
+			for i := range 500 {
+				svc := []string{"C", "P"}[i%2]
+				switch {
+				case booked && i%10 == 0:
+					f.booked(t, svc, f.now.Add(time.Duration(i%30-5)*time.Minute))
+				case booked && i%25 == 1:
+					_, _ = f.e.Join(f.now, &event.JoinOrder{Service: "C", Code: fmt.Sprintf("9%05d", i)}, fmt.Sprint("j", i))
+				default:
+					f.issue(t, svc, queue.Normal)
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				tk, _, err := f.e.CallNext(f.now, "E1", 1)
+				if err != nil || tk == nil {
+					b.Fatal(err, tk)
+				}
+				for _, act := range []queue.Action{queue.ActionStart, queue.ActionComplete} {
+					if _, _, err := f.e.Apply(f.now, agent.Act{Ticket: tk.ID, Action: act, Executive: "E1"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, _, err := f.e.Issue(f.now, agent.IssueRequest{Service: []string{"C", "P"}[i%2]}); err != nil {
+					b.Fatal(err)
+				}
+				f.now = f.now.Add(time.Second)
+				_ = f.e.Position(tk.ID, f.now)
+			}
+		})
+	}
 }

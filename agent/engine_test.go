@@ -22,13 +22,13 @@ type fixture struct {
 	ids int
 }
 
-func newFixture(t *testing.T, rules event.Rules, execs ...agent.Executive) *fixture {
+func newFixture(t testing.TB, rules event.Rules, execs ...agent.Executive) *fixture {
 	t.Helper()
 	return newFixtureWith(t, nil, rules, execs...)
 }
 
 // newFixtureWith is newFixture with a last change to the engine's config.
-func newFixtureWith(t *testing.T, edit func(*agent.EngineConfig), rules event.Rules, execs ...agent.Executive) *fixture {
+func newFixtureWith(t testing.TB, edit func(*agent.EngineConfig), rules event.Rules, execs ...agent.Executive) *fixture {
 	t.Helper()
 	loc, err := time.LoadLocation("America/Santiago")
 	require.NoError(t, err)
@@ -62,7 +62,7 @@ func exec(id string, services ...string) agent.Executive {
 
 func (f *fixture) tick(d time.Duration) { f.now = f.now.Add(d) }
 
-func (f *fixture) issue(t *testing.T, svc string, p queue.PriorityClass) agent.Ticket {
+func (f *fixture) issue(t testing.TB, svc string, p queue.PriorityClass) agent.Ticket {
 	t.Helper()
 	tk, ch, err := f.e.Issue(f.now, agent.IssueRequest{Service: svc, Priority: p})
 	require.NoError(t, err)
@@ -71,7 +71,7 @@ func (f *fixture) issue(t *testing.T, svc string, p queue.PriorityClass) agent.T
 	return tk
 }
 
-func (f *fixture) login(t *testing.T, id string, counter int) {
+func (f *fixture) login(t testing.TB, id string, counter int) {
 	t.Helper()
 	_, _, err := f.e.Login(f.now, agent.LoginAttempt{Executive: id, Counter: counter, TokenHash: "h-" + id, PINOK: true})
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -184,4 +185,56 @@ func TestAppointmentCommandsOnSQLite(t *testing.T) {
 	var status string
 	require.NoError(t, e.st.DB().QueryRow("SELECT status FROM appointments WHERE id = 'A6'").Scan(&status))
 	assert.Equal(t, agent.ApptMissed, status)
+}
+
+// TestRemoteTicketTimersOnSQLite: the store's writer runs the remote
+// tickets' timers before each batch. A number taken from the phone into an
+// empty queue is at the front at once: its hold starts (ticket.slid, slides
+// 0); the first walk-in to arrive goes ahead of it (slides 1); it keeps its
+// hold across a restart and expires at its end (ticket.expired, a no-show
+// in the table).
+func TestRemoteTicketTimersOnSQLite(t *testing.T) {
+	e := MustStore(t, 2)
+	ctx := context.Background()
+	applyAppointmentRules(t, e.st, 1, 0)
+	require.NoError(t, e.st.ApplyCommand(ctx, event.Command{V: 1, Branch: "SCL-001", ID: "j1", Type: event.CommandJoinQueue,
+		Join: &event.JoinOrder{Service: "C", Code: "123123"}}))
+	remote := payload[event.Issued](t, pendingOf(t, e.st, event.TicketIssued)[0])
+	for range 4 {
+		e.clock.Add(time.Second)
+		_, _, err := e.st.Issue(ctx, agent.TicketRequest{Service: "C"})
+		require.NoError(t, err)
+	}
+	slid := pendingOf(t, e.st, event.TicketSlid)
+	require.Len(t, slid, 2)
+	var got []string
+	for _, ev := range slid {
+		s := payload[event.Slid](t, ev)
+		assert.True(t, s.HoldUntil.Equal(t0.Add(time.Second+15*time.Minute)), "the hold counts from the first time at the front")
+		got = append(got, fmt.Sprintf("slides %d position %d", s.Slides, s.Place.Position))
+	}
+	assert.Equal(t, []string{"slides 0 position 1", "slides 1 position 2"}, got)
+	tk, err := e.st.Ticket(ctx, remote.Ticket)
+	require.NoError(t, err)
+	assert.Equal(t, 2, tk.Position)
+	assert.True(t, tk.Unchecked)
+
+	e.reopen(t, 2)
+	tk, err = e.st.Ticket(ctx, remote.Ticket)
+	require.NoError(t, err)
+	assert.True(t, tk.Unchecked, "still not here after a restart")
+	assert.Equal(t, 1, tk.Slides)
+	assert.True(t, tk.HoldUntil.Equal(t0.Add(time.Second+15*time.Minute)))
+	_, queues := e.st.Queues(ctx)
+	assert.Equal(t, 4, queues[0].Waiting, "not counted")
+	assert.True(t, queues[0].Tickets[4].Unchecked, "listed last")
+
+	e.clock.Add(15 * time.Minute)
+	_, _, err = e.st.Issue(ctx, agent.TicketRequest{Service: "P"})
+	require.NoError(t, err)
+	require.Len(t, pendingOf(t, e.st, event.TicketExpired), 1)
+	tk, err = e.st.Ticket(ctx, remote.Ticket)
+	require.NoError(t, err)
+	assert.Equal(t, queue.StatusNoShow, tk.Status)
+	assert.Len(t, pendingOf(t, e.st, event.TicketSlid), 2)
 }
