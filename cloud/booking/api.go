@@ -58,7 +58,7 @@ func (h *Handler) apiSlots(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	slots, err := h.cfg.Appointments.Slots(r.Context(), branch, chiParam(r, "service"), day)
+	slots, err := h.book.Slots(r.Context(), branch, chiParam(r, "service"), day)
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))
 		return
@@ -128,7 +128,7 @@ func (h *Handler) apiBook(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	bk, err := h.cfg.Appointments.Book(r.Context(), cloud.BookRequest{Branch: in.Branch, Service: in.Service,
+	bk, err := h.book.Book(r.Context(), cloud.BookRequest{Branch: in.Branch, Service: in.Service,
 		Start: in.Start, RUT: rut, Note: note, Channel: "web"})
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))

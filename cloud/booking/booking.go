@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -75,8 +76,11 @@ type Config struct {
 	Zone *time.Location
 	// Days is how many days ahead the day picker offers (14).
 	Days int
-	Log  *slog.Logger
-	Now  func() time.Time
+	// Hashing bounds the bookings, moves and cancels in flight at once
+	// (each hashes a RUT with argon2id; gate.go): default GOMAXPROCS.
+	Hashing int
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Default budgets per client address.
@@ -95,6 +99,8 @@ type Handler struct {
 	assets        *webasset.Set
 	pages         map[string]*template.Template
 	reads, writes *ratelimit.Keyed
+	// book is cfg.Appointments with its RUT-hashing calls gated.
+	book cloud.Appointments
 }
 
 // New builds the handler.
@@ -118,6 +124,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Days <= 0 {
 		cfg.Days = 14
 	}
+	if cfg.Hashing <= 0 {
+		cfg.Hashing = runtime.GOMAXPROCS(0)
+	}
 	reads, writes := DefaultReads, DefaultWrites
 	if cfg.Reads != nil {
 		reads = *cfg.Reads
@@ -125,7 +134,8 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Writes != nil {
 		writes = *cfg.Writes
 	}
-	h := &Handler{cfg: cfg, log: cfg.Log.With("component", "booking"), reads: ratelimit.New(reads), writes: ratelimit.New(writes)}
+	h := &Handler{cfg: cfg, log: cfg.Log.With("component", "booking"), reads: ratelimit.New(reads), writes: ratelimit.New(writes),
+		book: gated{Appointments: cfg.Appointments, sem: make(chan struct{}, cfg.Hashing)}}
 	sub, err := fs.Sub(assetFS, "assets")
 	if err != nil {
 		return nil, err
@@ -382,7 +392,7 @@ func parseDay(s string) (string, error) {
 
 // bookable returns the bookable branches (the store caches them).
 func (h *Handler) bookable(ctx context.Context) ([]cloud.BookableBranch, error) {
-	return h.cfg.Appointments.BookableBranches(ctx)
+	return h.book.BookableBranches(ctx)
 }
 
 // branchOf finds a bookable branch and, when service is not "", its service.

@@ -153,7 +153,7 @@ func (h *Handler) slotsPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, h.storeError(r, err))
 		return
 	}
-	slots, err := h.cfg.Appointments.Slots(r.Context(), branch, s.Code, day)
+	slots, err := h.book.Slots(r.Context(), branch, s.Code, day)
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))
 		return
@@ -222,7 +222,7 @@ func (h *Handler) bookPost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errStart)
 		return
 	}
-	bk, err := h.cfg.Appointments.Book(r.Context(), cloud.BookRequest{Branch: branch, Service: service, Start: start,
+	bk, err := h.book.Book(r.Context(), cloud.BookRequest{Branch: branch, Service: service, Start: start,
 		RUT: rut, Note: note, Channel: "web"})
 	if err != nil {
 		err = h.storeError(r, err)
@@ -253,7 +253,7 @@ func (h *Handler) showBooking(w http.ResponseWriter, r *http.Request, status int
 		h.fail(w, r, err)
 		return
 	}
-	bk, err := h.cfg.Appointments.Booking(r.Context(), id, code)
+	bk, err := h.book.Booking(r.Context(), id, code)
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))
 		return
@@ -274,7 +274,7 @@ func (h *Handler) showBooking(w http.ResponseWriter, r *http.Request, status int
 		if _, err := parseDay(day); err != nil {
 			day = bk.Day
 		}
-		slots, err := h.cfg.Appointments.Slots(r.Context(), bk.Branch, bk.Service, day)
+		slots, err := h.book.Slots(r.Context(), bk.Branch, bk.Service, day)
 		if err != nil {
 			h.fail(w, r, h.storeError(r, err))
 			return
@@ -300,7 +300,7 @@ func (h *Handler) followURL(token string) string {
 // cancelPost cancels a booking with its code and RUT.
 func (h *Handler) cancelPost(w http.ResponseWriter, r *http.Request) {
 	h.change(w, r, func(id, code, rut string) error {
-		_, err := h.cfg.Appointments.Cancel(r.Context(), id, code, rut)
+		_, err := h.book.Cancel(r.Context(), id, code, rut)
 		return err
 	}, "booking.cancelled_ok")
 }
@@ -312,7 +312,7 @@ func (h *Handler) reschedulePost(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		_, err = h.cfg.Appointments.Reschedule(r.Context(), id, code, rut, start)
+		_, err = h.book.Reschedule(r.Context(), id, code, rut, start)
 		return err
 	}, "booking.rescheduled_ok")
 }
@@ -367,7 +367,7 @@ func (h *Handler) joinPost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	j, err := h.cfg.Appointments.Join(r.Context(), req)
+	j, err := h.book.Join(r.Context(), req)
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))
 		return
@@ -397,7 +397,7 @@ func (h *Handler) readJoin(w http.ResponseWriter, r *http.Request) (cloud.Remote
 	id, code, err := idCode(r)
 	if err == nil {
 		var j cloud.RemoteJoin
-		if j, err = h.cfg.Appointments.RemoteJoin(r.Context(), id, code); err == nil {
+		if j, err = h.book.RemoteJoin(r.Context(), id, code); err == nil {
 			return j, true
 		}
 		err = h.storeError(r, err)
@@ -473,7 +473,7 @@ func (h *Handler) arrivePage(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"Token": tok}
 	if id, code, ok := h.joinCookie(r); ok {
-		if j, err := h.cfg.Appointments.RemoteJoin(r.Context(), id, code); err == nil {
+		if j, err := h.book.RemoteJoin(r.Context(), id, code); err == nil {
 			data["J"] = j
 		}
 	}
@@ -504,7 +504,7 @@ func (h *Handler) arrivePost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errNoJoin)
 		return
 	}
-	j, err := h.cfg.Appointments.CheckIn(r.Context(), id, code, tok)
+	j, err := h.book.CheckIn(r.Context(), id, code, tok)
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))
 		return
