@@ -24,37 +24,13 @@ func TestAppointmentsBrowser390(t *testing.T) {
 	book := appt.New(hqtest.MustPool(t, dsn), nil)
 	e := newEnv(t, func(c *web.Config) { c.SecureCookies = true; c.Appointments = book })
 	ctx := context.Background()
-	require.NoError(t, e.store.PutBranch(ctx, cloud.BranchInput{ID: "AB-001", Name: "Citas móvil", Region: "Web Móvil", TimeZone: "America/Santiago"}))
+	require.NoError(t, e.store.PutBranch(ctx, cloud.BranchInput{ID: "AB-001", Name: "Citas móvil", Region: "Citas Móvil", TimeZone: "America/Santiago"}))
 	require.NoError(t, e.store.PutService(ctx, "AB-001", queue.Service{Code: "C", Name: "Caja", TargetWaitS: 600, MeanServiceS: 300, Priority: 1}))
 	e.user("admin@ab.cl", "admin", nil, nil)
 	tomorrow := time.Now().In(scl).AddDate(0, 0, 1)
 	day, wd := tomorrow.Format(time.DateOnly), cloud.WeekdayKey(tomorrow.Weekday())
 
-	bctx := newBrowser(t)
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	step := func(name string, a ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, a...); err != nil {
-			html, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`location.href + "\n" + document.documentElement.outerHTML`))
-			t.Fatalf("%s: %v\n%s", name, err, html)
-		}
-	}
-	fits := func(page string) {
-		t.Helper()
-		w, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
-		require.NoError(t, err)
-		assert.LessOrEqual(t, w, 390, "%s is wider than the phone", page)
-	}
-	step("sign in",
-		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(e.srv.URL+"/login"),
-		chromedp.WaitVisible(css(`#email`)),
-		chromedp.SendKeys(css(`#email`), "admin@ab.cl"),
-		chromedp.SendKeys(css(`#password`), "password-admin@ab.cl"),
-		chromedp.Click(css(`#signin`)),
-		chromedp.WaitVisible(css(`header nav`)))
+	_, css, step, fits := phone390(t, e, "admin@ab.cl")
 	step("schedule page",
 		chromedp.Navigate(e.srv.URL+"/config/branches/AB-001/appointments"),
 		chromedp.WaitVisible(css(`#schedule-C`)))
@@ -84,4 +60,37 @@ func TestAppointmentsBrowser390(t *testing.T) {
 	assert.Equal(t, cloud.BookingCancelled, got.Status)
 	step("report", chromedp.Navigate(e.srv.URL+"/reports/appointments?from="+day+"&to="+day), chromedp.WaitVisible(css(`#appt-report`)))
 	fits("the appointment report")
+}
+
+// phone390 starts chromium on a 390 px phone signed in as email, and returns
+// its context, a CSS selector maker, step (runs actions within 15 s, failing the test with
+// the page's HTML) and fits (fails if the page is wider than the phone).
+func phone390(t *testing.T, e *env, email string) (context.Context, func(string) chromedp.CSS, func(string, ...chromedp.Action[chromedp.Void]), func(string)) {
+	bctx := newBrowser(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	step := func(name string, a ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, 15*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, a...); err != nil {
+			html, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`location.href + "\n" + document.documentElement.outerHTML`))
+			t.Fatalf("%s: %v\n%s", name, err, html)
+		}
+	}
+	fits := func(page string) {
+		t.Helper()
+		w, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		require.NoError(t, err)
+		assert.LessOrEqual(t, w, 390, "%s is wider than the phone", page)
+	}
+	step("sign in",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.WaitVisible(css(`#email`)),
+		chromedp.SendKeys(css(`#email`), email),
+		chromedp.SendKeys(css(`#password`), "password-"+email),
+		chromedp.Click(css(`#signin`)),
+		// Signed in: the navigation shows (the sign-in page has none).
+		chromedp.WaitVisible(css(`header nav`)))
+	return bctx, css, step, fits
 }

@@ -38,7 +38,7 @@ func TestAppointmentsHQ(t *testing.T) {
 		}
 		return e.post(c, path, f)
 	}
-	res, _ := post(c, csrf, "/config/branches", "id", "AP-001", "name", "Citas", "region", "RM", "time_zone", "America/Santiago", "opening_hours", "09:00-14:00")
+	res, _ := post(c, csrf, "/config/branches", "id", "AP-001", "name", "Citas", "region", "Citas HQ", "time_zone", "America/Santiago", "opening_hours", "09:00-14:00")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	res, _ = post(c, csrf, "/config/branches/AP-001/services", "code", "C", "name", "Caja", "target_min", "10", "mean_min", "5", "priority", "1")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -25,32 +24,7 @@ func TestTemplateBrowser390(t *testing.T) {
 		require.NoError(t, e.store.PutBranch(ctx, cloud.BranchInput{ID: id, Name: "Teléfono " + id, Region: "Web Móvil", TimeZone: "America/Santiago"}))
 	}
 	e.user("admin@wb.cl", "admin", nil, nil)
-	bctx := newBrowser(t)
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	step := func(name string, a ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, a...); err != nil {
-			html, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`location.href + "\n" + document.documentElement.outerHTML`))
-			t.Fatalf("%s: %v\n%s", name, err, html)
-		}
-	}
-	fits := func(page string) {
-		t.Helper()
-		w, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
-		require.NoError(t, err)
-		assert.LessOrEqual(t, w, 390, "%s is wider than the phone", page)
-	}
-	step("sign in",
-		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(e.srv.URL+"/login"),
-		chromedp.WaitVisible(css(`#email`)),
-		chromedp.SendKeys(css(`#email`), "admin@wb.cl"),
-		chromedp.SendKeys(css(`#password`), "password-admin@wb.cl"),
-		chromedp.Click(css(`#signin`)),
-		// Signed in: the navigation shows (the sign-in page has none).
-		chromedp.WaitVisible(css(`header nav`)))
+	bctx, css, step, fits := phone390(t, e, "admin@wb.cl")
 	step("new template",
 		chromedp.Navigate(e.srv.URL+"/config/templates"),
 		chromedp.WaitVisible(css(`#tpl-name`)))
