@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -61,6 +62,10 @@ type Config struct {
 	// (its retained release topic is then subscribed). It must not block:
 	// the updater (agent/update) works on its own goroutine.
 	Release func(ctx context.Context, r event.Release)
+	// Stall is how long the relay loop may go without checking in before
+	// Alive reports it stuck (30 s; longer while it connects or backs off,
+	// by those steps' own bounds).
+	Stall time.Duration
 	// Withdraw, when set with Release, drops the offer the box holds: HQ
 	// cleared the retained release (an empty message), and at each
 	// connection before subscribing, since the broker then sends the offer
@@ -71,6 +76,9 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 50
+	}
+	if c.Stall <= 0 {
+		c.Stall = 30 * time.Second
 	}
 	if c.PublishRate <= 0 {
 		c.PublishRate = 50
@@ -147,9 +155,32 @@ type Relay struct {
 	changed   time.Time // when connected last changed
 	lastAckAt time.Time
 	client    paho.Client
+
+	// due is when the relay loop must next check in (Unix nanoseconds).
+	due atomic.Int64
 }
 
 var _ agent.Link = (*Relay)(nil)
+
+// connectBound is how long connect may take: the connection and the
+// subscription time out after 10 s each.
+const connectBound = 20 * time.Second
+
+// promise records that the relay loop checks in again within d (plus Stall).
+func (r *Relay) promise(d time.Duration) {
+	r.due.Store(time.Now().Add(d + r.cfg.Stall).UnixNano())
+}
+
+// Alive reports an error when the relay loop missed its check-in: it is
+// stuck (a hung outbox read, a blocked inbound queue). Being offline is not
+// an error: the loop is then waiting to reconnect, on time. The systemd
+// watchdog stops pinging, and systemd restarts the agent.
+func (r *Relay) Alive(now time.Time) error {
+	if late := now.Sub(time.Unix(0, r.due.Load())); late > 0 {
+		return fmt.Errorf("relay loop stuck: %s late", late.Round(time.Second))
+	}
+	return nil
+}
 
 // New builds a relay. configs and commands may be nil (their topics are then
 // not subscribed).
@@ -168,9 +199,11 @@ func New(cfg Config, outbox agent.Outbox, configs agent.ConfigStore, commands ag
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Relay{cfg: cfg, outbox: outbox, configs: configs, commands: commands,
+	r := &Relay{cfg: cfg, outbox: outbox, configs: configs, commands: commands,
 		log:  log.With("component", "relay", "branch", cfg.Branch),
-		acks: make(chan event.Ack, 1024), inbound: make(chan paho.Message, 64)}, nil
+		acks: make(chan event.Ack, 1024), inbound: make(chan paho.Message, 64)}
+	r.promise(connectBound) // Run starts
+	return r, nil
 }
 
 // State reports the link for GET /api/v1/sync.
@@ -187,6 +220,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	go r.applyInbound(ctx)
 	bo := backoff.New(r.cfg.MinBackoff, r.cfg.MaxBackoff)
 	for ctx.Err() == nil {
+		r.promise(connectBound)
 		client, lost, err := r.connect(ctx)
 		if err != nil {
 			err = fmt.Errorf("broker connect failed: %w", err)
@@ -202,6 +236,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			err = fmt.Errorf("broker link lost: %w", err)
 		}
 		wait := bo.Next()
+		r.promise(wait)
 		r.log.Warn("broker unreachable; reconnecting", "err", err, "retry_in", wait)
 		if backoff.Sleep(ctx, wait) != nil {
 			return nil
@@ -434,10 +469,12 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 	more := true
 	idleCheckAt := r.cfg.Now()
 	for {
+		r.promise(0)
 		// Publish what is pending while the window allows, one message per
 		// token: the token is taken before reading the outbox so a message
 		// carries everything committed while the relay waited for it.
 		for more && w.open() {
+			r.promise(0)
 			if err := bucket.wait(ctx); err != nil {
 				return err
 			}

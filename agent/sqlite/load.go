@@ -29,8 +29,9 @@ const (
 	metaOpeningHours  = "opening_hours"
 	metaBranchName    = "branch_name"
 	metaRegion        = "region"
-	metaHours         = "hours"       // event.Hours as JSON (weekly hours, holidays, grace, cut-offs)
-	metaHoursSince    = "hours_since" // when the hours in force were applied
+	metaHours         = "hours"        // event.Hours as JSON (weekly hours, holidays, grace, cut-offs)
+	metaHoursSince    = "hours_since"  // when the hours in force were applied
+	metaHealthProbe   = "health_probe" // the last write of the health check (Writable)
 )
 
 // init seeds a new database, checks the branch, loads the engine and closes a

@@ -288,6 +288,18 @@ func (s *Store) Ready(ctx context.Context) error {
 	return nil
 }
 
+// Writable proves the single writer is alive and the database takes a
+// commit: it writes the probe's time to meta through the writer (batched with
+// whatever waits). The systemd watchdog and an update's trial use it.
+func (s *Store) Writable(ctx context.Context) error {
+	return s.do(ctx, func(tx *sql.Tx, now time.Time) (agent.Change, error) {
+		if err := setMeta(context.Background(), tx, metaHealthProbe, ts(now)); err != nil { // queued: it runs whatever ctx does
+			return agent.Change{}, &writeError{err}
+		}
+		return agent.Change{}, nil
+	})
+}
+
 // DB returns the read pool (for tests and diagnostics; query-only).
 func (s *Store) DB() *sql.DB { return s.r }
 

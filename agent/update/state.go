@@ -3,8 +3,9 @@
 // with the box's trusted Ed25519 key and the binary's size and hash, installs
 // it under the data directory at a time the offer's window allows, restarts
 // into it (the agent's graceful stop, then exec: the same zero-loss restart
-// as a package upgrade), and lets the new version judge its own health (LAN
-// API, SQLite, broker, the cloud's ack of its report). An unhealthy or
+// as a package upgrade), and lets the new version judge its own health (the
+// systemd watchdog's checks in agent/health: LAN API, SQLite takes a commit,
+// relay loop not stuck; then the broker and the cloud's ack of its report). An unhealthy or
 // crashing version is rolled back: the service manager starts the installed
 // binary again, whose Launch sees the unfinished trial and runs the previous
 // version. Each step is an agent.update event in the outbox.

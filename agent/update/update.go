@@ -3,7 +3,6 @@ package update
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/agent/health"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/release"
 )
@@ -27,7 +27,7 @@ type Store interface {
 	// RecordUpdate writes an agent.update event; it returns its seq.
 	RecordUpdate(ctx context.Context, r release.Report) (uint64, error)
 	SyncState(ctx context.Context) (agent.SyncState, error)
-	Ready(ctx context.Context) error
+	health.Store
 }
 
 // Config is the updater's configuration.
@@ -376,27 +376,16 @@ func (u *Updater) trial(ctx context.Context, lanURL string, link agent.Link, t T
 	return false
 }
 
-// health lists what is not healthy yet: the LAN API answers, SQLite reads
-// and writes, the broker is connected and the cloud acknowledged seq.
+// health lists what is not healthy yet: the agent's own health as the
+// systemd watchdog judges it (agent/health: the LAN API answers, SQLite
+// takes a commit, the relay loop is not stuck), and for a trial also the
+// broker connected and the cloud's ack of seq.
 func (u *Updater) health(ctx context.Context, lanURL string, link agent.Link, seq uint64) []string {
-	var p []string
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
-		// The box's own listener, by its address: its certificate names the
-		// LAN names, and what is checked is that it answers.
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // #nosec G402 -- a loopback self-check of the agent's own LAN listener
-	}}
-	defer c.CloseIdleConnections()
-	if res, err := c.Get(lanURL + "/readyz"); err != nil {
-		p = append(p, "LAN API: "+err.Error())
-	} else {
-		_ = res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			p = append(p, fmt.Sprintf("LAN API: /readyz %d", res.StatusCode))
-		}
+	c := health.Checker{LAN: lanURL, Store: u.store, Timeout: 2 * time.Second}
+	if l, ok := link.(health.Loop); ok {
+		c.Loops = append(c.Loops, l)
 	}
-	if err := u.store.Ready(ctx); err != nil {
-		p = append(p, "SQLite: "+err.Error())
-	}
+	p := c.Problems(ctx)
 	if link == nil {
 		return append(p, "no cloud link")
 	}

@@ -275,6 +275,7 @@ type Main struct {
 	link      *linkRun // the running MQTT relay (sync.go)
 	updater   *linkRun // the running updater (update.go)
 	retention *linkRun // the running retention job (retention.go)
+	watchdog  *linkRun // the running systemd watchdog (watchdog.go)
 
 	// Addr is the address the LAN API listens on (resolved, after Run).
 	Addr string
@@ -370,6 +371,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.startRetention()
 	m.startUpdater()
+	m.startWatchdog()
 	m.Logger.Info("listening", "addr", m.Addr, "url", m.URL, "version", version, "startup_ms", time.Since(start).Milliseconds())
 	return nil
 }
@@ -377,6 +379,7 @@ func (m *Main) Run(ctx context.Context) error {
 // Close stops the LAN API (ending live streams), then the store.
 func (m *Main) Close() error {
 	var errs []error
+	m.stopWatchdog()
 	if m.HTTPServer != nil {
 		m.API.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

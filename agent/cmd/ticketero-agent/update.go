@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"syscall"
 	"time"
@@ -61,12 +60,7 @@ func (m *Main) startUpdater() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.updater = &linkRun{cancel: cancel, done: make(chan struct{})}
-	self := m.URL
-	if host, port, err := net.SplitHostPort(m.Addr); err == nil {
-		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-			self = m.URL[:len(m.URL)-len(m.Addr)] + net.JoinHostPort("127.0.0.1", port)
-		}
-	}
+	self := m.selfURL()
 	go func() {
 		defer close(m.updater.done)
 		m.Updater.Run(ctx, self, m.Link)
