@@ -45,6 +45,11 @@ type Config struct {
 	Client *http.Client
 	// GOOS and GOARCH pick the artifact (the running platform by default).
 	GOOS, GOARCH string
+	// Busy, when set, says why the branch must not be disturbed now ("" when
+	// it may; sqlite.Store.Busy: open by its hours, tickets still open). An
+	// offer inside its window waits until the branch is quiet, unless its
+	// window is "always" (an urgent fix).
+	Busy func(ctx context.Context) string
 	// Every is how often a waiting offer's window is checked (30 s).
 	Every time.Duration
 	Now   func() time.Time
@@ -61,6 +66,7 @@ type Updater struct {
 	offer   *event.Release // the latest offer, waiting for its window
 	busy    bool
 	refused map[string]bool // artifact hashes refused by this process
+	waiting *event.Release  // the offer last deferred because the branch was busy (logged once)
 	wake    chan struct{}
 }
 
@@ -194,6 +200,15 @@ func (u *Updater) tryOffer(ctx context.Context) bool {
 	}
 	if !w.Contains(u.cfg.Now().In(u.cfg.Location)) {
 		return false // waits for its window
+	}
+	if u.cfg.Busy != nil && !w.Always {
+		if why := u.cfg.Busy(ctx); why != "" {
+			if u.waiting != r {
+				u.cfg.Log.Info("agent release waits: the branch is busy", "version", r.Version, "reason", why)
+				u.waiting = r
+			}
+			return false // never mid-service
+		}
 	}
 	path, m, err := u.install(ctx, r)
 	if errors.Is(err, errRetry) {

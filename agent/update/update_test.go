@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/agent/sqlite"
 	"github.com/ticketero/ticketero/agent/update"
 	"github.com/ticketero/ticketero/shared/event"
@@ -227,4 +228,47 @@ func TestWithdrawnOffer(t *testing.T) {
 		require.NotNil(t, s.Trial, "its trial decides, as for any update")
 		assert.Equal(t, "2.0.0", s.Trial.Version)
 	})
+}
+
+// Inside its window an offer still waits while the branch is busy (here a
+// ticket still open, on the real store): never mid-service. A quiet branch
+// installs it in the same window.
+func TestOfferWaitsForAQuietBranch(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	bin := script("2.0.0")
+	s, err := release.Sign(priv, release.Describe("2.0.0", "linux", "amd64", bin, time.Now()))
+	require.NoError(t, err)
+	var gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { gets.Add(1); _, _ = w.Write(bin) }))
+	defer srv.Close()
+	night := time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC) // 23:00 in Santiago
+	santiago, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	try := func(busy bool) (installed bool) {
+		data := t.TempDir()
+		st := openStore(t, data)
+		if busy {
+			_, _, err := st.Issue(context.Background(), agent.TicketRequest{Service: "C", IdempotencyKey: "late-customer"})
+			require.NoError(t, err)
+		}
+		require.Equal(t, busy, st.Busy(context.Background()) != "")
+		u := update.New(update.Config{Data: data, Version: "1.0.0", PublicKey: pub, GOOS: "linux", GOARCH: "amd64",
+			Location: santiago, Busy: st.Busy, Every: 20 * time.Millisecond, Now: func() time.Time { return night }}, st)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { u.Run(ctx, srv.URL, nil); close(done) }()
+		defer func() { cancel(); <-done }()
+		u.Offer(ctx, event.Release{Branch: "SCL-001", Version: "2.0.0", Window: "22:00-06:00",
+			Artifacts: []event.ReleaseArtifact{{Manifest: s.Manifest, Signature: s.Signature, URL: srv.URL}}})
+		select {
+		case <-u.Restart():
+			return true
+		case <-time.After(time.Second):
+			return false
+		}
+	}
+	assert.False(t, try(true), "a ticket still open at 23:00: the offer waits")
+	assert.Zero(t, gets.Load(), "not even downloaded")
+	assert.True(t, try(false), "a quiet branch in the window installs")
 }

@@ -50,7 +50,7 @@ func (m *Main) newUpdater() *update.Updater {
 	key, _ := release.ParsePublicKey(c.Key) // validated
 	loc, _ := time.LoadLocation(m.Config.TimeZone)
 	return update.New(update.Config{Data: m.Config.Data, Version: version, PublicKey: key, Location: loc,
-		HealthTimeout: c.HealthTimeout, Log: m.Logger}, m.Store)
+		HealthTimeout: c.HealthTimeout, Busy: m.Store.Busy, Log: m.Logger}, m.Store)
 }
 
 // startUpdater runs the updater once the LAN API listens.
