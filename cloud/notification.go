@@ -282,6 +282,11 @@ type ChatUpdate interface {
 	// last within, "" when that reply has none (the question was answered
 	// or superseded) or there is none.
 	PendingRef(ctx context.Context, chatID int64, within time.Duration) (string, error)
+	// FollowBooking makes the chat follow the booking whose follow token is
+	// token (the page's t.me link; cloud.Booking.Token) while it is still to
+	// come: its reminders and notices go to the chat and /mis_horas lists
+	// it. false when no such booking.
+	FollowBooking(ctx context.Context, chatID int64, token string) (Booking, bool, error)
 	// ChatBookings are the bookings the chat follows that are still to come
 	// (booked or received, ending after now), earliest first.
 	ChatBookings(ctx context.Context, chatID int64, now time.Time) ([]Booking, error)

@@ -178,3 +178,34 @@ func TestFilaByTelegram(t *testing.T) {
 	e.feed("SCL-001", e.ev("SCL-001", event.JoinRefused, event.JoinRefusal{Request: id, Service: "P", Reason: event.RefuseCapacity}))
 	assert.Contains(t, e.lastText(chat, 4), "No pudimos darte un número a distancia")
 }
+
+// TestFollowWebBooking: the page's "Seguir por Telegram" link (/start with
+// the booking's token) makes the chat follow a booking made on the web: it
+// is told so, /mis_horas lists it, and its reminders come to the chat.
+func TestFollowWebBooking(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	st := e.withBook()
+	run(t, e.worker(29))
+	zone, _ := time.LoadLocation("America/Santiago")
+	day := time.Now().In(zone).AddDate(0, 0, 2).Format(time.DateOnly)
+	start, err := time.ParseInLocation("2006-01-02 15:04", day+" 16:00", zone)
+	require.NoError(t, err)
+	bk, err := st.Book(context.Background(), cloud.BookRequest{Branch: "SCL-001", Service: "C", Start: start,
+		RUT: rutOf(15000000), Channel: "web"})
+	require.NoError(t, err)
+	require.NotEmpty(t, bk.Token)
+	const chat = 4003
+	e.say(chat, "es", "/start "+bk.Token)
+	assert.Equal(t, "Listo: te avisaremos por aquí de tu hora del "+start.In(zone).Format("02-01-2006")+" a las 16:00 (código "+
+		bk.Code+"): un recordatorio el día antes y una hora antes, y tu número cuando registres tu llegada. /mis_horas para cambiarla o anularla.",
+		e.lastText(chat, 1))
+	e.say(chat, "es", "/mis_horas")
+	assert.Contains(t, e.lastText(chat, 2), "código "+bk.Code)
+	rem := notify.New(e.pool, e.keys)
+	rem.Now = func() time.Time { return start.Add(-30 * time.Minute) }
+	_, err = rem.QueueReminders(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, e.lastText(chat, 3), "Tu hora en Providencia Centro es hoy a las 16:00")
+	// The token also links the ticket issued at check-in (the pending link).
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_token_links WHERE token = $1`, bk.Token))
+}

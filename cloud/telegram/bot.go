@@ -143,6 +143,14 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			}
 			t, locate, err := tx.LinkToken(ctx, chat, arg, b.commandID())
 			if errors.Is(err, cloud.ErrNoTicket) {
+				// A booking's link from the page: the chat follows the booking
+				// now, and its ticket at check-in (the token's pending link).
+				if bk, ok, err := tx.FollowBooking(ctx, chat, arg); err != nil || ok {
+					if err != nil {
+						return err
+					}
+					return reply("telegram.appt.following", a.date(bk.Start), a.hour(bk.Start), bk.Code)
+				}
 				return reply("telegram.link_pending")
 			}
 			if err != nil {

@@ -131,6 +131,7 @@ func init() {
 		"telegram.appt.cancelled":          {"Tu hora del %s a las %s fue anulada.", "Your booking on %s at %s was cancelled."},
 		"telegram.appt.ask_rut_move":       {"Para cambiar tu hora al %s a las %s, escribe el RUT con que la agendaste.", "To move your booking to %s at %s, type the RUT you booked it with."},
 		"telegram.appt.moved":              {"Listo: tu hora quedó el %s a las %s. Tu código: %s.", "Done: your booking is now on %s at %s. Your code: %s."},
+		"telegram.appt.following":          {"Listo: te avisaremos por aquí de tu hora del %s a las %s (código %s): un recordatorio el día antes y una hora antes, y tu número cuando registres tu llegada. /mis_horas para cambiarla o anularla.", "Done: we will tell you here about your booking on %s at %s (code %s): a reminder the day before and one hour before, and your number when you check in. /my_bookings to move or cancel it."},
 		"telegram.appt.remind_day":         {"Recuerda: el %s a las %s tienes hora en %s. Tu código: %s. /mis_horas para cambiarla o anularla.", "Reminder: on %s at %s you have a booking at %s. Your code: %s. /my_bookings to move or cancel it."},
 		"telegram.appt.remind_hour":        {"Tu hora en %s es hoy a las %s. Tu código: %s. Puedes registrar tu llegada en el tótem desde 30 minutos antes.", "Your booking at %s is today at %s. Your code: %s. You may check in at the kiosk from 30 minutes before."},
 		"telegram.fila.choose_branch":      {"Fila virtual: elige la sucursal.", "Virtual queue: choose the branch."},

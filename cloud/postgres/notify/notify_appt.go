@@ -30,6 +30,21 @@ func (u chatUpdate) PendingRef(ctx context.Context, chatID int64, within time.Du
 	return ref, nil
 }
 
+func (u chatUpdate) FollowBooking(ctx context.Context, chatID int64, token string) (cloud.Booking, bool, error) {
+	var b cloud.Booking
+	err := u.tx.QueryRow(ctx, `UPDATE appt_bookings SET chat = $1 WHERE token = $2 AND status IN ('booked', 'received')
+		RETURNING id, branch, service, start_at, end_at, to_char(day, 'YYYY-MM-DD'), rev, code, status, channel`, chatID, token).
+		Scan(&b.ID, &b.Branch, &b.Service, &b.Start, &b.End, &b.Day, &b.Rev, &b.Code, &b.Status, &b.Channel)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, false, nil
+	}
+	if err != nil {
+		return b, false, fmt.Errorf("notify: follow booking: %w", err)
+	}
+	b.Token = token
+	return b, true, nil
+}
+
 func (u chatUpdate) ChatBookings(ctx context.Context, chatID int64, now time.Time) ([]cloud.Booking, error) {
 	rows, err := u.tx.Query(ctx, `SELECT id, branch, service, start_at, end_at, to_char(day, 'YYYY-MM-DD'), rev, code,
 			status, channel, COALESCE(token, '')
