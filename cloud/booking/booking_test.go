@@ -31,6 +31,12 @@ func TestBookOnThePage(t *testing.T) {
 	assert.Contains(t, page, "Valparaíso Puerto", "accents folded in the search")
 	assert.NotContains(t, page, "Providencia Centro")
 
+	// A network of many branches: the home lists 50 and asks to search.
+	many := newEnv(t, envOpt{branches: 60})
+	_, page = many.browser().get("/agenda")
+	assert.Contains(t, page, "Mostrando 50 de 62 sucursales")
+	assert.Equal(t, 50, strings.Count(page, `<li><a href="/agenda/sucursal/`))
+
 	_, page = b.get("/agenda/sucursal/SCL-001")
 	assert.Contains(t, page, "Agendar hora")
 	assert.Contains(t, page, "Tomar número ahora", "P has remote joining open")

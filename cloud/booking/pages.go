@@ -80,6 +80,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	_, _ = w.Write(buf.Bytes())
 }
 
+// maxListed bounds the branches the home page lists at once.
+const maxListed = 50
+
 // home: the branch search.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	if l := r.URL.Query().Get("lang"); l != "" {
@@ -95,7 +98,12 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	if len(q) > 80 || !queue.ValidText(q, 80) {
 		q = ""
 	}
-	h.render(w, r, http.StatusOK, "home", langOf(r), map[string]any{"Q": q, "Branches": search(bs, q)})
+	found := search(bs, q)
+	data := map[string]any{"Q": q, "Branches": found}
+	if len(found) > maxListed { // a network of thousands: the search narrows it
+		data["Branches"], data["More"] = found[:maxListed], len(found)
+	}
+	h.render(w, r, http.StatusOK, "home", langOf(r), data)
 }
 
 // branchPage: the branch's services, to book or to join now.

@@ -18,6 +18,7 @@ func init() {
 		"booking.home.search":              {"Buscar por nombre o región", "Search by name or region"},
 		"booking.home.search_hint":         {"Ej.: Providencia, Valparaíso", "E.g. Providencia, Valparaíso"},
 		"booking.home.search_go":           {"Buscar", "Search"},
+		"booking.home.more":                {"Mostrando %d de %d sucursales: escribe parte del nombre o la región para encontrar la tuya.", "Showing %d of %d branches: type part of the name or region to find yours."},
 		"booking.home.none":                {"No encontramos sucursales con ese nombre o región.", "No branch matches that name or region."},
 		"booking.branch.services":          {"¿Qué necesitas?", "What do you need?"},
 		"booking.branch.book":              {"Agendar hora", "Book a time"},
