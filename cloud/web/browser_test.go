@@ -18,7 +18,7 @@ import (
 const chromium = "/usr/bin/chromium"
 
 // newBrowser starts Debian's chromium headless with a fresh profile.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") == "true" {

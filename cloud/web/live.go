@@ -65,6 +65,14 @@ func (b *Hub) Clients() int {
 	return len(b.clients)
 }
 
+// CacheReady reports whether pages read the tile cache (every tile read
+// since the LISTEN connection came up).
+func (b *Hub) CacheReady() bool {
+	b.cache.mu.RLock()
+	defer b.cache.mu.RUnlock()
+	return b.cache.ready
+}
+
 // Connected reports whether the LISTEN connection is up.
 func (b *Hub) Connected() bool { return b.connected.Load() }
 
