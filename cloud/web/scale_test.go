@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/cloud/web"
@@ -135,7 +136,7 @@ func upkeepAtScale(b *testing.B) {
 		require.NoError(b, err)
 		require.GreaterOrEqual(b, len(tiles), fleetBranches)
 		if alerts {
-			_, err = store.EvaluateAlerts(ctx, tiles, hq.DefaultAlertRules())
+			_, err = store.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 			require.NoError(b, err)
 		}
 		s1, p1 := cpu()

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 )
 
@@ -76,7 +77,7 @@ func BenchmarkTileCacheRefresh(b *testing.B) {
 	for i := range ts {
 		ts[i] = hq.Tile{Branch: fmt.Sprintf("PB-%04d", i+1), Name: "Sucursal", Region: fmt.Sprintf("R%02d", i%16+1), Waiting: 12,
 			OldestQueuedAt: &at, LongestWaitS: 900, Decided: 40, WithinTarget: 30, Known: true, Online: true, LastIngestAt: &at, LastEventAt: &at,
-			Queues: []hq.ServiceWaiting{{Service: "C", Name: "Caja", Waiting: 8}, {Service: "P", Name: "Plataforma", Waiting: 4}}}
+			Queues: []cloud.ServiceWaiting{{Service: "C", Name: "Caja", Waiting: 8}, {Service: "P", Name: "Plataforma", Waiting: 4}}}
 	}
 	var c tileCache
 	c.update(ts, true, true)
