@@ -43,7 +43,11 @@ func newBrowser(t testing.TB) context.Context {
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })
 	require.NoError(t, chromedp.Do(ctx)) // start the browser without a deadline
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	timeout := 60 * time.Second
+	if _, ok := t.(*testing.B); ok {
+		timeout = 10 * time.Minute // a benchmark loads its pages b.N times
+	}
+	ctx, cancelT := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancelT)
 	return ctx
 }

@@ -215,8 +215,22 @@ func TestScopeOverviewAlertsReport(t *testing.T) {
 		// VA-001 has 5 events pending (its backlog sample): below, its
 		// backlog grows from there.
 		f.Sync("VA-001", true, 5, now)
-		tiles, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
+		full, err := s.Overview(ctx, cloud.AllBranches, cloud.OverviewFilter{})
 		require.NoError(t, err)
+		// The alert loop's lighter read carries the same facts as the tiles.
+		tiles, err := s.AlertTiles(ctx)
+		require.NoError(t, err)
+		require.Len(t, tiles, len(full))
+		for i, ft := range full {
+			lt := tiles[i]
+			assert.Equal(t, ft.Branch, lt.Branch)
+			assert.Equal(t, [3]int{ft.Waiting, ft.LongestWaitS, ft.OverTargetS}, [3]int{lt.Waiting, lt.LongestWaitS, lt.OverTargetS}, ft.Branch)
+			assert.Equal(t, ft.OldestQueuedAt, lt.OldestQueuedAt, ft.Branch)
+			assert.Equal(t, ft.LastCalledAt, lt.LastCalledAt, ft.Branch)
+			assert.Equal(t, ft.OfflineFrom, lt.OfflineFrom, ft.Branch)
+			assert.Equal(t, ft.Backlog, lt.Backlog, ft.Branch)
+			assert.Equal(t, ft.StalledFor(now), lt.StalledFor(now), ft.Branch)
+		}
 		changed, err := s.EvaluateAlerts(ctx, tiles, cloud.DefaultAlertRules())
 		require.NoError(t, err)
 		assert.True(t, changed)

@@ -108,7 +108,7 @@
       }).catch(function () { return null; }).then(function (d) {
         if (seq !== st.seq) { return; }
         st.pending = false;
-        if (st.again) { st.again = false; window.requestAnimationFrame(function () { load(false); }); }
+        st.again = false;
         if (!d) { return; }
         var t = document.createElement("template");
         t.innerHTML = d.html;
@@ -123,6 +123,9 @@
         measure();
         layout();
         tick();
+        // The rows' measured height moves the spacers: check the viewport
+        // again (and catch up with scrolls made while this was loading).
+        onScroll();
       });
     }
     var queued = false;
