@@ -19,7 +19,7 @@ import (
 func (u chatUpdate) PendingRef(ctx context.Context, chatID int64, within time.Duration) (string, error) {
 	var ref string
 	err := u.tx.QueryRow(ctx, `SELECT COALESCE(params->>'ref', '') FROM telegram_jobs
-		WHERE chat_id = $1 AND kind = 'reply' AND created_at > $2
+		WHERE branch = '' AND ticket = '' AND kind = 'reply' AND chat_id = $1 AND created_at > $2
 		ORDER BY id DESC LIMIT 1`, chatID, u.s.Now().Add(-within)).Scan(&ref)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
