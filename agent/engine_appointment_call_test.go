@@ -195,7 +195,12 @@ func TestRemoteTicketSlidesAndExpires(t *testing.T) {
 	assert.Equal(t, event.ActorSystem, slid.Actor.Kind)
 	assert.True(t, f.e.Timers(f.now).Empty(), "once")
 
-	// Never called while unchecked: three calls take the walk-ins.
+	// Never called while unchecked, not even sent to a counter.
+	_, _, err := f.e.Apply(f.now, agent.Act{Ticket: remote.Ticket, Action: queue.ActionTransfer, ToCounter: 1})
+	assert.Equal(t, "ticket.not_present", queue.ErrorReason(err))
+	_, _, err = f.e.CallTicket(f.now, "E1", 1, remote.Ticket, "lo conozco")
+	assert.Equal(t, "ticket.not_present", queue.ErrorReason(err))
+	// Three calls take the walk-ins.
 	for i := range 3 {
 		assert.Equal(t, w[i].Display(), f.callDone(t, "E1", 1))
 	}

@@ -364,6 +364,10 @@ func (e *Engine) counterOf(exec string) int {
 // transfer.same_service, transfer.same_target, transfer.counter_empty,
 // transfer.executive_offline.
 func (e *Engine) checkTransfer(t *Ticket, a *Act) error {
+	if t.Unchecked && (a.ToCounter != 0 || a.ToExecutive != "") {
+		// A counter's own list would call it: its customer is not here.
+		return queue.Errorf(queue.CodeConflict, "ticket.not_present", t.Display())
+	}
 	targeted := a.ToCounter != 0 || a.ToExecutive != ""
 	if a.ToCounter != 0 && a.ToExecutive != "" {
 		return queue.Errorf(queue.CodeInvalid, "transfer.one_target")
