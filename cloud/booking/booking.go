@@ -29,7 +29,6 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"runtime"
 	"strings"
 	"time"
 
@@ -76,11 +75,8 @@ type Config struct {
 	Zone *time.Location
 	// Days is how many days ahead the day picker offers (14).
 	Days int
-	// Hashing bounds the bookings, moves and cancels in flight at once
-	// (each hashes a RUT with argon2id; gate.go): default GOMAXPROCS.
-	Hashing int
-	Log     *slog.Logger
-	Now     func() time.Time
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // Default budgets per client address.
@@ -99,7 +95,7 @@ type Handler struct {
 	assets        *webasset.Set
 	pages         map[string]*template.Template
 	reads, writes *ratelimit.Keyed
-	// book is cfg.Appointments with its RUT-hashing calls gated.
+	// book is cfg.Appointments.
 	book cloud.Appointments
 }
 
@@ -124,9 +120,6 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Days <= 0 {
 		cfg.Days = 14
 	}
-	if cfg.Hashing <= 0 {
-		cfg.Hashing = runtime.GOMAXPROCS(0)
-	}
 	reads, writes := DefaultReads, DefaultWrites
 	if cfg.Reads != nil {
 		reads = *cfg.Reads
@@ -135,7 +128,7 @@ func New(cfg Config) (*Handler, error) {
 		writes = *cfg.Writes
 	}
 	h := &Handler{cfg: cfg, log: cfg.Log.With("component", "booking"), reads: ratelimit.New(reads), writes: ratelimit.New(writes),
-		book: gated{Appointments: cfg.Appointments, sem: make(chan struct{}, cfg.Hashing)}}
+		book: cfg.Appointments}
 	sub, err := fs.Sub(assetFS, "assets")
 	if err != nil {
 		return nil, err

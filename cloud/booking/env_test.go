@@ -22,6 +22,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/appt"
 	"github.com/ticketero/ticketero/shared/ratelimit"
+	"github.com/ticketero/ticketero/shared/seal"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
@@ -31,6 +32,7 @@ type env struct {
 	t     testing.TB
 	pool  *pgxpool.Pool
 	store *appt.Store
+	keys  *seal.RUTKeys
 	h     *booking.Handler
 	srv   *httptest.Server
 	zone  *time.Location
@@ -51,7 +53,11 @@ func newEnv(tb testing.TB, o envOpt) *env {
 	require.NoError(tb, postgres.Migrate(ctx, pool))
 	zone, err := time.LoadLocation("America/Santiago")
 	require.NoError(tb, err)
-	e := &env{t: tb, pool: pool, store: appt.New(pool, nil), zone: zone}
+	// The cloud's RUT keys, as in production: a booking keeps the keyed hash
+	// and the sealed RUT; the command queue computes the check-in hash.
+	keys, err := seal.NewRUTKeys([]byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(tb, err)
+	e := &env{t: tb, pool: pool, store: appt.New(pool, keys), keys: keys, zone: zone}
 	if o.executives == 0 {
 		o.executives = 1
 	}

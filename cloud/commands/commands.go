@@ -3,7 +3,11 @@
 // appointment.book/cancel and ticket.join/check_in from the book) and
 // publishes them again until the branch's answer event marks them applied or
 // they expire. It runs whether Telegram is on or not; the branch applies
-// each command ID once, so a publish too many is harmless.
+// each command ID once, so a publish too many is harmless. The queue hands
+// out complete orders only: with the cloud's RUT keys, the check-in hash
+// (argon2id) of an appointment.book or ticket.join is computed by the queue
+// when the command is listed for its first publish, not when the customer
+// books (postgres/appt commands.go).
 package commands
 
 import (

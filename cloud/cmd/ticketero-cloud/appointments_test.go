@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/seal"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
@@ -18,9 +20,14 @@ import (
 // TestBookingReachesTheBranchWithoutTelegram: with Telegram off, a booking's
 // appointment.book goes out on the branch's commands topic (real Mosquitto,
 // mTLS) with its order, and the branch's appointment.received, ingested over
-// MQTT, marks the booking received and the command applied.
+// MQTT, marks the booking received and the command applied. With the
+// cloud's RUT keys (production) the booking stores no check-in hash: the
+// command loop computes it from the sealed RUT before the first publish, and
+// the order carries the same RUTCheck the branch's kiosk computes for the
+// typed RUT.
 func TestBookingReachesTheBranchWithoutTelegram(t *testing.T) {
 	t.Setenv("TICKETERO_TELEGRAM_TOKEN", "")
+	t.Setenv("TICKETERO_RUT_KEY", strings.Repeat("Ab3x", 12))
 	broker := mqtttest.Start(t)
 	db := pgtest.New(t)
 	m := NewMain(Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
@@ -61,6 +68,11 @@ func TestBookingReachesTheBranchWithoutTelegram(t *testing.T) {
 	require.NotNil(t, got.Appointment)
 	assert.Equal(t, bk.ID, got.Appointment.Appointment)
 	assert.Equal(t, bk.Code, got.Appointment.Code)
+	require.NotNil(t, m.rutKeys)
+	assert.Equal(t, seal.CheckInHash(b, bk.Day, "12345678-5"), got.Appointment.RUTCheck, "the kiosk checks the typed RUT in")
+	rut, err := m.rutKeys.Open(got.Appointment.RUTSealed)
+	require.NoError(t, err)
+	assert.Equal(t, "12345678-5", rut)
 
 	e, err := event.New(1, "apt-e1", event.AppointmentReceived, time.Now(), event.AppointmentRef{Appointment: bk.ID, Rev: 1,
 		Service: "C", Day: bk.Day, Start: bk.Start, Request: got.ID})

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"runtime"
 	"sync"
 	"time"
 
@@ -117,10 +118,18 @@ const (
 )
 
 // rutPseudonyms are what a booking keeps of a RUT: the keyed hash (or, with
-// no key, the check-in hash) and the RUT sealed to the cloud's own key.
-func (s *Store) rutPseudonyms(branch, day, rut string) (hash, sealed, check string, err error) {
-	check = seal.CheckInHash(branch, day, rut)
+// no key, the check-in hash) and the RUT sealed to the cloud's own key, and
+// the check-in hash the branch's order carries. With the cloud's keys (the
+// production setup) check is "": the command queue computes it from the
+// sealed RUT when it first publishes the command (commands.go), so no
+// booking waits for an argon2id. Without keys (a development setup) there
+// is nothing to open later: the check-in hash is computed here, on the
+// request path, and serves as the pseudonym too.
+func (s *Store) rutPseudonyms(ctx context.Context, branch, day, rut string) (hash, sealed, check string, err error) {
 	if s.keys == nil {
+		if check, err = checkInHash(ctx, branch, day, rut); err != nil {
+			return "", "", "", err
+		}
 		return "chk:" + check, "", check, nil
 	}
 	pub, err := seal.ParseRUTSealKey(s.keys.PublicKey())
@@ -130,15 +139,34 @@ func (s *Store) rutPseudonyms(branch, day, rut string) (hash, sealed, check stri
 	if sealed, err = seal.SealRUT(pub, rut); err != nil {
 		return "", "", "", err
 	}
-	return s.keys.Hash(rut), sealed, check, nil
+	return s.keys.Hash(rut), sealed, "", nil
 }
 
 // rutHash is the pseudonym a proof is compared with.
-func (s *Store) rutHash(branch, day, rut string) string {
+func (s *Store) rutHash(ctx context.Context, branch, day, rut string) (string, error) {
 	if s.keys == nil {
-		return "chk:" + seal.CheckInHash(branch, day, rut)
+		check, err := checkInHash(ctx, branch, day, rut)
+		return "chk:" + check, err
 	}
-	return s.keys.Hash(rut)
+	return s.keys.Hash(rut), nil
+}
+
+// hashing bounds the check-in hashes computed at once in this process:
+// seal.CheckInHash is argon2id with 16 MiB of memory and ~20 ms of CPU by
+// design, so GOMAXPROCS at a time use the CPUs fully and a burst queues
+// instead of asking for 16 MiB per caller.
+var hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// checkInHash is seal.CheckInHash through the hashing bound (the wait
+// counts against ctx).
+func checkInHash(ctx context.Context, branch, day, rut string) (string, error) {
+	select {
+	case hashing <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-hashing }()
+	return seal.CheckInHash(branch, day, rut), nil
 }
 
 // normRUT validates and normalises a RUT typed by the customer.
@@ -151,16 +179,23 @@ func normRUT(rut string) (string, error) {
 }
 
 // payload is what a command row carries beside its type and ticket.
+// CheckDay, set while the order's RUTCheck is still to be computed from its
+// sealed RUT, is the branch's business day it is salted with (the command
+// queue computes it before the first publish and stores it here; it never
+// goes to the branch).
 type payload struct {
 	Appointment *event.AppointmentOrder `json:"appointment,omitempty"`
 	Join        *event.JoinOrder        `json:"join,omitempty"`
+	CheckDay    string                  `json:"check_day,omitempty"`
 }
 
 // queueCommand stores a command for the republisher (published with its
 // payload until the answer marks it applied). key fills branch_commands.ticket:
 // the ticket for ticket.check_in, the booking or join ID otherwise.
-func queueCommand(ctx context.Context, tx pgx.Tx, c event.Command, key string, expires time.Time) error {
-	p, err := json.Marshal(payload{Appointment: c.Appointment, Join: c.Join})
+// checkDay is the business day of a RUTCheck left to the queue ("" when the
+// order has one or carries no RUT).
+func queueCommand(ctx context.Context, tx pgx.Tx, c event.Command, key string, expires time.Time, checkDay string) error {
+	p, err := json.Marshal(payload{Appointment: c.Appointment, Join: c.Join, CheckDay: checkDay})
 	if err != nil {
 		return err
 	}

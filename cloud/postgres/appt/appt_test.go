@@ -252,9 +252,24 @@ func TestProofRescheduleCancelAndCommandQueue(t *testing.T) {
 		assert.ErrorIs(t, err, cloud.ErrAppointmentNotFound)
 	}
 
-	// The command goes out with its order and again until answered.
+	// The booking stored no check-in hash (argon2id is off the request path):
+	// the order waits for it with its day, and a queue without the cloud's
+	// keys never publishes it without one.
+	rutCheck := `SELECT count(*) FROM branch_commands WHERE branch = 'PRF-1' AND payload->'appointment' ? 'rut_check'`
+	assert.Zero(t, e.count(rutCheck))
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM branch_commands WHERE branch = 'PRF-1' AND payload->>'check_day' = $1`, day))
+	keyless, err := appt.NewCommandQueue(e.pool, e.store.Now, nil).PendingCommands(ctx, 0, 1000)
+	require.NoError(t, err)
+	for _, c := range keyless {
+		assert.NotEqual(t, "PRF-1", c.Branch, "published without its RUTCheck")
+	}
+
+	// The command goes out with its order and again until answered; the
+	// check computed at the first publish is kept on the row.
 	pub := &recorder{}
 	require.NoError(t, commands.Republish(ctx, e.store, pub, time.Hour))
+	assert.Equal(t, 1, e.count(rutCheck))
+	assert.Zero(t, e.count(`SELECT count(*) FROM branch_commands WHERE branch = 'PRF-1' AND payload ? 'check_day'`))
 	require.Len(t, pub.of("PRF-1"), 1)
 	c := pub.of("PRF-1")[0]
 	assert.Equal(t, event.CommandBookAppointment, c.Type)
@@ -295,6 +310,7 @@ func TestProofRescheduleCancelAndCommandQueue(t *testing.T) {
 	}
 	require.Len(t, mine, 1, "the reschedule replaces the pending book")
 	assert.Equal(t, 2, mine[0].Appointment.Rev)
+	assert.Equal(t, seal.CheckInHash("PRF-1", day, "12345678-5"), mine[0].Appointment.RUTCheck)
 
 	cancelled, err := e.store.Cancel(ctx, b.ID, b.Code, "12345678-5")
 	require.NoError(t, err)
@@ -377,4 +393,31 @@ func TestJoinAndCheckInQueueCommands(t *testing.T) {
 	assert.Equal(t, cloud.JoinUnreachable, got.Reason)
 	// The bookings' commands live until their slot is long past.
 	assert.NotZero(t, e.count(`SELECT count(*) FROM branch_commands WHERE branch = 'JN-1' AND type = 'ticket.check_in' AND status = 'pending'`))
+}
+
+// Without the cloud's RUT keys (a development setup) there is no sealed RUT
+// to open later: the booking computes the check-in hash itself, keeps it as
+// the RUT's pseudonym, and the order is published with it.
+func TestWithoutRUTKeysTheBookingComputesTheCheck(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.branch("DEV-1", 1, 0)
+	s := appt.New(e.pool, nil)
+	s.Now = e.store.Now
+	b, err := s.Book(ctx, req("DEV-1", "09:00", "12345678-5"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM appt_bookings WHERE id = $1 AND rut_hash = $2 AND rut_sealed = ''`,
+		b.ID, "chk:"+seal.CheckInHash("DEV-1", day, "12345678-5")))
+	pending, err := appt.NewCommandQueue(e.pool, s.Now, nil).PendingCommands(ctx, 0, 1000)
+	require.NoError(t, err)
+	var got *event.Command
+	for i := range pending {
+		if pending[i].Branch == "DEV-1" {
+			got = &pending[i]
+		}
+	}
+	require.NotNil(t, got)
+	assert.Equal(t, seal.CheckInHash("DEV-1", day, "12345678-5"), got.Appointment.RUTCheck)
+	_, err = s.Cancel(ctx, b.ID, b.Code, "12345678-5")
+	require.NoError(t, err, "the proof is the check-in hash")
 }

@@ -234,7 +234,7 @@ func (s *Store) Book(ctx context.Context, r cloud.BookRequest) (cloud.Booking, e
 		return cloud.Booking{}, err
 	}
 	day := r.Start.In(loc).Format(time.DateOnly)
-	hash, sealed, check, err := s.rutPseudonyms(r.Branch, day, rut)
+	hash, sealed, check, err := s.rutPseudonyms(ctx, r.Branch, day, rut)
 	if err != nil {
 		return cloud.Booking{}, err
 	}
@@ -288,13 +288,22 @@ func (s *Store) Book(ctx context.Context, r cloud.BookRequest) (cloud.Booking, e
 		if tag.RowsAffected() == 0 {
 			return cloud.ErrAlreadyBooked // a concurrent booking of the same RUT won
 		}
-		return queueCommand(ctx, tx, cmd, b.ID, b.End.Add(bookExpiry))
+		return queueCommand(ctx, tx, cmd, b.ID, b.End.Add(bookExpiry), checkLater(check, sealed, day))
 	})
 	if err != nil {
 		return cloud.Booking{}, err
 	}
 	s.forget(b.Branch, b.Service, b.Day)
 	return b, nil
+}
+
+// checkLater is the day whose RUTCheck the command queue computes from the
+// sealed RUT ("" when the order has its check already).
+func checkLater(check, sealed, day string) string {
+	if check != "" || sealed == "" {
+		return ""
+	}
+	return day
 }
 
 // holdsBooking reports whether the RUT holds an active booking at branch on
@@ -381,7 +390,11 @@ func (s *Store) proven(ctx context.Context, tx pgx.Tx, id, code, rut string) (ro
 	if err != nil {
 		return b, err
 	}
-	if b.rutHash != s.rutHash(b.Branch, b.Day, n) {
+	h, err := s.rutHash(ctx, b.Branch, b.Day, n)
+	if err != nil {
+		return b, err
+	}
+	if b.rutHash != h {
 		return b, cloud.ErrAppointmentNotFound
 	}
 	return b, nil
@@ -437,7 +450,7 @@ func (s *Store) Reschedule(ctx context.Context, id, code, rut string, start time
 		if err := takePlace(ctx, tx, b.Branch, b.Service, sl, b.ID); err != nil {
 			return err
 		}
-		hash, sealed, check, err := s.rutPseudonyms(b.Branch, day, n)
+		hash, sealed, check, err := s.rutPseudonyms(ctx, b.Branch, day, n)
 		if err != nil {
 			return err
 		}
@@ -463,7 +476,7 @@ func (s *Store) Reschedule(ctx context.Context, id, code, rut string, start time
 			return err
 		}
 		out = b.Booking
-		return queueCommand(ctx, tx, cmd, b.ID, b.End.Add(bookExpiry))
+		return queueCommand(ctx, tx, cmd, b.ID, b.End.Add(bookExpiry), checkLater(check, sealed, day))
 	})
 	if err == nil {
 		s.forget(out.Branch, out.Service, oldDay)
@@ -508,7 +521,7 @@ func (s *Store) cancel(ctx context.Context, tx pgx.Tx, b row, by, reason string)
 	if err := supersede(ctx, tx, b.Branch, b.ID, event.CommandBookAppointment); err != nil {
 		return cloud.Booking{}, err
 	}
-	if err := queueCommand(ctx, tx, cmd, b.ID, b.End.Add(bookExpiry)); err != nil {
+	if err := queueCommand(ctx, tx, cmd, b.ID, b.End.Add(bookExpiry), ""); err != nil {
 		return cloud.Booking{}, err
 	}
 	b.Status, b.Reason = cloud.BookingCancelled, reason

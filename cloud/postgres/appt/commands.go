@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -11,6 +12,7 @@ import (
 	"github.com/ticketero/ticketero/cloud"
 
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 // The branch command queue (branch_commands): every command the cloud sends a
@@ -20,18 +22,30 @@ import (
 // (cloud/commands) runs on these three methods whether Telegram is on or not;
 // the Telegram store (postgres/notify) delegates to the same queue.
 
+// The RUTCheck of an appointment.book or ticket.join is computed here, not
+// when the customer books: with the cloud's RUT keys the book stores the
+// order with its RUT sealed and the day to salt the check with
+// (payload.CheckDay); PendingCommands opens the sealed RUT, computes
+// seal.CheckInHash (argon2id, ~20 ms, GOMAXPROCS at a time) and stores the
+// completed order on the row before it is published the first time, so the
+// branch gets the same RUTCheck as if the booking had computed it, and
+// republishing does not compute it again.
+
 // CommandQueue is the branch_commands table as the republisher reads it.
 type CommandQueue struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	keys *seal.RUTKeys
 }
 
-// NewCommandQueue is the queue over pool with clock now.
-func NewCommandQueue(pool *pgxpool.Pool, now func() time.Time) *CommandQueue {
-	return &CommandQueue{pool: pool, now: now}
+// NewCommandQueue is the queue over pool with clock now. keys are the
+// cloud's RUT keys: without them an order still waiting for its RUTCheck is
+// not listed (never published without it).
+func NewCommandQueue(pool *pgxpool.Pool, now func() time.Time, keys *seal.RUTKeys) *CommandQueue {
+	return &CommandQueue{pool: pool, now: now, keys: keys}
 }
 
-func (s *Store) queue() *CommandQueue { return NewCommandQueue(s.pool, s.Now) }
+func (s *Store) queue() *CommandQueue { return NewCommandQueue(s.pool, s.Now, s.keys) }
 
 // PendingCommands: see CommandQueue.PendingCommands.
 func (s *Store) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
@@ -59,6 +73,7 @@ func (q *CommandQueue) PendingCommands(ctx context.Context, every time.Duration,
 	}
 	defer rows.Close()
 	var out []event.Command
+	var todo []toCheck
 	for rows.Next() {
 		c := event.Command{V: event.Version}
 		var p []byte
@@ -71,6 +86,12 @@ func (q *CommandQueue) PendingCommands(ctx context.Context, every time.Duration,
 				return nil, fmt.Errorf("appt: command %s payload: %w", c.ID, err)
 			}
 			c.Appointment, c.Join = pl.Appointment, pl.Join
+			if pl.CheckDay != "" {
+				if q.keys == nil {
+					continue // its RUTCheck needs the keys: never sent without it
+				}
+				todo = append(todo, toCheck{at: len(out), day: pl.CheckDay})
+			}
 		}
 		switch c.Type {
 		case event.CommandBookAppointment, event.CommandCancelAppointment, event.CommandJoinQueue:
@@ -78,7 +99,78 @@ func (q *CommandQueue) PendingCommands(ctx context.Context, every time.Duration,
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("appt: pending commands: %w", err)
+	}
+	rows.Close()
+	if err := q.completeChecks(ctx, out, todo); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// toCheck is a listed command whose RUTCheck is to be computed for day.
+type toCheck struct {
+	at  int
+	day string
+}
+
+// completeChecks computes the RUTCheck of the listed orders that wait for it
+// (GOMAXPROCS at a time) and stores each completed order on its row. A
+// sealed RUT that does not open (not sealed to these keys) leaves the order
+// without a check: the customer checks in with his code.
+func (q *CommandQueue) completeChecks(ctx context.Context, cmds []event.Command, todo []toCheck) error {
+	if len(todo) == 0 {
+		return nil
+	}
+	checks := make([]string, len(todo))
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for i, t := range todo {
+		sealed := sealedOf(cmds[t.at])
+		if sealed == "" {
+			continue
+		}
+		wg.Go(func() {
+			rut, err := q.keys.Open(sealed)
+			if err != nil {
+				return // stays without a check
+			}
+			checks[i], errs[i] = checkInHash(ctx, cmds[t.at].Branch, t.day, rut)
+		})
+	}
+	wg.Wait()
+	for i, t := range todo {
+		if errs[i] != nil {
+			return fmt.Errorf("appt: command %s check: %w", cmds[t.at].ID, errs[i])
+		}
+		c := &cmds[t.at]
+		switch {
+		case c.Appointment != nil:
+			c.Appointment.RUTCheck = checks[i]
+		case c.Join != nil:
+			c.Join.RUTCheck = checks[i]
+		}
+		p, err := json.Marshal(payload{Appointment: c.Appointment, Join: c.Join})
+		if err != nil {
+			return err
+		}
+		if _, err := q.pool.Exec(ctx, `UPDATE branch_commands SET payload = $2 WHERE id = $1`, c.ID, p); err != nil {
+			return fmt.Errorf("appt: command %s check: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+// sealedOf is the sealed RUT of an order.
+func sealedOf(c event.Command) string {
+	switch {
+	case c.Appointment != nil:
+		return c.Appointment.RUTSealed
+	case c.Join != nil:
+		return c.Join.RUTSealed
+	}
+	return ""
 }
 
 // MarkPublished records a publish of a command.

@@ -110,12 +110,14 @@ func (s *Store) Join(ctx context.Context, r cloud.JoinRequest) (cloud.RemoteJoin
 		}
 		o := &event.JoinOrder{Service: r.Service, Priority: string(prio), Channel: r.Channel, Code: j.Code}
 		var hash *string
+		checkDay := ""
 		if rut != "" {
-			h, sealed, check, err := s.rutPseudonyms(r.Branch, day, rut)
+			h, sealed, check, err := s.rutPseudonyms(ctx, r.Branch, day, rut)
 			if err != nil {
 				return err
 			}
 			hash, o.RUTCheck, o.RUTSealed = &h, check, sealed
+			checkDay = checkLater(check, sealed, day)
 		}
 		t := newToken() // the follow token, as a booking's
 		token := &t
@@ -133,7 +135,7 @@ func (s *Store) Join(ctx context.Context, r cloud.JoinRequest) (cloud.RemoteJoin
 			return fmt.Errorf("appt: insert join: %w", err)
 		}
 		cmd := event.Command{V: event.Version, Branch: r.Branch, ID: j.ID, Type: event.CommandJoinQueue, At: now, Join: o}
-		return queueCommand(ctx, tx, cmd, j.ID, now.Add(joinExpiry))
+		return queueCommand(ctx, tx, cmd, j.ID, now.Add(joinExpiry), checkDay)
 	})
 	if err != nil {
 		return cloud.RemoteJoin{}, err

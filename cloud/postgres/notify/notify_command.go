@@ -48,12 +48,12 @@ func (s *Store) requestCommand(ctx context.Context, tx pgx.Tx, t TicketInfo, typ
 // than every (or never published), oldest first, with their payload (the
 // branch command queue of postgres/appt, which every command shares).
 func (s *Store) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
-	return appt.NewCommandQueue(s.pool, s.Now).PendingCommands(ctx, every, limit)
+	return appt.NewCommandQueue(s.pool, s.Now, nil).PendingCommands(ctx, every, limit)
 }
 
 // MarkPublished records a publish of a command.
 func (s *Store) MarkPublished(ctx context.Context, id string) error {
-	return appt.NewCommandQueue(s.pool, s.Now).MarkPublished(ctx, id)
+	return appt.NewCommandQueue(s.pool, s.Now, nil).MarkPublished(ctx, id)
 }
 
 // CommandStatus returns a command's status (pending, applied, expired).
@@ -68,5 +68,5 @@ func (s *Store) CommandStatus(ctx context.Context, id string) (string, error) {
 // ExpireCommands gives up on commands past their expiry, or older than age
 // without one.
 func (s *Store) ExpireCommands(ctx context.Context, age time.Duration) error {
-	return appt.NewCommandQueue(s.pool, s.Now).ExpireCommands(ctx, age)
+	return appt.NewCommandQueue(s.pool, s.Now, nil).ExpireCommands(ctx, age)
 }
