@@ -21,7 +21,10 @@ set +e
 go test -run '^$' -bench . -benchtime "$BENCHTIME" -benchmem -timeout 9m $pkgs | tee "$RAW" >&2
 status=${PIPESTATUS[0]}
 set -e
-failed=$(grep -E '^(--- FAIL|FAIL|panic:)' "$RAW" | sort -u | tr '\n' ' ' || true)
+# Failed benchmarks (a "--- FAIL" may follow a benchmark's name on its line)
+# and failed packages, one name each.
+failed=$({ grep -oE -- '--- FAIL: [^[:space:]]+' "$RAW" | sed 's/^--- FAIL: //'; grep -E '^FAIL[[:space:]]' "$RAW" | awk '{print $2}'; } | sort -u | tr '\n' ' ' || true)
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
@@ -29,11 +32,11 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 	echo "<!-- bench:start (written by scripts/bench.sh; do not edit by hand) -->"
 	echo "## Latest \`make bench\` run"
 	echo
-	echo "$(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores of $cpu, $mem RAM, $(go version | cut -d' ' -f3), kernel $(uname -r)."
+	echo "$(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores of $cpu, $mem RAM, $(go version | cut -d' ' -f3), kernel $(uname -r); load average at the end $load."
 	echo "Figures are from one run on a shared machine: expect ±15 % noise; docs sections above give ranges over several runs."
 	if [ "$status" -ne 0 ]; then
 		echo
-		echo "**This run failed** (go test status $status): ${failed:-see the log}; their figures are missing."
+		echo "**This run failed** (go test status $status): ${failed:-see the log}; their figures are missing or partial."
 	fi
 	echo
 	echo "| benchmark | ns/op | custom metrics |"
