@@ -37,7 +37,10 @@ func UpPostgres(ctx context.Context, db *sql.DB) error {
 }
 
 func up(ctx context.Context, dialect goose.Dialect, db *sql.DB, fsys fs.FS) error {
-	p, err := goose.NewProvider(dialect, db, fsys)
+	// Out of order: parallel branches of work land migrations whose numbers
+	// were assigned up front, so a database may have run 00026 before 00025
+	// lands; goose applies the missing one instead of refusing to start.
+	p, err := goose.NewProvider(dialect, db, fsys, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("migrations: %s provider: %w", dialect, err)
 	}
