@@ -6,7 +6,7 @@ PKGS := $(foreach m,$(MODULES),$(if $(shell find $(m) -name '*.go' -print -quit 
 export TICKETERO_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ticketero_test?sslmode=disable
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build test vet lint audit bench bench-fleet demo demo-clean dev-services fuzz clean
+.PHONY: release-agent all build test vet lint audit bench bench-fleet demo demo-clean dev-services fuzz clean
 
 all: build
 
@@ -17,6 +17,13 @@ build:
 
 dev-services:
 	bash scripts/dev-services.sh
+
+# The agent for HQ's releases, linux/amd64 and linux/arm64 (cgo: arm64 with
+# aarch64-linux-gnu-gcc), version stamped: make release-agent VERSION=2.4.0
+# (into dist/agent-2.4.0/). Then sign and publish each (docs/operations.md §6).
+release-agent:
+	@test -n "$(VERSION)" || { echo "usage: make release-agent VERSION=2.4.0"; exit 2; }
+	bash scripts/release-agent.sh $(VERSION)
 
 vet:
 	go vet $(PKGS)

@@ -11,6 +11,7 @@
 #  - A Mosquitto instance of our own listening with mTLS on 127.0.0.1:8883
 #    (use_identity_as_username, per-branch ACL), beside the system one on 1883.
 #  - Debian's chromium for the browser tests.
+#  - Debian's arm64 cross compiler and qemu-user-static (the arm64 agent build).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +53,10 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
 if [ "${TICKETERO_SKIP_CHROMIUM:-}" = "" ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+# The arm64 agent (cgo: SQLite) is cross-compiled, and its test runs it under qemu
+# (scripts/release-agent.sh).
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+command -v qemu-aarch64-static >/dev/null || command -v qemu-aarch64 >/dev/null || need+=(qemu-user-static)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 # --- PostgreSQL ---------------------------------------------------------------
