@@ -36,30 +36,39 @@ import (
 // window closed meanwhile; a remote ticket slides back while its customer is
 // away and is called once he checks in at the kiosk by code.
 //
-// One branch runs the whole story, in order (each part its own subtest): the
-// parts that wait for a slot's hour share that wait. Slots are laid on
-// minute boundaries a little ahead: M (the booked customer's hour, and the
-// hour whose window closes while the branch is offline), M+10 (the race for
-// the last place) and M+60 (the bot's booking, whose hour-before reminder
-// falls due at M, and the booking that reaches the branch after the cut).
+// The story runs in order (each part its own subtest) at two branches of
+// one cloud: the main one, and a second that goes offline (its agent
+// stopped) for part 6. Slots lie on minute boundaries a little ahead: M2 at
+// the second branch (booked while it is offline; its window closes before
+// it comes back), and at the main one M (the booked customer's hour), M+10
+// (the race for the last place) and M+60 (the bot's booking, whose
+// hour-before reminder falls due at M). M is M2 + 1 min: the second branch
+// comes back just after the main one's call at M, and the WAN cut around
+// that call stays short (the agent's reconnect backoff grows with it).
 
-const apptBranch = "E2E-APT"
+const (
+	apptBranch    = "E2E-APT"
+	apptOffBranch = "E2E-APT2"
+)
 
 // apptWorld is the story's shared state.
 type apptWorld struct {
 	*env
+	// off is the second branch, offline in part 6.
+	off  *env
 	tg   *telegramtest.Server
 	hq   *hqForms
 	loc  *time.Location
 	keys *seal.RUTKeys
-	// m is the first slot's start (a minute boundary ahead of the story).
-	m time.Time
+	// m2 and m are the first slots' starts at the second and the main
+	// branch.
+	m2, m time.Time
 	// booked is the booked customer of parts 2 and 5: booking ID, code, RUT.
 	bookedID, bookedCode, bookedRUT string
 	// botCode is the bot's booking's code (its reminder names it).
 	botCode string
-	// late is the bot's booking of slot m made while the branch is offline;
-	// afterCut the web one of slot m+60.
+	// late is the bot's booking of the second branch's slot m2 made while
+	// it is offline; afterCut the page's one of its slot m2+10.
 	lateID, afterCutID string
 }
 
@@ -85,7 +94,7 @@ func apptRUT(n int) string {
 // Chats of the fake Bot API.
 const (
 	chatBooker = 7101 // books M+60 by the bot (part 3)
-	chatLate   = 7102 // books M by the bot while the branch is offline (part 6)
+	chatLate   = 7102 // books M2 at the second branch by the bot while it is offline (part 6)
 )
 
 func TestAppointmentEndToEnd(t *testing.T) {
@@ -99,6 +108,7 @@ func TestAppointmentEndToEnd(t *testing.T) {
 	if !t.Run("1_schedule_and_rules", w.scheduleAndRules) {
 		return
 	}
+	t.Run("6_book_while_offline", w.bookOffline)
 	t.Run("2_web_booking", w.webBooking)
 	t.Run("3_bot_booking", w.botBooking)
 	t.Run("4_race_for_last_place", w.race)
@@ -106,11 +116,10 @@ func TestAppointmentEndToEnd(t *testing.T) {
 	if !t.Run("5_wan_cut", w.wanCut) {
 		return
 	}
-	t.Run("6_book_while_offline", w.bookOffline)
 	t.Run("5_check_in_by_rut_and_call", w.checkInAndCall)
-	t.Run("3_reminder_hour_before", w.reminder)
 	t.Run("5_wan_returns", w.wanReturns)
 	t.Run("6_offline_bookings", w.offlineBookings)
+	t.Run("3_reminder_hour_before", w.reminder)
 }
 
 // startAppt starts the cloud (Telegram polling the fake Bot API, the RUT
@@ -138,73 +147,97 @@ func (w *apptWorld) startAppt(t *testing.T) {
 	}
 	w.startCloud()
 	w.startAgent()
+	w.off = &env{t: t, broker: w.broker, dbURL: w.dbURL, db: w.db, clouds: w.clouds, cloudAddr: w.cloudAddr,
+		branch: apptOffBranch, data: t.TempDir()}
+	w.off.startAgent()
 }
 
-// scheduleAndRules is part 1: in HQ's forms an admin names the branch
-// (open all day), sets Caja's booking schedule for today (5-minute slots at
-// M, M+10 and M+60, two executives, no walk-in reserve: two places each),
-// sets the appointment rules (grace 1 min, hold 1 min, slide by 1) with
-// remote joining open for Plataforma, and publishes; the agent runs the
+// scheduleAndRules is part 1: in HQ's forms an admin names each branch
+// (open all day), sets Caja's booking schedule for today (5-minute slots,
+// two executives, no walk-in reserve: two places each) and the appointment
+// rules (grace 1 min; at the main branch hold 1 min, slide by 1 and remote
+// joining open for Plataforma), and publishes; each agent runs the
 // published version, whose snapshot carries Rules.Appointments.
 func (w *apptWorld) scheduleAndRules(t *testing.T) {
 	ctx := t.Context()
-	require.Eventually(t, func() bool {
-		var n int
-		_ = w.db.QueryRow(ctx, `SELECT count(*) FROM hq_services WHERE branch = $1`, w.branch).Scan(&n)
-		return n > 0
-	}, 60*time.Second, 100*time.Millisecond, "branch not imported: %s", w.agent.output())
+	for _, e := range []*env{w.env, w.off} {
+		require.Eventually(t, func() bool {
+			var n int
+			_ = w.db.QueryRow(ctx, `SELECT count(*) FROM hq_services WHERE branch = $1`, e.branch).Scan(&n)
+			return n > 0
+		}, 60*time.Second, 100*time.Millisecond, "%s not imported: %s", e.branch, e.agent.output())
+	}
 	w.hq = w.hqAdmin()
-	code, body := w.hq.post("/config/branches", "from", "branch", "id", w.branch, "name", "Agenda Centro", "region", "RM",
-		"time_zone", "America/Santiago", "opening_hours", "00:00-23:59")
-	require.Equal(t, http.StatusSeeOther, code, body)
-
-	// M: the next minute boundary at least 50 s ahead (the story's parts
-	// before the cut take about 35 s: the cloud publishes a branch command
-	// every 10 s).
-	now := time.Now().In(w.loc)
-	w.m = now.Add(50 * time.Second).Truncate(time.Minute).Add(time.Minute)
-	if w.m.Add(65*time.Minute).Day() != w.m.Day() {
+	// M2: the next minute boundary at least 20 s ahead (part 6 books it
+	// before then); M a minute later (parts 2 to 7 take about 35 s: the
+	// cloud publishes a branch command every 10 s).
+	w.m2 = time.Now().In(w.loc).Add(20 * time.Second).Truncate(time.Minute).Add(time.Minute)
+	w.m = w.m2.Add(time.Minute)
+	if w.m.Add(65*time.Minute).Day() != w.m2.Day() {
 		t.Skip("the slots would cross Santiago's midnight")
 	}
+	main := event.AppointmentRules{EarlyMin: 30, GraceMin: 1, RunMax: 2, HoldMin: 1, SlideBy: 1,
+		Remote: map[string]event.RemoteRule{"P": {Open: true}}}
+	w.setUpBranch(t, w.env, "Agenda Centro", main, w.m, w.m.Add(10*time.Minute), w.m.Add(time.Hour))
+	w.setUpBranch(t, w.off, "Agenda Sur", event.AppointmentRules{GraceMin: 1}, w.m2, w.m2.Add(10*time.Minute))
+}
+
+// setUpBranch names e's branch, sets Caja's schedule (a 5-minute range
+// from each start, two places a slot) and the rules in HQ's forms, and
+// publishes; the agent reports running the version.
+func (w *apptWorld) setUpBranch(t *testing.T, e *env, name string, rules event.AppointmentRules, starts ...time.Time) {
+	ctx := t.Context()
+	code, body := w.hq.post("/config/branches", "from", "branch", "id", e.branch, "name", name, "region", "RM",
+		"time_zone", "America/Santiago", "opening_hours", "00:00-23:59")
+	require.Equal(t, http.StatusSeeOther, code, body)
 	var ranges []string
-	for _, off := range []time.Duration{0, 10 * time.Minute, time.Hour} {
-		from := w.m.Add(off)
+	for _, from := range starts {
 		ranges = append(ranges, from.Format("15:04")+"-"+from.Add(5*time.Minute).Format("15:04"))
 	}
-	day := cloud.WeekdayKey(w.m.Weekday())
-	_, body = w.hq.get("/config/branches/" + w.branch + "/appointments")
-	require.Contains(t, body, `action="/config/branches/`+w.branch+`/appointments/C"`, "Caja's schedule form")
-	code, body = w.hq.post("/config/branches/"+w.branch+"/appointments/C", "slot_min", "5", "reserve_pct", "0",
+	day := cloud.WeekdayKey(starts[0].Weekday())
+	_, body = w.hq.get("/config/branches/" + e.branch + "/appointments")
+	require.Contains(t, body, `action="/config/branches/`+e.branch+`/appointments/C"`, "Caja's schedule form")
+	code, body = w.hq.post("/config/branches/"+e.branch+"/appointments/C", "slot_min", "5", "reserve_pct", "0",
 		"horizon_days", "7", "hours_"+day, strings.Join(ranges, ","), "executives_"+day, "2")
 	require.Equal(t, http.StatusSeeOther, code, body)
-	code, body = w.hq.post("/config/branches/"+w.branch+"/appointments/rules", "early_min", "30", "grace_min", "1",
-		"run_max", "2", "hold_min", "1", "slide_by", "1", "remote_P", "1")
+	form := []string{}
+	for k, v := range map[string]int{"early_min": rules.EarlyMin, "grace_min": rules.GraceMin, "run_max": rules.RunMax,
+		"hold_min": rules.HoldMin, "slide_by": rules.SlideBy} {
+		if v != 0 {
+			form = append(form, k, strconv.Itoa(v))
+		}
+	}
+	for svc, r := range rules.Remote {
+		if r.Open {
+			form = append(form, "remote_"+svc, "1")
+		}
+	}
+	code, body = w.hq.post("/config/branches/"+e.branch+"/appointments/rules", form...)
 	require.Equal(t, http.StatusSeeOther, code, body)
-	code, body = w.hq.post("/config/branches/"+w.branch+"/publish", "confirm", "1")
+	code, body = w.hq.post("/config/branches/"+e.branch+"/publish", "confirm", "1")
 	require.Equal(t, http.StatusSeeOther, code, body)
 
 	var pub int
 	var snap []byte
 	require.NoError(t, w.db.QueryRow(ctx, `SELECT version, snapshot FROM hq_branch_configs WHERE branch = $1 ORDER BY version DESC LIMIT 1`,
-		w.branch).Scan(&pub, &snap))
+		e.branch).Scan(&pub, &snap))
 	var cfg event.Config
 	require.NoError(t, json.Unmarshal(snap, &cfg))
-	assert.Equal(t, event.AppointmentRules{EarlyMin: 30, GraceMin: 1, RunMax: 2, HoldMin: 1, SlideBy: 1,
-		Remote: map[string]event.RemoteRule{"P": {Open: true}}}, cfg.Rules.Appointments, "published with the branch config")
+	assert.Equal(t, rules, cfg.Rules.Appointments, "published with the branch config")
 
 	// The agent runs it: HQ's name, and the version reported back.
 	require.Eventually(t, func() bool {
 		var b struct {
 			Name string `json:"name"`
 		}
-		_, err := w.do("GET", "/api/v1/branch", "", nil, &b)
-		return err == nil && b.Name == "Agenda Centro"
-	}, 30*time.Second, 50*time.Millisecond, "config not applied: %s", w.agent.output())
+		_, err := e.do("GET", "/api/v1/branch", "", nil, &b)
+		return err == nil && b.Name == name
+	}, 30*time.Second, 50*time.Millisecond, "config not applied: %s", e.agent.output())
 	require.Eventually(t, func() bool {
 		var ver int
-		_ = w.db.QueryRow(ctx, `SELECT coalesce((SELECT config_version FROM branch_sync WHERE branch = $1), 0)`, w.branch).Scan(&ver)
+		_ = w.db.QueryRow(ctx, `SELECT coalesce((SELECT config_version FROM branch_sync WHERE branch = $1), 0)`, e.branch).Scan(&ver)
 		return ver == pub
-	}, 30*time.Second, 100*time.Millisecond, "the agent does not report running version %d", pub)
+	}, 30*time.Second, 100*time.Millisecond, "%s does not report running version %d", e.branch, pub)
 }
 
 // phone is a customer's browser on the public page: its own cookies and
@@ -358,7 +391,7 @@ func hasText(sub string) func(telegramtest.Sent) bool {
 
 // botBook books start at the branch through /agendar: branch, service,
 // day and slot buttons, then the RUT; it returns the confirmation.
-func (w *apptWorld) botBook(t *testing.T, chat int64, start time.Time, rut string) string {
+func (w *apptWorld) botBook(t *testing.T, chat int64, branch string, start time.Time, rut string) string {
 	n := len(w.tg.SentTo(chat))
 	w.tg.AddUpdate(telegramtest.TextUpdate(chat, "es", "/agendar"))
 	tap := func(data string) {
@@ -366,10 +399,10 @@ func (w *apptWorld) botBook(t *testing.T, chat int64, start time.Time, rut strin
 		n = len(w.tg.SentTo(chat))
 		w.tg.AddCallback(chat, m.MessageID, "es", data)
 	}
-	tap("ap:b:" + w.branch)
-	tap("ap:s:" + w.branch + ":C")
-	tap("ap:d:" + w.branch + ":C:" + start.In(w.loc).Format(time.DateOnly))
-	tap("ap:t:" + w.branch + ":C:" + strconv.FormatInt(start.Unix(), 10))
+	tap("ap:b:" + branch)
+	tap("ap:s:" + branch + ":C")
+	tap("ap:d:" + branch + ":C:" + start.In(w.loc).Format(time.DateOnly))
+	tap("ap:t:" + branch + ":C:" + strconv.FormatInt(start.Unix(), 10))
 	w.waitMessage(t, chat, n, hasText("Escribe tu RUT"))
 	n = len(w.tg.SentTo(chat))
 	w.tg.AddUpdate(telegramtest.TextUpdate(chat, "es", rut))
@@ -381,7 +414,7 @@ var codeRe = regexp.MustCompile(`Tu código: (\d{6})\.`)
 // botBooking is part 3 (booking): a customer books M+60 by the bot; his
 // hour-before reminder falls due at M (part "3_reminder_hour_before").
 func (w *apptWorld) botBooking(t *testing.T) {
-	done := w.botBook(t, chatBooker, w.m.Add(time.Hour), apptRUT(16_222_333))
+	done := w.botBook(t, chatBooker, w.branch, w.m.Add(time.Hour), apptRUT(16_222_333))
 	m := codeRe.FindStringSubmatch(done)
 	require.NotNil(t, m, done)
 	w.botCode = m[1]
@@ -535,26 +568,35 @@ func (w *apptWorld) drain(t *testing.T) {
 	t.Fatal("the queue did not drain")
 }
 
-// wanCut is part 5's cut: the WAN goes down (the broker stops) once the
-// branch's events are all acknowledged.
+// wanCut is part 5's cut: eight seconds before M, once the branch's
+// events are all acknowledged, the WAN goes down (the broker stops).
 func (w *apptWorld) wanCut(t *testing.T) {
-	require.True(t, time.Now().Before(w.m.Add(-20*time.Second)), "the story ran late: M is %s", w.m.Format("15:04:05"))
+	require.True(t, time.Now().Before(w.m.Add(-10*time.Second)), "the story ran late: M is %s", w.m.Format("15:04:05"))
 	w.converge(30 * time.Second)
+	time.Sleep(time.Until(w.m.Add(-8 * time.Second)))
 	w.broker.Stop()
 	require.Eventually(t, func() bool { return !w.agentSync().Connected }, 30*time.Second, 50*time.Millisecond)
 }
 
-// bookOffline is part 6's first half: with the branch offline a customer
-// books M by the bot and another books M+60 on the page.
+// bookOffline is part 6's first half: the second branch goes offline (its
+// agent stops); a customer books its slot M2 by the bot and another its
+// slot M2+10 on the page.
 func (w *apptWorld) bookOffline(t *testing.T) {
-	w.botBook(t, chatLate, w.m, apptRUT(18_333_444))
+	w.off.agent.stop()
+	require.Eventually(t, func() bool {
+		var online bool
+		err := w.db.QueryRow(t.Context(), `SELECT online FROM branch_sync WHERE branch = $1`, w.off.branch).Scan(&online)
+		return err == nil && !online
+	}, 10*time.Second, 50*time.Millisecond, "the cloud sees the branch offline")
+	w.botBook(t, chatLate, w.off.branch, w.m2, apptRUT(18_333_444))
 	require.NoError(t, w.db.QueryRow(t.Context(), `SELECT id FROM appt_bookings WHERE branch = $1 AND channel = 'telegram'
-		AND start_at = $2`, w.branch, w.m).Scan(&w.lateID))
+		AND start_at = $2`, w.off.branch, w.m2).Scan(&w.lateID))
 	p := w.phone(t, 8)
-	later := w.m.Add(time.Hour)
-	code, body, id, _ := p.book(w.branch, "C", later, apptRUT(19_444_555), "", p.openBookForm(w.branch, "C", later, w.loc))
+	later := w.m2.Add(10 * time.Minute)
+	code, body, id, _ := p.book(w.off.branch, "C", later, apptRUT(19_444_555), "", p.openBookForm(w.off.branch, "C", later, w.loc))
 	require.Equal(t, http.StatusOK, code, body)
 	w.afterCutID = id
+	require.True(t, time.Now().Before(w.m2), "booked before M2")
 }
 
 // checkInAndCall is part 5 at the branch with the WAN down: two Caja
@@ -601,28 +643,29 @@ func (w *apptWorld) checkInAndCall(t *testing.T) {
 	w.serveNext("") // the second walk-in
 }
 
-// reminder is part 3's reminder: at M the bot's booking of M+60 is an hour
-// away and its reminder reaches the chat (the cloud alone: the WAN is
-// down).
+// reminder is part 3's reminder: from M the bot's booking of M+60 is an
+// hour away, and its reminder reaches the chat (the cloud checks every
+// 30 s).
 func (w *apptWorld) reminder(t *testing.T) {
 	w.waitMessage(t, chatBooker, 0, hasText("es hoy a las "+w.m.Add(time.Hour).In(w.loc).Format("15:04")+". Tu código: "+w.botCode+"."))
 }
 
-// wanReturns is part 5 after the cut: once slot M's window closed (so part
-// 6 has its late booking), the broker comes back; the cloud shows the
-// booking checked in and the branch's events and tickets equal the cloud's.
+// wanReturns is part 5 after the cut: the broker comes back; the cloud
+// shows the booking checked in and the branch's events and tickets equal
+// the cloud's.
 func (w *apptWorld) wanReturns(t *testing.T) {
-	time.Sleep(time.Until(w.m.Add(time.Minute + 2*time.Second))) // grace_min 1
 	require.NoError(t, w.broker.Start())
 	w.waitBooking(t, w.bookedID, string(cloud.BookingCheckedIn), 60*time.Second)
 	w.checkInvariant()
 }
 
-// offlineBookings is part 6: the page's booking of M+60 made while the
-// branch was offline reached it when it came back; the bot's booking of M,
-// whose window closed meanwhile, was declined (slot_passed) and its
-// customer told at the fake Bot API.
+// offlineBookings is part 6: once slot M2's window closed (grace 1 min)
+// the second branch comes back; the page's booking made while it was
+// offline reaches it; the bot's booking of M2 is declined (slot_passed) and
+// its customer told at the fake Bot API.
 func (w *apptWorld) offlineBookings(t *testing.T) {
+	time.Sleep(time.Until(w.m2.Add(time.Minute + time.Second)))
+	w.off.startAgent()
 	w.waitBooking(t, w.afterCutID, string(cloud.BookingReceived), 40*time.Second)
 	w.waitBooking(t, w.lateID, string(cloud.BookingDeclined), 40*time.Second)
 	_, reason := w.bookingStatus(t, w.lateID)
