@@ -70,6 +70,9 @@ type RunningConfig struct {
 	// ImportedAt is when the branch's report was imported into HQ's draft
 	// (zero: never).
 	ImportedAt time.Time
+	// Rules are the rules of the HQ version the branch runs (nil: HQ does
+	// not know them: a branch that runs no HQ version).
+	Rules *event.Rules
 }
 
 // DiffItem is one difference between what a branch runs and HQ's draft.
@@ -90,11 +93,17 @@ type ConfigDiff struct {
 	// "opening_hours"): a branch that runs none (open all day) closes outside
 	// the published ones from the moment they arrive.
 	Hours []DiffItem
+	// Rules are the changes of the rules (when HQ knows what the branch
+	// runs): Key "calling" (preferential ratio, recalls, pre-notice),
+	// "appointments" (check-in window, run of appointments, remote holds)
+	// and "remote:<service>" (remote joining open and its cap).
+	Rules []DiffItem
 }
 
 // Empty reports whether the publication changes none of them.
 func (d ConfigDiff) Empty() bool {
-	return len(d.Services) == 0 && len(d.Counters) == 0 && len(d.Executives) == 0 && len(d.TimeZone) == 0 && len(d.Hours) == 0
+	return len(d.Services) == 0 && len(d.Counters) == 0 && len(d.Executives) == 0 && len(d.TimeZone) == 0 &&
+		len(d.Hours) == 0 && len(d.Rules) == 0
 }
 
 // Summary counts the changes for the audit: "services +1 -0 ~2, counters +0
@@ -179,6 +188,7 @@ func DiffConfig(running RunningConfig, draft BranchConfig, lang i18n.Lang) Confi
 	return ConfigDiff{
 		TimeZone: tz,
 		Hours:    hours,
+		Rules:    diffRules(running.Rules, draft.Rules, lang),
 		Services: diffBy(running.Services, draft.Services, func(s queue.Service) string { return s.Code }, func(s queue.Service) string {
 			return i18n.T(lang, "hq.config.diff.service", s.Name, s.TargetWaitS/60, s.MeanServiceS/60, s.Priority)
 		}),
@@ -188,6 +198,35 @@ func DiffConfig(running RunningConfig, draft BranchConfig, lang i18n.Lang) Confi
 			return x.Name + " · " + strings.Join(x.Services, ",")
 		}),
 	}
+}
+
+// diffRules compares the rules a branch runs with the draft's (nothing when
+// HQ does not know what it runs). Appointment rules compare with their
+// defaults filled in, so an unset rule and its default are the same.
+func diffRules(running *event.Rules, draft event.Rules, lang i18n.Lang) []DiffItem {
+	if running == nil {
+		return nil
+	}
+	type rule struct{ key, show string }
+	list := func(r event.Rules) []rule {
+		a := r.Appointments.WithDefaults()
+		out := []rule{
+			{"calling", RulesText(lang, r)},
+			{"appointments", i18n.T(lang, "hq.config.diff.rules.appointments", a.EarlyMin, a.GraceMin, a.RunMax, a.HoldMin, a.SlideBy)},
+		}
+		for code, rr := range r.Appointments.Remote {
+			if !rr.Open {
+				continue
+			}
+			show := i18n.T(lang, "hq.config.diff.rules.remote_open")
+			if rr.Cap > 0 {
+				show = i18n.T(lang, "hq.config.diff.rules.remote_cap", rr.Cap)
+			}
+			out = append(out, rule{"remote:" + code, show})
+		}
+		return out
+	}
+	return diffBy(list(*running), list(draft), func(r rule) string { return r.key }, func(r rule) string { return r.show })
 }
 
 // Stranded is a service with waiting tickets that a publication would leave

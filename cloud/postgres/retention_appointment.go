@@ -14,6 +14,10 @@ import (
 // Same parameters as the other steps: $1 the clock, $2 days, $3 batch.
 func init() {
 	day := `(($1::timestamptz AT TIME ZONE COALESCE((SELECT time_zone FROM branches WHERE id = %s), 'America/Santiago'))::date - $2::int)`
+	// anyDay bounds day for every zone (no zone's date is past UTC's next
+	// one): a condition on the row alone, so the day indexes of migration
+	// 00025 find the candidates before each row's zone is looked up.
+	const anyDay = `(($1::timestamptz AT TIME ZONE 'UTC')::date - $2::int + 1)`
 	n := func(r *cloud.AnonymiseResult) *int64 { return &r.Appointments }
 	retentionSteps = append(retentionSteps,
 		retentionStep{"appt_token_links", `DELETE FROM telegram_token_links l USING (
@@ -26,17 +30,17 @@ func init() {
 		retentionStep{"appt_bookings", `UPDATE appt_bookings b SET rut_hash = 'gone:' || b.id, rut_sealed = '', note = '',
 				chat = NULL, token = NULL
 			FROM (SELECT id FROM appt_bookings b2
-				WHERE b2.rut_hash NOT LIKE 'gone:%' AND b2.day < ` + sprintf(day, "b2.branch") + `
+				WHERE b2.rut_hash NOT LIKE 'gone:%' AND b2.day < ` + anyDay + ` AND b2.day < ` + sprintf(day, "b2.branch") + `
 				LIMIT $3 FOR UPDATE SKIP LOCKED) x
 			WHERE b.id = x.id`, n},
 		retentionStep{"appt_joins", `UPDATE appt_joins j SET rut_hash = NULL, chat = NULL, token = NULL
 			FROM (SELECT id FROM appt_joins j2
 				WHERE (j2.rut_hash IS NOT NULL OR j2.chat IS NOT NULL OR j2.token IS NOT NULL)
-				AND j2.day < ` + sprintf(day, "j2.branch") + `
+				AND j2.day < ` + anyDay + ` AND j2.day < ` + sprintf(day, "j2.branch") + `
 				LIMIT $3 FOR UPDATE SKIP LOCKED) x
 			WHERE j.id = x.id`, n},
 		retentionStep{"appt_codes", `DELETE FROM appt_codes c USING (
-				SELECT branch, day, code FROM appt_codes c2 WHERE c2.day < ` + sprintf(day, "c2.branch") + `
+				SELECT branch, day, code FROM appt_codes c2 WHERE c2.day < ` + anyDay + ` AND c2.day < ` + sprintf(day, "c2.branch") + `
 				LIMIT $3 FOR UPDATE SKIP LOCKED) x
 			WHERE c.branch = x.branch AND c.day = x.day AND c.code = x.code`, n},
 		retentionStep{"appt_slot_locks", `DELETE FROM appt_slot_locks s USING (

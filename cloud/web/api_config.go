@@ -484,7 +484,7 @@ func (h *Handler) apiDiff(w http.ResponseWriter, r *http.Request, q *req) {
 		Stranded: []apiStranded{},
 	}
 	for name, items := range map[string][]cloud.DiffItem{"services": p.Diff.Services, "counters": p.Diff.Counters,
-		"executives": p.Diff.Executives, "time_zone": p.Diff.TimeZone, "opening_hours": p.Diff.Hours} {
+		"executives": p.Diff.Executives, "time_zone": p.Diff.TimeZone, "opening_hours": p.Diff.Hours, "rules": p.Diff.Rules} {
 		list := make([]apiDiffItem, 0, len(items))
 		for _, it := range items {
 			list = append(list, apiDiffItem(it))

@@ -77,6 +77,12 @@ func TestAppointmentsHQ(t *testing.T) {
 	assert.Contains(t, body, "Dato no válido en run_max")
 	res, _ = post(c, csrf, "/config/branches/AP-001/appointments/rules", "early_min", "20", "remote_C", "1", "cap_C", "5")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	var stored int
+	require.NoError(t, hqtest.MustPool(t, dsn).QueryRow(t.Context(), `SELECT (appointment_rules->>'early_min')::int
+		FROM hq_branch_settings WHERE branch = 'AP-001'`).Scan(&stored), "beside the branch's other draft rules")
+	assert.Equal(t, 20, stored)
+	_, body = e.get(c, "/config/branches/AP-001/appointments")
+	assert.Contains(t, body, `name="early_min" type="number" min="0" max="240" value="20"`)
 	res, _ = post(c, csrf, "/config/branches/AP-001/publish", "confirm", "1")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	require.NotEmpty(t, e.pub.got)

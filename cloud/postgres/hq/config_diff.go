@@ -32,11 +32,21 @@ func (s *Store) RunningConfig(ctx context.Context, branch string) (RunningConfig
 		rc.Source, rc.Version, rc.Services, rc.Counters, rc.Executives = "reported", r.Version, r.Services, r.Counters, r.Executives
 		rc.TimeZone = r.TimeZone
 		if r.Version > 0 {
-			// The hours came with the HQ version it runs; a report has none.
-			err := s.pool.QueryRow(ctx, `SELECT coalesce(snapshot->>'opening_hours', '') FROM hq_branch_configs WHERE branch = $1 AND version = $2`,
-				branch, r.Version).Scan(&rc.OpeningHours)
+			// The hours and rules came with the HQ version it runs; a report
+			// has none.
+			var rules []byte
+			err := s.pool.QueryRow(ctx, `SELECT coalesce(snapshot->>'opening_hours', ''), snapshot->'rules'
+				FROM hq_branch_configs WHERE branch = $1 AND version = $2`,
+				branch, r.Version).Scan(&rc.OpeningHours, &rules)
 			if err != nil && err != pgx.ErrNoRows {
 				return rc, wrap("running hours", err)
+			}
+			if len(rules) > 0 && string(rules) != "null" {
+				var ru event.Rules
+				if err := json.Unmarshal(rules, &ru); err != nil {
+					return rc, wrap("running rules", err)
+				}
+				rc.Rules = &ru
 			}
 		}
 		return rc, nil
@@ -57,7 +67,7 @@ func (s *Store) RunningConfig(ctx context.Context, branch string) (RunningConfig
 		return rc, wrap("running snapshot", err)
 	}
 	rc.Source, rc.At, rc.Version, rc.Services, rc.Counters = "published", c.PublishedAt, c.Version, c.Services, c.Counters
-	rc.TimeZone, rc.OpeningHours = c.TimeZone, c.OpeningHours
+	rc.TimeZone, rc.OpeningHours, rc.Rules = c.TimeZone, c.OpeningHours, &c.Rules
 	for _, x := range c.Executives {
 		rc.Executives = append(rc.Executives, x.Executive)
 	}

@@ -309,6 +309,34 @@ func TestRunningConfigFromPublishedVersion(t *testing.T) {
 	assert.Empty(t, p.Diff.Services)
 	assert.Empty(t, p.Diff.Executives)
 	assert.Equal(t, []cloud.DiffItem{{Kind: "added", Key: "003", After: "3 Módulo 3"}}, p.Diff.Counters)
+	assert.Empty(t, p.Diff.Rules, "the rules it runs are the draft's")
+
+	// Appointment rules (config API's rules, saved beside the other rules)
+	// show in the review as rule changes, as the calling rules do.
+	err = s.PutRules(ctx, "PV-001", event.Rules{PreferentialRatio: 3, RecallLimit: 3, PreNoticeAhead: 3,
+		Appointments: event.AppointmentRules{EarlyMin: 20, Remote: map[string]event.RemoteRule{"Z": {Open: true}}}})
+	require.Error(t, err, "a service the branch does not have: nothing stored")
+	require.NoError(t, s.PutRules(ctx, "PV-001", event.Rules{PreferentialRatio: 3, RecallLimit: 3, PreNoticeAhead: 3,
+		Appointments: event.AppointmentRules{EarlyMin: 20, Remote: map[string]event.RemoteRule{"C": {Open: true, Cap: 5}}}}))
+	var stored string
+	require.NoError(t, f.Pool.QueryRow(ctx, `SELECT appointment_rules->>'early_min' FROM hq_branch_settings WHERE branch = 'PV-001'`).Scan(&stored))
+	assert.Equal(t, "20", stored)
+	c, p, err := s.PublishPreview(ctx, "PV-001", i18n.ES)
+	require.NoError(t, err)
+	assert.Equal(t, 20, c.Rules.Appointments.EarlyMin)
+	require.Len(t, p.Diff.Rules, 3)
+	assert.Equal(t, "appointments", p.Diff.Rules[0].Key)
+	assert.Equal(t, "changed", p.Diff.Rules[0].Kind)
+	assert.Contains(t, p.Diff.Rules[0].Before, "desde 30 min antes")
+	assert.Contains(t, p.Diff.Rules[0].After, "desde 20 min antes")
+	assert.Equal(t, cloud.DiffItem{Kind: "changed", Key: "calling", Before: cloud.RulesText(i18n.ES, event.Rules{PreferentialRatio: 2, RecallLimit: 3, PreNoticeAhead: 3}),
+		After: cloud.RulesText(i18n.ES, event.Rules{PreferentialRatio: 3, RecallLimit: 3, PreNoticeAhead: 3})}, p.Diff.Rules[1])
+	assert.Equal(t, cloud.DiffItem{Kind: "added", Key: "remote:C", After: "fila remota abierta, hasta 5 sin llegar"}, p.Diff.Rules[2])
+	// A rules PUT without appointment rules leaves them.
+	require.NoError(t, s.PutRules(ctx, "PV-001", event.Rules{PreferentialRatio: 2, RecallLimit: 3, PreNoticeAhead: 3}))
+	c, _, err = s.PublishPreview(ctx, "PV-001", i18n.ES)
+	require.NoError(t, err)
+	assert.Equal(t, 5, c.Rules.Appointments.Remote["C"].Cap)
 }
 
 // A service the branch already runs with nobody serving it (G at a branch set

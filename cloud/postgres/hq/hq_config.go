@@ -69,10 +69,16 @@ func (s *Store) BranchConfig(ctx context.Context, id string) (BranchConfig, erro
 		return BranchConfig{}, err
 	}
 	c := BranchConfig{BranchInfo: b, OpeningHours: "09:00-14:00", Rules: event.DefaultRules()}
-	err = s.pool.QueryRow(ctx, `SELECT opening_hours, preferential_ratio, recall_limit, pre_notice_ahead FROM hq_branch_settings WHERE branch = $1`, id).
-		Scan(&c.OpeningHours, &c.Rules.PreferentialRatio, &c.Rules.RecallLimit, &c.Rules.PreNoticeAhead)
+	var apptRules []byte
+	err = s.pool.QueryRow(ctx, `SELECT opening_hours, preferential_ratio, recall_limit, pre_notice_ahead, appointment_rules
+		FROM hq_branch_settings WHERE branch = $1`, id).
+		Scan(&c.OpeningHours, &c.Rules.PreferentialRatio, &c.Rules.RecallLimit, &c.Rules.PreNoticeAhead, &apptRules)
 	if err != nil && err != pgx.ErrNoRows {
 		return c, wrap("branch settings", err)
+	}
+	// Appointments and remote joining (saved by postgres/appt.SaveRules).
+	if c.Rules.Appointments, err = appt.DecodeRules(apptRules); err != nil {
+		return c, err
 	}
 	// The per-service pre-notice overrides travel in the rules; the branch
 	// decides when a ticket is near.
@@ -90,10 +96,6 @@ func (s *Store) BranchConfig(ctx context.Context, id string) (BranchConfig, erro
 		return nil
 	}); err != nil {
 		return c, wrap("pre-notice settings", err)
-	}
-	// Appointments and remote joining (postgres/appt keeps the draft).
-	if c.Rules.Appointments, err = appt.ReadRules(ctx, s.pool, id); err != nil {
-		return c, err
 	}
 	rows, err = s.pool.Query(ctx, `SELECT code, name, target_wait_s, mean_service_s, priority FROM hq_services WHERE branch = $1 ORDER BY code`, id)
 	if err != nil {
@@ -259,8 +261,10 @@ func (s *Store) hashPIN(pin string) (string, error) {
 
 // PutRules sets a branch's calling rules. A non-nil PreNoticeByService
 // replaces the per-service pre-notice overrides (empty: none); nil leaves them.
+// Non-zero Appointments replace the appointment rules (validated as the
+// schedule page's, appt.SaveRules); zero leaves them.
 // Errors: invalid hq.rules.invalid, hq.rules.notice_service_invalid (a service
-// the branch does not have, or out of 0..50).
+// the branch does not have, or out of 0..50), the appointment rules' codes.
 func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) error {
 	if r.PreferentialRatio < 0 || r.PreferentialRatio > 20 || r.RecallLimit < 0 || r.RecallLimit > 10 || r.PreNoticeAhead < 0 || r.PreNoticeAhead > 50 {
 		return queue.Errorf(queue.CodeInvalid, "hq.rules.invalid")
@@ -298,7 +302,17 @@ func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) erro
 			}
 		}
 	}
+	if !zeroAppointmentRules(r.Appointments) {
+		if err := appt.SaveRules(ctx, tx, branch, r.Appointments, "config-api", s.now()); err != nil {
+			return err
+		}
+	}
 	return wrap("put rules", tx.Commit(ctx))
+}
+
+// zeroAppointmentRules reports whether r sets nothing.
+func zeroAppointmentRules(r event.AppointmentRules) bool {
+	return r.EarlyMin == 0 && r.GraceMin == 0 && r.RunMax == 0 && r.HoldMin == 0 && r.SlideBy == 0 && r.Remote == nil
 }
 
 // Publish snapshots a branch's draft as the next config version, stores it and
