@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -323,6 +324,47 @@ func TestAgentRemoteUpdate(t *testing.T) {
 		assert.Equal(t, "2.0.0", b.version())
 	}
 
+	// 5. A stopped rollout: 4.0.0 is offered with a window that is closed
+	// now, then stopped. Its retained offer is cleared, each box drops the
+	// offer it held (it never starts it), and HQ sees "stopped". The earlier
+	// rollouts are stopped first, newest last, so none takes over (the
+	// latest active rollout covering a branch replaces a stopped offer).
+	for _, v := range []string{"2.0.0", "2.1.0", "3.0.0"} {
+		cloudCmd("release", "stop", "--version", v)
+	}
+	publish(v21, "4.0.0") // never downloaded: any signed binary will do
+	santiago, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	later := time.Now().In(santiago).Add(3 * time.Hour)
+	closed := later.Format("15:04") + "-" + later.Add(time.Hour).Format("15:04")
+	cloudCmd("release", "rollout", "--version", "4.0.0", "--ring", "all", "--window", closed)
+	status := func() map[string]cloud.BoxState {
+		var bs []cloud.BoxState
+		require.NoError(t, json.Unmarshal([]byte(cloudCmd("release", "status", "--json")), &bs))
+		m := map[string]cloud.BoxState{}
+		for _, s := range bs {
+			m[s.Branch] = s
+		}
+		return m
+	}
+	require.Eventually(t, func() bool {
+		st := status()
+		return st[names[0]].Offered == "4.0.0" && st[names[1]].Offered == "4.0.0"
+	}, 30*time.Second, 200*time.Millisecond, "4.0.0 offered to both")
+	time.Sleep(500 * time.Millisecond) // the retained offers reach the boxes
+	assert.Contains(t, cloudCmd("release", "stop", "--version", "4.0.0"), "1 rollout(s) of 4.0.0 stopped")
+	require.Eventually(t, func() bool {
+		st := status()
+		return st[names[0]].Stopped == "4.0.0" && st[names[1]].Stopped == "4.0.0" &&
+			st[names[0]].Offered == "" && st[names[1]].Offered == ""
+	}, 30*time.Second, 200*time.Millisecond, "HQ sees both offers withdrawn")
+	for _, b := range boxes {
+		require.Eventually(t, func() bool {
+			return withdrawnRE.MatchString(b.logs())
+		}, 30*time.Second, 100*time.Millisecond, "%s drops the offer", b.branch)
+		assert.Equal(t, "2.0.0", b.version())
+	}
+
 	stopKiosks()
 	kwg.Wait()
 	// No ticket lost or doubled across every restart, and the cloud has
@@ -365,6 +407,8 @@ func TestAgentRemoteUpdate(t *testing.T) {
 		b.stop()
 	}
 }
+
+var withdrawnRE = regexp.MustCompile(`agent release offer withdrawn.*4\.0\.0`)
 
 func copyFile(from, to string) error {
 	b, err := os.ReadFile(from)
