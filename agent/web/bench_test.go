@@ -26,9 +26,10 @@ func BenchmarkPage(b *testing.B) {
 }
 
 // BenchmarkQR measures one ticket's QR code (encode and SVG), done once per
-// ticket issued at the kiosk.
+// ticket issued at the kiosk. The endpoint serves a QR only when the bank's
+// bot is configured (404 without one, TestNoBotNoQR), so the bench names one.
 func BenchmarkQR(b *testing.B) {
-	h, err := Handler(Options{})
+	h, err := Handler(Options{BotName: "SucursalBot"})
 	require.NoError(b, err)
 	req := httptest.NewRequest(http.MethodGet, "/assets/qr/Ab3_x-9ZqLmN0pQrStUvWxYz01234567.svg", nil)
 	b.ReportAllocs()
