@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -359,6 +360,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTPServer = &http.Server{Handler: m.API.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	var fresh requestless
+	m.HTTPServer.ConnState = fresh.track
+	m.HTTPServer.RegisterOnShutdown(fresh.closeAll)
 	m.done = make(chan struct{})
 	go func() {
 		defer close(m.done)
@@ -374,6 +378,37 @@ func (m *Main) Run(ctx context.Context) error {
 	m.startWatchdog()
 	m.Logger.Info("listening", "addr", m.Addr, "url", m.URL, "version", version, "startup_ms", time.Since(start).Milliseconds())
 	return nil
+}
+
+// requestless tracks the LAN API's connections that have not sent a request
+// yet (http.StateNew): a browser's preconnect, a kiosk dialling as the agent
+// stops. http.Server.Shutdown counts one as idle only after 5 s, which is
+// Close's whole deadline (the stop then failed, exit status 1); closeAll,
+// run when the shutdown starts, closes them as it closes idle ones.
+type requestless struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (r *requestless) track(c net.Conn, s http.ConnState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s != http.StateNew {
+		delete(r.conns, c)
+		return
+	}
+	if r.conns == nil {
+		r.conns = map[net.Conn]struct{}{}
+	}
+	r.conns[c] = struct{}{}
+}
+
+func (r *requestless) closeAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.conns {
+		_ = c.Close()
+	}
 }
 
 // Close stops the LAN API (ending live streams), then the store.
