@@ -93,7 +93,7 @@ type Handler struct {
 	log           *slog.Logger
 	mux           http.Handler
 	assets        *webasset.Set
-	pages         map[string]*template.Template
+	pages         map[i18n.Lang]map[string]*template.Template
 	reads, writes *ratelimit.Keyed
 	// book is cfg.Appointments.
 	book cloud.Appointments

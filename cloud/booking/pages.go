@@ -2,6 +2,7 @@ package booking
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -16,21 +17,30 @@ import (
 // pageNames are the templates, each parsed with layout.html.
 var pageNames = []string{"home", "branch", "slots", "book", "booking", "join", "arrive", "error"}
 
+// parse parses every page once per language, with T bound to it: a render
+// executes a ready template (cloning one per request re-ran html/template's
+// escaping of the whole page under a shared lock, the slot page's cost in a
+// burst; docs/performance.md "Booking page").
 func (h *Handler) parse() error {
-	h.pages = map[string]*template.Template{}
-	for _, p := range pageNames {
-		t, err := template.New(p).Funcs(h.funcs()).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
-		if err != nil {
-			return err
+	h.pages = map[i18n.Lang]map[string]*template.Template{}
+	for _, lang := range []i18n.Lang{i18n.ES, i18n.EN} {
+		h.pages[lang] = map[string]*template.Template{}
+		for _, p := range pageNames {
+			t, err := template.New(p).Funcs(h.funcs()).
+				Funcs(template.FuncMap{"T": func(key string, args ...any) string { return i18n.T(lang, key, args...) }}).
+				ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+			if err != nil {
+				return err
+			}
+			h.pages[lang][p] = t
 		}
-		h.pages[p] = t
 	}
 	return nil
 }
 
 func (h *Handler) funcs() template.FuncMap {
 	return template.FuncMap{
-		// T is replaced per render with the reader's language.
+		// T is bound to each language's copy of the pages (parse).
 		"T":     func(key string, args ...any) string { return key },
 		"asset": func(name string) (string, error) { return h.assets.URL(name) },
 		"hour":  func(t time.Time) string { return t.In(h.cfg.Zone).Format("15:04") },
@@ -51,9 +61,10 @@ type view struct {
 // render executes page with data in lang; a template failure is a 500 logged
 // once (it is a bug).
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, lang i18n.Lang, data any) {
-	t, err := h.pages[page].Clone()
-	if err == nil {
-		t.Funcs(template.FuncMap{"T": func(key string, args ...any) string { return i18n.T(lang, key, args...) }})
+	var err error
+	t := h.pages[lang][page]
+	if t == nil {
+		t = h.pages[i18n.ES][page]
 	}
 	other := i18n.EN
 	if lang == i18n.EN {
@@ -64,7 +75,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 		v.CSRF = h.csrfToken(w, r)
 	}
 	var buf bytes.Buffer
-	if err == nil {
+	if t == nil {
+		err = fmt.Errorf("booking: no page %q", page)
+	} else {
 		err = t.ExecuteTemplate(&buf, "layout", v)
 	}
 	if err != nil {

@@ -50,6 +50,8 @@ type Store struct {
 	// customers on one page costs one query a second (a booking through this
 	// store drops its day at once; other replicas' within the TTL).
 	slots map[slotKey]slotEntry
+	// zones caches branches' time zones (Store.zone).
+	zones map[string]zoneEntry
 	// filling holds the reads in flight: the callers of a key that is being
 	// read wait for that read instead of each running their own.
 	filling map[slotKey]*fill
@@ -199,13 +201,15 @@ func queueCommand(ctx context.Context, tx pgx.Tx, c event.Command, key string, e
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO branch_commands (id, branch, type, ticket, created_at, payload, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, c.ID, c.Branch, c.Type, key, c.At, p, expires)
+	_, err = tx.Exec(ctx, insertCommand, c.ID, c.Branch, c.Type, key, c.At, p, expires)
 	if err != nil {
 		return fmt.Errorf("appt: queue %s: %w", c.Type, err)
 	}
 	return nil
 }
+
+const insertCommand = `INSERT INTO branch_commands (id, branch, type, ticket, created_at, payload, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
 // supersede gives up the pending commands of types for key (a reschedule or
 // cancel replaces the booking's pending appointment.book).
@@ -227,9 +231,7 @@ func reserveCode(ctx context.Context, tx pgx.Tx, branch, day, ref, want string) 
 			code = newCode()
 		}
 		var got string
-		err := tx.QueryRow(ctx, `INSERT INTO appt_codes (branch, day, code, ref) VALUES ($1, $2::date, $3, $4)
-			ON CONFLICT (branch, day, code) DO UPDATE SET ref = EXCLUDED.ref WHERE appt_codes.ref = EXCLUDED.ref
-			RETURNING code`, branch, day, code, ref).Scan(&got)
+		err := tx.QueryRow(ctx, insertCode, branch, day, code, ref).Scan(&got)
 		if err == nil {
 			return got, nil
 		}
@@ -252,6 +254,34 @@ func zone(ctx context.Context, q querier, branch string) (*time.Location, error)
 		return time.LoadLocation("America/Santiago")
 	}
 	return loc, nil
+}
+
+// zone is a branch's time zone as zone reads it, kept for bookableTTL (a
+// burst of bookings asks the same few branches).
+func (s *Store) zone(ctx context.Context, branch string) (*time.Location, error) {
+	now := s.Now()
+	s.mu.Lock()
+	z, ok := s.zones[branch]
+	s.mu.Unlock()
+	if ok && now.Sub(z.at) < bookableTTL && now.Sub(z.at) >= 0 {
+		return z.loc, nil
+	}
+	loc, err := zone(ctx, s.pool, branch)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.zones == nil || len(s.zones) > 10_000 {
+		s.zones = map[string]zoneEntry{}
+	}
+	s.zones[branch] = zoneEntry{at: now, loc: loc}
+	s.mu.Unlock()
+	return loc, nil
+}
+
+type zoneEntry struct {
+	at  time.Time
+	loc *time.Location
 }
 
 type querier interface {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
@@ -181,19 +182,31 @@ func (p dayPlan) slotIn(day string, start time.Time) (cloud.SlotPlan, error) {
 	return cloud.SlotPlan{}, cloud.ErrNotBookable
 }
 
+// The statements of a booking's place: the slot's row lock, its active
+// bookings but one, the RUT's active booking that day but one, and a
+// check-in code (no row when taken).
+const (
+	lockSlot = `INSERT INTO appt_slot_locks (branch, service, start_at) VALUES ($1, $2, $3)
+		ON CONFLICT (branch, service, start_at) DO UPDATE SET locked_at = now()`
+	countSlot = `SELECT count(*) FROM appt_bookings
+		WHERE branch = $1 AND service = $2 AND start_at = $3 AND status IN ` + active + ` AND id <> $4`
+	holdsRUT = `SELECT EXISTS (SELECT 1 FROM appt_bookings WHERE branch = $1 AND day = $2::date
+		AND rut_hash = $3 AND status IN ` + active + ` AND id <> $4)`
+	insertCode = `INSERT INTO appt_codes (branch, day, code, ref) VALUES ($1, $2::date, $3, $4)
+		ON CONFLICT (branch, day, code) DO UPDATE SET ref = EXCLUDED.ref WHERE appt_codes.ref = EXCLUDED.ref
+		RETURNING code`
+)
+
 // takePlace locks the slot's row and checks a place is free in it; except
 // is a booking not to count (the one being moved). ErrSlotFull when none.
 func takePlace(ctx context.Context, tx pgx.Tx, branch, service string, sl cloud.SlotPlan, except string) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO appt_slot_locks (branch, service, start_at) VALUES ($1, $2, $3)
-		ON CONFLICT (branch, service, start_at) DO UPDATE SET locked_at = now()`, branch, service, sl.Start); err != nil {
+	if _, err := tx.Exec(ctx, lockSlot, branch, service, sl.Start); err != nil {
 		return fmt.Errorf("appt: lock slot: %w", err)
 	}
 	// Read committed: this statement's snapshot is taken after the lock, so
 	// it sees the bookings of whoever held it before.
 	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM appt_bookings
-		WHERE branch = $1 AND service = $2 AND start_at = $3 AND status IN `+active+` AND id <> $4`,
-		branch, service, sl.Start, except).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, countSlot, branch, service, sl.Start, except).Scan(&n); err != nil {
 		return fmt.Errorf("appt: count slot: %w", err)
 	}
 	if n >= sl.Places {
@@ -229,7 +242,7 @@ func (s *Store) Book(ctx context.Context, r cloud.BookRequest) (cloud.Booking, e
 	if !r.Start.After(now) {
 		return cloud.Booking{}, cloud.ErrTooLate
 	}
-	loc, err := zone(ctx, s.pool, r.Branch)
+	loc, err := s.zone(ctx, r.Branch)
 	if err != nil {
 		return cloud.Booking{}, err
 	}
@@ -253,42 +266,78 @@ func (s *Store) Book(ctx context.Context, r cloud.BookRequest) (cloud.Booking, e
 			return err
 		}
 		b.Start, b.End = sl.Start, sl.End
-		if err := takePlace(ctx, tx, r.Branch, r.Service, sl, ""); err != nil {
-			return err
+		// The slot's lock, its count, the RUT's other booking that day and
+		// a check-in code in one round trip: pipelined statements still run
+		// one after the other, each with its own snapshot (read committed),
+		// so the count sees the bookings of whoever held the lock before.
+		var n int
+		var held bool
+		var code string
+		br := tx.SendBatch(ctx, &pgx.Batch{QueuedQueries: []*pgx.QueuedQuery{
+			{SQL: lockSlot, Arguments: []any{r.Branch, r.Service, sl.Start}},
+			{SQL: countSlot, Arguments: []any{r.Branch, r.Service, sl.Start, ""}},
+			{SQL: holdsRUT, Arguments: []any{r.Branch, day, hash, ""}},
+			{SQL: insertCode, Arguments: []any{r.Branch, day, newCode(), b.ID}},
+		}})
+		_, err = br.Exec()
+		if err == nil {
+			err = br.QueryRow().Scan(&n)
 		}
-		if held, err := holdsBooking(ctx, tx, r.Branch, day, hash, ""); err != nil || held {
-			if err == nil {
-				err = cloud.ErrAlreadyBooked
+		if err == nil {
+			err = br.QueryRow().Scan(&held)
+		}
+		if err == nil {
+			if err = br.QueryRow().Scan(&code); errors.Is(err, pgx.ErrNoRows) {
+				code, err = "", nil // taken: reserveCode tries others below
 			}
-			return err
 		}
-		if b.Code, err = reserveCode(ctx, tx, r.Branch, day, b.ID, ""); err != nil {
-			return err
+		if cerr := br.Close(); err == nil {
+			err = cerr
 		}
+		switch {
+		case err != nil:
+			return fmt.Errorf("appt: take place: %w", err)
+		case n >= sl.Places:
+			return cloud.ErrSlotFull
+		case held:
+			return cloud.ErrAlreadyBooked
+		}
+		if code == "" {
+			if code, err = reserveCode(ctx, tx, r.Branch, day, b.ID, ""); err != nil {
+				return err
+			}
+		}
+		b.Code = code
 		// Every booking has a follow token: a web customer's t.me link
 		// (cloud/booking) links his chat to it like a ticket's QR.
 		t := newToken()
 		token := &t
 		b.Token = t
-		if r.Chat != 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO telegram_token_links (token, chat_id) VALUES ($1, $2)
-				ON CONFLICT DO NOTHING`, t, r.Chat); err != nil {
-				return fmt.Errorf("appt: link chat: %w", err)
-			}
-		}
 		cmd := s.bookCommand(b, check, sealed, token)
-		tag, err := tx.Exec(ctx, `INSERT INTO appt_bookings (id, branch, service, start_at, end_at, day, rev, code,
+		pl, err := json.Marshal(payload{Appointment: cmd.Appointment, CheckDay: checkLater(check, sealed, day)})
+		if err != nil {
+			return err
+		}
+		// The booking, its command and the chat's link: one round trip.
+		batch := &pgx.Batch{}
+		ins := batch.Queue(`INSERT INTO appt_bookings (id, branch, service, start_at, end_at, day, rev, code,
 				note, channel, rut_hash, rut_sealed, chat, token, command, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6::date, 1, $7, $8, $9, $10, $11, NULLIF($12, 0::bigint), $13, $14, $15, $15)
 			ON CONFLICT DO NOTHING`,
 			b.ID, b.Branch, b.Service, b.Start, b.End, day, b.Code, b.Note, b.Channel, hash, sealed, r.Chat, token, cmd.ID, now)
-		if err != nil {
+		var inserted int64
+		ins.Exec(func(tag pgconn.CommandTag) error { inserted = tag.RowsAffected(); return nil })
+		batch.Queue(insertCommand, cmd.ID, cmd.Branch, cmd.Type, b.ID, cmd.At, pl, b.End.Add(bookExpiry))
+		if r.Chat != 0 {
+			batch.Queue(`INSERT INTO telegram_token_links (token, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, t, r.Chat)
+		}
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("appt: insert booking: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
+		if inserted == 0 {
 			return cloud.ErrAlreadyBooked // a concurrent booking of the same RUT won
 		}
-		return queueCommand(ctx, tx, cmd, b.ID, b.End.Add(bookExpiry), checkLater(check, sealed, day))
+		return nil
 	})
 	if err != nil {
 		return cloud.Booking{}, err
@@ -310,8 +359,7 @@ func checkLater(check, sealed, day string) string {
 // day other than except.
 func holdsBooking(ctx context.Context, tx pgx.Tx, branch, day, hash, except string) (bool, error) {
 	var held bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM appt_bookings WHERE branch = $1 AND day = $2::date
-		AND rut_hash = $3 AND status IN `+active+` AND id <> $4)`, branch, day, hash, except).Scan(&held)
+	err := tx.QueryRow(ctx, holdsRUT, branch, day, hash, except).Scan(&held)
 	if err != nil {
 		return false, fmt.Errorf("appt: rut booking: %w", err)
 	}
