@@ -28,14 +28,20 @@ func TestSQLiteUpTwice(t *testing.T) {
 	require.Error(t, err, "seq is unique")
 }
 
-func TestPostgresUpTwice(t *testing.T) {
+// migratedPostgres is a new database with every cloud migration applied.
+func migratedPostgres(t *testing.T) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("pgx", pgtest.New(t))
 	require.NoError(t, err)
-	defer db.Close()
-	ctx := context.Background()
-	require.NoError(t, migrations.UpPostgres(ctx, db))
-	require.NoError(t, migrations.UpPostgres(ctx, db))
-	_, err = db.Exec(`INSERT INTO events (branch, seq, id, type, at, data) VALUES ('SCL-001', 1, 'e1', 'ticket.issued', now(), '{}') ON CONFLICT DO NOTHING`)
+	t.Cleanup(func() { _ = db.Close() })
+	require.NoError(t, migrations.UpPostgres(context.Background(), db))
+	return db
+}
+
+func TestPostgresUpTwice(t *testing.T) {
+	db := migratedPostgres(t)
+	require.NoError(t, migrations.UpPostgres(context.Background(), db))
+	_, err := db.Exec(`INSERT INTO events (branch, seq, id, type, at, data) VALUES ('SCL-001', 1, 'e1', 'ticket.issued', now(), '{}') ON CONFLICT DO NOTHING`)
 	require.NoError(t, err)
 }
 
@@ -71,4 +77,89 @@ func TestPostgres00025MovesAppointmentRules(t *testing.T) {
 	require.NoError(t, rows.Err())
 	require.Equal(t, map[string]string{"R-1": `{"remote": {"C": {"open": true}}, "early_min": 20}`, "R-2": `{"run_max": 3}`}, rules)
 	require.Equal(t, "08:00-13:00", hours["R-1"], "the branch's other settings stay")
+}
+
+// identifierColumns are the names of columns holding a branch, ticket,
+// executive, service or token identifier (00019): every such column, in
+// every table, compares as bytes (COLLATE "C"), so a join between two of
+// them is under one collation that the indexes on both serve.
+var identifierColumns = []string{"branch", "ticket", "executive", "service", "origin_service", "token",
+	"target_branches", "first_stage", "rest"}
+
+// collationOffenders lists table.column of identifierColumns (text or
+// text[]) whose collation is not "C".
+func collationOffenders(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT c.table_name || '.' || c.column_name
+		FROM information_schema.columns c
+		JOIN information_schema.tables t USING (table_schema, table_name)
+		JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass AND a.attname = c.column_name
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+		  AND c.column_name = ANY($1) AND a.atttypid IN ('text'::regtype, 'text[]'::regtype)
+		  AND a.attcollation <> (SELECT oid FROM pg_collation WHERE collname = 'C')
+		ORDER BY 1`, identifierColumns)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// Migration 00027 gives the identifier columns of the tables added beside
+// 00019 (templates and tags, appointments) COLLATE "C"; any table added
+// later must declare them so too. Its Down restores the database's
+// collation.
+func TestPostgresIdentifierColumnsCollateC(t *testing.T) {
+	db := migratedPostgres(t)
+	ctx := context.Background()
+	require.Empty(t, collationOffenders(t, db), `identifier columns without COLLATE "C" (declare them TEXT COLLATE "C")`)
+	_, err := db.Exec(`INSERT INTO branches (id, name) VALUES ('SCL-001', 'Centro');
+		INSERT INTO hq_branch_tags (branch, tag) VALUES ('SCL-001', 'norte');
+		INSERT INTO appt_joins (id, branch, service, day, code, channel, ticket, token)
+			VALUES ('j1', 'SCL-001', 'C', '2026-12-01', '123456', 'telegram', 't1', 'tok1')`)
+	require.NoError(t, err)
+
+	// A join driven from branches compares under "C": the tags' primary key
+	// serves it only when it is under "C" too.
+	plan := func() string {
+		conn, err := db.Conn(ctx)
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = conn.ExecContext(ctx, `SET enable_seqscan = off`)
+		require.NoError(t, err)
+		rows, err := conn.QueryContext(ctx, `EXPLAIN SELECT t.tag FROM branches b JOIN hq_branch_tags t ON t.branch = b.id WHERE b.name = 'Centro'`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var out string
+		for rows.Next() {
+			var line string
+			require.NoError(t, rows.Scan(&line))
+			out += line + "\n"
+		}
+		require.NoError(t, rows.Err())
+		_, err = conn.ExecContext(ctx, `RESET enable_seqscan`)
+		require.NoError(t, err)
+		return out
+	}
+	require.Contains(t, plan(), "on hq_branch_tags_pkey")
+
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres(), goose.WithAllowOutofOrder(true))
+	require.NoError(t, err)
+	_, err = p.DownTo(ctx, 26)
+	require.NoError(t, err)
+	require.Contains(t, collationOffenders(t, db), "hq_branch_tags.branch", "Down restores the database's collation")
+	require.Contains(t, collationOffenders(t, db), "appt_joins.ticket")
+	require.NotContains(t, plan(), "on hq_branch_tags_pkey", "under two collations the index cannot serve the join")
+
+	require.NoError(t, migrations.UpPostgres(ctx, db))
+	require.Empty(t, collationOffenders(t, db))
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM appt_joins j JOIN hq_branch_tags t USING (branch)
+		WHERE j.ticket = 't1' AND j.token = 'tok1' AND t.tag = 'norte'`).Scan(&n))
+	require.Equal(t, 1, n, "the rows are kept")
 }
