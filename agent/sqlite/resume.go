@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/enrollapi"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -30,6 +31,22 @@ type ResumeSeed struct {
 	MaxSeq     uint64
 	Numbers    map[string]int
 	Open       []ResumeTicket
+	// Bookings are today's bookings the cloud holds active (not checked in):
+	// the box holds them as if their appointment.book had arrived.
+	Bookings []event.AppointmentOrder
+}
+
+// ResumeSeedOf is the seed of the cloud's resume state r (the enrolment
+// answer or POST /api/v1/enroll/resume).
+func ResumeSeedOf(r enrollapi.ResumeState) ResumeSeed {
+	s := ResumeSeed{Day: r.Day, AppliedSeq: r.AppliedSeq, MaxSeq: r.MaxSeq, Numbers: r.Numbers, Bookings: r.Bookings}
+	for _, o := range r.Open {
+		s.Open = append(s.Open, ResumeTicket{ID: o.ID, OriginService: o.OriginService, Number: o.Number,
+			Service: o.Service, Priority: o.Priority, Status: o.Status, Token: o.Token, Channel: o.Channel,
+			QueuedAt: o.QueuedAt, CreatedAt: o.CreatedAt, Appointment: o.Appointment, Due: o.Due, Join: o.Join,
+			Unchecked: o.Unchecked(), HoldUntil: o.HoldUntil, Slides: o.Slides, Code: o.Code, RUTCheck: o.RUTCheck})
+	}
+	return s
 }
 
 // ResumeTicket is an open ticket in the cloud's projection.
@@ -41,6 +58,13 @@ type ResumeTicket struct {
 	Token, Channel    string
 	QueuedAt          time.Time
 	CreatedAt         time.Time
+	// Appointment, Due, Join, Unchecked, HoldUntil, Slides, Code and RUTCheck
+	// as agent.Ticket: a checked-in appointment's ticket and a remote one.
+	Appointment, Join string
+	Due, HoldUntil    time.Time
+	Unchecked         bool
+	Slides            int
+	Code, RUTCheck    string
 }
 
 // ResumeReport says what seeding did.
@@ -53,6 +77,9 @@ type ResumeReport struct {
 	// how many of them were called or being served at the old box and wait
 	// again first in line (their executive calls them again).
 	Recreated, Requeued int
+	// Bookings is how many of today's bookings were added or brought to the
+	// cloud's revision.
+	Bookings int
 	// Lost is how many seqs between the cloud's AppliedSeq and MaxSeq neither
 	// the cloud nor this box holds (the old box died with the cloud waiting on
 	// a resend): the cloud's gap stays until an operator waives it.
@@ -69,8 +96,11 @@ type ResumeReport struct {
 //     jumps past MaxSeq.
 //   - numbering: today's counter per service becomes max(local, cloud).
 //   - open tickets the box lacks are inserted as the cloud knows them (no RUT:
-//     it never reaches the cloud); called or serving ones wait again first in
-//     line, with a ticket.requeued event.
+//     it never reaches the cloud), with their booking and due time, or their
+//     remote join (an unchecked one stays uncallable); called or serving ones
+//     wait again first in line, with a ticket.requeued event.
+//   - today's bookings not checked in that the box lacks (or holds at a lower
+//     revision) are held as received, so the kiosk checks them in.
 //
 // Seeding twice with the same state changes nothing the second time.
 func SeedResume(ctx context.Context, path, branch string, r ResumeSeed) (ResumeReport, error) {
@@ -172,6 +202,8 @@ func SeedResume(ctx context.Context, path, branch string, r ResumeSeed) (ResumeR
 		t.ID, t.Day, t.OriginService, t.Number, t.Service = o.ID, r.Day, o.OriginService, o.Number, o.Service
 		t.Priority, t.Status, t.Token, t.Channel = queue.PriorityClass(o.Priority), status, tok, o.Channel
 		t.QueuedAt, t.CreatedAt, t.FirstInLine = o.QueuedAt, o.CreatedAt, first
+		t.Appointment, t.Due, t.Join, t.Unchecked = o.Appointment, o.Due, o.Join, o.Join != "" && o.Unchecked
+		t.HoldUntil, t.Slides, t.Code, t.RUTCheck = o.HoldUntil, o.Slides, o.Code, o.RUTCheck
 		if err := upsertTicket(ctx, tx, t); err != nil {
 			return ResumeReport{}, err
 		}
@@ -186,6 +218,26 @@ func SeedResume(ctx context.Context, path, branch string, r ResumeSeed) (ResumeR
 			next++
 			rep.Requeued++
 		}
+	}
+	for _, o := range r.Bookings {
+		var rev int
+		err := tx.QueryRowContext(ctx, "SELECT rev FROM appointments WHERE id = ?", o.Appointment).Scan(&rev)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return ResumeReport{}, fmt.Errorf("sqlite: resume: appointment: %w", err)
+		}
+		if err == nil && rev >= o.Rev {
+			continue // the backup holds it (checked in, cancelled or this revision)
+		}
+		if o.Validate() != nil {
+			continue
+		}
+		a := agent.Appointment{ID: o.Appointment, Rev: o.Rev, Service: o.Service, Day: r.Day, Start: o.Start.UTC(),
+			End: o.End.UTC(), Code: o.Code, RUTCheck: o.RUTCheck, Note: o.Note, Token: o.Token, RUTSealed: o.RUTSealed,
+			Status: agent.ApptReceived, UpdatedAt: time.Now().UTC()}
+		if err := upsertAppointment(tx, a); err != nil {
+			return ResumeReport{}, err
+		}
+		rep.Bookings++
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT service, last FROM numbering WHERE day = ?", r.Day)
 	if err != nil {

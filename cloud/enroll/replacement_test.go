@@ -19,16 +19,6 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-func seedFrom(r agentenroll.Resume) sqlite.ResumeSeed {
-	s := sqlite.ResumeSeed{Day: r.Day, AppliedSeq: r.AppliedSeq, MaxSeq: r.MaxSeq, Numbers: r.Numbers}
-	for _, o := range r.Open {
-		s.Open = append(s.Open, sqlite.ResumeTicket{ID: o.ID, OriginService: o.OriginService, Number: o.Number,
-			Service: o.Service, Priority: o.Priority, Status: o.Status, Token: o.Token, Channel: o.Channel,
-			QueuedAt: o.QueuedAt, CreatedAt: o.CreatedAt})
-	}
-	return s
-}
-
 // publish sends every pending event of st to the cloud's real ingest, as the
 // relay would, and acks the box.
 func publish(t *testing.T, st *sqlite.Store, es *postgres.EventStore, branch string) uint64 {
@@ -46,6 +36,20 @@ func publish(t *testing.T, st *sqlite.Store, es *postgres.EventStore, branch str
 	require.Zero(t, res.Gap, "the cloud sees no gap")
 	require.NoError(t, st.Ack(ctx, res.Applied))
 	return res.Applied
+}
+
+// enrolReplacement enrols a new box for branch with a fresh code, in a new
+// directory, and returns it with the answer (its resume state required).
+func enrolReplacement(t *testing.T, e *env, branch string) (string, agentenroll.Result) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := e.store.CreateCode(ctx, queue.BranchID(branch), "admin@hq", time.Hour)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	res, err := (&agentenroll.Client{Cloud: e.srv.URL, Now: e.clk.Now}).Enroll(ctx, dir, c.Code, "")
+	require.NoError(t, err)
+	require.NotNil(t, res.Resume)
+	return dir, res
 }
 
 // TestReplacementBoxEndToEnd: a branch box issues tickets that reach the
@@ -87,12 +91,7 @@ func TestReplacementBoxEndToEnd(t *testing.T) {
 			require.Equal(t, uint64(11), applied)
 			require.NoError(t, old.Close()) // the box dies
 
-			c, err := e.store.CreateCode(ctx, queue.BranchID(branch), "admin@hq", time.Hour)
-			require.NoError(t, err)
-			newDir := t.TempDir()
-			res, err := (&agentenroll.Client{Cloud: e.srv.URL, Now: now}).Enroll(ctx, newDir, c.Code, "")
-			require.NoError(t, err)
-			require.NotNil(t, res.Resume)
+			newDir, res := enrolReplacement(t, e, branch)
 			assert.Equal(t, uint64(11), res.Resume.AppliedSeq)
 			assert.Equal(t, map[string]int{"C": 7, "P": 4}, res.Resume.Numbers)
 			assert.Len(t, res.Resume.Open, 11)
@@ -102,7 +101,7 @@ func TestReplacementBoxEndToEnd(t *testing.T) {
 				_, err := backup.Restore(ctx, nightly, path, branch)
 				require.NoError(t, err)
 			}
-			rep, err := sqlite.SeedResume(ctx, path, branch, seedFrom(*res.Resume))
+			rep, err := sqlite.SeedResume(ctx, path, branch, sqlite.ResumeSeedOf(*res.Resume))
 			require.NoError(t, err)
 			assert.Equal(t, uint64(12), rep.NextSeq)
 

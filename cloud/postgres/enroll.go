@@ -16,8 +16,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/postgres/appt"
 	"github.com/ticketero/ticketero/shared/enrollapi"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/seal"
 )
 
 // EnrollStore keeps enrolment codes, the certificate registry and the audit
@@ -27,6 +30,9 @@ type EnrollStore struct {
 	Pool *pgxpool.Pool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Keys are the cloud's RUT keys: the resume state computes the RUTCheck
+	// of a booking the command queue has not completed yet (nil: none).
+	Keys *seal.RUTKeys
 }
 
 func (s *EnrollStore) now() time.Time {
@@ -257,32 +263,104 @@ func (s *EnrollStore) Resume(ctx context.Context, branch queue.BranchID) (enroll
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT id, origin_service, number, service, priority, status, COALESCE(counter, 0), COALESCE(executive, ''),
-				COALESCE(token, ''), channel, queued_at, created_at, called_at
-			FROM tickets WHERE branch = $1 AND day = $2 AND status IN ('waiting', 'called', 'serving', 'parked')
-			ORDER BY queued_at, id`, string(branch), st.Day)
+		// An open ticket's booking (checked in: due at its start unless late
+		// or since transferred) and remote join (unchecked while 'issued';
+		// its order's code and RUTCheck from the ticket.join command).
+		rows, err = tx.Query(ctx, `SELECT t.id, t.origin_service, t.number, t.service, t.priority, t.status, COALESCE(t.counter, 0),
+				COALESCE(t.executive, ''), COALESCE(t.token, ''), t.channel, t.queued_at, t.created_at, t.called_at,
+				COALESCE(b.id, ''), CASE WHEN NOT b.late AND b.service = t.service THEN b.start_at END,
+				COALESCE(j.id, ''), COALESCE(j.status, ''), j.hold_until, COALESCE(j.slides, 0), COALESCE(j.code, ''),
+				COALESCE(c.payload->'join'->>'rut_check', '')
+			FROM tickets t
+			LEFT JOIN LATERAL (SELECT id, late, service, start_at FROM appt_bookings
+				WHERE branch = t.branch AND ticket = t.id AND status = 'checked_in' LIMIT 1) b ON true
+			LEFT JOIN LATERAL (SELECT id, status, hold_until, slides, code FROM appt_joins
+				WHERE branch = t.branch AND ticket = t.id LIMIT 1) j ON true
+			LEFT JOIN branch_commands c ON c.id = j.id
+			WHERE t.branch = $1 AND t.day = $2 AND t.status IN ('waiting', 'called', 'serving', 'parked')
+			ORDER BY t.queued_at, t.id`, string(branch), st.Day)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var o enrollapi.OpenTicket
-			var called *time.Time
+			var called, due, hold *time.Time
+			var joinStatus string
 			if err := rows.Scan(&o.ID, &o.OriginService, &o.Number, &o.Service, &o.Priority, &o.Status, &o.Counter, &o.Executive,
-				&o.Token, &o.Channel, &o.QueuedAt, &o.CreatedAt, &called); err != nil {
+				&o.Token, &o.Channel, &o.QueuedAt, &o.CreatedAt, &called,
+				&o.Appointment, &due, &o.Join, &joinStatus, &hold, &o.Slides, &o.Code, &o.RUTCheck); err != nil {
 				return err
 			}
 			if called != nil {
 				o.CalledAt = called.UTC()
 			}
+			if due != nil {
+				o.Due = due.UTC()
+			}
+			if o.Join != "" {
+				present := joinStatus != "issued"
+				o.Present = &present
+				if hold != nil && !present {
+					o.HoldUntil = hold.UTC()
+				}
+			}
 			o.QueuedAt, o.CreatedAt = o.QueuedAt.UTC(), o.CreatedAt.UTC()
 			st.Open = append(st.Open, o)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		st.Bookings, err = s.resumeBookings(ctx, tx, string(branch), st.Day)
+		return err
 	})
 	if err != nil {
 		return enrollapi.ResumeState{}, enrollWrap("resume", err)
 	}
 	return st, nil
+}
+
+// resumeBookings are branch's active bookings of day (booked or received)
+// as the orders the branch holds: the order of the booking's last
+// appointment.book command, its RUTCheck computed now (appt.OrderCheck) if
+// the command queue has not yet; from the booking's row when that command
+// is gone.
+func (s *EnrollStore) resumeBookings(ctx context.Context, tx pgx.Tx, branch, day string) ([]event.AppointmentOrder, error) {
+	rows, err := tx.Query(ctx, `SELECT b.id, b.rev, b.service, b.start_at, b.end_at, b.code, b.note, COALESCE(b.token, ''),
+			b.rut_sealed, c.payload->'appointment'
+		FROM appt_bookings b LEFT JOIN branch_commands c ON c.id = b.command AND c.type = 'appointment.book'
+		WHERE b.branch = $1 AND b.day = $2 AND b.status IN ('booked', 'received')
+		ORDER BY b.start_at, b.id`, branch, day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []event.AppointmentOrder
+	for rows.Next() {
+		var o event.AppointmentOrder
+		var sent []byte
+		if err := rows.Scan(&o.Appointment, &o.Rev, &o.Service, &o.Start, &o.End, &o.Code, &o.Note, &o.Token,
+			&o.RUTSealed, &sent); err != nil {
+			return nil, err
+		}
+		var cmd event.AppointmentOrder
+		if len(sent) > 0 && json.Unmarshal(sent, &cmd) == nil && cmd.Appointment == o.Appointment && cmd.Rev == o.Rev {
+			o = cmd
+		}
+		o.Start, o.End = o.Start.UTC(), o.End.UTC()
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].RUTCheck != "" {
+			continue
+		}
+		if out[i].RUTCheck, err = appt.OrderCheck(ctx, s.Keys, branch, day, out[i].RUTSealed); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 type enrollExecer interface {

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"github.com/ticketero/ticketero/shared/event"
 )
 
 // Request is the body of POST /api/v1/enroll: a one-time code and a CSR made on
@@ -51,7 +53,9 @@ func ProofMessage(purpose, branch string, at time.Time, csr string) []byte {
 // ResumeState is the cloud's state of a branch for a replacement box: the seq
 // the cloud has stored (a new box must continue after MaxSeq, never reuse one),
 // today's highest number per service (numbering resumes after it) and the
-// tickets still open (re-created on the box without new events).
+// tickets still open (re-created on the box without new events), with
+// today's bookings not yet checked in (additive: the box holds them as if
+// their appointment.book had arrived, so the kiosk checks their customers in).
 type ResumeState struct {
 	Branch     string         `json:"branch"`
 	Day        string         `json:"day"`
@@ -61,6 +65,9 @@ type ResumeState struct {
 	Numbers    map[string]int `json:"numbers"`
 	Open       []OpenTicket   `json:"open"`
 	At         time.Time      `json:"at"`
+	// Bookings are today's active bookings (booked or received, not yet
+	// checked in) as the branch's orders, RUTCheck included.
+	Bookings []event.AppointmentOrder `json:"bookings,omitempty"`
 }
 
 // OpenTicket is a ticket still waiting, called or being served at the cloud's
@@ -79,4 +86,24 @@ type OpenTicket struct {
 	QueuedAt      time.Time `json:"queued_at"`
 	CreatedAt     time.Time `json:"created_at"`
 	CalledAt      time.Time `json:"called_at,omitzero"`
+	// Appointment is the booking a checked-in appointment's ticket serves and
+	// Due its slot's start when the customer came on time (the calling rule's
+	// due time; zero when late or transferred). Additive.
+	Appointment string    `json:"appointment,omitempty"`
+	Due         time.Time `json:"due,omitzero"`
+	// Join is the ticket.join command a remote ticket answers. Present is
+	// false while its customer has not checked in (the branch never calls
+	// it); absent (older clouds) means present. HoldUntil and Slides: it
+	// reached the front unchecked and slid back. Code and RUTCheck check it
+	// in at the kiosk. Additive.
+	Join      string    `json:"join,omitempty"`
+	Present   *bool     `json:"present,omitempty"`
+	HoldUntil time.Time `json:"hold_until,omitzero"`
+	Slides    int       `json:"slides,omitempty"`
+	Code      string    `json:"code,omitempty"`
+	RUTCheck  string    `json:"rut_check,omitempty"`
 }
+
+// Unchecked reports whether o is a remote ticket whose customer has not
+// checked in.
+func (o OpenTicket) Unchecked() bool { return o.Present != nil && !*o.Present }

@@ -220,13 +220,7 @@ func opsEnroll(ctx context.Context, env opsEnv, data, cloud, code, branch string
 }
 
 func seed(ctx context.Context, env opsEnv, data string, r enroll.Resume) int {
-	s := sqlite.ResumeSeed{Day: r.Day, AppliedSeq: r.AppliedSeq, MaxSeq: r.MaxSeq, Numbers: r.Numbers}
-	for _, o := range r.Open {
-		s.Open = append(s.Open, sqlite.ResumeTicket{ID: o.ID, OriginService: o.OriginService, Number: o.Number,
-			Service: o.Service, Priority: o.Priority, Status: o.Status, Token: o.Token, Channel: o.Channel,
-			QueuedAt: o.QueuedAt, CreatedAt: o.CreatedAt})
-	}
-	rep, err := sqlite.SeedResume(ctx, dbPath(data), r.Branch, s)
+	rep, err := sqlite.SeedResume(ctx, dbPath(data), r.Branch, sqlite.ResumeSeedOf(r))
 	if err != nil {
 		return env.fail(err)
 	}

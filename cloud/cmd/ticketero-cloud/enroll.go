@@ -69,7 +69,7 @@ func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
 		}
 		return p.Actor(), nil
 	}
-	h, err := enroll.New(ctx, cfg, &postgres.EnrollStore{Pool: m.Pool}, m.Log, authorize)
+	h, err := enroll.New(ctx, cfg, &postgres.EnrollStore{Pool: m.Pool, Keys: m.rutKeys}, m.Log, authorize)
 	if err != nil || h == nil {
 		return nil, err
 	}

@@ -131,13 +131,7 @@ func (q *CommandQueue) completeChecks(ctx context.Context, cmds []event.Command,
 		if sealed == "" {
 			continue
 		}
-		wg.Go(func() {
-			rut, err := q.keys.Open(sealed)
-			if err != nil {
-				return // stays without a check
-			}
-			checks[i], errs[i] = checkInHash(ctx, cmds[t.at].Branch, t.day, rut)
-		})
+		wg.Go(func() { checks[i], errs[i] = OrderCheck(ctx, q.keys, cmds[t.at].Branch, t.day, sealed) })
 	}
 	wg.Wait()
 	for i, t := range todo {
@@ -160,6 +154,23 @@ func (q *CommandQueue) completeChecks(ctx context.Context, cmds []event.Command,
 		}
 	}
 	return nil
+}
+
+// OrderCheck is the RUTCheck of an order whose RUT is sealed to keys, for
+// branch and its business day: seal.CheckInHash of the opened RUT, bounded
+// like every check-in hash. A sealed RUT that does not open (not sealed to
+// these keys), or no keys, give "" (the customer checks in with his code).
+// The replacement box's resume state (postgres.EnrollStore) completes the
+// bookings still waiting for their check with it too.
+func OrderCheck(ctx context.Context, keys *seal.RUTKeys, branch, day, sealed string) (string, error) {
+	if keys == nil || sealed == "" {
+		return "", nil
+	}
+	rut, err := keys.Open(sealed)
+	if err != nil {
+		return "", nil
+	}
+	return checkInHash(ctx, branch, day, rut)
 }
 
 // sealedOf is the sealed RUT of an order.
