@@ -2,7 +2,8 @@
 # demo.sh: the whole system on one machine. PostgreSQL and Mosquitto (mTLS on 8883)
 # come from dev-services.sh (make demo runs it first), then: the cloud, three branch
 # agents, and the simulator driving realistic days (VAL-001 loses its WAN for a
-# while through the simulator's proxy). The demo has its own database
+# while through the simulator's proxy) and booking appointments on the cloud's
+# public page for the kiosks' "Tengo hora agendada" (docs/appointments.md). The demo has its own database
 # (ticketero_demo) and its own Mosquitto (same mTLS config and ACL as the dev
 # broker, on 127.0.0.1:18884), both its alone: Ctrl-C stops everything it started;
 # data lives in .dev/demo (make demo-clean removes it).
@@ -124,11 +125,56 @@ done
 for port in "${PORTS[@]}"; do wait_http "http://127.0.0.1:$port/healthz"; done
 
 # --- simulator ----------------------------------------------------------------
-sim_args=(--speed "$SPEED" --loop --executives E01:135790,E02:246801,E03:370415
+HQ=http://$CLOUD_HTTP
+sim_args=(--speed "$SPEED" --loop --executives E01:135790,E02:246801,E03:370415 --cloud "$HQ"
 	--proxy "VAL-001=127.0.0.1:$PROXY_PORT>127.0.0.1:$MQTT_PORT" --wan-outage "VAL-001@1h+10m")
 for i in "${!BRANCHES[@]}"; do sim_args+=(--agent "${BRANCHES[$i]}=http://127.0.0.1:${PORTS[$i]}"); done
 setsid "$BIN/ticketero-sim" "${sim_args[@]}" >"$DEMO/sim.log" 2>&1 &
 pids+=($!)
+
+# --- appointments (docs/appointments.md) ------------------------------------------
+# After the simulator starts (VAL-001 reaches the broker through its proxy, and
+# the simulator books once a branch has bookable services). In HQ's forms, as
+# the demo's admin (curl with a session, as a browser would): once each branch's setup is imported from its agent, the branch opens all day
+# (the demo runs at any hour), Caja (C) and Plataforma (P) take bookings every
+# day in 5-minute slots with two executives, remote joining ("fila a
+# distancia") opens for Caja, and the branch config is published with those
+# rules. Done once per demo data directory.
+JAR=$DEMO/hq.cookies
+csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1; }
+hq_post() { # path name=value...: one HQ form, answered 303
+	local path=$1 code
+	shift
+	local args=(--data-urlencode "csrf=$csrf")
+	for kv in "$@"; do args+=(--data-urlencode "$kv"); done
+	code=$(curl -sS -o "$DEMO/hq-last.html" -w '%{http_code}' -b "$JAR" -c "$JAR" "${args[@]}" "$HQ$path")
+	[ "$code" = 303 ] || { echo "demo: HQ answered $code to $path; see $DEMO/hq-last.html" >&2; return 1; }
+}
+if [ ! -f "$DEMO/.appointments" ]; then
+	read -r email pass <"$ADMIN_FILE"
+	rm -f "$JAR"
+	csrf=$(curl -sS -b "$JAR" -c "$JAR" "$HQ/login" | csrf_of)
+	hq_post /login "email=$email" "password=$pass"
+	csrf=$(curl -sS -b "$JAR" -c "$JAR" "$HQ/config" | csrf_of)
+	for i in "${!BRANCHES[@]}"; do
+		b=${BRANCHES[$i]}
+		for n in $(seq 1 300); do # the agent's first report imports its setup
+			[ "$(psql "$DB" -qtAX -c "SELECT count(*) > 0 FROM hq_services WHERE branch = '$b'")" = t ] && break
+			[ "$n" = 300 ] && { echo "demo: HQ has not imported $b's setup; see $DEMO/agent-$b.log" >&2; exit 1; }
+			sleep 0.2
+		done
+		hq_post /config/branches from=branch "id=$b" "name=${NAMES[$i]}" "region=${REGIONS[$i]}" \
+			time_zone=America/Santiago opening_hours=00:00-23:59
+		week=()
+		for d in mon tue wed thu fri sat sun; do week+=("hours_$d=00:00-23:50" "executives_$d=2"); done
+		for svc in C P; do
+			hq_post "/config/branches/$b/appointments/$svc" slot_min=5 reserve_pct=0 horizon_days=14 "${week[@]}"
+		done
+		hq_post "/config/branches/$b/appointments/rules" remote_C=1 cap_C=5
+		hq_post "/config/branches/$b/publish" confirm=1
+	done
+	touch "$DEMO/.appointments"
+fi
 
 cat <<INFO
 
@@ -142,6 +188,11 @@ for i in "${!BRANCHES[@]}"; do
 		"${BRANCHES[$i]}" "${NAMES[$i]}" "$p"
 done
 cat <<INFO
+
+  Appointments   booking page http://$CLOUD_HTTP/agenda (services C and P; "Tomar número ahora" for C, Caja)
+                 HQ's book    http://$CLOUD_HTTP/branches/SCL-001/book  (schedules: /config/branches/SCL-001/appointments)
+                 kiosk        "Tengo hora agendada" with the booking's code; the simulator books 4 a day per branch
+                 and checks them in (one never comes, some late): grep appointment $DEMO/sim.log
 
   Executives at every branch: E01 PIN 135790, E02 PIN 246801, E03 PIN 370415 (the simulator signs them in at
   counters 1-3; sign in yourself at counter 4 or higher with another executive you add).

@@ -7,6 +7,9 @@
 //
 //	ticketero-sim --agent SCL-001=http://127.0.0.1:8081 --agent VAL-001=http://127.0.0.1:8082 \
 //	    --executives E01:135790,E02:246801 --speed 60 --tickets 800
+//
+// With --cloud URL it also books appointments on the cloud's public API and
+// checks those customers in at the kiosk around their (real) hour.
 package main
 
 import (
@@ -51,6 +54,11 @@ type Config struct {
 	WAN        []Outage // WAN losses, applied through proxies
 	Proxies    []Proxy  // TCP proxies the sim runs (agent → broker)
 	Loop       bool     // start another day when one ends
+	// Cloud is the cloud's base URL: with it, each day books Appointments
+	// slots per branch on its public API and the customers check in at the
+	// kiosk (appointments.go). Empty: no bookings.
+	Cloud        string
+	Appointments int
 }
 
 // Credential is an executive's ID and PIN.
@@ -70,6 +78,8 @@ func parseFlags(args []string) (Config, error) {
 	fs.DurationVar(&cfg.Duration, "duration", 0, "stop after this real time (0: one simulated day)")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed")
 	fs.BoolVar(&cfg.Loop, "loop", false, "run day after day until stopped")
+	fs.StringVar(&cfg.Cloud, "cloud", "", "URL of the cloud: book appointments on its public API each day and check the customers in at the kiosks")
+	fs.IntVar(&cfg.Appointments, "appointments", 4, "with --cloud, bookings per branch per day (one never comes, about one in four is late)")
 	fs.Var(&proxies, "proxy", "BRANCH=LISTEN_ADDR>UPSTREAM_ADDR: a TCP proxy for that branch's broker link (repeat)")
 	fs.Var(&outages, "wan-outage", "BRANCH@OFFSET+LENGTH: cut that branch's proxy at OFFSET of simulated day for LENGTH (simulated), e.g. VAL-001@2h+20m")
 	if err := fs.Parse(args); err != nil {
@@ -120,6 +130,10 @@ func parseFlags(args []string) (Config, error) {
 	if cfg.Tickets < 0 {
 		return cfg, fmt.Errorf("--tickets %d must not be negative", cfg.Tickets)
 	}
+	if cfg.Appointments < 0 {
+		return cfg, fmt.Errorf("--appointments %d must not be negative", cfg.Appointments)
+	}
+	cfg.Cloud = strings.TrimRight(cfg.Cloud, "/")
 	if cfg.Tickets == 0 {
 		cfg.Tickets = fitTickets(len(cfg.Executives), cfg.DayLength)
 	}

@@ -35,6 +35,7 @@ type stats struct {
 	serverErrors                                               atomic.Int64 // answers 5xx: the agent failed, not the request
 	stuck                                                      atomic.Int64 // executives the simulation could not sign out
 	closed                                                     atomic.Int64 // arrivals the branch refused outside its opening hours
+	booked, checkedIn, late                                    atomic.Int64 // appointments (with --cloud)
 }
 
 // Summary is what a run did, for its caller (and the bounded-day test).
@@ -42,12 +43,14 @@ type Summary struct {
 	Days                                               int
 	Issued, Called, Served, NoShows, Transfers, Pauses int64
 	Errors, ServerErrors, Stuck, Closed                int64
+	Booked, CheckedIn, Late                            int64
 }
 
 func (st *stats) summary(days int) Summary {
 	return Summary{Days: days, Issued: st.issued.Load(), Called: st.called.Load(), Served: st.served.Load(),
 		NoShows: st.noShows.Load(), Transfers: st.transfers.Load(), Pauses: st.pauses.Load(),
-		Errors: st.errors.Load(), ServerErrors: st.serverErrors.Load(), Stuck: st.stuck.Load(), Closed: st.closed.Load()}
+		Errors: st.errors.Load(), ServerErrors: st.serverErrors.Load(), Stuck: st.stuck.Load(), Closed: st.closed.Load(),
+		Booked: st.booked.Load(), CheckedIn: st.checkedIn.Load(), Late: st.late.Load()}
 }
 
 // clock maps real time to simulated time at a speed factor.
@@ -94,6 +97,16 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (Summary, error) 
 		}()
 	}
 
+	// Booked customers come on the real clock, across simulated days; they
+	// stop coming when the run ends.
+	apptCtx, stopAppts := context.WithCancel(ctx)
+	var apptWG sync.WaitGroup
+	defer func() { stopAppts(); apptWG.Wait() }()
+	var cloudC *client
+	if cfg.Cloud != "" {
+		cloudC = newClient(cfg.Cloud)
+	}
+
 	day := 1
 	for ; ; day++ {
 		clk := clock{start: time.Now(), speed: cfg.Speed}
@@ -120,6 +133,15 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (Summary, error) 
 		}
 		for _, b := range cfg.Order {
 			c := newClient(cfg.Agents[b])
+			if cloudC != nil && cfg.Appointments > 0 {
+				seed := rng.Uint64()
+				dayWG.Add(1)
+				go func() {
+					defer dayWG.Done()
+					bookedCustomers(dayCtx, apptCtx, cfg, b, c, cloudC, rand.New(rand.NewPCG(seed, 3)), &st, &apptWG, // #nosec G404 -- not a secret: reproducible simulation
+						logger.With("branch", b))
+				}()
+			}
 			seed := rng.Uint64()
 			dayWG.Add(1)
 			go func() {
@@ -172,7 +194,8 @@ func logSummary(logger *slog.Logger, day int, clk clock, cfg Config, st *stats) 
 	logger.Info("simulation", "day", day, "sim_time", fmt.Sprintf("%02d:%02d", int(t.Hours())%24, int(t.Minutes())%60),
 		"issued", st.issued.Load(), "called", st.called.Load(), "served", st.served.Load(),
 		"no_shows", st.noShows.Load(), "transfers", st.transfers.Load(), "pauses", st.pauses.Load(),
-		"errors", st.errors.Load(), "errors_5xx", st.serverErrors.Load(), "stuck", st.stuck.Load(), "refused_closed", st.closed.Load())
+		"errors", st.errors.Load(), "errors_5xx", st.serverErrors.Load(), "stuck", st.stuck.Load(), "refused_closed", st.closed.Load(),
+		"booked", st.booked.Load(), "checked_in", st.checkedIn.Load(), "late", st.late.Load())
 }
 
 // intensity is the relative arrival rate h hours after opening: a base with a

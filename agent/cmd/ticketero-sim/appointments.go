@@ -1,0 +1,262 @@
+package main
+
+// Booked customers (docs/appointments.md), with --cloud: each simulated day,
+// every branch gets a few bookings through the cloud's public API
+// (/api/v1/public, cloud/http/openapi.json) and their customers check in at
+// the kiosk by code (POST /api/v1/check-ins, "Tengo hora agendada"). Bookings
+// and check-ins run on the real clock, the branch's: a slot is a real hour, so
+// they are booked a few real minutes ahead and the customers come around
+// them, most on time, some late (past the grace minutes: a walk-in), the
+// last one never.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ticketero/ticketero/shared/backoff"
+)
+
+// apptLeadMin is how soon a booked slot may start (real time): the cloud
+// needs a moment to send the booking to the branch (it publishes every 10 s).
+const apptLeadMin = 3 * time.Minute
+
+// arrival is what a booked customer does: come on time (Offset before the
+// slot, within check-in's opening), late (after it: the grace has passed) or
+// not at all.
+type arrival struct {
+	Offset time.Duration // from the slot's start; negative is early
+	Absent bool
+}
+
+// planArrivals decides how n booked customers of a day come (in the order of
+// their hours): the last one never does, about one in four is late (12 to 20 minutes after his hour,
+// past the default 10 minutes' grace), the rest arrive 1 to 10 minutes early.
+func planArrivals(n int, rng *rand.Rand) []arrival {
+	out := make([]arrival, n)
+	for i := range out {
+		switch {
+		case i == n-1:
+			out[i] = arrival{Absent: true}
+		case i%4 == 1:
+			out[i] = arrival{Offset: time.Duration(12+rng.IntN(9)) * time.Minute}
+		default:
+			out[i] = arrival{Offset: -time.Duration(1+rng.IntN(10)) * time.Minute}
+		}
+	}
+	return out
+}
+
+type publicSlot struct {
+	Start time.Time `json:"start"`
+	Free  int       `json:"free"`
+}
+
+type publicBooking struct {
+	ID    string    `json:"id"`
+	Start time.Time `json:"start"`
+	Code  string    `json:"code"`
+}
+
+// pickSlots chooses up to n slots with a free place starting between from and
+// to, spread over the span, in order.
+func pickSlots(slots []publicSlot, from, to time.Time, n int, rng *rand.Rand) []publicSlot {
+	var ok []publicSlot
+	for _, s := range slots {
+		if s.Free > 0 && !s.Start.Before(from) && !s.Start.After(to) {
+			ok = append(ok, s)
+		}
+	}
+	rng.Shuffle(len(ok), func(i, j int) { ok[i], ok[j] = ok[j], ok[i] })
+	ok = ok[:min(n, len(ok))]
+	slices.SortFunc(ok, func(a, b publicSlot) int { return a.Start.Compare(b.Start) })
+	return ok
+}
+
+// santiago is the demo branches' time zone (the public API's days are the
+// branch's).
+var santiago = func() *time.Location {
+	loc, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()
+
+// bookedCustomers books cfg.Appointments slots at branch b for the coming
+// real minutes (within one simulated day's real length, at least 30 minutes)
+// and sends each customer to the kiosk per planArrivals, once the branch has
+// a bookable service (it waits for one until dayCtx ends). The check-ins run
+// on ctx (the run's), not the day's: a late customer may come after the
+// simulated day ended. wg tracks them.
+func bookedCustomers(dayCtx, ctx context.Context, cfg Config, b string, agentC, cloudC *client, rng *rand.Rand, st *stats,
+	wg *sync.WaitGroup, logger *slog.Logger) {
+	var svcs []string
+	for {
+		var err error
+		if svcs, err = bookable(dayCtx, cloudC, b); err != nil {
+			apptFail(dayCtx, st, logger, "public branches", err)
+			return
+		}
+		if len(svcs) > 0 {
+			break
+		}
+		// HQ may be setting the schedules up (the demo does it while the
+		// simulation starts): look again a little later today.
+		if backoff.Sleep(dayCtx, 20*time.Second) != nil {
+			logger.Info("no bookable service at the branch today: no appointments")
+			return
+		}
+	}
+	now := time.Now()
+	from := now.Add(apptLeadMin)
+	to := from.Add(max(time.Duration(float64(cfg.DayLength)/cfg.Speed), 30*time.Minute))
+	plan := planArrivals(cfg.Appointments, rng)
+	svc := svcs[rng.IntN(len(svcs))]
+	var slots []publicSlot
+	days := []string{from.In(santiago).Format(time.DateOnly)}
+	if d := to.In(santiago).Format(time.DateOnly); d != days[0] { // the span crosses midnight
+		days = append(days, d)
+	}
+	for _, day := range days {
+		var res struct {
+			Slots []publicSlot `json:"slots"`
+		}
+		path := "/api/v1/public/branches/" + url.PathEscape(b) + "/services/" + svc + "/slots?day=" + day
+		if _, err := cloudC.do(ctx, http.MethodGet, path, "", nil, &res, nil); err != nil {
+			apptFail(ctx, st, logger, "slots", err)
+			return
+		}
+		slots = append(slots, res.Slots...)
+	}
+	for i, s := range pickSlots(slots, from, to, len(plan), rng) {
+		bk, err := book(ctx, cloudC, b, svc, s.Start, randomRUT(rng))
+		if err != nil {
+			apptFail(ctx, st, logger, "book", err)
+			continue
+		}
+		st.booked.Add(1)
+		a := plan[i]
+		logger.Info("appointment booked", "service", svc, "start", bk.Start.In(santiago).Format("15:04"), "code", bk.Code,
+			"plan", a.describe())
+		if a.Absent {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			checkIn(ctx, agentC, bk, a, st, logger)
+		}()
+	}
+}
+
+// bookable is the codes of branch b's services that take bookings.
+func bookable(ctx context.Context, c *client, b string) ([]string, error) {
+	var list struct {
+		Branches []struct {
+			ID       string `json:"id"`
+			Services []struct {
+				Code     string `json:"code"`
+				Bookable bool   `json:"bookable"`
+			} `json:"services"`
+		} `json:"branches"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/public/branches?q="+url.QueryEscape(b), "", nil, &list, nil); err != nil {
+		return nil, err
+	}
+	var svcs []string
+	for _, br := range list.Branches {
+		if br.ID != b {
+			continue
+		}
+		for _, s := range br.Services {
+			if s.Bookable {
+				svcs = append(svcs, s.Code)
+			}
+		}
+	}
+	return svcs, nil
+}
+
+func (a arrival) describe() string {
+	switch {
+	case a.Absent:
+		return "never comes"
+	case a.Offset > 0:
+		return fmt.Sprintf("late %v", a.Offset)
+	}
+	return fmt.Sprintf("early %v", -a.Offset)
+}
+
+// book books a slot, waiting out the public API's rate limit.
+func book(ctx context.Context, c *client, branch, svc string, start time.Time, rut string) (publicBooking, error) {
+	var bk publicBooking
+	body := map[string]string{"branch": branch, "service": svc, "start": start.Format(time.RFC3339), "rut": rut,
+		"note": "Cliente simulado"}
+	for range 10 {
+		_, err := c.do(ctx, http.MethodPost, "/api/v1/public/bookings", "", body, &bk, nil)
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests {
+			return bk, err
+		}
+		if err := backoff.Sleep(ctx, 6*time.Second); err != nil {
+			return bk, err
+		}
+	}
+	return bk, errors.New("public API: rate limited")
+}
+
+// checkIn types the booking's code at the kiosk at its planned time. The
+// branch may not hold the booking yet (the cloud resends it every 10 s) or
+// the check-in may not be open: it tries again for a few minutes.
+func checkIn(ctx context.Context, c *client, bk publicBooking, a arrival, st *stats, logger *slog.Logger) {
+	if err := backoff.Sleep(ctx, max(time.Until(bk.Start.Add(a.Offset)), 0)); err != nil {
+		return
+	}
+	var res struct {
+		Ticket      ticket `json:"ticket"`
+		Appointment struct {
+			Late bool `json:"late"`
+		} `json:"appointment"`
+	}
+	var err error
+	for range 10 {
+		_, err = c.do(ctx, http.MethodPost, "/api/v1/check-ins", "", map[string]string{"code": bk.Code}, &res, nil)
+		var ae *apiError
+		if err == nil || !errors.As(err, &ae) ||
+			(ae.Code != "checkin.not_found" && ae.Code != "appointment.too_early" && ae.Code != "rate.limited") {
+			break
+		}
+		if backoff.Sleep(ctx, 30*time.Second) != nil {
+			return
+		}
+	}
+	if err != nil {
+		apptFail(ctx, st, logger, "check-in", err)
+		return
+	}
+	st.checkedIn.Add(1)
+	if res.Appointment.Late {
+		st.late.Add(1)
+	}
+	logger.Info("appointment checked in", "code", bk.Code, "ticket", res.Ticket.Number, "late", res.Appointment.Late)
+}
+
+func apptFail(ctx context.Context, st *stats, logger *slog.Logger, what string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	st.errors.Add(1)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status >= 500 {
+		st.serverErrors.Add(1)
+	}
+	logger.Warn("appointment failed", "action", what, "err", err)
+}
