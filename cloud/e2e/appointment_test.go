@@ -65,6 +65,8 @@ type apptWorld struct {
 	m2, m time.Time
 	// booked is the booked customer of parts 2 and 5: booking ID, code, RUT.
 	bookedID, bookedCode, bookedRUT string
+	// bookedNumber is his ticket's number (part 5's check-in).
+	bookedNumber string
 	// botCode is the bot's booking's code (its reminder names it).
 	botCode string
 	// late is the bot's booking of the second branch's slot m2 made while
@@ -630,6 +632,7 @@ func (w *apptWorld) checkInAndCall(t *testing.T) {
 	assert.Equal(t, "appointment", in.Kind)
 	assert.Equal(t, w.bookedID, in.Appointment.ID)
 	assert.False(t, in.Appointment.Late)
+	w.bookedNumber = in.Ticket.Number
 	w.mu.Lock()
 	w.tickets = append(w.tickets, walk[0].ID, walk[1].ID, in.Ticket.ID)
 	w.mu.Unlock()
@@ -658,6 +661,10 @@ func (w *apptWorld) reminder(t *testing.T) {
 func (w *apptWorld) wanReturns(t *testing.T) {
 	require.NoError(t, w.broker.Start())
 	w.waitBooking(t, w.bookedID, string(cloud.BookingCheckedIn), 60*time.Second)
+	// HQ's book of the day says so, with the ticket the branch issued.
+	_, body := w.hq.get("/branches/" + w.branch + "/book?day=" + w.m.In(w.loc).Format(time.DateOnly))
+	assert.Contains(t, body, `<tr id="b-`+w.bookedID+`"><td>`+w.m.In(w.loc).Format("15:04:05")+`</td><td>C</td><td>`+w.bookedCode+"</td>\n<td>Llegó</td>")
+	assert.Contains(t, body, "<td>"+w.bookedNumber+"</td>")
 	w.checkInvariant()
 }
 
@@ -672,5 +679,7 @@ func (w *apptWorld) offlineBookings(t *testing.T) {
 	w.waitBooking(t, w.lateID, string(cloud.BookingDeclined), 40*time.Second)
 	_, reason := w.bookingStatus(t, w.lateID)
 	assert.Equal(t, event.DeclineSlotPassed, reason)
+	_, body := w.hq.get("/branches/" + w.off.branch + "/book?day=" + w.m2.In(w.loc).Format(time.DateOnly))
+	assert.Contains(t, body, "<td>Rechazada por la sucursal (slot_passed)</td>", "HQ's book")
 	w.waitMessage(t, chatLate, 0, hasText("no pudo confirmarse en la sucursal: llegó a la sucursal cuando ya había pasado su horario."))
 }
