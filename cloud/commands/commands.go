@@ -38,29 +38,39 @@ const DefaultResend = 10 * time.Second
 // MaxAge is how long a command without its own expiry is sent again.
 const MaxAge = 24 * time.Hour
 
+// batch is how many commands one pass lists.
+const batch = 200
+
 // Republish publishes every pending command not published within resend
-// (after expiring the stale ones).
+// (after expiring the stale ones), up to one batch.
 func Republish(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend time.Duration) error {
+	_, err := republish(ctx, q, pub, resend)
+	return err
+}
+
+// republish is Republish reporting how many commands it published.
+func republish(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend time.Duration) (int, error) {
 	if err := q.ExpireCommands(ctx, MaxAge); err != nil {
-		return err
+		return 0, err
 	}
-	cmds, err := q.PendingCommands(ctx, resend, 200)
+	cmds, err := q.PendingCommands(ctx, resend, batch)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	for _, c := range cmds {
+	for i, c := range cmds {
 		if err := pub.PublishCommand(ctx, c); err != nil {
-			return fmt.Errorf("commands: publish %s: %w", c.ID, err)
+			return i, fmt.Errorf("commands: publish %s: %w", c.ID, err)
 		}
 		if err := q.MarkPublished(ctx, c.ID); err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return len(cmds), nil
 }
 
 // Run republishes every resend (DefaultResend when 0) until ctx ends; a
-// failure is logged and retried at the next tick.
+// pass that filled its batch (a burst of bookings) is followed by the next
+// at once; a failure is logged and retried at the next tick.
 func Run(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend time.Duration, log *slog.Logger) {
 	if resend <= 0 {
 		resend = DefaultResend
@@ -71,8 +81,12 @@ func Run(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend time.D
 	t := time.NewTicker(resend)
 	defer t.Stop()
 	for {
-		if err := Republish(ctx, q, pub, resend); err != nil && ctx.Err() == nil {
+		n, err := republish(ctx, q, pub, resend)
+		if err != nil && ctx.Err() == nil {
 			log.Warn("branch commands not published; retrying", "component", "commands", "err", err)
+		}
+		if err == nil && n == batch && ctx.Err() == nil {
+			continue
 		}
 		select {
 		case <-ctx.Done():

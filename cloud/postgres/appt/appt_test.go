@@ -421,3 +421,22 @@ func TestWithoutRUTKeysTheBookingComputesTheCheck(t *testing.T) {
 	_, err = s.Cancel(ctx, b.ID, b.Code, "12345678-5")
 	require.NoError(t, err, "the proof is the check-in hash")
 }
+
+// A burst of commands goes out in consecutive passes: a pass that fills its
+// batch (200) is followed by the next at once, not at the next tick.
+func TestRunPublishesABurstWithoutWaitingForTheTick(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := e.pool.Exec(ctx, `INSERT INTO branch_commands (id, branch, type, ticket, created_at)
+		SELECT 'burst-' || i, 'BURST-1', 'ticket.cancel', 'T' || i, $1 FROM generate_series(1, 450) i`, now)
+	require.NoError(t, err)
+	pub := &recorder{}
+	done := make(chan struct{})
+	go func() { commands.Run(ctx, e.store, pub, time.Hour, nil); close(done) }()
+	require.Eventually(t, func() bool { return len(pub.of("BURST-1")) == 450 }, 30*time.Second, 20*time.Millisecond,
+		"the tick is an hour away")
+	cancel()
+	<-done
+	assert.Len(t, pub.of("BURST-1"), 450, "each once")
+}
