@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/envflag"
 )
@@ -78,17 +79,24 @@ func newAlerts(m *Main) (func(context.Context), error) {
 	}
 	store := hq.New(m.Pool, time.Now)
 	log := m.Log.With("component", "alerts")
-	return func(ctx context.Context) { runAlerts(ctx, store, c, log) }, nil
+	changes := &postgres.Listener{Pool: m.Pool, Channel: cloud.ChangesChannel, Log: log}
+	return func(ctx context.Context) { runAlerts(ctx, store, c, log, changes) }, nil
 }
 
 // runAlerts evaluates every branch's alerts each c.Every until ctx ends. A
 // change is announced on cloud.ChangesChannel (cloud.AlertsChanged) for every replica's
-// live browsers.
-func runAlerts(ctx context.Context, store *hq.Store, c AlertConfig, log *slog.Logger) {
+// live browsers. The branches are read through alertFacts: those announced
+// on changes since the last pass, every branch each minute (each pass
+// without changes, nil).
+func runAlerts(ctx context.Context, store *hq.Store, c AlertConfig, log *slog.Logger, changes cloud.ChangeListener) {
+	facts := newAlertFacts()
+	if changes != nil {
+		go changes.Listen(ctx, facts.connected, facts.mark)
+	}
 	t := time.NewTicker(c.Every)
 	defer t.Stop()
 	for {
-		tiles, err := store.AlertTiles(ctx) // not Overview: no service level to judge (a fraction of its cost)
+		tiles, err := facts.current(ctx, store, store.Now())
 		if err == nil {
 			_, err = store.EvaluateAlerts(ctx, tiles, c.Rules)
 		}

@@ -14,11 +14,15 @@ import (
 // PostgreSQL's CPU, and the alert loop runs every 5 s. Here only waiting
 // tickets are judged, and today's last call is looked up only where people
 // wait.
-func (s *Store) AlertTiles(ctx context.Context) ([]Tile, error) {
+//
+// branches narrows the read to those branches (the alert loop re-reads the
+// branches announced as changed); none reads every branch.
+func (s *Store) AlertTiles(ctx context.Context, branches ...string) ([]Tile, error) {
 	now := s.now()
 	rows, err := s.pool.Query(ctx, `
 WITH bl AS (
 	SELECT * FROM (`+branchListSQL+`) x(id, name, region, time_zone)
+	WHERE cardinality($3::text[]) = 0 OR x.id = ANY($3::text[])
 )
 SELECT bl.id, bl.region,
 	t.waiting, t.oldest,
@@ -40,7 +44,7 @@ CROSS JOIN LATERAL (
 	CROSS JOIN LATERAL (`+waitRuleSQL("$2")+`) w
 	WHERE tk.branch = bl.id AND tk.day = ($1::timestamptz AT TIME ZONE bl.time_zone)::date AND tk.status = 'waiting'
 ) t
-ORDER BY bl.id`, now, s.DefaultTargetWaitS)
+ORDER BY bl.id`, now, s.DefaultTargetWaitS, nonNil(branches))
 	if err != nil {
 		return nil, wrap("alert tiles", err)
 	}

@@ -81,12 +81,15 @@
       size(before, Math.floor(st.first / st.cols));
       size(after, rows - Math.ceil((st.first + st.count) / st.cols));
     }
-    // wanted is the window of tiles the viewport needs, in whole rows.
+    // wanted is the window of tiles the viewport needs, in whole rows: at
+    // least a screenful, also while the grid is still below the fold (long
+    // totals or alerts above it) or the page is scrolled past its end.
     function wanted() {
       var top = -grid.getBoundingClientRect().top;
       var rows = Math.ceil(st.total / st.cols);
-      var from = Math.max(0, Math.floor(top / st.rowH) - 2);
-      var to = Math.min(rows, Math.ceil((top + window.innerHeight) / st.rowH) + 2);
+      var span = Math.ceil(window.innerHeight / st.rowH) + 4;
+      var from = Math.min(Math.max(0, Math.floor(top / st.rowH) - 2), Math.max(0, rows - span));
+      var to = Math.min(rows, Math.max(from + span, Math.ceil((top + window.innerHeight) / st.rowH) + 2));
       return { first: from * st.cols, count: Math.max(0, Math.min(st.total, to * st.cols) - from * st.cols) };
     }
     function load(force) {
