@@ -14,6 +14,11 @@
       if (view) { view.reload(); } // changes missed while the stream was down
     };
     src.onerror = function () { document.body.setAttribute("data-live", "off"); };
+    // A page left for another must not keep its stream open in the
+    // back/forward cache (over HTTP/1.1 six of them take every connection to
+    // the server); coming back to it shows a fresh page.
+    window.addEventListener("pagehide", function () { src.close(); });
+    window.addEventListener("pageshow", function (e) { if (e.persisted) { location.reload(); } });
     src.addEventListener("tile", function (e) {
       var d = JSON.parse(e.data);
       var el = document.getElementById("tile-" + d.id);
