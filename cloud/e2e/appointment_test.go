@@ -479,7 +479,7 @@ func (w *apptWorld) race(t *testing.T) {
 // remoteTicket is part 7: a customer takes a Plataforma number from the
 // public page; the branch issues it (number and place relayed to the
 // status page); walk-ins come; it is never called while its customer is
-// away; at the front it slides back (ticket.slid, the status page tells
+// away, not even out of order; at the front it slides back (ticket.slid, the status page tells
 // him); he checks in at the kiosk by code and the next call takes him.
 func (w *apptWorld) remoteTicket(t *testing.T) {
 	p := w.phone(t, 7)
@@ -535,6 +535,15 @@ func (w *apptWorld) remoteTicket(t *testing.T) {
 	assert.Positive(t, slid)
 	called := w.serveNext("")
 	assert.Equal(t, walk[0].ID, called, "the walk-in, not the absent customer")
+	// Not even out of order: his customer is not here.
+	var refusal struct {
+		Code string `json:"code"`
+	}
+	code, err := w.do("POST", "/api/v1/tickets/"+ticket+"/call", w.token, map[string]any{"counter": 1,
+		"reason": "Cliente preguntó por él"}, &refusal)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Equal(t, "ticket.not_present", refusal.Code)
 
 	// He arrives and types his code at the kiosk; the next call is his.
 	var in struct {
@@ -543,7 +552,7 @@ func (w *apptWorld) remoteTicket(t *testing.T) {
 			ID string `json:"id"`
 		} `json:"ticket"`
 	}
-	code, err := w.do("POST", "/api/v1/check-ins", "", map[string]string{"code": jcode}, &in)
+	code, err = w.do("POST", "/api/v1/check-ins", "", map[string]string{"code": jcode}, &in)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "remote", in.Kind)
