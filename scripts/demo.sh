@@ -152,7 +152,7 @@ hq_post() { # path name=value...: one HQ form, answered 303
 }
 if [ ! -f "$DEMO/.appointments" ]; then
 	read -r email pass <"$ADMIN_FILE"
-	rm -f "$JAR"
+	(umask 077 && : >"$JAR") # the admin's session, like admin.txt
 	csrf=$(curl -sS -b "$JAR" -c "$JAR" "$HQ/login" | csrf_of)
 	hq_post /login "email=$email" "password=$pass"
 	csrf=$(curl -sS -b "$JAR" -c "$JAR" "$HQ/config" | csrf_of)
@@ -192,7 +192,8 @@ cat <<INFO
   Appointments   booking page http://$CLOUD_HTTP/agenda (services C and P; "Tomar número ahora" for C, Caja)
                  HQ's book    http://$CLOUD_HTTP/branches/SCL-001/book  (schedules: /config/branches/SCL-001/appointments)
                  kiosk        "Tengo hora agendada" with the booking's code; the simulator books 4 a day per branch
-                 and checks them in (one never comes, some late): grep appointment $DEMO/sim.log
+                 and checks them in (one never comes, some late), and one remote number a day that checks in
+                 by code: grep -E 'appointment|remote' $DEMO/sim.log
 
   Executives at every branch: E01 PIN 135790, E02 PIN 246801, E03 PIN 370415 (the simulator signs them in at
   counters 1-3; sign in yourself at counter 4 or higher with another executive you add).

@@ -13,11 +13,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,10 +101,10 @@ var santiago = func() *time.Location {
 // simulated day ended. wg tracks them.
 func bookedCustomers(dayCtx, ctx context.Context, cfg Config, b string, agentC, cloudC *client, rng *rand.Rand, st *stats,
 	wg *sync.WaitGroup, logger *slog.Logger) {
-	var svcs []string
+	var svcs, remote []string
 	for {
 		var err error
-		if svcs, err = bookable(dayCtx, cloudC, b); err != nil {
+		if svcs, remote, err = bookable(dayCtx, cloudC, b); err != nil {
 			apptFail(dayCtx, st, logger, "public branches", err)
 			return
 		}
@@ -114,6 +117,16 @@ func bookedCustomers(dayCtx, ctx context.Context, cfg Config, b string, agentC, 
 			logger.Info("no bookable service at the branch today: no appointments")
 			return
 		}
+	}
+	if len(remote) > 0 {
+		// Later in the day (the bookings have the public API's write budget
+		// first), he comes in a few minutes after taking his number.
+		joinAt, comeAfter := time.Duration(1+rng.IntN(5))*time.Minute, time.Duration(2+rng.IntN(5))*time.Minute
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			remoteJoin(ctx, cfg.Cloud, agentC, b, remote[rng.IntN(len(remote))], joinAt, comeAfter, st, logger)
+		}()
 	}
 	now := time.Now()
 	from := now.Add(apptLeadMin)
@@ -136,8 +149,15 @@ func bookedCustomers(dayCtx, ctx context.Context, cfg Config, b string, agentC, 
 		}
 		slots = append(slots, res.Slots...)
 	}
+	// The customers' RUTs differ from run to run: one booking per RUT, branch
+	// and day, and a demo may be restarted the same day.
+	people := rand.New(rand.NewPCG(rng.Uint64(), uint64(now.UnixNano()))) // #nosec G404 -- not a secret: simulated people
 	for i, s := range pickSlots(slots, from, to, len(plan), rng) {
-		bk, err := book(ctx, cloudC, b, svc, s.Start, randomRUT(rng))
+		bk, err := book(ctx, cloudC, b, svc, s.Start, randomRUT(people))
+		var ae *apiError
+		for try := 0; try < 3 && errors.As(err, &ae) && ae.Code == "booking.already_booked"; try++ {
+			bk, err = book(ctx, cloudC, b, svc, s.Start, randomRUT(people)) // taken: another person
+		}
 		if err != nil {
 			apptFail(ctx, st, logger, "book", err)
 			continue
@@ -157,32 +177,124 @@ func bookedCustomers(dayCtx, ctx context.Context, cfg Config, b string, agentC, 
 	}
 }
 
-// bookable is the codes of branch b's services that take bookings.
-func bookable(ctx context.Context, c *client, b string) ([]string, error) {
+// bookable is the codes of branch b's services that take bookings, and of
+// those open to remote joining.
+func bookable(ctx context.Context, c *client, b string) (book, remote []string, err error) {
 	var list struct {
 		Branches []struct {
 			ID       string `json:"id"`
 			Services []struct {
 				Code     string `json:"code"`
 				Bookable bool   `json:"bookable"`
+				Remote   bool   `json:"remote"`
 			} `json:"services"`
 		} `json:"branches"`
 	}
 	if _, err := c.do(ctx, http.MethodGet, "/api/v1/public/branches?q="+url.QueryEscape(b), "", nil, &list, nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var svcs []string
 	for _, br := range list.Branches {
 		if br.ID != b {
 			continue
 		}
 		for _, s := range br.Services {
 			if s.Bookable {
-				svcs = append(svcs, s.Code)
+				book = append(book, s.Code)
+			}
+			if s.Remote {
+				remote = append(remote, s.Code)
 			}
 		}
 	}
-	return svcs, nil
+	return book, remote, nil
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// remoteJoin is a customer who, at (real time from now), takes a number from
+// his phone (the booking page's "Tomar número ahora" form, which has no JSON
+// twin), then comes to the branch after a while and types his code at the
+// kiosk.
+func remoteJoin(ctx context.Context, cloudBase string, agentC *client, b, svc string, at, after time.Duration, st *stats,
+	logger *slog.Logger) {
+	if backoff.Sleep(ctx, at) != nil {
+		return
+	}
+	hc := &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := cloudBase + "/agenda/sucursal/" + url.PathEscape(b)
+	code, err := func() (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, page, nil)
+		if err != nil {
+			return "", err
+		}
+		res, err := hc.Do(req)
+		if err != nil {
+			return "", err
+		}
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		res.Body.Close()
+		m := csrfField.FindSubmatch(body)
+		if res.StatusCode != http.StatusOK || m == nil {
+			return "", fmt.Errorf("join page: HTTP %d without its form", res.StatusCode)
+		}
+		form := url.Values{"csrf": {string(m[1])}}
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, page+"/"+svc+"/fila", strings.NewReader(form.Encode()))
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range res.Cookies() { // the form's double-submit cookie
+			req.AddCookie(c)
+		}
+		res, err = hc.Do(req)
+		if err != nil {
+			return "", err
+		}
+		res.Body.Close()
+		loc, err := res.Location()
+		if res.StatusCode != http.StatusSeeOther || err != nil || loc.Query().Get("c") == "" {
+			return "", fmt.Errorf("join: HTTP %d", res.StatusCode)
+		}
+		return loc.Query().Get("c"), nil
+	}()
+	if err != nil {
+		apptFail(ctx, st, logger, "remote join", err)
+		return
+	}
+	st.joined.Add(1)
+	logger.Info("remote join", "service", svc, "code", code, "comes_in", after)
+	if backoff.Sleep(ctx, after) != nil {
+		return
+	}
+	var res struct {
+		Ticket ticket `json:"ticket"`
+	}
+	if err := kioskCheckIn(ctx, agentC, code, &res); err != nil {
+		apptFail(ctx, st, logger, "remote check-in", err)
+		return
+	}
+	st.checkedIn.Add(1)
+	logger.Info("remote ticket checked in", "code", code, "ticket", res.Ticket.Number)
+}
+
+// kioskCheckIn types code at the kiosk ("Tengo hora agendada"). The branch
+// may not hold the booking or remote ticket yet (the cloud resends it every
+// 10 s) or check-in may not be open: it tries again for a few minutes.
+func kioskCheckIn(ctx context.Context, c *client, code string, out any) error {
+	var err error
+	for range 10 {
+		_, err = c.do(ctx, http.MethodPost, "/api/v1/check-ins", "", map[string]string{"code": code}, out, nil)
+		var ae *apiError
+		if err == nil || !errors.As(err, &ae) ||
+			(ae.Code != "checkin.not_found" && ae.Code != "appointment.too_early" && ae.Code != "rate.limited") {
+			return err
+		}
+		if err := backoff.Sleep(ctx, 30*time.Second); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 func (a arrival) describe() string {
@@ -213,9 +325,7 @@ func book(ctx context.Context, c *client, branch, svc string, start time.Time, r
 	return bk, errors.New("public API: rate limited")
 }
 
-// checkIn types the booking's code at the kiosk at its planned time. The
-// branch may not hold the booking yet (the cloud resends it every 10 s) or
-// the check-in may not be open: it tries again for a few minutes.
+// checkIn types the booking's code at the kiosk at its planned time.
 func checkIn(ctx context.Context, c *client, bk publicBooking, a arrival, st *stats, logger *slog.Logger) {
 	if err := backoff.Sleep(ctx, max(time.Until(bk.Start.Add(a.Offset)), 0)); err != nil {
 		return
@@ -226,18 +336,7 @@ func checkIn(ctx context.Context, c *client, bk publicBooking, a arrival, st *st
 			Late bool `json:"late"`
 		} `json:"appointment"`
 	}
-	var err error
-	for range 10 {
-		_, err = c.do(ctx, http.MethodPost, "/api/v1/check-ins", "", map[string]string{"code": bk.Code}, &res, nil)
-		var ae *apiError
-		if err == nil || !errors.As(err, &ae) ||
-			(ae.Code != "checkin.not_found" && ae.Code != "appointment.too_early" && ae.Code != "rate.limited") {
-			break
-		}
-		if backoff.Sleep(ctx, 30*time.Second) != nil {
-			return
-		}
-	}
+	err := kioskCheckIn(ctx, c, bk.Code, &res)
 	if err != nil {
 		apptFail(ctx, st, logger, "check-in", err)
 		return

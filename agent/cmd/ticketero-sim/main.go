@@ -9,7 +9,8 @@
 //	    --executives E01:135790,E02:246801 --speed 60 --tickets 800
 //
 // With --cloud URL it also books appointments on the cloud's public API and
-// checks those customers in at the kiosk around their (real) hour.
+// checks those customers in at the kiosk around their (real) hour, and takes
+// a number from the phone page that checks in by code (appointments.go).
 package main
 
 import (

@@ -35,7 +35,7 @@ type stats struct {
 	serverErrors                                               atomic.Int64 // answers 5xx: the agent failed, not the request
 	stuck                                                      atomic.Int64 // executives the simulation could not sign out
 	closed                                                     atomic.Int64 // arrivals the branch refused outside its opening hours
-	booked, checkedIn, late                                    atomic.Int64 // appointments (with --cloud)
+	booked, joined, checkedIn, late                            atomic.Int64 // appointments and remote joins (with --cloud)
 }
 
 // Summary is what a run did, for its caller (and the bounded-day test).
@@ -43,14 +43,14 @@ type Summary struct {
 	Days                                               int
 	Issued, Called, Served, NoShows, Transfers, Pauses int64
 	Errors, ServerErrors, Stuck, Closed                int64
-	Booked, CheckedIn, Late                            int64
+	Booked, Joined, CheckedIn, Late                    int64
 }
 
 func (st *stats) summary(days int) Summary {
 	return Summary{Days: days, Issued: st.issued.Load(), Called: st.called.Load(), Served: st.served.Load(),
 		NoShows: st.noShows.Load(), Transfers: st.transfers.Load(), Pauses: st.pauses.Load(),
 		Errors: st.errors.Load(), ServerErrors: st.serverErrors.Load(), Stuck: st.stuck.Load(), Closed: st.closed.Load(),
-		Booked: st.booked.Load(), CheckedIn: st.checkedIn.Load(), Late: st.late.Load()}
+		Booked: st.booked.Load(), Joined: st.joined.Load(), CheckedIn: st.checkedIn.Load(), Late: st.late.Load()}
 }
 
 // clock maps real time to simulated time at a speed factor.
@@ -195,7 +195,7 @@ func logSummary(logger *slog.Logger, day int, clk clock, cfg Config, st *stats) 
 		"issued", st.issued.Load(), "called", st.called.Load(), "served", st.served.Load(),
 		"no_shows", st.noShows.Load(), "transfers", st.transfers.Load(), "pauses", st.pauses.Load(),
 		"errors", st.errors.Load(), "errors_5xx", st.serverErrors.Load(), "stuck", st.stuck.Load(), "refused_closed", st.closed.Load(),
-		"booked", st.booked.Load(), "checked_in", st.checkedIn.Load(), "late", st.late.Load())
+		"booked", st.booked.Load(), "joined", st.joined.Load(), "checked_in", st.checkedIn.Load(), "late", st.late.Load())
 }
 
 // intensity is the relative arrival rate h hours after opening: a base with a
