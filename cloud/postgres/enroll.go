@@ -327,9 +327,9 @@ func (s *EnrollStore) Resume(ctx context.Context, branch queue.BranchID) (enroll
 func (s *EnrollStore) resumeBookings(ctx context.Context, tx pgx.Tx, branch, day string) ([]event.AppointmentOrder, error) {
 	rows, err := tx.Query(ctx, `SELECT b.id, b.rev, b.service, b.start_at, b.end_at, b.code, b.note, COALESCE(b.token, ''),
 			b.rut_sealed, c.payload->'appointment'
-		FROM appt_bookings b LEFT JOIN branch_commands c ON c.id = b.command AND c.type = 'appointment.book'
+		FROM appt_bookings b LEFT JOIN branch_commands c ON c.id = b.command AND c.type = $3
 		WHERE b.branch = $1 AND b.day = $2 AND b.status IN ('booked', 'received')
-		ORDER BY b.start_at, b.id`, branch, day)
+		ORDER BY b.start_at, b.id`, branch, day, event.CommandBookAppointment)
 	if err != nil {
 		return nil, err
 	}
