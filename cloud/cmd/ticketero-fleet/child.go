@@ -39,6 +39,14 @@ type childReport struct {
 	Connected         int
 	Converged         bool
 	DrainS            float64
+	States            []branchState
+}
+
+// branchState is what a branch holds at the end, for the invariant check.
+type branchState struct {
+	ID               string
+	LastSeq, LastAck uint64
+	Tickets          map[string]string // ticket id → status
 }
 
 // runChild runs the branches of spec file f and writes f + ".out".
@@ -130,6 +138,11 @@ func runChild(f string) error {
 	rep.DrainS = time.Since(dayEnd).Seconds()
 	for _, b := range branches {
 		b.stopRelay()
+		st, err := b.state(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.id, err)
+		}
+		rep.States = append(rep.States, st)
 		_ = b.store.Close()
 	}
 	out, _ := json.Marshal(rep)
@@ -164,6 +177,28 @@ func (b *branch) open(ctx context.Context, c Config, url, certFile, keyFile, caF
 	b.relay, err = agentmqtt.New(agentmqtt.Config{Branch: b.id, URL: url, CertFile: certFile, KeyFile: keyFile, CAFile: caFile,
 		AgentVersion: "fleet", AckTimeout: 10 * time.Second}, b.store, b.store, b.store, slog.New(slog.DiscardHandler))
 	return err
+}
+
+// state reads the branch's outbox marks and its tickets' statuses.
+func (b *branch) state(ctx context.Context) (branchState, error) {
+	s, err := b.store.SyncState(ctx)
+	if err != nil {
+		return branchState{}, err
+	}
+	st := branchState{ID: b.id, LastSeq: s.LastSeq, LastAck: s.LastAck, Tickets: map[string]string{}}
+	rows, err := b.store.DB().QueryContext(ctx, `SELECT id, status FROM tickets`)
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, status string
+		if err := rows.Scan(&id, &status); err != nil {
+			return st, err
+		}
+		st.Tickets[id] = status
+	}
+	return st, rows.Err()
 }
 
 func pin(k int) string { return fmt.Sprintf("%06d", 240681+k*111111) }

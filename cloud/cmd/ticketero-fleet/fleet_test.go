@@ -35,8 +35,34 @@ func TestDayCurve(t *testing.T) {
 
 // TestFleetSmoke runs the simulator for a few seconds with 12 branches in two
 // branch processes against the real cloud, PostgreSQL and Mosquitto: every
-// branch connects, issues and serves, and every event reaches the cloud.
+// branch connects, issues and serves, and every event reaches the cloud with
+// the sync invariant intact.
 func TestFleetSmoke(t *testing.T) {
+	smoke(t, Config{})
+}
+
+// TestFleetSmokeReplicas: two cloud replicas share the load through the MQTT
+// shared subscription; the invariant holds and both replicas did work.
+func TestFleetSmokeReplicas(t *testing.T) {
+	rep := smoke(t, Config{Replicas: 2})
+	assert.Equal(t, 2, rep.Replicas)
+	require.Len(t, rep.ReplicaCPU, 2)
+	assert.Positive(t, rep.ReplicaCPU[1], "the second replica consumed")
+}
+
+// TestFleetSmokeSQS: the events reach the cloud through an SQS queue on
+// fauxqs, fed by the bridge that plays the IoT rule, with two replicas.
+func TestFleetSmokeSQS(t *testing.T) {
+	if _, err := fauxqsBin(""); err != nil {
+		t.Skip(err)
+	}
+	rep := smoke(t, Config{Replicas: 2, SQS: true})
+	assert.Equal(t, "sqs", rep.Source)
+	assert.Positive(t, rep.SQSMessages)
+}
+
+func smoke(t *testing.T, c Config) *Report {
+	t.Helper()
 	if testing.Short() || !mqtttest.Available() {
 		t.Skip("needs Mosquitto, PostgreSQL and the cloud binary")
 	}
@@ -48,9 +74,10 @@ func TestFleetSmoke(t *testing.T) {
 	if db == "" {
 		db = "postgres://postgres@127.0.0.1:5432/ticketero_test?sslmode=disable"
 	}
-	rep, err := run(context.Background(), Config{Branches: 12, PerProcess: 6, Duration: 8 * time.Second, Ramp: time.Second,
-		PeakTickets: 3600, Executives: 2, CutShare: 0.1, Cloud: cloud, AdminDB: db, Dir: filepath.Join(dir, "fleet"),
-		DBName: "ticketero_fleet_smoke"}, slog.New(slog.DiscardHandler))
+	c.Branches, c.PerProcess, c.Duration, c.Ramp = 12, 6, 8*time.Second, time.Second
+	c.PeakTickets, c.Executives, c.CutShare, c.Cloud, c.AdminDB = 3600, 2, 0.1, cloud, db
+	c.Dir, c.DBName = filepath.Join(dir, "fleet"), "ticketero_fleet_smoke"
+	rep, err := run(context.Background(), c, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Logf("%+v", *rep)
 	assert.Equal(t, 12, rep.Connected)
@@ -60,4 +87,6 @@ func TestFleetSmoke(t *testing.T) {
 	assert.Greater(t, rep.Events, rep.Tickets*2, "issued, called, started, completed reach the cloud")
 	assert.Positive(t, rep.SteadyEvents)
 	assert.Positive(t, rep.OverviewBytes)
+	assert.True(t, rep.Invariant, "sync invariant: %v", rep.InvariantErrors)
+	return rep
 }

@@ -12,6 +12,10 @@
 //
 //	ticketero-fleet --branches 1000 --duration 3m --cloud bin/ticketero-cloud --db postgres://postgres@127.0.0.1:5432/postgres
 //
+// --replicas N starts N cloud replicas sharing the load; --sqs routes the
+// events through an SQS queue (fauxqs) as the AWS IoT rule would. Either way
+// the run ends with the sync invariant checked for every branch.
+//
 // Not part of make test (scripts/bench-fleet.sh runs it; make bench-fleet).
 package main
 
@@ -46,6 +50,9 @@ type Config struct {
 	Browser     string  // Chromium, for HQ's first paint ("" skips)
 	PerProcess  int     // branches per branch process
 	DBName      string  // the simulation's database (dropped and created)
+	Replicas    int     // cloud replicas sharing the load (MQTT shared subscription, or the queue)
+	SQS         bool    // events reach the cloud through SQS (fauxqs) instead of the shared subscription
+	Fauxqs      string  // the fauxqs binary ("" finds it)
 }
 
 func main() {
@@ -63,6 +70,9 @@ func main() {
 	flag.StringVar(&c.Browser, "chromium", "/usr/bin/chromium", "Chromium for HQ's first paint (empty: skip)")
 	flag.StringVar(&c.DBName, "db-name", "ticketero_fleet", "the simulation's database (dropped and created on the same server)")
 	flag.IntVar(&c.PerProcess, "per-process", 2000, "branches per branch process (each holds about 7 file descriptors)")
+	flag.IntVar(&c.Replicas, "replicas", 1, "cloud replicas on the same database and broker, sharing the events (the shared subscription, or the SQS queue)")
+	flag.BoolVar(&c.SQS, "sqs", false, "events reach the cloud through an SQS queue on fauxqs, fed by a bridge playing the IoT rule")
+	flag.StringVar(&c.Fauxqs, "fauxqs", "", "the fauxqs binary (default: TICKETERO_FAUXQS, or $TMPDIR/ticketero-fauxqs)")
 	flag.Parse()
 	if f := os.Getenv(childEnv); f != "" {
 		if err := runChild(f); err != nil {

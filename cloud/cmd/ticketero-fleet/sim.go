@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,37 +31,45 @@ import (
 
 // Report is what a run measured.
 type Report struct {
-	Branches        int      `json:"branches"`
-	Connected       int      `json:"branches_connected"`
-	DurationS       float64  `json:"duration_s"`
-	PeakTicketsHour float64  `json:"peak_tickets_per_branch_hour"`
-	Tickets         int64    `json:"tickets"`
-	Events          int64    `json:"events_in_cloud"`
-	PeakEventsS     float64  `json:"peak_events_per_s"`
-	OpErrors        int64    `json:"agent_op_errors"`
-	Processes       int      `json:"branch_processes"`
-	SteadyEvents    int64    `json:"steady_events"`
-	SteadyLagP50ms  float64  `json:"steady_lag_p50_ms"`
-	SteadyLagP99ms  float64  `json:"steady_lag_p99_ms"`
-	LagP50ms        float64  `json:"lag_p50_ms"`
-	LagP99ms        float64  `json:"lag_p99_ms"`
-	LagMaxms        float64  `json:"lag_max_ms"`
-	CutLagP99ms     float64  `json:"cut_branches_lag_p99_ms"`
-	Converged       bool     `json:"all_acked"`
-	DrainS          float64  `json:"drain_after_day_s"`
-	CloudRSSMaxMB   float64  `json:"cloud_rss_max_mb"`
-	CloudCPU        float64  `json:"cloud_cpu_cores_avg"`
-	PGConnsMax      int      `json:"pg_connections_max"`
-	CloudMQTTConns  int      `json:"cloud_mqtt_connections"`
-	SimRSSMB        float64  `json:"simulator_rss_mb"`
-	OverviewHTMLms  float64  `json:"hq_overview_html_ms"`
-	OverviewBytes   int      `json:"hq_overview_bytes"`
-	OverviewFCPms   float64  `json:"hq_overview_first_paint_ms"`
-	FloorMQTTp50ms  float64  `json:"floor_mosquitto_qos1_p50_ms"`
-	FloorMQTTp99ms  float64  `json:"floor_mosquitto_qos1_p99_ms"`
-	FloorPGInsertS  float64  `json:"floor_pg_autocommit_inserts_per_s"`
-	LoadAvg         string   `json:"load_average_at_end"`
-	Notes           []string `json:"notes,omitempty"`
+	Branches        int       `json:"branches"`
+	Connected       int       `json:"branches_connected"`
+	DurationS       float64   `json:"duration_s"`
+	PeakTicketsHour float64   `json:"peak_tickets_per_branch_hour"`
+	Tickets         int64     `json:"tickets"`
+	Events          int64     `json:"events_in_cloud"`
+	PeakEventsS     float64   `json:"peak_events_per_s"`
+	OpErrors        int64     `json:"agent_op_errors"`
+	Processes       int       `json:"branch_processes"`
+	SteadyEvents    int64     `json:"steady_events"`
+	SteadyLagP50ms  float64   `json:"steady_lag_p50_ms"`
+	SteadyLagP99ms  float64   `json:"steady_lag_p99_ms"`
+	LagP50ms        float64   `json:"lag_p50_ms"`
+	LagP99ms        float64   `json:"lag_p99_ms"`
+	LagMaxms        float64   `json:"lag_max_ms"`
+	CutLagP99ms     float64   `json:"cut_branches_lag_p99_ms"`
+	Converged       bool      `json:"all_acked"`
+	DrainS          float64   `json:"drain_after_day_s"`
+	CloudRSSMaxMB   float64   `json:"cloud_rss_max_mb"`
+	CloudCPU        float64   `json:"cloud_cpu_cores_avg"`
+	PGConnsMax      int       `json:"pg_connections_max"`
+	CloudMQTTConns  int       `json:"cloud_mqtt_connections"`
+	SimRSSMB        float64   `json:"simulator_rss_mb"`
+	OverviewHTMLms  float64   `json:"hq_overview_html_ms"`
+	OverviewBytes   int       `json:"hq_overview_bytes"`
+	OverviewFCPms   float64   `json:"hq_overview_first_paint_ms"`
+	FloorMQTTp50ms  float64   `json:"floor_mosquitto_qos1_p50_ms"`
+	FloorMQTTp99ms  float64   `json:"floor_mosquitto_qos1_p99_ms"`
+	FloorPGInsertS  float64   `json:"floor_pg_autocommit_inserts_per_s"`
+	LoadAvg         string    `json:"load_average_at_end"`
+	Replicas        int       `json:"cloud_replicas"`
+	Source          string    `json:"event_source"`
+	ReplicaRSSMaxMB []float64 `json:"cloud_replica_rss_max_mb"`
+	ReplicaCPU      []float64 `json:"cloud_replica_cpu_cores_avg"`
+	SQSMessages     int64     `json:"sqs_messages_bridged,omitempty"`
+	BridgeErrors    int64     `json:"sqs_bridge_errors,omitempty"`
+	Invariant       bool      `json:"invariant_holds"`
+	InvariantErrors []string  `json:"invariant_errors,omitempty"`
+	Notes           []string  `json:"notes,omitempty"`
 }
 
 type branch struct {
@@ -75,6 +82,49 @@ type branch struct {
 }
 
 var httpRe = regexp.MustCompile(`"http":"([^"]+)"`)
+
+// startCloud starts replica k of the cloud and waits until it serves HTTP;
+// its address is returned.
+func startCloud(c Config, broker *mqtttest.Broker, dbURL string, k int, sqsEndpoint, sqsURL string, log *slog.Logger) (*exec.Cmd, string, error) {
+	args := []string{"serve", "--db", dbURL, "--mqtt", broker.URL(), "--cert", broker.Cloud.CertFile,
+		"--key", broker.Cloud.KeyFile, "--ca", broker.PKI.CAFile, "--http", "127.0.0.1:0", "--client-id", fmt.Sprintf("cloud-fleet-%d", k)}
+	if k > 0 {
+		args = append(args, "--no-migrate")
+	}
+	if sqsURL != "" {
+		args = append(args, "--sqs-queue-url", sqsURL, "--sqs-endpoint", sqsEndpoint)
+	}
+	cloud := exec.Command(c.Cloud, args...) // #nosec G204 -- the benchmark's own cloud binary
+	cloud.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_LOG_FORMAT=json", "TICKETERO_ADMIN_PASSWORD=fleet-admin-password")
+	pr, pw := io.Pipe()
+	cloud.Stdout, cloud.Stderr = pw, pw
+	if err := cloud.Start(); err != nil {
+		return nil, "", err
+	}
+	addrC := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if m := httpRe.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addrC <- m[1]:
+				default:
+				}
+			} else if strings.Contains(sc.Text(), `"level":"ERROR"`) {
+				log.Warn("cloud", "replica", k, "line", sc.Text())
+			}
+		}
+	}()
+	select {
+	case addr := <-addrC:
+		return cloud, addr, nil
+	case <-time.After(90 * time.Second):
+		_ = cloud.Process.Kill()
+		_ = cloud.Wait()
+		return nil, "", fmt.Errorf("cloud replica %d did not start", k)
+	}
+}
 
 func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 	rep := &Report{Branches: c.Branches, PeakTicketsHour: c.PeakTickets}
@@ -124,38 +174,43 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		return nil, fmt.Errorf("postgres floor: %w", err)
 	}
 
-	// The cloud.
-	cloud := exec.Command(c.Cloud, "serve", "--db", dbURL, "--mqtt", broker.URL(), "--cert", broker.Cloud.CertFile,
-		"--key", broker.Cloud.KeyFile, "--ca", broker.PKI.CAFile, "--http", "127.0.0.1:0", "--client-id", "cloud-fleet")
-	cloud.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_LOG_FORMAT=json", "TICKETERO_ADMIN_PASSWORD=fleet-admin-password")
-	pr, pw := io.Pipe()
-	cloud.Stdout, cloud.Stderr = pw, pw
-	if err := cloud.Start(); err != nil {
-		return nil, err
+	// The event path: the shared subscription (each replica consumes a share
+	// of the branches' batches), or SQS on fauxqs fed by a bridge that plays
+	// the AWS IoT rule's part (sqsmode.go).
+	var sqsURL, sqsEndpoint string
+	var br *bridge
+	if c.SQS {
+		var stopFauxqs func()
+		if sqsEndpoint, sqsURL, stopFauxqs, err = startFauxqs(ctx, c.Fauxqs); err != nil {
+			return nil, fmt.Errorf("fauxqs: %w", err)
+		}
+		defer stopFauxqs()
+		if br, err = startBridge(ctx, broker, sqsEndpoint, sqsURL, log); err != nil {
+			return nil, fmt.Errorf("bridge: %w", err)
+		}
+		defer br.stop()
 	}
-	defer func() { _ = cloud.Process.Signal(syscall.SIGTERM); _ = cloud.Wait() }()
-	addrC := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			if m := httpRe.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addrC <- m[1]:
-				default:
-				}
-			} else if strings.Contains(sc.Text(), `"level":"ERROR"`) {
-				log.Warn("cloud", "line", sc.Text())
-			}
+	// The cloud: --replicas processes on the same database and broker; the
+	// first migrates, the others start once it serves.
+	var clouds []*exec.Cmd
+	defer func() {
+		for _, cl := range clouds {
+			_ = cl.Process.Signal(syscall.SIGTERM)
+			_ = cl.Wait()
 		}
 	}()
 	var cloudAddr string
-	select {
-	case cloudAddr = <-addrC:
-	case <-time.After(90 * time.Second):
-		return nil, errors.New("cloud did not start")
+	for k := range max(1, c.Replicas) {
+		cl, addr, err := startCloud(c, broker, dbURL, k, sqsEndpoint, sqsURL, log)
+		if err != nil {
+			return nil, err
+		}
+		clouds = append(clouds, cl)
+		if k == 0 {
+			cloudAddr = addr
+		}
+		log.Info("cloud serving", "replica", k, "http", addr)
 	}
-	log.Info("cloud serving", "http", cloudAddr)
 
 	// Branches run in child processes of this program (each branch holds
 	// about 7 file descriptors: two SQLite connections with their WAL and
@@ -226,16 +281,26 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 	// Sample the cloud, PostgreSQL and the branch processes while the day runs.
 	var rssMax, simRSS float64
 	var pgMax int
+	repRSS := make([]float64, len(clouds))
 	sampCtx, stopSamp := context.WithCancel(ctx)
 	defer stopSamp()
 	sampled := make(chan struct{})
-	cpu0 := procCPU(cloud.Process.Pid)
+	cpu0 := make([]float64, len(clouds))
+	for k, cl := range clouds {
+		cpu0[k] = procCPU(cl.Process.Pid)
+	}
 	go func() {
 		defer close(sampled)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			rssMax = max(rssMax, procRSS(cloud.Process.Pid))
+			var rss float64
+			for k, cl := range clouds {
+				r := procRSS(cl.Process.Pid)
+				repRSS[k] = max(repRSS[k], r)
+				rss += r
+			}
+			rssMax = max(rssMax, rss)
 			var sim float64
 			for _, ch := range children {
 				sim += procRSS(ch.Process.Pid)
@@ -253,6 +318,7 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		}
 	}()
 	rep.Converged = true
+	var states []branchState
 	for k, ch := range children {
 		if err := ch.Wait(); err != nil {
 			return nil, fmt.Errorf("branch process %d: %w", k, err)
@@ -270,13 +336,28 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		rep.Connected += cr.Connected
 		rep.Converged = rep.Converged && cr.Converged
 		rep.DrainS = max(rep.DrainS, cr.DrainS)
+		states = append(states, cr.States...)
 	}
 	rep.DurationS = time.Since(start).Seconds()
-	cpu1 := procCPU(cloud.Process.Pid)
-	rep.CloudCPU = (cpu1 - cpu0) / time.Since(start).Seconds()
+	for k, cl := range clouds {
+		cpu := (procCPU(cl.Process.Pid) - cpu0[k]) / time.Since(start).Seconds()
+		rep.CloudCPU += cpu
+		rep.ReplicaCPU = append(rep.ReplicaCPU, cpu)
+	}
 	stopSamp()
 	<-sampled
-	rep.CloudRSSMaxMB, rep.SimRSSMB, rep.PGConnsMax, rep.CloudMQTTConns = rssMax, simRSS, pgMax, 1
+	rep.CloudRSSMaxMB, rep.SimRSSMB, rep.PGConnsMax, rep.CloudMQTTConns = rssMax, simRSS, pgMax, len(clouds)
+	rep.Replicas, rep.ReplicaRSSMaxMB = len(clouds), repRSS
+	if br != nil {
+		rep.Source, rep.SQSMessages = "sqs", br.sent.Load()
+		rep.BridgeErrors = br.errs.Load()
+	} else {
+		rep.Source = "mqtt-shared"
+	}
+	if rep.InvariantErrors, err = checkInvariant(ctx, pool, states); err != nil {
+		return nil, fmt.Errorf("invariant: %w", err)
+	}
+	rep.Invariant = len(rep.InvariantErrors) == 0 && len(states) == c.Branches
 	rep.Processes = len(children)
 
 	// Lag: agent commit (the event's time) → cloud commit (received_at).

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ticketero/ticketero/cloud/sqs"
+	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
+)
+
+// fauxqsBin is the SQS-compatible server (npm package fauxqs@1): --fauxqs,
+// else TICKETERO_FAUXQS, else where the cloud/sqs tests install it.
+func fauxqsBin(flag string) (string, error) {
+	for _, p := range []string{flag, os.Getenv("TICKETERO_FAUXQS"), filepath.Join(os.TempDir(), "ticketero-fauxqs", "node_modules", ".bin", "fauxqs")} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("fauxqs not found: npm install fauxqs@1 into $TMPDIR/ticketero-fauxqs (go test ./cloud/sqs does), or pass --fauxqs")
+}
+
+// startFauxqs starts fauxqs on a free port and creates the events queue; it
+// returns the endpoint, the queue's URL and how to stop the server.
+func startFauxqs(ctx context.Context, flag string) (endpoint, queueURL string, stop func(), err error) {
+	bin, err := fauxqsBin(flag)
+	if err != nil {
+		return "", "", nil, err
+	}
+	port, err := mqtttest.FreePort()
+	if err != nil {
+		return "", "", nil, err
+	}
+	cmd := exec.Command(bin) // #nosec G204 -- the benchmark's SQS server
+	cmd.Env = append(os.Environ(), fmt.Sprintf("FAUXQS_PORT=%d", port), "FAUXQS_LOGGER=false", "FAUXQS_HOST=127.0.0.1")
+	if err := cmd.Start(); err != nil {
+		return "", "", nil, err
+	}
+	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if res, err := http.Get(endpoint + "/health"); err == nil { // #nosec G107 -- local
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", "", nil, errors.New("fauxqs did not start")
+		}
+	}
+	q, err := client(endpoint).CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String("ticketero-events")})
+	if err != nil {
+		stop()
+		return "", "", nil, err
+	}
+	return endpoint, aws.ToString(q.QueueUrl), stop, nil
+}
+
+func client(endpoint string) *awssqs.Client {
+	return sqs.NewClient(aws.Config{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}}, endpoint)
+}
+
+// bridge plays the AWS IoT rule
+//
+//	SELECT *, topic() AS topic FROM 'ticketero/v1/branches/+/events'
+//
+// with an SQS action: it subscribes to every branch's events topic (the
+// cloud's certificate, QoS 1) and sends each batch to the queue with the
+// topic added, as cloud/sqs expects. Batches are sent by a few workers, so
+// the queue sees them a little out of order, as SQS standard queues deliver.
+type bridge struct {
+	cl         paho.Client
+	msgs       chan paho.Message
+	wg         sync.WaitGroup
+	sent, errs atomic.Int64
+}
+
+func startBridge(ctx context.Context, b *mqtttest.Broker, endpoint, queueURL string, log *slog.Logger) (*bridge, error) {
+	tc, err := b.PKI.TLSConfig(b.Cloud)
+	if err != nil {
+		return nil, err
+	}
+	br := &bridge{msgs: make(chan paho.Message, 10000)}
+	api := client(endpoint)
+	for range 8 {
+		br.wg.Add(1)
+		go func() {
+			defer br.wg.Done()
+			for m := range br.msgs {
+				body := strings.TrimSuffix(strings.TrimSpace(string(m.Payload())), "}") + `,"topic":"` + m.Topic() + `"}`
+				for try := 0; ; try++ {
+					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+					_, err := api.SendMessage(sctx, &awssqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(body)})
+					cancel()
+					if err == nil {
+						br.sent.Add(1)
+						break
+					}
+					br.errs.Add(1)
+					if try == 5 { // lost, as a rule's failed action would lose it: the agent's resend covers it
+						log.Warn("bridge: send failed", "topic", m.Topic(), "err", err)
+						break
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	opts := paho.NewClientOptions().AddBroker(b.URL()).SetClientID("fleet-iot-rule").SetTLSConfig(tc).
+		SetCleanSession(true).SetOrderMatters(false).SetAutoReconnect(true).
+		SetOnConnectHandler(func(c paho.Client) {
+			c.Subscribe(event.EventsFilter, 1, func(_ paho.Client, m paho.Message) { br.msgs <- m })
+		})
+	br.cl = paho.NewClient(opts)
+	if t := br.cl.Connect(); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
+		return nil, fmt.Errorf("connect: %v", t.Error())
+	}
+	return br, nil
+}
+
+func (br *bridge) stop() {
+	br.cl.Disconnect(250)
+	close(br.msgs)
+	br.wg.Wait()
+}
