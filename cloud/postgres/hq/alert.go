@@ -31,27 +31,49 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 		return false, wrap("alerts", err)
 	}
 	defer tx.Rollback(ctx)
-	// Backlog samples older than the window: compare, then roll forward.
+	// Backlog samples older than the window: compare, then roll forward
+	// only those (and the branches without one). Each branch's sample moves
+	// once a window, not every pass: an upsert locks every row it meets,
+	// even one its WHERE then leaves alone.
+	cutoff := now.Add(-r.BacklogWindow)
 	prev := map[string]int64{}
-	rows, err := tx.Query(ctx, `SELECT branch, backlog FROM hq_backlog_samples WHERE branch = ANY($1) AND at <= $2`, branches, now.Add(-r.BacklogWindow))
+	fresh := map[string]bool{}
+	rows, err := tx.Query(ctx, `SELECT branch, backlog, at FROM hq_backlog_samples WHERE branch = ANY($1)`, branches)
 	if err != nil {
 		return false, wrap("backlog samples", err)
 	}
 	for rows.Next() {
 		var b string
 		var n int64
-		if err := rows.Scan(&b, &n); err != nil {
+		var at time.Time
+		if err := rows.Scan(&b, &n, &at); err != nil {
 			rows.Close()
 			return false, wrap("backlog samples", err)
 		}
-		prev[b] = n
+		if at.After(cutoff) {
+			fresh[b] = true
+		} else {
+			prev[b] = n
+		}
 	}
 	rows.Close()
-	if _, err := tx.Exec(ctx, `INSERT INTO hq_backlog_samples (branch, backlog, at)
+	if err := rows.Err(); err != nil {
+		return false, wrap("backlog samples", err)
+	}
+	var due []string
+	var dueBacklogs []int64
+	for i, b := range branches {
+		if !fresh[b] {
+			due, dueBacklogs = append(due, b), append(dueBacklogs, backlogs[i])
+		}
+	}
+	if len(due) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO hq_backlog_samples (branch, backlog, at)
 		SELECT b, n, $3 FROM unnest($1::text[], $2::bigint[]) AS u(b, n)
 		ON CONFLICT (branch) DO UPDATE SET backlog = EXCLUDED.backlog, at = EXCLUDED.at
-		WHERE hq_backlog_samples.at <= $4`, branches, backlogs, now, now.Add(-r.BacklogWindow)); err != nil {
-		return false, wrap("backlog samples", err)
+		WHERE hq_backlog_samples.at <= $4`, due, dueBacklogs, now, cutoff); err != nil {
+			return false, wrap("backlog samples", err)
+		}
 	}
 	conflicts := map[string]int64{}
 	rows, err = tx.Query(ctx, `SELECT branch, count(*) FROM ingest_rejects
@@ -99,7 +121,6 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 	for b, n := range low {
 		raise(b, AlertLowScore, n)
 	}
-	var keep []string
 	for _, t := range tiles {
 		if t.Waiting > r.QueueOver {
 			raise(t.Branch, AlertQueueLong, int64(t.Waiting))
@@ -122,15 +143,95 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 			raise(t.Branch, AlertBacklogUp, t.Backlog)
 		}
 	}
+	changed, err := writeAlerts(ctx, tx, branches, kb, kk, kv, now)
+	if err != nil {
+		return false, err
+	}
+	if changed {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, cloud.ChangesChannel, AlertsChanged); err != nil {
+			return false, wrap("alerts notify", err)
+		}
+	}
+	return changed, wrap("alerts commit", tx.Commit(ctx))
+}
+
+// writeAlerts makes the open alerts of branches exactly the raised ones
+// (branch kb[i], kind kk[i], value kv[i]) and reports whether one was raised
+// or cleared. The open alerts are read once and compared here: only new
+// alerts are inserted, only values that moved are rewritten (by id), and only
+// alerts no longer raised are cleared (by id). An upsert of every raised
+// alert each pass rewrote thousands of rows through ON CONFLICT's
+// speculative insertion; the clear compared every open alert's
+// branch/kind against every raised one in SQL.
+func writeAlerts(ctx context.Context, tx pgx.Tx, branches, kb, kk []string, kv []int64, now time.Time) (bool, error) {
+	type open struct{ id, value int64 }
+	rows, err := tx.Query(ctx, `SELECT id, branch, kind, value FROM hq_alerts WHERE cleared_at IS NULL AND branch = ANY($1)`, branches)
+	if err != nil {
+		return false, wrap("open alerts", err)
+	}
+	opened := map[[2]string]open{}
+	for rows.Next() {
+		var o open
+		var b, k string
+		if err := rows.Scan(&o.id, &b, &k, &o.value); err != nil {
+			rows.Close()
+			return false, wrap("open alerts", err)
+		}
+		opened[[2]string{b, k}] = o
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, wrap("open alerts", err)
+	}
+	var ids, vals []int64
+	var nb, nk []string
+	var nv []int64
+	raised := map[[2]string]bool{}
 	for i := range kb {
-		keep = append(keep, kb[i]+"/"+kk[i])
+		key := [2]string{kb[i], kk[i]}
+		raised[key] = true
+		o, ok := opened[key]
+		switch {
+		case !ok:
+			nb, nk, nv = append(nb, kb[i]), append(nk, kk[i]), append(nv, kv[i])
+		case o.value != kv[i]:
+			ids, vals = append(ids, o.id), append(vals, kv[i])
+		}
+	}
+	if len(ids) > 0 {
+		rows, err := tx.Query(ctx, `UPDATE hq_alerts a SET value = u.v, seen_at = $3
+			FROM unnest($1::bigint[], $2::bigint[]) AS u(id, v)
+			WHERE a.id = u.id AND a.cleared_at IS NULL RETURNING a.branch, a.kind`, ids, vals, now)
+		if err != nil {
+			return false, wrap("alert values", err)
+		}
+		updated := map[[2]string]bool{}
+		for rows.Next() {
+			var b, k string
+			if err := rows.Scan(&b, &k); err != nil {
+				rows.Close()
+				return false, wrap("alert values", err)
+			}
+			updated[[2]string{b, k}] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return false, wrap("alert values", err)
+		}
+		// Cleared meanwhile by another replica: raised again below.
+		for i := range kb {
+			key := [2]string{kb[i], kk[i]}
+			if o, ok := opened[key]; ok && o.value != kv[i] && !updated[key] {
+				nb, nk, nv = append(nb, kb[i]), append(nk, kk[i]), append(nv, kv[i])
+			}
+		}
 	}
 	changed := false
-	if len(kb) > 0 {
+	if len(nb) > 0 {
 		rows, err := tx.Query(ctx, `INSERT INTO hq_alerts (branch, kind, value, raised_at, seen_at)
 			SELECT b, k, v, $4, $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(b, k, v)
 			ON CONFLICT (branch, kind) WHERE cleared_at IS NULL DO UPDATE SET value = EXCLUDED.value, seen_at = EXCLUDED.seen_at
-			RETURNING (xmax = 0)`, kb, kk, kv, now)
+			RETURNING (xmax = 0)`, nb, nk, nv, now)
 		if err != nil {
 			return false, wrap("raise alerts", err)
 		}
@@ -142,18 +243,20 @@ func (s *Store) EvaluateAlerts(ctx context.Context, tiles []Tile, r AlertRules) 
 			changed = changed || ins
 		}
 	}
-	tag, err := tx.Exec(ctx, `UPDATE hq_alerts SET cleared_at = $3
-		WHERE cleared_at IS NULL AND branch = ANY($1) AND NOT (branch || '/' || kind = ANY($2::text[]))`, branches, nonNil(keep), now)
-	if err != nil {
-		return false, wrap("clear alerts", err)
-	}
-	changed = changed || tag.RowsAffected() > 0
-	if changed {
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, cloud.ChangesChannel, AlertsChanged); err != nil {
-			return false, wrap("alerts notify", err)
+	var gone []int64
+	for key, o := range opened {
+		if !raised[key] {
+			gone = append(gone, o.id)
 		}
 	}
-	return changed, wrap("alerts commit", tx.Commit(ctx))
+	if len(gone) > 0 {
+		tag, err := tx.Exec(ctx, `UPDATE hq_alerts SET cleared_at = $2 WHERE id = ANY($1) AND cleared_at IS NULL`, gone, now)
+		if err != nil {
+			return false, wrap("clear alerts", err)
+		}
+		changed = changed || tag.RowsAffected() > 0
+	}
+	return changed, nil
 }
 
 // OpenAlerts lists the open alerts of branches within scope, newest first.

@@ -234,3 +234,81 @@ func TestFormatAlertValue(t *testing.T) {
 		assert.Equal(t, tc.want, cloud.FormatAlertValue(tc.kind, tc.v), "%s %d", tc.kind, tc.v)
 	}
 }
+
+// TestAlertWritesWhatMoved evaluates tiles of one branch pass after pass: an
+// open alert whose value stays is not rewritten, a moved value is, an alert
+// cleared meanwhile by another replica is raised again, one no longer raised
+// is cleared, and the backlog sample rolls forward once a window.
+func TestAlertWritesWhatMoved(t *testing.T) {
+	s, f, c := newStore(t)
+	ctx := context.Background()
+	rules := cloud.DefaultAlertRules()
+	const b = "MOV-001"
+	branch(t, f, b)
+	tile := hq.Tile{Branch: b, Known: true, Online: true, Waiting: 20, LongestWaitS: 600, OverTargetS: 300, Backlog: 3}
+	eval := func(tl hq.Tile) bool {
+		t.Helper()
+		tl.StatusAt, tl.StatusReceivedAt, tl.LastIngestAt = &c.t, &c.t, &c.t
+		changed, err := s.EvaluateAlerts(ctx, []hq.Tile{tl}, rules)
+		require.NoError(t, err)
+		return changed
+	}
+	row := func(kind string) (value int64, xmin string) {
+		t.Helper()
+		require.NoError(t, f.Pool.QueryRow(ctx, `SELECT value, xmin::text FROM hq_alerts WHERE branch = $1 AND kind = $2 AND cleared_at IS NULL`, b, kind).Scan(&value, &xmin))
+		return value, xmin
+	}
+	openOf := func(kind string) (n int) {
+		t.Helper()
+		require.NoError(t, f.Pool.QueryRow(ctx, `SELECT count(*) FROM hq_alerts WHERE branch = $1 AND kind = $2 AND cleared_at IS NULL`, b, kind).Scan(&n))
+		return n
+	}
+	sample := func() (n int64, at time.Time) {
+		t.Helper()
+		require.NoError(t, f.Pool.QueryRow(ctx, `SELECT backlog, at FROM hq_backlog_samples WHERE branch = $1`, b).Scan(&n, &at))
+		return n, at
+	}
+	require.True(t, eval(tile), "first pass raises")
+	v, x0 := row(cloud.AlertQueueLong)
+	assert.EqualValues(t, 20, v)
+	t0 := c.t
+	n, at := sample()
+	assert.EqualValues(t, 3, n)
+	assert.True(t, at.Equal(t0))
+
+	c.t = c.t.Add(10 * time.Second)
+	tile.Backlog = 9
+	require.False(t, eval(tile), "same alerts: nothing raised or cleared")
+	v, x1 := row(cloud.AlertQueueLong)
+	assert.EqualValues(t, 20, v)
+	assert.Equal(t, x0, x1, "an unchanged alert is not rewritten")
+	n, at = sample()
+	assert.EqualValues(t, 3, n, "the sample rolls once a window")
+	assert.True(t, at.Equal(t0))
+	assert.Zero(t, openOf(cloud.AlertBacklogUp), "grown since a sample not a window old: no alert")
+
+	tile.Waiting, tile.LongestWaitS = 21, 610
+	require.False(t, eval(tile), "a value moved: not a new alert")
+	v, _ = row(cloud.AlertQueueLong)
+	assert.EqualValues(t, 21, v)
+	v, _ = row(cloud.AlertWaitOver)
+	assert.EqualValues(t, 610, v)
+
+	// Another replica cleared it (it saw the queue short): raised again.
+	_, err := f.Pool.Exec(ctx, `UPDATE hq_alerts SET cleared_at = $2 WHERE branch = $1 AND kind = 'queue_long'`, b, c.t)
+	require.NoError(t, err)
+	tile.Waiting = 22
+	require.True(t, eval(tile))
+	v, _ = row(cloud.AlertQueueLong)
+	assert.EqualValues(t, 22, v)
+
+	c.t = t0.Add(61 * time.Second)
+	tile.Waiting = 5
+	require.True(t, eval(tile), "queue short again: cleared")
+	assert.Zero(t, openOf(cloud.AlertQueueLong))
+	v, _ = row(cloud.AlertBacklogUp)
+	assert.EqualValues(t, 9, v, "backlog grew since the sample a window ago")
+	n, at = sample()
+	assert.EqualValues(t, 9, n)
+	assert.True(t, at.Equal(c.t))
+}
