@@ -4,6 +4,8 @@
 # each size in FLEET_SIZES; prints one Markdown row per size beside the floors
 # measured in the same run (docs/performance.md, "Fleet"). Not part of make
 # test: about 6 minutes per size on 2 cores. Raw reports: .dev/bench-fleet/.
+# FLEET_ARGS adds flags, e.g. "--replicas 2" (two cloud replicas on the shared
+# subscription) or "--sqs" (events through an SQS queue on fauxqs).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -16,7 +18,7 @@ go build -o bin/ ./cloud/cmd/ticketero-cloud ./cloud/cmd/ticketero-fleet
 for n in $SIZES; do
 	echo "bench-fleet: $n branches, day compressed into $DURATION" >&2
 	bin/ticketero-fleet --branches "$n" --duration "$DURATION" --cloud bin/ticketero-cloud --db "$DB" \
-		--out "$OUT/$n.json" >/dev/null
+		--out "$OUT/$n.json" ${FLEET_ARGS:-} >/dev/null
 done
 echo "| branches | connected | events (steady) | lag p50 / p99 steady (ms) | lag p99 whole day (ms) | cut branches p99 (ms) | cloud RSS max (MB) | cloud CPU (cores) | PG conns | overview HTML (ms, KB) | overview first paint (ms) | Mosquitto QoS 1 p50/p99 (ms) | PG autocommit inserts/s | load avg |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
