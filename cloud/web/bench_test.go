@@ -166,6 +166,31 @@ func BenchmarkOverview500(b *testing.B) {
 	})
 }
 
+// dialLive opens one raw SSE connection to path (the way a browser's
+// EventSource does) and registers it for closing.
+func dialLive(b *testing.B, addr, path, cookie string, conns *[]net.Conn) net.Conn {
+	c, err := net.Dial("tcp", addr)
+	require.NoError(b, err)
+	*conns = append(*conns, c)
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\nAccept: text/event-stream\r\n\r\n", path, addr, cookie)
+	return c
+}
+
+// tileWaiting reads the waiting count of branch's tile from one SSE line;
+// ok is false when the line is not that tile.
+func tileWaiting(line, branch string) (n int, ok bool) {
+	if !strings.HasPrefix(line, "data: ") || !strings.Contains(line, `"id":"`+branch+`"`) {
+		return 0, false
+	}
+	k := strings.Index(line, `data-waiting=\"`)
+	if k < 0 {
+		return 0, false
+	}
+	line = line[k+len(`data-waiting=\"`):]
+	n, _ = strconv.Atoi(line[:strings.IndexByte(line, '\\')])
+	return n, true
+}
+
 // BenchmarkLive1000 connects 1,000 live browsers (SSE, supervisors of one
 // region of ~31 branches) to one instance; each iteration issues a ticket at a
 // branch (ingest rows + NOTIFY) and waits until every browser has the new
@@ -190,10 +215,7 @@ func BenchmarkLive1000(b *testing.B) {
 	}()
 	ready := make(chan struct{}, clients)
 	for i := 0; i < clients; i++ {
-		c, err := net.Dial("tcp", addr)
-		require.NoError(b, err)
-		conns = append(conns, c)
-		fmt.Fprintf(c, "GET /live HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\nAccept: text/event-stream\r\n\r\n", addr, cookie)
+		c := dialLive(b, addr, "/live", cookie, &conns)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -204,16 +226,10 @@ func BenchmarkLive1000(b *testing.B) {
 				if err != nil {
 					return
 				}
-				if !strings.HasPrefix(string(line), "data: ") || !strings.Contains(string(line), `"id":"`+branch+`"`) {
+				n, ok := tileWaiting(string(line), branch)
+				if !ok {
 					continue
 				}
-				s := string(line)
-				k := strings.Index(s, `data-waiting=\"`)
-				if k < 0 {
-					continue
-				}
-				s = s[k+len(`data-waiting=\"`):]
-				n, _ := strconv.Atoi(s[:strings.IndexByte(s, '\\')])
 				if first {
 					first = false
 					ready <- struct{}{}

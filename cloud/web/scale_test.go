@@ -228,10 +228,7 @@ func liveAtScale(b *testing.B, store *hq.Store, h *web.Handler, admin string) {
 		if i%2 == 1 {
 			cookie = sup
 		}
-		c, err := net.Dial("tcp", addr)
-		require.NoError(b, err)
-		conns = append(conns, c)
-		fmt.Fprintf(c, "GET /live?snapshot=0 HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\nAccept: text/event-stream\r\n\r\n", addr, cookie)
+		c := dialLive(b, addr, "/live?snapshot=0", cookie, &conns)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -248,15 +245,10 @@ func liveAtScale(b *testing.B, store *hq.Store, h *web.Handler, admin string) {
 					ready <- struct{}{}
 					continue
 				}
-				if !strings.HasPrefix(s, "data: ") || !strings.Contains(s, `"id":"`+branch+`"`) {
+				n, ok := tileWaiting(s, branch)
+				if !ok {
 					continue
 				}
-				k := strings.Index(s, `data-waiting=\"`)
-				if k < 0 {
-					continue
-				}
-				s = s[k+len(`data-waiting=\"`):]
-				n, _ := strconv.Atoi(s[:strings.IndexByte(s, '\\')])
 				seen <- got{n, time.Now()}
 			}
 		}()
