@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/commands"
+	"github.com/ticketero/ticketero/cloud/postgres/appt"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/telegram"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
@@ -37,10 +39,6 @@ func TestCommands(t *testing.T) {
 	e := newEnv(t, telegramtest.Options{})
 	ctx := context.Background()
 	const b = "SCL-003"
-	svc, err := telegram.NewService(telegram.Config{Token: testToken, DataKey: testKey, Mode: telegram.ModePolling},
-		e.store, e.pub, nil, nil)
-	require.NoError(t, err)
-
 	e.say(5001, "es", "/estado")
 	e.say(5001, "es", "/cancelar")
 	e.say(5001, "es", "hola")
@@ -73,7 +71,7 @@ func TestCommands(t *testing.T) {
 	assert.Equal(t, event.Command{V: 1, Branch: b, ID: cmds[0].ID, Type: event.CommandCancelTicket, Ticket: "a3",
 		At: cmds[0].At}, cmds[0])
 	assert.Equal(t, 1, e.count(`SELECT count(*) FROM branch_commands WHERE status = 'pending'`))
-	require.NoError(t, svc.RepublishCommands(ctx, 0))
+	require.NoError(t, commands.Republish(ctx, appt.NewCommandQueue(e.pool, e.store.Now, nil), e.pub, 0))
 	assert.Len(t, e.pub.published(), 3)
 	cancelled := e.ev(b, event.TicketCancelled, event.Cancelled{TicketRef: ref("a3", "C", 3), By: "telegram",
 		Request: cmds[0].ID})
@@ -81,7 +79,7 @@ func TestCommands(t *testing.T) {
 	st, err := e.store.CommandStatus(ctx, cmds[0].ID)
 	require.NoError(t, err)
 	assert.Equal(t, "applied", st)
-	require.NoError(t, svc.RepublishCommands(ctx, 0))
+	require.NoError(t, commands.Republish(ctx, appt.NewCommandQueue(e.pool, e.store.Now, nil), e.pub, 0))
 	assert.Len(t, e.pub.published(), 3, "applied: not re-published")
 	texts = e.waitTexts(5001, 11)
 	assert.True(t, contains(texts, "Tu número C-003 fue anulado."), texts)
@@ -98,7 +96,7 @@ func TestCommands(t *testing.T) {
 	e.say(5002, "es", "/cancelar")
 	e.pub.fail = false
 	assert.Len(t, e.pub.published(), 4)
-	require.NoError(t, svc.RepublishCommands(ctx, time.Hour))
+	require.NoError(t, commands.Republish(ctx, appt.NewCommandQueue(e.pool, e.store.Now, nil), e.pub, time.Hour))
 	var cancels []event.Command
 	for _, c := range e.pub.published()[4:] {
 		if c.Type == event.CommandCancelTicket {

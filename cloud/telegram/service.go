@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/cloud/commands"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/seal"
@@ -135,10 +134,6 @@ type Store interface {
 	ResolvePending(ctx context.Context, since time.Duration) (int, error)
 	// Purge deletes what the retention no longer allows; it returns the rows.
 	Purge(ctx context.Context, r cloud.NotificationRetention) (int64, error)
-	// ExpireCommands gives up commands older than age.
-	ExpireCommands(ctx context.Context, age time.Duration) error
-	// PendingCommands lists up to limit commands not published within every.
-	PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error)
 	// EnsureChat stores a chat outside an update (the supervisors' group).
 	EnsureChat(ctx context.Context, hash string, sealed []byte, kind, lang string) (int64, error)
 	// UsePhones makes the numbers branches send SMS recipients.
@@ -152,7 +147,7 @@ type Store interface {
 }
 
 // Service wires the store, the worker, the update receiver, the pending-link
-// resolver, the command re-publisher and the alert digester.
+// resolver and the alert digester (cloud/commands re-publishes commands).
 type Service struct {
 	cfg    Config
 	Store  Store
@@ -307,19 +302,6 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
-}
-
-// RepublishCommands publishes every pending command not published within
-// resend: the branch may have been offline; it applies each command ID once,
-// and the command is marked applied when its ticket.cancelled event arrives.
-// The running program does this in cloud/commands (cmd wiring), for every
-// command whether Telegram is on or not; this is the same pass over the
-// notification store.
-func (s *Service) RepublishCommands(ctx context.Context, resend time.Duration) error {
-	if s.Commands == nil {
-		return nil
-	}
-	return commands.Republish(ctx, s.Store, s.Commands, resend)
 }
 
 // every runs fn every d until ctx ends; a failure is logged and retried at

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -44,13 +43,6 @@ func (s *Store) requestCommand(ctx context.Context, tx pgx.Tx, t TicketInfo, typ
 	return cmd, nil
 }
 
-// PendingCommands lists commands not yet applied whose last publish is older
-// than every (or never published), oldest first, with their payload (the
-// branch command queue of postgres/appt, which every command shares).
-func (s *Store) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
-	return appt.NewCommandQueue(s.pool, s.Now, nil).PendingCommands(ctx, every, limit)
-}
-
 // MarkPublished records a publish of a command.
 func (s *Store) MarkPublished(ctx context.Context, id string) error {
 	return appt.NewCommandQueue(s.pool, s.Now, nil).MarkPublished(ctx, id)
@@ -63,10 +55,4 @@ func (s *Store) CommandStatus(ctx context.Context, id string) (string, error) {
 		return "", fmt.Errorf("notify: command %s: %w", id, err)
 	}
 	return st, nil
-}
-
-// ExpireCommands gives up on commands past their expiry, or older than age
-// without one.
-func (s *Store) ExpireCommands(ctx context.Context, age time.Duration) error {
-	return appt.NewCommandQueue(s.pool, s.Now, nil).ExpireCommands(ctx, age)
 }
