@@ -21,6 +21,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/booking"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/appt"
+	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/ratelimit"
 	"github.com/ticketero/ticketero/shared/seal"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
@@ -173,20 +174,5 @@ func (b *browser) post(from, path string, form url.Values) (*http.Response, stri
 
 // rutOf makes a valid RUT from a body (mod-11 check digit).
 func rutOf(body int) string {
-	sum, mul := 0, 2
-	for n := body; n > 0; n /= 10 {
-		sum += (n % 10) * mul
-		if mul++; mul > 7 {
-			mul = 2
-		}
-	}
-	dv := 11 - sum%11
-	d := strconv.Itoa(dv)
-	switch dv {
-	case 11:
-		d = "0"
-	case 10:
-		d = "K"
-	}
-	return strconv.Itoa(body) + "-" + d
+	return fmt.Sprintf("%d-%c", body, queue.CheckDigit(body))
 }

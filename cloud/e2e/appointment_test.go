@@ -23,6 +23,7 @@ import (
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/seal"
 )
 
@@ -76,21 +77,7 @@ type apptWorld struct {
 
 // apptRUT is a valid RUT with body n.
 func apptRUT(n int) string {
-	sum, mul := 0, 2
-	for b := n; b > 0; b /= 10 {
-		sum += (b % 10) * mul
-		if mul++; mul > 7 {
-			mul = 2
-		}
-	}
-	d := strconv.Itoa(11 - sum%11)
-	switch d {
-	case "11":
-		d = "0"
-	case "10":
-		d = "K"
-	}
-	return strconv.Itoa(n) + "-" + d
+	return fmt.Sprintf("%d-%c", n, queue.CheckDigit(n))
 }
 
 // Chats of the fake Bot API.

@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // withBook gives the bot the real book (postgres/appt) with a branch whose
@@ -58,21 +60,7 @@ func (e *env) buttonsOf(chat int64, n int) []string {
 }
 
 func rutOf(body int) string {
-	sum, mul := 0, 2
-	for n := body; n > 0; n /= 10 {
-		sum += (n % 10) * mul
-		if mul++; mul > 7 {
-			mul = 2
-		}
-	}
-	d := strconv.Itoa(11 - sum%11)
-	switch d {
-	case "11":
-		d = "0"
-	case "10":
-		d = "K"
-	}
-	return strconv.Itoa(body) + "-" + d
+	return fmt.Sprintf("%d-%c", body, queue.CheckDigit(body))
 }
 
 // TestAgendarByTelegram: /agendar walks branch → service → day → slot with

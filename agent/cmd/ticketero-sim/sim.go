@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/shared/backoff"
+	"github.com/ticketero/ticketero/shared/queue"
 )
 
 // Service mix and mean service times of the bank's four launch services.
@@ -293,22 +294,7 @@ func meanOf(code string) time.Duration {
 // randomRUT returns a valid RUT (mod-11 check digit) for a person.
 func randomRUT(rng *rand.Rand) string {
 	body := 5_000_000 + rng.IntN(20_000_000)
-	sum, mul := 0, 2
-	for n := body; n > 0; n /= 10 {
-		sum += (n % 10) * mul
-		if mul++; mul > 7 {
-			mul = 2
-		}
-	}
-	dv := "0"
-	switch r := 11 - sum%11; r {
-	case 11:
-	case 10:
-		dv = "K"
-	default:
-		dv = fmt.Sprint(r)
-	}
-	return fmt.Sprintf("%d-%s", body, dv)
+	return fmt.Sprintf("%d-%c", body, queue.CheckDigit(body))
 }
 
 // desk is one executive at one counter of one branch: his session token and
