@@ -17,17 +17,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-func (h *Handler) appointmentRoutes(m chi.Router) {
-	get := func(path string, hd http.Handler) { m.Method(http.MethodGet, path, hd) }
-	post := func(path string, hd http.Handler) { m.Method(http.MethodPost, path, hd) }
+func (h *Handler) appointmentRoutes(get, post func(path string, hd http.Handler)) {
 	get("/config/branches/{id}/appointments", h.auth(adminOnly, h.needBook(h.apptConfig)))
 	post("/config/branches/{id}/appointments/rules", h.auth(adminOnly, h.needBook(h.apptRulesPut)))
 	post("/config/branches/{id}/appointments/{svc}", h.auth(adminOnly, h.needBook(h.apptSchedulePut)))

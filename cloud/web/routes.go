@@ -108,7 +108,7 @@ func (h *Handler) routes() {
 	get("/admin/audit.csv", h.auth(adminOnly, h.auditCSV))
 
 	// Appointments and the virtual queue, HQ's side (appointment.go).
-	h.appointmentRoutes(m)
+	h.appointmentRoutes(get, post)
 
 	// JSON API for integrations (Bearer token or session), same scope rules.
 	get("/hq/v1/overview", h.auth(anyone, h.apiOverview))
