@@ -10,11 +10,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 )
-
-func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }
 
 func strLastCut(s, sep string) (string, string, bool) {
 	i := strings.LastIndex(s, sep)
@@ -23,8 +20,6 @@ func strLastCut(s, sep string) (string, string, bool) {
 	}
 	return s[:i], s[i+len(sep):], true
 }
-
-func problemStatus(err error) int { return problem.StatusOf(err) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -58,7 +53,7 @@ func (h *Handler) apiSlots(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	slots, err := h.book.Slots(r.Context(), branch, chiParam(r, "service"), day)
+	slots, err := h.book.Slots(r.Context(), branch, chi.URLParam(r, "service"), day)
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))
 		return
@@ -66,7 +61,7 @@ func (h *Handler) apiSlots(w http.ResponseWriter, r *http.Request) {
 	if slots == nil {
 		slots = []cloud.Slot{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"branch": branch, "service": chiParam(r, "service"), "day": day, "slots": slots})
+	writeJSON(w, http.StatusOK, map[string]any{"branch": branch, "service": chi.URLParam(r, "service"), "day": day, "slots": slots})
 }
 
 // bookBody is POST /bookings.

@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
@@ -169,7 +172,7 @@ func (h *Handler) slotsPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	b, s, err := h.branchOf(r.Context(), branch, chiParam(r, "service"))
+	b, s, err := h.branchOf(r.Context(), branch, chi.URLParam(r, "service"))
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))
 		return
@@ -200,7 +203,7 @@ func (h *Handler) showBookForm(w http.ResponseWriter, r *http.Request, status in
 		h.fail(w, r, err)
 		return
 	}
-	b, s, err := h.branchOf(r.Context(), branch, chiParam(r, "service"))
+	b, s, err := h.branchOf(r.Context(), branch, chi.URLParam(r, "service"))
 	if err != nil {
 		h.fail(w, r, h.storeError(r, err))
 		return
@@ -247,7 +250,7 @@ func (h *Handler) bookPost(w http.ResponseWriter, r *http.Request) {
 		RUT: rut, Note: note, Channel: "web"})
 	if err != nil {
 		err = h.storeError(r, err)
-		h.showBookForm(w, r, problemStatus(err), queue.ErrorMessage(lang, err), rutIn, noteIn)
+		h.showBookForm(w, r, problem.StatusOf(err), queue.ErrorMessage(lang, err), rutIn, noteIn)
 		return
 	}
 	h.log.Info("booked on the web", "branch", bk.Branch, "service", bk.Service, "booking", bk.ID)
@@ -357,7 +360,7 @@ func (h *Handler) change(w http.ResponseWriter, r *http.Request, do func(id, cod
 		if queue.ErrorCode(err) == "" || queue.ErrorCode(err) == queue.CodeInternal || !isInput(err) {
 			err = h.storeError(r, err)
 		}
-		h.showBooking(w, r, problemStatus(err), queue.ErrorMessage(lang, err))
+		h.showBooking(w, r, problem.StatusOf(err), queue.ErrorMessage(lang, err))
 		return
 	}
 	h.log.Info("booking changed on the web", "booking", id, "change", okKey)
@@ -381,7 +384,7 @@ func (h *Handler) joinPost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	req := cloud.JoinRequest{Branch: branch, Service: chiParam(r, "service"), Channel: "web"}
+	req := cloud.JoinRequest{Branch: branch, Service: chi.URLParam(r, "service"), Channel: "web"}
 	if in := r.PostFormValue("rut"); in != "" {
 		if req.RUT, err = parseRUT(in); err != nil {
 			h.fail(w, r, err)
@@ -487,7 +490,7 @@ func toAny(s []string) []any {
 // arrivePage: the page the branch's entrance QR opens; one tap checks the
 // phone's last join in.
 func (h *Handler) arrivePage(w http.ResponseWriter, r *http.Request) {
-	tok := chiParam(r, "token")
+	tok := chi.URLParam(r, "token")
 	if !idRE.MatchString(tok) {
 		h.fail(w, r, queue.Errorf(queue.CodeNotFound, "booking.qr_invalid"))
 		return
@@ -519,7 +522,7 @@ func (h *Handler) arrivePost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tok := chiParam(r, "token")
+	tok := chi.URLParam(r, "token")
 	id, code, ok := h.joinCookie(r)
 	if !ok || !idRE.MatchString(tok) {
 		h.fail(w, r, errNoJoin)
