@@ -249,10 +249,25 @@ func zone(ctx context.Context, q querier, branch string) (*time.Location, error)
 	if err != nil {
 		return nil, fmt.Errorf("appt: time zone: %w", err)
 	}
+	return location(tz)
+}
+
+// locations caches time.LoadLocation by name: it reads the zone data each
+// call, and loadDay and Join resolve a branch's zone on every request.
+var locations sync.Map
+
+// location is the named time zone (America/Santiago when it does not load).
+func location(tz string) (*time.Location, error) {
+	if l, ok := locations.Load(tz); ok {
+		return l.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return time.LoadLocation("America/Santiago")
+		if loc, err = time.LoadLocation("America/Santiago"); err != nil {
+			return nil, err
+		}
 	}
+	locations.Store(tz, loc)
 	return loc, nil
 }
 

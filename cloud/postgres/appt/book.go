@@ -53,8 +53,8 @@ func loadDay(ctx context.Context, q querier, branch, service, day string) (dayPl
 	if err != nil {
 		return p, fmt.Errorf("appt: schedule: %w", err)
 	}
-	if p.loc, err = time.LoadLocation(tz); err != nil {
-		p.loc, _ = time.LoadLocation("America/Santiago")
+	if p.loc, err = location(tz); err != nil {
+		return p, fmt.Errorf("appt: time zone: %w", err)
 	}
 	if exc != nil {
 		if err := json.Unmarshal(exc, &p.hours); err != nil {

@@ -100,9 +100,9 @@ func (s *Store) Join(ctx context.Context, r cloud.JoinRequest) (cloud.RemoteJoin
 		if !open {
 			return cloud.ErrRemoteClosed
 		}
-		loc, err := time.LoadLocation(tz)
+		loc, err := location(tz)
 		if err != nil {
-			loc, _ = time.LoadLocation("America/Santiago")
+			return fmt.Errorf("appt: time zone: %w", err)
 		}
 		day := now.In(loc).Format(time.DateOnly)
 		if j.Code, err = reserveCode(ctx, tx, r.Branch, day, j.ID, ""); err != nil {
