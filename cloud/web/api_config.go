@@ -547,14 +547,10 @@ func (h *Handler) apiDeleteOutcome(w http.ResponseWriter, r *http.Request, q *re
 // apiHolidays is GET /holidays?year=: the network's public holidays of a
 // year (default: this one in Santiago).
 func (h *Handler) apiHolidays(w http.ResponseWriter, r *http.Request, q *req) {
-	year := h.store.Now().In(santiago).Year()
-	if v := r.URL.Query().Get("year"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 2000 || n > 2100 {
-			h.apiFail(w, r, q, queue.Errorf(queue.CodeInvalid, "hq.form.number", "year"), 0)
-			return
-		}
-		year = n
+	year, err := h.yearParam(r)
+	if err != nil {
+		h.apiFail(w, r, q, err, 0)
+		return
 	}
 	h.answerHolidays(w, r, q, year)
 }

@@ -18,15 +18,25 @@ type holidaysData struct {
 	Holidays         []event.Holiday
 }
 
+// yearParam is the ?year= of r (2000-2100), or this year in Santiago; the
+// holidays page and the API share it.
+func (h *Handler) yearParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("year")
+	if v == "" {
+		return h.store.Now().In(santiago).Year(), nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 2000 || n > 2100 {
+		return 0, queue.Errorf(queue.CodeInvalid, "hq.form.number", "year")
+	}
+	return n, nil
+}
+
 func (h *Handler) holidays(w http.ResponseWriter, r *http.Request, q *req) {
-	year := h.store.Now().In(santiago).Year()
-	if v := r.URL.Query().Get("year"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 2000 || n > 2100 {
-			h.fail(w, r, q, queue.Errorf(queue.CodeInvalid, "hq.form.number", "year"))
-			return
-		}
-		year = n
+	year, err := h.yearParam(r)
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
 	}
 	flash := ""
 	if r.URL.Query().Get("saved") != "" {
