@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
@@ -62,11 +63,17 @@ func (b *Bot) zone() *time.Location {
 	if b.Zone != nil {
 		return b.Zone
 	}
+	return santiago()
+}
+
+// santiago is America/Santiago (UTC when it does not load), loaded once:
+// zone is asked for every date and hour a reply shows.
+var santiago = sync.OnceValue(func() *time.Location {
 	if z, err := time.LoadLocation("America/Santiago"); err == nil {
 		return z
 	}
 	return time.UTC
-}
+})
 
 func (a apptCtx) date(t time.Time) string { return t.In(a.b.zone()).Format("02-01-2006") }
 func (a apptCtx) hour(t time.Time) string { return t.In(a.b.zone()).Format("15:04") }
