@@ -6,7 +6,6 @@ import "github.com/ticketero/ticketero/cloud"
 // aliases keep this package's code short.
 type (
 	Template        = cloud.Template
-	Override        = cloud.Override
 	Resolved        = cloud.Resolved
 	BranchPreview   = cloud.BranchPreview
 	TemplatePreview = cloud.TemplatePreview
@@ -32,7 +31,6 @@ const (
 	ResultUnsent          = cloud.ResultUnsent
 	RolloutFirstStage     = cloud.RolloutFirstStage
 	RolloutDone           = cloud.RolloutDone
-	RolloutCancelled      = cloud.RolloutCancelled
 )
 
 // Resolve is cloud.Resolve.
