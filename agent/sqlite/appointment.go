@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/ticketero/ticketero/agent"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/seal"
 )
@@ -73,7 +73,7 @@ func (s *Store) CheckIn(ctx context.Context, code, rutText string) (agent.CheckI
 	var c agent.CheckIn
 	var rut queue.RUT
 	if code != "" {
-		if !sixDigits(code) {
+		if !event.ValidCheckInCode(code) {
 			return agent.CheckInInfo{}, queue.Errorf(queue.CodeInvalid, "checkin.code_invalid")
 		}
 		c.Code = code
@@ -120,9 +120,6 @@ func (s *Store) CheckIn(ctx context.Context, code, rutText string) (agent.CheckI
 		"late", out.Late, "by", c.By(), "rut", rut.Masked())
 	return out, nil
 }
-
-// sixDigits is a booking's or remote ticket's check-in code.
-var sixDigits = regexp.MustCompile(`^[0-9]{6}$`).MatchString
 
 // Appointments returns the bookings of today the branch holds (any status),
 // by start.

@@ -198,7 +198,7 @@ func (o AppointmentOrder) Validate() error {
 		return reject(RejectEvent, "appointment service %q", o.Service)
 	case o.Start.IsZero() || !o.End.After(o.Start):
 		return reject(RejectEvent, "appointment slot %s-%s", o.Start, o.End)
-	case !validCode(o.Code):
+	case !ValidCheckInCode(o.Code):
 		return reject(RejectEvent, "appointment code")
 	case !queue.ValidText(o.Note, queue.MaxText):
 		return reject(RejectEvent, "appointment note is not valid text")
@@ -211,7 +211,7 @@ func (o JoinOrder) Validate() error {
 	switch {
 	case !queue.ValidServiceCode(o.Service):
 		return reject(RejectEvent, "join service %q", o.Service)
-	case !validCode(o.Code):
+	case !ValidCheckInCode(o.Code):
 		return reject(RejectEvent, "join code")
 	}
 	if _, err := queue.ParsePriorityClass(o.Priority); err != nil {
@@ -220,8 +220,8 @@ func (o JoinOrder) Validate() error {
 	return nil
 }
 
-// validCode: six ASCII digits.
-func validCode(c string) bool {
+// ValidCheckInCode reports whether c is a check-in code: six ASCII digits.
+func ValidCheckInCode(c string) bool {
 	if len(c) != 6 {
 		return false
 	}
