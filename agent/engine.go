@@ -58,6 +58,10 @@ type Engine struct {
 	// appts are the bookings the branch holds, by the cloud's ID
 	// (engine_appointment.go).
 	appts map[string]*Appointment
+	// unchecked counts the unchecked remote tickets in wait, by service: an
+	// index kept by reindex and checkInRemote, so the waiting counts and the
+	// timers need not scan the queues (engine_remote.go).
+	unchecked map[string]int
 }
 
 type serviceState struct {
@@ -139,7 +143,7 @@ func NewEngine(cfg EngineConfig, st EngineState) (*Engine, error) {
 		services: map[string]*serviceState{}, executives: map[string]*Executive{},
 		sessions: map[string]*Session{}, tokens: map[string]*Session{}, atCounter: map[int]*Session{},
 		open: map[string]*Ticket{}, wait: map[string][]*Ticket{}, active: map[string]*Ticket{},
-		mgr: st.Manager, appts: map[string]*Appointment{},
+		mgr: st.Manager, appts: map[string]*Appointment{}, unchecked: map[string]int{},
 	}
 	for _, a := range st.Appointments {
 		a := a
@@ -396,7 +400,7 @@ func (e *Engine) Position(id string, now time.Time) int {
 // WaitingCount is the number of waiting tickets in a service whose customers
 // are here (an unchecked remote ticket is not counted: engine_remote.go).
 func (e *Engine) WaitingCount(code string) int {
-	return len(e.wait[code]) - e.unchecked(code)
+	return len(e.wait[code]) - e.unchecked[code]
 }
 
 // WaitingCounts returns every queue's waiting count by service code, the
@@ -422,6 +426,9 @@ func (e *Engine) reindex(t *Ticket, oldStatus queue.Status, oldService string) {
 				copy(w[i:], w[i+1:])
 				w[len(w)-1] = nil
 				e.wait[oldService] = w[:len(w)-1]
+				if t.Unchecked {
+					e.unchecked[oldService]--
+				}
 				break
 			}
 		}
@@ -438,6 +445,9 @@ func (e *Engine) reindex(t *Ticket, oldStatus queue.Status, oldService string) {
 		copy(w[i+1:], w[i:])
 		w[i] = t
 		e.wait[t.Service] = w
+		if t.Unchecked {
+			e.unchecked[t.Service]++
+		}
 	case queue.StatusCalled, queue.StatusServing:
 		e.active[t.ID] = t
 	}

@@ -58,7 +58,7 @@ func (e *Engine) Join(now time.Time, o *event.JoinOrder, request string) (Change
 	if e.closed || e.IssueRefusal(s.Service, now) != nil {
 		return refuse(o.Service, event.RefuseClosed)
 	}
-	if rule.Cap > 0 && e.unchecked(o.Service) >= rule.Cap {
+	if rule.Cap > 0 && e.unchecked[o.Service] >= rule.Cap {
 		return refuse(o.Service, event.RefuseCapacity)
 	}
 	prio, _ := queue.ParsePriorityClass(o.Priority)
@@ -70,20 +70,12 @@ func (e *Engine) Join(now time.Time, o *event.JoinOrder, request string) (Change
 	return ch, "issued " + t.Display()
 }
 
-// unchecked counts the unchecked remote tickets waiting in service code.
-func (e *Engine) unchecked(code string) int {
-	n := 0
-	for _, t := range e.wait[code] {
-		if t.Unchecked {
-			n++
-		}
+// Unchecked returns the unchecked remote tickets of a service, in arrival
+// order (they are not in Waiting).
+func (e *Engine) Unchecked(code string) []Ticket {
+	if e.unchecked[code] == 0 {
+		return nil
 	}
-	return n
-}
-
-// Unchecked returns the unchecked remote tickets of a service, in the order
-// they would stand were their customers here (they are not in Waiting).
-func (e *Engine) Unchecked(code string, now time.Time) []Ticket {
 	var out []Ticket
 	for _, t := range e.wait[code] {
 		if t.Unchecked {
@@ -128,6 +120,7 @@ func (e *Engine) checkInRemote(now time.Time, t *Ticket, by, request string) (Ti
 		return Ticket{}, ch, queue.Errorf(queue.CodeConflict, "ticket.present", t.Display())
 	}
 	t.Unchecked = false
+	e.unchecked[t.Service]--
 	t.HoldUntil = time.Time{}
 	e.touch()
 	snap := *t
@@ -160,6 +153,9 @@ func (e *Engine) Timers(now time.Time) Change {
 	rules := e.apptRules()
 	var moved []string
 	for _, code := range e.codes {
+		if e.unchecked[code] == 0 {
+			continue
+		}
 		s := e.services[code]
 		var remote []*Ticket
 		for _, t := range e.wait[code] {

@@ -132,7 +132,7 @@ func (s *Store) Queues(ctx context.Context) (string, []agent.QueueInfo) {
 		q.Waiting = len(q.Tickets)
 		// Remote tickets whose customers are not here yet: listed last, not
 		// counted (nobody calls them until they check in).
-		for _, t := range s.eng.Unchecked(sv.Code, now) {
+		for _, t := range s.eng.Unchecked(sv.Code) {
 			q.Tickets = append(q.Tickets, agent.QueueTicket{ID: t.ID, Number: t.Display(), Priority: t.Priority,
 				Position: s.eng.Position(t.ID, now), Unchecked: true})
 		}
