@@ -37,6 +37,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/clientip"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -312,10 +313,7 @@ func sameOrigin(origin string, r *http.Request) bool {
 	return ok && host == r.Host
 }
 
-var (
-	idRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	codeRE = regexp.MustCompile(`^[0-9]{6}$`)
-)
+var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // pathBranch and pathService read and check the URL's branch and service.
 func pathBranch(r *http.Request) (string, error) {
@@ -351,7 +349,7 @@ func idCode(r *http.Request) (string, string, error) {
 	if code == "" {
 		code = r.FormValue("code")
 	}
-	if !idRE.MatchString(id) || !codeRE.MatchString(code) {
+	if !idRE.MatchString(id) || !event.ValidCheckInCode(code) {
 		return "", "", errID
 	}
 	return id, code, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/problem"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -510,7 +511,7 @@ func (h *Handler) joinCookie(r *http.Request) (string, string, bool) {
 		return "", "", false
 	}
 	id, code, ok := strLastCut(c.Value, ".")
-	if !ok || !idRE.MatchString(id) || !codeRE.MatchString(code) {
+	if !ok || !idRE.MatchString(id) || !event.ValidCheckInCode(code) {
 		return "", "", false
 	}
 	return id, code, true
