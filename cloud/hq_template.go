@@ -402,6 +402,8 @@ type Templates interface {
 	Templates(ctx context.Context) ([]Template, error)
 	DeleteTemplate(ctx context.Context, id int64) error
 	TemplateTargets(ctx context.Context, t Template) ([]BranchInfo, error)
+	// TemplateTargetCounts is len(TemplateTargets) of every template, by ID.
+	TemplateTargetCounts(ctx context.Context) (map[int64]int, error)
 	SetOverride(ctx context.Context, templateID int64, branch, field string, keep bool) error
 	Overrides(ctx context.Context, templateID int64) (map[string][]string, error)
 	SetTags(ctx context.Context, branch string, tags []string) error

@@ -91,14 +91,14 @@ func (h *Handler) showTemplates(w http.ResponseWriter, r *http.Request, q *req, 
 		h.fail(w, r, q, err)
 		return
 	}
+	counts, err := h.store.TemplateTargetCounts(ctx)
+	if err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
 	d := templatesData{}
 	for _, t := range list {
-		targets, err := h.store.TemplateTargets(ctx, t)
-		if err != nil {
-			h.fail(w, r, q, err)
-			return
-		}
-		d.Templates = append(d.Templates, templateRow{Template: t, Targets: len(targets)})
+		d.Templates = append(d.Templates, templateRow{Template: t, Targets: counts[t.ID]})
 	}
 	if d.Tagged, err = h.store.TaggedBranches(ctx); err != nil {
 		h.fail(w, r, q, err)

@@ -244,6 +244,24 @@ func (s *Store) TemplateTargets(ctx context.Context, t Template) ([]BranchInfo, 
 	return out, wrap("template targets", err)
 }
 
+// TemplateTargetCounts returns how many branches each template applies to
+// today, by template ID, in one query (TemplateTargets' rules).
+func (s *Store) TemplateTargetCounts(ctx context.Context) (map[int64]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT t.id, count(b.id) FROM hq_templates t LEFT JOIN branches b
+		ON (t.target_kind = 'region' AND b.region = t.target_value)
+		   OR (t.target_kind = 'tag' AND EXISTS (SELECT 1 FROM hq_branch_tags g WHERE g.branch = b.id AND g.tag = t.target_value))
+		   OR (t.target_kind = 'branches' AND b.id = ANY(t.target_branches))
+		GROUP BY t.id`)
+	if err != nil {
+		return nil, wrap("template target counts", err)
+	}
+	out := map[int64]int{}
+	var id int64
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil })
+	return out, wrap("template target counts", err)
+}
+
 // SetOverride makes a branch keep (keep true) or give up its own value of a
 // field under a template. Errors: invalid hq.template.override; not_found
 // hq.template.not_found, hq.branch.not_found.

@@ -246,6 +246,10 @@ func TestTemplateTargetsAndValidation(t *testing.T) {
 	targets, err = s.TemplateTargets(ctx, byList)
 	require.NoError(t, err)
 	assert.Len(t, targets, 2, "only branches that exist")
+	counts, err := s.TemplateTargetCounts(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, counts[byTag.ID])
+	assert.Equal(t, 2, counts[byList.ID], "the templates page's count is TemplateTargets'")
 
 	_, rs, err := s.ResolveTemplate(ctx, byTag.ID)
 	require.NoError(t, err)
