@@ -103,6 +103,10 @@ func NewRUTKeys(hashKey []byte) (*RUTKeys, error) {
 // PublicKey is the sealing public key as the config carries it (base64).
 func (k *RUTKeys) PublicKey() string { return base64.StdEncoding.EncodeToString(k.pub[:]) }
 
+// Seal seals a RUT to the cloud's own public key, as a box does with the
+// key from its config (SealRUT), without a round trip through base64.
+func (k *RUTKeys) Seal(rut string) (string, error) { return SealRUT(&k.pub, rut) }
+
 // Open opens a sealed RUT (SealRUT's output). The result is whatever was
 // sealed: the caller validates it as a RUT.
 func (k *RUTKeys) Open(sealed string) (string, error) {

@@ -134,11 +134,7 @@ func (s *Store) rutPseudonyms(ctx context.Context, branch, day, rut string) (has
 		}
 		return "chk:" + check, "", check, nil
 	}
-	pub, err := seal.ParseRUTSealKey(s.keys.PublicKey())
-	if err != nil {
-		return "", "", "", err
-	}
-	if sealed, err = seal.SealRUT(pub, rut); err != nil {
+	if sealed, err = s.keys.Seal(rut); err != nil {
 		return "", "", "", err
 	}
 	return s.keys.Hash(rut), sealed, "", nil
