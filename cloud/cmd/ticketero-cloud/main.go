@@ -104,7 +104,10 @@ type Config struct {
 	SQSQueueURL string // --sqs-queue-url, TICKETERO_SQS_QUEUE_URL
 	// SQSEndpoint overrides the SQS endpoint (a local SQS-compatible server).
 	SQSEndpoint string // --sqs-endpoint, TICKETERO_SQS_ENDPOINT
-	Workers     int    // --workers, TICKETERO_WORKERS
+	// SQSReceivers is how many receive loops consume the queue at once, each
+	// handing the up to 10 messages of a receive to the ingest together.
+	SQSReceivers int // --sqs-receivers, TICKETERO_SQS_RECEIVERS
+	Workers      int // --workers, TICKETERO_WORKERS
 	// InternalHTTP, when set, is a second listener for health, readiness,
 	// metrics and the sync API without authentication (inside the network
 	// only; the load balancer never forwards to it).
@@ -122,7 +125,7 @@ type Config struct {
 
 // DefaultConfig is the configuration before flags and env.
 func DefaultConfig() Config {
-	return Config{HTTP: "127.0.0.1:8090", Workers: 8, LogLevel: "info", LogFormat: "json",
+	return Config{HTTP: "127.0.0.1:8090", Workers: 8, SQSReceivers: sqs.DefaultReceivers, LogLevel: "info", LogFormat: "json",
 		ChangeFlush: postgres.DefaultChangeFlush}
 }
 
@@ -141,6 +144,7 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	s.Bool(&c.NoMigrate, "no-migrate", "TICKETERO_NO_MIGRATE", "do not migrate the database at start")
 	s.String(&c.SQSQueueURL, "sqs-queue-url", "TICKETERO_SQS_QUEUE_URL", "consume events from this SQS queue")
 	s.String(&c.SQSEndpoint, "sqs-endpoint", "TICKETERO_SQS_ENDPOINT", "SQS endpoint override")
+	s.Int(&c.SQSReceivers, "sqs-receivers", "TICKETERO_SQS_RECEIVERS", "concurrent SQS receive loops")
 	s.Int(&c.Workers, "workers", "TICKETERO_WORKERS", "concurrent ingest workers")
 	s.String(&c.InternalHTTP, "internal-http", "TICKETERO_INTERNAL_ADDR", "internal listen address for metrics and the sync API, no auth")
 	s.String(&c.LogLevel, "log-level", "TICKETERO_LOG_LEVEL", "debug, info, warn or error")
@@ -190,6 +194,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 256 {
 		return fmt.Errorf("config: workers %d: want 1..256", c.Workers)
+	}
+	if c.SQSReceivers < 1 || c.SQSReceivers > sqs.MaxReceivers {
+		return fmt.Errorf("config: sqs-receivers (TICKETERO_SQS_RECEIVERS) %d: want 1..%d", c.SQSReceivers, sqs.MaxReceivers)
 	}
 	if c.ChangeFlush < time.Millisecond || c.ChangeFlush > time.Second {
 		return fmt.Errorf("config: change-flush (TICKETERO_CHANGE_FLUSH) %s: want 1ms..1s (a change reaches HQ screens within a second)", c.ChangeFlush)
@@ -288,7 +295,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 				awsCfg.Region = "us-east-1"
 			}
 		}
-		src = &sqs.Source{API: sqs.NewClient(awsCfg, m.Config.SQSEndpoint), QueueURL: m.Config.SQSQueueURL, Log: m.Log}
+		src = &sqs.Source{API: sqs.NewClient(awsCfg, m.Config.SQSEndpoint), QueueURL: m.Config.SQSQueueURL,
+			Receivers: m.Config.SQSReceivers, Log: m.Log}
 	}
 
 	// ---- the book and the branch command loop (appointments.go). ----

@@ -55,6 +55,15 @@ func TestConfigValidate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "debug", c.LogLevel)
 	assert.Equal(t, "text", c.LogFormat)
+	assert.Equal(t, 8, c.SQSReceivers, "default receive loops")
+	c, err = ParseServe(nil, env(with("TICKETERO_SQS_RECEIVERS", "3")))
+	require.NoError(t, err)
+	assert.Equal(t, 3, c.SQSReceivers)
+	for _, v := range []string{"0", "65"} {
+		_, err = ParseServe(nil, env(with("TICKETERO_SQS_RECEIVERS", v)))
+		require.Error(t, err, v)
+		assert.Contains(t, err.Error(), "TICKETERO_SQS_RECEIVERS")
+	}
 
 	// A _FILE that cannot be read, or a bad number, is an error naming the variable.
 	good := map[string]string{"TICKETERO_MQTT": "ssl://h:443", "TICKETERO_MQTT_CERT": "c", "TICKETERO_MQTT_KEY": "k", "TICKETERO_MQTT_CA": "a"}
