@@ -3,6 +3,7 @@ package appt
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/commands"
 
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/seal"
@@ -25,9 +27,10 @@ import (
 // The RUTCheck of an appointment.book or ticket.join is computed here, not
 // when the customer books: with the cloud's RUT keys the book stores the
 // order with its RUT sealed and the day to salt the check with
-// (payload.CheckDay); PendingCommands opens the sealed RUT, computes
-// seal.CheckInHash (argon2id, ~20 ms, GOMAXPROCS at a time) and stores the
-// completed order on the row before it is published the first time, so the
+// (payload.CheckDay); CompleteCommand (called by the republisher for each
+// listed order, GOMAXPROCS at a time) opens the sealed RUT, computes
+// seal.CheckInHash (argon2id, ~20 ms) and stores the completed order on the
+// row before it is published the first time, so the
 // branch gets the same RUTCheck as if the booking had computed it, and
 // republishing does not compute it again.
 
@@ -47,6 +50,16 @@ func NewCommandQueue(pool *pgxpool.Pool, now func() time.Time, keys *seal.RUTKey
 
 func (s *Store) queue() *CommandQueue { return NewCommandQueue(s.pool, s.Now, s.keys) }
 
+// ListCommands: see CommandQueue.ListCommands.
+func (s *Store) ListCommands(ctx context.Context, every time.Duration, limit int) ([]commands.Pending, error) {
+	return s.queue().ListCommands(ctx, every, limit)
+}
+
+// CompleteCommand: see CommandQueue.CompleteCommand.
+func (s *Store) CompleteCommand(ctx context.Context, p commands.Pending) (event.Command, error) {
+	return s.queue().CompleteCommand(ctx, p)
+}
+
 // PendingCommands: see CommandQueue.PendingCommands.
 func (s *Store) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
 	return s.queue().PendingCommands(ctx, every, limit)
@@ -62,9 +75,11 @@ func (s *Store) ExpireCommands(ctx context.Context, age time.Duration) error {
 	return s.queue().ExpireCommands(ctx, age)
 }
 
-// PendingCommands lists commands not yet applied whose last publish is older
-// than every (or never published), oldest first, with their payload.
-func (q *CommandQueue) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
+// ListCommands lists commands not yet applied whose last publish is older
+// than every (or never published), oldest first, with their payload. An
+// order still waiting for its RUTCheck carries its CheckDay; without the
+// keys it is not listed (never published without its check).
+func (q *CommandQueue) ListCommands(ctx context.Context, every time.Duration, limit int) ([]commands.Pending, error) {
 	rows, err := q.pool.Query(ctx, `SELECT id, branch, type, ticket, created_at, payload FROM branch_commands
 		WHERE status = 'pending' AND (published_at IS NULL OR published_at <= $1) ORDER BY created_at LIMIT $2`,
 		q.now().Add(-every), limit)
@@ -72,88 +87,90 @@ func (q *CommandQueue) PendingCommands(ctx context.Context, every time.Duration,
 		return nil, fmt.Errorf("appt: pending commands: %w", err)
 	}
 	defer rows.Close()
-	var out []event.Command
-	var todo []toCheck
+	var out []commands.Pending
 	for rows.Next() {
 		c := event.Command{V: event.Version}
 		var p []byte
 		if err := rows.Scan(&c.ID, &c.Branch, &c.Type, &c.Ticket, &c.At, &p); err != nil {
 			return nil, fmt.Errorf("appt: pending commands: %w", err)
 		}
+		var pl payload
 		if len(p) > 0 {
-			var pl payload
 			if err := json.Unmarshal(p, &pl); err != nil {
 				return nil, fmt.Errorf("appt: command %s payload: %w", c.ID, err)
 			}
 			c.Appointment, c.Join = pl.Appointment, pl.Join
-			if pl.CheckDay != "" {
-				if q.keys == nil {
-					continue // its RUTCheck needs the keys: never sent without it
-				}
-				todo = append(todo, toCheck{at: len(out), day: pl.CheckDay})
+			if pl.CheckDay != "" && q.keys == nil {
+				continue // its RUTCheck needs the keys: never sent without it
 			}
 		}
 		switch c.Type {
 		case event.CommandBookAppointment, event.CommandCancelAppointment, event.CommandJoinQueue:
 			c.Ticket = "" // the row's ticket column is the booking or join it is about
 		}
-		out = append(out, c)
+		out = append(out, commands.Pending{Command: c, CheckDay: pl.CheckDay})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("appt: pending commands: %w", err)
 	}
-	rows.Close()
-	if err := q.completeChecks(ctx, out, todo); err != nil {
+	return out, nil
+}
+
+// PendingCommands is ListCommands with every order completed (its RUTCheck
+// computed, GOMAXPROCS at a time, and stored): the commands as they go out.
+func (q *CommandQueue) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
+	list, err := q.ListCommands(ctx, every, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]event.Command, len(list))
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for i, p := range list {
+		out[i] = p.Command
+		if p.CheckDay != "" {
+			wg.Go(func() { out[i], errs[i] = q.CompleteCommand(ctx, p) })
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// toCheck is a listed command whose RUTCheck is to be computed for day.
-type toCheck struct {
-	at  int
-	day string
-}
-
-// completeChecks computes the RUTCheck of the listed orders that wait for it
-// (GOMAXPROCS at a time) and stores each completed order on its row. A
-// sealed RUT that does not open (not sealed to these keys) leaves the order
-// without a check: the customer checks in with his code.
-func (q *CommandQueue) completeChecks(ctx context.Context, cmds []event.Command, todo []toCheck) error {
-	if len(todo) == 0 {
-		return nil
+// CompleteCommand computes the RUTCheck of a listed order for its CheckDay
+// and stores the completed order on its row (without the day: republishing
+// does not compute it again). A sealed RUT that does not open (not sealed to
+// these keys) leaves the order without a check: the customer checks in with
+// his code.
+func (q *CommandQueue) CompleteCommand(ctx context.Context, p commands.Pending) (event.Command, error) {
+	c := p.Command
+	if p.CheckDay == "" {
+		return c, nil
 	}
-	checks := make([]string, len(todo))
-	errs := make([]error, len(todo))
-	var wg sync.WaitGroup
-	for i, t := range todo {
-		sealed := sealedOf(cmds[t.at])
-		if sealed == "" {
-			continue
-		}
-		wg.Go(func() { checks[i], errs[i] = OrderCheck(ctx, q.keys, cmds[t.at].Branch, t.day, sealed) })
+	check, err := OrderCheck(ctx, q.keys, c.Branch, p.CheckDay, sealedOf(c))
+	if err != nil {
+		return c, fmt.Errorf("appt: command %s check: %w", c.ID, err)
 	}
-	wg.Wait()
-	for i, t := range todo {
-		if errs[i] != nil {
-			return fmt.Errorf("appt: command %s check: %w", cmds[t.at].ID, errs[i])
-		}
-		c := &cmds[t.at]
-		switch {
-		case c.Appointment != nil:
-			c.Appointment.RUTCheck = checks[i]
-		case c.Join != nil:
-			c.Join.RUTCheck = checks[i]
-		}
-		p, err := json.Marshal(payload{Appointment: c.Appointment, Join: c.Join})
-		if err != nil {
-			return err
-		}
-		if _, err := q.pool.Exec(ctx, `UPDATE branch_commands SET payload = $2 WHERE id = $1`, c.ID, p); err != nil {
-			return fmt.Errorf("appt: command %s check: %w", c.ID, err)
-		}
+	switch {
+	case c.Appointment != nil:
+		o := *c.Appointment
+		o.RUTCheck = check
+		c.Appointment = &o
+	case c.Join != nil:
+		o := *c.Join
+		o.RUTCheck = check
+		c.Join = &o
 	}
-	return nil
+	pl, err := json.Marshal(payload{Appointment: c.Appointment, Join: c.Join})
+	if err != nil {
+		return c, err
+	}
+	if _, err := q.pool.Exec(ctx, `UPDATE branch_commands SET payload = $2 WHERE id = $1`, c.ID, pl); err != nil {
+		return c, fmt.Errorf("appt: command %s check: %w", c.ID, err)
+	}
+	return c, nil
 }
 
 // OrderCheck is the RUTCheck of an order whose RUT is sealed to keys, for
