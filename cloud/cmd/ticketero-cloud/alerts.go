@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
@@ -73,10 +72,7 @@ func (c AlertConfig) Validate() error {
 
 // newAlerts builds the alert loop.
 func newAlerts(m *Main) (func(context.Context), error) {
-	c, err := ParseAlertEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
+	c := m.Config.Alerts
 	store := hq.New(m.Pool, time.Now)
 	log := m.Log.With("component", "alerts")
 	changes := &postgres.Listener{Pool: m.Pool, Channel: cloud.ChangesChannel, Log: log}

@@ -6,17 +6,12 @@ package main
 // the HQ web; the t.me follow links name TICKETERO_TELEGRAM_BOT.
 
 import (
-	"os"
-
 	"github.com/ticketero/ticketero/cloud/booking"
 )
 
 // newBooking builds the public booking handler.
 func newBooking(m *Main) (*booking.Handler, error) {
-	wc, err := ParseWebEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return booking.New(booking.Config{Appointments: m.appts, BotName: os.Getenv("TICKETERO_TELEGRAM_BOT"),
+	wc := m.Config.Web
+	return booking.New(booking.Config{Appointments: m.appts, BotName: m.Config.Telegram.BotName,
 		Proxy: wc.Proxy(), SecureCookies: !wc.InsecureCookies, Log: m.Log})
 }

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +90,81 @@ func TestParseSMSEnv(t *testing.T) {
 		require.Error(t, err, k)
 		assert.ErrorContains(t, err, k)
 		assert.ErrorContains(t, err, v)
+	}
+}
+
+// TestParseServeReadsEveryPart: serve's one configuration holds the parts
+// read from env only, and a bad value in several parts is reported at once,
+// each naming its variable and value.
+func TestParseServeReadsEveryPart(t *testing.T) {
+	base := map[string]string{"TICKETERO_DB": "postgres://x/y", "TICKETERO_MQTT": "ssl://h:443",
+		"TICKETERO_MQTT_CERT": "c", "TICKETERO_MQTT_KEY": "k", "TICKETERO_MQTT_CA": "a"}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	c, err := ParseServe(nil, envOf(with(map[string]string{"TICKETERO_TRUSTED_PROXY_HOPS": "2",
+		"TICKETERO_ALERT_EVERY": "2s", "TICKETERO_RETENTION_DAYS": "90", "TICKETERO_TELEGRAM_BOT": "BancoBot",
+		"TICKETERO_SMS": "sns", "TICKETERO_SNS_SENDER_ID": "BancoCL", "TICKETERO_RELEASE_BUCKET": "rel",
+		"TICKETERO_ROLLOUT_EVERY": "1m", "TICKETERO_ENROLL_PROVISIONER": ""})))
+	require.NoError(t, err)
+	assert.Equal(t, 2, c.Web.ProxyHops)
+	assert.Equal(t, 2*time.Second, c.Alerts.Every)
+	assert.Equal(t, 90, c.Retention.Days)
+	assert.Equal(t, "BancoBot", c.Telegram.BotName)
+	assert.True(t, c.SMS.Enabled)
+	assert.Equal(t, RolloutConfig{Bucket: "rel", Every: time.Minute}, c.Rollout)
+	assert.Empty(t, c.Enroll.Provisioner)
+
+	bad := map[string]string{"TICKETERO_TRUSTED_PROXY_HOPS": "two", "TICKETERO_ALERT_EVERY": "soon",
+		"TICKETERO_RETENTION_DAYS": "a month", "TICKETERO_ENROLL_VALIDITY": "a year",
+		"TICKETERO_TELEGRAM_RATE": "fast", "TICKETERO_SMS": "carrier pigeon", "TICKETERO_ROLLOUT_EVERY": "often",
+		"TICKETERO_WORKERS": "many"}
+	_, err = ParseServe(nil, envOf(with(bad)))
+	require.Error(t, err)
+	for k, v := range bad {
+		assert.ErrorContains(t, err, k)
+		assert.ErrorContains(t, err, v)
+	}
+}
+
+// TestServeReadsEnvOnce: the serve command's wiring takes its configuration
+// from Config; only the command switch (run) and the other subcommands read
+// the environment. A new os.Getenv in a new* builder fails here.
+func TestServeReadsEnvOnce(t *testing.T) {
+	readers := map[string]bool{"run": true, "enrollCodeCommand": true, "releaseCommand": true,
+		"register": true, "userCommand": true, "tokenCommand": true}
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	for _, p := range files {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "os" && (sel.Sel.Name == "Getenv" || sel.Sel.Name == "LookupEnv" || sel.Sel.Name == "Environ") {
+					assert.True(t, readers[fn.Name.Name], "%s: %s reads the environment (os.%s): read it in ParseServe's readEnv and take it from Config",
+						fset.Position(sel.Pos()), fn.Name.Name, sel.Sel.Name)
+				}
+				return true
+			})
+		}
 	}
 }

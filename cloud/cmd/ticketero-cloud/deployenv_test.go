@@ -162,8 +162,8 @@ func literalEnvReads(t *testing.T) map[string]bool {
 	return reads
 }
 
-// parseAll runs every configuration reader of `ticketero-cloud serve` over
-// getenv and returns what they made of it.
+// parseAll reads `ticketero-cloud serve`'s configuration (ParseServe reads
+// every part) over getenv and returns what it made of it.
 type parsed struct {
 	serve    Config
 	web      WebConfig
@@ -176,10 +176,7 @@ func parseAll(getenv func(string) string) parsed {
 	var p parsed
 	p.errs = map[string]error{}
 	p.serve, p.errs["serve"] = ParseServe(nil, getenv)
-	p.web, p.errs["web"] = ParseWebEnv(getenv)
-	_, p.errs["retention"] = ParseRetentionEnv(getenv)
-	p.enroll, p.errs["enroll"] = ParseEnrollEnv(getenv)
-	p.telegram, p.errs["telegram"] = telegramConfigFromEnv(getenv)
+	p.web, p.enroll, p.telegram = p.serve.Web, p.serve.Enroll, p.serve.Telegram
 	return p
 }
 
@@ -196,6 +193,8 @@ func TestDeployedTaskEnvironment(t *testing.T) {
 		"TICKETERO_ADMIN_PASSWORD": "a generated password of 32 characters",
 		// As the stack's GenerateSecretString makes it: 48 letters and digits.
 		"TICKETERO_RUT_KEY": strings.Repeat("Ab3x", 12),
+		// As the stack generates it: 48 letters and digits.
+		"TICKETERO_TELEGRAM_WEBHOOK_SECRET": strings.Repeat("Tg7z", 12),
 	}
 	all := map[string]string{}
 	for k, v := range env {

@@ -46,14 +46,11 @@ func ParseEnrollEnv(getenv func(string) string) (enroll.Config, error) {
 	return c, c.Validate()
 }
 
-// newEnroll builds the enrolment handler from TICKETERO_ENROLL_* / TICKETERO_IOT_*
-// env; nil when no provisioner is configured. Creating codes over the API takes
-// an HQ admin's API token (Authorization: Bearer).
+// newEnroll builds the enrolment handler from Config.Enroll; nil when no
+// provisioner is configured. Creating codes over the API takes an HQ admin's
+// API token (Authorization: Bearer).
 func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
-	cfg, err := ParseEnrollEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
+	cfg := m.Config.Enroll
 	store := hq.New(m.Pool, time.Now)
 	authorize := func(r *nethttp.Request) (string, error) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -75,11 +72,7 @@ func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
 	}
 	// The audit keys redeemed codes on the client behind the same trusted
 	// proxy as the HQ web's sign-ins, never on a forgeable header.
-	wc, err := ParseWebEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	h.Proxy = wc.Proxy()
+	h.Proxy = m.Config.Web.Proxy()
 	m.Log.Info("field enrolment enabled", "provisioner", cfg.Provisioner)
 	return h, nil
 }

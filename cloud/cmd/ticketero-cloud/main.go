@@ -27,12 +27,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/enroll"
 	cloudhttp "github.com/ticketero/ticketero/cloud/http"
 	"github.com/ticketero/ticketero/cloud/ingest"
 	"github.com/ticketero/ticketero/cloud/mqtt"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/appt"
+	"github.com/ticketero/ticketero/cloud/retention"
+	"github.com/ticketero/ticketero/cloud/sns"
 	"github.com/ticketero/ticketero/cloud/sqs"
+	"github.com/ticketero/ticketero/cloud/telegram"
 	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/seal"
 )
@@ -121,6 +125,17 @@ type Config struct {
 	// ChangeFlush is how long the replica gathers changed branches before it
 	// announces them in one NOTIFY on cloud.ChangesChannel.
 	ChangeFlush time.Duration // --change-flush, TICKETERO_CHANGE_FLUSH
+
+	// The parts configured from TICKETERO_* env only, read by readEnv with
+	// the flags (each reader checks its part): Main never reads the
+	// environment.
+	Web       WebConfig        // web.go: the HQ web, the RUT key, trusted proxies
+	Alerts    AlertConfig      // alerts.go
+	Retention retention.Config // retention.go
+	Enroll    enroll.Config    // enroll.go: field enrolment (off without a provisioner)
+	Telegram  telegram.Config  // telegram.go (off without a token)
+	SMS       sns.Config       // telegram.go: SMS notices through Amazon SNS
+	Rollout   RolloutConfig    // release.go: remote agent updates (off without a bucket)
 }
 
 // DefaultConfig is the configuration before flags and env.
@@ -151,15 +166,38 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	s.String(&c.LogFormat, "log-format", "TICKETERO_LOG_FORMAT", "json or text")
 	s.Duration(&c.ChangeFlush, "change-flush", "TICKETERO_CHANGE_FLUSH", "how long changed branches are gathered before one NOTIFY announces them")
 	s.Env.Secret(&c.OpsToken, "TICKETERO_OPS_TOKEN")
-	if err := s.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			s.Flags.SetOutput(os.Stderr)
-			fmt.Fprintln(os.Stderr, "usage: ticketero-cloud serve [flags] (each flag also as the environment variable in brackets; secrets also as <NAME>_FILE)")
-			s.Flags.PrintDefaults()
-		}
+	err := s.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		s.Flags.SetOutput(os.Stderr)
+		fmt.Fprintln(os.Stderr, "usage: ticketero-cloud serve [flags] (each flag also as the environment variable in brackets; secrets also as <NAME>_FILE)")
+		s.Flags.PrintDefaults()
 		return c, fmt.Errorf("config: %w", err)
 	}
+	if err != nil {
+		err = fmt.Errorf("config: %w", err)
+	}
+	if err := errors.Join(err, c.readEnv(getenv)); err != nil {
+		return c, err // every bad value, flags' and parts'
+	}
 	return c, c.Validate()
+}
+
+// readEnv reads the parts configured from env only (Web, Alerts, Retention,
+// Enroll, Telegram, SMS, Rollout), each through its reader, which checks it;
+// the error holds every part's error, each naming its variable and value.
+func (c *Config) readEnv(getenv func(string) string) error {
+	var errs [7]error
+	c.Web, errs[0] = ParseWebEnv(getenv)
+	c.Alerts, errs[1] = ParseAlertEnv(getenv)
+	c.Retention, errs[2] = ParseRetentionEnv(getenv)
+	c.Enroll, errs[3] = ParseEnrollEnv(getenv)
+	c.Telegram, errs[4] = telegramConfigFromEnv(getenv)
+	if errs[4] == nil && c.Telegram.Enabled() {
+		errs[4] = c.Telegram.Validate()
+	}
+	c.SMS, errs[5] = parseSMSEnv(getenv)
+	c.Rollout, errs[6] = parseRolloutEnv(getenv)
+	return errors.Join(errs[:]...)
 }
 
 // Validate checks the configuration, naming the field and the bad value.
@@ -300,7 +338,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 
 	// ---- the book and the branch command loop (appointments.go). ----
-	cmdRun := newAppointments(m, tg.cfg.CommandResend)
+	cmdRun := newAppointments(m, m.Config.Telegram.CommandResend)
 	// ---- HQ web (cloud/web, wired in web.go): mounted at "/" unless set. ----
 	var uiRun func(context.Context)
 	if m.UI == nil {

@@ -132,8 +132,8 @@ func getJSON(t *testing.T, url string, v any) int {
 func TestServe(t *testing.T) {
 	broker := mqtttest.Start(t)
 	db := pgtest.New(t)
-	m := NewMain(Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
-		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 4, OpsToken: testOpsToken}, nil)
+	m := NewMain(envConfig(t, Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
+		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 4, OpsToken: testOpsToken}), nil)
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	base := "http://" + m.HTTPAddr()

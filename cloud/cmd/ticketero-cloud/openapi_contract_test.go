@@ -42,8 +42,8 @@ func TestCloudResponsesMatchOpenAPI(t *testing.T) {
 	t.Setenv("TICKETERO_ENROLL_CA_CERT", caCert)
 	t.Setenv("TICKETERO_ENROLL_CA_KEY", caKey)
 	t.Setenv("TICKETERO_ENROLL_BROKER", "mqtts://broker.test:8883")
-	m := NewMain(Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
-		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken}, nil)
+	m := NewMain(envConfig(t, Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
+		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken}), nil)
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	base := "http://" + m.HTTPAddr()

@@ -22,31 +22,43 @@ import (
 	"github.com/ticketero/ticketero/shared/release"
 )
 
-// newRollout builds the rollout loop from TICKETERO_RELEASE_BUCKET (off
-// when empty), TICKETERO_RELEASE_S3_ENDPOINT (an S3-compatible server) and
+// RolloutConfig is serve's rollout loop: TICKETERO_RELEASE_BUCKET (off when
+// empty), TICKETERO_RELEASE_S3_ENDPOINT (an S3-compatible server) and
 // TICKETERO_ROLLOUT_EVERY (30s).
-func newRollout(ctx context.Context, m *Main) (func(context.Context), error) {
-	var bucket, endpoint string
-	every := 30 * time.Second
-	env := envflag.NewEnv(os.Getenv)
-	env.String(&bucket, "TICKETERO_RELEASE_BUCKET")
-	env.String(&endpoint, "TICKETERO_RELEASE_S3_ENDPOINT")
-	env.Duration(&every, "TICKETERO_ROLLOUT_EVERY")
+type RolloutConfig struct {
+	Bucket, Endpoint string
+	Every            time.Duration
+}
+
+// parseRolloutEnv reads (envflag) and checks the rollout configuration; a bad
+// TICKETERO_ROLLOUT_EVERY is an error even with rollouts off.
+func parseRolloutEnv(getenv func(string) string) (RolloutConfig, error) {
+	c := RolloutConfig{Every: 30 * time.Second}
+	env := envflag.NewEnv(getenv)
+	env.String(&c.Bucket, "TICKETERO_RELEASE_BUCKET")
+	env.String(&c.Endpoint, "TICKETERO_RELEASE_S3_ENDPOINT")
+	env.Duration(&c.Every, "TICKETERO_ROLLOUT_EVERY")
 	if err := env.Err(); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return c, fmt.Errorf("config: %w", err)
 	}
-	if every < 100*time.Millisecond {
-		return nil, fmt.Errorf("config: TICKETERO_ROLLOUT_EVERY %s must be at least 100ms", every)
+	if c.Every < 100*time.Millisecond {
+		return c, fmt.Errorf("config: TICKETERO_ROLLOUT_EVERY %s must be at least 100ms", c.Every)
 	}
-	if bucket == "" {
+	return c, nil
+}
+
+// newRollout builds the rollout loop from Config.Rollout (nil without a bucket).
+func newRollout(ctx context.Context, m *Main) (func(context.Context), error) {
+	c := m.Config.Rollout
+	if c.Bucket == "" {
 		return nil, nil
 	}
-	b, err := rollout.NewBucket(ctx, bucket, endpoint)
+	b, err := rollout.NewBucket(ctx, c.Bucket, c.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	l := &rollout.Loop{Store: postgres.Releases{Pool: m.Pool}, Bucket: b, Pub: m.MQTT, Every: every, Log: m.Log}
-	m.Log.Info("agent rollouts enabled", "bucket", bucket, "every", every)
+	l := &rollout.Loop{Store: postgres.Releases{Pool: m.Pool}, Bucket: b, Pub: m.MQTT, Every: c.Every, Log: m.Log}
+	m.Log.Info("agent rollouts enabled", "bucket", c.Bucket, "every", c.Every)
 	return l.Run, nil
 }
 
@@ -127,13 +139,14 @@ func releaseCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return os.WriteFile(*out, raw, 0o644) // #nosec G306 -- a signature is public
 	case "publish":
 		sigFile := fs.String("sig", "", "signature file from release sign")
-		pubKey, bucket := new(string), new(string)
+		pubKey, bucket, endpoint := new(string), new(string), new(string)
 		set.String(pubKey, "public-key", "TICKETERO_RELEASE_PUBLIC_KEY", "the boxes' trusted public key (base64)")
 		set.String(bucket, "bucket", "TICKETERO_RELEASE_BUCKET", "S3 bucket")
+		set.Env.String(endpoint, "TICKETERO_RELEASE_S3_ENDPOINT")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		return publishRelease(ctx, *db, *bucket, *pubKey, *version, *arch, *bin, *sigFile, stdout)
+		return publishRelease(ctx, *db, RolloutConfig{Bucket: *bucket, Endpoint: *endpoint}, *pubKey, *version, *arch, *bin, *sigFile, stdout)
 	case "rollout":
 		o := postgres.Rollout{}
 		fs.StringVar(&o.Ring, "ring", "", "canary, region or all")
@@ -219,7 +232,8 @@ func withReleases(ctx context.Context, db string, f func(postgres.Releases) erro
 // publishRelease verifies a signed binary with the boxes' public key (a
 // release the boxes would refuse is never published), uploads it to S3 and
 // records it.
-func publishRelease(ctx context.Context, db, bucket, pubKey, version, arch, bin, sigFile string, stdout io.Writer) error {
+func publishRelease(ctx context.Context, db string, store RolloutConfig, pubKey, version, arch, bin, sigFile string, stdout io.Writer) error {
+	bucket := store.Bucket
 	if bucket == "" {
 		return errors.New("release publish: --bucket (or TICKETERO_RELEASE_BUCKET) is required")
 	}
@@ -249,7 +263,7 @@ func publishRelease(ctx context.Context, db, bucket, pubKey, version, arch, bin,
 	if err := m.Check(b); err != nil {
 		return fmt.Errorf("release publish: %w", err)
 	}
-	bk, err := rollout.NewBucket(ctx, bucket, os.Getenv("TICKETERO_RELEASE_S3_ENDPOINT"))
+	bk, err := rollout.NewBucket(ctx, bucket, store.Endpoint)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres"
@@ -31,10 +30,7 @@ func ParseRetentionEnv(getenv func(string) string) (retention.Config, error) {
 // newRetention builds the retention job; serve runs it at start and hourly,
 // one replica at a time, each run audited in hq_audit.
 func newRetention(m *Main) (func(context.Context), error) {
-	cfg, err := ParseRetentionEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
+	cfg := m.Config.Retention
 	cfg.Logger = m.Log
 	job, err := retention.New(&postgres.Anonymiser{Pool: m.Pool}, hq.New(m.Pool, time.Now), cfg)
 	if err != nil {

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"time"
 
 	"github.com/ticketero/ticketero/cloud"
@@ -17,14 +16,11 @@ import (
 	"github.com/ticketero/ticketero/shared/seal"
 )
 
-// setupRUT derives the RUT keys from the environment and gives them to the
+// setupRUT derives the RUT keys from the configuration and gives them to the
 // ingest (before any message is handled) and, through Main, to the HQ web.
 func (m *Main) setupRUT(proc *ingest.Processor) error {
-	wc, err := ParseWebEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	m.rutKeys, err = rutKeys(wc)
+	var err error
+	m.rutKeys, err = rutKeys(m.Config.Web)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -111,18 +110,12 @@ func parseSMSEnv(getenv func(string) string) (sns.Config, error) {
 	return c, c.Validate()
 }
 
-// newTelegramSetup reads Telegram's configuration and builds the
-// notification store when a token is set.
+// newTelegramSetup builds the notification store when a Telegram token is
+// set (Config.Telegram, checked by readEnv).
 func newTelegramSetup(m *Main) (telegramSetup, error) {
-	cfg, err := telegramConfigFromEnv(os.Getenv)
-	if err != nil {
-		return telegramSetup{}, err
-	}
+	cfg := m.Config.Telegram
 	if !cfg.Enabled() {
 		return telegramSetup{cfg: cfg}, nil
-	}
-	if err := cfg.Validate(); err != nil {
-		return telegramSetup{}, err
 	}
 	keys, err := telegram.NewKeys(cfg.DataKey)
 	if err != nil {
@@ -158,11 +151,7 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 	}
 	svc.Worker.Metrics = telegram.NewMetrics(m.Registry)
 	svc.Bot.Appointments = m.appts // /agendar, /mis_horas, /fila
-	smsCfg, err := parseSMSEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	if smsCfg.Enabled {
+	if smsCfg := m.Config.SMS; smsCfg.Enabled {
 		client, err := sns.New(context.Background(), smsCfg, nil)
 		if err != nil {
 			return nil, err

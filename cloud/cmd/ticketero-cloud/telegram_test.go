@@ -37,8 +37,8 @@ func TestServeTelegram(t *testing.T) {
 	t.Setenv("TICKETERO_DATA_KEY", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
 
 	broker := mqtttest.Start(t)
-	m := NewMain(Config{DB: pgtest.New(t), MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
-		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken}, nil)
+	m := NewMain(envConfig(t, Config{DB: pgtest.New(t), MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
+		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken}), nil)
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	base := "http://" + m.HTTPAddr()

@@ -101,10 +101,7 @@ func (c WebConfig) Validate() error {
 // first admin on an empty database (its password goes to stdout once, never
 // to the log). It returns the handler and the live-push loop to run.
 func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
-	wc, err := ParseWebEnv(os.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
+	wc := m.Config.Web
 	store := hq.New(m.Pool, time.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

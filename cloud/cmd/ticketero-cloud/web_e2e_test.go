@@ -44,8 +44,8 @@ func TestBrowserLiveFromRunningAgent(t *testing.T) {
 
 	broker := mqtttest.Start(t)
 	db := pgtest.New(t)
-	m := NewMain(Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
-		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 2}, nil)
+	m := NewMain(envConfig(t, Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
+		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", Workers: 2}), nil)
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	base := "http://" + m.HTTPAddr()

@@ -122,8 +122,8 @@ func TestBootstrapAdminPasswordNotOnStdout(t *testing.T) {
 // without the ops token on the public listener, open on the internal one.
 func TestServeOpsEndpointsGuarded(t *testing.T) {
 	broker := mqtttest.Start(t)
-	m := NewMain(Config{DB: pgtest.New(t), MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
-		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", InternalHTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken}, nil)
+	m := NewMain(envConfig(t, Config{DB: pgtest.New(t), MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
+		CA: broker.PKI.CAFile, HTTP: "127.0.0.1:0", InternalHTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken}), nil)
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { _ = m.Close() })
 	base := "http://" + m.HTTPAddr()
