@@ -31,7 +31,7 @@ type retentionStep struct {
 	n    func(*cloud.AnonymiseResult) *int64
 }
 
-var retentionSteps = []retentionStep{
+var retentionSteps = append([]retentionStep{
 	// Consents first: the links deleted below are part of the evidence of use.
 	{"consents", `UPDATE telegram_chats c SET rut_lookup = NULL
 		FROM (SELECT c2.id FROM telegram_chats c2
@@ -75,7 +75,7 @@ var retentionSteps = []retentionStep{
 			WHERE received_at < $1::timestamptz - make_interval(days => $2::int)
 			LIMIT $3 FOR UPDATE SKIP LOCKED) x
 		WHERE q.id = x.id`, func(r *cloud.AnonymiseResult) *int64 { return &r.Quarantined }},
-}
+}, appointmentRetentionSteps()...)
 
 // Anonymise runs every step, batch by batch, holding the advisory lock (the
 // others return Skipped). A second run finds nothing.
