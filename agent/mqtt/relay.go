@@ -21,6 +21,7 @@ import (
 	"github.com/ticketero/ticketero/agent"
 	"github.com/ticketero/ticketero/shared/backoff"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/ratelimit"
 )
 
 // Config is the relay's configuration. Zero values take the defaults noted.
@@ -461,7 +462,8 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 	b, _ := json.Marshal(r.status(ctx, true))
 	c.Publish(event.StatusTopic(r.cfg.Branch), 1, true, b)
 
-	bucket := newBucket(r.cfg.PublishRate, r.cfg.Now)
+	// Publishes per second, a burst of up to 10 (IoT Core: 100/s per connection, acks included).
+	bucket := ratelimit.NewPacer(r.cfg.PublishRate, min(10, int(r.cfg.PublishRate)), r.cfg.Now)
 	tick := time.NewTicker(min(r.cfg.AckTimeout/4, 250*time.Millisecond))
 	defer tick.Stop()
 	statusAt := r.cfg.Now()
@@ -475,7 +477,7 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 		// carries everything committed while the relay waited for it.
 		for more && w.open() {
 			r.promise(0)
-			if err := bucket.wait(ctx); err != nil {
+			if err := bucket.Wait(ctx); err != nil {
 				return err
 			}
 			if w.needsRead() {
@@ -484,7 +486,7 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 					return fmt.Errorf("outbox pending: %w", err)
 				}
 				if len(evs) == 0 {
-					bucket.refund()
+					bucket.Undo()
 					w.drain()
 					more = false
 					break
@@ -553,39 +555,6 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 				b, _ := json.Marshal(r.status(ctx, true))
 				c.Publish(event.StatusTopic(r.cfg.Branch), 1, true, b)
 			}
-		}
-	}
-}
-
-// bucket is a token bucket limiting publishes per second (burst of 10).
-type bucket struct {
-	rate   float64
-	tokens float64
-	last   time.Time
-	now    func() time.Time
-}
-
-func newBucket(rate float64, now func() time.Time) *bucket {
-	return &bucket{rate: rate, tokens: min(10, rate), last: now(), now: now}
-}
-
-// refund returns a token taken for nothing.
-func (b *bucket) refund() { b.tokens = min(min(10, b.rate), b.tokens+1) }
-
-func (b *bucket) wait(ctx context.Context) error {
-	for {
-		now := b.now()
-		b.tokens = min(min(10, b.rate), b.tokens+now.Sub(b.last).Seconds()*b.rate)
-		b.last = now
-		if b.tokens >= 1 {
-			b.tokens--
-			return nil
-		}
-		d := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(d):
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
+	"github.com/ticketero/ticketero/shared/ratelimit"
 )
 
 // Sender is the part of the Bot API the worker needs.
@@ -71,7 +72,7 @@ type Worker struct {
 	Deliver ChannelDeliverer
 	Bot     Sender
 	Keys    *Keys
-	Limiter *Limiter
+	Limiter *ratelimit.Pacer
 	// Retries are the delays before each retry of a failed send (30 s, 60 s,
 	// 120 s); after the last the job is dead-lettered.
 	Retries []time.Duration

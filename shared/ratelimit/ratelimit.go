@@ -1,6 +1,9 @@
-// Package ratelimit is the one rate limiter of the project: a token bucket
-// (golang.org/x/time/rate) per key, usually a client address, with idle keys
-// evicted so memory stays bounded however many addresses a flood uses.
+// Package ratelimit is the one rate limiter of the project, on
+// golang.org/x/time/rate: Keyed, a token bucket per key (usually a client
+// address) that refuses a client over its budget, with idle keys evicted so
+// memory stays bounded however many addresses a flood uses; and Pacer, one
+// bucket that makes its sender wait for the next slot (the agent's relay, the
+// Telegram and SMS workers).
 package ratelimit
 
 import (
