@@ -56,18 +56,6 @@ func ValidatePIN(pin string) error {
 	return nil
 }
 
-func validExecID(id string) bool {
-	if id == "" || len(id) > 32 {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // HashPIN returns the bcrypt hash of a PIN.
 func (a *Admin) HashPIN(pin string) (string, error) {
 	if err := ValidatePIN(pin); err != nil {
@@ -87,7 +75,7 @@ func (a *Admin) HashPIN(pin string) (string, error) {
 // executive.pin_policy, executive.services_empty, service.unknown,
 // text.invalid; conflict executive.exists.
 func (a *Admin) AddExecutive(ctx context.Context, x queue.Executive, pin string) error {
-	if !validExecID(x.ID) {
+	if !queue.ValidExecutiveID(x.ID) {
 		return queue.Errorf(queue.CodeInvalid, "executive.id_invalid", x.ID)
 	}
 	x.Name = strings.TrimSpace(x.Name)

@@ -3,7 +3,6 @@ package postgres
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -12,8 +11,6 @@ import (
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
-
-var reportedExecRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
 // maxReportedSeconds bounds a reported service's times: HQ's columns are
 // 32-bit, and a value out of range must not fail the branch's stream.
@@ -50,7 +47,7 @@ func (s *EventStore) queueConfigReport(pb *pgx.Batch, branch string, seq uint64,
 	execs := make([]queue.Executive, 0, len(r.Executives))
 	for _, x := range r.Executives {
 		x.Name = strings.TrimSpace(x.Name)
-		if !reportedExecRE.MatchString(x.ID) || x.Name == "" || len(x.Name) > 80 || !queue.ValidText(x.Name, 80) {
+		if !queue.ValidExecutiveID(x.ID) || x.Name == "" || len(x.Name) > 80 || !queue.ValidText(x.Name, 80) {
 			continue
 		}
 		codes := []string{}

@@ -93,6 +93,23 @@ type Executive struct {
 	Services []string `json:"services"`
 }
 
+// ValidExecutiveID is the one rule for executive IDs, wherever one is made
+// (the agent's CLI, HQ, a branch's reported configuration): letters, digits,
+// '_' and '-', 1 to 32 bytes, e.g. "E01". It names the executive in URLs,
+// events and audit.
+func ValidExecutiveID(id string) bool {
+	if id == "" || len(id) > 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // FirstName returns the executive's first name, as a customer is told.
 func (e Executive) FirstName() string {
 	for i, r := range e.Name {

@@ -91,6 +91,15 @@ func TestParseBranchID(t *testing.T) {
 	}
 }
 
+func TestValidExecutiveID(t *testing.T) {
+	for _, ok := range []string{"E01", "e", "ana_perez", "EJ-7", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"} {
+		assert.True(t, queue.ValidExecutiveID(ok), ok)
+	}
+	for _, bad := range []string{"", "E 01", "E/01", "E.01", "Ñandú", "E01\n", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"} {
+		assert.False(t, queue.ValidExecutiveID(bad), bad)
+	}
+}
+
 func TestParsePriorityClass(t *testing.T) {
 	p, err := queue.ParsePriorityClass("")
 	require.NoError(t, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -16,8 +15,6 @@ import (
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
-
-var execRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
 // PutBranch creates or updates a branch. Errors: invalid branch.invalid,
 // hq.branch.name, hq.branch.time_zone, hq.branch.hours.
@@ -194,7 +191,7 @@ func (s *Store) DeleteCounter(ctx context.Context, branch string, number int) er
 // service.unknown.
 func (s *Store) PutExecutive(ctx context.Context, branch string, e queue.Executive, pin string) error {
 	e.Name = strings.TrimSpace(e.Name)
-	if !execRE.MatchString(e.ID) || e.Name == "" || len(e.Name) > 80 || !queue.ValidText(e.Name, 80) {
+	if !queue.ValidExecutiveID(e.ID) || e.Name == "" || len(e.Name) > 80 || !queue.ValidText(e.Name, 80) {
 		return queue.Errorf(queue.CodeInvalid, "hq.executive.invalid", e.ID)
 	}
 	c, err := s.BranchConfig(ctx, branch)
