@@ -1,14 +1,7 @@
 package enroll_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"testing"
 	"time"
@@ -17,19 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/agent/enroll"
+	"github.com/ticketero/ticketero/shared/testkit/testpki"
 )
 
 func pair(t *testing.T) (keyPEM, certPEM []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	keyPEM, certPEM, err := testpki.SelfSigned("SCL-001", time.Hour)
 	require.NoError(t, err)
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "SCL-001"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return keyPEM, certPEM
 }
 
 // TestRecover: a power cut between the key's and the certificate's renames

@@ -2,14 +2,7 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -26,22 +19,18 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
+	"github.com/ticketero/ticketero/shared/testkit/testpki"
 )
 
 // enrolmentCA makes the local CA the cloud's enrolment signs branch
 // certificates with (PEM certificate and key).
 func enrolmentCA(t *testing.T) ([]byte, []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testpki.NewValid(t.TempDir(), "Ticketero Enrolment CA", 5*365*24*time.Hour)
 	require.NoError(t, err)
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Ticketero Enrolment CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(5 * 365 * 24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	key, err := ca.KeyPEM()
 	require.NoError(t, err)
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+	return ca.CertPEM(), key
 }
 
 // startEnrolled starts the agent with the certificate enrolment wrote.

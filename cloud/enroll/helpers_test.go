@@ -1,14 +1,7 @@
 package enroll_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"strings"
 	"testing"
@@ -18,6 +11,7 @@ import (
 
 	agentenroll "github.com/ticketero/ticketero/agent/enroll"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/testkit/testpki"
 )
 
 func queueErr() error { return queue.Errorf(queue.CodeUnauthorized, "enroll.admin_required") }
@@ -45,15 +39,9 @@ func copyFile(t *testing.T, from, to string) {
 // selfSigned writes a self-made key and certificate for cn into dir's tls files.
 func selfSigned(t *testing.T, dir, cn string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	keyPEM, certPEM, err := testpki.SelfSigned(cn, 365*24*time.Hour)
 	require.NoError(t, err)
 	p := agentenroll.Paths{Dir: dir}
-	require.NoError(t, os.WriteFile(p.Cert(), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(p.Key(), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600))
+	require.NoError(t, os.WriteFile(p.Cert(), certPEM, 0o600))
+	require.NoError(t, os.WriteFile(p.Key(), keyPEM, 0o600))
 }

@@ -1,8 +1,10 @@
 // Package testpki is the test certificate authority of every suite that needs
-// mTLS (the Mosquitto harness, the production broker configuration's test):
-// a CA generated with crypto/x509 into a folder, issuing server and client
-// certificates as PEM files and revoking them with a CRL. It depends only on
-// the standard library so both modules can use it.
+// certificates (the Mosquitto harness, the production broker configuration's
+// test, the enrolment tests): a CA generated with crypto/x509 into a folder,
+// issuing server and client certificates as PEM files and revoking them with
+// a CRL, its key for a test that signs as the CA (enrolment's local CA), and
+// the certificate requests and self-signed pairs a box makes. It depends only
+// on the standard library so both modules can use it.
 package testpki
 
 import (
@@ -48,7 +50,11 @@ func (c Cert) KeyPair() (tls.Certificate, error) { return tls.X509KeyPair(c.Cert
 
 // New makes a CA named name in dir (written to dir/ca.pem), valid from an
 // hour ago for a day, allowed to sign certificates and CRLs.
-func New(dir, name string) (*PKI, error) {
+func New(dir, name string) (*PKI, error) { return NewValid(dir, name, 24*time.Hour) }
+
+// NewValid is New with the CA valid for validity from now (an enrolment CA
+// outlives the certificates it signs, which it never lets outlive it).
+func NewValid(dir, name string, validity time.Duration) (*PKI, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("testpki: key: %w", err)
@@ -57,7 +63,7 @@ func New(dir, name string) (*PKI, error) {
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{Organization: []string{"Ticketero Test"}, CommonName: name},
 		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotAfter:              time.Now().Add(validity),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
@@ -140,6 +146,54 @@ func (p *PKI) CRL(revoked ...*big.Int) ([]byte, error) {
 		return nil, fmt.Errorf("testpki: crl: %w", err)
 	}
 	return PEM("X509 CRL", der), nil
+}
+
+// CertPEM is the CA certificate (PEM).
+func (p *PKI) CertPEM() []byte { return PEM("CERTIFICATE", p.CA.Raw) }
+
+// KeyPEM is the CA's private key (PKCS #8 PEM), for a test whose code signs
+// as the CA (the enrolment's local CA).
+func (p *PKI) KeyPEM() ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(p.key)
+	if err != nil {
+		return nil, fmt.Errorf("testpki: key: %w", err)
+	}
+	return PEM("PRIVATE KEY", der), nil
+}
+
+// CSR makes a key and a certificate request for cn, as a box does at
+// enrolment, and returns the request (PEM).
+func CSR(cn string) (string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("testpki: key: %w", err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn}}, key)
+	if err != nil {
+		return "", fmt.Errorf("testpki: csr: %w", err)
+	}
+	return string(PEM("CERTIFICATE REQUEST", der)), nil
+}
+
+// SelfSigned makes a key and a self-signed certificate for cn valid from an
+// hour ago for validity (no CA vouches for it): the key (PKCS #8) and the
+// certificate, PEM.
+func SelfSigned(cn string, validity time.Duration) (keyPEM, certPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("testpki: key: %w", err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(validity)}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("testpki: self-signed %s: %w", cn, err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("testpki: key: %w", err)
+	}
+	return PEM("PRIVATE KEY", kder), PEM("CERTIFICATE", der), nil
 }
 
 // Pool is a certificate pool holding the CA alone.
