@@ -3,7 +3,6 @@ package booking_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -11,30 +10,19 @@ import (
 	cd "github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 )
-
-// axePath is axe-core as the agent's browser tests vendor it.
-var axePath = filepath.Join("..", "..", "agent", "web", "browsertest", "testdata", "axe.min.js")
-
-// axeFindings runs axe-core and lists serious and critical violations.
-const axeFindings = `(async () => {
-  const r = await axe.run(document, { resultTypes: ['violations'] });
-  const out = [];
-  r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').forEach((v) =>
-    v.nodes.forEach((n) => out.push(v.id + ': ' + n.target.join(' '))));
-  return out;
-})()`
 
 // TestBookingPageInChromium books on a 390 px phone in chromium by keyboard
 // and mouse as a customer does, and runs axe-core on every page of the
-// flow: nothing serious or critical.
+// flow: nothing serious or critical, no text below WCAG AA contrast, no
+// unnamed control.
 func TestBookingPageInChromium(t *testing.T) {
-	const chromium = "/usr/bin/chromium"
+	chromium := chrometest.Chromium()
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skipf("chromium not found at %s", chromium)
 	}
-	axe, err := os.ReadFile(axePath)
-	require.NoError(t, err)
 	e := newEnv(t, envOpt{})
 	actx, cancelA := cd.NewExecAllocator(context.Background(), cd.ExecPath(chromium), cd.Flag("headless", true),
 		cd.NoSandbox, cd.DisableGPU, cd.NoFirstRun, cd.Flag("accept-lang", "es-CL,es"), cd.WindowSize(390, 844),
@@ -44,12 +32,7 @@ func TestBookingPageInChromium(t *testing.T) {
 	require.NoError(t, cd.Do(ctx))
 	check := func(page string) {
 		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		require.NoError(t, cd.Do(tctx, cd.Evaluate[cd.Void](string(axe)+";undefined")), page)
-		found, err := cd.Run(tctx, cd.Evaluate[[]string](axeFindings, cd.EvalAwaitPromise))
-		require.NoError(t, err, page)
-		assert.Empty(t, found, "%s: axe-core serious or critical findings", page)
+		chrometest.Check(t, ctx, page)
 	}
 	step := func(name string, a ...cd.Action[cd.Void]) {
 		t.Helper()

@@ -62,13 +62,10 @@ func TestAppointmentsBrowser390(t *testing.T) {
 	fits("the appointment report")
 }
 
-// phone390 starts chromium on a 390 px phone signed in as email, and returns
-// its context, a CSS selector maker, step (runs actions within 15 s, failing the test with
-// the page's HTML) and fits (fails if the page is wider than the phone).
-func phone390(t *testing.T, e *env, email string) (context.Context, func(string) chromedp.CSS, func(string, ...chromedp.Action[chromedp.Void]), func(string)) {
-	bctx := newBrowser(t)
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	step := func(name string, a ...chromedp.Action[chromedp.Void]) {
+// stepper returns step for the browser tab bctx: it runs actions within 15 s,
+// failing the test with the page's address and HTML.
+func stepper(t *testing.T, bctx context.Context) func(string, ...chromedp.Action[chromedp.Void]) {
+	return func(name string, a ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(bctx, 15*time.Second)
 		defer cancel()
@@ -77,6 +74,15 @@ func phone390(t *testing.T, e *env, email string) (context.Context, func(string)
 			t.Fatalf("%s: %v\n%s", name, err, html)
 		}
 	}
+}
+
+// phone390 starts chromium on a 390 px phone signed in as email, and returns
+// its context, a CSS selector maker, step (runs actions within 15 s, failing the test with
+// the page's HTML) and fits (fails if the page is wider than the phone).
+func phone390(t *testing.T, e *env, email string) (context.Context, func(string) chromedp.CSS, func(string, ...chromedp.Action[chromedp.Void]), func(string)) {
+	bctx := newBrowser(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	step := stepper(t, bctx)
 	fits := func(page string) {
 		t.Helper()
 		w, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))

@@ -13,12 +13,24 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/cloud/web"
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 )
 
-const chromium = "/usr/bin/chromium"
+var chromium = chrometest.Chromium()
 
-// newBrowser starts Debian's chromium headless with a fresh profile.
+// newBrowser starts Debian's chromium headless with a fresh profile; its
+// context ends after a minute (ten for a benchmark).
 func newBrowser(t testing.TB) context.Context {
+	t.Helper()
+	timeout := time.Minute
+	if _, ok := t.(*testing.B); ok {
+		timeout = 10 * time.Minute // a benchmark loads its pages b.N times
+	}
+	return newBrowserFor(t, timeout)
+}
+
+// newBrowserFor is newBrowser with the given deadline.
+func newBrowserFor(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -43,10 +55,6 @@ func newBrowser(t testing.TB) context.Context {
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })
 	require.NoError(t, chromedp.Do(ctx)) // start the browser without a deadline
-	timeout := 60 * time.Second
-	if _, ok := t.(*testing.B); ok {
-		timeout = 10 * time.Minute // a benchmark loads its pages b.N times
-	}
 	ctx, cancelT := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancelT)
 	return ctx

@@ -21,10 +21,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 )
 
 // chromiumPath is Debian's chromium, or $TICKETERO_CHROMIUM.
-var chromiumPath = "/usr/bin/chromium"
+var chromiumPath = chrometest.Chromium()
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -35,9 +36,6 @@ func run(m *testing.M) int {
 	if testing.Short() {
 		fmt.Fprintln(os.Stderr, "browsertest: skipped in -short mode")
 		return 0
-	}
-	if p := os.Getenv("TICKETERO_CHROMIUM"); p != "" {
-		chromiumPath = p
 	}
 	if err := ensureChromium(); err != nil {
 		if os.Getenv("CI") == "true" {

@@ -1,0 +1,168 @@
+package chrometest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Lighthouse thresholds of every page the tests run it on (issue 15):
+// accessibility 100 and performance at least 90.
+const (
+	LighthouseA11y = 1.0
+	LighthousePerf = 0.90
+)
+
+// LighthouseBin is the Lighthouse that scripts/dev-services.sh installs from
+// scripts/lighthouse/package-lock.json into .dev/node of the repository
+// ($TICKETERO_DEV_DIR/node), or $TICKETERO_LIGHTHOUSE.
+func LighthouseBin() (string, error) {
+	if p := os.Getenv("TICKETERO_LIGHTHOUSE"); p != "" {
+		return p, nil
+	}
+	dev := os.Getenv("TICKETERO_DEV_DIR")
+	if dev == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return "", err
+		}
+		dev = filepath.Join(root, ".dev")
+	}
+	return filepath.Join(dev, "node", "node_modules", ".bin", "lighthouse"), nil
+}
+
+// repoRoot is the nearest directory above the working directory that holds
+// go.work.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir, nil
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return "", errors.New("no go.work above the working directory")
+		}
+		dir = up
+	}
+}
+
+// NeedLighthouse returns the Lighthouse binary. It skips the test when node
+// is not installed and fails it, saying how to install it, when node is there
+// but Lighthouse is not.
+func NeedLighthouse(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not found: Lighthouse needs Node.js 20 (apt-get install nodejs npm; then make dev-services installs Lighthouse)")
+	}
+	bin, err := LighthouseBin()
+	require.NoError(t, err)
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("Lighthouse not installed at %s: run `make dev-services` (npm ci of scripts/lighthouse/package-lock.json into .dev/node)", bin)
+	}
+	return bin
+}
+
+// LighthouseRun is one page to audit.
+type LighthouseRun struct {
+	Name   string            // report file lighthouse-<Name>.json
+	URL    string            // the page
+	Preset string            // "desktop", or "" for Lighthouse's mobile default
+	Header map[string]string // extra request headers (a session cookie)
+}
+
+// Report is the part of a Lighthouse report the tests read.
+type Report struct {
+	Categories map[string]struct {
+		Score *float64 `json:"score"`
+	} `json:"categories"`
+	Audits map[string]struct {
+		Score        *float64 `json:"score"`
+		Title        string   `json:"title"`
+		DisplayValue string   `json:"displayValue"`
+	} `json:"audits"`
+}
+
+// Lighthouse audits one page for performance and accessibility with the
+// binary bin in Chromium(), writes the JSON report to dir, logs the scores
+// and the main metrics, and fails the test below LighthouseA11y or
+// LighthousePerf, listing the failing audits.
+func Lighthouse(t *testing.T, bin, dir string, p LighthouseRun) Report {
+	t.Helper()
+	report := filepath.Join(dir, "lighthouse-"+p.Name+".json")
+	args := []string{p.URL, "--quiet", "--output=json", "--output-path=" + report,
+		"--only-categories=performance,accessibility",
+		`--chrome-flags=--headless=new --no-sandbox --disable-gpu --lang=es-CL`}
+	if p.Preset != "" {
+		args = append(args, "--preset="+p.Preset)
+	}
+	if len(p.Header) > 0 {
+		h, err := json.Marshal(p.Header)
+		require.NoError(t, err)
+		args = append(args, "--extra-headers="+string(h))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "CHROME_PATH="+Chromium())
+	start := time.Now()
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "lighthouse %s:\n%s", p.URL, b)
+	raw, err := os.ReadFile(report)
+	require.NoError(t, err)
+	var r Report
+	require.NoError(t, json.Unmarshal(raw, &r))
+	score := func(c string) float64 {
+		s := r.Categories[c].Score
+		require.NotNil(t, s, "%s: no %s score", p.URL, c)
+		return *s
+	}
+	a11y, perf := score("accessibility"), score("performance")
+	preset := p.Preset
+	if preset == "" {
+		preset = "mobile"
+	}
+	t.Logf("lighthouse %s (%s): performance %.0f, accessibility %.0f, CLS %s, LCP %s, TBT %s (%.0f s)", p.Name, preset, perf*100, a11y*100,
+		r.Audits["cumulative-layout-shift"].DisplayValue, r.Audits["largest-contentful-paint"].DisplayValue,
+		r.Audits["total-blocking-time"].DisplayValue, time.Since(start).Seconds())
+	assert.GreaterOrEqual(t, a11y, LighthouseA11y, "%s accessibility; failing audits: %s", p.Name, r.Failing())
+	assert.GreaterOrEqual(t, perf, LighthousePerf, "%s performance; failing audits: %s", p.Name, r.Failing())
+	return r
+}
+
+// Failing lists the audits of a report that scored below 0.9.
+func (r Report) Failing() string {
+	var out []string
+	for id, a := range r.Audits {
+		if a.Score != nil && *a.Score < 0.9 {
+			out = append(out, fmt.Sprintf("%s (%s %s)", id, a.Title, a.DisplayValue))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "; ")
+}
+
+// Artifacts is where the reports and screenshots go: $TICKETERO_ARTIFACTS,
+// or dir (a testdata/artifacts that git ignores).
+func Artifacts(t testing.TB, dir string) string {
+	t.Helper()
+	if d := os.Getenv("TICKETERO_ARTIFACTS"); d != "" {
+		dir = d
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
