@@ -37,6 +37,13 @@ type ConfigVersion struct {
 	PublishedBy string
 }
 
+// ConfigListRow is a branch as HQ's configuration list shows it: the
+// version it reports running and the latest HQ published.
+type ConfigListRow struct {
+	ID, Name, Region   string
+	Running, Published int64
+}
+
 // BranchConfig is the draft HQ edits for a branch, its published versions and
 // the version the branch reports running.
 type BranchConfig struct {

@@ -14,7 +14,7 @@ import (
 )
 
 type configListData struct {
-	Tiles []cloud.Tile
+	Branches []cloud.ConfigListRow
 }
 
 func (h *Handler) configList(w http.ResponseWriter, r *http.Request, q *req) {
@@ -22,12 +22,12 @@ func (h *Handler) configList(w http.ResponseWriter, r *http.Request, q *req) {
 }
 
 func (h *Handler) showConfigList(w http.ResponseWriter, r *http.Request, q *req, status int, errMsg string) {
-	tiles, err := h.store.Overview(r.Context(), cloud.AllBranches, cloud.OverviewFilter{})
+	rows, err := h.store.ConfigList(r.Context())
 	if err != nil {
 		h.fail(w, r, q, err)
 		return
 	}
-	v := q.view("config", configListData{Tiles: tiles})
+	v := q.view("config", configListData{Branches: rows})
 	v.Error = errMsg
 	h.render(w, status, "config", v)
 }

@@ -58,6 +58,26 @@ func (s *Store) PutBranch(ctx context.Context, in BranchInput) error {
 	return wrap("put branch", tx.Commit(ctx))
 }
 
+// ConfigList lists every branch with the version it runs (branch_sync) and
+// the latest HQ published (HQ only: no scope). It reads branches,
+// branch_sync and the versions' primary key, never the tickets.
+func (s *Store) ConfigList(ctx context.Context) ([]cloud.ConfigListRow, error) {
+	rows, err := s.pool.Query(ctx, `
+SELECT bl.id, bl.name, bl.region, coalesce(sy.config_version, 0), coalesce(c.v, 0)
+FROM (`+branchListSQL+`) bl(id, name, region, time_zone)
+LEFT JOIN branch_sync sy ON sy.branch = bl.id
+LEFT JOIN (SELECT branch, max(version) AS v FROM hq_branch_configs GROUP BY branch) c ON c.branch = bl.id
+ORDER BY bl.id`)
+	if err != nil {
+		return nil, wrap("config list", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cloud.ConfigListRow, error) {
+		var b cloud.ConfigListRow
+		return b, r.Scan(&b.ID, &b.Name, &b.Region, &b.Running, &b.Published)
+	})
+	return out, wrap("config list", err)
+}
+
 // BranchConfig returns the draft configuration of a branch (HQ only: no
 // scope). Errors: not_found hq.branch.not_found.
 func (s *Store) BranchConfig(ctx context.Context, id string) (BranchConfig, error) {
