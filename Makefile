@@ -30,7 +30,7 @@ vet:
 
 lint: vet
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@out=$$(grep -rl --include='*.go' --exclude='*_test.go' 'http.NewServeMux' $(MODULES)); if [ -n "$$out" ]; then echo "chi is the one router; http.NewServeMux in:"; echo "$$out"; exit 1; fi
+	@out=$$(grep -rlE --include='*.go' --exclude='*_test.go' 'http\.(NewServeMux|DefaultServeMux|HandleFunc\(|Handle\()' $(MODULES)); if [ -n "$$out" ]; then echo "chi is the one router; net/http's mux in:"; echo "$$out"; exit 1; fi
 	@out=$$(grep -rln --include='*.go' --exclude='*_test.go' '^func init()' $(MODULES) | grep -v '^shared/i18n/messages_'); if [ -n "$$out" ]; then echo "no init(): register subcommands, steps and handlers explicitly (only shared/i18n's message files add to the catalogue in init); func init() in:"; echo "$$out"; exit 1; fi
 	@out=$$(git ls-files -z | xargs -0 grep -nIE '\.\./shared' | grep -vE '^[^:]*go\.mod:[0-9]+:.*=>'); if [ -n "$$out" ]; then echo "the repository is self-contained: nothing may point at the parent directory's shared folder (only go.mod replace lines):"; echo "$$out"; exit 1; fi
 
