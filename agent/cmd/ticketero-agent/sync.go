@@ -37,7 +37,7 @@ func (c SyncConfig) Validate(branch string) error {
 		return fmt.Errorf("mqtt: %w", err)
 	}
 	if c.AckTimeout < 0 {
-		return fmt.Errorf("mqtt-ack-timeout: %s must be positive", c.AckTimeout)
+		return fmt.Errorf("mqtt-ack-timeout: %s must not be negative (0: the relay's default)", c.AckTimeout)
 	}
 	return nil
 }
