@@ -8,7 +8,10 @@ package chrometest
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,23 +66,34 @@ const Unlabelled = `(() => Array.from(document.querySelectorAll('button, input, 
   return !name.trim();
 }).map((e) => e.id || e.outerHTML.slice(0, 60)))()`
 
-// axeSerious runs axe-core on the page as it is now and lists its serious and
-// critical findings ("rule: element: what"). Besides axe's default rules it
-// runs label-content-name-mismatch (an accessible name must contain the
-// visible text, WCAG 2.5.3), which axe counts as experimental. DevTools'
-// evaluation is not bound by the page's Content-Security-Policy, so the pages
-// keep theirs.
-const axeSerious = `(async () => {
+// axeRun runs axe-core on the page as it is now and lists its findings of
+// the impacts in the JSON array %s ("rule: element: what"). Besides axe's
+// default rules it runs label-content-name-mismatch (an accessible name must
+// contain the visible text, WCAG 2.5.3), which axe counts as experimental.
+// DevTools' evaluation is not bound by the page's Content-Security-Policy, so
+// the pages keep theirs.
+const axeRun = `(async () => {
+  const impacts = %s;
   const r = await axe.run(document, { rules: { 'label-content-name-mismatch': { enabled: true } }, resultTypes: ['violations'] });
   const out = [];
-  r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').forEach((v) =>
+  r.violations.filter((v) => impacts.includes(v.impact)).forEach((v) =>
     v.nodes.forEach((n) => out.push(v.id + ': ' + n.target.join(' ') + ': ' + (n.failureSummary || v.help).replace(/\s+/g, ' ').slice(0, 160))));
   return out;
 })()`
 
+// Axe impacts: Serious is what every browser test refuses; All adds the
+// moderate and minor findings.
+var (
+	Serious = []string{"serious", "critical"}
+	All     = []string{"minor", "moderate", "serious", "critical"}
+)
+
 // Axe injects axe-core into the tab's page unless it is there already and
-// returns its serious and critical findings.
-func Axe(tab context.Context) ([]string, error) {
+// returns its findings of the given impacts (Serious when none is given).
+func Axe(tab context.Context, impacts ...string) ([]string, error) {
+	if len(impacts) == 0 {
+		impacts = Serious
+	}
 	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
 	defer cancel()
 	loaded, err := cd.Run(ctx, cd.Evaluate[bool](`typeof axe === 'object'`))
@@ -91,13 +105,17 @@ func Axe(tab context.Context) ([]string, error) {
 			return nil, err
 		}
 	}
-	return cd.Run(ctx, cd.Evaluate[[]string](axeSerious, cd.EvalAwaitPromise))
+	list, err := json.Marshal(impacts)
+	if err != nil {
+		return nil, err
+	}
+	return cd.Run(ctx, cd.Evaluate[[]string](fmt.Sprintf(axeRun, list), cd.EvalAwaitPromise))
 }
 
 // Check asserts WCAG AA contrast and named controls on what the tab shows
-// now, and that axe-core finds nothing serious or critical; page names the
-// state in the failure messages.
-func Check(t testing.TB, tab context.Context, page string) {
+// now, and that axe-core finds nothing of the impacts (serious or critical
+// when none is given); page names the state in the failure messages.
+func Check(t testing.TB, tab context.Context, page string, impacts ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
 	defer cancel()
@@ -107,7 +125,10 @@ func Check(t testing.TB, tab context.Context, page string) {
 	unnamed, err := cd.Run(ctx, cd.Evaluate[[]string](Unlabelled))
 	require.NoError(t, err, page)
 	assert.Empty(t, unnamed, "%s: controls without an accessible name", page)
-	found, err := Axe(tab)
+	if len(impacts) == 0 {
+		impacts = Serious
+	}
+	found, err := Axe(tab, impacts...)
 	require.NoError(t, err, page)
-	assert.Empty(t, found, "%s: axe-core serious or critical findings", page)
+	assert.Empty(t, found, "%s: axe-core findings (%s)", page, strings.Join(impacts, ", "))
 }
