@@ -89,6 +89,22 @@ type StatusRecorder interface {
 	RecordStatusAt(ctx context.Context, s event.Status, retained bool) error
 }
 
+// StatusUpdate is a status as the broker delivered it: Retained as for
+// RecordStatusAt, Received the cloud's time it arrived.
+type StatusUpdate struct {
+	Status   event.Status
+	Retained bool
+	Received time.Time
+}
+
+// StatusBatchRecorder is a StatusRecorder that records several statuses in
+// one transaction. Every replica receives every branch's status (about one a
+// branch every 30 s), so one commit each would cost as much as the ingest at
+// thousands of branches; a broker client gathers them for this instead.
+type StatusBatchRecorder interface {
+	RecordStatuses(ctx context.Context, sts []StatusUpdate) error
+}
+
 // Acker sends the cloud's ack to a branch over the broker.
 type Acker interface {
 	Ack(ctx context.Context, a event.Ack) error

@@ -56,6 +56,9 @@ type Client struct {
 	ready   atomic.Bool
 	// consuming is set by Run; subscribed once the shared subscription holds.
 	consuming, subscribed atomic.Bool
+	// statuses gathers the statuses for a StatusBatchRecorder (nil: each
+	// status is recorded as it arrives).
+	statuses *statusBatcher
 }
 
 var (
@@ -84,6 +87,9 @@ func New(cfg Config, status cloud.StatusRecorder, log *slog.Logger) (*Client, er
 		cfg.TLS = t
 	}
 	c := &Client{cfg: cfg, log: log.With("component", "mqtt"), status: status}
+	if b, ok := status.(cloud.StatusBatchRecorder); ok {
+		c.statuses = newStatusBatcher(b, c.log)
+	}
 	opts := paho.NewClientOptions().AddBroker(cfg.URL).SetClientID(cfg.ClientID).SetTLSConfig(cfg.TLS).
 		SetCleanSession(true).SetKeepAlive(30 * time.Second).SetAutoReconnect(true).
 		SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(10 * time.Second).
@@ -123,8 +129,13 @@ func (c *Client) subscribeEvents(cl paho.Client) {
 	c.subscribed.Store(true)
 }
 
-// Close disconnects.
-func (c *Client) Close() { c.client.Disconnect(250) }
+// Close disconnects, then records the statuses still gathered.
+func (c *Client) Close() {
+	c.client.Disconnect(250)
+	if c.statuses != nil {
+		c.statuses.close()
+	}
+}
 
 func (c *Client) onConnect(cl paho.Client) {
 	c.log.Info("broker connected", "client", c.cfg.ClientID)
@@ -210,6 +221,10 @@ func (c *Client) onStatus(_ paho.Client, msg paho.Message) {
 	var st event.Status
 	if err := event.DecodeMessage(msg.Topic(), msg.Payload(), &st); err != nil {
 		c.log.Warn("status rejected", "topic", msg.Topic(), "err", err)
+		return
+	}
+	if c.statuses != nil {
+		c.statuses.add(cloud.StatusUpdate{Status: st, Retained: msg.Retained(), Received: time.Now()})
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

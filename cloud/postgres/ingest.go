@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,11 +46,12 @@ type EventStore struct {
 type syncMark struct{ applied, max int64 }
 
 var (
-	_ cloud.Ingester       = (*EventStore)(nil)
-	_ cloud.Quarantiner    = (*EventStore)(nil)
-	_ cloud.RejectRecorder = (*EventStore)(nil)
-	_ cloud.StatusRecorder = (*EventStore)(nil)
-	_ cloud.SyncReader     = (*EventStore)(nil)
+	_ cloud.Ingester            = (*EventStore)(nil)
+	_ cloud.Quarantiner         = (*EventStore)(nil)
+	_ cloud.RejectRecorder      = (*EventStore)(nil)
+	_ cloud.StatusRecorder      = (*EventStore)(nil)
+	_ cloud.StatusBatchRecorder = (*EventStore)(nil)
+	_ cloud.SyncReader          = (*EventStore)(nil)
 )
 
 // JobWriter writes the notification jobs caused by the events an ingest
@@ -494,28 +497,51 @@ func (s *EventStore) RecordStatus(ctx context.Context, st event.Status) error {
 // life and measures its clock skew; an offline one (the last will, whose own
 // time is the session's start) is when it went offline.
 func (s *EventStore) RecordStatusAt(ctx context.Context, st event.Status, retained bool) error {
-	// Order: a later session wins; within a session the offline status (the
-	// last will, whose time is fixed when the session began) comes after every
-	// online one; then the status time. Replicas may write out of order.
-	since := st.Since
-	if since.IsZero() {
-		since = st.At
+	if _, err := s.pool.Exec(ctx, recordStatus, statusArgs(st, retained, s.Now().UTC())...); err != nil {
+		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
 	}
-	recv := s.Now().UTC()
-	var received *time.Time
-	var skew *int64
-	if !retained {
-		received = &recv
-		if st.Online && !st.At.IsZero() {
-			ms := st.At.Sub(recv).Milliseconds()
-			skew = &ms
+	if _, err := s.pool.Exec(ctx, `INSERT INTO branches (id) VALUES ($1) ON CONFLICT DO NOTHING; `, st.Branch); err != nil {
+		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
+	}
+	s.changes.Changed(st.Branch)
+	return nil
+}
+
+// RecordStatuses records sts as RecordStatusAt does, in one transaction (one
+// commit for all): the statuses in branch order, so that two replicas
+// recording the same statuses lock the sync rows in the same order, then the
+// branches rows.
+func (s *EventStore) RecordStatuses(ctx context.Context, sts []cloud.StatusUpdate) error {
+	if len(sts) == 0 {
+		return nil
+	}
+	sorted := slices.Clone(sts)
+	slices.SortStableFunc(sorted, func(a, b cloud.StatusUpdate) int { return strings.Compare(a.Status.Branch, b.Status.Branch) })
+	now := s.Now().UTC()
+	pb := &pgx.Batch{}
+	var branches []string
+	for _, u := range sorted {
+		recv := u.Received.UTC()
+		if u.Received.IsZero() {
+			recv = now
+		}
+		pb.Queue(recordStatus, statusArgs(u.Status, u.Retained, recv)...)
+		if len(branches) == 0 || branches[len(branches)-1] != u.Status.Branch {
+			branches = append(branches, u.Status.Branch)
 		}
 	}
-	targets := st.Targets
-	if targets == nil {
-		targets = map[string]int{}
+	pb.Queue(`INSERT INTO branches (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, branches)
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, pb).Close() }); err != nil {
+		return fmt.Errorf("postgres: record %d statuses: %w", len(sts), err)
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO branch_sync (branch, online, backlog, config_version, agent_version,
+	for _, b := range branches {
+		s.changes.Changed(b)
+	}
+	return nil
+}
+
+// recordStatus stores a status unless a newer one is stored (statusArgs).
+const recordStatus = `INSERT INTO branch_sync (branch, online, backlog, config_version, agent_version,
 			status_at, status_since, agent_last_seq, agent_last_ack, status_received_at, offline_at, clock_skew_ms, service_targets)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $2 THEN $10::timestamptz END,
 			CASE WHEN NOT $2 THEN coalesce($10, $11) END, $12, $13)
@@ -540,17 +566,32 @@ func (s *EventStore) RecordStatusAt(ctx context.Context, st event.Status, retain
 				ELSE EXCLUDED.service_targets END
 		WHERE branch_sync.status_at IS NULL
 			OR (EXCLUDED.status_since, NOT EXCLUDED.online, EXCLUDED.status_at)
-				>= (COALESCE(branch_sync.status_since, branch_sync.status_at), NOT branch_sync.online, branch_sync.status_at)`,
-		st.Branch, st.Online, st.Backlog, st.ConfigVersion, cleanText(st.AgentVersion, 64), st.At, since, int64(st.LastSeq), int64(st.LastAck),
-		received, recv, skew, targets)
-	if err != nil {
-		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
+				>= (COALESCE(branch_sync.status_since, branch_sync.status_at), NOT branch_sync.online, branch_sync.status_at)`
+
+// statusArgs are recordStatus's arguments for st arriving at recv.
+func statusArgs(st event.Status, retained bool, recv time.Time) []any {
+	// Order: a later session wins; within a session the offline status (the
+	// last will, whose time is fixed when the session began) comes after every
+	// online one; then the status time. Replicas may write out of order.
+	since := st.Since
+	if since.IsZero() {
+		since = st.At
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO branches (id) VALUES ($1) ON CONFLICT DO NOTHING; `, st.Branch); err != nil {
-		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
+	var received *time.Time
+	var skew *int64
+	if !retained {
+		received = &recv
+		if st.Online && !st.At.IsZero() {
+			ms := st.At.Sub(recv).Milliseconds()
+			skew = &ms
+		}
 	}
-	s.changes.Changed(st.Branch)
-	return nil
+	targets := st.Targets
+	if targets == nil {
+		targets = map[string]int{}
+	}
+	return []any{st.Branch, st.Online, st.Backlog, st.ConfigVersion, cleanText(st.AgentVersion, 64), st.At, since,
+		int64(st.LastSeq), int64(st.LastAck), received, recv, skew, targets}
 }
 
 // BranchSync reads a branch's sync state with its gaps (up to 100 ranges).

@@ -1,0 +1,81 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// fakeStatuses records each RecordStatuses call's branches; a call holding
+// the branch bad fails.
+type fakeStatuses struct {
+	mu    sync.Mutex
+	calls [][]string
+	bad   string
+}
+
+func (f *fakeStatuses) RecordStatuses(_ context.Context, sts []cloud.StatusUpdate) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var call []string
+	for _, u := range sts {
+		if u.Status.Branch == f.bad && f.bad != "" {
+			return errors.New("refused")
+		}
+		call = append(call, u.Status.Branch)
+	}
+	f.calls = append(f.calls, call)
+	return nil
+}
+
+func (f *fakeStatuses) got() [][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([][]string(nil), f.calls...)
+}
+
+func upd(branch string) cloud.StatusUpdate {
+	return cloud.StatusUpdate{Status: event.Status{V: 1, Branch: branch, Online: true}, Received: time.Now()}
+}
+
+// Statuses arriving together are recorded in one call.
+func TestStatusBatcherGathers(t *testing.T) {
+	f := &fakeStatuses{}
+	b := newStatusBatcher(f, slog.New(slog.DiscardHandler))
+	defer b.close()
+	for _, br := range []string{"A", "B", "C"} {
+		b.add(upd(br))
+	}
+	require.Eventually(t, func() bool { return len(f.got()) > 0 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, [][]string{{"A", "B", "C"}}, f.got())
+}
+
+// Close records what is still pending.
+func TestStatusBatcherCloseFlushes(t *testing.T) {
+	f := &fakeStatuses{}
+	b := newStatusBatcher(f, slog.New(slog.DiscardHandler))
+	b.add(upd("A"))
+	b.close()
+	assert.Equal(t, [][]string{{"A"}}, f.got())
+	b.close() // twice is harmless
+}
+
+// A chunk that fails is recorded status by status: only the refused one is lost.
+func TestStatusBatcherFallsBackOneByOne(t *testing.T) {
+	f := &fakeStatuses{bad: "B"}
+	b := newStatusBatcher(f, slog.New(slog.DiscardHandler))
+	for _, br := range []string{"A", "B", "C"} {
+		b.add(upd(br))
+	}
+	b.close()
+	assert.Equal(t, [][]string{{"A"}, {"C"}}, f.got())
+}
