@@ -73,7 +73,7 @@ func (c AlertConfig) Validate() error {
 // newAlerts builds the alert loop.
 func newAlerts(m *Main) (func(context.Context), error) {
 	c := m.Config.Alerts
-	store := hq.New(m.Pool, time.Now)
+	store := m.hq
 	log := m.Log.With("component", "alerts")
 	changes := &postgres.Listener{Pool: m.Pool, Channel: cloud.ChangesChannel, Log: log}
 	return func(ctx context.Context) { runAlerts(ctx, store, c, log, changes) }, nil

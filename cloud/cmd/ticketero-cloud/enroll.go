@@ -16,7 +16,6 @@ import (
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/enroll"
 	"github.com/ticketero/ticketero/cloud/postgres"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/shared/envflag"
 	"github.com/ticketero/ticketero/shared/queue"
 )
@@ -51,7 +50,7 @@ func ParseEnrollEnv(getenv func(string) string) (enroll.Config, error) {
 // API token (Authorization: Bearer).
 func newEnroll(ctx context.Context, m *Main) (nethttp.Handler, error) {
 	cfg := m.Config.Enroll
-	store := hq.New(m.Pool, time.Now)
+	store := m.hq
 	authorize := func(r *nethttp.Request) (string, error) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || tok == "" {

@@ -33,6 +33,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/mqtt"
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/appt"
+	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/retention"
 	"github.com/ticketero/ticketero/cloud/sns"
 	"github.com/ticketero/ticketero/cloud/sqs"
@@ -271,6 +272,9 @@ type Main struct {
 	rutKeys *seal.RUTKeys
 	// appts is the book and the branch command queue (appointments.go).
 	appts *appt.Store
+	// hq is HQ's store (users, audit, configuration, alerts), built once
+	// over Pool for the HQ web, the alert loop, enrolment and retention.
+	hq *hq.Store
 }
 
 // NewMain prepares a program.
@@ -298,6 +302,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	m.hq = hq.New(m.Pool, time.Now)
 	if !m.Config.NoMigrate {
 		if err := postgres.Migrate(octx, m.Pool); err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ticketero/ticketero/cloud/postgres"
-	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/retention"
 	"github.com/ticketero/ticketero/shared/envflag"
 )
@@ -32,7 +31,7 @@ func ParseRetentionEnv(getenv func(string) string) (retention.Config, error) {
 func newRetention(m *Main) (func(context.Context), error) {
 	cfg := m.Config.Retention
 	cfg.Logger = m.Log
-	job, err := retention.New(&postgres.Anonymiser{Pool: m.Pool}, hq.New(m.Pool, time.Now), cfg)
+	job, err := retention.New(&postgres.Anonymiser{Pool: m.Pool}, m.hq, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func (c WebConfig) Validate() error {
 // to the log). It returns the handler and the live-push loop to run.
 func newUI(m *Main) (nethttp.Handler, func(context.Context), error) {
 	wc := m.Config.Web
-	store := hq.New(m.Pool, time.Now)
+	store := m.hq
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	handed, err := bootstrapAdmin(ctx, store, wc, os.Stdout)
