@@ -3,8 +3,12 @@ package cloud_test
 import (
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +20,9 @@ const module = "github.com/ticketero/ticketero/cloud"
 // listedPackage is the part of `go list -json` the layering rules read.
 type listedPackage struct {
 	ImportPath string
+	Name       string
+	Dir        string
+	GoFiles    []string
 	Imports    []string
 	Deps       []string
 }
@@ -99,6 +106,33 @@ func TestServicesDoNotImportPostgres(t *testing.T) {
 		for _, dep := range p.Deps {
 			require.False(t, under(dep, "postgres"), "%s depends on %s: depend on an interface at the cloud root instead", path, dep)
 			require.False(t, strings.HasPrefix(dep, "github.com/jackc/pgx"), "%s depends on %s", path, dep)
+		}
+	}
+}
+
+// TestConfigurationReadInCmd: only the binaries (cloud/cmd/...) read the
+// environment; every other package is given its configuration. Test
+// harness packages (named ...test) may read CI switches.
+func TestConfigurationReadInCmd(t *testing.T) {
+	fset := token.NewFileSet()
+	for path, p := range listPackages(t) {
+		if under(path, "cmd") || strings.HasSuffix(p.Name, "test") {
+			continue
+		}
+		for _, name := range p.GoFiles {
+			f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, parser.SkipObjectResolution)
+			require.NoError(t, err)
+			ast.Inspect(f, func(n ast.Node) bool {
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if x, ok := sel.X.(*ast.Ident); ok && x.Name == "os" {
+						switch sel.Sel.Name {
+						case "Getenv", "LookupEnv", "Environ":
+							t.Errorf("%s: os.%s: read configuration in cmd and pass it in", fset.Position(sel.Pos()), sel.Sel.Name)
+						}
+					}
+				}
+				return true
+			})
 		}
 	}
 }
