@@ -195,7 +195,7 @@ func DiffConfig(running RunningConfig, draft BranchConfig, lang i18n.Lang) Confi
 	return ConfigDiff{
 		TimeZone: tz,
 		Hours:    hours,
-		Rules:    diffRules(running.Rules, draft.Rules, lang),
+		Rules:    DiffRules(running.Rules, draft.Rules, lang),
 		Services: diffBy(running.Services, draft.Services, func(s queue.Service) string { return s.Code }, func(s queue.Service) string {
 			return i18n.T(lang, "hq.config.diff.service", s.Name, s.TargetWaitS/60, s.MeanServiceS/60, s.Priority)
 		}),
@@ -207,10 +207,11 @@ func DiffConfig(running RunningConfig, draft BranchConfig, lang i18n.Lang) Confi
 	}
 }
 
-// diffRules compares the rules a branch runs with the draft's (nothing when
-// HQ does not know what it runs). Appointment rules compare with their
-// defaults filled in, so an unset rule and its default are the same.
-func diffRules(running *event.Rules, draft event.Rules, lang i18n.Lang) []DiffItem {
+// DiffRules compares the rules a branch runs with the draft's (nothing when
+// HQ does not know what it runs): Key "calling", "appointments" and
+// "remote:<service>". Appointment rules compare with their defaults filled
+// in, so an unset rule and its default are the same.
+func DiffRules(running *event.Rules, draft event.Rules, lang i18n.Lang) []DiffItem {
 	if running == nil {
 		return nil
 	}

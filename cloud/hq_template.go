@@ -34,6 +34,7 @@ const (
 const (
 	OverrideHours         = "opening_hours"
 	OverrideRules         = "rules"
+	OverrideAppointments  = "appointment_rules"
 	OverrideOutcomes      = "outcomes"
 	OverrideServicePrefix = "service:"
 )
@@ -51,12 +52,18 @@ type Template struct {
 	TargetBranches []string `json:"target_branches,omitempty"`
 	// Services, when not nil, is the set of services every target branch has
 	// (apart from the ones it overrides).
-	Services     []queue.Service `json:"services"`
-	Rules        *event.Rules    `json:"rules"`
-	OpeningHours *string         `json:"opening_hours"`
-	Outcomes     []queue.Outcome `json:"outcomes"`
-	UpdatedAt    time.Time       `json:"updated_at"`
-	UpdatedBy    string          `json:"updated_by"`
+	Services []queue.Service `json:"services"`
+	// Rules are the calling rules (their Appointments are ignored: the
+	// appointment rules are a part of their own).
+	Rules *event.Rules `json:"rules"`
+	// Appointments, when not nil, are the appointment and remote-queue rules
+	// every target branch gets (remote joining only for the services each
+	// branch has).
+	Appointments *event.AppointmentRules `json:"appointment_rules"`
+	OpeningHours *string                 `json:"opening_hours"`
+	Outcomes     []queue.Outcome         `json:"outcomes"`
+	UpdatedAt    time.Time               `json:"updated_at"`
+	UpdatedBy    string                  `json:"updated_by"`
 }
 
 // Override is a field a branch keeps as its own under a template.
@@ -135,6 +142,7 @@ func Resolve(t Template, draft BranchConfig, draftOutcomes []queue.Outcome, over
 		kept(OverrideRules)
 	case t.Rules != nil:
 		r := *t.Rules
+		r.Appointments = draft.Rules.Appointments // a part of their own, below
 		r.PreNoticeByService = nil
 		for code, n := range t.Rules.PreNoticeByService {
 			if slices.ContainsFunc(res.Draft.Services, func(sv queue.Service) bool { return sv.Code == code }) {
@@ -145,6 +153,12 @@ func Resolve(t Template, draft BranchConfig, draftOutcomes []queue.Outcome, over
 			}
 		}
 		res.Draft.Rules = r
+	}
+	switch {
+	case t.Appointments != nil && own[OverrideAppointments]:
+		kept(OverrideAppointments)
+	case t.Appointments != nil:
+		res.Draft.Rules.Appointments = *t.Appointments
 	}
 	switch {
 	case t.OpeningHours != nil && own[OverrideHours]:
@@ -167,6 +181,17 @@ func Resolve(t Template, draft BranchConfig, draftOutcomes []queue.Outcome, over
 		})
 		res.Draft.Rules.PreNoticeByService = m
 	}
+	// So does remote joining: open only for services the branch has.
+	if rm := res.Draft.Rules.Appointments.Remote; rm != nil {
+		m := maps.Clone(rm)
+		maps.DeleteFunc(m, func(code string, _ event.RemoteRule) bool {
+			return !slices.ContainsFunc(res.Draft.Services, func(sv queue.Service) bool { return sv.Code == code })
+		})
+		if len(m) == 0 {
+			m = nil
+		}
+		res.Draft.Rules.Appointments.Remote = m
+	}
 	return res
 }
 
@@ -177,8 +202,9 @@ const AuditConfigTemplate = "config.template"
 
 // BranchPreview is what publishing a template would do at one branch: the
 // review a single branch's publication shows (what it runs, the changes, the
-// waiting tickets it would strand) plus the rules and outcome codes against
-// its latest published version.
+// waiting tickets it would strand) plus the rules (calling, appointments,
+// remote joining per service: DiffRules) and outcome codes against its
+// latest published version.
 type BranchPreview struct {
 	Resolved
 	Running  RunningConfig

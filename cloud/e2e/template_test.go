@@ -14,12 +14,13 @@ import (
 
 // TestTemplateRegionEndToEnd runs the real cloud, Mosquitto with mTLS and two
 // real agents set up locally in one region. HQ writes a template for the
-// region in its forms (Caja renamed, calling rules); the second branch keeps
-// its own Caja. The preview shows both changing; the staged publication
+// region in its forms (Caja renamed, calling rules, appointment rules with
+// remote joining for Caja); the second branch keeps its own Caja. The preview shows both changing; the staged publication
 // sends the first branch its version, which it runs while the second waits;
 // on confirmation the second gets its own. Each agent runs the new version:
-// the first's kiosk lists "Caja Rápida", the second's still "Caja"; the
-// version report shows both up to date.
+// the first's kiosk lists "Caja Rápida", the second's still "Caja"; both
+// versions carry the appointment rules; the version report shows both up to
+// date.
 func TestTemplateRegionEndToEnd(t *testing.T) {
 	t.Setenv("TICKETERO_CONFIG_REPORT", "1s")
 	a := newEnv(t, "E2E-TPA")
@@ -48,7 +49,8 @@ func TestTemplateRegionEndToEnd(t *testing.T) {
 	}
 	code, body := hqf.post("/config/templates", "name", "Sur estándar", "target_kind", "region", "target_value", "Sur E2E",
 		"manage_services", "1", "services", "C | Caja Rápida | 8 | 5 | 1\nP | Personal Banker | 20 | 15 | 2\nE | Empresas | 20 | 20 | 2\nG | Gerencia | 30 | 30 | 3",
-		"manage_rules", "1", "preferential_ratio", "3", "recall_limit", "2", "pre_notice_ahead", "3")
+		"manage_rules", "1", "preferential_ratio", "3", "recall_limit", "2", "pre_notice_ahead", "3",
+		"manage_appointments", "1", "run_max", "1", "hold_min", "20", "remote", "C=4")
 	require.Equal(t, http.StatusSeeOther, code, body)
 	loc := regexp.MustCompile(`/config/templates/(\d+)`).FindString(hqf.location)
 	require.NotEmpty(t, loc, hqf.location)
@@ -96,11 +98,14 @@ func TestTemplateRegionEndToEnd(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return name(a, "C") == "Caja Rápida" }, 30*time.Second, 100*time.Millisecond)
 	assert.Equal(t, "Caja", name(b, "C"), "E2E-TPB kept its own Caja")
-	var ratio int
+	var ratio, runMax, remoteCap int
 	for _, e := range []*env{a, b} {
-		require.NoError(t, a.db.QueryRow(ctx, `SELECT (snapshot->'rules'->>'preferential_ratio')::int FROM hq_branch_configs WHERE branch = $1 AND version = 1`,
-			e.branch).Scan(&ratio))
+		require.NoError(t, a.db.QueryRow(ctx, `SELECT (snapshot->'rules'->>'preferential_ratio')::int, (snapshot->'rules'->'appointments'->>'run_max')::int,
+			(snapshot->'rules'->'appointments'->'remote'->'C'->>'cap')::int FROM hq_branch_configs WHERE branch = $1 AND version = 1`,
+			e.branch).Scan(&ratio, &runMax, &remoteCap))
 		assert.Equal(t, 3, ratio, e.branch)
+		assert.Equal(t, 1, runMax, "%s: the template's appointment rules", e.branch)
+		assert.Equal(t, 4, remoteCap, "%s: remote joining for Caja", e.branch)
 	}
 	_, body = hqf.get("/config/versions?region=Sur+E2E")
 	assert.Contains(t, body, "2 sucursales, 0 atrasadas.")

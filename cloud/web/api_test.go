@@ -19,6 +19,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
 	"github.com/ticketero/ticketero/cloud/web"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/testkit/openapitest"
 )
@@ -294,23 +295,35 @@ func TestConfigAPIContract(t *testing.T) {
 	require.Equal(t, 200, a.call(admin, "PUT", "/api/v1/config/branches/TT-002/services/P", map[string]any{"name": "Plataforma", "target_wait_s": 600, "mean_service_s": 300}).Status)
 	a.f.Ticket(hqtest.Ticket{Day: today(t), Branch: "TT-002", ID: "tt2-p1", Service: "P", Number: 1, QueuedAt: time.Now().Add(-5 * time.Minute)})
 	tpl, err := a.store.PutTemplate(context.Background(), cloud.Template{Name: "Región TT", TargetKind: cloud.TargetRegion, TargetValue: "TT",
-		Services: []queue.Service{{Code: "C", Name: "Caja rápida", TargetWaitS: 480, MeanServiceS: 240, Priority: 1}}}, "admin@bank.cl")
+		Services:     []queue.Service{{Code: "C", Name: "Caja rápida", TargetWaitS: 480, MeanServiceS: 240, Priority: 1}},
+		Appointments: &event.AppointmentRules{RunMax: 1, Remote: map[string]event.RemoteRule{"C": {Open: true, Cap: 3}}}}, "admin@bank.cl")
 	require.NoError(t, err)
 	tid := strconv.FormatInt(tpl.ID, 10)
 	var tlist struct{ Templates []struct{ ID int64 } }
 	a.call(viewer, "GET", "/api/v1/config/templates", nil).decode(t, &tlist)
 	require.NotEmpty(t, tlist.Templates)
-	assert.Equal(t, 200, a.call(viewer, "GET", "/api/v1/config/templates/"+tid, nil).Status)
+	var tget struct {
+		Rules            *event.Rules            `json:"rules"`
+		AppointmentRules *event.AppointmentRules `json:"appointment_rules"`
+	}
+	a.call(viewer, "GET", "/api/v1/config/templates/"+tid, nil).decode(t, &tget)
+	assert.Nil(t, tget.Rules)
+	require.NotNil(t, tget.AppointmentRules)
+	assert.Equal(t, 1, tget.AppointmentRules.RunMax)
 	var prev struct {
 		Branches []struct {
 			Branch   struct{ ID string }
 			Verdict  string
 			Stranded []struct{ Code string }
+			Changes  map[string][]struct{ Kind, Key, After string }
 		}
 		Counts map[string]int
 	}
 	a.call(viewer, "GET", "/api/v1/config/templates/"+tid+"/preview", nil).decode(t, &prev)
 	require.Len(t, prev.Branches, 2)
+	require.Len(t, prev.Branches[0].Changes["rules"], 2, "appointments and remote:C")
+	assert.Equal(t, "remote:C", prev.Branches[0].Changes["rules"][1].Key)
+	assert.Equal(t, "fila remota abierta, hasta 3 sin llegar", prev.Branches[0].Changes["rules"][1].After)
 	assert.Equal(t, "changing", prev.Branches[0].Verdict)
 	assert.Equal(t, "refused", prev.Branches[1].Verdict, "TT-002 would lose P with a customer waiting")
 	assert.Equal(t, 1, prev.Counts["refused"])

@@ -48,6 +48,10 @@ type templateForm struct {
 	ServicesText, OutcomesText, PreNotice, Branches string
 	Rules                                           event.Rules
 	Hours                                           string
+	// Appt are the appointment rules shown (zero fields empty, with
+	// ApptDefaults as placeholders) and RemoteText remote joining ("C=5 P").
+	Appt, ApptDefaults event.AppointmentRules
+	RemoteText         string
 }
 
 func formOf(t cloud.Template) templateForm {
@@ -73,7 +77,51 @@ func formOf(t cloud.Template) templateForm {
 	if t.OpeningHours != nil {
 		f.Hours = *t.OpeningHours
 	}
+	if t.Appointments != nil {
+		f.Appt = *t.Appointments
+		f.RemoteText = remoteText(t.Appointments.Remote)
+	}
+	f.ApptDefaults = event.AppointmentRules{}.WithDefaults()
 	return f
+}
+
+// remoteText shows remote joining as the form takes it: "C=5 P" (open, with
+// its cap when it has one).
+func remoteText(m map[string]event.RemoteRule) string {
+	var parts []string
+	for _, code := range slices.Sorted(maps.Keys(m)) {
+		switch rr := m[code]; {
+		case !rr.Open:
+		case rr.Cap > 0:
+			parts = append(parts, fmt.Sprintf("%s=%d", code, rr.Cap))
+		default:
+			parts = append(parts, code)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// parseRemote reads "C=5 P" (services open, with a cap or none). Errors:
+// invalid hq.appt.invalid.
+func parseRemote(s string) (map[string]event.RemoteRule, error) {
+	var out map[string]event.RemoteRule
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == ';' }) {
+		code, capText, hasCap := strings.Cut(tok, "=")
+		code = strings.ToUpper(strings.TrimSpace(code))
+		rr := event.RemoteRule{Open: true}
+		if hasCap {
+			n, err := strconv.Atoi(strings.TrimSpace(capText))
+			if err != nil {
+				return nil, queue.Errorf(queue.CodeInvalid, "hq.appt.invalid", "remote", tok)
+			}
+			rr.Cap = n
+		}
+		if out == nil {
+			out = map[string]event.RemoteRule{}
+		}
+		out[code] = rr
+	}
+	return out, nil
 }
 
 func (h *Handler) templatesPage(w http.ResponseWriter, r *http.Request, q *req) {
@@ -81,7 +129,7 @@ func (h *Handler) templatesPage(w http.ResponseWriter, r *http.Request, q *req) 
 	if b := r.URL.Query().Get("tags"); b != "" {
 		flash = q.view("", nil).T("hq.templates.tags_saved", b)
 	}
-	h.showTemplates(w, r, q, http.StatusOK, "", flash, templateForm{Template: cloud.Template{TargetKind: cloud.TargetRegion}, Rules: event.DefaultRules(), Hours: "09:00-14:00"})
+	h.showTemplates(w, r, q, http.StatusOK, "", flash, formOf(cloud.Template{TargetKind: cloud.TargetRegion}))
 }
 
 func (h *Handler) showTemplates(w http.ResponseWriter, r *http.Request, q *req, status int, errMsg, flash string, nf templateForm) {
@@ -119,7 +167,7 @@ func (h *Handler) showTemplates(w http.ResponseWriter, r *http.Request, q *req, 
 }
 
 // templateFromForm reads the template form. Errors: invalid hq.template.line,
-// hq.form.number, hq.rules.notice_service_invalid.
+// hq.form.number, hq.rules.notice_service_invalid, hq.appt.invalid.
 func templateFromForm(r *http.Request) (cloud.Template, error) {
 	t := cloud.Template{Name: r.PostFormValue("name"), TargetKind: r.PostFormValue("target_kind"),
 		TargetValue: r.PostFormValue("target_value")}
@@ -159,6 +207,23 @@ func templateFromForm(r *http.Request) (cloud.Template, error) {
 			return t, err
 		}
 		t.Rules = &ru
+	}
+	if r.PostFormValue("manage_appointments") != "" {
+		var a event.AppointmentRules
+		for _, f := range []struct {
+			name string
+			dst  *int
+		}{{"early_min", &a.EarlyMin}, {"grace_min", &a.GraceMin}, {"run_max", &a.RunMax}, {"hold_min", &a.HoldMin}, {"slide_by", &a.SlideBy}} {
+			var err error
+			if *f.dst, err = formIntOr(r, f.name, 0); err != nil {
+				return t, err
+			}
+		}
+		var err error
+		if a.Remote, err = parseRemote(r.PostFormValue("remote")); err != nil {
+			return t, err
+		}
+		t.Appointments = &a
 	}
 	if r.PostFormValue("manage_hours") != "" {
 		hours := strings.TrimSpace(r.PostFormValue("opening_hours"))
@@ -273,6 +338,9 @@ func overrideFields(t cloud.Template, own []string) []string {
 	if t.Rules != nil {
 		out = append(out, cloud.OverrideRules)
 	}
+	if t.Appointments != nil {
+		out = append(out, cloud.OverrideAppointments)
+	}
 	if t.OpeningHours != nil {
 		out = append(out, cloud.OverrideHours)
 	}
@@ -295,6 +363,8 @@ func fieldLabel(v *view, f string) string {
 	switch f {
 	case cloud.OverrideRules:
 		return v.T("hq.tpreview.rules")
+	case cloud.OverrideAppointments:
+		return v.T("hq.appt.rules")
 	case cloud.OverrideHours:
 		return v.T("hq.hours.title")
 	case cloud.OverrideOutcomes:
@@ -440,7 +510,7 @@ func (h *Handler) branchTagsPut(w http.ResponseWriter, r *http.Request, q *req) 
 			return
 		}
 		h.showTemplates(w, r, q, httpStatus(err), queue.ErrorMessage(q.Lang, err), "",
-			templateForm{Template: cloud.Template{TargetKind: cloud.TargetRegion}, Rules: event.DefaultRules(), Hours: "09:00-14:00"})
+			formOf(cloud.Template{TargetKind: cloud.TargetRegion}))
 		return
 	}
 	h.audit(r, q, cloud.AuditConfigTemplate, "branch:"+branch, "tags "+strings.Join(tags, ","))

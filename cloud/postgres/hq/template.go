@@ -3,6 +3,8 @@ package hq
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,12 +27,13 @@ import (
 
 var (
 	tagRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-	overrideRE = regexp.MustCompile(`^(opening_hours|rules|outcomes|service:[A-Z])$`)
+	overrideRE = regexp.MustCompile(`^(opening_hours|rules|appointment_rules|outcomes|service:[A-Z])$`)
 )
 
 // validateTemplate checks a template's name, target and parts. Errors:
 // invalid hq.template.name, hq.template.target, hq.template.services,
-// hq.rules.invalid, hq.branch.hours, hq.template.outcomes (and the part's own).
+// hq.rules.invalid, hq.appt.invalid, hq.branch.hours, hq.template.outcomes
+// (and the part's own).
 func validateTemplate(t *Template) error {
 	t.Name = strings.TrimSpace(t.Name)
 	if t.Name == "" || len(t.Name) > 80 || !queue.ValidText(t.Name, 80) {
@@ -87,6 +90,16 @@ func validateTemplate(t *Template) error {
 			}
 		}
 	}
+	if t.Rules != nil && !reflect.ValueOf(t.Rules.Appointments).IsZero() {
+		r := *t.Rules
+		r.Appointments = event.AppointmentRules{} // a part of their own
+		t.Rules = &r
+	}
+	if a := t.Appointments; a != nil {
+		if err := validateTemplateAppointments(a); err != nil {
+			return err
+		}
+	}
 	if t.OpeningHours != nil && !event.ValidOpeningHours(*t.OpeningHours) {
 		return queue.Errorf(queue.CodeInvalid, "hq.branch.hours", *t.OpeningHours)
 	}
@@ -108,6 +121,30 @@ func validateTemplate(t *Template) error {
 	return nil
 }
 
+// validateTemplateAppointments checks a template's appointment rules as the
+// branch's appointments page does (cloud.ValidateAppointmentRules, the same
+// hq.appt.invalid), with its remote joining keyed by service codes: which
+// services a branch has is decided per branch (Resolve drops the others).
+func validateTemplateAppointments(a *event.AppointmentRules) error {
+	var codes []string
+	for code := range a.Remote {
+		if !queue.ValidServiceCode(code) {
+			return queue.Errorf(queue.CodeInvalid, "hq.appt.invalid", "remote."+truncateCode(code), "unknown service")
+		}
+		codes = append(codes, code)
+	}
+	if len(a.Remote) == 0 {
+		a.Remote = nil
+	}
+	var se *cloud.ScheduleError
+	if err := cloud.ValidateAppointmentRules(*a, codes); errors.As(err, &se) {
+		return queue.Errorf(queue.CodeInvalid, "hq.appt.invalid", se.Field, se.Reason)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
 // PutTemplate creates (ID 0) or changes a template; a change raises its
 // version. It returns the stored template. Errors: those of validateTemplate;
 // conflict hq.template.name_taken; not_found hq.template.not_found.
@@ -115,8 +152,13 @@ func (s *Store) PutTemplate(ctx context.Context, t Template, by string) (Templat
 	if err := validateTemplate(&t); err != nil {
 		return t, err
 	}
-	var services, rules, outcomes []byte
+	var services, rules, apptRules, outcomes []byte
 	var err error
+	if t.Appointments != nil {
+		if apptRules, err = json.Marshal(t.Appointments); err != nil {
+			return t, wrap("put template", err)
+		}
+	}
 	if t.Services != nil {
 		if services, err = json.Marshal(t.Services); err != nil {
 			return t, wrap("put template", err)
@@ -135,9 +177,9 @@ func (s *Store) PutTemplate(ctx context.Context, t Template, by string) (Templat
 	t.UpdatedAt, t.UpdatedBy = s.now(), by
 	branches := nonNil(t.TargetBranches)
 	if t.ID == 0 {
-		err = s.pool.QueryRow(ctx, `INSERT INTO hq_templates (name, target_kind, target_value, target_branches, services, rules, opening_hours, outcomes, updated_at, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING RETURNING id, version`,
-			t.Name, t.TargetKind, t.TargetValue, branches, services, rules, t.OpeningHours, outcomes, t.UpdatedAt, by).Scan(&t.ID, &t.Version)
+		err = s.pool.QueryRow(ctx, `INSERT INTO hq_templates (name, target_kind, target_value, target_branches, services, rules, opening_hours, outcomes, updated_at, updated_by, appointment_rules)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING RETURNING id, version`,
+			t.Name, t.TargetKind, t.TargetValue, branches, services, rules, t.OpeningHours, outcomes, t.UpdatedAt, by, apptRules).Scan(&t.ID, &t.Version)
 		if err == pgx.ErrNoRows {
 			return t, queue.Errorf(queue.CodeConflict, "hq.template.name_taken", t.Name)
 		}
@@ -151,23 +193,29 @@ func (s *Store) PutTemplate(ctx context.Context, t Template, by string) (Templat
 		return t, queue.Errorf(queue.CodeConflict, "hq.template.name_taken", t.Name)
 	}
 	err = s.pool.QueryRow(ctx, `UPDATE hq_templates SET name = $2, target_kind = $3, target_value = $4, target_branches = $5, services = $6,
-			rules = $7, opening_hours = $8, outcomes = $9, updated_at = $10, updated_by = $11, version = version + 1
+			rules = $7, opening_hours = $8, outcomes = $9, updated_at = $10, updated_by = $11, appointment_rules = $12, version = version + 1
 		WHERE id = $1 RETURNING version`,
-		t.ID, t.Name, t.TargetKind, t.TargetValue, branches, services, rules, t.OpeningHours, outcomes, t.UpdatedAt, by).Scan(&t.Version)
+		t.ID, t.Name, t.TargetKind, t.TargetValue, branches, services, rules, t.OpeningHours, outcomes, t.UpdatedAt, by, apptRules).Scan(&t.Version)
 	if err == pgx.ErrNoRows {
 		return t, queue.Errorf(queue.CodeNotFound, "hq.template.not_found")
 	}
 	return t, wrap("put template", err)
 }
 
-const templateCols = `id, name, version, target_kind, target_value, target_branches, services, rules, opening_hours, outcomes, updated_at, updated_by`
+const templateCols = `id, name, version, target_kind, target_value, target_branches, services, rules, opening_hours, outcomes, updated_at, updated_by, appointment_rules`
 
 func scanTemplate(r pgx.Row) (Template, error) {
 	var t Template
-	var services, rules, outcomes []byte
+	var services, rules, outcomes, apptRules []byte
 	if err := r.Scan(&t.ID, &t.Name, &t.Version, &t.TargetKind, &t.TargetValue, &t.TargetBranches, &services, &rules,
-		&t.OpeningHours, &outcomes, &t.UpdatedAt, &t.UpdatedBy); err != nil {
+		&t.OpeningHours, &outcomes, &t.UpdatedAt, &t.UpdatedBy, &apptRules); err != nil {
 		return t, err
+	}
+	if apptRules != nil {
+		t.Appointments = &event.AppointmentRules{}
+		if err := json.Unmarshal(apptRules, t.Appointments); err != nil {
+			return t, err
+		}
 	}
 	if services != nil {
 		if err := json.Unmarshal(services, &t.Services); err != nil {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/postgres/appt"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
@@ -61,9 +63,7 @@ func (s *Store) previewResolved(ctx context.Context, r Resolved, lang i18n.Lang)
 	case queue.ErrorCode(err) != queue.CodeNotFound:
 		return bp, err
 	}
-	if show := cloud.RulesText(lang, before.Rules); show != cloud.RulesText(lang, r.Draft.Rules) {
-		bp.Rules = []DiffItem{{Kind: "changed", Key: "rules", Before: show, After: cloud.RulesText(lang, r.Draft.Rules)}}
-	}
+	bp.Rules = cloud.DiffRules(&before.Rules, r.Draft.Rules, lang)
 	after := r.Outcomes
 	if after == nil {
 		if after, err = s.Outcomes(ctx); err != nil {
@@ -92,8 +92,9 @@ func draftExecutives(c BranchConfig) []queue.Executive {
 
 // writeDraft stores a resolved draft: the template's parts the branch does
 // not keep as its own (services, with the executives' lists following them;
-// rules; hours; outcome codes).
-func (s *Store) writeDraft(ctx context.Context, t Template, r Resolved) error {
+// rules; appointment rules, saved and audited in the book's history as by's
+// when they change; hours; outcome codes).
+func (s *Store) writeDraft(ctx context.Context, t Template, r Resolved, by string) error {
 	own := map[string]bool{}
 	for _, f := range r.Overridden {
 		own[f] = true
@@ -138,6 +139,18 @@ func (s *Store) writeDraft(ctx context.Context, t Template, r Resolved) error {
 			if _, err := tx.Exec(ctx, `INSERT INTO telegram_service_settings (branch, service, pre_notice_ahead) VALUES ($1, $2, $3)`,
 				branch, code, n); err != nil {
 				return wrap("template rules", err)
+			}
+		}
+	}
+	if t.Appointments != nil && !own[OverrideAppointments] || t.Services != nil {
+		// The appointment rules (and remote joining following the services).
+		was, err := appt.ReadRules(ctx, tx, branch)
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(was, d.Rules.Appointments) {
+			if err := appt.SaveRules(ctx, tx, branch, d.Rules.Appointments, by, s.now()); err != nil {
+				return err
 			}
 		}
 	}
@@ -365,7 +378,7 @@ func (s *Store) publishStage(ctx context.Context, t Template, branches []string,
 				return out, err
 			}
 		default:
-			if err := s.writeDraft(ctx, t, r); err != nil {
+			if err := s.writeDraft(ctx, t, r, o.By); err != nil {
 				return out, err
 			}
 			cfg, err := s.Publish(ctx, b, o.By, o.RUTSealKey)

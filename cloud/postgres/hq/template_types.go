@@ -22,6 +22,7 @@ const (
 	TargetBranches        = cloud.TargetBranches
 	OverrideHours         = cloud.OverrideHours
 	OverrideRules         = cloud.OverrideRules
+	OverrideAppointments  = cloud.OverrideAppointments
 	OverrideOutcomes      = cloud.OverrideOutcomes
 	OverrideServicePrefix = cloud.OverrideServicePrefix
 	AuditConfigTemplate   = cloud.AuditConfigTemplate
