@@ -4,12 +4,14 @@ import (
 	"net/http"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
-// The configuration API's templates (api.go): list, read, preview ("what
-// changes where", with the guard's verdict per branch) and the staged
-// publication, through the store functions the template pages use
+// The configuration API's templates (api.go): list, read, create and
+// replace (the form's validation and error codes), preview ("what changes
+// where", with the guard's verdict per branch) and the staged publication,
+// through the store functions the template pages use
 // (cloud.Templates; the store audits each publication with the token as
 // actor). A template spans branches by region, tag or list, so reading one
 // needs a token whose scope is every branch (an admin's, or an unscoped
@@ -17,7 +19,9 @@ import (
 
 func (h *Handler) apiTemplateRoutes(read, write func(method, path string, fn handlerFunc)) {
 	read(http.MethodGet, "/templates", h.apiTemplates)
+	write(http.MethodPost, "/templates", h.apiTemplateCreate)
 	read(http.MethodGet, "/templates/{id}", h.apiTemplate)
+	write(http.MethodPut, "/templates/{id}", h.apiTemplatePut)
 	read(http.MethodGet, "/templates/{id}/preview", h.apiTemplatePreview)
 	write(http.MethodPost, "/templates/{id}/publish", h.apiTemplatePublish)
 	read(http.MethodGet, "/rollouts/{id}", h.apiRollout)
@@ -94,6 +98,75 @@ func (h *Handler) apiTemplate(w http.ResponseWriter, r *http.Request, q *req) {
 	out := apiTemplateOf(t)
 	out.Overrides = own
 	apiJSON(w, http.StatusOK, out)
+}
+
+// apiTemplateIn is a template as POST and PUT /templates take it: a part
+// absent or null is not managed (each branch keeps its own); [] manages an
+// empty set.
+type apiTemplateIn struct {
+	Name           string                  `json:"name"`
+	TargetKind     string                  `json:"target_kind"`
+	TargetValue    string                  `json:"target_value"`
+	TargetBranches []string                `json:"target_branches"`
+	Services       []queue.Service         `json:"services"`
+	Rules          *apiTemplateRules       `json:"rules"`
+	Appointments   *event.AppointmentRules `json:"appointment_rules"`
+	OpeningHours   *string                 `json:"opening_hours"`
+	Outcomes       []queue.Outcome         `json:"outcomes"`
+}
+
+// apiTemplateRules are a template's calling rules (the appointment rules are
+// appointment_rules).
+type apiTemplateRules struct {
+	PreferentialRatio  int            `json:"preferential_ratio"`
+	RecallLimit        int            `json:"recall_limit"`
+	PreNoticeAhead     int            `json:"pre_notice_ahead"`
+	PreNoticeByService map[string]int `json:"pre_notice_by_service"`
+}
+
+// apiTemplateSave stores the body as template id (0: a new one) through the
+// template form's store call and audit, and answers it with status.
+func (h *Handler) apiTemplateSave(w http.ResponseWriter, r *http.Request, q *req, id int64, status int) {
+	if !h.allScope(w, r, q) {
+		return
+	}
+	var in apiTemplateIn
+	err := decodeBody(r, &in)
+	t := cloud.Template{ID: id, Name: in.Name, TargetKind: in.TargetKind, TargetValue: in.TargetValue, TargetBranches: in.TargetBranches,
+		Services: in.Services, Appointments: in.Appointments, OpeningHours: in.OpeningHours, Outcomes: in.Outcomes}
+	if in.Rules != nil {
+		t.Rules = &event.Rules{PreferentialRatio: in.Rules.PreferentialRatio, RecallLimit: in.Rules.RecallLimit,
+			PreNoticeAhead: in.Rules.PreNoticeAhead, PreNoticeByService: in.Rules.PreNoticeByService}
+	}
+	if err == nil {
+		t, err = h.putTemplate(r, q, t)
+	}
+	if err != nil {
+		h.apiFail(w, r, q, err, 0)
+		return
+	}
+	apiJSON(w, status, apiTemplateOf(t))
+}
+
+// apiTemplateCreate is POST /templates: 201 with the template (version 1).
+// Errors: invalid (the form's: hq.template.*, hq.rules.invalid,
+// hq.appt.invalid, hq.branch.hours, …); conflict hq.template.name_taken.
+func (h *Handler) apiTemplateCreate(w http.ResponseWriter, r *http.Request, q *req) {
+	h.apiTemplateSave(w, r, q, 0, http.StatusCreated)
+}
+
+// apiTemplatePut is PUT /templates/{id}: the template replaced whole, its
+// version raised. Errors: those of POST; not_found hq.template.not_found.
+func (h *Handler) apiTemplatePut(w http.ResponseWriter, r *http.Request, q *req) {
+	id, err := pathID(r, "hq.template.not_found")
+	if err == nil {
+		_, err = h.store.Template(r.Context(), id) // before the name's check
+	}
+	if err != nil {
+		h.apiFail(w, r, q, err, 0)
+		return
+	}
+	h.apiTemplateSave(w, r, q, id, http.StatusOK)
 }
 
 type apiBranchPreview struct {

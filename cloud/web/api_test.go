@@ -294,11 +294,38 @@ func TestConfigAPIContract(t *testing.T) {
 	}
 	require.Equal(t, 200, a.call(admin, "PUT", "/api/v1/config/branches/TT-002/services/P", map[string]any{"name": "Plataforma", "target_wait_s": 600, "mean_service_s": 300}).Status)
 	a.f.Ticket(hqtest.Ticket{Day: today(t), Branch: "TT-002", ID: "tt2-p1", Service: "P", Number: 1, QueuedAt: time.Now().Add(-5 * time.Minute)})
-	tpl, err := a.store.PutTemplate(context.Background(), cloud.Template{Name: "Región TT", TargetKind: cloud.TargetRegion, TargetValue: "TT",
-		Services:     []queue.Service{{Code: "C", Name: "Caja rápida", TargetWaitS: 480, MeanServiceS: 240, Priority: 1}},
-		Appointments: &event.AppointmentRules{RunMax: 1, Remote: map[string]event.RemoteRule{"C": {Open: true, Cap: 3}}}}, "admin@bank.cl")
-	require.NoError(t, err)
+	// Written as the form writes it (its validation and error codes).
+	tplBody := map[string]any{"name": "Región TT", "target_kind": "region", "target_value": "TT",
+		"services":          []map[string]any{{"code": "C", "name": "Caja rápida", "target_wait_s": 480, "mean_service_s": 240, "priority": 1}},
+		"appointment_rules": map[string]any{"run_max": 99}}
+	res = a.call(admin, "POST", "/api/v1/config/templates", tplBody)
+	require.Equal(t, 400, res.Status, "%s", res.Body)
+	code, detail := res.problem(t)
+	assert.Equal(t, "hq.appt.invalid", code)
+	assert.Equal(t, "Dato no válido en run_max: 0..10.", detail)
+	assert.Equal(t, 403, a.call(viewer, "POST", "/api/v1/config/templates", tplBody).Status, "read-only token")
+	tplBody["appointment_rules"] = map[string]any{"run_max": 1, "remote": map[string]any{"C": map[string]any{"open": true, "cap": 3}}}
+	var tpl struct {
+		ID      int64
+		Version int
+	}
+	res = a.call(admin, "POST", "/api/v1/config/templates", tplBody)
+	require.Equal(t, 201, res.Status, "%s", res.Body)
+	res.decode(t, &tpl)
+	assert.Equal(t, 1, tpl.Version)
+	code, _ = a.call(admin, "POST", "/api/v1/config/templates", tplBody).problem(t)
+	assert.Equal(t, "hq.template.name_taken", code)
 	tid := strconv.FormatInt(tpl.ID, 10)
+	tplBody["rules"] = map[string]any{"preferential_ratio": 2, "recall_limit": 3, "pre_notice_ahead": 3, "appointments": map[string]any{}}
+	code, _ = a.call(admin, "PUT", "/api/v1/config/templates/"+tid, tplBody).problem(t)
+	assert.Equal(t, "hq.api.unknown_field", code, "appointment rules go in appointment_rules")
+	delete(tplBody, "rules")
+	res = a.call(admin, "PUT", "/api/v1/config/templates/"+tid, tplBody)
+	require.Equal(t, 200, res.Status, "%s", res.Body)
+	res.decode(t, &tpl)
+	assert.Equal(t, 2, tpl.Version)
+	code, _ = a.call(admin, "PUT", "/api/v1/config/templates/999999", tplBody).problem(t)
+	assert.Equal(t, "hq.template.not_found", code)
 	var tlist struct{ Templates []struct{ ID int64 } }
 	a.call(viewer, "GET", "/api/v1/config/templates", nil).decode(t, &tlist)
 	require.NotEmpty(t, tlist.Templates)
@@ -418,7 +445,7 @@ func TestConfigAPIContract(t *testing.T) {
 	}
 	// A body that is not JSON, and one too large (nothing written).
 	res = a.call(admin, "PUT", "/api/v1/config/outcomes/X1", "name=Venta", "Content-Type", "application/x-www-form-urlencoded")
-	code, _ := res.problem(t)
+	code, _ = res.problem(t)
 	assert.Equal(t, "hq.api.content_type", code)
 	big := map[string]any{"name": strings.Repeat("a", 2<<20)}
 	res = a.call(admin, "PUT", "/api/v1/config/outcomes/X1", big)

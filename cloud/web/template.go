@@ -278,7 +278,7 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, q *req, i
 	t, err := templateFromForm(r)
 	t.ID = id
 	if err == nil {
-		t, err = h.store.PutTemplate(r.Context(), t, q.P.Actor())
+		t, err = h.putTemplate(r, q, t)
 	}
 	if err != nil {
 		if httpStatus(err) >= 500 {
@@ -288,12 +288,23 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, q *req, i
 		refused(formOf(t), httpStatus(err), queue.ErrorMessage(q.Lang, err))
 		return
 	}
+	http.Redirect(w, r, fmt.Sprintf("/config/templates/%d?saved=%d", t.ID, t.Version), http.StatusSeeOther)
+}
+
+// putTemplate stores t (ID 0: a new one) and audits it: the template form
+// and the config API's POST and PUT /templates.
+func (h *Handler) putTemplate(r *http.Request, q *req, t cloud.Template) (cloud.Template, error) {
+	id := t.ID
+	t, err := h.store.PutTemplate(r.Context(), t, q.P.Actor())
+	if err != nil {
+		return t, err
+	}
 	op := "change"
 	if id == 0 {
 		op = "create"
 	}
 	h.audit(r, q, cloud.AuditConfigTemplate, fmt.Sprintf("template:%d", t.ID), fmt.Sprintf("%s %q v%d", op, t.Name, t.Version))
-	http.Redirect(w, r, fmt.Sprintf("/config/templates/%d?saved=%d", t.ID, t.Version), http.StatusSeeOther)
+	return t, nil
 }
 
 // templateID reads the {id} of a template route (0: not a number).
