@@ -10,14 +10,18 @@ import (
 
 // The configuration API's calling rules of a branch's draft (api_config.go).
 
-// apiRulesIn is the calling rules' fields; nil ones are absent (PATCH keeps
-// them; PUT requires the three numbers, and an absent pre_notice_by_service
-// removes every override).
+// apiRulesIn is the rules' fields; nil ones are absent (PATCH keeps them;
+// PUT requires the three numbers, and an absent pre_notice_by_service
+// removes every override; absent appointments stay as they are).
 type apiRulesIn struct {
 	PreferentialRatio  *int           `json:"preferential_ratio"`
 	RecallLimit        *int           `json:"recall_limit"`
 	PreNoticeAhead     *int           `json:"pre_notice_ahead"`
 	PreNoticeByService map[string]int `json:"pre_notice_by_service"`
+	// Appointments, when given and not empty, replace the appointment and
+	// remote-queue rules (validated as the appointments page does); absent
+	// or empty, they stay as they are.
+	Appointments *event.AppointmentRules `json:"appointments"`
 }
 
 func (in apiRulesIn) apply(ru *event.Rules) {
@@ -28,6 +32,10 @@ func (in apiRulesIn) apply(ru *event.Rules) {
 		if f.src != nil {
 			*f.dst = *f.src
 		}
+	}
+	ru.Appointments = event.AppointmentRules{} // the store keeps them unless given
+	if in.Appointments != nil {
+		ru.Appointments = *in.Appointments
 	}
 	ru.PreNoticeByService = nil // the store keeps the overrides unless given
 	if in.PreNoticeByService != nil {

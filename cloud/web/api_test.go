@@ -117,10 +117,11 @@ type draftJSON struct {
 	}
 	OpeningHours string `json:"opening_hours"`
 	Rules        struct {
-		PreferentialRatio  int            `json:"preferential_ratio"`
-		RecallLimit        int            `json:"recall_limit"`
-		PreNoticeAhead     int            `json:"pre_notice_ahead"`
-		PreNoticeByService map[string]int `json:"pre_notice_by_service"`
+		PreferentialRatio  int                    `json:"preferential_ratio"`
+		RecallLimit        int                    `json:"recall_limit"`
+		PreNoticeAhead     int                    `json:"pre_notice_ahead"`
+		PreNoticeByService map[string]int         `json:"pre_notice_by_service"`
+		Appointments       event.AppointmentRules `json:"appointments"`
 	}
 	Services []struct {
 		Code, Name   string
@@ -187,6 +188,15 @@ func TestConfigAPIContract(t *testing.T) {
 	assert.Equal(t, 2, d.Rules.PreferentialRatio, "a patch keeps the other rules")
 	assert.Equal(t, 1, d.Rules.RecallLimit)
 	assert.Equal(t, map[string]int{"P": 1}, d.Rules.PreNoticeByService, "and the overrides")
+	res = a.call(admin, "PATCH", "/api/v1/config/branches/CT-001/rules", map[string]any{"appointments": map[string]any{"run_max": 1, "remote": map[string]any{"C": map[string]any{"open": true, "cap": 4}}}})
+	require.Equal(t, 200, res.Status, "%s", res.Body)
+	res.decode(t, &d)
+	assert.Equal(t, event.AppointmentRules{RunMax: 1, Remote: map[string]event.RemoteRule{"C": {Open: true, Cap: 4}}}, d.Rules.Appointments)
+	assert.Equal(t, 1, d.Rules.RecallLimit, "the calling rules kept")
+	res = a.call(admin, "PUT", "/api/v1/config/branches/CT-001/rules", map[string]any{"preferential_ratio": 2, "recall_limit": 1, "pre_notice_ahead": 4, "pre_notice_by_service": map[string]int{"P": 1}})
+	require.Equal(t, 200, res.Status, "%s", res.Body)
+	res.decode(t, &d)
+	assert.Equal(t, 1, d.Rules.Appointments.RunMax, "absent appointments stay as they are")
 	res = a.call(admin, "PUT", "/api/v1/config/branches/CT-001/hours", map[string]any{"weekly_hours": map[string]string{"sat": "", "fri": "09:00-13:00"}, "close_grace_min": 20, "last_ticket": map[string]string{"p": "30"}})
 	require.Equal(t, 200, res.Status, "%s", res.Body)
 	res.decode(t, &d)
@@ -425,6 +435,8 @@ func TestConfigAPIContract(t *testing.T) {
 		{"PUT", "/api/v1/config/branches/CT-001/rules", map[string]any{"preferential_ratio": 99, "recall_limit": 1, "pre_notice_ahead": 1}, 400, "hq.rules.invalid"},
 		{"PUT", "/api/v1/config/branches/CT-001/rules", map[string]any{"recall_limit": 1}, 400, "hq.api.field_required"},
 		{"PATCH", "/api/v1/config/branches/CT-001/rules", map[string]any{"pre_notice_by_service": map[string]int{"Q": 1}}, 400, "hq.rules.notice_service_invalid"},
+		{"PATCH", "/api/v1/config/branches/CT-001/rules", map[string]any{"appointments": map[string]any{"slide_by": 50}}, 400, "hq.appt.invalid"},
+		{"PATCH", "/api/v1/config/branches/CT-001/rules", map[string]any{"appointments": map[string]any{"remote": map[string]any{"Q": map[string]any{"open": true}}}}, 400, "hq.appt.invalid"},
 		{"PUT", "/api/v1/config/branches/CT-001/hours", map[string]any{"weekly_hours": map[string]string{"mon": "nueve a cinco"}}, 400, "hq.branch.hours"},
 		{"PUT", "/api/v1/config/branches/CT-002", map[string]any{"name": "", "time_zone": "America/Santiago"}, 400, "hq.branch.name"},
 		{"PUT", "/api/v1/config/outcomes/venta", map[string]any{"name": ""}, 400, "outcome.invalid"},

@@ -321,7 +321,7 @@ func (s *Store) PutRules(ctx context.Context, branch string, r event.Rules) erro
 	}
 	if !zeroAppointmentRules(r.Appointments) {
 		if err := appt.SaveRules(ctx, tx, branch, r.Appointments, "config-api", s.now()); err != nil {
-			return err
+			return apptInvalid(err)
 		}
 	}
 	return wrap("put rules", tx.Commit(ctx))

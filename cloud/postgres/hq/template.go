@@ -136,13 +136,17 @@ func validateTemplateAppointments(a *event.AppointmentRules) error {
 	if len(a.Remote) == 0 {
 		a.Remote = nil
 	}
+	return apptInvalid(cloud.ValidateAppointmentRules(*a, codes))
+}
+
+// apptInvalid is err with a *cloud.ScheduleError as the appointments page
+// shows it: invalid hq.appt.invalid naming the field and the allowed values.
+func apptInvalid(err error) error {
 	var se *cloud.ScheduleError
-	if err := cloud.ValidateAppointmentRules(*a, codes); errors.As(err, &se) {
+	if errors.As(err, &se) {
 		return queue.Errorf(queue.CodeInvalid, "hq.appt.invalid", se.Field, se.Reason)
-	} else if err != nil {
-		return err
 	}
-	return nil
+	return err
 }
 
 // PutTemplate creates (ID 0) or changes a template; a change raises its
