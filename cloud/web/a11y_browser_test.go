@@ -36,6 +36,7 @@ type a11yHQ struct {
 	rollout    string
 	tomorrow   string
 	today      string
+	live       int // tickets issued by checkLive
 }
 
 // Its rows stay in the package's database, so each test names its own:
@@ -280,7 +281,24 @@ func TestBrowserA11y(t *testing.T) {
 			start := time.Now()
 			ctx, step := h.a11yBrowser(t, v.email, v.w, v.h, v.lang)
 			checkPages(t, ctx, step, h.srv.URL, v.pages)
+			h.checkLive(t, ctx, step)
 			t.Logf("%d pages and states in %v", len(v.pages)+2, time.Since(start).Round(time.Millisecond))
 		})
 	}
+}
+
+// checkLive opens the overview, waits for its live stream, issues a ticket at
+// the busy branch and checks the page once the stream has replaced the tile
+// (the tiles and alerts app.js swaps in are the server's HTML too).
+func (h *a11yHQ) checkLive(t *testing.T, ctx context.Context, step func(string, ...chromedp.Action[chromedp.Void])) {
+	t.Helper()
+	tile := `#tile-` + h.b1
+	step("overview live", chromedp.Navigate(h.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"] `+tile)))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`Number(document.querySelector("`+tile+`").dataset.waiting)`))
+	require.NoError(t, err)
+	h.live++
+	h.f.Ticket(hqtest.Ticket{Branch: h.b1, ID: fmt.Sprintf("live%d", h.live), Service: "C", Number: 100 + h.live, QueuedAt: time.Now()})
+	h.f.Notify(h.b1)
+	step("tile updated", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`%s[data-waiting="%d"]`, tile, n+1))))
+	chrometest.Check(t, ctx, "overview after a live update", chrometest.All...)
 }
