@@ -39,10 +39,14 @@ type req struct {
 	// cred is the session cookie or Bearer token that authenticated the
 	// request (long-lived streams re-check it).
 	cred string
+	// start is when the request reached the handler and authDur how long
+	// its credentials took to check: a page's Server-Timing header.
+	start   time.Time
+	authDur time.Duration
 }
 
 func (q *req) view(nav string, data any) *view {
-	return &view{Lang: q.Lang, P: q.P, CSRF: q.CSRF, Nav: nav, Data: data, Path: q.Path}
+	return &view{Lang: q.Lang, P: q.P, CSRF: q.CSRF, Nav: nav, Data: data, Path: q.Path, start: q.start, authDur: q.authDur}
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, q *req)
@@ -75,7 +79,7 @@ func (h *Handler) clientIP(r *http.Request) string {
 // methods, the CSRF token.
 func (h *Handler) auth(need access, fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := &req{Lang: h.lang(r), IP: h.clientIP(r), Path: r.URL.RequestURI()}
+		q := &req{Lang: h.lang(r), IP: h.clientIP(r), Path: r.URL.RequestURI(), start: time.Now()}
 		ctx := r.Context()
 		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 			p, err := h.store.TokenPrincipal(ctx, strings.TrimSpace(bearer))
@@ -112,6 +116,7 @@ func (h *Handler) auth(need access, fn handlerFunc) http.Handler {
 				return
 			}
 		}
+		q.authDur = time.Since(q.start)
 		switch {
 		case need == adminOnly && !q.P.IsAdmin(), need == canAck && !q.P.CanAck():
 			h.fail(w, r, q, queue.Errorf(queue.CodeForbidden, "hq.forbidden"))

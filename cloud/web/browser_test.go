@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,10 +106,13 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	require.NoError(t, chromedp.Do(wctx, chromedp.WaitVisible(css(`#tile-BR-001[data-waiting="1"]`))))
 	t.Logf("ticket issued → tile changed in the browser: %v", time.Since(start))
-	// The national and regional totals follow the tiles (app.js sums them again).
-	totals, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#totals tbody tr td[data-k=waiting]")].map(td => td.textContent)`))
-	require.NoError(t, err)
-	assert.Equal(t, []string{"1", "1"}, totals, "national and the supervisor's region")
+	// The national and regional totals follow the tiles (their own event,
+	// right after the tile's: it may reach the page a moment later).
+	var totals []string
+	assert.Eventually(t, func() bool {
+		totals, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#totals tbody tr td[data-k=waiting]")].map(td => td.textContent)`))
+		return err == nil && slices.Equal(totals, []string{"1", "1"})
+	}, 5*time.Second, 20*time.Millisecond, "national and the supervisor's region: %v", totals)
 
 	day := time.Now().In(mustLoc(t)).Format(time.DateOnly)
 	require.NoError(t, chromedp.Do(ctx,

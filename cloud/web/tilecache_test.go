@@ -60,6 +60,16 @@ func TestTileCacheReportsChangedTiles(t *testing.T) {
 	got, ok := c.list(hq.Scope{Regions: []string{"R2"}}, "")
 	require.True(t, ok)
 	assert.Equal(t, []string{"B"}, ids(got), "scope applies")
+	// A branch read alone (a change, or a new branch) keeps the branch order.
+	c0, a0 := hq.Tile{Branch: "C", Region: "R1"}, hq.Tile{Branch: "0", Region: "R1"}
+	assert.Len(t, c.update([]hq.Tile{c0, a0}, false, false), 2)
+	b.Waiting = 3
+	assert.Len(t, c.update([]hq.Tile{b}, false, false), 1)
+	got, _ = c.list(hq.AllBranches, "")
+	assert.Equal(t, []string{"0", "A", "B", "C"}, ids(got))
+	assert.Equal(t, 3, got[2].Waiting, "the re-read tile replaces the old one")
+	got, _ = c.list(hq.AllBranches, "R1")
+	assert.Equal(t, []string{"0", "A", "C"}, ids(got), "region applies")
 	c.invalidate()
 	_, ok = c.list(hq.AllBranches, "")
 	assert.False(t, ok, "stale while the LISTEN connection is down")

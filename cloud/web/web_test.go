@@ -233,6 +233,7 @@ func TestScopeAndRoles(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, body, `id="tile-RS-001"`)
 	assert.NotContains(t, body, `tile-VS-001`, "tile outside scope not rendered")
+	assert.Regexp(t, `^auth;dur=\d+\.\d, app;dur=\d+\.\d$`, res.Header.Get("Server-Timing"), "the server's share of the page")
 
 	res, body = e.get(c, "/branches/VS-001")
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
