@@ -10,7 +10,9 @@ import (
 
 // BenchmarkConfig5000 is HQ's configuration list (/config: every branch
 // with the version it runs and the latest published) at 5,000 branches,
-// seeded as BenchmarkOverview5000: the store's read alone and the page.
+// seeded as BenchmarkOverview5000: the store's read alone and the page; and
+// the version report (/config/versions: every branch's versions, tags and
+// template).
 func BenchmarkConfig5000(b *testing.B) {
 	store, h, stop := benchEnv(b, fleetBranches)
 	defer stop()
@@ -22,18 +24,20 @@ func BenchmarkConfig5000(b *testing.B) {
 			}
 		})
 	})
-	b.Run("page", func(b *testing.B) { configPage(b, h, admin) })
+	b.Run("page", func(b *testing.B) { configPage(b, h, admin, "/config", `href="/config/branches/PB-4999"`) })
+	b.Run("versions", func(b *testing.B) { configPage(b, h, admin, "/config/versions", `id="v-PB-4999"`) })
 }
 
-func configPage(b *testing.B, h http.Handler, admin string) {
+// configPage times an admin's GET of path, which must contain want.
+func configPage(b *testing.B, h http.Handler, admin, path, want string) {
 	var size int
 	timed(b, "page", func() {
-		req := httptest.NewRequest(http.MethodGet, "/config", nil)
+		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.Header.Set("Cookie", admin)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `href="/config/branches/PB-4999"`) {
-			b.Fatalf("/config: %d %.300s", rec.Code, rec.Body.String())
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) {
+			b.Fatalf("%s: %d %.300s", path, rec.Code, rec.Body.String())
 		}
 		size = rec.Body.Len()
 	})

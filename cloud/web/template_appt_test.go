@@ -52,6 +52,8 @@ func TestTemplateAppointmentForm(t *testing.T) {
 	tpl := regexp.MustCompile(`^/config/templates/\d+`).FindString(res.Header.Get("Location"))
 	require.NotEmpty(t, tpl)
 
+	_, body = e.get(c, "/config/templates")
+	assert.Contains(t, body, "<td>reglas de citas y fila a distancia </td>", "the list names the parts")
 	_, body = e.get(c, tpl)
 	assert.Contains(t, body, `<input type="checkbox" name="manage_appointments" value="1" checked>`)
 	assert.Contains(t, body, `name="run_max" type="number" min="0" max="10" value="1" placeholder="2"`)

@@ -26,7 +26,7 @@ func init() {
 		// Pages.
 		"hq.templates.title":           {"Plantillas de configuración", "Configuration templates"},
 		"hq.templates.link":            {"Plantillas y publicación masiva", "Templates and bulk publishing"},
-		"hq.templates.intro":           {"Una plantilla define servicios, reglas, horario y códigos de resultado para una región, una etiqueta o una lista de sucursales. Cada sucursal puede conservar campos propios.", "A template sets services, rules, hours and outcome codes for a region, a tag or a list of branches. Each branch may keep fields of its own."},
+		"hq.templates.intro":           {"Una plantilla define servicios, reglas de llamado, reglas de citas y fila a distancia, horario y códigos de resultado para una región, una etiqueta o una lista de sucursales. Cada sucursal puede conservar campos propios.", "A template sets services, calling rules, appointment and remote queue rules, hours and outcome codes for a region, a tag or a list of branches. Each branch may keep fields of its own."},
 		"hq.templates.none":            {"Aún no hay plantillas.", "No templates yet."},
 		"hq.templates.new":             {"Nueva plantilla", "New template"},
 		"hq.templates.name":            {"Nombre", "Name"},
