@@ -100,8 +100,24 @@ type Report struct {
 // Lighthouse audits one page for performance and accessibility with the
 // binary bin in Chromium(), writes the JSON report to dir, logs the scores
 // and the main metrics, and fails the test below LighthouseA11y or
-// LighthousePerf, listing the failing audits.
+// LighthousePerf, listing the failing audits. Performance is a measurement
+// on a machine the other tests share: a run below the line is run once more
+// (a busy moment's blocking time reads 2 s on a 6 KiB page) and the second
+// run counts; accessibility does not depend on the load.
 func Lighthouse(t *testing.T, bin, dir string, p LighthouseRun) Report {
+	t.Helper()
+	r := lighthouseOnce(t, bin, dir, p)
+	if r.score(t, p, "performance") < LighthousePerf {
+		t.Logf("lighthouse %s: performance below %.0f (failing audits: %s); once more", p.Name, LighthousePerf*100, r.Failing())
+		r = lighthouseOnce(t, bin, dir, p)
+	}
+	assert.GreaterOrEqual(t, r.score(t, p, "accessibility"), LighthouseA11y, "%s accessibility; failing audits: %s", p.Name, r.Failing())
+	assert.GreaterOrEqual(t, r.score(t, p, "performance"), LighthousePerf, "%s performance; failing audits: %s", p.Name, r.Failing())
+	return r
+}
+
+// lighthouseOnce runs Lighthouse once and logs the scores and main metrics.
+func lighthouseOnce(t *testing.T, bin, dir string, p LighthouseRun) Report {
 	t.Helper()
 	report := filepath.Join(dir, "lighthouse-"+p.Name+".json")
 	args := []string{p.URL, "--quiet", "--output=json", "--output-path=" + report,
@@ -126,22 +142,23 @@ func Lighthouse(t *testing.T, bin, dir string, p LighthouseRun) Report {
 	require.NoError(t, err)
 	var r Report
 	require.NoError(t, json.Unmarshal(raw, &r))
-	score := func(c string) float64 {
-		s := r.Categories[c].Score
-		require.NotNil(t, s, "%s: no %s score", p.URL, c)
-		return *s
-	}
-	a11y, perf := score("accessibility"), score("performance")
 	preset := p.Preset
 	if preset == "" {
 		preset = "mobile"
 	}
-	t.Logf("lighthouse %s (%s): performance %.0f, accessibility %.0f, CLS %s, LCP %s, TBT %s (%.0f s)", p.Name, preset, perf*100, a11y*100,
+	t.Logf("lighthouse %s (%s): performance %.0f, accessibility %.0f, CLS %s, LCP %s, TBT %s (%.0f s)", p.Name, preset,
+		r.score(t, p, "performance")*100, r.score(t, p, "accessibility")*100,
 		r.Audits["cumulative-layout-shift"].DisplayValue, r.Audits["largest-contentful-paint"].DisplayValue,
 		r.Audits["total-blocking-time"].DisplayValue, time.Since(start).Seconds())
-	assert.GreaterOrEqual(t, a11y, LighthouseA11y, "%s accessibility; failing audits: %s", p.Name, r.Failing())
-	assert.GreaterOrEqual(t, perf, LighthousePerf, "%s performance; failing audits: %s", p.Name, r.Failing())
 	return r
+}
+
+// score is a category's score, failing the test when the report has none.
+func (r Report) score(t *testing.T, p LighthouseRun, category string) float64 {
+	t.Helper()
+	s := r.Categories[category].Score
+	require.NotNil(t, s, "%s: no %s score", p.URL, category)
+	return *s
 }
 
 // Failing lists the audits of a report that scored below 0.9.
