@@ -111,7 +111,8 @@ func startCloud(c Config, broker *mqtttest.Broker, dbURL string, k int, sqsEndpo
 				case addrC <- m[1]:
 				default:
 				}
-			} else if strings.Contains(sc.Text(), `"level":"ERROR"`) {
+			} else if strings.Contains(sc.Text(), `"level":"ERROR"`) ||
+				strings.Contains(sc.Text(), `"msg":"broker connection lost"`) || strings.Contains(sc.Text(), `"msg":"broker connected"`) {
 				log.Warn("cloud", "replica", k, "line", sc.Text())
 			}
 		}
