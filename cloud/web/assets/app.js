@@ -3,8 +3,31 @@
 (function () {
   "use strict";
   var grid = document.getElementById("tiles");
-  var view = grid && window.fetch ? virtualTiles(grid) : null;
-  if (grid && window.EventSource) {
+  // The page paints as the server sent it (without JavaScript it is
+  // complete: pages of tiles with links); the virtual grid and the live
+  // stream start after that first frame, so measuring the tiles, the spacers
+  // and the stream's requests never delay the first paint.
+  afterFirstPaint(function () {
+    var view = grid && window.fetch ? virtualTiles(grid) : null;
+    if (grid && window.EventSource) { live(view); }
+  });
+  setInterval(tick, 1000);
+
+  // afterFirstPaint runs f once the browser has painted a frame (a task
+  // queued from the next animation frame), or at once in a page that is not
+  // visible: hidden pages get no animation frames.
+  function afterFirstPaint(f) {
+    var done = false;
+    function run() { if (!done) { done = true; f(); } }
+    if (window.requestAnimationFrame && document.visibilityState === "visible") {
+      window.requestAnimationFrame(function () { setTimeout(run, 0); });
+      setTimeout(run, 500); // hidden before its first frame
+    } else {
+      setTimeout(run, 0);
+    }
+  }
+
+  function live(view) {
     var region = grid.getAttribute("data-region") || "";
     // No snapshot: the page and its windows (/tiles) bring the tiles; the
     // stream brings changes and the totals they change.
@@ -199,5 +222,4 @@
       });
     });
   }
-  setInterval(tick, 1000);
 })();
