@@ -69,6 +69,25 @@ type Quarantiner interface {
 	Quarantine(ctx context.Context, branch string, refused []event.Refused) (int, error)
 }
 
+// BranchBatch is one branch's share of the messages a Handle call stores:
+// its valid events (in seq order, no seq twice) and those refused on their own
+// at decoding.
+type BranchBatch struct {
+	Batch   event.Batch
+	Refused []event.Refused
+}
+
+// GroupIngester is a Quarantiner that stores several branches' batches at
+// once (those of one Handle call), in as few transactions as it can, with
+// each branch's outcome exactly what IngestRefused would give it: results
+// and errors are per branch, in the order of bs, and every result returned
+// without error is committed. One branch's failure (a seq conflict, a data
+// error) neither loses nor blocks the others.
+type GroupIngester interface {
+	Quarantiner
+	IngestGroup(ctx context.Context, bs []BranchBatch) ([]IngestResult, []error)
+}
+
 // Reject is a message refused at ingest, kept for diagnosis.
 type Reject struct {
 	Branch string

@@ -89,7 +89,10 @@ var _ cloud.Handler = (*Processor)(nil).Handle
 
 // Handle processes messages: each is decoded and validated on its own (a
 // refused one is logged, counted and recorded, never acked); the valid batches
-// of one branch are merged and stored in one transaction, then acked once. An
+// of one branch are merged into one, and the branches' merged batches are
+// stored together when the store can (cloud.GroupIngester: one transaction
+// for all in the common case), else one transaction per branch; each branch
+// is acked once, after the commit, with the ack it would get alone. An
 // event refused on its own (bad text, seq, shape) is quarantined when the
 // store can (cloud.Quarantiner) and its seq counted as done, so one event
 // never blocks a branch. A storage failure returns the error (nothing of that
@@ -109,7 +112,7 @@ func (p *Processor) Handle(ctx context.Context, msgs ...cloud.Message) error {
 		byBranch[b.Branch] = append(byBranch[b.Branch], b.Events...)
 		refusedBy[b.Branch] = append(refusedBy[b.Branch], refused...)
 	}
-	var errs []error
+	bs := make([]cloud.BranchBatch, 0, len(order))
 	for _, branch := range order {
 		evs := byBranch[branch]
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Seq < evs[j].Seq })
@@ -130,7 +133,23 @@ func (p *Processor) Handle(ctx context.Context, msgs ...cloud.Message) error {
 			}
 		}
 		uniq = p.RUT.Apply(branch, uniq)
-		if err := p.store(ctx, event.Batch{V: event.Version, Branch: branch, Events: uniq}, refused); err != nil {
+		bs = append(bs, cloud.BranchBatch{Batch: event.Batch{V: event.Version, Branch: branch, Events: uniq}, Refused: refused})
+	}
+	var errs []error
+	if g, ok := p.Store.(cloud.GroupIngester); ok && len(bs) > 1 {
+		// Several branches: stored together (fewer statements and commits),
+		// each branch's outcome handled as if it were stored alone.
+		start := p.Now()
+		results, gerrs := g.IngestGroup(ctx, bs)
+		for i, bb := range bs {
+			if err := p.settle(ctx, bb.Batch, bb.Refused, start, results[i], gerrs[i]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, bb := range bs {
+		if err := p.store(ctx, bb.Batch, bb.Refused); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -185,6 +204,13 @@ func (p *Processor) store(ctx context.Context, b event.Batch, refused []event.Re
 		}
 		res, err = p.Store.Ingest(ctx, b)
 	}
+	return p.settle(ctx, b, refused, start, res, err)
+}
+
+// settle counts, logs and acks what storing b with refused (begun at start)
+// gave: res, or err. A refusal by the store is settled (nil); another error
+// is returned.
+func (p *Processor) settle(ctx context.Context, b event.Batch, refused []event.Refused, start time.Time, res cloud.IngestResult, err error) error {
 	for _, r := range res.Quarantined {
 		// The detail names the fault, never the payload (personal data).
 		p.Metrics.Quarantined.WithLabelValues(r.Reason).Inc()

@@ -73,5 +73,47 @@ func TestHandleMergesPerBranch(t *testing.T) {
 	assert.Equal(t, []event.Ack{{V: 1, Branch: "MRG-001", Seq: 30}, {V: 1, Branch: "MRG-002", Seq: 10}}, a.got)
 	assert.Equal(t, 1.0, testutil.ToFloat64(p.Metrics.Rejected.WithLabelValues(event.RejectMalformed)))
 	assert.Equal(t, 40.0, testutil.ToFloat64(p.Metrics.Events))
-	assert.Equal(t, 2.0, testutil.ToFloat64(p.Metrics.Batches), "one transaction per branch")
+	assert.Equal(t, 2.0, testutil.ToFloat64(p.Metrics.Batches), "one merged batch per branch")
+}
+
+// Messages of several known branches are stored together, and each branch
+// is acked as if stored alone: the next seqs, a gap that holds the ack, and a
+// branch that restarted its sequence (refused, never acked) beside them.
+func TestHandleStoresBranchesTogether(t *testing.T) {
+	ctx := context.Background()
+	_, store := newStore(t)
+	a := &acks{}
+	p := ingest.New(store, store, a, prometheus.NewRegistry(), nil)
+	evs := map[string][]event.Event{}
+	names := []string{"TOG-001", "TOG-002", "TOG-003", "TOG-004"}
+	var first []cloud.Message
+	for i, b := range names {
+		evs[b] = eventgen.New(b, uint64(i+1)).Take(40)
+		first = append(first, msg(t, b, evs[b][:10]))
+	}
+	require.NoError(t, p.Handle(ctx, first...))
+	a.got = nil
+
+	restarted := eventgen.New("TOG-004", 99).Take(20)
+	for i := range restarted {
+		restarted[i].ID += "-new" // other IDs at stored seqs
+	}
+	require.NoError(t, p.Handle(ctx,
+		msg(t, "TOG-001", evs["TOG-001"][10:20]),
+		msg(t, "TOG-002", evs["TOG-002"][10:25]),
+		msg(t, "TOG-003", evs["TOG-003"][15:30]), // 11..15 missing
+		msg(t, "TOG-004", restarted[5:20]),
+		msg(t, "TOG-001", evs["TOG-001"][20:40]),
+	))
+	assert.ElementsMatch(t, []event.Ack{
+		{V: 1, Branch: "TOG-001", Seq: 40},
+		{V: 1, Branch: "TOG-002", Seq: 25},
+		{V: 1, Branch: "TOG-003", Seq: 10, Gap: 11},
+	}, a.got)
+	assert.Equal(t, 1.0, testutil.ToFloat64(p.Metrics.Rejected.WithLabelValues(event.RejectSeqConflict)))
+
+	// The gap filled: TOG-003 applies to 30 and acks it.
+	a.got = nil
+	require.NoError(t, p.Handle(ctx, msg(t, "TOG-003", evs["TOG-003"][10:15]), msg(t, "TOG-002", evs["TOG-002"][25:40])))
+	assert.ElementsMatch(t, []event.Ack{{V: 1, Branch: "TOG-003", Seq: 30}, {V: 1, Branch: "TOG-002", Seq: 40}}, a.got)
 }

@@ -75,30 +75,39 @@ func activityOf(t event.Type, pl any) (activity, bool) {
 	return a, a.executive != ""
 }
 
-// insertActivity inserts a run's executive activity rows.
+// insertActivity inserts runs' executive activity rows.
 const insertActivity = `INSERT INTO executive_activity (branch, executive, seq, at, state, reason)
-		SELECT $1, u.executive, u.seq, u.at, u.state, u.reason
-		FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[]) AS u(executive, seq, at, state, reason)`
+		SELECT u.branch, u.executive, u.seq, u.at, u.state, u.reason
+		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[])
+			AS u(branch, executive, seq, at, state, reason)`
 
-// queueActivity inserts a run's executive activity rows (a replayed event is
-// a no-op by its seq). fresh says no row of the run can exist yet (the
-// pipelined path, see project): the insert then skips ON CONFLICT's
-// speculative insertion, and a unique violation sends the batch to the
-// locked path.
-func queueActivity(pb *pgx.Batch, branch string, acts []activity, fresh bool) {
-	if len(acts) == 0 {
-		return
+// activityRows are runs' executive activity rows.
+type activityRows struct {
+	branches, execs, states, reasons []string
+	seqs                             []int64
+	ats                              []time.Time
+}
+
+func (r *activityRows) add(branch string, acts []activity) {
+	for _, a := range acts {
+		r.branches, r.execs, r.states, r.reasons = append(r.branches, branch), append(r.execs, a.executive), append(r.states, a.state), append(r.reasons, a.reason)
+		r.seqs, r.ats = append(r.seqs, a.seq), append(r.ats, a.at)
 	}
-	n := len(acts)
-	execs, states, reasons, seqs, ats := make([]string, n), make([]string, n), make([]string, n), make([]int64, n), make([]time.Time, n)
-	for i, a := range acts {
-		execs[i], states[i], reasons[i], seqs[i], ats[i] = a.executive, a.state, a.reason, a.seq, a.at
+}
+
+// queue inserts the rows (a replayed event is a no-op by its seq). fresh
+// says no row can exist yet (the pipelined path, see project): the insert
+// then skips ON CONFLICT's speculative insertion, and a unique violation
+// sends the batch to the locked path.
+func (r *activityRows) queue(pb *pgx.Batch, fresh bool) {
+	if len(r.execs) == 0 {
+		return
 	}
 	q := insertActivity
 	if !fresh {
 		q += ` ON CONFLICT DO NOTHING`
 	}
-	pb.Queue(q, branch, execs, seqs, ats, states, reasons)
+	pb.Queue(q, r.branches, r.execs, r.seqs, r.ats, r.states, r.reasons)
 }
 
 // outcomeOf is a completed visit's outcome codes as tickets.outcome keeps

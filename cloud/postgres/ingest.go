@@ -48,6 +48,7 @@ type syncMark struct{ applied, max int64 }
 var (
 	_ cloud.Ingester            = (*EventStore)(nil)
 	_ cloud.Quarantiner         = (*EventStore)(nil)
+	_ cloud.GroupIngester       = (*EventStore)(nil)
 	_ cloud.RejectRecorder      = (*EventStore)(nil)
 	_ cloud.StatusRecorder      = (*EventStore)(nil)
 	_ cloud.StatusBatchRecorder = (*EventStore)(nil)
@@ -61,10 +62,17 @@ var (
 // notify.Store implements it.
 type JobWriter interface {
 	// QueueJobs queues on pb (the ingest's pipeline, after the projection of
-	// events) what the jobs of events need; events are in seq order, each
-	// handed over exactly once, their payloads decoded. It returns nil when it
-	// queued nothing.
-	QueueJobs(pb *pgx.Batch, branch string, events []event.Event) JobsPlan
+	// events) what the jobs of the runs' events need; each run is one
+	// branch's events in seq order (a branch once), each event handed over
+	// exactly once, its payload decoded. It returns nil when it queued
+	// nothing.
+	QueueJobs(pb *pgx.Batch, runs []BranchRun) JobsPlan
+}
+
+// BranchRun is one branch's events applied by an ingest, in seq order.
+type BranchRun struct {
+	Branch string
+	Events []event.Event
 }
 
 // JobsPlan finishes the jobs QueueJobs prepared.
@@ -156,13 +164,71 @@ func (s *EventStore) ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 		}
 		// A batch with duplicates takes the locked path, which checks them.
 		if len(fresh) == len(b.Events) && contiguousFrom(fresh, uint64(m.applied)+1) {
-			res, done, err := s.ingestNext(ctx, b.Branch, fresh, m)
-			if done || err != nil {
-				return res, err
+			res, done, err := s.ingestNext(ctx, []nextPart{{branch: b.Branch, fresh: fresh, m: m}})
+			if err != nil {
+				return cloud.IngestResult{Branch: b.Branch}, err
+			}
+			if done {
+				return res[0], nil
 			}
 		}
 	}
 	return s.ingestLocked(ctx, b)
+}
+
+// IngestGroup stores the branches' batches of bs (one Handle call's) at
+// once: those that continue their branch right after its predicted sync
+// state, with nothing refused, nothing stored ahead and no duplicate, go in
+// one transaction with one statement per table for all of them
+// (ingestNext); the others, and all of them when that transaction cannot be
+// kept (another replica moved a branch, a row the prediction said could not
+// exist, a data error, a deadlock, ...), go through IngestRefused one branch
+// at a time, as they would alone. Each branch's result is what IngestRefused
+// would give it.
+func (s *EventStore) IngestGroup(ctx context.Context, bs []cloud.BranchBatch) ([]cloud.IngestResult, []error) {
+	res, errs := make([]cloud.IngestResult, len(bs)), make([]error, len(bs))
+	times := map[string]int{}
+	for _, bb := range bs {
+		times[bb.Batch.Branch]++
+	}
+	var parts []nextPart
+	var at []int
+	alone := make([]bool, len(bs))
+	for i, bb := range bs {
+		alone[i] = true
+		if len(bb.Refused) > 0 || times[bb.Batch.Branch] > 1 {
+			continue
+		}
+		m, ok := s.mark(bb.Batch.Branch)
+		if !ok || m.max > m.applied || !contiguousFrom(bb.Batch.Events, uint64(m.applied)+1) {
+			continue
+		}
+		for j := range bb.Batch.Events {
+			_, _ = bb.Batch.Events[j].Decode() // once, as IngestRefused does
+		}
+		parts, at, alone[i] = append(parts, nextPart{branch: bb.Batch.Branch, fresh: bb.Batch.Events, m: m}), append(at, i), false
+	}
+	if len(parts) > 0 {
+		got, done, err := s.ingestNext(ctx, parts)
+		if done && err == nil {
+			for k, i := range at {
+				res[i] = got[k]
+			}
+		} else {
+			if err != nil {
+				s.log.Warn("branches' batches not stored together; storing them one by one", "branches", len(parts), "err", err)
+			}
+			for _, i := range at {
+				alone[i] = true
+			}
+		}
+	}
+	for i, bb := range bs {
+		if alone[i] {
+			res[i], errs[i] = s.IngestRefused(ctx, bb.Batch, bb.Refused)
+		}
+	}
+	return res, errs
 }
 
 // contiguousFrom says evs is non-empty and exactly the seqs first, first+1, ...
@@ -175,26 +241,31 @@ func contiguousFrom(evs []event.Event, first uint64) bool {
 	return len(evs) > 0
 }
 
-// lockSync locks the branch's sync row when it is known to exist.
-const lockSync = `SELECT applied_seq, max_seq FROM branch_sync WHERE branch = $1 FOR UPDATE`
+// lockSyncRows locks the sync rows of branches known to exist, in the byte
+// order of their names (the column's collation is "C"): every transaction
+// that locks several takes them in that one order, so two such transactions
+// (other workers, other replicas) never wait for each other in a cycle.
+const lockSyncRows = `SELECT branch, applied_seq, max_seq FROM branch_sync WHERE branch = ANY($1::text[])
+	ORDER BY branch FOR UPDATE`
 
-// insertEvents stores a batch's events; a seq already stored is skipped.
-const insertEvents = `INSERT INTO events (branch, seq, id, type, at, data)
-	SELECT $1, u.seq, u.id, u.type, u.at, u.data::jsonb
-	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)
-	ON CONFLICT (branch, seq) DO NOTHING`
+// insertEvents stores events (of one or more branches); a seq already stored
+// is skipped.
+const insertEvents = insertFreshEvents + ` ON CONFLICT (branch, seq) DO NOTHING`
 
-// advanceSync moves a branch's sync state after a batch. The change is
+// advanceSync moves branches' sync state after their batches. The change is
 // announced after the commit (ChangeFlusher), never by a NOTIFY in the
 // transaction: a NOTIFY serialises commits cluster-wide.
-const advanceSync = `UPDATE branch_sync SET applied_seq = $2, max_seq = $3, last_event_at = $4, last_ingest_at = $5
-	WHERE branch = $1`
+const advanceSync = `UPDATE branch_sync s SET applied_seq = u.applied, max_seq = u.max, last_event_at = u.at,
+		last_ingest_at = $5
+	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) AS u(branch, applied, max, at)
+	WHERE s.branch = u.branch`
 
-// insertFreshEvents is insertEvents where no seq of the batch can be stored
-// yet (the pipelined path, under the verified lock): no arbiter checks.
+// insertFreshEvents is insertEvents where no seq can be stored yet (the
+// pipelined path, under the verified lock): no arbiter checks.
 const insertFreshEvents = `INSERT INTO events (branch, seq, id, type, at, data)
-	SELECT $1, u.seq, u.id, u.type, u.at, u.data::jsonb
-	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS u(seq, id, type, at, data)`
+	SELECT u.branch, u.seq, u.id, u.type, u.at, u.data::jsonb
+	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+		AS u(branch, seq, id, type, at, data)`
 
 // uniqueViolation reports a unique violation (SQLSTATE 23505).
 func uniqueViolation(err error) bool {
@@ -202,60 +273,100 @@ func uniqueViolation(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
-func eventColumns(evs []event.Event) (seqs []int64, ids, types []string, ats []time.Time, datas []string) {
-	n := len(evs)
-	seqs, ids, types, ats, datas = make([]int64, n), make([]string, n), make([]string, n), make([]time.Time, n), make([]string, n)
-	for i, e := range evs {
-		seqs[i], ids[i], types[i], ats[i], datas[i] = int64(e.Seq), e.ID, string(e.Type), e.At, string(e.Data)
-	}
-	return seqs, ids, types, ats, datas
+// eventCols are the columns of events to insert, of one or more branches.
+type eventCols struct {
+	branches, ids, types, datas []string
+	seqs                        []int64
+	ats                         []time.Time
 }
 
-// ingestNext is Ingest's common case on a predicted sync state m: fresh
-// continues the branch right after m.applied and nothing is stored ahead. The
-// lock of the sync row, the insert, the projections and the sync update go in
-// one pipeline (BEGIN, pipeline, COMMIT: three round trips). The
-// row read under the lock must equal m, or nothing is kept (rollback) and done
-// is false: the caller takes the locked path.
-func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []event.Event, m syncMark) (res cloud.IngestResult, done bool, err error) {
-	res.Branch = branch
-	// The pipeline is built (payloads decoded, projections folded) before the
+func (c *eventCols) add(branch string, evs []event.Event) {
+	for _, e := range evs {
+		c.branches, c.seqs, c.ids = append(c.branches, branch), append(c.seqs, int64(e.Seq)), append(c.ids, e.ID)
+		c.types, c.ats, c.datas = append(c.types, string(e.Type)), append(c.ats, e.At), append(c.datas, string(e.Data))
+	}
+}
+
+func (c *eventCols) args() []any {
+	return []any{c.branches, c.seqs, c.ids, c.types, c.ats, c.datas}
+}
+
+// syncCols are branches' new sync states (advanceSync).
+type syncCols struct {
+	branches        []string
+	applied, maxSeq []int64
+	lastAt          []time.Time
+}
+
+func (c *syncCols) add(branch string, applied, maxSeq int64, lastAt time.Time) {
+	c.branches, c.applied, c.maxSeq, c.lastAt = append(c.branches, branch), append(c.applied, applied), append(c.maxSeq, maxSeq), append(c.lastAt, lastAt)
+}
+
+// nextPart is one branch of a pipelined ingest on its predicted sync state
+// m: fresh continues the branch right after m.applied (non-empty,
+// contiguous, payloads decoded) and nothing is stored ahead.
+type nextPart struct {
+	branch string
+	fresh  []event.Event
+	m      syncMark
+}
+
+// ingestNext is Ingest's common case, for one branch or several (a Handle
+// call's): the lock of the sync rows, the insert of the events, the
+// projections, the sync updates and the job writer's statements go in one
+// pipeline, one statement per table for all the branches (BEGIN, pipeline,
+// COMMIT: three round trips). The rows read under the lock must equal the
+// predictions, or nothing is kept (rollback) and done is false: the caller
+// stores the branches one by one. res is in the order of parts.
+func (s *EventStore) ingestNext(ctx context.Context, parts []nextPart) (res []cloud.IngestResult, done bool, err error) {
+	// The pipeline is built (projections folded, columns encoded) before the
 	// transaction begins: no connection is held during that work.
-	seqs, ids, types, ats, datas := eventColumns(fresh)
-	newMax := max(m.max, seqs[len(seqs)-1])
+	parts = slices.Clone(parts)
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(parts[a].branch, parts[b].branch) })
+	names := make([]string, len(parts))
+	var evs eventCols
+	var adv syncCols
+	rows := &projRows{fresh: true}
+	runs := make([]BranchRun, len(parts))
 	pb := &pgx.Batch{}
-	pb.Queue(lockSync, branch)
-	pb.Queue(insertFreshEvents, branch, seqs, ids, types, ats, datas)
-	s.project(pb, branch, fresh, true)
-	newApplied := int64(fresh[len(fresh)-1].Seq)
-	pb.Queue(advanceSync, branch, newApplied, newMax, fresh[len(fresh)-1].At, s.Now())
+	for k, i := range order {
+		p := parts[i]
+		names[k] = p.branch
+		evs.add(p.branch, p.fresh)
+		last := p.fresh[len(p.fresh)-1]
+		adv.add(p.branch, int64(last.Seq), max(p.m.max, int64(last.Seq)), last.At)
+		runs[k] = BranchRun{Branch: p.branch, Events: p.fresh}
+	}
+	pb.Queue(lockSyncRows, names)
+	pb.Queue(insertFreshEvents, evs.args()...)
+	for k, i := range order {
+		s.fold(pb, rows, names[k], parts[i].fresh)
+	}
+	rows.queue(pb)
+	pb.Queue(advanceSync, adv.branches, adv.applied, adv.maxSeq, adv.lastAt, s.Now())
 	ours := pb.Len()
-	plan := s.queueJobs(pb, branch, fresh)
+	plan := s.queueJobs(pb, runs)
 
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
-		return res, false, fmt.Errorf("postgres: ingest %s: begin: %w", branch, err)
+		return nil, false, fmt.Errorf("postgres: ingest %s: begin: %w", strings.Join(names, ","), err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	br := tx.SendBatch(ctx, pb)
-	var got syncMark
-	if err := br.QueryRow().Scan(&got.applied, &got.max); err != nil {
+	stale, err := s.checkMarks(br, parts)
+	if err != nil || stale {
 		_ = br.Close()
-		if errors.Is(err, pgx.ErrNoRows) {
-			s.setMark(branch, syncMark{}, false)
-			return res, false, nil
+		if err != nil {
+			return nil, false, fmt.Errorf("postgres: ingest %s: lock: %w", strings.Join(names, ","), err)
 		}
-		return res, false, fmt.Errorf("postgres: ingest %s: lock: %w", branch, err)
+		// What ran after the lock assumed the predictions; drop it all.
+		return nil, false, nil
 	}
-	if got != m {
-		// Stale prediction: what ran after the lock assumed m; drop it all.
-		_ = br.Close()
-		s.setMark(branch, syncMark{}, false)
-		return res, false, nil
-	}
-	tag, err := br.Exec()
-	if err == nil {
-		res.Stored = int(tag.RowsAffected())
+	if _, err = br.Exec(); err == nil {
 		err = finishPipeline(ctx, tx, br, ours-2, plan)
 	} else {
 		_ = br.Close()
@@ -263,20 +374,59 @@ func (s *EventStore) ingestNext(ctx context.Context, branch string, fresh []even
 	if uniqueViolation(err) {
 		// A row the prediction said could not exist does (a stream that
 		// contradicts itself): the locked path's inserts skip such rows.
-		s.setMark(branch, syncMark{}, false)
-		return res, false, nil
+		for _, p := range parts {
+			s.setMark(p.branch, syncMark{}, false)
+		}
+		return nil, false, nil
 	}
 	if err != nil {
-		return res, false, fmt.Errorf("postgres: ingest %s: %w", branch, err)
+		return nil, false, fmt.Errorf("postgres: ingest %s: %w", strings.Join(names, ","), err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		s.setMark(branch, syncMark{}, false)
-		return res, false, fmt.Errorf("postgres: ingest %s: commit: %w", branch, err)
+		for _, p := range parts {
+			s.setMark(p.branch, syncMark{}, false)
+		}
+		return nil, false, fmt.Errorf("postgres: ingest %s: commit: %w", strings.Join(names, ","), err)
 	}
-	s.setMark(branch, syncMark{applied: newApplied, max: newMax}, true)
-	s.changes.Changed(branch)
-	res.Applied, res.MaxSeq = uint64(newApplied), uint64(newMax)
+	res = make([]cloud.IngestResult, len(parts))
+	for k, i := range order {
+		applied, maxSeq := adv.applied[k], adv.maxSeq[k]
+		s.setMark(names[k], syncMark{applied: applied, max: maxSeq}, true)
+		s.changes.Changed(names[k])
+		res[i] = cloud.IngestResult{Branch: names[k], Stored: len(parts[i].fresh), Applied: uint64(applied), MaxSeq: uint64(maxSeq)}
+	}
 	return res, true, nil
+}
+
+// checkMarks reads the sync rows locked by lockSyncRows and compares them
+// with the parts' predictions; a branch whose row is missing or differs
+// loses its prediction, and stale is true.
+func (s *EventStore) checkMarks(br pgx.BatchResults, parts []nextPart) (stale bool, err error) {
+	rows, err := br.Query()
+	if err != nil {
+		return false, err
+	}
+	got := make(map[string]syncMark, len(parts))
+	for rows.Next() {
+		var b string
+		var m syncMark
+		if err := rows.Scan(&b, &m.applied, &m.max); err != nil {
+			rows.Close()
+			return false, err
+		}
+		got[b] = m
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	for _, p := range parts {
+		if m, ok := got[p.branch]; !ok || m != p.m {
+			s.setMark(p.branch, syncMark{}, false)
+			stale = true
+		}
+	}
+	return stale, nil
 }
 
 // ingestLocked is Ingest in the general case: the sync row is created or
@@ -309,7 +459,9 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 		fresh = fresh[1:]
 	}
 	if dups := b.Events[:len(b.Events)-len(fresh)]; len(dups) > 0 {
-		dseqs, dids, _, _, _ := eventColumns(dups)
+		var dc eventCols
+		dc.add(b.Branch, dups)
+		dseqs, dids := dc.seqs, dc.ids
 		var first int64
 		err := tx.QueryRow(ctx, `SELECT coalesce(min(e.seq), 0) FROM events e
 			JOIN unnest($2::bigint[], $3::text[]) AS u(seq, id) ON e.branch = $1 AND e.seq = u.seq
@@ -333,16 +485,17 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 	}
 
 	n := len(fresh)
-	seqs, ids, types, ats, datas := eventColumns(fresh)
-	newMax := max(maxSeq, seqs[n-1])
+	var cols eventCols
+	cols.add(b.Branch, fresh)
+	newMax := max(maxSeq, cols.seqs[n-1])
 	pb := &pgx.Batch{}
 	// Common case (nothing stored ahead, the batch starts right after the
 	// mark): the insert rides in the same pipeline as the projections.
 	common := maxSeq <= applied && fresh[0].Seq == uint64(applied)+1
 	if common {
-		pb.Queue(insertEvents, b.Branch, seqs, ids, types, ats, datas)
+		pb.Queue(insertEvents, cols.args()...)
 	} else {
-		tag, err := tx.Exec(ctx, insertEvents, b.Branch, seqs, ids, types, ats, datas)
+		tag, err := tx.Exec(ctx, insertEvents, cols.args()...)
 		if err != nil {
 			return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
 		}
@@ -402,14 +555,14 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 	s.project(pb, b.Branch, run, false)
 	newApplied := int64(next - 1)
 	if newApplied > applied {
-		pb.Queue(advanceSync, b.Branch, newApplied, newMax, lastAt, s.Now())
+		pb.Queue(advanceSync, []string{b.Branch}, []int64{newApplied}, []int64{newMax}, []time.Time{lastAt}, s.Now())
 	} else {
 		pb.Queue(`UPDATE branch_sync SET max_seq = $2, last_ingest_at = $3 WHERE branch = $1`, b.Branch, newMax, s.Now())
 	}
 	ours := pb.Len()
 	var plan JobsPlan
 	if len(run) > 0 {
-		plan = s.queueJobs(pb, b.Branch, run)
+		plan = s.queueJobs(pb, []BranchRun{{Branch: b.Branch, Events: run}})
 	}
 	br := tx.SendBatch(ctx, pb)
 	if common {
@@ -438,11 +591,11 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 }
 
 // queueJobs hands the applied events to the job writer, if any.
-func (s *EventStore) queueJobs(pb *pgx.Batch, branch string, run []event.Event) JobsPlan {
+func (s *EventStore) queueJobs(pb *pgx.Batch, runs []BranchRun) JobsPlan {
 	if s.jobs == nil {
 		return nil
 	}
-	return s.jobs.QueueJobs(pb, branch, run)
+	return s.jobs.QueueJobs(pb, runs)
 }
 
 // finishPipeline reads the rest of an ingest pipeline: n statements of the

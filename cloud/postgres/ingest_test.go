@@ -280,8 +280,18 @@ type hookJobs struct {
 	fail bool
 }
 
-func (h *hookJobs) QueueJobs(pb *pgx.Batch, branch string, evs []event.Event) postgres.JobsPlan {
-	pb.Queue(`SELECT count(*) FROM events WHERE branch = $1 AND seq = ANY($2)`, branch, seqsOf(evs))
+func (h *hookJobs) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.JobsPlan {
+	var branches []string
+	var seqs []int64
+	var evs []event.Event
+	for _, r := range runs {
+		for _, e := range r.Events {
+			branches, seqs = append(branches, r.Branch), append(seqs, int64(e.Seq))
+		}
+		evs = append(evs, r.Events...)
+	}
+	pb.Queue(`SELECT count(*) FROM events e JOIN unnest($1::text[], $2::bigint[]) AS u(branch, seq)
+		ON e.branch = u.branch AND e.seq = u.seq`, branches, seqs)
 	return &hookPlan{h: h, evs: evs}
 }
 

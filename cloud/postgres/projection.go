@@ -60,6 +60,32 @@ var relaysPlace = map[event.Type]bool{event.TicketTransferred: true, event.Ticke
 // a unique violation (a stream that contradicts itself) makes the caller take
 // the locked path, whose inserts skip such rows as before.
 func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fresh bool) {
+	rows := &projRows{fresh: fresh}
+	s.fold(pb, rows, branch, run)
+	rows.queue(pb)
+}
+
+// projRows are the set-based rows of one or more branches' runs, written by
+// queue with one statement per table (tickets inserted, tickets updated,
+// executive activity, executive sessions) for all of them.
+type projRows struct {
+	fresh    bool
+	tickets  ticketRows
+	acts     activityRows
+	sessions sessionRows
+}
+
+// queue queues the statements of the rows gathered.
+func (r *projRows) queue(pb *pgx.Batch) {
+	r.tickets.queue(pb, r.fresh)
+	r.acts.queue(pb, r.fresh)
+	r.sessions.queue(pb)
+}
+
+// fold folds a branch's run (see project) into rows; the statements of rare
+// facts (the book's answers, audits, a configuration report or version) are
+// queued on pb at once, one per fact.
+func (s *EventStore) fold(pb *pgx.Batch, rows *projRows, branch string, run []event.Event) {
 	tickets := map[string]*ticketPatch{}
 	var order []string
 	sessions := map[string]*sessionPatch{}
@@ -196,24 +222,10 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fr
 		}
 	}
 
-	s.queueTickets(pb, branch, tickets, order, fresh)
-	queueActivity(pb, branch, acts, fresh)
-	if len(sessionOrder) > 0 {
-		n := len(sessionOrder)
-		execs, names, states, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		counters, since := make([]int32, n), make([]time.Time, n)
-		for i, id := range sessionOrder {
-			sp := sessions[id]
-			execs[i], names[i], counters[i], states[i], reasons[i], since[i] = id, sp.name, sp.counter, sp.state, sp.reason, sp.since
-		}
-		pb.Queue(`INSERT INTO executive_sessions (branch, executive, name, counter, state, reason, since)
-			SELECT $1, u.executive, u.name, u.counter, u.state, u.reason, u.since
-			FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[])
-				AS u(executive, name, counter, state, reason, since)
-			ON CONFLICT (branch, executive) DO UPDATE SET
-				name = COALESCE(NULLIF(EXCLUDED.name, ''), executive_sessions.name),
-				counter = EXCLUDED.counter, state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since`,
-			branch, execs, names, counters, states, reasons, since)
+	rows.tickets.add(branch, tickets, order)
+	rows.acts.add(branch, acts)
+	for _, id := range sessionOrder {
+		rows.sessions.add(branch, id, sessions[id])
 	}
 	if report != nil {
 		s.queueConfigReport(pb, branch, reportSeq, reportAt, report)
@@ -224,49 +236,78 @@ func (s *EventStore) project(pb *pgx.Batch, branch string, run []event.Event, fr
 	}
 }
 
-// insertTickets inserts the tickets issued in a run with their folded state.
+// sessionRows are executive sessions' new states, one per branch and executive.
+type sessionRows struct {
+	branches, execs, names, states, reasons []string
+	counters                                []int32
+	since                                   []time.Time
+}
+
+func (r *sessionRows) add(branch, exec string, sp *sessionPatch) {
+	r.branches, r.execs, r.names = append(r.branches, branch), append(r.execs, exec), append(r.names, sp.name)
+	r.counters, r.states, r.reasons = append(r.counters, sp.counter), append(r.states, sp.state), append(r.reasons, sp.reason)
+	r.since = append(r.since, sp.since)
+}
+
+func (r *sessionRows) queue(pb *pgx.Batch) {
+	if len(r.execs) == 0 {
+		return
+	}
+	pb.Queue(`INSERT INTO executive_sessions (branch, executive, name, counter, state, reason, since)
+		SELECT u.branch, u.executive, u.name, u.counter, u.state, u.reason, u.since
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[])
+			AS u(branch, executive, name, counter, state, reason, since)
+		ON CONFLICT (branch, executive) DO UPDATE SET
+			name = COALESCE(NULLIF(EXCLUDED.name, ''), executive_sessions.name),
+			counter = EXCLUDED.counter, state = EXCLUDED.state, reason = EXCLUDED.reason, since = EXCLUDED.since`,
+		r.branches, r.execs, r.names, r.counters, r.states, r.reasons, r.since)
+}
+
+// insertTickets inserts the tickets issued in runs with their folded state.
 const insertTickets = `INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status,
 			token, rut_hash, channel, position, quoted_typical_s, quoted_upper_s, queued_at, created_at,
 			counter, executive, recalls, outcome, called_at, started_at, ended_at, last_seq,
 			printed, place_position, place_typical_s, place_upper_s, place_at)
-		SELECT $1, u.id, u.day::date, u.origin, u.number, u.service, u.priority, u.status,
+		SELECT u.branch, u.id, u.day::date, u.origin, u.number, u.service, u.priority, u.status,
 			NULLIF(u.token, ''), NULLIF(u.rut, ''), u.channel, u.position, u.qt, u.qu, u.queued, u.created,
 			u.counter, u.exec, u.recalls, u.outcome, u.called, u.started, u.ended, u.seq,
 			u.printed, u.pp, u.pt, u.pu, u.pat
-		FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
 			$9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::int[], $15::timestamptz[],
 			$16::timestamptz[], $17::int[], $18::text[], $19::int[], $20::text[], $21::timestamptz[],
 			$22::timestamptz[], $23::timestamptz[], $24::bigint[], $25::text[], $26::int[], $27::int[],
 			$28::int[], $29::timestamptz[])
-			AS u(id, day, origin, number, service, priority, status, token, rut, channel, position, qt, qu,
+			AS u(branch, id, day, origin, number, service, priority, status, token, rut, channel, position, qt, qu,
 				queued, created, counter, exec, recalls, outcome, called, started, ended, seq,
 				printed, pp, pt, pu, pat)`
 
-// queueTickets inserts the tickets issued in the run with their folded state
-// and updates the others, one statement each.
-func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[string]*ticketPatch, order []string, fresh bool) {
-	var (
-		nIDs, nDays, nOrigin, nService, nPriority, nStatus, nToken, nRUT, nChannel []string
-		nPrinted                                                                   []string
-		nNumber, nPosition, nQT, nQU, nRecalls, nPP, nPT, nPU                      []int32
-		nPAt                                                                       []time.Time
-		nCounter                                                                   []*int32
-		nExec, nOutcome                                                            []*string
-		nQueued, nCreated                                                          []time.Time
-		nCalled, nStarted, nEnded                                                  []*time.Time
-		nSeq                                                                       []int64
+// ticketRows are the tickets issued in runs (inserted with their folded
+// state) and the other tickets the runs moved (updated), one statement each.
+type ticketRows struct {
+	nBranch, nIDs, nDays, nOrigin, nService, nPriority, nStatus, nToken, nRUT, nChannel []string
+	nPrinted                                                                            []string
+	nNumber, nPosition, nQT, nQU, nRecalls, nPP, nPT, nPU                               []int32
+	nPAt                                                                                []time.Time
+	nCounter                                                                            []*int32
+	nExec, nOutcome                                                                     []*string
+	nQueued, nCreated                                                                   []time.Time
+	nCalled, nStarted, nEnded                                                           []*time.Time
+	nSeq                                                                                []int64
 
-		uIDs                            []string
-		uStatus, uService, uExec        []*string
-		uOutcome                        []*string
-		uPP, uPT, uPU                   []*int32
-		uPAt                            []*time.Time
-		uCounterSet, uExecSet           []bool
-		uCounter                        []*int32
-		uCalled, uStarted, uEnded, uQAt []*time.Time
-		uAdd, uFloor                    []int32
-		uSeq                            []int64
-	)
+	uBranch, uIDs                   []string
+	uStatus, uService, uExec        []*string
+	uOutcome                        []*string
+	uPP, uPT, uPU                   []*int32
+	uPAt                            []*time.Time
+	uCounterSet, uExecSet           []bool
+	uCounter                        []*int32
+	uCalled, uStarted, uEnded, uQAt []*time.Time
+	uAdd, uFloor                    []int32
+	uSeq                            []int64
+}
+
+// add adds a branch's folded tickets, in order.
+func (r *ticketRows) add(branch string, tickets map[string]*ticketPatch, order []string) {
 	for _, id := range order {
 		p := tickets[id]
 		if p.status == "" && p.place == nil {
@@ -292,54 +333,61 @@ func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[stri
 			if outcome == nil {
 				outcome = ptr("")
 			}
-			nIDs, nDays, nOrigin, nService = append(nIDs, id), append(nDays, d.Day), append(nOrigin, d.Service), append(nService, service)
-			nPriority, nStatus, nToken = append(nPriority, priority), append(nStatus, p.status), append(nToken, d.Token)
-			nRUT, nChannel = append(nRUT, d.RUTHash), append(nChannel, d.Channel)
-			nNumber, nPosition = append(nNumber, int32(d.Number)), append(nPosition, int32(d.Position))
-			nQT, nQU = append(nQT, int32(d.QuotedTypical)), append(nQU, int32(d.QuotedUpper))
-			nRecalls = append(nRecalls, max(p.recallAdd, p.recallFloor))
-			nCounter, nExec, nOutcome = append(nCounter, p.counter), append(nExec, p.executive), append(nOutcome, outcome)
-			nQueued, nCreated = append(nQueued, queued), append(nCreated, p.issuedAt)
-			nCalled, nStarted, nEnded = append(nCalled, p.calledAt), append(nStarted, p.startedAt), append(nEnded, p.endedAt)
-			nSeq = append(nSeq, p.lastSeq)
+			r.nBranch = append(r.nBranch, branch)
+			r.nIDs, r.nDays, r.nOrigin, r.nService = append(r.nIDs, id), append(r.nDays, d.Day), append(r.nOrigin, d.Service), append(r.nService, service)
+			r.nPriority, r.nStatus, r.nToken = append(r.nPriority, priority), append(r.nStatus, p.status), append(r.nToken, d.Token)
+			r.nRUT, r.nChannel = append(r.nRUT, d.RUTHash), append(r.nChannel, d.Channel)
+			r.nNumber, r.nPosition = append(r.nNumber, int32(d.Number)), append(r.nPosition, int32(d.Position))
+			r.nQT, r.nQU = append(r.nQT, int32(d.QuotedTypical)), append(r.nQU, int32(d.QuotedUpper))
+			r.nRecalls = append(r.nRecalls, max(p.recallAdd, p.recallFloor))
+			r.nCounter, r.nExec, r.nOutcome = append(r.nCounter, p.counter), append(r.nExec, p.executive), append(r.nOutcome, outcome)
+			r.nQueued, r.nCreated = append(r.nQueued, queued), append(r.nCreated, p.issuedAt)
+			r.nCalled, r.nStarted, r.nEnded = append(r.nCalled, p.calledAt), append(r.nStarted, p.startedAt), append(r.nEnded, p.endedAt)
+			r.nSeq = append(r.nSeq, p.lastSeq)
 			// The printed number as the agent sent it; an old agent's event
 			// lacks it, and at issue the service is the origin.
-			nPrinted = append(nPrinted, d.PrintedOr(d.Service))
+			r.nPrinted = append(r.nPrinted, d.PrintedOr(d.Service))
 			place, placeAt := event.Place{Position: d.Position, TypicalS: d.QuotedTypical, UpperS: d.QuotedUpper}, p.issuedAt
 			if p.place != nil {
 				place, placeAt = *p.place, p.placeAt
 			}
-			nPP, nPT, nPU = append(nPP, int32(place.Position)), append(nPT, int32(place.TypicalS)), append(nPU, int32(place.UpperS))
-			nPAt = append(nPAt, placeAt)
+			r.nPP, r.nPT, r.nPU = append(r.nPP, int32(place.Position)), append(r.nPT, int32(place.TypicalS)), append(r.nPU, int32(place.UpperS))
+			r.nPAt = append(r.nPAt, placeAt)
 			continue
 		}
 		var status *string
 		if p.status != "" {
 			status = ptr(p.status)
 		}
-		uIDs, uStatus, uService = append(uIDs, id), append(uStatus, status), append(uService, p.service)
+		r.uBranch = append(r.uBranch, branch)
+		r.uIDs, r.uStatus, r.uService = append(r.uIDs, id), append(r.uStatus, status), append(r.uService, p.service)
 		if p.place != nil {
-			uPP, uPT, uPU = append(uPP, ptr(int32(p.place.Position))), append(uPT, ptr(int32(p.place.TypicalS))), append(uPU, ptr(int32(p.place.UpperS)))
-			uPAt = append(uPAt, ptr(p.placeAt))
+			r.uPP, r.uPT, r.uPU = append(r.uPP, ptr(int32(p.place.Position))), append(r.uPT, ptr(int32(p.place.TypicalS))), append(r.uPU, ptr(int32(p.place.UpperS)))
+			r.uPAt = append(r.uPAt, ptr(p.placeAt))
 		} else {
-			uPP, uPT, uPU, uPAt = append(uPP, nil), append(uPT, nil), append(uPU, nil), append(uPAt, nil)
+			r.uPP, r.uPT, r.uPU, r.uPAt = append(r.uPP, nil), append(r.uPT, nil), append(r.uPU, nil), append(r.uPAt, nil)
 		}
-		uCounterSet, uCounter = append(uCounterSet, p.counterSet), append(uCounter, p.counter)
-		uExecSet, uExec = append(uExecSet, p.executiveSet), append(uExec, p.executive)
-		uCalled, uStarted, uEnded, uQAt = append(uCalled, p.calledAt), append(uStarted, p.startedAt), append(uEnded, p.endedAt), append(uQAt, p.queuedAt)
-		uOutcome, uAdd, uFloor, uSeq = append(uOutcome, p.outcome), append(uAdd, p.recallAdd), append(uFloor, p.recallFloor), append(uSeq, p.lastSeq)
+		r.uCounterSet, r.uCounter = append(r.uCounterSet, p.counterSet), append(r.uCounter, p.counter)
+		r.uExecSet, r.uExec = append(r.uExecSet, p.executiveSet), append(r.uExec, p.executive)
+		r.uCalled, r.uStarted, r.uEnded, r.uQAt = append(r.uCalled, p.calledAt), append(r.uStarted, p.startedAt), append(r.uEnded, p.endedAt), append(r.uQAt, p.queuedAt)
+		r.uOutcome, r.uAdd, r.uFloor, r.uSeq = append(r.uOutcome, p.outcome), append(r.uAdd, p.recallAdd), append(r.uFloor, p.recallFloor), append(r.uSeq, p.lastSeq)
 	}
-	if len(nIDs) > 0 {
+}
+
+// queue inserts the new tickets and updates the others, one statement each.
+// fresh: see project.
+func (r *ticketRows) queue(pb *pgx.Batch, fresh bool) {
+	if len(r.nIDs) > 0 {
 		q := insertTickets
 		if !fresh {
 			q += ` ON CONFLICT DO NOTHING`
 		}
 		pb.Queue(q,
-			branch, nIDs, nDays, nOrigin, nNumber, nService, nPriority, nStatus, nToken, nRUT, nChannel,
-			nPosition, nQT, nQU, nQueued, nCreated, nCounter, nExec, nRecalls, nOutcome, nCalled, nStarted, nEnded, nSeq,
-			nPrinted, nPP, nPT, nPU, nPAt)
+			r.nBranch, r.nIDs, r.nDays, r.nOrigin, r.nNumber, r.nService, r.nPriority, r.nStatus, r.nToken, r.nRUT, r.nChannel,
+			r.nPosition, r.nQT, r.nQU, r.nQueued, r.nCreated, r.nCounter, r.nExec, r.nRecalls, r.nOutcome, r.nCalled,
+			r.nStarted, r.nEnded, r.nSeq, r.nPrinted, r.nPP, r.nPT, r.nPU, r.nPAt)
 	}
-	if len(uIDs) > 0 {
+	if len(r.uIDs) > 0 {
 		pb.Queue(`UPDATE tickets t SET status = COALESCE(u.status, t.status),
 				service = COALESCE(u.service, t.service),
 				counter = CASE WHEN u.counter_set THEN u.counter ELSE t.counter END,
@@ -355,13 +403,13 @@ func (s *EventStore) queueTickets(pb *pgx.Batch, branch string, tickets map[stri
 				place_typical_s = COALESCE(u.pt, t.place_typical_s),
 				place_upper_s = COALESCE(u.pu, t.place_upper_s),
 				place_at = COALESCE(u.pat, t.place_at)
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::bool[], $6::int[], $7::bool[], $8::text[],
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int[], $7::bool[], $8::text[],
 				$9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[],
 				$14::int[], $15::int[], $16::bigint[], $17::int[], $18::int[], $19::int[], $20::timestamptz[])
-				AS u(id, status, service, counter_set, counter, exec_set, exec, called, started, ended, queued,
+				AS u(branch, id, status, service, counter_set, counter, exec_set, exec, called, started, ended, queued,
 					outcome, add, floor, seq, pp, pt, pu, pat)
-			WHERE t.branch = $1 AND t.id = u.id`,
-			branch, uIDs, uStatus, uService, uCounterSet, uCounter, uExecSet, uExec, uCalled, uStarted, uEnded,
-			uQAt, uOutcome, uAdd, uFloor, uSeq, uPP, uPT, uPU, uPAt)
+			WHERE t.branch = u.branch AND t.id = u.id`,
+			r.uBranch, r.uIDs, r.uStatus, r.uService, r.uCounterSet, r.uCounter, r.uExecSet, r.uExec, r.uCalled, r.uStarted,
+			r.uEnded, r.uQAt, r.uOutcome, r.uAdd, r.uFloor, r.uSeq, r.uPP, r.uPT, r.uPU, r.uPAt)
 	}
 }

@@ -17,30 +17,111 @@ import (
 )
 
 // QueueJobs prepares, in the ingest's pipeline pb (its transaction, after
-// the projection of events), the notification jobs caused by events of
-// branch, so a job exists if and only if its event is stored. Every insert is
-// ON CONFLICT DO NOTHING on (branch, ticket, kind, call_no, chat):
-// re-projection never sends twice.
+// the projection of events), the notification jobs caused by the events of
+// runs (one per branch), so a job exists if and only if its event is stored.
+// Every insert is ON CONFLICT DO NOTHING on (branch, ticket, kind, call_no,
+// chat): re-projection never sends twice.
 //
 // The cloud keeps no ordering logic: the people ahead and the estimates it
 // tells are the branch's own figures, relayed in the events (issued,
 // transferred, ticket.near), and the number is the printed one.
 //
 // The lookups and links ride in the ingest's pipeline (no round trip of their
-// own); the jobs are inserted in one more statement only when a chat follows
-// one of the batch's tickets.
-func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) postgres.JobsPlan {
-	p := &jobsPlan{store: s, branch: branch, events: events}
-	var tickets, requests, ids, tokens, ruts []string
-	var phoneSeqs []int64
-	var phones []phoneIn
-	for _, e := range events {
+// own), two statements for all the runs' branches together; the jobs are
+// inserted in one more statement only when a chat follows one of the
+// tickets.
+func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.JobsPlan {
+	p := &jobsPlan{store: s}
+	// The tickets whose recipients are read, each once; and the new tickets
+	// to link (by a token scanned before, by a consented RUT).
+	var kBranches, kTickets, lBranches, ids, tokens, ruts []string
+	for _, run := range runs {
+		bp := s.branchJobs(run, &ids, &tokens, &ruts, &lBranches)
+		if bp == nil {
+			continue
+		}
+		p.branches = append(p.branches, bp)
+		for _, t := range bp.tickets {
+			kBranches, kTickets = append(kBranches, run.Branch), append(kTickets, t)
+		}
+	}
+	if len(p.branches) == 0 {
+		return nil
+	}
+	// Mark commands applied; link new tickets to chats and read the chats of
+	// every ticket of the runs that may be told something.
+	// The statements below run once per ingest with new arrays each time: a
+	// custom plan per execution costs more than running them (their generic
+	// plans probe the same indexes). The setting (SET LOCAL) lasts to the
+	// ingest's commit, and only these statements and the jobs' insert follow
+	// it. The tokens' locks, taken by the same statement, serialize this with
+	// a concurrent /start of the same token (LinkToken): one of the two
+	// always sees the other's link (the recipients' read below is a later
+	// statement, so its snapshot is taken after the locks). They are taken in
+	// the order of their keys, so two ingests never wait for each other in a
+	// cycle.
+	if slices.ContainsFunc(tokens, func(t string) bool { return t != "" }) {
+		pb.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+			(SELECT count(pg_advisory_xact_lock($1, k.h)) FROM (SELECT DISTINCT hashtext(t) AS h
+				FROM unnest($2::text[]) AS t WHERE t <> '' ORDER BY 1) AS k)`,
+			tokenLockClass, tokens)
+	} else {
+		pb.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	}
+	for _, bp := range p.branches {
+		if len(bp.requests) > 0 {
+			pb.Queue(`UPDATE branch_commands SET status = 'applied', applied_at = $3
+				WHERE id = ANY($1) AND branch = $2 AND status = 'pending'`, bp.requests, bp.branch, s.Now())
+		}
+		if len(bp.phones) > 0 {
+			bp.phoneStmts = s.queuePhones(pb, bp.branch, bp.phoneSeqs, bp.phones)
+		}
+	}
+	// One statement reads both channels' recipients of the tickets: the
+	// Telegram chats (new links included) and the SMS numbers given at the
+	// kiosk.
+	pb.Queue(`WITH new AS (
+			INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
+			SELECT u.branch, u.id, l.chat_id FROM unnest($1::text[], $2::text[], $3::text[]) AS u(branch, id, token)
+			JOIN telegram_token_links l ON l.token = u.token
+			UNION
+			SELECT u.branch, u.id, c.id FROM unnest($1::text[], $2::text[], $4::text[]) AS u(branch, id, rut)
+			JOIN telegram_chats c ON c.rut_lookup = u.rut
+			ON CONFLICT DO NOTHING RETURNING branch, ticket, chat_id),
+		k AS (SELECT * FROM unnest($5::text[], $6::text[]) AS k(branch, ticket))
+		SELECT branch, ticket, chat_id, false FROM new
+		UNION
+		SELECT l.branch, l.ticket, l.chat_id, false FROM k JOIN telegram_ticket_chats l
+			ON l.branch = k.branch AND l.ticket = k.ticket
+		UNION ALL
+		SELECT p.branch, p.ticket, p.chat_id, true FROM k JOIN sms_ticket_phones p
+			ON p.branch = k.branch AND p.ticket = k.ticket
+		JOIN telegram_chats c ON c.id = p.chat_id WHERE c.opted_out_at IS NULL`,
+		lBranches, ids, tokens, ruts, kBranches, kTickets)
+	return p
+}
+
+var _ postgres.JobWriter = (*Store)(nil)
+
+// branchJobs gathers what the jobs of one branch's run need; the new
+// tickets to link are appended to ids, tokens, ruts (and their branch to
+// branches). It is nil when no event of the run may cause a job.
+func (s *Store) branchJobs(run postgres.BranchRun, ids, tokens, ruts, branches *[]string) *branchJobs {
+	bp := &branchJobs{branch: run.Branch, events: run.Events}
+	seen := map[string]bool{}
+	ticket := func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			bp.tickets = append(bp.tickets, t)
+		}
+	}
+	for _, e := range run.Events {
 		if e.Type == event.FeedbackGiven {
 			// An answer on the counter tablet: stored with the visit (Write).
 			if pl, err := e.Payload(); err == nil {
 				if d, ok := pl.(*event.Feedback); ok && d.Ticket != "" {
-					p.tablet = append(p.tablet, d)
-					tickets = append(tickets, d.Ticket)
+					bp.tablet = append(bp.tablet, d)
+					ticket(d.Ticket)
 				}
 			}
 			continue
@@ -49,8 +130,8 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 			// No notice, but the survey after service (Write).
 			if pl, err := e.Payload(); err == nil {
 				if r := event.TicketOf(pl); r != nil {
-					p.completed = append(p.completed, r.Ticket)
-					tickets = append(tickets, r.Ticket)
+					bp.completed = append(bp.completed, r.Ticket)
+					ticket(r.Ticket)
 				}
 			}
 			continue
@@ -63,21 +144,21 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 		if err != nil || r == nil {
 			continue // malformed: the ingest already logged it
 		}
-		tickets = append(tickets, r.Ticket)
+		ticket(r.Ticket)
 		var request string
 		switch d := pl.(type) {
 		case *event.Issued:
 			if d.PhoneSealed != "" {
-				phoneSeqs = append(phoneSeqs, int64(e.Seq))
-				phones = append(phones, phoneIn{ticket: d.Ticket, sealed: d.PhoneSealed})
+				bp.phoneSeqs = append(bp.phoneSeqs, int64(e.Seq))
+				bp.phones = append(bp.phones, phoneIn{ticket: d.Ticket, sealed: d.PhoneSealed})
 			}
 			if d.Token != "" || d.RUTHash != "" {
-				ids, tokens = append(ids, d.Ticket), append(tokens, d.Token)
+				*branches, *ids, *tokens = append(*branches, run.Branch), append(*ids, d.Ticket), append(*tokens, d.Token)
 				rl := ""
 				if d.RUTHash != "" {
 					rl = s.hash.Lookup("rut", d.RUTHash)
 				}
-				ruts = append(ruts, rl)
+				*ruts = append(*ruts, rl)
 			}
 		case *event.Cancelled:
 			request = d.Request
@@ -85,67 +166,29 @@ func (s *Store) QueueJobs(pb *pgx.Batch, branch string, events []event.Event) po
 			request = d.Request
 		}
 		if request != "" {
-			requests = append(requests, request)
+			bp.requests = append(bp.requests, request)
 		}
 	}
-	if len(tickets) == 0 {
+	if len(bp.tickets) == 0 {
 		return nil
 	}
-	// Mark commands applied; link new tickets to chats (by the scanned token
-	// of a /start that came first, and by a consented RUT) and read the chats
-	// of every ticket of the batch that may be told something.
-	// The statements below run once per batch with new arrays each time: a
-	// custom plan per execution costs more than running them (their generic
-	// plans probe the same indexes). The setting (SET LOCAL) lasts to the
-	// ingest's commit, and only these statements and the jobs' insert follow
-	// it. The token's lock, taken by the same statement, serializes this with
-	// a concurrent /start of the same token (LinkToken): one of the two
-	// always sees the other's link (the recipients' read below is a later
-	// statement, so its snapshot is taken after the lock).
-	if slices.ContainsFunc(tokens, func(t string) bool { return t != "" }) {
-		pb.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
-			(SELECT count(pg_advisory_xact_lock($1, hashtext(t))) FROM unnest($2::text[]) AS t WHERE t <> '')`,
-			tokenLockClass, tokens)
-	} else {
-		pb.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
-	}
-	if len(requests) > 0 {
-		p.requests = true
-		pb.Queue(`UPDATE branch_commands SET status = 'applied', applied_at = $3
-			WHERE id = ANY($1) AND branch = $2 AND status = 'pending'`, requests, branch, s.Now())
-	}
-	if len(phones) > 0 {
-		p.phoneStmts = s.queuePhones(pb, branch, phoneSeqs, phones)
-	}
-	// One statement reads both channels' recipients of the batch's tickets:
-	// the Telegram chats (new links included) and the SMS numbers given at
-	// the kiosk.
-	pb.Queue(`WITH new AS (
-			INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
-			SELECT $1, u.id, l.chat_id FROM unnest($2::text[], $3::text[]) AS u(id, token)
-			JOIN telegram_token_links l ON l.token = u.token
-			UNION
-			SELECT $1, u.id, c.id FROM unnest($2::text[], $4::text[]) AS u(id, rut)
-			JOIN telegram_chats c ON c.rut_lookup = u.rut
-			ON CONFLICT DO NOTHING RETURNING ticket, chat_id)
-		SELECT ticket, chat_id, false FROM new
-		UNION
-		SELECT ticket, chat_id, false FROM telegram_ticket_chats WHERE branch = $1 AND ticket = ANY($5)
-		UNION ALL
-		SELECT p.ticket, p.chat_id, true FROM sms_ticket_phones p JOIN telegram_chats c ON c.id = p.chat_id
-		WHERE p.branch = $1 AND p.ticket = ANY($5) AND c.opted_out_at IS NULL`,
-		branch, ids, tokens, ruts, tickets)
-	return p
+	return bp
 }
 
-var _ postgres.JobWriter = (*Store)(nil)
-
-// jobsPlan is what QueueJobs queued for one batch.
+// jobsPlan is what QueueJobs queued for one ingest.
 type jobsPlan struct {
-	store      *Store
+	store    *Store
+	branches []*branchJobs
+}
+
+// branchJobs is one branch's share of a jobsPlan.
+type branchJobs struct {
 	branch     string
 	events     []event.Event
-	requests   bool
+	tickets    []string // whose recipients are read, each once
+	requests   []string
+	phoneSeqs  []int64
+	phones     []phoneIn
 	phoneStmts int // statements queued by queuePhones
 	completed  []string
 	tablet     []*event.Feedback
@@ -154,87 +197,107 @@ type jobsPlan struct {
 }
 
 // Read reads the token locks, the command updates and the chats of the
-// batch's tickets from the ingest's pipeline.
+// tickets from the ingest's pipeline.
 func (p *jobsPlan) Read(br pgx.BatchResults) error {
 	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("notify: plan mode and token locks at %s: %w", p.branch, err)
+		return fmt.Errorf("notify: plan mode and token locks: %w", err)
 	}
-	if p.requests {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("notify: commands applied at %s: %w", p.branch, err)
+	by := make(map[string]*branchJobs, len(p.branches))
+	for _, bp := range p.branches {
+		by[bp.branch] = bp
+		if len(bp.requests) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("notify: commands applied at %s: %w", bp.branch, err)
+			}
 		}
-	}
-	for range p.phoneStmts {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("notify: phones at %s: %w", p.branch, err)
+		for range bp.phoneStmts {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("notify: phones at %s: %w", bp.branch, err)
+			}
 		}
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return fmt.Errorf("notify: recipients at %s: %w", p.branch, err)
+		return fmt.Errorf("notify: recipients: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var t string
+		var b, t string
 		var c int64
 		var sms bool
-		if err := rows.Scan(&t, &c, &sms); err != nil {
-			return fmt.Errorf("notify: recipients at %s: %w", p.branch, err)
+		if err := rows.Scan(&b, &t, &c, &sms); err != nil {
+			return fmt.Errorf("notify: recipients: %w", err)
+		}
+		bp := by[b]
+		if bp == nil {
+			continue
 		}
 		switch {
 		case sms:
-			if p.sms == nil {
-				p.sms = map[string]int64{}
+			if bp.sms == nil {
+				bp.sms = map[string]int64{}
 			}
-			p.sms[t] = c
+			bp.sms[t] = c
 		default:
-			if p.chats == nil {
-				p.chats = map[string][]int64{}
+			if bp.chats == nil {
+				bp.chats = map[string][]int64{}
 			}
-			p.chats[t] = append(p.chats[t], c)
+			bp.chats[t] = append(bp.chats[t], c)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("notify: recipients at %s: %w", p.branch, err)
+		return fmt.Errorf("notify: recipients: %w", err)
 	}
 	return nil
 }
 
-// Write inserts the jobs of the events whose ticket a chat follows (by
-// Telegram) or, with no chat, whose ticket has a number (by SMS, for the
-// kinds that go by SMS), and the surveys of completed linked tickets.
+// Write inserts, in one statement, the jobs of the events whose ticket a
+// chat follows (by Telegram) or, with no chat, whose ticket has a number (by
+// SMS, for the kinds that go by SMS), and the surveys of completed linked
+// tickets.
 func (p *jobsPlan) Write(ctx context.Context, tx pgx.Tx) error {
-	if len(p.tablet) > 0 {
-		if err := p.store.recordTablet(ctx, tx, p.branch, p.tablet); err != nil {
+	var jb jobBatch
+	for _, bp := range p.branches {
+		if err := bp.write(ctx, tx, p.store, &jb); err != nil {
 			return err
 		}
 	}
-	if len(p.chats) == 0 && len(p.sms) == 0 {
+	if err := jb.insert(ctx, tx); err != nil {
+		return fmt.Errorf("notify: jobs: %w", err)
+	}
+	return nil
+}
+
+// write records the branch's tablet answers and adds its jobs to jb.
+func (bp *branchJobs) write(ctx context.Context, tx pgx.Tx, s *Store, jb *jobBatch) error {
+	if len(bp.tablet) > 0 {
+		if err := s.recordTablet(ctx, tx, bp.branch, bp.tablet); err != nil {
+			return err
+		}
+	}
+	if len(bp.chats) == 0 && len(bp.sms) == 0 {
 		return nil
 	}
-	jb := jobBatch{chats: p.chats, sms: p.sms}
-	for _, e := range p.events {
+	jb.chats, jb.sms = bp.chats, bp.sms
+	for _, e := range bp.events {
 		pl, err := e.Payload()
 		r := event.TicketOf(pl)
 		if err != nil || r == nil {
 			continue
 		}
-		if _, ok := p.sms[r.Ticket]; !ok && len(p.chats[r.Ticket]) == 0 {
+		if _, ok := bp.sms[r.Ticket]; !ok && len(bp.chats[r.Ticket]) == 0 {
 			continue
 		}
 		m, callNo, ok := noticeMsg(e, pl)
 		if !ok {
 			continue
 		}
-		jb.to(p.branch, r.Ticket, string(e.Type.Notice()), callNo, m)
+		jb.to(bp.branch, r.Ticket, string(e.Type.Notice()), callNo, m)
 	}
-	if len(p.completed) > 0 && len(p.chats) > 0 {
-		if err := p.store.askSurveys(ctx, tx, p.branch, p.completed, &jb); err != nil {
+	if len(bp.completed) > 0 && len(bp.chats) > 0 {
+		if err := s.askSurveys(ctx, tx, bp.branch, bp.completed, jb); err != nil {
 			return err
 		}
-	}
-	if err := jb.insert(ctx, tx); err != nil {
-		return fmt.Errorf("notify: jobs of %s: %w", p.branch, err)
 	}
 	return nil
 }
@@ -388,7 +451,7 @@ func (b *jobBatch) insert(ctx context.Context, tx pgx.Tx) error {
 // outside an ingest's pipeline (what QueueJobs does in it): two round trips.
 func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error {
 	pb := &pgx.Batch{}
-	plan := s.QueueJobs(pb, branch, events)
+	plan := s.QueueJobs(pb, []postgres.BranchRun{{Branch: branch, Events: events}})
 	if plan == nil {
 		return nil
 	}
