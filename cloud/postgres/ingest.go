@@ -203,10 +203,11 @@ func (s *EventStore) IngestGroup(ctx context.Context, bs []cloud.BranchBatch) ([
 		if !ok || m.max > m.applied || !contiguousFrom(bb.Batch.Events, uint64(m.applied)+1) {
 			continue
 		}
-		for j := range bb.Batch.Events {
-			_, _ = bb.Batch.Events[j].Decode() // once, as IngestRefused does
+		fresh := slices.Clone(bb.Batch.Events) // the caller's events stay as they are
+		for j := range fresh {
+			_, _ = fresh[j].Decode() // once, as IngestRefused does
 		}
-		parts, at, alone[i] = append(parts, nextPart{branch: bb.Batch.Branch, fresh: bb.Batch.Events, m: m}), append(at, i), false
+		parts, at, alone[i] = append(parts, nextPart{branch: bb.Batch.Branch, fresh: fresh, m: m}), append(at, i), false
 	}
 	if len(parts) > 0 {
 		got, done, err := s.ingestNext(ctx, parts)
