@@ -31,18 +31,24 @@ import (
 
 // Report is what a run measured.
 type Report struct {
-	Branches        int       `json:"branches"`
-	Connected       int       `json:"branches_connected"`
-	DurationS       float64   `json:"duration_s"`
-	PeakTicketsHour float64   `json:"peak_tickets_per_branch_hour"`
-	Tickets         int64     `json:"tickets"`
-	Events          int64     `json:"events_in_cloud"`
-	PeakEventsS     float64   `json:"peak_events_per_s"`
-	OpErrors        int64     `json:"agent_op_errors"`
-	Processes       int       `json:"branch_processes"`
-	SteadyEvents    int64     `json:"steady_events"`
-	SteadyLagP50ms  float64   `json:"steady_lag_p50_ms"`
-	SteadyLagP99ms  float64   `json:"steady_lag_p99_ms"`
+	Branches        int     `json:"branches"`
+	Connected       int     `json:"branches_connected"`
+	DurationS       float64 `json:"duration_s"`
+	PeakTicketsHour float64 `json:"peak_tickets_per_branch_hour"`
+	Tickets         int64   `json:"tickets"`
+	Events          int64   `json:"events_in_cloud"`
+	PeakEventsS     float64 `json:"peak_events_per_s"`
+	OpErrors        int64   `json:"agent_op_errors"`
+	Processes       int     `json:"branch_processes"`
+	SteadyEvents    int64   `json:"steady_events"`
+	SteadyLagP50ms  float64 `json:"steady_lag_p50_ms"`
+	SteadyLagP99ms  float64 `json:"steady_lag_p99_ms"`
+	// Settled: from 20 s after the ramp's last sign-in to the first closing
+	// sign-out, once the connect storm's backlog is absorbed (the steady
+	// window starts while it still drains).
+	SettledEvents   int64     `json:"settled_events"`
+	SettledLagP50ms float64   `json:"settled_lag_p50_ms"`
+	SettledLagP99ms float64   `json:"settled_lag_p99_ms"`
 	LagP50ms        float64   `json:"lag_p50_ms"`
 	LagP99ms        float64   `json:"lag_p99_ms"`
 	LagMaxms        float64   `json:"lag_max_ms"`
@@ -374,6 +380,15 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0)
 		FROM events WHERE NOT branch = ANY($1) AND at >= $2 AND at < $3`, cut, steadyFrom, steadyTo).Scan(
 		&rep.SteadyEvents, &rep.SteadyLagP50ms, &rep.SteadyLagP99ms); err != nil {
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, `WITH w AS (SELECT max(at) FILTER (WHERE type = 'executive.logged_in') + interval '20 s' AS t0,
+				min(at) FILTER (WHERE type = 'executive.logged_out') AS t1 FROM events WHERE at >= $2)
+		SELECT count(*),
+			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0)
+		FROM events, w WHERE NOT branch = ANY($1) AND at >= w.t0 AND at < w.t1`, cut, start).Scan(
+		&rep.SettledEvents, &rep.SettledLagP50ms, &rep.SettledLagP99ms); err != nil {
 		return nil, err
 	}
 	if err := pool.QueryRow(ctx, `SELECT count(*),
