@@ -356,6 +356,10 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 			return
 		}
 	}
+	// The cache's version once this client is registered: a page rendered
+	// at that version has missed nothing (app.js fetches its tiles again
+	// otherwise).
+	seq := []byte("event: seq\ndata: " + h.hub.cache.version() + "\n\n")
 	totals, _ := h.hub.totalsEvent(c.scope, region)
 	// The server's read and write timeouts end a request that takes too
 	// long; a stream lives on: no read deadline (the request is read), and a
@@ -370,6 +374,7 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("retry: 2000\n\n"))
+	_, _ = w.Write(seq)
 	for _, t := range tiles {
 		m, err := tileEvent(t.Branch, t.HTML(c.lang))
 		if err != nil {

@@ -45,6 +45,9 @@ type overviewData struct {
 	// (totals.go), whatever the search.
 	National     total
 	RegionTotals []total
+	// Version is the tile cache's version the page shows ("" when read
+	// from the store): the live stream's "seq" event is compared with it.
+	Version string
 }
 
 // overviewQuery is the overview's query string: region, sort, q (search)
@@ -83,15 +86,22 @@ func (o overviewQuery) link(n int) template.URL {
 // scopedTiles returns the tiles within scope (and region, when set) by
 // branch ID: from the hub's cache when it is ready, else from the store.
 func (h *Handler) scopedTiles(ctx context.Context, scope cloud.Scope, region string) ([]*shownTile, error) {
+	ts, _, err := h.scopedTilesAt(ctx, scope, region)
+	return ts, err
+}
+
+// scopedTilesAt is scopedTiles and the tile cache's version they come from
+// ("" when read from the store).
+func (h *Handler) scopedTilesAt(ctx context.Context, scope cloud.Scope, region string) ([]*shownTile, string, error) {
 	if !h.cfg.OverviewFromStore {
-		if ts, ok := h.hub.cache.list(scope, region); ok {
-			return ts, nil
+		if ts, version, ok := h.hub.cache.listAt(scope, region); ok {
+			return ts, version, nil
 		}
 	}
 	ts, err := h.store.Overview(ctx, scope, cloud.OverviewFilter{Region: region})
 	out := wrapTiles(ts)
 	sortTiles(out, "") // the cache's order (the store's collation may differ)
-	return out, err
+	return out, "", err
 }
 
 // regionsOf lists the tiles' regions, sorted, without "".
@@ -140,7 +150,7 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request, q *req) {
 		e1, e2 error
 	)
 	wg.Add(2)
-	go func() { defer wg.Done(); all, e1 = h.scopedTiles(ctx, q.P.Scope(), "") }()
+	go func() { defer wg.Done(); all, d.Version, e1 = h.scopedTilesAt(ctx, q.P.Scope(), "") }()
 	go func() { defer wg.Done(); d.Alerts, e2 = h.store.OpenAlerts(ctx, q.P.Scope()) }()
 	wg.Wait()
 	if err := errors.Join(e1, e2); err != nil {

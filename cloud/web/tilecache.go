@@ -5,8 +5,10 @@ import (
 	"html/template"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/i18n"
@@ -61,6 +63,12 @@ type tileCache struct {
 	// order holds the same tiles by branch ID (the overview's default
 	// order): a page filters it instead of sorting 5,000 tiles.
 	order []*shownTile
+	// id names this process's cache and seq counts the updates that changed
+	// a tile: a page carries both (version), and the live stream tells its
+	// browser the version at connection, which then fetches its tiles again
+	// only if a change came in between (or from another replica's cache).
+	id  string
+	seq int64
 }
 
 // update stores tiles read from the store (every tile when all: the cache
@@ -104,7 +112,27 @@ func (c *tileCache) update(ts []cloud.Tile, all, ready bool) []*shownTile {
 		c.order = slices.Collect(maps.Values(c.tiles))
 		sortTiles(c.order, "")
 	}
+	if c.id == "" {
+		c.id = strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	if rebuild || len(changed) > 0 {
+		c.seq++
+	}
 	return changed
+}
+
+// version is the cache's state as a page saw it ("" while not ready).
+func (c *tileCache) version() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.versionLocked()
+}
+
+func (c *tileCache) versionLocked() string {
+	if !c.ready {
+		return ""
+	}
+	return c.id + "." + strconv.FormatInt(c.seq, 10)
 }
 
 func byBranch(t *shownTile, id string) int { return strings.Compare(t.Branch, id) }
@@ -120,18 +148,25 @@ func (c *tileCache) invalidate() {
 // list returns the tiles within scope (and region, when set) in branch order,
 // or ok false when the cache is not ready.
 func (c *tileCache) list(scope cloud.Scope, region string) (out []*shownTile, ok bool) {
+	out, _, ok = c.listAt(scope, region)
+	return out, ok
+}
+
+// listAt is list and the version of the cache those tiles come from.
+func (c *tileCache) listAt(scope cloud.Scope, region string) (out []*shownTile, version string, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if !c.ready {
-		return nil, false
+		return nil, "", false
 	}
+	version = c.versionLocked()
 	out = make([]*shownTile, 0, len(c.order))
 	for _, t := range c.order {
 		if (region == "" || t.Region == region) && scope.Allows(t.Branch, t.Region) {
 			out = append(out, t)
 		}
 	}
-	return out, true
+	return out, version, true
 }
 
 // sortTiles orders tiles as cloud.HQStore.Overview does: "waiting" (most first),

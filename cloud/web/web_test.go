@@ -697,3 +697,36 @@ func mustFloat(t *testing.T, s string) float64 {
 	require.NoError(t, err)
 	return x
 }
+
+// TestLiveTellsCacheVersion: the overview carries the tile cache's version
+// and the live stream starts with the version at its connection, equal when
+// no tile changed in between (app.js then fetches nothing again) and not
+// after a change.
+func TestLiveTellsCacheVersion(t *testing.T) {
+	e := newEnv(t, func(c *web.Config) { c.OverviewFromStore = false })
+	e.f.Branch("SQ-001", "Versión", "SQ", true)
+	e.user("sup@seq.cl", "supervisor", []string{"SQ"}, nil)
+	require.Eventually(t, e.h.Hub().CacheReady, 5*time.Second, 10*time.Millisecond)
+	e.f.Notify("") // every tile re-read into the cache
+	c, _ := e.login("sup@seq.cl")
+	var page string
+	require.Eventually(t, func() bool {
+		_, page = e.get(c, "/")
+		return strings.Contains(page, `id="tile-SQ-001"`)
+	}, 5*time.Second, 20*time.Millisecond)
+	m := regexp.MustCompile(`data-seq="([^"]+)"`).FindStringSubmatch(page)
+	require.NotNil(t, m, "the page names the cache's version")
+	first := func(s *sse) string {
+		t.Helper()
+		ev := <-s.events
+		require.Equal(t, "seq", ev[0], "the stream starts with the version")
+		return ev[1]
+	}
+	s := e.stream(c)
+	assert.Equal(t, m[1], first(s), "nothing changed since the page")
+
+	e.f.Ticket(hqtest.Ticket{Branch: "SQ-001", ID: "sq1", Service: "C", Number: 1, QueuedAt: time.Now()})
+	e.f.Notify("SQ-001")
+	s.waitTile(t, "SQ-001", `data-waiting="1"`, 10*time.Second)
+	assert.NotEqual(t, m[1], first(e.stream(c)), "a tile changed since the page")
+}

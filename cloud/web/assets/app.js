@@ -32,10 +32,16 @@
     // No snapshot: the page and its windows (/tiles) bring the tiles; the
     // stream brings changes and the totals they change.
     var src = new EventSource("/live?snapshot=0" + (region ? "&region=" + encodeURIComponent(region) : ""));
-    src.onopen = function () {
-      document.body.setAttribute("data-live", "on");
-      if (view) { view.reload(); } // changes missed while the stream was down
-    };
+    src.onopen = function () { document.body.setAttribute("data-live", "on"); };
+    // The stream first tells the version of the server's tiles: changes
+    // between the page and this stream, or while it was down, were missed,
+    // and the tiles in view are fetched again, unless the page shows that
+    // very version (the usual first connection).
+    var seen = grid.getAttribute("data-seq");
+    src.addEventListener("seq", function (e) {
+      if (view && (!seen || e.data !== seen)) { view.reload(); }
+      seen = null;
+    });
     src.onerror = function () { document.body.setAttribute("data-live", "off"); };
     // A page left for another must not keep its stream open in the
     // back/forward cache (over HTTP/1.1 six of them take every connection to
