@@ -258,9 +258,30 @@ func (c *Client) publish(ctx context.Context, topic string, retained bool, v any
 	}
 }
 
-// Ack publishes the cloud's ack to a branch (QoS 1).
-func (c *Client) Ack(ctx context.Context, a event.Ack) error {
-	return c.publish(ctx, event.AckTopic(a.Branch), false, a)
+// Ack publishes the cloud's ack to a branch (QoS 1) without waiting for the
+// broker's PUBACK: it reports only a publish refused at once (not
+// connected). The ingest acks each branch after its commit, one after
+// another; waiting for the PUBACK put the broker's round trip in that path,
+// and when the events arrive faster than they are stored (a connect storm)
+// the PUBACK queues behind them on the same connection: at 5,000 branches
+// each ack then took seconds, the workers stored a few batches a second and
+// the backlog fed itself (docs/performance.md, "Fleet"). An ack that is lost
+// costs nothing but time: the agent resends from its last ack after its ack
+// timeout and the duplicate is acked then.
+func (c *Client) Ack(_ context.Context, a event.Ack) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("mqtt: encode: %w", err)
+	}
+	tok := c.client.Publish(event.AckTopic(a.Branch), 1, false, b)
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("mqtt: publish ack %s: %w", a.Branch, err)
+		}
+	default:
+	}
+	return nil
 }
 
 // PublishConfig publishes a branch's config snapshot, retained so the agent

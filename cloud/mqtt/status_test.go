@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"sync"
@@ -78,4 +79,14 @@ func TestStatusBatcherFallsBackOneByOne(t *testing.T) {
 	}
 	b.close()
 	assert.Equal(t, [][]string{{"A"}, {"C"}}, f.got())
+}
+
+// Ack does not wait for the broker, but a publish refused at once (no
+// connection) is reported, so the ingest logs the ack as not sent.
+func TestAckReportsNoConnection(t *testing.T) {
+	c, err := New(Config{URL: "mqtts://127.0.0.1:1", TLS: &tls.Config{MinVersion: tls.VersionTLS12}, ClientID: "ack-test"}, nil, nil)
+	require.NoError(t, err)
+	err = c.Ack(context.Background(), event.Ack{V: 1, Branch: "ACK-001", Seq: 3})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ACK-001")
 }
