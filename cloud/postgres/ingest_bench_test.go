@@ -26,15 +26,16 @@ import (
 
 const benchBranches, benchPerBranch, benchPerBatch, benchWorkers = 50, 2000, 100, 8
 
-// benchBatches generates 50 branches × 2,000 events in batches of 100.
-func benchBatches() (batches [benchBranches][]event.Batch, total int) {
+// benchBatches generates branches × perBranch events in batches of perBatch.
+func benchBatches(branches, perBranch, perBatch int) (batches [][]event.Batch, total int) {
 	run := time.Now().UnixNano()
-	for i := range benchBranches {
+	batches = make([][]event.Batch, branches)
+	for i := range branches {
 		name := fmt.Sprintf("B%d-%03d", run%100000, i)
-		evs := eventgen.New(name, uint64(i)).Take(benchPerBranch)
+		evs := eventgen.New(name, uint64(i)).Take(perBranch)
 		total += len(evs)
-		for j := 0; j < len(evs); j += benchPerBatch {
-			batches[i] = append(batches[i], event.Batch{V: 1, Branch: name, Events: evs[j : j+benchPerBatch]})
+		for j := 0; j < len(evs); j += perBatch {
+			batches[i] = append(batches[i], event.Batch{V: 1, Branch: name, Events: evs[j : j+perBatch]})
 		}
 	}
 	return batches, total
@@ -48,14 +49,26 @@ func benchBatches() (batches [benchBranches][]event.Batch, total int) {
 // ingest.Processor.Handle call, as cloud/mqtt's Run does. It reports the
 // PostgreSQL COPY rate of the same rows in the same run as the floor.
 func BenchmarkIngest50Branches(b *testing.B) {
+	benchHandle(b, benchBranches, benchPerBranch, benchPerBatch)
+}
+
+// BenchmarkIngestSmallBatches is BenchmarkIngest50Branches with a large
+// fleet's steady state instead of a backlog: 400 branches sending batches
+// of 5 events (200 each), so a worker's queue holds one or two batches of
+// many branches.
+func BenchmarkIngestSmallBatches(b *testing.B) {
+	benchHandle(b, 400, 200, 5)
+}
+
+func benchHandle(b *testing.B, branches, perBranch, perBatch int) {
 	if dbErr != nil {
 		b.Skipf("PostgreSQL unreachable: %v", dbErr)
 	}
 	ctx := context.Background()
 	for b.Loop() {
-		batches, total := benchBatches()
-		var msgs [benchBranches][]cloud.Message
-		for i := range benchBranches {
+		batches, total := benchBatches(branches, perBranch, perBatch)
+		msgs := make([][]cloud.Message, branches)
+		for i := range branches {
 			for _, bt := range batches[i] {
 				payload, err := event.EncodeBatch(bt.Branch, bt.Events)
 				require.NoError(b, err)
@@ -96,8 +109,8 @@ func BenchmarkIngest50Branches(b *testing.B) {
 		}
 		// The broker delivers the branches' batches interleaved; a branch's
 		// batches stay in order on its worker.
-		for j := range benchPerBranch / benchPerBatch {
-			for i := range benchBranches {
+		for j := range perBranch / perBatch {
+			for i := range branches {
 				h := fnv.New32a()
 				_, _ = h.Write([]byte(batches[i][0].Branch))
 				queues[h.Sum32()%benchWorkers] <- msgs[i][j]
@@ -133,7 +146,7 @@ func BenchmarkIngest50BranchesPerBatch(b *testing.B) {
 	}
 	ctx := context.Background()
 	for b.Loop() {
-		batches, total := benchBatches()
+		batches, total := benchBatches(benchBranches, benchPerBranch, benchPerBatch)
 		s := postgres.NewEventStore(testDB, nil)
 		work := make(chan []event.Batch)
 		var wg sync.WaitGroup
@@ -166,8 +179,8 @@ func BenchmarkIngest50BranchesPerBatch(b *testing.B) {
 	}
 }
 
-func branchNames(batches [benchBranches][]event.Batch) []string {
-	names := make([]string, benchBranches)
+func branchNames(batches [][]event.Batch) []string {
+	names := make([]string, len(batches))
 	for i := range batches {
 		names[i] = batches[i][0].Branch
 	}
@@ -176,7 +189,7 @@ func branchNames(batches [benchBranches][]event.Batch) []string {
 
 // copyRate is the floor: the same rows COPied into an unindexed temporary
 // copy of events, in rows/s.
-func copyRate(b *testing.B, batches [benchBranches][]event.Batch) float64 {
+func copyRate(b *testing.B, batches [][]event.Batch) float64 {
 	ctx := context.Background()
 	conn, err := testDB.Acquire(ctx)
 	require.NoError(b, err)
@@ -184,7 +197,7 @@ func copyRate(b *testing.B, batches [benchBranches][]event.Batch) float64 {
 	_, err = conn.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS events_copy (LIKE events INCLUDING DEFAULTS); TRUNCATE events_copy`)
 	require.NoError(b, err)
 	var rows [][]any
-	for i := range benchBranches {
+	for i := range batches {
 		for _, bt := range batches[i] {
 			for _, e := range bt.Events {
 				rows = append(rows, []any{bt.Branch, int64(e.Seq), e.ID, string(e.Type), e.At, string(e.Data)})
