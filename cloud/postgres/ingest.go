@@ -651,14 +651,7 @@ func (s *EventStore) RecordStatus(ctx context.Context, st event.Status) error {
 // life and measures its clock skew; an offline one (the last will, whose own
 // time is the session's start) is when it went offline.
 func (s *EventStore) RecordStatusAt(ctx context.Context, st event.Status, retained bool) error {
-	if _, err := s.pool.Exec(ctx, recordStatus, statusArgs(st, retained, s.Now().UTC())...); err != nil {
-		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
-	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO branches (id) VALUES ($1) ON CONFLICT DO NOTHING; `, st.Branch); err != nil {
-		return fmt.Errorf("postgres: record status %s: %w", st.Branch, err)
-	}
-	s.changes.Changed(st.Branch)
-	return nil
+	return s.RecordStatuses(ctx, []cloud.StatusUpdate{{Status: st, Retained: retained}})
 }
 
 // RecordStatuses records sts as RecordStatusAt does, in one transaction (one
