@@ -1,14 +1,18 @@
 package main
 
-// HQ's alert evaluation: its own loop in serve (every replica runs it; the
-// store keeps one open alert per branch and kind), apart from the web's live
+// HQ's alert evaluation: its own loop in serve, apart from the web's live
 // push, so alerts are raised on time whether or not a browser is watching.
+// One replica of the cluster runs it, the leader (postgres.Elector, wired
+// in newLeader); the store still keeps one open alert per branch and kind if
+// two passes overlap during a handover.
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/postgres"
@@ -70,7 +74,24 @@ func (c AlertConfig) Validate() error {
 	return nil
 }
 
-// newAlerts builds the alert loop.
+// newLeader builds the cluster's leader election: its session is checked
+// and its lock tried every alert interval, so the alert loop moves to
+// another replica within about one interval of losing its leader. The
+// ticketero_cloud_leader gauge is 1 on the replica that leads.
+func newLeader(m *Main) *postgres.Elector {
+	e := &postgres.Elector{Pool: m.Pool, Every: m.Config.Alerts.Every, Log: m.Log}
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ticketero_cloud_leader",
+		Help: "1 while this replica is the cluster's leader and runs its singleton jobs (the HQ alert evaluation), else 0."},
+		func() float64 {
+			if e.Leading() {
+				return 1
+			}
+			return 0
+		}))
+	return e
+}
+
+// newAlerts builds the alert loop (run by the leader only).
 func newAlerts(m *Main) (func(context.Context), error) {
 	c := m.Config.Alerts
 	store := m.hq

@@ -275,6 +275,8 @@ type Main struct {
 	// hq is HQ's store (users, audit, configuration, alerts), built once
 	// over Pool for the HQ web, the alert loop, enrolment and retention.
 	hq *hq.Store
+	// leader elects the one replica that runs the singleton jobs (alerts.go).
+	leader *postgres.Elector
 }
 
 // NewMain prepares a program.
@@ -356,7 +358,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	// ---- HQ alerts (wired in alerts.go): evaluated in their own loop. ----
+	// ---- HQ alerts (wired in alerts.go): evaluated in their own loop, on the leader only. ----
+	m.leader = newLeader(m)
 	alertRun, err := newAlerts(m)
 	if err != nil {
 		return err
@@ -429,7 +432,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.wg.Add(2)
 	go func() { defer m.wg.Done(); retRun(rctx) }()
-	go func() { defer m.wg.Done(); alertRun(rctx) }()
+	go func() { defer m.wg.Done(); m.leader.Run(rctx, alertRun) }()
 	go func() {
 		defer m.wg.Done()
 		if err := m.HTTP.Serve(); err != nil {

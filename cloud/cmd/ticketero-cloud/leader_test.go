@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
+	"github.com/ticketero/ticketero/shared/testkit/pgtest"
+)
+
+// TestOneReplicaEvaluatesAlerts: two replicas of the real program on one
+// database: one leads (ticketero_cloud_leader 1) and runs the alert loop,
+// the other reports 0; killing the leader's session hands the loop over.
+func TestOneReplicaEvaluatesAlerts(t *testing.T) {
+	broker := mqtttest.Start(t)
+	db := pgtest.New(t)
+	t.Setenv("TICKETERO_ALERT_EVERY", "200ms")
+	start := func(id string, noMigrate bool) *Main {
+		m := NewMain(envConfig(t, Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
+			CA: broker.PKI.CAFile, ClientID: id, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken, NoMigrate: noMigrate}), nil)
+		require.NoError(t, m.Run(context.Background()))
+		t.Cleanup(func() { _ = m.Close() })
+		return m
+	}
+	ms := []*Main{start("leader-test-a", false), start("leader-test-b", true)}
+	gauge := func(m *Main) string {
+		for line := range strings.SplitSeq(getBody(t, "http://"+m.HTTPAddr()+"/metrics"), "\n") {
+			if v, ok := strings.CutPrefix(line, "ticketero_cloud_leader "); ok {
+				return v
+			}
+		}
+		return "missing"
+	}
+	leader := func() int {
+		switch a, b := gauge(ms[0]), gauge(ms[1]); {
+		case a == "1" && b == "0":
+			return 0
+		case a == "0" && b == "1":
+			return 1
+		}
+		return -1
+	}
+	require.Eventually(t, func() bool { return leader() >= 0 }, 10*time.Second, 50*time.Millisecond, "one replica leads")
+	first := leader()
+	time.Sleep(time.Second) // five intervals
+	require.Equal(t, first, leader(), "the leadership stays put")
+
+	var pid int32
+	require.NoError(t, ms[0].Pool.QueryRow(context.Background(), `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1`,
+		postgres.LeaderLockKey).Scan(&pid))
+	_, err := ms[0].Pool.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, pid)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return leader() == 1-first }, 10*time.Second, 50*time.Millisecond,
+		"the other replica leads once the leader's session is killed")
+}
