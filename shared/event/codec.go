@@ -1,8 +1,8 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -148,7 +148,7 @@ func DecodeBatch(topic string, payload []byte) (Batch, error) {
 	}
 	b := Batch{V: env.V, Branch: env.Branch, Events: make([]Event, len(env.Events))}
 	for i, raw := range env.Events {
-		if err := json.Unmarshal(raw, &b.Events[i]); err != nil {
+		if err := unmarshal(raw, &b.Events[i]); err != nil {
 			return Batch{}, reject(RejectMalformed, "event %d: %v", i, err)
 		}
 	}
@@ -183,6 +183,9 @@ type envelope struct {
 	Events []json.RawMessage `json:"events"`
 }
 
+// errTrailing is unmarshalOne's refusal of what follows the message's value.
+var errTrailing = errors.New("trailing data after the batch")
+
 // decodeEnvelope checks what a whole message must be: size, topic, JSON,
 // version, branch, at least one event.
 func decodeEnvelope(topic string, payload []byte) (envelope, error) {
@@ -194,12 +197,8 @@ func decodeEnvelope(topic string, payload []byte) (envelope, error) {
 		return envelope{}, reject(RejectTopic, "not an events topic: %q", topic)
 	}
 	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(&env); err != nil {
+	if err := unmarshalOne(payload, &env); err != nil {
 		return envelope{}, reject(RejectMalformed, "%v", err)
-	}
-	if dec.More() {
-		return envelope{}, reject(RejectMalformed, "trailing data after the batch")
 	}
 	if env.V != Version {
 		return envelope{}, reject(RejectVersion, "version %d", env.V)

@@ -178,7 +178,7 @@ func (e Event) Payload() (any, error) {
 		return nil, nil
 	}
 	v := mk()
-	if err := json.Unmarshal(e.Data, v); err != nil {
+	if err := unmarshal(e.Data, v); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -13,3 +13,6 @@ func FactsOf(t Type) Facts {
 
 // FactEntries is the size of the largest fact table.
 func FactEntries() int { return max(len(statuses), len(namesTicket), len(notices)) }
+
+// Unmarshal and UnmarshalOne are the decoder's unmarshal and unmarshalOne.
+var Unmarshal, UnmarshalOne = unmarshal, unmarshalOne

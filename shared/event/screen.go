@@ -86,7 +86,7 @@ func DecodeBatchEvents(topic string, payload []byte) (Batch, []Refused, error) {
 // project it.
 func screenEvent(raw json.RawMessage) (Event, *Refused) {
 	var e Event
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := unmarshal(raw, &e); err != nil {
 		// Identify what can be: the seq (to ack past it), the ID and type.
 		r := &Refused{Raw: raw, Reason: RejectEvent, Detail: err.Error()}
 		var loose struct {
