@@ -95,8 +95,9 @@ var _ cloud.Handler = (*Processor)(nil).Handle
 // is acked once, after the commit, with the ack it would get alone. An
 // event refused on its own (bad text, seq, shape) is quarantined when the
 // store can (cloud.Quarantiner) and its seq counted as done, so one event
-// never blocks a branch. A storage failure returns the error (nothing of that
-// branch was stored).
+// never blocks a branch. A storage failure returns the error, a *BranchError
+// per failed branch (nothing of that branch was stored; FailedBranches names
+// them).
 func (p *Processor) Handle(ctx context.Context, msgs ...cloud.Message) error {
 	var order []string
 	byBranch := map[string][]event.Event{}
@@ -143,14 +144,14 @@ func (p *Processor) Handle(ctx context.Context, msgs ...cloud.Message) error {
 		results, gerrs := g.IngestGroup(ctx, bs)
 		for i, bb := range bs {
 			if err := p.settle(ctx, bb.Batch, bb.Refused, start, results[i], gerrs[i]); err != nil {
-				errs = append(errs, err)
+				errs = append(errs, &BranchError{Branch: bb.Batch.Branch, Err: err})
 			}
 		}
 		return errors.Join(errs...)
 	}
 	for _, bb := range bs {
 		if err := p.store(ctx, bb.Batch, bb.Refused); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, &BranchError{Branch: bb.Batch.Branch, Err: err})
 		}
 	}
 	return errors.Join(errs...)

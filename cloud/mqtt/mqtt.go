@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/ingest"
 	"github.com/ticketero/ticketero/shared/event"
 )
 
@@ -51,14 +51,21 @@ type Client struct {
 	client  paho.Client
 	status  cloud.StatusRecorder
 	handler atomic.Pointer[cloud.Handler]
-	queues  []chan cloud.Message
-	done    <-chan struct{}
-	ready   atomic.Bool
+	// dispatch hands inbound batches to Run's workers (set by Run, before
+	// the events are subscribed).
+	dispatch atomic.Pointer[dispatch]
+	ready    atomic.Bool
 	// consuming is set by Run; subscribed once the shared subscription holds.
 	consuming, subscribed atomic.Bool
 	// statuses gathers the statuses for a StatusBatchRecorder (nil: each
 	// status is recorded as it arrives).
 	statuses *statusBatcher
+}
+
+// dispatch is Run's dispatcher and the context that ends it.
+type dispatch struct {
+	d   *ingest.Dispatcher[cloud.Message]
+	ctx context.Context
 }
 
 var (
@@ -74,7 +81,7 @@ func New(cfg Config, status cloud.StatusRecorder, log *slog.Logger) (*Client, er
 		log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 8
+		cfg.Workers = ingest.DefaultWorkers
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = fmt.Sprintf("ticketero-cloud-%d", time.Now().UnixNano()%1e9)
@@ -155,40 +162,18 @@ func (c *Client) onConnect(cl paho.Client) {
 // branch's batches are handled in arrival order on one worker; branches spread
 // over Workers. Errors from h are logged: the agent resends what was not acked.
 func (c *Client) Run(ctx context.Context, h cloud.Handler) error {
-	queues := make([]chan cloud.Message, c.cfg.Workers)
-	c.queues = queues
-	c.done = ctx.Done()
+	// A branch's batches that piled up on its worker (up to the group size)
+	// are stored in one transaction.
+	d := ingest.NewDispatcher[cloud.Message](c.cfg.Workers, 256, 64)
+	c.dispatch.Store(&dispatch{d: d, ctx: ctx})
 	var wg sync.WaitGroup
-	for i := range c.queues {
-		q := make(chan cloud.Message, 256)
-		c.queues[i] = q
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case m := <-q:
-					// Take what else is queued (up to 64): a branch's batches
-					// that piled up are stored in one transaction.
-					msgs := []cloud.Message{m}
-				more:
-					for len(msgs) < 64 {
-						select {
-						case m2 := <-q:
-							msgs = append(msgs, m2)
-						default:
-							break more
-						}
-					}
-					if err := h(ctx, msgs...); err != nil && ctx.Err() == nil {
-						c.log.Debug("messages left for resend", "messages", len(msgs), "err", err)
-					}
-				}
+	wg.Go(func() {
+		d.Run(ctx, func(ctx context.Context, _ int, msgs []cloud.Message) {
+			if err := h(ctx, msgs...); err != nil && ctx.Err() == nil {
+				c.log.Debug("messages left for resend", "messages", len(msgs), "err", err)
 			}
-		}()
-	}
+		})
+	})
 	c.consuming.Store(true)
 	c.handler.Store(&h)
 	if c.client.IsConnectionOpen() {
@@ -203,15 +188,13 @@ func (c *Client) Run(ctx context.Context, h cloud.Handler) error {
 
 func (c *Client) onEvents(_ paho.Client, msg paho.Message) {
 	branch, _, _ := event.ParseTopic(msg.Topic())
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(branch))
-	q := c.queues[int(h.Sum32()%uint32(len(c.queues)))]
+	d := c.dispatch.Load()
+	if d == nil {
+		return // not consuming (subscribed only by Run)
+	}
 	// Blocking here applies back-pressure to the broker connection, which is
 	// what we want when PostgreSQL is slower than the fleet.
-	select {
-	case q <- cloud.Message{Topic: msg.Topic(), Payload: msg.Payload()}:
-	case <-c.done:
-	}
+	d.d.Dispatch(d.ctx, branch, cloud.Message{Topic: msg.Topic(), Payload: msg.Payload()})
 }
 
 func (c *Client) onStatus(_ paho.Client, msg paho.Message) {
