@@ -109,10 +109,15 @@ type Config struct {
 	SQSQueueURL string // --sqs-queue-url, TICKETERO_SQS_QUEUE_URL
 	// SQSEndpoint overrides the SQS endpoint (a local SQS-compatible server).
 	SQSEndpoint string // --sqs-endpoint, TICKETERO_SQS_ENDPOINT
-	// SQSReceivers is how many receive loops consume the queue at once, each
-	// handing the up to 10 messages of a receive to the ingest together.
+	// SQSReceivers is how many receive loops consume the queue at once; they
+	// only receive and hand each message to its branch's worker.
 	SQSReceivers int // --sqs-receivers, TICKETERO_SQS_RECEIVERS
-	Workers      int // --workers, TICKETERO_WORKERS
+	// SQSVisibility is the visibility timeout messages are received with,
+	// extended while the replica holds them (waiting for or in a worker).
+	SQSVisibility time.Duration // --sqs-visibility, TICKETERO_SQS_VISIBILITY
+	// Workers handle the source's batches (MQTT or SQS), a branch always on
+	// the same worker.
+	Workers int // --workers, TICKETERO_WORKERS
 	// InternalHTTP, when set, is a second listener for health, readiness,
 	// metrics and the sync API without authentication (inside the network
 	// only; the load balancer never forwards to it).
@@ -141,7 +146,8 @@ type Config struct {
 
 // DefaultConfig is the configuration before flags and env.
 func DefaultConfig() Config {
-	return Config{HTTP: "127.0.0.1:8090", Workers: 8, SQSReceivers: sqs.DefaultReceivers, LogLevel: "info", LogFormat: "json",
+	return Config{HTTP: "127.0.0.1:8090", Workers: 8, SQSReceivers: sqs.DefaultReceivers,
+		SQSVisibility: sqs.DefaultVisibility, LogLevel: "info", LogFormat: "json",
 		ChangeFlush: postgres.DefaultChangeFlush}
 }
 
@@ -161,7 +167,8 @@ func ParseServe(args []string, getenv func(string) string) (Config, error) {
 	s.String(&c.SQSQueueURL, "sqs-queue-url", "TICKETERO_SQS_QUEUE_URL", "consume events from this SQS queue")
 	s.String(&c.SQSEndpoint, "sqs-endpoint", "TICKETERO_SQS_ENDPOINT", "SQS endpoint override")
 	s.Int(&c.SQSReceivers, "sqs-receivers", "TICKETERO_SQS_RECEIVERS", "concurrent SQS receive loops")
-	s.Int(&c.Workers, "workers", "TICKETERO_WORKERS", "concurrent ingest workers")
+	s.Duration(&c.SQSVisibility, "sqs-visibility", "TICKETERO_SQS_VISIBILITY", "SQS visibility timeout of received messages, extended while held")
+	s.Int(&c.Workers, "workers", "TICKETERO_WORKERS", "concurrent ingest workers (MQTT or SQS), one branch per worker")
 	s.String(&c.InternalHTTP, "internal-http", "TICKETERO_INTERNAL_ADDR", "internal listen address for metrics and the sync API, no auth")
 	s.String(&c.LogLevel, "log-level", "TICKETERO_LOG_LEVEL", "debug, info, warn or error")
 	s.String(&c.LogFormat, "log-format", "TICKETERO_LOG_FORMAT", "json or text")
@@ -236,6 +243,10 @@ func (c Config) Validate() error {
 	}
 	if c.SQSReceivers < 1 || c.SQSReceivers > sqs.MaxReceivers {
 		return fmt.Errorf("config: sqs-receivers (TICKETERO_SQS_RECEIVERS) %d: want 1..%d", c.SQSReceivers, sqs.MaxReceivers)
+	}
+	if c.SQSVisibility < sqs.MinVisibility || c.SQSVisibility > sqs.MaxVisibility || c.SQSVisibility%time.Second != 0 {
+		return fmt.Errorf("config: sqs-visibility (TICKETERO_SQS_VISIBILITY) %s: want whole seconds, %s..%s",
+			c.SQSVisibility, sqs.MinVisibility, sqs.MaxVisibility)
 	}
 	if c.ChangeFlush < time.Millisecond || c.ChangeFlush > time.Second {
 		return fmt.Errorf("config: change-flush (TICKETERO_CHANGE_FLUSH) %s: want 1ms..1s (a change reaches HQ screens within a second)", c.ChangeFlush)
@@ -341,7 +352,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			}
 		}
 		src = &sqs.Source{API: sqs.NewClient(awsCfg, m.Config.SQSEndpoint), QueueURL: m.Config.SQSQueueURL,
-			Receivers: m.Config.SQSReceivers, Log: m.Log}
+			Receivers: m.Config.SQSReceivers, Workers: m.Config.Workers, Visibility: m.Config.SQSVisibility, Log: m.Log}
 	}
 
 	// ---- the book and the branch command loop (appointments.go). ----

@@ -64,6 +64,15 @@ func TestConfigValidate(t *testing.T) {
 		require.Error(t, err, v)
 		assert.Contains(t, err.Error(), "TICKETERO_SQS_RECEIVERS")
 	}
+	assert.Equal(t, 30*time.Second, c.SQSVisibility, "default visibility timeout")
+	c, err = ParseServe([]string{"--sqs-visibility", "2m"}, env(base))
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Minute, c.SQSVisibility)
+	for _, v := range []string{"1s", "1500ms", "13h"} {
+		_, err = ParseServe(nil, env(with("TICKETERO_SQS_VISIBILITY", v)))
+		require.Error(t, err, v)
+		assert.Contains(t, err.Error(), "TICKETERO_SQS_VISIBILITY")
+	}
 
 	// A _FILE that cannot be read, or a bad number, is an error naming the variable.
 	good := map[string]string{"TICKETERO_MQTT": "ssl://h:443", "TICKETERO_MQTT_CERT": "c", "TICKETERO_MQTT_KEY": "k", "TICKETERO_MQTT_CA": "a"}
