@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -41,9 +42,15 @@ type Config struct {
 	// PublishRate bounds publishes per second (50: IoT allows 100/s per
 	// connection counting inbound messages too, and each batch brings an ack).
 	PublishRate float64
-	// AckTimeout is how long the oldest batch in flight may wait for its ack
-	// before the relay resends from the last ack + 1 (10 s).
+	// AckTimeout is how long the relay waits for an ack that advances while
+	// batches are in flight before it resends one of them, the probe (10 s;
+	// the wait adds up to half of it at random). Each timeout without progress
+	// doubles it up to MaxAckTimeout; an ack that advances returns it to
+	// AckTimeout. See window.
 	AckTimeout time.Duration
+	// MaxAckTimeout caps the ack timeout's backoff (2 min, and at least
+	// AckTimeout).
+	MaxAckTimeout time.Duration
 	// GapGrace is how old the oldest batch in flight must be before an ack
 	// reporting a gap triggers a resend (500 ms): younger batches may still
 	// be on their way through another cloud replica.
@@ -87,6 +94,10 @@ func (c *Config) defaults() {
 	if c.AckTimeout <= 0 {
 		c.AckTimeout = 10 * time.Second
 	}
+	if c.MaxAckTimeout <= 0 {
+		c.MaxAckTimeout = 2 * time.Minute
+	}
+	c.MaxAckTimeout = max(c.MaxAckTimeout, c.AckTimeout)
 	if c.GapGrace <= 0 {
 		c.GapGrace = 500 * time.Millisecond
 	}
@@ -156,6 +167,7 @@ type Relay struct {
 	changed   time.Time // when connected last changed
 	lastAckAt time.Time
 	client    paho.Client
+	resends   map[string]uint64 // by reason (resendTimeout, resendGap, resendIdle)
 
 	// due is when the relay loop must next check in (Unix nanoseconds).
 	due atomic.Int64
@@ -202,7 +214,7 @@ func New(cfg Config, outbox agent.Outbox, configs agent.ConfigStore, commands ag
 	}
 	r := &Relay{cfg: cfg, outbox: outbox, configs: configs, commands: commands,
 		log:  log.With("component", "relay", "branch", cfg.Branch),
-		acks: make(chan event.Ack, 1024), inbound: make(chan paho.Message, 64)}
+		acks: make(chan event.Ack, 1024), inbound: make(chan paho.Message, 64), resends: map[string]uint64{}}
 	r.promise(connectBound) // Run starts
 	return r, nil
 }
@@ -211,7 +223,15 @@ func New(cfg Config, outbox agent.Outbox, configs agent.ConfigStore, commands ag
 func (r *Relay) State() agent.LinkState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return agent.LinkState{Mode: "mqtt", Connected: r.connected, LastAckAt: r.lastAckAt, Since: r.changed}
+	return agent.LinkState{Mode: "mqtt", Connected: r.connected, LastAckAt: r.lastAckAt, Since: r.changed,
+		Resends: maps.Clone(r.resends)}
+}
+
+// resent counts a resend by its reason.
+func (r *Relay) resent(reason string) {
+	r.mu.Lock()
+	r.resends[reason]++
+	r.mu.Unlock()
 }
 
 // Run keeps the link up until ctx ends: connect, relay, and on any loss
@@ -451,14 +471,15 @@ func (r *Relay) goOffline(c paho.Client) {
 }
 
 // session relays until the connection is lost or ctx ends. It is stateless
-// towards the broker: it starts from the outbox's last ack, and a timeout
-// without ack resends from there (the cloud drops duplicates).
+// towards the broker: it starts from the outbox's last ack; an ack timeout
+// resends one batch (a probe, backing off) and a gap the cloud reports
+// resends from the last ack (the cloud drops duplicates).
 func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) error {
 	s, err := r.outbox.SyncState(ctx)
 	if err != nil {
 		return fmt.Errorf("outbox state: %w", err)
 	}
-	w := newWindow(s.LastAck, r.cfg.MaxInFlight, r.cfg.AckTimeout, r.cfg.GapGrace, r.cfg.Now)
+	w := newWindow(s.LastAck, r.cfg.MaxInFlight, r.cfg.AckTimeout, r.cfg.MaxAckTimeout, r.cfg.GapGrace, r.cfg.Now, nil)
 	b, _ := json.Marshal(r.status(ctx, true))
 	c.Publish(event.StatusTopic(r.cfg.Branch), 1, true, b)
 
@@ -525,7 +546,8 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 				r.mu.Unlock()
 			}
 			if w.ack(a) {
-				r.log.Info("cloud reports a gap; resending", "seq", w.lastAck, "gap", a.Gap)
+				r.resent(resendGap)
+				r.log.Info("cloud reports a gap; resending from the last ack", "seq", w.lastAck, "gap", a.Gap)
 			}
 		case <-tick.C:
 			now := r.cfg.Now()
@@ -537,17 +559,27 @@ func (r *Relay) session(ctx context.Context, c paho.Client, lost <-chan error) e
 				idleCheckAt = now
 				if st, err := r.outbox.SyncState(ctx); err == nil && st.LastSeq > w.lastAck {
 					r.log.Info("unacknowledged events with nothing in flight; sending from the last ack", "seq", w.lastAck, "last_seq", st.LastSeq)
+					r.resent(resendIdle)
 					w.reset()
 					more = true
 				}
 			}
-			switch inFlight := len(w.inflight); w.expire() {
+			switch reason, probe := w.expire(); reason {
 			case resendTimeout:
-				r.log.Info("no ack in time; resending from the last ack", "seq", w.lastAck, "in_flight", inFlight)
-				more = true
+				// One batch, the newest in flight: its ack releases the
+				// window or reports the gap before it (see window).
+				if err := bucket.Wait(ctx); err != nil {
+					return err
+				}
+				c.Publish(topic, 1, false, probe.payload)
+				r.resent(resendTimeout)
+				r.log.Info("no ack in time; probing with the newest batch in flight", "seq", w.lastAck,
+					"probe_from", probe.first, "probe_seq", probe.last, "in_flight", len(w.inflight),
+					"probes", w.probes, "next_timeout", w.deadline.Sub(now).Round(time.Millisecond))
 			case resendGap:
 				// A gap reported while the batches were young: they are old now.
-				r.log.Info("cloud still reports a gap; resending", "seq", w.lastAck)
+				r.resent(resendGap)
+				r.log.Info("cloud still reports a gap; resending from the last ack", "seq", w.lastAck)
 				more = true
 			}
 			if now.Sub(statusAt) >= r.cfg.StatusInterval {

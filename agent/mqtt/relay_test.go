@@ -306,23 +306,41 @@ func TestRelayResendsAfterLostAck(t *testing.T) {
 	assert.Positive(t, dups, "the unacked batch was resent (the cloud deduplicates)")
 }
 
-// A lost batch followed by later ones: the cloud's ack reports the gap and the
-// relay resends from the last ack without waiting for its (here endless) ack
-// timeout.
-func TestRelayResendsOnGap(t *testing.T) {
-	b := mqtttest.Start(t)
-	fc := startCloud(t, b, "RLY-007")
-	fc.lose = 1
-	ob := newOutbox(t)
-	ob.Append(t, eventgen.New("RLY-007", 7).Take(100))
-	startRelay(t, b, "RLY-007", ob, nil, func(c *mqtt.Config) {
-		c.BatchBytes = 4000
-		c.AckTimeout = time.Hour
-		c.GapGrace = 100 * time.Millisecond
-	})
-	waitAcked(t, ob, 100, 10*time.Second)
-	_, applied, _ := fc.stats()
-	assert.Equal(t, uint64(100), applied)
+// Batches the cloud never stores are sent again. A lost batch followed by
+// later ones: the cloud's ack reports the gap and the relay resends from the
+// last ack without waiting for its (here endless) ack timeout. A lost window:
+// no ack comes and no gap either; the ack timeout sends one batch, the probe
+// (the newest in flight), whose ack reports the gap before it.
+func TestRelayResendsLostBatches(t *testing.T) {
+	for _, tc := range []struct {
+		name, branch string
+		lose         int // the first batches lost
+		ackTimeout   time.Duration
+		reasons      []string // resends counted
+	}{
+		{"gap", "RLY-007", 1, time.Hour, []string{"gap"}},
+		{"window", "RLY-010", 4, 300 * time.Millisecond, []string{"ack_timeout", "gap"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := mqtttest.Start(t)
+			fc := startCloud(t, b, tc.branch)
+			fc.lose = tc.lose
+			ob := newOutbox(t)
+			ob.Append(t, eventgen.New(tc.branch, 7).Take(100))
+			r := startRelay(t, b, tc.branch, ob, nil, func(c *mqtt.Config) {
+				c.BatchBytes = 4000
+				c.MaxInFlight = 4
+				c.AckTimeout = tc.ackTimeout
+				c.GapGrace = 100 * time.Millisecond
+			})
+			waitAcked(t, ob, 100, 10*time.Second)
+			_, applied, _ := fc.stats()
+			assert.Equal(t, uint64(100), applied)
+			for _, reason := range tc.reasons {
+				assert.Positive(t, r.State().Resends[reason], reason)
+			}
+		})
+	}
 }
 
 func TestRelayBrokerRestart(t *testing.T) {

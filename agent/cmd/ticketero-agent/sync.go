@@ -25,7 +25,7 @@ func (c *SyncConfig) flags(s *envflag.Set) {
 	s.String(&c.Cert, "cert", "", "branch client certificate (PEM; CN = branch ID)")
 	s.String(&c.Key, "key", "", "branch client key (PEM)")
 	s.String(&c.CA, "ca", "", "broker CA (PEM)")
-	s.Duration(&c.AckTimeout, "mqtt-ack-timeout", "", "resend unacknowledged events after this long")
+	s.Duration(&c.AckTimeout, "mqtt-ack-timeout", "", "without an advancing ack for this long, resend one batch (a probe; the wait backs off up to 2 min)")
 }
 
 // Validate checks the link's configuration when one is set.
