@@ -31,6 +31,9 @@ var (
 	backlogDesc = prometheus.NewDesc("ticketero_agent_outbox_backlog", "Outbox events not yet acknowledged by the cloud.", nil, nil)
 	lastSeqDesc = prometheus.NewDesc("ticketero_agent_outbox_last_seq", "Last outbox seq written.", nil, nil)
 	streamsDesc = prometheus.NewDesc("ticketero_agent_stream_clients", "Live stream subscribers.", nil, nil)
+	resendsDesc = prometheus.NewDesc("ticketero_agent_relay_resends_total",
+		"Sync relay resends by reason: ack_timeout (one batch, a probe), gap and idle (a rewind to the last ack).",
+		[]string{"reason"}, nil)
 )
 
 // stateCollector reads the queue's state at scrape time.
@@ -41,6 +44,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- backlogDesc
 	ch <- lastSeqDesc
 	ch <- streamsDesc
+	ch <- resendsDesc
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -53,4 +57,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(lastSeqDesc, prometheus.CounterValue, float64(st.LastSeq))
 	}
 	ch <- prometheus.MustNewConstMetric(streamsDesc, prometheus.GaugeValue, float64(c.s.cfg.Store.Broker().Subscribers()))
+	if c.s.cfg.Link != nil {
+		for reason, n := range c.s.cfg.Link.State().Resends {
+			ch <- prometheus.MustNewConstMetric(resendsDesc, prometheus.CounterValue, float64(n), reason)
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketero/ticketero/agent"
 	agenthttp "github.com/ticketero/ticketero/agent/http"
 	"github.com/ticketero/ticketero/agent/sqlite"
 	"github.com/ticketero/ticketero/agent/web"
@@ -127,6 +128,20 @@ func TestMetrics(t *testing.T) {
 	} {
 		assert.Regexp(t, regexp.MustCompile(re), body)
 	}
+}
+
+// fixedLink is a cloud link whose state does not change.
+type fixedLink agent.LinkState
+
+func (l fixedLink) State() agent.LinkState { return agent.LinkState(l) }
+
+func TestMetricsRelayResends(t *testing.T) {
+	srv, _ := MustServerWith(t, agenthttp.Config{Link: fixedLink{Mode: "mqtt",
+		Resends: map[string]uint64{"ack_timeout": 3, "gap": 1}}})
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	assert.Contains(t, rec.Body.String(), `ticketero_agent_relay_resends_total{reason="ack_timeout"} 3`)
+	assert.Contains(t, rec.Body.String(), `ticketero_agent_relay_resends_total{reason="gap"} 1`)
 }
 
 func TestStreamPings(t *testing.T) {

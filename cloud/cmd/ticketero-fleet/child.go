@@ -39,6 +39,7 @@ type childReport struct {
 	Connected         int
 	Converged         bool
 	DrainS            float64
+	Resends           map[string]uint64 // the relays' resends by reason
 	States            []branchState
 }
 
@@ -116,7 +117,7 @@ func runChild(f string) error {
 	}
 	wg.Wait()
 	dayEnd := time.Now()
-	rep := childReport{Tickets: tickets.Load(), OpErrors: opErrs.Load()}
+	rep := childReport{Tickets: tickets.Load(), OpErrors: opErrs.Load(), Resends: map[string]uint64{}}
 	for _, b := range branches {
 		if b.relay.State().Connected {
 			rep.Connected++
@@ -138,6 +139,9 @@ func runChild(f string) error {
 	rep.DrainS = time.Since(dayEnd).Seconds()
 	for _, b := range branches {
 		b.stopRelay()
+		for reason, n := range b.relay.State().Resends {
+			rep.Resends[reason] += n
+		}
 		st, err := b.state(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.id, err)

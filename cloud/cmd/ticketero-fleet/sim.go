@@ -76,6 +76,10 @@ type Report struct {
 	Invariant       bool      `json:"invariant_holds"`
 	InvariantErrors []string  `json:"invariant_errors,omitempty"`
 	Notes           []string  `json:"notes,omitempty"`
+
+	// AgentResends are the relays' resends by reason (ack_timeout: one
+	// batch, a probe; gap and idle: a rewind to the last ack).
+	AgentResends map[string]uint64 `json:"agent_resends"`
 }
 
 type branch struct {
@@ -343,6 +347,12 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		rep.Connected += cr.Connected
 		rep.Converged = rep.Converged && cr.Converged
 		rep.DrainS = max(rep.DrainS, cr.DrainS)
+		for reason, n := range cr.Resends {
+			if rep.AgentResends == nil {
+				rep.AgentResends = map[string]uint64{}
+			}
+			rep.AgentResends[reason] += n
+		}
 		states = append(states, cr.States...)
 	}
 	rep.DurationS = time.Since(start).Seconds()
