@@ -29,9 +29,9 @@ const DefaultLeaderEvery = 5 * time.Second
 // (pg_try_advisory_lock, session level). The others try again every Every.
 // The leader checks its session every Every; when the check fails (the
 // connection was killed, the database restarted, the network broke) it
-// stops its jobs and campaigns again, and the server, which released the
-// lock with the session, lets the next replica take it at its next try: a
-// handover within about one interval. The session is also given an
+// stops its jobs and campaigns again after two intervals, and the server,
+// which released the lock with the session, lets the next replica take it
+// at its next try: a handover within about one interval. The session is also given an
 // idle_session_timeout of three intervals, so a leader that stops checking
 // (a frozen process, a half-open connection) loses the lock on the server
 // without waiting for TCP to notice. The session must be a real one
@@ -82,13 +82,19 @@ func (e *Elector) Run(ctx context.Context, jobs ...func(context.Context)) {
 			continue
 		}
 		bo.Reset()
-		err = e.campaign(ctx, conn, key, every, log, jobs)
+		led, err := e.campaign(ctx, conn, key, every, log, jobs)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("leader election: session lost", "err", err)
 		}
 		cctx, cancel := context.WithTimeout(context.Background(), every)
 		_ = conn.Close(cctx) // a closed session drops its lock
 		cancel()
+		if led {
+			// Stand back two intervals: the others, which try every
+			// interval, take the lock first, so a leader whose session
+			// was killed hands over instead of taking it straight back.
+			_ = backoff.Sleep(ctx, 2*every)
+		}
 	}
 }
 
@@ -108,9 +114,10 @@ func (e *Elector) connect(ctx context.Context, every time.Duration) (*pgx.Conn, 
 }
 
 // campaign tries the lock every interval; once it holds it, it leads until
-// the session fails or ctx ends. It returns the session's error.
+// the session fails or ctx ends. It reports whether it led, and the
+// session's error.
 func (e *Elector) campaign(ctx context.Context, conn *pgx.Conn, key int64, every time.Duration, log *slog.Logger,
-	jobs []func(context.Context)) error {
+	jobs []func(context.Context)) (bool, error) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -119,14 +126,14 @@ func (e *Elector) campaign(ctx context.Context, conn *pgx.Conn, key int64, every
 		err := conn.QueryRow(qctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got)
 		cancel()
 		if err != nil {
-			return err
+			return false, err
 		}
 		if got {
-			return e.lead(ctx, conn, every, log, jobs)
+			return true, e.lead(ctx, conn, every, log, jobs)
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return false, nil
 		case <-t.C:
 		}
 	}
