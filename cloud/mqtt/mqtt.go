@@ -100,7 +100,17 @@ func New(cfg Config, status cloud.StatusRecorder, log *slog.Logger) (*Client, er
 	opts := paho.NewClientOptions().AddBroker(cfg.URL).SetClientID(cfg.ClientID).SetTLSConfig(cfg.TLS).
 		SetCleanSession(true).SetKeepAlive(30 * time.Second).SetAutoReconnect(true).
 		SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(10 * time.Second).
-		SetOrderMatters(false).SetConnectTimeout(10 * time.Second).
+		// In order: paho calls onEvents and onStatus on its one router
+		// goroutine, and onEvents blocks while the branch's worker queue is
+		// full (ingest.Dispatcher), so the inbound path holds at most
+		// Workers × 256 batches and no goroutine per message
+		// (SetOrderMatters(false) started one per inbound message, each
+		// blocked on the queues: about 2,000 more in TestInboundFloodBounded,
+		// 100,000 at a 5,000-branch storm). Blocking the router cannot
+		// deadlock the ingest: Ack does not wait for the broker's PUBACK
+		// (paho reads it on the blocked connection), and a publish only
+		// needs paho's writer, which never waits for the router.
+		SetOrderMatters(true).SetConnectTimeout(10 * time.Second).
 		SetOnConnectHandler(c.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			c.ready.Store(false)
@@ -192,11 +202,19 @@ func (c *Client) onEvents(_ paho.Client, msg paho.Message) {
 	if d == nil {
 		return // not consuming (subscribed only by Run)
 	}
-	// Blocking here applies back-pressure to the broker connection, which is
-	// what we want when PostgreSQL is slower than the fleet.
+	// Blocking here (paho's router goroutine: SetOrderMatters(true)) applies
+	// back-pressure to the broker connection, which is what we want when
+	// PostgreSQL is slower than the fleet: the broker holds the flood. One
+	// full queue holds every branch's delivery (and the statuses') until its
+	// worker takes a batch; a router blocked past the keepalive and its ping
+	// timeout (40 s: no worker moving at all) drops the connection, and the
+	// agents resend what was not acked.
 	d.d.Dispatch(d.ctx, branch, cloud.Message{Topic: msg.Topic(), Payload: msg.Payload()})
 }
 
+// onStatus runs on paho's router goroutine too: it must not block (the
+// statusBatcher only appends; without one, the recorder's write holds the
+// delivery, which only tests do).
 func (c *Client) onStatus(_ paho.Client, msg paho.Message) {
 	if len(msg.Payload()) == 0 {
 		return // a cleared retained message
