@@ -388,28 +388,50 @@ func (r *ticketRows) queue(pb *pgx.Batch, fresh bool) {
 			r.nStarted, r.nEnded, r.nSeq, r.nPrinted, r.nPP, r.nPT, r.nPU, r.nPAt)
 	}
 	if len(r.uIDs) > 0 {
-		pb.Queue(`UPDATE tickets t SET status = COALESCE(u.status, t.status),
-				service = COALESCE(u.service, t.service),
-				counter = CASE WHEN u.counter_set THEN u.counter ELSE t.counter END,
-				executive = CASE WHEN u.exec_set THEN u.exec ELSE t.executive END,
-				called_at = COALESCE(u.called, t.called_at),
-				started_at = COALESCE(u.started, t.started_at),
-				ended_at = COALESCE(u.ended, t.ended_at),
-				queued_at = COALESCE(u.queued, t.queued_at),
-				outcome = COALESCE(u.outcome, t.outcome),
-				recalls = GREATEST(t.recalls + u.add, u.floor),
-				last_seq = u.seq,
-				place_position = COALESCE(u.pp, t.place_position),
-				place_typical_s = COALESCE(u.pt, t.place_typical_s),
-				place_upper_s = COALESCE(u.pu, t.place_upper_s),
-				place_at = COALESCE(u.pat, t.place_at)
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int[], $7::bool[], $8::text[],
-				$9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[],
-				$14::int[], $15::int[], $16::bigint[], $17::int[], $18::int[], $19::int[], $20::timestamptz[])
-				AS u(branch, id, status, service, counter_set, counter, exec_set, exec, called, started, ended, queued,
-					outcome, add, floor, seq, pp, pt, pu, pat)
-			WHERE t.branch = u.branch AND t.id = u.id`,
+		// The update joins its few rows to tickets by the primary key: one
+		// index probe each. Without statistics (a new table; or small, where
+		// the planner counts its pages as read from disk) the planner hashes
+		// the rows and scans the whole table instead, once per statement, so
+		// the update costs the table's size; joins other than nested loops are
+		// off for this statement only (the settings are put back after it).
+		pb.Queue(noHashJoins)
+		pb.Queue(updateTickets,
 			r.uBranch, r.uIDs, r.uStatus, r.uService, r.uCounterSet, r.uCounter, r.uExecSet, r.uExec, r.uCalled, r.uStarted,
 			r.uEnded, r.uQAt, r.uOutcome, r.uAdd, r.uFloor, r.uSeq, r.uPP, r.uPT, r.uPU, r.uPAt)
+		pb.Queue(joinsBack)
 	}
 }
+
+// updateTickets updates the tickets the runs moved with their folded
+// changes.
+const updateTickets = `UPDATE tickets t SET status = COALESCE(u.status, t.status),
+			service = COALESCE(u.service, t.service),
+			counter = CASE WHEN u.counter_set THEN u.counter ELSE t.counter END,
+			executive = CASE WHEN u.exec_set THEN u.exec ELSE t.executive END,
+			called_at = COALESCE(u.called, t.called_at),
+			started_at = COALESCE(u.started, t.started_at),
+			ended_at = COALESCE(u.ended, t.ended_at),
+			queued_at = COALESCE(u.queued, t.queued_at),
+			outcome = COALESCE(u.outcome, t.outcome),
+			recalls = GREATEST(t.recalls + u.add, u.floor),
+			last_seq = u.seq,
+			place_position = COALESCE(u.pp, t.place_position),
+			place_typical_s = COALESCE(u.pt, t.place_typical_s),
+			place_upper_s = COALESCE(u.pu, t.place_upper_s),
+			place_at = COALESCE(u.pat, t.place_at)
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int[], $7::bool[], $8::text[],
+			$9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[],
+			$14::int[], $15::int[], $16::bigint[], $17::int[], $18::int[], $19::int[], $20::timestamptz[])
+			AS u(branch, id, status, service, counter_set, counter, exec_set, exec, called, started, ended, queued,
+				outcome, add, floor, seq, pp, pt, pu, pat)
+		WHERE t.branch = u.branch AND t.id = u.id`
+
+// noHashJoins leaves the planner only nested loops for the rest of the
+// transaction, and keeps the settings it had; joinsBack puts them back.
+const (
+	noHashJoins = `SELECT set_config('ticketero.enable_hashjoin', current_setting('enable_hashjoin'), true),
+		set_config('ticketero.enable_mergejoin', current_setting('enable_mergejoin'), true),
+		set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`
+	joinsBack = `SELECT set_config('enable_hashjoin', current_setting('ticketero.enable_hashjoin'), true),
+		set_config('enable_mergejoin', current_setting('ticketero.enable_mergejoin'), true)`
+)
