@@ -113,10 +113,11 @@ type HQReports interface {
 // HQConfig is the configuration HQ edits as a draft per branch and publishes
 // to it: the branch, its services, counters, executives, rules and hours.
 type HQConfig interface {
-	// ConfigList lists every branch (those only the ingest knows too) with
-	// the version it runs and the latest published, by ID: no ticket is
-	// read (the configuration list).
-	ConfigList(ctx context.Context) ([]ConfigListRow, error)
+	// ConfigList lists a page of the branches (those only the ingest knows
+	// too) that match the filter with the version each runs, the latest
+	// published and its tags, by ID, and how many match: no ticket is read
+	// (the configuration list). Errors: invalid hq.configlist.version_invalid.
+	ConfigList(ctx context.Context, f ConfigListFilter) (ConfigListPage, error)
 	PutBranch(ctx context.Context, in BranchInput) error
 	// BranchConfig returns a branch's draft. Errors: not_found
 	// hq.branch.not_found.

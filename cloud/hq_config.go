@@ -38,10 +38,46 @@ type ConfigVersion struct {
 }
 
 // ConfigListRow is a branch as HQ's configuration list shows it: the
-// version it reports running and the latest HQ published.
+// version it reports running, the latest HQ published and its tags.
 type ConfigListRow struct {
 	ID, Name, Region   string
 	Running, Published int64
+	Tags               []string
+}
+
+// The configuration list's version filter (ConfigListFilter.Version).
+const (
+	// ConfigBehind: the branch does not run the latest version published.
+	ConfigBehind = "behind"
+	// ConfigCurrent: it runs the latest version published.
+	ConfigCurrent = "current"
+	// ConfigUnpublished: HQ never published a version to it.
+	ConfigUnpublished = "unpublished"
+)
+
+// ConfigListFilter narrows and pages HQ's configuration list. Zero fields
+// do not filter.
+type ConfigListFilter struct {
+	// Query keeps the branches whose ID, name, region or one of its tags
+	// contains each of its words (case and Spanish accents ignored).
+	Query  string
+	Region string
+	// Version is ConfigBehind, ConfigCurrent or ConfigUnpublished.
+	Version string
+	// Template keeps the branches the template targets (its region, tag or
+	// list).
+	Template int64
+	// Limit is the page size (0: every match) and Offset the matches
+	// skipped; an offset past the last match shows the last page.
+	Limit, Offset int
+}
+
+// ConfigListPage is a page of the configuration list: the rows, how many
+// branches match the filter and the offset of the first row.
+type ConfigListPage struct {
+	Rows   []ConfigListRow
+	Total  int
+	Offset int
 }
 
 // BranchConfig is the draft HQ edits for a branch, its published versions and

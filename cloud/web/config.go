@@ -2,32 +2,172 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/i18n"
 	"github.com/ticketero/ticketero/shared/queue"
 )
 
+// configPerPage is how many branches a page of the configuration list
+// shows.
+const configPerPage = 100
+
+// configListData is the configuration list: a page of the branches that
+// match the search and filters (the URL's query is the page's state, so it
+// works without JavaScript), the filters' options and the page links.
 type configListData struct {
-	Branches []cloud.ConfigListRow
+	Branches  []cloud.ConfigListRow
+	Filter    configQuery
+	Regions   []string
+	Templates []cloud.Template
+	// Count says which rows of how many matches the page shows.
+	Count       string
+	Total       int
+	Page, Pages int
+	Prev, Next  template.URL
+	Links       []pagerEntry
+}
+
+// configQuery is the configuration list's query string: q (ID, name,
+// region or tag), region, version (cloud.ConfigBehind, …), template (an
+// ID) and page.
+type configQuery struct {
+	Q, Region, Version string
+	Template           int64
+	Page               int
+}
+
+// readConfigQuery reads the list's query. Errors: invalid hq.page.invalid,
+// hq.configlist.template_invalid (the version is the store's to refuse).
+func readConfigQuery(r *http.Request) (configQuery, error) {
+	v := r.URL.Query()
+	c := configQuery{Q: strings.TrimSpace(v.Get("q")), Region: v.Get("region"), Version: v.Get("version"), Page: 1}
+	if s := v.Get("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return c, queue.Errorf(queue.CodeInvalid, "hq.page.invalid", s)
+		}
+		c.Page = n
+	}
+	if s := v.Get("template"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return c, queue.Errorf(queue.CodeInvalid, "hq.configlist.template_invalid", s)
+		}
+		c.Template = n
+	}
+	return c, nil
+}
+
+// Filtered reports whether the list is searched or filtered.
+func (c configQuery) Filtered() bool {
+	return c.Q != "" || c.Region != "" || c.Version != "" || c.Template != 0
+}
+
+// link is the list's URL for page n with the same search and filters.
+func (c configQuery) link(n int) template.URL {
+	v := url.Values{}
+	for k, s := range map[string]string{"q": c.Q, "region": c.Region, "version": c.Version} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if c.Template != 0 {
+		v.Set("template", strconv.FormatInt(c.Template, 10))
+	}
+	if n > 1 {
+		v.Set("page", strconv.Itoa(n))
+	}
+	if len(v) == 0 {
+		return "/config"
+	}
+	return template.URL("/config?" + v.Encode()) // #nosec G203 -- built from url.Values
+}
+
+// pagerEntry is one entry of a numbered pager: a page or a gap ("…").
+type pagerEntry struct {
+	N       int
+	URL     template.URL
+	Current bool
+	Gap     bool
+}
+
+// pagerEntries numbers the pages around page (two on each side), the first
+// and the last, with a gap where pages are left out.
+func pagerEntries(page, pages int, link func(int) template.URL) []pagerEntry {
+	var out []pagerEntry
+	last := 0
+	for n := 1; n <= pages; n++ {
+		if n != 1 && n != pages && (n < page-2 || n > page+2) {
+			continue
+		}
+		if last != 0 && n > last+1 {
+			out = append(out, pagerEntry{Gap: true})
+		}
+		out = append(out, pagerEntry{N: n, URL: link(n), Current: n == page})
+		last = n
+	}
+	return out
 }
 
 func (h *Handler) configList(w http.ResponseWriter, r *http.Request, q *req) {
-	h.showConfigList(w, r, q, http.StatusOK, "")
-}
-
-func (h *Handler) showConfigList(w http.ResponseWriter, r *http.Request, q *req, status int, errMsg string) {
-	rows, err := h.store.ConfigList(r.Context())
+	c, err := readConfigQuery(r)
 	if err != nil {
 		h.fail(w, r, q, err)
 		return
 	}
-	v := q.view("config", configListData{Branches: rows})
+	h.showConfigList(w, r, q, c, http.StatusOK, "")
+}
+
+// showConfigList renders the page of the configuration list c asks for.
+// The page, the regions and the templates are read at once.
+func (h *Handler) showConfigList(w http.ResponseWriter, r *http.Request, q *req, c configQuery, status int, errMsg string) {
+	ctx := r.Context()
+	d := configListData{Filter: c}
+	var (
+		page       cloud.ConfigListPage
+		wg         sync.WaitGroup
+		e1, e2, e3 error
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		page, e1 = h.store.ConfigList(ctx, cloud.ConfigListFilter{Query: c.Q, Region: c.Region, Version: c.Version, Template: c.Template,
+			Limit: configPerPage, Offset: (c.Page - 1) * configPerPage})
+	}()
+	go func() { defer wg.Done(); d.Regions, e2 = h.store.Regions(ctx, cloud.AllBranches) }()
+	go func() { defer wg.Done(); d.Templates, e3 = h.store.Templates(ctx) }()
+	wg.Wait()
+	if err := errors.Join(e1, e2, e3); err != nil {
+		h.fail(w, r, q, err)
+		return
+	}
+	d.Branches, d.Total = page.Rows, page.Total
+	d.Pages = max(1, (page.Total+configPerPage-1)/configPerPage)
+	d.Page = page.Offset/configPerPage + 1
+	if d.Page > 1 {
+		d.Prev = c.link(d.Page - 1)
+	}
+	if d.Page < d.Pages {
+		d.Next = c.link(d.Page + 1)
+	}
+	if d.Pages > 1 {
+		d.Links = pagerEntries(d.Page, d.Pages, c.link)
+	}
+	if page.Total > 0 {
+		d.Count = i18n.T(q.Lang, "hq.configlist.count", thousands(q.Lang, page.Offset+1),
+			thousands(q.Lang, page.Offset+len(page.Rows)), thousands(q.Lang, page.Total))
+	}
+	v := q.view("config", d)
 	v.Error = errMsg
 	h.render(w, status, "config", v)
 }
@@ -41,7 +181,7 @@ func (h *Handler) configPutBranch(w http.ResponseWriter, r *http.Request, q *req
 				h.fail(w, r, q, err)
 				return
 			}
-			h.showConfigList(w, r, q, httpStatus(err), queue.ErrorMessage(q.Lang, err))
+			h.showConfigList(w, r, q, configQuery{Page: 1}, httpStatus(err), queue.ErrorMessage(q.Lang, err))
 			return
 		}
 		h.showConfigBranch(w, r, q, in.ID, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")

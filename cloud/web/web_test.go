@@ -407,10 +407,11 @@ func TestConfigPublishing(t *testing.T) {
 	assert.Contains(t, body, `<strong id="latest">v2</strong>`)
 
 	// The configuration list reads versions without the overview: CF-001
-	// runs v1 of v2 (late); a branch only the ingest knows is listed too.
+	// runs v1 of v2 (late); a branch only the ingest knows is listed too
+	// (searched: the package's other tests fill more than a page).
 	_, err = e.store.Pool().Exec(context.Background(), `INSERT INTO branch_sync (branch, online, config_version) VALUES ('CF-ING', true, 0)`)
 	require.NoError(t, err)
-	res, body = e.get(c, "/config")
+	res, body = e.get(c, "/config?q=CF-")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, body, `<tr class="late"><td><a href="/config/branches/CF-001">CF-001</a> Config</td><td>CF</td><td>v1</td><td>v2</td></tr>`)
 	assert.Contains(t, body, `<tr><td><a href="/config/branches/CF-ING">CF-ING</a> </td><td></td><td>v0</td><td>v0</td></tr>`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,24 +59,82 @@ func (s *Store) PutBranch(ctx context.Context, in BranchInput) error {
 	return wrap("put branch", tx.Commit(ctx))
 }
 
-// ConfigList lists every branch with the version it runs (branch_sync) and
-// the latest HQ published (HQ only: no scope). It reads branches,
-// branch_sync and the versions' primary key, never the tickets.
-func (s *Store) ConfigList(ctx context.Context) ([]cloud.ConfigListRow, error) {
-	rows, err := s.pool.Query(ctx, `
-SELECT bl.id, bl.name, bl.region, coalesce(sy.config_version, 0), coalesce(c.v, 0)
-FROM (`+branchListSQL+`) bl(id, name, region, time_zone)
-LEFT JOIN branch_sync sy ON sy.branch = bl.id
-LEFT JOIN (SELECT branch, max(version) AS v FROM hq_branch_configs GROUP BY branch) c ON c.branch = bl.id
-ORDER BY bl.id`)
-	if err != nil {
-		return nil, wrap("config list", err)
+// ConfigList lists a page of the branches that match f (each word of the
+// search in the ID, name, region or a tag) with the version each runs
+// (branch_sync), the latest HQ published and its tags, by ID, and how many
+// match (HQ only: no scope). It reads branches, branch_sync, the
+// versions' primary key and the tags, never the tickets; one statement
+// counts the matches and cuts the page (an offset past the last match gives
+// the last page). Errors: invalid hq.configlist.version_invalid.
+func (s *Store) ConfigList(ctx context.Context, f cloud.ConfigListFilter) (cloud.ConfigListPage, error) {
+	switch f.Version {
+	case "", cloud.ConfigBehind, cloud.ConfigCurrent, cloud.ConfigUnpublished:
+	default:
+		return cloud.ConfigListPage{}, queue.Errorf(queue.CodeInvalid, "hq.configlist.version_invalid", truncateCode(f.Version))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cloud.ConfigListRow, error) {
-		var b cloud.ConfigListRow
-		return b, r.Scan(&b.ID, &b.Name, &b.Region, &b.Running, &b.Published)
+	// Each word of the search must be in the ID, name, region or a tag.
+	words := []string{}
+	for _, w := range strings.Fields(foldSearch(f.Query)) {
+		if len(words) < 8 {
+			words = append(words, "%"+w+"%")
+		}
+	}
+	rows, err := s.pool.Query(ctx, `
+WITH f AS (
+	SELECT bl.id, bl.name, bl.region, coalesce(sy.config_version, 0) AS running, coalesce(c.v, 0) AS published
+	FROM (`+branchListSQL+`) bl(id, name, region, time_zone)
+	LEFT JOIN branch_sync sy ON sy.branch = bl.id
+	LEFT JOIN (SELECT branch, max(version) AS v FROM hq_branch_configs GROUP BY branch) c ON c.branch = bl.id
+	WHERE ($1 = '' OR bl.region = $1)
+	  AND ($2 = '' OR ($2 = 'behind' AND coalesce(sy.config_version, 0) < coalesce(c.v, 0))
+	               OR ($2 = 'current' AND c.v > 0 AND coalesce(sy.config_version, 0) >= c.v)
+	               OR ($2 = 'unpublished' AND c.v IS NULL))
+	  AND ($3::bigint = 0 OR EXISTS (SELECT 1 FROM hq_templates t WHERE t.id = $3::bigint AND (
+	           (t.target_kind = 'region' AND bl.region = t.target_value)
+	        OR (t.target_kind = 'tag' AND EXISTS (SELECT 1 FROM hq_branch_tags g WHERE g.branch = bl.id AND g.tag = t.target_value))
+	        OR (t.target_kind = 'branches' AND bl.id = ANY(t.target_branches)))))
+	  AND NOT EXISTS (SELECT 1 FROM unnest($4::text[]) w(p) WHERE NOT (
+	           `+foldSQL("bl.id")+` LIKE w.p OR `+foldSQL("bl.name")+` LIKE w.p OR `+foldSQL("bl.region")+` LIKE w.p
+	        OR EXISTS (SELECT 1 FROM hq_branch_tags g WHERE g.branch = bl.id AND g.tag LIKE w.p)))
+), n AS (SELECT count(*)::int AS total FROM f),
+o AS (SELECT CASE WHEN $5::int = 0 THEN 0 ELSE least($6::int, greatest(n.total - 1, 0) / $5::int * $5::int) END AS off FROM n)
+SELECT n.total, o.off, p.id, p.name, p.region, p.running, p.published, p.tags
+FROM n CROSS JOIN o
+LEFT JOIN LATERAL (
+	SELECT f.*, coalesce((SELECT array_agg(g.tag ORDER BY g.tag) FROM hq_branch_tags g WHERE g.branch = f.id), '{}') AS tags
+	FROM f ORDER BY f.id OFFSET o.off LIMIT nullif($5::int, 0)
+) p ON true
+ORDER BY p.id`, f.Region, f.Version, f.Template, words, max(f.Limit, 0), max(f.Offset, 0))
+	if err != nil {
+		return cloud.ConfigListPage{}, wrap("config list", err)
+	}
+	var out cloud.ConfigListPage
+	var (
+		id, name, region   *string
+		running, published *int64
+		tags               []string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&out.Total, &out.Offset, &id, &name, &region, &running, &published, &tags}, func() error {
+		if id != nil { // the page is empty: the one row says how many match
+			out.Rows = append(out.Rows, cloud.ConfigListRow{ID: *id, Name: *name, Region: *region, Running: *running, Published: *published, Tags: slices.Clone(tags)})
+		}
+		return nil
 	})
 	return out, wrap("config list", err)
+}
+
+// foldSearch is a search as foldSQL compares it: trimmed, lower case,
+// without Spanish accents, LIKE's wildcards escaped.
+func foldSearch(q string) string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	q = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ü", "u", "ñ", "n",
+		`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q)
+	return q
+}
+
+// foldSQL is col in lower case without Spanish accents (foldSearch).
+func foldSQL(col string) string {
+	return "lower(translate(" + col + ", 'ÁÉÍÓÚÜÑáéíóúüñ', 'AEIOUUNaeiouun'))"
 }
 
 // BranchConfig returns the draft configuration of a branch (HQ only: no
