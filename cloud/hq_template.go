@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,13 @@ const (
 	OverrideOutcomes      = "outcomes"
 	OverrideServicePrefix = "service:"
 )
+
+var overrideRE = regexp.MustCompile(`^(opening_hours|rules|appointment_rules|outcomes|service:[A-Z])$`)
+
+// ValidOverride reports whether f names a field a branch may keep as its
+// own: one of the Override constants, or OverrideServicePrefix and a
+// service code.
+func ValidOverride(f string) bool { return overrideRE.MatchString(f) }
 
 // Template is a named configuration applied to many branches. A nil part is
 // not managed by the template: each branch keeps its own.
@@ -431,6 +439,9 @@ type Templates interface {
 	// TemplateTargetCounts is len(TemplateTargets) of every template, by ID.
 	TemplateTargetCounts(ctx context.Context) (map[int64]int, error)
 	SetOverride(ctx context.Context, templateID int64, branch, field string, keep bool) error
+	// SetOverrides makes a branch keep exactly fields as its own (it gives
+	// up the others), at once.
+	SetOverrides(ctx context.Context, templateID int64, branch string, fields []string) error
 	Overrides(ctx context.Context, templateID int64) (map[string][]string, error)
 	SetTags(ctx context.Context, branch string, tags []string) error
 	Tags(ctx context.Context, branch string) ([]string, error)

@@ -22,6 +22,7 @@ func (h *Handler) apiTemplateRoutes(read, write func(method, path string, fn han
 	write(http.MethodPost, "/templates", h.apiTemplateCreate)
 	read(http.MethodGet, "/templates/{id}", h.apiTemplate)
 	write(http.MethodPut, "/templates/{id}", h.apiTemplatePut)
+	write(http.MethodPut, "/templates/{id}/overrides/{branch}", h.apiTemplateOverrides)
 	read(http.MethodGet, "/templates/{id}/preview", h.apiTemplatePreview)
 	write(http.MethodPost, "/templates/{id}/publish", h.apiTemplatePublish)
 	read(http.MethodGet, "/rollouts/{id}", h.apiRollout)
@@ -87,9 +88,15 @@ func (h *Handler) apiTemplate(w http.ResponseWriter, r *http.Request, q *req) {
 	if err == nil {
 		t, err = h.store.Template(r.Context(), id)
 	}
+	h.answerTemplate(w, r, q, t, err)
+}
+
+// answerTemplate answers t with every branch's overrides, or the problem
+// err (or the overrides' read) is.
+func (h *Handler) answerTemplate(w http.ResponseWriter, r *http.Request, q *req, t cloud.Template, err error) {
 	var own map[string][]string
 	if err == nil {
-		own, err = h.store.Overrides(r.Context(), id)
+		own, err = h.store.Overrides(r.Context(), t.ID)
 	}
 	if err != nil {
 		h.apiFail(w, r, q, err, 0)
@@ -167,6 +174,38 @@ func (h *Handler) apiTemplatePut(w http.ResponseWriter, r *http.Request, q *req)
 		return
 	}
 	h.apiTemplateSave(w, r, q, id, http.StatusOK)
+}
+
+// apiTemplateOverrides is PUT /templates/{id}/overrides/{branch}
+// {"fields": [...]}: the fields the branch keeps as its own under the
+// template, the others given up ([] gives up all), as the template page's
+// form sets them (setOverrides: its validation, guards and audit). 200 with
+// the template and every branch's overrides. Errors: invalid
+// hq.api.field_required, hq.template.override,
+// hq.template.override_unmanaged; not_found hq.template.not_found,
+// hq.branch.not_found; conflict hq.template.not_target.
+func (h *Handler) apiTemplateOverrides(w http.ResponseWriter, r *http.Request, q *req) {
+	if !h.allScope(w, r, q) {
+		return
+	}
+	var in struct {
+		Fields *[]string `json:"fields"`
+	}
+	id, err := pathID(r, "hq.template.not_found")
+	var t cloud.Template
+	if err == nil {
+		t, err = h.store.Template(r.Context(), id)
+	}
+	if err == nil {
+		err = decodeBody(r, &in)
+	}
+	if err == nil && in.Fields == nil {
+		err = required("fields")
+	}
+	if err == nil {
+		_, err = h.setOverrides(r, q, t, r.PathValue("branch"), *in.Fields)
+	}
+	h.answerTemplate(w, r, q, t, err)
 }
 
 type apiBranchPreview struct {

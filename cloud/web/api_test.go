@@ -336,6 +336,14 @@ func TestConfigAPIContract(t *testing.T) {
 	assert.Equal(t, 2, tpl.Version)
 	code, _ = a.call(admin, "PUT", "/api/v1/config/templates/999999", tplBody).problem(t)
 	assert.Equal(t, "hq.template.not_found", code)
+	// A branch keeps a part as its own, then gives it up (api_overrides_test.go
+	// has the rest).
+	var own struct{ Overrides map[string][]string }
+	res = a.call(admin, "PUT", "/api/v1/config/templates/"+tid+"/overrides/TT-002", map[string]any{"fields": []string{"service:C"}})
+	require.Equal(t, 200, res.Status, "%s", res.Body)
+	res.decode(t, &own)
+	assert.Equal(t, map[string][]string{"TT-002": {"service:C"}}, own.Overrides)
+	require.Equal(t, 200, a.call(admin, "PUT", "/api/v1/config/templates/"+tid+"/overrides/TT-002", map[string]any{"fields": []string{}}).Status)
 	var tlist struct{ Templates []struct{ ID int64 } }
 	a.call(viewer, "GET", "/api/v1/config/templates", nil).decode(t, &tlist)
 	require.NotEmpty(t, tlist.Templates)

@@ -476,39 +476,63 @@ func (h *Handler) templateDelete(w http.ResponseWriter, r *http.Request, q *req)
 // templateOverrides is POST /config/templates/{id}/overrides: the fields a
 // branch keeps as its own (the ticked "field" boxes; the others it gives up).
 func (h *Handler) templateOverrides(w http.ResponseWriter, r *http.Request, q *req) {
-	ctx := r.Context()
 	id, branch := templateID(r, "id"), r.PostFormValue("branch")
-	t, err := h.store.Template(ctx, id)
-	if err != nil {
-		h.fail(w, r, q, err)
-		return
+	t, err := h.store.Template(r.Context(), id)
+	if err == nil {
+		_, err = h.setOverrides(r, q, t, branch, r.PostForm["field"]) // parsed by PostFormValue above
 	}
-	own, err := h.store.Overrides(ctx, id)
 	if err != nil {
-		h.fail(w, r, q, err)
-		return
-	}
-	keep := r.PostForm["field"] // parsed by PostFormValue above
-	for _, f := range keep {
-		if err := h.store.SetOverride(ctx, id, branch, f, true); err != nil {
-			if httpStatus(err) >= 500 {
-				h.fail(w, r, q, err)
-				return
-			}
-			h.showTemplate(w, r, q, id, nil, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
+		if httpStatus(err) >= 500 || queue.ErrorReason(err) == "hq.template.not_found" {
+			h.fail(w, r, q, err)
 			return
 		}
+		h.showTemplate(w, r, q, id, nil, httpStatus(err), queue.ErrorMessage(q.Lang, err), "")
+		return
 	}
-	for _, f := range overrideFields(t, own[branch]) {
-		if !slices.Contains(keep, f) {
-			if err := h.store.SetOverride(ctx, id, branch, f, false); err != nil {
-				h.fail(w, r, q, err)
-				return
-			}
+	http.Redirect(w, r, fmt.Sprintf("/config/templates/%d#targets", id), http.StatusSeeOther)
+}
+
+// setOverrides makes branch keep exactly the fields keep as its own under
+// t (it gives up the others, at once) and audits it: the template page's
+// form and the config API. A branch keeps only a field t lets it keep
+// (overrideFields: a part t manages, one of t's services, or one it keeps
+// already), and only while t targets it (giving all up is always allowed).
+// It returns the fields kept, sorted. Errors: invalid
+// hq.template.override, hq.template.override_unmanaged; not_found
+// hq.branch.not_found; conflict hq.template.not_target.
+func (h *Handler) setOverrides(r *http.Request, q *req, t cloud.Template, branch string, keep []string) ([]string, error) {
+	ctx := r.Context()
+	if _, err := h.store.Branch(ctx, cloud.AllBranches, branch); err != nil {
+		return nil, err
+	}
+	own, err := h.store.Overrides(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	keep = slices.Compact(slices.Sorted(slices.Values(keep)))
+	allowed := overrideFields(t, own[branch])
+	for _, f := range keep {
+		if !cloud.ValidOverride(f) {
+			return nil, queue.Errorf(queue.CodeInvalid, "hq.template.override", clipText(f, 64))
+		}
+		if !slices.Contains(allowed, f) {
+			return nil, queue.Errorf(queue.CodeInvalid, "hq.template.override_unmanaged", f, t.Name)
 		}
 	}
-	h.audit(r, q, cloud.AuditConfigTemplate, fmt.Sprintf("template:%d", id), fmt.Sprintf("overrides %s keeps=%s", branch, strings.Join(keep, ",")))
-	http.Redirect(w, r, fmt.Sprintf("/config/templates/%d#targets", id), http.StatusSeeOther)
+	if len(keep) > 0 {
+		targets, err := h.store.TemplateTargets(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(targets, func(b cloud.BranchInfo) bool { return b.ID == branch }) {
+			return nil, queue.Errorf(queue.CodeConflict, "hq.template.not_target", branch, t.Name)
+		}
+	}
+	if err := h.store.SetOverrides(ctx, t.ID, branch, keep); err != nil {
+		return nil, err
+	}
+	h.audit(r, q, cloud.AuditConfigTemplate, fmt.Sprintf("template:%d", t.ID), fmt.Sprintf("overrides %s keeps=%s", branch, strings.Join(keep, ",")))
+	return keep, nil
 }
 
 // branchTagsPut is POST /config/tags: a branch's free tags.

@@ -25,10 +25,7 @@ import (
 // the rest into the branch's draft, and publishing goes through the same
 // review and guards as a single branch's (template_publish.go).
 
-var (
-	tagRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-	overrideRE = regexp.MustCompile(`^(opening_hours|rules|appointment_rules|outcomes|service:[A-Z])$`)
-)
+var tagRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
 // validateTemplate checks a template's name, target and parts. Errors:
 // invalid hq.template.name, hq.template.target, hq.template.services,
@@ -318,7 +315,7 @@ func (s *Store) TemplateTargetCounts(ctx context.Context) (map[int64]int, error)
 // field under a template. Errors: invalid hq.template.override; not_found
 // hq.template.not_found, hq.branch.not_found.
 func (s *Store) SetOverride(ctx context.Context, templateID int64, branch, field string, keep bool) error {
-	if !overrideRE.MatchString(field) {
+	if !cloud.ValidOverride(field) {
 		return queue.Errorf(queue.CodeInvalid, "hq.template.override", field)
 	}
 	if _, err := s.Template(ctx, templateID); err != nil {
@@ -335,6 +332,37 @@ func (s *Store) SetOverride(ctx context.Context, templateID int64, branch, field
 		_, err = s.pool.Exec(ctx, `DELETE FROM hq_template_overrides WHERE template_id = $1 AND branch = $2 AND field = $3`, templateID, branch, field)
 	}
 	return wrap("set override", err)
+}
+
+// SetOverrides makes a branch keep exactly fields as its own under a
+// template (it gives up the others), in one transaction. Errors: those of
+// SetOverride.
+func (s *Store) SetOverrides(ctx context.Context, templateID int64, branch string, fields []string) error {
+	for _, f := range fields {
+		if !cloud.ValidOverride(f) {
+			return queue.Errorf(queue.CodeInvalid, "hq.template.override", truncateCode(f))
+		}
+	}
+	if _, err := s.Template(ctx, templateID); err != nil {
+		return err
+	}
+	if _, err := s.Branch(ctx, AllBranches, branch); err != nil {
+		return err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return wrap("set overrides", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, `DELETE FROM hq_template_overrides WHERE template_id = $1 AND branch = $2 AND field <> ALL($3::text[])`,
+		templateID, branch, nonNil(fields)); err != nil {
+		return wrap("set overrides", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO hq_template_overrides (template_id, branch, field) SELECT $1, $2, f FROM unnest($3::text[]) f
+		ON CONFLICT DO NOTHING`, templateID, branch, nonNil(fields)); err != nil {
+		return wrap("set overrides", err)
+	}
+	return wrap("set overrides", tx.Commit(ctx))
 }
 
 // Overrides returns a template's overrides by branch (fields sorted).
