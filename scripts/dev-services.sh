@@ -177,11 +177,19 @@ fi
 # node/npm the Lighthouse test skips saying so (the axe checks still run).
 NODE_DIR=$DEV_DIR/node
 if command -v npm >/dev/null && command -v node >/dev/null; then
-	if ! cmp -s "$ROOT/scripts/lighthouse/package-lock.json" "$NODE_DIR/package-lock.json" || [ ! -x "$NODE_DIR/node_modules/.bin/lighthouse" ]; then
+	# The stamp is the package.json and lock of the last install that succeeded:
+	# a failed npm ci is tried again on the next run.
+	want=$(cat "$ROOT/scripts/lighthouse/package.json" "$ROOT/scripts/lighthouse/package-lock.json")
+	if [ "$want" != "$(cat "$NODE_DIR/.installed" 2>/dev/null)" ] || [ ! -x "$NODE_DIR/node_modules/.bin/lighthouse" ]; then
 		log "installing Lighthouse (scripts/lighthouse/package-lock.json) into $NODE_DIR"
 		mkdir -p "$NODE_DIR"
+		rm -f "$NODE_DIR/.installed"
 		cp "$ROOT/scripts/lighthouse/package.json" "$ROOT/scripts/lighthouse/package-lock.json" "$NODE_DIR/"
-		(cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || log "npm ci of Lighthouse failed: the Lighthouse test will say so"
+		if (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+			printf '%s' "$want" >"$NODE_DIR/.installed"
+		else
+			log "npm ci of Lighthouse failed: the Lighthouse test will say so"
+		fi
 	fi
 else
 	log "node/npm not found: the Lighthouse test will be skipped (apt-get install nodejs npm)"

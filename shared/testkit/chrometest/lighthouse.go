@@ -91,10 +91,33 @@ type Report struct {
 		Score *float64 `json:"score"`
 	} `json:"categories"`
 	Audits map[string]struct {
-		Score        *float64 `json:"score"`
-		Title        string   `json:"title"`
-		DisplayValue string   `json:"displayValue"`
+		Score        *float64        `json:"score"`
+		Title        string          `json:"title"`
+		DisplayValue string          `json:"displayValue"`
+		Details      json.RawMessage `json:"details"`
 	} `json:"audits"`
+}
+
+// Shifts names the elements behind the largest layout shifts (Lighthouse's
+// layout-shifts audit), so a failing CLS says what moved.
+func (r Report) Shifts() string {
+	var d struct {
+		Items []struct {
+			Node struct {
+				Selector string `json:"selector"`
+				Snippet  string `json:"snippet"`
+			} `json:"node"`
+			Score float64 `json:"score"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(r.Audits["layout-shifts"].Details, &d); err != nil {
+		return "(no layout-shifts details: " + err.Error() + ")"
+	}
+	var out []string
+	for _, it := range d.Items {
+		out = append(out, fmt.Sprintf("%.3f %s %s", it.Score, it.Node.Selector, it.Node.Snippet))
+	}
+	return strings.Join(out, "; ")
 }
 
 // Lighthouse audits one page for performance and accessibility with the
@@ -150,6 +173,9 @@ func lighthouseOnce(t *testing.T, bin, dir string, p LighthouseRun) Report {
 		r.score(t, p, "performance")*100, r.score(t, p, "accessibility")*100,
 		r.Audits["cumulative-layout-shift"].DisplayValue, r.Audits["largest-contentful-paint"].DisplayValue,
 		r.Audits["total-blocking-time"].DisplayValue, time.Since(start).Seconds())
+	if cls := r.Audits["cumulative-layout-shift"].Score; cls != nil && *cls < 0.9 {
+		t.Logf("lighthouse %s: layout shifts: %s", p.Name, r.Shifts())
+	}
 	return r
 }
 
