@@ -52,6 +52,7 @@ command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
 command -v openssl >/dev/null || need+=(openssl)
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
+command -v npm >/dev/null || need+=(nodejs npm)
 if [ "${TICKETERO_SKIP_CHROMIUM:-}" = "" ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 # The arm64 agent (cgo: SQLite) is cross-compiled, and its test runs it under qemu
 # (scripts/release-agent.sh).
@@ -171,28 +172,34 @@ if ! port_open "$MQTT_PORT"; then
 	mosquitto -d -c "$BROKER_DIR/mosquitto.conf"
 	wait_port "$MQTT_PORT"
 fi
-# --- Lighthouse for the branch pages' check (agent/web/browsertest) ------------
-# Pinned by scripts/lighthouse/package-lock.json and installed with npm ci into
-# $DEV_DIR/node, once per lock file: the test itself downloads nothing. Without
-# node/npm the Lighthouse test skips saying so (the axe checks still run).
-NODE_DIR=$DEV_DIR/node
-if command -v npm >/dev/null && command -v node >/dev/null; then
-	# The stamp is the package.json and lock of the last install that succeeded:
-	# a failed npm ci is tried again on the next run.
-	want=$(cat "$ROOT/scripts/lighthouse/package.json" "$ROOT/scripts/lighthouse/package-lock.json")
-	if [ "$want" != "$(cat "$NODE_DIR/.installed" 2>/dev/null)" ] || [ ! -x "$NODE_DIR/node_modules/.bin/lighthouse" ]; then
-		log "installing Lighthouse (scripts/lighthouse/package-lock.json) into $NODE_DIR"
-		mkdir -p "$NODE_DIR"
-		rm -f "$NODE_DIR/.installed"
-		cp "$ROOT/scripts/lighthouse/package.json" "$ROOT/scripts/lighthouse/package-lock.json" "$NODE_DIR/"
-		if (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
-			printf '%s' "$want" >"$NODE_DIR/.installed"
+# --- Node tools for the tests: Lighthouse and fauxqs -------------------------
+# Each pinned by scripts/<tool>/package-lock.json and installed with npm ci into
+# $DEV_DIR/<dir>, once per package.json and lock: the tests download nothing.
+# Lighthouse: the pages' performance/accessibility checks; fauxqs: the local
+# SQS-compatible server (cloud/sqs tests, the fleet bench's --sqs). Without
+# node/npm those tests skip saying so (the axe checks still run).
+npm_tool() { # npm_tool <scripts/ dir> <$DEV_DIR dir> <bin>
+	local src=$ROOT/scripts/$1 dst=$DEV_DIR/$2 want
+	# The stamp is the package.json and lock of the last install that
+	# succeeded: a failed npm ci is tried again on the next run.
+	want=$(cat "$src/package.json" "$src/package-lock.json")
+	if [ "$want" != "$(cat "$dst/.installed" 2>/dev/null)" ] || [ ! -x "$dst/node_modules/.bin/$3" ]; then
+		log "installing $3 (scripts/$1/package-lock.json) into $dst"
+		mkdir -p "$dst"
+		rm -f "$dst/.installed"
+		cp "$src/package.json" "$src/package-lock.json" "$dst/"
+		if (cd "$dst" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+			printf '%s' "$want" >"$dst/.installed"
 		else
-			log "npm ci of Lighthouse failed: the Lighthouse test will say so"
+			log "npm ci of $3 failed: the tests that need it will say so"
 		fi
 	fi
+}
+if command -v npm >/dev/null && command -v node >/dev/null; then
+	npm_tool lighthouse node lighthouse
+	npm_tool fauxqs fauxqs fauxqs
 else
-	log "node/npm not found: the Lighthouse test will be skipped (apt-get install nodejs npm)"
+	log "node/npm not found: the Lighthouse and SQS tests will be skipped (apt-get install nodejs npm)"
 fi
 
 log "ready: PostgreSQL 127.0.0.1:5432 (ticketero, ticketero_test), MQTT mTLS 127.0.0.1:$MQTT_PORT, PKI $PKI"

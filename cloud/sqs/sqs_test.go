@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/sqs"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/testkit/devtools"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
@@ -39,27 +39,18 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
-// fauxqs finds or installs the SQS-compatible server (npm package fauxqs@1,
-// which speaks the JSON protocol of aws-sdk-go-v2; goaws does not). It is
-// installed once into $TMPDIR/ticketero-fauxqs, or taken from TICKETERO_FAUXQS.
+// fauxqs is the SQS-compatible server (npm package fauxqs, which speaks the
+// JSON protocol of aws-sdk-go-v2; goaws does not) that scripts/dev-services.sh
+// installs into .dev/fauxqs from scripts/fauxqs/package-lock.json, or
+// TICKETERO_FAUXQS.
 func fauxqs(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("TICKETERO_FAUXQS"); p != "" {
-		return p
+	if _, err := exec.LookPath("node"); err != nil && os.Getenv("TICKETERO_FAUXQS") == "" {
+		skipOrFail(t, "node not found: the SQS test needs the npm package fauxqs (apt-get install nodejs npm; make dev-services)")
 	}
-	if _, err := exec.LookPath("node"); err != nil {
-		skipOrFail(t, "node not found: the SQS test needs the npm package fauxqs@1")
-	}
-	dir := filepath.Join(os.TempDir(), "ticketero-fauxqs")
-	bin := filepath.Join(dir, "node_modules", ".bin", "fauxqs")
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--silent", "fauxqs@1")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		skipOrFail(t, "npm install fauxqs@1 failed: %v: %s", err, out)
+	bin, err := devtools.Bin("TICKETERO_FAUXQS", "fauxqs", "fauxqs")
+	if err != nil {
+		skipOrFail(t, "%v", err)
 	}
 	return bin
 }

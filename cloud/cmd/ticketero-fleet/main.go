@@ -72,7 +72,7 @@ func main() {
 	flag.IntVar(&c.PerProcess, "per-process", 2000, "branches per branch process (each holds about 7 file descriptors)")
 	flag.IntVar(&c.Replicas, "replicas", 1, "cloud replicas on the same database and broker, sharing the events (the shared subscription, or the SQS queue)")
 	flag.BoolVar(&c.SQS, "sqs", false, "events reach the cloud through an SQS queue on fauxqs, fed by a bridge playing the IoT rule")
-	flag.StringVar(&c.Fauxqs, "fauxqs", "", "the fauxqs binary (default: TICKETERO_FAUXQS, or $TMPDIR/ticketero-fauxqs)")
+	flag.StringVar(&c.Fauxqs, "fauxqs", "", "the fauxqs binary (default: TICKETERO_FAUXQS, or .dev/fauxqs from make dev-services)")
 	flag.Parse()
 	if f := os.Getenv(childEnv); f != "" {
 		if err := runChild(f); err != nil {

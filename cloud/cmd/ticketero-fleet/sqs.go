@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,21 +19,17 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/sqs"
 	"github.com/ticketero/ticketero/shared/event"
+	"github.com/ticketero/ticketero/shared/testkit/devtools"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 )
 
-// fauxqsBin is the SQS-compatible server (npm package fauxqs@1): --fauxqs,
-// else TICKETERO_FAUXQS, else where the cloud/sqs tests install it.
+// fauxqsBin is the SQS-compatible server (npm package fauxqs): --fauxqs, else
+// TICKETERO_FAUXQS, else what scripts/dev-services.sh installs into .dev/fauxqs.
 func fauxqsBin(flag string) (string, error) {
-	for _, p := range []string{flag, os.Getenv("TICKETERO_FAUXQS"), filepath.Join(os.TempDir(), "ticketero-fauxqs", "node_modules", ".bin", "fauxqs")} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
+	if flag != "" {
+		return flag, nil
 	}
-	return "", errors.New("fauxqs not found: npm install fauxqs@1 into $TMPDIR/ticketero-fauxqs (go test ./cloud/sqs does), or pass --fauxqs")
+	return devtools.Bin("TICKETERO_FAUXQS", "fauxqs", "fauxqs")
 }
 
 // startFauxqs starts fauxqs on a free port and creates the events queue; it

@@ -3,7 +3,6 @@ package chrometest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/testkit/devtools"
 )
 
 // Lighthouse thresholds of every page the tests run it on (issue 15):
@@ -28,37 +29,11 @@ const (
 // scripts/lighthouse/package-lock.json into .dev/node of the repository
 // ($TICKETERO_DEV_DIR/node), or $TICKETERO_LIGHTHOUSE.
 func LighthouseBin() (string, error) {
-	if p := os.Getenv("TICKETERO_LIGHTHOUSE"); p != "" {
-		return p, nil
-	}
-	dev := os.Getenv("TICKETERO_DEV_DIR")
-	if dev == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return "", err
-		}
-		dev = filepath.Join(root, ".dev")
-	}
-	return filepath.Join(dev, "node", "node_modules", ".bin", "lighthouse"), nil
-}
-
-// repoRoot is the nearest directory above the working directory that holds
-// go.work.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
+	bin, err := devtools.Bin("TICKETERO_LIGHTHOUSE", "node", "lighthouse")
+	if err != nil && bin == "" {
 		return "", err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			return "", errors.New("no go.work above the working directory")
-		}
-		dir = up
-	}
+	return bin, nil
 }
 
 // NeedLighthouse returns the Lighthouse binary. It skips the test when node
