@@ -84,7 +84,8 @@ WITH f AS (
 	SELECT bl.id, bl.name, bl.region, coalesce(sy.config_version, 0) AS running, coalesce(c.v, 0) AS published
 	FROM (`+branchListSQL+`) bl(id, name, region, time_zone)
 	LEFT JOIN branch_sync sy ON sy.branch = bl.id
-	LEFT JOIN (SELECT branch, max(version) AS v FROM hq_branch_configs GROUP BY branch) c ON c.branch = bl.id
+	-- The latest version by the primary key (branch, version): one index probe a branch.
+	LEFT JOIN LATERAL (SELECT max(version) AS v FROM hq_branch_configs WHERE branch = bl.id) c ON true
 	WHERE ($1 = '' OR bl.region = $1)
 	  AND ($2 = '' OR ($2 = 'behind' AND coalesce(sy.config_version, 0) < coalesce(c.v, 0))
 	               OR ($2 = 'current' AND c.v > 0 AND coalesce(sy.config_version, 0) >= c.v)
