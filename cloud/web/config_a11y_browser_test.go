@@ -58,6 +58,7 @@ func TestBrowserA11yConfigList(t *testing.T) {
 			// The keyboard alone: the search, then Tab to page 3 and Enter.
 			step("search from the keyboard", chromedp.Navigate(h.srv.URL+"/config"), chromedp.WaitVisible(css(`#config-search`)),
 				chromedp.Focus(css(`#config-search`)), chromedp.KeyEvent("listado"), chromedp.KeyEvent("\r"),
+				chromedp.WaitVisible(css(`#config-clear`)), // only a searched list has it
 				chromedp.WaitVisible(css(`#config-pager a[aria-current="page"][aria-label="Página 1"]`)))
 			loc, err := chromedp.Run(tab, chromedp.Evaluate[string](`location.search`))
 			require.NoError(t, err)
