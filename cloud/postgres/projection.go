@@ -426,12 +426,17 @@ const updateTickets = `UPDATE tickets t SET status = COALESCE(u.status, t.status
 				outcome, add, floor, seq, pp, pt, pu, pat)
 		WHERE t.branch = u.branch AND t.id = u.id`
 
-// noHashJoins leaves the planner only nested loops for the rest of the
-// transaction, and keeps the settings it had; joinsBack puts them back.
+// noHashJoins makes the planner plan the next statement for its own
+// arguments and the table as it is now (a generic plan made while tickets was
+// small, kept as it grows, would scan it whole for every row) and leaves it
+// only nested loops; it keeps the settings it had, which joinsBack puts back.
 const (
 	noHashJoins = `SELECT set_config('ticketero.enable_hashjoin', current_setting('enable_hashjoin'), true),
 		set_config('ticketero.enable_mergejoin', current_setting('enable_mergejoin'), true),
-		set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`
+		set_config('ticketero.plan_cache_mode', current_setting('plan_cache_mode'), true),
+		set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+		set_config('plan_cache_mode', 'force_custom_plan', true)`
 	joinsBack = `SELECT set_config('enable_hashjoin', current_setting('ticketero.enable_hashjoin'), true),
-		set_config('enable_mergejoin', current_setting('ticketero.enable_mergejoin'), true)`
+		set_config('enable_mergejoin', current_setting('ticketero.enable_mergejoin'), true),
+		set_config('plan_cache_mode', current_setting('ticketero.plan_cache_mode'), true)`
 )
