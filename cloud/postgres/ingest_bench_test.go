@@ -4,13 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +16,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
+	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 const benchBranches, benchPerBranch, benchPerBatch, benchWorkers = 50, 2000, 100, 8
@@ -77,7 +72,7 @@ func benchHandle(b *testing.B, branches, perBranch, perBatch int) {
 		}
 		s := postgres.NewEventStore(testDB, nil)
 		proc := ingest.New(s, s, nil, nil, nil)
-		cpu := startCPU(b)
+		cpu := pgtest.StartCPU(dbURL)
 		queues := make([]chan cloud.Message, benchWorkers)
 		var wg sync.WaitGroup
 		start := time.Now()
@@ -121,16 +116,18 @@ func benchHandle(b *testing.B, branches, perBranch, perBatch int) {
 		}
 		wg.Wait()
 		took := time.Since(start)
-		goCPU, pgCPU := cpu.stop(b)
+		goCPU, pgCPU := cpu.Since()
 		require.NoError(b, s.Close())
 		var stored int
 		require.NoError(b, testDB.QueryRow(ctx, `SELECT coalesce(sum(applied_seq), 0) FROM branch_sync
 			WHERE branch = ANY($1)`, branchNames(batches)).Scan(&stored))
 		require.Equal(b, total, stored, "every event applied")
-		b.ReportMetric(float64(total)/took.Seconds(), "events/s")
+		rate, floor := float64(total)/took.Seconds(), copyRate(b, batches)
+		b.ReportMetric(rate, "events/s")
 		b.ReportMetric(float64(goCPU.Microseconds())/float64(total), "go_cpu_µs/event")
 		b.ReportMetric(float64(pgCPU.Microseconds())/float64(total), "pg_cpu_µs/event")
-		b.ReportMetric(copyRate(b, batches), "copy_rows/s")
+		b.ReportMetric(floor, "copy_rows/s")
+		b.ReportMetric(rate/floor, "ratio_to_copy")
 		b.ReportMetric(0, "ns/op")
 	}
 }
@@ -210,68 +207,4 @@ func copyRate(b *testing.B, batches [][]event.Batch) float64 {
 	took := time.Since(start)
 	require.NoError(b, err)
 	return float64(len(rows)) / took.Seconds()
-}
-
-// cpuMeter measures the CPU time the benchmark's process and the PostgreSQL
-// backends of its database spend (user and system), which the load of other
-// processes on a shared machine changes far less than the wall-clock rate.
-type cpuMeter struct {
-	goStart time.Duration
-	pgStart map[int]time.Duration
-	db      string
-}
-
-func startCPU(b *testing.B) *cpuMeter {
-	u, err := url.Parse(dbURL)
-	require.NoError(b, err)
-	m := &cpuMeter{goStart: selfCPU(), db: strings.TrimPrefix(u.Path, "/")}
-	m.pgStart = backendsCPU(m.db)
-	return m
-}
-
-// stop returns the CPU time spent since start by this process and by the
-// database's backends (a backend started meanwhile counts whole; one that
-// ended meanwhile is missed).
-func (m *cpuMeter) stop(b *testing.B) (goCPU, pgCPU time.Duration) {
-	goCPU = selfCPU() - m.goStart
-	for pid, t := range backendsCPU(m.db) {
-		pgCPU += t - m.pgStart[pid]
-	}
-	return goCPU, pgCPU
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// backendsCPU reads /proc for the PostgreSQL backends connected to db.
-func backendsCPU(db string) map[int]time.Duration {
-	out := map[int]time.Duration{}
-	dirs, _ := os.ReadDir("/proc")
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
-		if err != nil || !strings.HasPrefix(string(cmd), "postgres: ") || !strings.Contains(string(cmd), " "+db+" ") {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// Fields after the command's closing parenthesis: utime and stime
-		// are the 12th and 13th (clock ticks, 100 per second on Linux).
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(f) < 13 {
-			continue
-		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		out[pid] = time.Duration(ut+st) * 10 * time.Millisecond
-	}
-	return out
 }

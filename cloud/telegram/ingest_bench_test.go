@@ -15,6 +15,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
+	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 // BenchmarkIngestHook measures what writing notification jobs inside the
@@ -137,31 +138,43 @@ func BenchmarkIngestHookCostHandle(b *testing.B) {
 
 // hookCost runs rounds of n steps per side (events in all of a side's
 // steps), the sides alternating which goes first step by step, and reports
-// the sides' events/s (side 0 without the hook, side 1 with it) and the
-// median over rounds of the hook's share of the time. round prepares a
-// round (untimed) and returns each side's step.
+// the sides' events/s (side 0 without the hook, side 1 with it), the median
+// over rounds of the hook's share of the time (hook_cost_%) and of the CPU
+// time spent by this process and the database's backends
+// (hook_cpu_cost_%), and each side's CPU per event. round prepares a round
+// (untimed) and returns each side's step.
 func hookCost(b *testing.B, e *env, rounds, n, events int, round func(r int) [2]func(step int)) {
-	var took [2]time.Duration
-	costs := make([]float64, 0, rounds)
+	var took, cpu [2]time.Duration
+	costs, cpuCosts := make([]float64, 0, rounds), make([]float64, 0, rounds)
+	dbURL := e.pool.Config().ConnString()
 	for r := range rounds {
 		b.StopTimer()
 		steps := round(r)
 		b.StartTimer()
-		var sum [2]time.Duration
+		var sum, sumCPU [2]time.Duration
 		for i := range n {
 			for k := range 2 {
 				side := (k + i) % 2 // alternate which side goes first
+				m := pgtest.StartCPU(dbURL)
 				start := time.Now()
 				steps[side](i)
 				sum[side] += time.Since(start)
+				goCPU, pgCPU := m.Since()
+				sumCPU[side] += goCPU + pgCPU
 			}
 		}
 		took[0], took[1] = took[0]+sum[0], took[1]+sum[1]
+		cpu[0], cpu[1] = cpu[0]+sumCPU[0], cpu[1]+sumCPU[1]
 		costs = append(costs, 100*(1-sum[0].Seconds()/sum[1].Seconds()))
+		cpuCosts = append(cpuCosts, 100*(1-sumCPU[0].Seconds()/sumCPU[1].Seconds()))
 	}
 	slices.Sort(costs)
+	slices.Sort(cpuCosts)
 	b.ReportMetric(float64(rounds*events)/took[0].Seconds(), "off_events/s")
 	b.ReportMetric(float64(rounds*events)/took[1].Seconds(), "no-links_events/s")
 	b.ReportMetric(costs[len(costs)/2], "hook_cost_%")
+	b.ReportMetric(cpuCosts[len(cpuCosts)/2], "hook_cpu_cost_%")
+	b.ReportMetric(float64(cpu[0].Microseconds())/float64(rounds*events), "off_cpu_µs/event")
+	b.ReportMetric(float64(cpu[1].Microseconds())/float64(rounds*events), "no-links_cpu_µs/event")
 	b.ReportMetric(float64(e.count(`SELECT count(*) FROM telegram_jobs`)), "jobs")
 }
