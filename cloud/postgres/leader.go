@@ -31,11 +31,13 @@ const DefaultLeaderEvery = 5 * time.Second
 // connection was killed, the database restarted, the network broke) it
 // stops its jobs and campaigns again after two intervals, and the server,
 // which released the lock with the session, lets the next replica take it
-// at its next try: a handover within about one interval. The session is also given an
-// idle_session_timeout of three intervals, so a leader that stops checking
-// (a frozen process, a half-open connection) loses the lock on the server
-// without waiting for TCP to notice. The session must be a real one
-// (PostgreSQL directly, or a pooler in session mode).
+// at its next try: a handover within about one interval. A check or a
+// try that takes longer than max(interval, 5 s) counts as a lost session.
+// The session is also given an idle_session_timeout of three intervals (at
+// least 15 s), so a leader that stops checking (a frozen process, a
+// half-open connection) loses the lock on the server without waiting for
+// TCP to notice. The session must be a real one (PostgreSQL directly, or a
+// pooler in session mode).
 //
 // A job of a leader that loses its session is cancelled, not fenced: a
 // pass already under way may finish while the next leader starts, so a
@@ -98,6 +100,15 @@ func (e *Elector) Run(ctx context.Context, jobs ...func(context.Context)) {
 	}
 }
 
+// queryTimeout bounds a try of the lock and a check of the session: an
+// interval, at least 5 s, so a busy database or machine (a short interval
+// in tests) does not pass for a lost session.
+func queryTimeout(every time.Duration) time.Duration { return max(every, 5*time.Second) }
+
+// idleTimeout is the session's idle_session_timeout: three intervals, at
+// least 15 s, so a leader delayed between two checks keeps its lock.
+func idleTimeout(every time.Duration) time.Duration { return max(3*every, 15*time.Second) }
+
 // connect opens the dedicated session.
 func (e *Elector) connect(ctx context.Context, every time.Duration) (*pgx.Conn, error) {
 	cctx, cancel := context.WithTimeout(ctx, max(every, 5*time.Second))
@@ -106,7 +117,7 @@ func (e *Elector) connect(ctx context.Context, every time.Duration) (*pgx.Conn, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(cctx, fmt.Sprintf("SET idle_session_timeout = %d", (3*every).Milliseconds())); err != nil {
+	if _, err := conn.Exec(cctx, fmt.Sprintf("SET idle_session_timeout = %d", idleTimeout(every).Milliseconds())); err != nil {
 		_ = conn.Close(context.Background())
 		return nil, err
 	}
@@ -122,7 +133,7 @@ func (e *Elector) campaign(ctx context.Context, conn *pgx.Conn, key int64, every
 	defer t.Stop()
 	for {
 		var got bool
-		qctx, cancel := context.WithTimeout(ctx, every)
+		qctx, cancel := context.WithTimeout(ctx, queryTimeout(every))
 		err := conn.QueryRow(qctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got)
 		cancel()
 		if err != nil {
@@ -167,7 +178,7 @@ func (e *Elector) lead(ctx context.Context, conn *pgx.Conn, every time.Duration,
 			return nil
 		case <-t.C:
 		}
-		qctx, cancel := context.WithTimeout(ctx, every)
+		qctx, cancel := context.WithTimeout(ctx, queryTimeout(every))
 		_, err := conn.Exec(qctx, "SELECT 1")
 		cancel()
 		if err != nil {

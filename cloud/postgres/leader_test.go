@@ -87,7 +87,8 @@ func TestElectorOneLeaderAndHandover(t *testing.T) {
 	// The lock is visible in pg_locks with the leader's backend; kill it.
 	var pid int32
 	require.NoError(t, testDB.QueryRow(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
-		AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1`, int64(key)).Scan(&pid))
+		AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, int64(key)).Scan(&pid))
 	var killed bool
 	require.NoError(t, testDB.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&killed))
 	require.True(t, killed)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,10 +22,17 @@ import (
 func TestOneReplicaEvaluatesAlerts(t *testing.T) {
 	broker := mqtttest.Start(t)
 	db := pgtest.New(t)
-	t.Setenv("TICKETERO_ALERT_EVERY", "200ms")
+	t.Setenv("TICKETERO_ALERT_EVERY", "300ms")
+	var logs syncBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replicas' leader log:\n%s", logs.String())
+		}
+	})
 	start := func(id string, noMigrate bool) *Main {
+		log := slog.New(slog.NewTextHandler(&logs, nil)).With("replica", id)
 		m := NewMain(envConfig(t, Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
-			CA: broker.PKI.CAFile, ClientID: id, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken, NoMigrate: noMigrate}), nil)
+			CA: broker.PKI.CAFile, ClientID: id, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken, NoMigrate: noMigrate}), log)
 		require.NoError(t, m.Run(context.Background()))
 		t.Cleanup(func() { _ = m.Close() })
 		return m
@@ -47,15 +57,37 @@ func TestOneReplicaEvaluatesAlerts(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return leader() >= 0 }, 10*time.Second, 50*time.Millisecond, "one replica leads")
 	first := leader()
-	time.Sleep(time.Second) // five intervals
+	time.Sleep(time.Second) // three intervals
 	require.Equal(t, first, leader(), "the leadership stays put")
 
 	var pid int32
 	require.NoError(t, ms[0].Pool.QueryRow(context.Background(), `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
-		AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1`,
+		AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 		postgres.LeaderLockKey).Scan(&pid))
 	_, err := ms[0].Pool.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, pid)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return leader() == 1-first }, 10*time.Second, 50*time.Millisecond,
 		"the other replica leads once the leader's session is killed")
+}
+
+// syncBuffer is a bytes.Buffer the replicas' loggers share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !bytes.Contains(p, []byte("component=leader")) {
+		return len(p), nil
+	}
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
