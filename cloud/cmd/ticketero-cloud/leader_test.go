@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,14 +23,21 @@ func TestOneReplicaEvaluatesAlerts(t *testing.T) {
 	broker := mqtttest.Start(t)
 	db := pgtest.New(t)
 	t.Setenv("TICKETERO_ALERT_EVERY", "300ms")
-	var logs syncBuffer
+	logPath := filepath.Join(t.TempDir(), "replicas.log")
+	logs, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	require.NoError(t, err)
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("replicas' leader log:\n%s", logs.String())
+		_ = logs.Close()
+		if b, _ := os.ReadFile(logPath); t.Failed() {
+			for line := range strings.SplitSeq(string(b), "\n") {
+				if strings.Contains(line, "component=leader") {
+					t.Log(line)
+				}
+			}
 		}
 	})
 	start := func(id string, noMigrate bool) *Main {
-		log := slog.New(slog.NewTextHandler(&logs, nil)).With("replica", id)
+		log := slog.New(slog.NewTextHandler(logs, nil)).With("replica", id)
 		m := NewMain(envConfig(t, Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
 			CA: broker.PKI.CAFile, ClientID: id, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken, NoMigrate: noMigrate}), log)
 		require.NoError(t, m.Run(context.Background()))
@@ -65,29 +72,8 @@ func TestOneReplicaEvaluatesAlerts(t *testing.T) {
 		AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1
 		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 		postgres.LeaderLockKey).Scan(&pid))
-	_, err := ms[0].Pool.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, pid)
+	_, err = ms[0].Pool.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, pid)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return leader() == 1-first }, 10*time.Second, 50*time.Millisecond,
 		"the other replica leads once the leader's session is killed")
-}
-
-// syncBuffer is a bytes.Buffer the replicas' loggers share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !bytes.Contains(p, []byte("component=leader")) {
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
