@@ -28,7 +28,10 @@ func StartCPU(dbURL string) *CPU {
 	if u, err := url.Parse(dbURL); err == nil {
 		m.db = strings.TrimPrefix(u.Path, "/")
 	}
-	m.goStart, m.pgStart = selfCPU(), backendsCPU(m.db)
+	// This process's time is read last here and first in Since: reading
+	// /proc is not counted.
+	m.pgStart = backendsCPU(m.db)
+	m.goStart = selfCPU()
 	return m
 }
 
