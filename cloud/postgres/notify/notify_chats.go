@@ -81,9 +81,10 @@ func (s *Store) UpsertChat(ctx context.Context, tx pgx.Tx, hash string, sealed [
 // returned; otherwise the link stays pending (ErrNoTicket) and the ingest
 // resolves it when the ticket.issued event arrives.
 //
-// The token's advisory lock (also taken by QueueJobs for the tokens it
-// ingests) closes the race where this and the ticket's ingest commit at once
-// and neither sees the other: one waits, then sees the other's row.
+// The token's advisory lock (taken exclusive here, shared by QueueJobs for
+// the tokens it ingests) closes the race where this and the ticket's ingest
+// commit at once and neither sees the other: one waits, then sees the
+// other's row.
 //
 // When the branch's last figure for a waiting ticket is not Current (older
 // than FreshFor, or other tickets issued or placed since), the confirmation tells it with its time and a ticket.locate command (ID

@@ -57,13 +57,14 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 	// it. The tokens' locks, taken by the same statement, serialize this with
 	// a concurrent /start of the same token (LinkToken): one of the two
 	// always sees the other's link (the recipients' read below is a later
-	// statement, so its snapshot is taken after the locks). They are taken in
-	// the order of their keys, so two ingests never wait for each other in a
-	// cycle.
+	// statement, so its snapshot is taken after the locks). The ingest takes
+	// them shared, LinkToken exclusive: an ingest waits only for a /start of
+	// one of its tokens (and a /start for the ingests of its token), never
+	// for another ingest, so they need no order (no cycle can form) and cost
+	// no sort.
 	if slices.ContainsFunc(tokens, func(t string) bool { return t != "" }) {
 		pb.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
-			(SELECT count(pg_advisory_xact_lock($1, k.h)) FROM (SELECT DISTINCT hashtext(t) AS h
-				FROM unnest($2::text[]) AS t WHERE t <> '' ORDER BY 1) AS k)`,
+			(SELECT count(pg_advisory_xact_lock_shared($1, hashtext(t))) FROM unnest($2::text[]) AS t WHERE t <> '')`,
 			tokenLockClass, tokens)
 	} else {
 		pb.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
