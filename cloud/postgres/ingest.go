@@ -73,6 +73,11 @@ type JobWriter interface {
 type BranchRun struct {
 	Branch string
 	Events []event.Event
+	// NewTickets says every ticket issued in Events was inserted by this
+	// transaction (none of them existed: the pipelined path inserts tickets
+	// without ON CONFLICT), so no other transaction can have linked it to a
+	// chat or a number: only what this transaction writes can.
+	NewTickets bool
 }
 
 // JobsPlan finishes the jobs QueueJobs prepared.
@@ -340,7 +345,7 @@ func (s *EventStore) ingestNext(ctx context.Context, parts []nextPart) (res []cl
 		evs.add(p.branch, p.fresh)
 		last := p.fresh[len(p.fresh)-1]
 		adv.add(p.branch, int64(last.Seq), max(p.m.max, int64(last.Seq)), last.At)
-		runs[k] = BranchRun{Branch: p.branch, Events: p.fresh}
+		runs[k] = BranchRun{Branch: p.branch, Events: p.fresh, NewTickets: true}
 	}
 	pb.Queue(lockSyncRows, names)
 	pb.Queue(insertFreshEvents, evs.args()...)

@@ -275,3 +275,22 @@ func TestLinkAfterCalled(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_jobs WHERE kind = 'called' AND ticket = 'lc1'`))
 }
+
+// A ticket issued on the pipelined path (the branch's next events, its
+// tickets inserted by the ingest's own transaction) is found by its pending
+// token link, and told both its confirmation and its call, though the
+// recipients' read does not look its older links up (it can have none).
+func TestPendingLinkOnPipelinedIngest(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	const b = "SCL-031"
+	e.feed(b, e.issued(b, "pl0", "C", 1, 1, "", "")) // the branch's first batch: the locked path
+	e.say(3101, "es", "/start tokpl1")
+	require.Zero(t, e.count(`SELECT count(*) FROM telegram_ticket_chats`), "the ticket is not there yet")
+	e.feed(b, e.issued(b, "pl1", "C", 2, 1, "tokpl1", ""), e.called(b, "pl1", "C", 2, 4, "Ana Pérez", 0))
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_ticket_chats WHERE branch = $1 AND ticket = 'pl1'`, b))
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_jobs WHERE ticket = 'pl1' AND kind = 'confirm'`))
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_jobs WHERE ticket = 'pl1' AND kind = 'called'`))
+	// The next batch recalls it: its link, now committed, is read.
+	e.feed(b, e.called(b, "pl1", "C", 2, 4, "Ana Pérez", 1))
+	assert.Equal(t, 3, e.count(`SELECT count(*) FROM telegram_jobs WHERE ticket = 'pl1'`))
+}

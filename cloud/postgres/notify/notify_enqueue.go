@@ -110,10 +110,18 @@ var _ postgres.JobWriter = (*Store)(nil)
 func (s *Store) branchJobs(run postgres.BranchRun, ids, tokens, ruts, branches *[]string) *branchJobs {
 	bp := &branchJobs{branch: run.Branch, events: run.Events}
 	seen := map[string]bool{}
+	// A ticket this transaction inserts (run.NewTickets) has no link but
+	// those this ingest makes (its token's or RUT's, returned by the
+	// recipients' read itself) and no number but one given at its issue:
+	// the read does not look its chats and numbers up.
+	unlinked := map[string]bool{}
+	linkable := false
 	ticket := func(t string) {
 		if !seen[t] {
 			seen[t] = true
-			bp.tickets = append(bp.tickets, t)
+			if !unlinked[t] {
+				bp.tickets = append(bp.tickets, t)
+			}
 		}
 	}
 	for _, e := range run.Events {
@@ -145,6 +153,9 @@ func (s *Store) branchJobs(run postgres.BranchRun, ids, tokens, ruts, branches *
 		if err != nil || r == nil {
 			continue // malformed: the ingest already logged it
 		}
+		if d, ok := pl.(*event.Issued); ok && run.NewTickets && d.PhoneSealed == "" && !seen[d.Ticket] {
+			unlinked[d.Ticket] = true
+		}
 		ticket(r.Ticket)
 		var request string
 		switch d := pl.(type) {
@@ -160,6 +171,7 @@ func (s *Store) branchJobs(run postgres.BranchRun, ids, tokens, ruts, branches *
 					rl = s.hash.Lookup("rut", d.RUTHash)
 				}
 				*ruts = append(*ruts, rl)
+				linkable = true
 			}
 		case *event.Cancelled:
 			request = d.Request
@@ -170,7 +182,7 @@ func (s *Store) branchJobs(run postgres.BranchRun, ids, tokens, ruts, branches *
 			bp.requests = append(bp.requests, request)
 		}
 	}
-	if len(bp.tickets) == 0 {
+	if len(bp.tickets) == 0 && !linkable {
 		return nil
 	}
 	return bp
