@@ -440,6 +440,7 @@ type sse struct {
 
 func (e *env) stream(c *http.Client) *sse {
 	e.t.Helper()
+	e.cacheReady()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/live", nil)
 	req.Header.Set("Accept", "text/event-stream")
@@ -464,6 +465,16 @@ func (e *env) stream(c *http.Client) *sse {
 		close(s.events)
 	}()
 	return s
+}
+
+// cacheReady waits for the hub's first read of every tile. A stream opened
+// before it ends: that read is a burst of every tile of the package's
+// database (hundreds, written by the tests before), more than a client's
+// queue holds, and the hub drops a client that falls that far behind (the
+// browser reconnects and gets a snapshot).
+func (e *env) cacheReady() {
+	e.t.Helper()
+	require.Eventually(e.t, e.h.Hub().CacheReady, 20*time.Second, 10*time.Millisecond, "the tile cache's first read")
 }
 
 // waitTile waits for a tile event of branch whose HTML contains want.
@@ -663,7 +674,7 @@ func TestAdminUsersAndTokens(t *testing.T) {
 // A graceful shutdown ends the live streams instead of waiting for them.
 func TestShutdownEndsStreams(t *testing.T) {
 	e := newEnv(t)
-	e.user("sup@shut.cl", "viewer", nil, nil)
+	e.user("sup@shut.cl", "supervisor", []string{"SHUT-NONE"}, nil) // no tiles: see TestLiveOutlivesServerTimeouts
 	c, _ := e.login("sup@shut.cl")
 	s := e.stream(c)
 	require.Eventually(t, func() bool { return e.h.Hub().Clients() == 1 }, 5*time.Second, 10*time.Millisecond)
