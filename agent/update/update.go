@@ -210,6 +210,14 @@ func (u *Updater) tryOffer(ctx context.Context) bool {
 			return false // never mid-service
 		}
 	}
+	// Withdrawn while this pass looked at the window (HQ cleared the offer
+	// before the window opened): nothing starts.
+	u.mu.Lock()
+	current := u.offer == r
+	u.mu.Unlock()
+	if !current {
+		return false
+	}
 	path, m, err := u.install(ctx, r)
 	if errors.Is(err, errRetry) {
 		return false // the download is tried again at the next tick
