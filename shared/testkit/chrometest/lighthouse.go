@@ -25,17 +25,6 @@ const (
 	LighthousePerf = 0.90
 )
 
-// LighthouseBin is the Lighthouse that scripts/dev-services.sh installs from
-// scripts/lighthouse/package-lock.json into .dev/node of the repository
-// ($TICKETERO_DEV_DIR/node), or $TICKETERO_LIGHTHOUSE.
-func LighthouseBin() (string, error) {
-	bin, err := devtools.Bin("TICKETERO_LIGHTHOUSE", "node", "lighthouse")
-	if err != nil && bin == "" {
-		return "", err
-	}
-	return bin, nil
-}
-
 // NeedLighthouse returns the Lighthouse binary. It skips the test when node
 // is not installed and fails it, saying how to install it, when node is there
 // but Lighthouse is not.
@@ -44,11 +33,11 @@ func NeedLighthouse(t testing.TB) string {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node not found: Lighthouse needs Node.js 20 (apt-get install nodejs npm; then make dev-services installs Lighthouse)")
 	}
-	bin, err := LighthouseBin()
+	// What scripts/dev-services.sh installs from scripts/lighthouse/
+	// package-lock.json into .dev/node, or $TICKETERO_LIGHTHOUSE; the error
+	// says how to install it.
+	bin, err := devtools.Bin("TICKETERO_LIGHTHOUSE", "node", "lighthouse")
 	require.NoError(t, err)
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("Lighthouse not installed at %s: run `make dev-services` (npm ci of scripts/lighthouse/package-lock.json into .dev/node)", bin)
-	}
 	return bin
 }
 
