@@ -142,6 +142,66 @@ func TestDispatcherBlocksWhenFull(t *testing.T) {
 	}
 }
 
+// The bound is the dispatcher's, not a worker's: a stuck worker's branch
+// may take the whole replica's room, and until it does, another worker's
+// branches are still delivered (one bound per worker stopped every branch's
+// delivery behind the first full queue: head-of-line blocking).
+func TestDispatcherSlowWorkerDoesNotHoldTheOthers(t *testing.T) {
+	const workers, queue = 2, 4
+	d := ingest.NewDispatcher[job](workers, queue, 1)
+	slow, other := "A", ""
+	for i := range 100 {
+		if b := fmt.Sprintf("B%d", i); d.Worker(b) != d.Worker(slow) {
+			other = b
+			break
+		}
+	}
+	require.NotEmpty(t, other)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	release := make(chan struct{})
+	handled := make(chan job, 32)
+	go d.Run(ctx, func(_ context.Context, _ int, items []job) {
+		for _, it := range items {
+			if it.branch == slow {
+				<-release
+			}
+			handled <- it
+		}
+	})
+	// The slow branch: one item in its worker's call, then more than one
+	// worker's share (queue) waiting, all within the replica's room.
+	for n := range queue + 2 {
+		short, stop := context.WithTimeout(ctx, 2*time.Second)
+		ok := d.Dispatch(short, slow, job{slow, n})
+		stop()
+		require.True(t, ok, "item %d of the slow branch refused before the replica is full", n)
+	}
+	require.True(t, d.Dispatch(ctx, other, job{other, 0}))
+	select {
+	case it := <-handled:
+		assert.Equal(t, other, it.branch, "only the other worker's branch can be handled")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other worker's branch waited for the slow one")
+	}
+	// Full: the replica's room (workers × queue) is taken; the next waits.
+	for n := queue + 2; n < workers*queue+1; n++ {
+		require.True(t, d.Dispatch(ctx, slow, job{slow, n}))
+	}
+	short, stop := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer stop()
+	assert.False(t, d.Dispatch(short, other, job{other, 1}), "the replica is full: Dispatch waits")
+	close(release)
+	for n := range workers*queue + 1 {
+		select {
+		case it := <-handled:
+			assert.Equal(t, job{slow, n}, it)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("slow item %d not handled", n)
+		}
+	}
+}
+
 func TestFailedBranches(t *testing.T) {
 	db := errors.New("database down")
 	names, ok := ingest.FailedBranches(errors.Join(&ingest.BranchError{Branch: "A", Err: db},

@@ -44,6 +44,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/ingest"
@@ -80,7 +81,53 @@ type Source struct {
 	// and extended to while they are held (whole seconds, at least
 	// MinVisibility; default DefaultVisibility).
 	Visibility time.Duration
-	Log        *slog.Logger
+	// Metrics, when set, times each stage a message goes through.
+	Metrics *Metrics
+	Log     *slog.Logger
+}
+
+// Metrics time the stages of a message in the source, so an operator can
+// tell where a batch waits between the queue and the commit: in the queue
+// itself, behind a full worker queue, waiting for its worker, in the ingest
+// call, or in the deletes after it.
+type Metrics struct {
+	// Queued: SQS's SentTimestamp to the receive (the queue's own wait).
+	Queued prometheus.Histogram
+	// Dispatch: how long a receive loop waited to queue a message on its
+	// worker (a full worker queue is the backpressure).
+	Dispatch prometheus.Histogram
+	// Held: the receive to the start of the ingest call that stores it.
+	Held prometheus.Histogram
+	// Handle: one ingest call (a worker's group).
+	Handle prometheus.Histogram
+	// Delete: a group's deletes, after its commit.
+	Delete prometheus.Histogram
+}
+
+// NewMetrics registers the source's series on reg (nil: unregistered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	h := func(name, help string) prometheus.Histogram {
+		return prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ticketero_cloud_sqs_" + name + "_seconds",
+			Help: help, Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)})
+	}
+	m := &Metrics{
+		Queued:   h("queued", "SQS source: time a message spent in the queue (SentTimestamp to its receive)."),
+		Dispatch: h("dispatch", "SQS source: time a receive loop waited to queue a message on its worker (full worker queue)."),
+		Held:     h("held", "SQS source: time from a message's receive to the start of the ingest call that stores it."),
+		Handle:   h("handle", "SQS source: duration of one ingest call (a worker's group of messages)."),
+		Delete:   h("delete", "SQS source: duration of a group's deletes after its commit."),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Queued, m.Dispatch, m.Held, m.Handle, m.Delete)
+	}
+	return m
+}
+
+// observe records d on h when metrics are on.
+func observe(h prometheus.Histogram, d time.Duration) {
+	if h != nil {
+		h.Observe(d.Seconds())
+	}
 }
 
 var _ cloud.Source = (*Source)(nil)
@@ -124,9 +171,10 @@ const (
 
 // item is a received message on its way to a worker.
 type item struct {
-	m      types.Message
-	msg    cloud.Message
-	branch string
+	m        types.Message
+	msg      cloud.Message
+	branch   string
+	received time.Time
 }
 
 // Run receives, handles and deletes messages until ctx ends, with Receivers
@@ -153,12 +201,16 @@ func (s *Source) Run(ctx context.Context, h cloud.Handler) error {
 	}
 	d := ingest.NewDispatcher[item](s.Workers, queue, s.Group)
 	held := &leases{held: map[string]time.Time{}}
-	w := &worker{s: s, h: h, log: log, held: held, bo: map[int]*backoff.Backoff{}}
+	met := s.Metrics
+	if met == nil {
+		met = &Metrics{}
+	}
+	w := &worker{s: s, h: h, log: log, held: held, met: met, bo: map[int]*backoff.Backoff{}}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.extend(ctx, held, vis, log) })
 	wg.Go(func() { d.Run(ctx, w.work) })
 	for range n {
-		wg.Go(func() { s.receive(ctx, d, held, vis, log) })
+		wg.Go(func() { s.receive(ctx, d, held, vis, met, log) })
 	}
 	wg.Wait()
 	if errors.Is(ctx.Err(), context.Canceled) {
@@ -168,7 +220,7 @@ func (s *Source) Run(ctx context.Context, h cloud.Handler) error {
 }
 
 // receive is one receive loop: it receives and dispatches, nothing else.
-func (s *Source) receive(ctx context.Context, d *ingest.Dispatcher[item], held *leases, vis time.Duration, log *slog.Logger) {
+func (s *Source) receive(ctx context.Context, d *ingest.Dispatcher[item], held *leases, vis time.Duration, met *Metrics, log *slog.Logger) {
 	wait := s.Wait
 	if wait <= 0 || wait > 20*time.Second {
 		wait = 10 * time.Second
@@ -177,7 +229,8 @@ func (s *Source) receive(ctx context.Context, d *ingest.Dispatcher[item], held *
 	for ctx.Err() == nil {
 		out, err := s.API.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{
 			QueueUrl: aws.String(s.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: int32(wait / time.Second),
-			VisibilityTimeout: int32(vis / time.Second),
+			VisibilityTimeout:           int32(vis / time.Second),
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSentTimestamp},
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -189,15 +242,21 @@ func (s *Source) receive(ctx context.Context, d *ingest.Dispatcher[item], held *
 			continue
 		}
 		bo.Reset()
-		held.hold(out.Messages, time.Now().Add(vis))
+		now := time.Now()
+		held.hold(out.Messages, now.Add(vis))
 		for _, m := range out.Messages {
+			if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+				observe(met.Queued, now.Sub(time.UnixMilli(ms)))
+			}
 			payload := []byte(aws.ToString(m.Body))
 			topic := Topic(payload)
 			branch, _, _ := event.ParseTopic(topic)
 			// Blocks while the worker's queue is full: the backpressure.
-			if !d.Dispatch(ctx, branch, item{m: m, msg: cloud.Message{Topic: topic, Payload: payload}, branch: branch}) {
+			t := time.Now()
+			if !d.Dispatch(ctx, branch, item{m: m, msg: cloud.Message{Topic: topic, Payload: payload}, branch: branch, received: now}) {
 				return // ending: what was not handled reappears
 			}
+			observe(met.Dispatch, time.Since(t))
 		}
 	}
 }
@@ -208,6 +267,7 @@ type worker struct {
 	h    cloud.Handler
 	log  *slog.Logger
 	held *leases
+	met  *Metrics
 	mu   sync.Mutex
 	bo   map[int]*backoff.Backoff // per worker
 }
@@ -215,9 +275,16 @@ type worker struct {
 // work handles a worker's items: stores them, deletes the settled ones,
 // and lets the others go back to the queue.
 func (w *worker) work(ctx context.Context, i int, items []item) {
+	start := time.Now()
+	for _, it := range items {
+		observe(w.met.Held, start.Sub(it.received))
+	}
 	settled, failed := settle(ctx, w.h, items)
 	w.held.release(failed)
+	t := time.Now()
+	observe(w.met.Handle, t.Sub(start))
 	w.s.delete(ctx, w.log, settled)
+	observe(w.met.Delete, time.Since(t))
 	w.held.release(settled)
 	w.mu.Lock()
 	bo := w.bo[i]

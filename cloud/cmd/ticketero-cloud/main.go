@@ -352,7 +352,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			}
 		}
 		src = &sqs.Source{API: sqs.NewClient(awsCfg, m.Config.SQSEndpoint), QueueURL: m.Config.SQSQueueURL,
-			Receivers: m.Config.SQSReceivers, Workers: m.Config.Workers, Visibility: m.Config.SQSVisibility, Log: m.Log}
+			Receivers: m.Config.SQSReceivers, Workers: m.Config.Workers, Visibility: m.Config.SQSVisibility,
+			Metrics: sqs.NewMetrics(m.Registry), Log: m.Log}
 	}
 
 	// ---- the book and the branch command loop (appointments.go). ----

@@ -80,6 +80,12 @@ type Report struct {
 	// AgentResends are the relays' resends by reason (ack_timeout: one
 	// batch, a probe; gap and idle: a rewind to the last ack).
 	AgentResends map[string]uint64 `json:"agent_resends"`
+
+	// Stages: where a batch spent its time (the cloud's histograms summed
+	// over the replicas: sqs_queued, sqs_dispatch, sqs_held, sqs_handle,
+	// sqs_delete, ingest, event_lag; and the bridge's MQTT receipt to
+	// SendMessage done).
+	Stages map[string]Stage `json:"stages,omitempty"`
 }
 
 type branch struct {
@@ -105,7 +111,8 @@ func startCloud(c Config, broker *mqtttest.Broker, dbURL string, k int, sqsEndpo
 		args = append(args, "--sqs-queue-url", sqsURL, "--sqs-endpoint", sqsEndpoint)
 	}
 	cloud := exec.Command(c.Cloud, args...) // #nosec G204 -- the benchmark's own cloud binary
-	cloud.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_LOG_FORMAT=json", "TICKETERO_ADMIN_PASSWORD=fleet-admin-password")
+	cloud.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_LOG_FORMAT=json", "TICKETERO_ADMIN_PASSWORD=fleet-admin-password",
+		"TICKETERO_OPS_TOKEN="+opsToken)
 	pr, pw := io.Pipe()
 	cloud.Stdout, cloud.Stderr = pw, pw
 	if err := cloud.Start(); err != nil {
@@ -211,12 +218,14 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		}
 	}()
 	var cloudAddr string
+	var addrs []string
 	for k := range max(1, c.Replicas) {
 		cl, addr, err := startCloud(c, broker, dbURL, k, sqsEndpoint, sqsURL, log)
 		if err != nil {
 			return nil, err
 		}
 		clouds = append(clouds, cl)
+		addrs = append(addrs, addr)
 		if k == 0 {
 			cloudAddr = addr
 		}
@@ -356,6 +365,9 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		states = append(states, cr.States...)
 	}
 	rep.DurationS = time.Since(start).Seconds()
+	if rep.Stages, err = cloudStages(ctx, addrs); err != nil {
+		rep.Notes = append(rep.Notes, "cloud stages not read: "+err.Error())
+	}
 	for k, cl := range clouds {
 		cpu := (procCPU(cl.Process.Pid) - cpu0[k]) / time.Since(start).Seconds()
 		rep.CloudCPU += cpu
@@ -368,6 +380,10 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 	if br != nil {
 		rep.Source, rep.SQSMessages = "sqs", br.sent.Load()
 		rep.BridgeErrors = br.errs.Load()
+		if rep.Stages == nil {
+			rep.Stages = map[string]Stage{}
+		}
+		rep.Stages["bridge"] = br.wait.stage()
 	} else {
 		rep.Source = "mqtt-shared"
 	}

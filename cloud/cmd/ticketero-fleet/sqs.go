@@ -84,7 +84,8 @@ func client(endpoint string) *awssqs.Client {
 // the queue sees them a little out of order, as SQS standard queues deliver.
 type bridge struct {
 	cl         paho.Client
-	msgs       chan paho.Message
+	msgs       chan bridged
+	wait       samples // MQTT receipt → SendMessage done
 	wg         sync.WaitGroup
 	sent, errs atomic.Int64
 }
@@ -94,13 +95,14 @@ func startBridge(ctx context.Context, b *mqtttest.Broker, endpoint, queueURL str
 	if err != nil {
 		return nil, err
 	}
-	br := &bridge{msgs: make(chan paho.Message, 10000)}
+	br := &bridge{msgs: make(chan bridged, 10000)}
 	api := client(endpoint)
 	for range 8 {
 		br.wg.Add(1)
 		go func() {
 			defer br.wg.Done()
-			for m := range br.msgs {
+			for bm := range br.msgs {
+				m := bm.m
 				body := strings.TrimSuffix(strings.TrimSpace(string(m.Payload())), "}") + `,"topic":"` + m.Topic() + `"}`
 				for try := 0; ; try++ {
 					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -108,6 +110,7 @@ func startBridge(ctx context.Context, b *mqtttest.Broker, endpoint, queueURL str
 					cancel()
 					if err == nil {
 						br.sent.Add(1)
+						br.wait.add(time.Since(bm.at))
 						break
 					}
 					br.errs.Add(1)
@@ -123,13 +126,19 @@ func startBridge(ctx context.Context, b *mqtttest.Broker, endpoint, queueURL str
 	opts := paho.NewClientOptions().AddBroker(b.URL()).SetClientID("fleet-iot-rule").SetTLSConfig(tc).
 		SetCleanSession(true).SetOrderMatters(false).SetAutoReconnect(true).
 		SetOnConnectHandler(func(c paho.Client) {
-			c.Subscribe(event.EventsFilter, 1, func(_ paho.Client, m paho.Message) { br.msgs <- m })
+			c.Subscribe(event.EventsFilter, 1, func(_ paho.Client, m paho.Message) { br.msgs <- bridged{m, time.Now()} })
 		})
 	br.cl = paho.NewClient(opts)
 	if t := br.cl.Connect(); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
 		return nil, fmt.Errorf("connect: %v", t.Error())
 	}
 	return br, nil
+}
+
+// bridged is a batch the bridge received, and when.
+type bridged struct {
+	m  paho.Message
+	at time.Time
 }
 
 func (br *bridge) stop() {
