@@ -109,7 +109,9 @@ cert() { # name cn [san]
 	chmod 0644 "$PKI/$name.pem"
 	chmod 0640 "$PKI/$name-key.pem"
 }
+new_pki=""
 if [ ! -f "$PKI/ca.pem" ]; then
+	new_pki=1
 	log "generating the dev PKI in $PKI"
 	openssl ecparam -name prime256v1 -genkey -noout -out "$PKI/ca-key.pem" 2>/dev/null
 	openssl req -x509 -new -key "$PKI/ca-key.pem" -subj "/O=Ticketero Dev/CN=Ticketero Dev CA" \
@@ -162,9 +164,15 @@ for f in acl mosquitto.conf; do
 	if ! cmp -s "$BROKER_DIR/$f.new" "$BROKER_DIR/$f"; then changed=1; fi
 	mv "$BROKER_DIR/$f.new" "$BROKER_DIR/$f"
 done
-if [ -n "$changed" ] && [ -f "$BROKER_DIR/mosquitto.pid" ] && port_open "$MQTT_PORT"; then
-	log "broker config changed: restarting our Mosquitto"
-	kill "$(cat "$BROKER_DIR/mosquitto.pid")" 2>/dev/null || true
+# A new PKI (the dev folder was removed while our broker ran) also restarts
+# it: the running broker still holds the old CA and certificate.
+if [ -n "$changed$new_pki" ] && port_open "$MQTT_PORT"; then
+	log "broker config or PKI changed: restarting our Mosquitto"
+	if [ -f "$BROKER_DIR/mosquitto.pid" ]; then
+		kill "$(cat "$BROKER_DIR/mosquitto.pid")" 2>/dev/null || true
+	else
+		pkill -f "mosquitto -d -c $BROKER_DIR/mosquitto.conf" 2>/dev/null || true
+	fi
 	for _ in $(seq 1 50); do port_open "$MQTT_PORT" || break; sleep 0.1; done
 fi
 if ! port_open "$MQTT_PORT"; then
