@@ -101,7 +101,7 @@ func New(cfg Config, status cloud.StatusRecorder, log *slog.Logger) (*Client, er
 		SetCleanSession(true).SetKeepAlive(30 * time.Second).SetAutoReconnect(true).
 		SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(10 * time.Second).
 		// In order: paho calls onEvents and onStatus on its one router
-		// goroutine, and onEvents blocks while the branch's worker queue is
+		// goroutine, and onEvents blocks while the replica's dispatcher is
 		// full (ingest.Dispatcher), so the inbound path holds at most
 		// Workers × 256 batches and no goroutine per message
 		// (SetOrderMatters(false) started one per inbound message, each
@@ -204,9 +204,9 @@ func (c *Client) onEvents(_ paho.Client, msg paho.Message) {
 	}
 	// Blocking here (paho's router goroutine: SetOrderMatters(true)) applies
 	// back-pressure to the broker connection, which is what we want when
-	// PostgreSQL is slower than the fleet: the broker holds the flood. One
-	// full queue holds every branch's delivery (and the statuses') until its
-	// worker takes a batch; a router blocked past the keepalive and its ping
+	// PostgreSQL is slower than the fleet: the broker holds the flood. A
+	// full dispatcher (the replica's bound, not one worker's) holds every
+	// branch's delivery (and the statuses') until a worker takes a batch; a router blocked past the keepalive and its ping
 	// timeout (40 s: no worker moving at all) drops the connection, and the
 	// agents resend what was not acked.
 	d.d.Dispatch(d.ctx, branch, cloud.Message{Topic: msg.Topic(), Payload: msg.Payload()})
