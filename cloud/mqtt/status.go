@@ -14,6 +14,11 @@ import (
 const (
 	statusGather = 100 * time.Millisecond
 	statusChunk  = 500
+	// statusMaxPending bounds what waits while the database is slow or
+	// down (four statuses for each of 5,000 branches): past it the oldest
+	// are dropped, as a branch publishes its status again every 30 s and
+	// its retained one on every reconnect.
+	statusMaxPending = 20000
 )
 
 // statusBatcher records the statuses the broker delivers in one transaction
@@ -29,6 +34,8 @@ type statusBatcher struct {
 	log  *slog.Logger
 	mu   sync.Mutex
 	pend []cloud.StatusUpdate
+	max  int // statusMaxPending
+	lost int // dropped since the last write, for its log line
 	wake chan struct{}
 	stop chan struct{}
 	done chan struct{}
@@ -36,7 +43,7 @@ type statusBatcher struct {
 }
 
 func newStatusBatcher(rec cloud.StatusBatchRecorder, log *slog.Logger) *statusBatcher {
-	b := &statusBatcher{rec: rec, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	b := &statusBatcher{rec: rec, log: log, max: statusMaxPending, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -44,6 +51,11 @@ func newStatusBatcher(rec cloud.StatusBatchRecorder, log *slog.Logger) *statusBa
 // add queues u for the next write.
 func (b *statusBatcher) add(u cloud.StatusUpdate) {
 	b.mu.Lock()
+	if len(b.pend) >= b.max {
+		n := len(b.pend) - b.max + 1
+		b.pend = append(b.pend[:0], b.pend[n:]...)
+		b.lost += n
+	}
 	b.pend = append(b.pend, u)
 	b.mu.Unlock()
 	select {
@@ -82,9 +94,12 @@ func (b *statusBatcher) run() {
 // retained one on every reconnect.
 func (b *statusBatcher) flush() {
 	b.mu.Lock()
-	pend := b.pend
-	b.pend = nil
+	pend, lost := b.pend, b.lost
+	b.pend, b.lost = nil, 0
 	b.mu.Unlock()
+	if lost > 0 {
+		b.log.Warn("statuses dropped while the database was behind; the branches publish theirs again", "dropped", lost)
+	}
 	for len(pend) > 0 {
 		n := min(len(pend), statusChunk)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

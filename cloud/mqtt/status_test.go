@@ -70,6 +70,21 @@ func TestStatusBatcherCloseFlushes(t *testing.T) {
 	b.close() // twice is harmless
 }
 
+// While the database is behind, what waits is bounded: the oldest statuses
+// go first (each branch publishes its status again).
+func TestStatusBatcherBounded(t *testing.T) {
+	f := &fakeStatuses{}
+	b := &statusBatcher{rec: f, log: slog.New(slog.DiscardHandler), max: 3, wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	for _, br := range []string{"A", "B", "C", "D", "E"} {
+		b.add(upd(br))
+	}
+	assert.Equal(t, 2, b.lost)
+	go b.run()
+	b.close()
+	assert.Equal(t, [][]string{{"C", "D", "E"}}, f.got())
+}
+
 // A chunk that fails is recorded status by status: only the refused one is lost.
 func TestStatusBatcherFallsBackOneByOne(t *testing.T) {
 	f := &fakeStatuses{bad: "B"}
