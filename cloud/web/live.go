@@ -179,25 +179,51 @@ func (b *Hub) push(ctx context.Context, f cloud.OverviewFilter) error {
 		return err
 	}
 	changed := b.cache.update(tiles, all, all && up)
-	for _, t := range changed {
-		var msgs [len(langs)][]byte
+	if err := b.pushTiles(changed); err != nil {
+		return err
+	}
+	if len(changed) > 0 {
+		b.pushTotals(changed)
+	}
+	return nil
+}
+
+// pushTiles queues the changed tiles on the clients whose scope allows them.
+func (b *Hub) pushTiles(changed []*shownTile) error {
+	msgs := make([][len(langs)][]byte, len(changed))
+	for k, t := range changed {
 		for i, l := range langs {
 			m, err := tileEvent(t.Branch, t.HTML(l))
 			if err != nil {
 				return err
 			}
-			msgs[i] = m
+			msgs[k][i] = m
 		}
-		b.broadcast(func(c *client) []byte {
-			if !c.scope.Allows(t.Branch, t.Region) {
-				return nil
+	}
+	// One queue entry per client and push: the changed tiles it may see, as
+	// consecutive SSE events, built once per scope and language and shared
+	// by the clients that have them. With an entry per tile, a storm of
+	// changes (5,000 branches signing in) overflowed a national viewer's
+	// queue at once, and the hub dropped the stream (TestHubBurstOneEntryPerPush).
+	shared := map[string][]byte{}
+	b.mu.Lock()
+	for c := range b.clients {
+		k := groupKey(c.scope, "") + "|" + string(c.lang)
+		m, ok := shared[k]
+		if !ok {
+			li := langIndex(c.lang)
+			for n, t := range changed {
+				if c.scope.Allows(t.Branch, t.Region) {
+					m = append(m, msgs[n][li]...)
+				}
 			}
-			return msgs[langIndex(c.lang)]
-		})
+			shared[k] = m
+		}
+		if len(m) > 0 {
+			b.send(c, m)
+		}
 	}
-	if len(changed) > 0 {
-		b.pushTotals(changed)
-	}
+	b.mu.Unlock()
 	return nil
 }
 
