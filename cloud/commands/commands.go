@@ -2,14 +2,17 @@
 // (branch_commands: ticket.cancel and ticket.locate from Telegram,
 // appointment.book/cancel and ticket.join/check_in from the book) and
 // publishes them again until the branch's answer event marks them applied or
-// they expire. It runs whether Telegram is on or not; the branch applies
-// each command ID once, so a publish too many is harmless. The queue hands
-// out complete orders only: with the cloud's RUT keys, the check-in hash
-// (argon2id) of an appointment.book or ticket.join is computed by the queue
-// before the command's first publish, not when the customer books
-// (postgres/appt commands.go). A pass publishes the commands that need no
-// hash first and then each order as soon as its hash is done (Workers at a
-// time), so a Telegram cancel is never held behind a burst of bookings.
+// they expire. It runs whether Telegram is on or not, on every replica: a
+// pass claims the commands it lists (ClaimCommands), so the replicas share
+// the work and two never hash or publish one command in the same period.
+// The branch applies each command ID once, so a publish too many (a claim
+// that outlived its period) is harmless. The queue hands out complete orders
+// only: with the cloud's RUT keys, the check-in hash (argon2id) of an
+// appointment.book or ticket.join is computed by the queue before the
+// command's first publish, not when the customer books (postgres/appt
+// commands.go). A pass publishes the commands that need no hash first and
+// then each order as soon as its hash is done (Workers at a time), so a
+// Telegram cancel is never held behind a burst of bookings.
 package commands
 
 import (
@@ -17,8 +20,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/shared/event"
@@ -29,9 +34,13 @@ type Queue interface {
 	// ExpireCommands gives up pending commands past their expiry (age for
 	// those without one).
 	ExpireCommands(ctx context.Context, age time.Duration) error
-	// ListCommands lists up to limit commands not published within every,
-	// oldest first, with their payload, without computing any check-in hash.
-	ListCommands(ctx context.Context, every time.Duration, limit int) ([]Pending, error)
+	// ClaimCommands lists up to limit pending commands not published nor
+	// claimed within every, oldest first, with their payload, without
+	// computing any check-in hash, and claims them for every: another
+	// replica's pass skips them until then (rows another pass is claiming
+	// at the same moment are skipped, not waited for), and a replica that
+	// stops before publishing them holds them no longer.
+	ClaimCommands(ctx context.Context, every time.Duration, limit int) ([]Pending, error)
 	// CompleteCommand computes the RUTCheck of a listed order whose CheckDay
 	// is set, stores the completed order and returns it.
 	CompleteCommand(ctx context.Context, p Pending) (event.Command, error)
@@ -56,11 +65,12 @@ const DefaultResend = 10 * time.Second
 // MaxAge is how long a command without its own expiry is sent again.
 const MaxAge = 24 * time.Hour
 
-// batch is how many commands one pass lists.
+// batch is how many commands one pass claims.
 const batch = 200
 
-// Republish publishes every pending command not published within resend
-// (after expiring the stale ones), up to one batch.
+// Republish claims and publishes the pending commands not published (nor
+// claimed by another replica) within resend, after expiring the stale ones,
+// up to one batch.
 func Republish(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend time.Duration) error {
 	_, err := republish(ctx, q, pub, resend)
 	return err
@@ -68,17 +78,18 @@ func Republish(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend 
 
 // republish is Republish reporting how many commands it published. The
 // commands that need no hash go out first, in order; then each order is
-// published as soon as its hash is done. The first failure stops the pass
-// (the orders being hashed finish, unpublished) and is returned.
+// published as soon as its hash is done, Workers hashing at a time. The
+// first failure stops the pass (the orders being hashed finish,
+// unpublished; their claims lapse after resend) and is returned.
 func republish(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend time.Duration) (int, error) {
 	if err := q.ExpireCommands(ctx, MaxAge); err != nil {
 		return 0, err
 	}
-	list, err := q.ListCommands(ctx, resend, batch)
+	list, err := q.ClaimCommands(ctx, resend, batch)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	var n atomic.Int64
 	var orders []Pending
 	for _, p := range list {
 		if p.CheckDay != "" {
@@ -86,57 +97,33 @@ func republish(ctx context.Context, q Queue, pub cloud.CommandPublisher, resend 
 			continue
 		}
 		if err := publish(ctx, q, pub, p.Command); err != nil {
-			return n, err
+			return int(n.Load()), err
 		}
-		n++
+		n.Add(1)
 	}
-	if len(orders) == 0 {
-		return n, nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	jobs := make(chan Pending)
-	type hashed struct {
-		c   event.Command
-		err error
-	}
-	done := make(chan hashed)
-	var wg sync.WaitGroup
-	for range min(max(Workers, 1), len(orders)) {
-		wg.Go(func() {
-			for p := range jobs {
-				c, err := q.CompleteCommand(ctx, p)
-				done <- hashed{c, err}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(Workers, 1))
+	for _, p := range orders {
+		if gctx.Err() != nil {
+			break // a failure stopped the pass
+		}
+		g.Go(func() error {
+			c, err := q.CompleteCommand(gctx, p)
+			if err != nil {
+				return err
 			}
+			if err := gctx.Err(); err != nil {
+				return err // another order failed: this one stays unpublished
+			}
+			if err := publish(gctx, q, pub, c); err != nil {
+				return err
+			}
+			n.Add(1)
+			return nil
 		})
 	}
-	go func() {
-		defer close(jobs)
-		for _, p := range orders {
-			select {
-			case jobs <- p:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() { wg.Wait(); close(done) }()
-	var first error
-	for h := range done {
-		if first != nil {
-			continue // draining after a failure
-		}
-		if h.err == nil {
-			h.err = publish(ctx, q, pub, h.c)
-		}
-		if h.err != nil {
-			first = h.err
-			cancel()
-			continue
-		}
-		n++
-	}
-	return n, first
+	err = g.Wait()
+	return int(n.Load()), err
 }
 
 // publish sends one command and records it.

@@ -38,7 +38,7 @@ func newFakeQueue(list []commands.Pending) *fakeQueue {
 
 func (q *fakeQueue) ExpireCommands(context.Context, time.Duration) error { return nil }
 
-func (q *fakeQueue) ListCommands(context.Context, time.Duration, int) ([]commands.Pending, error) {
+func (q *fakeQueue) ClaimCommands(context.Context, time.Duration, int) ([]commands.Pending, error) {
 	return q.list, nil
 }
 
@@ -137,6 +137,30 @@ func TestPublishFailureStopsPass(t *testing.T) {
 	require.ErrorContains(t, err, "b3")
 	assert.NotContains(t, q.log, "published b3")
 	assert.True(t, slices.Contains(q.log, "published cancel"))
+}
+
+// A pass hashes at most Workers orders at once.
+func TestHashesAtMostWorkersAtOnce(t *testing.T) {
+	old := commands.Workers
+	commands.Workers = 3
+	t.Cleanup(func() { commands.Workers = old })
+	q := newFakeQueue(burst(30))
+	var mu sync.Mutex
+	busy, most := 0, 0
+	q.hash = func(context.Context, string) error {
+		mu.Lock()
+		busy++
+		most = max(most, busy)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		busy--
+		mu.Unlock()
+		return nil
+	}
+	require.NoError(t, commands.Republish(context.Background(), q, q, time.Second))
+	assert.LessOrEqual(t, most, 3)
+	assert.Len(t, q.log, 61)
 }
 
 type failing struct {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ticketero/ticketero/cloud"
@@ -21,14 +22,19 @@ import (
 // branch (ticket.cancel and ticket.locate from Telegram, the appointment and
 // remote-join commands from here) is published again until the branch's
 // answer event marks it applied, or it expires. The republisher
-// (cloud/commands) runs on these three methods whether Telegram is on or not;
-// the Telegram store (postgres/notify) delegates to the same queue.
+// (cloud/commands) runs on these methods whether Telegram is on or not, on
+// every replica; the Telegram store (postgres/notify) delegates to the same
+// queue. A pass claims the rows it lists (ClaimCommands: published_at is
+// stamped in the listing's own statement, FOR UPDATE SKIP LOCKED), so the
+// replicas' passes of one period never list, hash or publish the same
+// command; the stamp is the claim's expiry too (the row is due again one
+// resend period later, published or not).
 
 // The RUTCheck of an appointment.book or ticket.join is computed here, not
 // when the customer books: with the cloud's RUT keys the book stores the
 // order with its RUT sealed and the day to salt the check with
 // (payload.CheckDay); CompleteCommand (called by the republisher for each
-// listed order, GOMAXPROCS at a time) opens the sealed RUT, computes
+// claimed order, commands.Workers at a time) opens the sealed RUT, computes
 // seal.CheckInHash (argon2id, ~20 ms) and stores the completed order on the
 // row before it is published the first time, so the
 // branch gets the same RUTCheck as if the booking had computed it, and
@@ -50,9 +56,9 @@ func NewCommandQueue(pool *pgxpool.Pool, now func() time.Time, keys *seal.RUTKey
 
 func (s *Store) queue() *CommandQueue { return NewCommandQueue(s.pool, s.Now, s.keys) }
 
-// ListCommands: see CommandQueue.ListCommands.
-func (s *Store) ListCommands(ctx context.Context, every time.Duration, limit int) ([]commands.Pending, error) {
-	return s.queue().ListCommands(ctx, every, limit)
+// ClaimCommands: see CommandQueue.ClaimCommands.
+func (s *Store) ClaimCommands(ctx context.Context, every time.Duration, limit int) ([]commands.Pending, error) {
+	return s.queue().ClaimCommands(ctx, every, limit)
 }
 
 // CompleteCommand: see CommandQueue.CompleteCommand.
@@ -75,17 +81,46 @@ func (s *Store) ExpireCommands(ctx context.Context, age time.Duration) error {
 	return s.queue().ExpireCommands(ctx, age)
 }
 
-// ListCommands lists commands not yet applied whose last publish is older
-// than every (or never published), oldest first, with their payload. An
-// order still waiting for its RUTCheck carries its CheckDay; without the
-// keys it is not listed (never published without its check).
-func (q *CommandQueue) ListCommands(ctx context.Context, every time.Duration, limit int) ([]commands.Pending, error) {
+// ClaimCommands lists commands not yet applied whose last publish (or
+// claim) is older than every, or that were never published, oldest first,
+// with their payload, and claims them: it stamps their published_at now in
+// the same statement, skipping the rows another replica is claiming at that
+// moment (FOR UPDATE SKIP LOCKED), so no other pass lists them before every
+// has passed; MarkPublished stamps it again when one goes out. An order
+// still waiting for its RUTCheck carries its CheckDay; without the keys it
+// is neither claimed nor listed (never published without its check).
+func (q *CommandQueue) ClaimCommands(ctx context.Context, every time.Duration, limit int) ([]commands.Pending, error) {
+	now := q.now()
+	rows, err := q.pool.Query(ctx, `WITH claimed AS (
+			UPDATE branch_commands c SET published_at = $1
+			FROM (SELECT id FROM branch_commands
+				WHERE status = 'pending' AND (published_at IS NULL OR published_at <= $2)
+					AND ($4::boolean OR NOT coalesce(payload ? 'check_day', false))
+				ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+			WHERE c.id = due.id
+			RETURNING c.id, c.branch, c.type, c.ticket, c.created_at, c.payload)
+		SELECT id, branch, type, ticket, created_at, payload FROM claimed ORDER BY created_at, id`,
+		now, now.Add(-every), limit, q.keys != nil)
+	if err != nil {
+		return nil, fmt.Errorf("appt: claim commands: %w", err)
+	}
+	return q.scan(rows)
+}
+
+// list is ClaimCommands without the claim: what would go out now.
+func (q *CommandQueue) list(ctx context.Context, every time.Duration, limit int) ([]commands.Pending, error) {
 	rows, err := q.pool.Query(ctx, `SELECT id, branch, type, ticket, created_at, payload FROM branch_commands
-		WHERE status = 'pending' AND (published_at IS NULL OR published_at <= $1) ORDER BY created_at LIMIT $2`,
+		WHERE status = 'pending' AND (published_at IS NULL OR published_at <= $1) ORDER BY created_at, id LIMIT $2`,
 		q.now().Add(-every), limit)
 	if err != nil {
 		return nil, fmt.Errorf("appt: pending commands: %w", err)
 	}
+	return q.scan(rows)
+}
+
+// scan reads listed commands; an order waiting for its RUTCheck is left out
+// without the keys.
+func (q *CommandQueue) scan(rows pgx.Rows) ([]commands.Pending, error) {
 	defer rows.Close()
 	var out []commands.Pending
 	for rows.Next() {
@@ -116,10 +151,11 @@ func (q *CommandQueue) ListCommands(ctx context.Context, every time.Duration, li
 	return out, nil
 }
 
-// PendingCommands is ListCommands with every order completed (its RUTCheck
-// computed, GOMAXPROCS at a time, and stored): the commands as they go out.
+// PendingCommands lists the commands a pass would claim now (without
+// claiming them), each order completed (its RUTCheck computed, GOMAXPROCS at
+// a time, and stored): the commands as they go out.
 func (q *CommandQueue) PendingCommands(ctx context.Context, every time.Duration, limit int) ([]event.Command, error) {
-	list, err := q.ListCommands(ctx, every, limit)
+	list, err := q.list(ctx, every, limit)
 	if err != nil {
 		return nil, err
 	}
