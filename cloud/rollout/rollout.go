@@ -79,13 +79,37 @@ type Publisher interface {
 	WithdrawRelease(ctx context.Context, branch string) error
 }
 
+// Passes lets one replica at a time run a job's pass (postgres.Passes).
+type Passes interface {
+	// Claim takes job's next pass unless another replica's claim holds
+	// (ok false); the claim holds for hold unless end ends it, letting
+	// another replica claim the job rest from now.
+	Claim(ctx context.Context, job string, hold time.Duration) (end func(ctx context.Context, rest time.Duration) error, ok bool, err error)
+}
+
+// PassJob is the rollout loop's job name for Passes.
+const PassJob = "rollout.offers"
+
+// DefaultHold is how long a replica's claim on a pass holds when Hold is not
+// set: far longer than a pass over thousands of branches, and the longest
+// a replica killed mid-pass delays the offers.
+const DefaultHold = 5 * time.Minute
+
 // Loop publishes due offers every Every. Offers are refreshed after Refresh
-// (before their URLs, valid URLTTL, expire).
+// (before their URLs, valid URLTTL, expire). With Passes, the replicas'
+// loops run one pass at a time across the cluster: a pass is claimed
+// (held for Hold at most), ended a half period after it succeeds (the
+// other replicas skip their ticks meanwhile; a pass after that finds
+// nothing due that the last one sent) or at once after it fails (another
+// replica, perhaps with a working broker, tries at its tick). Without
+// Passes every tick runs a pass.
 type Loop struct {
 	Store   cloud.ReleaseOffers
 	Bucket  *Bucket
 	Pub     Publisher
+	Passes  Passes
 	Every   time.Duration
+	Hold    time.Duration
 	Refresh time.Duration
 	URLTTL  time.Duration
 	Now     func() time.Time
@@ -123,7 +147,8 @@ func (l *Loop) Run(ctx context.Context) {
 }
 
 // Once publishes every due offer and withdraws every stopped one; it
-// returns how many branches it sent either.
+// returns how many branches it sent either. With Passes it does so only
+// when it claims the pass (another replica's pass holds: 0, nil).
 func (l *Loop) Once(ctx context.Context) (int, error) {
 	if l.Now == nil {
 		l.Now = time.Now
@@ -131,6 +156,32 @@ func (l *Loop) Once(ctx context.Context) (int, error) {
 	if l.Log == nil {
 		l.Log = slog.New(slog.DiscardHandler)
 	}
+	if l.Passes == nil {
+		return l.once(ctx)
+	}
+	hold := l.Hold
+	if hold <= 0 {
+		hold = DefaultHold
+	}
+	end, ok, err := l.Passes.Claim(ctx, PassJob, hold)
+	if err != nil || !ok {
+		return 0, err
+	}
+	n, err := l.once(ctx)
+	rest := l.Every / 2
+	if err != nil {
+		rest = 0
+	}
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second) // ended even at shutdown
+	defer cancel()
+	if eerr := end(ectx, rest); eerr != nil && err == nil {
+		err = eerr
+	}
+	return n, err
+}
+
+// once is a pass.
+func (l *Loop) once(ctx context.Context) (int, error) {
 	now := l.Now()
 	due, err := l.Store.DueOffers(ctx, now, l.Refresh)
 	if err != nil {

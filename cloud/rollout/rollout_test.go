@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -133,4 +135,148 @@ func TestStopWithdrawsOffers(t *testing.T) {
 	assert.Equal(t, 1, n)
 	require.Eventually(t, func() bool { return len(late2()) == 1 }, 10*time.Second, 20*time.Millisecond)
 	assert.Contains(t, late2()[0], `"window":"always"`)
+}
+
+// counted is a replica's publisher: the real broker client, counting the
+// offers it sends; the first waits until open is closed (a minute at most,
+// entered closed when it starts waiting), and fail makes every offer fail.
+type counted struct {
+	rollout.Publisher
+	mu      sync.Mutex
+	offers  int
+	once    sync.Once
+	entered chan struct{}
+	open    chan struct{}
+	fail    bool
+}
+
+func (c *counted) PublishRelease(ctx context.Context, r event.Release) error {
+	if c.open != nil {
+		c.once.Do(func() {
+			close(c.entered)
+			select {
+			case <-c.open:
+			case <-time.After(time.Minute):
+			}
+		})
+	}
+	c.mu.Lock()
+	fail := c.fail
+	c.mu.Unlock()
+	if fail {
+		return errors.New("broker down")
+	}
+	c.mu.Lock()
+	c.offers++
+	c.mu.Unlock()
+	return c.Publisher.PublishRelease(ctx, r)
+}
+
+func (c *counted) sent() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offers
+}
+
+// Two replicas' rollout loops on one database and broker run one pass at a
+// time (postgres.Passes): while replica A's pass publishes, B's tick sends
+// nothing, so each branch is offered once, not once per replica (B used to
+// read the same due offers and publish them all again). A pass that fails
+// (A's broker down) leaves the next to B at once; a claim whose replica
+// died mid-pass holds the job until its hold runs out.
+func TestReplicasOfferOncePerPass(t *testing.T) {
+	ctx := context.Background()
+	broker := mqtttest.Start(t)
+	db := pgtest.New(t)
+	const branches = 40
+	replica := func(id string) (*rollout.Loop, *counted, *pgxpool.Pool) {
+		pool, err := postgres.Open(ctx, db)
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		cloudTLS, err := broker.PKI.TLSConfig(broker.Cloud)
+		require.NoError(t, err)
+		pub, err := mqtt.New(mqtt.Config{URL: broker.URL(), TLS: cloudTLS, ClientID: id}, nil, nil)
+		require.NoError(t, err)
+		pub.Connect()
+		t.Cleanup(pub.Close)
+		require.Eventually(t, pub.Ready, 10*time.Second, 20*time.Millisecond)
+		s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), UsePathStyle: true,
+			Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+				return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+			})})
+		c := &counted{Publisher: pub}
+		return &rollout.Loop{Store: postgres.Releases{Pool: pool}, Bucket: &rollout.Bucket{Client: s3c,
+			Presign: s3.NewPresignClient(s3c), Name: "releases"}, Pub: c, Passes: postgres.Passes{Pool: pool},
+			Refresh: time.Hour, URLTTL: 2 * time.Hour}, c, pool
+	}
+	a, pubA, pool := replica("cloud-rollout-a")
+	require.NoError(t, postgres.Migrate(ctx, pool))
+	b, pubB, _ := replica("cloud-rollout-b")
+	_, err := pool.Exec(ctx, `INSERT INTO branches (id, region) SELECT 'PS-' || lpad(i::text, 3, '0'), 'RM' FROM generate_series(1, $1::int) i`, branches)
+	require.NoError(t, err)
+	store := postgres.Releases{Pool: pool}
+	for _, v := range []string{"6.0.0", "7.0.0"} {
+		require.NoError(t, store.AddArtifact(ctx, postgres.Artifact{Version: v, OS: "linux", Arch: "amd64",
+			Manifest: []byte("{}"), Signature: []byte("s"), S3Key: "agent-releases/" + v + "/linux-amd64/ticketero-agent"}))
+	}
+	seen, _ := watch(t, broker, "PS-001")
+	_, err = store.StartRollout(ctx, postgres.Rollout{Version: "6.0.0", Ring: "all", Window: "always"})
+	require.NoError(t, err)
+
+	pubA.entered, pubA.open = make(chan struct{}), make(chan struct{})
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { n, err := a.Once(ctx); done <- result{n, err} }()
+	select {
+	case <-pubA.entered: // A holds the pass and publishes its first offer
+	case <-time.After(time.Minute):
+		t.Fatal("replica A never published")
+	}
+	n, err := b.Once(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "B's tick during A's pass sends nothing")
+	close(pubA.open)
+	r := <-done
+	require.NoError(t, r.err)
+	assert.Equal(t, branches, r.n)
+	assert.Equal(t, branches, pubA.sent())
+	assert.Zero(t, pubB.sent())
+	n, err = b.Once(ctx) // A's pass ended (Every unset: no rest): B's finds nothing due
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	require.Eventually(t, func() bool { return len(seen()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	assert.Len(t, seen(), 1, "the box got its offer once")
+
+	// A's broker is down: its pass fails and is ended at once, and B's
+	// next tick sends the offers.
+	_, err = store.StartRollout(ctx, postgres.Rollout{Version: "7.0.0", Ring: "all", Window: "always"})
+	require.NoError(t, err)
+	pubA.mu.Lock()
+	pubA.fail = true
+	pubA.mu.Unlock()
+	_, err = a.Once(ctx)
+	require.ErrorContains(t, err, "broker down")
+	n, err = b.Once(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, branches, n, "B takes the pass A failed")
+
+	// A replica that claimed a pass and died holds it for its hold only.
+	require.NoError(t, store.AddArtifact(ctx, postgres.Artifact{Version: "8.0.0", OS: "linux", Arch: "amd64",
+		Manifest: []byte("{}"), Signature: []byte("s"), S3Key: "agent-releases/8.0.0/linux-amd64/ticketero-agent"}))
+	_, err = store.StartRollout(ctx, postgres.Rollout{Version: "8.0.0", Ring: "all", Window: "always"})
+	require.NoError(t, err)
+	_, ok, err := postgres.Passes{Pool: pool}.Claim(ctx, rollout.PassJob, time.Second)
+	require.NoError(t, err)
+	require.True(t, ok)
+	n, err = b.Once(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "the dead replica's claim still holds")
+	require.Eventually(t, func() bool {
+		n, err := b.Once(ctx)
+		return err == nil && n == branches
+	}, 10*time.Second, 100*time.Millisecond, "the claim runs out and B sends the offers")
 }

@@ -57,7 +57,10 @@ func newRollout(ctx context.Context, m *Main) (func(context.Context), error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &rollout.Loop{Store: postgres.Releases{Pool: m.Pool}, Bucket: b, Pub: m.MQTT, Every: c.Every, Log: m.Log}
+	// One replica at a time runs a pass (postgres.Passes): the others skip
+	// their ticks while it holds the claim.
+	l := &rollout.Loop{Store: postgres.Releases{Pool: m.Pool}, Bucket: b, Pub: m.MQTT, Passes: postgres.Passes{Pool: m.Pool},
+		Every: c.Every, Log: m.Log}
 	m.Log.Info("agent rollouts enabled", "bucket", c.Bucket, "every", c.Every)
 	return l.Run, nil
 }
