@@ -16,7 +16,8 @@ import (
 
 // LeaderLockKey is the session-level advisory lock whose holder is the
 // cluster's leader: the one replica that runs the jobs which must run once
-// per cluster (the HQ alert evaluation). pg_locks shows it as
+// per cluster (the HQ alert evaluation, Telegram's getUpdates poller in
+// polling mode). pg_locks shows it as
 // locktype 'advisory', classid 1953063787, objid 1818583396, objsubid 1.
 const LeaderLockKey int64 = 0x7469636b_6c656164 // "ticklead"
 

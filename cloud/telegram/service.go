@@ -25,7 +25,7 @@ import (
 
 // Update modes.
 const (
-	ModePolling = "polling" // getUpdates long polling: a single instance
+	ModePolling = "polling" // getUpdates long polling: one consumer per bot (in a cluster, the leader)
 	ModeWebhook = "webhook" // production: Telegram posts to WebhookURL
 )
 
@@ -212,8 +212,31 @@ func (s *Service) Webhook() http.Handler {
 	return &Webhook{Bot: s.Bot, Secret: s.cfg.WebhookSecret, Log: s.log}
 }
 
-// Run runs every loop until ctx ends.
-func (s *Service) Run(ctx context.Context) error {
+// Run runs every loop until ctx ends, the getUpdates poller among them in
+// polling mode: a single instance.
+func (s *Service) Run(ctx context.Context) error { return s.run(ctx, s.cfg.Mode != ModeWebhook) }
+
+// RunShared runs every loop but the getUpdates poller until ctx ends: what
+// each replica of a cluster runs, while one of them (the leader) runs Poll.
+// In webhook mode it is Run.
+func (s *Service) RunShared(ctx context.Context) error { return s.run(ctx, false) }
+
+// Polling reports whether updates come by getUpdates (polling mode), which
+// one process per bot may call at a time: Telegram answers 409 Conflict to
+// a second consumer.
+func (s *Service) Polling() bool { return s.cfg.Mode != ModeWebhook }
+
+// Poll receives updates by getUpdates long polling until ctx ends, after
+// clearing any webhook left over (getUpdates answers 409 while one is set).
+func (s *Service) Poll(ctx context.Context) error {
+	if err := s.Client.DeleteWebhook(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("deleteWebhook failed", "err", err)
+	}
+	return (&Poller{API: s.Client, Bot: s.Bot, Log: s.log}).Run(ctx)
+}
+
+// run runs every loop, the poller too when poll is set.
+func (s *Service) run(ctx context.Context, poll bool) error {
 	var wg sync.WaitGroup
 	run := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
@@ -244,19 +267,15 @@ func (s *Service) Run(ctx context.Context) error {
 		s.SMSWorker.Wake = smsWake
 		run("sms worker", s.SMSWorker.Run)
 	}
-	switch s.cfg.Mode {
-	case ModeWebhook:
+	switch {
+	case !s.Polling():
 		if s.cfg.WebhookURL != "" {
 			if err := s.Client.SetWebhook(ctx, s.cfg.WebhookURL, s.cfg.WebhookSecret); err != nil {
 				s.log.Error("setWebhook failed; updates will not arrive", "err", err)
 			}
 		}
-	default:
-		// getUpdates answers 409 while a webhook is set: clear any left over.
-		if err := s.Client.DeleteWebhook(ctx); err != nil {
-			s.log.Warn("deleteWebhook failed", "err", err)
-		}
-		run("poller", (&Poller{API: s.Client, Bot: s.Bot, Log: s.log}).Run)
+	case poll:
+		run("poller", s.Poll)
 	}
 	run("links", func(ctx context.Context) error {
 		return s.every(ctx, 2*time.Second, func() error { _, err := s.Store.ResolvePending(ctx, 24*time.Hour); return err })

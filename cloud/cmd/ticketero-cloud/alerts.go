@@ -75,13 +75,14 @@ func (c AlertConfig) Validate() error {
 }
 
 // newLeader builds the cluster's leader election: its session is checked
-// and its lock tried every alert interval, so the alert loop moves to
+// and its lock tried every alert interval, so the alert loop (and, in
+// Telegram's polling mode, the getUpdates poller: telegram.go) moves to
 // another replica within about one interval of losing its leader. The
 // ticketero_cloud_leader gauge is 1 on the replica that leads.
 func newLeader(m *Main) *postgres.Elector {
 	e := &postgres.Elector{Pool: m.Pool, Every: m.Config.Alerts.Every, Log: m.Log}
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ticketero_cloud_leader",
-		Help: "1 while this replica is the cluster's leader and runs its singleton jobs (the HQ alert evaluation), else 0."},
+		Help: "1 while this replica is the cluster's leader and runs its singleton jobs (the HQ alert evaluation, Telegram's getUpdates poller), else 0."},
 		func() float64 {
 			if e.Leading() {
 				return 1

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
@@ -76,4 +79,55 @@ func TestOneReplicaEvaluatesAlerts(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return leader() == 1-first }, 10*time.Second, 50*time.Millisecond,
 		"the other replica leads once the leader's session is killed")
+}
+
+// TestOneReplicaPollsTelegram: two replicas of the real program in
+// Telegram's polling mode on one database and bot. Only the leader calls
+// getUpdates (Telegram, like the fake, ends a consumer's call with 409
+// Conflict when a second one calls); when it stops, the other replica
+// leads and answers the next update.
+func TestOneReplicaPollsTelegram(t *testing.T) {
+	const token = "4343:fake-token"
+	fake := telegramtest.New(token, telegramtest.Options{})
+	t.Cleanup(fake.Close)
+	t.Setenv("TICKETERO_TELEGRAM_TOKEN", token)
+	t.Setenv("TICKETERO_TELEGRAM_MODE", "polling")
+	t.Setenv("TICKETERO_TELEGRAM_API", fake.URL)
+	t.Setenv("TICKETERO_DATA_KEY", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
+	t.Setenv("TICKETERO_ALERT_EVERY", "300ms")
+	broker := mqtttest.Start(t)
+	db := pgtest.New(t)
+	closed := map[*Main]bool{}
+	start := func(id string, noMigrate bool) *Main {
+		m := NewMain(envConfig(t, Config{DB: db, MQTT: broker.URL(), Cert: broker.Cloud.CertFile, Key: broker.Cloud.KeyFile,
+			CA: broker.PKI.CAFile, ClientID: id, HTTP: "127.0.0.1:0", Workers: 2, OpsToken: testOpsToken, NoMigrate: noMigrate}), nil)
+		require.NoError(t, m.Run(context.Background()))
+		t.Cleanup(func() {
+			if !closed[m] {
+				_ = m.Close()
+			}
+		})
+		return m
+	}
+	ms := []*Main{start("tg-poll-a", false), start("tg-poll-b", true)}
+	leading := func(m *Main) bool { return m.leader.Leading() }
+	require.Eventually(t, func() bool { return leading(ms[0]) != leading(ms[1]) }, 10*time.Second, 50*time.Millisecond,
+		"one replica leads")
+
+	fake.AddUpdate(telegramtest.TextUpdate(7001, "es", "/ayuda"))
+	require.Eventually(t, func() bool { return len(fake.SentTo(7001)) == 1 }, 10*time.Second, 50*time.Millisecond,
+		"the leader's poller answers")
+	time.Sleep(time.Second) // both replicas have run three intervals since
+	assert.Zero(t, fake.Stats().Conflicts, "one getUpdates consumer for the bot")
+
+	old := 0
+	if leading(ms[1]) {
+		old = 1
+	}
+	require.NoError(t, ms[old].Close())
+	closed[ms[old]] = true
+	fake.AddUpdate(telegramtest.TextUpdate(7002, "es", "/ayuda"))
+	require.Eventually(t, func() bool { return len(fake.SentTo(7002)) == 1 }, 20*time.Second, 50*time.Millisecond,
+		"the other replica leads and polls")
+	assert.True(t, leading(ms[1-old]))
 }

@@ -286,7 +286,8 @@ type Main struct {
 	// hq is HQ's store (users, audit, configuration, alerts), built once
 	// over Pool for the HQ web, the alert loop, enrolment and retention.
 	hq *hq.Store
-	// leader elects the one replica that runs the singleton jobs (alerts.go).
+	// leader elects the one replica that runs the singleton jobs: the alert
+	// loop and Telegram's getUpdates poller (alerts.go).
 	leader *postgres.Elector
 }
 
@@ -366,7 +367,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	// ---- Telegram (cloud/telegram, wired in telegram.go): off without a token. ----
-	tgRun, err := newTelegram(m, tg)
+	tgRun, tgPoll, err := newTelegram(m, tg)
 	if err != nil {
 		return err
 	}
@@ -375,6 +376,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	alertRun, err := newAlerts(m)
 	if err != nil {
 		return err
+	}
+	// The leader's jobs: the alert loop and, in Telegram's polling mode, the
+	// getUpdates poller (one consumer per bot).
+	leaderJobs := []func(context.Context){alertRun}
+	if tgPoll != nil {
+		leaderJobs = append(leaderJobs, tgPoll)
 	}
 	// ---- personal-data retention (cloud/retention, wired in retention.go). ----
 	retRun, err := newRetention(m)
@@ -444,7 +451,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.wg.Add(2)
 	go func() { defer m.wg.Done(); retRun(rctx) }()
-	go func() { defer m.wg.Done(); m.leader.Run(rctx, alertRun) }()
+	go func() { defer m.wg.Done(); m.leader.Run(rctx, leaderJobs...) }()
 	go func() {
 		defer m.wg.Done()
 		if err := m.HTTP.Serve(); err != nil {

@@ -134,12 +134,14 @@ func (t telegramSetup) ingestOptions() []postgres.Option {
 
 // newTelegram wires Telegram notifications when TICKETERO_TELEGRAM_TOKEN is
 // set: commands go out over MQTT, alerts come from hq_alerts, and in webhook
-// mode the handler is mounted at TelegramWebhookPath in front of the UI. It
-// returns nil without a token.
-func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
+// mode the handler is mounted at TelegramWebhookPath in front of the UI. run
+// is what every replica runs; poll, in polling mode, is the getUpdates
+// poller, which Telegram allows one of per bot: serve runs it on the
+// cluster's leader only (alerts.go). Both are nil without a token.
+func newTelegram(m *Main, t telegramSetup) (run, poll func(context.Context), err error) {
 	if t.store == nil {
 		m.Log.Info("Telegram notifications off (TICKETERO_TELEGRAM_TOKEN not set)")
-		return nil, nil
+		return nil, nil, nil
 	}
 	var pub cloud.CommandPublisher
 	if m.MQTT != nil {
@@ -147,18 +149,18 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 	}
 	svc, err := telegram.NewService(t.cfg, t.store, pub, t.store.AlertsAfter, m.Log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	svc.Worker.Metrics = telegram.NewMetrics(m.Registry)
 	svc.Bot.Appointments = m.appts // /agendar, /mis_horas, /fila
 	if smsCfg := m.Config.SMS; smsCfg.Enabled {
 		client, err := sns.New(context.Background(), smsCfg, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		d := &sns.Deliverer{Client: client, Keys: svc.Keys, Store: t.store}
 		if err := svc.EnableSMS(m.rutKeys, d, smsCfg.Rate); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		m.Log.Info("SMS notifications on (Amazon SNS)", "sender_id", smsCfg.SenderID, "rate", smsCfg.Rate)
 	}
@@ -170,5 +172,8 @@ func newTelegram(m *Main, t telegramSetup) (func(context.Context), error) {
 		}
 		m.UI = r
 	}
-	return func(ctx context.Context) { _ = svc.Run(ctx) }, nil
+	if svc.Polling() {
+		return func(ctx context.Context) { _ = svc.RunShared(ctx) }, func(ctx context.Context) { _ = svc.Poll(ctx) }, nil
+	}
+	return func(ctx context.Context) { _ = svc.Run(ctx) }, nil, nil
 }

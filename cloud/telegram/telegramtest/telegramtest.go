@@ -2,7 +2,9 @@
 // httptest: it checks the bot token in the path, enforces the per-bot and
 // per-chat rate limits with HTTP 429 and parameters.retry_after like the real
 // one, fails a configurable fraction of calls with 5xx, serves getUpdates with
-// offset and timeout from injected updates, and records what was sent.
+// offset and timeout from injected updates (one consumer at a time, as
+// Telegram: a second getUpdates ends the first with 409 Conflict), and
+// records what was sent.
 package telegramtest
 
 import (
@@ -65,6 +67,7 @@ type Server struct {
 	updates    []json.RawMessage
 	updateIDs  []int64
 	updWake    chan struct{}
+	polling    chan struct{} // closed to end the getUpdates in flight with a 409
 	stats      Stats
 	webhookURL string
 	webhookKey string
@@ -81,6 +84,9 @@ type Stats struct {
 	BadToken      int // 401/404 for a wrong token
 	Unhonoured    int // calls made before a retry_after told to the caller ran out
 	MaxSentPerSec int
+	// Conflicts counts getUpdates calls ended with 409 because another
+	// began while they waited: two consumers of one bot.
+	Conflicts int
 }
 
 // New starts a fake for token; tb-free so benchmarks can use it too. Close it.
@@ -353,10 +359,30 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, req map[stri
 	_ = json.Unmarshal(req["offset"], &offset)
 	_ = json.Unmarshal(req["timeout"], &timeout)
 	deadline := time.Now().Add(time.Duration(timeout) * time.Second)
+	// Telegram serves one getUpdates per bot: a new one ends the one in
+	// flight with 409 Conflict.
+	mine := make(chan struct{})
+	s.mu.Lock()
+	if s.polling != nil {
+		close(s.polling)
+	}
+	s.polling = mine
+	s.mu.Unlock()
+	// done leaves the slot before the answer is written, so the caller's
+	// next getUpdates never meets this one.
+	done := func() {
+		s.mu.Lock()
+		if s.polling == mine {
+			s.polling = nil
+		}
+		s.mu.Unlock()
+	}
+	defer done()
 	for {
 		s.mu.Lock()
 		if s.webhookURL != "" {
 			s.mu.Unlock()
+			done()
 			fail(w, http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active", 0)
 			return
 		}
@@ -372,11 +398,18 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, req map[stri
 			if out == nil {
 				out = []json.RawMessage{}
 			}
+			done()
 			writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": out})
 			return
 		}
 		select {
 		case <-wake:
+		case <-mine:
+			s.mu.Lock()
+			s.stats.Conflicts++
+			s.mu.Unlock()
+			fail(w, http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", 0)
+			return
 		case <-time.After(time.Until(deadline)):
 		case <-r.Context().Done():
 			return
