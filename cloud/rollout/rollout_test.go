@@ -50,6 +50,29 @@ func watch(t *testing.T, broker *mqtttest.Broker, branch string) (seen func() []
 	}, func() { c.Disconnect(50) }
 }
 
+// cloudClient is a cloud replica's broker client, connected.
+func cloudClient(t *testing.T, broker *mqtttest.Broker, id string) *mqtt.Client {
+	t.Helper()
+	cloudTLS, err := broker.PKI.TLSConfig(broker.Cloud)
+	require.NoError(t, err)
+	pub, err := mqtt.New(mqtt.Config{URL: broker.URL(), TLS: cloudTLS, ClientID: id}, nil, nil)
+	require.NoError(t, err)
+	pub.Connect()
+	t.Cleanup(pub.Close)
+	require.Eventually(t, pub.Ready, 10*time.Second, 20*time.Millisecond)
+	return pub
+}
+
+// presignOnly is a bucket whose URLs are pre-signed locally: no S3 server
+// is needed to build them.
+func presignOnly() *rollout.Bucket {
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), UsePathStyle: true,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+		})})
+	return &rollout.Bucket{Client: s3c, Presign: s3.NewPresignClient(s3c), Name: "releases"}
+}
+
 // Stopping a rollout withdraws the offers branches hold of it: a branch that
 // an earlier active rollout still covers gets that one instead; any other
 // gets its retained offer cleared (an empty retained message, so a box
@@ -69,20 +92,8 @@ func TestStopWithdrawsOffers(t *testing.T) {
 			Manifest: []byte("{}"), Signature: []byte("s"), S3Key: "agent-releases/" + v + "/linux-amd64/ticketero-agent"}))
 	}
 
-	cloudTLS, err := broker.PKI.TLSConfig(broker.Cloud)
-	require.NoError(t, err)
-	pub, err := mqtt.New(mqtt.Config{URL: broker.URL(), TLS: cloudTLS, ClientID: "cloud-rollout"}, nil, nil)
-	require.NoError(t, err)
-	pub.Connect()
-	t.Cleanup(pub.Close)
-	require.Eventually(t, pub.Ready, 10*time.Second, 20*time.Millisecond)
-	// Pre-signing is local: no S3 server is needed to build the URLs.
-	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), UsePathStyle: true,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-		})})
-	loop := &rollout.Loop{Store: store, Bucket: &rollout.Bucket{Client: s3c, Presign: s3.NewPresignClient(s3c), Name: "releases"},
-		Pub: pub, Refresh: time.Hour, URLTTL: 2 * time.Hour}
+	loop := &rollout.Loop{Store: store, Bucket: presignOnly(), Pub: cloudClient(t, broker, "cloud-rollout"),
+		Refresh: time.Hour, URLTTL: 2 * time.Hour}
 	seen1, stop1 := watch(t, broker, "WD-001")
 	seen2, stop2 := watch(t, broker, "WD-002")
 
@@ -193,21 +204,9 @@ func TestReplicasOfferOncePerPass(t *testing.T) {
 		pool, err := postgres.Open(ctx, db)
 		require.NoError(t, err)
 		t.Cleanup(pool.Close)
-		cloudTLS, err := broker.PKI.TLSConfig(broker.Cloud)
-		require.NoError(t, err)
-		pub, err := mqtt.New(mqtt.Config{URL: broker.URL(), TLS: cloudTLS, ClientID: id}, nil, nil)
-		require.NoError(t, err)
-		pub.Connect()
-		t.Cleanup(pub.Close)
-		require.Eventually(t, pub.Ready, 10*time.Second, 20*time.Millisecond)
-		s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), UsePathStyle: true,
-			Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-				return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-			})})
-		c := &counted{Publisher: pub}
-		return &rollout.Loop{Store: postgres.Releases{Pool: pool}, Bucket: &rollout.Bucket{Client: s3c,
-			Presign: s3.NewPresignClient(s3c), Name: "releases"}, Pub: c, Passes: postgres.Passes{Pool: pool},
-			Refresh: time.Hour, URLTTL: 2 * time.Hour}, c, pool
+		c := &counted{Publisher: cloudClient(t, broker, id)}
+		return &rollout.Loop{Store: postgres.Releases{Pool: pool}, Bucket: presignOnly(), Pub: c,
+			Passes: postgres.Passes{Pool: pool}, Refresh: time.Hour, URLTTL: 2 * time.Hour}, c, pool
 	}
 	a, pubA, pool := replica("cloud-rollout-a")
 	require.NoError(t, postgres.Migrate(ctx, pool))
