@@ -20,9 +20,10 @@ type UpdateSource interface {
 	GetUpdates(ctx context.Context, offset int64, timeout time.Duration) ([]Update, error)
 }
 
-// Poller receives updates by getUpdates long polling: for a single instance
-// (Telegram allows one getUpdates consumer per bot). Updates are handled
-// exactly once by update_id even if Telegram redelivers them.
+// Poller receives updates by getUpdates long polling: one consumer per bot
+// (Telegram answers 409 Conflict to a second), so with several replicas the
+// cluster's leader runs it (Service.Poll). Updates are handled exactly once
+// by update_id even if Telegram redelivers them.
 type Poller struct {
 	API     UpdateSource
 	Bot     *Bot
