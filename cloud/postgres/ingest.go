@@ -178,8 +178,19 @@ func (s *EventStore) ingest(ctx context.Context, b event.Batch) (cloud.IngestRes
 			}
 		}
 	}
-	return s.ingestLocked(ctx, b)
+	res, err := s.ingestLocked(ctx, b, false)
+	if errors.Is(err, errContradicts) {
+		// A row the batch should be the first to write exists: store it again
+		// with the inserts that skip such rows.
+		return s.ingestLocked(ctx, b, true)
+	}
+	return res, err
 }
+
+// errContradicts says an ingest that inserted without ON CONFLICT met a
+// row it should have been the first to write (a unique violation: a stream
+// that contradicts itself, a row written by hand); nothing was kept.
+var errContradicts = errors.New("a row the batch should be the first to write exists")
 
 // IngestGroup stores the branches' batches of bs (one Handle call's) at
 // once: those that continue their branch right after its predicted sync
@@ -436,8 +447,15 @@ func (s *EventStore) checkMarks(br pgx.BatchResults, parts []nextPart) (stale bo
 }
 
 // ingestLocked is Ingest in the general case: the sync row is created or
-// locked first, then what to write is decided from it.
-func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.IngestResult, error) {
+// locked first, then what to write is decided from it. When the batch
+// continues the branch right after its applied seq and nothing is stored
+// beyond it (a branch's first contact, or the next batch of one this
+// replica did not predict), no row the batch inserts can exist yet (the
+// sync row's lock keeps other replicas out until the commit): events,
+// tickets and executive activity are then inserted without ON CONFLICT's
+// arbiter probes, unless checked; a unique violation there returns
+// errContradicts, and the caller stores the batch again checked.
+func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch, checked bool) (cloud.IngestResult, error) {
 	res := cloud.IngestResult{Branch: b.Branch}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
@@ -498,7 +516,10 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 	// Common case (nothing stored ahead, the batch starts right after the
 	// mark): the insert rides in the same pipeline as the projections.
 	common := maxSeq <= applied && fresh[0].Seq == uint64(applied)+1
-	if common {
+	bare := common && !checked // no seq beyond applied is stored: see above
+	if bare {
+		pb.Queue(insertFreshEvents, cols.args()...)
+	} else if common {
 		pb.Queue(insertEvents, cols.args()...)
 	} else {
 		tag, err := tx.Exec(ctx, insertEvents, cols.args()...)
@@ -558,7 +579,7 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 			}
 		}
 	}
-	s.project(pb, b.Branch, run, false)
+	s.project(pb, b.Branch, run, bare)
 	newApplied := int64(next - 1)
 	if newApplied > applied {
 		pb.Queue(advanceSync, []string{b.Branch}, []int64{newApplied}, []int64{newMax}, []time.Time{lastAt}, s.Now())
@@ -568,19 +589,25 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch) (cloud.Ing
 	ours := pb.Len()
 	var plan JobsPlan
 	if len(run) > 0 {
-		plan = s.queueJobs(pb, []BranchRun{{Branch: b.Branch, Events: run}})
+		plan = s.queueJobs(pb, []BranchRun{{Branch: b.Branch, Events: run, NewTickets: bare}})
 	}
 	br := tx.SendBatch(ctx, pb)
 	if common {
 		tag, err := br.Exec()
 		if err != nil {
 			_ = br.Close()
+			if bare && uniqueViolation(err) {
+				return res, fmt.Errorf("postgres: ingest %s: insert events: %w: %w", b.Branch, errContradicts, err)
+			}
 			return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
 		}
 		res.Stored = int(tag.RowsAffected())
 		ours--
 	}
 	if err := finishPipeline(ctx, tx, br, ours, plan); err != nil {
+		if bare && uniqueViolation(err) {
+			return res, fmt.Errorf("postgres: ingest %s: %w: %w", b.Branch, errContradicts, err)
+		}
 		return res, fmt.Errorf("postgres: ingest %s: %w", b.Branch, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -190,3 +190,80 @@ func newActivityRows(evs []event.Event) int {
 	}
 	return n
 }
+
+// A branch's first batch (and any batch right after the applied seq with
+// nothing stored beyond it) is inserted on the locked path without ON
+// CONFLICT; a row that should not exist yet (a token the same batch issues
+// twice, an activity row written by hand) makes it store the batch again
+// with the inserts that skip such rows, once.
+func TestIngestLockedContradictionFallsBack(t *testing.T) {
+	ctx := context.Background()
+	t.Run("token issued twice in the first batch", func(t *testing.T) {
+		hook := &hookJobs{}
+		if dbErr != nil {
+			pgtest.Skip(t, dbErr)
+		}
+		s := postgres.NewEventStore(testDB, nil, postgres.WithJobs(hook))
+		t.Cleanup(func() { _ = s.Close() })
+		const b = "LDUP-001"
+		issue := func(seq uint64, ticket string, number int, token string) event.Event {
+			e, err := event.New(seq, fmt.Sprintf("%s-e%d", b, seq), event.TicketIssued, time.Date(2026, 11, 28, 12, 0, int(seq), 0, time.UTC),
+				event.Issued{TicketRef: event.TicketRef{Ticket: ticket, Service: "C", Number: number, Day: "2026-11-28"},
+					Priority: "normal", Token: token})
+			require.NoError(t, err)
+			return e
+		}
+		res, err := s.Ingest(ctx, batch(b, []event.Event{issue(1, "t1", 1, "ltok-1"), issue(2, "t2", 2, "ltok-1"), issue(3, "t3", 3, "ltok-3")}))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(3), res.Applied)
+		assert.Equal(t, 3, res.Stored)
+		assert.Equal(t, 3, count(t, `SELECT count(*) FROM events WHERE branch = $1`, b))
+		assert.Equal(t, map[string]string{"t1": "waiting", "t3": "waiting"}, ticketStatuses(t, b))
+		assert.Equal(t, []uint64{1, 2, 3}, hook.got, "each event hooked once")
+	})
+	t.Run("activity stored before the first batch", func(t *testing.T) {
+		s := store(t)
+		const b = "LDUPACT-001"
+		evs := eventgen.New(b, 14).Take(40)
+		var seq int64
+		for _, e := range evs {
+			if e.Type == event.TicketCalled {
+				seq = int64(e.Seq)
+				break
+			}
+		}
+		require.NotZero(t, seq)
+		_, err := testDB.Exec(ctx, `INSERT INTO executive_activity (branch, executive, seq, at, state, reason)
+			VALUES ($1, 'E01', $2, now(), 'paused', 'stored-before')`, b, seq)
+		require.NoError(t, err)
+		res, err := s.Ingest(ctx, batch(b, evs))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(40), res.Applied)
+		assert.Equal(t, 40, res.Stored)
+		assert.Equal(t, eventgen.Statuses(evs), ticketStatuses(t, b))
+		assert.Equal(t, 1, count(t, `SELECT count(*) FROM executive_activity WHERE branch = $1 AND reason = 'stored-before'`, b))
+		assert.Equal(t, 1+newActivityRows(evs), count(t, `SELECT count(*) FROM executive_activity WHERE branch = $1`, b),
+			"the sign-in and every other activity once, the stored one kept")
+	})
+	t.Run("another replica's next batch", func(t *testing.T) {
+		// b has no prediction for the branch: the batch after a's takes the
+		// locked path without arbiters, and a redelivery of both is a no-op.
+		a, b := store(t), store(t)
+		const br = "LNEXT-001"
+		evs := eventgen.New(br, 15).Take(60)
+		_, err := a.Ingest(ctx, batch(br, evs[:30]))
+		require.NoError(t, err)
+		res, err := b.Ingest(ctx, batch(br, evs[30:]))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(60), res.Applied)
+		assert.Equal(t, 30, res.Stored)
+		for _, st := range []*postgres.EventStore{a, b} {
+			res, err = st.Ingest(ctx, batch(br, evs))
+			require.NoError(t, err)
+			assert.Equal(t, uint64(60), res.Applied)
+			assert.Zero(t, res.Stored)
+		}
+		assert.Equal(t, 60, count(t, `SELECT count(*) FROM events WHERE branch = $1`, br))
+		assert.Equal(t, eventgen.Statuses(evs), ticketStatuses(t, br))
+	})
+}
