@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,9 +33,10 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 	p := &jobsPlan{store: s}
 	// The tickets whose recipients are read, each once; and the new tickets
 	// to link (by a token scanned before, by a consented RUT).
-	var kBranches, kTickets, lBranches, ids, tokens, ruts []string
+	var kBranches, kTickets []string
+	var nl newLinks
 	for _, run := range runs {
-		bp := s.branchJobs(run, &ids, &tokens, &ruts, &lBranches)
+		bp := s.branchJobs(run, &nl)
 		if bp == nil {
 			continue
 		}
@@ -62,10 +62,10 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 	// one of its tokens (and a /start for the ingests of its token), never
 	// for another ingest, so they need no order (no cycle can form) and cost
 	// no sort.
-	if slices.ContainsFunc(tokens, func(t string) bool { return t != "" }) {
+	if len(nl.tokens) > 0 {
 		pb.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
-			(SELECT count(pg_advisory_xact_lock_shared($1, hashtext(t))) FROM unnest($2::text[]) AS t WHERE t <> '')`,
-			tokenLockClass, tokens)
+			(SELECT count(pg_advisory_xact_lock_shared($1, hashtext(t))) FROM unnest($2::text[]) AS t)`,
+			tokenLockClass, nl.tokens)
 	} else {
 		pb.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
 	}
@@ -80,16 +80,17 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 	}
 	// One statement reads both channels' recipients of the tickets: the
 	// Telegram chats (new links included) and the SMS numbers given at the
-	// kiosk.
+	// kiosk. A new ticket is looked up by its token only if it has one, by
+	// its RUT only if it has one.
 	pb.Queue(`WITH new AS (
 			INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
 			SELECT u.branch, u.id, l.chat_id FROM unnest($1::text[], $2::text[], $3::text[]) AS u(branch, id, token)
 			JOIN telegram_token_links l ON l.token = u.token
 			UNION
-			SELECT u.branch, u.id, c.id FROM unnest($1::text[], $2::text[], $4::text[]) AS u(branch, id, rut)
+			SELECT u.branch, u.id, c.id FROM unnest($4::text[], $5::text[], $6::text[]) AS u(branch, id, rut)
 			JOIN telegram_chats c ON c.rut_lookup = u.rut
 			ON CONFLICT DO NOTHING RETURNING branch, ticket, chat_id),
-		k AS (SELECT * FROM unnest($5::text[], $6::text[]) AS k(branch, ticket))
+		k AS (SELECT * FROM unnest($7::text[], $8::text[]) AS k(branch, ticket))
 		SELECT branch, ticket, chat_id, false FROM new
 		UNION
 		SELECT l.branch, l.ticket, l.chat_id, false FROM k JOIN telegram_ticket_chats l
@@ -98,16 +99,24 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 		SELECT p.branch, p.ticket, p.chat_id, true FROM k JOIN sms_ticket_phones p
 			ON p.branch = k.branch AND p.ticket = k.ticket
 		JOIN telegram_chats c ON c.id = p.chat_id WHERE c.opted_out_at IS NULL`,
-		lBranches, ids, tokens, ruts, kBranches, kTickets)
+		nl.tBranches, nl.tIDs, nl.tokens, nl.rBranches, nl.rIDs, nl.ruts, kBranches, kTickets)
 	return p
+}
+
+// newLinks are the new tickets to link: by the token scanned before
+// (tokens, with their branches and IDs) and by a consented RUT (ruts, the
+// keyed lookups).
+type newLinks struct {
+	tBranches, tIDs, tokens []string
+	rBranches, rIDs, ruts   []string
 }
 
 var _ postgres.JobWriter = (*Store)(nil)
 
 // branchJobs gathers what the jobs of one branch's run need; the new
-// tickets to link are appended to ids, tokens, ruts (and their branch to
-// branches). It is nil when no event of the run may cause a job.
-func (s *Store) branchJobs(run postgres.BranchRun, ids, tokens, ruts, branches *[]string) *branchJobs {
+// tickets to link are added to nl. It is nil when no event of the run may
+// cause a job.
+func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 	bp := &branchJobs{branch: run.Branch, events: run.Events}
 	seen := map[string]bool{}
 	// A ticket this transaction inserts (run.NewTickets) has no link but
@@ -164,13 +173,13 @@ func (s *Store) branchJobs(run postgres.BranchRun, ids, tokens, ruts, branches *
 				bp.phoneSeqs = append(bp.phoneSeqs, int64(e.Seq))
 				bp.phones = append(bp.phones, phoneIn{ticket: d.Ticket, sealed: d.PhoneSealed})
 			}
-			if d.Token != "" || d.RUTHash != "" {
-				*branches, *ids, *tokens = append(*branches, run.Branch), append(*ids, d.Ticket), append(*tokens, d.Token)
-				rl := ""
-				if d.RUTHash != "" {
-					rl = s.hash.Lookup("rut", d.RUTHash)
-				}
-				*ruts = append(*ruts, rl)
+			if d.Token != "" {
+				nl.tBranches, nl.tIDs, nl.tokens = append(nl.tBranches, run.Branch), append(nl.tIDs, d.Ticket), append(nl.tokens, d.Token)
+				linkable = true
+			}
+			if d.RUTHash != "" {
+				nl.rBranches, nl.rIDs = append(nl.rBranches, run.Branch), append(nl.rIDs, d.Ticket)
+				nl.ruts = append(nl.ruts, s.hash.Lookup("rut", d.RUTHash))
 				linkable = true
 			}
 		case *event.Cancelled:
