@@ -265,10 +265,6 @@ func contiguousFrom(evs []event.Event, first uint64) bool {
 const lockSyncRows = `SELECT branch, applied_seq, max_seq FROM branch_sync WHERE branch = ANY($1::text[])
 	ORDER BY branch FOR UPDATE`
 
-// insertEvents stores events (of one or more branches); a seq already stored
-// is skipped.
-const insertEvents = insertFreshEvents + ` ON CONFLICT (branch, seq) DO NOTHING`
-
 // advanceSync moves branches' sync state after their batches. The change is
 // announced after the commit (ChangeFlusher), never by a NOTIFY in the
 // transaction: a NOTIFY serialises commits cluster-wide.
@@ -277,12 +273,13 @@ const advanceSync = `UPDATE branch_sync s SET applied_seq = u.applied, max_seq =
 	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) AS u(branch, applied, max, at)
 	WHERE s.branch = u.branch`
 
-// insertFreshEvents is insertEvents where no seq can be stored yet (the
-// pipelined path, under the verified lock): no arbiter checks.
-const insertFreshEvents = `INSERT INTO events (branch, seq, id, type, at, data)
+// insertEvents stores events (of one or more branches); a seq already stored
+// is skipped. Where none can be, copyEvents inserts them.
+const insertEvents = `INSERT INTO events (branch, seq, id, type, at, data)
 	SELECT u.branch, u.seq, u.id, u.type, u.at, u.data::jsonb
 	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-		AS u(branch, seq, id, type, at, data)`
+		AS u(branch, seq, id, type, at, data)
+	ON CONFLICT (branch, seq) DO NOTHING`
 
 // uniqueViolation reports a unique violation (SQLSTATE 23505).
 func uniqueViolation(err error) bool {
@@ -308,6 +305,22 @@ func (c *eventCols) args() []any {
 	return []any{c.branches, c.seqs, c.ids, c.types, c.ats, c.datas}
 }
 
+// copyEvents inserts the events of c with COPY, where no seq of theirs can
+// be stored yet (under the sync rows' lock, nothing stored beyond the
+// applied seq): no arbiter checks, the rows written a page at a time and
+// encoded a chunk at a time (an INSERT's arrays are encoded whole, in one
+// growing buffer, then copied into the pipeline's). A stored seq is a
+// unique violation; the database refuses bad data as the INSERT would
+// (SQLSTATE class 22).
+func copyEvents(ctx context.Context, tx pgx.Tx, c *eventCols) (int64, error) {
+	row := make([]any, 6) // each row is encoded before the next is asked for
+	return tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"branch", "seq", "id", "type", "at", "data"},
+		pgx.CopyFromSlice(len(c.seqs), func(i int) ([]any, error) {
+			row[0], row[1], row[2], row[3], row[4], row[5] = c.branches[i], c.seqs[i], c.ids[i], c.types[i], c.ats[i], c.datas[i]
+			return row, nil
+		}))
+}
+
 // syncCols are branches' new sync states (advanceSync).
 type syncCols struct {
 	branches        []string
@@ -329,12 +342,13 @@ type nextPart struct {
 }
 
 // ingestNext is Ingest's common case, for one branch or several (a Handle
-// call's): the lock of the sync rows, the insert of the events, the
-// projections, the sync updates and the job writer's statements go in one
-// pipeline, one statement per table for all the branches (BEGIN, pipeline,
-// COMMIT: three round trips). The rows read under the lock must equal the
-// predictions, or nothing is kept (rollback) and done is false: the caller
-// stores the branches one by one. res is in the order of parts.
+// call's): the sync rows are locked, the events copied (copyEvents), then
+// the projections, the sync updates and the job writer's statements go in
+// one pipeline, one statement per table for all the branches (BEGIN, lock,
+// COPY, pipeline, COMMIT: six round trips, the COPY's two). The rows read
+// under the lock must equal the predictions, or nothing is written
+// (rollback) and done is false: the caller stores the branches one by one.
+// res is in the order of parts.
 func (s *EventStore) ingestNext(ctx context.Context, parts []nextPart) (res []cloud.IngestResult, done bool, err error) {
 	// The pipeline is built (projections folded, columns encoded) before the
 	// transaction begins: no connection is held during that work.
@@ -358,8 +372,6 @@ func (s *EventStore) ingestNext(ctx context.Context, parts []nextPart) (res []cl
 		adv.add(p.branch, int64(last.Seq), max(p.m.max, int64(last.Seq)), last.At)
 		runs[k] = BranchRun{Branch: p.branch, Events: p.fresh, NewTickets: true}
 	}
-	pb.Queue(lockSyncRows, names)
-	pb.Queue(insertFreshEvents, evs.args()...)
 	for k, i := range order {
 		s.fold(pb, rows, names[k], parts[i].fresh)
 	}
@@ -373,20 +385,16 @@ func (s *EventStore) ingestNext(ctx context.Context, parts []nextPart) (res []cl
 		return nil, false, fmt.Errorf("postgres: ingest %s: begin: %w", strings.Join(names, ","), err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	br := tx.SendBatch(ctx, pb)
-	stale, err := s.checkMarks(br, parts)
-	if err != nil || stale {
-		_ = br.Close()
-		if err != nil {
-			return nil, false, fmt.Errorf("postgres: ingest %s: lock: %w", strings.Join(names, ","), err)
-		}
-		// What ran after the lock assumed the predictions; drop it all.
+	// The sync rows first: nothing is written on a stale prediction.
+	stale, err := s.checkMarks(ctx, tx, names, parts)
+	if err != nil {
+		return nil, false, fmt.Errorf("postgres: ingest %s: lock: %w", strings.Join(names, ","), err)
+	}
+	if stale {
 		return nil, false, nil
 	}
-	if _, err = br.Exec(); err == nil {
-		err = finishPipeline(ctx, tx, br, ours-2, plan)
-	} else {
-		_ = br.Close()
+	if _, err = copyEvents(ctx, tx, &evs); err == nil {
+		err = finishPipeline(ctx, tx, tx.SendBatch(ctx, pb), ours, plan)
 	}
 	if uniqueViolation(err) {
 		// A row the prediction said could not exist does (a stream that
@@ -415,11 +423,11 @@ func (s *EventStore) ingestNext(ctx context.Context, parts []nextPart) (res []cl
 	return res, true, nil
 }
 
-// checkMarks reads the sync rows locked by lockSyncRows and compares them
+// checkMarks locks the sync rows of names (lockSyncRows) and compares them
 // with the parts' predictions; a branch whose row is missing or differs
 // loses its prediction, and stale is true.
-func (s *EventStore) checkMarks(br pgx.BatchResults, parts []nextPart) (stale bool, err error) {
-	rows, err := br.Query()
+func (s *EventStore) checkMarks(ctx context.Context, tx pgx.Tx, names []string, parts []nextPart) (stale bool, err error) {
+	rows, err := tx.Query(ctx, lockSyncRows, names)
 	if err != nil {
 		return false, err
 	}
@@ -517,11 +525,19 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch, checked bo
 	// mark): the insert rides in the same pipeline as the projections.
 	common := maxSeq <= applied && fresh[0].Seq == uint64(applied)+1
 	bare := common && !checked // no seq beyond applied is stored: see above
-	if bare {
-		pb.Queue(insertFreshEvents, cols.args()...)
-	} else if common {
+	switch {
+	case bare:
+		n, err := copyEvents(ctx, tx, &cols)
+		if err != nil {
+			if uniqueViolation(err) {
+				return res, fmt.Errorf("postgres: ingest %s: insert events: %w: %w", b.Branch, errContradicts, err)
+			}
+			return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
+		}
+		res.Stored = int(n)
+	case common:
 		pb.Queue(insertEvents, cols.args()...)
-	} else {
+	default:
 		tag, err := tx.Exec(ctx, insertEvents, cols.args()...)
 		if err != nil {
 			return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
@@ -592,13 +608,10 @@ func (s *EventStore) ingestLocked(ctx context.Context, b event.Batch, checked bo
 		plan = s.queueJobs(pb, []BranchRun{{Branch: b.Branch, Events: run, NewTickets: bare}})
 	}
 	br := tx.SendBatch(ctx, pb)
-	if common {
+	if common && !bare {
 		tag, err := br.Exec()
 		if err != nil {
 			_ = br.Close()
-			if bare && uniqueViolation(err) {
-				return res, fmt.Errorf("postgres: ingest %s: insert events: %w: %w", b.Branch, errContradicts, err)
-			}
 			return res, fmt.Errorf("postgres: ingest %s: insert events: %w", b.Branch, err)
 		}
 		res.Stored = int(tag.RowsAffected())
