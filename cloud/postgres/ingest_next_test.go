@@ -119,11 +119,7 @@ func TestIngestNextDuplicateTicketFallsBack(t *testing.T) {
 	ctx := context.Background()
 	const b = "DUP-001"
 	issue := func(seq uint64, ticket string, number int, token string) event.Event {
-		e, err := event.New(seq, fmt.Sprintf("%s-e%d", b, seq), event.TicketIssued, time.Date(2026, 11, 28, 12, 0, int(seq), 0, time.UTC),
-			event.Issued{TicketRef: event.TicketRef{Ticket: ticket, Service: "C", Number: number, Day: "2026-11-28"},
-				Priority: "normal", Token: token})
-		require.NoError(t, err)
-		return e
+		return issueEvent(t, b, seq, ticket, number, token)
 	}
 	res, err := s.Ingest(ctx, batch(b, []event.Event{issue(1, "t1", 1, "tok-1")}))
 	require.NoError(t, err)
@@ -207,11 +203,7 @@ func TestIngestLockedContradictionFallsBack(t *testing.T) {
 		t.Cleanup(func() { _ = s.Close() })
 		const b = "LDUP-001"
 		issue := func(seq uint64, ticket string, number int, token string) event.Event {
-			e, err := event.New(seq, fmt.Sprintf("%s-e%d", b, seq), event.TicketIssued, time.Date(2026, 11, 28, 12, 0, int(seq), 0, time.UTC),
-				event.Issued{TicketRef: event.TicketRef{Ticket: ticket, Service: "C", Number: number, Day: "2026-11-28"},
-					Priority: "normal", Token: token})
-			require.NoError(t, err)
-			return e
+			return issueEvent(t, b, seq, ticket, number, token)
 		}
 		res, err := s.Ingest(ctx, batch(b, []event.Event{issue(1, "t1", 1, "ltok-1"), issue(2, "t2", 2, "ltok-1"), issue(3, "t3", 3, "ltok-3")}))
 		require.NoError(t, err)
@@ -266,4 +258,15 @@ func TestIngestLockedContradictionFallsBack(t *testing.T) {
 		assert.Equal(t, 60, count(t, `SELECT count(*) FROM events WHERE branch = $1`, br))
 		assert.Equal(t, eventgen.Statuses(evs), ticketStatuses(t, br))
 	})
+}
+
+// issueEvent is branch's ticket.issued at seq of ticket (service C, the given
+// number and token).
+func issueEvent(t *testing.T, branch string, seq uint64, ticket string, number int, token string) event.Event {
+	t.Helper()
+	e, err := event.New(seq, fmt.Sprintf("%s-e%d", branch, seq), event.TicketIssued, time.Date(2026, 11, 28, 12, 0, int(seq), 0, time.UTC),
+		event.Issued{TicketRef: event.TicketRef{Ticket: ticket, Service: "C", Number: number, Day: "2026-11-28"},
+			Priority: "normal", Token: token})
+	require.NoError(t, err)
+	return e
 }
