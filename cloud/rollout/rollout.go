@@ -168,16 +168,7 @@ func (l *Loop) Once(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n, err := l.once(ctx)
-	rest := l.Every / 2
-	if err != nil {
-		rest = 0
-	}
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second) // ended even at shutdown
-	defer cancel()
-	if eerr := end(ectx, rest); eerr != nil && err == nil {
-		err = eerr
-	}
-	return n, err
+	return n, cloud.EndPass(ctx, end, l.Every/2, err)
 }
 
 // once is a pass.
