@@ -159,8 +159,37 @@ type Service struct {
 	SMSWorker *Worker
 	Commands  cloud.CommandPublisher
 	Alerts    AlertSource
-	log       *slog.Logger
+	// Passes, when set (several replicas), runs the scores, reminders and
+	// purge passes once per cluster and period (postgres.Passes); nil runs
+	// them on every tick. Set it before Run.
+	Passes Passes
+	log    *slog.Logger
 }
+
+// Passes lets one replica at a time run a periodic job's pass
+// (postgres.Passes).
+type Passes interface {
+	// Claim takes job's next pass unless another replica's claim holds
+	// (ok false); the claim holds for hold unless end ends it, letting
+	// another replica claim the job rest from now.
+	Claim(ctx context.Context, job string, hold time.Duration) (end func(ctx context.Context, rest time.Duration) error, ok bool, err error)
+	// Keep is Claim for a replica that keeps the job while it ticks (holder
+	// its own token, the same at each claim); kept reports that no other
+	// replica ran a pass since holder's last one.
+	Keep(ctx context.Context, job, holder string, hold time.Duration) (end func(ctx context.Context, rest time.Duration) error, ok, kept bool, err error)
+}
+
+// Jobs' names for Passes, their periods, and how long a scores claim
+// holds at most (how long a replica killed mid-pass delays the job: a
+// pass sends up to one command per branch). The reminders' claim holds
+// two periods (a pass is one statement), the purge's half its period.
+const (
+	RemindersJob   = "telegram.reminders"
+	PurgeJob       = "telegram.purge"
+	RemindersEvery = 30 * time.Second
+	PurgeEvery     = time.Hour
+	PassHold       = 5 * time.Minute
+)
 
 // NewService builds the service over store (postgres/notify over the cloud's
 // pool, keyed by the same data key). pub (commands to branches) and alerts
@@ -281,22 +310,22 @@ func (s *Service) run(ctx context.Context, poll bool) error {
 		return s.every(ctx, 2*time.Second, func() error { _, err := s.Store.ResolvePending(ctx, 24*time.Hour); return err })
 	})
 	run("reminders", func(ctx context.Context) error {
-		return s.every(ctx, 30*time.Second, func() error { _, err := s.Store.QueueReminders(ctx); return err })
+		return s.every(ctx, RemindersEvery, s.pass(ctx, RemindersJob, RemindersEvery, 2*RemindersEvery, func() error {
+			_, err := s.Store.QueueReminders(ctx)
+			return err
+		}))
 	})
 	run("purge", func(ctx context.Context) error {
-		return s.every(ctx, time.Hour, func() error {
+		return s.every(ctx, PurgeEvery, s.pass(ctx, PurgeJob, PurgeEvery, PurgeEvery/2, func() error {
 			n, err := s.Store.Purge(ctx, cloud.DefaultNotificationRetention)
 			if n > 0 {
 				s.log.Info("telegram data past retention deleted", "rows", n)
 			}
 			return err
-		})
+		}))
 	})
 	if s.Commands != nil {
-		sp := &ScorePublisher{Store: s.Store, Commands: s.Commands, Log: s.log}
-		run("scores", func(ctx context.Context) error {
-			return s.every(ctx, ScoresEvery, func() error { return sp.Publish(ctx) })
-		})
+		run("scores", (&ScorePublisher{Store: s.Store, Commands: s.Commands, Passes: s.Passes, Log: s.log}).Run)
 	}
 	// Pending branch commands (this bot's /cancelar among them) are published
 	// again by cloud/commands, wired in cmd: it runs with Telegram off too.
@@ -323,14 +352,37 @@ func (s *Service) run(ctx context.Context, poll bool) error {
 	return nil
 }
 
+// pass is fn run once per cluster with Passes: only by the replica that
+// claims job's pass (held for hold at most), the others skipping their
+// tick; the claim ends half a period after a pass that succeeded (the pass
+// after that finds nothing left by this one) and at once after one that
+// failed, so another replica tries at its tick. Without Passes it is fn.
+func (s *Service) pass(ctx context.Context, job string, every, hold time.Duration, fn func() error) func() error {
+	if s.Passes == nil {
+		return fn
+	}
+	return func() error {
+		end, ok, err := s.Passes.Claim(ctx, job, hold)
+		if err != nil || !ok {
+			return err
+		}
+		return cloud.EndPass(ctx, end, every/2, fn())
+	}
+}
+
 // every runs fn every d until ctx ends; a failure is logged and retried at
 // the next tick (the database may be restarting).
 func (s *Service) every(ctx context.Context, d time.Duration, fn func() error) error {
+	return tick(ctx, d, s.log, fn)
+}
+
+// tick is Service.every with its logger.
+func tick(ctx context.Context, d time.Duration, log *slog.Logger, fn func() error) error {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		if err := fn(); err != nil && ctx.Err() == nil {
-			s.log.Warn("telegram background task failed; retrying", "err", err)
+			log.Warn("telegram background task failed; retrying", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -152,6 +152,9 @@ func newTelegram(m *Main, t telegramSetup) (run, poll func(context.Context), err
 		return nil, nil, err
 	}
 	svc.Worker.Metrics = telegram.NewMetrics(m.Registry)
+	// The scores, reminders and purge run once per cluster and period
+	// (postgres.Passes): the other replicas skip their ticks.
+	svc.Passes = postgres.Passes{Pool: m.Pool}
 	svc.Bot.Appointments = m.appts // /agendar, /mis_horas, /fila
 	if smsCfg := m.Config.SMS; smsCfg.Enabled {
 		client, err := sns.New(context.Background(), smsCfg, nil)

@@ -1,0 +1,188 @@
+package telegram_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/cloud"
+	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/telegram"
+	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
+	"github.com/ticketero/ticketero/shared/event"
+)
+
+// countingStore counts the periodic jobs' passes of a replica's store.
+type countingStore struct {
+	telegram.Store
+	scores, reminders, purges *atomic.Int64
+}
+
+func (s countingStore) ExecutiveScores(ctx context.Context, days int) (map[string][]event.ExecutiveScore, error) {
+	s.scores.Add(1)
+	return s.Store.ExecutiveScores(ctx, days)
+}
+
+func (s countingStore) QueueReminders(ctx context.Context) (int, error) {
+	s.reminders.Add(1)
+	return s.Store.QueueReminders(ctx)
+}
+
+func (s countingStore) Purge(ctx context.Context, r cloud.NotificationRetention) (int64, error) {
+	s.purges.Add(1)
+	return s.Store.Purge(ctx, r)
+}
+
+// countingPasses counts a replica's claims (its ticks).
+type countingPasses struct {
+	postgres.Passes
+	mu     *sync.Mutex
+	claims map[string]int
+}
+
+func (p countingPasses) count(job string) {
+	p.mu.Lock()
+	p.claims[job]++
+	p.mu.Unlock()
+}
+
+func (p countingPasses) Claim(ctx context.Context, job string, hold time.Duration) (func(context.Context, time.Duration) error, bool, error) {
+	p.count(job)
+	return p.Passes.Claim(ctx, job, hold)
+}
+
+func (p countingPasses) Keep(ctx context.Context, job, holder string, hold time.Duration) (func(context.Context, time.Duration) error, bool, bool, error) {
+	p.count(job)
+	return p.Passes.Keep(ctx, job, holder, hold)
+}
+
+func (e *env) feedback(branch, ticket, exec string, csat, nps int) {
+	e.exec(`INSERT INTO feedback (branch, ticket, channel, day, executive, csat, nps, expires_at, answered_at)
+		VALUES ($1, $2, 'tablet', current_date, $3, $4, $5, now(), now())`, branch, ticket, exec, csat, nps)
+}
+
+// TestReplicasRunPassesOncePerCluster: two replicas' Telegram services
+// (RunShared, as ticketero-cloud runs them) on one database each tick the
+// scores, reminders and purge once at start; with Passes one replica runs
+// each job and the other skips it (one scores query, each branch's scores
+// sent once), without Passes both run everything.
+func TestReplicasRunPassesOncePerCluster(t *testing.T) {
+	for _, shared := range []bool{true, false} {
+		name := map[bool]string{true: "Passes", false: "NoPasses"}[shared]
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, telegramtest.Options{})
+			e.feedback("SC-A", "t1", "E01", 5, 10)
+			e.feedback("SC-B", "t2", "E07", 4, 9)
+			var scores, reminders, purges atomic.Int64
+			var mu sync.Mutex
+			claims := map[string]int{}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			for range 2 {
+				cfg := telegram.Config{Token: testToken, Mode: telegram.ModePolling, APIBase: e.fake.URL, DataKey: testKey}
+				svc, err := telegram.NewService(cfg, countingStore{Store: e.store, scores: &scores, reminders: &reminders, purges: &purges},
+					e.pub, nil, nil)
+				require.NoError(t, err)
+				if shared {
+					svc.Passes = countingPasses{Passes: postgres.Passes{Pool: e.pool}, mu: &mu, claims: claims}
+				}
+				wg.Add(1)
+				go func() { defer wg.Done(); _ = svc.RunShared(ctx) }()
+			}
+			want := int64(2)
+			if shared {
+				want = 1
+				require.Eventually(t, func() bool {
+					mu.Lock()
+					defer mu.Unlock()
+					return claims[telegram.ScoresJob] == 2 && claims[telegram.RemindersJob] == 2 && claims[telegram.PurgeJob] == 2
+				}, 10*time.Second, 10*time.Millisecond, "each replica ticks each job once")
+			}
+			require.Eventually(t, func() bool {
+				return scores.Load() >= want && reminders.Load() >= want && purges.Load() >= want && len(e.pub.published()) >= 2*int(want)
+			}, 10*time.Second, 10*time.Millisecond)
+			time.Sleep(200 * time.Millisecond) // a pass the other replica should not run
+			cancel()
+			wg.Wait()
+			assert.Equal(t, want, scores.Load(), "scores passes")
+			assert.Equal(t, want, reminders.Load(), "reminder passes")
+			assert.Equal(t, want, purges.Load(), "purge passes")
+			assert.Len(t, e.pub.published(), 2*int(want), "each branch's scores sent once per replica running the pass")
+		})
+	}
+}
+
+// TestScoresOnePublisherPerCluster: two replicas' score publishers on one
+// database, ticking every 200 ms: the one that claimed the job keeps it (one
+// scores query per period, not two; unchanged scores not sent again); when
+// it stops, it hands the job over and the other sends every branch's
+// scores once; when the first takes the job back, it has forgotten what it
+// sent before (the other replica sent since), so a set it sent once, which
+// the branch no longer has, goes out again.
+func TestScoresOnePublisherPerCluster(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	e.feedback("SC-A", "t1", "E01", 5, 10)
+	e.feedback("SC-B", "t2", "E07", 4, 9)
+	const every = 200 * time.Millisecond
+	var queries [2]atomic.Int64
+	var ps [2]*telegram.ScorePublisher
+	for i := range ps {
+		var reminders, purges atomic.Int64
+		ps[i] = &telegram.ScorePublisher{Store: countingStore{Store: e.store, scores: &queries[i], reminders: &reminders, purges: &purges},
+			Commands: e.pub, Passes: postgres.Passes{Pool: e.pool}, Every: every}
+	}
+	ctx := context.Background()
+	require.NoError(t, ps[0].Pass(ctx))
+	require.Len(t, e.pub.published(), 2)
+	byBranch := func() map[string]string {
+		m := map[string]string{}
+		for _, c := range e.pub.published() {
+			m[c.Branch] = c.ID
+		}
+		return m
+	}
+
+	// Both loops run; the first keeps the job.
+	ctx0, stop0 := context.WithCancel(ctx)
+	ctx1, stop1 := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	go func() { _ = ps[0].Run(ctx0); done <- struct{}{} }()
+	go func() { _ = ps[1].Run(ctx1); done <- struct{}{} }()
+	start := time.Now()
+	time.Sleep(10 * every)
+	periods := int64(time.Since(start)/every) + 2
+	assert.Zero(t, queries[1].Load(), "the second replica never ran a pass")
+	assert.LessOrEqual(t, queries[0].Load(), periods, "at most one pass per period")
+	assert.Len(t, e.pub.published(), 2, "unchanged scores are not sent again")
+
+	e.exec(`UPDATE feedback SET csat = 1 WHERE branch = 'SC-B'`)
+	require.Eventually(t, func() bool { return len(e.pub.published()) == 3 }, 5*time.Second, 5*time.Millisecond)
+
+	// The first replica stops: the second takes the job over at its tick.
+	stop0()
+	<-done
+	require.Eventually(t, func() bool { return len(e.pub.published()) == 5 }, 5*time.Second, 5*time.Millisecond,
+		"the second replica sends every branch's scores once")
+	assert.Positive(t, queries[1].Load())
+	time.Sleep(5 * every)
+	assert.Len(t, e.pub.published(), 5, "then only what changes")
+
+	// SC-B's scores change on the second replica's watch; it stops, they
+	// go back to the set the first replica last sent, and the first takes
+	// the job back: what it remembers sending is no longer what the branch
+	// has.
+	changed := byBranch()["SC-B"]
+	e.exec(`UPDATE feedback SET csat = 4 WHERE branch = 'SC-B'`)
+	require.Eventually(t, func() bool { return len(e.pub.published()) == 6 }, 5*time.Second, 5*time.Millisecond)
+	stop1()
+	<-done
+	e.exec(`UPDATE feedback SET csat = 1 WHERE branch = 'SC-B'`)
+	require.NoError(t, ps[0].Pass(ctx))
+	assert.Len(t, e.pub.published(), 8, "taken back: every branch again")
+	assert.Equal(t, changed, byBranch()["SC-B"], "the branch has the set again, though the first replica sent it before")
+}
