@@ -20,7 +20,14 @@ import (
 // countingStore counts the periodic jobs' passes of a replica's store.
 type countingStore struct {
 	telegram.Store
-	scores, reminders, purges *atomic.Int64
+	scores, reminders, purges, links *atomic.Int64
+}
+
+func (s countingStore) ResolvePending(ctx context.Context, since time.Duration) (int, error) {
+	if s.links != nil {
+		s.links.Add(1)
+	}
+	return s.Store.ResolvePending(ctx, since)
 }
 
 func (s countingStore) ExecutiveScores(ctx context.Context, days int) (map[string][]event.ExecutiveScore, error) {
@@ -68,9 +75,11 @@ func (e *env) feedback(branch, ticket, exec string, csat, nps int) {
 
 // TestReplicasRunPassesOncePerCluster: two replicas' Telegram services
 // (RunShared, as ticketero-cloud runs them) on one database each tick the
-// scores, reminders and purge once at start; with Passes one replica runs
-// each job and the other skips it (one scores query, each branch's scores
-// sent once), without Passes both run everything.
+// pending links, scores, reminders and purge once at start; with Passes one
+// replica runs each job and the other skips it (one scores query, each
+// branch's scores sent once), without Passes both run everything. (The
+// links tick every 2 s: a run slower than that sees a second period, one
+// pass per two claims.)
 func TestReplicasRunPassesOncePerCluster(t *testing.T) {
 	for _, shared := range []bool{true, false} {
 		name := map[bool]string{true: "Passes", false: "NoPasses"}[shared]
@@ -78,15 +87,15 @@ func TestReplicasRunPassesOncePerCluster(t *testing.T) {
 			e := newEnv(t, telegramtest.Options{})
 			e.feedback("SC-A", "t1", "E01", 5, 10)
 			e.feedback("SC-B", "t2", "E07", 4, 9)
-			var scores, reminders, purges atomic.Int64
+			var scores, reminders, purges, links atomic.Int64
 			var mu sync.Mutex
 			claims := map[string]int{}
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			for range 2 {
 				cfg := telegram.Config{Token: testToken, Mode: telegram.ModePolling, APIBase: e.fake.URL, DataKey: testKey}
-				svc, err := telegram.NewService(cfg, countingStore{Store: e.store, scores: &scores, reminders: &reminders, purges: &purges},
-					e.pub, nil, nil)
+				svc, err := telegram.NewService(cfg, countingStore{Store: e.store, scores: &scores, reminders: &reminders, purges: &purges,
+					links: &links}, e.pub, nil, nil)
 				require.NoError(t, err)
 				if shared {
 					svc.Passes = countingPasses{Passes: postgres.Passes{Pool: e.pool}, mu: &mu, claims: claims}
@@ -100,11 +109,13 @@ func TestReplicasRunPassesOncePerCluster(t *testing.T) {
 				require.Eventually(t, func() bool {
 					mu.Lock()
 					defer mu.Unlock()
-					return claims[telegram.ScoresJob] == 2 && claims[telegram.RemindersJob] == 2 && claims[telegram.PurgeJob] == 2
+					return claims[telegram.ScoresJob] == 2 && claims[telegram.RemindersJob] == 2 && claims[telegram.PurgeJob] == 2 &&
+						claims[telegram.LinksJob] >= 2
 				}, 10*time.Second, 10*time.Millisecond, "each replica ticks each job once")
 			}
 			require.Eventually(t, func() bool {
-				return scores.Load() >= want && reminders.Load() >= want && purges.Load() >= want && len(e.pub.published()) >= 2*int(want)
+				return scores.Load() >= want && reminders.Load() >= want && purges.Load() >= want && links.Load() >= want &&
+					len(e.pub.published()) >= 2*int(want)
 			}, 10*time.Second, 10*time.Millisecond)
 			time.Sleep(200 * time.Millisecond) // a pass the other replica should not run
 			cancel()
@@ -113,6 +124,13 @@ func TestReplicasRunPassesOncePerCluster(t *testing.T) {
 			assert.Equal(t, want, reminders.Load(), "reminder passes")
 			assert.Equal(t, want, purges.Load(), "purge passes")
 			assert.Len(t, e.pub.published(), 2*int(want), "each branch's scores sent once per replica running the pass")
+			if shared {
+				mu.Lock()
+				assert.LessOrEqual(t, 2*links.Load(), int64(claims[telegram.LinksJob]+1), "one links pass per period")
+				mu.Unlock()
+			} else {
+				assert.GreaterOrEqual(t, links.Load(), want, "links passes")
+			}
 		})
 	}
 }
@@ -185,4 +203,60 @@ func TestScoresOnePublisherPerCluster(t *testing.T) {
 	require.NoError(t, ps[0].Pass(ctx))
 	assert.Len(t, e.pub.published(), 8, "taken back: every branch again")
 	assert.Equal(t, changed, byBranch()["SC-B"], "the branch has the set again, though the first replica sent it before")
+}
+
+// BenchmarkLinksTick compares what a pending-links tick costs a replica
+// (one ResolvePending with nothing pending, the usual case) with what a
+// claim per tick would add (Passes.Claim while another replica's claim
+// holds, as N − 1 replicas would see it; and a claim and its end, as the
+// one running the pass would); then the tick over a 5,000-branch day's
+// links.
+func BenchmarkLinksTick(b *testing.B) {
+	e := newEnv(b, telegramtest.Options{})
+	ctx := context.Background()
+	p := postgres.Passes{Pool: e.pool}
+	b.Run("links", func(b *testing.B) {
+		for b.Loop() {
+			_, err := e.store.ResolvePending(ctx, 24*time.Hour)
+			require.NoError(b, err)
+		}
+	})
+	b.Run("claim-skipped", func(b *testing.B) {
+		_, ok, err := p.Claim(ctx, "bench.held", time.Hour)
+		require.NoError(b, err)
+		require.True(b, ok)
+		for b.Loop() {
+			_, ok, err := p.Claim(ctx, "bench.held", time.Minute)
+			require.NoError(b, err)
+			require.False(b, ok)
+		}
+	})
+	b.Run("claim-and-end", func(b *testing.B) {
+		for b.Loop() {
+			end, ok, err := p.Claim(ctx, "bench.run", time.Minute)
+			require.NoError(b, err)
+			require.True(b, ok)
+			require.NoError(b, end(ctx, 0))
+		}
+	})
+	// 5,000 branches, 500 tickets a day each, one in ten followed on
+	// Telegram: 250,000 /start links a day, kept 48 h, each linked to its
+	// ticket (nothing pending: the usual pass).
+	e.exec(`INSERT INTO telegram_chats (chat_hash, chat_enc) VALUES ('bench', '\x00')`)
+	e.exec(`INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status, token, queued_at, created_at, last_seq)
+		SELECT 'B' || i % 5000, 't' || i, current_date, 'C', i, 'C', 'normal', 'served', 'tok' || i, now(), now(), i
+		FROM generate_series(1, 500000) AS i`)
+	e.exec(`INSERT INTO telegram_token_links (token, chat_id, created_at)
+		SELECT 'tok' || i, (SELECT id FROM telegram_chats WHERE chat_hash = 'bench'), now() - i * interval '345 ms'
+		FROM generate_series(1, 500000) AS i`)
+	e.exec(`INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
+		SELECT 'B' || i % 5000, 't' || i, (SELECT id FROM telegram_chats WHERE chat_hash = 'bench')
+		FROM generate_series(1, 500000) AS i`)
+	e.exec(`ANALYZE tickets, telegram_token_links, telegram_ticket_chats`)
+	b.Run("links-500k", func(b *testing.B) {
+		for b.Loop() {
+			_, err := e.store.ResolvePending(ctx, 24*time.Hour)
+			require.NoError(b, err)
+		}
+	})
 }

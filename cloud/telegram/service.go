@@ -159,9 +159,9 @@ type Service struct {
 	SMSWorker *Worker
 	Commands  cloud.CommandPublisher
 	Alerts    AlertSource
-	// Passes, when set (several replicas), runs the scores, reminders and
-	// purge passes once per cluster and period (postgres.Passes); nil runs
-	// them on every tick. Set it before Run.
+	// Passes, when set (several replicas), runs the pending links,
+	// scores, reminders and purge passes once per cluster and period
+	// (postgres.Passes); nil runs them on every tick. Set it before Run.
 	Passes Passes
 	log    *slog.Logger
 }
@@ -181,11 +181,14 @@ type Passes interface {
 
 // Jobs' names for Passes, their periods, and how long a scores claim
 // holds at most (how long a replica killed mid-pass delays the job: a
-// pass sends up to one command per branch). The reminders' claim holds
-// two periods (a pass is one statement), the purge's half its period.
+// pass sends up to one command per branch). The links' and reminders'
+// claims hold a minute (a pass is a statement or two), the purge's half
+// its period.
 const (
+	LinksJob       = "telegram.links"
 	RemindersJob   = "telegram.reminders"
 	PurgeJob       = "telegram.purge"
+	LinksEvery     = 2 * time.Second
 	RemindersEvery = 30 * time.Second
 	PurgeEvery     = time.Hour
 	PassHold       = 5 * time.Minute
@@ -307,10 +310,13 @@ func (s *Service) run(ctx context.Context, poll bool) error {
 		run("poller", s.Poll)
 	}
 	run("links", func(ctx context.Context) error {
-		return s.every(ctx, 2*time.Second, func() error { _, err := s.Store.ResolvePending(ctx, 24*time.Hour); return err })
+		return s.every(ctx, LinksEvery, s.pass(ctx, LinksJob, LinksEvery, time.Minute, func() error {
+			_, err := s.Store.ResolvePending(ctx, 24*time.Hour)
+			return err
+		}))
 	})
 	run("reminders", func(ctx context.Context) error {
-		return s.every(ctx, RemindersEvery, s.pass(ctx, RemindersJob, RemindersEvery, 2*RemindersEvery, func() error {
+		return s.every(ctx, RemindersEvery, s.pass(ctx, RemindersJob, RemindersEvery, time.Minute, func() error {
 			_, err := s.Store.QueueReminders(ctx)
 			return err
 		}))
