@@ -60,7 +60,16 @@ type Client struct {
 	// statuses gathers the statuses for a StatusBatchRecorder (nil: each
 	// status is recorded as it arrives).
 	statuses *statusBatcher
+	// acks carries the delivered messages' PUBACKs from paho's router to
+	// ackLoop (see New); stop ends it, acked says it has.
+	acks        chan paho.Message
+	stop, acked chan struct{}
+	closeOnce   sync.Once
 }
+
+// ackQueue bounds the PUBACKs waiting for ackLoop (a full queue makes the
+// router wait, as sending them itself did).
+const ackQueue = 4096
 
 // dispatch is Run's dispatcher and the context that ends it.
 type dispatch struct {
@@ -93,7 +102,9 @@ func New(cfg Config, status cloud.StatusRecorder, log *slog.Logger) (*Client, er
 		}
 		cfg.TLS = t
 	}
-	c := &Client{cfg: cfg, log: log.With("component", "mqtt"), status: status}
+	c := &Client{cfg: cfg, log: log.With("component", "mqtt"), status: status,
+		acks: make(chan paho.Message, ackQueue), stop: make(chan struct{}), acked: make(chan struct{})}
+	go c.ackLoop()
 	if b, ok := status.(cloud.StatusBatchRecorder); ok {
 		c.statuses = newStatusBatcher(b, c.log)
 	}
@@ -110,7 +121,16 @@ func New(cfg Config, status cloud.StatusRecorder, log *slog.Logger) (*Client, er
 		// deadlock the ingest: Ack does not wait for the broker's PUBACK
 		// (paho reads it on the blocked connection), and a publish only
 		// needs paho's writer, which never waits for the router.
-		SetOrderMatters(true).SetConnectTimeout(10 * time.Second).
+		//
+		// The PUBACKs are not sent by the router (auto-ack off): paho's
+		// router hands each ack through two unbuffered channels to the
+		// connection's writer, so sending them itself put a TLS write in
+		// every message's delivery, one after another, and on a busy
+		// machine that serial hand-off cost the storm's tail (settled p99
+		// 8.8 s against 1.7 s with a goroutine per message; docs/
+		// performance.md). The handlers queue the ack on ackLoop, after
+		// the batch is dispatched (or the status taken), as paho did.
+		SetOrderMatters(true).SetAutoAckDisabled(true).SetConnectTimeout(10 * time.Second).
 		SetOnConnectHandler(c.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			c.ready.Store(false)
@@ -149,8 +169,32 @@ func (c *Client) subscribeEvents(cl paho.Client) {
 // Close disconnects, then records the statuses still gathered.
 func (c *Client) Close() {
 	c.client.Disconnect(250)
+	c.closeOnce.Do(func() { close(c.stop) })
+	<-c.acked
 	if c.statuses != nil {
 		c.statuses.close()
+	}
+}
+
+// ack queues msg's PUBACK for ackLoop (dropped once the client is closed:
+// the broker delivers an unacked message again).
+func (c *Client) ack(msg paho.Message) {
+	select {
+	case c.acks <- msg:
+	case <-c.stop:
+	}
+}
+
+// ackLoop sends the queued PUBACKs, in delivery order, until Close.
+func (c *Client) ackLoop() {
+	defer close(c.acked)
+	for {
+		select {
+		case m := <-c.acks:
+			m.Ack()
+		case <-c.stop:
+			return
+		}
 	}
 }
 
@@ -197,6 +241,7 @@ func (c *Client) Run(ctx context.Context, h cloud.Handler) error {
 }
 
 func (c *Client) onEvents(_ paho.Client, msg paho.Message) {
+	defer c.ack(msg)
 	branch, _, _ := event.ParseTopic(msg.Topic())
 	d := c.dispatch.Load()
 	if d == nil {
@@ -216,6 +261,7 @@ func (c *Client) onEvents(_ paho.Client, msg paho.Message) {
 // statusBatcher only appends; without one, the recorder's write holds the
 // delivery, which only tests do).
 func (c *Client) onStatus(_ paho.Client, msg paho.Message) {
+	defer c.ack(msg)
 	if len(msg.Payload()) == 0 {
 		return // a cleared retained message
 	}
