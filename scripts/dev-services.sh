@@ -167,13 +167,18 @@ done
 # A new PKI (the dev folder was removed while our broker ran) also restarts
 # it: the running broker still holds the old CA and certificate.
 if [ -n "$changed$new_pki" ] && port_open "$MQTT_PORT"; then
-	log "broker config or PKI changed: restarting our Mosquitto"
+	stopped=""
 	if [ -f "$BROKER_DIR/mosquitto.pid" ]; then
-		kill "$(cat "$BROKER_DIR/mosquitto.pid")" 2>/dev/null || true
-	else
-		pkill -f "mosquitto -d -c $BROKER_DIR/mosquitto.conf" 2>/dev/null || true
+		kill "$(cat "$BROKER_DIR/mosquitto.pid")" 2>/dev/null && stopped=1
+	elif pkill -f "mosquitto -d -c $BROKER_DIR/mosquitto.conf" 2>/dev/null; then
+		stopped=1
 	fi
-	for _ in $(seq 1 50); do port_open "$MQTT_PORT" || break; sleep 0.1; done
+	if [ -n "$stopped" ]; then
+		log "broker config or PKI changed: restarting our Mosquitto"
+		for _ in $(seq 1 50); do port_open "$MQTT_PORT" || break; sleep 0.1; done
+	else
+		log "port $MQTT_PORT is taken by a broker of another checkout: not ours to restart (the tests start their own)"
+	fi
 fi
 if ! port_open "$MQTT_PORT"; then
 	log "starting Mosquitto with mTLS on 127.0.0.1:$MQTT_PORT"
