@@ -188,6 +188,15 @@ func (b *Hub) push(ctx context.Context, f cloud.OverviewFilter) error {
 	return nil
 }
 
+// liveQueue is how many entries wait for a client's stream before the hub
+// drops it as too slow (the browser reconnects and gets a snapshot);
+// liveChunk is how many tiles one entry holds at most: a burst of 5,000
+// changed tiles is 313 entries.
+const (
+	liveQueue = 512
+	liveChunk = 16
+)
+
 // pushTiles queues the changed tiles on the clients whose scope allows them.
 func (b *Hub) pushTiles(changed []*shownTile) error {
 	msgs := make([][len(langs)][]byte, len(changed))
@@ -200,26 +209,40 @@ func (b *Hub) pushTiles(changed []*shownTile) error {
 			msgs[k][i] = m
 		}
 	}
-	// One queue entry per client and push: the changed tiles it may see, as
-	// consecutive SSE events, built once per scope and language and shared
-	// by the clients that have them. With an entry per tile, a storm of
-	// changes (5,000 branches signing in) overflowed a national viewer's
-	// queue at once, and the hub dropped the stream (TestHubBurstOneEntryPerPush).
-	shared := map[string][]byte{}
+	// A client's queue entries are chunks of up to liveChunk changed tiles
+	// it may see (consecutive SSE events), built once per scope and
+	// language and shared by the clients that have them. With an entry per
+	// tile, a storm of changes (5,000 branches signing in) overflowed a
+	// national viewer's queue at once and the hub dropped the stream
+	// (TestHubBurstChunks); with one entry for all, the browser handled the
+	// whole burst in one long task (Lighthouse's total blocking time).
+	shared := map[string][][]byte{}
 	b.mu.Lock()
 	for c := range b.clients {
 		k := groupKey(c.scope, "") + "|" + string(c.lang)
-		m, ok := shared[k]
+		chunks, ok := shared[k]
 		if !ok {
 			li := langIndex(c.lang)
-			for n, t := range changed {
-				if c.scope.Allows(t.Branch, t.Region) {
-					m = append(m, msgs[n][li]...)
+			var m []byte
+			n := 0
+			for i, t := range changed {
+				if !c.scope.Allows(t.Branch, t.Region) {
+					continue
+				}
+				m = append(m, msgs[i][li]...)
+				if n++; n == liveChunk {
+					chunks, m, n = append(chunks, m), nil, 0
 				}
 			}
-			shared[k] = m
+			if n > 0 {
+				chunks = append(chunks, m)
+			}
+			shared[k] = chunks
 		}
-		if len(m) > 0 {
+		for _, m := range chunks {
+			if _, still := b.clients[c]; !still {
+				break // dropped by send
+			}
 			b.send(c, m)
 		}
 	}
@@ -363,7 +386,7 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 		}
 	}
 	region := r.URL.Query().Get("region")
-	c := &client{scope: q.P.Scope(), region: region, lang: q.Lang, ch: make(chan []byte, 256), gone: make(chan struct{})}
+	c := &client{scope: q.P.Scope(), region: region, lang: q.Lang, ch: make(chan []byte, liveQueue), gone: make(chan struct{})}
 	// Registered before the snapshot is read: a change after the read is
 	// also queued (a tile twice is harmless; a tile missed is not).
 	h.hub.mu.Lock()
@@ -421,13 +444,9 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request, q *req) {
 			return
 		case m := <-c.ch:
 			extend()
+			// One entry, one flush: the browser handles a chunk at a time.
 			if _, err := w.Write(m); err != nil {
 				return
-			}
-			for n := len(c.ch); n > 0; n-- { // batch what is queued
-				if _, err := w.Write(<-c.ch); err != nil {
-					return
-				}
 			}
 			fl.Flush()
 		case <-ping.C:
