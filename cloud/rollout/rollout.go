@@ -79,14 +79,6 @@ type Publisher interface {
 	WithdrawRelease(ctx context.Context, branch string) error
 }
 
-// Passes lets one replica at a time run a job's pass (postgres.Passes).
-type Passes interface {
-	// Claim takes job's next pass unless another replica's claim holds
-	// (ok false); the claim holds for hold unless end ends it, letting
-	// another replica claim the job rest from now.
-	Claim(ctx context.Context, job string, hold time.Duration) (end func(ctx context.Context, rest time.Duration) error, ok bool, err error)
-}
-
 // PassJob is the rollout loop's job name for Passes.
 const PassJob = "rollout.offers"
 
@@ -107,7 +99,7 @@ type Loop struct {
 	Store   cloud.ReleaseOffers
 	Bucket  *Bucket
 	Pub     Publisher
-	Passes  Passes
+	Passes  cloud.PassClaimer
 	Every   time.Duration
 	Hold    time.Duration
 	Refresh time.Duration
@@ -156,19 +148,16 @@ func (l *Loop) Once(ctx context.Context) (int, error) {
 	if l.Log == nil {
 		l.Log = slog.New(slog.DiscardHandler)
 	}
-	if l.Passes == nil {
-		return l.once(ctx)
-	}
 	hold := l.Hold
 	if hold <= 0 {
 		hold = DefaultHold
 	}
-	end, ok, err := l.Passes.Claim(ctx, PassJob, hold)
-	if err != nil || !ok {
-		return 0, err
-	}
-	n, err := l.once(ctx)
-	return n, cloud.EndPass(ctx, end, l.Every/2, err)
+	var n int
+	_, err := cloud.RunPass(ctx, l.Passes, PassJob, hold, l.Every/2, func() (err error) {
+		n, err = l.once(ctx)
+		return err
+	})
+	return n, err
 }
 
 // once is a pass.

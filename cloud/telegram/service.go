@@ -169,10 +169,7 @@ type Service struct {
 // Passes lets one replica at a time run a periodic job's pass
 // (postgres.Passes).
 type Passes interface {
-	// Claim takes job's next pass unless another replica's claim holds
-	// (ok false); the claim holds for hold unless end ends it, letting
-	// another replica claim the job rest from now.
-	Claim(ctx context.Context, job string, hold time.Duration) (end func(ctx context.Context, rest time.Duration) error, ok bool, err error)
+	cloud.PassClaimer
 	// Keep is Claim for a replica that keeps the job while it ticks (holder
 	// its own token, the same at each claim); kept reports that no other
 	// replica ran a pass since holder's last one.
@@ -368,11 +365,8 @@ func (s *Service) pass(ctx context.Context, job string, every, hold time.Duratio
 		return fn
 	}
 	return func() error {
-		end, ok, err := s.Passes.Claim(ctx, job, hold)
-		if err != nil || !ok {
-			return err
-		}
-		return cloud.EndPass(ctx, end, every/2, fn())
+		_, err := cloud.RunPass(ctx, s.Passes, job, hold, every/2, fn)
+		return err
 	}
 }
 
