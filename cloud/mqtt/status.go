@@ -52,8 +52,12 @@ func newStatusBatcher(rec cloud.StatusBatchRecorder, log *slog.Logger) *statusBa
 func (b *statusBatcher) add(u cloud.StatusUpdate) {
 	b.mu.Lock()
 	if len(b.pend) >= b.max {
+		// Reslice, not copy: this runs on paho's router goroutine, for
+		// every status while the database is behind; append moves what is
+		// left to a new array once the old one's tail is used up.
 		n := len(b.pend) - b.max + 1
-		b.pend = append(b.pend[:0], b.pend[n:]...)
+		clear(b.pend[:n])
+		b.pend = b.pend[n:]
 		b.lost += n
 	}
 	b.pend = append(b.pend, u)
