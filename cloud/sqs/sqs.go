@@ -123,13 +123,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// observe records d on h when metrics are on.
-func observe(h prometheus.Histogram, d time.Duration) {
-	if h != nil {
-		h.Observe(d.Seconds())
-	}
-}
-
 var _ cloud.Source = (*Source)(nil)
 
 // body is the rule's message: only the topic matters here.
@@ -203,7 +196,7 @@ func (s *Source) Run(ctx context.Context, h cloud.Handler) error {
 	held := &leases{held: map[string]time.Time{}}
 	met := s.Metrics
 	if met == nil {
-		met = &Metrics{}
+		met = NewMetrics(nil) // timed, not exported
 	}
 	w := &worker{s: s, h: h, log: log, held: held, met: met, bo: map[int]*backoff.Backoff{}}
 	var wg sync.WaitGroup
@@ -246,7 +239,7 @@ func (s *Source) receive(ctx context.Context, d *ingest.Dispatcher[item], held *
 		held.hold(out.Messages, now.Add(vis))
 		for _, m := range out.Messages {
 			if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
-				observe(met.Queued, now.Sub(time.UnixMilli(ms)))
+				met.Queued.Observe(now.Sub(time.UnixMilli(ms)).Seconds())
 			}
 			payload := []byte(aws.ToString(m.Body))
 			topic := Topic(payload)
@@ -256,7 +249,7 @@ func (s *Source) receive(ctx context.Context, d *ingest.Dispatcher[item], held *
 			if !d.Dispatch(ctx, branch, item{m: m, msg: cloud.Message{Topic: topic, Payload: payload}, branch: branch, received: now}) {
 				return // ending: what was not handled reappears
 			}
-			observe(met.Dispatch, time.Since(t))
+			met.Dispatch.Observe(time.Since(t).Seconds())
 		}
 	}
 }
@@ -277,14 +270,14 @@ type worker struct {
 func (w *worker) work(ctx context.Context, i int, items []item) {
 	start := time.Now()
 	for _, it := range items {
-		observe(w.met.Held, start.Sub(it.received))
+		w.met.Held.Observe(start.Sub(it.received).Seconds())
 	}
 	settled, failed := settle(ctx, w.h, items)
 	w.held.release(failed)
 	t := time.Now()
-	observe(w.met.Handle, t.Sub(start))
+	w.met.Handle.Observe(t.Sub(start).Seconds())
 	w.s.delete(ctx, w.log, settled)
-	observe(w.met.Delete, time.Since(t))
+	w.met.Delete.Observe(time.Since(t).Seconds())
 	w.held.release(settled)
 	w.mu.Lock()
 	bo := w.bo[i]
