@@ -48,16 +48,16 @@ func TestBookingPageInChromium(t *testing.T) {
 	step("search", cd.Navigate(e.srv.URL+"/agenda"), cd.WaitVisible(cd.CSS(`#q`)),
 		cd.SendKeys(cd.CSS(`#q`), "providencia\n"), cd.WaitVisible(cd.CSS(`a[href="/agenda/sucursal/SCL-001"]`)))
 	check("home")
-	step("branch", cd.Click(cd.CSS(`a[href="/agenda/sucursal/SCL-001"]`)), cd.WaitVisible(cd.CSS(`a[href="/agenda/sucursal/SCL-001/C"]`)))
+	step("branch", chrometest.Click(cd.CSS(`a[href="/agenda/sucursal/SCL-001"]`)), cd.WaitVisible(cd.CSS(`a[href="/agenda/sucursal/SCL-001/C"]`)))
 	check("branch")
-	step("day", cd.Click(cd.CSS(`a[href="/agenda/sucursal/SCL-001/C"]`)), cd.WaitVisible(cd.CSS(`a[href="?dia=`+day+`"]`)),
-		cd.Click(cd.CSS(`a[href="?dia=`+day+`"]`)), cd.WaitVisible(cd.CSS(`a[aria-current="date"][href="?dia=`+day+`"]`)))
+	step("day", chrometest.Click(cd.CSS(`a[href="/agenda/sucursal/SCL-001/C"]`)), cd.WaitVisible(cd.CSS(`a[href="?dia=`+day+`"]`)),
+		chrometest.Click(cd.CSS(`a[href="?dia=`+day+`"]`)), cd.WaitVisible(cd.CSS(`a[aria-current="date"][href="?dia=`+day+`"]`)))
 	check("slots")
 	slot := `a[href$="inicio=` + strconv.FormatInt(start.Unix(), 10) + `"]`
-	step("slot", cd.Click(cd.CSS(slot)), cd.WaitVisible(cd.CSS(`#rut`)))
+	step("slot", chrometest.Click(cd.CSS(slot)), cd.WaitVisible(cd.CSS(`#rut`)))
 	check("form")
 	step("book", cd.SendKeys(cd.CSS(`#rut`), rutOf(12345678)), cd.SendKeys(cd.CSS(`#nota`), "Traigo mi carnet"),
-		cd.Click(cd.CSS(`form button[type=submit]`)), cd.WaitVisible(cd.CSS(`p.code`)))
+		chrometest.Click(cd.CSS(`form button[type=submit]`)), cd.WaitVisible(cd.CSS(`p.code`)))
 	code, err := cd.Run(ctx, cd.Text(cd.CSS(`p.code`)))
 	require.NoError(t, err)
 	assert.Regexp(t, `^[0-9]{6}$`, code)

@@ -180,7 +180,7 @@ func shot(t *testing.T, name string) cd.Action[cd.Void] {
 	})
 }
 
-func key(k string) cd.Action[cd.Void] { return cd.Click(cd.CSS(`.key[data-key="` + k + `"]`)) }
+func key(k string) cd.Action[cd.Void] { return chrometest.Click(cd.CSS(`.key[data-key="` + k + `"]`)) }
 
 func keys(s string) cd.Action[cd.Void] {
 	steps := make([]cd.Action[cd.Void], 0, len(s))
@@ -308,7 +308,7 @@ func TestBranchDay(t *testing.T) {
 		assert.Equal(t, []string{"empty", "incomplete", "valid", "invalid", "invalid", "valid", "invalid"}, states)
 	})
 	do(t, kiosk, "kiosk rut",
-		cd.Click(cd.CSS(`button[data-service="C"]`)),
+		chrometest.Click(cd.CSS(`button[data-service="C"]`)),
 		cd.WaitVisible(cd.ID("rut-input")),
 		keys("1234"),
 		until(`document.getElementById('rut-status').dataset.state === 'incomplete'`, 5*time.Second),
@@ -321,10 +321,10 @@ func TestBranchDay(t *testing.T) {
 	)
 	checkA11y(t, kiosk, "kiosk rut")
 	do(t, kiosk, "kiosk issue",
-		cd.Click(cd.ID("rut-continue")),
+		chrometest.Click(cd.ID("rut-continue")),
 		cd.WaitVisible(cd.ID("priority-preferential")),
 		cd.Evaluate[cd.Void](recordIssueKeys),
-		cd.Click(cd.ID("priority-preferential")),
+		chrometest.Click(cd.ID("priority-preferential")),
 		cd.WaitVisible(cd.ID("result-number")),
 		until(`(() => { const i = document.getElementById('result-qr'); return i.complete && i.naturalWidth > 0; })()`, 5*time.Second),
 		shot(t, "kiosk-result"),
@@ -354,7 +354,7 @@ func TestBranchDay(t *testing.T) {
 		cd.SendKeys(cd.ID("si-executive"), "e01"),
 		cd.SendKeys(cd.ID("si-pin"), "240681"),
 		cd.SetValue(cd.ID("si-counter"), "5"),
-		cd.Click(cd.ID("si-submit")),
+		chrometest.Click(cd.ID("si-submit")),
 		until(`document.body.dataset.signedIn === 'true'`, 10*time.Second),
 		cd.WaitReady(cd.CSS(`#my-queues li[data-number="`+first+`"]`)),
 		shot(t, "terminal-queue"),
@@ -382,7 +382,7 @@ func TestBranchDay(t *testing.T) {
 		cd.KeyEvent("f"),
 		cd.WaitVisible(cd.ID("dlg-complete")),
 		cd.SetValue(cd.ID("outcome"), "deposito"),
-		cd.Click(cd.ID("complete-confirm")),
+		chrometest.Click(cd.ID("complete-confirm")),
 		until(`document.body.dataset.current === undefined && !document.getElementById('act-call').disabled`, 10*time.Second),
 		// Nobody waits now: calling says so, as information, not as an error.
 		cd.KeyEvent("n"),
@@ -421,11 +421,11 @@ func TestBranchDay(t *testing.T) {
 		until(`document.getElementById('conn').dataset.state === 'offline'`, 10*time.Second),
 	)
 	do(t, kiosk, "issue while the agent is down",
-		cd.Click(cd.ID("result-done")),
+		chrometest.Click(cd.ID("result-done")),
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.ID("rut-skip")),
-		cd.Click(cd.ID("priority-normal")),
+		chrometest.Click(cd.CSS(`button[data-service="C"]`)),
+		chrometest.Click(cd.ID("rut-skip")),
+		chrometest.Click(cd.ID("priority-normal")),
 		until(`window.__keys.length >= 3`, 15*time.Second),
 		cd.WaitVisible(cd.ID("issuing-status")),
 	)
@@ -485,15 +485,15 @@ func TestBranchDay(t *testing.T) {
 		cd.KeyEvent("t"),
 		cd.WaitVisible(cd.ID("dlg-transfer")),
 		cd.SetValue(cd.ID("transfer-service"), "C"),
-		cd.Click(cd.ID("transfer-first")),
-		cd.Click(cd.ID("transfer-confirm")),
+		chrometest.Click(cd.ID("transfer-first")),
+		chrometest.Click(cd.ID("transfer-confirm")),
 		// Sent at once instead of after its undo window.
-		cd.Click(cd.ID("undo-now")),
+		chrometest.Click(cd.ID("undo-now")),
 		until(`document.body.dataset.current === undefined`, 10*time.Second),
 		cd.WaitReady(cd.CSS(`#my-queues .queue[data-service="C"] li[data-number="`+pb.Number+`"]`)),
 		cd.KeyEvent("p"),
 		cd.WaitVisible(cd.ID("dlg-pause")),
-		cd.Click(cd.ID("pause-confirm")),
+		chrometest.Click(cd.ID("pause-confirm")),
 		cd.WaitVisible(cd.ID("paused")),
 		until(`document.getElementById('act-call').disabled && !document.getElementById('act-resume').hidden`, 5*time.Second),
 		shot(t, "terminal-paused"),
@@ -507,9 +507,9 @@ func TestBranchDay(t *testing.T) {
 		cd.Navigate(base+"/kiosk?return=3&print=auto"),
 		cd.WaitVisible(cd.CSS(`button[data-service="E"]`)),
 		cd.Evaluate[cd.Void](`window.print = () => { window.__printed = (window.__printed || 0) + 1; }`),
-		cd.Click(cd.CSS(`button[data-service="E"]`)),
-		cd.Click(cd.ID("rut-skip")),
-		cd.Click(cd.ID("priority-normal")),
+		chrometest.Click(cd.CSS(`button[data-service="E"]`)),
+		chrometest.Click(cd.ID("rut-skip")),
+		chrometest.Click(cd.ID("priority-normal")),
 		until(`!document.getElementById('screen-result').hidden && document.getElementById('result-number').textContent.startsWith('E-')`, 5*time.Second),
 		until(`window.__printed === 1`, 3*time.Second),
 		until(`document.getElementById('screen-result').hidden && !document.getElementById('screen-services').hidden`, 8*time.Second),

@@ -18,6 +18,7 @@ import (
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/seal"
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 )
 
 // TestKioskCheckIn: the branch holds a booking for five minutes from now
@@ -56,7 +57,7 @@ func TestKioskCheckIn(t *testing.T) {
 	ckeys := func(s string) cd.Action[cd.Void] {
 		var steps []cd.Action[cd.Void]
 		for _, c := range s {
-			steps = append(steps, cd.Click(cd.CSS(`.ckey[data-ckey="`+string(c)+`"]`)))
+			steps = append(steps, chrometest.Click(cd.CSS(`.ckey[data-ckey="`+string(c)+`"]`)))
 		}
 		return cd.Steps(steps...)
 	}
@@ -65,15 +66,15 @@ func TestKioskCheckIn(t *testing.T) {
 		cd.Navigate(ag.URL()+"/kiosk?return=300"),
 		cd.WaitVisible(cd.ID("checkin-start")),
 		until(`document.getElementById('checkin-start').textContent.includes('Tengo hora agendada')`, time.Second),
-		cd.Click(cd.ID("checkin-start")),
+		chrometest.Click(cd.ID("checkin-start")),
 		cd.WaitVisible(cd.ID("checkin-input")),
-		cd.Click(cd.ID("checkin-by-code")),
+		chrometest.Click(cd.ID("checkin-by-code")),
 		until(`document.getElementById('checkin-k').hidden && document.getElementById('checkin-label').textContent === 'Código de 6 dígitos de su reserva'`, time.Second),
 		ckeys("11111"),
 		until(`document.getElementById('checkin-submit').disabled`, time.Second),
 		ckeys("1"),
 		until(`!document.getElementById('checkin-submit').disabled`, time.Second),
-		cd.Click(cd.ID("checkin-submit")),
+		chrometest.Click(cd.ID("checkin-submit")),
 		until(`document.getElementById('checkin-status').textContent.startsWith('No encontramos una reserva')`, 5*time.Second),
 		shot(t, "kiosk-checkin-not-found"),
 	)
@@ -84,28 +85,28 @@ func TestKioskCheckIn(t *testing.T) {
 	checkA11y(t, browser, "kiosk check-in")
 
 	do(t, browser, "the booked customer, by RUT",
-		cd.Click(cd.ID("checkin-by-rut")),
+		chrometest.Click(cd.ID("checkin-by-rut")),
 		ckeys("123456785"),
 		until(`document.getElementById('checkin-input').value === '12.345.678-5' && !document.getElementById('checkin-submit').disabled`, time.Second),
-		cd.Click(cd.ID("checkin-submit")),
+		chrometest.Click(cd.ID("checkin-submit")),
 		until(`document.getElementById('result-number').textContent === 'P-001'`, 5*time.Second),
 		// The kiosk shows times in its own clock's zone, as the rest of its page.
 		until(`!document.getElementById('result-appointment').hidden && document.getElementById('result-appointment').textContent === 'Hora agendada · ' + TK.timeOfDay(`+jsString(start.UTC().Format(time.RFC3339))+`)`, time.Second),
 		until(`document.getElementById('result-checkin').textContent.startsWith('Lo llamaremos a su hora')`, time.Second),
 		until(`document.getElementById('pt-appointment').textContent.startsWith('Hora agendada')`, time.Second),
 		shot(t, "kiosk-checkin-booked"),
-		cd.Click(cd.ID("result-done")),
+		chrometest.Click(cd.ID("result-done")),
 		cd.WaitVisible(cd.ID("checkin-start")),
 	)
 	do(t, browser, "the phone customer, by code",
-		cd.Click(cd.ID("checkin-start")),
+		chrometest.Click(cd.ID("checkin-start")),
 		cd.WaitVisible(cd.ID("checkin-input")),
-		cd.Click(cd.ID("checkin-by-code")),
+		chrometest.Click(cd.ID("checkin-by-code")),
 		ckeys("700700"),
-		cd.Click(cd.ID("checkin-submit")),
+		chrometest.Click(cd.ID("checkin-submit")),
 		until(`document.getElementById('result-number').textContent === 'C-001'`, 5*time.Second),
 		until(`document.getElementById('result-appointment').hidden && document.getElementById('result-checkin').textContent.startsWith('Llegada registrada')`, time.Second),
-		cd.Click(cd.ID("result-done")),
+		chrometest.Click(cd.ID("result-done")),
 	)
 
 	// The terminal: the booked ticket marked in the queue, called, its note shown.
@@ -115,7 +116,7 @@ func TestKioskCheckIn(t *testing.T) {
 		cd.EmulateViewport(1280, 800),
 		signIn(ag.URL(), "E01", "240681", "1"),
 		until(`(() => { const li = document.querySelector('li[data-number="P-001"]'); return li && li.querySelector('.tl-appt').textContent === 'Hora agendada'; })()`, 5*time.Second),
-		cd.Click(cd.ID("act-call")),
+		chrometest.Click(cd.ID("act-call")),
 		until(`document.body.dataset.current === 'P-001'`, 5*time.Second),
 		until(`!document.getElementById('cur-appt').hidden && document.getElementById('cur-appt').textContent === 'Hora agendada ' + TK.timeOfDay(`+jsString(start.UTC().Format(time.RFC3339))+`)`, 5*time.Second),
 		until(`document.getElementById('cust-note').textContent === 'Nota de la reserva: Viene a firmar su crédito hipotecario'`, 5*time.Second),
@@ -154,7 +155,7 @@ func TestTerminalRemoteNotHere(t *testing.T) {
 		signIn(ag.URL(), "E01", "240681", "1"),
 		until(`(() => { const li = document.querySelector('li[data-number="C-001"]'); return li && li.classList.contains('absent') && li.querySelector('.tl-absent').textContent === 'aún no llega' && li.querySelector('.call-this').disabled; })()`, 5*time.Second),
 		until(`document.querySelector('.queue[data-service="C"] .q-count').textContent.includes('1')`, time.Second),
-		cd.Click(cd.ID("act-call")),
+		chrometest.Click(cd.ID("act-call")),
 		until(`document.body.dataset.current === 'C-002'`, 5*time.Second),
 		shot(t, "terminal-remote-not-here"),
 	)
@@ -186,7 +187,7 @@ func signIn(base, exec, pin, counter string) cd.Action[cd.Void] {
 		cd.SendKeys(cd.ID("si-executive"), exec),
 		cd.SendKeys(cd.ID("si-pin"), pin),
 		cd.SetValue(cd.ID("si-counter"), counter),
-		cd.Click(cd.ID("si-submit")),
+		chrometest.Click(cd.ID("si-submit")),
 		until(`document.body.dataset.signedIn === 'true'`, 10*time.Second),
 	)
 }

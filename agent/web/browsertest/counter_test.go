@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 )
 
 // TestCounterActions drives the executive's counter actions in the real
@@ -72,17 +73,17 @@ func TestCounterActions(t *testing.T) {
 		cd.SendKeys(cd.ID("si-executive"), "e01"),
 		cd.SendKeys(cd.ID("si-pin"), "240681"),
 		cd.SetValue(cd.ID("si-counter"), "1"),
-		cd.Click(cd.ID("si-submit")),
+		chrometest.Click(cd.ID("si-submit")),
 		until(`document.body.dataset.signedIn === 'true'`, 10*time.Second),
 		cd.WaitReady(cd.CSS(`#my-queues li[data-number="`+first.Number+`"]`)),
 	)
 
 	// The customer in front of her: masked RUT, preferential, history.
 	do(t, term, "call and see the customer",
-		cd.Click(cd.ID("act-call")),
+		chrometest.Click(cd.ID("act-call")),
 		until(`document.body.dataset.current === '`+first.Number+`'`, 10*time.Second),
 		until(`!document.getElementById('customer').hidden && document.getElementById('cust-rut').textContent === '12.***.***-5'`, 10*time.Second),
-		cd.Click(cd.ID("act-start")),
+		chrometest.Click(cd.ID("act-start")),
 		until(`document.body.dataset.currentStatus === 'serving'`, 10*time.Second),
 		until(`document.querySelectorAll('#cust-history li').length === 3`, 10*time.Second),
 		shot(t, "counter-customer-1280x800"),
@@ -94,7 +95,7 @@ func TestCounterActions(t *testing.T) {
 
 	// Park: she is free for the next customer; the visit waits with her.
 	do(t, term, "park",
-		cd.Click(cd.ID("act-park")),
+		chrometest.Click(cd.ID("act-park")),
 		until(`document.body.dataset.current === undefined && document.querySelector('#parked-list li[data-number="`+first.Number+`"]')`, 10*time.Second),
 		shot(t, "counter-parked-1280x800"),
 	)
@@ -102,25 +103,25 @@ func TestCounterActions(t *testing.T) {
 
 	// The next one, transferred to Beto by name first in line: undone, then sent.
 	do(t, term, "next and open the transfer",
-		cd.Click(cd.ID("act-call")),
+		chrometest.Click(cd.ID("act-call")),
 		until(`document.body.dataset.current === '`+second.Number+`'`, 10*time.Second),
-		cd.Click(cd.ID("act-start")),
+		chrometest.Click(cd.ID("act-start")),
 		until(`document.body.dataset.currentStatus === 'serving'`, 10*time.Second),
 	)
 	transfer := func() {
 		do(t, term, "transfer to Beto",
-			cd.Click(cd.ID("act-transfer")),
+			chrometest.Click(cd.ID("act-transfer")),
 			until(`document.getElementById('dlg-transfer').open && document.querySelector('#transfer-executive option[value="E02"]')`, 10*time.Second),
-			cd.Click(cd.ID("tk-executive")),
+			chrometest.Click(cd.ID("tk-executive")),
 			cd.SetValue(cd.ID("transfer-executive"), "E02"),
-			cd.Click(cd.ID("transfer-first")),
-			cd.Click(cd.ID("transfer-confirm")),
+			chrometest.Click(cd.ID("transfer-first")),
+			chrometest.Click(cd.ID("transfer-confirm")),
 			until(`document.body.dataset.pending === 'transfer'`, 5*time.Second),
 		)
 	}
 	transfer()
 	assert.Contains(t, get(t, term, cd.Text(cd.ID("undo-text"))), second.Number+" se derivará a Beto Soto")
-	do(t, term, "the undo bar", shot(t, "counter-transfer-undo-1280x800"), cd.Click(cd.ID("undo-btn")),
+	do(t, term, "the undo bar", shot(t, "counter-transfer-undo-1280x800"), chrometest.Click(cd.ID("undo-btn")),
 		until(`document.body.dataset.pending === undefined`, 5*time.Second))
 	assert.Contains(t, get(t, term, cd.Text(cd.ID("term-info"))), "Acción deshecha")
 	time.Sleep(3500 * time.Millisecond) // past the window: nothing was sent
@@ -145,16 +146,16 @@ func TestCounterActions(t *testing.T) {
 	// Call the parked visit back and finish it with HQ's outcome codes.
 	do(t, term, "call back and finish",
 		until(`!document.querySelector('#parked-list li[data-number="`+first.Number+`"] .unpark').disabled`, 10*time.Second),
-		cd.Click(cd.CSS(`#parked-list li[data-number="`+first.Number+`"] .unpark`)),
+		chrometest.Click(cd.CSS(`#parked-list li[data-number="`+first.Number+`"] .unpark`)),
 		until(`document.body.dataset.current === '`+first.Number+`' && document.body.dataset.currentStatus === 'called'`, 10*time.Second),
-		cd.Click(cd.ID("act-start")),
+		chrometest.Click(cd.ID("act-start")),
 		until(`document.body.dataset.currentStatus === 'serving'`, 10*time.Second),
-		cd.Click(cd.ID("act-complete")),
+		chrometest.Click(cd.ID("act-complete")),
 		until(`document.getElementById('dlg-complete').open && document.querySelectorAll('#outcomes-list input').length === 3`, 5*time.Second),
-		cd.Click(cd.CSS(`#outcomes-list input[value="deposit"]`)),
-		cd.Click(cd.CSS(`#outcomes-list input[value="card.new"]`)),
+		chrometest.Click(cd.CSS(`#outcomes-list input[value="deposit"]`)),
+		chrometest.Click(cd.CSS(`#outcomes-list input[value="card.new"]`)),
 		shot(t, "counter-finalizar-1280x800"),
-		cd.Click(cd.ID("complete-confirm")),
+		chrometest.Click(cd.ID("complete-confirm")),
 		until(`document.body.dataset.current === undefined && document.getElementById('parked-box').hidden`, 10*time.Second),
 	)
 	done := ticket(first.ID)
@@ -167,30 +168,30 @@ func TestCounterActions(t *testing.T) {
 	do(t, term, "call out of order",
 		cd.WaitReady(cd.CSS(`#my-queues li[data-number="`+chosen.Number+`"] .call-this`)),
 		until(`!document.querySelector('#my-queues li[data-number="`+chosen.Number+`"] .call-this').disabled`, 10*time.Second),
-		cd.Click(cd.CSS(`#my-queues li[data-number="`+chosen.Number+`"] .call-this`)),
+		chrometest.Click(cd.CSS(`#my-queues li[data-number="`+chosen.Number+`"] .call-this`)),
 		until(`document.getElementById('dlg-call').open`, 5*time.Second),
 		cd.SendKeys(cd.ID("call-reason"), "cliente con hora agendada"),
-		cd.Click(cd.ID("call-confirm")),
+		chrometest.Click(cd.ID("call-confirm")),
 		until(`document.body.dataset.current === '`+chosen.Number+`'`, 10*time.Second),
 		until(`[...document.querySelectorAll('#cust-history li')].some(li => li.textContent.includes('cliente con hora agendada'))`, 10*time.Second),
-		cd.Click(cd.ID("act-start")),
+		chrometest.Click(cd.ID("act-start")),
 		until(`document.body.dataset.currentStatus === 'serving'`, 10*time.Second),
-		cd.Click(cd.ID("act-complete")),
+		chrometest.Click(cd.ID("act-complete")),
 		until(`document.getElementById('dlg-complete').open`, 5*time.Second),
-		cd.Click(cd.ID("complete-confirm")),
+		chrometest.Click(cd.ID("complete-confirm")),
 		until(`document.body.dataset.current === undefined`, 10*time.Second),
 	)
 	assert.Equal(t, "waiting", ticket(older.ID).Status, "the skipped ticket still waits")
 	do(t, term, "walk-in",
 		until(`!document.getElementById('act-walkin').disabled`, 10*time.Second),
-		cd.Click(cd.ID("act-walkin")),
+		chrometest.Click(cd.ID("act-walkin")),
 		until(`document.getElementById('dlg-walkin').open`, 5*time.Second),
 		cd.SetValue(cd.ID("walkin-service"), "C"),
 		cd.SetValue(cd.ID("walkin-priority"), "premium"),
 		cd.SendKeys(cd.ID("walkin-rut"), "12.345.678-5"),
 		cd.SendKeys(cd.ID("walkin-name"), "Rosa Díaz"),
 		shot(t, "counter-walkin-1280x800"),
-		cd.Click(cd.ID("walkin-confirm")),
+		chrometest.Click(cd.ID("walkin-confirm")),
 		until(`document.body.dataset.currentStatus === 'serving' && document.getElementById('cust-name').textContent === 'Rosa Díaz'`, 10*time.Second),
 	)
 	assert.Equal(t, "12.***.***-5", get(t, term, cd.Text(cd.ID("cust-rut"))))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 )
 
@@ -74,9 +75,9 @@ func TestKioskClosed(t *testing.T) {
 		until(`document.querySelector('button[data-service="P"]').disabled && document.querySelector('button[data-service="P"]').textContent.includes('Cerrado por hoy')`, 5*time.Second),
 		until(`!document.querySelector('button[data-service="C"]').disabled && document.getElementById('kiosk-closed').hidden`, time.Second),
 		until(`document.getElementById('opening-hours').textContent === 'Horario de atención: 00:00-23:59'`, 5*time.Second),
-		cd.Click(cd.CSS(`button[data-service="C"]`)),
+		chrometest.Click(cd.CSS(`button[data-service="C"]`)),
 		cd.WaitVisible(cd.ID("rut-skip")),
-		cd.Click(cd.ID("rut-skip")),
+		chrometest.Click(cd.ID("rut-skip")),
 		cd.WaitVisible(cd.ID("priority-normal")),
 	)
 
@@ -88,7 +89,7 @@ func TestKioskClosed(t *testing.T) {
 	publish(2, closed)
 	want := "La sucursal está cerrada. Abre " + opens + "."
 	do(t, browser, "refused tap",
-		cd.Click(cd.ID("priority-normal")),
+		chrometest.Click(cd.ID("priority-normal")),
 		until(`document.getElementById('kiosk-error').textContent === `+jsString(want)+` && !document.getElementById('kiosk-error').hidden`, 10*time.Second),
 		until(`document.getElementById('kiosk-closed').textContent === `+jsString(want)+` && !document.getElementById('kiosk-closed').hidden`, 10*time.Second),
 		until(`[...document.querySelectorAll('.service-btn')].every((b) => b.disabled)`, 5*time.Second),

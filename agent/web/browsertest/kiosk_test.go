@@ -9,6 +9,8 @@ import (
 	cd "github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 )
 
 // offscreen lists the elements of the selectors that are not wholly inside
@@ -73,7 +75,7 @@ func TestKioskFits(t *testing.T) {
 			assert.Less(t, get(t, browser, cd.Evaluate[float64](layoutShift, cd.EvalAwaitPromise)), 0.05, "layout shift while loading")
 			check("services", `button[data-service="C"]`, `.service-btn:last-child`, ".lang")
 			do(t, browser, "rut",
-				cd.Click(cd.CSS(`button[data-service="C"]`)),
+				chrometest.Click(cd.CSS(`button[data-service="C"]`)),
 				cd.WaitVisible(cd.ID("rut-input")),
 				keys("123456785"),
 				until(`!document.getElementById('rut-continue').disabled`, 5*time.Second),
@@ -81,13 +83,13 @@ func TestKioskFits(t *testing.T) {
 			)
 			check("rut", rutControls...)
 			do(t, browser, "priority",
-				cd.Click(cd.ID("rut-continue")),
+				chrometest.Click(cd.ID("rut-continue")),
 				cd.WaitVisible(cd.ID("priority-normal")),
 				shot(t, "kiosk-"+name+"-priority"),
 			)
 			check("priority", "#priority-normal", "#priority-preferential", "#priority-back")
 			do(t, browser, "result",
-				cd.Click(cd.ID("priority-normal")),
+				chrometest.Click(cd.ID("priority-normal")),
 				cd.WaitVisible(cd.ID("result-number")),
 				until(`(() => { const i = document.getElementById('result-qr'); return i.complete && i.naturalWidth > 0; })()`, 5*time.Second),
 				shot(t, "kiosk-"+name+"-result"),
@@ -109,7 +111,7 @@ func TestKioskLanguage(t *testing.T) {
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
 		until(`document.documentElement.lang === 'es-CL' && document.getElementById('h-services').textContent === '¿Qué necesita hoy?'`, time.Second),
 		until(`document.querySelector('button[data-service="C"]').textContent.includes('Espera estimada')`, time.Second),
-		cd.Click(cd.CSS(`a.lang`)),
+		chrometest.Click(cd.CSS(`a.lang`)),
 		until(`document.documentElement.lang === 'en' && document.getElementById('h-services').textContent === 'What do you need today?'`, 5*time.Second),
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
 		until(`document.querySelector('button[data-service="C"]').textContent.includes('Estimated wait')`, 5*time.Second),
@@ -153,12 +155,12 @@ func TestKioskLanguageTap(t *testing.T) {
 		cd.EmulateViewport(1024, 768),
 		cd.Navigate(ag.URL()+"/kiosk?return=3"),
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.CSS(`a.lang`)),
+		chrometest.Click(cd.CSS(`a.lang`)),
 		until(`document.documentElement.lang === 'en' && location.search === '?return=3&lang=en&was='`, 5*time.Second),
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.ID("rut-skip")),
-		cd.Click(cd.ID("priority-normal")),
+		chrometest.Click(cd.CSS(`button[data-service="C"]`)),
+		chrometest.Click(cd.ID("rut-skip")),
+		chrometest.Click(cd.ID("priority-normal")),
 		until(`document.getElementById('result-countdown').textContent.startsWith('Returning')`, 5*time.Second),
 		until(`document.documentElement.lang === 'es-CL' && location.search === '?return=3'`, 10*time.Second),
 		until(`document.getElementById('h-services').textContent === '¿Qué necesita hoy?'`, 5*time.Second),

@@ -8,6 +8,8 @@ import (
 	cd "github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 )
 
 // noSideScroll is true when the page is no wider than the viewport.
@@ -63,7 +65,7 @@ func TestBranchManager(t *testing.T) {
 		do(t, browser, "sign in "+id,
 			cd.Evaluate[cd.Void](`document.getElementById('mgr-id').value = ''; document.getElementById('mgr-pin').value = ''`),
 			cd.SendKeys(cd.ID("mgr-id"), id), cd.SendKeys(cd.ID("mgr-pin"), pin),
-			cd.Click(cd.ID("mgr-submit")),
+			chrometest.Click(cd.ID("mgr-submit")),
 		)
 	}
 	t.Run("non-manager refused", func(t *testing.T) {
@@ -93,7 +95,7 @@ func TestBranchManager(t *testing.T) {
 		do(t, kiosk, "kiosk open", cd.Navigate(ag.URL()+"/kiosk"),
 			until(`document.getElementById('conn').dataset.state === 'online' && document.querySelector('button[data-service="E"]') !== null && !document.querySelector('button[data-service="E"]').disabled`, 10*time.Second))
 		do(t, browser, "close E",
-			cd.Click(cd.CSS(`#mgr-services li[data-service="E"] button`)),
+			chrometest.Click(cd.CSS(`#mgr-services li[data-service="E"] button`)),
 			until(`document.querySelector('#mgr-services li[data-service="E"]').dataset.state === 'closed'`, 5*time.Second),
 			until(`document.getElementById('mgr-done').textContent.startsWith('Empresas no entrega más números hoy')`, time.Second),
 		)
@@ -103,7 +105,7 @@ func TestBranchManager(t *testing.T) {
 		assert.Equal(t, "Hoy ya no se entregan números de Empresas. Consulte en la sucursal.",
 			get(t, kiosk, cd.Evaluate[string](`document.querySelector('button[data-service="E"]').title`)))
 		do(t, browser, "open E",
-			cd.Click(cd.CSS(`#mgr-services li[data-service="E"] button`)),
+			chrometest.Click(cd.CSS(`#mgr-services li[data-service="E"] button`)),
 			until(`document.querySelector('#mgr-services li[data-service="E"]').dataset.state === 'open'`, 5*time.Second))
 		do(t, kiosk, "kiosk open again (live)",
 			until(`document.querySelector('button[data-service="E"]') !== null && !document.querySelector('button[data-service="E"]').disabled`, 10*time.Second))
@@ -111,14 +113,14 @@ func TestBranchManager(t *testing.T) {
 
 	t.Run("services today", func(t *testing.T) {
 		do(t, browser, "change Ana's services",
-			cd.Click(cd.CSS(`#executives tr[data-id="E01"] button[data-action="services"]`)),
+			chrometest.Click(cd.CSS(`#executives tr[data-id="E01"] button[data-action="services"]`)),
 			cd.WaitVisible(cd.ID("dlg-services")),
 			shot(t, "branch-manager-services-390x844"),
 		)
 		checkA11y(t, browser, "services dialog")
 		do(t, browser, "choose E only",
 			cd.Evaluate[cd.Void](`document.querySelectorAll('#services-choices input').forEach((i) => { i.checked = i.value === 'E'; })`),
-			cd.Click(cd.ID("services-confirm")),
+			chrometest.Click(cd.ID("services-confirm")),
 			until(`document.querySelector('#executives tr[data-id="E01"] td').textContent === 'E (cambiado hoy)'`, 5*time.Second),
 		)
 		var xs struct {
@@ -137,13 +139,13 @@ func TestBranchManager(t *testing.T) {
 
 	t.Run("sign an executive out", func(t *testing.T) {
 		do(t, browser, "sign Ana out",
-			cd.Click(cd.CSS(`#executives tr[data-id="E01"] button[data-action="sign-out"]`)),
+			chrometest.Click(cd.CSS(`#executives tr[data-id="E01"] button[data-action="sign-out"]`)),
 			cd.WaitVisible(cd.ID("dlg-signout")),
 			until(`document.getElementById('signout-text').textContent.includes('módulo 2')`, time.Second),
 		)
 		checkA11y(t, browser, "sign-out dialog")
 		do(t, browser, "confirm",
-			cd.Click(cd.ID("signout-confirm")),
+			chrometest.Click(cd.ID("signout-confirm")),
 			until(`document.getElementById('mgr-done').textContent === 'Se cerró la sesión de Ana Pérez.'`, 5*time.Second),
 			until(`document.querySelector('#executives tr[data-id="E01"] button[data-action="sign-out"]') === null`, 5*time.Second),
 		)
@@ -164,14 +166,14 @@ func TestBranchManager(t *testing.T) {
 	t.Run("TV message", func(t *testing.T) {
 		do(t, browser, "too long is refused",
 			cd.SetValue(cd.ID("mgr-message"), "hola <b>"),
-			cd.Click(cd.ID("mgr-post")),
+			chrometest.Click(cd.ID("mgr-post")),
 			until(`!document.getElementById('mgr-error').hidden`, 5*time.Second),
 		)
 		assert.Contains(t, get(t, browser, cd.Text(cd.ID("mgr-error"))), "no puede llevar el carácter")
 		do(t, browser, "post",
 			cd.SetValue(cd.ID("mgr-message"), "Hoy Caja atiende hasta las 14:00"),
 			cd.SetValue(cd.ID("mgr-minutes"), "30"),
-			cd.Click(cd.ID("mgr-post")),
+			chrometest.Click(cd.ID("mgr-post")),
 			until(`document.getElementById('mgr-done').textContent.startsWith('El mensaje está en la pantalla hasta las')`, 5*time.Second),
 			until(`!document.getElementById('mgr-message-remove').hidden`, time.Second),
 		)
@@ -184,13 +186,13 @@ func TestBranchManager(t *testing.T) {
 		do(t, browser, "desktop", cd.EmulateViewport(1280, 800), until(noSideScroll, time.Second), shot(t, "branch-manager-1280x800"))
 		checkA11y(t, browser, "branch manager at 1280x800")
 		do(t, browser, "remove",
-			cd.Click(cd.ID("mgr-message-remove")),
+			chrometest.Click(cd.ID("mgr-message-remove")),
 			until(`document.getElementById('mgr-done').textContent === 'Se quitó el mensaje de la pantalla.'`, 5*time.Second))
 		do(t, display, "the TV takes it down",
 			until(`document.body.dataset.message === '' && document.getElementById('tv-message').hidden`, 10*time.Second))
 	})
 
-	do(t, browser, "sign out", cd.Click(cd.ID("mgr-signout")),
+	do(t, browser, "sign out", chrometest.Click(cd.ID("mgr-signout")),
 		until(`document.body.dataset.manager === 'false' && !document.getElementById('mgr-signin').hidden`, 5*time.Second))
 	require.Empty(t, get(t, browser, cd.Evaluate[string](`sessionStorage.getItem('ticketero.manager') || ''`)))
 }

@@ -11,6 +11,8 @@ import (
 	cd "github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/testkit/chrometest"
 )
 
 // TestKioskPhone: with SMS offered, the kiosk asks for an optional mobile
@@ -25,27 +27,27 @@ func TestKioskPhone(t *testing.T) {
 		cd.EmulateViewport(1024, 768),
 		cd.Navigate(ag.URL()+"/kiosk"),
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.ID("rut-skip")),
+		chrometest.Click(cd.CSS(`button[data-service="C"]`)),
+		chrometest.Click(cd.ID("rut-skip")),
 		cd.WaitVisible(cd.ID("h-phone")),
 		until(`document.getElementById('h-phone').textContent === '¿Le avisamos por SMS? (opcional)'`, time.Second),
 	)
 	for _, k := range "8765432" {
-		do(t, browser, "key", cd.Click(cd.CSS(`button[data-pkey="`+string(k)+`"]`)))
+		do(t, browser, "key", chrometest.Click(cd.CSS(`button[data-pkey="`+string(k)+`"]`)))
 	}
 	do(t, browser, "seven digits: not yet",
 		until(`document.getElementById('phone-continue').disabled`, time.Second),
-		cd.Click(cd.CSS(`button[data-pkey="1"]`)),
+		chrometest.Click(cd.CSS(`button[data-pkey="1"]`)),
 		until(`document.getElementById('phone-input').value === '+56 9 8765 4321'`, time.Second),
 		until(`document.getElementById('phone-continue').disabled`, time.Second), // no consent yet
-		cd.Click(cd.ID("phone-consent")),
+		chrometest.Click(cd.ID("phone-consent")),
 		until(`!document.getElementById('phone-continue').disabled`, time.Second),
 	)
 	checkA11y(t, browser, "kiosk phone screen")
 	do(t, browser, "issue",
-		cd.Click(cd.ID("phone-continue")),
+		chrometest.Click(cd.ID("phone-continue")),
 		cd.WaitVisible(cd.ID("priority-normal")),
-		cd.Click(cd.ID("priority-normal")),
+		chrometest.Click(cd.ID("priority-normal")),
 		until(`document.getElementById('result-number').textContent === 'C-001'`, 5*time.Second),
 	)
 	ag.kill()
@@ -56,8 +58,8 @@ func TestKioskPhone(t *testing.T) {
 	do(t, browser, "no SMS offered",
 		cd.Navigate(plain.URL()+"/kiosk"),
 		cd.WaitVisible(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.CSS(`button[data-service="C"]`)),
-		cd.Click(cd.ID("rut-skip")),
+		chrometest.Click(cd.CSS(`button[data-service="C"]`)),
+		chrometest.Click(cd.ID("rut-skip")),
 		cd.WaitVisible(cd.ID("priority-normal")),
 	)
 	hidden := get(t, browser, cd.Evaluate[bool](`document.getElementById('screen-phone').hidden`))
@@ -103,9 +105,9 @@ func TestCounterTablet(t *testing.T) {
 	)
 	checkA11y(t, browser, "counter tablet")
 	do(t, browser, "answer",
-		cd.Click(cd.CSS(`button[data-csat="4"]`)),
+		chrometest.Click(cd.CSS(`button[data-csat="4"]`)),
 		cd.WaitVisible(cd.CSS(`button[data-nps="9"]`)),
-		cd.Click(cd.CSS(`button[data-nps="9"]`)),
+		chrometest.Click(cd.CSS(`button[data-nps="9"]`)),
 		until(`!document.getElementById('screen-thanks').hidden && document.getElementById('tablet-error').hidden`, 5*time.Second),
 		until(`!document.getElementById('screen-csat').hidden`, 10*time.Second),
 	)

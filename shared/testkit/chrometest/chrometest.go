@@ -132,3 +132,30 @@ func Check(t testing.TB, tab context.Context, page string, impacts ...string) {
 	require.NoError(t, err, page)
 	assert.Empty(t, found, "%s: axe-core findings (%s)", page, strings.Join(impacts, ", "))
 }
+
+// Click clicks the first visible element that sel matches, as chromedp's Click
+// does, and looks for it again when the page replaced it between the query and
+// the click. A live list re-rendered by an update (the manager's executives
+// table when a status arrives) answers the stale node with "Could not find node
+// with given id"; a person's click would have landed on the new row, so the
+// test clicks that one. The error comes before any mouse event is sent, so a
+// retry never clicks twice.
+func Click[S cd.Selectable](sel S, opts ...cd.QueryOption) cd.Action[cd.Void] {
+	return cd.Func(func(ctx context.Context, tg *cd.Target) error {
+		for {
+			_, err := cd.Click(sel, opts...)(ctx, tg)
+			if err == nil || !nodeReplaced(err) || ctx.Err() != nil {
+				return err
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// nodeReplaced tells the DevTools errors of a node that left the document.
+func nodeReplaced(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Could not find node with given id") ||
+		strings.Contains(s, "No node with given id") ||
+		strings.Contains(s, "Node is detached")
+}
