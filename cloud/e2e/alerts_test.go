@@ -23,11 +23,12 @@ import (
 // called for the stalled threshold: HQ raises "branch stalled". Then the
 // agent is killed: no offline alert before the threshold, and its value is
 // the time since the will arrived, not since the agent connected.
+//
+// Not parallel: its thresholds are seconds long and its figures read the
+// clock, so it runs before the package's parallel tests start.
 func TestAlertsAndFiguresTrue(t *testing.T) {
-	t.Setenv("TICKETERO_ALERT_OFFLINE_AFTER", "3s")
-	t.Setenv("TICKETERO_ALERT_STALLED_AFTER", "4s")
-	t.Setenv("TICKETERO_ALERT_EVERY", "200ms")
 	e := newEnv(t, "E2E-ALR")
+	e.setenv("TICKETERO_ALERT_OFFLINE_AFTER", "3s", "TICKETERO_ALERT_STALLED_AFTER", "4s", "TICKETERO_ALERT_EVERY", "200ms")
 	e.startCloud()
 	e.startAgent()
 	connected := time.Now()

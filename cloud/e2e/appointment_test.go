@@ -92,6 +92,7 @@ func TestAppointmentEndToEnd(t *testing.T) {
 	if now := time.Now().In(loc); now.Add(70*time.Minute).Day() != now.Day() {
 		t.Skip("the slots (up to M+65 min) would cross Santiago's midnight")
 	}
+	parallelOnClock(t)
 	e := newEnv(t, apptBranch)
 	w := &apptWorld{env: e, loc: loc}
 	w.startAppt(t)
@@ -134,12 +135,11 @@ func (w *apptWorld) startAppt(t *testing.T) {
 		"TICKETERO_TRUSTED_PROXY_HOPS": "1",
 		"TICKETERO_CONFIG_REPORT":      "1s",
 	} {
-		t.Setenv(k, v)
+		w.setenv(k, v)
 	}
 	w.startCloud()
 	w.startAgent()
-	w.off = &env{t: t, broker: w.broker, dbURL: w.dbURL, db: w.db, clouds: w.clouds, cloudAddr: w.cloudAddr,
-		branch: apptOffBranch, data: t.TempDir()}
+	w.off = w.sibling(apptOffBranch)
 	w.off.startAgent()
 }
 

@@ -92,8 +92,9 @@ func (f *hqForms) post(path string, kv ...string) (int, string) {
 // branch applies it, keeps its executive's PIN, and its TV, kiosk and
 // printed ticket show HQ's name and region.
 func TestConfigOwnershipEndToEnd(t *testing.T) {
-	t.Setenv("TICKETERO_CONFIG_REPORT", "1s")
+	parallel(t)
 	e := newEnv(t, "E2E-CFG")
+	e.setenv("TICKETERO_CONFIG_REPORT", "1s")
 	e.startCloud()
 	e.startAgent()
 	ctx := context.Background()

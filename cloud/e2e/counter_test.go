@@ -20,8 +20,9 @@ import (
 // visits by outcome code and the executive's serving, idle and paused time
 // with the pause's reason.
 func TestCounterActionsEndToEnd(t *testing.T) {
-	t.Setenv("TICKETERO_CONFIG_REPORT", "1s")
+	parallel(t)
 	e := newEnv(t, "E2E-CTR")
+	e.setenv("TICKETERO_CONFIG_REPORT", "1s")
 	e.startCloud()
 	e.startAgent()
 	ctx := context.Background()

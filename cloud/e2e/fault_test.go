@@ -19,6 +19,7 @@ import (
 
 // The plain path: a simulated day flows to the cloud and converges.
 func TestSyncDay(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-DAY")
 	e.startCloud()
 	e.startAgent()
@@ -55,6 +56,7 @@ func TestSyncDay(t *testing.T) {
 }
 
 func TestFaultBrokerRestartMidStream(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-BRK")
 	e.startCloud()
 	e.startAgent()
@@ -69,6 +71,7 @@ func TestFaultBrokerRestartMidStream(t *testing.T) {
 }
 
 func TestFaultCloudDownDuringDay(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-CLD")
 	cloud := e.startCloud()
 	e.startAgent()
@@ -84,6 +87,7 @@ func TestFaultCloudDownDuringDay(t *testing.T) {
 // SIGKILL between commit and publish: with the broker down the events are
 // committed and cannot be published; the agent dies; all come back.
 func TestFaultAgentKilledBetweenCommitAndPublish(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-KCP")
 	e.startCloud()
 	e.startAgent()
@@ -103,6 +107,7 @@ func TestFaultAgentKilledBetweenCommitAndPublish(t *testing.T) {
 // and, restarted, resends from its last ack. A second round kills it while a
 // live cloud is acking.
 func TestFaultAgentKilledBetweenPublishAndAck(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-KPA")
 	cloud := e.startCloud()
 	e.startAgent()
@@ -131,6 +136,7 @@ func TestFaultAgentKilledBetweenPublishAndAck(t *testing.T) {
 // Duplicated and reordered batches: a spy records the agent's real batches,
 // then they are injected again, shuffled, with the branch's own certificate.
 func TestFaultDuplicatedAndReorderedBatches(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-DUP")
 	cloudCfg, err := e.broker.PKI.TLSConfig(e.broker.Cloud)
 	require.NoError(t, err)
@@ -177,6 +183,7 @@ func TestFaultDuplicatedAndReorderedBatches(t *testing.T) {
 // (what a PostgreSQL restart looks like from the cloud). The shared server of
 // this machine is not restarted: other suites use it.
 func TestFaultDatabaseConnectionsDroppedDuringIngest(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-PGR")
 	e.startCloud()
 	e.startAgent()
@@ -212,6 +219,7 @@ func TestFaultDatabaseConnectionsDroppedDuringIngest(t *testing.T) {
 }
 
 func TestFaultTwoReplicasOneKilled(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-REP")
 	a := e.startCloud()
 	e.startCloud()

@@ -54,7 +54,7 @@ func voiceEnv(t *testing.T, e *env) (*telegramtest.Server, *snstest.Server) {
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"TICKETERO_ALERT_EVERY":       "200ms",
 	} {
-		t.Setenv(k, v)
+		e.setenv(k, v)
 	}
 	cfg := event.Config{V: 1, Branch: e.branch, Version: 1, TimeZone: "America/Santiago",
 		Services: queue.DefaultServices(), Counters: []queue.Counter{{Number: 1, Name: "Módulo 1"}},
@@ -135,6 +135,7 @@ func waitSMS(t *testing.T, f *snstest.Server, phone, sub string) {
 // back to SMS; across a cloud restart (with events queued at the branch
 // meanwhile) nothing is sent twice.
 func TestCustomerVoiceAndSMS(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-VOZ")
 	tg, fsns := voiceEnv(t, e)
 	ctx := context.Background()

@@ -43,7 +43,7 @@ func (e *env) startEnrolled() {
 	require.NoError(e.t, err)
 	require.NoError(e.t, json.Unmarshal(b, &st))
 	tls := filepath.Join(e.data, "tls")
-	e.agent = start(e.t, "agent", agentBin, "serve", "--branch", e.branch, "--data", e.data, "--http", "127.0.0.1:0",
+	e.agent = start(e.t, e.vars, "agent", agentBin, "serve", "--branch", e.branch, "--data", e.data, "--http", "127.0.0.1:0",
 		"--mqtt", st.Broker, "--cert", filepath.Join(tls, "client.pem"), "--key", filepath.Join(tls, "client-key.pem"),
 		"--ca", filepath.Join(tls, "ca.pem"), "--mqtt-ack-timeout", "2s")
 	require.Eventually(e.t, func() bool {
@@ -66,6 +66,7 @@ func (e *env) startEnrolled() {
 // on: the cloud's events equal the new box's (seq 1..N, no gap, no
 // duplicate), every ticket is on the new box, no number is given twice.
 func TestFieldEnrolDoctorReplace(t *testing.T) {
+	parallel(t)
 	if testing.Short() {
 		t.Skip("e2e: skipped with -short")
 	}

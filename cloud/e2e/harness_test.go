@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,7 +41,42 @@ var (
 	binDir             string
 )
 
+// busyTests is how many of the package's busy tests run at once. The tests
+// run in parallel (each its own broker, database, cloud and agents): most of
+// their time goes waiting on the programs they run, so more than
+// GOMAXPROCS (go test's default -parallel) fit on 2 cores, and the tests
+// that mostly wait for the wall clock (a minute boundary, a slot's hour)
+// should not queue behind the others.
+const busyTests = 3
+
+// busy holds a place for each busy test running.
+var busy = make(chan struct{}, busyTests)
+
+// parallel runs a busy test (issuing, serving, restarting programs) in
+// parallel with the package's others once one of busyTests places is free.
+func parallel(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+	busy <- struct{}{}
+	t.Cleanup(func() { <-busy })
+}
+
+// parallelOnClock runs a test that mostly waits for the wall clock in
+// parallel with the others at once, without a busy place.
+func parallelOnClock(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+}
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		// busy limits the busy tests; go test's limit must not hold back
+		// the clock-bound ones behind them.
+		_ = flag.Set("test.parallel", "64")
+	}
 	dir, err := os.MkdirTemp("", "ticketero-e2e-bin")
 	if err != nil {
 		panic(err)
@@ -83,12 +120,15 @@ type proc struct {
 	log  bytes.Buffer
 }
 
-func start(t *testing.T, name string, bin string, args ...string) *proc {
+// start runs bin with this process's environment, the harness's variables
+// and vars ("KEY=value", the test's own: tests run in parallel, so none
+// sets the environment of the test process).
+func start(t *testing.T, vars []string, name string, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_OPS_TOKEN="+opsToken,
-		"TICKETERO_ADMIN_PASSWORD=e2e-admin-password")
+	p.cmd.Env = append(append(os.Environ(), "TICKETERO_LOG_LEVEL=info", "TICKETERO_OPS_TOKEN="+opsToken,
+		"TICKETERO_ADMIN_PASSWORD=e2e-admin-password"), vars...)
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	require.NoError(t, p.cmd.Start())
@@ -152,6 +192,9 @@ type env struct {
 	data      string
 	agent     *proc
 	api       string
+	// vars ("KEY=value") go to every program the test starts, in place of
+	// t.Setenv (not allowed in a parallel test).
+	vars []string
 	// tickets issued (201 received), in order.
 	mu      sync.Mutex
 	tickets []string
@@ -174,6 +217,28 @@ func newEnv(t *testing.T, branch string) *env {
 	t.Cleanup(pool.Close)
 	e.db = pool
 	return e
+}
+
+// setenv sets environment variables (key, value, key, value ...) for the
+// programs the test starts from now on.
+func (e *env) setenv(kv ...string) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.vars = append(e.vars, kv[i]+"="+kv[i+1])
+	}
+}
+
+// sibling is another branch in e's world: the same broker, database, cloud
+// replicas and variables, its own data folder.
+func (e *env) sibling(branch string) *env {
+	return &env{t: e.t, broker: e.broker, dbURL: e.dbURL, db: e.db, clouds: e.clouds, cloudAddr: e.cloudAddr,
+		vars: slices.Clip(e.vars), branch: branch, data: e.t.TempDir()}
+}
+
+// command is exec.Command with the environment start gives a program.
+func (e *env) command(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), e.vars...)
+	return cmd
 }
 
 // awayFromMidnight waits out the last three minutes of a Santiago business
@@ -202,7 +267,7 @@ func (e *env) startCloud() *proc {
 	e.t.Helper()
 	_, cloud := binaries(e.t)
 	b := e.broker
-	p := start(e.t, fmt.Sprintf("cloud-%d", len(e.clouds)), cloud, "serve", "--db", e.dbURL, "--mqtt", b.URL(),
+	p := start(e.t, e.vars, fmt.Sprintf("cloud-%d", len(e.clouds)), cloud, "serve", "--db", e.dbURL, "--mqtt", b.URL(),
 		"--cert", b.Cloud.CertFile, "--key", b.Cloud.KeyFile, "--ca", b.PKI.CAFile, "--http", "127.0.0.1:0",
 		"--client-id", fmt.Sprintf("cloud-%s-%d-%d", e.branch, len(e.clouds), time.Now().UnixNano()%1e6))
 	e.clouds = append(e.clouds, p)
@@ -235,7 +300,7 @@ func (e *env) startAgent() {
 	}
 	_ = os.Remove(filepath.Join(e.data, "http.addr"))
 	c := e.broker.MustBranchCert(e.t, e.branch)
-	e.agent = start(e.t, "agent", agentBin, "serve", "--branch", e.branch, "--data", e.data, "--http", "127.0.0.1:0",
+	e.agent = start(e.t, e.vars, "agent", agentBin, "serve", "--branch", e.branch, "--data", e.data, "--http", "127.0.0.1:0",
 		"--mqtt", e.broker.URL(), "--cert", c.CertFile, "--key", c.KeyFile, "--ca", e.broker.PKI.CAFile,
 		"--mqtt-ack-timeout", "2s")
 	require.Eventually(e.t, func() bool {

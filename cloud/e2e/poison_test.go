@@ -20,6 +20,7 @@ import (
 // quarantines both, acks past them, and everything the branch does afterwards
 // reaches HQ: no freeze, no endless resend.
 func TestFaultPoisonedEventsFromAnOlderAgent(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-PSN")
 	e.startCloud()
 	e.startAgent()

@@ -11,6 +11,7 @@ import (
 // rolling deployment does: each old replica gets SIGTERM during ingest and a
 // new one starts. Nothing is lost or doubled: the sync invariant holds.
 func TestRollingUpgradeCloud(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-ROLL")
 	a := e.startCloud()
 	b := e.startCloud()

@@ -29,12 +29,13 @@ import (
 // stores the same keyed hash older agents computed. No sealed RUT is stored,
 // no file of the box holds the key.
 func TestRUTKeyOffTheBox(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "RUT-E2E")
 	ctx := context.Background()
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	secretB64 := base64.StdEncoding.EncodeToString(secret)
-	t.Setenv("TICKETERO_RUT_KEY", secretB64)
+	e.setenv("TICKETERO_RUT_KEY", secretB64)
 
 	// The database as an older cloud left it: a published config with rut_key,
 	// retained on the broker.

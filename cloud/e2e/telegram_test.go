@@ -29,11 +29,9 @@ func telegramEnv(t testing.TB, e *env, extra ...string) *telegramtest.Server {
 		"TICKETERO_TELEGRAM_API":   fake.URL,
 		"TICKETERO_DATA_KEY":       base64.StdEncoding.EncodeToString([]byte("e2e-data-key-0123456789abcdef-32")),
 	} {
-		t.Setenv(k, v)
+		e.setenv(k, v)
 	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		t.Setenv(extra[i], extra[i+1])
-	}
+	e.setenv(extra...)
 	e.startCloud()
 	e.startAgent()
 	return fake
@@ -79,6 +77,7 @@ func waitTexts(t testing.TB, fake *telegramtest.Server, chat int64, n int) []str
 // the relay, the broker and the cloud, and /cancelar travels back to the agent
 // as an MQTT command, applied once, confirmed by its ticket.cancelled.
 func TestTelegramFullStack(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-TG")
 	fake := telegramEnv(t, e)
 
@@ -186,6 +185,7 @@ func TestTelegramCallLatency(t *testing.T) {
 // within the documented window (a kill between Telegram's 200 and the commit
 // of "sent"), which is bounded by the sends in flight.
 func TestTelegramCloudRestart(t *testing.T) {
+	parallel(t)
 	const n = 30
 	e := newEnv(t, "E2E-TGR")
 	fake := telegramEnv(t, e, "TICKETERO_TELEGRAM_RETRIES", "100ms,200ms,400ms", "TICKETERO_TELEGRAM_LEASE", "2s")

@@ -22,12 +22,13 @@ import (
 // versions carry the appointment rules; the version report shows both up to
 // date.
 func TestTemplateRegionEndToEnd(t *testing.T) {
-	t.Setenv("TICKETERO_CONFIG_REPORT", "1s")
+	parallel(t)
 	a := newEnv(t, "E2E-TPA")
+	a.setenv("TICKETERO_CONFIG_REPORT", "1s")
 	a.startCloud()
 	a.startAgent()
 	// The second branch: the same broker, database and cloud.
-	b := &env{t: t, broker: a.broker, dbURL: a.dbURL, db: a.db, clouds: a.clouds, cloudAddr: a.cloudAddr, branch: "E2E-TPB", data: t.TempDir()}
+	b := a.sibling("E2E-TPB")
 	b.startAgent()
 	ctx := t.Context()
 	count := func(q, branch string) int {

@@ -65,6 +65,7 @@ var thenRe = regexp.MustCompile(`A las \d\d:\d\d tenías (\d+) personas`)
 // ticket was at position 1 of its service; HQ shows each ticket's printed
 // number, also after a transfer (C-004 stays C-004).
 func TestOneTruth(t *testing.T) {
+	parallel(t)
 	e := newEnv(t, "E2E-TRUTH")
 	fake := telegramEnv(t, e)
 
@@ -117,17 +118,24 @@ func TestOneTruth(t *testing.T) {
 		fake.AddUpdate(telegramtest.TextUpdate(next, "es", "/start "+tk.Token))
 		return tk.ID, tk.Position
 	}
-	// settle waits until the branch's events are stored and every Telegram
-	// message they caused is sent, then returns the new messages per ticket.
+	// settle waits until the branch's events are stored and projected,
+	// every /start so far has linked its chat (on a loaded machine the long
+	// poll can bring one after the next call: its confirmation would then
+	// be checked against the wrong step), and every Telegram message they
+	// caused is sent; then it returns the new messages per ticket.
 	settle := func() map[string][]string {
 		t.Helper()
-		e.converge(60 * time.Second)
+		s := e.converge(60 * time.Second)
+		var applied int64
+		var linked, open int
 		require.Eventually(t, func() bool {
-			var n int
-			require.NoError(t, e.db.QueryRow(context.Background(),
-				`SELECT count(*) FROM telegram_jobs WHERE status IN ('pending', 'sending')`).Scan(&n))
-			return n == 0
-		}, 60*time.Second, 20*time.Millisecond)
+			require.NoError(t, e.db.QueryRow(context.Background(), `SELECT
+				(SELECT coalesce(max(applied_seq), 0) FROM branch_sync WHERE branch = $1),
+				(SELECT count(DISTINCT ticket) FROM telegram_ticket_chats WHERE branch = $1),
+				(SELECT count(*) FROM telegram_jobs WHERE status IN ('pending', 'sending'))`, e.branch).Scan(&applied, &linked, &open))
+			return applied >= int64(s.LastSeq) && linked >= len(chats) && open == 0
+		}, 60*time.Second, 20*time.Millisecond, "applied %d of %d, %d of %d chats linked, %d messages to send",
+			applied, s.LastSeq, linked, len(chats), open)
 		out := map[string][]string{}
 		for id, c := range chats {
 			msgs := fake.SentTo(c)

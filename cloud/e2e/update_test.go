@@ -64,7 +64,7 @@ func (b *box) supervise() {
 				b.mu.Unlock()
 				return
 			}
-			p := start(b.t, fmt.Sprintf("%s-run%d", b.branch, len(b.runs)), b.installed, b.args...)
+			p := start(b.t, b.vars, fmt.Sprintf("%s-run%d", b.branch, len(b.runs)), b.installed, b.args...)
 			b.runs = append(b.runs, p)
 			b.mu.Unlock()
 			<-p.done
@@ -150,6 +150,7 @@ func (b *box) kiosk(ctx context.Context, wg *sync.WaitGroup, byKey map[string]st
 // roll a crashing v3 back by themselves. No ticket is lost or doubled, and
 // HQ sees each box's version and update state.
 func TestAgentRemoteUpdate(t *testing.T) {
+	parallel(t)
 	if testing.Short() {
 		t.Skip("e2e: skipped with -short")
 	}
@@ -169,12 +170,11 @@ func TestAgentRemoteUpdate(t *testing.T) {
 	// S3: an in-process S3-compatible server (the AWS API is the one fake).
 	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
 	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("TICKETERO_RELEASE_BUCKET", "ticketero-releases")
-	t.Setenv("TICKETERO_RELEASE_S3_ENDPOINT", srv.URL)
-	t.Setenv("TICKETERO_ROLLOUT_EVERY", "300ms")
+	// What every program of the test gets in its environment.
+	e0 := &env{t: t, branch: "UPD-HQ", data: t.TempDir()}
+	e0.setenv("AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY", "secret", "AWS_REGION", "us-east-1",
+		"TICKETERO_RELEASE_BUCKET", "ticketero-releases", "TICKETERO_RELEASE_S3_ENDPOINT", srv.URL,
+		"TICKETERO_ROLLOUT_EVERY", "300ms")
 	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
@@ -187,10 +187,11 @@ func TestAgentRemoteUpdate(t *testing.T) {
 	pool, err := pgxpool.New(context.Background(), dbURL)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	t.Setenv("TICKETERO_DB", dbURL)
+	e0.setenv("TICKETERO_DB", dbURL)
+	e0.broker, e0.dbURL, e0.db = broker, dbURL, pool
 	cloudCmd := func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(cloudBin, args...).CombinedOutput()
+		out, err := e0.command(cloudBin, args...).CombinedOutput()
 		require.NoError(t, err, "ticketero-cloud %v: %s", args, out)
 		return strings.TrimSpace(string(out))
 	}
@@ -207,7 +208,6 @@ func TestAgentRemoteUpdate(t *testing.T) {
 		cloudCmd("release", "publish", "--version", v, "--arch", "amd64", "--bin", bin, "--sig", sig, "--public-key", pub)
 	}
 
-	e0 := &env{t: t, broker: broker, dbURL: dbURL, db: pool, branch: "UPD-HQ", data: t.TempDir()}
 	e0.startCloud()
 
 	// Two boxes; the canary takes the one with the lower bucket for 2.0.0.
@@ -220,7 +220,7 @@ func TestAgentRemoteUpdate(t *testing.T) {
 	agentBin, _ := binaries(t)
 	for _, name := range names {
 		data := t.TempDir()
-		out, err := exec.Command(agentBin, "executive", "add", "--data", data, "--id", "E01",
+		out, err := e0.command(agentBin, "executive", "add", "--data", data, "--id", "E01",
 			"--name", "Ana Pérez", "--pin", "240681", "--services", "C,P").CombinedOutput()
 		require.NoError(t, err, "%s", out)
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -230,7 +230,9 @@ func TestAgentRemoteUpdate(t *testing.T) {
 		c := broker.MustBranchCert(t, name)
 		installed := filepath.Join(t.TempDir(), "ticketero-agent")
 		require.NoError(t, copyFile(v1, installed))
-		b := &box{env: &env{t: t, broker: broker, dbURL: dbURL, db: pool, branch: name, data: data, api: "http://" + addr},
+		be := e0.sibling(name)
+		be.data, be.api = data, "http://"+addr
+		b := &box{env: be,
 			installed: installed,
 			args: []string{"serve", "--branch", name, "--data", data, "--http", addr, "--mqtt", broker.URL(),
 				"--cert", c.CertFile, "--key", c.KeyFile, "--ca", broker.PKI.CAFile, "--mqtt-ack-timeout", "2s",
