@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,6 +91,10 @@ func runChild(f string) error {
 		return fmt.Errorf("start time: %w", err)
 	}
 	start := time.Unix(0, startNS)
+	stopProfile, err := profileDay(f)
+	if err != nil {
+		return err
+	}
 	dayStart := start.Add(sp.Ramp)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dayCtx, endDay := context.WithDeadline(ctx, dayStart.Add(sp.Duration))
@@ -116,6 +121,7 @@ func runChild(f string) error {
 		}()
 	}
 	wg.Wait()
+	stopProfile()
 	dayEnd := time.Now()
 	rep := childReport{Tickets: tickets.Load(), OpErrors: opErrs.Load(), Resends: map[string]uint64{}}
 	for _, b := range branches {
@@ -204,5 +210,28 @@ func (b *branch) state(ctx context.Context) (branchState, error) {
 	}
 	return st, rows.Err()
 }
+
+// profileDay writes the branch process's CPU profile of the day into the
+// directory TICKETERO_FLEET_CPUPROFILE names, when set (child-N.json.cpu.pprof
+// for spec file child-N.json): where the simulator's own CPU goes, since on one
+// machine it competes with the cloud it measures.
+func profileDay(f string) (stop func(), err error) {
+	dir := os.Getenv(profileEnv)
+	if dir == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(filepath.Join(dir, filepath.Base(f)+".cpu.pprof")) // #nosec G304 -- the operator's directory
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		_ = out.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = out.Close() }, nil
+}
+
+// profileEnv names the directory for the branch processes' CPU profiles.
+const profileEnv = "TICKETERO_FLEET_CPUPROFILE"
 
 func pin(k int) string { return fmt.Sprintf("%06d", 240681+k*111111) }
