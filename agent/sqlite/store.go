@@ -8,6 +8,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -71,6 +72,10 @@ type Config struct {
 	// Sessions bound executive sessions (zero value: agent.DefaultSessionLimits;
 	// a negative duration is no limit).
 	Sessions agent.SessionLimits
+	// Tick is how often the writer looks at the clock and the admin command's
+	// log without traffic: the day's close, idle sessions, remote tickets'
+	// timers (default 5 s).
+	Tick time.Duration
 }
 
 // Store is the agent's SQLite store. It implements agent.Outbox,
@@ -107,6 +112,10 @@ type Store struct {
 	acked     atomic.Uint64 // last seq acked
 
 	stmts stmts
+	// adminSeen is SQLite's data_version when the writer last looked at
+	// admin_log (writer only; -1: look at the next batch).
+	adminSeen int64
+	txs       atomic.Uint64 // the writer's transactions begun
 
 	ops     chan *op
 	written chan struct{}
@@ -177,7 +186,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "store"), w: w, r: r, box: box,
+	s := &Store{cfg: cfg, adminSeen: -1, log: cfg.Logger.With("component", "store"), w: w, r: r, box: box,
 		broker: agent.NewBroker(), ops: make(chan *op, 1024), written: make(chan struct{}, 1), seen: map[string]time.Time{},
 		quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.prepare(ctx); err != nil {
@@ -349,7 +358,7 @@ func call[T any](ctx context.Context, s *Store, run func(tx *sql.Tx, now time.Ti
 // seconds closes the business day at midnight without traffic.
 func (s *Store) loop() {
 	defer close(s.stopped)
-	tick := time.NewTicker(5 * time.Second)
+	tick := time.NewTicker(cmp.Or(s.cfg.Tick, 5*time.Second))
 	defer tick.Stop()
 	batch := make([]*op, 0, s.cfg.MaxBatch)
 	reported := time.Now() // the first check is ReportEvery after start-up
@@ -401,31 +410,48 @@ func (s *Store) process(batch []*op) {
 	var notices []agent.Notice
 	wrote := false
 	s.mu.Lock()
+	now := s.cfg.Now()
+	roll := s.eng.Roll(now)
+	roll.By(agent.SystemActor(), 0)
+	// A tick with no operation opens no transaction unless the clock or the
+	// admin command decided something: an idle box takes no write lock and
+	// runs no statement but one pragma per tick.
+	var clock []agent.Change
+	if len(batch) == 0 && roll.Empty() {
+		if unchanged, _ := s.adminUnchanged(s.stmts.dataVersion); unchanged {
+			clock = []agent.Change{s.eng.ExpireSessions(now, s.cfg.Sessions, s.lastUse), s.eng.Timers(now)}
+			if clock[0].Empty() && clock[1].Empty() {
+				s.mu.Unlock()
+				return
+			}
+		}
+	}
 	err := func() (err error) {
 		tx, err := s.w.Begin()
 		if err != nil {
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
+		s.txs.Add(1)
 		defer func() {
 			if err != nil {
 				_ = tx.Rollback()
 			}
 		}()
-		now := s.cfg.Now()
-		roll := s.eng.Roll(now)
-		roll.By(agent.SystemActor(), 0)
 		if err := s.write(tx, roll, &notices); err != nil {
 			return err
 		}
-		if err := s.drainAdminLog(tx, &notices); err != nil {
-			return err
+		if clock == nil {
+			if err := s.drainAdminLog(tx, &notices); err != nil {
+				return err
+			}
+			// Sessions idle too long, then remote tickets' slides and
+			// expiries and missed bookings (appointment.go).
+			clock = []agent.Change{s.eng.ExpireSessions(now, s.cfg.Sessions, s.lastUse), s.eng.Timers(now)}
 		}
-		if err := s.write(tx, s.eng.ExpireSessions(now, s.cfg.Sessions, s.lastUse), &notices); err != nil {
-			return err
-		}
-		// Remote tickets' slides and expiries, missed bookings (appointment.go).
-		if err := s.write(tx, s.eng.Timers(now), &notices); err != nil {
-			return err
+		for _, ch := range clock {
+			if err := s.write(tx, ch, &notices); err != nil {
+				return err
+			}
 		}
 		if len(roll.Events) > 0 {
 			// A new day: idempotency keys of two days ago can no longer be retried.
@@ -451,6 +477,7 @@ func (s *Store) process(batch []*op) {
 		return nil
 	}()
 	if err != nil {
+		s.adminSeen = -1 // what was drained was rolled back: look again
 		s.log.Error("write failed, batch rolled back", "err", err, "ops", len(batch))
 		if lerr := s.reload(); lerr != nil {
 			s.log.Error("reload after failed write", "err", lerr)
@@ -504,6 +531,11 @@ const maxCounters = 999
 // drainAdminLog moves the events the admin command logged (admin_log) to the
 // outbox, in the writer's transaction: only the writer numbers events.
 func (s *Store) drainAdminLog(tx *sql.Tx, notices *[]agent.Notice) error {
+	unchanged, version := s.adminUnchanged(tx.Stmt(s.stmts.dataVersion))
+	if unchanged {
+		return nil
+	}
+	defer func() { s.adminSeen = version }() // undone by process if the batch rolls back
 	rows, err := tx.Query("SELECT id, type, at, data FROM admin_log ORDER BY id")
 	if err != nil {
 		return fmt.Errorf("sqlite: admin log: %w", err)
@@ -546,6 +578,19 @@ func (s *Store) drainAdminLog(tx *sql.Tx, notices *[]agent.Notice) error {
 		return err
 	}
 	return s.write(tx, rep, notices)
+}
+
+// adminUnchanged tells whether no other connection (the admin command, which
+// logs into admin_log) has committed since the writer last drained that log,
+// by SQLite's data_version, which the writer's own commits leave as it is. It
+// returns the version it read (-1 when it could not: then it is not sure).
+// Only the writer calls it, under s.mu.
+func (s *Store) adminUnchanged(dataVersion *sql.Stmt) (bool, int64) {
+	var v int64
+	if err := dataVersion.QueryRow().Scan(&v); err != nil {
+		return false, -1
+	}
+	return v == s.adminSeen, v
 }
 
 // reload rebuilds the engine and seq from the database after a failed write.
@@ -671,7 +716,7 @@ func ticketErr(t agent.Ticket, err error) error {
 
 // stmts are the writer's hot statements, prepared once on its connection.
 type stmts struct {
-	ticket, numbering, meta, outbox, idemGet, idemPut *sql.Stmt
+	ticket, numbering, meta, outbox, idemGet, idemPut, dataVersion *sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -685,6 +730,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.outbox, "INSERT INTO outbox (seq, id, type, at, data) VALUES (?, ?, ?, ?, ?)"},
 		{&s.stmts.idemGet, "SELECT ticket, request FROM idempotency WHERE key = ?"},
 		{&s.stmts.idemPut, "INSERT INTO idempotency (key, ticket, request, created_at) VALUES (?, ?, ?, ?)"},
+		{&s.stmts.dataVersion, "PRAGMA data_version"},
 	} {
 		st, err := s.w.PrepareContext(ctx, p.sql)
 		if err != nil {

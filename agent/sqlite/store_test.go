@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -562,4 +563,33 @@ func TestStatsCountWaitingPastTarget(t *testing.T) {
 	require.NotEmpty(t, st.ByService)
 	assert.Equal(t, "C", st.ByService[0].Service)
 	assert.Equal(t, 25.0, st.ByService[0].SLAPct)
+}
+
+// TestIdleTickOpensNoTransaction: with no operation, no day change, no session
+// or timer due and nothing from the admin command, the writer's tick begins no
+// transaction; the admin command's log is still drained at the next tick.
+func TestIdleTickOpensNoTransaction(t *testing.T) {
+	e := &env{path: filepath.Join(t.TempDir(), "agent.db"), key: MustKey(t), clock: newClock(t0)}
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: e.path, Branch: "SCL-001", Counters: 2,
+		DataKey: e.key, Now: e.clock.Now, Tick: 10 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	ctx := context.Background()
+	_, _, err = st.Issue(ctx, agent.TicketRequest{Service: "C"})
+	require.NoError(t, err)
+
+	before := sqlite.Transactions(st)
+	time.Sleep(300 * time.Millisecond) // about 30 ticks
+	assert.Equal(t, before, sqlite.Transactions(st), "idle ticks begin no transaction")
+
+	MustExecutive(t, e.path, "E07", "C") // the admin command, another connection
+	require.Eventually(t, func() bool {
+		evs, err := st.Pending(ctx, 0, 100)
+		require.NoError(t, err)
+		return slices.ContainsFunc(evs, func(ev event.Event) bool { return ev.Type == event.ExecutiveAdmin })
+	}, 5*time.Second, 10*time.Millisecond, "the admin command's event reaches the outbox at a tick")
+	var left int
+	require.NoError(t, st.DB().QueryRow("SELECT count(*) FROM admin_log").Scan(&left))
+	assert.Zero(t, left)
+	assert.Greater(t, sqlite.Transactions(st), before)
 }
