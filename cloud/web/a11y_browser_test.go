@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,7 +37,10 @@ type a11yHQ struct {
 	rollout    string
 	tomorrow   string
 	today      string
-	live       int // tickets issued by checkLive
+	// liveMu serializes checkLive (each reads the tile's count, issues one
+	// ticket and waits for count+1); live counts the tickets it issued.
+	liveMu sync.Mutex
+	live   int
 }
 
 // Its rows stay in the package's database, so each test names its own:
@@ -45,7 +49,14 @@ type a11yHQ struct {
 func newA11yHQ(t *testing.T, prefix, name string) *a11yHQ {
 	t.Helper()
 	book := appt.New(hqtest.MustPool(t, dsn), nil)
-	e := newEnv(t, func(c *web.Config) { c.SecureCookies = true; c.Appointments = book })
+	e := newEnv(t, func(c *web.Config) {
+		c.SecureCookies = true
+		c.Appointments = book
+		// Every variant of TestBrowserA11y signs in twice (the refused
+		// state, then the sign-in), several at once: from one address
+		// that is more than the default burst of 10 a minute.
+		c.LoginsPerMinute = 60
+	})
 	ctx := context.Background()
 	dom := strings.ToLower(prefix)
 	h := &a11yHQ{env: e, b1: prefix + "-001", b2: prefix + "-002", name: name, admin: "admin@" + dom + ".cl", sup: "sup@" + dom + ".cl"}
@@ -268,7 +279,9 @@ func checkPages(t *testing.T, ctx context.Context, step func(string, ...chromedp
 // admin (in Spanish and in English) and as a supervisor, and holds each to
 // the checks of the branch pages (shared/testkit/chrometest), more strictly:
 // no axe-core finding of any impact (minor and moderate too), no text below
-// WCAG AA contrast, no unnamed control.
+// WCAG AA contrast, no unnamed control. The variants run in parallel (go
+// test's -parallel at a time), each its own chromium on the same HQ: they
+// only read it, but for checkLive's ticket, one variant at a time.
 func TestBrowserA11y(t *testing.T) {
 	h := newA11yHQ(t, "AX", "Accesible")
 	for _, v := range []struct {
@@ -285,6 +298,7 @@ func TestBrowserA11y(t *testing.T) {
 		{"supervisor 390", 390, 844, h.sup, "", h.supervisorPages()},
 	} {
 		t.Run(strings.ReplaceAll(v.name, " ", "_"), func(t *testing.T) {
+			t.Parallel()
 			start := time.Now()
 			ctx, step := h.a11yBrowser(t, v.email, v.w, v.h, v.lang)
 			checkPages(t, ctx, step, h.srv.URL, v.pages)
@@ -299,6 +313,8 @@ func TestBrowserA11y(t *testing.T) {
 // (the tiles and alerts app.js swaps in are the server's HTML too).
 func (h *a11yHQ) checkLive(t *testing.T, ctx context.Context, step func(string, ...chromedp.Action[chromedp.Void])) {
 	t.Helper()
+	h.liveMu.Lock()
+	defer h.liveMu.Unlock()
 	tile := `#tile-` + h.b1
 	step("overview live", chromedp.Navigate(h.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-live="on"] `+tile)))
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`Number(document.querySelector("`+tile+`").dataset.waiting)`))

@@ -45,6 +45,7 @@ func TestBrowserA11yConfigList(t *testing.T) {
 		lang string
 	}{{"1280", 1280, 800, ""}, {"390", 390, 844, ""}, {"en 1280", 1280, 800, "en"}} {
 		t.Run(strings.ReplaceAll(v.name, " ", "_"), func(t *testing.T) {
+			t.Parallel() // each its own chromium; they only read
 			tab, step := h.a11yBrowser(t, h.admin, v.w, v.h, v.lang)
 			checkPages(t, tab, step, h.srv.URL, pages)
 			step("paged", chromedp.Navigate(h.srv.URL+"/config?q=listado&page=2"), chromedp.WaitVisible(css(`#config-pager`)))
