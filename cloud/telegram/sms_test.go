@@ -191,3 +191,32 @@ func TestSMSFaultRun(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestOneSendInFlightPerRecipient: a recipient's next message is not claimed
+// while the one before it is still being sent, even once the recipient's
+// pacing allows it: parallel workers would otherwise race the two sends (the
+// SMS "your turn" arrived before "a few ahead" once in eight loaded runs).
+func TestOneSendInFlightPerRecipient(t *testing.T) {
+	e := newSMSEnv(t, snstest.Options{})
+	const phone = "+56955556666"
+	e.feed("SCL-001", e.issuedPhone("SCL-001", "o1", 8, 6, "tok-o1", phone))
+	e.feed("SCL-001", e.near("SCL-001", "o1", 8, 3))
+	ctx := context.Background()
+	p := notify.Pacing{Private: time.Millisecond, Group: time.Millisecond, Lease: time.Minute}
+	first, err := e.store.ClaimChannel(ctx, notify.ChannelSMS, 10, p)
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	assert.Equal(t, "sms.confirm", first[0].Msg.Key)
+
+	e.exec(`UPDATE telegram_chats SET next_send_at = '-infinity' WHERE kind = 'sms'`)
+	next, err := e.store.ClaimChannel(ctx, notify.ChannelSMS, 10, p)
+	require.NoError(t, err)
+	assert.Empty(t, next, "the next message waits for the one being sent")
+
+	require.NoError(t, e.store.MarkSent(ctx, first[0].ID, 0))
+	e.exec(`UPDATE telegram_chats SET next_send_at = '-infinity' WHERE kind = 'sms'`)
+	next, err = e.store.ClaimChannel(ctx, notify.ChannelSMS, 10, p)
+	require.NoError(t, err)
+	require.Len(t, next, 1)
+	assert.Greater(t, next[0].ID, first[0].ID)
+}

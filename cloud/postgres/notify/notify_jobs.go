@@ -25,7 +25,10 @@ func (s *Store) Claim(ctx context.Context, limit int, p Pacing) ([]Job, error) {
 
 // ClaimChannel is Claim for the jobs of one channel (telegram or sms): each
 // channel's workers take only its jobs, under its own rate limit. The bot's
-// 429 pause holds only Telegram.
+// 429 pause holds only Telegram. A recipient with a message still being sent
+// (its lease alive) gets no other until that one ends: workers send in
+// parallel, and a slow send (SNS's retries under throttling) would otherwise
+// let "your turn" arrive before "a few ahead".
 func (s *Store) ClaimChannel(ctx context.Context, channel string, limit int, p Pacing) ([]Job, error) {
 	now := s.Now()
 	rows, err := s.pool.Query(ctx, `WITH due AS (
@@ -33,6 +36,7 @@ func (s *Store) ClaimChannel(ctx context.Context, channel string, limit int, p P
 			WHERE c.id IN (SELECT chat_id FROM telegram_jobs WHERE status = 'pending' AND run_at <= $1 AND channel = $6)
 				AND c.next_send_at <= $1
 				AND ($6 <> 'telegram' OR (SELECT paused_until FROM telegram_bot_state WHERE id = 1) <= $1)
+				AND NOT EXISTS (SELECT 1 FROM telegram_jobs s WHERE s.status = 'sending' AND s.chat_id = c.id AND s.lease_until > $1)
 			ORDER BY c.next_send_at LIMIT $2
 			FOR UPDATE SKIP LOCKED
 		), pick AS (
