@@ -163,3 +163,63 @@ func TestPostgresIdentifierColumnsCollateC(t *testing.T) {
 		WHERE j.ticket = 't1' AND j.token = 'tok1' AND t.tag = 'norte'`).Scan(&n))
 	require.Equal(t, 1, n, "the rows are kept")
 }
+
+// Migration 00034 leaves pending (resolved_at NULL) the existing /start
+// links whose chat is not linked to their ticket (its ticket has not
+// arrived, or arrived unlinked) and those of its last 10 minutes; the
+// other linked ones read as resolved. Its Down drops the column.
+func TestPostgres00034PendingLinks(t *testing.T) {
+	db, err := sql.Open("pgx", pgtest.New(t))
+	require.NoError(t, err)
+	defer db.Close()
+	ctx := context.Background()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres(), goose.WithAllowOutofOrder(true))
+	require.NoError(t, err)
+	_, err = p.UpTo(ctx, 33)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO telegram_chats (chat_hash, chat_enc) VALUES ('a', '\x00'), ('b', '\x00');
+		INSERT INTO tickets (branch, id, day, origin_service, number, service, priority, status, token, queued_at, created_at, last_seq)
+		VALUES ('B1', 't1', current_date, 'C', 1, 'C', 'normal', 'waiting', 'tok-linked', now(), now(), 1),
+			('B1', 't2', current_date, 'C', 2, 'C', 'normal', 'waiting', 'tok-raced', now(), now(), 2),
+			('B1', 't3', current_date - 3, 'C', 3, 'C', 'normal', 'served', 'tok-old', now(), now() - interval '3 days', 3),
+			('B1', 't4', current_date, 'C', 4, 'C', 'normal', 'waiting', 'tok-recent', now(), now(), 4);
+		INSERT INTO telegram_token_links (token, chat_id, created_at) VALUES
+			('tok-linked', (SELECT id FROM telegram_chats WHERE chat_hash = 'a'), now() - interval '1 hour'),
+			('tok-linked', (SELECT id FROM telegram_chats WHERE chat_hash = 'b'), now() - interval '1 hour'),
+			('tok-raced', (SELECT id FROM telegram_chats WHERE chat_hash = 'a'), now() - interval '1 hour'),
+			('tok-later', (SELECT id FROM telegram_chats WHERE chat_hash = 'a'), now() - interval '1 hour'),
+			('tok-old', (SELECT id FROM telegram_chats WHERE chat_hash = 'a'), now() - interval '3 days'),
+			('tok-recent', (SELECT id FROM telegram_chats WHERE chat_hash = 'a'), now() - interval '1 minute');
+		INSERT INTO telegram_ticket_chats (branch, ticket, chat_id) VALUES
+			('B1', 't1', (SELECT id FROM telegram_chats WHERE chat_hash = 'a')),
+			('B1', 't4', (SELECT id FROM telegram_chats WHERE chat_hash = 'a')),
+			('B1', 't2', (SELECT id FROM telegram_chats WHERE chat_hash = 'b')),
+			('B1', 't3', (SELECT id FROM telegram_chats WHERE chat_hash = 'a'))`)
+	require.NoError(t, err)
+	_, err = p.UpTo(ctx, 34)
+	require.NoError(t, err)
+	pending := func() []string {
+		rows, err := db.Query(`SELECT l.token || '/' || c.chat_hash FROM telegram_token_links l
+			JOIN telegram_chats c ON c.id = l.chat_id WHERE l.resolved_at IS NULL ORDER BY 1`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			out = append(out, s)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	require.Equal(t, []string{"tok-later/a", "tok-linked/b", "tok-raced/a", "tok-recent/a"}, pending())
+	_, err = db.Exec(`INSERT INTO telegram_token_links (token, chat_id) VALUES ('tok-new', (SELECT id FROM telegram_chats WHERE chat_hash = 'b'))`)
+	require.NoError(t, err)
+	require.Contains(t, pending(), "tok-new/b", "a new link is pending")
+
+	_, err = p.DownTo(ctx, 33)
+	require.NoError(t, err)
+	_, err = db.Exec(`SELECT resolved_at FROM telegram_token_links`)
+	require.Error(t, err, "Down drops the column")
+	require.NoError(t, migrations.UpPostgres(ctx, db))
+}
