@@ -145,17 +145,39 @@ func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t Ticke
 	return true, jb.insert(ctx, tx)
 }
 
+// pendingLinks are the pending links (migration 00034: resolved_at NULL)
+// of the last $1 whose ticket has arrived but whose chat is not linked to
+// it, with the ticket; the partial index telegram_token_links_pending keeps
+// the read to the pending links. t.token <> '' lets the tickets' token
+// index (partial: WHERE token <> '') find each link's ticket.
+const pendingLinks = `SELECT l.chat_id, ` + ticketCols + ` FROM telegram_token_links l
+	JOIN tickets t ON t.token = l.token
+	WHERE l.resolved_at IS NULL AND l.created_at >= $1 AND t.token <> '' AND NOT EXISTS (SELECT 1 FROM telegram_ticket_chats c
+		WHERE c.branch = t.branch AND c.ticket = t.id AND c.chat_id = l.chat_id)
+	LIMIT 500`
+
+// settleLinks marks resolved ($2) the pending links of the last $1 whose
+// chat is linked to their ticket, by this pass or before it (the ticket's
+// ingest, the /start itself): later passes no longer read them. The
+// subquery's references to l stay in its WHERE (PostgreSQL makes it a
+// join only then), with t.token <> '' for the tickets' token index.
+const settleLinks = `UPDATE telegram_token_links l SET resolved_at = $2
+	WHERE l.resolved_at IS NULL AND l.created_at >= $1 AND EXISTS (SELECT 1 FROM tickets t
+		JOIN telegram_ticket_chats c ON c.branch = t.branch AND c.ticket = t.id
+		WHERE t.token = l.token AND t.token <> '' AND c.chat_id = l.chat_id)`
+
 // ResolvePending links chats whose /start came before their ticket's event but
 // whose ingest transaction ran concurrently with it (neither saw the other).
 // The unique keys make it idempotent; it returns how many links it made.
+// It reads only the pending links (not yet seen linked) and marks those now
+// linked, so its cost follows the links still waiting for their ticket and
+// those made since the last pass, not every link of the window.
 func (s *Store) ResolvePending(ctx context.Context, since time.Duration) (int, error) {
 	n := 0
+	now := s.Now()
+	from := now.Add(-since)
 	err := s.inTx(ctx, "resolve links", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT l.chat_id, `+ticketCols+` FROM telegram_token_links l
-			JOIN tickets t ON t.token = l.token
-			WHERE l.created_at >= $1 AND NOT EXISTS (SELECT 1 FROM telegram_ticket_chats c
-				WHERE c.branch = t.branch AND c.ticket = t.id AND c.chat_id = l.chat_id)
-			LIMIT 500`, s.Now().Add(-since))
+		rows, err := tx.Query(ctx, pendingLinks, from)
 		if err != nil {
 			return fmt.Errorf("notify: resolve links: %w", err)
 		}
@@ -181,6 +203,9 @@ func (s *Store) ResolvePending(ctx context.Context, since time.Duration) (int, e
 			if _, err := s.linkTicket(ctx, tx, p.chat, p.t); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.Exec(ctx, settleLinks, from, now); err != nil {
+			return fmt.Errorf("notify: resolve links: settle: %w", err)
 		}
 		n = len(todo)
 		return nil
