@@ -145,26 +145,36 @@ func (s *Store) linkTicket(ctx context.Context, tx pgx.Tx, chatID int64, t Ticke
 	return true, jb.insert(ctx, tx)
 }
 
-// pendingLinks are the pending links (migration 00034: resolved_at NULL)
-// of the last $1 whose ticket has arrived but whose chat is not linked to
-// it, with the ticket; the partial index telegram_token_links_pending keeps
-// the read to the pending links. t.token <> '' lets the tickets' token
-// index (partial: WHERE token <> '') find each link's ticket.
+// pendingSince is a link's creation time while it is pending (resolved_at
+// NULL, migration 00034), NULL once resolved: the expression of the index
+// telegram_token_links_pending, whose statistics (ANALYZE keeps them for
+// an expression index) tell the planner how few links of the window are
+// pending, so it reads them through the index and probes each one's ticket
+// and chat, whatever the number of resolved links.
+const pendingSince = `(CASE WHEN l.resolved_at IS NULL THEN l.created_at END)`
+
+// pendingLinks are the pending links of the last $1 whose ticket has
+// arrived but whose chat is not linked to it, with the ticket. Each link's
+// ticket and chat are probed by their keys (the LATERAL subquery with
+// OFFSET 0 is planned apart, once per link: never a read of every ticket
+// to join, whatever the planner believes of the links' number); t.token
+// <> ” lets the tickets' token index (partial: WHERE token <> ”) serve.
 const pendingLinks = `SELECT l.chat_id, ` + ticketCols + ` FROM telegram_token_links l
-	JOIN tickets t ON t.token = l.token
-	WHERE l.resolved_at IS NULL AND l.created_at >= $1 AND t.token <> '' AND NOT EXISTS (SELECT 1 FROM telegram_ticket_chats c
-		WHERE c.branch = t.branch AND c.ticket = t.id AND c.chat_id = l.chat_id)
+	CROSS JOIN LATERAL (SELECT * FROM tickets t WHERE t.token = l.token AND t.token <> ''
+		AND NOT EXISTS (SELECT 1 FROM telegram_ticket_chats c
+			WHERE c.branch = t.branch AND c.ticket = t.id AND c.chat_id = l.chat_id)
+		OFFSET 0) t
+	WHERE ` + pendingSince + ` >= $1
 	LIMIT 500`
 
 // settleLinks marks resolved ($2) the pending links of the last $1 whose
 // chat is linked to their ticket, by this pass or before it (the ticket's
-// ingest, the /start itself): later passes no longer read them. The
-// subquery's references to l stay in its WHERE (PostgreSQL makes it a
-// join only then), with t.token <> '' for the tickets' token index.
+// ingest, the /start itself): later passes no longer read them. OFFSET 0
+// keeps the EXISTS a probe per link, as in pendingLinks.
 const settleLinks = `UPDATE telegram_token_links l SET resolved_at = $2
-	WHERE l.resolved_at IS NULL AND l.created_at >= $1 AND EXISTS (SELECT 1 FROM tickets t
+	WHERE ` + pendingSince + ` >= $1 AND EXISTS (SELECT 1 FROM tickets t
 		JOIN telegram_ticket_chats c ON c.branch = t.branch AND c.ticket = t.id
-		WHERE t.token = l.token AND t.token <> '' AND c.chat_id = l.chat_id)`
+		WHERE t.token = l.token AND t.token <> '' AND c.chat_id = l.chat_id OFFSET 0)`
 
 // ResolvePending links chats whose /start came before their ticket's event but
 // whose ingest transaction ran concurrently with it (neither saw the other).
