@@ -90,7 +90,7 @@ var identifierColumns = []string{"branch", "ticket", "executive", "service", "or
 // text[]) whose collation is not "C".
 func collationOffenders(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT c.table_name || '.' || c.column_name
+	return queryStrings(t, db, `SELECT c.table_name || '.' || c.column_name
 		FROM information_schema.columns c
 		JOIN information_schema.tables t USING (table_schema, table_name)
 		JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass AND a.attname = c.column_name
@@ -98,6 +98,12 @@ func collationOffenders(t *testing.T, db *sql.DB) []string {
 		  AND c.column_name = ANY($1) AND a.atttypid IN ('text'::regtype, 'text[]'::regtype)
 		  AND a.attcollation <> (SELECT oid FROM pg_collation WHERE collname = 'C')
 		ORDER BY 1`, identifierColumns)
+}
+
+// queryStrings returns the single text column of every row of q.
+func queryStrings(t *testing.T, db *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(q, args...)
 	require.NoError(t, err)
 	defer rows.Close()
 	var out []string
@@ -199,18 +205,8 @@ func TestPostgres00034PendingLinks(t *testing.T) {
 	_, err = p.UpTo(ctx, 34)
 	require.NoError(t, err)
 	pending := func() []string {
-		rows, err := db.Query(`SELECT l.token || '/' || c.chat_hash FROM telegram_token_links l
+		return queryStrings(t, db, `SELECT l.token || '/' || c.chat_hash FROM telegram_token_links l
 			JOIN telegram_chats c ON c.id = l.chat_id WHERE l.resolved_at IS NULL ORDER BY 1`)
-		require.NoError(t, err)
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			out = append(out, s)
-		}
-		require.NoError(t, rows.Err())
-		return out
 	}
 	require.Equal(t, []string{"tok-later/a", "tok-linked/b", "tok-raced/a", "tok-recent/a"}, pending())
 	_, err = db.Exec(`INSERT INTO telegram_token_links (token, chat_id) VALUES ('tok-new', (SELECT id FROM telegram_chats WHERE chat_hash = 'b'))`)
