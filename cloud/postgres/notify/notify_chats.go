@@ -157,8 +157,9 @@ const pendingSince = `(CASE WHEN l.resolved_at IS NULL THEN l.created_at END)`
 // arrived but whose chat is not linked to it, with the ticket. Each link's
 // ticket and chat are probed by their keys (the LATERAL subquery with
 // OFFSET 0 is planned apart, once per link: never a read of every ticket
-// to join, whatever the planner believes of the links' number); t.token
-// <> ” lets the tickets' token index (partial: WHERE token <> ”) serve.
+// to join, whatever the planner believes of the links' number). The
+// condition that t.token is not empty lets the tickets' token index
+// (partial: only tokens not empty) serve.
 const pendingLinks = `SELECT l.chat_id, ` + ticketCols + ` FROM telegram_token_links l
 	CROSS JOIN LATERAL (SELECT * FROM tickets t WHERE t.token = l.token AND t.token <> ''
 		AND NOT EXISTS (SELECT 1 FROM telegram_ticket_chats c
