@@ -182,13 +182,19 @@ const settleLinks = `UPDATE telegram_token_links l SET resolved_at = $2
 // The unique keys make it idempotent; it returns how many links it made.
 // It reads only the pending links (not yet seen linked) and marks those now
 // linked, so its cost follows the links still waiting for their ticket and
-// those made since the last pass, not every link of the window.
+// those made since the last pass, not every link of the window. Both
+// statements go unnamed (pgx.QueryExecModeExec), planned at each pass for its
+// window and the tables' current statistics: a plan cached on a pooled
+// connection while the links were few (PostgreSQL's generic plan, after five
+// runs) was still running after five minutes once 250,000 links were pending
+// (`make bench`'s BenchmarkLinksTick, whose 4,592 short runs came first); planned
+// afresh, the same benchmark's first pass over them and all its cases took 24 s.
 func (s *Store) ResolvePending(ctx context.Context, since time.Duration) (int, error) {
 	n := 0
 	now := s.Now()
 	from := now.Add(-since)
 	err := s.inTx(ctx, "resolve links", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, pendingLinks, from)
+		rows, err := tx.Query(ctx, pendingLinks, pgx.QueryExecModeExec, from)
 		if err != nil {
 			return fmt.Errorf("notify: resolve links: %w", err)
 		}
@@ -215,7 +221,7 @@ func (s *Store) ResolvePending(ctx context.Context, since time.Duration) (int, e
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, settleLinks, from, now); err != nil {
+		if _, err := tx.Exec(ctx, settleLinks, pgx.QueryExecModeExec, from, now); err != nil {
 			return fmt.Errorf("notify: resolve links: settle: %w", err)
 		}
 		n = len(todo)
