@@ -25,6 +25,7 @@ type childSpec struct {
 	Duration     time.Duration
 	PeakTickets  float64
 	Executives   int
+	Storm        bool
 	Branches     []branchSpec
 }
 
@@ -62,7 +63,7 @@ func runChild(f string) error {
 		return err
 	}
 	ctx := context.Background()
-	c := Config{Duration: sp.Duration, PeakTickets: sp.PeakTickets, Executives: sp.Executives, Dir: sp.Dir}
+	c := Config{Duration: sp.Duration, PeakTickets: sp.PeakTickets, Executives: sp.Executives, Dir: sp.Dir, Storm: sp.Storm}
 	branches := make([]*branch, len(sp.Branches))
 	var setup sync.WaitGroup
 	sem := make(chan struct{}, runtime.NumCPU()*2)

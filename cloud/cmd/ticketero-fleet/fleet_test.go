@@ -42,9 +42,11 @@ func TestFleetSmoke(t *testing.T) {
 }
 
 // TestFleetSmokeReplicas: two cloud replicas share the load through the MQTT
-// shared subscription; the invariant holds and both replicas did work.
+// shared subscription; the invariant holds and both replicas did work. The day
+// has the connect storm's shape (tickets from each branch's connection).
 func TestFleetSmokeReplicas(t *testing.T) {
-	rep := smoke(t, Config{Replicas: 2})
+	rep := smoke(t, Config{Replicas: 2, Storm: true})
+	assert.Equal(t, "storm", rep.Shape)
 	assert.Equal(t, 2, rep.Replicas)
 	require.Len(t, rep.ReplicaCPU, 2)
 	assert.Positive(t, rep.ReplicaCPU[1], "the second replica consumed")
@@ -86,6 +88,12 @@ func smoke(t *testing.T, c Config) *Report {
 	assert.Zero(t, rep.OpErrors)
 	assert.Greater(t, rep.Events, rep.Tickets*2, "issued, called, started, completed reach the cloud")
 	assert.Positive(t, rep.SteadyEvents)
+	assert.Positive(t, rep.DayEvents)
+	if !c.Storm {
+		assert.Equal(t, "opening", rep.Shape)
+		assert.Zero(t, rep.RampTickets, "no ticket before the doors open")
+		assert.Positive(t, rep.RampEvents, "the executives sign in before the opening")
+	}
 	assert.Positive(t, rep.OverviewBytes)
 	assert.True(t, rep.Invariant, "sync invariant: %v", rep.InvariantErrors)
 	return rep

@@ -53,6 +53,13 @@ type Config struct {
 	Replicas    int     // cloud replicas sharing the load (MQTT shared subscription, or the queue)
 	SQS         bool    // events reach the cloud through SQS (fauxqs) instead of the shared subscription
 	Fauxqs      string  // the fauxqs binary ("" finds it)
+	// Storm is the old shape of the day: each branch opens its doors as it
+	// connects, so the whole network's connections, sign-ins and first
+	// tickets land together, and every executive signs out at the day's end
+	// at once. By default the boxes connect and the executives sign in
+	// during the ramp, before the doors open, as a network whose boxes run
+	// all night does, and the executives leave over the day's last stretch.
+	Storm bool
 }
 
 func main() {
@@ -72,6 +79,7 @@ func main() {
 	flag.IntVar(&c.PerProcess, "per-process", 2000, "branches per branch process (each holds about 7 file descriptors)")
 	flag.IntVar(&c.Replicas, "replicas", 1, "cloud replicas on the same database and broker, sharing the events (the shared subscription, or the SQS queue)")
 	flag.BoolVar(&c.SQS, "sqs", false, "events reach the cloud through an SQS queue on fauxqs, fed by a bridge playing the IoT rule")
+	flag.BoolVar(&c.Storm, "storm", false, "the connect storm's shape: each branch's day starts as it connects (tickets, sign-ins and connections together) and everyone signs out at the end at once")
 	flag.StringVar(&c.Fauxqs, "fauxqs", "", "the fauxqs binary (default: TICKETERO_FAUXQS, or .dev/fauxqs from make dev-services)")
 	flag.Parse()
 	if f := os.Getenv(childEnv); f != "" {
@@ -111,6 +119,10 @@ func dayRate(f float64) float64 {
 	g := func(mu, sigma float64) float64 { return math.Exp(-(f - mu) * (f - mu) / (2 * sigma * sigma)) }
 	return math.Min(1, 0.25+0.75*g(0.2, 0.08)+0.8*g(0.55, 0.07))
 }
+
+// closing is the stretch at the end of the day over which the executives
+// leave (the default shape): half an hour of a nine-hour day.
+func closing(day time.Duration) time.Duration { return day / 18 }
 
 // poisson waits for the next arrival of a process whose rate (per second)
 // follows rate(t); it returns false when ctx ends.

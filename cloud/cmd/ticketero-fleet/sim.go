@@ -40,9 +40,26 @@ type Report struct {
 	PeakEventsS     float64 `json:"peak_events_per_s"`
 	OpErrors        int64   `json:"agent_op_errors"`
 	Processes       int     `json:"branch_processes"`
-	SteadyEvents    int64   `json:"steady_events"`
-	SteadyLagP50ms  float64 `json:"steady_lag_p50_ms"`
-	SteadyLagP99ms  float64 `json:"steady_lag_p99_ms"`
+	// Shape: "opening" (the boxes connect and the executives sign in
+	// before the doors open; they leave over the closing stretch) or
+	// "storm" (--storm: every branch's day starts as it connects).
+	Shape string `json:"shape"`
+	// Day: every event from the doors' opening to the day's end (the
+	// executives' closing sign-outs included), the cut branches apart.
+	DayEvents   int64   `json:"day_events"`
+	DayLagP50ms float64 `json:"day_lag_p50_ms"`
+	DayLagP99ms float64 `json:"day_lag_p99_ms"`
+	DayLagMaxms float64 `json:"day_lag_max_ms"`
+	// Before the opening: the connections' and sign-ins' events, and when
+	// the last of them reached the cloud relative to the opening (negative:
+	// before the doors opened).
+	RampEvents     int64   `json:"ramp_events"`
+	RampTickets    int64   `json:"ramp_tickets"` // issued before the opening (0 unless --storm)
+	RampLagP99ms   float64 `json:"ramp_lag_p99_ms"`
+	RampDrainS     float64 `json:"ramp_last_commit_after_opening_s"`
+	SteadyEvents   int64   `json:"steady_events"`
+	SteadyLagP50ms float64 `json:"steady_lag_p50_ms"`
+	SteadyLagP99ms float64 `json:"steady_lag_p99_ms"`
 	// Settled: from 20 s after the ramp's last sign-in to the first closing
 	// sign-out, once the connect storm's backlog is absorbed (the steady
 	// window starts while it still drains).
@@ -242,7 +259,7 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		k := i / c.PerProcess
 		if k == len(specs) {
 			specs = append(specs, childSpec{CA: broker.PKI.CAFile, URL: broker.URL(), Dir: filepath.Join(c.Dir, fmt.Sprintf("p%d", k)),
-				Ramp: c.Ramp, Duration: c.Duration, PeakTickets: c.PeakTickets, Executives: c.Executives})
+				Ramp: c.Ramp, Duration: c.Duration, PeakTickets: c.PeakTickets, Executives: c.Executives, Storm: c.Storm})
 		}
 		id := fmt.Sprintf("FLT-%05d", i+1)
 		cert, err := broker.BranchCert(id)
@@ -424,6 +441,25 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2`, cut, start).Scan(&rep.Events, &rep.LagP50ms, &rep.LagP99ms, &rep.LagMaxms); err != nil {
 		return nil, err
 	}
+	rep.Shape = "opening"
+	if c.Storm {
+		rep.Shape = "storm"
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*),
+			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(max(extract(epoch FROM received_at - at)) * 1000, 0)
+		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2 AND at < $3`, cut, dayStart, dayEnd).Scan(
+		&rep.DayEvents, &rep.DayLagP50ms, &rep.DayLagP99ms, &rep.DayLagMaxms); err != nil {
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE type = 'ticket.issued'),
+			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(extract(epoch FROM max(received_at) - $3), 0)
+		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2 AND at < $3`, cut, start, dayStart).Scan(
+		&rep.RampEvents, &rep.RampTickets, &rep.RampLagP99ms, &rep.RampDrainS); err != nil {
+		return nil, err
+	}
 	var cutEvents int64
 	_ = pool.QueryRow(ctx, `SELECT count(*), coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0)
 		FROM events WHERE branch = ANY($1) AND type <> 'executive.admin' AND at >= $2`, cut, start).Scan(&cutEvents, &rep.CutLagP99ms)
@@ -473,9 +509,16 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.T
 	var wg sync.WaitGroup
 	for k := range c.Executives {
 		wg.Add(1)
+		r := rand.New(rand.NewPCG(seed, uint64(k)+100)) // #nosec G404 -- a reproducible simulation
+		ectx, leave := ctx, context.CancelFunc(func() {})
+		if end, ok := ctx.Deadline(); ok && !c.Storm {
+			// Executives leave over the day's closing stretch, not at once.
+			ectx, leave = context.WithDeadline(ctx, end.Add(-time.Duration(r.Float64()*float64(closing(c.Duration)))))
+		}
 		go func() {
 			defer wg.Done()
-			b.executive(ctx, c, k, rand.New(rand.NewPCG(seed, uint64(k)+100)), errs) // #nosec G404 -- a reproducible simulation
+			defer leave()
+			b.executive(ectx, c, k, r, errs)
 		}()
 	}
 	if b.cut {
@@ -494,6 +537,14 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.T
 			}
 			b.startRelay(slog.New(slog.DiscardHandler))
 		}()
+	}
+	if !c.Storm {
+		// The doors open at dayStart: the box connected and its executives
+		// signed in before.
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Until(dayStart)):
+		}
 	}
 	for poisson(ctx, r, peak, func() float64 { return peak * dayRate(frac()) }) {
 		svc := "C"
