@@ -112,6 +112,19 @@ type branch struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	cut    bool
+	// bell rings once for each ticket that joins the queue (issued or
+	// transferred): an executive calls when the terminal shows someone
+	// waiting, as people do, instead of polling an empty queue (each call
+	// is a write transaction on the branch's store).
+	bell chan struct{}
+}
+
+// ring tells one waiting executive that a ticket joined the queue.
+func (b *branch) ring() {
+	select {
+	case b.bell <- struct{}{}:
+	default: // a queue this long keeps every executive busy anyway
+	}
 }
 
 var httpRe = regexp.MustCompile(`"http":"([^"]+)"`)
@@ -504,6 +517,7 @@ func (b *branch) stopRelay() {
 // fifth of the day.
 func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.Time, tickets, errs *atomic.Int64) {
 	r := rand.New(rand.NewPCG(seed, 7)) // #nosec G404 -- a reproducible simulation
+	b.bell = make(chan struct{}, 1024)
 	frac := func() float64 { return min(1, max(0, time.Since(dayStart).Seconds()/c.Duration.Seconds())) }
 	peak := c.PeakTickets / 3600
 	var wg sync.WaitGroup
@@ -556,13 +570,15 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.T
 			continue
 		}
 		tickets.Add(1)
+		b.ring()
 	}
 	wg.Wait()
 }
 
-// executive signs in and serves: call next, start, complete (or transfer),
-// with a service time of about a third of the peak's inter-arrival time per
-// counter, so the queue drains.
+// executive signs in and serves: call next when the bell rings (or every 30 s
+// in case a ring went to a colleague who found the queue empty), start,
+// complete (or transfer), with a service time of about a third of the peak's
+// inter-arrival time per counter, so the queue drains.
 func (b *branch) executive(ctx context.Context, c Config, k int, r *rand.Rand, errs *atomic.Int64) {
 	token, _, err := b.store.Login(ctx, fmt.Sprintf("E%02d", k+1), pin(k), k+1, "127.0.0.1")
 	if err != nil {
@@ -580,11 +596,14 @@ func (b *branch) executive(ctx context.Context, c Config, k int, r *rand.Rand, e
 		}
 	}
 	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.bell:
+		case <-time.After(30 * time.Second):
+		}
 		t, err := b.store.CallNext(ctx, token, k+1)
 		if err != nil || t == nil {
-			if !sleep(time.Duration(1+r.IntN(3)) * time.Second) {
-				return
-			}
 			continue
 		}
 		if _, err := b.store.Act(ctx, token, agent.Act{Ticket: t.ID, Action: queue.ActionStart}); err != nil {
@@ -603,6 +622,8 @@ func (b *branch) executive(ctx context.Context, c Config, k int, r *rand.Rand, e
 		}
 		if _, err := b.store.Act(context.Background(), token, a); err != nil {
 			errs.Add(1)
+		} else if a.Action == queue.ActionTransfer {
+			b.ring()
 		}
 	}
 }
