@@ -96,10 +96,28 @@ func runChild(f string) error {
 	if err != nil {
 		return err
 	}
-	dayStart := start.Add(sp.Ramp)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	dayCtx, endDay := context.WithDeadline(ctx, dayStart.Add(sp.Duration))
+	// The parent's second line is the doors' opening: at once for --storm,
+	// otherwise once the whole network is online and its sign-ins are in the
+	// cloud. The day ends --duration after it.
+	dayCtx, endDay := context.WithCancel(ctx)
 	defer endDay()
+	doors := newDoors()
+	go func() {
+		var ns int64
+		if _, err := fmt.Scanln(&ns); err != nil {
+			ns = start.Add(sp.Ramp).UnixNano()
+		}
+		at := time.Unix(0, ns)
+		doors.openAt(at)
+		t := time.NewTimer(time.Until(at.Add(sp.Duration)))
+		defer t.Stop()
+		select {
+		case <-t.C:
+			endDay()
+		case <-dayCtx.Done():
+		}
+	}()
 	var tickets, opErrs atomic.Int64
 	var wg sync.WaitGroup
 	for i, b := range branches {
@@ -118,7 +136,7 @@ func runChild(f string) error {
 			for t0 := time.Now(); !b.relay.State().Connected && time.Since(t0) < time.Minute && dayCtx.Err() == nil; {
 				time.Sleep(20 * time.Millisecond)
 			}
-			b.day(dayCtx, c, bs.Seed, dayStart, &tickets, &opErrs)
+			b.day(dayCtx, c, bs.Seed, doors, &tickets, &opErrs)
 		}()
 	}
 	wg.Wait()
@@ -158,6 +176,26 @@ func runChild(f string) error {
 	}
 	out, _ := json.Marshal(rep)
 	return os.WriteFile(f+".out", out, 0o600)
+}
+
+// doors is the day's opening, known once the parent sends it.
+type doors struct {
+	open chan struct{}
+	at   time.Time
+}
+
+func newDoors() *doors { return &doors{open: make(chan struct{})} }
+
+func (d *doors) openAt(at time.Time) { d.at = at; close(d.open) }
+
+// known waits until the opening time is known; false if ctx ends first.
+func (d *doors) known(ctx context.Context) (time.Time, bool) {
+	select {
+	case <-d.open:
+		return d.at, true
+	case <-ctx.Done():
+		return time.Time{}, false
+	}
 }
 
 // open makes the branch's store with its executives, and its relay.

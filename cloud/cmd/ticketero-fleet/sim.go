@@ -53,6 +53,7 @@ type Report struct {
 	// Before the opening: the connections' and sign-ins' events, and when
 	// the last of them reached the cloud relative to the opening (negative:
 	// before the doors opened).
+	OnlineS        float64 `json:"online_after_s"` // start → opening: every branch online and its sign-ins in the cloud
 	RampEvents     int64   `json:"ramp_events"`
 	RampTickets    int64   `json:"ramp_tickets"` // issued before the opening (0 unless --storm)
 	RampLagP99ms   float64 `json:"ramp_lag_p99_ms"`
@@ -320,11 +321,8 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		}
 	}
 	start := time.Now().Add(time.Second)
-	dayStart := start.Add(c.Ramp)
-	dayEnd := dayStart.Add(c.Duration)
 	for _, w := range gos {
 		fmt.Fprintln(w, start.UnixNano())
-		_ = w.Close()
 	}
 	log.Info("branches ready", "processes", len(children), "branches", c.Branches, "setup", time.Since(setupFrom).Round(time.Second))
 
@@ -367,6 +365,23 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 			}
 		}
 	}()
+	// The doors open at the ramp's end for --storm; otherwise once every
+	// branch is online with its executives' sign-ins committed in the cloud
+	// (the connect storm's backlog absorbed), as a network whose boxes run
+	// all night opens its doors.
+	opening := start.Add(c.Ramp)
+	if !c.Storm {
+		if opening, err = waitOnline(ctx, pool, start, c.Branches*c.Executives, 5*time.Minute); err != nil {
+			rep.Notes = append(rep.Notes, err.Error())
+		}
+	}
+	for _, w := range gos {
+		fmt.Fprintln(w, opening.UnixNano())
+		_ = w.Close()
+	}
+	dayStart, dayEnd := opening, opening.Add(c.Duration)
+	rep.OnlineS = opening.Sub(start).Seconds()
+	log.Info("doors open", "after_start", opening.Sub(start).Round(time.Second))
 	rep.Converged = true
 	var states []branchState
 	for k, ch := range children {
@@ -515,19 +530,25 @@ func (b *branch) stopRelay() {
 // executive calling, serving (5 % of visits transferred to the other
 // service) and calling again; a cut branch loses its WAN for the middle
 // fifth of the day.
-func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.Time, tickets, errs *atomic.Int64) {
+func (b *branch) day(ctx context.Context, c Config, seed uint64, d *doors, tickets, errs *atomic.Int64) {
 	r := rand.New(rand.NewPCG(seed, 7)) // #nosec G404 -- a reproducible simulation
 	b.bell = make(chan struct{}, 1024)
-	frac := func() float64 { return min(1, max(0, time.Since(dayStart).Seconds()/c.Duration.Seconds())) }
 	peak := c.PeakTickets / 3600
 	var wg sync.WaitGroup
 	for k := range c.Executives {
 		wg.Add(1)
 		r := rand.New(rand.NewPCG(seed, uint64(k)+100)) // #nosec G404 -- a reproducible simulation
-		ectx, leave := ctx, context.CancelFunc(func() {})
-		if end, ok := ctx.Deadline(); ok && !c.Storm {
+		ectx, leave := context.WithCancel(ctx)
+		if !c.Storm {
 			// Executives leave over the day's closing stretch, not at once.
-			ectx, leave = context.WithDeadline(ctx, end.Add(-time.Duration(r.Float64()*float64(closing(c.Duration)))))
+			away := time.Duration(r.Float64() * float64(closing(c.Duration)))
+			go func() {
+				if at, ok := d.known(ectx); ok {
+					t := time.AfterFunc(time.Until(at.Add(c.Duration-away)), leave)
+					<-ectx.Done()
+					t.Stop()
+				}
+			}()
 		}
 		go func() {
 			defer wg.Done()
@@ -535,6 +556,12 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.T
 			b.executive(ectx, c, k, r, errs)
 		}()
 	}
+	opening, ok := d.known(ctx)
+	if !ok {
+		wg.Wait()
+		return
+	}
+	frac := func() float64 { return min(1, max(0, time.Since(opening).Seconds()/c.Duration.Seconds())) }
 	if b.cut {
 		wg.Add(1)
 		go func() {
@@ -542,7 +569,7 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.T
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(time.Until(dayStart.Add(c.Duration * 2 / 5))):
+			case <-time.After(time.Until(opening.Add(c.Duration * 2 / 5))):
 			}
 			b.stopRelay()
 			select {
@@ -553,11 +580,11 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.T
 		}()
 	}
 	if !c.Storm {
-		// The doors open at dayStart: the box connected and its executives
-		// signed in before.
+		// The doors open now: the box connected and its executives signed
+		// in before.
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Until(dayStart)):
+		case <-time.After(time.Until(opening)):
 		}
 	}
 	for poisson(ctx, r, peak, func() float64 { return peak * dayRate(frac()) }) {
@@ -573,6 +600,29 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, dayStart time.T
 		b.ring()
 	}
 	wg.Wait()
+}
+
+// waitOnline waits until the cloud holds n sign-ins since start, and returns
+// the opening a second later; after limit it opens anyway and says so.
+func waitOnline(ctx context.Context, pool *pgxpool.Pool, start time.Time, n int, limit time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		var got int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = 'executive.logged_in' AND at >= $1`, start).Scan(&got); err != nil {
+			return time.Now().Add(time.Second), fmt.Errorf("waiting for the sign-ins: %w", err)
+		}
+		if got >= n {
+			return time.Now().Add(time.Second), nil
+		}
+		if time.Now().After(deadline) {
+			return time.Now().Add(time.Second), fmt.Errorf("doors opened after %s with %d of %d sign-ins in the cloud", limit, got, n)
+		}
+		select {
+		case <-ctx.Done():
+			return time.Now(), ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // executive signs in and serves: call next when the bell rings (or every 30 s
