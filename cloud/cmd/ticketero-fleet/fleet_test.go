@@ -85,7 +85,7 @@ func smoke(t *testing.T, c Config) *Report {
 	assert.Equal(t, 12, rep.Connected)
 	assert.True(t, rep.Converged, "every outbox acked")
 	assert.Positive(t, rep.Tickets)
-	assert.Zero(t, rep.OpErrors)
+	assert.Zero(t, rep.OpErrors, "every call, service and sign-out accepted")
 	assert.Greater(t, rep.Events, rep.Tickets*2, "issued, called, started, completed reach the cloud")
 	assert.Positive(t, rep.SteadyEvents)
 	assert.Positive(t, rep.DayEvents)
@@ -93,6 +93,7 @@ func smoke(t *testing.T, c Config) *Report {
 		assert.Equal(t, "opening", rep.Shape)
 		assert.Zero(t, rep.RampTickets, "no ticket before the doors open")
 		assert.Positive(t, rep.RampEvents, "the executives sign in before the opening")
+		assert.Positive(t, rep.ClosingEvents, "the executives sign out after the closing")
 	}
 	assert.Positive(t, rep.OverviewBytes)
 	assert.True(t, rep.Invariant, "sync invariant: %v", rep.InvariantErrors)

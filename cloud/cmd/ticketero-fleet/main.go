@@ -57,8 +57,10 @@ type Config struct {
 	// connects, so the whole network's connections, sign-ins and first
 	// tickets land together, and every executive signs out at the day's end
 	// at once. By default the boxes connect and the executives sign in
-	// during the ramp, before the doors open, as a network whose boxes run
-	// all night does, and the executives leave over the day's last stretch.
+	// during the ramp, the doors open once the network is online (as a
+	// network whose boxes run all night does), and after the doors close the
+	// executives serve who is still waiting and sign out over the closing
+	// stretch.
 	Storm bool
 }
 
@@ -120,8 +122,8 @@ func dayRate(f float64) float64 {
 	return math.Min(1, 0.25+0.75*g(0.2, 0.08)+0.8*g(0.55, 0.07))
 }
 
-// closing is the stretch at the end of the day over which the executives
-// leave (the default shape): half an hour of a nine-hour day.
+// closing is the stretch after the doors close over which the executives
+// sign out (the default shape): half an hour of a nine-hour day.
 func closing(day time.Duration) time.Duration { return day / 18 }
 
 // poisson waits for the next arrival of a process whose rate (per second)

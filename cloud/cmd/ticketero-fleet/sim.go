@@ -53,14 +53,19 @@ type Report struct {
 	// Before the opening: the connections' and sign-ins' events, and when
 	// the last of them reached the cloud relative to the opening (negative:
 	// before the doors opened).
-	OnlineS        float64 `json:"online_after_s"` // start → opening: every branch online and its sign-ins in the cloud
-	RampEvents     int64   `json:"ramp_events"`
-	RampTickets    int64   `json:"ramp_tickets"` // issued before the opening (0 unless --storm)
-	RampLagP99ms   float64 `json:"ramp_lag_p99_ms"`
-	RampDrainS     float64 `json:"ramp_last_commit_after_opening_s"`
-	SteadyEvents   int64   `json:"steady_events"`
-	SteadyLagP50ms float64 `json:"steady_lag_p50_ms"`
-	SteadyLagP99ms float64 `json:"steady_lag_p99_ms"`
+	OnlineS      float64 `json:"online_after_s"` // start → opening: every branch online and its sign-ins in the cloud
+	RampEvents   int64   `json:"ramp_events"`
+	RampTickets  int64   `json:"ramp_tickets"` // issued before the opening (0 unless --storm)
+	RampLagP99ms float64 `json:"ramp_lag_p99_ms"`
+	RampDrainS   float64 `json:"ramp_last_commit_after_opening_s"`
+	// After the doors close: the last services and the sign-outs, and when
+	// the last of them committed in the cloud after the closing.
+	ClosingEvents   int64   `json:"closing_events"`
+	ClosingLagP99ms float64 `json:"closing_lag_p99_ms"`
+	ClosingLastS    float64 `json:"closing_last_commit_after_close_s"`
+	SteadyEvents    int64   `json:"steady_events"`
+	SteadyLagP50ms  float64 `json:"steady_lag_p50_ms"`
+	SteadyLagP99ms  float64 `json:"steady_lag_p99_ms"`
 	// Settled: from 20 s after the ramp's last sign-in to the first closing
 	// sign-out, once the connect storm's backlog is absorbed (the steady
 	// window starts while it still drains).
@@ -488,6 +493,13 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 		&rep.RampEvents, &rep.RampTickets, &rep.RampLagP99ms, &rep.RampDrainS); err != nil {
 		return nil, err
 	}
+	if err := pool.QueryRow(ctx, `SELECT count(*),
+			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(extract(epoch FROM max(received_at) - $2), 0)
+		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2`, cut, dayEnd).Scan(
+		&rep.ClosingEvents, &rep.ClosingLagP99ms, &rep.ClosingLastS); err != nil {
+		return nil, err
+	}
 	var cutEvents int64
 	_ = pool.QueryRow(ctx, `SELECT count(*), coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0)
 		FROM events WHERE branch = ANY($1) AND type <> 'executive.admin' AND at >= $2`, cut, start).Scan(&cutEvents, &rep.CutLagP99ms)
@@ -538,16 +550,25 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, d *doors, ticke
 	for k := range c.Executives {
 		wg.Add(1)
 		r := rand.New(rand.NewPCG(seed, uint64(k)+100)) // #nosec G404 -- a reproducible simulation
-		ectx, leave := context.WithCancel(ctx)
+		// Executives stay after the doors close (--duration after the
+		// opening), serve who is still waiting and sign out over the closing
+		// stretch, not all at once (--storm: all at the day's end).
+		base := ctx
 		if !c.Storm {
-			// Executives leave over the day's closing stretch, not at once.
+			base = context.WithoutCancel(ctx)
+		}
+		ectx, leave := context.WithCancel(base)
+		if !c.Storm {
 			away := time.Duration(r.Float64() * float64(closing(c.Duration)))
 			go func() {
-				if at, ok := d.known(ectx); ok {
-					t := time.AfterFunc(time.Until(at.Add(c.Duration-away)), leave)
-					<-ectx.Done()
-					t.Stop()
+				at, ok := d.known(ctx)
+				if !ok {
+					leave()
+					return
 				}
+				t := time.AfterFunc(time.Until(at.Add(c.Duration+away)), leave)
+				<-ectx.Done()
+				t.Stop()
 			}()
 		}
 		go func() {
@@ -635,7 +656,11 @@ func (b *branch) executive(ctx context.Context, c Config, k int, r *rand.Rand, e
 		errs.Add(1)
 		return
 	}
-	defer func() { _ = b.store.Logout(context.Background(), token) }()
+	defer func() {
+		if err := b.store.Logout(context.Background(), token); err != nil {
+			errs.Add(1)
+		}
+	}()
 	serve := time.Duration(float64(c.Executives) / (c.PeakTickets / 3600) * 0.5 * float64(time.Second))
 	sleep := func(d time.Duration) bool {
 		select {
@@ -656,12 +681,12 @@ func (b *branch) executive(ctx context.Context, c Config, k int, r *rand.Rand, e
 		if err != nil || t == nil {
 			continue
 		}
-		if _, err := b.store.Act(ctx, token, agent.Act{Ticket: t.ID, Action: queue.ActionStart}); err != nil {
+		if _, err := b.store.Act(context.Background(), token, agent.Act{Ticket: t.ID, Action: queue.ActionStart}); err != nil {
 			errs.Add(1)
 		}
-		if !sleep(time.Duration(r.ExpFloat64() * float64(serve))) {
-			return
-		}
+		// Leaving cuts the service short but still closes it: the agent
+		// refuses a sign-out with a customer at the counter.
+		staying := sleep(time.Duration(r.ExpFloat64() * float64(serve)))
 		a := agent.Act{Ticket: t.ID, Action: queue.ActionComplete}
 		if r.Float64() < 0.05 {
 			to := "P"
@@ -674,6 +699,9 @@ func (b *branch) executive(ctx context.Context, c Config, k int, r *rand.Rand, e
 			errs.Add(1)
 		} else if a.Action == queue.ActionTransfer {
 			b.ring()
+		}
+		if !staying {
+			return
 		}
 	}
 }
