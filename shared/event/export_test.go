@@ -16,3 +16,9 @@ func FactEntries() int { return max(len(statuses), len(namesTicket), len(notices
 
 // Unmarshal and UnmarshalOne are the decoder's unmarshal and unmarshalOne.
 var Unmarshal, UnmarshalOne = unmarshal, unmarshalOne
+
+// DecodeOnePass is the one-pass decoder alone (ok false: it did not decide).
+var DecodeOnePass = decodeOnePass
+
+// DecodeScreening is DecodeBatchEvents without the one-pass decoder.
+var DecodeScreening = decodeScreening

@@ -54,6 +54,15 @@ type Refused struct {
 // least one event, identified seqs strictly increasing) is still an error
 // (*DecodeError).
 func DecodeBatchEvents(topic string, payload []byte) (Batch, []Refused, error) {
+	if b, ok := decodeOnePass(topic, payload); ok {
+		return b, nil, nil
+	}
+	return decodeScreening(topic, payload)
+}
+
+// decodeScreening is DecodeBatchEvents for any message: the envelope, then
+// each event screened on its own (screenEvent).
+func decodeScreening(topic string, payload []byte) (Batch, []Refused, error) {
 	env, err := decodeEnvelope(topic, payload)
 	if err != nil {
 		return Batch{}, nil, err
