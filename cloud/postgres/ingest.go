@@ -288,21 +288,32 @@ func uniqueViolation(err error) bool {
 }
 
 // eventCols are the columns of events to insert, of one or more branches.
+// datas are the events' own bytes (the COPY sends them as they are; no
+// copy as a string).
 type eventCols struct {
-	branches, ids, types, datas []string
-	seqs                        []int64
-	ats                         []time.Time
+	branches, ids, types []string
+	datas                [][]byte
+	seqs                 []int64
+	ats                  []time.Time
 }
 
 func (c *eventCols) add(branch string, evs []event.Event) {
+	n := len(evs)
+	c.branches, c.ids, c.types = slices.Grow(c.branches, n), slices.Grow(c.ids, n), slices.Grow(c.types, n)
+	c.datas, c.seqs, c.ats = slices.Grow(c.datas, n), slices.Grow(c.seqs, n), slices.Grow(c.ats, n)
 	for _, e := range evs {
 		c.branches, c.seqs, c.ids = append(c.branches, branch), append(c.seqs, int64(e.Seq)), append(c.ids, e.ID)
-		c.types, c.ats, c.datas = append(c.types, string(e.Type)), append(c.ats, e.At), append(c.datas, string(e.Data))
+		c.types, c.ats, c.datas = append(c.types, string(e.Type)), append(c.ats, e.At), append(c.datas, []byte(e.Data))
 	}
 }
 
+// args are insertEvents' arguments.
 func (c *eventCols) args() []any {
-	return []any{c.branches, c.seqs, c.ids, c.types, c.ats, c.datas}
+	datas := make([]string, len(c.datas))
+	for i, d := range c.datas {
+		datas[i] = string(d)
+	}
+	return []any{c.branches, c.seqs, c.ids, c.types, c.ats, datas}
 }
 
 // copyEvents inserts the events of c with COPY, where no seq of theirs can
