@@ -19,12 +19,11 @@ import (
 
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/booking"
-	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/appt"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/ratelimit"
 	"github.com/ticketero/ticketero/shared/seal"
-	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 // env is a real book on PostgreSQL behind the real handler on a real HTTP
@@ -47,11 +46,7 @@ type envOpt struct {
 
 func newEnv(tb testing.TB, o envOpt) *env {
 	tb.Helper()
-	ctx := context.Background()
-	pool, err := postgres.Open(ctx, pgtest.New(tb))
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	require.NoError(tb, postgres.Migrate(ctx, pool))
+	pool := postgrestest.MustPool(tb)
 	zone, err := time.LoadLocation("America/Santiago")
 	require.NoError(tb, err)
 	// The cloud's RUT keys, as in production: a booking keeps the keyed hash

@@ -14,9 +14,9 @@ import (
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/ingest"
 	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
-	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 type acks struct {
@@ -35,11 +35,7 @@ func (a *acks) Ack(_ context.Context, ack event.Ack) error {
 // (closed at the end) and event store.
 func newStore(t *testing.T) (*pgxpool.Pool, *postgres.EventStore) {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := postgres.Open(ctx, pgtest.New(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, postgres.Migrate(ctx, pool))
+	pool := postgrestest.MustPool(t)
 	return pool, postgres.NewEventStore(pool, nil)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/mqtt"
 	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 	"github.com/ticketero/ticketero/cloud/rollout"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
@@ -80,11 +81,8 @@ func presignOnly() *rollout.Bucket {
 func TestStopWithdrawsOffers(t *testing.T) {
 	ctx := context.Background()
 	broker := mqtttest.Start(t)
-	pool, err := postgres.Open(ctx, pgtest.New(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, postgres.Migrate(ctx, pool))
-	_, err = pool.Exec(ctx, `INSERT INTO branches (id, region) VALUES ('WD-001', 'RM'), ('WD-002', 'BIO')`)
+	pool := postgrestest.MustPool(t)
+	_, err := pool.Exec(ctx, `INSERT INTO branches (id, region) VALUES ('WD-001', 'RM'), ('WD-002', 'BIO')`)
 	require.NoError(t, err)
 	store := postgres.Releases{Pool: pool}
 	for _, v := range []string{"4.0.0", "5.0.0"} {

@@ -23,12 +23,12 @@ import (
 	"github.com/ticketero/ticketero/cloud"
 	"github.com/ticketero/ticketero/cloud/ingest"
 	"github.com/ticketero/ticketero/cloud/postgres"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 	"github.com/ticketero/ticketero/cloud/sqs"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/testkit/devtools"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
-	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 func skipOrFail(t *testing.T, format string, args ...any) {
@@ -117,14 +117,12 @@ type rig struct {
 func newRig(ctx context.Context, t *testing.T, queue string) *rig {
 	t.Helper()
 	endpoint := startFauxqs(t)
-	pool, err := postgres.Open(ctx, pgtest.New(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, postgres.Migrate(ctx, pool))
+	pool := postgrestest.MustPool(t)
 	store := postgres.NewEventStore(pool, nil)
 	r := &rig{pool: pool, ack: &acks{}}
 	r.proc = ingest.New(store, store, r.ack, nil, nil)
 	r.client = sqs.NewClient(aws.Config{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}}, endpoint)
+	var err error
 	r.queue, err = r.client.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String(queue)})
 	require.NoError(t, err)
 	return r

@@ -13,10 +13,10 @@ import (
 
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/notify"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 	"github.com/ticketero/ticketero/cloud/telegram"
 	"github.com/ticketero/ticketero/cloud/telegram/telegramtest"
 	"github.com/ticketero/ticketero/shared/event"
-	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 const (
@@ -44,12 +44,7 @@ type env struct {
 
 func newEnv(tb testing.TB, opt telegramtest.Options) *env {
 	tb.Helper()
-	ctx := context.Background()
-	url := pgtest.New(tb)
-	pool, err := postgres.Open(ctx, url)
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	require.NoError(tb, postgres.Migrate(ctx, pool))
+	pool := postgrestest.MustPool(tb)
 	if opt.ChatGap == 0 {
 		opt.ChatGap = 100 * time.Millisecond // functional tests: fast per-chat pacing
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
 	"github.com/ticketero/ticketero/cloud/postgres/hq/hqtest"
-	"github.com/ticketero/ticketero/shared/testkit/pgtest"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 )
 
 // TestAlertLoopReadsWhatChanged runs the alert loop on a real database with
@@ -23,10 +23,7 @@ import (
 func TestAlertLoopReadsWhatChanged(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pool, err := postgres.Open(ctx, pgtest.New(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, postgres.Migrate(ctx, pool))
+	pool := postgrestest.MustPool(t)
 	f := hqtest.Fixture{TB: t, Pool: pool}
 	now := time.Now()
 	santiago, err := time.LoadLocation("America/Santiago")

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
 	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
@@ -50,10 +50,7 @@ func TestParseWebEnvSecurity(t *testing.T) {
 func TestBootstrapAdminPasswordNotOnStdout(t *testing.T) {
 	ctx := context.Background()
 	open := func() *hq.Store {
-		pool, err := postgres.Open(ctx, pgtest.New(t))
-		require.NoError(t, err)
-		t.Cleanup(pool.Close)
-		require.NoError(t, postgres.Migrate(ctx, pool))
+		pool := postgrestest.MustPool(t)
 		s := hq.New(pool, time.Now)
 		s.BcryptCost = 4
 		return s

@@ -13,13 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketero/ticketero/cloud"
-	"github.com/ticketero/ticketero/cloud/postgres"
 	"github.com/ticketero/ticketero/cloud/postgres/hq"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 	"github.com/ticketero/ticketero/migrations"
 	"github.com/ticketero/ticketero/shared/event"
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/seal"
-	"github.com/ticketero/ticketero/shared/testkit/pgtest"
 )
 
 // TestRepublishRUTSealKey: after the upgrade every branch's retained config
@@ -29,10 +28,7 @@ import (
 // together bump each branch once.
 func TestRepublishRUTSealKey(t *testing.T) {
 	ctx := context.Background()
-	pool, err := postgres.Open(ctx, pgtest.New(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, postgres.Migrate(ctx, pool))
+	pool := postgrestest.MustPool(t)
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	s := hq.New(pool, func() time.Time { return now })
 

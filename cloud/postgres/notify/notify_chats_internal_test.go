@@ -11,8 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketero/ticketero/cloud/postgres"
-	"github.com/ticketero/ticketero/shared/testkit/pgtest"
+	"github.com/ticketero/ticketero/cloud/postgres/postgrestest"
 )
 
 // planNode is a node of EXPLAIN (ANALYZE, FORMAT JSON).
@@ -66,10 +65,7 @@ func linkScans(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) []plan
 // their keys.
 func TestResolvePendingReadsOnlyPendingLinks(t *testing.T) {
 	ctx := context.Background()
-	pool, err := postgres.Open(ctx, pgtest.New(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, postgres.Migrate(ctx, pool))
+	pool := postgrestest.MustPool(t)
 	s := New(pool, nil)
 	exec := func(sql string, args ...any) {
 		t.Helper()
