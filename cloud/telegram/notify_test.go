@@ -294,3 +294,22 @@ func TestPendingLinkOnPipelinedIngest(t *testing.T) {
 	e.feed(b, e.called(b, "pl1", "C", 2, 4, "Ana Pérez", 1))
 	assert.Equal(t, 3, e.count(`SELECT count(*) FROM telegram_jobs WHERE ticket = 'pl1'`))
 }
+
+// A ticket issued, called and completed in one batch whose token a chat
+// scanned before is linked by the ingest and told all of it: the new link is
+// written before the survey of the completed ticket looks it up.
+func TestPendingLinkWholeVisitInOneBatch(t *testing.T) {
+	e := newEnv(t, telegramtest.Options{})
+	const b = "SCL-032"
+	e.feed(b, e.issued(b, "pv0", "C", 1, 1, "", "")) // the branch's first batch: the locked path
+	e.say(3201, "es", "/start tokpv1")
+	r := ref("pv1", "C", 2)
+	r.Counter, r.Executive = 4, "ex-Ana"
+	e.feed(b, e.issued(b, "pv1", "C", 2, 1, "tokpv1", ""), e.called(b, "pv1", "C", 2, 4, "Ana Pérez", 0),
+		e.ev(b, event.TicketStarted, r), e.ev(b, event.TicketCompleted, event.Completed{TicketRef: r, Outcome: "ok"}))
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_ticket_chats WHERE branch = $1 AND ticket = 'pv1'`, b))
+	for _, kind := range []string{"confirm", "called", "survey"} {
+		assert.Equal(t, 1, e.count(`SELECT count(*) FROM telegram_jobs WHERE ticket = 'pv1' AND kind = $1`, kind), kind)
+	}
+	assert.Equal(t, 1, e.count(`SELECT count(*) FROM feedback WHERE branch = $1 AND ticket = 'pv1' AND channel = 'telegram'`, b))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,15 +26,16 @@ import (
 // tells are the branch's own figures, relayed in the events (issued,
 // transferred, ticket.near), and the number is the printed one.
 //
-// The lookups and links ride in the ingest's pipeline (no round trip of their
-// own), two statements for all the runs' branches together; the jobs are
-// inserted in one more statement only when a chat follows one of the
+// The lookups ride in the ingest's pipeline (no round trip of their own),
+// two statements for all the runs' branches together; the new links and the
+// jobs are written (Write) only when a chat or a number follows one of the
 // tickets.
 func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.JobsPlan {
 	p := &jobsPlan{store: s}
-	// The tickets whose recipients are read, each once; and the new tickets
-	// to link (by a token scanned before, by a consented RUT).
-	var kBranches, kTickets []string
+	// The tickets whose recipients are read, each once (their chats; their
+	// SMS numbers only where an event may go by SMS); and the new tickets to
+	// link (by a token scanned before, by a consented RUT).
+	var k recipientKeys
 	var nl newLinks
 	for _, run := range runs {
 		bp := s.branchJobs(run, &nl)
@@ -42,21 +44,25 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 		}
 		p.branches = append(p.branches, bp)
 		for _, t := range bp.tickets {
-			kBranches, kTickets = append(kBranches, run.Branch), append(kTickets, t)
+			k.chatBranches, k.chatTickets = append(k.chatBranches, run.Branch), append(k.chatTickets, t)
+		}
+		for _, t := range bp.smsTickets {
+			k.smsBranches, k.smsTickets = append(k.smsBranches, run.Branch), append(k.smsTickets, t)
 		}
 	}
 	if len(p.branches) == 0 {
 		return nil
 	}
-	// Mark commands applied; link new tickets to chats and read the chats of
-	// every ticket of the runs that may be told something.
+	// Mark commands applied; find the chats new tickets are to be linked to
+	// and read the chats and numbers of every ticket of the runs that may
+	// be told something.
 	// The statements below run once per ingest with new arrays each time: a
 	// custom plan per execution costs more than running them (their generic
 	// plans probe the same indexes). The setting (SET LOCAL) lasts to the
-	// ingest's commit, and only these statements and the jobs' insert follow
-	// it. The tokens' locks, taken by the same statement, serialize this with
-	// a concurrent /start of the same token (LinkToken): one of the two
-	// always sees the other's link (the recipients' read below is a later
+	// ingest's commit, and only these statements and Write's follow it. The
+	// tokens' locks, taken by the same statement, serialize this with a
+	// concurrent /start of the same token (LinkToken): one of the two always
+	// sees the other's link (the recipients' read below is a later
 	// statement, so its snapshot is taken after the locks). The ingest takes
 	// them shared, LinkToken exclusive: an ingest waits only for a /start of
 	// one of its tokens (and a /start for the ingests of its token), never
@@ -78,30 +84,52 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 			bp.phoneStmts = s.queuePhones(pb, bp.branch, bp.phoneSeqs, bp.phones)
 		}
 	}
-	// One statement reads both channels' recipients of the tickets: the
-	// Telegram chats (new links included) and the SMS numbers given at the
-	// kiosk. A new ticket is looked up by its token only if it has one, by
-	// its RUT only if it has one.
-	pb.Queue(`WITH new AS (
-			INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
-			SELECT u.branch, u.id, l.chat_id FROM unnest($1::text[], $2::text[], $3::text[]) AS u(branch, id, token)
-			JOIN telegram_token_links l ON l.token = u.token
-			UNION
-			SELECT u.branch, u.id, c.id FROM unnest($4::text[], $5::text[], $6::text[]) AS u(branch, id, rut)
-			JOIN telegram_chats c ON c.rut_lookup = u.rut
-			ON CONFLICT DO NOTHING RETURNING branch, ticket, chat_id),
-		k AS (SELECT * FROM unnest($7::text[], $8::text[]) AS k(branch, ticket))
-		SELECT branch, ticket, chat_id, false FROM new
-		UNION
-		SELECT l.branch, l.ticket, l.chat_id, false FROM k JOIN telegram_ticket_chats l
-			ON l.branch = k.branch AND l.ticket = k.ticket
-		UNION ALL
-		SELECT p.branch, p.ticket, p.chat_id, true FROM k JOIN sms_ticket_phones p
-			ON p.branch = k.branch AND p.ticket = k.ticket
-		JOIN telegram_chats c ON c.id = p.chat_id WHERE c.opted_out_at IS NULL`,
-		nl.tBranches, nl.tIDs, nl.tokens, nl.rBranches, nl.rIDs, nl.ruts, kBranches, kTickets)
+	pb.Queue(recipientsRead, nl.tBranches, nl.tIDs, nl.tokens, nl.rBranches, nl.rIDs, nl.ruts,
+		k.chatBranches, k.chatTickets, k.smsBranches, k.smsTickets)
 	return p
 }
+
+// recipientKeys are the tickets whose recipients the read looks up: every
+// one's Telegram chats, and the SMS number of those with an event that may
+// go by SMS.
+type recipientKeys struct {
+	chatBranches, chatTickets []string
+	smsBranches, smsTickets   []string
+}
+
+// Kinds of the recipients' read's rows.
+const (
+	recipientNewLink = "link" // a chat to link the new ticket to (by its token or RUT)
+	recipientChat    = "chat" // a chat linked to the ticket
+	recipientSMS     = "sms"  // the ticket's SMS recipient
+)
+
+// recipientsRead is the one statement that reads the recipients of the
+// tickets: the chats new tickets are to be linked to (by the token scanned
+// before, by a consented RUT), the Telegram chats linked to the others and
+// the SMS numbers given at the kiosk, for the tickets with an event that may
+// go by SMS. It only reads: the new links are inserted by Write, which runs
+// a statement only when there is something to write (each new link has its
+// confirmation too). One text whatever the keys (an empty array costs a
+// part next to nothing): each text is prepared and planned once per
+// connection, which for a few variants cost more than the parts they left
+// out (BenchmarkIngestHookCost, whose connections are new).
+const recipientsRead = `SELECT '` + recipientNewLink + `'::text, u.branch, u.id, l.chat_id
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS u(branch, id, token)
+		JOIN telegram_token_links l ON l.token = u.token
+	UNION ALL
+	SELECT '` + recipientNewLink + `'::text, u.branch, u.id, c.id
+		FROM unnest($4::text[], $5::text[], $6::text[]) AS u(branch, id, rut)
+		JOIN telegram_chats c ON c.rut_lookup = u.rut
+	UNION ALL
+	SELECT '` + recipientChat + `'::text, l.branch, l.ticket, l.chat_id
+		FROM unnest($7::text[], $8::text[]) AS k(branch, ticket)
+		JOIN telegram_ticket_chats l ON l.branch = k.branch AND l.ticket = k.ticket
+	UNION ALL
+	SELECT '` + recipientSMS + `'::text, p.branch, p.ticket, p.chat_id
+		FROM unnest($9::text[], $10::text[]) AS k(branch, ticket)
+		JOIN sms_ticket_phones p ON p.branch = k.branch AND p.ticket = k.ticket
+		JOIN telegram_chats c ON c.id = p.chat_id WHERE c.opted_out_at IS NULL`
 
 // newLinks are the new tickets to link: by the token scanned before
 // (tokens, with their branches and IDs) and by a consented RUT (ruts, the
@@ -118,19 +146,34 @@ var _ postgres.JobWriter = (*Store)(nil)
 // cause a job.
 func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 	bp := &branchJobs{branch: run.Branch, events: run.Events}
-	seen := map[string]bool{}
+	// What is known of each ticket of the run (one map for the three
+	// flags: the hook runs for every batch, most of whose tickets no chat
+	// follows).
+	const (
+		seen     = 1 << iota // its chats are read, or it is unlinked
+		unlinked             // see below
+		bySMS                // its SMS number is read
+	)
+	flags := make(map[string]uint8, len(run.Events))
 	// A ticket this transaction inserts (run.NewTickets) has no link but
-	// those this ingest makes (its token's or RUT's, returned by the
+	// those this ingest makes (its token's or RUT's, found by the
 	// recipients' read itself) and no number but one given at its issue:
 	// the read does not look its chats and numbers up.
-	unlinked := map[string]bool{}
 	linkable := false
 	ticket := func(t string) {
-		if !seen[t] {
-			seen[t] = true
-			if !unlinked[t] {
+		if f := flags[t]; f&seen == 0 {
+			flags[t] = f | seen
+			if f&unlinked == 0 {
 				bp.tickets = append(bp.tickets, t)
 			}
+		}
+	}
+	// Only a kind that goes by SMS (smsKinds) is sent to a number: the
+	// numbers of the other tickets are not read.
+	smsTicket := func(t string, n event.Notice) {
+		if f := flags[t]; f&(bySMS|unlinked) == 0 && smsKinds[string(n)] {
+			flags[t] = f | bySMS
+			bp.smsTickets = append(bp.smsTickets, t)
 		}
 	}
 	for _, e := range run.Events {
@@ -162,10 +205,11 @@ func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 		if err != nil || r == nil {
 			continue // malformed: the ingest already logged it
 		}
-		if d, ok := pl.(*event.Issued); ok && run.NewTickets && d.PhoneSealed == "" && !seen[d.Ticket] {
-			unlinked[d.Ticket] = true
+		if d, ok := pl.(*event.Issued); ok && run.NewTickets && d.PhoneSealed == "" && flags[d.Ticket]&seen == 0 {
+			flags[d.Ticket] |= unlinked
 		}
 		ticket(r.Ticket)
+		smsTicket(r.Ticket, e.Type.Notice())
 		var request string
 		switch d := pl.(type) {
 		case *event.Issued:
@@ -207,7 +251,8 @@ type jobsPlan struct {
 type branchJobs struct {
 	branch     string
 	events     []event.Event
-	tickets    []string // whose recipients are read, each once
+	tickets    []string // whose chats are read, each once
+	smsTickets []string // whose SMS numbers are read, each once
 	requests   []string
 	phoneSeqs  []int64
 	phones     []phoneIn
@@ -216,6 +261,10 @@ type branchJobs struct {
 	tablet     []*event.Feedback
 	chats      map[string][]int64
 	sms        map[string]int64
+	// linkTickets and linkChats (parallel) are the links of the run's new
+	// tickets to the chats of their token or RUT; Write inserts them.
+	linkTickets []string
+	linkChats   []int64
 }
 
 // Read reads the token locks, the command updates and the chats of the
@@ -244,27 +293,30 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b, t string
+		var kind, b, t string
 		var c int64
-		var sms bool
-		if err := rows.Scan(&b, &t, &c, &sms); err != nil {
+		if err := rows.Scan(&kind, &b, &t, &c); err != nil {
 			return fmt.Errorf("notify: recipients: %w", err)
 		}
 		bp := by[b]
 		if bp == nil {
 			continue
 		}
-		switch {
-		case sms:
+		switch kind {
+		case recipientSMS:
 			if bp.sms == nil {
 				bp.sms = map[string]int64{}
 			}
 			bp.sms[t] = c
-		default:
-			if bp.chats == nil {
-				bp.chats = map[string][]int64{}
+		case recipientNewLink:
+			// A token and a RUT may name the same chat, and a ticket
+			// stored before (the locked path) may be linked already: the
+			// insert is ON CONFLICT DO NOTHING and the chat counted once.
+			if bp.addChat(t, c) {
+				bp.linkTickets, bp.linkChats = append(bp.linkTickets, t), append(bp.linkChats, c)
 			}
-			bp.chats[t] = append(bp.chats[t], c)
+		default:
+			bp.addChat(t, c)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -273,11 +325,27 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 	return nil
 }
 
-// Write inserts, in one statement, the jobs of the events whose ticket a
-// chat follows (by Telegram) or, with no chat, whose ticket has a number (by
-// SMS, for the kinds that go by SMS), and the surveys of completed linked
-// tickets.
+// addChat adds chat c to ticket t's chats unless it is there; it reports
+// whether it was added.
+func (bp *branchJobs) addChat(t string, c int64) bool {
+	if slices.Contains(bp.chats[t], c) {
+		return false
+	}
+	if bp.chats == nil {
+		bp.chats = map[string][]int64{}
+	}
+	bp.chats[t] = append(bp.chats[t], c)
+	return true
+}
+
+// Write links the new tickets to their chats, then inserts, in one
+// statement, the jobs of the events whose ticket a chat follows (by
+// Telegram) or, with no chat, whose ticket has a number (by SMS, for the
+// kinds that go by SMS), and the surveys of completed linked tickets.
 func (p *jobsPlan) Write(ctx context.Context, tx pgx.Tx) error {
+	if err := p.link(ctx, tx); err != nil {
+		return err
+	}
 	var jb jobBatch
 	for _, bp := range p.branches {
 		if err := bp.write(ctx, tx, p.store, &jb); err != nil {
@@ -286,6 +354,26 @@ func (p *jobsPlan) Write(ctx context.Context, tx pgx.Tx) error {
 	}
 	if err := jb.insert(ctx, tx); err != nil {
 		return fmt.Errorf("notify: jobs: %w", err)
+	}
+	return nil
+}
+
+// link inserts the new links the read found, before anything that reads
+// them (the surveys of tickets completed in the same batch).
+func (p *jobsPlan) link(ctx context.Context, tx pgx.Tx) error {
+	var branches, tickets []string
+	var chats []int64
+	for _, bp := range p.branches {
+		for i, t := range bp.linkTickets {
+			branches, tickets, chats = append(branches, bp.branch), append(tickets, t), append(chats, bp.linkChats[i])
+		}
+	}
+	if len(tickets) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`, branches, tickets, chats); err != nil {
+		return fmt.Errorf("notify: link tickets: %w", err)
 	}
 	return nil
 }
@@ -470,7 +558,7 @@ func (b *jobBatch) insert(ctx context.Context, tx pgx.Tx) error {
 }
 
 // EnqueueEvents writes the notification jobs of events in tx on their own,
-// outside an ingest's pipeline (what QueueJobs does in it): two round trips.
+// outside an ingest's pipeline (what QueueJobs does in it): two round trips, three when it links a ticket.
 func (s *Store) EnqueueEvents(ctx context.Context, tx pgx.Tx, branch string, events []event.Event) error {
 	pb := &pgx.Batch{}
 	plan := s.QueueJobs(pb, []postgres.BranchRun{{Branch: branch, Events: events}})
