@@ -478,28 +478,23 @@ func run(ctx context.Context, c Config, log *slog.Logger) (*Report, error) {
 	if c.Storm {
 		rep.Shape = "storm"
 	}
-	if err := pool.QueryRow(ctx, `SELECT count(*),
-			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
-			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
-			coalesce(max(extract(epoch FROM received_at - at)) * 1000, 0)
-		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2 AND at < $3`, cut, dayStart, dayEnd).Scan(
-		&rep.DayEvents, &rep.DayLagP50ms, &rep.DayLagP99ms, &rep.DayLagMaxms); err != nil {
+	// The day, the ramp before it and the closing after it (every event
+	// has committed by now).
+	day, err := measureWindow(ctx, pool, cut, dayStart, dayEnd)
+	if err != nil {
 		return nil, err
 	}
-	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE type = 'ticket.issued'),
-			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
-			coalesce(extract(epoch FROM max(received_at) - $3), 0)
-		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2 AND at < $3`, cut, start, dayStart).Scan(
-		&rep.RampEvents, &rep.RampTickets, &rep.RampLagP99ms, &rep.RampDrainS); err != nil {
+	ramp, err := measureWindow(ctx, pool, cut, start, dayStart)
+	if err != nil {
 		return nil, err
 	}
-	if err := pool.QueryRow(ctx, `SELECT count(*),
-			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
-			coalesce(extract(epoch FROM max(received_at) - $2), 0)
-		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2`, cut, dayEnd).Scan(
-		&rep.ClosingEvents, &rep.ClosingLagP99ms, &rep.ClosingLastS); err != nil {
+	closed, err := measureWindow(ctx, pool, cut, dayEnd, time.Now().Add(time.Minute))
+	if err != nil {
 		return nil, err
 	}
+	rep.DayEvents, rep.DayLagP50ms, rep.DayLagP99ms, rep.DayLagMaxms = day.n, day.p50, day.p99, day.max
+	rep.RampEvents, rep.RampTickets, rep.RampLagP99ms, rep.RampDrainS = ramp.n, ramp.issued, ramp.p99, ramp.lastAfter(dayStart)
+	rep.ClosingEvents, rep.ClosingLagP99ms, rep.ClosingLastS = closed.n, closed.p99, closed.lastAfter(dayEnd)
 	var cutEvents int64
 	_ = pool.QueryRow(ctx, `SELECT count(*), coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0)
 		FROM events WHERE branch = ANY($1) AND type <> 'executive.admin' AND at >= $2`, cut, start).Scan(&cutEvents, &rep.CutLagP99ms)
@@ -550,9 +545,10 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, d *doors, ticke
 	for k := range c.Executives {
 		wg.Add(1)
 		r := rand.New(rand.NewPCG(seed, uint64(k)+100)) // #nosec G404 -- a reproducible simulation
-		// Executives stay after the doors close (--duration after the
-		// opening), serve who is still waiting and sign out over the closing
-		// stretch, not all at once (--storm: all at the day's end).
+		// Executives stay after the doors close (the day's context ends
+		// --duration after the opening), serve who is still waiting and sign
+		// out over the closing stretch, not all at once (--storm: all at the
+		// day's end).
 		base := ctx
 		if !c.Storm {
 			base = context.WithoutCancel(ctx)
@@ -560,16 +556,7 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, d *doors, ticke
 		ectx, leave := context.WithCancel(base)
 		if !c.Storm {
 			away := time.Duration(r.Float64() * float64(closing(c.Duration)))
-			go func() {
-				at, ok := d.known(ctx)
-				if !ok {
-					leave()
-					return
-				}
-				t := time.AfterFunc(time.Until(at.Add(c.Duration+away)), leave)
-				<-ectx.Done()
-				t.Stop()
-			}()
+			context.AfterFunc(ctx, func() { time.AfterFunc(away, leave) })
 		}
 		go func() {
 			defer wg.Done()
@@ -621,6 +608,36 @@ func (b *branch) day(ctx context.Context, c Config, seed uint64, d *doors, ticke
 		b.ring()
 	}
 	wg.Wait()
+}
+
+// lagWindow is what the cloud holds of the events written in a window, the
+// cut branches and the executives' setup apart: how many (tickets issued
+// among them), their lag (agent commit → cloud commit, ms) and the last
+// commit.
+type lagWindow struct {
+	n, issued     int64
+	p50, p99, max float64
+	last          *time.Time
+}
+
+// lastAfter is the last commit's time after t, in seconds (0: no event).
+func (w lagWindow) lastAfter(t time.Time) float64 {
+	if w.last == nil {
+		return 0
+	}
+	return w.last.Sub(t).Seconds()
+}
+
+// measureWindow reads the events written in [from, to).
+func measureWindow(ctx context.Context, pool *pgxpool.Pool, cut []string, from, to time.Time) (lagWindow, error) {
+	var w lagWindow
+	err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE type = 'ticket.issued'),
+			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - at)) * 1000, 0),
+			coalesce(max(extract(epoch FROM received_at - at)) * 1000, 0), max(received_at)
+		FROM events WHERE NOT branch = ANY($1) AND type <> 'executive.admin' AND at >= $2 AND at < $3`, cut, from, to).Scan(
+		&w.n, &w.issued, &w.p50, &w.p99, &w.max, &w.last)
+	return w, err
 }
 
 // waitOnline waits until the cloud holds n sign-ins since start, and returns
