@@ -153,7 +153,10 @@ func (h *Handler) routes() {
 		middleware.SetHeader("X-Content-Type-Options", "nosniff"),
 		middleware.SetHeader("X-Frame-Options", "DENY"),
 		middleware.SetHeader("Referrer-Policy", "no-referrer"),
-		h.limit, middleware.GetHead)
+		h.limit, middleware.GetHead,
+		// A phone on a mobile network reads pages, styles and answers
+		// gzipped (there is no stream on this surface).
+		middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/json", "application/problem+json"))
 	p, a := PagePrefix, APIPrefix
 	m.NotFound(h.notFound)
 	m.MethodNotAllowed(h.notFound)

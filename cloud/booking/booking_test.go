@@ -2,7 +2,9 @@ package booking_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -210,4 +212,35 @@ func TestRateLimitPerAddress(t *testing.T) {
 	res2, page := e.browser().get("/agenda")
 	assert.Equal(t, 429, res2.StatusCode)
 	assert.Contains(t, page, "Demasiadas solicitudes")
+}
+
+// TestCompression: the pages and styles a phone loads, and the API's answers,
+// come gzipped to a client that asks, and whole to one that does not.
+func TestCompression(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	for _, path := range []string{"/agenda", "/agenda/sucursal/SCL-001/C?dia=" + e.tomorrow(), "/api/v1/public/branches"} {
+		req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := http.DefaultTransport.RoundTrip(req)
+		require.NoError(t, err)
+		require.Equal(t, 200, res.StatusCode, path)
+		assert.Equal(t, "gzip", res.Header.Get("Content-Encoding"), path)
+		zr, err := gzip.NewReader(res.Body)
+		require.NoError(t, err, path)
+		body, err := io.ReadAll(zr)
+		require.NoError(t, err, path)
+		res.Body.Close()
+		assert.NotEmpty(t, body, path)
+
+		req, err = http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+		require.NoError(t, err)
+		plain, err := http.DefaultTransport.RoundTrip(req)
+		require.NoError(t, err)
+		whole, err := io.ReadAll(plain.Body)
+		plain.Body.Close()
+		require.NoError(t, err)
+		assert.Empty(t, plain.Header.Get("Content-Encoding"), path)
+		assert.Equal(t, body, whole, path)
+	}
 }

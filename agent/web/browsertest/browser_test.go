@@ -127,10 +127,14 @@ func newTab(t *testing.T, browser context.Context) context.Context {
 	return ctx
 }
 
-// do runs steps in a tab with a deadline, failing the test on error.
+// do runs steps in a tab with a deadline, failing the test on error. The
+// deadline is for the whole sequence, whose waits carry their own limits; it
+// is a ceiling against a hung browser, wide enough for a machine the other
+// test packages load (CI, 2026-12-01: the offline issue's sequence ran out
+// of the 30 s it had, with 15 s of it its own wait).
 func do(t *testing.T, tab context.Context, what string, steps ...cd.Action[cd.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
 	defer cancel()
 	require.NoError(t, cd.Do(ctx, steps...), what)
 }
