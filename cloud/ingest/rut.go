@@ -61,6 +61,46 @@ func (r *RUTPseudonyms) Counter() *prometheus.CounterVec { return r.sealed }
 
 var sealedField = []byte(`"rut_sealed"`)
 
+// mayCarrySealed says data may hold a rut_sealed key as Go decodes keys
+// (case-insensitively, escapes resolved): `"rut_sealed"` in any ASCII case,
+// or an escape. It is bytes.Contains(bytes.ToLower(data), sealedField) ||
+// bytes.Contains(data, `\u`) without the lower-cased copy: no non-ASCII
+// rune lower-cases to a letter of rut_sealed (only U+0130 and U+212A
+// lower-case to ASCII, to i and k), so a match in the copy is a run of
+// data's own ASCII bytes (TestMayCarrySealedAsToLower).
+func mayCarrySealed(data []byte) bool {
+	if bytes.Contains(data, []byte(`\u`)) {
+		return true
+	}
+	// From each '_' (few in a payload), the one of `"rut_sealed"`.
+	const under = 4 // sealedField[under] == '_'
+	for i := under; i+len(sealedField)-under <= len(data); i++ {
+		j := bytes.IndexByte(data[i:len(data)-(len(sealedField)-under-1)], '_')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if asciiFoldEqual(data[i-under:i-under+len(sealedField)], sealedField) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiFoldEqual says a equals lower (lower case, same length) with ASCII
+// letters of a in either case.
+func asciiFoldEqual(a, lower []byte) bool {
+	for k, c := range a {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // Apply rewrites, in place, each ticket.issued of evs that carries rut_sealed:
 // rut_sealed goes, rut_hash is the cloud's keyed hash of the opened RUT (or
 // absent when it does not open). Other events and fields are left as they
@@ -72,7 +112,7 @@ func (r *RUTPseudonyms) Apply(branch string, evs []event.Event) []event.Event {
 	}
 	for i := range evs {
 		e := &evs[i]
-		if e.Type != event.TicketIssued || !bytes.Contains(bytes.ToLower(e.Data), sealedField) && !bytes.Contains(e.Data, []byte(`\u`)) {
+		if e.Type != event.TicketIssued || !mayCarrySealed(e.Data) {
 			continue
 		}
 		var fields map[string]json.RawMessage
