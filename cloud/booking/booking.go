@@ -289,7 +289,7 @@ func (h *Handler) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	tok := base64.RawURLEncoding.EncodeToString(b[:])
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: PagePrefix, MaxAge: 86400,
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: PagePrefix, MaxAge: 86400, // #nosec G124 -- Secure follows TICKETERO_INSECURE_COOKIES (plain-HTTP development only)
 		HttpOnly: true, Secure: h.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
 	return tok
 }

@@ -103,7 +103,7 @@ const maxListed = 50
 // home: the branch search.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	if l := r.URL.Query().Get("lang"); l != "" {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(i18n.Parse(l)), Path: PagePrefix, MaxAge: 365 * 86400,
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(i18n.Parse(l)), Path: PagePrefix, MaxAge: 365 * 86400, // #nosec G124 -- Secure follows TICKETERO_INSECURE_COOKIES (plain-HTTP development only)
 			HttpOnly: true, Secure: h.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	}
 	bs, err := h.bookable(r.Context())
@@ -365,7 +365,7 @@ func (h *Handler) change(w http.ResponseWriter, r *http.Request, do func(id, cod
 		return
 	}
 	h.log.Info("booking changed on the web", "booking", id, "change", okKey)
-	http.Redirect(w, r, bookingURL(id, code)+"&ok="+url.QueryEscape(okKey), http.StatusSeeOther)
+	http.Redirect(w, r, bookingURL(id, code)+"&ok="+url.QueryEscape(okKey), http.StatusSeeOther) // #nosec G710 -- a local path under PagePrefix, its parts escaped (bookingURL)
 }
 
 // isInput reports whether err is already one of the page's input errors.
@@ -397,7 +397,7 @@ func (h *Handler) joinPost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, h.storeError(r, err))
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: joinCookie, Value: j.ID + "." + j.Code, Path: PagePrefix, MaxAge: 86400,
+	http.SetCookie(w, &http.Cookie{Name: joinCookie, Value: j.ID + "." + j.Code, Path: PagePrefix, MaxAge: 86400, // #nosec G124 -- Secure follows TICKETERO_INSECURE_COOKIES (plain-HTTP development only)
 		HttpOnly: true, Secure: h.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	h.log.Info("remote join on the web", "branch", j.Branch, "service", j.Service, "join", j.ID)
 	http.Redirect(w, r, joinURL(j.ID, j.Code), http.StatusSeeOther)

@@ -143,7 +143,7 @@ func (h *Handler) rolloutCancel(w http.ResponseWriter, r *http.Request, q *req) 
 func (h *Handler) rolloutDone(w http.ResponseWriter, r *http.Request, q *req, id int64, err error) {
 	switch {
 	case err == nil:
-		http.Redirect(w, r, fmt.Sprintf("/config/rollouts/%d", id), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/config/rollouts/%d", id), http.StatusSeeOther) // #nosec G710 -- a fixed local path with a number
 	case httpStatus(err) >= 500 || queue.ErrorCode(err) == queue.CodeNotFound:
 		h.fail(w, r, q, err)
 	default:

@@ -106,6 +106,6 @@ func launch(data string, args []string, stderr *os.File) {
 // (the service manager still sees the same process).
 func execInto(bin string, args []string, stderr *os.File) {
 	argv := append([]string{bin}, args...)
-	err := syscall.Exec(bin, argv, os.Environ()) // #nosec G204 -- a release verified against the box's trusted key, or the installed launcher
+	err := syscall.Exec(bin, argv, os.Environ()) // #nosec G204 G702 -- a release verified against the box's trusted key, or the installed launcher
 	fmt.Fprintln(stderr, "ticketero-agent: exec", bin+":", err)
 }

@@ -121,7 +121,7 @@ func overview(ctx context.Context, addr string, pool *pgxpool.Pool, chromium str
 	if chromium == "" {
 		return htmlMS, size, 0, nil
 	}
-	email, pw := "fleet@bench.cl", "fleet-bench-password-1"
+	email, pw := "fleet@bench.cl", "fleet-bench-password-1" // #nosec G101 -- a bench user of the simulator's own database, not a secret
 	if _, err := hq.New(pool, time.Now).CreateUser(ctx, cloud.NewUser{Email: email, Password: pw, Role: cloud.RoleAdmin}); err != nil {
 		return htmlMS, size, 0, err
 	}

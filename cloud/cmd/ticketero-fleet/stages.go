@@ -16,7 +16,7 @@ import (
 )
 
 // opsToken lets the fleet read its replicas' /metrics.
-const opsToken = "fleet-ops-token-not-a-secret"
+const opsToken = "fleet-ops-token-not-a-secret" // #nosec G101 -- the simulator's own local replicas, not a secret
 
 // Stage is one stage's timing over the run, in milliseconds: from a cloud
 // histogram (quantiles read off its buckets: an upper bound within a bucket)

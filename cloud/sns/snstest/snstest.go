@@ -33,7 +33,7 @@ import (
 // Test credentials the fake accepts (give them to the SDK as static ones).
 const (
 	AccessKey = "AKIDTICKETEROTEST"
-	SecretKey = "ticketero-test-secret-key/not-a-real-one"
+	SecretKey = "ticketero-test-secret-key/not-a-real-one" // #nosec G101 -- the local fake's own test credential
 	Region    = "sa-east-1"
 )
 
@@ -91,7 +91,7 @@ func New(opt Options) *Server {
 	if opt.Rate == 0 {
 		opt.Rate = 20
 	}
-	s := &Server{opt: opt, rnd: rand.New(rand.NewPCG(opt.Seed, 11)), optedOut: map[string]bool{}, Now: time.Now}
+	s := &Server{opt: opt, rnd: rand.New(rand.NewPCG(opt.Seed, 11)), optedOut: map[string]bool{}, Now: time.Now} // #nosec G404 -- the fake's reproducible failures, not a secret
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
