@@ -35,19 +35,18 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 	// The tickets whose recipients are read, each once (their chats; their
 	// SMS numbers only where an event may go by SMS); and the new tickets to
 	// link (by a token scanned before, by a consented RUT).
-	var k recipientKeys
-	var nl newLinks
+	// Each event adds at most one key to each array: sized once (the
+	// hook runs for every batch; growing them cost more than their keys).
+	total := 0
 	for _, run := range runs {
-		bp := s.branchJobs(run, &nl)
-		if bp == nil {
-			continue
-		}
-		p.branches = append(p.branches, bp)
-		for _, t := range bp.tickets {
-			k.chatBranches, k.chatTickets = append(k.chatBranches, run.Branch), append(k.chatTickets, t)
-		}
-		for _, t := range bp.smsTickets {
-			k.smsBranches, k.smsTickets = append(k.smsBranches, run.Branch), append(k.smsTickets, t)
+		total += len(run.Events)
+	}
+	k := recipientKeys{chatBranches: make([]string, 0, total), chatTickets: make([]string, 0, total),
+		smsBranches: make([]string, 0, total), smsTickets: make([]string, 0, total)}
+	nl := newLinks{size: total}
+	for _, run := range runs {
+		if bp := s.branchJobs(run, &k, &nl); bp != nil {
+			p.branches = append(p.branches, bp)
 		}
 	}
 	if len(p.branches) == 0 {
@@ -84,8 +83,8 @@ func (s *Store) QueueJobs(pb *pgx.Batch, runs []postgres.BranchRun) postgres.Job
 			bp.phoneStmts = s.queuePhones(pb, bp.branch, bp.phoneSeqs, bp.phones)
 		}
 	}
-	pb.Queue(recipientsRead, nl.tBranches, nl.tIDs, nl.tokens, nl.rBranches, nl.rIDs, nl.ruts,
-		k.chatBranches, k.chatTickets, k.smsBranches, k.smsTickets)
+	pb.Queue(recipientsRead, nl.tokens, nl.ruts, k.chatBranches, k.chatTickets, k.smsBranches, k.smsTickets)
+	p.links = nl
 	return p
 }
 
@@ -99,7 +98,8 @@ type recipientKeys struct {
 
 // Kinds of the recipients' read's rows.
 const (
-	recipientNewLink = "link" // a chat to link the new ticket to (by its token or RUT)
+	recipientNewLink = "link" // a chat to link the new tickets of a token to
+	recipientRUT     = "rut"  // a chat to link the new tickets of a RUT's lookup to
 	recipientChat    = "chat" // a chat linked to the ticket
 	recipientSMS     = "sms"  // the ticket's SMS recipient
 )
@@ -114,20 +114,26 @@ const (
 // part next to nothing): each text is prepared and planned once per
 // connection, which for a few variants cost more than the parts they left
 // out (BenchmarkIngestHookCost, whose connections are new).
-const recipientsRead = `SELECT '` + recipientNewLink + `'::text, u.branch, u.id, l.chat_id
-		FROM unnest($1::text[], $2::text[], $3::text[]) AS u(branch, id, token)
-		JOIN telegram_token_links l ON l.token = u.token
+//
+// The tokens and the RUTs are looked up by one index scan each over the
+// array (= ANY), which returns the key found (Read gives each new ticket
+// with that key the chat): a join of the unnested arrays (ticket, key) to
+// the table costs about twice as much, a nested loop restarted per key,
+// and the per-ticket arrays it needs are not sent. The chats and numbers
+// of the older tickets are keyed by (branch, ticket), which an array scan
+// cannot probe pairwise.
+const recipientsRead = `SELECT '` + recipientNewLink + `'::text, ''::text, l.token, l.chat_id
+		FROM telegram_token_links l WHERE l.token = ANY($1::text[])
 	UNION ALL
-	SELECT '` + recipientNewLink + `'::text, u.branch, u.id, c.id
-		FROM unnest($4::text[], $5::text[], $6::text[]) AS u(branch, id, rut)
-		JOIN telegram_chats c ON c.rut_lookup = u.rut
+	SELECT '` + recipientRUT + `'::text, '', c.rut_lookup, c.id
+		FROM telegram_chats c WHERE c.rut_lookup = ANY($2::text[])
 	UNION ALL
 	SELECT '` + recipientChat + `'::text, l.branch, l.ticket, l.chat_id
-		FROM unnest($7::text[], $8::text[]) AS k(branch, ticket)
+		FROM unnest($3::text[], $4::text[]) AS k(branch, ticket)
 		JOIN telegram_ticket_chats l ON l.branch = k.branch AND l.ticket = k.ticket
 	UNION ALL
 	SELECT '` + recipientSMS + `'::text, p.branch, p.ticket, p.chat_id
-		FROM unnest($9::text[], $10::text[]) AS k(branch, ticket)
+		FROM unnest($5::text[], $6::text[]) AS k(branch, ticket)
 		JOIN sms_ticket_phones p ON p.branch = k.branch AND p.ticket = k.ticket
 		JOIN telegram_chats c ON c.id = p.chat_id WHERE c.opted_out_at IS NULL`
 
@@ -137,14 +143,31 @@ const recipientsRead = `SELECT '` + recipientNewLink + `'::text, u.branch, u.id,
 type newLinks struct {
 	tBranches, tIDs, tokens []string
 	rBranches, rIDs, ruts   []string
+	size                    int // the arrays' capacity, set at their first key
+}
+
+// token adds new ticket id of branch, to link by token.
+func (nl *newLinks) token(branch, id, token string) {
+	if nl.tokens == nil {
+		nl.tBranches, nl.tIDs, nl.tokens = make([]string, 0, nl.size), make([]string, 0, nl.size), make([]string, 0, nl.size)
+	}
+	nl.tBranches, nl.tIDs, nl.tokens = append(nl.tBranches, branch), append(nl.tIDs, id), append(nl.tokens, token)
+}
+
+// rut adds new ticket id of branch, to link by a RUT's lookup.
+func (nl *newLinks) rut(branch, id, lookup string) {
+	if nl.ruts == nil {
+		nl.rBranches, nl.rIDs, nl.ruts = make([]string, 0, nl.size), make([]string, 0, nl.size), make([]string, 0, nl.size)
+	}
+	nl.rBranches, nl.rIDs, nl.ruts = append(nl.rBranches, branch), append(nl.rIDs, id), append(nl.ruts, lookup)
 }
 
 var _ postgres.JobWriter = (*Store)(nil)
 
-// branchJobs gathers what the jobs of one branch's run need; the new
-// tickets to link are added to nl. It is nil when no event of the run may
-// cause a job.
-func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
+// branchJobs gathers what the jobs of one branch's run need; the tickets
+// whose recipients are read are added to k, the new tickets to link to nl.
+// It is nil when no event of the run may cause a job.
+func (s *Store) branchJobs(run postgres.BranchRun, k *recipientKeys, nl *newLinks) *branchJobs {
 	bp := &branchJobs{branch: run.Branch, events: run.Events}
 	// What is known of each ticket of the run (one map for the three
 	// flags: the hook runs for every batch, most of whose tickets no chat
@@ -159,21 +182,24 @@ func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 	// those this ingest makes (its token's or RUT's, found by the
 	// recipients' read itself) and no number but one given at its issue:
 	// the read does not look its chats and numbers up.
-	linkable := false
-	ticket := func(t string) {
-		if f := flags[t]; f&seen == 0 {
-			flags[t] = f | seen
-			if f&unlinked == 0 {
-				bp.tickets = append(bp.tickets, t)
-			}
+	linkable, read := false, 0 // read: the tickets whose chats are read
+	// note adds t's keys to the read, once each (one map lookup): its
+	// chats, and its SMS number when sms (only a kind that goes by SMS,
+	// smsKinds, is sent to a number: the numbers of the other tickets are
+	// not read).
+	note := func(t string, sms bool) {
+		f := flags[t]
+		g := f | seen
+		if f&(seen|unlinked) == 0 {
+			k.chatBranches, k.chatTickets = append(k.chatBranches, run.Branch), append(k.chatTickets, t)
+			read++
 		}
-	}
-	// Only a kind that goes by SMS (smsKinds) is sent to a number: the
-	// numbers of the other tickets are not read.
-	smsTicket := func(t string, n event.Notice) {
-		if f := flags[t]; f&(bySMS|unlinked) == 0 && smsKinds[string(n)] {
-			flags[t] = f | bySMS
-			bp.smsTickets = append(bp.smsTickets, t)
+		if sms && f&(bySMS|unlinked) == 0 {
+			g |= bySMS
+			k.smsBranches, k.smsTickets = append(k.smsBranches, run.Branch), append(k.smsTickets, t)
+		}
+		if g != f {
+			flags[t] = g
 		}
 	}
 	for _, e := range run.Events {
@@ -182,7 +208,7 @@ func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 			if pl, err := e.Payload(); err == nil {
 				if d, ok := pl.(*event.Feedback); ok && d.Ticket != "" {
 					bp.tablet = append(bp.tablet, d)
-					ticket(d.Ticket)
+					note(d.Ticket, false)
 				}
 			}
 			continue
@@ -192,12 +218,13 @@ func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 			if pl, err := e.Payload(); err == nil {
 				if r := event.TicketOf(pl); r != nil {
 					bp.completed = append(bp.completed, r.Ticket)
-					ticket(r.Ticket)
+					note(r.Ticket, false)
 				}
 			}
 			continue
 		}
-		if e.Type.Notice() == event.NoticeNone {
+		n := e.Type.Notice()
+		if n == event.NoticeNone {
 			continue
 		}
 		pl, err := e.Payload()
@@ -208,8 +235,7 @@ func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 		if d, ok := pl.(*event.Issued); ok && run.NewTickets && d.PhoneSealed == "" && flags[d.Ticket]&seen == 0 {
 			flags[d.Ticket] |= unlinked
 		}
-		ticket(r.Ticket)
-		smsTicket(r.Ticket, e.Type.Notice())
+		note(r.Ticket, smsKinds[string(n)])
 		var request string
 		switch d := pl.(type) {
 		case *event.Issued:
@@ -218,12 +244,11 @@ func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 				bp.phones = append(bp.phones, phoneIn{ticket: d.Ticket, sealed: d.PhoneSealed})
 			}
 			if d.Token != "" {
-				nl.tBranches, nl.tIDs, nl.tokens = append(nl.tBranches, run.Branch), append(nl.tIDs, d.Ticket), append(nl.tokens, d.Token)
+				nl.token(run.Branch, d.Ticket, d.Token)
 				linkable = true
 			}
 			if d.RUTHash != "" {
-				nl.rBranches, nl.rIDs = append(nl.rBranches, run.Branch), append(nl.rIDs, d.Ticket)
-				nl.ruts = append(nl.ruts, s.hash.Lookup("rut", d.RUTHash))
+				nl.rut(run.Branch, d.Ticket, s.hash.Lookup("rut", d.RUTHash))
 				linkable = true
 			}
 		case *event.Cancelled:
@@ -235,7 +260,7 @@ func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 			bp.requests = append(bp.requests, request)
 		}
 	}
-	if len(bp.tickets) == 0 && !linkable {
+	if read == 0 && !linkable {
 		return nil
 	}
 	return bp
@@ -245,14 +270,13 @@ func (s *Store) branchJobs(run postgres.BranchRun, nl *newLinks) *branchJobs {
 type jobsPlan struct {
 	store    *Store
 	branches []*branchJobs
+	links    newLinks // the new tickets to link, by token and by RUT
 }
 
 // branchJobs is one branch's share of a jobsPlan.
 type branchJobs struct {
 	branch     string
 	events     []event.Event
-	tickets    []string // whose chats are read, each once
-	smsTickets []string // whose SMS numbers are read, each once
 	requests   []string
 	phoneSeqs  []int64
 	phones     []phoneIn
@@ -292,37 +316,66 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 		return fmt.Errorf("notify: recipients: %w", err)
 	}
 	defer rows.Close()
+	// The new tickets of each token and RUT the read found, looked up only
+	// when it found one.
+	var byToken, byRUT map[string][]int
 	for rows.Next() {
 		var kind, b, t string
 		var c int64
 		if err := rows.Scan(&kind, &b, &t, &c); err != nil {
 			return fmt.Errorf("notify: recipients: %w", err)
 		}
-		bp := by[b]
-		if bp == nil {
-			continue
-		}
 		switch kind {
-		case recipientSMS:
-			if bp.sms == nil {
-				bp.sms = map[string]int64{}
-			}
-			bp.sms[t] = c
 		case recipientNewLink:
-			// A token and a RUT may name the same chat, and a ticket
-			// stored before (the locked path) may be linked already: the
-			// insert is ON CONFLICT DO NOTHING and the chat counted once.
-			if bp.addChat(t, c) {
-				bp.linkTickets, bp.linkChats = append(bp.linkTickets, t), append(bp.linkChats, c)
+			if byToken == nil {
+				byToken = keyIndex(p.links.tokens)
+			}
+			for _, i := range byToken[t] {
+				by[p.links.tBranches[i]].newLink(p.links.tIDs[i], c)
+			}
+		case recipientRUT:
+			if byRUT == nil {
+				byRUT = keyIndex(p.links.ruts)
+			}
+			for _, i := range byRUT[t] {
+				by[p.links.rBranches[i]].newLink(p.links.rIDs[i], c)
+			}
+		case recipientSMS:
+			if bp := by[b]; bp != nil {
+				if bp.sms == nil {
+					bp.sms = map[string]int64{}
+				}
+				bp.sms[t] = c
 			}
 		default:
-			bp.addChat(t, c)
+			if bp := by[b]; bp != nil {
+				bp.addChat(t, c)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("notify: recipients: %w", err)
 	}
 	return nil
+}
+
+// keyIndex maps each key of keys to its indexes.
+func keyIndex(keys []string) map[string][]int {
+	m := make(map[string][]int, len(keys))
+	for i, k := range keys {
+		m[k] = append(m[k], i)
+	}
+	return m
+}
+
+// newLink links new ticket t to chat c (Write inserts the link). A token
+// and a RUT may name the same chat, and a ticket stored before (the locked
+// path) may be linked already: the insert is ON CONFLICT DO NOTHING and the
+// chat counted once.
+func (bp *branchJobs) newLink(t string, c int64) {
+	if bp != nil && bp.addChat(t, c) {
+		bp.linkTickets, bp.linkChats = append(bp.linkTickets, t), append(bp.linkChats, c)
+	}
 }
 
 // addChat adds chat c to ticket t's chats unless it is there; it reports
