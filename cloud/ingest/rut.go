@@ -63,13 +63,16 @@ var sealedField = []byte(`"rut_sealed"`)
 
 // mayCarrySealed says data may hold a rut_sealed key as Go decodes keys
 // (case-insensitively, escapes resolved): `"rut_sealed"` in any ASCII case,
-// or an escape. It is bytes.Contains(bytes.ToLower(data), sealedField) ||
-// bytes.Contains(data, `\u`) without the lower-cased copy: no non-ASCII
-// rune lower-cases to a letter of rut_sealed (only U+0130 and U+212A
-// lower-case to ASCII, to i and k), so a match in the copy is a run of
-// data's own ASCII bytes (TestMayCarrySealedAsToLower).
+// an escape, or U+017F (ſ, which encoding/json folds to s: `"rut_ſealed"`
+// fills RUTSealed; no other non-ASCII rune stands for a letter of the key,
+// checked over every rune). It is bytes.Contains(bytes.ToLower(data),
+// sealedField) || bytes.Contains(data, `\u`) || bytes.Contains(data, "ſ")
+// without the lower-cased copy: no non-ASCII rune lower-cases to a letter of
+// rut_sealed (only U+0130 and U+212A lower-case to ASCII, to i and k), so a
+// match in the copy is a run of data's own ASCII bytes
+// (TestMayCarrySealedAsToLower, TestMayCarrySealedWhereGoDecodesIt).
 func mayCarrySealed(data []byte) bool {
-	if bytes.Contains(data, []byte(`\u`)) {
+	if bytes.Contains(data, []byte(`\u`)) || bytes.Contains(data, []byte("\u017f")) {
 		return true
 	}
 	// From each '_' (few in a payload), the one of `"rut_sealed"`.

@@ -2,12 +2,20 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/event"
 )
 
-// mayCarrySealedAsToLower is what Apply tested before mayCarrySealed.
+// mayCarrySealedAsToLower is what Apply tested before mayCarrySealed, with
+// the long s (U+017F) that test missed.
 func mayCarrySealedAsToLower(data []byte) bool {
-	return bytes.Contains(bytes.ToLower(data), sealedField) || bytes.Contains(data, []byte(`\u`))
+	return bytes.Contains(bytes.ToLower(data), sealedField) || bytes.Contains(data, []byte(`\u`)) ||
+		bytes.Contains(data, []byte("\u017f"))
 }
 
 var mayCarrySealedSeeds = []string{
@@ -24,6 +32,30 @@ func TestMayCarrySealedAsToLower(t *testing.T) {
 			t.Errorf("mayCarrySealed(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// TestMayCarrySealedWhereGoDecodesIt: every spelling of the key that Go
+// decodes into Issued.RUTSealed is caught, the long s among them (missed
+// before 2026-12-02: {"rut_ſealed": ...} reached the store sealed).
+func TestMayCarrySealedWhereGoDecodesIt(t *testing.T) {
+	for _, s := range []string{`{"rut_sealed":"x"}`, `{"RUT_sealed":"x"}`, `{"rut_\u0073ealed":"x"}`, `{"rut_ſealed":"x"}`, `{"RUT_ſEALED":"x"}`} {
+		var d event.Issued
+		require.NoError(t, json.Unmarshal([]byte(s), &d), s)
+		require.Equal(t, "x", d.RUTSealed, s)
+		assert.True(t, mayCarrySealed([]byte(s)), s)
+	}
+}
+
+func FuzzMayCarrySealedWhereGoDecodesIt(f *testing.F) {
+	for _, s := range mayCarrySealedSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d event.Issued
+		if json.Unmarshal(data, &d) == nil && d.RUTSealed != "" && !mayCarrySealed(data) {
+			t.Errorf("mayCarrySealed(%q) = false, and Go decodes rut_sealed %q from it", data, d.RUTSealed)
+		}
+	})
 }
 
 func FuzzMayCarrySealedAsToLower(f *testing.F) {

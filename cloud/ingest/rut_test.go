@@ -79,6 +79,8 @@ func TestSealedRUTHashedAtIngest(t *testing.T) {
 	// Spellings Go still decodes as rut_sealed are not stored either.
 	evs[7].Data = []byte(strings.Replace(string(evs[7].Data), `"channel"`, `"RUT_Sealed":"`+sealTo(pub, "12345678-5")+`","channel"`, 1))
 	evs[8].Data = []byte(strings.Replace(string(evs[8].Data), `"channel"`, `"rut\u005fsealed":"bm90IGEgYm94","channel"`, 1))
+	// The long s, which Go folds to s (passed sealed before 2026-12-02).
+	evs[6].Data = []byte(strings.Replace(string(evs[6].Data), `"channel"`, `"rut_ſealed":"`+sealTo(pub, "12345678-5")+`","channel"`, 1))
 	require.NoError(t, p.Handle(ctx, msg(t, "RUT-001", evs)))
 	require.Equal(t, []event.Ack{{V: 1, Branch: "RUT-001", Seq: 9}}, a.got, "nothing blocks the branch")
 
@@ -91,18 +93,18 @@ func TestSealedRUTHashedAtIngest(t *testing.T) {
 		hashes[id] = h
 	}
 	require.NoError(t, rows.Err())
-	assert.Equal(t, map[string]string{"t1": oldHash, "t2": oldHash, "t3": "", "t4": "", "t5": "", "t6": "", "t7": "",
+	assert.Equal(t, map[string]string{"t1": oldHash, "t2": oldHash, "t3": "", "t4": "", "t5": "", "t6": "", "t7": oldHash,
 		"t8": oldHash, "t9": ""}, hashes,
 		"the cloud's hash of the sealed RUT equals the old agents' hash; what does not open projects without one")
 
 	var sealedLeft, hashed int
-	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE lower(data::text) LIKE '%rut_sealed%'),
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE lower(data::text) LIKE '%rut_sealed%' OR data::text LIKE '%ſealed%'),
 		count(*) FILTER (WHERE data ? 'rut_hash') FROM events WHERE branch = 'RUT-001'`).Scan(&sealedLeft, &hashed))
 	assert.Zero(t, sealedLeft, "no sealed RUT is stored")
-	assert.Equal(t, 3, hashed)
+	assert.Equal(t, 4, hashed)
 
 	c := p.RUT.Counter()
-	assert.Equal(t, 2.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTHashed)))
+	assert.Equal(t, 3.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTHashed)))
 	assert.Equal(t, 3.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTUnopenable)))
 	assert.Equal(t, 2.0, testutil.ToFloat64(c.WithLabelValues(ingest.RUTInvalid)))
 	assert.Contains(t, logs.String(), "sealed RUT not hashed")

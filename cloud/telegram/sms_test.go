@@ -1,6 +1,7 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -78,6 +79,24 @@ func (e *smsEnv) waitSMS(phone string, n int) []string {
 	require.Eventually(e.t, func() bool { got = e.fakeSN.SentTo(phone); return len(got) >= n }, 20*time.Second,
 		10*time.Millisecond, "%s: want %d SMS", phone, n)
 	return got
+}
+
+// TestSMSNumberKeySpelledOtherwise: a number under a key Go decodes as
+// phone_sealed in another spelling (upper case, the long s) is used like
+// any other, and no spelling of it stays in the events table.
+func TestSMSNumberKeySpelledOtherwise(t *testing.T) {
+	e := newSMSEnv(t, snstest.Options{})
+	run(t, e.sms)
+	run(t, e.worker(29))
+	const phone = "+56987654322"
+	iss := e.issuedPhone("SCL-001", "s9", 9, 6, "tok-s9", phone)
+	iss.Data = bytes.Replace(iss.Data, []byte(`"phone_sealed"`), []byte(`"PHONE_ſEALED"`), 1)
+	require.Contains(t, string(iss.Data), "PHONE_ſEALED")
+	e.feed("SCL-001", iss)
+	got := e.waitSMS(phone, 1)
+	assert.Contains(t, got[0], "C-009")
+	assert.Zero(t, e.count(`SELECT count(*) FROM events, jsonb_object_keys(data) AS k
+		WHERE replace(lower(k), 'ſ', 's') = 'phone_sealed'`), "no number in the events table, in any spelling")
 }
 
 // TestSMSWithoutTelegram: a customer who gave a number and no Telegram gets

@@ -48,11 +48,14 @@ type phoneIn struct {
 // queuePhones queues, in the ingest's pipeline, the numbers of newly issued
 // tickets as SMS recipients (when the store has PhoneKeys) and the removal of
 // phone_sealed from the stored events in any case: the events table never
-// keeps a number. A number that does not open or is not a Chilean mobile is
-// dropped. It returns how many statements it queued.
+// keeps a number. Every key Go decoded as phone_sealed goes, whatever its
+// spelling (any ASCII case, or the long s, U+017F, which Go folds to s):
+// seqs are the events it was decoded from. A number that does not open or is
+// not a Chilean mobile is dropped. It returns how many statements it queued.
 func (s *Store) queuePhones(pb *pgx.Batch, branch string, seqs []int64, phones []phoneIn) int {
-	pb.Queue(`UPDATE events SET data = data - 'phone_sealed'
-		WHERE branch = $1 AND seq = ANY($2) AND data ? 'phone_sealed'`, branch, seqs)
+	pb.Queue(`UPDATE events SET data = data - ARRAY(SELECT k FROM jsonb_object_keys(data) AS k
+			WHERE replace(lower(k), 'ſ', 's') = 'phone_sealed')
+		WHERE branch = $1 AND seq = ANY($2)`, branch, seqs)
 	if s.Phones == nil {
 		return 1
 	}
