@@ -213,7 +213,10 @@ func New(cfg Config, outbox agent.Outbox, configs agent.ConfigStore, commands ag
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Relay{cfg: cfg, outbox: outbox, configs: configs, commands: commands,
-		log:  log.With("component", "relay", "branch", cfg.Branch),
+		// The caller's logger names the branch (the agent's root logger
+		// does): naming it again wrote every relay line with two "branch"
+		// keys, which a JSON log reader takes as one or refuses.
+		log:  log.With("component", "relay"),
 		acks: make(chan event.Ack, 1024), inbound: make(chan paho.Message, 64), resends: map[string]uint64{}}
 	r.promise(connectBound) // Run starts
 	return r, nil

@@ -1,11 +1,16 @@
 package mqtt_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -506,4 +511,47 @@ func TestRelaySendsWithoutWrittenSignal(t *testing.T) {
 	waitAcked(t, ob, 10, 10*time.Second)
 	ob.Append(t, g.Take(5)) // committed with no signal reaching the relay
 	waitAcked(t, ob, 15, 10*time.Second)
+}
+
+// TestRelayLogsTheBranchOnce: the relay's lines carry the caller's branch
+// once (the agent's root logger names it), in JSON as a log reader takes it.
+func TestRelayLogsTheBranchOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nobody listens there: the relay logs its retries
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil)).With("branch", "RLY-LOG")
+	r, err := mqtt.New(mqtt.Config{Branch: "RLY-LOG", URL: "mqtts://" + addr, TLS: &tls.Config{MinVersion: tls.VersionTLS12}},
+		newOutbox(t), nil, nil, log)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = r.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), "broker unreachable") }, 10*time.Second, 20*time.Millisecond)
+	cancel()
+	<-done
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if strings.Contains(line, `"component":"relay"`) {
+			assert.Equal(t, 1, strings.Count(line, `"branch":`), line)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
