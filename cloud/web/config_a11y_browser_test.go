@@ -22,20 +22,20 @@ import (
 // and sent with Enter, a page link reached with Tab and followed with Enter.
 // On the phone the pager fits the screen.
 func TestBrowserA11yConfigList(t *testing.T) {
-	h := newA11yHQ(t, "AL", "Listado")
+	h := newA11yHQ(t, "LG", "Listado")
 	ctx := context.Background()
 	var rows [][]any
 	for i := 101; i <= 330; i++ {
-		rows = append(rows, []any{fmt.Sprintf("AL-%03d", i), fmt.Sprintf("Listado %d", i), "Listado Norte"})
+		rows = append(rows, []any{fmt.Sprintf("LG-%03d", i), fmt.Sprintf("Listado %d", i), "Listado Norte"})
 	}
 	_, err := h.f.Pool.CopyFrom(ctx, pgx.Identifier{"branches"}, []string{"id", "name", "region"}, pgx.CopyFromRows(rows))
 	require.NoError(t, err)
-	require.NoError(t, h.store.SetTags(ctx, "AL-120", []string{"piloto-al"}))
+	require.NoError(t, h.store.SetTags(ctx, "LG-120", []string{"piloto-lg"}))
 	pages := []a11yPage{
 		{name: "config searched, page 1 of 3", path: "/config?q=listado"},
 		{name: "config searched, page 2 of 3", path: "/config?q=listado&page=2"},
 		{name: "config filtered", path: "/config?q=listado&region=" + url.QueryEscape("Listado Norte") + "&version=unpublished" + fmt.Sprintf("&template=%d", h.template)},
-		{name: "config tag", path: "/config?q=piloto-al"},
+		{name: "config tag", path: "/config?q=piloto-lg"},
 		{name: "config no match", path: "/config?q=ninguna-sucursal-asi"},
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
@@ -75,7 +75,7 @@ func TestBrowserA11yConfigList(t *testing.T) {
 			}
 			step("follow page 3", chromedp.KeyEvent("\r"),
 				chromedp.WaitVisible(css(`#config-pager a[aria-current="page"][aria-label="Página 3"]`)),
-				chromedp.WaitVisible(css(`a[href="/config/branches/AL-330"]`)))
+				chromedp.WaitVisible(css(`a[href="/config/branches/LG-330"]`)))
 			chrometest.Check(t, tab, "config page 3 from the keyboard", chrometest.All...)
 		})
 	}
