@@ -1,7 +1,6 @@
 package mqtt_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"database/sql"
@@ -26,6 +25,7 @@ import (
 	"github.com/ticketero/ticketero/shared/queue"
 	"github.com/ticketero/ticketero/shared/testkit/eventgen"
 	"github.com/ticketero/ticketero/shared/testkit/mqtttest"
+	"github.com/ticketero/ticketero/shared/testkit/syncbuf"
 )
 
 // sqliteOutbox is a minimal agent.Outbox over a real SQLite file, so the relay
@@ -520,7 +520,7 @@ func TestRelayLogsTheBranchOnce(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close()) // nobody listens there: the relay logs its retries
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil)).With("branch", "RLY-LOG")
 	r, err := mqtt.New(mqtt.Config{Branch: "RLY-LOG", URL: "mqtts://" + addr, TLS: &tls.Config{MinVersion: tls.VersionTLS12}},
 		newOutbox(t), nil, nil, log)
@@ -536,22 +536,4 @@ func TestRelayLogsTheBranchOnce(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(line, `"branch":`), line)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer for a logger written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -10,12 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/testkit/syncbuf"
 )
 
 // TestBoundedDay drives 8 simulated hours (and the closing half hour) against
@@ -41,7 +41,7 @@ func TestBoundedDay(t *testing.T) {
 		require.NoError(t, err, "%s", out)
 	}
 	agent := exec.Command(bin, "serve", "--branch", "SCL-001", "--data", data, "--http", "127.0.0.1:0")
-	var log syncBuffer
+	var log syncbuf.Buffer
 	agent.Stdout, agent.Stderr = &log, &log
 	require.NoError(t, agent.Start())
 	t.Cleanup(func() {
@@ -110,16 +110,3 @@ func TestBoundedDay(t *testing.T) {
 		assert.NoError(t, err, "executive %s", x.ID)
 	}
 }
-
-// syncBuffer is a bytes.Buffer safe for a process's stdout and stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -12,11 +12,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ticketero/ticketero/shared/testkit/syncbuf"
 )
 
 // agentBin is the ticketero-agent binary TestMain builds; agentBinNext is the
@@ -36,28 +37,10 @@ func buildAgent(dir, name string, flags ...string) (string, error) {
 	return bin, nil
 }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // agent is one running ticketero-agent process.
 type agent struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *syncbuf.Buffer
 	data string
 	addr string // host:port it listens on
 	done chan struct{}
@@ -78,7 +61,7 @@ func startAgent(t *testing.T, dir, addr string) *agent {
 // startAgentBin is startAgent with another binary and extra serve flags.
 func startAgentBin(t *testing.T, bin, dir, addr string, extra ...string) *agent {
 	t.Helper()
-	a := &agent{out: &lockedBuffer{}, data: dir, done: make(chan struct{})}
+	a := &agent{out: &syncbuf.Buffer{}, data: dir, done: make(chan struct{})}
 	_ = os.Remove(filepath.Join(dir, "http.addr"))
 	a.cmd = exec.Command(bin, append([]string{"serve", "--branch", "SCL-001", "--data", dir, "--http", addr, "--log-format", "text",
 		"--telegram-bot", "SucursalBot"}, extra...)...)
