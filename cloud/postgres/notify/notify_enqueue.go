@@ -271,6 +271,10 @@ type jobsPlan struct {
 	store    *Store
 	branches []*branchJobs
 	links    newLinks // the new tickets to link, by token and by RUT
+	// linkBranches, linkTickets and linkChats (parallel) are the links the
+	// read found for the new tickets; Write inserts them.
+	linkBranches, linkTickets []string
+	linkChats                 []int64
 }
 
 // branchJobs is one branch's share of a jobsPlan.
@@ -285,10 +289,6 @@ type branchJobs struct {
 	tablet     []*event.Feedback
 	chats      map[string][]int64
 	sms        map[string]int64
-	// linkTickets and linkChats (parallel) are the links of the run's new
-	// tickets to the chats of their token or RUT; Write inserts them.
-	linkTickets []string
-	linkChats   []int64
 }
 
 // Read reads the token locks, the command updates and the chats of the
@@ -331,14 +331,14 @@ func (p *jobsPlan) Read(br pgx.BatchResults) error {
 				byToken = keyIndex(p.links.tokens)
 			}
 			for _, i := range byToken[t] {
-				by[p.links.tBranches[i]].newLink(p.links.tIDs[i], c)
+				p.newLink(by[p.links.tBranches[i]], p.links.tIDs[i], c)
 			}
 		case recipientRUT:
 			if byRUT == nil {
 				byRUT = keyIndex(p.links.ruts)
 			}
 			for _, i := range byRUT[t] {
-				by[p.links.rBranches[i]].newLink(p.links.rIDs[i], c)
+				p.newLink(by[p.links.rBranches[i]], p.links.rIDs[i], c)
 			}
 		case recipientSMS:
 			if bp := by[b]; bp != nil {
@@ -368,13 +368,13 @@ func keyIndex(keys []string) map[string][]int {
 	return m
 }
 
-// newLink links new ticket t to chat c (Write inserts the link). A token
-// and a RUT may name the same chat, and a ticket stored before (the locked
-// path) may be linked already: the insert is ON CONFLICT DO NOTHING and the
-// chat counted once.
-func (bp *branchJobs) newLink(t string, c int64) {
+// newLink links new ticket t of bp's branch to chat c (Write inserts the
+// link). A token and a RUT may name the same chat, and a ticket stored
+// before (the locked path) may be linked already: the insert is ON CONFLICT
+// DO NOTHING and the chat counted once.
+func (p *jobsPlan) newLink(bp *branchJobs, t string, c int64) {
 	if bp != nil && bp.addChat(t, c) {
-		bp.linkTickets, bp.linkChats = append(bp.linkTickets, t), append(bp.linkChats, c)
+		p.linkBranches, p.linkTickets, p.linkChats = append(p.linkBranches, bp.branch), append(p.linkTickets, t), append(p.linkChats, c)
 	}
 }
 
@@ -414,18 +414,12 @@ func (p *jobsPlan) Write(ctx context.Context, tx pgx.Tx) error {
 // link inserts the new links the read found, before anything that reads
 // them (the surveys of tickets completed in the same batch).
 func (p *jobsPlan) link(ctx context.Context, tx pgx.Tx) error {
-	var branches, tickets []string
-	var chats []int64
-	for _, bp := range p.branches {
-		for i, t := range bp.linkTickets {
-			branches, tickets, chats = append(branches, bp.branch), append(tickets, t), append(chats, bp.linkChats[i])
-		}
-	}
-	if len(tickets) == 0 {
+	if len(p.linkTickets) == 0 {
 		return nil
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO telegram_ticket_chats (branch, ticket, chat_id)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`, branches, tickets, chats); err != nil {
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
+		p.linkBranches, p.linkTickets, p.linkChats); err != nil {
 		return fmt.Errorf("notify: link tickets: %w", err)
 	}
 	return nil
